@@ -1,0 +1,60 @@
+// Argument parsing with Redis's rules and error texts (string2ll, strtod-like float parsing).
+
+import { CommandError, NOT_FLOAT, NOT_INTEGER } from "./errors.ts";
+
+const INTEGER_RE = /^-?(0|[1-9][0-9]*)$/;
+const MIN_I64 = -9223372036854775808n;
+const MAX_I64 = 9223372036854775807n;
+
+/**
+ * Parses a signed 64-bit integer as Redis's string2ll does: no spaces, no '+', no leading
+ * zeros. Returns null if invalid. Values beyond 2^53 come back as bigint.
+ */
+export function parseI64(text: string): number | bigint | null {
+  if (text.length === 0 || text.length > 20 || !INTEGER_RE.test(text)) return null;
+  const n = Number(text);
+  if (Number.isSafeInteger(n)) return n;
+  const b = BigInt(text);
+  if (b < MIN_I64 || b > MAX_I64) return null;
+  return b;
+}
+
+/** An integer argument that must fit in a JS safe integer; throws Redis's error otherwise. */
+export function intArg(text: string, error = NOT_INTEGER): number {
+  const v = parseI64(text);
+  if (v === null || typeof v === "bigint") throw new CommandError(error);
+  return v;
+}
+
+/** Like intArg but the full int64 range (bigint past 2^53). */
+export function i64Arg(text: string, error = NOT_INTEGER): number | bigint {
+  const v = parseI64(text);
+  if (v === null) throw new CommandError(error);
+  return v;
+}
+
+/**
+ * Parses a double as Redis's getDoubleFromObject / strtod: accepts "inf", "-inf", "+inf",
+ * exponents, hex is rejected; no spaces; NaN rejected.
+ */
+export function parseDouble(text: string): number | null {
+  if (text.length === 0 || text.length > 5000) return null;
+  const lower = text.toLowerCase();
+  if (lower === "inf" || lower === "+inf" || lower === "infinity" || lower === "+infinity") return Infinity;
+  if (lower === "-inf" || lower === "-infinity") return -Infinity;
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(text)) return null;
+  const d = Number(text);
+  if (Number.isNaN(d)) return null;
+  return d;
+}
+
+export function doubleArg(text: string, error = NOT_FLOAT): number {
+  const d = parseDouble(text);
+  if (d === null) throw new CommandError(error);
+  return d;
+}
+
+/** Case-insensitive option comparison (arguments are latin1; options are ASCII). */
+export function isOption(arg: string, option: string): boolean {
+  return arg.length === option.length && arg.toLowerCase() === option;
+}

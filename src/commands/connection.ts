@@ -1,0 +1,311 @@
+// Connection commands: PING, ECHO, QUIT, AUTH, HELLO, SELECT, RESET and CLIENT.
+
+import { timingSafeEqual } from "node:crypto";
+import { ClientKind, type Client } from "../server/client.ts";
+import { REDIS_COMPAT_VERSION } from "../version.ts";
+import { intArg, isOption } from "./args.ts";
+import { CommandError, DB_OUT_OF_RANGE, NOT_INTEGER, SYNTAX, WRONGPASS, fail } from "./errors.ts";
+import type { HandlerMap } from "./types.ts";
+
+function passwordMatches(given: string, expected: string): boolean {
+  const a = Buffer.from(given, "latin1");
+  const b = Buffer.from(expected, "latin1");
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** Checks credentials of the default user (requirepass); throws WRONGPASS. */
+function authenticate(c: Client, user: string, password: string): void {
+  const required = c.server.config.str("requirepass");
+  if (user !== "default" || (required ? !passwordMatches(password, required) : false)) {
+    c.server.log.verbose(`AUTH failed for user '${user}' from ${c.addr}`);
+    fail(WRONGPASS);
+  }
+  c.authenticated = true;
+  c.user = user;
+}
+
+function validClientName(name: string): boolean {
+  for (let i = 0; i < name.length; i++) {
+    const ch = name.charCodeAt(i);
+    if (ch < 33 || ch > 126) return false;
+  }
+  return true;
+}
+
+function clientFlags(c: Client): string {
+  let f = "";
+  if (c.kind === ClientKind.Replica) f += "S";
+  if (c.kind === ClientKind.Master) f += "M";
+  if (c.channels?.size || c.patterns?.size) f += "P";
+  if (c.multi) f += "x";
+  if (c.dirtyCas) f += "d";
+  if (c.closeAfterReply) f += "c";
+  return f || "N";
+}
+
+/** One CLIENT LIST / CLIENT INFO line in Redis 7.0's field order. */
+export function clientInfoLine(c: Client): string {
+  const now = Date.now();
+  const age = Math.floor((now - c.createdAt) / 1000);
+  const idle = Math.floor((now - c.lastInteraction) / 1000);
+  const qbuf = c.parser.pendingBytes;
+  const cmd = c.lastCommand;
+  return (
+    `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${c.conn ? 8 : -1} name=${c.name} age=${age} idle=${idle} flags=${clientFlags(c)} ` +
+    `db=${c.db.id} sub=${c.channels?.size ?? 0} psub=${c.patterns?.size ?? 0} ssub=0 multi=${c.multi ? c.multi.queue.length : -1} ` +
+    `qbuf=${qbuf} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=${c.reply.length} rbp=0 obl=0 oll=0 omem=${c.conn?.pendingBytes ?? 0} tot-mem=0 events=r ` +
+    `cmd=${cmd} user=${c.user} redir=-1 resp=${c.reply.resp}`
+  );
+}
+
+function replyHello(c: Client): void {
+  const r = c.reply;
+  r.map(7);
+  r.bulk("server");
+  r.bulk("redis");
+  r.bulk("version");
+  r.bulk(REDIS_COMPAT_VERSION);
+  r.bulk("proto");
+  r.int(r.resp);
+  r.bulk("id");
+  r.int(c.id);
+  r.bulk("mode");
+  r.bulk("standalone");
+  r.bulk("role");
+  r.bulk(c.server.replication.masterHost === null ? "master" : "replica");
+  r.bulk("modules");
+  r.array(0);
+}
+
+/** CLIENT KILL filters (new style) or the old `CLIENT KILL addr` form. */
+function clientKill(c: Client, argv: string[]): void {
+  const server = c.server;
+  if (argv.length === 3) {
+    const target = [...server.clients.values()].find((x) => x.addr === argv[2]);
+    if (!target) fail("ERR No such client");
+    killClient(c, target);
+    c.reply.ok();
+    return;
+  }
+  if (argv.length % 2 !== 0) fail(SYNTAX);
+  let id: number | null = null;
+  let addr: string | null = null;
+  let laddr: string | null = null;
+  let type: string | null = null;
+  let user: string | null = null;
+  let skipMe = true;
+  for (let i = 2; i < argv.length; i += 2) {
+    const opt = argv[i]!.toLowerCase();
+    const val = argv[i + 1]!;
+    if (opt === "id") {
+      id = intArg(val, "ERR client-id should be greater than 0");
+      if (id <= 0) fail("ERR client-id should be greater than 0");
+    } else if (opt === "addr") addr = val;
+    else if (opt === "laddr") laddr = val;
+    else if (opt === "type") {
+      type = val.toLowerCase();
+      if (!["normal", "master", "replica", "slave", "pubsub"].includes(type)) fail(`ERR Unknown client type '${val}'`);
+    } else if (opt === "user") user = val;
+    else if (opt === "skipme") {
+      if (isOption(val, "yes")) skipMe = true;
+      else if (isOption(val, "no")) skipMe = false;
+      else fail(SYNTAX);
+    } else fail(SYNTAX);
+  }
+  let killed = 0;
+  for (const x of [...server.clients.values()]) {
+    if (id !== null && x.id !== id) continue;
+    if (addr !== null && x.addr !== addr) continue;
+    if (laddr !== null && x.laddr !== laddr) continue;
+    if (user !== null && x.user !== user) continue;
+    if (type !== null) {
+      const t = x.kind === ClientKind.Master ? "master" : x.kind === ClientKind.Replica ? "replica" : x.channels?.size || x.patterns?.size ? "pubsub" : "normal";
+      if (t !== (type === "slave" ? "replica" : type)) continue;
+    }
+    if (x === c && skipMe) continue;
+    killClient(c, x);
+    killed++;
+  }
+  c.reply.int(killed);
+}
+
+function killClient(c: Client, target: Client): void {
+  if (target === c) {
+    c.closeAfterReply = true;
+    return;
+  }
+  if (target.kind === ClientKind.Master) {
+    c.server.replication.killMasterLink();
+    return;
+  }
+  target.conn?.close();
+}
+
+export const handlers: HandlerMap = {
+  ping(c, argv) {
+    if (argv.length > 2) fail("ERR wrong number of arguments for 'ping' command");
+    if ((c.channels?.size || c.patterns?.size) && c.reply.resp === 2) {
+      c.reply.array(2);
+      c.reply.bulk("pong");
+      c.reply.bulk(argv.length === 2 ? argv[1]! : "");
+      return;
+    }
+    if (argv.length === 2) c.reply.bulk(argv[1]!);
+    else c.reply.simple("PONG");
+  },
+
+  echo(c, argv) {
+    c.reply.bulk(argv[1]!);
+  },
+
+  quit(c) {
+    c.reply.ok();
+    c.closeAfterReply = true;
+  },
+
+  auth(c, argv) {
+    if (argv.length > 3) fail(SYNTAX);
+    if (argv.length === 2 && !c.server.config.str("requirepass")) {
+      fail("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?");
+    }
+    if (argv.length === 2) authenticate(c, "default", argv[1]!);
+    else authenticate(c, argv[1]!, argv[2]!);
+    c.reply.ok();
+  },
+
+  hello(c, argv) {
+    let proto = c.reply.resp as number;
+    let i = 1;
+    if (argv.length >= 2) {
+      const v = intArg(argv[1]!, "ERR Protocol version is not an integer or out of range");
+      if (v < 2 || v > 3) fail("NOPROTO unsupported protocol version");
+      proto = v;
+      i = 2;
+    }
+    let auth: [string, string] | null = null;
+    let name: string | null = null;
+    for (; i < argv.length; i++) {
+      const left = argv.length - i - 1;
+      if (isOption(argv[i]!, "auth") && left >= 2) {
+        auth = [argv[i + 1]!, argv[i + 2]!];
+        i += 2;
+      } else if (isOption(argv[i]!, "setname") && left >= 1) {
+        name = argv[i + 1]!;
+        if (!validClientName(name)) fail("ERR Client names cannot contain spaces, newlines or special characters.");
+        i += 1;
+      } else fail(`ERR Syntax error in HELLO option '${argv[i]}'`);
+    }
+    if (auth) authenticate(c, auth[0], auth[1]);
+    if (!c.authenticated) fail("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
+    if (name !== null) c.name = name;
+    c.reply.resp = proto as 2 | 3;
+    replyHello(c);
+  },
+
+  select(c, argv) {
+    const index = intArg(argv[1]!, NOT_INTEGER);
+    const db = c.server.dbs[index];
+    if (!db || index < 0) fail(DB_OUT_OF_RANGE);
+    c.db = db;
+    c.reply.ok();
+  },
+
+  reset(c) {
+    c.server.onClientClosed(c);
+    c.multi = null;
+    c.dirtyCas = false;
+    c.channels = null;
+    c.patterns = null;
+    c.db = c.server.dbs[0]!;
+    c.reply.resp = 2;
+    c.name = "";
+    c.authenticated = !c.server.config.str("requirepass");
+    c.reply.simple("RESET");
+  },
+
+  "client|id"(c) {
+    c.reply.int(c.id);
+  },
+
+  "client|getname"(c) {
+    if (c.name) c.reply.bulk(c.name);
+    else c.reply.nullBulk();
+  },
+
+  "client|setname"(c, argv) {
+    const name = argv[2]!;
+    if (!validClientName(name)) fail("ERR Client names cannot contain spaces, newlines or special characters.");
+    c.name = name;
+    c.reply.ok();
+  },
+
+  "client|list"(c, argv) {
+    let filter: ((x: Client) => boolean) | null = null;
+    if (argv.length > 2) {
+      if (isOption(argv[2]!, "type") && argv.length === 4) {
+        const t = argv[3]!.toLowerCase();
+        const want = t === "slave" ? "replica" : t;
+        if (!["normal", "master", "replica", "pubsub"].includes(want)) fail(`ERR Unknown client type '${argv[3]}'`);
+        filter = (x) => (x.kind === ClientKind.Master ? "master" : x.kind === ClientKind.Replica ? "replica" : x.channels?.size || x.patterns?.size ? "pubsub" : "normal") === want;
+      } else if (isOption(argv[2]!, "id") && argv.length >= 4) {
+        const ids = new Set<number>();
+        for (let i = 3; i < argv.length; i++) {
+          const id = intArg(argv[i]!, "ERR Invalid client ID");
+          if (id <= 0) fail("ERR Invalid client ID");
+          ids.add(id);
+        }
+        filter = (x) => ids.has(x.id);
+      } else fail(SYNTAX);
+    }
+    let out = "";
+    for (const x of c.server.clients.values()) {
+      if (filter && !filter(x)) continue;
+      out += clientInfoLine(x) + "\n";
+    }
+    c.reply.verbatim(out);
+  },
+
+  "client|info"(c) {
+    c.reply.verbatim(clientInfoLine(c) + "\n");
+  },
+
+  "client|kill"(c, argv) {
+    clientKill(c, argv);
+  },
+
+  "client|no-evict"(c, argv) {
+    if (!isOption(argv[2]!, "on") && !isOption(argv[2]!, "off")) fail(SYNTAX);
+    c.reply.ok();
+  },
+
+  "client|reply"(c, argv) {
+    const mode = argv[2]!.toLowerCase();
+    if (mode !== "on" && mode !== "off" && mode !== "skip") fail(SYNTAX);
+    // Replies are always sent; OFF/SKIP are accepted for compatibility.
+    if (mode === "on") c.reply.ok();
+  },
+
+  "client|help"(c) {
+    c.reply.bulkArray([
+      "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+      "GETNAME",
+      "    Return the name of the current connection.",
+      "ID",
+      "    Return the ID of the current connection.",
+      "INFO",
+      "    Return information about the current client connection.",
+      "KILL <ip:port>",
+      "    Kill connection made from <ip:port>.",
+      "KILL <option> <value> [<option> <value> [...]]",
+      "    Kill connections. Options are: ID, TYPE, USER, ADDR, LADDR, SKIPME.",
+      "LIST [options ...]",
+      "    Return information about client connections. Options: TYPE, ID.",
+      "SETNAME <name>",
+      "    Assign the name <name> to the current connection.",
+      "HELP",
+      "    Print this help.",
+    ]);
+  },
+};
+
+export { CommandError };

@@ -1,0 +1,121 @@
+// Key lookup and modification with Redis's semantics, shared by every command family.
+//
+// Expiry, as Redis 7.0 does it (db.c expireIfNeeded):
+// - on a replica, keys are never deleted by expiry: a logically expired key reads as missing
+//   to normal clients, but the master's own commands still see it (the master will send DEL);
+// - on a master (standalone or promoted), an expired key found on access is deleted and the
+//   deletion is propagated as DEL to replicas and the backlog.
+//
+// Every modification must go through these helpers (or call signalModified) so that WATCH is
+// invalidated and server.dirty counts the change.
+
+import type { Client } from "../server/client.ts";
+import type { Database } from "../store/database.ts";
+import { HashValue, ListValue, SetValue, StreamValue, ZSetValue, type RedisValue } from "../store/values.ts";
+import { CommandError, WRONGTYPE } from "./errors.ts";
+
+/**
+ * Whether a key must be treated as missing because it has expired; deletes it when we are a
+ * master. Call only for keys that exist.
+ */
+export function expireIfNeeded(c: Client, db: Database, key: string, forWrite = false): boolean {
+  if (db.expires.size === 0) return false;
+  const when = db.expires.get(key);
+  if (when === undefined) return false;
+  const server = c.server;
+  if (!(server.cmdTime > when)) return false;
+  if (server.replication.masterHost !== null) {
+    // The master's stream is applied on the data as the master sees it.
+    if (c.isMaster) return false;
+    // A writable replica deletes on write access (Redis's force_delete_expired).
+    if (!forWrite) return true;
+  }
+  db.delete(key);
+  server.stats.expiredKeys++;
+  server.signalModifiedKey(db, key);
+  server.replication.propagateExpiry(db, key);
+  return true;
+}
+
+/** Lookup for reading: counts keyspace hits/misses; expired keys read as missing. */
+export function lookupRead(c: Client, key: string, db: Database = c.db): RedisValue | undefined {
+  const v = db.keys.get(key);
+  if (v === undefined || (db.expires.size !== 0 && expireIfNeeded(c, db, key))) {
+    c.server.stats.keyspaceMisses++;
+    return undefined;
+  }
+  c.server.stats.keyspaceHits++;
+  return v;
+}
+
+/** Lookup for writing: no statistics; expired keys are deleted first when we may do so. */
+export function lookupWrite(c: Client, key: string, db: Database = c.db): RedisValue | undefined {
+  const v = db.keys.get(key);
+  if (v === undefined) return undefined;
+  if (db.expires.size !== 0 && expireIfNeeded(c, db, key, true)) return undefined;
+  return v;
+}
+
+/** Whether the key exists (logically), without touching statistics. */
+export function keyExists(c: Client, key: string, db: Database = c.db): boolean {
+  return lookupWrite(c, key, db) !== undefined;
+}
+
+type Ctor<T> = abstract new (...args: never[]) => T;
+
+function checkType<T>(v: RedisValue | undefined, cls: Ctor<T>): T | undefined {
+  if (v === undefined) return undefined;
+  if (!(v instanceof cls)) throw new CommandError(WRONGTYPE);
+  return v;
+}
+
+export function readString(c: Client, key: string): string | undefined {
+  const v = lookupRead(c, key);
+  if (v !== undefined && typeof v !== "string") throw new CommandError(WRONGTYPE);
+  return v;
+}
+
+export function writeString(c: Client, key: string): string | undefined {
+  const v = lookupWrite(c, key);
+  if (v !== undefined && typeof v !== "string") throw new CommandError(WRONGTYPE);
+  return v;
+}
+
+export const readList = (c: Client, key: string) => checkType(lookupRead(c, key), ListValue);
+export const writeList = (c: Client, key: string) => checkType(lookupWrite(c, key), ListValue);
+export const readHash = (c: Client, key: string) => checkType(lookupRead(c, key), HashValue);
+export const writeHash = (c: Client, key: string) => checkType(lookupWrite(c, key), HashValue);
+export const readSet = (c: Client, key: string) => checkType(lookupRead(c, key), SetValue);
+export const writeSet = (c: Client, key: string) => checkType(lookupWrite(c, key), SetValue);
+export const readZSet = (c: Client, key: string) => checkType(lookupRead(c, key), ZSetValue);
+export const writeZSet = (c: Client, key: string) => checkType(lookupWrite(c, key), ZSetValue);
+export const readStream = (c: Client, key: string) => checkType(lookupRead(c, key), StreamValue);
+export const writeStream = (c: Client, key: string) => checkType(lookupWrite(c, key), StreamValue);
+
+/** Records a modification of `key`: WATCH invalidation and the dirty counter. */
+export function signalModified(c: Client, key: string, db: Database = c.db, changes = 1): void {
+  c.server.signalModifiedKey(db, key);
+  c.server.dirty += changes;
+}
+
+/**
+ * Stores a value under a key (Redis's setKey): replaces any old value; clears the expiry
+ * unless keepTtl. Counts one change and invalidates WATCH.
+ */
+export function setKey(c: Client, key: string, value: RedisValue, keepTtl = false, db: Database = c.db): void {
+  if (keepTtl) db.set(key, value);
+  else db.setPersistent(key, value);
+  signalModified(c, key, db);
+}
+
+/** Deletes a key if present (Redis's dbDelete + signal). Returns whether it existed. */
+export function deleteKey(c: Client, key: string, db: Database = c.db): boolean {
+  if (!db.delete(key)) return false;
+  signalModified(c, key, db);
+  return true;
+}
+
+/** Deletes a key left empty by a pop/remove (Redis removes empty aggregates). */
+export function deleteIfEmpty(c: Client, key: string, size: number, db: Database = c.db): void {
+  if (size === 0) db.delete(key);
+}

@@ -1,0 +1,83 @@
+// The command table: Redis's declared metadata (redis-command-table.json, dumped from
+// redis-server 7.0.15's COMMAND) joined with our handlers, one module per command family.
+// A command Redis declares but we have no handler for is treated as unknown.
+
+import tableJson from "./redis-command-table.json";
+import { flagsFromNames, type CommandMeta, type CommandSpec, type HandlerMap } from "./types.ts";
+import { handlers as connection } from "./connection.ts";
+import { handlers as serverAdmin } from "./server-admin.ts";
+import { handlers as keys } from "./keys.ts";
+import { handlers as strings } from "./strings.ts";
+import { handlers as bitmaps } from "./bitmaps.ts";
+import { handlers as hyperloglog } from "./hyperloglog.ts";
+import { handlers as lists } from "./lists.ts";
+import { handlers as hashes } from "./hashes.ts";
+import { handlers as sets } from "./sets.ts";
+import { handlers as zsets } from "./zsets.ts";
+import { handlers as geo } from "./geo.ts";
+import { handlers as streams } from "./streams.ts";
+import { handlers as transactions } from "./transactions.ts";
+import { handlers as scripting } from "./scripting.ts";
+import { handlers as pubsub } from "./pubsub.ts";
+import { handlers as replication } from "./replication.ts";
+
+const FAMILIES: HandlerMap[] = [connection, serverAdmin, keys, strings, bitmaps, hyperloglog, lists, hashes, sets, zsets, geo, streams, transactions, scripting, pubsub, replication];
+
+export class CommandTable {
+  private readonly byName = new Map<string, CommandSpec>();
+  /** Implemented top-level commands, for COMMAND / COMMAND COUNT. */
+  readonly all: CommandSpec[] = [];
+
+  add(spec: CommandSpec): void {
+    this.all.push(spec);
+    this.byName.set(spec.name, spec);
+    this.byName.set(spec.name.toUpperCase(), spec);
+  }
+
+  /** Looks a command name up case-insensitively (exact-case hits avoid lowercasing). */
+  get(name: string): CommandSpec | undefined {
+    return this.byName.get(name) ?? this.byName.get(name.toLowerCase());
+  }
+
+  /** Whether Redis declares the name as a container command (for "unknown subcommand" errors). */
+  isContainer(name: string): boolean {
+    return !!this.get(name)?.subcommands;
+  }
+}
+
+function specFrom(meta: CommandMeta, handlers: Map<string, HandlerMap[string]>): CommandSpec | null {
+  let subcommands: Map<string, CommandSpec> | null = null;
+  if (meta.subcommands) {
+    subcommands = new Map();
+    for (const sub of meta.subcommands) {
+      const s = specFrom(sub, handlers);
+      if (s) subcommands.set(sub.name.slice(sub.name.indexOf("|") + 1), s);
+    }
+    if (subcommands.size === 0 && !handlers.has(meta.name)) return null;
+  }
+  const handler = handlers.get(meta.name) ?? null;
+  if (!handler && !subcommands) return null;
+  return { name: meta.name, arity: meta.arity, flags: flagsFromNames(meta.flags), meta, handler, subcommands };
+}
+
+export function buildCommandTable(): CommandTable {
+  const handlers = new Map<string, HandlerMap[string]>();
+  for (const family of FAMILIES) {
+    for (const [name, h] of Object.entries(family)) {
+      if (handlers.has(name)) throw new Error(`command ${name} has two handlers`);
+      handlers.set(name, h);
+    }
+  }
+  const table = new CommandTable();
+  const known = new Set<string>();
+  for (const meta of (tableJson as { commands: CommandMeta[] }).commands) {
+    known.add(meta.name);
+    for (const s of meta.subcommands ?? []) known.add(s.name);
+    const spec = specFrom(meta, handlers);
+    if (spec) table.add(spec);
+  }
+  for (const name of handlers.keys()) {
+    if (!known.has(name)) throw new Error(`handler for ${name}, which redis 7.0 does not declare`);
+  }
+  return table;
+}

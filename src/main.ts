@@ -1,0 +1,51 @@
+// Command line: `replicant [redis.conf] [--option value ...]` with redis-server's option names,
+// plus `replicant rdb ...` tools. Bad configuration: a clear error and exit code 1.
+
+import { Command } from "commander";
+import { ConfigError, configFromArgs } from "./config/config.ts";
+import { startServer } from "./server/start.ts";
+import { REDIS_COMPAT_VERSION, REPLICANT_VERSION } from "./version.ts";
+import { registerRdbCommands } from "./rdb-cli.ts";
+
+const program = new Command("replicant");
+program
+  .description(
+    "A Redis-compatible replica server. Options are redis-server's: `replicant [redis.conf] [--port 6379] [--replicaof <host> <port>] ...`",
+  )
+  .version(`Replicant v=${REPLICANT_VERSION} (redis ${REDIS_COMPAT_VERSION} compatible) bun=${Bun.version}`, "-v, --version")
+  .helpOption("-h, --help")
+  .usage("[/path/to/redis.conf] [options]")
+  .allowUnknownOption()
+  .allowExcessArguments()
+  .passThroughOptions()
+  .argument("[options...]", "redis.conf path and/or --directive value pairs")
+  .addHelpText(
+    "after",
+    `
+Examples:
+  replicant                                   standalone on port 6379
+  replicant --port 6380 --replicaof 127.0.0.1 6379
+  replicant /etc/redis/redis.conf --loglevel verbose
+  replicant --port 6380 --replicaof master 6379 --masterauth secret --repl-diskless-load swapdb
+  replicant rdb check dump.rdb`,
+  )
+  .action(async (args: string[]) => {
+    let config;
+    try {
+      config = configFromArgs(args);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      process.stderr.write(`\n*** FATAL CONFIG FILE ERROR (Replicant ${REPLICANT_VERSION}) ***\n`);
+      if (e.lineNumber !== undefined) {
+        process.stderr.write(`Reading the configuration file, at line ${e.lineNumber}\n>>> '${e.lineText}'\n`);
+      }
+      process.stderr.write(`${e.message}\n`);
+      process.exit(1);
+    }
+    const code = await startServer(config, args);
+    process.exit(code);
+  });
+
+registerRdbCommands(program);
+
+await program.parseAsync(process.argv);

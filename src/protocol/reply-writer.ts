@@ -1,0 +1,191 @@
+// Builds RESP2 / RESP3 replies into one growable buffer per client. Handlers append replies;
+// the connection takes the bytes once per batch of commands and writes them in one syscall.
+// Strings are latin1 (one char per byte), written with latin1Write: no intermediate copies.
+
+import { formatDouble } from "./format-double.ts";
+
+const INITIAL_CAPACITY = 16 * 1024;
+/** A buffer grown past this by one big reply is dropped after the flush. */
+const KEEP_CAPACITY = 1024 * 1024;
+
+export type Protocol = 2 | 3;
+
+export class ReplyWriter {
+  private buf: Buffer = Buffer.allocUnsafe(INITIAL_CAPACITY);
+  length = 0;
+  /** RESP version of the client: 2 by default, 3 after HELLO 3. */
+  resp: Protocol = 2;
+  /** Replies counted, for the "commands processed" bookkeeping of MULTI and scripts. */
+
+  private ensure(extra: number): void {
+    const need = this.length + extra;
+    if (need <= this.buf.length) return;
+    let cap = this.buf.length * 2;
+    while (cap < need) cap *= 2;
+    const next = Buffer.allocUnsafe(cap);
+    this.buf.copy(next, 0, 0, this.length);
+    this.buf = next;
+  }
+
+  /** Appends protocol text that is known to be ASCII (headers, numbers, simple strings). */
+  private ascii(text: string): void {
+    this.ensure(text.length);
+    this.length += this.buf.latin1Write(text, this.length);
+  }
+
+  /** The bytes written so far, as a view (valid until the next append or reset). */
+  view(): Buffer {
+    return this.buf.subarray(0, this.length);
+  }
+
+  /** Forgets the bytes written so far (after they were sent or copied). */
+  reset(): void {
+    this.length = 0;
+    if (this.buf.length > KEEP_CAPACITY) this.buf = Buffer.allocUnsafe(INITIAL_CAPACITY);
+  }
+
+  /** Drops everything written after `mark` (to replace a partial reply, e.g. on an error). */
+  truncate(mark: number): void {
+    this.length = mark;
+  }
+
+  simple(text: string): void {
+    this.ascii(`+${text}\r\n`);
+  }
+
+  ok(): void {
+    this.ascii("+OK\r\n");
+  }
+
+  /** An error line; `text` includes its code, e.g. "ERR syntax error" or "WRONGTYPE ...". */
+  error(text: string): void {
+    // Like Redis, newlines inside an error would break the protocol: replace them.
+    const clean = text.includes("\r") || text.includes("\n") ? text.replace(/[\r\n]/g, " ") : text;
+    this.ascii(`-${clean}\r\n`);
+  }
+
+  int(n: number | bigint): void {
+    this.ascii(`:${n}\r\n`);
+  }
+
+  /** A bulk string from a latin1 string (bytes = chars). */
+  bulk(value: string): void {
+    const len = value.length;
+    this.ensure(len + 24);
+    this.length += this.buf.latin1Write(`$${len}\r\n`, this.length);
+    this.length += this.buf.latin1Write(value, this.length);
+    this.buf[this.length++] = 13;
+    this.buf[this.length++] = 10;
+  }
+
+  bulkBytes(value: Uint8Array): void {
+    const len = value.length;
+    this.ensure(len + 24);
+    this.length += this.buf.latin1Write(`$${len}\r\n`, this.length);
+    this.buf.set(value, this.length);
+    this.length += len;
+    this.buf[this.length++] = 13;
+    this.buf[this.length++] = 10;
+  }
+
+  /** A bulk string holding a number (e.g. a score or an INCRBYFLOAT result as a string). */
+  bulkNumber(n: number): void {
+    this.bulk(String(n));
+  }
+
+  bulkOrNull(value: string | undefined | null): void {
+    if (value === undefined || value === null) this.nullBulk();
+    else this.bulk(value);
+  }
+
+  /** The "no value" reply: `$-1` in RESP2, `_` in RESP3. */
+  nullBulk(): void {
+    this.ascii(this.resp === 3 ? "_\r\n" : "$-1\r\n");
+  }
+
+  /** The "no array" reply: `*-1` in RESP2, `_` in RESP3. */
+  nullArray(): void {
+    this.ascii(this.resp === 3 ? "_\r\n" : "*-1\r\n");
+  }
+
+  array(count: number): void {
+    this.ascii(`*${count}\r\n`);
+  }
+
+  /** A map of `count` pairs: `%count` in RESP3, a flat array of 2*count in RESP2. */
+  map(count: number): void {
+    this.ascii(this.resp === 3 ? `%${count}\r\n` : `*${count * 2}\r\n`);
+  }
+
+  /** A set: `~count` in RESP3, an array in RESP2. */
+  set(count: number): void {
+    this.ascii(this.resp === 3 ? `~${count}\r\n` : `*${count}\r\n`);
+  }
+
+  /** A push message (pub/sub): `>count` in RESP3, an array in RESP2. */
+  push(count: number): void {
+    this.ascii(this.resp === 3 ? `>${count}\r\n` : `*${count}\r\n`);
+  }
+
+  /** A double as Redis 7.0 sends it: `%.17g` in a bulk string (RESP2) or `,` (RESP3). */
+  double(d: number): void {
+    const text = formatDouble(d);
+    if (this.resp === 3) this.ascii(`,${text}\r\n`);
+    else this.bulk(text);
+  }
+
+  bool(b: boolean): void {
+    if (this.resp === 3) this.ascii(b ? "#t\r\n" : "#f\r\n");
+    else this.ascii(b ? ":1\r\n" : ":0\r\n");
+  }
+
+  /** Verbatim text (INFO, CLIENT LIST...): `=len\r\ntxt:...` in RESP3, a bulk string in RESP2. */
+  verbatim(text: string, format = "txt"): void {
+    if (this.resp === 3) {
+      this.ensure(text.length + 32);
+      this.length += this.buf.latin1Write(`=${text.length + 4}\r\n${format}:`, this.length);
+      this.length += this.buf.latin1Write(text, this.length);
+      this.buf[this.length++] = 13;
+      this.buf[this.length++] = 10;
+    } else this.bulk(text);
+  }
+
+  /** An array of bulk strings. */
+  bulkArray(values: readonly string[]): void {
+    this.array(values.length);
+    for (let i = 0; i < values.length; i++) this.bulk(values[i]!);
+  }
+
+  /** Raw protocol bytes, passed through as they are (e.g. a queued reply). */
+  raw(bytes: Uint8Array): void {
+    this.ensure(bytes.length);
+    this.buf.set(bytes, this.length);
+    this.length += bytes.length;
+  }
+}
+
+/**
+ * Where a reply goes when nobody reads it: the master's commands are applied silently, as Redis
+ * does for its master client. Same interface, all writes dropped.
+ */
+export class DiscardingReplyWriter extends ReplyWriter {
+  override simple(): void {}
+  override ok(): void {}
+  override error(): void {}
+  override int(): void {}
+  override bulk(): void {}
+  override bulkBytes(): void {}
+  override bulkNumber(): void {}
+  override bulkOrNull(): void {}
+  override nullBulk(): void {}
+  override nullArray(): void {}
+  override array(): void {}
+  override map(): void {}
+  override set(): void {}
+  override push(): void {}
+  override double(): void {}
+  override bool(): void {}
+  override verbatim(): void {}
+  override bulkArray(): void {}
+  override raw(): void {}
+}

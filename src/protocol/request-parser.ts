@@ -1,0 +1,240 @@
+// Incremental parser of client requests: RESP multibulk (`*N\r\n$len\r\narg\r\n...`) and
+// inline commands, with Redis's limits and error texts. Feed it the socket's chunks; take
+// complete commands with next(). The state survives between chunks, so a command spread over
+// many reads is parsed once, and a large bulk argument is gathered as a list of chunks and
+// joined once, never re-scanned or re-copied per read.
+//
+// Arguments come out as latin1 strings: one JS char per byte, so any binary value round-trips.
+// `lastCommandBytes` tells how many bytes of the stream the last command took: the replication
+// offset of a replica advances by exactly that much.
+
+import { splitArgs } from "../config/split-args.ts";
+
+export class ProtocolError extends Error {
+  /** The error line Redis sends before closing the connection. */
+  constructor(
+    readonly reply: string,
+    readonly reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+/** Redis's PROTO_INLINE_MAX_SIZE: longest inline request or length line without a newline. */
+export const INLINE_MAX = 64 * 1024;
+/** Bulk arguments at least this large are gathered as chunks instead of by concatenation. */
+const BIG_ARG = 32 * 1024;
+
+const CR = 13;
+const LF = 10;
+
+export interface RequestParserOptions {
+  /** proto-max-bulk-len; the master's stream is not limited (Redis skips the check for it). */
+  maxBulkLength: number;
+  /** true for the link to our master: inline commands are a desync, newlines are keep-alives. */
+  fromMaster?: boolean;
+  /** Called for each part of a command when authentication is still required (Redis's unauth limits). */
+  authRequired?: () => boolean;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+export class RequestParser {
+  private buf: Buffer = EMPTY;
+  private pos = 0;
+  /** Arguments still expected by the multibulk in progress (0: none in progress). */
+  private argsLeft = 0;
+  private args: string[] = [];
+  /** Length of the bulk argument whose body we are waiting for, or -1. */
+  private bulkLen = -1;
+  /** A large bulk body being gathered: the chunks and how many bytes they hold. */
+  private bigParts: Buffer[] | null = null;
+  private bigHave = 0;
+  /** Bytes of the current command consumed so far (across chunks). */
+  private cmdBytes = 0;
+  /** Bytes the last command returned by next() occupied in the stream. */
+  lastCommandBytes = 0;
+  /** Bytes of empty inline lines (keep-alive newlines) skipped since the last command. */
+  private skippedBytes = 0;
+
+  constructor(private readonly options: RequestParserOptions) {}
+
+  /** Bytes received but not yet returned as part of a complete command. */
+  get pendingBytes(): number {
+    return this.buf.length - this.pos + this.bigHave;
+  }
+
+  feed(chunk: Buffer): void {
+    if (this.bigParts) {
+      this.bigParts.push(chunk);
+      this.bigHave += chunk.length;
+      // The body plus its CRLF: join once, then parse on from there.
+      if (this.bigHave >= this.bulkLen + 2) {
+        this.buf = Buffer.concat(this.bigParts, this.bigHave);
+        this.pos = 0;
+        this.bigParts = null;
+        this.bigHave = 0;
+      }
+      return;
+    }
+    if (this.pos >= this.buf.length) {
+      this.buf = chunk;
+    } else {
+      // The unparsed tail is at most a partial line or a small partial body.
+      this.buf = Buffer.concat([this.buf.subarray(this.pos), chunk]);
+    }
+    this.pos = 0;
+  }
+
+  /**
+   * The next complete command, or null when more bytes are needed. An empty array is never
+   * returned: empty multibulks and empty inline lines are skipped (their bytes are counted into
+   * the next command's lastCommandBytes). Throws ProtocolError on malformed input.
+   */
+  next(): string[] | null {
+    if (this.bigParts) return null;
+    const buf = this.buf;
+    const end = buf.length;
+    while (true) {
+      if (this.argsLeft === 0) {
+        if (this.pos >= end) return null;
+        if (buf[this.pos] === 42 /* '*' */) {
+          const lineEnd = this.findCR(buf, this.pos, end);
+          if (lineEnd < 0) {
+            if (end - this.pos > INLINE_MAX) throw new ProtocolError("Protocol error: too big mbulk count string", "too big mbulk count string");
+            return null;
+          }
+          const n = parseLength(buf, this.pos + 1, lineEnd);
+          if (n === null || n > 2147483647) throw new ProtocolError("Protocol error: invalid multibulk length", "invalid mbulk count");
+          if (n > 10 && this.options.authRequired?.()) throw new ProtocolError("Protocol error: unauthenticated multibulk length", "unauth mbulk count");
+          this.cmdBytes += lineEnd + 2 - this.pos;
+          this.pos = lineEnd + 2;
+          if (n <= 0) continue;
+          this.argsLeft = n;
+          this.args = [];
+        } else {
+          const cmd = this.inline(buf, end);
+          if (cmd === null) return null;
+          if (cmd.length === 0) continue;
+          return this.complete(cmd);
+        }
+      }
+      // Inside a multibulk: length lines and bodies.
+      while (this.argsLeft > 0) {
+        if (this.bulkLen < 0) {
+          if (this.pos >= end) return null;
+          const lineEnd = this.findCR(buf, this.pos, end);
+          if (lineEnd < 0) {
+            if (end - this.pos > INLINE_MAX) throw new ProtocolError("Protocol error: too big bulk count string", "too big bulk count string");
+            return null;
+          }
+          if (buf[this.pos] !== 36 /* '$' */) {
+            const got = String.fromCharCode(buf[this.pos]!);
+            throw new ProtocolError(`Protocol error: expected '$', got '${got}'`, "expected $ but got something else");
+          }
+          const n = parseLength(buf, this.pos + 1, lineEnd);
+          if (n === null || n < 0 || (!this.options.fromMaster && n > this.options.maxBulkLength)) {
+            throw new ProtocolError("Protocol error: invalid bulk length", "invalid bulk length");
+          }
+          if (n > 16384 && this.options.authRequired?.()) throw new ProtocolError("Protocol error: unauthenticated bulk length", "unauth bulk length");
+          this.cmdBytes += lineEnd + 2 - this.pos;
+          this.pos = lineEnd + 2;
+          this.bulkLen = n;
+        }
+        const need = this.bulkLen + 2;
+        if (end - this.pos < need) {
+          if (this.bulkLen >= BIG_ARG) {
+            // Gather the rest of this body as chunks; feed() joins them once complete.
+            const part = buf.subarray(this.pos);
+            this.bigParts = [part];
+            this.bigHave = part.length;
+            this.buf = EMPTY;
+            this.pos = 0;
+          }
+          return null;
+        }
+        if (this.options.fromMaster && (buf[this.pos + this.bulkLen] !== CR || buf[this.pos + this.bulkLen + 1] !== LF)) {
+          // Redis skips the two bytes after a body unchecked; from our master a missing CRLF
+          // means the stream is desynced, and applying on would corrupt the copy.
+          throw new ProtocolError("Protocol error: invalid bulk format", "master stream: bulk body not followed by CRLF");
+        }
+        this.args.push(buf.latin1Slice(this.pos, this.pos + this.bulkLen));
+        this.pos += need;
+        this.cmdBytes += need;
+        this.bulkLen = -1;
+        this.argsLeft--;
+      }
+      return this.complete(this.args);
+    }
+  }
+
+  private complete(argv: string[]): string[] {
+    this.lastCommandBytes = this.cmdBytes + this.skippedBytes;
+    this.cmdBytes = 0;
+    this.skippedBytes = 0;
+    this.args = [];
+    // Release a fully consumed buffer early so a big one is not pinned until the next read.
+    if (this.pos >= this.buf.length) {
+      this.buf = EMPTY;
+      this.pos = 0;
+    }
+    return argv;
+  }
+
+  private inline(buf: Buffer, end: number): string[] | null {
+    const nl = buf.indexOf(LF, this.pos);
+    if (nl < 0 || nl >= end) {
+      if (end - this.pos > INLINE_MAX) throw new ProtocolError("Protocol error: too big inline request", "too big inline request");
+      return null;
+    }
+    let lineEnd = nl;
+    if (lineEnd > this.pos && buf[lineEnd - 1] === CR) lineEnd--;
+    const length = lineEnd - this.pos;
+    const consumed = nl + 1 - this.pos;
+    if (length !== 0 && this.options.fromMaster) {
+      throw new ProtocolError("Protocol error: master using the inline protocol", "Master using the inline protocol. Desync?");
+    }
+    const text = buf.latin1Slice(this.pos, lineEnd);
+    this.pos = nl + 1;
+    if (length === 0) {
+      this.skippedBytes += consumed;
+      return [];
+    }
+    const argv = splitArgs(text);
+    if (argv === null) throw new ProtocolError("Protocol error: unbalanced quotes in request", "unbalanced quotes in inline request");
+    if (argv.length === 0) {
+      this.skippedBytes += consumed;
+      return [];
+    }
+    this.cmdBytes += consumed;
+    return argv;
+  }
+
+  private findCR(buf: Buffer, from: number, end: number): number {
+    const i = buf.indexOf(CR, from);
+    // The line is complete only when its LF has arrived too.
+    if (i < 0 || i + 1 >= end) return -1;
+    return i;
+  }
+}
+
+/** Parses a decimal length as Redis's string2ll does (no '+', no leading zeros, no spaces). */
+export function parseLength(buf: Buffer, start: number, end: number): number | null {
+  if (start >= end || end - start > 20) return null;
+  let i = start;
+  let negative = false;
+  if (buf[i] === 45 /* '-' */) {
+    negative = true;
+    i++;
+    if (i >= end) return null;
+  }
+  if (buf[i] === 48 /* '0' */ && end - i > 1) return null;
+  let n = 0;
+  for (; i < end; i++) {
+    const d = buf[i]! - 48;
+    if (d < 0 || d > 9) return null;
+    n = n * 10 + d;
+  }
+  if (n > Number.MAX_SAFE_INTEGER) return null;
+  return negative ? -n : n;
+}

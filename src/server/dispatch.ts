@@ -1,0 +1,188 @@
+// Central command dispatch, in Redis's order (server.c processCommand): existence, arity,
+// authentication, MULTI restrictions, READONLY, MASTERDOWN, LOADING, then queue (inside MULTI)
+// or execute. Handlers never repeat these checks.
+
+import { CommandError, EXECABORT, LOADING, MASTERDOWN, NOAUTH, READONLY, wrongArity } from "../commands/errors.ts";
+import { CommandFlag, type CommandSpec } from "../commands/types.ts";
+import type { Client } from "./client.ts";
+
+/** Commands that run immediately even inside MULTI. */
+const MULTI_IMMEDIATE = new Set(["exec", "discard", "multi", "watch", "quit", "reset"]);
+
+function unknownCommandError(c: Client, argv: string[]): string {
+  const name = argv[0]!;
+  const container = c.server.commands.get(name);
+  if (container?.subcommands && argv.length >= 2) {
+    return `ERR unknown subcommand '${argv[1]!.slice(0, 128)}'. Try ${name.toUpperCase()} HELP.`;
+  }
+  let args = "";
+  for (let i = 1; i < argv.length && args.length < 128; i++) args += `'${argv[i]!.slice(0, 128 - args.length)}' `;
+  return `ERR unknown command '${name.slice(0, 128)}', with args beginning with: ${args}`;
+}
+
+/** Resolves argv to a command spec, following into subcommands. */
+export function resolveCommand(c: Client, argv: string[]): CommandSpec | undefined {
+  const spec = c.server.commands.get(argv[0]!);
+  if (!spec) return undefined;
+  if (spec.subcommands && argv.length >= 2) {
+    const sub = spec.subcommands.get(argv[1]!.toLowerCase());
+    if (sub) return sub;
+    return spec.handler ? spec : undefined;
+  }
+  return spec;
+}
+
+function reject(c: Client, error: string, spec: CommandSpec | undefined): void {
+  if (c.multi) c.multi.aborted = true;
+  replyError(c, error, spec);
+  if (spec) {
+    const s = commandStats(c, spec.name);
+    s.rejected++;
+  }
+}
+
+function replyError(c: Client, error: string, _spec?: CommandSpec): void {
+  c.reply.error(error);
+  const server = c.server;
+  server.stats.totalErrorReplies++;
+  const code = error.slice(0, error.indexOf(" ") >>> 0 || error.length);
+  server.stats.errors.set(code, (server.stats.errors.get(code) ?? 0) + 1);
+  if (c.isMaster) {
+    // A command from our master that fails here means the copies are diverging: say so loudly.
+    server.log.warning(`== CRITICAL == This replica is sending an error to its master: '${error}' after processing the command '${c.lastCommand}'`);
+  }
+}
+
+function commandStats(c: Client, name: string) {
+  let s = c.server.stats.commands.get(name);
+  if (!s) {
+    s = { calls: 0, usec: 0, rejected: 0, failed: 0 };
+    c.server.stats.commands.set(name, s);
+  }
+  return s;
+}
+
+/** Processes one command from a client: checks, MULTI queueing, execution. */
+export function processCommand(c: Client, argv: string[]): void {
+  const server = c.server;
+  const spec = resolveCommand(c, argv);
+  if (!spec || !spec.handler) {
+    reject(c, unknownCommandError(c, argv), undefined);
+    if (c.isMaster) server.log.warning(`Command '${argv[0]}' from the master is not supported: the copy may diverge`);
+    return;
+  }
+  const arity = spec.arity;
+  if ((arity > 0 && arity !== argv.length) || argv.length < -arity) {
+    reject(c, wrongArity(spec.name), spec);
+    return;
+  }
+  const flags = spec.flags;
+  if (!c.authenticated && !(flags & CommandFlag.NoAuth)) {
+    reject(c, NOAUTH, spec);
+    return;
+  }
+  if (c.multi && flags & CommandFlag.NoMulti) {
+    reject(c, "ERR Command not allowed inside a transaction", spec);
+    return;
+  }
+  const repl = server.replication;
+  if (repl.masterHost !== null && !c.isMaster) {
+    const isWrite = (flags & CommandFlag.Write) !== 0 || (spec.name === "exec" && c.multi !== null && (c.multi.flags & CommandFlag.Write) !== 0);
+    if (isWrite && server.config.bool("replica-read-only")) {
+      reject(c, READONLY, spec);
+      return;
+    }
+    if (!repl.isLinkUp() && !server.config.bool("replica-serve-stale-data")) {
+      const denyStale = !(flags & CommandFlag.Stale) || (spec.name === "exec" && c.multi !== null && multiDeniesStale(c));
+      if (denyStale) {
+        reject(c, MASTERDOWN, spec);
+        return;
+      }
+    }
+  }
+  if (server.loading && !(flags & CommandFlag.Loading)) {
+    reject(c, LOADING, spec);
+    return;
+  }
+  if (c.multi && !MULTI_IMMEDIATE.has(spec.name)) {
+    c.multi.queue.push(argv);
+    c.multi.flags |= flags;
+    c.reply.simple("QUEUED");
+    return;
+  }
+  call(c, spec, argv);
+}
+
+function multiDeniesStale(c: Client): boolean {
+  for (const argv of c.multi!.queue) {
+    const spec = resolveCommand(c, argv);
+    if (spec && !(spec.flags & CommandFlag.Stale)) return true;
+  }
+  return false;
+}
+
+/**
+ * Executes a resolved command: time snapshot, handler, error reply, statistics, and
+ * propagation of what changed (for a master; a replica forwards its master's stream as is).
+ */
+export function call(c: Client, spec: CommandSpec, argv: string[]): void {
+  const server = c.server;
+  const prevClient = server.currentClient;
+  server.currentClient = c;
+  server.cmdTime = Date.now();
+  c.lastCommand = spec.name;
+  const dirtyBefore = server.dirty;
+  c.propagateAs = null;
+  c.alsoPropagate = null;
+  c.preventPropagation = false;
+  const replyMark = c.reply.length;
+  const started = performance.now();
+  let failed = false;
+  try {
+    spec.handler!(c, argv);
+  } catch (e) {
+    failed = true;
+    if (e instanceof CommandError) {
+      replyError(c, e.reply, spec);
+    } else {
+      // A bug of ours, not the client's: log it with the command, never crash the server.
+      c.reply.truncate(replyMark);
+      server.stats.unexpectedErrorReplies++;
+      server.log.warning(`Internal error executing '${spec.name}': ${(e as Error)?.stack ?? e}`);
+      replyError(c, `ERR internal error executing '${spec.name}'`, spec);
+    }
+  }
+  const s = commandStats(c, spec.name);
+  s.calls++;
+  s.usec += Math.round((performance.now() - started) * 1000);
+  if (failed) s.failed++;
+  server.stats.totalCommandsProcessed++;
+  if (server.dirty !== dirtyBefore || c.alsoPropagate) {
+    server.replication.propagateCommand(c, spec, argv);
+  }
+  server.currentClient = prevClient;
+}
+
+/** Runs a queued MULTI transaction (called by EXEC). */
+export function execTransaction(c: Client): void {
+  const multi = c.multi!;
+  c.multi = null;
+  if (multi.aborted) {
+    c.reply.error(EXECABORT);
+    return;
+  }
+  c.reply.array(multi.queue.length);
+  const server = c.server;
+  server.replication.beginTransaction(c);
+  for (const argv of multi.queue) {
+    const spec = resolveCommand(c, argv);
+    if (!spec || !spec.handler) {
+      c.reply.error(unknownCommandError(c, argv));
+      continue;
+    }
+    // Writes queued before the link went read-only are refused at EXEC time too (Redis
+    // re-checks READONLY for EXEC as a whole; inside, commands run as queued).
+    call(c, spec, argv);
+  }
+  server.replication.endTransaction(c);
+}

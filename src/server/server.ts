@@ -1,0 +1,218 @@
+// The one explicit server context: configuration, databases, clients, statistics and the
+// replication state. Everything else receives it (through the Client, for handlers) instead
+// of reaching for globals.
+
+import { randomBytes } from "node:crypto";
+import type { Config } from "../config/config.ts";
+import { buildCommandTable, type CommandTable } from "../commands/table.ts";
+import { Database } from "../store/database.ts";
+import type { Client } from "./client.ts";
+import { Logger } from "./log.ts";
+import { Replication } from "../replication/replication.ts";
+
+export interface Stats {
+  totalConnectionsReceived: number;
+  totalCommandsProcessed: number;
+  rejectedConnections: number;
+  netInputBytes: number;
+  netOutputBytes: number;
+  netReplInputBytes: number;
+  netReplOutputBytes: number;
+  syncFull: number;
+  syncPartialOk: number;
+  syncPartialErr: number;
+  expiredKeys: number;
+  evictedKeys: number;
+  keyspaceHits: number;
+  keyspaceMisses: number;
+  totalErrorReplies: number;
+  unexpectedErrorReplies: number;
+  totalReadsProcessed: number;
+  totalWritesProcessed: number;
+  /** Per-command calls / failed calls / rejected calls / microseconds, for INFO commandstats. */
+  commands: Map<string, { calls: number; usec: number; rejected: number; failed: number }>;
+  /** Error counts by error code (first word), for INFO errorstats. */
+  errors: Map<string, number>;
+}
+
+function newStats(): Stats {
+  return {
+    totalConnectionsReceived: 0,
+    totalCommandsProcessed: 0,
+    rejectedConnections: 0,
+    netInputBytes: 0,
+    netOutputBytes: 0,
+    netReplInputBytes: 0,
+    netReplOutputBytes: 0,
+    syncFull: 0,
+    syncPartialOk: 0,
+    syncPartialErr: 0,
+    expiredKeys: 0,
+    evictedKeys: 0,
+    keyspaceHits: 0,
+    keyspaceMisses: 0,
+    totalErrorReplies: 0,
+    unexpectedErrorReplies: 0,
+    totalReadsProcessed: 0,
+    totalWritesProcessed: 0,
+    commands: new Map(),
+    errors: new Map(),
+  };
+}
+
+/** Persistence bookkeeping for INFO persistence, LASTSAVE and the save points. */
+export interface Persistence {
+  /** Changes since the last successful save (rdb_changes_since_last_save). */
+  lastSaveTime: number;
+  lastBgsaveStatus: "ok" | "err";
+  lastBgsaveTimeSec: number;
+  bgsaveInProgressSince: number;
+  saves: number;
+  lastLoadKeysLoaded: number;
+  lastLoadKeysExpired: number;
+}
+
+export class Server {
+  readonly log = new Logger();
+  readonly dbs: Database[];
+  readonly commands: CommandTable;
+  readonly clients = new Map<number, Client>();
+  nextClientId = 1;
+  readonly stats: Stats = newStats();
+  readonly runId = randomBytes(20).toString("hex");
+  readonly startedAt = Date.now();
+  /** Number of changes to the dataset since the last save (Redis's server.dirty). */
+  dirty = 0;
+  readonly persistence: Persistence = {
+    lastSaveTime: Math.floor(Date.now() / 1000),
+    lastBgsaveStatus: "ok",
+    lastBgsaveTimeSec: -1,
+    bgsaveInProgressSince: 0,
+    saves: 0,
+    lastLoadKeysLoaded: 0,
+    lastLoadKeysExpired: 0,
+  };
+  /** True while a dataset is being loaded (clients get -LOADING unless the command allows it). */
+  loading = false;
+  /** Time snapshot (Unix ms) of the command being executed: expiry checks use it. */
+  cmdTime = Date.now();
+  /** The client whose command is executing (for "is the master asking?" decisions). */
+  currentClient: Client | null = null;
+  /** Port actually listened on (differs from config when port 0 was asked for). */
+  listeningPort = 0;
+  readonly replication: Replication;
+  /** Watched keys: "<db>\0<key>" -> clients watching it. */
+  readonly watchedKeys = new Map<string, Set<Client>>();
+  /** Pub/sub subscriptions. */
+  readonly channels = new Map<string, Set<Client>>();
+  readonly patterns = new Map<string, Set<Client>>();
+  /** Set by SHUTDOWN; main() exits when it resolves. */
+  shutdownRequested: ((code: number) => void) | null = null;
+  /** Stored FUNCTION libraries: name -> code (applied from the master, served by FUNCTION LIST/DUMP). */
+  readonly functions = new Map<string, { engine: string; code: string }>();
+
+  constructor(readonly config: Config) {
+    const count = config.num("databases");
+    this.dbs = Array.from({ length: count }, (_, i) => new Database(i));
+    this.commands = buildCommandTable();
+    this.log.level = config.str("loglevel") as Logger["level"];
+    this.log.file = config.str("logfile");
+    this.replication = new Replication(this);
+    this.log.role = () => (this.replication.masterHost ? "S" : "M");
+    config.onChange((name) => {
+      if (name === "loglevel") this.log.level = config.str("loglevel") as Logger["level"];
+    });
+  }
+
+  /** Marks a key as modified: invalidates WATCHers (Redis's signalModifiedKey). */
+  signalModifiedKey(db: Database, key: string): void {
+    if (this.watchedKeys.size === 0) return;
+    const watchers = this.watchedKeys.get(`${db.id}\0${key}`);
+    if (watchers) for (const c of watchers) c.dirtyCas = true;
+  }
+
+  /** Invalidates every WATCH on a database (FLUSHDB/FLUSHALL/SWAPDB/full sync). */
+  signalFlushedDb(dbId: number): void {
+    if (this.watchedKeys.size === 0) return;
+    for (const [k, watchers] of this.watchedKeys) {
+      if (dbId === -1 || k.startsWith(`${dbId}\0`)) for (const c of watchers) c.dirtyCas = true;
+    }
+  }
+
+  /** Cleans up after a client's connection closed: WATCH, pub/sub, replica bookkeeping. */
+  onClientClosed(c: Client): void {
+    if (c.watched) {
+      for (const k of c.watched) {
+        const set = this.watchedKeys.get(k);
+        if (set) {
+          set.delete(c);
+          if (set.size === 0) this.watchedKeys.delete(k);
+        }
+      }
+      c.watched = null;
+    }
+    if (c.channels) {
+      for (const ch of c.channels) {
+        const set = this.channels.get(ch);
+        set?.delete(c);
+        if (set && set.size === 0) this.channels.delete(ch);
+      }
+    }
+    if (c.patterns) {
+      for (const p of c.patterns) {
+        const set = this.patterns.get(p);
+        set?.delete(c);
+        if (set && set.size === 0) this.patterns.delete(p);
+      }
+    }
+    this.replication.onClientClosed(c);
+  }
+
+  /** Orderly shutdown: stop replication, close clients. (Saving on shutdown comes with the RDB writer.) */
+  async shutdown(): Promise<void> {
+    this.replication.link.cancelHandshake();
+    for (const c of this.clients.values()) c.conn?.closeAfterFlush();
+  }
+
+  /** Highest memory use seen by INFO (used_memory_peak). */
+  memoryPeak = 0;
+  /** Server cron iterations (10 a second). */
+  cronLoops = 0;
+  /** Samples of total_commands_processed over the last second, for instantaneous_ops_per_sec. */
+  private opsSamples: number[] = [];
+
+  /** Called by the cron 10 times a second. */
+  sampleStats(): void {
+    this.opsSamples.push(this.stats.totalCommandsProcessed);
+    if (this.opsSamples.length > 11) this.opsSamples.shift();
+  }
+
+  instantaneousOps(): number {
+    const s = this.opsSamples;
+    if (s.length < 2) return 0;
+    return Math.round(((s[s.length - 1]! - s[0]!) * 10) / (s.length - 1));
+  }
+
+  /** Average TTL in ms of the keys with an expiry (a sample, as Redis estimates it). */
+  averageTtl(db: Database): number {
+    if (db.expires.size === 0 || this.replication.masterHost !== null) return 0;
+    let sum = 0;
+    let n = 0;
+    const now = Date.now();
+    for (const when of db.expires.values()) {
+      if (when > now) {
+        sum += when - now;
+        n++;
+      }
+      if (n >= 100) break;
+    }
+    return n ? Math.round(sum / n) : 0;
+  }
+
+  /** Total keys across databases. */
+  totalKeys(): number {
+    let n = 0;
+    for (const db of this.dbs) n += db.size;
+    return n;
+  }
+}
