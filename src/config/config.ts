@@ -88,9 +88,11 @@ export class Config {
 
   constructor() {
     for (const d of DIRECTIVES) {
-      const err = this.assign(d, d.default.length ? splitArgs(d.default) ?? [d.default] : [""], true);
+      const args = (d.kind === "special" || d.multi) && d.default.length ? (splitArgs(d.default) ?? [d.default]) : [d.default];
+      const err = this.assign(d, args, true);
       if (err) throw new Error(`bad default for ${d.name}: ${err}`);
     }
+    this.saveSeenInFile = false;
   }
 
   onChange(listener: ChangeListener): void {

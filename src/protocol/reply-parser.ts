@@ -20,8 +20,23 @@ export class ReplyParseError extends Error {}
 export class ReplyParser {
   private buf: Buffer = Buffer.alloc(0);
   private pos = 0;
+  /** Chunks waiting to be joined while a known-size reply is incomplete. */
+  private waiting: Buffer[] = [];
+  private waitingBytes = 0;
+  /** Bytes (from pos) the incomplete reply needs at least, when known. */
+  private needed = 0;
 
   feed(chunk: Buffer): void {
+    if (this.needed > 0) {
+      // A big bulk reply in progress: gather chunks, join once it is complete.
+      this.waiting.push(chunk);
+      this.waitingBytes += chunk.length;
+      if (this.buf.length - this.pos + this.waitingBytes < this.needed) return;
+      chunk = Buffer.concat(this.waiting, this.waitingBytes);
+      this.waiting = [];
+      this.waitingBytes = 0;
+      this.needed = 0;
+    }
     if (this.pos >= this.buf.length) this.buf = chunk;
     else this.buf = Buffer.concat([this.buf.subarray(this.pos), chunk]);
     this.pos = 0;
@@ -47,6 +62,7 @@ export class ReplyParser {
       return this.parseOne();
     } catch (e) {
       if (e === INCOMPLETE) {
+        if (this.needed > 0) this.needed -= start;
         this.pos = start;
         return undefined;
       }
@@ -98,7 +114,11 @@ export class ReplyParser {
         // '=' verbatim
         const n = this.count(this.line());
         if (n === -1) return null;
-        if (this.buf.length - this.pos < n + 2) throw INCOMPLETE;
+        if (this.buf.length - this.pos < n + 2) {
+          // Remember how much is needed (absolute; made relative to the reply start on throw).
+          if (n > 65536) this.needed = this.pos + n + 2;
+          throw INCOMPLETE;
+        }
         const s = this.buf.latin1Slice(this.pos, this.pos + n);
         this.pos += n + 2;
         return type === 61 ? s.slice(4) : s;

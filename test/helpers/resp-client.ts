@@ -82,6 +82,8 @@ export class RespClient {
 
   /** Waits for the next reply without sending anything (after writeRaw). */
   reply(): Promise<RespValue> {
+    // Replies that arrived before anyone waited for them are queued in `pushes`.
+    if (this.pushes.length) return Promise.resolve(this.pushes.shift()!);
     if (this.closed) return Promise.reject(this.closeError ?? new Error("closed"));
     return new Promise((resolve, reject) => this.pending.push({ resolve, reject }));
   }

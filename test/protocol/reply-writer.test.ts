@@ -1,0 +1,66 @@
+import { describe, expect, test } from "bun:test";
+import { ReplyWriter } from "../../src/protocol/reply-writer.ts";
+import { formatDouble, formatG } from "../../src/protocol/format-double.ts";
+import { ReplyParser } from "../../src/protocol/reply-parser.ts";
+
+function written(fn: (w: ReplyWriter) => void, resp: 2 | 3 = 2): string {
+  const w = new ReplyWriter();
+  w.resp = resp;
+  fn(w);
+  return w.view().toString("latin1");
+}
+
+describe("ReplyWriter", () => {
+  test("RESP2 basics", () => {
+    expect(written((w) => w.ok())).toBe("+OK\r\n");
+    expect(written((w) => w.error("ERR bad\r\nthing"))).toBe("-ERR bad  thing\r\n");
+    expect(written((w) => w.int(-42))).toBe(":-42\r\n");
+    expect(written((w) => w.bulk("h\xe9\x00"))).toBe("$3\r\nh\xe9\x00\r\n");
+    expect(written((w) => w.nullBulk())).toBe("$-1\r\n");
+    expect(written((w) => w.nullArray())).toBe("*-1\r\n");
+    expect(written((w) => w.map(2))).toBe("*4\r\n");
+    expect(written((w) => w.double(1.5))).toBe("$3\r\n1.5\r\n");
+    expect(written((w) => w.bool(true))).toBe(":1\r\n");
+  });
+
+  test("RESP3 forms", () => {
+    expect(written((w) => w.nullBulk(), 3)).toBe("_\r\n");
+    expect(written((w) => w.map(2), 3)).toBe("%2\r\n");
+    expect(written((w) => w.set(1), 3)).toBe("~1\r\n");
+    expect(written((w) => w.double(1.1), 3)).toBe(",1.1000000000000001\r\n");
+    expect(written((w) => w.verbatim("ab"), 3)).toBe("=6\r\ntxt:ab\r\n");
+    expect(written((w) => w.bool(false), 3)).toBe("#f\r\n");
+  });
+
+  test("grows past its initial capacity and round-trips through the reply parser", () => {
+    const w = new ReplyWriter();
+    const values = Array.from({ length: 5000 }, (_, i) => "v".repeat(i % 97) + i);
+    w.bulkArray(values);
+    const p = new ReplyParser();
+    p.feed(Buffer.from(w.view()));
+    expect(p.next()).toEqual(values);
+  });
+});
+
+describe("double formatting as Redis 7.0 (%.17g)", () => {
+  const cases: Array<[number, string]> = [
+    [0, "0"],
+    [1, "1"],
+    [-2.5, "-2.5"],
+    [1.1, "1.1000000000000001"],
+    [0.1, "0.10000000000000001"],
+    [3.14159, "3.1415899999999999"],
+    [1e20, "1e+20"],
+    [1.5e-7, "1.4999999999999999e-07"],
+    [123456789012345680, "1.2345678901234568e+17"],
+    [12345678901234567, "12345678901234568"],
+    [0.0001, "0.0001"],
+    [Infinity, "inf"],
+    [-Infinity, "-inf"],
+  ];
+  for (const [d, s] of cases) test(`${d} -> ${s}`, () => expect(formatDouble(d)).toBe(s));
+  test("other precisions", () => {
+    expect(formatG(2.5, 6)).toBe("2.5");
+    expect(formatG(1234567, 6)).toBe("1.23457e+06");
+  });
+});
