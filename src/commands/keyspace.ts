@@ -48,11 +48,16 @@ export function lookupRead(c: Client, key: string, db: Database = c.db): RedisVa
   return v;
 }
 
-/** Lookup for writing: no statistics; expired keys are deleted first when we may do so. */
+/**
+ * Lookup for writing: no statistics; expired keys are deleted first when we may do so. The
+ * caller may modify an aggregate in place: a snapshot in progress is told first (and may
+ * replace the value with its own copy, so read the value after that).
+ */
 export function lookupWrite(c: Client, key: string, db: Database = c.db): RedisValue | undefined {
   const v = db.keys.get(key);
   if (v === undefined) return undefined;
   if (db.expires.size !== 0 && expireIfNeeded(c, db, key, true)) return undefined;
+  if (db.watcher !== null && typeof v !== "string") db.beforeChange(key);
   return v;
 }
 

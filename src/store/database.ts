@@ -5,12 +5,26 @@
 
 import type { RedisValue } from "./values.ts";
 
+/**
+ * Told before a key of a watched keyspace changes (value, expiry or deletion), so that a
+ * snapshot in progress can preserve the old state first (copy-on-write). Only set while a
+ * snapshot runs: the cost otherwise is one null check per write.
+ */
+export interface ChangeWatcher {
+  beforeChange(keys: Map<string, RedisValue>, expires: Map<string, number>, key: string): void;
+}
+
 export class Database {
   keys = new Map<string, RedisValue>();
   expires = new Map<string, number>();
-  /** Counts of successful / failed lookups for INFO keyspace_hits / keyspace_misses. */
+  watcher: ChangeWatcher | null = null;
 
   constructor(readonly id: number) {}
+
+  /** Must be called before an in-place modification of the value of `key` (aggregates). */
+  beforeChange(key: string): void {
+    this.watcher?.beforeChange(this.keys, this.expires, key);
+  }
 
   get size(): number {
     return this.keys.size;
@@ -26,16 +40,19 @@ export class Database {
 
   /** Stores a value. The key's expiry is kept (callers clear it when the command says so). */
   set(key: string, value: RedisValue): void {
+    this.watcher?.beforeChange(this.keys, this.expires, key);
     this.keys.set(key, value);
   }
 
   /** Stores a value and clears any expiry (a plain SET). */
   setPersistent(key: string, value: RedisValue): void {
+    this.watcher?.beforeChange(this.keys, this.expires, key);
     this.keys.set(key, value);
     if (this.expires.size !== 0) this.expires.delete(key);
   }
 
   delete(key: string): boolean {
+    if (this.watcher && this.keys.has(key)) this.watcher.beforeChange(this.keys, this.expires, key);
     if (!this.keys.delete(key)) return false;
     if (this.expires.size !== 0) this.expires.delete(key);
     return true;
@@ -46,10 +63,12 @@ export class Database {
   }
 
   setExpire(key: string, whenMs: number): void {
+    this.watcher?.beforeChange(this.keys, this.expires, key);
     this.expires.set(key, whenMs);
   }
 
   removeExpire(key: string): boolean {
+    if (this.watcher && this.expires.has(key)) this.watcher.beforeChange(this.keys, this.expires, key);
     return this.expires.delete(key);
   }
 
@@ -60,6 +79,7 @@ export class Database {
     return when !== undefined && now > when;
   }
 
+  /** Empties the database. A snapshot still iterating the old maps keeps them, unchanged. */
   clear(): void {
     this.keys = new Map();
     this.expires = new Map();
