@@ -36,6 +36,14 @@ export const handlers: HandlerMap = {
   replicaof: replicaof,
   slaveof: replicaof,
 
+  psync(c, argv) {
+    c.server.replication.syncCommand(c, argv);
+  },
+
+  sync(c, argv) {
+    c.server.replication.syncCommand(c, argv);
+  },
+
   replconf(c, argv) {
     if (argv.length % 2 === 0) fail(SYNTAX);
     const server = c.server;

@@ -1,19 +1,23 @@
 // Replication state of this node, both roles: who our master is and how the link stands
-// (replica side), our replication ids and offsets, and the hooks through which executed
-// commands reach the replication stream (master side).
+// (replica side, ReplicaLink), our replication ids and offsets, the backlog, and our own
+// replicas (master side, MasterSide).
 //
 // Ids and offsets follow Redis's PSYNC2 model: `replid` names the history we hold and
 // `masterReplOffset` is how many bytes of it we have; after a promotion the previous id is
 // kept as `replid2`, valid up to `secondReplidOffset`, so replicas of the old master can
 // continue with us.
+//
+// The stream has two sources: as a master we originate it (commands we execute, encoded);
+// as a replica we forward our master's bytes unchanged, once applied, so our backlog and our
+// replicas hold exactly the same bytes at the same offsets as our master's.
 
 import { randomBytes } from "node:crypto";
 import type { Client } from "../server/client.ts";
 import type { Server } from "../server/server.ts";
 import type { Database } from "../store/database.ts";
-import type { CommandSpec } from "../commands/types.ts";
 import { ReplicaLink, ReplState } from "./replica-link.ts";
 import { Backlog } from "./backlog.ts";
+import { MasterSide } from "./master-side.ts";
 
 export const ZERO_REPLID = "0000000000000000000000000000000000000000";
 
@@ -31,6 +35,8 @@ export class Replication {
   secondReplidOffset = -1;
   /** The replica-side link (state machine, transfer, stream apply). */
   readonly link: ReplicaLink;
+  /** Our own replicas. */
+  readonly master: MasterSide;
   /** The last bytes of the replication stream, for partial resyncs (null until needed). */
   backlog: Backlog | null = null;
   /** Bytes of our master's stream received but not yet applied (forwarded once applied). */
@@ -39,6 +45,10 @@ export class Replication {
 
   constructor(readonly server: Server) {
     this.link = new ReplicaLink(server, this);
+    this.master = new MasterSide(server, this);
+    server.config.onChange((name) => {
+      if (name === "repl-backlog-size") this.backlog?.resize(server.config.num("repl-backlog-size"));
+    });
   }
 
   get state(): ReplState {
@@ -54,6 +64,7 @@ export class Replication {
     this.replid2 = this.replid;
     this.secondReplidOffset = this.masterReplOffset + 1;
     this.replid = newReplicationId();
+    this.server.log.warning(`Setting secondary replication ID to ${this.replid2}, valid up to offset: ${this.secondReplidOffset}. New replication ID is ${this.replid}`);
   }
 
   clearReplicationId2(): void {
@@ -61,24 +72,30 @@ export class Replication {
     this.secondReplidOffset = -1;
   }
 
-  /** Once a second from the server cron (`everySecond`), and 10 times a second otherwise. */
+  /** 10 times a second; `everySecond` once a second (Redis's replicationCron). */
   cronTick(everySecond: boolean): void {
-    if (everySecond) this.link.cron();
+    if (!everySecond) return;
+    this.link.cron();
+    this.master.cron();
   }
 
-  // ---- Role changes and the replica link's events (the master side hangs off these). ----
+  // ---- Role changes and the replica link's events ----
 
   onBecomingReplica(): void {
-    this.disconnectReplicas();
+    // Our replicas must follow the new history: they reconnect and PSYNC.
+    this.master.disconnectAll();
   }
 
   onBecomingMaster(): void {
-    this.disconnectReplicas();
+    this.master.disconnectAll();
+    // The next command we originate starts with a SELECT.
+    this.master.streamDb = -1;
+    if (!this.backlog) this.backlog = new Backlog(this.server.config.num("repl-backlog-size"), this.masterReplOffset);
   }
 
   /** A full sync replaced our history: the backlog restarts at the master's offset. */
   onFullSyncLoaded(): void {
-    this.disconnectReplicas();
+    this.master.disconnectAll();
     this.unapplied = [];
     this.unappliedOffset = 0;
     // Replicas keep a backlog regardless of sub-replicas, to serve PSYNC after a promotion.
@@ -101,15 +118,14 @@ export class Replication {
     this.unapplied.push(chunk);
   }
 
-  /** `bytes` more of our master's stream were applied: they enter our backlog byte for byte. */
+  /** `bytes` more of our master's stream were applied: forward them byte for byte. */
   onStreamApplied(bytes: number): void {
     let left = bytes;
     while (left > 0 && this.unapplied.length) {
       const head = this.unapplied[0]!;
       const avail = head.length - this.unappliedOffset;
       const take = Math.min(avail, left);
-      const part = head.subarray(this.unappliedOffset, this.unappliedOffset + take);
-      this.feedStream(part);
+      this.master.feed(head.subarray(this.unappliedOffset, this.unappliedOffset + take));
       left -= take;
       if (take === avail) {
         this.unapplied.shift();
@@ -118,24 +134,84 @@ export class Replication {
     }
   }
 
-  /** Stream bytes we hold from now on: into the backlog and to our sub-replicas. */
-  private feedStream(bytes: Buffer): void {
-    this.backlog?.append(bytes);
+  /** Closes the links of our replicas (they reconnect and PSYNC). */
+  disconnectReplicas(): void {
+    this.master.disconnectAll();
   }
 
-  /** INFO replication's slaveN lines (the master side fills this in). */
+  // ---- Commands we originate (as a master) ----
+
+  /** Whether executed commands must be recorded at all (a master with a backlog or replicas). */
+  get originating(): boolean {
+    return this.masterHost === null && this.master.streaming;
+  }
+
+  /** Before a command runs: collect what it propagates (several ops go out as MULTI/EXEC). */
+  beginCommand(): void {
+    this.master.beginCollect();
+  }
+
+  /** After a command ran: its extra ops, then itself (rewritten form if any), then flush. */
+  endCommand(c: Client, argv: string[], changed: boolean): void {
+    const extra = c.alsoPropagate;
+    if (extra) for (const op of extra) this.master.propagate(c.db.id, op);
+    if (changed && !c.preventPropagation) this.master.propagate(c.db.id, c.propagateAs ?? argv);
+    this.master.endCollect();
+  }
+
+  /** A key found expired on a master: DEL (UNLINK with lazyfree-lazy-expire), as Redis's propagateDeletion. */
+  propagateExpiry(db: Database, key: string): void {
+    if (!this.originating) return;
+    this.master.propagate(db.id, [this.server.config.bool("lazyfree-lazy-expire") ? "UNLINK" : "DEL", key]);
+  }
+
+  beginTransaction(_c: Client): void {
+    if (this.originating) this.master.beginCollect();
+  }
+
+  endTransaction(_c: Client): void {
+    if (this.originating) this.master.endCollect();
+  }
+
+  // ---- Our replicas ----
+
+  /** PSYNC / SYNC from a client. */
+  syncCommand(c: Client, argv: string[]): void {
+    this.master.syncCommand(c, argv);
+  }
+
+  /** REPLCONF <option> <value> from a replica in its handshake. False if unknown. */
+  onReplconf(c: Client, option: string, value: string): boolean {
+    return this.master.onReplconf(c, option, value);
+  }
+
+  /** REPLCONF ACK <offset> from one of our replicas. */
+  onReplicaAck(c: Client, args: string[]): void {
+    this.master.onAck(c, args);
+  }
+
+  /** WAIT numreplicas timeout (as a master). */
+  wait(c: Client, numReplicas: number, timeoutMs: number): void {
+    this.master.wait(c, numReplicas, timeoutMs);
+  }
+
+  /** INFO replication's slaveN lines. */
   replicaInfoLines(): string[] {
-    return [];
+    return this.master.infoLines();
+  }
+
+  /** ROLE's replica list: [ip, port, acked offset]. */
+  replicaRoleEntries(): Array<[string, number, number]> {
+    return this.master.roleEntries();
   }
 
   /** Replicas with lag <= min-replicas-max-lag. */
   goodReplicasCount(): number {
-    return 0;
+    return this.master.goodReplicas();
   }
 
-  /** ROLE's replica list: [ip, port, acked offset] per online replica. */
-  replicaRoleEntries(): Array<[string, number, number]> {
-    return [];
+  failoverState(): string {
+    return "no-failover";
   }
 
   /** CLIENT KILL TYPE master: drop the link to our master (it reconnects with PSYNC). */
@@ -143,25 +219,10 @@ export class Replication {
     this.link.dropLinkForReconnect();
   }
 
-  /** REPLCONF ACK <offset> from one of our replicas. */
-  onReplicaAck(_c: Client, _args: string[]): void {}
-
-  /** REPLCONF <option> <value> from a replica in its handshake. False if unknown. */
-  onReplconf(_c: Client, option: string, _value: string): boolean {
-    return ["listening-port", "ip-address", "capa", "rdb-only", "rdb-filter-only"].includes(option);
+  /** A client connection closed. */
+  onClientClosed(c: Client): void {
+    if (c.replica) this.master.onClientClosed(c);
   }
-
-  /** WAIT numreplicas timeout (as a master). */
-  wait(c: Client, _numReplicas: number, _timeoutMs: number): void {
-    c.reply.int(0);
-  }
-
-  failoverState(): string {
-    return "no-failover";
-  }
-
-  /** A client connection closed (sub-replicas are forgotten here). */
-  onClientClosed(_c: Client): void {}
 
   /**
    * Start-up with a dataset file that says which history it holds (AUX repl-id / repl-offset /
@@ -176,22 +237,4 @@ export class Replication {
     this.masterReplOffset = offset;
     this.link.cached = { replid: id, offset, db: Number.isInteger(db) && db >= 0 ? db : 0 };
   }
-
-  /** Closes the links of our sub-replicas (they reconnect and PSYNC). */
-  disconnectReplicas(): void {}
-
-  // ---- Master-side hooks (the command stream this node originates). ----
-  // A replica never originates commands: it forwards its master's bytes (see ReplicaLink).
-  // Serving sub-replicas and the backlog is the master side's job (issue 5); until it lands,
-  // these are where a master would feed them.
-
-  /** A key found expired on a master: propagate DEL as Redis's propagateDeletion does. */
-  propagateExpiry(_db: Database, _key: string): void {}
-
-  /** A command changed data (or asked to propagate extra commands). */
-  propagateCommand(_c: Client, _spec: CommandSpec, _argv: string[]): void {}
-
-  beginTransaction(_c: Client): void {}
-
-  endTransaction(_c: Client): void {}
 }

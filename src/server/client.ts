@@ -7,6 +7,7 @@ import { RequestParser } from "../protocol/request-parser.ts";
 import type { Database } from "../store/database.ts";
 import type { Connection } from "./connection.ts";
 import type { Server } from "./server.ts";
+import { processInput } from "./input.ts";
 
 export interface MultiState {
   /** Queued commands with the spec they resolved to. */
@@ -56,6 +57,11 @@ export class Client {
   preventPropagation = false;
   /** Replica bookkeeping for sub-replicas (set by the master side). */
   replica: unknown = null;
+  /**
+   * A blocking command (WAIT, BLPOP...) is waiting: no further input is processed until the
+   * blocking code replies and calls resumeInput().
+   */
+  blocked = false;
 
   constructor(
     readonly server: Server,
@@ -88,6 +94,12 @@ export class Client {
   get laddr(): string {
     if (!this.conn) return "";
     return `${this.conn.localAddress}:${this.conn.localPort}`;
+  }
+
+  /** After a blocking command replied: runs the commands that arrived meanwhile. */
+  resumeInput(): void {
+    this.blocked = false;
+    processInput(this);
   }
 
   /** Sends the replies accumulated so far. */

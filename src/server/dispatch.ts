@@ -2,7 +2,7 @@
 // authentication, MULTI restrictions, READONLY, MASTERDOWN, LOADING, then queue (inside MULTI)
 // or execute. Handlers never repeat these checks.
 
-import { CommandError, EXECABORT, LOADING, MASTERDOWN, NOAUTH, READONLY, wrongArity } from "../commands/errors.ts";
+import { CommandError, EXECABORT, LOADING, MASTERDOWN, NOAUTH, NOREPLICAS, READONLY, wrongArity } from "../commands/errors.ts";
 import { CommandFlag, type CommandSpec } from "../commands/types.ts";
 import type { Client } from "./client.ts";
 
@@ -45,7 +45,8 @@ function replyError(c: Client, error: string, _spec?: CommandSpec): void {
   c.reply.error(error);
   const server = c.server;
   server.stats.totalErrorReplies++;
-  const code = error.slice(0, error.indexOf(" ") >>> 0 || error.length);
+  const space = error.indexOf(" ");
+  const code = space < 0 ? error : error.slice(0, space);
   server.stats.errors.set(code, (server.stats.errors.get(code) ?? 0) + 1);
   if (c.isMaster) {
     // A command from our master that fails here means the copies are diverging: say so loudly.
@@ -86,6 +87,13 @@ export function processCommand(c: Client, argv: string[]): void {
     return;
   }
   const repl = server.replication;
+  if (repl.masterHost === null && (flags & CommandFlag.Write || (spec.name === "exec" && c.multi && c.multi.flags & CommandFlag.Write))) {
+    const minReplicas = server.config.num("min-replicas-to-write");
+    if (minReplicas > 0 && server.config.num("min-replicas-max-lag") > 0 && repl.goodReplicasCount() < minReplicas) {
+      reject(c, NOREPLICAS, spec);
+      return;
+    }
+  }
   if (repl.masterHost !== null && !c.isMaster) {
     const isWrite = (flags & CommandFlag.Write) !== 0 || (spec.name === "exec" && c.multi !== null && (c.multi.flags & CommandFlag.Write) !== 0);
     if (isWrite && server.config.bool("replica-read-only")) {
@@ -135,6 +143,9 @@ export function call(c: Client, spec: CommandSpec, argv: string[]): void {
   c.propagateAs = null;
   c.alsoPropagate = null;
   c.preventPropagation = false;
+  const repl = server.replication;
+  const originating = repl.originating;
+  if (originating) repl.beginCommand();
   const replyMark = c.reply.length;
   const started = performance.now();
   let failed = false;
@@ -157,9 +168,7 @@ export function call(c: Client, spec: CommandSpec, argv: string[]): void {
   s.usec += Math.round((performance.now() - started) * 1000);
   if (failed) s.failed++;
   server.stats.totalCommandsProcessed++;
-  if (server.dirty !== dirtyBefore || c.alsoPropagate) {
-    server.replication.propagateCommand(c, spec, argv);
-  }
+  if (originating) repl.endCommand(c, argv, server.dirty !== dirtyBefore);
   server.currentClient = prevClient;
 }
 

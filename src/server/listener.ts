@@ -2,10 +2,9 @@
 // socket bytes -> RequestParser -> processCommand -> ReplyWriter -> one write per batch.
 
 import type { Socket, TCPSocketListener } from "bun";
-import { ProtocolError } from "../protocol/request-parser.ts";
 import { Client } from "./client.ts";
 import { SocketConnection } from "./connection.ts";
-import { processCommand } from "./dispatch.ts";
+import { processInput } from "./input.ts";
 import type { Server } from "./server.ts";
 
 interface SocketData {
@@ -21,24 +20,7 @@ export function handleClientData(c: Client, chunk: Buffer): void {
   c.lastInteraction = Date.now();
   if (c.closeAfterReply) return;
   c.parser.feed(chunk);
-  try {
-    while (!c.closeAfterReply) {
-      const argv = c.parser.next();
-      if (argv === null) break;
-      processCommand(c, argv);
-    }
-  } catch (e) {
-    if (!(e instanceof ProtocolError)) throw e;
-    c.reply.error(e.reply);
-    server.log.verbose(`Protocol error (${e.reason}) from client: id=${c.id} addr=${c.addr}`);
-    c.closeAfterReply = true;
-  }
-  if (c.reply.length) {
-    server.stats.netOutputBytes += c.reply.length;
-    server.stats.totalWritesProcessed++;
-    c.flush();
-  }
-  if (c.closeAfterReply) c.conn?.closeAfterFlush();
+  processInput(c);
 }
 
 function bindHosts(addresses: string[]): string[] {

@@ -1,0 +1,657 @@
+// The master side of replication: serving our own replicas (chained replicas, or any replica
+// after we are promoted). Redis's master half of replication.c, without fork():
+//
+// - PSYNC / SYNC: partial resync from the backlog when the replica's history (replid, or
+//   replid2 up to second_replid_offset) and offset allow it (+CONTINUE), else a full sync.
+// - Full sync: replicas waiting together share one job. The job takes a copy-on-write
+//   snapshot of the dataset (no blocking copy), serializes it as an RDB in chunks between
+//   other work, and sends it disk-based ($<len>, after writing a file) or diskless ($EOF
+//   mark, streamed) per repl-diskless-sync and the replica's capa. The stream produced after
+//   the snapshot point is queued per replica and follows the RDB.
+// - The stream: bytes we originate (as a master) or forward (as a replica, our master's bytes
+//   unchanged) go to the backlog and to every online replica.
+// - REPLCONF ACK bookkeeping, PINGs, newlines while preparing, timeouts, output buffer limits,
+//   WAIT, min-replicas-to-write.
+
+import { closeSync, openSync, writeSync, fsyncSync, readSync, unlinkSync, fstatSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { encodeCommand } from "../protocol/reply-parser.ts";
+import { ClientKind, type Client } from "../server/client.ts";
+import type { SocketConnection } from "../server/connection.ts";
+import type { Server } from "../server/server.ts";
+import { Backlog } from "./backlog.ts";
+import { DatasetSnapshot } from "./snapshot.ts";
+import { createSnapshotRdb, type RdbChunkSource } from "./snapshot-rdb.ts";
+import type { Replication } from "./replication.ts";
+
+export const enum ReplicaState {
+  /** Waiting for a full-sync job to start (gets newlines meanwhile). */
+  WaitBgsaveStart = "wait_bgsave",
+  /** In a job: its RDB is being produced (stream bytes are queued). */
+  WaitBgsaveEnd = "wait_bgsave_end",
+  /** The RDB is being sent. */
+  SendBulk = "send_bulk",
+  /** Diskless RDB sent; waiting for the first ACK before streaming (Redis 7). */
+  WaitFirstAck = "wait_first_ack",
+  Online = "online",
+}
+
+/** INFO's state names (replstateToString). */
+function stateName(s: ReplicaState): string {
+  switch (s) {
+    case ReplicaState.WaitBgsaveStart:
+    case ReplicaState.WaitBgsaveEnd:
+      return "wait_bgsave";
+    case ReplicaState.SendBulk:
+      return "send_bulk";
+    case ReplicaState.WaitFirstAck:
+    case ReplicaState.Online:
+      return "online";
+  }
+}
+
+export class ReplicaSession {
+  state: ReplicaState = ReplicaState.WaitBgsaveStart;
+  listeningPort = 0;
+  announcedIp = "";
+  capaEof = false;
+  capaPsync2 = false;
+  ackOffset = 0;
+  /** Unix ms of the last ACK (or of the sync start). */
+  ackTime = Date.now();
+  /** The replica used SYNC (no ACKs expected). */
+  prePsync = false;
+  /** Stream bytes produced since the snapshot point, waiting for the RDB to be sent. */
+  pending: Buffer[] = [];
+  pendingBytes = 0;
+  /** When the output went past the soft limit (ms), 0 if below. */
+  softLimitSince = 0;
+  /** Unix ms when the replica asked for a sync (diskless delay). */
+  readonly since = Date.now();
+
+  constructor(readonly client: Client) {}
+
+  get conn(): SocketConnection {
+    return this.client.conn as SocketConnection;
+  }
+
+  name(): string {
+    const ip = this.announcedIp || this.client.conn?.remoteAddress || "?";
+    return `${ip}:${this.listeningPort}`;
+  }
+}
+
+/** A full sync being served to one or more replicas. */
+interface SyncJob {
+  replicas: ReplicaSession[];
+  diskless: boolean;
+  /** master_repl_offset at the snapshot point: +FULLRESYNC <replid> <offset>. */
+  offset: number;
+  source: RdbChunkSource;
+  mark: Buffer | null;
+  tmpFile: string | null;
+  fd: number;
+  fileSize: number;
+  startedAt: number;
+}
+
+/** Chunk size for RDB production; writes wait while a replica has more than this queued. */
+const CHUNK = 512 * 1024;
+
+export class MasterSide {
+  readonly replicas = new Set<ReplicaSession>();
+  private job: SyncJob | null = null;
+  /** The db the stream last SELECTed (-1: emit SELECT before the next command). */
+  streamDb = -1;
+  /** Commands collected while a transaction (EXEC) or a multi-op command runs. */
+  private collecting: Array<{ db: number; argv: string[] }> | null = null;
+  private collectDepth = 0;
+  /** WAIT: clients blocked until enough replicas acknowledged an offset. */
+  private waiting: Array<{ client: Client; offset: number; replicas: number; timer: ReturnType<typeof setTimeout> | null }> = [];
+  private getAckPending = false;
+  private cronLoops = 0;
+  /** Unix ms since when there are no replicas (repl-backlog-ttl). */
+  private noReplicasSince = Date.now();
+
+  constructor(
+    private readonly server: Server,
+    private readonly repl: Replication,
+  ) {}
+
+  private get log() {
+    return this.server.log;
+  }
+
+  // ------------------------------------------------------------------ PSYNC / SYNC
+
+  /** PSYNC <replid> <offset> or SYNC from a client that wants to become our replica. */
+  syncCommand(c: Client, argv: string[]): void {
+    if (c.kind === ClientKind.Replica) return;
+    const repl = this.repl;
+    if (repl.masterHost !== null && !repl.isLinkUp()) {
+      c.reply.error("NOMASTERLINK Can't SYNC while not connected with my master");
+      return;
+    }
+    if (c.reply.length > 0 || (c.conn && c.conn.pendingBytes > 0)) {
+      c.reply.error("ERR SYNC and PSYNC are invalid with pending output");
+      return;
+    }
+    const session = (c.replica as ReplicaSession | null) ?? new ReplicaSession(c);
+    c.replica = session;
+    this.log.notice(`Replica ${session.name()} asks for synchronization`);
+    const isPsync = argv[0]!.toLowerCase() === "psync";
+    if (isPsync) {
+      const offset = Number(argv[2]);
+      if (!/^-?\d+$/.test(argv[2]!) || !Number.isSafeInteger(offset)) {
+        c.reply.error("ERR value is not an integer or out of range");
+        this.log.warning(`Replica ${session.name()} asks for synchronization but with a wrong offset`);
+        return;
+      }
+      if (this.tryPartialResync(session, argv[1]!, offset)) {
+        this.server.stats.syncPartialOk++;
+        return;
+      }
+      if (argv[1] !== "?") this.server.stats.syncPartialErr++;
+    } else {
+      session.prePsync = true;
+    }
+    this.server.stats.syncFull++;
+    c.kind = ClientKind.Replica;
+    session.state = ReplicaState.WaitBgsaveStart;
+    this.addReplica(session);
+    if (this.replicas.size === 1 && repl.backlog === null) {
+      // A new backlog starts a new history: fresh id, no id2.
+      repl.replid = newId();
+      repl.clearReplicationId2();
+      this.createBacklog();
+      this.log.notice(`Replication backlog created, my new replication IDs are '${repl.replid}' and '${repl.replid2}'`);
+    }
+    // Disk-based syncs start at once; diskless ones wait repl-diskless-sync-delay for others.
+    this.maybeStartJob();
+  }
+
+  private tryPartialResync(s: ReplicaSession, replid: string, offset: number): boolean {
+    const repl = this.repl;
+    const idMatches = replid.toLowerCase() === repl.replid || (replid.toLowerCase() === repl.replid2 && offset <= repl.secondReplidOffset);
+    if (!idMatches) {
+      if (replid !== "?") {
+        if (replid.toLowerCase() !== repl.replid && replid.toLowerCase() !== repl.replid2) {
+          this.log.notice(`Partial resynchronization not accepted: Replication ID mismatch (Replica asked for '${replid}', my replication IDs are '${repl.replid}' and '${repl.replid2}')`);
+        } else {
+          this.log.notice(`Partial resynchronization not accepted: Requested offset for second ID was ${offset}, but I can reply up to ${repl.secondReplidOffset}`);
+        }
+      } else this.log.notice(`Full resync requested by replica ${s.name()}`);
+      return false;
+    }
+    const b = repl.backlog;
+    if (!b || offset < b.firstByteOffset || offset > b.firstByteOffset + b.histlen) {
+      this.log.notice(`Unable to partial resync with replica ${s.name()} for lack of backlog (Replica request was: ${offset}).`);
+      if (offset > repl.masterReplOffset) this.log.warning(`Warning: replica ${s.name()} tried to PSYNC with an offset that is greater than the master replication offset.`);
+      return false;
+    }
+    const c = s.client;
+    c.kind = ClientKind.Replica;
+    s.state = ReplicaState.Online;
+    s.ackTime = Date.now();
+    this.addReplica(s);
+    s.conn.write(Buffer.from(s.capaPsync2 ? `+CONTINUE ${repl.replid}\r\n` : "+CONTINUE\r\n"));
+    let sent = 0;
+    for (const part of b.readFrom(offset)) {
+      s.conn.write(part);
+      sent += part.length;
+    }
+    this.server.stats.netReplOutputBytes += sent;
+    this.log.notice(`Partial resynchronization request from ${s.name()} accepted. Sending ${sent} bytes of backlog starting from offset ${offset}.`);
+    return true;
+  }
+
+  private addReplica(s: ReplicaSession): void {
+    if (!this.replicas.has(s)) {
+      this.replicas.add(s);
+      this.server.log.verbose(`Replica ${s.name()} added`);
+    }
+  }
+
+  private createBacklog(): void {
+    this.repl.backlog = new Backlog(this.server.config.num("repl-backlog-size"), this.repl.masterReplOffset);
+  }
+
+  // ------------------------------------------------------------------ full sync jobs
+
+  private maybeStartJob(): void {
+    if (this.job) return;
+    const waiting = [...this.replicas].filter((s) => s.state === ReplicaState.WaitBgsaveStart);
+    if (waiting.length === 0) return;
+    const cfg = this.server.config;
+    const disklessWanted = cfg.bool("repl-diskless-sync");
+    const allEof = waiting.every((s) => s.capaEof);
+    const diskless = disklessWanted && allEof;
+    if (diskless) {
+      const delayMs = cfg.num("repl-diskless-sync-delay") * 1000;
+      const max = cfg.num("repl-diskless-sync-max-replicas");
+      const oldest = Math.min(...waiting.map((s) => s.since));
+      if (Date.now() - oldest < delayMs && !(max > 0 && waiting.length >= max)) return;
+    }
+    if (this.server.dbs.some((db) => db.watcher !== null)) return; // another snapshot runs: next cron
+    this.startJob(waiting, diskless);
+  }
+
+  private startJob(replicas: ReplicaSession[], diskless: boolean): void {
+    const repl = this.repl;
+    const offset = repl.masterReplOffset;
+    const snapshot = new DatasetSnapshot(this.server.dbs);
+    const source = createSnapshotRdb(this.server, snapshot, offset);
+    const job: SyncJob = { replicas, diskless, offset, source, mark: null, tmpFile: null, fd: -1, fileSize: 0, startedAt: Date.now() };
+    this.job = job;
+    this.log.notice(`Starting BGSAVE for SYNC with target: ${diskless ? "replicas sockets" : "disk"}`);
+    // The stream after this point must follow the RDB: force a SELECT first.
+    this.streamDb = -1;
+    for (const s of replicas) {
+      s.state = ReplicaState.WaitBgsaveEnd;
+      s.pending = [];
+      s.pendingBytes = 0;
+      if (!s.prePsync) s.conn.write(Buffer.from(`+FULLRESYNC ${repl.replid} ${offset}\r\n`));
+    }
+    if (diskless) {
+      job.mark = Buffer.from(randomBytes(20).toString("hex"), "latin1");
+      for (const s of replicas) {
+        s.state = ReplicaState.SendBulk;
+        s.conn.write(Buffer.concat([Buffer.from("$EOF:"), job.mark, Buffer.from("\r\n")]));
+      }
+    } else {
+      job.tmpFile = `temp-replica-sync-${process.pid}-${Date.now()}.rdb`;
+      job.fd = openSync(job.tmpFile, "w", 0o644);
+    }
+    this.pumpJob();
+  }
+
+  /** Produces RDB chunks while the slowest target can take them; yields between chunks. */
+  private pumpJob(): void {
+    const job = this.job;
+    if (!job) return;
+    const targets = job.replicas.filter((s) => this.replicas.has(s));
+    if (targets.length === 0) {
+      this.log.warning("Diskless rdb transfer, last replica dropped, killing fork child.");
+      this.endJob(job);
+      return;
+    }
+    if (job.diskless && targets.some((s) => s.conn.pendingBytes > 4 * CHUNK)) {
+      // Backpressure: resume when the slowest socket drains (checked again shortly).
+      setTimeout(() => this.pumpJob(), 5);
+      return;
+    }
+    let chunk: Buffer | null;
+    try {
+      chunk = job.source.next(CHUNK);
+    } catch (e) {
+      this.log.warning(`SYNC failed. BGSAVE child returned an error: ${(e as Error).message}`);
+      for (const s of targets) this.dropReplica(s, "RDB production failed");
+      this.endJob(job);
+      return;
+    }
+    if (chunk) {
+      if (job.diskless) {
+        for (const s of targets) s.conn.write(chunk);
+        this.server.stats.netReplOutputBytes += chunk.length * targets.length;
+      } else {
+        writeSync(job.fd, chunk);
+        job.fileSize += chunk.length;
+      }
+      setImmediate(() => this.pumpJob());
+      return;
+    }
+    // The RDB is complete.
+    if (job.diskless) {
+      for (const s of targets) {
+        s.conn.write(job.mark!);
+        // Redis 7: stream only after the replica's first ACK (it has loaded the RDB).
+        s.state = ReplicaState.WaitFirstAck;
+        this.log.notice(`Streamed RDB transfer with replica ${s.name()} succeeded (socket). Waiting for REPLCONF ACK from replica to enable streaming`);
+      }
+      this.endJob(job);
+    } else {
+      fsyncSync(job.fd);
+      this.log.notice(`Background saving terminated with success`);
+      for (const s of targets) this.sendRdbFile(s, job);
+      this.endJob(job, false);
+      this.sendFilePumps = targets.length;
+      this.jobFile = job;
+      if (targets.length === 0) this.releaseJobFile();
+    }
+    // Replicas that arrived during the job get the next one.
+    setImmediate(() => this.maybeStartJob());
+  }
+
+  private sendFilePumps = 0;
+  private jobFile: SyncJob | null = null;
+
+  /** Disk-based: "$<len>\r\n" then the file, read in chunks as the socket drains. */
+  private sendRdbFile(s: ReplicaSession, job: SyncJob): void {
+    s.state = ReplicaState.SendBulk;
+    s.conn.write(Buffer.from(`$${job.fileSize}\r\n`));
+    let pos = 0;
+    const step = () => {
+      if (!this.replicas.has(s) || s.client.conn?.closed) return this.fileSendDone();
+      while (s.conn.pendingBytes < 2 * CHUNK && pos < job.fileSize) {
+        const buf = Buffer.allocUnsafe(Math.min(CHUNK, job.fileSize - pos));
+        const n = readSync(job.fd, buf, 0, buf.length, pos);
+        if (n <= 0) break;
+        s.conn.write(buf.subarray(0, n));
+        this.server.stats.netReplOutputBytes += n;
+        pos += n;
+      }
+      if (pos < job.fileSize) {
+        setTimeout(step, 2);
+        return;
+      }
+      this.log.notice(`Synchronization with replica ${s.name()} succeeded`);
+      this.putOnline(s);
+      this.fileSendDone();
+    };
+    step();
+  }
+
+  private fileSendDone(): void {
+    this.sendFilePumps--;
+    if (this.sendFilePumps <= 0) this.releaseJobFile();
+  }
+
+  private releaseJobFile(): void {
+    const job = this.jobFile;
+    if (!job) return;
+    this.jobFile = null;
+    try {
+      closeSync(job.fd);
+      unlinkSync(job.tmpFile!);
+    } catch {}
+  }
+
+  private endJob(job: SyncJob, closeFile = true): void {
+    job.source.abort();
+    if (this.job === job) this.job = null;
+    if (closeFile && job.fd >= 0) {
+      try {
+        closeSync(job.fd);
+        if (job.tmpFile) unlinkSync(job.tmpFile);
+      } catch {}
+    }
+    void fstatSync;
+  }
+
+  /** The RDB is on the replica: send what accumulated since the snapshot, then stream. */
+  private putOnline(s: ReplicaSession): void {
+    s.state = ReplicaState.Online;
+    s.ackTime = Date.now();
+    for (const b of s.pending) s.conn.write(b);
+    this.server.stats.netReplOutputBytes += s.pendingBytes;
+    s.pending = [];
+    s.pendingBytes = 0;
+  }
+
+  // ------------------------------------------------------------------ the stream
+
+  /** Bytes of the replication stream: backlog and replicas. The caller moves the offset. */
+  feed(bytes: Buffer): void {
+    this.repl.backlog?.append(bytes);
+    if (this.replicas.size === 0) return;
+    for (const s of this.replicas) {
+      if (s.state === ReplicaState.Online) {
+        s.conn.write(bytes);
+        this.server.stats.netReplOutputBytes += bytes.length;
+      } else if (s.state !== ReplicaState.WaitBgsaveStart) {
+        s.pending.push(bytes);
+        s.pendingBytes += bytes.length;
+      }
+      this.checkOutputLimits(s);
+    }
+  }
+
+  /** Whether commands we execute must be written to the stream at all. */
+  get streaming(): boolean {
+    return this.repl.backlog !== null || this.replicas.size > 0;
+  }
+
+  /** A command we originate (as a master): encoded, with a SELECT when the db changes. */
+  propagate(db: number, argv: string[]): void {
+    if (this.collecting) {
+      this.collecting.push({ db, argv });
+      return;
+    }
+    this.emit(db, argv);
+  }
+
+  private emit(db: number, argv: string[]): void {
+    if (!this.streaming) return;
+    if (db !== this.streamDb) {
+      this.emitRaw(encodeCommand(["SELECT", String(db)]));
+      this.streamDb = db;
+    }
+    this.emitRaw(encodeCommand(argv));
+  }
+
+  private emitRaw(bytes: Buffer): void {
+    this.repl.masterReplOffset += bytes.length;
+    this.feed(bytes);
+  }
+
+  /** Starts collecting propagated commands (EXEC, or a command that propagates several). */
+  beginCollect(): void {
+    if (this.collectDepth++ === 0) this.collecting = [];
+  }
+
+  /** Flushes collected commands, wrapped in MULTI/EXEC when there is more than one (Redis 7.0). */
+  endCollect(): void {
+    if (--this.collectDepth > 0) return;
+    const ops = this.collecting ?? [];
+    this.collecting = null;
+    if (ops.length === 0) return;
+    if (ops.length === 1) {
+      this.emit(ops[0]!.db, ops[0]!.argv);
+      return;
+    }
+    this.emit(ops[0]!.db, ["MULTI"]);
+    for (const op of ops) this.emit(op.db, op.argv);
+    this.emit(this.streamDb, ["EXEC"]);
+  }
+
+  // ------------------------------------------------------------------ replica feedback
+
+  onReplconf(c: Client, option: string, value: string): boolean {
+    const s = (c.replica as ReplicaSession | null) ?? new ReplicaSession(c);
+    c.replica = s;
+    switch (option) {
+      case "listening-port": {
+        const port = Number(value);
+        if (!Number.isInteger(port)) return false;
+        s.listeningPort = port;
+        return true;
+      }
+      case "ip-address":
+        s.announcedIp = value;
+        return true;
+      case "capa":
+        if (value.toLowerCase() === "eof") s.capaEof = true;
+        else if (value.toLowerCase() === "psync2") s.capaPsync2 = true;
+        return true;
+      case "rdb-only":
+      case "rdb-filter-only":
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  onAck(c: Client, args: string[]): void {
+    const s = c.replica as ReplicaSession | null;
+    if (!s || c.kind !== ClientKind.Replica) return;
+    const offset = Number(args[0]);
+    if (Number.isSafeInteger(offset) && offset > s.ackOffset) s.ackOffset = offset;
+    s.ackTime = Date.now();
+    if (s.state === ReplicaState.WaitFirstAck) this.putOnline(s);
+    this.checkWaiting();
+  }
+
+  // ------------------------------------------------------------------ cron, limits, drops
+
+  /** Once a second. */
+  cron(): void {
+    this.cronLoops++;
+    const cfg = this.server.config;
+    const now = Date.now();
+    // PING replicas every repl-ping-replica-period: only as a master (a replica forwards its
+    // master's PINGs; its own would alter the offsets).
+    if (this.repl.masterHost === null && this.replicas.size > 0 && this.cronLoops % cfg.num("repl-ping-replica-period") === 0) {
+      this.emit(this.streamDb === -1 ? 0 : this.streamDb, ["PING"]);
+    }
+    // Newlines to replicas waiting for their RDB, and to all replicas while our own master is
+    // gone (they keep the link, the offset does not move).
+    const linkDown = this.repl.masterHost !== null && !this.repl.isLinkUp();
+    for (const s of this.replicas) {
+      const presync = s.state === ReplicaState.WaitBgsaveStart || (s.state === ReplicaState.WaitBgsaveEnd && !this.job?.diskless);
+      if (presync || (linkDown && s.state === ReplicaState.Online)) s.conn.write(NEWLINE);
+    }
+    const timeoutMs = cfg.num("repl-timeout") * 1000;
+    for (const s of [...this.replicas]) {
+      if (s.state !== ReplicaState.Online || s.prePsync) continue;
+      if (now - s.ackTime > timeoutMs) {
+        this.log.warning(`Disconnecting timedout replica (streaming sync): ${s.name()}`);
+        this.dropReplica(s, "timeout");
+      }
+    }
+    // Free the backlog of a master without replicas after repl-backlog-ttl.
+    if (this.replicas.size > 0) this.noReplicasSince = now;
+    const ttl = cfg.num("repl-backlog-ttl");
+    if (this.replicas.size === 0 && ttl > 0 && this.repl.backlog && this.repl.masterHost === null && now - this.noReplicasSince > ttl * 1000) {
+      this.repl.replid = newId();
+      this.repl.clearReplicationId2();
+      this.repl.backlog = null;
+      this.log.notice(`Replication backlog freed after ${ttl} seconds without connected replicas.`);
+    }
+    this.maybeStartJob();
+    for (const s of this.replicas) this.checkOutputLimits(s);
+  }
+
+  private checkOutputLimits(s: ReplicaSession): void {
+    const limit = this.server.config.outputBufferLimits.replica;
+    const used = s.conn.pendingBytes + s.pendingBytes;
+    const now = Date.now();
+    let over = false;
+    if (limit.hard > 0 && used > limit.hard) over = true;
+    else if (limit.soft > 0 && used > limit.soft) {
+      if (!s.softLimitSince) s.softLimitSince = now;
+      else if (now - s.softLimitSince > limit.softSeconds * 1000) over = true;
+    } else s.softLimitSince = 0;
+    if (over) {
+      this.log.warning(
+        `Client id=${s.client.id} addr=${s.client.addr} name=${s.client.name} flags=S scheduled to be closed ASAP for overcoming of output buffer limits.`,
+      );
+      this.dropReplica(s, "output buffer limit");
+    }
+  }
+
+  dropReplica(s: ReplicaSession, _why: string): void {
+    if (!this.replicas.delete(s)) return;
+    s.pending = [];
+    s.client.conn?.close();
+    this.checkWaiting();
+  }
+
+  /** A replica's connection closed. */
+  onClientClosed(c: Client): void {
+    const s = c.replica as ReplicaSession | null;
+    if (!s) return;
+    if (this.replicas.delete(s)) this.log.notice(`Connection with replica ${s.name()} lost.`);
+    this.checkWaiting();
+  }
+
+  /** Closes all replica links (role change, new history): they reconnect and PSYNC. */
+  disconnectAll(): void {
+    for (const s of [...this.replicas]) this.dropReplica(s, "role change");
+    if (this.job) this.endJob(this.job);
+  }
+
+  // ------------------------------------------------------------------ WAIT, min-replicas
+
+  wait(c: Client, numReplicas: number, timeoutMs: number): void {
+    const offset = this.repl.masterReplOffset;
+    const acked = this.countAcked(offset);
+    if (acked >= numReplicas || c.multi) {
+      c.reply.int(acked);
+      return;
+    }
+    const entry = { client: c, offset, replicas: numReplicas, timer: null as ReturnType<typeof setTimeout> | null };
+    if (timeoutMs > 0) entry.timer = setTimeout(() => this.finishWait(entry), timeoutMs);
+    this.waiting.push(entry);
+    c.blocked = true;
+    // Ask the replicas where they are (once per event loop iteration, like Redis's beforeSleep).
+    if (!this.getAckPending) {
+      this.getAckPending = true;
+      setImmediate(() => {
+        this.getAckPending = false;
+        if (this.replicas.size) this.emit(this.streamDb === -1 ? 0 : this.streamDb, ["REPLCONF", "GETACK", "*"]);
+      });
+    }
+  }
+
+  private countAcked(offset: number): number {
+    let n = 0;
+    for (const s of this.replicas) if (s.state === ReplicaState.Online && s.ackOffset >= offset) n++;
+    return n;
+  }
+
+  private checkWaiting(): void {
+    if (this.waiting.length === 0) return;
+    for (const w of [...this.waiting]) {
+      if (this.countAcked(w.offset) >= w.replicas || w.client.conn?.closed) this.finishWait(w);
+    }
+  }
+
+  private finishWait(w: (typeof this.waiting)[number]): void {
+    const i = this.waiting.indexOf(w);
+    if (i < 0) return;
+    this.waiting.splice(i, 1);
+    if (w.timer) clearTimeout(w.timer);
+    w.client.blocked = false;
+    w.client.reply.int(this.countAcked(w.offset));
+    w.client.flush();
+    w.client.resumeInput();
+  }
+
+  /** Replicas with lag <= min-replicas-max-lag (for min-replicas-to-write). */
+  goodReplicas(): number {
+    const maxLag = this.server.config.num("min-replicas-max-lag") * 1000;
+    const now = Date.now();
+    let n = 0;
+    for (const s of this.replicas) if (s.state === ReplicaState.Online && now - s.ackTime <= maxLag) n++;
+    return n;
+  }
+
+  // ------------------------------------------------------------------ introspection
+
+  infoLines(): string[] {
+    const lines: string[] = [];
+    let i = 0;
+    const now = Date.now();
+    for (const s of this.replicas) {
+      const ip = s.announcedIp || s.client.conn?.remoteAddress || "";
+      const lag = s.state === ReplicaState.Online ? Math.floor((now - s.ackTime) / 1000) : 0;
+      lines.push(`slave${i++}:ip=${ip},port=${s.listeningPort},state=${stateName(s.state)},offset=${s.ackOffset},lag=${lag}`);
+    }
+    return lines;
+  }
+
+  roleEntries(): Array<[string, number, number]> {
+    const out: Array<[string, number, number]> = [];
+    for (const s of this.replicas) {
+      if (s.state !== ReplicaState.Online && s.state !== ReplicaState.WaitFirstAck) continue;
+      out.push([s.announcedIp || s.client.conn?.remoteAddress || "", s.listeningPort, s.ackOffset]);
+    }
+    return out;
+  }
+}
+
+const NEWLINE = Buffer.from("\n");
+
+function newId(): string {
+  return randomBytes(20).toString("hex");
+}

@@ -1,0 +1,30 @@
+// Running a client's buffered input: every complete command, in order, until the input is
+// exhausted, the client blocks (WAIT, BLPOP...) or must close. Shared by the listener (new
+// bytes) and by unblocking (resumeInput), so a blocked client's pipelined commands run after
+// its blocking command has replied, as in Redis.
+
+import { ProtocolError } from "../protocol/request-parser.ts";
+import type { Client } from "./client.ts";
+import { processCommand } from "./dispatch.ts";
+
+export function processInput(c: Client): void {
+  const server = c.server;
+  try {
+    while (!c.closeAfterReply && !c.blocked) {
+      const argv = c.parser.next();
+      if (argv === null) break;
+      processCommand(c, argv);
+    }
+  } catch (e) {
+    if (!(e instanceof ProtocolError)) throw e;
+    c.reply.error(e.reply);
+    server.log.verbose(`Protocol error (${e.reason}) from client: id=${c.id} addr=${c.addr}`);
+    c.closeAfterReply = true;
+  }
+  if (c.reply.length) {
+    server.stats.netOutputBytes += c.reply.length;
+    server.stats.totalWritesProcessed++;
+    c.flush();
+  }
+  if (c.closeAfterReply) c.conn?.closeAfterFlush();
+}
