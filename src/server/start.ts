@@ -8,6 +8,7 @@ import { REDIS_COMPAT_VERSION, REPLICANT_VERSION } from "../version.ts";
 import { startListeners } from "./listener.ts";
 import { Server } from "./server.ts";
 import { loadDatasetFile } from "./persistence.ts";
+import { activeExpireCycle } from "./expire.ts";
 
 export async function startServer(config: Config, _args: string[]): Promise<number> {
   const server = new Server(config);
@@ -64,5 +65,6 @@ export async function startServer(config: Config, _args: string[]): Promise<numb
 function serverCron(server: Server): void {
   server.cronLoops++;
   server.sampleStats();
+  activeExpireCycle(server);
   server.replication.cronTick(server.cronLoops % 10 === 0);
 }

@@ -18,6 +18,8 @@ export class Database {
   keys = new Map<string, RedisValue>();
   expires = new Map<string, number>();
   watcher: ChangeWatcher | null = null;
+  /** Where active expiry resumes its walk of the expiry table (masters only). */
+  expireCursor: Iterator<[string, number]> | null = null;
 
   constructor(readonly id: number) {}
 
