@@ -134,8 +134,11 @@ export class ReplicaLink {
 
   // ------------------------------------------------------------------ REPLICAOF
 
-  /** REPLICAOF host port: follow a (new) master. */
-  setMaster(host: string, port: number): void {
+  /**
+   * REPLICAOF host port: follow a (new) master. At start-up (`fromConfig`) there is no history
+   * of ours to offer unless the dataset file had one (restoreFromRdbAux set `cached`).
+   */
+  setMaster(host: string, port: number, fromConfig = false): void {
     const wasMaster = this.repl.masterHost === null;
     this.repl.masterHost = host;
     this.repl.masterPort = port;
@@ -143,7 +146,7 @@ export class ReplicaLink {
     if (this.master) this.dropMasterClient(true, false);
     this.repl.onBecomingReplica();
     this.cancelHandshake();
-    if (wasMaster && !this.cached) {
+    if (wasMaster && !this.cached && !fromConfig) {
       // Our own history becomes the cached master: the new master may continue it.
       this.cached = { replid: this.repl.replid, offset: this.repl.masterReplOffset, db: 0 };
     }

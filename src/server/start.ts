@@ -43,7 +43,7 @@ export async function startServer(config: Config, _args: string[]): Promise<numb
   log.notice("Ready to accept connections");
 
   const cron = setInterval(() => serverCron(server), 100);
-  if (config.replicaOf) server.replication.link.setMaster(config.replicaOf.host, config.replicaOf.port);
+  if (config.replicaOf) server.replication.link.setMaster(config.replicaOf.host, config.replicaOf.port, true);
 
   const exitCode = await new Promise<number>((resolve) => {
     server.shutdownRequested = resolve;
