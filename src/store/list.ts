@@ -9,8 +9,12 @@ export class ListValue {
   private head = 0;
   private mask: number;
   length = 0;
-  /** What OBJECT ENCODING reports; maintained by the list commands (Redis 7.0 rules). */
-  encoding: ListEncoding = "listpack";
+  /**
+   * What OBJECT ENCODING reports. Redis 7.0 keeps every list in a quicklist (the listpack
+   * encoding of small lists arrived in 7.2), so that is the default; the RDB reader may say
+   * "listpack" when it emulates a 7.2 view.
+   */
+  encoding: ListEncoding = "quicklist";
 
   constructor(capacity = 4) {
     let cap = 4;
@@ -125,5 +129,53 @@ export class ListValue {
 
   *[Symbol.iterator](): IterableIterator<string> {
     for (let i = 0; i < this.length; i++) yield this.items[(this.head + i) & this.mask]!;
+  }
+
+  /**
+   * Removes elements equal to `value` (LREM): at most `limit` of them (0: all), scanning from
+   * the head, or from the tail when `fromTail`. One compacting pass. Returns how many went.
+   */
+  removeMatching(value: string, limit: number, fromTail: boolean): number {
+    const n = this.length;
+    const items = this.items;
+    const mask = this.mask;
+    const head = this.head;
+    let removed = 0;
+    if (!fromTail) {
+      let w = 0;
+      for (let r = 0; r < n; r++) {
+        const v = items[(head + r) & mask]!;
+        if (v === value && (limit === 0 || removed < limit)) {
+          removed++;
+          continue;
+        }
+        if (w !== r) items[(head + w) & mask] = v;
+        w++;
+      }
+      for (let i = w; i < n; i++) items[(head + i) & mask] = undefined;
+      this.length = w;
+    } else {
+      let w = n - 1;
+      for (let r = n - 1; r >= 0; r--) {
+        const v = items[(head + r) & mask]!;
+        if (v === value && (limit === 0 || removed < limit)) {
+          removed++;
+          continue;
+        }
+        if (w !== r) items[(head + w) & mask] = v;
+        w--;
+      }
+      // Elements now occupy [w + 1, n): move the head forward.
+      for (let i = 0; i <= w; i++) items[(head + i) & mask] = undefined;
+      this.head = (head + w + 1) & mask;
+      this.length = n - (w + 1);
+    }
+    return removed;
+  }
+
+  /** Index of the first element equal to `value` from the head, or -1. */
+  indexOf(value: string): number {
+    for (let i = 0; i < this.length; i++) if (this.items[(this.head + i) & this.mask] === value) return i;
+    return -1;
   }
 }

@@ -1,8 +1,98 @@
 // A Redis set of latin1 strings. `encoding` is what OBJECT ENCODING reports (intset while all
 // members are integers and few, listpack (7.2+ masters), hashtable); the set commands maintain it.
+//
+// Order matters where Redis's is deterministic: an intset is a sorted array of integers, so
+// SMEMBERS, SSCAN, SINTER... of an intset reply in ascending numeric order; `ordered()` gives
+// that order (sorted lazily, cached until the next change). Listpack and hashtable sets iterate
+// in insertion order (Redis's hashtable order is arbitrary; a listpack's is insertion order).
+
+import { RandomIndex, type ScanCursors } from "./hash.ts";
 
 export type SetEncoding = "intset" | "listpack" | "hashtable";
 
+const MAX_I64 = "9223372036854775807";
+const MIN_I64_DIGITS = "9223372036854775808";
+
+/**
+ * Whether a member can live in an intset: the canonical decimal form of a signed 64-bit
+ * integer (Redis's string2ll: no '+', no leading zeros, no "-0", no spaces).
+ */
+export function isIntsetMember(s: string): boolean {
+  const len = s.length;
+  if (len === 0 || len > 20) return false;
+  let i = 0;
+  const negative = s.charCodeAt(0) === 45; /* '-' */
+  if (negative) {
+    i = 1;
+    if (len === 1) return false;
+  }
+  const first = s.charCodeAt(i);
+  if (first === 48 /* '0' */) return len === 1;
+  if (first < 49 || first > 57) return false;
+  for (let j = i + 1; j < len; j++) {
+    const ch = s.charCodeAt(j);
+    if (ch < 48 || ch > 57) return false;
+  }
+  const digits = len - i;
+  if (digits < 19) return true;
+  if (digits > 19) return false;
+  const body = negative ? s.slice(1) : s;
+  return body <= (negative ? MIN_I64_DIGITS : MAX_I64);
+}
+
+/** Orders canonical integer strings numerically (exact for the whole int64 range). */
+export function compareIntStrings(a: string, b: string): number {
+  const na = a.charCodeAt(0) === 45;
+  const nb = b.charCodeAt(0) === 45;
+  if (na !== nb) return na ? -1 : 1;
+  if (a.length !== b.length) return na ? b.length - a.length : a.length - b.length;
+  if (a === b) return 0;
+  return (a < b) !== na ? -1 : 1;
+}
+
 export class SetValue extends Set<string> {
   encoding: SetEncoding = "hashtable";
+  /** Members in ascending numeric order while intset-encoded (null: not computed / stale). */
+  private sortedMembers: string[] | null = null;
+  /** Random access for SPOP/SRANDMEMBER, built lazily. */
+  private randomIndex: RandomIndex | null = null;
+  /** SSCAN iterations in progress over a hashtable-encoded set (see hashes-scan.ts). */
+  scanCursors: ScanCursors<string> | null = null;
+
+  override add(member: string): this {
+    // Called by the Set constructor before fields exist: the optional chains cover that.
+    if (!super.has(member)) {
+      super.add(member);
+      this.sortedMembers = null;
+      this.randomIndex?.add(member);
+    }
+    return this;
+  }
+
+  override delete(member: string): boolean {
+    if (!super.delete(member)) return false;
+    this.sortedMembers = null;
+    this.randomIndex?.remove(member);
+    return true;
+  }
+
+  override clear(): void {
+    super.clear();
+    this.sortedMembers = null;
+    this.randomIndex = null;
+    this.scanCursors = null;
+  }
+
+  /** The members in the order Redis iterates them (ascending for an intset). */
+  ordered(): Iterable<string> {
+    if (this.encoding !== "intset") return this;
+    if (this.sortedMembers === null) this.sortedMembers = [...this].sort(compareIntStrings);
+    return this.sortedMembers;
+  }
+
+  /** A uniformly random member; the set must not be empty. */
+  randomMember(): string {
+    if (!this.randomIndex) this.randomIndex = new RandomIndex(this);
+    return this.randomIndex.random();
+  }
 }

@@ -1,14 +1,41 @@
 // A Redis stream: entries ordered by ID, plus consumer groups with their pending entries lists.
 //
+// The entries are kept the way Redis 7.0 keeps them (t_stream.c): in "nodes" (Redis's listpacks
+// hanging off a radix tree), each node starting at its master ID, holding at most
+// stream-node-max-entries entries (live or deleted) and stream-node-max-bytes bytes of
+// listpack. Deleted entries stay in their node as tombstones until the whole node goes. This is
+// observable: approximate trimming (MAXLEN ~ / MINID ~) removes whole nodes only, XINFO
+// reports the node count (radix-tree-keys) and the radix tree's node count (radix-tree-nodes),
+// and XADD's propagated MINID is the first entry including tombstones. So the node layout and
+// each node's listpack size are modelled exactly; the bytes themselves are not stored.
+//
+// Costs: XADD appends to the tail node (O(1) amortised); finding an ID is a binary search over
+// nodes then inside one node (O(log n)); trimming drops whole nodes from the front through a
+// head offset (no shifting), marks tombstones inside the first node.
+//
 // IDs are <ms>-<seq>, two unsigned 64-bit integers. Each part is a number while it is below
-// 2^53 (every real-world ID) and a bigint beyond, so the whole uint64 range stays exact; the
-// helpers below compare and print both forms.
+// 2^53 (every real-world ID) and a bigint beyond, so the whole uint64 range stays exact.
+
+// ============================================================================ IDs and counters
 
 export type IdPart = number | bigint;
 
 export interface StreamId {
   ms: IdPart;
   seq: IdPart;
+}
+
+export const MAX_U64 = 0xffffffffffffffffn;
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+const MAX_SAFE_BIG = BigInt(MAX_SAFE);
+
+export const ZERO_ID: StreamId = Object.freeze({ ms: 0, seq: 0 });
+export const MAX_ID: StreamId = Object.freeze({ ms: MAX_U64, seq: MAX_U64 });
+
+/** Normalises a 64-bit value: a number when exactly representable, else a bigint. */
+export function idPart(v: bigint | number): IdPart {
+  if (typeof v === "number") return v;
+  return v <= MAX_SAFE_BIG && v >= -MAX_SAFE_BIG ? Number(v) : v;
 }
 
 export function compareIds(a: StreamId, b: StreamId): number {
@@ -23,17 +50,216 @@ export function formatId(id: StreamId): string {
   return `${id.ms}-${id.seq}`;
 }
 
-/** Normalises a uint64 part: a number when exactly representable, else a bigint. */
-export function idPart(v: bigint | number): IdPart {
-  if (typeof v === "number") return v;
-  return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+export function isZeroId(id: StreamId): boolean {
+  return id.ms === 0 && id.seq === 0;
 }
+
+function succ(p: IdPart): IdPart {
+  return typeof p === "number" ? (p < MAX_SAFE ? p + 1 : BigInt(p) + 1n) : p + 1n;
+}
+
+function pred(p: IdPart): IdPart {
+  return typeof p === "number" ? p - 1 : idPart(p - 1n);
+}
+
+/** The next ID (Redis's streamIncrID); null when `id` is the last possible one. */
+export function incrId(id: StreamId): StreamId | null {
+  if (id.seq === MAX_U64) {
+    if (id.ms === MAX_U64) return null;
+    return { ms: succ(id.ms), seq: 0 };
+  }
+  return { ms: id.ms, seq: succ(id.seq) };
+}
+
+/** The previous ID (streamDecrID); null when `id` is 0-0. */
+export function decrId(id: StreamId): StreamId | null {
+  if (id.seq === 0) {
+    if (id.ms === 0) return null;
+    return { ms: pred(id.ms), seq: MAX_U64 };
+  }
+  return { ms: id.ms, seq: pred(id.seq) };
+}
+
+/** uint64 increment with wrap-around (entries-added). */
+export function u64Inc(v: IdPart): IdPart {
+  if (typeof v === "number" && v >= 0 && v < MAX_SAFE) return v + 1;
+  return idPart(BigInt.asUintN(64, BigInt(v) + 1n));
+}
+
+/** long long increment (entries-read). */
+export function i64Inc(v: IdPart): IdPart {
+  if (typeof v === "number" && v < MAX_SAFE) return v + 1;
+  return idPart(BigInt.asIntN(64, BigInt(v) + 1n));
+}
+
+/** The value as C's (long long) cast of a uint64 shows it. */
+export function asI64(v: IdPart): IdPart {
+  return typeof v === "number" ? v : idPart(BigInt.asIntN(64, v));
+}
+
+/** a - b + plus computed in 64-bit two's complement and read as a long long. */
+export function i64Sub(a: IdPart, b: IdPart, plus = 0): IdPart {
+  if (typeof a === "number" && typeof b === "number") {
+    const r = a - b + plus;
+    if (Number.isSafeInteger(r)) return r;
+  }
+  return idPart(BigInt.asIntN(64, BigInt(a) - BigInt(b) + BigInt(plus)));
+}
+
+/** A delta between two uint64 ID parts as the int64 Redis stores in the listpack. */
+function delta(a: IdPart, b: IdPart): IdPart {
+  if (typeof a === "number" && typeof b === "number") return a - b;
+  return BigInt.asIntN(64, BigInt(a) - BigInt(b));
+}
+
+/** The 16 bytes of the ID as Redis keys its radix tree (big endian), in hex. */
+function idKeyHex(id: StreamId): string {
+  return id.ms.toString(16).padStart(16, "0") + id.seq.toString(16).padStart(16, "0");
+}
+
+// ============================================================================ listpack sizes
+
+/** Bytes of an integer element in a listpack, backlen included (lpEncodeIntegerGetType). */
+function lpIntSize(v: IdPart): number {
+  if (typeof v === "bigint") {
+    if (v < -2147483648n || v > 2147483647n) return 10;
+    v = Number(v);
+  }
+  if (v >= 0 && v <= 127) return 2;
+  if (v >= -4096 && v <= 4095) return 3;
+  if (v >= -32768 && v <= 32767) return 4;
+  if (v >= -8388608 && v <= 8388607) return 5;
+  if (v >= -2147483648 && v <= 2147483647) return 6;
+  return 10;
+}
+
+const LP_INT_RE = /^(0|-?[1-9][0-9]*)$/;
+const MIN_I64 = -9223372036854775808n;
+const MAX_I64 = 9223372036854775807n;
+
+/** Bytes of a string element (stored as an integer when lpStringToInt64 accepts it). */
+function lpStrSize(s: string): number {
+  const len = s.length;
+  if (len > 0 && len < 21) {
+    const c0 = s.charCodeAt(0);
+    if (((c0 >= 48 && c0 <= 57) || c0 === 45) && LP_INT_RE.test(s)) {
+      if (len < 16) return lpIntSize(Number(s));
+      const b = BigInt(s);
+      if (b >= MIN_I64 && b <= MAX_I64) return lpIntSize(b);
+    }
+  }
+  const enc = len < 64 ? 1 + len : len < 4096 ? 2 + len : 5 + len;
+  const back = enc <= 127 ? 1 : enc < 16383 ? 2 : enc < 2097151 ? 3 : enc < 268435455 ? 4 : 5;
+  return enc + back;
+}
+
+// ============================================================================ entries and nodes
 
 export interface StreamEntry {
   id: StreamId;
   /** field1, value1, field2, value2, ... */
   fields: string[];
+  /** A tombstone: deleted (XDEL, exact trimming) but still inside its node. */
+  deleted: boolean;
 }
+
+/** stream-node-max-entries / stream-node-max-bytes (0 = no limit). */
+export interface NodeLimits {
+  maxEntries: number;
+  maxBytes: number;
+}
+
+export const DEFAULT_NODE_LIMITS: NodeLimits = Object.freeze({ maxEntries: 100, maxBytes: 4096 });
+
+/** Redis never lets a listpack grow past 1 GB (STREAM_LISTPACK_MAX_SIZE). */
+export const STREAM_LISTPACK_MAX_SIZE = 1 << 30;
+
+/** One listpack of the stream. */
+export class StreamNode {
+  /** Entries in ID order, tombstones included. */
+  readonly entries: StreamEntry[] = [];
+  live = 0;
+  deleted = 0;
+  /** Index at or before the first live entry (entries before it are all tombstones). */
+  liveHint = 0;
+  /** Listpack bytes except the live/deleted counters of the master entry. */
+  private body: number;
+
+  constructor(
+    readonly masterId: StreamId,
+    /** Field names of the master entry (those of the node's first entry). */
+    readonly masterFields: string[],
+  ) {
+    // header (6) + EOF (1) + num-fields + fields + the master entry's 0 terminator (2).
+    let body = 7 + lpIntSize(masterFields.length) + 2;
+    for (const f of masterFields) body += lpStrSize(f);
+    this.body = body;
+  }
+
+  /** lpBytes() of the node's listpack. */
+  get bytes(): number {
+    return this.body + lpIntSize(this.live) + lpIntSize(this.deleted);
+  }
+
+  push(e: StreamEntry): void {
+    const fields = e.fields;
+    const numFields = fields.length >> 1;
+    const master = this.masterFields;
+    let same = numFields === master.length;
+    for (let i = 0; same && i < numFields; i++) if (fields[i * 2] !== master[i]) same = false;
+    let size = 2 + lpIntSize(delta(e.id.ms, this.masterId.ms)) + lpIntSize(delta(e.id.seq, this.masterId.seq));
+    let lpCount = numFields + 3;
+    if (!same) {
+      size += lpIntSize(numFields);
+      for (let i = 0; i < fields.length; i += 2) size += lpStrSize(fields[i]!);
+      lpCount += numFields + 1;
+    }
+    for (let i = 1; i < fields.length; i += 2) size += lpStrSize(fields[i]!);
+    size += lpIntSize(lpCount);
+    this.body += size;
+    this.entries.push(e);
+    if (e.deleted) this.deleted++;
+    else this.live++;
+  }
+
+  /** Index of the first entry with ID >= id (entries.length if none). */
+  lowerBound(id: StreamId): number {
+    const a = this.entries;
+    let lo = 0;
+    let hi = a.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compareIds(a[mid]!.id, id) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Marks a live entry as deleted (the listpack keeps it, flagged). */
+  markDeleted(index: number): void {
+    const e = this.entries[index]!;
+    e.deleted = true;
+    this.live--;
+    this.deleted++;
+  }
+
+  firstLiveIndex(): number {
+    const a = this.entries;
+    let i = this.liveHint;
+    while (i < a.length && a[i]!.deleted) i++;
+    this.liveHint = i;
+    return i;
+  }
+
+  lastLiveIndex(): number {
+    const a = this.entries;
+    let i = a.length - 1;
+    while (i >= 0 && a[i]!.deleted) i--;
+    return i;
+  }
+}
+
+// ============================================================================ consumer groups
 
 export interface PendingEntry {
   id: StreamId;
@@ -49,7 +275,7 @@ export interface Consumer {
   seenTime: number;
   /** Unix ms of the last successful read (active-time, Redis 7.2+; -1 when unknown). */
   activeTime: number;
-  /** IDs pending for this consumer, keyed by formatId. */
+  /** IDs pending for this consumer, keyed by formatId (a PendingList once normalised). */
   pending: Map<string, PendingEntry>;
 }
 
@@ -57,30 +283,629 @@ export interface ConsumerGroup {
   name: string;
   lastId: StreamId;
   /** entries-read (Redis 7.0+); -1 when unknown ("SCG_INVALID_ENTRIES_READ"). */
-  entriesRead: number;
-  /** Group PEL keyed by formatId, kept in ID order by the stream commands. */
+  entriesRead: IdPart;
+  /** Group PEL keyed by formatId (a PendingList once normalised: iterates in ID order). */
   pending: Map<string, PendingEntry>;
   consumers: Map<string, Consumer>;
 }
 
+const CHUNK = 128;
+
+/** A sorted sequence of items by ID, in chunks (inserts/removals cost O(log n + chunk)). */
+class OrderedById<T extends { id: StreamId }> {
+  private chunks: T[][] = [];
+
+  /** Index of the first chunk whose last item is >= id (chunks.length if none). */
+  private chunkFor(id: StreamId): number {
+    const ch = this.chunks;
+    let lo = 0;
+    let hi = ch.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const c = ch[mid]!;
+      if (compareIds(c[c.length - 1]!.id, id) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  private static lowerBound<T extends { id: StreamId }>(a: T[], id: StreamId): number {
+    let lo = 0;
+    let hi = a.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compareIds(a[mid]!.id, id) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Inserts an item whose ID is not present, or replaces the item with the same ID. */
+  put(item: T): void {
+    const ch = this.chunks;
+    if (ch.length === 0) {
+      ch.push([item]);
+      return;
+    }
+    let ci = this.chunkFor(item.id);
+    if (ci === ch.length) ci--;
+    const c = ch[ci]!;
+    const pos = OrderedById.lowerBound(c, item.id);
+    if (pos < c.length && compareIds(c[pos]!.id, item.id) === 0) {
+      c[pos] = item;
+      return;
+    }
+    if (pos === c.length) c.push(item);
+    else c.splice(pos, 0, item);
+    if (c.length > 2 * CHUNK) ch.splice(ci + 1, 0, c.splice(CHUNK));
+  }
+
+  remove(id: StreamId): void {
+    const ch = this.chunks;
+    const ci = this.chunkFor(id);
+    if (ci === ch.length) return;
+    const c = ch[ci]!;
+    const pos = OrderedById.lowerBound(c, id);
+    if (pos === c.length || compareIds(c[pos]!.id, id) !== 0) return;
+    if (pos === 0) c.shift();
+    else c.splice(pos, 1);
+    if (c.length === 0) ch.splice(ci, 1);
+  }
+
+  /** The first item with ID >= id. */
+  ceiling(id: StreamId): T | undefined {
+    const ch = this.chunks;
+    const ci = this.chunkFor(id);
+    if (ci === ch.length) return undefined;
+    const c = ch[ci]!;
+    return c[OrderedById.lowerBound(c, id)];
+  }
+
+  /** The first item with ID > id. */
+  higher(id: StreamId): T | undefined {
+    const next = incrId(id);
+    return next ? this.ceiling(next) : undefined;
+  }
+
+  first(): T | undefined {
+    return this.chunks[0]?.[0];
+  }
+
+  last(): T | undefined {
+    const c = this.chunks[this.chunks.length - 1];
+    return c?.[c.length - 1];
+  }
+
+  *items(): Generator<T> {
+    for (const c of this.chunks) for (const item of c) yield item;
+  }
+
+  clear(): void {
+    this.chunks = [];
+  }
+}
+
+/**
+ * A pending entries list: a Map from formatId to the entry (what the declared types promise)
+ * that also keeps the entries sorted by ID: iteration is in ID order, and ranges can be sought.
+ */
+export class PendingList extends Map<string, PendingEntry> {
+  private order = new OrderedById<PendingEntry>();
+
+  override set(key: string, value: PendingEntry): this {
+    // (The Map constructor calls set before fields exist; PendingList is always built empty.)
+    this.order.put(value);
+    return super.set(key, value);
+  }
+
+  override delete(key: string): boolean {
+    const v = super.get(key);
+    if (v === undefined) return false;
+    this.order.remove(v.id);
+    return super.delete(key);
+  }
+
+  override clear(): void {
+    this.order.clear();
+    super.clear();
+  }
+
+  first(): PendingEntry | undefined {
+    return this.order.first();
+  }
+
+  last(): PendingEntry | undefined {
+    return this.order.last();
+  }
+
+  /** The first entry with ID >= id. */
+  ceiling(id: StreamId): PendingEntry | undefined {
+    return this.order.ceiling(id);
+  }
+
+  /** The first entry with ID > id. */
+  higher(id: StreamId): PendingEntry | undefined {
+    return this.order.higher(id);
+  }
+
+  /** Entries in ID order. */
+  ordered(): Generator<PendingEntry> {
+    return this.order.items();
+  }
+
+  private *orderedPairs(): Generator<[string, PendingEntry]> {
+    for (const v of this.order.items()) yield [formatId(v.id), v];
+  }
+
+  private *orderedKeys(): Generator<string> {
+    for (const v of this.order.items()) yield formatId(v.id);
+  }
+
+  override entries(): MapIterator<[string, PendingEntry]> {
+    return this.orderedPairs() as unknown as MapIterator<[string, PendingEntry]>;
+  }
+
+  override [Symbol.iterator](): MapIterator<[string, PendingEntry]> {
+    return this.orderedPairs() as unknown as MapIterator<[string, PendingEntry]>;
+  }
+
+  override keys(): MapIterator<string> {
+    return this.orderedKeys() as unknown as MapIterator<string>;
+  }
+
+  override values(): MapIterator<PendingEntry> {
+    return this.order.items() as unknown as MapIterator<PendingEntry>;
+  }
+
+  override forEach(fn: (value: PendingEntry, key: string, map: Map<string, PendingEntry>) => void, thisArg?: unknown): void {
+    for (const v of this.order.items()) fn.call(thisArg, v, formatId(v.id), this);
+  }
+}
+
+export function newConsumerGroup(name: string, lastId: StreamId, entriesRead: IdPart): ConsumerGroup {
+  return { name, lastId, entriesRead, pending: new PendingList(), consumers: new Map() };
+}
+
+export function newConsumer(name: string, now: number): Consumer {
+  return { name, seenTime: now, activeTime: -1, pending: new PendingList() };
+}
+
+/**
+ * Makes a group built elsewhere (RDB loading, cloning: plain Maps) use PendingLists whose
+ * consumer and group entries are the same objects, as the stream commands expect.
+ */
+export function normalizeGroup(g: ConsumerGroup): ConsumerGroup {
+  if (g.pending instanceof PendingList) {
+    let ok = true;
+    for (const c of g.consumers.values()) if (!(c.pending instanceof PendingList)) ok = false;
+    if (ok) return g;
+  }
+  const pel = new PendingList();
+  for (const [k, v] of g.pending) pel.set(k, v);
+  for (const c of g.consumers.values()) {
+    const own = new PendingList();
+    for (const [k, v] of c.pending) {
+      const shared = pel.get(k) ?? v;
+      shared.consumer = c.name;
+      if (!pel.has(k)) pel.set(k, shared);
+      own.set(k, shared);
+    }
+    c.pending = own;
+  }
+  g.pending = pel;
+  return g;
+}
+
+/** Names in Redis's radix-tree order (bytewise; latin1 strings compare the same way). */
+export function sortedByName<T>(m: Map<string, T>): T[] {
+  const names = [...m.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return names.map((n) => m.get(n)!);
+}
+
+// ============================================================================ the stream
+
+export type TrimStrategy = "maxlen" | "minid";
+
+export interface TrimArgs {
+  strategy: TrimStrategy;
+  maxLen: IdPart;
+  minId: StreamId;
+  approx: boolean;
+  /** Maximum entries to remove (0: no limit). */
+  limit: number;
+}
+
 export class StreamValue {
-  /** Entries in ascending ID order. */
-  entries: StreamEntry[] = [];
+  /** Nodes in ID order; nodes[head] is the first (the ones before it were trimmed away). */
+  private nodes: StreamNode[] = [];
+  private head = 0;
+  /** A node appended to without limits (RDB loading with the master's layout). */
+  private loadingNode: StreamNode | null = null;
+  private liveCount = 0;
   lastId: StreamId = { ms: 0, seq: 0 };
   /** Redis 7.0+: the largest ID ever deleted, and the count of entries ever added. */
   maxDeletedId: StreamId = { ms: 0, seq: 0 };
-  entriesAdded = 0;
+  entriesAdded: IdPart = 0;
   /** First entry ID as Redis records it (0-0 when empty). */
   firstId: StreamId = { ms: 0, seq: 0 };
   groups = new Map<string, ConsumerGroup>();
+  /** Cached radix-tree node count (null: recompute). */
+  private raxNodesCache: number | null = null;
 
   get length(): number {
-    return this.entries.length;
+    return this.liveCount;
   }
 
-  /** Appends an entry whose ID is greater than every existing one (RDB load, XADD). */
-  append(id: StreamId, fields: string[]): void {
-    this.entries.push({ id, fields });
-    if (this.entries.length === 1) this.firstId = id;
+  /** Live entries in ascending ID order. */
+  get entries(): Iterable<StreamEntry> {
+    return this.liveEntries();
   }
+
+  private *liveEntries(): Generator<StreamEntry> {
+    const nodes = this.nodes;
+    for (let i = this.head; i < nodes.length; i++) {
+      for (const e of nodes[i]!.entries) if (!e.deleted) yield e;
+    }
+  }
+
+  /** Number of nodes (listpacks): XINFO's radix-tree-keys. */
+  get nodeCount(): number {
+    return this.nodes.length - this.head;
+  }
+
+  // ---- building ----
+
+  /**
+   * Appends an entry whose ID is greater than every existing one (RDB load, XADD), starting a
+   * new node when the tail node is full by Redis's rules. Does not touch lastId/entriesAdded
+   * (the caller sets them); sets firstId when the stream had no live entry.
+   */
+  append(id: StreamId, fields: string[], limits: NodeLimits = DEFAULT_NODE_LIMITS): void {
+    this.pushEntry({ id, fields, deleted: false }, limits);
+    this.liveCount++;
+    if (this.liveCount === 1) this.firstId = id;
+  }
+
+  /**
+   * RDB loading with the master's exact layout: the following appends (and tombstones) go
+   * into a new node, whatever its size, until the next beginNode().
+   */
+  beginNode(): void {
+    this.loadingNode = null;
+    this.pendingLoadNode = true;
+  }
+
+  private pendingLoadNode = false;
+
+  /** RDB loading: an entry the master's listpack holds as deleted (a tombstone). */
+  appendTombstone(id: StreamId, fields: string[], limits: NodeLimits = DEFAULT_NODE_LIMITS): void {
+    this.pushEntry({ id, fields, deleted: true }, limits);
+  }
+
+  private pushEntry(e: StreamEntry, limits: NodeLimits): void {
+    if (this.pendingLoadNode) {
+      this.pendingLoadNode = false;
+      this.loadingNode = this.newNode(e);
+    } else if (this.loadingNode === null) {
+      const tail = this.nodes.length > this.head ? this.nodes[this.nodes.length - 1]! : null;
+      if (tail === null || this.nodeIsFull(tail, e.fields, limits)) this.newNode(e);
+    }
+    this.nodes[this.nodes.length - 1]!.push(e);
+  }
+
+  private newNode(first: StreamEntry): StreamNode {
+    const fields = first.fields;
+    const names: string[] = new Array(fields.length >> 1);
+    for (let i = 0; i < names.length; i++) names[i] = fields[i * 2]!;
+    const node = new StreamNode(first.id, names);
+    this.nodes.push(node);
+    this.raxNodesCache = null;
+    return node;
+  }
+
+  private nodeIsFull(tail: StreamNode, fields: string[], limits: NodeLimits): boolean {
+    let maxBytes = limits.maxBytes;
+    if (maxBytes === 0 || maxBytes > STREAM_LISTPACK_MAX_SIZE) maxBytes = STREAM_LISTPACK_MAX_SIZE;
+    if (tail.bytes + totalLength(fields) >= maxBytes) return true;
+    return limits.maxEntries !== 0 && tail.live + tail.deleted >= limits.maxEntries;
+  }
+
+  /** XADD's append: the entry plus lastId and entries-added. */
+  add(id: StreamId, fields: string[], limits: NodeLimits): void {
+    this.append(id, fields, limits);
+    this.entriesAdded = u64Inc(this.entriesAdded);
+    this.lastId = id;
+  }
+
+  // ---- lookup ----
+
+  /** Index of the last node whose master ID <= id, or head when there is none. */
+  private nodeFor(id: StreamId): number {
+    const nodes = this.nodes;
+    let lo = this.head;
+    let hi = nodes.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compareIds(nodes[mid]!.masterId, id) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo > this.head ? lo - 1 : this.head;
+  }
+
+  /** The live entry with this ID, if any. */
+  getEntry(id: StreamId): StreamEntry | undefined {
+    if (this.nodes.length === this.head) return undefined;
+    const node = this.nodes[this.nodeFor(id)]!;
+    const i = node.lowerBound(id);
+    const e = node.entries[i];
+    return e && !e.deleted && compareIds(e.id, id) === 0 ? e : undefined;
+  }
+
+  /**
+   * Live entries with start <= ID <= end (end null: no bound), at most `count` (0: all), in
+   * ascending order, or descending from `end` when `rev`.
+   */
+  range(start: StreamId, end: StreamId | null, count: number, rev = false): StreamEntry[] {
+    const out: StreamEntry[] = [];
+    const nodes = this.nodes;
+    if (nodes.length === this.head) return out;
+    if (!rev) {
+      let ni = this.nodeFor(start);
+      let ei = nodes[ni]!.lowerBound(start);
+      for (; ni < nodes.length; ni++, ei = 0) {
+        const entries = nodes[ni]!.entries;
+        for (; ei < entries.length; ei++) {
+          const e = entries[ei]!;
+          if (e.deleted) continue;
+          if (end !== null && compareIds(e.id, end) > 0) return out;
+          out.push(e);
+          if (out.length === count) return out;
+        }
+      }
+      return out;
+    }
+    const top = end ?? MAX_ID;
+    let ni = this.nodeFor(top);
+    if (compareIds(nodes[ni]!.masterId, top) > 0) return out;
+    let ei = nodes[ni]!.lowerBound(top);
+    const at = nodes[ni]!.entries[ei];
+    if (at === undefined || compareIds(at.id, top) > 0) ei--;
+    for (; ni >= this.head; ni--) {
+      const entries = nodes[ni]!.entries;
+      if (ei === Infinity) ei = entries.length - 1;
+      for (; ei >= 0; ei--) {
+        const e = entries[ei]!;
+        if (e.deleted) continue;
+        if (compareIds(e.id, start) < 0) return out;
+        out.push(e);
+        if (out.length === count) return out;
+      }
+      ei = Infinity;
+    }
+    return out;
+  }
+
+  /** The first live entry's ID (streamGetEdgeID first, skipping tombstones). */
+  firstLiveId(): StreamId | null {
+    if (this.nodes.length === this.head) return null;
+    const node = this.nodes[this.head]!;
+    return node.entries[node.firstLiveIndex()]?.id ?? null;
+  }
+
+  /** The last live entry's ID (streamLastValidID). */
+  lastLiveId(): StreamId | null {
+    if (this.nodes.length === this.head) return null;
+    const node = this.nodes[this.nodes.length - 1]!;
+    return node.entries[node.lastLiveIndex()]?.id ?? null;
+  }
+
+  /** The first entry's ID, tombstones included (MAX_ID when there is no node). */
+  firstEdgeIdWithTombstones(): StreamId {
+    if (this.nodes.length === this.head) return MAX_ID;
+    return this.nodes[this.head]!.entries[0]!.id;
+  }
+
+  // ---- deletion ----
+
+  /** Deletes a live entry (XDEL): a tombstone, or the whole node when it was its last live one. */
+  deleteEntry(id: StreamId): boolean {
+    if (this.nodes.length === this.head) return false;
+    const ni = this.nodeFor(id);
+    const node = this.nodes[ni]!;
+    const i = node.lowerBound(id);
+    const e = node.entries[i];
+    if (!e || e.deleted || compareIds(e.id, id) !== 0) return false;
+    if (node.live === 1) this.removeNode(ni);
+    else node.markDeleted(i);
+    this.liveCount--;
+    return true;
+  }
+
+  private removeNode(index: number): void {
+    const nodes = this.nodes;
+    this.raxNodesCache = null;
+    if (this.loadingNode === nodes[index]) this.loadingNode = null;
+    if (index === this.head) {
+      (nodes as Array<StreamNode | undefined>)[index] = undefined;
+      this.head++;
+      if (this.head === nodes.length) {
+        this.nodes = [];
+        this.head = 0;
+      } else if (this.head >= 64 && this.head * 2 >= nodes.length) {
+        this.nodes = nodes.slice(this.head);
+        this.head = 0;
+      }
+      return;
+    }
+    if (index === nodes.length - 1) nodes.pop();
+    else nodes.splice(index, 1);
+  }
+
+  /** Trims from the head as streamTrim does. Returns the number of entries removed. */
+  trim(args: TrimArgs): number {
+    const maxLen = args.maxLen;
+    const byLen = args.strategy === "maxlen";
+    const limit = args.limit;
+    let deleted = 0;
+    while (this.nodes.length > this.head) {
+      if (byLen && this.liveCount <= maxLen) break;
+      const node = this.nodes[this.head]!;
+      const entries = node.live;
+      if (limit && deleted + entries > limit) break;
+      const removeNode = byLen
+        ? this.liveCount - entries >= maxLen
+        : compareIds(node.entries[node.entries.length - 1]!.id, args.minId) < 0;
+      if (removeNode) {
+        this.removeNode(this.head);
+        this.liveCount -= entries;
+        deleted += entries;
+        continue;
+      }
+      if (args.approx) break;
+      const list = node.entries;
+      for (let i = 0; i < list.length; i++) {
+        const e = list[i]!;
+        const stop = byLen ? this.liveCount <= maxLen : compareIds(e.id, args.minId) >= 0;
+        if (stop) break;
+        if (!e.deleted) {
+          node.markDeleted(i);
+          this.liveCount--;
+          deleted++;
+        }
+      }
+      break;
+    }
+    if (this.liveCount === 0) this.firstId = { ms: 0, seq: 0 };
+    else if (deleted) this.firstId = this.firstLiveId()!;
+    return deleted;
+  }
+
+  // ---- groups, counters ----
+
+  /** The group, normalised for the stream commands. */
+  group(name: string): ConsumerGroup | undefined {
+    const g = this.groups.get(name);
+    return g === undefined ? undefined : normalizeGroup(g);
+  }
+
+  /** streamRangeHasTombstones: whether [start, end] may contain a deleted entry. */
+  rangeHasTombstones(start: StreamId | null, end: StreamId | null): boolean {
+    const maxDel = this.maxDeletedId;
+    if (this.liveCount === 0 || isZeroId(maxDel)) return false;
+    if (compareIds(this.firstId, maxDel) > 0) return false;
+    return compareIds(start ?? ZERO_ID, maxDel) <= 0 && compareIds(maxDel, end ?? MAX_ID) <= 0;
+  }
+
+  /** streamEstimateDistanceFromFirstEverEntry: the read counter of an ID, or -1 if unknown. */
+  estimateDistanceFromFirstEverEntry(id: StreamId): IdPart {
+    const added = this.entriesAdded;
+    if (added === 0) return 0;
+    if (this.liveCount === 0 && compareIds(id, this.lastId) < 1) return asI64(added);
+    const cmpLast = compareIds(id, this.lastId);
+    if (cmpLast === 0) return asI64(added);
+    if (cmpLast > 0) return -1;
+    const maxDel = this.maxDeletedId;
+    if (isZeroId(maxDel) || compareIds(maxDel, this.firstId) < 0) {
+      const cmpFirst = compareIds(id, this.firstId);
+      if (cmpFirst < 0) return i64Sub(added, this.liveCount);
+      if (cmpFirst === 0) return i64Sub(added, this.liveCount, 1);
+    }
+    return -1;
+  }
+
+  /** A group's lag (streamReplyWithCGLag), or null when it cannot be known. */
+  groupLag(g: ConsumerGroup): IdPart | null {
+    const added = this.entriesAdded;
+    if (added === 0) return 0;
+    if (g.entriesRead !== -1 && !this.rangeHasTombstones(g.lastId, null)) return i64Sub(added, g.entriesRead);
+    const read = this.estimateDistanceFromFirstEverEntry(g.lastId);
+    return read === -1 ? null : i64Sub(added, read);
+  }
+
+  /** XINFO's radix-tree-nodes: the node count of Redis's rax holding the nodes' master IDs. */
+  radixTreeNodes(): number {
+    if (this.raxNodesCache === null) {
+      const keys: string[] = [];
+      for (let i = this.head; i < this.nodes.length; i++) keys.push(idKeyHex(this.nodes[i]!.masterId));
+      this.raxNodesCache = raxNodeCount(keys);
+    }
+    return this.raxNodesCache;
+  }
+
+  /** A deep copy with the same node layout (COPY, snapshots). */
+  clone(): StreamValue {
+    const copy = new StreamValue();
+    for (let i = this.head; i < this.nodes.length; i++) {
+      const src = this.nodes[i]!;
+      const node = new StreamNode(src.masterId, src.masterFields);
+      for (const e of src.entries) node.push({ id: e.id, fields: e.fields, deleted: e.deleted });
+      copy.nodes.push(node);
+    }
+    copy.liveCount = this.liveCount;
+    copy.lastId = this.lastId;
+    copy.maxDeletedId = this.maxDeletedId;
+    copy.entriesAdded = this.entriesAdded;
+    copy.firstId = this.firstId;
+    for (const [name, src] of this.groups) {
+      const g = normalizeGroup(src);
+      const group = newConsumerGroup(name, g.lastId, g.entriesRead);
+      for (const p of (g.pending as PendingList).ordered()) group.pending.set(formatId(p.id), { ...p });
+      for (const [cname, c] of g.consumers) {
+        const consumer: Consumer = { name: cname, seenTime: c.seenTime, activeTime: c.activeTime, pending: new PendingList() };
+        for (const p of (c.pending as PendingList).ordered()) {
+          const k = formatId(p.id);
+          consumer.pending.set(k, group.pending.get(k)!);
+        }
+        group.consumers.set(cname, consumer);
+      }
+      copy.groups.set(name, group);
+    }
+    return copy;
+  }
+}
+
+function totalLength(fields: string[]): number {
+  let n = 0;
+  for (let i = 0; i < fields.length; i++) n += fields[i]!.length;
+  return n;
+}
+
+/**
+ * The number of nodes of Redis's radix tree (rax.c) holding these 16-byte keys, given sorted
+ * and distinct (as hex). With keys of equal length the tree's shape depends only on the key
+ * set: each branching point is a node, each key a leaf node, and every run of single-child
+ * steps between them (or above the first branching point) one compressed node.
+ */
+function raxNodeCount(sortedHexKeys: string[]): number {
+  const n = sortedHexKeys.length;
+  if (n === 0) return 1;
+  let branches = 0;
+  let chains = 0;
+  const KEY = 16;
+  // Depths (prefix lengths in bytes) along the rightmost path of the tree built so far.
+  const stack: number[] = [KEY];
+  for (let i = 1; i < n; i++) {
+    const a = sortedHexKeys[i - 1]!;
+    const b = sortedHexKeys[i]!;
+    let d = 0;
+    while (d < 32 && a.charCodeAt(d) === b.charCodeAt(d)) d++;
+    const lcp = d >> 1;
+    while (stack[stack.length - 1]! > lcp) {
+      const child = stack.pop()!;
+      if (stack.length === 0 || stack[stack.length - 1]! < lcp) {
+        branches++;
+        if (child - lcp >= 2) chains++;
+        stack.push(lcp);
+        break;
+      }
+      if (child - stack[stack.length - 1]! >= 2) chains++;
+    }
+    stack.push(KEY);
+  }
+  while (stack.length > 1) {
+    const child = stack.pop()!;
+    if (child - stack[stack.length - 1]! >= 2) chains++;
+  }
+  if (stack[0]! >= 1) chains++;
+  return n + branches + chains;
 }

@@ -1,0 +1,180 @@
+// Test support for the sorted set and geo differential tests: a RESP client that returns each
+// reply as its raw bytes (latin1), so two servers can be compared byte for byte in RESP2 and
+// RESP3, a seeded random generator, and a runner that sends the same commands to a real
+// redis-server and to Replicant and reports the first differences.
+
+import type { Socket } from "bun";
+import { encodeCommand } from "../../src/protocol/reply-parser.ts";
+
+/** Index just after the complete reply starting at `pos`, or -1 if incomplete. */
+export function replyEnd(buf: Buffer, pos: number): number {
+  if (pos >= buf.length) return -1;
+  const type = buf[pos]!;
+  const nl = buf.indexOf(10, pos);
+  if (nl < 0) return -1;
+  const line = buf.latin1Slice(pos + 1, nl - 1);
+  let at = nl + 1;
+  switch (type) {
+    case 0x24: // $
+    case 0x3d: // =
+    case 0x21: {
+      // !
+      const n = Number(line);
+      if (n < 0) return at;
+      return buf.length >= at + n + 2 ? at + n + 2 : -1;
+    }
+    case 0x2a: // *
+    case 0x7e: // ~
+    case 0x3e: // >
+    case 0x25: // %
+    case 0x7c: {
+      // |
+      let n = Number(line);
+      if (n < 0) return at;
+      if (type === 0x25 || type === 0x7c) n *= 2;
+      for (let i = 0; i < n; i++) {
+        at = replyEnd(buf, at);
+        if (at < 0) return -1;
+      }
+      return type === 0x7c ? replyEnd(buf, at) : at;
+    }
+    default:
+      return at;
+  }
+}
+
+export class RawClient {
+  private buf = Buffer.alloc(0);
+  private pending: Array<(s: string) => void> = [];
+  private queue: Buffer[] = [];
+  private constructor(private socket: Socket<undefined>) {}
+
+  static async connect(port: number): Promise<RawClient> {
+    let client!: RawClient;
+    const socket = await Bun.connect({
+      hostname: "127.0.0.1",
+      port,
+      socket: {
+        data(_s, chunk) {
+          client.onData(chunk);
+        },
+        drain() {
+          client.flush();
+        },
+      },
+    });
+    client = new RawClient(socket);
+    return client;
+  }
+
+  private onData(chunk: Buffer): void {
+    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+    let pos = 0;
+    for (;;) {
+      const end = replyEnd(this.buf, pos);
+      if (end < 0) break;
+      const p = this.pending.shift();
+      p?.(this.buf.latin1Slice(pos, end));
+      pos = end;
+    }
+    this.buf = this.buf.subarray(pos);
+  }
+
+  private flush(): void {
+    while (this.queue.length) {
+      const b = this.queue[0]!;
+      const n = this.socket.write(b);
+      if (n < b.length) {
+        this.queue[0] = b.subarray(Math.max(n, 0));
+        return;
+      }
+      this.queue.shift();
+    }
+  }
+
+  /** Sends commands at once; resolves with each raw reply. */
+  pipeline(commands: string[][]): Promise<string[]> {
+    const ps = commands.map(() => new Promise<string>((resolve) => this.pending.push(resolve)));
+    this.queue.push(Buffer.concat(commands.map((c) => encodeCommand(c))));
+    if (this.queue.length === 1) this.flush();
+    return Promise.all(ps);
+  }
+
+  async call(...args: string[]): Promise<string> {
+    return (await this.pipeline([args]))[0]!;
+  }
+
+  close(): void {
+    this.socket.end();
+  }
+}
+
+/** Deterministic PRNG (mulberry32). */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function seedFromEnv(name: string): number {
+  const v = process.env[name];
+  const seed = v ? Number(v) : Math.floor(Math.random() * 2 ** 31);
+  console.log(`${name}=${seed}`);
+  return seed;
+}
+
+/** A step of a differential run: a command, and how to compare its replies. */
+export interface Step {
+  cmd: string[];
+  /** Custom comparison (random replies); returns an error text or null. Default: byte equality. */
+  compare?: (expected: string, actual: string) => string | null;
+}
+
+const show = (s: string) => JSON.stringify(s.length > 400 ? `${s.slice(0, 400)}...` : s);
+
+/** Runs steps against both servers in pipelined batches; returns the mismatches (at most `limit`). */
+export async function runDifferential(redis: RawClient, replicant: RawClient, steps: Step[], limit = 10, batch = 200): Promise<string[]> {
+  const errors: string[] = [];
+  for (let i = 0; i < steps.length && errors.length < limit; i += batch) {
+    const chunk = steps.slice(i, i + batch);
+    const cmds = chunk.map((s) => s.cmd);
+    const [a, b] = await Promise.all([redis.pipeline(cmds), replicant.pipeline(cmds)]);
+    for (let k = 0; k < chunk.length && errors.length < limit; k++) {
+      const step = chunk[k]!;
+      const err = step.compare ? step.compare(a[k]!, b[k]!) : a[k] === b[k] ? null : `expected ${show(a[k]!)}, got ${show(b[k]!)}`;
+      if (err) errors.push(`#${i + k} ${JSON.stringify(step.cmd).slice(0, 300)}: ${err}`);
+    }
+  }
+  return errors;
+}
+
+/** Parses a raw RESP2 array of bulk strings (flat) into strings; null for a null reply. */
+export function parseFlat(raw: string): string[] | null {
+  if (raw.startsWith("*-1") || raw.startsWith("_")) return null;
+  const out: string[] = [];
+  const buf = Buffer.from(raw, "latin1");
+  let pos = 0;
+  const walk = (): void => {
+    const type = buf[pos]!;
+    const nl = buf.indexOf(10, pos);
+    const line = buf.latin1Slice(pos + 1, nl - 1);
+    pos = nl + 1;
+    if (type === 0x2a || type === 0x7e) {
+      const n = Number(line);
+      for (let i = 0; i < n; i++) walk();
+    } else if (type === 0x24) {
+      const n = Number(line);
+      if (n >= 0) {
+        out.push(buf.latin1Slice(pos, pos + n));
+        pos += n + 2;
+      }
+    } else out.push(line);
+  };
+  walk();
+  return out;
+}
