@@ -5,6 +5,7 @@ import { ClientKind, type Client } from "../server/client.ts";
 import { REDIS_COMPAT_VERSION } from "../version.ts";
 import { intArg, isOption } from "./args.ts";
 import { CommandError, DB_OUT_OF_RANGE, NOT_INTEGER, SYNTAX, WRONGPASS, fail } from "./errors.ts";
+import { isSubscribed, shardSubscriptionCount } from "./pubsub.ts";
 import type { HandlerMap } from "./types.ts";
 
 function passwordMatches(given: string, expected: string): boolean {
@@ -36,7 +37,7 @@ function clientFlags(c: Client): string {
   let f = "";
   if (c.kind === ClientKind.Replica) f += "S";
   if (c.kind === ClientKind.Master) f += "M";
-  if (c.channels?.size || c.patterns?.size) f += "P";
+  if (isSubscribed(c)) f += "P";
   if (c.multi) f += "x";
   if (c.dirtyCas) f += "d";
   if (c.closeAfterReply) f += "c";
@@ -52,7 +53,7 @@ export function clientInfoLine(c: Client): string {
   const cmd = c.lastCommand;
   return (
     `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${c.conn ? 8 : -1} name=${c.name} age=${age} idle=${idle} flags=${clientFlags(c)} ` +
-    `db=${c.db.id} sub=${c.channels?.size ?? 0} psub=${c.patterns?.size ?? 0} ssub=0 multi=${c.multi ? c.multi.queue.length : -1} ` +
+    `db=${c.db.id} sub=${c.channels?.size ?? 0} psub=${c.patterns?.size ?? 0} ssub=${shardSubscriptionCount(c)} multi=${c.multi ? c.multi.queue.length : -1} ` +
     `qbuf=${qbuf} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=${c.reply.length} rbp=0 obl=0 oll=0 omem=${c.conn?.pendingBytes ?? 0} tot-mem=0 events=r ` +
     `cmd=${cmd} user=${c.user} redir=-1 resp=${c.reply.resp}`
   );
@@ -119,7 +120,7 @@ function clientKill(c: Client, argv: string[]): void {
     if (laddr !== null && x.laddr !== laddr) continue;
     if (user !== null && x.user !== user) continue;
     if (type !== null) {
-      const t = x.kind === ClientKind.Master ? "master" : x.kind === ClientKind.Replica ? "replica" : x.channels?.size || x.patterns?.size ? "pubsub" : "normal";
+      const t = x.kind === ClientKind.Master ? "master" : x.kind === ClientKind.Replica ? "replica" : isSubscribed(x) ? "pubsub" : "normal";
       if (t !== (type === "slave" ? "replica" : type)) continue;
     }
     if (x === c && skipMe) continue;
@@ -144,7 +145,7 @@ function killClient(c: Client, target: Client): void {
 export const handlers: HandlerMap = {
   ping(c, argv) {
     if (argv.length > 2) fail("ERR wrong number of arguments for 'ping' command");
-    if ((c.channels?.size || c.patterns?.size) && c.reply.resp === 2) {
+    if (c.reply.resp === 2 && isSubscribed(c)) {
       c.reply.array(2);
       c.reply.bulk("pong");
       c.reply.bulk(argv.length === 2 ? argv[1]! : "");
@@ -246,7 +247,7 @@ export const handlers: HandlerMap = {
         const t = argv[3]!.toLowerCase();
         const want = t === "slave" ? "replica" : t;
         if (!["normal", "master", "replica", "pubsub"].includes(want)) fail(`ERR Unknown client type '${argv[3]}'`);
-        filter = (x) => (x.kind === ClientKind.Master ? "master" : x.kind === ClientKind.Replica ? "replica" : x.channels?.size || x.patterns?.size ? "pubsub" : "normal") === want;
+        filter = (x) => (x.kind === ClientKind.Master ? "master" : x.kind === ClientKind.Replica ? "replica" : isSubscribed(x) ? "pubsub" : "normal") === want;
       } else if (isOption(argv[2]!, "id") && argv.length >= 4) {
         const ids = new Set<number>();
         for (let i = 3; i < argv.length; i++) {

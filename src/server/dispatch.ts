@@ -4,6 +4,7 @@
 
 import { CommandError, EXECABORT, LOADING, MASTERDOWN, NOAUTH, NOREPLICAS, READONLY, wrongArity } from "../commands/errors.ts";
 import { CommandFlag, type CommandSpec } from "../commands/types.ts";
+import { pubsubContextError } from "../commands/pubsub.ts";
 import type { Client } from "./client.ts";
 
 /** Commands that run immediately even inside MULTI. */
@@ -100,6 +101,13 @@ export function processCommand(c: Client, argv: string[]): void {
       reject(c, READONLY, spec);
       return;
     }
+  }
+  const pubsubError = pubsubContextError(c, spec.name);
+  if (pubsubError !== null) {
+    reject(c, pubsubError, spec);
+    return;
+  }
+  if (repl.masterHost !== null && !c.isMaster) {
     if (!repl.isLinkUp() && !server.config.bool("replica-serve-stale-data")) {
       const denyStale = !(flags & CommandFlag.Stale) || (spec.name === "exec" && c.multi !== null && multiDeniesStale(c));
       if (denyStale) {

@@ -2,6 +2,7 @@
 // replication state. Everything else receives it (through the Client, for handlers) instead
 // of reaching for globals.
 
+import { unsubscribeAllSilently } from "../commands/pubsub.ts";
 import { randomBytes } from "node:crypto";
 import type { Config } from "../config/config.ts";
 import { buildCommandTable, type CommandTable } from "../commands/table.ts";
@@ -151,20 +152,7 @@ export class Server {
       }
       c.watched = null;
     }
-    if (c.channels) {
-      for (const ch of c.channels) {
-        const set = this.channels.get(ch);
-        set?.delete(c);
-        if (set && set.size === 0) this.channels.delete(ch);
-      }
-    }
-    if (c.patterns) {
-      for (const p of c.patterns) {
-        const set = this.patterns.get(p);
-        set?.delete(c);
-        if (set && set.size === 0) this.patterns.delete(p);
-      }
-    }
+    unsubscribeAllSilently(c);
     this.replication.onClientClosed(c);
   }
 
