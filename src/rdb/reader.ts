@@ -87,14 +87,15 @@ import { HashValue } from "../store/hash.ts";
 import { ListValue } from "../store/list.ts";
 import { SetValue } from "../store/set.ts";
 import {
+  MAX_ID,
+  PendingList,
   StreamValue,
+  asI64,
   compareIds,
   formatId,
   idPart,
+  newConsumerGroup,
   type Consumer,
-  type ConsumerGroup,
-  type PendingEntry,
-  type StreamEntry,
   type StreamId,
 } from "../store/stream.ts";
 import { ModuleValue, type RedisValue } from "../store/values.ts";
@@ -299,6 +300,19 @@ export class RdbParser {
   /** Bytes of the RDB consumed so far (complete records only). */
   get bytesConsumed(): number {
     return this.base + this.pos;
+  }
+
+  /**
+   * The RDB type byte of the record being delivered (meaningful inside the sink's `key` and
+   * `emptyKey` calls): tells the on-disk encoding, e.g. 13 for a ziplist hash.
+   */
+  get valueType(): number {
+    return this.recordType;
+  }
+
+  /** Absolute offset of the first byte of the record being delivered (inside sink calls). */
+  get recordOffset(): number {
+    return this.base + this.recordStart;
   }
 
   /** Parses every complete record in the input so far. Throws RdbError on bad data. */
@@ -569,6 +583,7 @@ export class RdbParser {
     this.pos++;
     const clen = this.readLength();
     const ulen = this.readLength();
+    this.checkStringLength(clen, p0);
     this.checkStringLength(ulen, p0);
     if (clen === 0) this.corrupt("LZF string with 0 compressed bytes", p0);
     if (ulen > lzfMaxExpansion(clen)) this.corrupt(`LZF string of ${clen} bytes cannot expand to ${ulen}`, p0);
@@ -636,6 +651,7 @@ export class RdbParser {
           this.pos++;
           const clen = this.readLength();
           this.readLength();
+          this.checkStringLength(clen, p);
           this.ensure(clen);
           this.pos += clen;
           return;
@@ -645,6 +661,7 @@ export class RdbParser {
       }
     }
     const len = this.readLength();
+    this.checkStringLength(len, p);
     this.ensure(len);
     this.pos += len;
   }
@@ -1217,7 +1234,7 @@ export class RdbParser {
 
   // ---------------------------------------------------------------- streams
 
-  private readStreamNodeKey(): { ms: number | bigint; seq: number | bigint } {
+  private readStreamNodeKey(): StreamId {
     this.readBlob();
     if (this.blobEnd - this.blobStart !== 16) this.corrupt(`stream node key of ${this.blobEnd - this.blobStart} bytes (expected a 16-byte ID)`);
     const b = this.blobBuf;
@@ -1234,60 +1251,54 @@ export class RdbParser {
 
   private readStream(type: number): StreamValue {
     const stream = new StreamValue();
-    const entries: StreamEntry[] = stream.entries;
     const nodes = this.readLength();
     let prev: StreamId | null = null;
     const elems: PackedValue[] = [];
     for (let node = 0; node < nodes; node++) {
       const master = this.readStreamNodeKey();
+      if (prev !== null && compareIds(prev, master) >= 0) this.corrupt(`stream node ${formatId(master)} is not after the entry ${formatId(prev)}`);
       this.readBlob();
       elems.length = 0;
       decodeListpack(this.blobBuf, this.blobStart, this.blobEnd, elems, true);
       if (elems.length === 0) this.corrupt("empty listpack inside a stream");
-      prev = this.decodeStreamNode(elems, master, entries, prev);
+      prev = this.decodeStreamNode(elems, master, stream, prev);
     }
+    stream.finishLoad();
     const length = this.readLength();
-    const lastMs = this.readLength64();
-    const lastSeq = this.readLength64();
-    stream.lastId = { ms: lastMs, seq: lastSeq };
+    stream.lastId = { ms: this.readLength64(), seq: this.readLength64() };
     if (type >= TYPE_STREAM_LISTPACKS_2) {
       stream.firstId = { ms: this.readLength64(), seq: this.readLength64() };
       stream.maxDeletedId = { ms: this.readLength64(), seq: this.readLength64() };
-      const added = this.readLength64();
-      stream.entriesAdded = typeof added === "number" ? added : Number(added);
+      stream.entriesAdded = this.readLength64();
     } else {
-      stream.firstId = entries.length ? entries[0]!.id : { ms: 0, seq: 0 };
+      // Redis 5/6 streams: entries-added starts as the length, first-id is the first live
+      // entry (streamGetEdgeID: the maximum ID when there is none).
+      stream.firstId = stream.firstLiveId() ?? MAX_ID;
       stream.maxDeletedId = { ms: 0, seq: 0 };
       stream.entriesAdded = length;
     }
     // `length` is not checked against the entries: Redis 5.0 development builds wrote streams
     // whose length still counted XDEL'd entries (corpus: replicator/dump-stream*.rdb), and Redis
     // itself loads them. The store derives the length from the live entries.
-    if (prev !== null && compareIds(prev, stream.lastId) > 0) this.corrupt(`stream entry ${formatId(prev)} is after the last ID ${formatId(stream.lastId)}`);
+    if (length !== 0 && stream.nodeCount === 0) this.corrupt("stream length inconsistent with its (empty) list of nodes");
 
     const groups = this.readLength();
     for (let g = 0; g < groups; g++) {
       const name = this.readString();
       const lastId: StreamId = { ms: this.readLength64(), seq: this.readLength64() };
-      let entriesRead: number;
-      if (type >= TYPE_STREAM_LISTPACKS_2) {
-        const raw = this.readLength64();
-        entriesRead = raw === UINT64_MAX ? -1 : typeof raw === "number" ? raw : Number(raw);
-      } else {
-        entriesRead = estimateEntriesRead(stream, lastId);
-      }
+      // entries-read: a uint64 in the file holding a long long (-1 = unknown).
+      const entriesRead = type >= TYPE_STREAM_LISTPACKS_2 ? asI64(this.readLength64()) : stream.estimateDistanceFromFirstEverEntry(lastId);
       if (stream.groups.has(name)) this.corrupt(`duplicate consumer group '${printable(name)}'`);
-      const group: ConsumerGroup = { name, lastId, entriesRead, pending: new Map(), consumers: new Map() };
+      const group = newConsumerGroup(name, lastId, entriesRead);
       stream.groups.set(name, group);
       const pelSize = this.readLength();
       for (let i = 0; i < pelSize; i++) {
         const id: StreamId = { ms: this.readUint64BE(), seq: this.readUint64BE() };
         const deliveryTime = this.readInt64LE();
-        const count = this.readLength64();
-        const pe: PendingEntry = { id, consumer: "", deliveryTime, deliveryCount: typeof count === "number" ? count : Number(count) };
+        const deliveryCount = this.readLength64();
         const k = formatId(id);
         if (group.pending.has(k)) this.corrupt(`duplicate PEL entry ${k} in group '${printable(name)}'`);
-        group.pending.set(k, pe);
+        group.pending.set(k, { id, consumer: "", deliveryTime, deliveryCount });
       }
       const consumers = this.readLength();
       for (let c = 0; c < consumers; c++) {
@@ -1295,7 +1306,7 @@ export class RdbParser {
         const seenTime = this.readInt64LE();
         const activeTime = type >= TYPE_STREAM_LISTPACKS_3 ? this.readInt64LE() : -1;
         if (group.consumers.has(cname)) this.corrupt(`duplicate consumer '${printable(cname)}' in group '${printable(name)}'`);
-        const consumer: Consumer = { name: cname, seenTime, activeTime, pending: new Map() };
+        const consumer: Consumer = { name: cname, seenTime, activeTime, pending: new PendingList() };
         group.consumers.set(cname, consumer);
         const n = this.readLength();
         for (let i = 0; i < n; i++) {
@@ -1309,15 +1320,18 @@ export class RdbParser {
           consumer.pending.set(k, pe);
         }
       }
-      for (const [k, pe] of group.pending) {
-        if (pe.consumer === "") this.corrupt(`PEL entry ${k} of group '${printable(name)}' has no consumer`);
+      for (const pe of group.pending.values()) {
+        if (pe.consumer === "") this.corrupt(`PEL entry ${formatId(pe.id)} of group '${printable(name)}' has no consumer`);
       }
     }
     return stream;
   }
 
-  /** Decodes one stream listpack (master entry, then entries) and appends the live entries. */
-  private decodeStreamNode(elems: PackedValue[], master: { ms: number | bigint; seq: number | bigint }, entries: StreamEntry[], prevId: StreamId | null): StreamId | null {
+  /**
+   * Decodes one stream listpack (master entry, then entries) into one node of the stream,
+   * tombstones included, so the node layout is the master's. Returns the last entry's ID.
+   */
+  private decodeStreamNode(elems: PackedValue[], master: StreamId, stream: StreamValue, prevId: StreamId | null): StreamId | null {
     let i = 0;
     const n = elems.length;
     const int = (what: string): number | bigint => {
@@ -1339,11 +1353,13 @@ export class RdbParser {
     const count = smallInt("entry count");
     const deleted = smallInt("deleted count");
     const masterFieldCount = smallInt("master field count");
-    const masterFields: string[] = [];
-    for (let f = 0; f < masterFieldCount; f++) masterFields.push(str("master field"));
+    const masterFields: string[] = new Array(masterFieldCount);
+    for (let f = 0; f < masterFieldCount; f++) masterFields[f] = str("master field");
     if (int("master terminator") !== 0) this.corrupt("stream listpack master entry is not terminated by 0");
-    let live = 0;
     const total = count + deleted;
+    if (total === 0) this.corrupt(`stream node ${formatId(master)} holds no entries`);
+    stream.beginNode(master, masterFields);
+    let live = 0;
     for (let e = 0; e < total; e++) {
       const flags = int("entry flags");
       const msDiff = int("entry ID (ms)");
@@ -1367,34 +1383,20 @@ export class RdbParser {
         lpCount = nf * 2 + 4;
       }
       if (int("lp-count") !== lpCount) this.corrupt(`stream entry ${ms}-${seq} has a wrong lp-count`);
-      if (f & STREAM_ITEM_FLAG_DELETED) continue;
       const id: StreamId = { ms, seq };
       if (prevId !== null && compareIds(prevId, id) >= 0) this.corrupt(`stream entry ${formatId(id)} is not after ${formatId(prevId)}`);
-      entries.push({ id, fields });
+      if (f & STREAM_ITEM_FLAG_DELETED) {
+        stream.appendTombstone(id, fields);
+      } else {
+        stream.append(id, fields);
+        live++;
+      }
       prevId = id;
-      live++;
     }
     if (i !== n) this.corrupt(`stream listpack has ${n - i} unexpected trailing elements`);
     if (live !== count) this.corrupt(`stream listpack announces ${count} entries, holds ${live}`);
     return prevId;
   }
-}
-
-/** Redis's streamEstimateDistanceFromFirstEverEntry, for groups of v1 streams (no entries-read). */
-function estimateEntriesRead(s: StreamValue, id: StreamId): number {
-  if (!s.entriesAdded) return 0;
-  const length = s.entries.length;
-  const cmpLast = compareIds(id, s.lastId);
-  if (!length && cmpLast < 1) return s.entriesAdded;
-  if (cmpLast === 0) return s.entriesAdded;
-  if (cmpLast > 0) return -1;
-  const cmpFirst = compareIds(id, s.firstId);
-  const zeroDeleted = s.maxDeletedId.ms === 0 && s.maxDeletedId.seq === 0;
-  if (zeroDeleted || compareIds(s.maxDeletedId, s.firstId) < 0) {
-    if (cmpFirst < 0) return s.entriesAdded - length;
-    if (cmpFirst === 0) return s.entriesAdded - length + 1;
-  }
-  return -1;
 }
 
 /** A key or member for an error message: at most 64 chars, non-printables escaped. */

@@ -4,7 +4,7 @@
 import { HashValue } from "./hash.ts";
 import { ListValue } from "./list.ts";
 import { SetValue } from "./set.ts";
-import { StreamValue, type ConsumerGroup } from "./stream.ts";
+import { StreamValue } from "./stream.ts";
 import { ZSetValue } from "./zset.ts";
 import type { RedisValue } from "./values.ts";
 
@@ -36,22 +36,10 @@ export function cloneValue(v: RedisValue): RedisValue {
   return v;
 }
 
+/**
+ * A stream copy keeps the node layout (listpack boundaries and tombstones), the counters and
+ * the groups with their PELs, as Redis's streamDup does: the copy answers XINFO like the original.
+ */
 function cloneStream(s: StreamValue): StreamValue {
-  const copy = new StreamValue();
-  for (const e of s.entries) copy.append(e.id, e.fields.slice());
-  copy.lastId = { ...s.lastId };
-  copy.maxDeletedId = { ...s.maxDeletedId };
-  copy.entriesAdded = s.entriesAdded;
-  copy.firstId = { ...s.firstId };
-  for (const [name, g] of s.groups) {
-    const group: ConsumerGroup = { name, lastId: { ...g.lastId }, entriesRead: g.entriesRead, pending: new Map(), consumers: new Map() };
-    for (const [id, p] of g.pending) group.pending.set(id, { ...p, id: { ...p.id } });
-    for (const [cname, c] of g.consumers) {
-      const pending = new Map();
-      for (const id of c.pending.keys()) pending.set(id, group.pending.get(id)!);
-      group.consumers.set(cname, { ...c, pending });
-    }
-    copy.groups.set(name, group);
-  }
-  return copy;
+  return s.clone();
 }

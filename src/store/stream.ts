@@ -266,7 +266,8 @@ export interface PendingEntry {
   consumer: string;
   /** Unix ms of the last delivery. */
   deliveryTime: number;
-  deliveryCount: number;
+  /** uint64 in Redis (RETRYCOUNT can set any long long >= 0). */
+  deliveryCount: IdPart;
 }
 
 export interface Consumer {
@@ -275,8 +276,8 @@ export interface Consumer {
   seenTime: number;
   /** Unix ms of the last successful read (active-time, Redis 7.2+; -1 when unknown). */
   activeTime: number;
-  /** IDs pending for this consumer, keyed by formatId (a PendingList once normalised). */
-  pending: Map<string, PendingEntry>;
+  /** IDs pending for this consumer, keyed by formatId; the same objects as the group's PEL. */
+  pending: PendingList;
 }
 
 export interface ConsumerGroup {
@@ -284,8 +285,8 @@ export interface ConsumerGroup {
   lastId: StreamId;
   /** entries-read (Redis 7.0+); -1 when unknown ("SCG_INVALID_ENTRIES_READ"). */
   entriesRead: IdPart;
-  /** Group PEL keyed by formatId (a PendingList once normalised: iterates in ID order). */
-  pending: Map<string, PendingEntry>;
+  /** Group PEL keyed by formatId (iterates in ID order). */
+  pending: PendingList;
   consumers: Map<string, Consumer>;
 }
 
@@ -470,32 +471,6 @@ export function newConsumer(name: string, now: number): Consumer {
   return { name, seenTime: now, activeTime: -1, pending: new PendingList() };
 }
 
-/**
- * Makes a group built elsewhere (RDB loading, cloning: plain Maps) use PendingLists whose
- * consumer and group entries are the same objects, as the stream commands expect.
- */
-export function normalizeGroup(g: ConsumerGroup): ConsumerGroup {
-  if (g.pending instanceof PendingList) {
-    let ok = true;
-    for (const c of g.consumers.values()) if (!(c.pending instanceof PendingList)) ok = false;
-    if (ok) return g;
-  }
-  const pel = new PendingList();
-  for (const [k, v] of g.pending) pel.set(k, v);
-  for (const c of g.consumers.values()) {
-    const own = new PendingList();
-    for (const [k, v] of c.pending) {
-      const shared = pel.get(k) ?? v;
-      shared.consumer = c.name;
-      if (!pel.has(k)) pel.set(k, shared);
-      own.set(k, shared);
-    }
-    c.pending = own;
-  }
-  g.pending = pel;
-  return g;
-}
-
 /** Names in Redis's radix-tree order (bytewise; latin1 strings compare the same way). */
 export function sortedByName<T>(m: Map<string, T>): T[] {
   const names = [...m.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
@@ -568,14 +543,22 @@ export class StreamValue {
 
   /**
    * RDB loading with the master's exact layout: the following appends (and tombstones) go
-   * into a new node, whatever its size, until the next beginNode().
+   * into a new node, whatever its size, until the next beginNode() or finishLoad(). The node
+   * is keyed by `masterId` with the master entry's `masterFields` (as the RDB's listpack has
+   * them); by default, those of its first entry.
    */
-  beginNode(): void {
+  beginNode(masterId?: StreamId, masterFields?: string[]): void {
     this.loadingNode = null;
-    this.pendingLoadNode = true;
+    this.pendingLoad = { masterId: masterId ?? null, masterFields: masterFields ?? null };
   }
 
-  private pendingLoadNode = false;
+  /** Ends RDB loading: appends from now on follow stream-node-max-entries/bytes again. */
+  finishLoad(): void {
+    this.loadingNode = null;
+    this.pendingLoad = null;
+  }
+
+  private pendingLoad: { masterId: StreamId | null; masterFields: string[] | null } | null = null;
 
   /** RDB loading: an entry the master's listpack holds as deleted (a tombstone). */
   appendTombstone(id: StreamId, fields: string[], limits: NodeLimits = DEFAULT_NODE_LIMITS): void {
@@ -583,21 +566,24 @@ export class StreamValue {
   }
 
   private pushEntry(e: StreamEntry, limits: NodeLimits): void {
-    if (this.pendingLoadNode) {
-      this.pendingLoadNode = false;
-      this.loadingNode = this.newNode(e);
+    const load = this.pendingLoad;
+    if (load !== null && this.loadingNode === null) {
+      this.loadingNode = this.newNode(e, load.masterId, load.masterFields);
     } else if (this.loadingNode === null) {
       const tail = this.nodes.length > this.head ? this.nodes[this.nodes.length - 1]! : null;
-      if (tail === null || this.nodeIsFull(tail, e.fields, limits)) this.newNode(e);
+      if (tail === null || this.nodeIsFull(tail, e.fields, limits)) this.newNode(e, null, null);
     }
     this.nodes[this.nodes.length - 1]!.push(e);
   }
 
-  private newNode(first: StreamEntry): StreamNode {
-    const fields = first.fields;
-    const names: string[] = new Array(fields.length >> 1);
-    for (let i = 0; i < names.length; i++) names[i] = fields[i * 2]!;
-    const node = new StreamNode(first.id, names);
+  private newNode(first: StreamEntry, masterId: StreamId | null, masterFields: string[] | null): StreamNode {
+    let names = masterFields;
+    if (names === null) {
+      const fields = first.fields;
+      names = new Array(fields.length >> 1);
+      for (let i = 0; i < names.length; i++) names[i] = fields[i * 2]!;
+    }
+    const node = new StreamNode(masterId ?? first.id, names);
     this.nodes.push(node);
     this.raxNodesCache = null;
     return node;
@@ -687,16 +673,31 @@ export class StreamValue {
 
   /** The first live entry's ID (streamGetEdgeID first, skipping tombstones). */
   firstLiveId(): StreamId | null {
-    if (this.nodes.length === this.head) return null;
-    const node = this.nodes[this.head]!;
-    return node.entries[node.firstLiveIndex()]?.id ?? null;
+    if (this.liveCount === 0) return null;
+    const nodes = this.nodes;
+    for (let i = this.head; i < nodes.length; i++) {
+      const node = nodes[i]!;
+      if (node.live === 0) continue;
+      return node.entries[node.firstLiveIndex()]!.id;
+    }
+    return null;
   }
 
   /** The last live entry's ID (streamLastValidID). */
   lastLiveId(): StreamId | null {
-    if (this.nodes.length === this.head) return null;
-    const node = this.nodes[this.nodes.length - 1]!;
-    return node.entries[node.lastLiveIndex()]?.id ?? null;
+    if (this.liveCount === 0) return null;
+    const nodes = this.nodes;
+    for (let i = nodes.length - 1; i >= this.head; i--) {
+      const node = nodes[i]!;
+      if (node.live === 0) continue;
+      return node.entries[node.lastLiveIndex()]!.id;
+    }
+    return null;
+  }
+
+  /** The nodes (listpacks) in ID order, for the RDB writer and tests. */
+  nodeList(): readonly StreamNode[] {
+    return this.head === 0 ? this.nodes : this.nodes.slice(this.head);
   }
 
   /** The first entry's ID, tombstones included (MAX_ID when there is no node). */
@@ -782,10 +783,8 @@ export class StreamValue {
 
   // ---- groups, counters ----
 
-  /** The group, normalised for the stream commands. */
   group(name: string): ConsumerGroup | undefined {
-    const g = this.groups.get(name);
-    return g === undefined ? undefined : normalizeGroup(g);
+    return this.groups.get(name);
   }
 
   /** streamRangeHasTombstones: whether [start, end] may contain a deleted entry. */
@@ -847,12 +846,12 @@ export class StreamValue {
     copy.entriesAdded = this.entriesAdded;
     copy.firstId = this.firstId;
     for (const [name, src] of this.groups) {
-      const g = normalizeGroup(src);
+      const g = src;
       const group = newConsumerGroup(name, g.lastId, g.entriesRead);
-      for (const p of (g.pending as PendingList).ordered()) group.pending.set(formatId(p.id), { ...p });
+      for (const p of g.pending.ordered()) group.pending.set(formatId(p.id), { ...p });
       for (const [cname, c] of g.consumers) {
         const consumer: Consumer = { name: cname, seenTime: c.seenTime, activeTime: c.activeTime, pending: new PendingList() };
-        for (const p of (c.pending as PendingList).ordered()) {
+        for (const p of c.pending.ordered()) {
           const k = formatId(p.id);
           consumer.pending.set(k, group.pending.get(k)!);
         }
