@@ -3,7 +3,7 @@
 import { timingSafeEqual } from "node:crypto";
 import { ClientKind, type Client } from "../server/client.ts";
 import { REDIS_COMPAT_VERSION } from "../version.ts";
-import { intArg, isOption } from "./args.ts";
+import { i64Arg, intArg, isOption } from "./args.ts";
 import { CommandError, DB_OUT_OF_RANGE, NOT_INTEGER, SYNTAX, WRONGPASS, fail } from "./errors.ts";
 import { isSubscribed, shardSubscriptionCount } from "./pubsub.ts";
 import type { HandlerMap } from "./types.ts";
@@ -39,6 +39,7 @@ function clientFlags(c: Client): string {
   if (c.kind === ClientKind.Master) f += "M";
   if (isSubscribed(c)) f += "P";
   if (c.multi) f += "x";
+  if (c.blocked) f += "b";
   if (c.dirtyCas) f += "d";
   if (c.closeAfterReply) f += "c";
   return f || "N";
@@ -272,6 +273,19 @@ export const handlers: HandlerMap = {
 
   "client|kill"(c, argv) {
     clientKill(c, argv);
+  },
+
+  "client|unblock"(c, argv) {
+    // CLIENT UNBLOCK <id> [TIMEOUT|ERROR]: the reason is checked before the id, as Redis does.
+    if (argv.length > 4) fail("ERR unknown subcommand or wrong number of arguments for 'unblock'. Try CLIENT HELP.");
+    let withError = false;
+    if (argv.length === 4) {
+      if (isOption(argv[3]!, "error")) withError = true;
+      else if (!isOption(argv[3]!, "timeout")) fail("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+    }
+    const id = i64Arg(argv[2]!);
+    const target = typeof id === "number" ? c.server.clients.get(id) : undefined;
+    c.reply.int(target && c.server.blocking.unblock(target, withError) ? 1 : 0);
   },
 
   "client|no-evict"(c, argv) {

@@ -82,6 +82,8 @@ export class Replication {
   // ---- Role changes and the replica link's events ----
 
   onBecomingReplica(): void {
+    // Clients blocked in BLPOP & co. must not be served by pops of our own (Redis's disconnectAllBlockedClients).
+    this.server.blocking.disconnectAll();
     // Our replicas must follow the new history: they reconnect and PSYNC.
     this.master.disconnectAll();
   }

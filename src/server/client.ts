@@ -5,6 +5,7 @@
 import { DiscardingReplyWriter, ReplyWriter } from "../protocol/reply-writer.ts";
 import { RequestParser } from "../protocol/request-parser.ts";
 import type { Database } from "../store/database.ts";
+import type { KeyWait } from "./blocking.ts";
 import type { Connection } from "./connection.ts";
 import type { Server } from "./server.ts";
 import { processInput } from "./input.ts";
@@ -62,6 +63,10 @@ export class Client {
    * blocking code replies and calls resumeInput().
    */
   blocked = false;
+  /** What this client waits for when blocked on keys (BLPOP...); see server/blocking.ts. */
+  keyWait: KeyWait | null = null;
+  /** Blocking commands act as their non-blocking forms (inside EXEC: Redis's CLIENT_DENY_BLOCKING). */
+  denyBlocking = false;
 
   constructor(
     readonly server: Server,

@@ -127,6 +127,9 @@ export function processCommand(c: Client, argv: string[]): void {
     return;
   }
   call(c, spec, argv);
+  // Clients blocked on keys this command (or whole EXEC) made ready are served now, before
+  // the next command runs (Redis's handleClientsBlockedOnKeys after call()).
+  if (server.blocking.readyCount !== 0) server.blocking.handleReadyKeys();
 }
 
 function multiDeniesStale(c: Client): boolean {
@@ -191,6 +194,9 @@ export function execTransaction(c: Client): void {
   c.reply.array(multi.queue.length);
   const server = c.server;
   server.replication.beginTransaction(c);
+  // Blocking commands inside EXEC act as their non-blocking forms (CLIENT_DENY_BLOCKING).
+  const denyBlocking = c.denyBlocking;
+  c.denyBlocking = true;
   for (const argv of multi.queue) {
     const spec = resolveCommand(c, argv);
     if (!spec || !spec.handler) {
@@ -201,5 +207,6 @@ export function execTransaction(c: Client): void {
     // re-checks READONLY for EXEC as a whole; inside, commands run as queued).
     call(c, spec, argv);
   }
+  c.denyBlocking = denyBlocking;
   server.replication.endTransaction(c);
 }

@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import type { Config } from "../config/config.ts";
 import { buildCommandTable, type CommandTable } from "../commands/table.ts";
 import { Database } from "../store/database.ts";
+import { Blocking } from "./blocking.ts";
 import type { Client } from "./client.ts";
 import { Logger } from "./log.ts";
 import { Replication } from "../replication/replication.ts";
@@ -104,6 +105,8 @@ export class Server {
   readonly replication: Replication;
   /** Watched keys: "<db>\0<key>" -> clients watching it. */
   readonly watchedKeys = new Map<string, Set<Client>>();
+  /** Clients blocked on keys (BLPOP, BZPOPMIN, XREAD BLOCK...) and the keys made ready for them. */
+  readonly blocking = new Blocking(this);
   /** Pub/sub subscriptions. */
   readonly channels = new Map<string, Set<Client>>();
   readonly patterns = new Map<string, Set<Client>>();
@@ -127,6 +130,7 @@ export class Server {
 
   /** Marks a key as modified: invalidates WATCHers (Redis's signalModifiedKey). */
   signalModifiedKey(db: Database, key: string): void {
+    if (this.blocking.count !== 0) this.blocking.signalKeyAsReady(db, key);
     if (this.watchedKeys.size === 0) return;
     const watchers = this.watchedKeys.get(`${db.id}\0${key}`);
     if (watchers) for (const c of watchers) c.dirtyCas = true;
@@ -134,6 +138,7 @@ export class Server {
 
   /** Invalidates every WATCH on a database (FLUSHDB/FLUSHALL/SWAPDB/full sync). */
   signalFlushedDb(dbId: number): void {
+    if (this.blocking.count !== 0) this.blocking.signalDatabase(dbId);
     if (this.watchedKeys.size === 0) return;
     for (const [k, watchers] of this.watchedKeys) {
       if (dbId === -1 || k.startsWith(`${dbId}\0`)) for (const c of watchers) c.dirtyCas = true;
@@ -142,6 +147,7 @@ export class Server {
 
   /** Cleans up after a client's connection closed: WATCH, pub/sub, replica bookkeeping. */
   onClientClosed(c: Client): void {
+    if (c.keyWait) this.blocking.onClientClosed(c);
     if (c.watched) {
       for (const k of c.watched) {
         const set = this.watchedKeys.get(k);

@@ -1,8 +1,16 @@
 // A Redis list: a growable ring buffer of latin1 strings. O(1) push/pop at both ends and O(1)
 // index, which covers LPUSH/RPUSH/LPOP/RPOP/LINDEX/LSET/LRANGE; inserts and removals in the
 // middle shift the shorter side, like Redis's quicklist they are O(n).
+//
+// The capacity is a power of two so an index wraps with a mask. It doubles when full and
+// halves when a quarter full (above a small floor), so a list that was once huge does not keep
+// its slots; the hysteresis keeps push/pop at a boundary amortized O(1). Freed slots are set
+// to undefined so the strings they held can be collected.
 
 export type ListEncoding = "listpack" | "quicklist";
+
+/** Below this capacity a list never shrinks (the churn would cost more than the slots). */
+const SHRINK_FLOOR = 64;
 
 export class ListValue {
   private items: Array<string | undefined>;
@@ -31,9 +39,13 @@ export class ListValue {
     return list;
   }
 
-  private grow(): void {
+  /** Current number of slots (for tests of the growth policy). */
+  get capacity(): number {
+    return this.items.length;
+  }
+
+  private resize(cap: number): void {
     const old = this.items;
-    const cap = old.length * 2;
     const next: Array<string | undefined> = new Array(cap);
     for (let i = 0; i < this.length; i++) next[i] = old[(this.head + i) & this.mask];
     this.items = next;
@@ -41,14 +53,19 @@ export class ListValue {
     this.mask = cap - 1;
   }
 
+  private maybeShrink(): void {
+    const cap = this.items.length;
+    if (cap > SHRINK_FLOOR && this.length < cap >>> 2) this.resize(cap >>> 1);
+  }
+
   pushTail(value: string): void {
-    if (this.length === this.items.length) this.grow();
+    if (this.length === this.items.length) this.resize(this.items.length * 2);
     this.items[(this.head + this.length) & this.mask] = value;
     this.length++;
   }
 
   pushHead(value: string): void {
-    if (this.length === this.items.length) this.grow();
+    if (this.length === this.items.length) this.resize(this.items.length * 2);
     this.head = (this.head - 1) & this.mask;
     this.items[this.head] = value;
     this.length++;
@@ -60,6 +77,7 @@ export class ListValue {
     this.items[this.head] = undefined;
     this.head = (this.head + 1) & this.mask;
     this.length--;
+    if (this.items.length > SHRINK_FLOOR) this.maybeShrink();
     return v;
   }
 
@@ -69,6 +87,7 @@ export class ListValue {
     const v = this.items[i];
     this.items[i] = undefined;
     this.length--;
+    if (this.items.length > SHRINK_FLOOR) this.maybeShrink();
     return v;
   }
 
@@ -78,42 +97,74 @@ export class ListValue {
     return this.items[(this.head + index) & this.mask];
   }
 
+  /** Element at an index known to be valid (0 <= index < length). */
+  get(index: number): string {
+    return this.items[(this.head + index) & this.mask]!;
+  }
+
+  /** Replaces the element at a valid index. */
   set(index: number, value: string): void {
     this.items[(this.head + index) & this.mask] = value;
   }
 
-  /** Inserts so that the new element ends up at `index` (0..length). */
+  /** Inserts so that the new element ends up at `index` (0..length), shifting the shorter side. */
   insertAt(index: number, value: string): void {
     if (index <= 0) return this.pushHead(value);
     if (index >= this.length) return this.pushTail(value);
-    if (this.length === this.items.length) this.grow();
+    if (this.length === this.items.length) this.resize(this.items.length * 2);
+    const items = this.items;
+    const mask = this.mask;
     if (index < this.length / 2) {
-      this.head = (this.head - 1) & this.mask;
-      for (let i = 0; i < index; i++) this.items[(this.head + i) & this.mask] = this.items[(this.head + i + 1) & this.mask];
+      this.head = (this.head - 1) & mask;
+      const head = this.head;
+      for (let i = 0; i < index; i++) items[(head + i) & mask] = items[(head + i + 1) & mask];
     } else {
-      for (let i = this.length; i > index; i--) this.items[(this.head + i) & this.mask] = this.items[(this.head + i - 1) & this.mask];
+      const head = this.head;
+      for (let i = this.length; i > index; i--) items[(head + i) & mask] = items[(head + i - 1) & mask];
     }
-    this.items[(this.head + index) & this.mask] = value;
+    items[(this.head + index) & mask] = value;
     this.length++;
   }
 
-  /** Removes `count` elements starting at `index`. */
+  /** Removes the first `count` elements (clamped to the length). */
+  removeHead(count: number): void {
+    const n = Math.min(count, this.length);
+    if (n <= 0) return;
+    for (let i = 0; i < n; i++) this.items[(this.head + i) & this.mask] = undefined;
+    this.head = (this.head + n) & this.mask;
+    this.length -= n;
+    this.maybeShrink();
+  }
+
+  /** Removes the last `count` elements (clamped to the length). */
+  removeTail(count: number): void {
+    const n = Math.min(count, this.length);
+    if (n <= 0) return;
+    for (let i = this.length - n; i < this.length; i++) this.items[(this.head + i) & this.mask] = undefined;
+    this.length -= n;
+    this.maybeShrink();
+  }
+
+  /** Removes `count` elements starting at `index` (both already valid), shifting the shorter side. */
   removeRange(index: number, count: number): void {
     if (count <= 0) return;
-    if (index === 0) {
-      for (let i = 0; i < count; i++) this.popHead();
-      return;
+    if (index <= 0) return this.removeHead(count);
+    if (index + count >= this.length) return this.removeTail(this.length - index);
+    const items = this.items;
+    const mask = this.mask;
+    const head = this.head;
+    const after = this.length - index - count;
+    if (index < after) {
+      // Move the head side right by `count`.
+      for (let i = index - 1; i >= 0; i--) items[(head + i + count) & mask] = items[(head + i) & mask];
+      for (let i = 0; i < count; i++) items[(head + i) & mask] = undefined;
+      this.head = (head + count) & mask;
+    } else {
+      for (let i = index; i < index + after; i++) items[(head + i) & mask] = items[(head + i + count) & mask];
+      for (let i = this.length - count; i < this.length; i++) items[(head + i) & mask] = undefined;
     }
-    if (index + count >= this.length) {
-      const n = this.length - index;
-      for (let i = 0; i < n; i++) this.popTail();
-      return;
-    }
-    for (let i = index; i + count < this.length; i++) {
-      this.items[(this.head + i) & this.mask] = this.items[(this.head + i + count) & this.mask];
-    }
-    for (let i = this.length - count; i < this.length; i++) this.items[(this.head + i) & this.mask] = undefined;
     this.length -= count;
+    this.maybeShrink();
   }
 
   /** Elements in [start, end] (inclusive, already clamped to valid indexes). */
@@ -170,6 +221,7 @@ export class ListValue {
       this.head = (head + w + 1) & mask;
       this.length = n - (w + 1);
     }
+    if (removed) this.maybeShrink();
     return removed;
   }
 
