@@ -13,6 +13,7 @@ import { globMatch } from "./glob.ts";
 import { lookupRead } from "./keyspace.ts";
 import type { CommandMeta, CommandSpec, HandlerMap } from "./types.ts";
 import { typeOf } from "../store/values.ts";
+import { handlers as persistenceHandlers } from "./server-persistence.ts";
 
 /** Key specs as COMMAND INFO sends them: maps, flag lists as status strings. */
 function replyKeySpecValue(r: ReplyWriter, key: string, v: unknown): void {
@@ -142,21 +143,8 @@ export const handlers: HandlerMap = {
     c.reply.bulk(String(us % 1000000n));
   },
 
-  lastsave(c) {
-    c.reply.int(c.server.persistence.lastSaveTime);
-  },
-
-  shutdown(c, argv) {
-    for (let i = 1; i < argv.length; i++) {
-      const a = argv[i]!.toLowerCase();
-      if (!["nosave", "save", "now", "force", "abort"].includes(a)) fail(SYNTAX);
-    }
-    if (argv.some((a) => isOption(a, "abort"))) fail("ERR No shutdown in progress.");
-    c.server.log.warning("User requested shutdown...");
-    c.server.shutdownRequested?.(0);
-    // Like Redis, no reply: the connection just closes.
-    c.closeAfterReply = true;
-  },
+  // SAVE, BGSAVE, LASTSAVE, SHUTDOWN: server-persistence.ts.
+  ...persistenceHandlers,
 
   "config|get"(c, argv) {
     const pairs = c.server.config.getMatching(argv.slice(2), (p, t) => globMatch(p, t, true));

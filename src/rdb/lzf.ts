@@ -60,13 +60,99 @@ export function lzfDecompress(src: Uint8Array, start: number, end: number, outLe
   return out;
 }
 
+// ---------------------------------------------------------------- compression
+
 const HLOG = 14;
 const HSIZE = 1 << HLOG;
 const MAX_LIT = 32;
-const MAX_OFF = 1 << 13;
-const MAX_REF = (1 << 8) + (1 << 3);
-/** Positions + 1 of the last occurrence of each 3-byte hash (0 = none); reused between calls. */
+/** Farthest back reference: offset field o + 1 with 13 bits of o. */
+const MAX_DISTANCE = 1 << 13;
+/** Longest back reference: 8-bit extra length + 7 + 2. */
+const MAX_MATCH = 255 + 7 + 2;
+
+/**
+ * Last position of each 3-byte hash, stored as `generation + position + 1`. Entries written by
+ * earlier calls are below the current call's generation and are ignored, so the table never
+ * needs clearing between calls (a 64 KB memset per small string would dominate).
+ */
 const htab = new Int32Array(HSIZE);
+let generation = 0;
+
+function hash3(d: Uint8Array, p: number): number {
+  return Math.imul((d[p]! << 16) | (d[p + 1]! << 8) | d[p + 2]!, -1640531535) >>> (32 - HLOG);
+}
+
+/**
+ * Compresses src[start, end) into out[outStart, ...), writing at most `maxOut` bytes. Returns
+ * the compressed length, or 0 when the result would not fit in `maxOut` bytes (Redis then
+ * stores the string raw; it asks for at least 4 bytes of gain: maxOut = length - 4).
+ * No allocation: `out` must hold outStart + maxOut bytes.
+ */
+export function lzfCompressInto(src: Uint8Array, start: number, end: number, out: Uint8Array, outStart: number, maxOut: number): number {
+  const inLen = end - start;
+  if (inLen <= 0 || maxOut <= 0) return 0;
+  if (generation + inLen + 2 > 0x7fffffff) {
+    htab.fill(0);
+    generation = 0;
+  }
+  const gen = generation;
+  generation += inLen + 1;
+  const outLimit = outStart + maxOut;
+  let op = outStart;
+  let lit = start; // first byte of the pending literal run
+  let ip = start;
+  const last3 = end - 2;
+  while (ip < last3) {
+    const h = hash3(src, ip);
+    const cand = htab[h]! - gen - 1;
+    htab[h] = gen + (ip - start) + 1;
+    if (cand >= 0) {
+      const ref = start + cand;
+      const distance = ip - ref;
+      if (distance > 0 && distance <= MAX_DISTANCE && src[ref] === src[ip] && src[ref + 1] === src[ip + 1] && src[ref + 2] === src[ip + 2]) {
+        let len = 3;
+        const maxLen = Math.min(end - ip, MAX_MATCH);
+        while (len < maxLen && src[ref + len] === src[ip + len]) len++;
+        // Flush the literals before the match.
+        let pending = ip - lit;
+        while (pending > 0) {
+          const n = pending > MAX_LIT ? MAX_LIT : pending;
+          if (op + 1 + n > outLimit) return 0;
+          out[op++] = n - 1;
+          for (let i = 0; i < n; i++) out[op++] = src[lit++]!;
+          pending -= n;
+        }
+        const l = len - 2;
+        const off = distance - 1;
+        if (l < 7) {
+          if (op + 2 > outLimit) return 0;
+          out[op++] = (l << 5) | (off >> 8);
+        } else {
+          if (op + 3 > outLimit) return 0;
+          out[op++] = (7 << 5) | (off >> 8);
+          out[op++] = l - 7;
+        }
+        out[op++] = off & 0xff;
+        // Index the positions inside the match (cheap, improves later matches).
+        const matchEnd = ip + len;
+        for (let p = ip + 1; p < matchEnd && p < last3; p++) htab[hash3(src, p)] = gen + (p - start) + 1;
+        ip = matchEnd;
+        lit = ip;
+        continue;
+      }
+    }
+    ip++;
+  }
+  let pending = end - lit;
+  while (pending > 0) {
+    const n = pending > MAX_LIT ? MAX_LIT : pending;
+    if (op + 1 + n > outLimit) return 0;
+    out[op++] = n - 1;
+    for (let i = 0; i < n; i++) out[op++] = src[lit++]!;
+    pending -= n;
+  }
+  return op - outStart;
+}
 
 /**
  * Compresses data[start, end). Returns the compressed bytes, or null when they would not be
@@ -75,75 +161,7 @@ const htab = new Int32Array(HSIZE);
 export function lzfCompress(data: Uint8Array, start = 0, end = data.length): Buffer | null {
   const inLen = end - start;
   if (inLen <= 4) return null;
-  const outLimit = inLen - 4;
-  const out = Buffer.allocUnsafe(outLimit + 3);
-  htab.fill(0);
-  let ip = start;
-  let op = 1; // out[0] is the control byte of the first literal run
-  let lit = 0;
-  const inEnd = end;
-  while (ip < inEnd - 2) {
-    const h = (((data[ip]! << 16) | (data[ip + 1]! << 8) | data[ip + 2]!) * 2654435761) >>> (32 - HLOG);
-    const refPlus1 = htab[h]!;
-    htab[h] = ip - start + 1;
-    const ref = refPlus1 - 1 + start;
-    const off = ip - ref - 1;
-    if (
-      refPlus1 !== 0 &&
-      off < MAX_OFF &&
-      data[ref] === data[ip] &&
-      data[ref + 1] === data[ip + 1] &&
-      data[ref + 2] === data[ip + 2]
-    ) {
-      let len = 3;
-      const maxLen = Math.min(inEnd - ip, MAX_REF);
-      while (len < maxLen && data[ref + len] === data[ip + len]) len++;
-      // Close the literal run (or drop its empty control byte).
-      if (op + 3 + 1 >= outLimit) return null;
-      if (lit) out[op - lit - 1] = lit - 1;
-      else op--;
-      const l = len - 2;
-      if (l < 7) {
-        out[op++] = (off >> 8) + (l << 5);
-      } else {
-        out[op++] = (off >> 8) + (7 << 5);
-        out[op++] = l - 7;
-      }
-      out[op++] = off & 0xff;
-      lit = 0;
-      op++; // control byte of the next literal run
-      // Index the positions inside the match, then continue after it.
-      const matchEnd = ip + len;
-      ip++;
-      while (ip < matchEnd && ip < inEnd - 2) {
-        const h2 = (((data[ip]! << 16) | (data[ip + 1]! << 8) | data[ip + 2]!) * 2654435761) >>> (32 - HLOG);
-        htab[h2] = ip - start + 1;
-        ip++;
-      }
-      ip = matchEnd;
-    } else {
-      if (op >= outLimit) return null;
-      lit++;
-      out[op++] = data[ip++]!;
-      if (lit === MAX_LIT) {
-        out[op - lit - 1] = lit - 1;
-        lit = 0;
-        op++;
-      }
-    }
-  }
-  while (ip < inEnd) {
-    if (op >= outLimit) return null;
-    lit++;
-    out[op++] = data[ip++]!;
-    if (lit === MAX_LIT) {
-      out[op - lit - 1] = lit - 1;
-      lit = 0;
-      op++;
-    }
-  }
-  if (lit) out[op - lit - 1] = lit - 1;
-  else op--;
-  if (op > outLimit) return null;
-  return out.subarray(0, op);
+  const out = Buffer.allocUnsafe(inLen - 4);
+  const n = lzfCompressInto(data, start, end, out, 0, inLen - 4);
+  return n === 0 ? null : out.subarray(0, n);
 }

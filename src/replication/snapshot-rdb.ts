@@ -1,8 +1,16 @@
-// Serializing a DatasetSnapshot as an RDB, a chunk at a time (for full syncs we serve and for
-// BGSAVE). PLACEHOLDER until the RDB writer lands: it wires src/rdb/writer.ts in.
+// Serializing a DatasetSnapshot as an RDB, a chunk at a time: for the full syncs we serve
+// (master-side.ts) and for BGSAVE (server/persistence.ts). Each call writes records until
+// about maxBytes are ready, so a dataset of millions of keys is produced over many event-loop
+// turns and clients are never blocked for long (a single huge value is written in one go).
+//
+// The RDB is what Redis 7.0 writes for a fork-based save: header and AUX fields (with the
+// replication info rdbPopulateSaveInfo gives, so a restarted replica can PSYNC), function
+// libraries, then per non-empty database SELECTDB + RESIZEDB and its keys, EOF and CRC-64.
 
+import { REDIS_COMPAT_VERSION } from "../version.ts";
+import { rdbWriteOptions, RdbWriter, type ReplicationAux } from "../rdb/writer.ts";
 import type { Server } from "../server/server.ts";
-import type { DatasetSnapshot } from "./snapshot.ts";
+import type { DatasetSnapshot, SnapshotRecord } from "./snapshot.ts";
 
 export interface RdbChunkSource {
   /** The next chunk of about maxBytes, or null when the RDB is complete. */
@@ -11,14 +19,132 @@ export interface RdbChunkSource {
   abort(): void;
 }
 
-export function createSnapshotRdb(_server: Server, snapshot: DatasetSnapshot, _replOffset: number): RdbChunkSource {
+/**
+ * The replication info to store in an RDB (Redis's rdbPopulateSaveInfo), or null when there
+ * is none worth keeping: a master without a backlog is in no replication chain.
+ */
+export function replicationAuxFor(server: Server, replOffset = server.replication.masterReplOffset): ReplicationAux | null {
+  const repl = server.replication;
+  let db: number;
+  if (repl.masterHost === null) {
+    if (!repl.backlog) return null;
+    const sel = repl.master.streamDb;
+    db = sel === -1 ? 0 : sel;
+  } else if (repl.link.master) {
+    db = repl.link.master.db.id;
+  } else if (repl.link.cached) {
+    db = repl.link.cached.db;
+  } else {
+    return null;
+  }
+  return { replStreamDb: db, replId: repl.replid, replOffset };
+}
+
+/** Memory figure for the used-mem AUX field (what INFO reports as used_memory). */
+function usedMemory(): number {
+  const mu = process.memoryUsage();
+  return mu.heapUsed + mu.external;
+}
+
+/**
+ * An RDB being produced from a snapshot. `step` writes about maxBytes more and hands them to
+ * `sink` (a view of the writer's buffer, to be used before returning); it returns false once
+ * the RDB is complete (the final bytes included).
+ */
+export class SnapshotRdbWriter {
+  readonly writer: RdbWriter;
+  private readonly records: SnapshotRecord[] = [];
+  private readonly sizes = new Map<number, { size: number; expires: number }>();
+  private currentDb = -1;
+  private finished = false;
+  keysWritten = 0;
+  readonly keysTotal: number;
+
+  constructor(
+    server: Server,
+    private readonly snapshot: DatasetSnapshot,
+    repl: ReplicationAux | null,
+  ) {
+    this.writer = new RdbWriter(rdbWriteOptions(server.config));
+    let total = 0;
+    for (const s of snapshot.dbSizes()) {
+      this.sizes.set(s.db, { size: s.size, expires: s.expires });
+      total += s.size;
+    }
+    this.keysTotal = total;
+    const w = this.writer;
+    w.header({ redisVersion: REDIS_COMPAT_VERSION, ctime: Date.now() / 1000, usedMem: usedMemory(), repl });
+    for (const lib of server.functions.values()) w.functionLibrary(lib.code);
+  }
+
+  get done(): boolean {
+    return this.finished;
+  }
+
+  /** Writes records until about maxBytes are buffered. Returns false when the RDB is complete. */
+  private fill(maxBytes: number): boolean {
+    const w = this.writer;
+    const out = this.records;
+    while (!this.finished && w.pos < maxBytes) {
+      out.length = 0;
+      const more = this.snapshot.next(128, out);
+      // Records may reference live values: serialize them now, before anything else runs.
+      for (let i = 0; i < out.length; i++) {
+        const r = out[i]!;
+        if (r.db !== this.currentDb) {
+          this.currentDb = r.db;
+          const s = this.sizes.get(r.db) ?? { size: 0, expires: 0 };
+          w.selectDb(r.db, s.size, s.expires);
+        }
+        if (w.keyValue(r.key, r.value, r.expire)) this.keysWritten++;
+      }
+      out.length = 0;
+      if (!more) {
+        w.end();
+        this.finished = true;
+      }
+    }
+    return !this.finished;
+  }
+
+  step(maxBytes: number, sink: (buf: Buffer, start: number, end: number) => void): boolean {
+    const more = this.fill(maxBytes);
+    this.writer.drainTo(sink);
+    return more;
+  }
+
+  /** The next chunk as a Buffer of its own, or null after the last one. */
+  nextChunk(maxBytes: number): Buffer | null {
+    if (this.finished && this.writer.pos === 0) return null;
+    this.fill(maxBytes);
+    return this.writer.takeChunk();
+  }
+
+  abort(): void {
+    this.finished = true;
+    this.snapshot.detach();
+  }
+}
+
+export function createSnapshotRdb(server: Server, snapshot: DatasetSnapshot, replOffset: number): RdbChunkSource {
+  let rdb: SnapshotRdbWriter;
+  try {
+    rdb = new SnapshotRdbWriter(server, snapshot, replicationAuxFor(server, replOffset) ?? { replStreamDb: 0, replId: server.replication.replid, replOffset });
+  } catch (e) {
+    snapshot.detach();
+    throw e;
+  }
   return {
-    next() {
-      snapshot.detach();
-      throw new Error("RDB writer not available yet");
+    next(maxBytes: number): Buffer | null {
+      try {
+        return rdb.nextChunk(maxBytes);
+      } catch (e) {
+        rdb.abort();
+        throw e;
+      }
     },
     abort() {
-      snapshot.detach();
+      rdb.abort();
     },
   };
 }

@@ -2,6 +2,7 @@
 // redis-cli, Sentinel, exporters and client libraries parse these lines. Fields that have no
 // meaning here (jemalloc internals, AOF, io threads) are reported with their idle values.
 
+import { saveProgress } from "./persistence.ts";
 import { totalmem, type as osType, release as osRelease, arch } from "node:os";
 import { REDIS_COMPAT_VERSION } from "../version.ts";
 import type { Server } from "./server.ts";
@@ -140,8 +141,8 @@ const sections: Record<string, Section> = {
       "current_cow_size:0",
       "current_cow_size_age:0",
       "current_fork_perc:0.00",
-      "current_save_keys_processed:0",
-      "current_save_keys_total:0",
+      `current_save_keys_processed:${saveProgress(server).processed}`,
+      `current_save_keys_total:${saveProgress(server).total}`,
       `rdb_changes_since_last_save:${server.dirty}`,
       `rdb_bgsave_in_progress:${p.bgsaveInProgressSince ? 1 : 0}`,
       `rdb_last_save_time:${p.lastSaveTime}`,

@@ -1,9 +1,25 @@
-// The dataset file (dir/dbfilename): loading it at start-up. Saving (SAVE, BGSAVE, save points,
-// SHUTDOWN) comes with the RDB writer.
+// The dataset file (dir/dbfilename): loading it at start-up, and saving it as Redis 7.0 does:
+//
+// - SAVE: synchronous, straight from the live databases (nothing else runs meanwhile).
+// - BGSAVE and save points (`save <seconds> <changes>`): in the background from a
+//   copy-on-write DatasetSnapshot, a chunk per event-loop turn (no fork, clients keep being
+//   served; the file is the dataset as it was when the BGSAVE started).
+// - SHUTDOWN (and SIGTERM/SIGINT): a final synchronous save when save points are configured
+//   or SAVE is asked, unless NOSAVE; a failed save cancels the shutdown unless FORCE.
+//
+// Every save writes temp-<pid>.rdb, fsyncs it, renames it over the dataset file and fsyncs the
+// directory, so the file on disk is always a complete RDB. The RDB carries repl-id /
+// repl-offset / repl-stream-db (rdbPopulateSaveInfo) so a restarted replica can PSYNC.
 
+import { closeSync, fdatasyncSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import type { Server } from "./server.ts";
 import { beginDatasetLoad } from "../replication/dataset-load.ts";
+import { DatasetSnapshot } from "../replication/snapshot.ts";
+import { replicationAuxFor, SnapshotRdbWriter } from "../replication/snapshot-rdb.ts";
+import { rdbWriteOptions, RdbWriter } from "../rdb/writer.ts";
 import { Database } from "../store/database.ts";
+import { REDIS_COMPAT_VERSION } from "../version.ts";
 
 /** Loads the dataset file at start-up. Returns false if the file is unusable (Redis exits). */
 export async function loadDatasetFile(server: Server, path: string): Promise<boolean> {
@@ -30,4 +46,331 @@ export async function loadDatasetFile(server: Server, path: string): Promise<boo
   } finally {
     server.loading = false;
   }
+}
+
+// ---------------------------------------------------------------- saving
+
+/** Redis's REDIS_AUTOSYNC_BYTES: with rdb-save-incremental-fsync, fdatasync every 4 MB. */
+const AUTOSYNC_BYTES = 4 * 1024 * 1024;
+/** Bytes produced per event-loop turn by a BGSAVE. */
+const BGSAVE_CHUNK = 1024 * 1024;
+/** CONFIG_BGSAVE_RETRY_DELAY: after a failed BGSAVE, save points wait this long (seconds). */
+const BGSAVE_RETRY_DELAY = 5;
+
+interface Bgsave {
+  rdb: SnapshotRdbWriter;
+  fd: number;
+  tmp: string;
+  target: string;
+  startedMs: number;
+  bytes: number;
+  sinceSync: number;
+  dirtyBefore: number;
+  aborted: boolean;
+}
+
+interface SaveState {
+  bgsave: Bgsave | null;
+  /** BGSAVE asked while it could not start (inside EXEC): started by the next cron. */
+  scheduled: boolean;
+  /** Unix seconds of the last BGSAVE attempt (lastbgsave_try). */
+  lastBgsaveTry: number;
+}
+
+const states = new WeakMap<Server, SaveState>();
+
+function stateOf(server: Server): SaveState {
+  let s = states.get(server);
+  if (!s) {
+    s = { bgsave: null, scheduled: false, lastBgsaveTry: 0 };
+    states.set(server, s);
+  }
+  return s;
+}
+
+/** Whether a BGSAVE is running. */
+export function bgsaveInProgress(server: Server): boolean {
+  return stateOf(server).bgsave !== null;
+}
+
+/** current_save_keys_processed / current_save_keys_total for INFO persistence. */
+export function saveProgress(server: Server): { processed: number; total: number } {
+  const b = stateOf(server).bgsave;
+  return b ? { processed: b.rdb.keysWritten, total: b.rdb.keysTotal } : { processed: 0, total: 0 };
+}
+
+function datasetPath(server: Server): string {
+  return resolve(process.cwd(), server.config.str("dbfilename"));
+}
+
+function fsyncDir(path: string): void {
+  const fd = openSync(dirname(path), "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function writeAll(fd: number, buf: Buffer, start: number, end: number): void {
+  let p = start;
+  while (p < end) p += writeSync(fd, buf, p, end - p);
+}
+
+/** fsync, close, rename over the target, fsync the directory (the atomic end of every save). */
+function commitFile(fd: number, tmp: string, target: string): void {
+  fsyncSync(fd);
+  closeSync(fd);
+  renameSync(tmp, target);
+  fsyncDir(target);
+}
+
+function discardTemp(fd: number, tmp: string): void {
+  if (fd >= 0) {
+    try {
+      closeSync(fd);
+    } catch {}
+  }
+  try {
+    unlinkSync(tmp);
+  } catch {}
+}
+
+/** The RDB of the whole live dataset, written synchronously to `path` (Redis's rdbSave). */
+export function writeDatasetFile(server: Server, path: string): void {
+  const tmp = resolve(dirname(path), `temp-${process.pid}.rdb`);
+  let fd = -1;
+  try {
+    fd = openSync(tmp, "w", 0o644);
+  } catch (e) {
+    throw new Error(`Failed opening the temp RDB file ${tmp} (in server root dir ${process.cwd()}) for saving: ${(e as Error).message}`);
+  }
+  let op = "rdbSaveRio";
+  try {
+    const incremental = server.config.bool("rdb-save-incremental-fsync");
+    const w = new RdbWriter(rdbWriteOptions(server.config), 4 * 1024 * 1024);
+    let sinceSync = 0;
+    const sink = (buf: Buffer, start: number, end: number) => {
+      writeAll(fd, buf, start, end);
+      sinceSync += end - start;
+      if (incremental && sinceSync >= AUTOSYNC_BYTES) {
+        fdatasyncSync(fd);
+        sinceSync = 0;
+      }
+    };
+    const mu = process.memoryUsage();
+    w.header({ redisVersion: REDIS_COMPAT_VERSION, ctime: Date.now() / 1000, usedMem: mu.heapUsed + mu.external, repl: replicationAuxFor(server) });
+    for (const lib of server.functions.values()) w.functionLibrary(lib.code);
+    const drainAt = 2 * 1024 * 1024;
+    for (const db of server.dbs) {
+      const keys = db.keys;
+      if (keys.size === 0) continue;
+      const expires = db.expires;
+      w.selectDb(db.id, keys.size, expires.size);
+      const withExpiry = expires.size !== 0;
+      for (const [key, value] of keys) {
+        w.keyValue(key, value, withExpiry ? (expires.get(key) ?? -1) : -1);
+        if (w.pos >= drainAt) w.drainTo(sink);
+      }
+    }
+    w.end();
+    w.drainTo(sink);
+    op = "fsync";
+    commitFile(fd, tmp, path);
+    fd = -1;
+  } catch (e) {
+    discardTemp(fd, tmp);
+    throw new Error(`Write error saving DB on disk(${op}): ${(e as Error).message}`);
+  }
+}
+
+/** After a successful save (rdbSave / backgroundSaveDoneHandler). */
+function savedOk(server: Server, dirtyBefore: number | null): void {
+  const p = server.persistence;
+  server.dirty = dirtyBefore === null ? 0 : Math.max(0, server.dirty - dirtyBefore);
+  p.lastSaveTime = Math.floor(Date.now() / 1000);
+  p.lastBgsaveStatus = "ok";
+}
+
+/** SAVE: a synchronous save. Returns false (and logs why) if it failed. */
+export function saveSync(server: Server): boolean {
+  const path = datasetPath(server);
+  try {
+    writeDatasetFile(server, path);
+  } catch (e) {
+    server.log.warning((e as Error).message);
+    server.persistence.lastBgsaveStatus = "err";
+    return false;
+  }
+  server.log.notice("DB saved on disk");
+  savedOk(server, null);
+  return true;
+}
+
+export type BgsaveStart = "started" | "in-progress" | "busy";
+
+/**
+ * Starts a background save (rdbSaveBackground). "in-progress" when one already runs,
+ * "busy" when another snapshot (a full sync being served) holds the dataset.
+ */
+export function startBgsave(server: Server): BgsaveStart {
+  const st = stateOf(server);
+  if (st.bgsave) return "in-progress";
+  if (server.dbs.some((db) => db.watcher !== null)) return "busy";
+  server.persistence.saves++;
+  st.lastBgsaveTry = Math.floor(Date.now() / 1000);
+  const target = datasetPath(server);
+  const tmp = resolve(dirname(target), `temp-${process.pid}-bg.rdb`);
+  let fd: number;
+  try {
+    fd = openSync(tmp, "w", 0o644);
+  } catch (e) {
+    // As with a fork child that fails: BGSAVE was started, the error shows in the log and INFO.
+    server.persistence.lastBgsaveStatus = "err";
+    server.log.warning(`Failed opening the temp RDB file ${tmp} (in server root dir ${process.cwd()}) for saving: ${(e as Error).message}`);
+    server.log.warning("Background saving error");
+    return "started";
+  }
+  const snapshot = new DatasetSnapshot(server.dbs);
+  let rdb: SnapshotRdbWriter;
+  try {
+    rdb = new SnapshotRdbWriter(server, snapshot, replicationAuxFor(server));
+  } catch (e) {
+    snapshot.detach();
+    discardTemp(fd, tmp);
+    throw e;
+  }
+  const job: Bgsave = { rdb, fd, tmp, target, startedMs: Date.now(), bytes: 0, sinceSync: 0, dirtyBefore: server.dirty, aborted: false };
+  st.bgsave = job;
+  st.scheduled = false;
+  server.persistence.bgsaveInProgressSince = job.startedMs;
+  server.log.notice(`Background saving started by pid ${process.pid}`);
+  setImmediate(() => pumpBgsave(server, job));
+  return "started";
+}
+
+function pumpBgsave(server: Server, job: Bgsave): void {
+  if (job.aborted) return;
+  const incremental = server.config.bool("rdb-save-incremental-fsync");
+  let more: boolean;
+  try {
+    more = job.rdb.step(BGSAVE_CHUNK, (buf, start, end) => {
+      writeAll(job.fd, buf, start, end);
+      job.bytes += end - start;
+      job.sinceSync += end - start;
+      if (incremental && job.sinceSync >= AUTOSYNC_BYTES) {
+        fdatasyncSync(job.fd);
+        job.sinceSync = 0;
+      }
+    });
+    if (!more) {
+      commitFile(job.fd, job.tmp, job.target);
+      job.fd = -1;
+    }
+  } catch (e) {
+    finishBgsave(server, job, (e as Error).message);
+    return;
+  }
+  if (more) {
+    setImmediate(() => pumpBgsave(server, job));
+    return;
+  }
+  finishBgsave(server, job, null);
+}
+
+function finishBgsave(server: Server, job: Bgsave, error: string | null): void {
+  const st = stateOf(server);
+  if (st.bgsave === job) st.bgsave = null;
+  const p = server.persistence;
+  p.bgsaveInProgressSince = 0;
+  p.lastBgsaveTimeSec = Math.floor((Date.now() - job.startedMs) / 1000);
+  if (error !== null) {
+    job.rdb.abort();
+    discardTemp(job.fd, job.tmp);
+    job.fd = -1;
+    server.log.warning(`Write error saving DB on disk: ${error}`);
+    server.log.warning("Background saving error");
+    p.lastBgsaveStatus = "err";
+    return;
+  }
+  server.log.notice("DB saved on disk");
+  server.log.notice("Background saving terminated with success");
+  savedOk(server, job.dirtyBefore);
+}
+
+/** BGSAVE inside EXEC: "Background saving scheduled", started by the next cron. */
+export function scheduleBgsave(server: Server): void {
+  stateOf(server).scheduled = true;
+}
+
+/** Stops a BGSAVE in progress (SHUTDOWN, FLUSHALL): its temp file is removed. */
+export function abortBgsave(server: Server): void {
+  const st = stateOf(server);
+  const job = st.bgsave;
+  if (!job) return;
+  job.aborted = true;
+  st.bgsave = null;
+  job.rdb.abort();
+  discardTemp(job.fd, job.tmp);
+  job.fd = -1;
+  server.persistence.bgsaveInProgressSince = 0;
+}
+
+/** Save points (serverCron): a BGSAVE when one of them is reached. Called 10 times a second. */
+export function persistenceCron(server: Server): void {
+  const st = stateOf(server);
+  if (st.bgsave || server.loading) return;
+  if (st.scheduled) {
+    if (!server.dbs.some((db) => db.watcher !== null)) startBgsave(server);
+    return;
+  }
+  const points = server.config.savePoints;
+  if (points.length === 0) return;
+  const now = Math.floor(Date.now() / 1000);
+  const p = server.persistence;
+  for (const sp of points) {
+    if (server.dirty >= sp.changes && now - p.lastSaveTime > sp.seconds && (now - st.lastBgsaveTry > BGSAVE_RETRY_DELAY || p.lastBgsaveStatus === "ok")) {
+      if (server.dbs.some((db) => db.watcher !== null)) return; // a full sync is being served: next time
+      server.log.notice(`${sp.changes} changes in ${sp.seconds} seconds. Saving...`);
+      startBgsave(server);
+      return;
+    }
+  }
+}
+
+export interface ShutdownFlags {
+  save: boolean;
+  nosave: boolean;
+  force: boolean;
+}
+
+/**
+ * The persistence part of Redis's finishShutdown: abort a BGSAVE, then save if save points are
+ * configured (or SAVE was asked) unless NOSAVE. Returns false when the shutdown must be
+ * cancelled (the save failed without FORCE).
+ */
+export function shutdownSave(server: Server, flags: ShutdownFlags): boolean {
+  if (bgsaveInProgress(server)) {
+    server.log.warning("There is a child saving an .rdb. Killing it!");
+    abortBgsave(server);
+  }
+  if ((server.config.savePoints.length > 0 && !flags.nosave) || flags.save) {
+    server.log.notice("Saving the final RDB snapshot before exiting.");
+    if (!saveSync(server)) {
+      if (flags.force) {
+        server.log.warning("Error trying to save the DB. Exit anyway.");
+      } else {
+        server.log.warning("Error trying to save the DB, can't exit.");
+        server.log.warning("Errors trying to shut down the server. Check the logs for more information.");
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+/** Flags for a shutdown by signal, from shutdown-on-sigterm / shutdown-on-sigint. */
+export function signalShutdownFlags(server: Server, signal: "SIGTERM" | "SIGINT"): ShutdownFlags {
+  const words = server.config.str(signal === "SIGTERM" ? "shutdown-on-sigterm" : "shutdown-on-sigint").split(" ");
+  return { save: words.includes("save"), nosave: words.includes("nosave"), force: words.includes("force") };
 }

@@ -7,7 +7,7 @@ import type { Config } from "../config/config.ts";
 import { REDIS_COMPAT_VERSION, REPLICANT_VERSION } from "../version.ts";
 import { startListeners } from "./listener.ts";
 import { Server } from "./server.ts";
-import { loadDatasetFile } from "./persistence.ts";
+import { loadDatasetFile, persistenceCron, shutdownSave, signalShutdownFlags } from "./persistence.ts";
 import { activeExpireCycle } from "./expire.ts";
 
 export async function startServer(config: Config, _args: string[]): Promise<number> {
@@ -47,8 +47,10 @@ export async function startServer(config: Config, _args: string[]): Promise<numb
 
   const exitCode = await new Promise<number>((resolve) => {
     server.shutdownRequested = resolve;
-    const onSignal = (sig: string) => {
+    const onSignal = (sig: "SIGTERM" | "SIGINT") => {
       log.warning(`Received ${sig} scheduling shutdown...`);
+      // A failed final save keeps the server running (Redis's "can't exit").
+      if (!shutdownSave(server, signalShutdownFlags(server, sig))) return;
       resolve(0);
     };
     process.on("SIGTERM", () => onSignal("SIGTERM"));
@@ -66,5 +68,6 @@ function serverCron(server: Server): void {
   server.cronLoops++;
   server.sampleStats();
   activeExpireCycle(server);
+  persistenceCron(server);
   server.replication.cronTick(server.cronLoops % 10 === 0);
 }

@@ -1,0 +1,65 @@
+// Persistence commands: SAVE, BGSAVE [SCHEDULE], LASTSAVE, SHUTDOWN [NOSAVE|SAVE] [NOW]
+// [FORCE] [ABORT]. The saving itself lives in server/persistence.ts.
+
+import { bgsaveInProgress, saveSync, scheduleBgsave, shutdownSave, startBgsave } from "../server/persistence.ts";
+import { fail, SYNTAX } from "./errors.ts";
+import type { HandlerMap } from "./types.ts";
+
+const BGSAVE_IN_PROGRESS = "ERR Background save already in progress";
+
+export const handlers: HandlerMap = {
+  save(c) {
+    const server = c.server;
+    if (bgsaveInProgress(server)) fail(BGSAVE_IN_PROGRESS);
+    server.persistence.saves++;
+    if (!saveSync(server)) fail("ERR");
+    c.reply.ok();
+  },
+
+  bgsave(c, argv) {
+    if (argv.length > 1 && !(argv.length === 2 && argv[1]!.toLowerCase() === "schedule")) fail(SYNTAX);
+    const server = c.server;
+    if (bgsaveInProgress(server)) fail(BGSAVE_IN_PROGRESS);
+    if (c.denyBlocking) {
+      // Inside EXEC (Redis's in_exec): started by the next cron.
+      scheduleBgsave(server);
+      c.reply.simple("Background saving scheduled");
+      return;
+    }
+    const r = startBgsave(server);
+    // A full sync being served holds the dataset snapshot, as Redis's replication child does.
+    if (r !== "started") fail(BGSAVE_IN_PROGRESS);
+    c.reply.simple("Background saving started");
+  },
+
+  lastsave(c) {
+    c.reply.int(c.server.persistence.lastSaveTime);
+  },
+
+  shutdown(c, argv) {
+    let save = false;
+    let nosave = false;
+    let now = false;
+    let force = false;
+    let abort = false;
+    for (let i = 1; i < argv.length; i++) {
+      const a = argv[i]!.toLowerCase();
+      if (a === "nosave") nosave = true;
+      else if (a === "save") save = true;
+      else if (a === "now") now = true;
+      else if (a === "force") force = true;
+      else if (a === "abort") abort = true;
+      else fail(SYNTAX);
+    }
+    if ((abort && (save || nosave || now || force)) || (save && nosave)) fail(SYNTAX);
+    // No shutdown ever waits here (lagging replicas are not waited for), so none can be aborted.
+    if (abort) fail("ERR No shutdown in progress.");
+    if (!now && c.denyBlocking) fail("ERR SHUTDOWN without NOW or ABORT isn't allowed for DENY BLOCKING client");
+    const server = c.server;
+    server.log.warning("User requested shutdown...");
+    if (!shutdownSave(server, { save, nosave, force })) fail("ERR Errors trying to SHUTDOWN. Check logs.");
+    server.shutdownRequested?.(0);
+    // Like Redis, no reply: the connection just closes.
+    c.closeAfterReply = true;
+  },
+};
