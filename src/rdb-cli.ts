@@ -1,14 +1,61 @@
-// `replicant rdb check|export`: the RDB tools (see src/rdb/). Registered on the main program.
-import type { Command } from "commander";
+// `replicant rdb check|export`: the RDB tools (see src/rdb/, docs/rdb-tools.md). Registered on
+// the main program. Exit status: 0 when the file is sound, 1 with a one-line reason on stderr.
+import { existsSync } from "node:fs";
+import { InvalidArgumentError, type Command } from "commander";
+import { checkRdbFile, formatCheckReport } from "./rdb/check.ts";
+import { RdbError } from "./rdb/errors.ts";
+import { exportRdbFile, type ExportFormat } from "./rdb/export.ts";
+
+function fail(command: string, message: string): never {
+  process.stderr.write(`rdb ${command}: ${message.replace(/\s*\n\s*/g, " ")}\n`);
+  process.exit(1);
+}
+
+function requireFile(command: string, file: string): void {
+  if (!existsSync(file)) fail(command, `cannot open ${file}: no such file`);
+}
+
+function parseDb(v: string): number {
+  if (!/^\d+$/.test(v)) throw new InvalidArgumentError("a database number (0, 1, ...) is expected");
+  return Number(v);
+}
+
+function parseFormat(v: string): ExportFormat {
+  if (v !== "jsonl" && v !== "msgpack") throw new InvalidArgumentError("jsonl or msgpack");
+  return v;
+}
 
 export function registerRdbCommands(program: Command): void {
-  const rdb = program.command("rdb").description("RDB file tools");
+  const rdb = program.command("rdb").description("RDB file tools (docs/rdb-tools.md)");
   rdb
     .command("check")
-    .argument("<file>")
-    .description("verify an RDB file (like redis-check-rdb)")
-    .action(() => {
-      process.stderr.write("rdb check: not implemented yet\n");
-      process.exit(1);
+    .argument("<file>", "the RDB file")
+    .option("--no-checksum", "do not verify the CRC-64 trailer")
+    .description("verify an RDB file (like redis-check-rdb): version, AUX fields, keys per db and type, expiries, checksum")
+    .action((file: string, opts: { checksum: boolean }) => {
+      requireFile("check", file);
+      const report = checkRdbFile(file, { verifyChecksum: opts.checksum });
+      process.stdout.write(`${formatCheckReport(report).join("\n")}\n`);
+      if (report.error) fail("check", report.error.message);
+      process.exit(0);
+    });
+  rdb
+    .command("export")
+    .argument("<file>", "the RDB file")
+    .option("--format <format>", "jsonl (JSON lines) or msgpack (a stream of MessagePack objects)", parseFormat, "jsonl" as ExportFormat)
+    .option("--db <n>", "only keys of this database", parseDb)
+    .option("--match <pattern>", "only keys matching this glob-style pattern (as SCAN MATCH)")
+    .option("--out <file>", "write to this file instead of standard output")
+    .description("write every key (db, key, type, value, expiry) as JSON lines or MessagePack")
+    .action((file: string, opts: { format: ExportFormat; db?: number; match?: string; out?: string }) => {
+      requireFile("export", file);
+      try {
+        const summary = exportRdbFile(file, opts);
+        if (opts.out) process.stderr.write(`rdb export: ${summary.keysExported} of ${summary.keysRead} keys written to ${opts.out}\n`);
+      } catch (e) {
+        if (e instanceof RdbError) fail("export", e.message);
+        throw e;
+      }
+      process.exit(0);
     });
 }

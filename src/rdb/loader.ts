@@ -189,6 +189,30 @@ export function loadRdbFileSync(path: string, dbs: Database[], options: LoadFile
 }
 
 /**
+ * Parses an RDB file into any sink synchronously (the tools' path: check, export), reading it
+ * in large chunks. Returns the finished parser (version, checksum status, trailing bytes).
+ * Throws RdbError on bad data; `onParser` sees the parser before the first byte is fed.
+ */
+export function parseRdbFileSync(path: string, sink: RdbSink, options: LoadFileOptions = {}, onParser?: (parser: RdbParser) => void): RdbParser {
+  const parser = new RdbParser(sink, options);
+  onParser?.(parser);
+  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK;
+  const fd = openSync(path, "r");
+  try {
+    while (!parser.done) {
+      const chunk = Buffer.allocUnsafe(chunkSize);
+      const n = readSync(fd, chunk, 0, chunkSize, null);
+      if (n <= 0) break;
+      parser.feed(n === chunkSize ? chunk : chunk.subarray(0, n));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  parser.end();
+  return parser;
+}
+
+/**
  * Loads an RDB file into `dbs`, calling `betweenChunks` after each chunk so the caller can
  * yield to the event loop. Parsing itself stays synchronous. Resolves null when aborted.
  */

@@ -967,14 +967,28 @@ export class RdbParser {
     const zset = new ZSetValue();
     zset.encoding = "skiplist";
     let maxLen = 0;
+    let negativeZero: string[] | null = null;
     for (let i = 0; i < n; i++) {
       const member = this.readString();
       const score = binaryScores ? this.readDoubleLE() : this.readAsciiDouble();
       if (score !== score) this.corrupt(`NaN score for member '${printable(member)}'`);
       if (member.length > maxLen) maxLen = member.length;
       if (!zset.add(member, score)) this.corrupt(`duplicate sorted set member '${printable(member)}'`);
+      if (score === 0 && 1 / score < 0) (negativeZero ??= []).push(member);
     }
-    zset.encoding = n <= this.zsetMaxEntries && maxLen <= this.zsetMaxValue ? "listpack" : "skiplist";
+    if (n <= this.zsetMaxEntries && maxLen <= this.zsetMaxValue) {
+      // Redis converts it to a listpack, where an integral score is stored as an integer: -0
+      // becomes 0 (double2ll).
+      zset.encoding = "listpack";
+      if (negativeZero !== null) {
+        for (const m of negativeZero) {
+          zset.delete(m);
+          zset.insert(m, 0);
+        }
+      }
+    } else {
+      zset.encoding = "skiplist";
+    }
     return zset;
   }
 
@@ -1066,7 +1080,9 @@ export class RdbParser {
     if (items.length % 2 !== 0) this.corrupt(`a packed sorted set with an odd number of elements (${items.length})`);
     const n = items.length / 2;
     const zset = new ZSetValue();
-    zset.encoding = n > this.zsetMaxEntries ? "skiplist" : "listpack";
+    // Added as a skiplist so that a "-0" score stored as a string keeps its sign, as it does
+    // in Redis's listpack; the encoding is set afterwards.
+    zset.encoding = "skiplist";
     for (let i = 0; i < items.length; i += 2) {
       const m = items[i]!;
       const member = typeof m === "string" ? m : String(m);
@@ -1075,6 +1091,7 @@ export class RdbParser {
       if (score !== score) this.corrupt(`invalid score for member '${printable(member)}'`);
       if (!zset.add(member, score)) this.corrupt(`duplicate sorted set member '${printable(member)}'`);
     }
+    zset.encoding = n > this.zsetMaxEntries ? "skiplist" : "listpack";
     return zset;
   }
 

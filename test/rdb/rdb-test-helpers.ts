@@ -1,0 +1,137 @@
+// Helpers shared by the RDB reader tests: a sink that records everything the parser reports,
+// plain views of values, a seeded random generator, and chunked feeding.
+
+import { plainValue, type ByteStringCodec } from "../../src/rdb/export.ts";
+import { RdbParser, type PreGaFunctionLibrary, type RdbReaderOptions, type RdbSink } from "../../src/rdb/reader.ts";
+import type { RedisValue } from "../../src/store/values.ts";
+
+export interface RecordedKey {
+  db: number;
+  key: string;
+  value: RedisValue;
+  expireMs: number;
+  lruIdle: number;
+  lfuFreq: number;
+  /** The RDB type byte (encoding on disk). */
+  type: number;
+  fieldTtls?: Map<string, number>;
+}
+
+/** Records every sink call, in order. */
+export class Recorder implements RdbSink {
+  parser: RdbParser | null = null;
+  readonly keys: RecordedKey[] = [];
+  readonly index = new Map<string, RecordedKey>();
+  readonly auxFields = new Map<string, string>();
+  auxCount = 0;
+  readonly functions: string[] = [];
+  readonly preGaFunctions: PreGaFunctionLibrary[] = [];
+  readonly moduleAuxRecords: Array<{ moduleId: bigint; payload: Buffer }> = [];
+  readonly slotInfos: Array<[number, number, number]> = [];
+  readonly empty: Array<{ db: number; key: string; type: number }> = [];
+  readonly selected = new Set<number>();
+  readonly resizes: Array<[number, number, number]> = [];
+  private pendingTtls: Map<string, number> | null = null;
+
+  key(db: number, key: string, value: RedisValue, expireMs: number, lruIdle: number, lfuFreq: number): void {
+    const rec: RecordedKey = { db, key, value, expireMs, lruIdle, lfuFreq, type: this.parser?.valueType ?? -1 };
+    if (this.pendingTtls) rec.fieldTtls = this.pendingTtls;
+    this.pendingTtls = null;
+    this.keys.push(rec);
+    this.index.set(`${db}\u0000${key}`, rec);
+  }
+  aux(name: string, value: string): void {
+    this.auxFields.set(name, value);
+    this.auxCount++;
+  }
+  resizeDb(db: number, size: number, expires: number): void {
+    this.resizes.push([db, size, expires]);
+  }
+  selectDb(db: number): void {
+    this.selected.add(db);
+  }
+  function(code: string): void {
+    this.functions.push(code);
+  }
+  functionPreGa(library: PreGaFunctionLibrary): void {
+    this.preGaFunctions.push(library);
+  }
+  moduleAux(moduleId: bigint, payload: Buffer): void {
+    this.moduleAuxRecords.push({ moduleId, payload });
+  }
+  slotInfo(slot: number, size: number, expiresSize: number): void {
+    this.slotInfos.push([slot, size, expiresSize]);
+  }
+  hashFieldTtls(_db: number, _key: string, ttls: Map<string, number>): void {
+    this.pendingTtls = ttls;
+  }
+  emptyKey(db: number, key: string): void {
+    this.empty.push({ db, key, type: this.parser?.valueType ?? -1 });
+  }
+
+  get(key: string, db = 0): RecordedKey | undefined {
+    return this.index.get(`${db}\u0000${key}`);
+  }
+}
+
+/** Byte strings stay latin1 JS strings (one char per byte). */
+export const latin1Codec: ByteStringCodec<string> = { bytes: (s) => s };
+
+/** A value as plain data with latin1 strings (see plainValue). */
+export function plain(v: RedisValue, ttls?: Map<string, number>): unknown {
+  return plainValue(v, latin1Codec, false, ttls);
+}
+
+/** The latin1 form (one char per byte) of text given as a JS (UTF-16) string. */
+export function u8(text: string): string {
+  return Buffer.from(text, "utf8").toString("latin1");
+}
+
+export interface ParseOutcome {
+  rec: Recorder;
+  parser: RdbParser;
+  error: Error | null;
+}
+
+/** Parses `data` in one piece (or in chunks of sizes drawn from `chunkSizes`). */
+export function parseRdb(data: Buffer, options: RdbReaderOptions = {}, chunkSizes?: () => number): ParseOutcome {
+  const rec = new Recorder();
+  const parser = new RdbParser(rec, { maxDatabases: 64, ...options });
+  rec.parser = parser;
+  try {
+    if (!chunkSizes) parser.feed(data);
+    else {
+      for (let p = 0; p < data.length; ) {
+        const n = Math.max(1, chunkSizes());
+        parser.feed(data.subarray(p, p + n));
+        p += n;
+      }
+    }
+    parser.end();
+    return { rec, parser, error: null };
+  } catch (e) {
+    return { rec, parser, error: e as Error };
+  }
+}
+
+/** A small deterministic PRNG (mulberry32). */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A digest of everything recorded, to compare two parses of the same bytes. */
+export function digest(rec: Recorder): string {
+  const h = new Bun.CryptoHasher("sha1");
+  for (const k of rec.keys) {
+    h.update(JSON.stringify([k.db, k.key, k.expireMs, k.lruIdle, k.lfuFreq, k.type, plain(k.value, k.fieldTtls)], (_, v) => (typeof v === "bigint" ? `${v}n` : v)));
+  }
+  h.update(JSON.stringify([[...rec.auxFields], rec.functions, rec.preGaFunctions, rec.moduleAuxRecords.map((m) => [String(m.moduleId), m.payload.toString("hex")]), rec.slotInfos, rec.empty]));
+  return h.digest("hex");
+}
