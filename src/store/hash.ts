@@ -50,12 +50,21 @@ export class HashValue extends Map<string, string> {
   encoding: HashEncoding = "listpack";
   /** Random access for HRANDFIELD, built lazily (null until then). */
   private randomIndex: RandomIndex | null = null;
-  /** HSCAN iterations in progress over a hashtable-encoded hash (see hashes-scan.ts). */
+  /** HSCAN iterations in progress over a hashtable-encoded hash (see commands/hashes-scan.ts). */
   scanCursors: ScanCursors<string> | null = null;
 
   override set(field: string, value: string): this {
     if (this.randomIndex && !super.has(field)) this.randomIndex.add(field);
     return super.set(field, value);
+  }
+
+  /** Sets a field; returns whether it was new (one hash lookup, unlike has + set). */
+  setField(field: string, value: string): boolean {
+    const before = this.size;
+    super.set(field, value);
+    if (this.size === before) return false;
+    this.randomIndex?.add(field);
+    return true;
   }
 
   override delete(field: string): boolean {

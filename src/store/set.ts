@@ -1,5 +1,6 @@
 // A Redis set of latin1 strings. `encoding` is what OBJECT ENCODING reports (intset while all
-// members are integers and few, listpack (7.2+ masters), hashtable); the set commands maintain it.
+// members are integers and few, hashtable; "listpack" only for a set loaded from a 7.2+ RDB when
+// configured so, treated like a hashtable by the commands); the set commands maintain it.
 //
 // Order matters where Redis's is deterministic: an intset is a sorted array of integers, so
 // SMEMBERS, SSCAN, SINTER... of an intset reply in ascending numeric order; `ordered()` gives
@@ -50,13 +51,28 @@ export function compareIntStrings(a: string, b: string): number {
   return (a < b) !== na ? -1 : 1;
 }
 
+/** set-max-intset-entries as setTypeAdd applies it (capped at 2^30 by intset internals). */
+export function intsetLimit(configured: number): number {
+  return configured >= 1 << 30 ? 1 << 30 : configured;
+}
+
+/**
+ * Redis's setTypeCreate: an empty set of the encoding its first member calls for (intset for
+ * an integer, hashtable otherwise; the caller adds the member itself).
+ */
+export function newSetFor(firstMember: string): SetValue {
+  const s = new SetValue();
+  s.encoding = isIntsetMember(firstMember) ? "intset" : "hashtable";
+  return s;
+}
+
 export class SetValue extends Set<string> {
   encoding: SetEncoding = "hashtable";
   /** Members in ascending numeric order while intset-encoded (null: not computed / stale). */
   private sortedMembers: string[] | null = null;
   /** Random access for SPOP/SRANDMEMBER, built lazily. */
   private randomIndex: RandomIndex | null = null;
-  /** SSCAN iterations in progress over a hashtable-encoded set (see hashes-scan.ts). */
+  /** SSCAN iterations in progress over a hashtable-encoded set (see commands/hashes-scan.ts). */
   scanCursors: ScanCursors<string> | null = null;
 
   override add(member: string): this {
@@ -81,6 +97,22 @@ export class SetValue extends Set<string> {
     this.sortedMembers = null;
     this.randomIndex = null;
     this.scanCursors = null;
+  }
+
+  /**
+   * Redis's setTypeAdd: adds a member and keeps the encoding as Redis 7.0 does (an intset
+   * becomes a hashtable for good when a non-integer arrives or it grows past
+   * `maxIntsetEntries`). Returns whether the member was new. One hash lookup per call.
+   */
+  addMember(member: string, maxIntsetEntries: number): boolean {
+    const before = this.size;
+    if (this.encoding === "intset" && !isIntsetMember(member)) this.encoding = "hashtable";
+    super.add(member);
+    if (this.size === before) return false;
+    this.sortedMembers = null;
+    this.randomIndex?.add(member);
+    if (this.encoding === "intset" && this.size > maxIntsetEntries) this.encoding = "hashtable";
+    return true;
   }
 
   /** The members in the order Redis iterates them (ascending for an intset). */
