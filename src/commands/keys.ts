@@ -16,6 +16,7 @@ import type { Database } from "../store/database.ts";
 import { typeOf, type RedisValue } from "../store/values.ts";
 import { fail, NOT_INTEGER, SYNTAX } from "./errors.ts";
 import { globMatch } from "./glob.ts";
+import { handlers as dumpHandlers } from "./keys-dump.ts";
 import { forgetScans, scanKeys } from "./keys-scan.ts";
 import { sortCommand } from "./keys-sort.ts";
 import { deleteKey, expireIfNeeded, lookupRead, lookupWrite, signalModified } from "./keyspace.ts";
@@ -423,6 +424,8 @@ function del(c: Client, argv: string[]): void {
 }
 
 export const handlers: HandlerMap = {
+  // DUMP, RESTORE: keys-dump.ts.
+  ...dumpHandlers,
   del,
   unlink: del,
 

@@ -260,7 +260,7 @@ export class MasterSide {
       }
     } else {
       job.tmpFile = `temp-replica-sync-${process.pid}-${Date.now()}.rdb`;
-      job.fd = openSync(job.tmpFile, "w", 0o644);
+      job.fd = openSync(job.tmpFile, "w+", 0o644);
     }
     this.pumpJob();
   }
