@@ -1,0 +1,289 @@
+// Streams through replication: a real redis-server 7.0 master, with two replicas side by side,
+// Replicant and a real redis-server. A seeded random stream workload runs on the master (XADD
+// with every trimming form, XDEL, XTRIM, XSETID, XGROUP, XREADGROUP with and without NOACK,
+// XACK, XCLAIM, XAUTOCLAIM); the replicas first load it from the master's RDB (consumer
+// groups, PELs, tombstones, the node layout), then apply every propagated form (XADD with the
+// generated ID and the trimming rewritten as exact, XCLAIM ... FORCE JUSTID LASTID, XGROUP
+// SETID ... ENTRIESREAD, XGROUP CREATECONSUMER...).
+//
+// Compared: XRANGE, and XINFO STREAM FULL (every node count, counter, group, PEL entry and
+// consumer) with one legitimate difference masked: a consumer's seen-time is the clock of the
+// server that applied the command. Against the master, everything else is equal; a history
+// read (XREADGROUP with an explicit ID) changes delivery counts and may create consumers on the
+// master only (Redis does not propagate it), so after those only the two replicas must agree.
+
+import { afterAll, describe, expect, test } from "bun:test";
+import { type RespClient, RespError, type RespValue } from "../helpers/resp-client.ts";
+import { removeDir, type ServerProcess, startRedis, startReplicant, waitForSync } from "../helpers/servers.ts";
+import { rng, seedFromEnv } from "./zsets-diff-client.ts";
+
+const started: ServerProcess[] = [];
+afterAll(async () => {
+  for (const s of started) {
+    await s.stop();
+    removeDir(s.dir);
+  }
+});
+
+async function track<T extends ServerProcess>(p: Promise<T>): Promise<T> {
+  const s = await p;
+  started.push(s);
+  return s;
+}
+
+const KEYS = ["s1", "s2", "s3"];
+const GROUPS = ["g1", "g2", "grp-3"];
+const CONSUMERS = ["alice", "bob", "carol", "dave"];
+
+/** A seeded workload generator that remembers the IDs it added. */
+class Workload {
+  readonly ids = new Map<string, string[]>();
+  /** Replies per command name: ok / error, to show (and check) what the workload exercised. */
+  readonly outcomes = new Map<string, { ok: number; err: number }>();
+  // Explicit IDs an hour ahead of the clock: "*" then continues their sequence (streamNextID).
+  private ms = Date.now() + 3_600_000;
+  constructor(readonly rand: () => number) {
+    for (const k of KEYS) this.ids.set(k, []);
+  }
+
+  private pick<T>(a: readonly T[]): T {
+    return a[Math.floor(this.rand() * a.length)]!;
+  }
+
+  private int(n: number): number {
+    return Math.floor(this.rand() * n);
+  }
+
+  private someId(key: string): string {
+    const ids = this.ids.get(key)!;
+    if (ids.length === 0 || this.rand() < 0.1) return `${this.ms - this.int(5000)}-${this.int(3)}`;
+    return this.pick(ids.slice(-200));
+  }
+
+  private fields(): string[] {
+    const out: string[] = [];
+    const n = 1 + this.int(3);
+    const sameShape = this.rand() < 0.6;
+    for (let i = 0; i < n; i++) {
+      out.push(sameShape ? `f${i}` : this.pick(["f0", "name", "x", `k${this.int(5)}`]));
+      const r = this.rand();
+      out.push(r < 0.3 ? String(this.int(100000) - 50000) : r < 0.5 ? String(this.int(2 ** 52) * 1000) : "v".repeat(this.int(60)));
+    }
+    return out;
+  }
+
+  private trim(): string[] {
+    const r = this.rand();
+    if (r < 0.5) return [];
+    const approx = this.pick(["~", "=", ""]);
+    const spec = approx ? [approx] : [];
+    if (r < 0.8) return ["MAXLEN", ...spec, String(this.int(120)), ...(approx === "~" && this.rand() < 0.3 ? ["LIMIT", String(this.int(30))] : [])];
+    return ["MINID", ...spec, String(this.ms - this.int(3000))];
+  }
+
+  /** The next command and, for XADD, what to remember of its reply. */
+  next(history: boolean): string[] {
+    const key = this.pick(KEYS);
+    const group = this.pick(GROUPS);
+    const consumer = this.pick(CONSUMERS);
+    const r = this.rand();
+    if (r < 0.4) {
+      this.ms += this.pick([0, 1, 1, 3, 50]);
+      const idForm = this.rand();
+      const id = idForm < 0.6 ? "*" : idForm < 0.8 ? `${this.ms}-*` : `${this.ms}-${this.int(4)}`;
+      return ["XADD", key, ...(this.rand() < 0.05 ? ["NOMKSTREAM"] : []), ...this.trim(), id, ...this.fields()];
+    }
+    if (r < 0.47) return ["XDEL", key, this.someId(key), ...(this.rand() < 0.3 ? [this.someId(key)] : [])];
+    if (r < 0.5) {
+      const t = this.trim();
+      return ["XTRIM", key, ...(t.length ? t : ["MAXLEN", "~", String(this.int(200))])];
+    }
+    if (r < 0.53) {
+      const id = this.pick(["$", "0", this.someId(key)]);
+      return ["XGROUP", "CREATE", key, group, id, ...(this.rand() < 0.3 ? ["MKSTREAM"] : []), ...(this.rand() < 0.2 ? ["ENTRIESREAD", String(this.int(50))] : [])];
+    }
+    if (r < 0.55) return ["XGROUP", "SETID", key, group, this.pick(["$", "0", this.someId(key)]), ...(this.rand() < 0.4 ? ["ENTRIESREAD", String(this.int(50) - 1)] : [])];
+    if (r < 0.56) return ["XGROUP", "DESTROY", key, group];
+    if (r < 0.58) return ["XGROUP", "CREATECONSUMER", key, group, consumer];
+    if (r < 0.59) return ["XGROUP", "DELCONSUMER", key, group, consumer];
+    if (r < 0.72) {
+      const keys = this.rand() < 0.2 ? [key, this.pick(KEYS)] : [key];
+      const ids = keys.map(() => (history && this.rand() < 0.4 ? this.pick(["0", this.someId(key)]) : ">"));
+      return ["XREADGROUP", "GROUP", group, consumer, ...(this.rand() < 0.7 ? ["COUNT", String(1 + this.int(8))] : []), ...(this.rand() < 0.15 ? ["NOACK"] : []), "STREAMS", ...keys, ...ids];
+    }
+    if (r < 0.8) return ["XACK", key, group, this.someId(key), ...(this.rand() < 0.5 ? [this.someId(key), this.someId(key)] : [])];
+    if (r < 0.88) {
+      const opts: string[] = [];
+      if (this.rand() < 0.3) opts.push("IDLE", String(this.int(100000)));
+      if (this.rand() < 0.3) opts.push("RETRYCOUNT", String(this.int(10)));
+      if (this.rand() < 0.3) opts.push("FORCE");
+      if (this.rand() < 0.3) opts.push("JUSTID");
+      if (this.rand() < 0.2) opts.push("LASTID", this.someId(key));
+      return ["XCLAIM", key, group, consumer, this.pick(["0", "0", "3600000"]), this.someId(key), ...(this.rand() < 0.5 ? [this.someId(key)] : []), ...opts];
+    }
+    if (r < 0.95) {
+      return ["XAUTOCLAIM", key, group, consumer, this.pick(["0", "0", "3600000"]), this.pick(["0", "-", this.someId(key)]), ...(this.rand() < 0.6 ? ["COUNT", String(1 + this.int(10))] : []), ...(this.rand() < 0.3 ? ["JUSTID"] : [])];
+    }
+    if (r < 0.97) {
+      this.ms += 10;
+      return ["XSETID", key, `${this.ms}-${this.int(3)}`, ...(this.rand() < 0.5 ? ["ENTRIESADDED", String(1000 + this.int(1000))] : []), ...(this.rand() < 0.3 ? ["MAXDELETEDID", `${this.ms - 5}-0`] : [])];
+    }
+    return ["XTRIM", key, "MINID", this.pick(["~", "="]), this.someId(key)];
+  }
+
+  /** Runs `n` commands on the master (pipelined in batches), remembering the added IDs. */
+  async run(c: RespClient, n: number, history: boolean): Promise<void> {
+    for (let done = 0; done < n; ) {
+      const batch: string[][] = [];
+      for (let i = 0; i < 50 && done < n; i++, done++) batch.push(this.next(history));
+      const replies = await c.pipeline(batch);
+      for (let i = 0; i < batch.length; i++) {
+        const cmd = batch[i]!;
+        const reply = replies[i];
+        if (cmd[0] === "XADD" && typeof reply === "string") this.ids.get(cmd[1]!)!.push(reply);
+        const name = cmd[0] === "XGROUP" ? `XGROUP ${cmd[1]}` : cmd[0]!;
+        let o = this.outcomes.get(name);
+        if (!o) this.outcomes.set(name, (o = { ok: 0, err: 0 }));
+        if (reply instanceof RespError) o.err++;
+        else o.ok++;
+      }
+    }
+  }
+}
+
+/**
+ * An XINFO reply with the fields that legitimately differ masked: a consumer's seen-time always
+ * (the clock of the server that applied the command); with `vsMaster`, also a group's
+ * entries-read and lag, which a Redis 7.0 replica does not follow either (XREADGROUP propagates
+ * as XCLAIM ... LASTID, which moves the last ID but not the read counter).
+ */
+function mask(v: RespValue, vsMaster: boolean): RespValue {
+  if (!Array.isArray(v)) return v;
+  const out: RespValue[] = [];
+  for (let i = 0; i < v.length; i++) {
+    const item = v[i]!;
+    if ((item === "seen-time" || (vsMaster && (item === "entries-read" || item === "lag"))) && i + 1 < v.length && !Array.isArray(v[i + 1])) {
+      out.push(item, `<${item}>`);
+      i++;
+    } else {
+      out.push(mask(item, vsMaster));
+    }
+  }
+  return out;
+}
+
+async function streamState(c: RespClient, vsMaster: boolean): Promise<unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of KEYS) {
+    const type = await c.call("TYPE", key);
+    if (type !== "stream") {
+      out[key] = type;
+      continue;
+    }
+    out[key] = {
+      range: await c.call("XRANGE", key, "-", "+"),
+      full: mask(await c.call("XINFO", "STREAM", key, "FULL", "COUNT", 0), vsMaster),
+      groups: mask(await c.call("XINFO", "GROUPS", key), vsMaster),
+      encoding: await c.call("OBJECT", "ENCODING", key),
+    };
+  }
+  return out;
+}
+
+describe("streams through replication from a real redis-server master", () => {
+  test("a seeded random workload: RDB load, then the propagated forms, agree with the master and a redis-server replica", async () => {
+    const seed = seedFromEnv("STREAM_REPL_SEED");
+    const w = new Workload(rng(seed));
+    const layout = ["--stream-node-max-entries", "7", "--stream-node-max-bytes", "400"];
+    const master = await track(startRedis(layout));
+    const mc = await master.client();
+    // Before the replicas exist: the full sync carries this as an RDB.
+    await w.run(mc, 1500, false);
+
+    const redisReplica = await track(startRedis([...layout, "--replicaof", "127.0.0.1", String(master.port)]));
+    const replicant = await track(startReplicant([...layout, "--replicaof", "127.0.0.1", String(master.port)]));
+    await waitForSync(master, redisReplica);
+    await waitForSync(master, replicant);
+    const rc = await replicant.client();
+    const xc = await redisReplica.client();
+    // Loaded from the RDB: nothing differs, seen-times included.
+    const loaded = await streamState(rc, false);
+    expect(loaded).toEqual(await streamState(mc, false));
+    expect(loaded).toEqual(await streamState(xc, false));
+
+    // The propagated forms, applied live.
+    await w.run(mc, 3000, false);
+    await waitForSync(master, replicant);
+    await waitForSync(master, redisReplica);
+    expect(await streamState(rc, false)).toEqual(await streamState(xc, false));
+    expect(await streamState(rc, true)).toEqual(await streamState(mc, true));
+
+    // History reads: not propagated by Redis; both replicas still agree with each other.
+    await w.run(mc, 1500, true);
+    await waitForSync(master, replicant);
+    await waitForSync(master, redisReplica);
+    expect(await streamState(rc, false)).toEqual(await streamState(xc, false));
+    expect(String(await rc.call("PING"))).toBe("PONG");
+    console.log("workload:", JSON.stringify(Object.fromEntries(w.outcomes)));
+    // The workload left something worth comparing: several nodes, tombstones, pending entries.
+    let nodes = 0;
+    let pending = 0;
+    for (const key of KEYS) {
+      if ((await mc.call("TYPE", key)) !== "stream") continue;
+      const info = (await mc.call("XINFO", "STREAM", key)) as RespValue[];
+      nodes += Number(info[info.indexOf("radix-tree-keys") + 1]);
+      for (const g of (await mc.call("XINFO", "GROUPS", key)) as RespValue[][]) pending += Number(g[g.indexOf("pending") + 1]);
+    }
+    expect(nodes).toBeGreaterThan(3);
+    expect(pending).toBeGreaterThan(10);
+    for (const [name, o] of w.outcomes) expect(o.ok).toBeGreaterThan(name === "XGROUP DESTROY" ? 0 : 20);
+    expect(replicant.output()).not.toContain("CRITICAL");
+    expect(replicant.output()).not.toContain("Internal error");
+  }, 180000);
+
+  test("edge layouts through the RDB: tombstone-only nodes, 64-bit IDs, big values, big PELs, unknown entries-read", async () => {
+    const master = await track(startRedis(["--stream-node-max-entries", "5"]));
+    const mc = await master.client();
+    const cmds: Array<Array<string | number>> = [];
+    // A node whose live entries were all trimmed by exact MINID while its last entry, a
+    // tombstone, stays: a node with no live entry.
+    cmds.push(["XADD", "tomb", "1-1", "a", "1"], ["XADD", "tomb", "1-2", "a", "2"], ["XADD", "tomb", "1-3", "a", "3"]);
+    cmds.push(["XDEL", "tomb", "1-3"], ["XADD", "tomb", "1-4", "a", "4"], ["XADD", "tomb", "1-5", "a", "5"]);
+    cmds.push(["XADD", "tomb", "2-1", "b", "1"], ["XDEL", "tomb", "1-4"], ["XTRIM", "tomb", "MINID", "1-3"]);
+    // IDs at the top of the 64-bit range, and the stream's last possible ID.
+    cmds.push(["XADD", "big", "18446744073709551614-18446744073709551614", "f", "v"], ["XADD", "big", "18446744073709551615-*", "f", "v"]);
+    cmds.push(["XADD", "big", "18446744073709551615-18446744073709551615", "f", "v"], ["XGROUP", "CREATE", "big", "g", "0"]);
+    cmds.push(["XREADGROUP", "GROUP", "g", "c", "STREAMS", "big", ">"], ["XDEL", "big", "18446744073709551615-0"]);
+    // Values of every listpack string size class, different field sets per entry.
+    for (let i = 0; i < 12; i++) cmds.push(["XADD", "sizes", `${i + 1}-0`, `f${i % 3}`, "x".repeat([0, 1, 63, 64, 4095, 4096, 70000][i % 7]!), "n", String(2 ** (i * 5) - 7)]);
+    // An empty stream with groups, an unknown entries-read, a consumer without pending entries.
+    cmds.push(["XGROUP", "CREATE", "empty", "g1", "$", "MKSTREAM"], ["XGROUP", "CREATE", "empty", "g2", "5-5", "ENTRIESREAD", "3"]);
+    cmds.push(["XGROUP", "CREATECONSUMER", "empty", "g1", "idle"], ["XSETID", "empty", "10-0", "ENTRIESADDED", "7", "MAXDELETEDID", "9-0"]);
+    // A big PEL spread over consumers, with XCLAIM-set delivery counts and times.
+    for (let i = 0; i < 1200; i++) cmds.push(["XADD", "pel", `${i + 1}-0`, "i", i]);
+    cmds.push(["XGROUP", "CREATE", "pel", "g", "0"], ["XGROUP", "CREATE", "pel", "h", "0", "ENTRIESREAD", "-1"]);
+    for (const c of ["a", "b", "c"]) cmds.push(["XREADGROUP", "GROUP", "g", c, "COUNT", 350, "STREAMS", "pel", ">"]);
+    cmds.push(["XCLAIM", "pel", "g", "d", 0, "5-0", "6-0", "7-0", "RETRYCOUNT", 42, "TIME", 1234567]);
+    cmds.push(["XDEL", "pel", "8-0", "9-0"], ["XGROUP", "SETID", "pel", "h", "700-0"]);
+    for (let i = 0; i < cmds.length; i += 200) await mc.pipeline(cmds.slice(i, i + 200));
+
+    const replicant = await track(startReplicant(["--stream-node-max-entries", "5", "--replicaof", "127.0.0.1", String(master.port)]));
+    await waitForSync(master, replicant);
+    const rc = await replicant.client();
+    const keys = ["tomb", "big", "sizes", "empty", "pel"];
+    const state = async (c: RespClient) => {
+      const out: unknown[] = [];
+      for (const k of keys) out.push(k, await c.call("XRANGE", k, "-", "+"), await c.call("XINFO", "STREAM", k, "FULL", "COUNT", 0), await c.call("XINFO", "STREAM", k), await c.call("XINFO", "GROUPS", k));
+      return out;
+    };
+    expect(await state(rc)).toEqual(await state(mc));
+    // The loaded nodes keep the master's layout: appends split them where the master does.
+    const more: Array<Array<string | number>> = [];
+    for (const k of ["tomb", "sizes", "pel"]) for (let i = 0; i < 7; i++) more.push(["XADD", k, `${5000 + i}-0`, "f", "x".repeat(i * 700)]);
+    more.push(["XTRIM", "pel", "MAXLEN", "~", 600], ["XADD", "tomb", "MINID", "~", "2-0", "6000-0", "z", "1"]);
+    await mc.pipeline(more);
+    await waitForSync(master, replicant);
+    expect(await state(rc)).toEqual(await state(mc));
+  }, 60000);
+});
+
