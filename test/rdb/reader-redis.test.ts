@@ -90,6 +90,37 @@ function dataset(seed: number): Cmd[][] {
   return [db0, [], [], db3, [], [], [], [], [], [], [], [], [], [], [], db15];
 }
 
+/** The quicklist 2 nodes of list `key` in raw RDB bytes: [container, lzf?] per node. */
+function quicklistNodes(data: Buffer, key: string): Array<{ plain: boolean; lzf: boolean }> {
+  const at = data.indexOf(Buffer.from(`\x12${String.fromCharCode(key.length)}${key}`, "latin1"));
+  if (at < 0) throw new Error(`no quicklist 2 record for ${key}`);
+  let p = at + 2 + key.length;
+  const len = (): number => {
+    const b = data[p]!;
+    if (b < 0x40) return (p += 1), b;
+    if (b < 0x80) return (p += 2), ((b & 0x3f) << 8) | data[p - 1]!;
+    if (b === 0x80) return (p += 5), data.readUInt32BE(p - 4);
+    throw new Error(`unexpected length byte ${b}`);
+  };
+  const nodes = len();
+  const out: Array<{ plain: boolean; lzf: boolean }> = [];
+  for (let i = 0; i < nodes; i++) {
+    const container = len();
+    const lzf = data[p] === 0xc3;
+    if (lzf) {
+      p++;
+      const clen = len();
+      len();
+      p += clen;
+    } else {
+      const n = len();
+      p += n;
+    }
+    out.push({ plain: container === 1, lzf });
+  }
+  return out;
+}
+
 interface Scenario {
   name: string;
   /** redis-server directives for both the writer and the loader. */
@@ -99,7 +130,7 @@ interface Scenario {
   /** Commands before the dataset (DEBUG settings). */
   before?: Cmd[];
   /** Checks on the parse beyond the comparison with the loading server. */
-  extra?(o: ParseOutcome): void;
+  extra?(o: ParseOutcome & { data: Buffer }): void;
 }
 
 const SCENARIOS: Scenario[] = [
@@ -112,6 +143,11 @@ const SCENARIOS: Scenario[] = [
       const types = new Set(o.rec.keys.map((k) => k.type));
       // string, quicklist 2, intset, set, zset listpack, zset2, hash listpack, hash, stream v2
       for (const t of [0, 18, 11, 2, 17, 5, 16, 4, 19]) expect(types).toContain(t);
+      // The big list has several nodes, stored LZF-compressed (inner nodes compressed in memory
+      // by list-compress-depth and the others by rdbcompression look the same on disk).
+      const nodes = quicklistNodes(o.data, "l:big");
+      expect(nodes.length).toBeGreaterThan(2);
+      expect(nodes.every((n) => n.lzf && !n.plain)).toBe(true);
     },
   },
   {
@@ -136,6 +172,10 @@ const SCENARIOS: Scenario[] = [
     config: [],
     before: [["DEBUG", "QUICKLIST-PACKED-THRESHOLD", "1000"]],
     options: {},
+    extra(o) {
+      // l:fat = [10000 x's, "y", 3000 random bytes]: plain, packed, plain.
+      expect(quicklistNodes(o.data, "l:fat").map((n) => n.plain)).toEqual([true, false, true]);
+    },
   },
   {
     name: "LFU counters (maxmemory-policy allkeys-lfu)",
@@ -331,7 +371,7 @@ describe("RDB files written by redis-server", () => {
       const data = await writeDump(s, dir);
       const o = parseRdb(data, s.options);
       if (o.error) throw o.error;
-      s.extra?.(o);
+      s.extra?.({ ...o, data });
       const loader = await loadingServer(s, dir);
       const c = await loader.client();
       const lfu = s.config.includes("allkeys-lfu");
