@@ -1,0 +1,207 @@
+// What a master sends its replicas for stream commands, compared byte for byte between a real
+// redis-server 7.0 master and a Replicant master running the same seeded workload: XADD with
+// the generated ID and approximate trimming rewritten as exact, XTRIM likewise, XREADGROUP /
+// XCLAIM / XAUTOCLAIM as XCLAIM ... FORCE JUSTID LASTID, XGROUP SETID ... ENTRIESREAD and
+// XGROUP CREATECONSUMER, MULTI/EXEC around several, nothing for reads. Each master feeds a fake
+// replica (PSYNC ? -1 over a raw socket); the only masked bytes are XCLAIM's TIME argument (the
+// delivery time is the clock of each master). A redis-server replica of the Replicant master
+// must end up with the same streams.
+
+import type { Socket } from "bun";
+import { afterAll, describe, expect, test } from "bun:test";
+import { encodeCommand } from "../../src/protocol/reply-parser.ts";
+import type { RespClient } from "../helpers/resp-client.ts";
+import { removeDir, type ServerProcess, startRedis, startReplicant, waitFor, waitForSync } from "../helpers/servers.ts";
+import { KEYS, streamState, Workload } from "./streams-workload.ts";
+import { rng, seedFromEnv } from "./zsets-diff-client.ts";
+
+const started: ServerProcess[] = [];
+afterAll(async () => {
+  for (const s of started) {
+    await s.stop();
+    removeDir(s.dir);
+  }
+});
+
+async function track<T extends ServerProcess>(p: Promise<T>): Promise<T> {
+  const s = await p;
+  started.push(s);
+  return s;
+}
+
+/** A replica that only records: PSYNC ? -1, skips the RDB, then parses the command stream. */
+class FakeReplica {
+  private buf = Buffer.alloc(0);
+  private phase: "handshake" | "rdb" | "stream" = "handshake";
+  private rdbLeft = 0;
+  private eofMark: Buffer | null = null;
+  readonly commands: string[][] = [];
+
+  private constructor(private socket: Socket<undefined>) {}
+
+  static async connect(port: number): Promise<FakeReplica> {
+    let r!: FakeReplica;
+    const socket = await Bun.connect({
+      hostname: "127.0.0.1",
+      port,
+      socket: {
+        data(_s, chunk) {
+          r.onData(chunk);
+        },
+      },
+    });
+    r = new FakeReplica(socket);
+    socket.write(encodeCommand(["PSYNC", "?", "-1"]));
+    return r;
+  }
+
+  get synced(): boolean {
+    return this.phase === "stream";
+  }
+
+  private onData(chunk: Buffer): void {
+    this.buf = Buffer.concat([this.buf, chunk]);
+    for (;;) {
+      if (this.phase === "handshake") {
+        const nl = this.buf.indexOf(10);
+        if (nl < 0) return;
+        const line = this.buf.latin1Slice(0, nl).replace(/\r$/, "");
+        this.buf = this.buf.subarray(nl + 1);
+        if (line.startsWith("$EOF:")) {
+          this.eofMark = Buffer.from(line.slice(5), "latin1");
+          this.phase = "rdb";
+        } else if (line.startsWith("$")) {
+          this.rdbLeft = Number(line.slice(1));
+          this.phase = "rdb";
+        }
+        continue;
+      }
+      if (this.phase === "rdb") {
+        if (this.eofMark) {
+          const at = this.buf.indexOf(this.eofMark);
+          if (at < 0) return;
+          this.buf = this.buf.subarray(at + this.eofMark.length);
+        } else {
+          if (this.buf.length < this.rdbLeft) return;
+          this.buf = this.buf.subarray(this.rdbLeft);
+        }
+        this.phase = "stream";
+        continue;
+      }
+      const cmd = this.parseCommand();
+      if (cmd === null) return;
+      this.commands.push(cmd);
+    }
+  }
+
+  private parseCommand(): string[] | null {
+    const b = this.buf;
+    if (b.length === 0) return null;
+    if (b[0] !== 0x2a) {
+      // An inline newline (keep-alive): skip it.
+      const nl = b.indexOf(10);
+      if (nl < 0) return null;
+      this.buf = b.subarray(nl + 1);
+      return this.parseCommand();
+    }
+    let nl = b.indexOf(10);
+    if (nl < 0) return null;
+    const n = Number(b.latin1Slice(1, nl - 1));
+    let pos = nl + 1;
+    const out: string[] = [];
+    for (let i = 0; i < n; i++) {
+      nl = b.indexOf(10, pos);
+      if (nl < 0) return null;
+      const len = Number(b.latin1Slice(pos + 1, nl - 1));
+      const start = nl + 1;
+      if (b.length < start + len + 2) return null;
+      out.push(b.latin1Slice(start, start + len));
+      pos = start + len + 2;
+    }
+    this.buf = b.subarray(pos);
+    return out;
+  }
+
+  close(): void {
+    this.socket.end();
+  }
+}
+
+/** The stream without keep-alive PINGs, and with each XCLAIM's TIME value masked. */
+function normalized(cmds: string[][]): string[][] {
+  return cmds
+    .filter((c) => !(c.length === 1 && c[0]!.toLowerCase() === "ping"))
+    .map((c) => {
+      if (c[0]!.toUpperCase() !== "XCLAIM") return c;
+      const copy = c.slice();
+      for (let i = 0; i + 1 < copy.length; i++) if (copy[i]!.toUpperCase() === "TIME") copy[i + 1] = "<time>";
+      return copy;
+    });
+}
+
+describe("stream commands propagate in Redis 7.0's forms", () => {
+  test("the same seeded workload on redis-server and on Replicant: identical replication streams", async () => {
+    const seed = seedFromEnv("STREAM_PROP_SEED");
+    const layout = ["--stream-node-max-entries", "10", "--stream-node-max-bytes", "500", "--repl-ping-replica-period", "3600"];
+    const redis = await track(startRedis(layout));
+    const ours = await track(startReplicant(layout));
+    const fakeRedis = await FakeReplica.connect(redis.port);
+    const fakeOurs = await FakeReplica.connect(ours.port);
+    await waitFor("both fake replicas past the RDB", () => fakeRedis.synced && fakeOurs.synced);
+    const rc = await redis.client();
+    const oc = await ours.client();
+    // Every key starts with an explicit ID ahead of the clock, so "*" continues its sequence
+    // on both servers alike (streamNextID) and the streams are deterministic.
+    const start = Date.now() + 3_600_000;
+    const w1 = new Workload(rng(seed), start + 1);
+    const w2 = new Workload(rng(seed), start + 1);
+    for (const k of KEYS) {
+      expect(await rc.call("XADD", k, `${start}-0`, "init", "1")).toBe(`${start}-0`);
+      expect(await oc.call("XADD", k, `${start}-0`, "init", "1")).toBe(`${start}-0`);
+    }
+    // Reads too (XREAD, XRANGE...): they must not propagate.
+    const extra = [
+      ["XREAD", "COUNT", "2", "STREAMS", "s1", "s2", "0", "0"],
+      ["XRANGE", "s1", "-", "+", "COUNT", "3"],
+      ["XINFO", "STREAM", "s2"],
+      ["XPENDING", "s3", "g1"],
+    ];
+    for (let round = 0; round < 20; round++) {
+      await w1.run(rc, 150, round % 4 === 3);
+      await w2.run(oc, 150, round % 4 === 3);
+      await rc.pipeline(extra);
+      await oc.pipeline(extra);
+    }
+    await rc.call("SET", "end-marker", "1");
+    await oc.call("SET", "end-marker", "1");
+    const ended = (r: FakeReplica) => r.commands.some((c) => c[0] === "SET" && c[1] === "end-marker");
+    await waitFor("both streams complete", () => ended(fakeRedis) && ended(fakeOurs), 30000);
+    const expected = normalized(fakeRedis.commands);
+    const actual = normalized(fakeOurs.commands);
+    expect(expected.length).toBeGreaterThan(1000);
+    for (let i = 0; i < Math.max(expected.length, actual.length); i++) {
+      if (JSON.stringify(expected[i]) !== JSON.stringify(actual[i])) {
+        throw new Error(`replication streams differ at command #${i}: redis sent ${JSON.stringify(expected[i])}, Replicant sent ${JSON.stringify(actual[i])}\ncontext: ${JSON.stringify(expected.slice(Math.max(0, i - 3), i))}`);
+      }
+    }
+    console.log("workload:", JSON.stringify(Object.fromEntries(w1.outcomes)), "propagated commands:", expected.length);
+    expect(w2.outcomes).toEqual(w1.outcomes);
+    fakeRedis.close();
+    fakeOurs.close();
+  }, 120000);
+
+  test("a redis-server replica of a Replicant master applies what it is sent and ends up with the same streams", async () => {
+    const seed = seedFromEnv("STREAM_PROP_SEED");
+    const layout = ["--stream-node-max-entries", "6", "--stream-node-max-bytes", "300"];
+    const master = await track(startReplicant(layout));
+    const replica = await track(startRedis([...layout, "--replicaof", "127.0.0.1", String(master.port)]));
+    await waitForSync(master, replica);
+    const mc: RespClient = await master.client();
+    const w = new Workload(rng(seed));
+    await w.run(mc, 3000, false);
+    await waitForSync(master, replica);
+    const rc = await replica.client();
+    // Against a master, entries-read and lag are masked: Redis replicas do not follow them.
+    expect(await streamState(rc, true)).toEqual(await streamState(mc, true));
+  }, 120000);
+});
