@@ -5,6 +5,7 @@
 // Raw replies (latin1 RESP text, from RawClient) are compared: exactly where Redis's order is
 // deterministic (listpack hashes, intsets), as multisets where it is a hashtable's order.
 
+import type { RespClient } from "../helpers/resp-client.ts";
 import { RawClient, replyEnd, type Step } from "./zsets-diff-client.ts";
 
 export interface Reply {
@@ -210,3 +211,82 @@ export function compareInts(a: string, b: string): number {
 }
 
 export { RawClient };
+
+/**
+ * A raw replica: sends SYNC to a master (redis-server or Replicant), skips the RDB payload and
+ * collects the commands of the replication stream that follows, as arrays of latin1 strings.
+ */
+export class StreamTap {
+  readonly commands: string[][] = [];
+  private buf = Buffer.alloc(0);
+  private rdbDone = false;
+  private socket: import("bun").Socket<undefined> | null = null;
+
+  static async open(port: number): Promise<StreamTap> {
+    const tap = new StreamTap();
+    tap.socket = await Bun.connect({
+      hostname: "127.0.0.1",
+      port,
+      socket: {
+        data(_s, chunk) {
+          tap.onData(chunk);
+        },
+      },
+    });
+    tap.socket.write("SYNC\r\n");
+    return tap;
+  }
+
+  private onData(chunk: Buffer): void {
+    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+    if (!this.rdbDone) {
+      let at = 0;
+      while (at < this.buf.length && this.buf[at] === 10) at++; // keepalive newlines
+      const nl = this.buf.indexOf(10, at);
+      if (nl < 0) return;
+      const len = Number(this.buf.latin1Slice(at + 1, nl - 1));
+      if (this.buf.length < nl + 1 + len) return;
+      this.buf = this.buf.subarray(nl + 1 + len);
+      this.rdbDone = true;
+    }
+    let pos = 0;
+    while (pos < this.buf.length) {
+      if (this.buf[pos] === 10) {
+        pos++;
+        continue;
+      }
+      const end = replyEnd(this.buf, pos);
+      if (end < 0) break;
+      const r = splitReply(this.buf.latin1Slice(pos, end));
+      this.commands.push(r.items.map((x) => bulkText(x) ?? ""));
+      pos = end;
+    }
+    this.buf = this.buf.subarray(pos);
+  }
+
+  /** Waits until a command whose words start with `prefix` arrived; returns everything before it. */
+  async until(prefix: string[], timeoutMs = 15000): Promise<string[][]> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const i = this.commands.findIndex((c) => prefix.every((w, k) => c[k] === w));
+      if (i >= 0) return this.commands.slice(0, i).filter((c) => c[0] !== "PING" && c[0]?.toUpperCase() !== "SELECT");
+      await Bun.sleep(20);
+    }
+    throw new Error(`no ${prefix.join(" ")} in the replication stream; got ${JSON.stringify(this.commands).slice(0, 500)}`);
+  }
+
+  close(): void {
+    this.socket?.end();
+  }
+}
+
+/** Waits until the tap's sync is over (a write shows up in its stream, not in the RDB). */
+export async function tapReady(tap: StreamTap, client: RespClient): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    await client.call("SET", "tap:ready", String(i));
+    await Bun.sleep(25);
+    if (tap.commands.some((c) => c[0] === "SET" && c[1] === "tap:ready")) return;
+  }
+  throw new Error("the raw replica never got a stream");
+}
+

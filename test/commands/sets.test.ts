@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { diffDatasets, snapshotDataset } from "../helpers/dataset.ts";
 import type { RespClient } from "../helpers/resp-client.ts";
 import { removeDir, type ServerProcess, startRedis, startReplicant, waitForSync } from "../helpers/servers.ts";
-import { bulkItems, bulkText, RawClient, randomElements, Recorder, type ReconcilingStep, runReconciling, splitReply, unordered } from "./sets-compare.ts";
+import { bulkItems, bulkText, RawClient, randomElements, Recorder, type ReconcilingStep, runReconciling, splitReply, StreamTap, tapReady, unordered } from "./sets-compare.ts";
 import { rng, runDifferential, seedFromEnv, type Step } from "./zsets-diff-client.ts";
 
 let redis: ServerProcess;
@@ -593,6 +593,59 @@ async function keysOf(client: RespClient): Promise<string[]> {
 }
 
 describe("sets through replication", () => {
+  test("propagated forms of SPOP (SREM, MULTI/SREM.../EXEC, DEL) are Redis's, from redis-server and from Replicant", async () => {
+    const shapes: string[][][] = [];
+    for (const start of [startRedis, startReplicant]) {
+      const master = await start([]);
+      const tap = await StreamTap.open(master.port);
+      const mc = await master.client();
+      try {
+        await tapReady(tap, mc);
+        await mc.call("SET", "tap:begin", "1");
+        const ten = Array.from({ length: 10 }, (_, n) => String(n + 1));
+        await mc.call("SADD", "p:s", ...ten);
+        await mc.call("SPOP", "p:s");
+        await mc.call("SPOP", "p:s", "2"); // 9 members: popped one by one
+        await mc.call("SPOP", "p:s", "6"); // 7 members, 1 stays: the set is rebuilt
+        await mc.call("SPOP", "p:s", "5"); // the last one: the key goes
+        await mc.call("SPOP", "p:none", "3");
+        await mc.call("SADD", "p:t", "a");
+        await mc.call("SPOP", "p:t", "0");
+        await mc.call("SRANDMEMBER", "p:t", "-3");
+        await mc.call("SMOVE", "p:t", "p:u", "a");
+        await mc.call("SET", "tap:end", "1");
+        const all = await tap.until(["SET", "tap:end"]);
+        const seq = all.slice(all.findIndex((c) => c[1] === "tap:begin") + 1);
+        const popped = seq.filter((c) => c[0] === "SREM").map((c) => c[2]!);
+        expect(new Set(popped).size).toBe(popped.length);
+        for (const m of popped) expect(ten).toContain(m);
+        shapes.push(seq.map((c) => (c[0] === "SREM" ? ["SREM", c[1]!, "?"] : c)));
+      } finally {
+        tap.close();
+        mc.close();
+        await master.stop();
+        removeDir(master.dir);
+      }
+    }
+    const srem = ["SREM", "p:s", "?"];
+    const expected = [
+      ["SADD", "p:s", ...Array.from({ length: 10 }, (_, n) => String(n + 1))],
+      srem,
+      ["MULTI"],
+      srem,
+      srem,
+      ["EXEC"],
+      ["MULTI"],
+      ...Array.from({ length: 6 }, () => srem),
+      ["EXEC"],
+      ["DEL", "p:s"],
+      ["SADD", "p:t", "a"],
+      ["SMOVE", "p:t", "p:u", "a"],
+    ];
+    expect(shapes[0]).toEqual(expected);
+    expect(shapes[1]).toEqual(expected);
+  }, 60000);
+
   test("redis-server master, Replicant replica (and a redis-server replica): identical datasets and encodings", async () => {
     const master = await startRedis();
     const [replica, reference] = await Promise.all([startReplicant(["--replicaof", "127.0.0.1", String(master.port)]), startRedis(["--replicaof", "127.0.0.1", String(master.port)])]);
