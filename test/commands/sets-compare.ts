@@ -218,7 +218,7 @@ export { RawClient };
  */
 export class StreamTap {
   readonly commands: string[][] = [];
-  private buf = Buffer.alloc(0);
+  private buf: Buffer = Buffer.alloc(0);
   private rdbDone = false;
   private socket: import("bun").Socket<undefined> | null = null;
 
