@@ -312,8 +312,16 @@ const DIRECTED: string[][] = [
   ["XINFO", "GROUPS", "newk", "x"],
   ["XINFO", "HELP", "x"],
   ["XGROUP", "HELP", "x"],
-  ["XGROUP", "DESTROY", "newk"]
-
+  ["XGROUP", "DESTROY", "newk"],
+  ["COPY", "f", "f-copy"],
+  ["XINFO", "STREAM", "f-copy", "FULL"],
+  ["COPY", "newk", "newk-copy"],
+  ["XADD", "newk-copy", "999-1", "a", "b"],
+  ["XREADGROUP", "GROUP", "grp", "c9", "STREAMS", "newk-copy", ">"],
+  ["XINFO", "STREAM", "newk-copy", "FULL"],
+  ["XINFO", "STREAM", "newk", "FULL"],
+  ["OBJECT", "ENCODING", "newk-copy"],
+  ["TYPE", "newk-copy"],
 ];
 
 const BLOCKING_INSIDE_MULTI: string[][] = [
