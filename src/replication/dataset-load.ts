@@ -38,8 +38,12 @@ class DatasetSink implements RdbSink {
   key(db: number, key: string, value: RedisValue, expireMs: number): void {
     const target = this.dbs[db];
     if (!target) throw new Error(`RDB selects DB ${db}, beyond the configured databases`);
-    if (target.keys.has(key)) throw new Error(`RDB has duplicated key '${key.slice(0, 128)}' in DB ${db}`);
-    target.keys.set(key, value);
+    // One Map operation, not has() + set(): a duplicate shows as an unchanged size. Overwriting
+    // the first value does not matter, the load is abandoned (fresh databases, as Redis does).
+    const keys = target.keys;
+    const before = keys.size;
+    keys.set(key, value);
+    if (keys.size === before) throw new Error(`RDB has duplicated key '${key.slice(0, 128)}' in DB ${db}`);
     if (expireMs !== -1) target.expires.set(key, expireMs);
     this.keysLoaded++;
   }
