@@ -208,5 +208,10 @@ export function execTransaction(c: Client): void {
     call(c, spec, argv);
   }
   c.denyBlocking = denyBlocking;
+  // The queued commands propagated themselves: EXEC must not add its own name (the wrapping
+  // MULTI/EXEC comes from the collection) nor repeat the last command's rewritten forms.
+  c.propagateAs = null;
+  c.alsoPropagate = null;
+  c.preventPropagation = true;
   server.replication.endTransaction(c);
 }
