@@ -35,8 +35,7 @@ export function spop(c: Client, argv: string[]): void {
     c.reply.nullBulk();
     return;
   }
-  const member = s.randomMember();
-  s.delete(member);
+  const member = s.popRandom();
   if (c.server.replication.originating) c.propagateAs = ["SREM", key, member];
   c.reply.bulk(member);
   if (s.size === 0) c.db.delete(key);
@@ -76,9 +75,8 @@ function spopWithCount(c: Client, argv: string[]): void {
   if (remaining * SPOP_MOVE_STRATEGY_MUL > count) {
     // CASE 2: few members asked for: pop them one by one.
     for (let i = 0; i < count; i++) {
-      const m = s.randomMember();
+      const m = s.popRandom();
       c.reply.bulk(m);
-      s.delete(m);
       srems?.push(["SREM", key, m]);
     }
   } else {
@@ -86,10 +84,9 @@ function spopWithCount(c: Client, argv: string[]): void {
     let kept: SetValue | null = null;
     const maxEntries = maxIntsetEntries(c);
     while (remaining-- > 0) {
-      const m = s.randomMember();
+      const m = s.popRandom();
       if (!kept) kept = newSetFor(m);
       kept.addMember(m, maxEntries);
-      s.delete(m);
     }
     for (const m of s.ordered()) {
       c.reply.bulk(m);

@@ -9,37 +9,67 @@
 export type HashEncoding = "listpack" | "hashtable";
 
 /**
- * O(1) uniform random choice over a changing collection of strings (Redis's dictGetRandomKey):
- * a dense array plus each member's slot, removal by swapping with the last slot. Built on the
- * first random access only, then kept in sync by the owning collection.
+ * O(1) uniform random choice over a changing collection of strings (Redis's dictGetRandomKey /
+ * intsetRandom): a dense array of the members, built on the first random access only, then
+ * kept in step by the owning collection.
+ *
+ * Removals are the expensive part of a JS Map/Set (a few hundred ns each), so the index keeps
+ * none: a member popped through the index (SPOP) leaves its slot by swap-with-last (array work
+ * only); a member removed otherwise (SREM, HDEL) leaves a stale slot, remembered in `stale` so
+ * that re-adding it revives the slot instead of duplicating it. A pick that lands on a stale
+ * slot drops it and draws again, so picks stay uniform over the live members. The owner drops
+ * the whole index once stale slots outnumber live members (rebuilt on the next random access).
  */
 export class RandomIndex {
-  private readonly slots: string[] = [];
-  private readonly slotOf = new Map<string, number>();
+  private readonly slots: string[];
+  private stale: Set<string> | null = null;
+  /** Slot of the member the last random() returned. */
+  private lastSlot = -1;
 
   constructor(members: Iterable<string>) {
-    for (const m of members) this.add(m);
+    this.slots = Array.from(members);
   }
 
-  add(member: string): void {
-    this.slotOf.set(member, this.slots.length);
+  /** A member joined the collection. */
+  added(member: string): void {
+    if (this.stale !== null && this.stale.delete(member)) return;
     this.slots.push(member);
   }
 
-  remove(member: string): void {
-    const i = this.slotOf.get(member);
-    if (i === undefined) return;
-    this.slotOf.delete(member);
-    const last = this.slots.pop()!;
-    if (i < this.slots.length) {
-      this.slots[i] = last;
-      this.slotOf.set(last, i);
+  /**
+   * A member left the collection by another way than removeLastPicked(). Returns false when
+   * the index is no longer worth keeping (the owner then drops it).
+   */
+  removed(member: string, liveSize: number): boolean {
+    if (this.stale === null) this.stale = new Set();
+    this.stale.add(member);
+    return this.stale.size <= liveSize + 16;
+  }
+
+  /** A uniformly random live member; the collection must not be empty. */
+  random(live: { has(member: string): boolean }): string {
+    const slots = this.slots;
+    for (;;) {
+      const i = Math.floor(Math.random() * slots.length);
+      const m = slots[i]!;
+      if (live.has(m)) {
+        this.lastSlot = i;
+        return m;
+      }
+      this.dropSlot(i);
+      this.stale!.delete(m);
     }
   }
 
-  /** A uniformly random member; the collection must not be empty. */
-  random(): string {
-    return this.slots[Math.floor(Math.random() * this.slots.length)]!;
+  /** Forgets the member the last random() returned: the owner is deleting it. */
+  removeLastPicked(): void {
+    this.dropSlot(this.lastSlot);
+    this.lastSlot = -1;
+  }
+
+  private dropSlot(i: number): void {
+    const last = this.slots.pop()!;
+    if (i < this.slots.length) this.slots[i] = last;
   }
 }
 
@@ -54,7 +84,8 @@ export class HashValue extends Map<string, string> {
   scanCursors: ScanCursors<string> | null = null;
 
   override set(field: string, value: string): this {
-    if (this.randomIndex && !super.has(field)) this.randomIndex.add(field);
+    // Called by the Map constructor before fields exist: the optional chain covers that.
+    if (this.randomIndex && !super.has(field)) this.randomIndex.added(field);
     return super.set(field, value);
   }
 
@@ -63,13 +94,13 @@ export class HashValue extends Map<string, string> {
     const before = this.size;
     super.set(field, value);
     if (this.size === before) return false;
-    this.randomIndex?.add(field);
+    this.randomIndex?.added(field);
     return true;
   }
 
   override delete(field: string): boolean {
     if (!super.delete(field)) return false;
-    this.randomIndex?.remove(field);
+    if (this.randomIndex && !this.randomIndex.removed(field, this.size)) this.randomIndex = null;
     return true;
   }
 
@@ -82,6 +113,6 @@ export class HashValue extends Map<string, string> {
   /** A uniformly random field; the hash must not be empty. */
   randomField(): string {
     if (!this.randomIndex) this.randomIndex = new RandomIndex(this.keys());
-    return this.randomIndex.random();
+    return this.randomIndex.random(this);
   }
 }

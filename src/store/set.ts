@@ -80,7 +80,7 @@ export class SetValue extends Set<string> {
     if (!super.has(member)) {
       super.add(member);
       this.sortedMembers = null;
-      this.randomIndex?.add(member);
+      this.randomIndex?.added(member);
     }
     return this;
   }
@@ -88,7 +88,7 @@ export class SetValue extends Set<string> {
   override delete(member: string): boolean {
     if (!super.delete(member)) return false;
     this.sortedMembers = null;
-    this.randomIndex?.remove(member);
+    if (this.randomIndex && !this.randomIndex.removed(member, this.size)) this.randomIndex = null;
     return true;
   }
 
@@ -110,7 +110,7 @@ export class SetValue extends Set<string> {
     super.add(member);
     if (this.size === before) return false;
     this.sortedMembers = null;
-    this.randomIndex?.add(member);
+    this.randomIndex?.added(member);
     if (this.encoding === "intset" && this.size > maxIntsetEntries) this.encoding = "hashtable";
     return true;
   }
@@ -125,6 +125,15 @@ export class SetValue extends Set<string> {
   /** A uniformly random member; the set must not be empty. */
   randomMember(): string {
     if (!this.randomIndex) this.randomIndex = new RandomIndex(this);
-    return this.randomIndex.random();
+    return this.randomIndex.random(this);
+  }
+
+  /** Removes and returns a uniformly random member (SPOP); the set must not be empty. */
+  popRandom(): string {
+    const m = this.randomMember();
+    this.randomIndex!.removeLastPicked();
+    super.delete(m);
+    this.sortedMembers = null;
+    return m;
   }
 }

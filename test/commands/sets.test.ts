@@ -6,11 +6,85 @@
 // encodings), and Replicant as the master of a redis-server replica (our propagated forms).
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { HashValue } from "../../src/store/hash.ts";
+import { isIntsetMember, SetValue } from "../../src/store/set.ts";
 import { diffDatasets, snapshotDataset } from "../helpers/dataset.ts";
 import type { RespClient } from "../helpers/resp-client.ts";
 import { removeDir, type ServerProcess, startRedis, startReplicant, waitForSync } from "../helpers/servers.ts";
 import { bulkItems, bulkText, RawClient, randomElements, Recorder, type ReconcilingStep, runReconciling, splitReply, StreamTap, tapReady, unordered } from "./sets-compare.ts";
 import { rng, runDifferential, seedFromEnv, type Step } from "./zsets-diff-client.ts";
+
+// ---------------------------------------------------------------------------------------------
+// The store: random picks, pops and encodings against a model
+
+describe("SetValue / HashValue random index", () => {
+  test("random picks and pops stay members, and sizes agree with a model, under mixed operations", () => {
+    const rand = rng(seedFromEnv("SET_INDEX_SEED"));
+    const s = new SetValue();
+    s.encoding = "hashtable";
+    const h = new HashValue();
+    const model = new Set<string>();
+    for (let step = 0; step < 100000; step++) {
+      const r = rand();
+      const m = `m${Math.floor(rand() * 300)}`;
+      if (r < 0.4) {
+        s.add(m);
+        h.setField(m, "v");
+        model.add(m);
+      } else if (r < 0.6) {
+        expect(s.delete(m)).toBe(model.has(m));
+        expect(h.delete(m)).toBe(model.has(m));
+        model.delete(m);
+      } else if (r < 0.8 && model.size) {
+        expect(model.has(s.randomMember())).toBe(true);
+        expect(model.has(h.randomField())).toBe(true);
+      } else if (model.size) {
+        const x = s.popRandom();
+        expect(model.has(x)).toBe(true);
+        model.delete(x);
+        h.delete(x);
+      }
+      expect(s.size).toBe(model.size);
+    }
+  });
+
+  test("picks are uniform after removals and re-additions", () => {
+    const s = new SetValue(["a", "b", "c", "d", "e"]);
+    s.randomMember();
+    s.delete("b");
+    s.add("b");
+    s.delete("c");
+    s.add("f");
+    const counts = new Map<string, number>();
+    const n = 200000;
+    for (let i = 0; i < n; i++) {
+      const x = s.randomMember();
+      counts.set(x, (counts.get(x) ?? 0) + 1);
+    }
+    expect([...counts.keys()].sort()).toEqual(["a", "b", "d", "e", "f"]);
+    for (const v of counts.values()) expect(Math.abs(v - n / 5)).toBeLessThan(n / 50);
+  });
+
+  test("addMember keeps Redis's intset rules", () => {
+    for (const m of ["0", "-1", "9223372036854775807", "-9223372036854775808", "12"]) expect(isIntsetMember(m)).toBe(true);
+    for (const m of ["", "-", "-0", "01", "+1", " 1", "1 ", "9223372036854775808", "-9223372036854775809", "1.0", "0x1"]) expect(isIntsetMember(m)).toBe(false);
+    const s = new SetValue();
+    s.encoding = "intset";
+    expect(s.addMember("3", 3)).toBe(true);
+    expect(s.addMember("3", 3)).toBe(false);
+    s.addMember("-1", 3);
+    s.addMember("2", 3);
+    expect(s.encoding).toBe("intset");
+    expect([...s.ordered()]).toEqual(["-1", "2", "3"]);
+    s.addMember("4", 3);
+    expect(s.encoding).toBe("hashtable");
+    const t = new SetValue();
+    t.encoding = "intset";
+    t.addMember("1", 10);
+    t.addMember("x", 10);
+    expect(t.encoding).toBe("hashtable");
+  });
+});
 
 let redis: ServerProcess;
 let replicant: ServerProcess;
