@@ -77,12 +77,12 @@ describe("SetValue / HashValue random index", () => {
     expect(s.encoding).toBe("intset");
     expect([...s.ordered()]).toEqual(["-1", "2", "3"]);
     s.addMember("4", 3);
-    expect(s.encoding).toBe("hashtable");
+    expect(s.encoding as string).toBe("hashtable");
     const t = new SetValue();
     t.encoding = "intset";
     t.addMember("1", 10);
     t.addMember("x", 10);
-    expect(t.encoding).toBe("hashtable");
+    expect(t.encoding as string).toBe("hashtable");
   });
 });
 
