@@ -159,6 +159,20 @@ describe("stream commands propagate in Redis 7.0's forms", () => {
       expect(await rc.call("XADD", k, `${start}-0`, "init", "1")).toBe(`${start}-0`);
       expect(await oc.call("XADD", k, `${start}-0`, "init", "1")).toBe(`${start}-0`);
     }
+    // Clients blocked in XREADGROUP, served by an XADD: their deliveries propagate after it.
+    for (const [server, client] of [
+      [redis, rc],
+      [ours, oc],
+    ] as const) {
+      expect(await client.call("XGROUP", "CREATE", "s1", "blocked", "$")).toBe("OK");
+      const c1 = await server.client();
+      const c2 = await server.client();
+      const served = [c1.call("XREADGROUP", "GROUP", "blocked", "b1", "BLOCK", 0, "STREAMS", "s1", ">"), c2.call("XREADGROUP", "GROUP", "blocked", "b2", "NOACK", "BLOCK", 0, "STREAMS", "s1", ">")];
+      await waitFor("two blocked clients", async () => String(await client.call("INFO", "clients")).includes("blocked_clients:2\r\n"));
+      await client.call("XADD", "s1", `${start}-1`, "for", "b1");
+      await client.call("XADD", "s1", `${start}-2`, "for", "b2");
+      await Promise.all(served);
+    }
     // Reads too (XREAD, XRANGE...): they must not propagate.
     const extra = [
       ["XREAD", "COUNT", "2", "STREAMS", "s1", "s2", "0", "0"],
@@ -177,6 +191,7 @@ describe("stream commands propagate in Redis 7.0's forms", () => {
     const ended = (r: FakeReplica) => r.commands.some((c) => c[0] === "SET" && c[1] === "end-marker");
     await waitFor("both streams complete", () => ended(fakeRedis) && ended(fakeOurs), 30000);
     const expected = normalized(fakeRedis.commands);
+    if (process.env.STREAM_DEBUG) console.log(JSON.stringify(normalized(fakeOurs.commands).filter((c) => c.includes("blocked"))));
     const actual = normalized(fakeOurs.commands);
     expect(expected.length).toBeGreaterThan(1000);
     for (let i = 0; i < Math.max(expected.length, actual.length); i++) {

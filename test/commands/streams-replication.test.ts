@@ -83,6 +83,26 @@ describe("streams through replication from a real redis-server master", () => {
     expect(replicant.output()).not.toContain("Internal error");
   }, 180000);
 
+  test("on the replica: XREAD BLOCK is served by the master's XADD; XREADGROUP is refused (a write)", async () => {
+    const master = await track(startRedis());
+    const replicant = await track(startReplicant(["--replicaof", "127.0.0.1", String(master.port)]));
+    await waitForSync(master, replicant);
+    const mc = await master.client();
+    const reader = await replicant.client();
+    const admin = await replicant.client();
+    const pending = reader.call("XREAD", "BLOCK", 0, "STREAMS", "live", "$");
+    for (let i = 0; !String(await admin.call("INFO", "clients")).includes("blocked_clients:1\r\n"); i++) {
+      if (i > 400) throw new Error("the XREAD never blocked");
+      await Bun.sleep(5);
+    }
+    await mc.call("XADD", "live", "7-7", "from", "master");
+    expect(await pending).toEqual([["live", [["7-7", ["from", "master"]]]]]);
+    await mc.call("XGROUP", "CREATE", "live", "g", "0");
+    await waitForSync(master, replicant);
+    const refused = await admin.call("XREADGROUP", "GROUP", "g", "c", "STREAMS", "live", ">");
+    expect(String(refused)).toBe("READONLY You can't write against a read only replica.");
+  }, 60000);
+
   test("edge layouts through the RDB: tombstone-only nodes, 64-bit IDs, big values, big PELs, unknown entries-read", async () => {
     const master = await track(startRedis(["--stream-node-max-entries", "5"]));
     const mc = await master.client();
