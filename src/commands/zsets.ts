@@ -8,6 +8,7 @@
 // either limit and never goes back, except that a set built by a STORE command is a listpack
 // when its final size and longest member fit.
 
+import { mayBlock } from "../server/blocking.ts";
 import type { Client } from "../server/client.ts";
 import { SetValue } from "../store/set.ts";
 import { type LexRange, lexGteMin, lexLteMax, type ScoreRange, scoreGteMin, scoreLteMax, type ZNode, zcompare, ZSetValue } from "../store/zset.ts";
@@ -740,12 +741,12 @@ function zpopMinMax(c: Client, argv: string[], where: number): void {
 
 /**
  * The blocking pops serve a key that has data exactly like Redis, and are propagated as
- * ZPOPMIN/ZPOPMAX. Blocking itself needs the server to park the client and to wake it when a
- * key is written, which it does not do yet: with no data the reply is the one Redis gives when
- * the timeout expires (or inside MULTI), a null array.
+ * ZPOPMIN/ZPOPMAX. With no data the client blocks on the keys (server/blocking.ts) and is
+ * served the same way, in FIFO order, once a key holds a sorted set again (Redis's
+ * serveClientsBlockedOnSortedSetKey); on timeout, or inside EXEC, the reply is a null array.
  */
 function blockingZpop(c: Client, keys: string[], where: number, timeoutText: string, count: number, nested: boolean, nilWhenEmpty: boolean): void {
-  parseTimeoutSeconds(timeoutText);
+  const timeout = parseTimeoutSeconds(timeoutText);
   for (const key of keys) {
     const z = writeZSet(c, key);
     if (!z || z.size === 0) continue;
@@ -755,7 +756,19 @@ function blockingZpop(c: Client, keys: string[], where: number, timeoutText: str
     c.propagateAs = count === -1 ? [cmd, key] : [cmd, key, String(count > llen ? llen : count)];
     return;
   }
-  c.reply.nullArray();
+  if (!mayBlock(c)) {
+    c.reply.nullArray();
+    return;
+  }
+  c.server.blocking.block(c, keys, timeout, (receiver, key) => {
+    const z = lookupWrite(receiver, key);
+    if (!(z instanceof ZSetValue) || z.size === 0) return false;
+    const llen = z.size;
+    genericZpop(receiver, [key], where, true, count, nested, nilWhenEmpty);
+    const cmd = where === ZSET_MAX ? "ZPOPMAX" : "ZPOPMIN";
+    receiver.propagateAs = count === -1 ? [cmd, key] : [cmd, key, String(count > llen ? llen : count)];
+    return true;
+  });
 }
 
 function zmpopGeneric(c: Client, argv: string[], numkeysIdx: number, block: boolean): void {

@@ -176,6 +176,11 @@ export class Blocking {
   private tryServe(c: Client, key: string): void {
     const w = c.keyWait;
     if (!w) return;
+    if (c.conn?.closed) {
+      // Gone but not yet told: nothing to pop for it.
+      this.detach(c);
+      return;
+    }
     const server = this.server;
     const prevClient = server.currentClient;
     server.currentClient = c;

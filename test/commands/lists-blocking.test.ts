@@ -345,6 +345,38 @@ describe("blocking pops against redis-server", () => {
   }, 30000);
 });
 
+describe("sorted sets through the same mechanism (BZPOPMIN, BZPOPMAX, BZMPOP)", () => {
+  test("served in order, from the first key that gets a sorted set; lists and sets do not serve", async () => {
+    const out = await both(5, async (s, [c1, c2, c3, c4, c5]) => {
+      const p1 = c1!.call("BZPOPMIN", "z", "0");
+      await waitBlocked(s, 1);
+      const p2 = c2!.call("BZPOPMAX", "z0", "z", "0");
+      await waitBlocked(s, 2);
+      const p3 = c3!.call("BZMPOP", "0", "2", "z0", "z", "MIN", "COUNT", "2");
+      await waitBlocked(s, 3);
+      const p4 = c4!.call("BLPOP", "z", "0");
+      await waitBlocked(s, 4);
+      await c5!.call("SADD", "z", "m");
+      await c5!.call("DEL", "z");
+      await Bun.sleep(30);
+      const still = await blockedClients(s);
+      await c5!.call("ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e");
+      const zs = [await p1, await p2, await p3, await c5!.call("ZRANGE", "z", "0", "-1", "WITHSCORES")];
+      await c5!.call("DEL", "z");
+      await c5!.call("RPUSH", "z", "l");
+      return [still, zs, await p4];
+    });
+    expect(out).toEqual([4, [["z", "a", "1"], ["z", "e", "5"], ["z", [["b", "2"], ["c", "3"]]], ["d", "4"]], ["z", "l"]]);
+  });
+
+  test("timeouts and MULTI", async () => {
+    const out = await both(1, async (_s, [c1]) => {
+      return c1!.pipeline([["BZPOPMIN", "nz", "0.01"], ["BZMPOP", "0.01", "1", "nz", "MAX"], ["MULTI"], ["BZPOPMAX", "nz", "0"], ["BZMPOP", "0", "1", "nz", "MIN"], ["EXEC"]]);
+    });
+    expect(out).toEqual([null, null, "OK", "QUEUED", "QUEUED", [null, null]]);
+  });
+});
+
 // ---------------------------------------------------------------------------------------------
 // Replication
 
@@ -475,6 +507,10 @@ async function propagationScenario(s: ServerProcess, [c1, c2, c3]: RespClient[])
   await blockThen(c1!, ["BLMPOP", "0", "1", "p:d", "right"], 1, [["RPUSH", "p:d", "a", "b"]]);
   await blockThen(c1!, ["BLMOVE", "p:e", "p:f", "LEFT", "Right", "0"], 1, [["RPUSH", "p:e", "v"]]);
   await blockThen(c1!, ["BRPOPLPUSH", "p:g", "p:h", "0"], 1, [["LPUSH", "p:g", "w"]]);
+  // Sorted sets.
+  await blockThen(c1!, ["BZPOPMIN", "p:z", "0"], 1, [["ZADD", "p:z", "1", "a", "2", "b"]]);
+  await blockThen(c1!, ["BZPOPMAX", "p:none", "p:y", "0"], 1, [["ZADD", "p:y", "1", "a", "2", "b"]]);
+  await blockThen(c1!, ["BZMPOP", "0", "1", "p:x", "MAX", "COUNT", "3"], 1, [["ZADD", "p:x", "1", "a", "2", "b"]]);
   // A chain: BLMOVE feeding a BLPOP.
   const chain = c1!.call("BLMOVE", "p:i", "p:j", "right", "left", "0");
   await waitBlocked(s, 1);
@@ -541,6 +577,9 @@ describe("lists and replication", () => {
     expect(flat).toContain("LMOVE p:e p:f left right");
     expect(flat).toContain("RPOPLPUSH p:g p:h");
     expect(flat).toContain("LMOVE p:m p:n LEFT Right");
+    expect(flat).toContain("ZPOPMIN p:z");
+    expect(flat).toContain("ZPOPMAX p:y");
+    expect(flat).toContain("ZPOPMAX p:x 2");
     expect(flat.some((c) => c.startsWith("BL") || c.startsWith("BR"))).toBe(false);
   }, 60000);
 
