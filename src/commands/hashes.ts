@@ -15,6 +15,7 @@ import { HashValue } from "../store/hash.ts";
 import { fail, SYNTAX, wrongArity } from "./errors.ts";
 import { hscan } from "./hashes-scan.ts";
 import { readHash, signalModified, writeHash } from "./keyspace.ts";
+import { NotifyClass, notifyKeyspaceEvent } from "./pubsub.ts";
 import { addLongDouble, formatLongDoubleHuman, parseLongDouble } from "./strings-longdouble.ts";
 import { parseLongLong } from "./strings-parse.ts";
 import type { HandlerMap } from "./types.ts";
@@ -89,6 +90,7 @@ function hsetGeneric(c: Client, argv: string[], hmset: boolean): void {
   if (hmset) c.reply.ok();
   else c.reply.int(created);
   signalModified(c, key, c.db, (argv.length - 2) / 2);
+  notifyKeyspaceEvent(c, NotifyClass.Hash, "hset", key);
 }
 
 function hsetnx(c: Client, argv: string[]): void {
@@ -102,6 +104,7 @@ function hsetnx(c: Client, argv: string[]): void {
   hashSet(c, h, argv[2]!, argv[3]!);
   c.reply.int(1);
   signalModified(c, key);
+  notifyKeyspaceEvent(c, NotifyClass.Hash, "hset", key);
 }
 
 function hdel(c: Client, argv: string[]): void {
@@ -112,16 +115,22 @@ function hdel(c: Client, argv: string[]): void {
     return;
   }
   let deleted = 0;
+  let keyRemoved = false;
   for (let j = 2; j < argv.length; j++) {
     if (h.delete(argv[j]!)) {
       deleted++;
       if (h.size === 0) {
         c.db.delete(key);
+        keyRemoved = true;
         break;
       }
     }
   }
-  if (deleted) signalModified(c, key, c.db, deleted);
+  if (deleted) {
+    signalModified(c, key, c.db, deleted);
+    notifyKeyspaceEvent(c, NotifyClass.Hash, "hdel", key);
+    if (keyRemoved) notifyKeyspaceEvent(c, NotifyClass.Generic, "del", key);
+  }
   c.reply.int(deleted);
 }
 
@@ -151,6 +160,7 @@ function hincrby(c: Client, argv: string[]): void {
   hashSet(c, h, field, text);
   c.reply.int(result);
   signalModified(c, key);
+  notifyKeyspaceEvent(c, NotifyClass.Hash, "hincrby", key);
 }
 
 function hincrbyfloat(c: Client, argv: string[]): void {
@@ -173,6 +183,7 @@ function hincrbyfloat(c: Client, argv: string[]): void {
   hashSet(c, h, field, text);
   c.reply.bulk(text);
   signalModified(c, key);
+  notifyKeyspaceEvent(c, NotifyClass.Hash, "hincrbyfloat", key);
   // Replicas get the result, never the float arithmetic (rewriteClientCommandArgument).
   c.propagateAs = ["HSET", key, field, text];
 }

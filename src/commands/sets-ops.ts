@@ -13,6 +13,7 @@ import type { Client } from "../server/client.ts";
 import { intsetLimit, SetValue } from "../store/set.ts";
 import { fail, WRONGTYPE } from "./errors.ts";
 import { deleteKey, lookupRead, lookupWrite, setKey } from "./keyspace.ts";
+import { NotifyClass, notifyKeyspaceEvent } from "./pubsub.ts";
 import { positiveLongArg, rangeLongArg } from "./zsets-parse.ts";
 
 const LONG_MAX = 9223372036854775807;
@@ -40,15 +41,19 @@ function lookupSets(c: Client, keys: string[], from: number, to: number): Array<
   return sets;
 }
 
-/** Stores a result (setKey: replaces the value, clears the TTL) or deletes `dst` when empty. */
-function storeResult(c: Client, dst: string, result: SetValue): void {
+/**
+ * Stores a result (setKey: replaces the value, clears the TTL) or deletes `dst` when empty.
+ * `event` is the keyspace event of a stored result.
+ */
+function storeResult(c: Client, dst: string, result: SetValue, event: string): void {
   if (result.size > 0) {
     lookupWrite(c, dst); // an expired destination is deleted first, as setKey's lookup does
     setKey(c, dst, result);
     c.reply.int(result.size);
+    notifyKeyspaceEvent(c, NotifyClass.Set, event, dst);
   } else {
     c.reply.int(0);
-    deleteKey(c, dst);
+    if (deleteKey(c, dst)) notifyKeyspaceEvent(c, NotifyClass.Generic, "del", dst);
   }
 }
 
@@ -61,7 +66,7 @@ export function sinterGeneric(c: Client, argv: string[], from: number, to: numbe
   if (sets.includes(null)) {
     // An intersection with an empty set is empty.
     if (dst !== null) {
-      deleteKey(c, dst);
+      if (deleteKey(c, dst)) notifyKeyspaceEvent(c, NotifyClass.Generic, "del", dst);
       c.reply.int(0);
     } else if (cardinalityOnly) c.reply.int(0);
     else c.reply.set(0);
@@ -91,7 +96,7 @@ export function sinterGeneric(c: Client, argv: string[], from: number, to: numbe
     else out.push(m);
   }
   if (cardinalityOnly) c.reply.int(cardinality);
-  else if (dstSet) storeResult(c, dst!, dstSet);
+  else if (dstSet) storeResult(c, dst!, dstSet, "sinterstore");
   else {
     c.reply.set(out.length);
     for (let i = 0; i < out.length; i++) c.reply.bulk(out[i]!);
@@ -175,7 +180,7 @@ function unionDiff(c: Client, sets: Array<SetValue | null>, op: SetOp): SetValue
 export function sunionDiffGeneric(c: Client, argv: string[], from: number, to: number, dst: string | null, op: SetOp): void {
   const result = unionDiff(c, lookupSets(c, argv, from, to), op);
   if (dst !== null) {
-    storeResult(c, dst, result);
+    storeResult(c, dst, result, op === SetOp.Union ? "sunionstore" : "sdiffstore");
     return;
   }
   replySetMembers(c, result);

@@ -15,6 +15,7 @@ import { newSetFor, SetValue } from "../store/set.ts";
 import { fail, SYNTAX } from "./errors.ts";
 import { MAX_RANDOM_REPLY, RANDOM_REPLY_TOO_LARGE, randomCountArg } from "./hashes.ts";
 import { readSet, writeSet } from "./keyspace.ts";
+import { NotifyClass, notifyKeyspaceEvent } from "./pubsub.ts";
 import { maxIntsetEntries, replySetMembers, unionOfOne } from "./sets-ops.ts";
 import { positiveLongArg } from "./zsets-parse.ts";
 
@@ -36,9 +37,13 @@ export function spop(c: Client, argv: string[]): void {
     return;
   }
   const member = s.popRandom();
+  notifyKeyspaceEvent(c, NotifyClass.Set, "spop", key);
   if (c.server.replication.originating) c.propagateAs = ["SREM", key, member];
   c.reply.bulk(member);
-  if (s.size === 0) c.db.delete(key);
+  if (s.size === 0) {
+    c.db.delete(key);
+    notifyKeyspaceEvent(c, NotifyClass.Generic, "del", key);
+  }
   c.server.signalModifiedKey(c.db, key);
   c.server.dirty++;
 }
@@ -57,12 +62,14 @@ function spopWithCount(c: Client, argv: string[]): void {
   }
   const server = c.server;
   const size = s.size;
+  notifyKeyspaceEvent(c, NotifyClass.Set, "spop", key);
   server.dirty += count >= size ? size : count;
 
   // CASE 1: everything goes.
   if (count >= size) {
     replySetMembers(c, unionOfOne(c, s));
     c.db.delete(key);
+    notifyKeyspaceEvent(c, NotifyClass.Generic, "del", key);
     c.propagateAs = ["DEL", key];
     server.signalModifiedKey(c.db, key);
     return;

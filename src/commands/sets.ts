@@ -12,6 +12,7 @@ import { newSetFor, SetValue } from "../store/set.ts";
 import { fail, WRONGTYPE } from "./errors.ts";
 import { sscan } from "./hashes-scan.ts";
 import { lookupWrite, readSet, signalModified, writeSet } from "./keyspace.ts";
+import { NotifyClass, notifyKeyspaceEvent } from "./pubsub.ts";
 import { maxIntsetEntries, replySetMembers, SetOp, sintercard, sinterGeneric, sunionDiffGeneric } from "./sets-ops.ts";
 import { spop, srandmember } from "./sets-random.ts";
 import type { HandlerMap } from "./types.ts";
@@ -26,7 +27,10 @@ function sadd(c: Client, argv: string[]): void {
   const maxEntries = maxIntsetEntries(c);
   let added = 0;
   for (let j = 2; j < argv.length; j++) if (s.addMember(argv[j]!, maxEntries)) added++;
-  if (added) signalModified(c, key, c.db, added);
+  if (added) {
+    signalModified(c, key, c.db, added);
+    notifyKeyspaceEvent(c, NotifyClass.Set, "sadd", key);
+  }
   c.reply.int(added);
 }
 
@@ -38,16 +42,22 @@ function srem(c: Client, argv: string[]): void {
     return;
   }
   let deleted = 0;
+  let keyRemoved = false;
   for (let j = 2; j < argv.length; j++) {
     if (s.delete(argv[j]!)) {
       deleted++;
       if (s.size === 0) {
         c.db.delete(key);
+        keyRemoved = true;
         break;
       }
     }
   }
-  if (deleted) signalModified(c, key, c.db, deleted);
+  if (deleted) {
+    signalModified(c, key, c.db, deleted);
+    notifyKeyspaceEvent(c, NotifyClass.Set, "srem", key);
+    if (keyRemoved) notifyKeyspaceEvent(c, NotifyClass.Generic, "del", key);
+  }
   c.reply.int(deleted);
 }
 
@@ -79,13 +89,20 @@ function smove(c: Client, argv: string[]): void {
     c.reply.int(0);
     return;
   }
-  if (src.size === 0) c.db.delete(srcKey);
+  notifyKeyspaceEvent(c, NotifyClass.Set, "srem", srcKey);
+  if (src.size === 0) {
+    c.db.delete(srcKey);
+    notifyKeyspaceEvent(c, NotifyClass.Generic, "del", srcKey);
+  }
   if (!dst) {
     dst = newSetFor(member);
     c.db.set(dstKey, dst);
   }
   signalModified(c, srcKey);
-  if (dst.addMember(member, maxIntsetEntries(c))) signalModified(c, dstKey);
+  if (dst.addMember(member, maxIntsetEntries(c))) {
+    signalModified(c, dstKey);
+    notifyKeyspaceEvent(c, NotifyClass.Set, "sadd", dstKey);
+  }
   c.reply.int(1);
 }
 

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { diffDatasets, snapshotDataset } from "../helpers/dataset.ts";
 import type { RespClient } from "../helpers/resp-client.ts";
 import { removeDir, type ServerProcess, startRedis, startReplicant, waitForSync } from "../helpers/servers.ts";
-import { bulkItems, bulkText, RawClient, randomElements, Recorder, splitReply, StreamTap, tapReady, unordered } from "./sets-compare.ts";
+import { bulkItems, bulkText, RawClient, randomElements, Recorder, splitReply, keyspaceEvents, StreamTap, tapReady, unordered } from "./sets-compare.ts";
 import { rng, runDifferential, seedFromEnv, type Step } from "./zsets-diff-client.ts";
 
 let redis: ServerProcess;
@@ -363,6 +363,26 @@ describe("hashes against redis-server 7.0", () => {
       }
     }, 90000);
   }
+
+  test("keyspace notifications are Redis's", async () => {
+    const commands = [
+      ["HSET", "n:h", "a", "1", "b", "2"],
+      ["HSET", "n:h", "a", "1"],
+      ["HMSET", "n:h", "c", "3"],
+      ["HSETNX", "n:h", "a", "9"],
+      ["HSETNX", "n:h", "d", "4"],
+      ["HINCRBY", "n:h", "a", "5"],
+      ["HINCRBY", "n:h", "zz", "x"],
+      ["HINCRBYFLOAT", "n:h", "b", "0.5"],
+      ["HDEL", "n:h", "nope"],
+      ["HDEL", "n:h", "a", "b"],
+      ["HDEL", "n:h", "c", "d"],
+      ["HGET", "n:h", "a"],
+    ];
+    const [a, b] = await Promise.all([keyspaceEvents(() => redis.client(), commands), keyspaceEvents(() => replicant.client(), commands)]);
+    expect(a.length).toBeGreaterThan(10);
+    expect(b).toEqual(a);
+  });
 
   test("HSCAN of a hashtable: every field exactly once with its value, also with changes between calls", async () => {
     const args: string[] = [];

@@ -290,3 +290,29 @@ export async function tapReady(tap: StreamTap, client: RespClient): Promise<void
   throw new Error("the raw replica never got a stream");
 }
 
+
+/**
+ * The keyspace notifications (notify-keyspace-events KEA) a server publishes while `commands`
+ * run one by one, as [channel, message] pairs. notify-keyspace-events is restored afterwards.
+ */
+export async function keyspaceEvents(connect: () => Promise<RespClient>, commands: string[][]): Promise<string[][]> {
+  const sub = await connect();
+  const cl = await connect();
+  try {
+    await cl.call("CONFIG", "SET", "notify-keyspace-events", "KEA");
+    await sub.call("PSUBSCRIBE", "__key*__:*");
+    for (const cmd of commands) await cl.call(...cmd);
+    await cl.call("SET", "events:end", "1");
+    const deadline = Date.now() + 5000;
+    const done = () => sub.pushes.some((p) => Array.isArray(p) && p[2] === "__keyspace@0__:events:end");
+    while (!done() && Date.now() < deadline) await Bun.sleep(10);
+    return sub.pushes
+      .filter((p): p is string[] => Array.isArray(p) && p[0] === "pmessage")
+      .map((p) => [String(p[2]), String(p[3])])
+      .filter((p) => !p[0]!.includes("events:end") && p[1] !== "events:end");
+  } finally {
+    await cl.call("CONFIG", "SET", "notify-keyspace-events", "");
+    sub.close();
+    cl.close();
+  }
+}

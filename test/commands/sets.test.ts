@@ -11,7 +11,7 @@ import { isIntsetMember, SetValue } from "../../src/store/set.ts";
 import { diffDatasets, snapshotDataset } from "../helpers/dataset.ts";
 import type { RespClient } from "../helpers/resp-client.ts";
 import { removeDir, type ServerProcess, startRedis, startReplicant, waitForSync } from "../helpers/servers.ts";
-import { bulkItems, bulkText, RawClient, randomElements, Recorder, type ReconcilingStep, runReconciling, splitReply, StreamTap, tapReady, unordered } from "./sets-compare.ts";
+import { bulkItems, bulkText, RawClient, randomElements, Recorder, type ReconcilingStep, runReconciling, splitReply, keyspaceEvents, StreamTap, tapReady, unordered } from "./sets-compare.ts";
 import { rng, runDifferential, seedFromEnv, type Step } from "./zsets-diff-client.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -411,6 +411,37 @@ describe("sets against redis-server 7.0", () => {
       }
     }, 90000);
   }
+
+  test("keyspace notifications are Redis's", async () => {
+    const commands = [
+      ["SADD", "n:a", "1", "2", "3"],
+      ["SADD", "n:a", "1"],
+      ["SREM", "n:a", "9"],
+      ["SREM", "n:a", "1"],
+      ["SMOVE", "n:a", "n:b", "2"],
+      ["SMOVE", "n:a", "n:b", "3"],
+      ["SMOVE", "n:a", "n:b", "3"],
+      ["SADD", "n:c", "x", "y", "z", "w", "v", "u", "t"],
+      ["SPOP", "n:c"],
+      ["SPOP", "n:c", "2"],
+      ["SPOP", "n:c", "0"],
+      ["SPOP", "n:c", "10"],
+      ["SADD", "n:d", "q"],
+      ["SPOP", "n:d"],
+      ["SINTERSTORE", "n:e", "n:b", "n:b"],
+      ["SUNIONSTORE", "n:e", "n:b"],
+      ["SDIFFSTORE", "n:e", "n:b"],
+      ["SDIFFSTORE", "n:e", "n:b", "n:b"],
+      ["SADD", "n:e", "1"],
+      ["SINTERSTORE", "n:e", "n:b", "n:none"],
+      ["SINTERSTORE", "n:e", "n:b", "n:none"],
+      ["SREM", "n:b", "2", "3"],
+      ["SRANDMEMBER", "n:b"],
+    ];
+    const [a, b] = await Promise.all([keyspaceEvents(() => redis.client(), commands), keyspaceEvents(() => replicant.client(), commands)]);
+    expect(a.length).toBeGreaterThan(20);
+    expect(b).toEqual(a);
+  });
 
   test("SSCAN of a hashtable: every member exactly once, also with changes between calls", async () => {
     const members = Array.from({ length: 300 }, (_, n) => `m${n}`);
