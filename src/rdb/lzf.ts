@@ -6,8 +6,8 @@
 //   111ooooo LLLLLLLL oooooooo      back reference, length L+9 (9..264), offset o+1
 //
 // The decompressor never writes outside the announced output length and never reads outside
-// the input; any violation is a StructureError. The compressor is our own (a simple hash of
-// 3-byte prefixes); any valid LZF stream decompresses identically in Redis.
+// the input; any violation is a StructureError. The compressor is described below; any valid
+// LZF stream decompresses identically in Redis.
 
 import { StructureError } from "./errors.ts";
 
@@ -20,6 +20,16 @@ export function lzfMaxExpansion(compressedLength: number): number {
 /** Decompresses src[start, end) into a new buffer of exactly `outLength` bytes. */
 export function lzfDecompress(src: Uint8Array, start: number, end: number, outLength: number): Buffer {
   const out = Buffer.allocUnsafe(outLength);
+  lzfDecompressInto(src, start, end, out, outLength);
+  return out;
+}
+
+/**
+ * Decompresses src[start, end) into out[0, outLength) (out may be longer: a reused scratch
+ * buffer). Literal runs and back references are copied byte by byte: they are at most 32 and
+ * 264 bytes, where a loop beats creating views for a native copy.
+ */
+export function lzfDecompressInto(src: Uint8Array, start: number, end: number, out: Uint8Array, outLength: number): void {
   let ip = start;
   let op = 0;
   while (ip < end) {
@@ -28,13 +38,8 @@ export function lzfDecompress(src: Uint8Array, start: number, end: number, outLe
       ctrl++;
       if (op + ctrl > outLength) throw new StructureError("lzf", ip - start, "literal run past the announced length");
       if (ip + ctrl > end) throw new StructureError("lzf", ip - start, "literal run past the end of the input");
-      if (ctrl > 8) {
-        out.set(src.subarray(ip, ip + ctrl), op);
-        op += ctrl;
-        ip += ctrl;
-      } else {
-        for (let i = 0; i < ctrl; i++) out[op++] = src[ip++]!;
-      }
+      const stop = ip + ctrl;
+      while (ip < stop) out[op++] = src[ip++]!;
     } else {
       let len = ctrl >> 5;
       let ref = op - ((ctrl & 0x1f) << 8) - 1;
@@ -47,23 +52,25 @@ export function lzfDecompress(src: Uint8Array, start: number, end: number, outLe
       len += 2;
       if (op + len > outLength) throw new StructureError("lzf", ip - start, "back reference past the announced length");
       if (ref < 0) throw new StructureError("lzf", ip - start, "back reference before the start of the output");
-      if (op >= ref + len) {
-        out.copyWithin(op, ref, ref + len);
-        op += len;
-      } else {
-        // Overlapping copy (a run): byte by byte.
-        for (let i = 0; i < len; i++) out[op++] = out[ref++]!;
-      }
+      // Forward byte copy: also right for overlapping references (runs).
+      const stop = op + len;
+      while (op < stop) out[op++] = out[ref++]!;
     }
   }
   if (op !== outLength) throw new StructureError("lzf", end - start, `decompressed to ${op} bytes, ${outLength} announced`);
-  return out;
 }
 
 // ---------------------------------------------------------------- compression
+//
+// Our own implementation, tuned to make the same choices as the liblzf Redis bundles (so that
+// our DUMP payloads and RDB strings are usually byte-identical to Redis's): a 64K-slot table
+// indexed by a hash of the next 3 bytes remembers their last position; a candidate is taken if
+// it is within 8 KB, not the first input byte, and its 3 bytes match; a match is extended as
+// liblzf does (up to 264 bytes, and not over the last 2 input bytes unless it is short); after
+// a match only its last 2 positions are indexed. The output-space checks mirror liblzf's, so
+// the "not compressible enough" decision is the same too.
 
-const HLOG = 14;
-const HSIZE = 1 << HLOG;
+const HSIZE = 1 << 16;
 const MAX_LIT = 32;
 /** Farthest back reference: offset field o + 1 with 13 bits of o. */
 const MAX_DISTANCE = 1 << 13;
@@ -73,13 +80,14 @@ const MAX_MATCH = 255 + 7 + 2;
 /**
  * Last position of each 3-byte hash, stored as `generation + position + 1`. Entries written by
  * earlier calls are below the current call's generation and are ignored, so the table never
- * needs clearing between calls (a 64 KB memset per small string would dominate).
+ * needs clearing between calls (a 256 KB memset per small string would dominate).
  */
 const htab = new Int32Array(HSIZE);
 let generation = 0;
 
-function hash3(d: Uint8Array, p: number): number {
-  return Math.imul((d[p]! << 16) | (d[p + 1]! << 8) | d[p + 2]!, -1640531535) >>> (32 - HLOG);
+function slot(d: Uint8Array, p: number): number {
+  const b1 = d[p + 1]!;
+  return (((d[p]! << 8) | b1) - 5 * ((b1 << 8) | d[p + 2]!)) & 0xffff;
 }
 
 /**
@@ -97,60 +105,64 @@ export function lzfCompressInto(src: Uint8Array, start: number, end: number, out
   }
   const gen = generation;
   generation += inLen + 1;
-  const outLimit = outStart + maxOut;
-  let op = outStart;
-  let lit = start; // first byte of the pending literal run
+  const outEnd = outStart + maxOut;
+  let op = outStart + 1; // out[op - lit - 1] is the control byte of the current literal run
+  let lit = 0;
   let ip = start;
   const last3 = end - 2;
   while (ip < last3) {
-    const h = hash3(src, ip);
+    const h = slot(src, ip);
     const cand = htab[h]! - gen - 1;
     htab[h] = gen + (ip - start) + 1;
-    if (cand >= 0) {
-      const ref = start + cand;
-      const distance = ip - ref;
-      if (distance > 0 && distance <= MAX_DISTANCE && src[ref] === src[ip] && src[ref + 1] === src[ip + 1] && src[ref + 2] === src[ip + 2]) {
-        let len = 3;
-        const maxLen = Math.min(end - ip, MAX_MATCH);
-        while (len < maxLen && src[ref + len] === src[ip + len]) len++;
-        // Flush the literals before the match.
-        let pending = ip - lit;
-        while (pending > 0) {
-          const n = pending > MAX_LIT ? MAX_LIT : pending;
-          if (op + 1 + n > outLimit) return 0;
-          out[op++] = n - 1;
-          for (let i = 0; i < n; i++) out[op++] = src[lit++]!;
-          pending -= n;
-        }
-        const l = len - 2;
-        const off = distance - 1;
-        if (l < 7) {
-          if (op + 2 > outLimit) return 0;
-          out[op++] = (l << 5) | (off >> 8);
-        } else {
-          if (op + 3 > outLimit) return 0;
-          out[op++] = (7 << 5) | (off >> 8);
-          out[op++] = l - 7;
-        }
-        out[op++] = off & 0xff;
-        // Index the positions inside the match (cheap, improves later matches).
-        const matchEnd = ip + len;
-        for (let p = ip + 1; p < matchEnd && p < last3; p++) htab[hash3(src, p)] = gen + (p - start) + 1;
-        ip = matchEnd;
-        lit = ip;
-        continue;
+    const ref = start + cand;
+    if (cand > 0 && ip - ref <= MAX_DISTANCE && src[ref] === src[ip] && src[ref + 1] === src[ip + 1] && src[ref + 2] === src[ip + 2]) {
+      if (op + 4 >= outEnd && op - (lit === 0 ? 1 : 0) + 4 >= outEnd) return 0;
+      // Close the literal run (or drop its unused control byte).
+      if (lit) out[op - lit - 1] = lit - 1;
+      else op--;
+      let maxLen = end - ip - 2;
+      if (maxLen > MAX_MATCH) maxLen = MAX_MATCH;
+      const limit = maxLen > 16 ? Math.max(maxLen, 19) : Math.max(maxLen, 3);
+      let len = 3;
+      while (len < limit && src[ref + len] === src[ip + len]) len++;
+      const off = ip - ref - 1;
+      const l = len - 2;
+      if (l < 7) {
+        out[op++] = (off >> 8) + (l << 5);
+      } else {
+        out[op++] = (off >> 8) + (7 << 5);
+        out[op++] = l - 7;
       }
+      out[op++] = off & 0xff;
+      lit = 0;
+      op++;
+      ip += len;
+      if (ip >= last3) break;
+      htab[slot(src, ip - 2)] = gen + (ip - 2 - start) + 1;
+      htab[slot(src, ip - 1)] = gen + (ip - 1 - start) + 1;
+      continue;
     }
-    ip++;
+    if (op >= outEnd) return 0;
+    lit++;
+    out[op++] = src[ip++]!;
+    if (lit === MAX_LIT) {
+      out[op - lit - 1] = lit - 1;
+      lit = 0;
+      op++;
+    }
   }
-  let pending = end - lit;
-  while (pending > 0) {
-    const n = pending > MAX_LIT ? MAX_LIT : pending;
-    if (op + 1 + n > outLimit) return 0;
-    out[op++] = n - 1;
-    for (let i = 0; i < n; i++) out[op++] = src[lit++]!;
-    pending -= n;
+  if (op + 3 > outEnd) return 0;
+  while (ip < end) {
+    lit++;
+    out[op++] = src[ip++]!;
+    if (lit === MAX_LIT) {
+      out[op - lit - 1] = lit - 1;
+      lit = 0;
+      op++;
+    }
   }
+  if (lit) out[op - lit - 1] = lit - 1;
+  else op--;
   return op - outStart;
 }
 
