@@ -412,6 +412,17 @@ describe("sets against redis-server 7.0", () => {
     }, 90000);
   }
 
+  test("Replicant refuses a random reply with repetitions past 2^24 elements (Redis would grow its buffer without bound)", async () => {
+    await p2.call("SADD", "cap:s", "a", "b");
+    await p2.call("HSET", "cap:h", "a", "1");
+    expect(await p2.call("SRANDMEMBER", "cap:s", "-16777217")).toStartWith("-ERR count is too large");
+    expect(await p2.call("HRANDFIELD", "cap:h", "-9223372036854775807")).toStartWith("-ERR count is too large");
+    expect(await p2.call("HRANDFIELD", "cap:h", "-4611686018427387903", "WITHVALUES")).toStartWith("-ERR count is too large");
+    expect(bulkItems(await p2.call("SRANDMEMBER", "cap:s", "-3000")).length).toBe(3000);
+    // Counts without repetitions are bounded by the size: no cap needed.
+    expect(bulkItems(await p2.call("SRANDMEMBER", "cap:s", "9223372036854775807")).length).toBe(2);
+  });
+
   test("keyspace notifications are Redis's", async () => {
     const commands = [
       ["SADD", "n:a", "1", "2", "3"],
