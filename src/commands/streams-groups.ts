@@ -185,6 +185,7 @@ function xgroup(c: Client, argv: string[]): void {
     if (cg) {
       beforeStreamChange(c, key);
       s!.groups.delete(groupName);
+      s!.readyVersion++;
       c.reply.int(1);
       c.server.dirty++;
       // Blocked XREADGROUP consumers of the group get -NOGROUP.

@@ -251,8 +251,20 @@ function block(c: Client, keys: string[], ids: StreamId[], timeoutMs: number, co
   // The first ID given for a key is the one waited on (blockForKeys ignores repeats).
   const waitIds = new Map<string, StreamId>();
   for (let i = 0; i < keys.length; i++) if (!waitIds.has(keys[i]!)) waitIds.set(keys[i]!, ids[i]!);
+  // The blocking layer offers the key after any change; Redis wakes stream readers only after
+  // XADD, XGROUP DESTROY, or the key being created, overwritten or deleted. What the key held
+  // when last looked at tells which of those happened since.
+  const seen = new Map<string, { value: unknown; version: number }>();
+  const look = (key: string) => {
+    const v = c.db.keys.get(key);
+    seen.set(key, { value: v, version: v instanceof StreamValue ? v.readyVersion : 0 });
+  };
+  for (const key of waitIds.keys()) look(key);
   const serve = (rc: Client, key: string): boolean => {
     const v = rc.db.keys.get(key);
+    const last = seen.get(key)!;
+    if (v === last.value && (!(v instanceof StreamValue) || v.readyVersion === last.version)) return false;
+    look(key);
     const s = v instanceof StreamValue && !isLogicallyExpired(rc, key) ? v : undefined;
     if (s === undefined) {
       // A deleted (or retyped) key can never serve a group read: unblock with an error.

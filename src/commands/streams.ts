@@ -221,6 +221,7 @@ function xadd(c: Client, argv: string[]): void {
     propagated[idPos] = idText;
   }
   if (propagated !== null) c.propagateAs = propagated;
+  s.readyVersion++;
   signalStreamReady(c, key);
 }
 
@@ -344,7 +345,8 @@ function xsetid(c: Client, argv: string[]): void {
   if (entriesAdded !== -1) s.entriesAdded = entriesAdded;
   if (!(maxXdel.ms === 0 && maxXdel.seq === 0)) s.maxDeletedId = maxXdel;
   c.reply.ok();
-  signalModified(c, key);
+  // Like Redis: a change of the counters only, WATCH is not touched.
+  c.server.dirty++;
 }
 
 export const handlers: HandlerMap = {

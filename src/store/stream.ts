@@ -504,6 +504,11 @@ export class StreamValue {
   /** First entry ID as Redis records it (0-0 when empty). */
   firstId: StreamId = { ms: 0, seq: 0 };
   groups = new Map<string, ConsumerGroup>();
+  /**
+   * Bumped by the writes after which Redis wakes clients blocked on the stream (XADD, XGROUP
+   * DESTROY: signalKeyAsReady); other changes (XDEL, XTRIM, XSETID...) do not wake them.
+   */
+  readyVersion = 0;
   /** Cached radix-tree node count (null: recompute). */
   private raxNodesCache: number | null = null;
 
