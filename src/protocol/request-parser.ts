@@ -99,12 +99,27 @@ export class RequestParser {
       if (this.argsLeft === 0) {
         if (this.pos >= end) return null;
         if (buf[this.pos] === 42 /* '*' */) {
-          const lineEnd = this.findCR(buf, this.pos, end);
-          if (lineEnd < 0) {
-            if (end - this.pos > INLINE_MAX) throw new ProtocolError("Protocol error: too big mbulk count string", "too big mbulk count string");
-            return null;
+          // Fast path for "*<1-9 digits>\r\n" without a native call; the general one otherwise.
+          let i = this.pos + 1;
+          let n: number | null = 0;
+          while (i < end) {
+            const d = buf[i]! - 48;
+            if (d < 0 || d > 9) break;
+            n = n * 10 + d;
+            i++;
           }
-          const n = parseLength(buf, this.pos + 1, lineEnd);
+          const digits = i - this.pos - 1;
+          let lineEnd: number;
+          if (i + 1 < end && buf[i] === CR && buf[i + 1] === LF && digits > 0 && digits <= 9 && !(digits > 1 && buf[this.pos + 1] === 48)) {
+            lineEnd = i;
+          } else {
+            lineEnd = this.findCR(buf, this.pos, end);
+            if (lineEnd < 0) {
+              if (end - this.pos > INLINE_MAX) throw new ProtocolError("Protocol error: too big mbulk count string", "too big mbulk count string");
+              return null;
+            }
+            n = parseLength(buf, this.pos + 1, lineEnd);
+          }
           if (n === null || n > 2147483647) throw new ProtocolError("Protocol error: invalid multibulk length", "invalid mbulk count");
           if (n > 10 && this.options.authRequired?.()) throw new ProtocolError("Protocol error: unauthenticated multibulk length", "unauth mbulk count");
           this.cmdBytes += lineEnd + 2 - this.pos;
@@ -123,17 +138,40 @@ export class RequestParser {
       while (this.argsLeft > 0) {
         if (this.bulkLen < 0) {
           if (this.pos >= end) return null;
-          const lineEnd = this.findCR(buf, this.pos, end);
-          if (lineEnd < 0) {
-            if (end - this.pos > INLINE_MAX) throw new ProtocolError("Protocol error: too big bulk count string", "too big bulk count string");
-            return null;
-          }
           if (buf[this.pos] !== 36 /* '$' */) {
+            if (this.findCR(buf, this.pos, end) < 0) {
+              if (end - this.pos > INLINE_MAX) throw new ProtocolError("Protocol error: too big bulk count string", "too big bulk count string");
+              return null;
+            }
             const got = String.fromCharCode(buf[this.pos]!);
             throw new ProtocolError(`Protocol error: expected '$', got '${got}'`, "expected $ but got something else");
           }
-          const n = parseLength(buf, this.pos + 1, lineEnd);
-          if (n === null || n < 0 || (!this.options.fromMaster && n > this.options.maxBulkLength)) {
+          // Fast path for the common "$<digits>\r\n": scan and parse in one pass, no native call.
+          let i = this.pos + 1;
+          let n = 0;
+          let digits = 0;
+          while (i < end) {
+            const d = buf[i]! - 48;
+            if (d < 0 || d > 9) break;
+            n = n * 10 + d;
+            digits++;
+            i++;
+          }
+          let lineEnd: number;
+          if (i + 1 < end && buf[i] === CR && buf[i + 1] === LF && digits > 0 && digits <= 15 && !(digits > 1 && buf[this.pos + 1] === 48)) {
+            lineEnd = i;
+          } else {
+            // Anything unusual (incomplete, negative, malformed): the general path.
+            lineEnd = this.findCR(buf, this.pos, end);
+            if (lineEnd < 0) {
+              if (end - this.pos > INLINE_MAX) throw new ProtocolError("Protocol error: too big bulk count string", "too big bulk count string");
+              return null;
+            }
+            const parsed = parseLength(buf, this.pos + 1, lineEnd);
+            if (parsed === null || parsed < 0) throw new ProtocolError("Protocol error: invalid bulk length", "invalid bulk length");
+            n = parsed;
+          }
+          if (!this.options.fromMaster && n > this.options.maxBulkLength) {
             throw new ProtocolError("Protocol error: invalid bulk length", "invalid bulk length");
           }
           if (n > 16384 && this.options.authRequired?.()) throw new ProtocolError("Protocol error: unauthenticated bulk length", "unauth bulk length");
