@@ -44,7 +44,7 @@ export function replyEnd(buf: Buffer, pos: number): number {
 }
 
 export class RawClient {
-  private buf = Buffer.alloc(0);
+  private buf: Buffer = Buffer.alloc(0);
   private pending: Array<(s: string) => void> = [];
   private queue: Buffer[] = [];
   private constructor(private socket: Socket<undefined>) {}
