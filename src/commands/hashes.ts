@@ -62,7 +62,8 @@ function hashSet(c: Client, h: HashValue, field: string, value: string): boolean
   const maxValue = config.num("hash-max-listpack-value");
   if (field.length > maxValue || value.length > maxValue) h.encoding = "hashtable";
   const created = h.setField(field, value);
-  if (created && h.size > config.num("hash-max-listpack-entries")) h.encoding = "hashtable";
+  // Checked after updates too: a listpack left long by a lowered limit converts on any write.
+  if (h.size > config.num("hash-max-listpack-entries")) h.encoding = "hashtable";
   return created;
 }
 
@@ -79,10 +80,8 @@ function hsetGeneric(c: Client, argv: string[], hmset: boolean): void {
   if (h.encoding === "listpack") {
     const maxEntries = c.server.config.num("hash-max-listpack-entries");
     for (let i = 2; i < argv.length; i += 2) {
-      if (h.setField(argv[i]!, argv[i + 1]!)) {
-        created++;
-        if (h.size > maxEntries) h.encoding = "hashtable";
-      }
+      if (h.setField(argv[i]!, argv[i + 1]!)) created++;
+      if (h.size > maxEntries) h.encoding = "hashtable";
     }
   } else {
     for (let i = 2; i < argv.length; i += 2) if (h.setField(argv[i]!, argv[i + 1]!)) created++;

@@ -380,6 +380,9 @@ describe("sets against redis-server 7.0", () => {
       steps.push(c("SDIFFSTORE", "t:hd1", "t:h", "t:h0"), enc("t:hd1"));
       steps.push(c("SADD", "t:small", "1", "2", "3"), c("SADD", "t:big", ...first));
       steps.push(c("SDIFFSTORE", "t:hd2", "t:big", "t:small"), enc("t:hd2"));
+      // A limit lowered under an existing intset: only an actual addition converts it.
+      steps.push(c("SADD", "t:low", "1", "2", "3"), c("CONFIG", "SET", "set-max-intset-entries", "2"), c("SADD", "t:low", "1"), enc("t:low"), c("SREM", "t:low", "1"), enc("t:low"));
+      steps.push(c("SADD", "t:low", "1"), enc("t:low"), c("CONFIG", "SET", "set-max-intset-entries", "4"));
       // Limit 0: every set of integers is a hashtable at once.
       steps.push(c("CONFIG", "SET", "set-max-intset-entries", "0"), c("SADD", "t:z", "1"), enc("t:z"), c("SMOVE", "t:a", "t:z2", "1"), enc("t:z2"));
       const errors = await runDifferential(r2, p2, steps, 30);
