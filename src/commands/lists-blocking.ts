@@ -20,6 +20,7 @@ import {
   type ListEnd,
   lmoveGeneric,
   movePush,
+  notifyPopped,
   popName,
   popRangeWithKey,
   rangeLongArg,
@@ -54,7 +55,7 @@ function blockingPop(c: Client, keys: string[], where: ListEnd, timeoutText: str
     c.reply.array(2);
     c.reply.bulk(key);
     c.reply.bulk(where === LIST_HEAD ? list.popHead()! : list.popTail()!);
-    elementsRemoved(c, key, list, 1);
+    elementsRemoved(c, key, list, where, 1);
     c.propagateAs = [popName(where), key];
     return;
   }
@@ -76,7 +77,7 @@ function blockingPop(c: Client, keys: string[], where: ListEnd, timeoutText: str
     receiver.reply.array(2);
     receiver.reply.bulk(key);
     receiver.reply.bulk(where === LIST_HEAD ? list.popHead()! : list.popTail()!);
-    if (list.length === 0) receiver.db.delete(key);
+    notifyPopped(receiver, key, list, where);
     return true;
   });
 }
@@ -103,7 +104,7 @@ function blockingMove(c: Client, argv: string[], wherefrom: ListEnd, whereto: Li
     const value = wherefrom === LIST_HEAD ? list.popHead()! : list.popTail()!;
     movePush(receiver, dst, dest, value, whereto);
     receiver.propagateAs = isBrpoplpush ? ["RPOPLPUSH", key, dst] : ["LMOVE", key, dst, whereName(wherefrom), whereName(whereto)];
-    if (list.length === 0) receiver.db.delete(key);
+    notifyPopped(receiver, key, list, wherefrom);
     return true;
   });
 }

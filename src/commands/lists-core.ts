@@ -7,6 +7,7 @@ import { ListValue } from "../store/list.ts";
 import { parseI64 } from "./args.ts";
 import { CommandError, NOT_INTEGER, SYNTAX } from "./errors.ts";
 import { signalModified, writeList } from "./keyspace.ts";
+import { NotifyClass, notifyKeyspaceEvent } from "./pubsub.ts";
 
 export const LIST_HEAD = 0;
 export const LIST_TAIL = 1;
@@ -88,9 +89,22 @@ export function popAndReply(c: Client, list: ListValue, where: ListEnd, n: numbe
   else for (let i = 0; i < n; i++) r.bulk(list.popTail()!);
 }
 
-/** listElementsRemoved: an emptied list is deleted; the key is signalled, `count` changes. */
-export function elementsRemoved(c: Client, key: string, list: ListValue, count: number): void {
-  if (list.length === 0) c.db.delete(key);
+/** The lpop/rpop event, then "del" and the deletion when the list is left empty. */
+export function notifyPopped(c: Client, key: string, list: ListValue, where: ListEnd): void {
+  notifyKeyspaceEvent(c, NotifyClass.List, where === LIST_HEAD ? "lpop" : "rpop", key);
+  deleteIfEmptied(c, key, list);
+}
+
+/** Redis removes a list that became empty (event "del"). */
+export function deleteIfEmptied(c: Client, key: string, list: ListValue): void {
+  if (list.length !== 0) return;
+  c.db.delete(key);
+  notifyKeyspaceEvent(c, NotifyClass.Generic, "del", key);
+}
+
+/** listElementsRemoved: events, an emptied list deleted, the key signalled, `count` changes. */
+export function elementsRemoved(c: Client, key: string, list: ListValue, where: ListEnd, count: number): void {
+  notifyPopped(c, key, list, where);
   signalModified(c, key, c.db, count);
 }
 
@@ -104,7 +118,7 @@ export function popRangeWithKey(c: Client, list: ListValue, key: string, where: 
   c.reply.bulk(key);
   c.reply.array(n);
   popAndReply(c, list, where, n);
-  elementsRemoved(c, key, list, n);
+  elementsRemoved(c, key, list, where, n);
   return n;
 }
 
@@ -114,6 +128,7 @@ export function movePush(c: Client, dstKey: string, dst: ListValue | undefined, 
   signalModified(c, dstKey, c.db, 0);
   if (whereto === LIST_HEAD) list.pushHead(value);
   else list.pushTail(value);
+  notifyKeyspaceEvent(c, NotifyClass.List, whereto === LIST_HEAD ? "lpush" : "rpush", dstKey);
   c.reply.bulk(value);
 }
 
@@ -132,7 +147,7 @@ export function lmoveGeneric(c: Client, src: string, dst: string, wherefrom: Lis
   const dest = writeList(c, dst);
   const value = wherefrom === LIST_HEAD ? source.popHead()! : source.popTail()!;
   movePush(c, dst, dest, value, whereto);
-  if (source.length === 0) c.db.delete(src);
+  notifyPopped(c, src, source, wherefrom);
   signalModified(c, src, c.db, 1);
   return true;
 }

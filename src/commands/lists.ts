@@ -8,9 +8,11 @@ import type { Client } from "../server/client.ts";
 import { isOption } from "./args.ts";
 import { fail, NO_SUCH_KEY, OUT_OF_RANGE, SYNTAX, wrongArity } from "./errors.ts";
 import { readList, signalModified, writeList } from "./keyspace.ts";
+import { NotifyClass, notifyKeyspaceEvent } from "./pubsub.ts";
 import { handlers as blockingHandlers, lmpopGeneric } from "./lists-blocking.ts";
 import {
   createList,
+  deleteIfEmptied,
   elementsRemoved,
   LIST_HEAD,
   LIST_TAIL,
@@ -40,6 +42,7 @@ function push(c: Client, argv: string[], where: ListEnd, xx: boolean): void {
   else for (let j = 2; j < n; j++) list.pushTail(argv[j]!);
   c.reply.int(list.length);
   signalModified(c, key, c.db, n - 2);
+  notifyKeyspaceEvent(c, NotifyClass.List, where === LIST_HEAD ? "lpush" : "rpush", key);
 }
 
 /** LPOP/RPOP key [count] (popGenericCommand). */
@@ -60,13 +63,13 @@ function pop(c: Client, argv: string[], where: ListEnd): void {
   }
   if (!hasCount) {
     c.reply.bulk(where === LIST_HEAD ? list.popHead()! : list.popTail()!);
-    elementsRemoved(c, key, list, 1);
+    elementsRemoved(c, key, list, where, 1);
     return;
   }
   const n = count > list.length ? list.length : count;
   c.reply.array(n);
   popAndReply(c, list, where, n);
-  elementsRemoved(c, key, list, n);
+  elementsRemoved(c, key, list, where, n);
 }
 
 function lpos(c: Client, argv: string[]): void {
@@ -156,7 +159,8 @@ function ltrim(c: Client, argv: string[]): void {
   }
   list.removeHead(ltrimCount);
   list.removeTail(rtrimCount);
-  if (list.length === 0) c.db.delete(key);
+  notifyKeyspaceEvent(c, NotifyClass.List, "ltrim", key);
+  deleteIfEmptied(c, key, list);
   signalModified(c, key, c.db, ltrimCount + rtrimCount);
   c.reply.ok();
 }
@@ -170,8 +174,11 @@ function lrem(c: Client, argv: string[]): void {
     return;
   }
   const removed = list.removeMatching(argv[3]!, Math.abs(toRemove), toRemove < 0);
-  if (removed) signalModified(c, key, c.db, removed);
-  if (list.length === 0) c.db.delete(key);
+  if (removed) {
+    signalModified(c, key, c.db, removed);
+    notifyKeyspaceEvent(c, NotifyClass.List, "lrem", key);
+  }
+  deleteIfEmptied(c, key, list);
   c.reply.int(removed);
 }
 
@@ -208,6 +215,7 @@ export const handlers: HandlerMap = {
     }
     list.insertAt(where === LIST_TAIL ? at + 1 : at, argv[4]!);
     signalModified(c, key, c.db, 1);
+    notifyKeyspaceEvent(c, NotifyClass.List, "linsert", key);
     c.reply.int(list.length);
   },
 
@@ -240,6 +248,7 @@ export const handlers: HandlerMap = {
     list.set(index, argv[3]!);
     c.reply.ok();
     signalModified(c, key, c.db, 1);
+    notifyKeyspaceEvent(c, NotifyClass.List, "lset", key);
   },
 
   lrange(c, argv) {

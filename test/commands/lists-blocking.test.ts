@@ -345,6 +345,60 @@ describe("blocking pops against redis-server", () => {
   }, 30000);
 });
 
+describe("keyspace notifications of list commands", () => {
+  test("the same events in the same order as redis-server, served blocking pops included", async () => {
+    const out = await both(3, async (s, [sub, c2, c3]) => {
+      await c2!.call("CONFIG", "SET", "notify-keyspace-events", "KEA");
+      try {
+        await sub!.call("PSUBSCRIBE", "__key*__:*");
+        const cmds = [
+          ["RPUSH", "n:a", "1", "2", "3", "4", "5"],
+          ["LPUSHX", "n:a", "0"],
+          ["RPUSHX", "n:none", "0"],
+          ["LINSERT", "n:a", "BEFORE", "3", "x"],
+          ["LINSERT", "n:a", "BEFORE", "nothere", "x"],
+          ["LSET", "n:a", "0", "z"],
+          ["LREM", "n:a", "0", "x"],
+          ["LREM", "n:a", "0", "nothere"],
+          ["LTRIM", "n:a", "0", "-1"],
+          ["LTRIM", "n:a", "1", "-1"],
+          ["LPOP", "n:a"],
+          ["RPOP", "n:a", "2"],
+          ["LPOP", "n:a", "0"],
+          ["LMOVE", "n:a", "n:b", "LEFT", "RIGHT"],
+          ["RPOPLPUSH", "n:b", "n:b"],
+          ["LMPOP", "1", "n:b", "RIGHT", "COUNT", "5"],
+          ["RPUSH", "n:c", "1", "2"],
+          ["LTRIM", "n:c", "5", "6"],
+          ["RPUSH", "n:d", "1"],
+          ["LREM", "n:d", "0", "1"],
+          ["RPUSH", "n:e", "1"],
+          ["BLPOP", "n:e", "0"],
+        ];
+        for (const cmd of cmds) await c2!.call(...cmd);
+        const p1 = c3!.call("BLMOVE", "n:f", "n:g", "right", "left", "0");
+        await waitBlocked(s, 1);
+        await c2!.call("RPUSH", "n:f", "v");
+        await p1;
+        const p2 = c3!.call("BRPOP", "n:h", "0");
+        await waitBlocked(s, 1);
+        await c2!.call("LPUSH", "n:h", "v", "w");
+        await p2;
+        const p3 = c3!.call("BLMPOP", "0", "1", "n:i", "LEFT", "COUNT", "9");
+        await waitBlocked(s, 1);
+        await c2!.call("LPUSH", "n:i", "v", "w");
+        await p3;
+        await c2!.call("RPUSH", "n:end", "1");
+        await waitFor("the last event", () => sub!.pushes.some((m) => (m as string[])[3] === "n:end"), 5000);
+        return sub!.pushes;
+      } finally {
+        await c2!.call("CONFIG", "SET", "notify-keyspace-events", "");
+      }
+    });
+    expect(out.length).toBeGreaterThan(40);
+  });
+});
+
 describe("sorted sets through the same mechanism (BZPOPMIN, BZPOPMAX, BZMPOP)", () => {
   test("served in order, from the first key that gets a sorted set; lists and sets do not serve", async () => {
     const out = await both(5, async (s, [c1, c2, c3, c4, c5]) => {
