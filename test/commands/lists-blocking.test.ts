@@ -190,6 +190,23 @@ describe("blocking pops against redis-server", () => {
     }
   });
 
+  test("timeouts beyond a timer's range (2^31 ms) neither fire at once nor overflow", async () => {
+    const out = await both(2, async (s, [c1, c2]) => {
+      const p1 = c1!.call("BLPOP", "k", "3000000");
+      await waitBlocked(s, 1);
+      const p2 = c2!.call("BRPOP", "k2", "1e15");
+      await waitBlocked(s, 2);
+      await Bun.sleep(100);
+      const still = await blockedClients(s);
+      const c3 = await RespClient.connect(s.port);
+      await c3.call("RPUSH", "k", "a");
+      await c3.call("RPUSH", "k2", "b");
+      c3.close();
+      return [still, await p1, await p2];
+    });
+    expect(out).toEqual([2, ["k", "a"], ["k2", "b"]]);
+  });
+
   test("CLIENT UNBLOCK: TIMEOUT gives the timeout reply, ERROR gives -UNBLOCKED, unblocked clients 0", async () => {
     const out = await both(2, async (s, [c1, c2]) => {
       const id = await c1!.call("CLIENT", "ID");
