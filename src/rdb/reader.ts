@@ -80,7 +80,7 @@ import {
 import { RdbError, StructureError } from "./errors.ts";
 import { decodeIntset } from "./intset.ts";
 import { decodeListpack, type PackedValue } from "./listpack.ts";
-import { lzfDecompress, lzfMaxExpansion } from "./lzf.ts";
+import { lzfDecompressInto, lzfMaxExpansion } from "./lzf.ts";
 import { decodeZiplist } from "./ziplist.ts";
 import { decodeZipmap } from "./zipmap.ts";
 import { HashValue } from "../store/hash.ts";
@@ -168,6 +168,9 @@ const INCOMPLETE: { readonly incomplete: true } = { incomplete: true };
 const EMPTY = Buffer.alloc(0);
 const TWO_POW_32 = 4294967296;
 const UINT64_MAX = 18446744073709551615n;
+
+/** Largest LZF string decompressed into the reused scratch buffer. */
+const SCRATCH_MAX = 1 << 20;
 
 const STAGE_HEADER = 0;
 const STAGE_RECORDS = 1;
@@ -275,6 +278,11 @@ export class RdbParser {
   private blobBuf: Buffer = EMPTY;
   private blobStart = 0;
   private blobEnd = 0;
+  /**
+   * Decompressed LZF strings land here (reused: what is read from a blob is copied out before
+   * the next read). Strings above SCRATCH_MAX get a buffer of their own, not kept.
+   */
+  private lzfScratch: Buffer = EMPTY;
 
   constructor(sink: RdbSink, options: RdbReaderOptions = {}) {
     this.sink = sink;
@@ -590,8 +598,14 @@ export class RdbParser {
     this.ensure(clen);
     const start = this.pos;
     this.pos += clen;
+    let out = this.lzfScratch;
+    if (ulen > out.length) {
+      out = Buffer.allocUnsafe(ulen <= SCRATCH_MAX ? Math.max(ulen, 65536) : ulen);
+      if (ulen <= SCRATCH_MAX) this.lzfScratch = out;
+    }
     try {
-      this.blobBuf = lzfDecompress(this.buf, start, start + clen, ulen);
+      lzfDecompressInto(this.buf, start, start + clen, out, ulen);
+      this.blobBuf = out;
     } catch (e) {
       if (e instanceof StructureError) this.corrupt(`invalid LZF data: ${e.message}`, p0);
       throw e;
