@@ -573,6 +573,8 @@ function replicationWorkload(seed: number): string[][] {
   commands.push(["HSET", "r:f", "x", "0.1"], ["HINCRBYFLOAT", "r:f", "x", "0.2"], ["HINCRBYFLOAT", "r:f", "y", "1e-10"], ["HINCRBYFLOAT", "r:f", "y", "5.0e3"]);
   commands.push(["HINCRBYFLOAT", "r:f", "z", "1e300"], ["HINCRBYFLOAT", "r:f", "z", "-1e300"], ["EXPIRE", "r:f", "500"], ["HINCRBYFLOAT", "r:f", "x", "3"]);
   commands.push(["HRANDFIELD", "r:f", "-5", "WITHVALUES"], ["HINCRBY", "r:f", "i", "9223372036854775807"], ["HINCRBY", "r:f", "i", "1"]);
+  // A hash that stays a listpack (its order is then compared too).
+  commands.push(["HSET", "r:lp", "a", "1", "b", "2", "c", "3"], ["HINCRBYFLOAT", "r:lp", "a", "1.5"], ["HINCRBY", "r:lp", "b", "3"], ["HDEL", "r:lp", "a"], ["HSET", "r:lp", "a", "x"]);
   return commands;
 }
 
@@ -648,7 +650,11 @@ describe("hashes through replication", () => {
       expect(a.get(0)?.size ?? 0).toBeGreaterThan(3);
       const keys = await keysOf(fc);
       expect(await keysOf(rc)).toEqual(keys);
-      expect(await encodings(rc, keys)).toEqual(await encodings(fc, keys));
+      const expected = await encodings(fc, keys);
+      expect(await encodings(rc, keys)).toEqual(expected);
+      // Both encodings occur, so the comparison means something.
+      expect(Object.values(expected)).toContain("listpack");
+      expect(Object.values(expected)).toContain("hashtable");
       // Listpack hashes: same order on the replica as on the reference replica.
       for (const k of keys) {
         if ((await fc.call("OBJECT", "ENCODING", k)) === "listpack") expect(await rc.call("HGETALL", k)).toEqual(await fc.call("HGETALL", k));
