@@ -732,13 +732,21 @@ describe("sets through replication", () => {
         await mc.call("SPOP", "p:t", "0");
         await mc.call("SRANDMEMBER", "p:t", "-3");
         await mc.call("SMOVE", "p:t", "p:u", "a");
+        // Inside a transaction: one MULTI/EXEC around everything.
+        await mc.call("SADD", "p:m", "a", "b", "c", "d", "e", "f", "g", "h");
+        await mc.call("MULTI");
+        await mc.call("SPOP", "p:m", "2");
+        await mc.call("SPOP", "p:m");
+        await mc.call("SCARD", "p:m");
+        await mc.call("EXEC");
         await mc.call("SET", "tap:end", "1");
         const all = await tap.until(["SET", "tap:end"]);
         const seq = all.slice(all.findIndex((c) => c[1] === "tap:begin") + 1);
-        const popped = seq.filter((c) => c[0] === "SREM").map((c) => c[2]!);
+        const popped = seq.filter((c) => c[0] === "SREM" && c[1] === "p:s").map((c) => c[2]!);
         expect(new Set(popped).size).toBe(popped.length);
         for (const m of popped) expect(ten).toContain(m);
         shapes.push(seq.map((c) => (c[0] === "SREM" ? ["SREM", c[1]!, "?"] : c)));
+        expect(new Set(seq.filter((c) => c[0] === "SREM" && c[1] === "p:m").map((c) => c[2])).size).toBe(3);
       } finally {
         tap.close();
         mc.close();
@@ -760,6 +768,12 @@ describe("sets through replication", () => {
       ["DEL", "p:s"],
       ["SADD", "p:t", "a"],
       ["SMOVE", "p:t", "p:u", "a"],
+      ["SADD", "p:m", "a", "b", "c", "d", "e", "f", "g", "h"],
+      ["MULTI"],
+      ["SREM", "p:m", "?"],
+      ["SREM", "p:m", "?"],
+      ["SREM", "p:m", "?"],
+      ["EXEC"],
     ];
     expect(shapes[0]).toEqual(expected);
     expect(shapes[1]).toEqual(expected);
