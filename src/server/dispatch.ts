@@ -2,6 +2,7 @@
 // authentication, MULTI restrictions, READONLY, MASTERDOWN, LOADING, then queue (inside MULTI)
 // or execute. Handlers never repeat these checks.
 
+import { diskErrorDenyingWrites } from "./persistence.ts";
 import { CommandError, EXECABORT, LOADING, MASTERDOWN, NOAUTH, NOREPLICAS, READONLY, wrongArity } from "../commands/errors.ts";
 import { CommandFlag, type CommandSpec } from "../commands/types.ts";
 import { pubsubContextError } from "../commands/pubsub.ts";
@@ -88,6 +89,14 @@ export function processCommand(c: Client, argv: string[]): void {
     return;
   }
   const repl = server.replication;
+  // After a failed BGSAVE (stop-writes-on-bgsave-error): -MISCONF for writes and PING.
+  if (server.persistence.lastBgsaveStatus === "err" && !c.isMaster) {
+    const misconf = diskErrorDenyingWrites(server);
+    if (misconf !== null && (flags & CommandFlag.Write || spec.name === "ping" || (spec.name === "exec" && c.multi && c.multi.flags & CommandFlag.Write))) {
+      reject(c, misconf, spec);
+      return;
+    }
+  }
   if (repl.masterHost === null && (flags & CommandFlag.Write || (spec.name === "exec" && c.multi && c.multi.flags & CommandFlag.Write))) {
     const minReplicas = server.config.num("min-replicas-to-write");
     if (minReplicas > 0 && server.config.num("min-replicas-max-lag") > 0 && repl.goodReplicasCount() < minReplicas) {

@@ -11,7 +11,7 @@
 // directory, so the file on disk is always a complete RDB. The RDB carries repl-id /
 // repl-offset / repl-stream-db (rdbPopulateSaveInfo) so a restarted replica can PSYNC.
 
-import { closeSync, fdatasyncSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fdatasync, fdatasyncSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { Server } from "./server.ts";
 import { beginDatasetLoad } from "../replication/dataset-load.ts";
@@ -52,8 +52,8 @@ export async function loadDatasetFile(server: Server, path: string): Promise<boo
 
 /** Redis's REDIS_AUTOSYNC_BYTES: with rdb-save-incremental-fsync, fdatasync every 4 MB. */
 const AUTOSYNC_BYTES = 4 * 1024 * 1024;
-/** Bytes produced per event-loop turn by a BGSAVE. */
-const BGSAVE_CHUNK = 1024 * 1024;
+/** Bytes produced per event-loop turn by a BGSAVE (a few milliseconds of work). */
+const BGSAVE_CHUNK = 256 * 1024;
 /** CONFIG_BGSAVE_RETRY_DELAY: after a failed BGSAVE, save points wait this long (seconds). */
 const BGSAVE_RETRY_DELAY = 5;
 
@@ -65,6 +65,10 @@ interface Bgsave {
   startedMs: number;
   bytes: number;
   sinceSync: number;
+  /** An incremental fdatasync is running in the thread pool (at most one at a time). */
+  syncing: boolean;
+  /** Called when the running fdatasync completes (the fd must not be closed under it). */
+  afterSync: (() => void) | null;
   dirtyBefore: number;
   aborted: boolean;
 }
@@ -103,6 +107,24 @@ function datasetPath(server: Server): string {
   return resolve(process.cwd(), server.config.str("dbfilename"));
 }
 
+const STRERROR: Record<string, string> = {
+  EISDIR: "Is a directory",
+  EACCES: "Permission denied",
+  EPERM: "Operation not permitted",
+  ENOENT: "No such file or directory",
+  ENOSPC: "No space left on device",
+  EROFS: "Read-only file system",
+  EDQUOT: "Disk quota exceeded",
+  EIO: "Input/output error",
+  EMFILE: "Too many open files",
+};
+
+/** An I/O error as C's strerror would word it (what Redis logs). */
+function strerror(e: unknown): string {
+  const code = (e as { code?: string }).code;
+  return (code && STRERROR[code]) ?? (e as Error).message;
+}
+
 function fsyncDir(path: string): void {
   const fd = openSync(dirname(path), "r");
   try {
@@ -138,12 +160,13 @@ function discardTemp(fd: number, tmp: string): void {
 
 /** The RDB of the whole live dataset, written synchronously to `path` (Redis's rdbSave). */
 export function writeDatasetFile(server: Server, path: string): void {
-  const tmp = resolve(dirname(path), `temp-${process.pid}.rdb`);
+  const name = `temp-${process.pid}.rdb`;
+  const tmp = resolve(dirname(path), name);
   let fd = -1;
   try {
     fd = openSync(tmp, "w", 0o644);
   } catch (e) {
-    throw new Error(`Failed opening the temp RDB file ${tmp} (in server root dir ${process.cwd()}) for saving: ${(e as Error).message}`);
+    throw new Error(`Failed opening the temp RDB file ${name} (in server root dir ${process.cwd()}) for saving: ${strerror(e)}`);
   }
   let op = "rdbSaveRio";
   try {
@@ -180,7 +203,7 @@ export function writeDatasetFile(server: Server, path: string): void {
     fd = -1;
   } catch (e) {
     discardTemp(fd, tmp);
-    throw new Error(`Write error saving DB on disk(${op}): ${(e as Error).message}`);
+    throw new Error(`Write error saving DB on disk(${op}): ${strerror(e)}`);
   }
 }
 
@@ -198,8 +221,8 @@ export function saveSync(server: Server): boolean {
   try {
     writeDatasetFile(server, path);
   } catch (e) {
+    // (A failed SAVE leaves rdb_last_bgsave_status alone, as in Redis.)
     server.log.warning((e as Error).message);
-    server.persistence.lastBgsaveStatus = "err";
     return false;
   }
   server.log.notice("DB saved on disk");
@@ -220,14 +243,15 @@ export function startBgsave(server: Server): BgsaveStart {
   server.persistence.saves++;
   st.lastBgsaveTry = Math.floor(Date.now() / 1000);
   const target = datasetPath(server);
-  const tmp = resolve(dirname(target), `temp-${process.pid}-bg.rdb`);
+  const name = `temp-${process.pid}-bg.rdb`;
+  const tmp = resolve(dirname(target), name);
   let fd: number;
   try {
     fd = openSync(tmp, "w", 0o644);
   } catch (e) {
     // As with a fork child that fails: BGSAVE was started, the error shows in the log and INFO.
     server.persistence.lastBgsaveStatus = "err";
-    server.log.warning(`Failed opening the temp RDB file ${tmp} (in server root dir ${process.cwd()}) for saving: ${(e as Error).message}`);
+    server.log.warning(`Failed opening the temp RDB file ${name} (in server root dir ${process.cwd()}) for saving: ${strerror(e)}`);
     server.log.warning("Background saving error");
     return "started";
   }
@@ -240,7 +264,7 @@ export function startBgsave(server: Server): BgsaveStart {
     discardTemp(fd, tmp);
     throw e;
   }
-  const job: Bgsave = { rdb, fd, tmp, target, startedMs: Date.now(), bytes: 0, sinceSync: 0, dirtyBefore: server.dirty, aborted: false };
+  const job: Bgsave = { rdb, fd, tmp, target, startedMs: Date.now(), bytes: 0, sinceSync: 0, syncing: false, afterSync: null, dirtyBefore: server.dirty, aborted: false };
   st.bgsave = job;
   st.scheduled = false;
   server.persistence.bgsaveInProgressSince = job.startedMs;
@@ -258,24 +282,58 @@ function pumpBgsave(server: Server, job: Bgsave): void {
       writeAll(job.fd, buf, start, end);
       job.bytes += end - start;
       job.sinceSync += end - start;
-      if (incremental && job.sinceSync >= AUTOSYNC_BYTES) {
-        fdatasyncSync(job.fd);
+      // Incremental fsync off the event loop: a synchronous one would hold clients up.
+      if (incremental && job.sinceSync >= AUTOSYNC_BYTES && !job.syncing) {
+        job.syncing = true;
         job.sinceSync = 0;
+        fdatasync(job.fd, () => {
+          job.syncing = false;
+          const next = job.afterSync;
+          job.afterSync = null;
+          next?.();
+        });
       }
     });
-    if (!more) {
-      commitFile(job.fd, job.tmp, job.target);
-      job.fd = -1;
-    }
   } catch (e) {
-    finishBgsave(server, job, (e as Error).message);
+    finishBgsave(server, job, strerror(e));
     return;
   }
   if (more) {
     setImmediate(() => pumpBgsave(server, job));
     return;
   }
-  finishBgsave(server, job, null);
+  whenSynced(job, () => {
+    if (job.aborted) return;
+    try {
+      commitFile(job.fd, job.tmp, job.target);
+      job.fd = -1;
+    } catch (e) {
+      finishBgsave(server, job, strerror(e));
+      return;
+    }
+    finishBgsave(server, job, null);
+  });
+}
+
+/** Runs `f` once no fdatasync of the job is in flight. */
+function whenSynced(job: Bgsave, f: () => void): void {
+  if (job.syncing) job.afterSync = f;
+  else f();
+}
+
+/** Closes and removes the job's temp file (after a running fdatasync, if any). */
+function discardJobFile(job: Bgsave): void {
+  const fd = job.fd;
+  job.fd = -1;
+  try {
+    unlinkSync(job.tmp);
+  } catch {}
+  if (fd < 0) return;
+  whenSynced(job, () => {
+    try {
+      closeSync(fd);
+    } catch {}
+  });
 }
 
 function finishBgsave(server: Server, job: Bgsave, error: string | null): void {
@@ -286,8 +344,7 @@ function finishBgsave(server: Server, job: Bgsave, error: string | null): void {
   p.lastBgsaveTimeSec = Math.floor((Date.now() - job.startedMs) / 1000);
   if (error !== null) {
     job.rdb.abort();
-    discardTemp(job.fd, job.tmp);
-    job.fd = -1;
+    discardJobFile(job);
     server.log.warning(`Write error saving DB on disk: ${error}`);
     server.log.warning("Background saving error");
     p.lastBgsaveStatus = "err";
@@ -311,8 +368,7 @@ export function abortBgsave(server: Server): void {
   job.aborted = true;
   st.bgsave = null;
   job.rdb.abort();
-  discardTemp(job.fd, job.tmp);
-  job.fd = -1;
+  discardJobFile(job);
   server.persistence.bgsaveInProgressSince = 0;
 }
 
@@ -336,6 +392,18 @@ export function persistenceCron(server: Server): void {
       return;
     }
   }
+}
+
+const MISCONF =
+  "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
+
+/**
+ * Redis's writeCommandsDeniedByDiskError: after a failed background save, with save points
+ * and stop-writes-on-bgsave-error, writes (and PING) are refused with this error; else null.
+ */
+export function diskErrorDenyingWrites(server: Server): string | null {
+  if (server.persistence.lastBgsaveStatus === "err" && server.config.savePoints.length > 0 && server.config.bool("stop-writes-on-bgsave-error")) return MISCONF;
+  return null;
 }
 
 export interface ShutdownFlags {

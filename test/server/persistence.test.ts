@@ -196,18 +196,40 @@ describe("SHUTDOWN and signals", () => {
   test("a failed save: SAVE replies -ERR, SHUTDOWN is refused (the server keeps running), FORCE exits", async () => {
     const r = await track(startReplicant(["--save", "3600 1"]));
     await r.call("SET", "k", "v");
-    // The temp file cannot be created: a directory is in the way.
+    // The temp files cannot be created: directories are in the way.
     mkdirSync(join(r.dir, `temp-${r.proc.pid}.rdb`));
+    mkdirSync(join(r.dir, `temp-${r.proc.pid}-bg.rdb`));
     expect(await r.call("SAVE")).toEqual(new RespError("ERR"));
-    expect((await info(r, "persistence")).rdb_last_bgsave_status).toBe("err");
+    // A failed SAVE does not change rdb_last_bgsave_status (Redis neither)...
+    expect((await info(r, "persistence")).rdb_last_bgsave_status).toBe("ok");
+    // ...a failed BGSAVE does, and then writes and PING are refused (stop-writes-on-bgsave-error).
+    expect(await r.call("BGSAVE")).toBe("Background saving started");
+    await waitFor("the failed BGSAVE", async () => (await info(r, "persistence")).rdb_last_bgsave_status === "err");
+    expect(r.output()).toContain("Background saving error");
+    const misconf = (await r.call("SET", "k", "w")) as RespError;
+    expect(misconf.message).toStartWith("MISCONF Redis is configured to save RDB snapshots");
+    expect(await r.call("PING")).toEqual(misconf);
+    expect(await r.call("GET", "k")).toBe("v");
     expect(await r.call("SHUTDOWN")).toEqual(new RespError("ERR Errors trying to SHUTDOWN. Check logs."));
     expect(r.output()).toContain("Error trying to save the DB, can't exit.");
-    expect(await r.call("PING")).toBe("PONG");
+    expect(await r.call("GET", "k")).toBe("v");
     expect(await r.call("SHUTDOWN", "ABORT")).toEqual(new RespError("ERR No shutdown in progress."));
     expect(await r.call("SHUTDOWN", "SAVE", "NOSAVE")).toEqual(new RespError("ERR syntax error"));
     await shutdown(r, "FORCE");
     expect(await exited(r)).toBe(0);
     expect(r.output()).toContain("Error trying to save the DB. Exit anyway.");
+  });
+
+  test("stop-writes-on-bgsave-error no, or no save points: writes go on after a failed BGSAVE", async () => {
+    const r = await track(startReplicant(["--save", "3600 1", "--stop-writes-on-bgsave-error", "no"]));
+    mkdirSync(join(r.dir, `temp-${r.proc.pid}-bg.rdb`));
+    expect(await r.call("BGSAVE")).toBe("Background saving started");
+    await waitFor("the failed BGSAVE", async () => (await info(r, "persistence")).rdb_last_bgsave_status === "err");
+    expect(await r.call("SET", "k", "v")).toBe("OK");
+    expect(await r.call("CONFIG", "SET", "stop-writes-on-bgsave-error", "yes")).toBe("OK");
+    expect(String(await r.call("SET", "k", "v"))).toStartWith("MISCONF");
+    expect(await r.call("CONFIG", "SET", "save", "")).toBe("OK");
+    expect(await r.call("SET", "k", "v")).toBe("OK");
   });
 });
 
