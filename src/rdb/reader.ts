@@ -545,6 +545,7 @@ export class RdbParser {
     } else if (b < 0x80) {
       if (p + 2 > buf.length) this.incomplete(p + 2);
       len = ((b & 0x3f) << 8) | buf[p + 1]!;
+      if (len > this.maxStringLength) this.checkStringLength(len, p);
       p += 2;
     } else if (b >= 0xc0) {
       return this.readEncodedString(b);
@@ -810,8 +811,9 @@ export class RdbParser {
         const id = this.readLength64();
         const moduleId = BigInt(id);
         const payloadStart = this.pos;
+        const whenAt = this.pos;
         const whenOpcode = this.readLength();
-        if (whenOpcode !== MODULE_OPCODE_UINT) this.corrupt(`module aux data of '${moduleTypeName(moduleId)}' starts with opcode ${whenOpcode}, expected ${MODULE_OPCODE_UINT} (when)`);
+        if (whenOpcode !== MODULE_OPCODE_UINT) this.corrupt(`module aux data of '${moduleTypeName(moduleId)}' starts with opcode ${whenOpcode}, expected ${MODULE_OPCODE_UINT} (when)`, whenAt);
         this.readLength64(); // when
         this.skipModuleValue(moduleTypeName(moduleId));
         const payload = Buffer.from(this.buf.subarray(payloadStart, this.pos));
