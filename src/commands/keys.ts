@@ -16,6 +16,7 @@ import type { Database } from "../store/database.ts";
 import { typeOf, type RedisValue } from "../store/values.ts";
 import { fail, NOT_INTEGER, SYNTAX } from "./errors.ts";
 import { globMatch } from "./glob.ts";
+import { flushAllSave } from "../server/persistence.ts";
 import { handlers as dumpHandlers } from "./keys-dump.ts";
 import { forgetScans, scanKeys } from "./keys-scan.ts";
 import { sortCommand } from "./keys-sort.ts";
@@ -545,6 +546,8 @@ export const handlers: HandlerMap = {
     let removed = 0;
     for (const db of c.server.dbs) removed += emptyDatabase(c, db);
     c.server.dirty += removed;
+    // As Redis: stops a BGSAVE, and saves the empty dataset when save points are configured.
+    flushAllSave(c.server);
     forcePropagation(c, argv);
     c.reply.ok();
   },

@@ -13,57 +13,13 @@
 // included) its flags (1 deleted, 2 same fields as the master entry), the ID as deltas from the
 // master ID, the fields (only the values when they are the master's), and lp-count.
 
-import type { Consumer, ConsumerGroup, PendingEntry, StreamEntry, StreamId, StreamValue } from "../store/stream.ts";
+import type { Consumer, ConsumerGroup, PendingEntry, StreamId, StreamNode, StreamValue } from "../store/stream.ts";
 import type { ListpackEncoder } from "./encode-listpack.ts";
 import type { RdbWriter } from "./writer.ts";
 
 const FLAG_DELETED = 1;
 const FLAG_SAMEFIELDS = 2;
 const TWO_POW_32 = 4294967296;
-
-/** What the writer needs of a stream node (src/store/stream.ts StreamNode). */
-interface NodeView {
-  readonly masterId: StreamId;
-  readonly masterFields: string[];
-  /** Entries in ID order, tombstones included. */
-  readonly entries: StreamEntry[];
-  readonly live: number;
-  readonly deleted: number;
-}
-
-/**
- * The stream's nodes, oldest first. StreamValue keeps them private (nodes[head..]); a public
- * accessor is used when the store offers one, else the layout is rebuilt from the live
- * entries with the node limits (which loses tombstones, not data).
- */
-function nodesOf(s: StreamValue, maxEntries: number, maxBytes: number): NodeView[] {
-  const open = s as unknown as { nodeList?: () => Iterable<NodeView>; nodes?: NodeView[]; head?: number };
-  if (typeof open.nodeList === "function") return [...open.nodeList()];
-  if (Array.isArray(open.nodes) && typeof open.head === "number") {
-    const all = open.nodes;
-    return open.head === 0 ? all : all.slice(open.head);
-  }
-  return rebuildNodes(s, maxEntries, maxBytes);
-}
-
-function rebuildNodes(s: StreamValue, maxEntries: number, maxBytes: number): NodeView[] {
-  const out: Array<{ masterId: StreamId; masterFields: string[]; entries: StreamEntry[]; live: number; deleted: number; bytes: number }> = [];
-  let cur: (typeof out)[number] | null = null;
-  for (const e of s.entries) {
-    let size = 0;
-    for (const f of e.fields) size += f.length + 2;
-    if (cur === null || (maxEntries > 0 && cur.entries.length >= maxEntries) || (maxBytes > 0 && cur.bytes + size >= maxBytes)) {
-      const names: string[] = [];
-      for (let i = 0; i < e.fields.length; i += 2) names.push(e.fields[i]!);
-      cur = { masterId: e.id, masterFields: names, entries: [], live: 0, deleted: 0, bytes: 16 };
-      out.push(cur);
-    }
-    cur.entries.push(e);
-    cur.live++;
-    cur.bytes += size + 6;
-  }
-  return out;
-}
 
 function cmpNames(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -97,7 +53,7 @@ function putU64BE(buf: Buffer, p: number, v: number | bigint): void {
 
 const idScratch = Buffer.allocUnsafe(16);
 
-function encodeNode(lp: ListpackEncoder, node: NodeView): void {
+function encodeNode(lp: ListpackEncoder, node: StreamNode): void {
   lp.reset();
   const master = node.masterFields;
   const mf = master.length;
@@ -133,7 +89,7 @@ function pendingInOrder(pel: Map<string, PendingEntry>): Iterable<PendingEntry> 
 }
 
 export function writeStreamValue(w: RdbWriter, s: StreamValue): void {
-  const nodes = nodesOf(s, w.options.streamNodeMaxEntries, w.options.streamNodeMaxBytes);
+  const nodes = s.nodeList();
   // Nodes whose entries are all gone are not kept by Redis (and an empty listpack would be
   // refused on load).
   let count = 0;

@@ -68,9 +68,6 @@ export interface RdbWriteOptions {
   zsetMaxListpackValue: number; // zset-max-listpack-value
   setMaxIntsetEntries: number; // set-max-intset-entries
   listMaxListpackSize: number; // list-max-listpack-size
-  /** stream-node-max-entries / -bytes: only used when a stream's node layout is not available. */
-  streamNodeMaxEntries: number;
-  streamNodeMaxBytes: number;
 }
 
 export const DEFAULT_WRITE_OPTIONS: Readonly<RdbWriteOptions> = Object.freeze({
@@ -82,8 +79,6 @@ export const DEFAULT_WRITE_OPTIONS: Readonly<RdbWriteOptions> = Object.freeze({
   zsetMaxListpackValue: 64,
   setMaxIntsetEntries: 512,
   listMaxListpackSize: -2,
-  streamNodeMaxEntries: 100,
-  streamNodeMaxBytes: 4096,
 });
 
 export function rdbWriteOptions(config: Config): RdbWriteOptions {
@@ -96,8 +91,6 @@ export function rdbWriteOptions(config: Config): RdbWriteOptions {
     zsetMaxListpackValue: config.num("zset-max-listpack-value"),
     setMaxIntsetEntries: config.num("set-max-intset-entries"),
     listMaxListpackSize: config.num("list-max-listpack-size"),
-    streamNodeMaxEntries: config.num("stream-node-max-entries"),
-    streamNodeMaxBytes: config.num("stream-node-max-bytes"),
   };
 }
 

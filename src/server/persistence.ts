@@ -372,6 +372,15 @@ export function abortBgsave(server: Server): void {
   server.persistence.bgsaveInProgressSince = 0;
 }
 
+/**
+ * After FLUSHALL (flushAllDataAndResetRDB): a BGSAVE in progress is stopped, and with save
+ * points configured the (now empty) dataset is saved at once.
+ */
+export function flushAllSave(server: Server): void {
+  abortBgsave(server);
+  if (server.config.savePoints.length > 0) saveSync(server);
+}
+
 /** Save points (serverCron): a BGSAVE when one of them is reached. Called 10 times a second. */
 export function persistenceCron(server: Server): void {
   const st = stateOf(server);

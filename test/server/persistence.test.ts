@@ -132,6 +132,21 @@ describe("SAVE, BGSAVE and restarts", () => {
     expect(await c.call("BGSAVE", "SCHEDULE")).toBe("Background saving started");
   });
 
+  test("FLUSHALL stops a BGSAVE and, with save points, saves the empty dataset", async () => {
+    const r = await track(startReplicant(["--save", "3600 1"]));
+    const c = await r.client();
+    await c.call("SET", "k", "v");
+    expect(await c.call("SAVE")).toBe("OK");
+    const replies = await c.pipeline([["BGSAVE"], ["FLUSHALL"], ["INFO", "persistence"]]);
+    expect(replies[0]).toBe("Background saving started");
+    expect(String(replies[2])).toContain("rdb_bgsave_in_progress:0");
+    expect(String(replies[2])).toContain("rdb_changes_since_last_save:0");
+    await r.stop();
+    const r2 = await track(startReplicant(["--save", ""], { dir: r.dir }));
+    expect(await r2.call("DBSIZE")).toBe(0);
+    expect(readdirSync(r.dir).filter((f) => f.startsWith("temp-"))).toEqual([]);
+  });
+
   test("save points trigger a BGSAVE (`<n> changes in <s> seconds. Saving...`)", async () => {
     const r = await track(startReplicant(["--save", "1 3"]));
     const c = await r.client();
