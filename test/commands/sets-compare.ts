@@ -302,7 +302,8 @@ export async function keyspaceEvents(connect: () => Promise<RespClient>, command
     await cl.call("CONFIG", "SET", "notify-keyspace-events", "KEA");
     await sub.call("PSUBSCRIBE", "__key*__:*");
     for (const cmd of commands) await cl.call(...cmd);
-    await cl.call("SET", "events:end", "1");
+    // The end marker is a set command (SET's own notification belongs to the strings family).
+    await cl.call("SADD", "events:end", "x");
     const deadline = Date.now() + 5000;
     const done = () => sub.pushes.some((p) => Array.isArray(p) && p[2] === "__keyspace@0__:events:end");
     while (!done() && Date.now() < deadline) await Bun.sleep(10);
