@@ -1,13 +1,27 @@
 // `replicant rdb check|export`: the RDB tools (see src/rdb/, docs/rdb-tools.md). Registered on
 // the main program. Exit status: 0 when the file is sound, 1 with a one-line reason on stderr.
-import { existsSync } from "node:fs";
+import { existsSync, writeSync } from "node:fs";
 import { InvalidArgumentError, type Command } from "commander";
 import { checkRdbFile, formatCheckReport } from "./rdb/check.ts";
 import { RdbError } from "./rdb/errors.ts";
 import { exportRdbFile, type ExportFormat } from "./rdb/export.ts";
 
+/** Synchronous writes: the process exits right after, and a pipe may be non-blocking. */
+function writeAll(fd: number, text: string): void {
+  const buf = Buffer.from(text, "utf8");
+  let off = 0;
+  while (off < buf.length) {
+    try {
+      off += writeSync(fd, buf, off, buf.length - off);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EAGAIN") throw e;
+      Bun.sleepSync(1);
+    }
+  }
+}
+
 function fail(command: string, message: string): never {
-  process.stderr.write(`rdb ${command}: ${message.replace(/\s*\n\s*/g, " ")}\n`);
+  writeAll(2, `rdb ${command}: ${message.replace(/\s*\n\s*/g, " ")}\n`);
   process.exit(1);
 }
 
@@ -35,7 +49,7 @@ export function registerRdbCommands(program: Command): void {
     .action((file: string, opts: { checksum: boolean }) => {
       requireFile("check", file);
       const report = checkRdbFile(file, { verifyChecksum: opts.checksum });
-      process.stdout.write(`${formatCheckReport(report).join("\n")}\n`);
+      writeAll(1, `${formatCheckReport(report).join("\n")}\n`);
       if (report.error) fail("check", report.error.message);
       process.exit(0);
     });
@@ -51,7 +65,7 @@ export function registerRdbCommands(program: Command): void {
       requireFile("export", file);
       try {
         const summary = exportRdbFile(file, opts);
-        if (opts.out) process.stderr.write(`rdb export: ${summary.keysExported} of ${summary.keysRead} keys written to ${opts.out}\n`);
+        if (opts.out) writeAll(2, `rdb export: ${summary.keysExported} of ${summary.keysRead} keys written to ${opts.out}\n`);
       } catch (e) {
         if (e instanceof RdbError) fail("export", e.message);
         throw e;
