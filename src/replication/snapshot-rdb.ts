@@ -87,7 +87,9 @@ export class SnapshotRdbWriter {
     const out = this.records;
     while (!this.finished && w.pos < maxBytes) {
       out.length = 0;
-      const more = this.snapshot.next(128, out);
+      // Small batches: a whole batch must be serialized at once (see below), so this bounds
+      // how far past maxBytes a chunk of large values can go.
+      const more = this.snapshot.next(16, out);
       // Records may reference live values: serialize them now, before anything else runs.
       for (let i = 0; i < out.length; i++) {
         const r = out[i]!;
