@@ -841,7 +841,8 @@ function zrandmemberWithCount(c: Client, key: string, l: number, withScores: boo
   const replySize = count < size ? count : size;
   c.reply.array(withScores && c.reply.resp === 2 ? replySize * 2 : replySize);
   if (count >= size) {
-    for (let x = z.first(); x; x = x.forward[0]!) replyMemberScore(c, x.member, x.score, withScores);
+    // Redis walks the zset with its union/inter iterator, which starts at the tail.
+    for (let x = z.last(); x; x = x.backward) replyMemberScore(c, x.member, x.score, withScores);
     return;
   }
   if (count * 3 > size) {

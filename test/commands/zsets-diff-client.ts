@@ -121,9 +121,21 @@ export function rng(seed: number): () => number {
   };
 }
 
+/**
+ * The seed of a random workload: `$name` if set; else a fixed seed derived from the name, so
+ * the suite is deterministic (CI must not flake); RANDOM_SEEDS=1 draws fresh ones to explore.
+ * Printed either way, for replay.
+ */
 export function seedFromEnv(name: string): number {
   const v = process.env[name];
-  const seed = v ? Number(v) : Math.floor(Math.random() * 2 ** 31);
+  let seed: number;
+  if (v) seed = Number(v);
+  else if (process.env.RANDOM_SEEDS === "1") seed = Math.floor(Math.random() * 2 ** 31);
+  else {
+    let h = 2166136261;
+    for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 16777619);
+    seed = (h >>> 0) % 2 ** 31;
+  }
   console.log(`${name}=${seed}`);
   return seed;
 }

@@ -22,7 +22,7 @@ import { RespError, type RespClient, type RespValue } from "../helpers/resp-clie
 import { removeDir, startRedis, startReplicant, tempDir, type ServerProcess } from "../helpers/servers.ts";
 import { rng } from "./rdb-test-helpers.ts";
 
-const SEED = Number(process.env.RDB_WRITER_REDIS_SEED ?? Date.now() % 1000000);
+const SEED = Number(process.env.RDB_WRITER_REDIS_SEED ?? (process.env.RANDOM_SEEDS === "1" ? Date.now() % 1000000 : 20261201));
 console.log(`writer-redis: seed ${SEED} (RDB_WRITER_REDIS_SEED=${SEED} to repeat)`);
 
 const started: ServerProcess[] = [];

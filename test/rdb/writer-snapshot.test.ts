@@ -13,7 +13,7 @@ import { HashValue } from "../../src/store/hash.ts";
 import { ListValue } from "../../src/store/list.ts";
 import { parseRdb, plain, rng } from "./rdb-test-helpers.ts";
 
-const SEED = Number(process.env.RDB_SNAPSHOT_SEED ?? Date.now() % 1000000);
+const SEED = Number(process.env.RDB_SNAPSHOT_SEED ?? (process.env.RANDOM_SEEDS === "1" ? Date.now() % 1000000 : 20261201));
 console.log(`writer-snapshot: seed ${SEED} (RDB_SNAPSHOT_SEED=${SEED} to repeat)`);
 
 function server(): Server {

@@ -21,7 +21,7 @@ import { ModuleValue, type RedisValue } from "../../src/store/values.ts";
 import { ZSetValue } from "../../src/store/zset.ts";
 import { parseRdb, plain, rng } from "./rdb-test-helpers.ts";
 
-const SEED = Number(process.env.RDB_WRITER_SEED ?? Date.now() % 1000000);
+const SEED = Number(process.env.RDB_WRITER_SEED ?? (process.env.RANDOM_SEEDS === "1" ? Date.now() % 1000000 : 20261201));
 console.log(`writer: seed ${SEED} (RDB_WRITER_SEED=${SEED} to repeat)`);
 
 function randomBytes(r: () => number, n: number, alphabet = 256): Buffer {
