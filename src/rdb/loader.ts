@@ -113,7 +113,7 @@ export class DatabaseLoadSink implements RdbSink {
   }
 
   private offset(): number {
-    return this.parser ? this.parser.bytesConsumed : -1;
+    return this.parser ? this.parser.recordOffset : -1;
   }
 }
 

