@@ -8,6 +8,7 @@ import { moduleIdFor } from "../../src/rdb/constants.ts";
 import { Crc64 } from "../../src/rdb/crc64.ts";
 import { RdbError } from "../../src/rdb/errors.ts";
 import { loadRdbBuffer } from "../../src/rdb/loader.ts";
+import { RdbParser, type RdbSink } from "../../src/rdb/reader.ts";
 import { lzfCompress } from "../../src/rdb/lzf.ts";
 import { Database } from "../../src/store/database.ts";
 import { ModuleValue } from "../../src/store/values.ts";
@@ -327,6 +328,64 @@ describe("push parsing", () => {
   test("after an error the parser stays failed", () => {
     const p = parseRdb(rdb(9, [[0xf0]]));
     expect(() => p.parser.feed(Buffer.from([0]))).toThrow("unknown record type 240");
+  });
+});
+
+describe("batched delivery of key records (keyBatch)", () => {
+  /** Every sink call, in order, with the valueType / recordOffset seen inside key(). */
+  function calls(data: Buffer, keyBatch: number, chunk?: number): { log: string[]; error: string | null } {
+    const log: string[] = [];
+    let parser: RdbParser;
+    const sink: RdbSink = {
+      key: (db, key, _v, exp) => log.push(`key ${db} ${key} ${exp} type=${parser.valueType} at=${parser.recordOffset}`),
+      aux: (n, v) => log.push(`aux ${n}=${v}`),
+      selectDb: (db) => log.push(`select ${db}`),
+      resizeDb: (db, a, b) => log.push(`resize ${db} ${a} ${b}`),
+      emptyKey: (db, key) => log.push(`empty ${db} ${key} type=${parser.valueType}`),
+      hashFieldTtls: (db, key, t) => log.push(`ttls ${db} ${key} ${[...t].join()}`),
+      function: (code) => log.push(`function ${code}`),
+    };
+    parser = new RdbParser(sink, { keyBatch });
+    try {
+      if (chunk) for (let p = 0; p < data.length; p += chunk) parser.feed(data.subarray(p, p + chunk));
+      else parser.feed(data);
+      parser.end();
+      return { log, error: null };
+    } catch (e) {
+      return { log, error: (e as Error).message };
+    }
+  }
+  const records: Bytes[] = [
+    [0xfa], str("redis-ver"), str("7.4.0"),
+    [0x00], str("a"), str("1"), [0x00], str("b"), str("2"), [0x00], str("c"), str("3"), [0x00], str("d"), str("4"),
+    [0xfe], len(1), [0xfb], len(2), len(0),
+    [0x00], str("e"), str("5"), [0x01], str("empty"), len(0),
+    [0x18], str("h"), i64le(1000), len(2), len(0), str("f"), str("v"), len(5), str("g"), str("w"),
+    [0x00], str("f"), str("6"), [0xf5], str("#!lua name=x\nreturn 1"), [0x00], str("g"), str("7"),
+  ];
+
+  test("the sink sees the same calls in the same order, whatever the batch size and chunking", () => {
+    const data = rdb(12, records);
+    const one = calls(data, 1);
+    expect(one.error).toBeNull();
+    expect(one.log).toContain("ttls 1 h g,1004");
+    for (const batch of [2, 3, 4096]) {
+      expect(calls(data, batch)).toEqual(one);
+      expect(calls(data, batch, 7)).toEqual(one);
+    }
+  });
+
+  test("records before an error are delivered first; a sink error in a batch is the one reported", () => {
+    const broken = rdb(9, [[0x00], str("a"), str("1"), [0x00], str("b"), str("2"), [0xf0]]);
+    const r = calls(broken, 4096);
+    expect(r.log.map((l) => l.split(" type")[0])).toEqual(["key 0 a -1", "key 0 b -1"]);
+    expect(r.error).toContain("unknown record type 240");
+    const truncated = calls(rdb(9, [[0x00], str("a"), str("1"), [0x00], str("b")]).subarray(0, 16), 4096);
+    expect(truncated.log.length).toBe(1);
+    expect(truncated.error).toContain("RDB truncated");
+    const dbs = [new Database(0)];
+    const dup = rdb(9, [[0x00], str("k"), str("1"), [0x00], str("k"), str("2"), [0xf0]]);
+    expect(() => loadRdbBuffer(dup, dbs)).toThrow("RDB has duplicated key 'k' in DB 0 (at offset 14)");
   });
 });
 
