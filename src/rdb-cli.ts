@@ -4,7 +4,7 @@ import { existsSync, writeSync } from "node:fs";
 import { InvalidArgumentError, type Command } from "commander";
 import { checkRdbFile, formatCheckReport } from "./rdb/check.ts";
 import { RdbError } from "./rdb/errors.ts";
-import { exportRdbFile, type ExportFormat } from "./rdb/export.ts";
+import { OutputClosedError, exportRdbFile, type ExportFormat } from "./rdb/export.ts";
 
 /** Synchronous writes: the process exits right after, and a pipe may be non-blocking. */
 function writeAll(fd: number, text: string): void {
@@ -68,6 +68,8 @@ export function registerRdbCommands(program: Command): void {
         if (opts.out) writeAll(2, `rdb export: ${summary.keysExported} of ${summary.keysRead} keys written to ${opts.out}\n`);
       } catch (e) {
         if (e instanceof RdbError) fail("export", e.message);
+        // The reader of a pipe stopped reading (| head): nothing more to do.
+        if (e instanceof OutputClosedError) process.exit(0);
         throw e;
       }
       process.exit(0);

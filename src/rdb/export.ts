@@ -163,13 +163,20 @@ export interface ExportSummary {
   checksumVerified: boolean;
 }
 
+/** The reader of the output went away (`replicant rdb export x.rdb | head`). */
+export class OutputClosedError extends Error {
+  override readonly name = "OutputClosedError";
+}
+
 /** Buffered synchronous writes to a file descriptor (retries a full non-blocking pipe). */
 class FdWriter {
   private parts: Buffer[] = [];
   private size = 0;
+  private closed = false;
   constructor(private readonly fd: number) {}
 
   write(b: Buffer | string): void {
+    if (this.closed) throw new OutputClosedError("output closed");
     const buf = typeof b === "string" ? Buffer.from(b, "utf8") : b;
     this.parts.push(buf);
     this.size += buf.length;
@@ -177,7 +184,7 @@ class FdWriter {
   }
 
   flush(): void {
-    if (this.size === 0) return;
+    if (this.size === 0 || this.closed) return;
     const all = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.size);
     this.parts = [];
     this.size = 0;
@@ -186,7 +193,12 @@ class FdWriter {
       try {
         off += writeSync(this.fd, all, off, all.length - off);
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== "EAGAIN") throw e;
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === "EPIPE") {
+          this.closed = true;
+          throw new OutputClosedError("output closed");
+        }
+        if (code !== "EAGAIN") throw e;
         Bun.sleepSync(1);
       }
     }

@@ -210,6 +210,16 @@ describe("rdb export", () => {
     expect(r.stderr).toMatch(/^rdb export: corrupt RDB in the record at offset 470 .*\n$/);
   });
 
+  test("the reader of the output goes away (| head): a quiet exit 0", async () => {
+    const proc = Bun.spawn([...replicantCommand(), "rdb", "export", corpus("replicator/dumpV8.rdb")], { stdout: "pipe", stderr: "pipe" });
+    const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
+    const first = await reader.read();
+    expect(first.done).toBe(false);
+    await reader.cancel();
+    expect(await proc.exited).toBe(0);
+    expect(await new Response(proc.stderr as ReadableStream<Uint8Array>).text()).toBe("");
+  });
+
   test("bad options: a clear message", () => {
     const r = run("export", dump, "--format", "xml");
     expect(r.code).not.toBe(0);
