@@ -1,6 +1,6 @@
 // `replicant rdb check|export`: the RDB tools (see src/rdb/, docs/rdb-tools.md). Registered on
 // the main program. Exit status: 0 when the file is sound, 1 with a one-line reason on stderr.
-import { existsSync, writeSync } from "node:fs";
+import { existsSync, statSync, writeSync } from "node:fs";
 import { InvalidArgumentError, type Command } from "commander";
 import { checkRdbFile, formatCheckReport } from "./rdb/check.ts";
 import { RdbError } from "./rdb/errors.ts";
@@ -27,6 +27,7 @@ function fail(command: string, message: string): never {
 
 function requireFile(command: string, file: string): void {
   if (!existsSync(file)) fail(command, `cannot open ${file}: no such file`);
+  if (!statSync(file).isFile()) fail(command, `cannot read ${file}: not a regular file`);
 }
 
 function parseDb(v: string): number {
