@@ -22,6 +22,9 @@ export interface DbReport {
   encodings: Map<string, number>;
 }
 
+/** Keys remembered for the duplicate-key check (about 100 bytes each); beyond, not checked. */
+const DUPLICATE_CHECK_LIMIT = 20_000_000;
+
 export type ChecksumStatus = "ok" | "zero" | "absent" | "not-checked";
 
 export interface CheckReport {
@@ -41,6 +44,8 @@ export interface CheckReport {
   /** Module values per module name. */
   moduleValues: Map<string, number>;
   slotInfos: number;
+  /** False when the file had more keys than the duplicate-key check remembers. */
+  duplicatesChecked: boolean;
   /** "ok": verified; "zero": the file carries 0 (checking disabled when it was written);
    *  "absent": RDB version < 5; "not-checked": the check was switched off. */
   checksum: ChecksumStatus;
@@ -75,6 +80,7 @@ export function checkRdbFile(file: string, options: { verifyChecksum?: boolean; 
     moduleAux: new Map(),
     moduleValues: new Map(),
     slotInfos: 0,
+    duplicatesChecked: true,
     checksum: "not-checked",
     rdbBytes: 0,
     trailingBytes: 0,
@@ -90,11 +96,28 @@ export function checkRdbFile(file: string, options: { verifyChecksum?: boolean; 
     return r;
   };
   const bump = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
+  // redis-server refuses a file holding a key twice in one database: so does the check.
+  const seen = new Map<number, Set<string>>();
   const sink: RdbSink = {
     aux(name, value) {
       report.aux.push({ name, value, offset: parser?.recordOffset ?? -1 });
     },
-    key(db: number, _key: string, value: RedisValue, expireMs: number) {
+    key(db: number, key: string, value: RedisValue, expireMs: number) {
+      if (report.duplicatesChecked) {
+        if (report.keys >= DUPLICATE_CHECK_LIMIT) {
+          report.duplicatesChecked = false;
+          seen.clear();
+        } else {
+          let keys = seen.get(db);
+          if (keys === undefined) seen.set(db, (keys = new Set()));
+          const before = keys.size;
+          keys.add(key);
+          if (keys.size === before) {
+            const shown = key.length > 128 ? `${key.slice(0, 128)}...` : key;
+            throw new RdbError("duplicate-key", parser?.recordOffset ?? -1, `RDB has duplicated key '${shown}' in DB ${db} (redis-server refuses to load such a file)`);
+          }
+        }
+      }
       const r = dbReport(db);
       r.keys++;
       report.keys++;
@@ -183,6 +206,7 @@ export function formatCheckReport(r: CheckReport): string[] {
   if (r.moduleAux.size) lines.push(`[info] module aux data: ${counts(r.moduleAux)}`);
   if (r.moduleValues.size) lines.push(`[info] module values: ${counts(r.moduleValues)}`);
   if (r.slotInfos) lines.push(`[info] ${r.slotInfos} slot info records`);
+  if (!r.duplicatesChecked) lines.push(`[info] more than ${DUPLICATE_CHECK_LIMIT} keys: duplicated keys were not looked for beyond that`);
   if (!r.error) {
     const crc =
       r.checksum === "ok"

@@ -96,7 +96,7 @@ describe("rdb check", () => {
     expect(r2.stdout).toContain("Checksum not checked");
   });
 
-  test("corpus files: a corrupt ziplist, a future version, a zero checksum, an AOF tail", () => {
+  test("corpus files: a corrupt ziplist, a future version, a zero checksum, an AOF tail, a duplicated key, a pre-GA module", () => {
     const corrupt = run("check", corpus("redis/corrupt_ziplist.rdb"));
     expect(corrupt.code).toBe(1);
     expect(corrupt.stderr).toMatch(/^rdb check: corrupt RDB in the record at offset 470 \(hash_ziplist key 'key:000000000091'\): ziplist: .*\n$/);
@@ -114,6 +114,9 @@ describe("rdb check", () => {
     const old = run("check", corpus("hulkrdbtools/dump2.2.rdb"));
     expect(old.code).toBe(0);
     expect(old.stdout).toContain("No checksum (RDB version < 5)");
+    const dup = run("check", corpus("rdbcli/12.rdb"));
+    expect(dup.code).toBe(1);
+    expect(dup.stderr).toBe("rdb check: RDB has duplicated key 'key1' in DB 0 (redis-server refuses to load such a file) (at offset 102314)\n");
     const module = run("check", corpus("replicator/module.rdb"));
     expect(module.code).toBe(1);
     expect(module.stderr).toContain("module 'hellotype' not supported");
