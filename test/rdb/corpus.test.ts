@@ -786,7 +786,67 @@ const CHECKS: Record<string, Check | undefined> = {
     }
   },
   "redistimeseries/1.4.9_with_avg_ctx.rdb": (r) => expect(r.keys.map((k) => k.key).sort()).toEqual(["ts1", "ts2"]),
+  "redistimeseries/1.0.1.rdb": timeSeries,
+  "redistimeseries/1.0.3.rdb": timeSeries,
+  "redistimeseries/1.2.5.rdb": timeSeries,
+  "redistimeseries/1.2.6.rdb": timeSeries,
+  "redistimeseries/1.2.7.rdb": timeSeries,
+  "redistimeseries/1.4.5.rdb": timeSeries,
+  "redistimeseries/1.4.7.rdb": timeSeries,
+  "redistimeseries/1.4.9.rdb": timeSeries,
+  "redistimeseries/1.8.13.rdb": timeSeries,
+  "replicator/binarydump.rdb": (r) => {
+    expect([plainType(r.get("seri1")!.value), plainType(r.get("seri2")!.value), plainType(r.get("seri3")!.value)]).toEqual(["string", "hash", "list"]);
+    expect(val(r, "seri1") as string).toContain(u8("中文测试wuqioewqoi jdklsajf"));
+    expect(JSON.stringify(val(r, "seri2"))).toContain(JSON.stringify(u8("中文测试12131")).slice(1, -1));
+    expect(JSON.stringify(val(r, "seri3"))).toContain(JSON.stringify(u8("中文测试jfskdfjslf")).slice(1, -1));
+  },
+  "replicator/dumpV10.rdb": (r) => {
+    expect(Object.fromEntries(r.keys.map((k) => [k.key, plainType(k.value)]))).toEqual({
+      quicklist_listpack_plain: "list",
+      quicklist_listpack_pack: "list",
+      zset_listpack: "zset",
+      hash_listpack: "hash",
+    });
+  },
+  // The manifest says "101 SESSION:* hash ziplists": there are 101 hash ziplists, 100 of them SESSION:*, and `myhash`.
+  "replicator/dumpV6.rdb": (r) => {
+    expect(r.keys.filter((k) => k.key.startsWith("SESSION:") && plainType(k.value) === "hash").length).toBe(100);
+    expect(r.keys.filter((k) => k.type === 13).length).toBe(101);
+    expect(plainType(r.get("myhash")!.value)).toBe("hash");
+  },
+  "replicator/dumpV9.rdb": (r) => expect(plainType(r.get("list1")!.value)).toBe("list"),
+  "redisshake/appendonly.aof.2.base.rdb": (r) => {
+    expect(r.auxFields.get("aof-base")).toBe("1");
+    const intsets = r.keys.filter((k) => k.type === 11);
+    expect(intsets.length).toBe(9990);
+    for (const k of intsets) expect(k.key).toMatch(/^\d+$/);
+  },
+  "rdbrs/hash_list_pack.rdb": (r) => {
+    const k = r.keys.find((x) => x.key.startsWith("\x02\x00\x00\x00driver_id"))!;
+    expect(k.key).toContain("my_project");
+    expect(Object.keys(Object.fromEntries(plain(k.value) as Array<[string, string]>))).toEqual(expect.arrayContaining(["_ts:driver_hourly_stats", "_ts:driver_hourly_stats_fresh"]));
+  },
+  "dragonfly/empty.rdb": (r) => expect([r.keys.length, r.auxFields.get("redis-ver")]).toEqual([0, "255.255.255"]),
+  "keydb/empty.rdb": (r) => expect(r.keys.length).toBe(0),
+  "keydb/set.rdb": (r) => {
+    expect(plainType(r.get("setkey")!.value)).toBe("set");
+    expect(r.auxFields.has("mvcc-tstamp")).toBe(true);
+  },
+  "hulkrdbtools/dump2.6.rdb": (r) => {
+    expect(val(r, "aaaa")).toBe("fbbbb");
+    expect([plainType(r.get("l1")!.value), plainType(r.get("zs")!.value), plainType(r.get("hs")!.value)]).toEqual(["list", "zset", "hash"]);
+  },
 };
+
+/** RedisTimeSeries dumps: 200 TSDB-TYPE series named after cities. */
+function timeSeries(r: Recorder): void {
+  expect(r.keys.length).toBe(200);
+  for (const k of r.keys) {
+    expect((k.value as ModuleValue).typeName).toBe("TSDB-TYPE");
+    expect(k.key).toMatch(/^AverageTemperature(Uncertainty)?:/);
+  }
+}
 
 function plainType(v: unknown): string {
   if (typeof v === "string") return "string";
