@@ -40,6 +40,9 @@ export function replicationAuxFor(server: Server, replOffset = server.replicatio
   return { replStreamDb: db, replId: repl.replid, replOffset };
 }
 
+/** Longest one fill runs before handing its bytes over (the event loop gets a turn). */
+const FILL_BUDGET_MS = 15;
+
 /** Memory figure for the used-mem AUX field (what INFO reports as used_memory). */
 function usedMemory(): number {
   const mu = process.memoryUsage();
@@ -81,11 +84,18 @@ export class SnapshotRdbWriter {
     return this.finished;
   }
 
-  /** Writes records until about maxBytes are buffered. Returns false when the RDB is complete. */
+  /**
+   * Writes records until about maxBytes are buffered, or FILL_BUDGET_MS have passed (so one
+   * turn never blocks clients for long, whatever the values). Returns false when the RDB is
+   * complete.
+   */
   private fill(maxBytes: number): boolean {
     const w = this.writer;
     const out = this.records;
+    const deadline = performance.now() + FILL_BUDGET_MS;
+    let batches = 0;
     while (!this.finished && w.pos < maxBytes) {
+      if ((++batches & 15) === 0 && performance.now() > deadline) break;
       out.length = 0;
       // Small batches: a whole batch must be serialized at once (see below), so this bounds
       // how far past maxBytes a chunk of large values can go.
