@@ -41,7 +41,7 @@ export function replicationAuxFor(server: Server, replOffset = server.replicatio
 }
 
 /** Longest one fill runs before handing its bytes over (the event loop gets a turn). */
-const FILL_BUDGET_MS = 15;
+const FILL_BUDGET_MS = 5;
 
 /** Memory figure for the used-mem AUX field (what INFO reports as used_memory). */
 function usedMemory(): number {
