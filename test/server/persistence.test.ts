@@ -63,7 +63,8 @@ describe("SAVE, BGSAVE and restarts", () => {
     expect(p.rdb_changes_since_last_save).toBe("0");
     expect(p.rdb_saves).toBe("1");
     expect(p.rdb_last_bgsave_status).toBe("ok");
-    expect(r1.output()).toContain("DB saved on disk");
+    // The log is read from a pipe: wait for the line rather than expect it at once.
+    await r1.waitForLog("DB saved on disk");
     expect(readdirSync(r1.dir).filter((f) => f.startsWith("temp-"))).toEqual([]);
     await r1.stop();
     const r2 = await track(startReplicant(["--save", ""], { dir: r1.dir }));
@@ -108,7 +109,8 @@ describe("SAVE, BGSAVE and restarts", () => {
     expect(p.rdb_last_bgsave_status).toBe("ok");
     // Changes made during the BGSAVE are not saved: they still count.
     expect(Number(p.rdb_changes_since_last_save)).toBeGreaterThan(0);
-    expect(r.output()).toContain("Background saving terminated with success");
+    // The log is read from a pipe: wait for the line rather than expect it at once.
+    await r.waitForLog("Background saving terminated with success");
     await r.stop();
     const r2 = await track(startReplicant(["--save", ""], { dir: r.dir }));
     const c2 = await r2.client();
@@ -220,13 +222,15 @@ describe("SHUTDOWN and signals", () => {
     // ...a failed BGSAVE does, and then writes and PING are refused (stop-writes-on-bgsave-error).
     expect(await r.call("BGSAVE")).toBe("Background saving started");
     await waitFor("the failed BGSAVE", async () => (await info(r, "persistence")).rdb_last_bgsave_status === "err");
-    expect(r.output()).toContain("Background saving error");
+    // The log is read from a pipe: wait for the line rather than expect it at once.
+    await r.waitForLog("Background saving error");
     const misconf = (await r.call("SET", "k", "w")) as RespError;
     expect(misconf.message).toStartWith("MISCONF Redis is configured to save RDB snapshots");
     expect(await r.call("PING")).toEqual(misconf);
     expect(await r.call("GET", "k")).toBe("v");
     expect(await r.call("SHUTDOWN")).toEqual(new RespError("ERR Errors trying to SHUTDOWN. Check logs."));
-    expect(r.output()).toContain("Error trying to save the DB, can't exit.");
+    // The log is read from a pipe: wait for the line rather than expect it at once.
+    await r.waitForLog("Error trying to save the DB, can't exit.");
     expect(await r.call("GET", "k")).toBe("v");
     expect(await r.call("SHUTDOWN", "ABORT")).toEqual(new RespError("ERR No shutdown in progress."));
     expect(await r.call("SHUTDOWN", "SAVE", "NOSAVE")).toEqual(new RespError("ERR syntax error"));
