@@ -10,6 +10,29 @@ const KEEP_CAPACITY = 1024 * 1024;
 
 export type Protocol = 2 | 3;
 
+/** Up to this length a string is copied into the reply by a JS loop rather than latin1Write. */
+const SHORT_STRING = 24;
+
+/** Writes a non-negative integer's decimal digits at `p`; returns the position after them. */
+function writeDecimal(buf: Buffer, p: number, n: number): number {
+  if (n < 10) {
+    buf[p] = 48 + n;
+    return p + 1;
+  }
+  if (n < 100) {
+    buf[p] = 48 + ((n / 10) | 0);
+    buf[p + 1] = 48 + (n % 10);
+    return p + 2;
+  }
+  let digits = 3;
+  for (let x = 1000; x <= n && digits < 16; x *= 10) digits++;
+  for (let i = digits - 1; i >= 0; i--) {
+    buf[p + i] = 48 + (n % 10);
+    n = Math.floor(n / 10);
+  }
+  return p + digits;
+}
+
 export class ReplyWriter {
   private buf: Buffer = Buffer.allocUnsafe(INITIAL_CAPACITY);
   length = 0;
@@ -65,17 +88,42 @@ export class ReplyWriter {
   }
 
   int(n: number | bigint): void {
-    this.ascii(`:${n}\r\n`);
+    if (typeof n === "number" && n >= 0 && n <= Number.MAX_SAFE_INTEGER && Number.isInteger(n)) this.header(58 /* ':' */, n);
+    else this.ascii(`:${n}\r\n`);
+  }
+
+  /** `<type byte><n>\r\n` for a small non-negative integer, without building a string. */
+  private header(type: number, n: number): void {
+    this.ensure(24);
+    const buf = this.buf;
+    let p = this.length;
+    buf[p++] = type;
+    p = writeDecimal(buf, p, n);
+    buf[p++] = 13;
+    buf[p++] = 10;
+    this.length = p;
   }
 
   /** A bulk string from a latin1 string (bytes = chars). */
   bulk(value: string): void {
     const len = value.length;
     this.ensure(len + 24);
-    this.length += this.buf.latin1Write(`$${len}\r\n`, this.length);
-    this.length += this.buf.latin1Write(value, this.length);
-    this.buf[this.length++] = 13;
-    this.buf[this.length++] = 10;
+    const buf = this.buf;
+    let p = this.length;
+    buf[p++] = 36; // '$'
+    p = writeDecimal(buf, p, len);
+    buf[p++] = 13;
+    buf[p++] = 10;
+    // Short values: a JS loop beats the native call; long ones: one latin1Write (a memcpy).
+    if (len <= SHORT_STRING) {
+      for (let i = 0; i < len; i++) buf[p + i] = value.charCodeAt(i);
+      p += len;
+    } else {
+      p += buf.latin1Write(value, p);
+    }
+    buf[p++] = 13;
+    buf[p++] = 10;
+    this.length = p;
   }
 
   bulkBytes(value: Uint8Array): void {
@@ -109,7 +157,8 @@ export class ReplyWriter {
   }
 
   array(count: number): void {
-    this.ascii(`*${count}\r\n`);
+    if (count >= 0) this.header(42 /* '*' */, count);
+    else this.ascii(`*${count}\r\n`);
   }
 
   /** A map of `count` pairs: `%count` in RESP3, a flat array of 2*count in RESP2. */

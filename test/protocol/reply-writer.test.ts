@@ -64,3 +64,20 @@ describe("double formatting as Redis 7.0 (%.17g)", () => {
     expect(formatG(1234567, 6)).toBe("1.23457e+06");
   });
 });
+
+describe("reply headers written digit by digit", () => {
+  test("integers, array lengths and bulk lengths of every digit count, short and long bodies", () => {
+    const values = [0, 1, 9, 10, 99, 100, 999, 1000, 12345, 999999, 1000000, 2 ** 31, 2 ** 40, Number.MAX_SAFE_INTEGER];
+    for (const n of values) {
+      expect(written((w) => w.int(n))).toBe(`:${n}\r\n`);
+      expect(written((w) => w.array(n))).toBe(`*${n}\r\n`);
+    }
+    for (const n of [-1, -12345, 2 ** 60, 1.5]) expect(written((w) => w.int(n))).toBe(`:${n}\r\n`);
+    expect(written((w) => w.int(2n ** 63n - 1n))).toBe(":9223372036854775807\r\n");
+    expect(written((w) => w.array(-1))).toBe("*-1\r\n");
+    for (const len of [0, 1, 23, 24, 25, 100, 1000, 70000]) {
+      const body = String.fromCharCode(...Array.from({ length: Math.min(len, 256) }, (_, i) => i)).repeat(Math.ceil(len / 256)).slice(0, len);
+      expect(written((w) => w.bulk(body))).toBe(`$${len}\r\n${body}\r\n`);
+    }
+  });
+});
