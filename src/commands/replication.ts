@@ -1,5 +1,5 @@
-// Replication commands: REPLICAOF / SLAVEOF, REPLCONF, WAIT. (PSYNC / SYNC, served to our own
-// replicas, belong to the master side.)
+// Replication commands: REPLICAOF / SLAVEOF, REPLCONF, WAIT, FAILOVER. (PSYNC / SYNC, served to
+// our own replicas, belong to the master side; FAILOVER's state machine to master-failover.ts.)
 
 import { ClientKind, type Client } from "../server/client.ts";
 import { clientInfoLine } from "./connection.ts";
@@ -10,6 +10,7 @@ import type { HandlerMap } from "./types.ts";
 function replicaof(c: Client, argv: string[]): void {
   const server = c.server;
   const link = server.replication.link;
+  if (server.replication.failover.active) fail("ERR REPLICAOF not allowed while failing over.");
   if (isOption(argv[1]!, "no") && isOption(argv[2]!, "one")) {
     if (server.replication.masterHost !== null) {
       link.unsetMaster();
@@ -58,9 +59,14 @@ export const handlers: HandlerMap = {
         server.replication.onReplicaAck(c, argv.slice(i + 1));
         return;
       }
-      if (!server.replication.onReplconf(c, opt, argv[i + 1]!)) fail(`ERR Unrecognized REPLCONF option: ${argv[i]}`);
+      const error = server.replication.onReplconf(c, opt, argv[i + 1]!);
+      if (error !== null) fail(error.startsWith("ERR Unrecognized") ? `ERR Unrecognized REPLCONF option: ${argv[i]}` : error);
     }
     c.reply.ok();
+  },
+
+  failover(c, argv) {
+    c.server.replication.failover.command(c, argv);
   },
 
   wait(c, argv) {

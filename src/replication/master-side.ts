@@ -11,12 +11,16 @@
 // - The stream: bytes we originate (as a master) or forward (as a replica, our master's bytes
 //   unchanged) go to the backlog and to every online replica.
 // - REPLCONF ACK bookkeeping, PINGs, newlines while preparing, timeouts, output buffer limits,
-//   WAIT, min-replicas-to-write.
+//   WAIT, min-replicas-to-write, the write pause of a coordinated FAILOVER (master-failover.ts).
 
 import { closeSync, openSync, writeSync, fsyncSync, readSync, unlinkSync, fstatSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { encodeCommand } from "../protocol/reply-parser.ts";
+import { clientInfoLine } from "../commands/connection.ts";
+import { CommandFlag, type CommandSpec } from "../commands/types.ts";
 import { ClientKind, type Client } from "../server/client.ts";
+import { processCommand } from "../server/dispatch.ts";
+import { Database } from "../store/database.ts";
 import type { SocketConnection } from "../server/connection.ts";
 import type { Server } from "../server/server.ts";
 import { Backlog } from "./backlog.ts";
@@ -66,6 +70,16 @@ export class ReplicaSession {
   pendingBytes = 0;
   /** When the output went past the soft limit (ms), 0 if below. */
   softLimitSince = 0;
+  /** REPLCONF rdb-only 1: the RDB and nothing else (redis-cli --rdb); closed once sent. */
+  rdbOnly = false;
+  /** REPLCONF rdb-filter-only: which parts of the RDB are wanted (Redis's slave_req). */
+  excludeData = false;
+  excludeFunctions = false;
+  /** Bytes of the RDB possibly still queued on the socket when it went online. */
+  rdbQueuedAtOnline = 0;
+  /** Diskless transfer progress, for repl-timeout (ms of the last write the socket took). */
+  lastTransferProgress = 0;
+  lastQueued = 0;
   /** Unix ms when the replica asked for a sync (diskless delay). */
   readonly since = Date.now();
 
@@ -79,12 +93,34 @@ export class ReplicaSession {
     const ip = this.announcedIp || this.client.conn?.remoteAddress || "?";
     return `${ip}:${this.listeningPort}`;
   }
+
+  /** The address INFO and ROLE show: the announced ip-address, else the peer's. */
+  get host(): string {
+    return this.announcedIp || this.client.conn?.remoteAddress || "";
+  }
+
+  get port(): number {
+    return this.listeningPort;
+  }
+
+  /** Online for INFO and FAILOVER (a diskless replica waiting for its first ACK included). */
+  get online(): boolean {
+    return this.state === ReplicaState.Online || this.state === ReplicaState.WaitFirstAck;
+  }
+
+  /** Redis's slave_req: replicas may share an RDB only when they want the same parts. */
+  get req(): number {
+    return (this.excludeData ? 1 : 0) | (this.excludeFunctions ? 2 : 0);
+  }
 }
 
 /** A full sync being served to one or more replicas. */
 interface SyncJob {
   replicas: ReplicaSession[];
   diskless: boolean;
+  req: number;
+  /** The RDB is complete (disk-based: being sent from the file). */
+  produced: boolean;
   /** master_repl_offset at the snapshot point: +FULLRESYNC <replid> <offset>. */
   offset: number;
   source: RdbChunkSource;
@@ -111,7 +147,10 @@ export class MasterSide {
   private getAckPending = false;
   private cronLoops = 0;
   /** Unix ms since when there are no replicas (repl-backlog-ttl). */
-  private noReplicasSince = Date.now();
+  noReplicasSince = Date.now();
+  /** Writes are paused (a coordinated FAILOVER): such commands wait here, as Redis's BLOCKED_POSTPONE. */
+  writesPaused = false;
+  private postponed: Array<{ client: Client; argv: string[] }> = [];
 
   constructor(
     private readonly server: Server,
@@ -124,10 +163,29 @@ export class MasterSide {
 
   // ------------------------------------------------------------------ PSYNC / SYNC
 
-  /** PSYNC <replid> <offset> or SYNC from a client that wants to become our replica. */
+  /** PSYNC <replid> <offset> [FAILOVER] or SYNC from a client that wants to become our replica. */
   syncCommand(c: Client, argv: string[]): void {
     if (c.kind === ClientKind.Replica) return;
     const repl = this.repl;
+    const isPsync = argv[0]!.toLowerCase() === "psync";
+    // A coordinated failover: our master asks us to take over (PSYNC <our replid> <offset> FAILOVER).
+    if (isPsync && argv.length > 3 && argv[3]!.toLowerCase() === "failover") {
+      this.log.warning(`Failover request received for replid ${argv[1]}.`);
+      if (repl.masterHost === null) {
+        c.reply.error("ERR PSYNC FAILOVER can't be sent to a master.");
+        return;
+      }
+      if (argv[1]!.toLowerCase() !== repl.replid) {
+        c.reply.error("ERR PSYNC FAILOVER replid must match my replid.");
+        return;
+      }
+      repl.link.unsetMaster();
+      this.log.notice(`MASTER MODE enabled (failover request from '${clientInfoLine(c)}')`);
+    }
+    if (repl.failover.active) {
+      c.reply.error("NOMASTERLINK Can't SYNC while failing over");
+      return;
+    }
     if (repl.masterHost !== null && !repl.isLinkUp()) {
       c.reply.error("NOMASTERLINK Can't SYNC while not connected with my master");
       return;
@@ -138,8 +196,11 @@ export class MasterSide {
     }
     const session = (c.replica as ReplicaSession | null) ?? new ReplicaSession(c);
     c.replica = session;
+    if (session.req !== 0 && !session.capaEof) {
+      c.reply.error("ERR Filtered replica requires EOF capability");
+      return;
+    }
     this.log.notice(`Replica ${session.name()} asks for synchronization`);
-    const isPsync = argv[0]!.toLowerCase() === "psync";
     if (isPsync) {
       const offset = Number(argv[2]);
       if (!/^-?\d+$/.test(argv[2]!) || !Number.isSafeInteger(offset)) {
@@ -153,6 +214,7 @@ export class MasterSide {
       }
       if (argv[1] !== "?") this.server.stats.syncPartialErr++;
     } else {
+      // SYNC: an old implementation (or redis-cli --replica): no REPLCONF ACKs expected.
       session.prePsync = true;
     }
     this.server.stats.syncFull++;
@@ -165,6 +227,27 @@ export class MasterSide {
       repl.clearReplicationId2();
       this.createBacklog();
       this.log.notice(`Replication backlog created, my new replication IDs are '${repl.replid}' and '${repl.replid2}'`);
+    }
+    const job = this.job;
+    if (job && !job.diskless && !job.produced) {
+      // CASE 1 of Redis's syncCommand: a disk-based RDB is being produced; attach to it if
+      // another replica of it is collecting the stream since the snapshot point.
+      const peer = job.replicas.find((r) => this.replicas.has(r) && r.state === ReplicaState.WaitBgsaveEnd && (!r.rdbOnly || session.rdbOnly));
+      if (peer && (Number(session.capaEof) & Number(peer.capaEof)) === Number(peer.capaEof) && session.req === peer.req) {
+        session.state = ReplicaState.WaitBgsaveEnd;
+        session.pending = session.rdbOnly ? [] : [...peer.pending];
+        session.pendingBytes = session.rdbOnly ? 0 : peer.pendingBytes;
+        if (!session.prePsync) session.conn.write(Buffer.from(`+FULLRESYNC ${repl.replid} ${job.offset}\r\n`));
+        job.replicas.push(session);
+        this.log.notice("Waiting for end of BGSAVE for SYNC");
+      } else {
+        this.log.notice("Can't attach the replica to the current BGSAVE. Waiting for next BGSAVE for SYNC");
+      }
+      return;
+    }
+    if (job && job.diskless && !job.produced) {
+      this.log.notice("Current BGSAVE has socket target. Waiting for next BGSAVE for SYNC");
+      return;
     }
     // Disk-based syncs start at once; diskless ones wait repl-diskless-sync-delay for others.
     this.maybeStartJob();
@@ -220,12 +303,15 @@ export class MasterSide {
 
   private maybeStartJob(): void {
     if (this.job) return;
-    const waiting = [...this.replicas].filter((s) => s.state === ReplicaState.WaitBgsaveStart);
-    if (waiting.length === 0) return;
+    const waitingAll = [...this.replicas].filter((s) => s.state === ReplicaState.WaitBgsaveStart);
+    if (waitingAll.length === 0) return;
+    // One RDB for the replicas that want the same parts of it (the first one's requirements).
+    const req = waitingAll[0]!.req;
+    const waiting = waitingAll.filter((s) => s.req === req);
     const cfg = this.server.config;
-    const disklessWanted = cfg.bool("repl-diskless-sync");
     const allEof = waiting.every((s) => s.capaEof);
-    const diskless = disklessWanted && allEof;
+    // A filtered RDB is always sent over the socket (it must not replace a dataset file).
+    const diskless = (cfg.bool("repl-diskless-sync") || req !== 0) && allEof;
     if (diskless) {
       const delayMs = cfg.num("repl-diskless-sync-delay") * 1000;
       const max = cfg.num("repl-diskless-sync-max-replicas");
@@ -233,15 +319,18 @@ export class MasterSide {
       if (Date.now() - oldest < delayMs && !(max > 0 && waiting.length >= max)) return;
     }
     if (this.server.dbs.some((db) => db.watcher !== null)) return; // another snapshot runs: next cron
-    this.startJob(waiting, diskless);
+    this.startJob(waiting, diskless, req);
   }
 
-  private startJob(replicas: ReplicaSession[], diskless: boolean): void {
+  private startJob(replicas: ReplicaSession[], diskless: boolean, req: number): void {
     const repl = this.repl;
     const offset = repl.masterReplOffset;
-    const snapshot = new DatasetSnapshot(this.server.dbs);
-    const source = createSnapshotRdb(this.server, snapshot, offset);
-    const job: SyncJob = { replicas, diskless, offset, source, mark: null, tmpFile: null, fd: -1, fileSize: 0, startedAt: Date.now() };
+    const first = replicas[0]!;
+    // Filtered RDBs (rdb-filter-only) leave the keys out: a snapshot of nothing.
+    const dbs = first.excludeData ? this.server.dbs.map((db) => new Database(db.id)) : this.server.dbs;
+    const snapshot = new DatasetSnapshot(dbs);
+    const source = createSnapshotRdb(this.server, snapshot, offset, !first.excludeFunctions);
+    const job: SyncJob = { replicas, diskless, req, produced: false, offset, source, mark: null, tmpFile: null, fd: -1, fileSize: 0, startedAt: Date.now() };
     this.job = job;
     this.log.notice(`Starting BGSAVE for SYNC with target: ${diskless ? "replicas sockets" : "disk"}`);
     // The stream after this point must follow the RDB: force a SELECT first.
@@ -254,13 +343,17 @@ export class MasterSide {
     }
     if (diskless) {
       job.mark = Buffer.from(randomBytes(20).toString("hex"), "latin1");
+      const now = Date.now();
       for (const s of replicas) {
-        s.state = ReplicaState.SendBulk;
+        // Still "wait_bgsave" for INFO while the RDB streams, as with Redis's fork child.
+        s.lastTransferProgress = now;
+        s.lastQueued = 0;
         s.conn.write(Buffer.concat([Buffer.from("$EOF:"), job.mark, Buffer.from("\r\n")]));
       }
     } else {
       job.tmpFile = `temp-replica-sync-${process.pid}-${Date.now()}.rdb`;
       job.fd = openSync(job.tmpFile, "w+", 0o644);
+      this.log.notice(`Background saving started by pid ${process.pid}`);
     }
     this.pumpJob();
   }
@@ -301,9 +394,15 @@ export class MasterSide {
       return;
     }
     // The RDB is complete.
+    job.produced = true;
     if (job.diskless) {
+      this.log.notice("Background RDB transfer terminated with success");
       for (const s of targets) {
         s.conn.write(job.mark!);
+        if (s.rdbOnly) {
+          this.rdbOnlyDone(s);
+          continue;
+        }
         // Redis 7: stream only after the replica's first ACK (it has loaded the RDB).
         s.state = ReplicaState.WaitFirstAck;
         this.log.notice(`Streamed RDB transfer with replica ${s.name()} succeeded (socket). Waiting for REPLCONF ACK from replica to enable streaming`);
@@ -312,10 +411,10 @@ export class MasterSide {
     } else {
       fsyncSync(job.fd);
       this.log.notice(`Background saving terminated with success`);
-      for (const s of targets) this.sendRdbFile(s, job);
       this.endJob(job, false);
       this.sendFilePumps = targets.length;
       this.jobFile = job;
+      for (const s of targets) this.sendRdbFile(s, job);
       if (targets.length === 0) this.releaseJobFile();
     }
     // Replicas that arrived during the job get the next one.
@@ -344,8 +443,11 @@ export class MasterSide {
         setTimeout(step, 2);
         return;
       }
-      this.log.notice(`Synchronization with replica ${s.name()} succeeded`);
-      this.putOnline(s);
+      if (s.rdbOnly) this.rdbOnlyDone(s);
+      else {
+        this.log.notice(`Synchronization with replica ${s.name()} succeeded`);
+        this.putOnline(s);
+      }
       this.fileSendDone();
     };
     step();
@@ -378,10 +480,20 @@ export class MasterSide {
     void fstatSync;
   }
 
+  /** An rdb-only replica got its RDB: it is closed once the bytes are out. */
+  private rdbOnlyDone(s: ReplicaSession): void {
+    this.log.notice(`RDB transfer completed, rdb only replica (${s.name()}) should be disconnected asap`);
+    this.replicas.delete(s);
+    s.pending = [];
+    s.pendingBytes = 0;
+    s.conn.closeAfterFlush();
+  }
+
   /** The RDB is on the replica: send what accumulated since the snapshot, then stream. */
   private putOnline(s: ReplicaSession): void {
     s.state = ReplicaState.Online;
     s.ackTime = Date.now();
+    s.rdbQueuedAtOnline = s.conn.pendingBytes;
     for (const b of s.pending) s.conn.write(b);
     this.server.stats.netReplOutputBytes += s.pendingBytes;
     s.pending = [];
@@ -398,7 +510,7 @@ export class MasterSide {
       if (s.state === ReplicaState.Online) {
         s.conn.write(bytes);
         this.server.stats.netReplOutputBytes += bytes.length;
-      } else if (s.state !== ReplicaState.WaitBgsaveStart) {
+      } else if (s.state !== ReplicaState.WaitBgsaveStart && !s.rdbOnly) {
         s.pending.push(bytes);
         s.pendingBytes += bytes.length;
       }
@@ -429,6 +541,15 @@ export class MasterSide {
     this.emitRaw(encodeCommand(argv));
   }
 
+  /**
+   * A command fed with the currently selected db, whatever it is (Redis feeds PING and
+   * REPLCONF GETACK with server.slaveseldb: no SELECT precedes them, even when it is -1).
+   */
+  private emitUnselected(argv: string[]): void {
+    if (!this.streaming) return;
+    this.emitRaw(encodeCommand(argv));
+  }
+
   private emitRaw(bytes: Buffer): void {
     this.repl.masterReplOffset += bytes.length;
     this.feed(bytes);
@@ -456,28 +577,47 @@ export class MasterSide {
 
   // ------------------------------------------------------------------ replica feedback
 
-  onReplconf(c: Client, option: string, value: string): boolean {
+  /**
+   * REPLCONF <option> <value> in a replica's handshake. Returns null when accepted, else the
+   * error to reply (Redis's texts).
+   */
+  onReplconf(c: Client, option: string, value: string): string | null {
     const s = (c.replica as ReplicaSession | null) ?? new ReplicaSession(c);
     c.replica = s;
     switch (option) {
       case "listening-port": {
-        const port = Number(value);
-        if (!Number.isInteger(port)) return false;
-        s.listeningPort = port;
-        return true;
+        if (!/^-?\d+$/.test(value) || !Number.isSafeInteger(Number(value))) return "ERR value is not an integer or out of range";
+        s.listeningPort = Number(value);
+        return null;
       }
       case "ip-address":
+        if (value.length >= 46) return `ERR REPLCONF ip-address provided by replica instance is too long: ${value.length} bytes`;
         s.announcedIp = value;
-        return true;
+        return null;
       case "capa":
+        // Capabilities this master does not know are ignored.
         if (value.toLowerCase() === "eof") s.capaEof = true;
         else if (value.toLowerCase() === "psync2") s.capaPsync2 = true;
-        return true;
-      case "rdb-only":
-      case "rdb-filter-only":
-        return true;
+        return null;
+      case "rdb-only": {
+        if (!/^-?\d+$/.test(value)) return "ERR value is not an integer or out of range";
+        const n = Number(value);
+        if (n < 0 || n > 1) return "ERR value is out of range, must be between 0 and 1";
+        s.rdbOnly = n === 1;
+        return null;
+      }
+      case "rdb-filter-only": {
+        const filters = value.split(/\s+/).filter((f) => f.length > 0);
+        s.excludeData = true;
+        s.excludeFunctions = true;
+        for (const f of filters) {
+          if (f.toLowerCase() === "functions") s.excludeFunctions = false;
+          else return `ERR Unsupported rdb-filter-only option: ${f}`;
+        }
+        return null;
+      }
       default:
-        return false;
+        return `ERR Unrecognized REPLCONF option: ${option}`;
     }
   }
 
@@ -499,23 +639,36 @@ export class MasterSide {
     const cfg = this.server.config;
     const now = Date.now();
     // PING replicas every repl-ping-replica-period: only as a master (a replica forwards its
-    // master's PINGs; its own would alter the offsets).
-    if (this.repl.masterHost === null && this.replicas.size > 0 && this.cronLoops % cfg.num("repl-ping-replica-period") === 0) {
-      this.emit(this.streamDb === -1 ? 0 : this.streamDb, ["PING"]);
+    // master's stream unchanged; its own PINGs would alter the offsets), and not while the
+    // writes are paused for a failover (the offsets must stay still).
+    if (this.repl.masterHost === null && this.replicas.size > 0 && this.cronLoops % cfg.num("repl-ping-replica-period") === 0 && !this.writesPaused) {
+      this.emitUnselected(["PING"]);
     }
-    // Newlines to replicas waiting for their RDB, and to all replicas while our own master is
-    // gone (they keep the link, the offset does not move).
-    const linkDown = this.repl.masterHost !== null && !this.repl.isLinkUp();
+    // Newlines to replicas waiting for their RDB (keeps their handshake timeout at bay); none
+    // to a diskless target, whose socket carries the RDB.
     for (const s of this.replicas) {
       const presync = s.state === ReplicaState.WaitBgsaveStart || (s.state === ReplicaState.WaitBgsaveEnd && !this.job?.diskless);
-      if (presync || (linkDown && s.state === ReplicaState.Online)) s.conn.write(NEWLINE);
+      if (presync) s.conn.write(NEWLINE);
     }
     const timeoutMs = cfg.num("repl-timeout") * 1000;
     for (const s of [...this.replicas]) {
-      if (s.state !== ReplicaState.Online || s.prePsync) continue;
-      if (now - s.ackTime > timeoutMs) {
-        this.log.warning(`Disconnecting timedout replica (streaming sync): ${s.name()}`);
-        this.dropReplica(s, "timeout");
+      if (s.state === ReplicaState.Online || s.state === ReplicaState.WaitFirstAck) {
+        if (s.prePsync) continue;
+        if (now - s.ackTime > timeoutMs) {
+          this.log.warning(`Disconnecting timedout replica (streaming sync): ${s.name()}`);
+          this.dropReplica(s, "timeout");
+        }
+        continue;
+      }
+      // A diskless transfer that makes no progress would hold every replica of the job.
+      if (s.state === ReplicaState.WaitBgsaveEnd && this.job?.diskless && this.job.replicas.includes(s)) {
+        const queued = s.conn.pendingBytes;
+        if (queued === 0 || queued < s.lastQueued) s.lastTransferProgress = now;
+        s.lastQueued = queued;
+        if (now - s.lastTransferProgress > timeoutMs) {
+          this.log.warning(`Disconnecting timedout replica (full sync): ${s.name()}`);
+          this.dropReplica(s, "timeout");
+        }
       }
     }
     // Free the backlog of a master without replicas after repl-backlog-ttl.
@@ -528,23 +681,36 @@ export class MasterSide {
       this.log.notice(`Replication backlog freed after ${ttl} seconds without connected replicas.`);
     }
     this.maybeStartJob();
-    for (const s of this.replicas) this.checkOutputLimits(s);
+    for (const s of [...this.replicas]) this.checkOutputLimits(s);
   }
 
+  /**
+   * client-output-buffer-limit replica, as Redis's checkClientOutputBufferLimits: what the
+   * replica has not been sent of the stream (queued since the snapshot point during a full
+   * sync, or on the socket once online; the RDB itself does not count). Hard limit: at once;
+   * soft limit: when exceeded for more than its seconds without a break.
+   */
   private checkOutputLimits(s: ReplicaSession): void {
     const limit = this.server.config.outputBufferLimits.replica;
-    const used = s.conn.pendingBytes + s.pendingBytes;
-    const now = Date.now();
-    let over = false;
-    if (limit.hard > 0 && used > limit.hard) over = true;
-    else if (limit.soft > 0 && used > limit.soft) {
-      if (!s.softLimitSince) s.softLimitSince = now;
-      else if (now - s.softLimitSince > limit.softSeconds * 1000) over = true;
+    if (limit.hard === 0 && limit.soft === 0) return;
+    let used = s.pendingBytes;
+    if (s.state === ReplicaState.Online) {
+      const queued = s.conn.pendingBytes;
+      // The RDB's tail may still be queued ahead of the stream: never count it.
+      if (queued < s.rdbQueuedAtOnline) s.rdbQueuedAtOnline = queued;
+      used += queued - s.rdbQueuedAtOnline;
+    }
+    const hard = limit.hard > 0 && used >= limit.hard;
+    let soft = limit.soft > 0 && used >= limit.soft;
+    if (soft) {
+      const nowSec = Math.floor(Date.now() / 1000);
+      if (!s.softLimitSince) {
+        s.softLimitSince = nowSec;
+        soft = false;
+      } else if (nowSec - s.softLimitSince <= limit.softSeconds) soft = false;
     } else s.softLimitSince = 0;
-    if (over) {
-      this.log.warning(
-        `Client id=${s.client.id} addr=${s.client.addr} name=${s.client.name} flags=S scheduled to be closed ASAP for overcoming of output buffer limits.`,
-      );
+    if (hard || soft) {
+      this.log.warning(`Client ${clientInfoLine(s.client)} scheduled to be closed ASAP for overcoming of output buffer limits.`);
       this.dropReplica(s, "output buffer limit");
     }
   }
@@ -588,7 +754,7 @@ export class MasterSide {
       this.getAckPending = true;
       setImmediate(() => {
         this.getAckPending = false;
-        if (this.replicas.size) this.emit(this.streamDb === -1 ? 0 : this.streamDb, ["REPLCONF", "GETACK", "*"]);
+        if (this.replicas.size) this.emitUnselected(["REPLCONF", "GETACK", "*"]);
       });
     }
   }
@@ -626,6 +792,52 @@ export class MasterSide {
     return n;
   }
 
+  // ------------------------------------------------------------------ write pause (FAILOVER)
+
+  /**
+   * While writes are paused, a command that may replicate waits (Redis's BLOCKED_POSTPONE):
+   * the client stops there and the command runs from the start once the pause ends.
+   * Our master's commands and our replicas are never paused.
+   */
+  postponeIfPaused(c: Client, spec: CommandSpec, argv: string[]): boolean {
+    if (!this.writesPaused || c.kind !== ClientKind.Normal) return false;
+    const f = CommandFlag.Write | CommandFlag.MayReplicate;
+    const mayReplicate = (spec.flags & f) !== 0 || (spec.name === "exec" && c.multi !== null && (c.multi.flags & f) !== 0);
+    if (!mayReplicate) return false;
+    c.blocked = true;
+    this.postponed.push({ client: c, argv });
+    return true;
+  }
+
+  pauseWrites(): void {
+    this.writesPaused = true;
+  }
+
+  unpauseWrites(): void {
+    this.writesPaused = false;
+    const list = this.postponed;
+    this.postponed = [];
+    for (const { client, argv } of list) {
+      if (client.conn?.closed) continue;
+      client.blocked = false;
+      processCommand(client, argv);
+      if (client.blocked) client.flush();
+      else client.resumeInput();
+    }
+  }
+
+  /** FAILOVER TO host port: the replica with that address (Redis's findReplica). */
+  findReplica(host: string, port: number): ReplicaSession | null {
+    for (const s of this.replicas) if (s.host.toLowerCase() === host.toLowerCase() && s.port === port) return s;
+    return null;
+  }
+
+  /** A replica that acknowledged everything up to `offset` (FAILOVER to any replica). */
+  caughtUpReplica(offset: number): ReplicaSession | null {
+    for (const s of this.replicas) if (s.ackOffset === offset && s.host) return s;
+    return null;
+  }
+
   // ------------------------------------------------------------------ introspection
 
   infoLines(): string[] {
@@ -634,7 +846,8 @@ export class MasterSide {
     const now = Date.now();
     for (const s of this.replicas) {
       const ip = s.announcedIp || s.client.conn?.remoteAddress || "";
-      const lag = s.state === ReplicaState.Online ? Math.floor((now - s.ackTime) / 1000) : 0;
+      const online = s.state === ReplicaState.Online || s.state === ReplicaState.WaitFirstAck;
+      const lag = online ? Math.floor(now / 1000) - Math.floor(s.ackTime / 1000) : 0;
       lines.push(`slave${i++}:ip=${ip},port=${s.listeningPort},state=${stateName(s.state)},offset=${s.ackOffset},lag=${lag}`);
     }
     return lines;

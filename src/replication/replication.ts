@@ -18,6 +18,7 @@ import type { Database } from "../store/database.ts";
 import { ReplicaLink, ReplState } from "./replica-link.ts";
 import { Backlog } from "./backlog.ts";
 import { MasterSide } from "./master-side.ts";
+import { Failover } from "./master-failover.ts";
 
 export const ZERO_REPLID = "0000000000000000000000000000000000000000";
 
@@ -37,6 +38,8 @@ export class Replication {
   readonly link: ReplicaLink;
   /** Our own replicas. */
   readonly master: MasterSide;
+  /** A coordinated FAILOVER under way, if any. */
+  readonly failover: Failover;
   /** The last bytes of the replication stream, for partial resyncs (null until needed). */
   backlog: Backlog | null = null;
   /** Bytes of our master's stream received but not yet applied (forwarded once applied). */
@@ -46,6 +49,7 @@ export class Replication {
   constructor(readonly server: Server) {
     this.link = new ReplicaLink(server, this);
     this.master = new MasterSide(server, this);
+    this.failover = new Failover(server, this);
     server.config.onChange((name) => {
       if (name === "repl-backlog-size") this.backlog?.resize(server.config.num("repl-backlog-size"));
     });
@@ -74,6 +78,8 @@ export class Replication {
 
   /** 10 times a second; `everySecond` once a second (Redis's replicationCron). */
   cronTick(everySecond: boolean): void {
+    // A failover is checked ten times a second (Redis runs replicationCron at 10 Hz then).
+    if (this.failover.active) this.failover.tick();
     if (!everySecond) return;
     this.link.cron();
     this.master.cron();
@@ -90,6 +96,8 @@ export class Replication {
 
   onBecomingMaster(): void {
     this.master.disconnectAll();
+    // The backlog's time to live counts from now: replicas need a moment to reconnect.
+    this.master.noReplicasSince = Date.now();
     // The next command we originate starts with a SELECT.
     this.master.streamDb = -1;
     if (!this.backlog) this.backlog = new Backlog(this.server.config.num("repl-backlog-size"), this.masterReplOffset);
@@ -182,8 +190,8 @@ export class Replication {
     this.master.syncCommand(c, argv);
   }
 
-  /** REPLCONF <option> <value> from a replica in its handshake. False if unknown. */
-  onReplconf(c: Client, option: string, value: string): boolean {
+  /** REPLCONF <option> <value> from a replica in its handshake: null, or the error to reply. */
+  onReplconf(c: Client, option: string, value: string): string | null {
     return this.master.onReplconf(c, option, value);
   }
 
@@ -213,7 +221,7 @@ export class Replication {
   }
 
   failoverState(): string {
-    return "no-failover";
+    return this.failover.state;
   }
 
   /** CLIENT KILL TYPE master: drop the link to our master (it reconnects with PSYNC). */
@@ -228,15 +236,29 @@ export class Replication {
 
   /**
    * Start-up with a dataset file that says which history it holds (AUX repl-id / repl-offset /
-   * repl-stream-db): as a replica we ask our master to continue from there (partial resync).
+   * repl-stream-db), as Redis's loadDataFromDisk:
+   * - as a replica we ask our master to continue from there (a cached master for PSYNC);
+   * - as a master the file's history becomes our replid2, valid up to its offset, with a
+   *   backlog starting there: replicas that were in sync with us continue by partial resync.
    */
   restoreFromRdbAux(aux: Map<string, string>): void {
     const id = aux.get("repl-id");
-    const offset = Number(aux.get("repl-offset"));
-    const db = Number(aux.get("repl-stream-db") ?? "0");
-    if (!this.server.config.replicaOf || id?.length !== 40 || !Number.isSafeInteger(offset) || offset < 0) return;
-    this.replid = id;
+    const offsetText = aux.get("repl-offset");
+    const dbText = aux.get("repl-stream-db");
+    if (id?.length !== 40 || offsetText === undefined || dbText === undefined) return;
+    const offset = Number(offsetText);
+    const db = Number(dbText);
+    if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isInteger(db) || db < 0) return;
+    if (this.server.config.replicaOf) {
+      this.replid = id;
+      this.masterReplOffset = offset;
+      this.link.cached = { replid: id, offset, db };
+      return;
+    }
+    this.replid2 = id;
+    this.secondReplidOffset = offset + 1;
     this.masterReplOffset = offset;
-    this.link.cached = { replid: id, offset, db: Number.isInteger(db) && db >= 0 ? db : 0 };
+    this.backlog = new Backlog(this.server.config.num("repl-backlog-size"), offset);
+    this.master.noReplicasSince = Date.now();
   }
 }

@@ -67,6 +67,8 @@ export class SnapshotRdbWriter {
     server: Server,
     private readonly snapshot: DatasetSnapshot,
     repl: ReplicationAux | null,
+    /** Function libraries included (a replica's rdb-filter-only may leave them out). */
+    withFunctions = true,
   ) {
     this.writer = new RdbWriter(rdbWriteOptions(server.config));
     let total = 0;
@@ -77,7 +79,7 @@ export class SnapshotRdbWriter {
     this.keysTotal = total;
     const w = this.writer;
     w.header({ redisVersion: REDIS_COMPAT_VERSION, ctime: Date.now() / 1000, usedMem: usedMemory(), repl });
-    for (const lib of server.functions.values()) w.functionLibrary(lib.code);
+    if (withFunctions) for (const lib of server.functions.values()) w.functionLibrary(lib.code);
   }
 
   get done(): boolean {
@@ -138,10 +140,11 @@ export class SnapshotRdbWriter {
   }
 }
 
-export function createSnapshotRdb(server: Server, snapshot: DatasetSnapshot, replOffset: number): RdbChunkSource {
+export function createSnapshotRdb(server: Server, snapshot: DatasetSnapshot, replOffset: number, withFunctions = true): RdbChunkSource {
   let rdb: SnapshotRdbWriter;
   try {
-    rdb = new SnapshotRdbWriter(server, snapshot, replicationAuxFor(server, replOffset) ?? { replStreamDb: 0, replId: server.replication.replid, replOffset });
+    const aux = replicationAuxFor(server, replOffset) ?? { replStreamDb: 0, replId: server.replication.replid, replOffset };
+    rdb = new SnapshotRdbWriter(server, snapshot, aux, withFunctions);
   } catch (e) {
     snapshot.detach();
     throw e;
