@@ -364,10 +364,11 @@ export class ReplicaLink {
     if (this.cached) {
       const offset = String(this.cached.offset + 1);
       this.log.notice(`Trying a partial resynchronization (request ${this.cached.replid}:${offset}).`);
-      this.send(["PSYNC", this.cached.replid, offset]);
+      // A master handing over (FAILOVER) asks the target to take over with the same PSYNC.
+      this.send(this.repl.failover.inProgress ? ["PSYNC", this.cached.replid, offset, "FAILOVER"] : ["PSYNC", this.cached.replid, offset]);
     } else {
       this.log.notice("Partial resynchronization not possible (no cached master)");
-      this.send(["PSYNC", "?", "-1"]);
+      this.send(this.repl.failover.inProgress ? ["PSYNC", "?", "-1", "FAILOVER"] : ["PSYNC", "?", "-1"]);
     }
     this.state = ReplState.ReceivePsync;
   }
@@ -389,6 +390,7 @@ export class ReplicaLink {
       // A full sync discards the cached history.
       if (this.cached) this.log.notice("Discarding previously cached master state.");
       this.cached = null;
+      this.repl.failover.onPsyncReply(true);
       this.beginTransfer();
       return false;
     }
@@ -406,6 +408,13 @@ export class ReplicaLink {
       }
       this.log.notice("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
       this.resurrectCachedMaster();
+      this.repl.failover.onPsyncReply(true);
+      return false;
+    }
+    if (this.repl.failover.inProgress) {
+      // The failover target refused: we are a master again (FAILOVER aborted).
+      this.log.warning(`Unexpected reply to PSYNC FAILOVER from the failover target: ${line}`);
+      this.repl.failover.onPsyncReply(false);
       return false;
     }
     if (line.startsWith("-NOMASTERLINK") || line.startsWith("-LOADING")) {

@@ -129,6 +129,8 @@ export function processCommand(c: Client, argv: string[]): void {
     reject(c, LOADING, spec);
     return;
   }
+  // Writes paused (a coordinated FAILOVER): the command waits and runs from the start later.
+  if (repl.master.writesPaused && repl.master.postponeIfPaused(c, spec, argv)) return;
   if (c.multi && !MULTI_IMMEDIATE.has(spec.name)) {
     c.multi.queue.push(argv);
     c.multi.flags |= flags;
