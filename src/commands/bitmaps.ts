@@ -13,6 +13,7 @@ import { CHUNKED_MIN_LENGTH, cachedTree, skipRunInString, treeFor } from "./bitm
 import { StringEditor } from "./bitmaps-edit.ts";
 import { NOT_INTEGER, SYNTAX, fail } from "./errors.ts";
 import { deleteKey, readString, setKey, signalModified, writeString } from "./keyspace.ts";
+import { noteStringEncoding } from "./strings-encoding.ts";
 import { NotifyClass, notifyKeyspaceEvent } from "./pubsub.ts";
 import type { HandlerMap } from "./types.ts";
 
@@ -53,6 +54,15 @@ const editor = new StringEditor();
 
 // ---- SETBIT / GETBIT ----
 
+/**
+ * The bit commands that write (SETBIT, BITFIELD with a write, BITOP's destination) leave a raw
+ * sds behind (lookupStringForBitCommand unshares it even when no bit changes).
+ */
+function keepRaw(db: Client["db"], key: string): void {
+  const v = db.keys.get(key);
+  if (typeof v === "string") noteStringEncoding(db, key, v, "raw");
+}
+
 function setbit(c: Client, argv: string[]): void {
   const offset = bitOffsetArg(c, argv[2]!, 0);
   const on = parseI64(argv[3]!);
@@ -63,12 +73,14 @@ function setbit(c: Client, argv: string[]): void {
   const shift = 7 - (offset % 8);
   if (Math.max(s?.length ?? 0, byte + 1) >= CHUNKED_MIN_LENGTH) {
     setbitChunked(c, key, s ?? "", byte, shift, on);
+    keepRaw(c.db, key);
     return;
   }
   if (s === undefined || byte >= s.length) {
     // Created or grown: always a modification, even when setting a 0 bit.
     const head = s ?? "";
     setKey(c, key, head + zeros(byte - head.length) + String.fromCharCode(on << shift), true);
+    keepRaw(c.db, key);
     notifyKeyspaceEvent(c, NotifyClass.String, "setbit", key);
     c.reply.int(0);
     return;
@@ -79,6 +91,7 @@ function setbit(c: Client, argv: string[]): void {
     setKey(c, key, s.slice(0, byte) + String.fromCharCode(old ^ (1 << shift)) + s.slice(byte + 1), true);
     notifyKeyspaceEvent(c, NotifyClass.String, "setbit", key);
   }
+  keepRaw(c.db, key);
   c.reply.int(bitval);
 }
 
@@ -370,6 +383,8 @@ function bitop(c: Client, argv: string[]): void {
     }
   }
   setKey(c, dest, res.latin1Slice(0, maxlen));
+  // createObject(OBJ_STRING, res): a raw string whatever its content.
+  keepRaw(c.db, dest);
   notifyKeyspaceEvent(c, NotifyClass.String, "set", dest);
   c.reply.int(maxlen);
 }
@@ -651,6 +666,7 @@ function bitfieldGeneric(c: Client, argv: string[], readOnlyCommand: boolean): v
       notifyKeyspaceEvent(c, NotifyClass.String, "setbit", key);
     }
   }
+  if (!readonly) keepRaw(c.db, key);
   ed.reset("");
 }
 

@@ -43,6 +43,7 @@ import {
 } from "./hll-core.ts";
 import { StringEditor } from "./bitmaps-edit.ts";
 import { lookupRead, lookupWrite, setKey, signalModified } from "./keyspace.ts";
+import { noteStringEncoding } from "./strings-encoding.ts";
 import { NotifyClass, notifyKeyspaceEvent } from "./pubsub.ts";
 import type { HandlerMap } from "./types.ts";
 
@@ -108,6 +109,15 @@ function denseAdd(s: string, argv: string[]): string | null {
 
 // ---- Commands ----
 
+/**
+ * Every PF* command that finds or creates an HLL holds it as a raw sds (createHLLObject,
+ * dbUnshareStringValue), whatever its size: OBJECT ENCODING says "raw" from then on.
+ */
+function keepRaw(db: Client["db"], key: string): void {
+  const v = db.keys.get(key);
+  if (typeof v === "string") noteStringEncoding(db, key, v, "raw");
+}
+
 function pfadd(c: Client, argv: string[]): void {
   const key = argv[1]!;
   const db = c.db;
@@ -126,6 +136,7 @@ function pfadd(c: Client, argv: string[]): void {
         signalModified(c, key, db, lastDenseChanges);
         notifyKeyspaceEvent(c, NotifyClass.String, "pfadd", key);
       }
+      keepRaw(db, key);
       c.reply.int(next !== null ? 1 : 0);
       return;
     }
@@ -139,6 +150,7 @@ function pfadd(c: Client, argv: string[]): void {
       // Redis edits the value in place and stops at the corrupt spot: what was added stays
       // (without dirty/signal), exactly like hyperloglog.c.
       if (updated) db.set(key, h.toLatin1());
+      keepRaw(db, key);
       fail(INVALID_HLL);
     }
   }
@@ -148,6 +160,7 @@ function pfadd(c: Client, argv: string[]): void {
     signalModified(c, key, db, updated);
     notifyKeyspaceEvent(c, NotifyClass.String, "pfadd", key);
   }
+  keepRaw(db, key);
   c.reply.int(updated ? 1 : 0);
 }
 
@@ -190,6 +203,7 @@ function pfcount(c: Client, argv: string[]): void {
     return;
   }
   const s = checkHll(v);
+  keepRaw(c.db, key);
   if ((s.charCodeAt(HLL_CARD_MSB) & 0x80) === 0) {
     c.reply.int(cachedCard(s));
     return;
@@ -197,6 +211,7 @@ function pfcount(c: Client, argv: string[]): void {
   const card = hllCount(bytesOf(s), s.length);
   if (card < 0) fail(INVALID_HLL);
   c.db.set(key, withCachedCard(s, card));
+  keepRaw(c.db, key);
   signalModified(c, key);
   c.reply.int(card);
 }
@@ -226,6 +241,7 @@ function pfmerge(c: Client, argv: string[]): void {
   }
   h.invalidateCache();
   setKey(c, dest, h.toLatin1(), true);
+  keepRaw(c.db, dest);
   // Redis reports PFMERGE as a "pfadd" event (a mass add).
   notifyKeyspaceEvent(c, NotifyClass.String, "pfadd", dest);
   c.reply.ok();
@@ -244,6 +260,7 @@ function pfdebug(c: Client, argv: string[]): void {
       const h = HllBytes.fromLatin1(s);
       if (!sparseToDense(h)) fail(INVALID_HLL);
       c.db.set(key, h.toLatin1());
+      keepRaw(c.db, key);
       c.server.dirty++; // the encoding changed: propagate (Redis does not signal the key)
       bytes = h.buf;
     } else bytes = bytesOf(s);
@@ -259,6 +276,7 @@ function pfdebug(c: Client, argv: string[]): void {
       const h = HllBytes.fromLatin1(s);
       if (!sparseToDense(h)) fail(INVALID_HLL);
       c.db.set(key, h.toLatin1());
+      keepRaw(c.db, key);
       c.server.dirty++;
       c.reply.int(1);
     } else c.reply.int(0);

@@ -17,6 +17,7 @@ import type { RedisValue } from "../store/values.ts";
 import { BUSYKEY, fail, NOT_INTEGER, SYNTAX } from "./errors.ts";
 import { lookupRead, lookupWrite, setKey, signalModified } from "./keyspace.ts";
 import { NotifyClass, notifyKeyspaceEvent } from "./pubsub.ts";
+import { forgetStringEncoding } from "./strings-encoding.ts";
 import { parseLongLong } from "./strings-parse.ts";
 import { checkAlreadyExpired } from "./strings.ts";
 import type { HandlerMap } from "./types.ts";
@@ -112,6 +113,8 @@ function restore(c: Client, argv: string[]): void {
   const db = c.db;
   let deleted = false;
   if (replace && lookupWrite(c, key) !== undefined) deleted = db.delete(key);
+  // A restored string has its content's encoding, whatever the key held before.
+  forgetStringEncoding(db, key);
   let ttl = Number(ttlArg);
   if (ttl && !absttl) ttl += Date.now();
   if (ttl && checkAlreadyExpired(c, ttl)) {

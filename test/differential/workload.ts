@@ -1,0 +1,702 @@
+// A seeded random workload over every command family, for the differential tests: the same
+// steps go to a real redis-server and to Replicant (replies compared), or to a redis-server
+// master with Replicant as its replica (datasets compared).
+//
+// The workload runs in phases. Short TTLs all point at the phase's deadline (a token resolved
+// when the batch is sent: ms left, or the absolute time), and the runner waits for the
+// deadline between phases, so a key either is expired for every command of a phase or for
+// none, on both servers: expiry happens during the run without making replies racy.
+//
+// With `deterministic` (reply comparison), commands whose effect is random (SPOP with a small
+// count, XADD with "*" on a stream that may not exist) are left out; read-only random replies
+// (SRANDMEMBER, HRANDFIELD, ZRANDMEMBER, RANDOMKEY) stay in, compared by shape only.
+
+/** Replaced at send time by the milliseconds left until the phase's deadline (at least 1). */
+export const TTL_MS = "\u0000ttl-ms";
+/**
+ * Replaced at send time by the phase's deadline plus ABSOLUTE_LATER, as absolute Unix ms: later
+ * than any relative TTL of the phase (those land a little after the deadline, by how late the
+ * server ran the command), so GT/LT between the two kinds are not a race.
+ */
+export const TTL_AT = "\u0000ttl-at";
+export const ABSOLUTE_LATER = 200;
+
+export type Compare =
+  /** Byte for byte. */
+  | "exact"
+  /** The top-level array as a multiset of elements (hashtable order). */
+  | "unordered"
+  /** The top-level array as a multiset of consecutive pairs (HGETALL, HRANDFIELD WITHVALUES). */
+  | "unordered-pairs"
+  /** Exact when the OBJECT ENCODING reply just before says listpack/intset/... else "unordered". */
+  | "ordered-if-compact"
+  | "ordered-if-compact-pairs"
+  /** A SCAN-family reply: as "ordered-if-compact" on the elements, cursor equal. */
+  | "scan"
+  | "scan-pairs"
+  /** Same RESP type; same array length (random replies). */
+  | "shape"
+  /** Integers within a tolerance (TTL family); the tolerance is in the command's unit. */
+  | "ttl-s"
+  | "ttl-ms"
+  /** Parsed, with time-like integers (delivery times, idle times, seen-times) masked. */
+  | "stream-timed"
+  /** A DUMP payload: exact unless the value is hashtable-encoded (then only its presence). */
+  | "dump";
+
+export interface Step {
+  cmd: string[];
+  cmp: Compare;
+  /** May block (a timeout): the runner ends the batch after it, so later TTLs are not late. */
+  blocking?: boolean;
+  /**
+   * Built when the step runs, from the replies to the previous step (redis-server's, then
+   * Replicant's): RESTORE of a DUMP payload. The runner ends the batch before such a step.
+   */
+  derive?: (redisReply: string, replicantReply: string) => string[] | null;
+}
+
+export interface Phase {
+  steps: Step[];
+}
+
+/** Deterministic PRNG (mulberry32). */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export const DATABASES = [0, 1, 2, 3];
+const TYPES = ["str", "int", "bm", "hll", "list", "hash", "set", "zset", "geo", "st"] as const;
+/** Sorted sets whose scores are all 0, for the lex commands (undefined order otherwise). */
+type KeyType = (typeof TYPES)[number] | "lex";
+const KEYS_PER_TYPE = 4;
+const GROUPS = ["g1", "g2"];
+const CONSUMERS = ["alice", "bob", "carol"];
+
+/** Commands the workload can send, by family, to report coverage. */
+export class Workload {
+  readonly rand: () => number;
+  /** The ms part of stream IDs: far ahead of the clock, so "*" continues the sequence. */
+  private streamMs = 5_000_000_000_000;
+  private db = 0;
+  private inMulti = false;
+
+  constructor(
+    seed: number,
+    readonly deterministic: boolean,
+  ) {
+    this.rand = rng(seed);
+  }
+
+  // ---- random helpers
+
+  private int(n: number): number {
+    return Math.floor(this.rand() * n);
+  }
+  private chance(p: number): boolean {
+    return this.rand() < p;
+  }
+  private pick<T>(a: readonly T[]): T {
+    return a[this.int(a.length)]!;
+  }
+  private key(t: KeyType): string {
+    return `${t}:${this.int(KEYS_PER_TYPE)}`;
+  }
+  /** A key of the type most of the time, any key sometimes (WRONGTYPE, cross-type renames). */
+  private keyOf(t: KeyType): string {
+    return this.chance(0.04) ? this.anyKey() : this.key(t);
+  }
+  private anyKey(): string {
+    return this.key(this.pick(TYPES));
+  }
+  private value(): string {
+    const r = this.rand();
+    if (r < 0.2) return String(this.int(2000) - 500);
+    if (r < 0.25) return this.pick(["9223372036854775807", "-9223372036854775808", "9223372036854775808", "007", "-0", "1e3", " 1"]);
+    if (r < 0.3) return this.pick(["1.5", "-2.25", "3e2", "0.1", "inf", "1e308", "5.0e-3"]);
+    if (r < 0.35) return this.pick(["", "\u0000", "a\u0000b", "\u00ff\u00fe\r\n", "\u0080x"]);
+    if (r < 0.9) return `v${this.int(100)}`.repeat(1 + this.int(3));
+    return "L".repeat(40 + this.int(300)) + this.int(10);
+  }
+  private member(): string {
+    const r = this.rand();
+    if (r < 0.4) return String(this.int(50));
+    if (r < 0.97) return `m${this.int(40)}`;
+    return "M".repeat(65 + this.int(20));
+  }
+  private members(n: number): string[] {
+    const out: string[] = [];
+    for (let i = 0; i < n; i++) out.push(this.member());
+    return out;
+  }
+  /** Many elements at once now and then, to cross the compact-encoding limits. */
+  private count(): number {
+    return this.chance(0.1) ? 10 + this.int(30) : 1 + this.int(3);
+  }
+  private score(): string {
+    const r = this.rand();
+    if (r < 0.6) return String(this.int(30) - 5);
+    if (r < 0.85) return (this.int(400) / 8 - 10).toString();
+    if (r < 0.92) return this.pick(["-inf", "+inf", "1e300", "-0", "0.1", "3e-5"]);
+    return this.pick(["nan", "abc", "1.5.5", ""]);
+  }
+  private lexBound(): string {
+    const r = this.rand();
+    if (r < 0.15) return this.pick(["-", "+"]);
+    return `${this.pick(["[", "("])}${this.member()}`;
+  }
+  private scoreBound(): string {
+    const r = this.rand();
+    if (r < 0.15) return this.pick(["-inf", "+inf"]);
+    return `${this.chance(0.3) ? "(" : ""}${this.int(30) - 5}`;
+  }
+  private index(): string {
+    return String(this.int(20) - 8);
+  }
+  /** A long TTL in seconds (never expires during the run). */
+  private longSeconds(): string {
+    return String(100 + this.int(100000));
+  }
+  /** A short TTL: expires at the phase's deadline. */
+  private shortTtl(): boolean {
+    return this.chance(0.5);
+  }
+  private expireArgs(forSet: boolean): string[] {
+    const r = this.rand();
+    if (r < 0.25) return ["EX", this.longSeconds()];
+    if (r < 0.5) return ["PX", this.shortTtl() ? TTL_MS : String(100000 + this.int(10000000))];
+    if (r < 0.6) return ["EXAT", this.chance(0.2) ? String(1 + this.int(1000)) : String(Math.floor(Date.now() / 1000) + 100000 + this.int(10000))];
+    if (r < 0.75) return ["PXAT", this.shortTtl() ? TTL_AT : String(Date.now() + 100000000)];
+    if (r < 0.78) return [this.pick(["EX", "PX"]), this.pick(["0", "-5", "abc", "9223372036854775807"])];
+    return forSet ? ["KEEPTTL"] : ["PERSIST"];
+  }
+
+  /** One MULTI/EXEC block of exact-compared commands. */
+  private multiBlock(): Step[] {
+    const steps: Step[] = [{ cmd: ["MULTI"], cmp: "exact" }];
+    this.inMulti = true;
+    const n = 1 + this.int(5);
+    for (let i = 0; i < n; i++) {
+      let s: Step[];
+      do s = this.oneCommand();
+      while (s.length !== 1 || s[0]!.cmp !== "exact" || s[0]!.derive);
+      steps.push(s[0]!);
+    }
+    if (this.chance(0.05)) steps.push({ cmd: ["LPUSH"], cmp: "exact" }); // arity error: EXECABORT
+    this.inMulti = false;
+    steps.push({ cmd: [this.chance(0.07) ? "DISCARD" : "EXEC"], cmp: "exact" });
+    return steps;
+  }
+
+  /** The steps of one generated command (a read of the encoding may come first). */
+  oneCommand(): Step[] {
+    const r = this.rand();
+    if (r < 0.14) return this.strings();
+    if (r < 0.19) return this.bitmaps();
+    if (r < 0.22) return this.hll();
+    if (r < 0.34) return this.keys();
+    if (r < 0.45) return this.lists();
+    if (r < 0.55) return this.hashes();
+    if (r < 0.65) return this.sets();
+    if (r < 0.78) return this.zsets();
+    if (r < 0.83) return this.geo();
+    if (r < 0.95) return this.streams();
+    if (r < 0.97) return this.sort();
+    if (r < 0.99 && !this.inMulti) return this.multiBlock();
+    const db = this.pick(DATABASES);
+    this.db = db;
+    return [{ cmd: ["SELECT", String(db)], cmp: "exact" }];
+  }
+
+  /** A phase of about `n` commands. Starts with a SELECT so replays can begin at any phase. */
+  phase(n: number): Phase {
+    const steps: Step[] = [{ cmd: ["SELECT", String(this.db)], cmp: "exact" }];
+    while (steps.length < n) steps.push(...this.oneCommand());
+    return { steps };
+  }
+
+  // ---- families
+
+  private strings(): Step[] {
+    const k = this.keyOf(this.chance(0.3) ? "int" : "str");
+    const r = this.rand();
+    const ex = (cmd: string[]): Step[] => [{ cmd, cmp: "exact" }];
+    if (r < 0.2) {
+      const opts: string[] = [];
+      if (this.chance(0.3)) opts.push(this.pick(["NX", "XX"]));
+      if (this.chance(0.2)) opts.push("GET");
+      if (this.chance(0.5)) opts.push(...this.expireArgs(true));
+      if (this.chance(0.03)) opts.push(this.pick(["NX", "XX", "KEEPTTL", "EX", "BOGUS"]));
+      return ex(["SET", k, this.value(), ...opts]);
+    }
+    if (r < 0.24) return ex(["SETEX", k, this.chance(0.05) ? "0" : this.longSeconds(), this.value()]);
+    if (r < 0.28) return ex(["PSETEX", k, this.chance(0.5) ? TTL_MS : String(1000000 + this.int(1000)), this.value()]);
+    if (r < 0.3) return ex(["SETNX", k, this.value()]);
+    if (r < 0.34) {
+      const pairs: string[] = [];
+      for (let i = 1 + this.int(3); i > 0; i--) pairs.push(this.keyOf("str"), this.value());
+      if (this.chance(0.03)) pairs.pop();
+      return ex([this.chance(0.7) ? "MSET" : "MSETNX", ...pairs]);
+    }
+    if (r < 0.38) return ex(["APPEND", k, this.value()]);
+    if (r < 0.41) return ex(["SETRANGE", k, String(this.chance(0.03) ? -1 : this.int(60)), this.value()]);
+    if (r < 0.52) {
+      const cmd = this.pick(["INCR", "DECR", "INCRBY", "DECRBY"]);
+      const by = this.chance(0.05) ? this.pick(["9223372036854775807", "-9223372036854775808", "x", "1.5"]) : String(this.int(200) - 100);
+      return ex(cmd.endsWith("BY") ? [cmd, k, by] : [cmd, k]);
+    }
+    if (r < 0.57) return ex(["INCRBYFLOAT", k, this.pick(["0.1", "1.5", "-3", "1e3", "2.0e-2", "10.5", "abc", "inf", "5"])]);
+    if (r < 0.6) return ex(["GETSET", k, this.value()]);
+    if (r < 0.63) return ex(["GETDEL", k]);
+    if (r < 0.68) return ex(["GETEX", k, ...(this.chance(0.7) ? this.expireArgs(false) : [])]);
+    if (r < 0.78) return ex(["GET", k]);
+    if (r < 0.82) return ex(["MGET", k, this.keyOf("str"), this.keyOf("int")]);
+    if (r < 0.86) return ex(["STRLEN", k]);
+    if (r < 0.9) return ex(["GETRANGE", k, this.index(), this.index()]);
+    if (r < 0.93) {
+      const opts = this.pick([[], ["LEN"], ["IDX"], ["IDX", "MINMATCHLEN", "2"], ["IDX", "WITHMATCHLEN"]]);
+      return ex(["LCS", k, this.keyOf("str"), ...opts]);
+    }
+    return [{ cmd: ["OBJECT", "ENCODING", k], cmp: "exact" }];
+  }
+
+  private bitmaps(): Step[] {
+    const k = this.keyOf(this.chance(0.8) ? "bm" : "str");
+    const r = this.rand();
+    const ex = (cmd: string[]): Step[] => [{ cmd, cmp: "exact" }];
+    if (r < 0.3) return ex(["SETBIT", k, String(this.int(this.chance(0.1) ? 5000 : 200)), this.chance(0.05) ? "2" : String(this.int(2))]);
+    if (r < 0.4) return ex(["GETBIT", k, String(this.int(300))]);
+    if (r < 0.5) return ex(["BITCOUNT", k, ...(this.chance(0.5) ? [this.index(), this.index(), ...(this.chance(0.5) ? [this.pick(["BYTE", "BIT"])] : [])] : [])]);
+    if (r < 0.57) return ex(["BITPOS", k, String(this.int(2)), ...(this.chance(0.5) ? [this.index(), ...(this.chance(0.5) ? [this.index(), this.pick(["BYTE", "BIT"])] : [])] : [])]);
+    if (r < 0.7) {
+      const op = this.pick(["AND", "OR", "XOR", "NOT"]);
+      const srcs = op === "NOT" ? [this.keyOf("bm")] : [this.keyOf("bm"), this.keyOf("bm"), ...(this.chance(0.3) ? [this.keyOf("str")] : [])];
+      return ex(["BITOP", op, this.key("bm"), ...srcs]);
+    }
+    if (r < 0.95) {
+      const ops: string[] = [];
+      for (let i = 1 + this.int(3); i > 0; i--) {
+        const type = `${this.pick(["u", "i"])}${1 + this.int(this.chance(0.5) ? 8 : 63)}`;
+        const off = this.chance(0.3) ? `#${this.int(10)}` : String(this.int(100));
+        const q = this.rand();
+        if (q < 0.2) ops.push("OVERFLOW", this.pick(["WRAP", "SAT", "FAIL"]));
+        if (q < 0.5) ops.push("GET", type, off);
+        else if (q < 0.75) ops.push("SET", type, off, String(this.int(1000) - 300));
+        else ops.push("INCRBY", type, off, String(this.int(300) - 100));
+      }
+      return ex(["BITFIELD", k, ...ops]);
+    }
+    return ex(["BITFIELD_RO", k, "GET", "u8", String(this.int(40))]);
+  }
+
+  private hll(): Step[] {
+    const r = this.rand();
+    const k = this.keyOf("hll");
+    if (r < 0.55) return [{ cmd: ["PFADD", k, ...this.members(this.chance(0.1) ? 200 : this.int(4))], cmp: "exact" }];
+    if (r < 0.8) return [{ cmd: ["PFCOUNT", k, ...(this.chance(0.3) ? [this.keyOf("hll")] : [])], cmp: "exact" }];
+    if (r < 0.95) return [{ cmd: ["PFMERGE", this.key("hll"), k, ...(this.chance(0.5) ? [this.keyOf("hll")] : [])], cmp: "exact" }];
+    return [{ cmd: ["GET", k], cmp: "exact" }];
+  }
+
+  private keys(): Step[] {
+    const k = this.anyKey();
+    const r = this.rand();
+    const ex = (cmd: string[]): Step[] => [{ cmd, cmp: "exact" }];
+    if (r < 0.08) return ex([this.pick(["DEL", "UNLINK"]), k, ...(this.chance(0.3) ? [this.anyKey()] : [])]);
+    if (r < 0.24) {
+      const cmd = this.pick(["EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT"]);
+      let t: string;
+      if (this.chance(0.04)) t = this.pick(["-1", "0", "abc", "9223372036854775807"]);
+      else if (cmd === "EXPIRE") t = this.longSeconds();
+      else if (cmd === "PEXPIRE") t = this.chance(0.6) ? TTL_MS : String(1000 * Number(this.longSeconds()));
+      else if (cmd === "EXPIREAT") t = this.chance(0.1) ? "1" : String(Math.floor(Date.now() / 1000) + Number(this.longSeconds()));
+      else t = this.chance(0.6) ? TTL_AT : this.chance(0.1) ? "1000" : String(Date.now() + 1000 * Number(this.longSeconds()));
+      const flags = this.chance(0.5) ? [this.pick(["NX", "XX", "GT", "LT"])] : this.chance(0.05) ? [this.pick(["NX", "GT"]), this.pick(["XX", "LT", "FOO"])] : [];
+      // Two relative short TTLs differ by when each server ran each command: GT/LT between
+      // them would be a race. The absolute form is later than any relative one.
+      if (t === TTL_MS && (flags.includes("GT") || flags.includes("LT"))) return ex(["PEXPIREAT", k, TTL_AT, ...flags]);
+      return ex([cmd, k, t, ...flags]);
+    }
+    if (r < 0.3) return [{ cmd: [this.pick(["TTL", "EXPIRETIME"]), k], cmp: "ttl-s" }];
+    if (r < 0.36) return [{ cmd: [this.pick(["PTTL", "PEXPIRETIME"]), k], cmp: "ttl-ms" }];
+    if (r < 0.4) return ex(["PERSIST", k]);
+    if (r < 0.47) return ex([this.pick(["RENAME", "RENAMENX"]), k, this.chance(0.8) ? this.anyKey() : k]);
+    if (r < 0.55) {
+      const opts: string[] = [];
+      if (this.chance(0.4)) opts.push("DB", String(this.chance(0.03) ? 99 : this.pick(DATABASES)));
+      if (this.chance(0.4)) opts.push("REPLACE");
+      return ex(["COPY", k, this.chance(0.9) ? this.anyKey() : k, ...opts]);
+    }
+    if (r < 0.59) return ex(["MOVE", k, String(this.chance(0.03) ? 99 : this.pick(DATABASES))]);
+    if (r < 0.6) return ex(["SWAPDB", String(this.pick(DATABASES)), String(this.pick(DATABASES))]);
+    if (r < 0.603 && !this.inMulti) return ex(["FLUSHDB", ...(this.chance(0.5) ? [this.pick(["SYNC", "ASYNC"])] : [])]);
+    if (r < 0.68 && !this.inMulti) {
+      // DUMP, then RESTORE of one of the two payloads into another key (or over it).
+      const dst = this.chance(0.7) ? this.anyKey() : k;
+      const fromRedis = this.chance(0.5);
+      const ttl = this.chance(0.7) ? "0" : this.chance(0.5) ? String(1000000 + this.int(1000)) : String(Date.now() + 100000000);
+      const absttl = ttl.length > 10 ? ["ABSTTL"] : [];
+      const replace = this.chance(0.6) ? ["REPLACE"] : [];
+      return [
+        { cmd: ["OBJECT", "ENCODING", k], cmp: "exact" },
+        { cmd: ["DUMP", k], cmp: "dump" },
+        {
+          cmd: ["RESTORE", dst, ttl, "<payload>", ...replace, ...absttl],
+          cmp: "exact",
+          derive: (a, b) => {
+            const raw = fromRedis ? a : b;
+            const payload = bulkValue(raw);
+            if (payload === null) return null;
+            return ["RESTORE", dst, ttl, payload, ...replace, ...absttl];
+          },
+        },
+      ];
+    }
+    if (r < 0.74) return ex(["TOUCH", k, ...(this.chance(0.5) ? [this.anyKey()] : [])]);
+    if (r < 0.8) return ex([this.pick(["TYPE", "EXISTS"]), k]);
+    if (r < 0.9) return ex(["OBJECT", "ENCODING", k]);
+    if (r < 0.95) return [{ cmd: ["KEYS", this.pick(["*", "s*", "*:1", "z?et:*", "[hl]*"])], cmp: "unordered" }];
+    return [{ cmd: ["RANDOMKEY"], cmp: "shape" }];
+  }
+
+  private lists(): Step[] {
+    const k = this.keyOf("list");
+    const r = this.rand();
+    const ex = (cmd: string[]): Step[] => [{ cmd, cmp: "exact" }];
+    const elems = () => {
+      const out: string[] = [];
+      for (let i = this.count(); i > 0; i--) out.push(this.chance(0.5) ? this.member() : this.value());
+      return out;
+    };
+    if (r < 0.25) return ex([this.pick(["LPUSH", "RPUSH", "LPUSH", "RPUSH", "LPUSHX", "RPUSHX"]), k, ...elems()]);
+    if (r < 0.3) return ex(["LINSERT", k, this.pick(["BEFORE", "AFTER"]), this.member(), this.member()]);
+    if (r < 0.34) return ex(["LSET", k, this.index(), this.value()]);
+    if (r < 0.38) return ex(["LREM", k, String(this.int(5) - 2), this.member()]);
+    if (r < 0.41) return ex(["LTRIM", k, String(this.int(5)), String(this.int(40) - 5)]);
+    if (r < 0.5) return ex([this.pick(["LPOP", "RPOP"]), k, ...(this.chance(0.4) ? [String(this.int(5))] : [])]);
+    if (r < 0.55) return ex(["LMOVE", k, this.keyOf("list"), this.pick(["LEFT", "RIGHT"]), this.pick(["LEFT", "RIGHT"])]);
+    if (r < 0.57) return ex(["RPOPLPUSH", k, this.keyOf("list")]);
+    if (r < 0.61) return ex(["LMPOP", "2", k, this.keyOf("list"), this.pick(["LEFT", "RIGHT"]), ...(this.chance(0.5) ? ["COUNT", String(1 + this.int(4))] : [])]);
+    if (r < 0.64) {
+      // Blocking forms: served at once when there is data, a 10 ms timeout otherwise.
+      const q = this.rand();
+      let cmd: string[];
+      if (q < 0.3) cmd = [this.pick(["BLPOP", "BRPOP"]), k, this.keyOf("list"), "0.01"];
+      else if (q < 0.55) cmd = ["BLMOVE", k, this.keyOf("list"), this.pick(["LEFT", "RIGHT"]), this.pick(["LEFT", "RIGHT"]), "0.01"];
+      else if (q < 0.8) cmd = ["BLMPOP", "0.01", "1", k, this.pick(["LEFT", "RIGHT"]), "COUNT", String(1 + this.int(3))];
+      else cmd = ["BRPOPLPUSH", k, this.keyOf("list"), "0.01"];
+      return [{ cmd, cmp: "exact", blocking: !this.inMulti }];
+    }
+    if (r < 0.8) return ex(["LRANGE", k, this.index(), this.index()]);
+    if (r < 0.86) return ex(["LINDEX", k, this.index()]);
+    if (r < 0.9) return ex(["LLEN", k]);
+    if (r < 0.95) return ex(["LPOS", k, this.member(), ...(this.chance(0.4) ? ["RANK", String(this.int(5) - 2 || 1)] : []), ...(this.chance(0.4) ? ["COUNT", String(this.int(3))] : []), ...(this.chance(0.2) ? ["MAXLEN", String(this.int(10))] : [])]);
+    return ex(["OBJECT", "ENCODING", k]);
+  }
+
+  private hashes(): Step[] {
+    const k = this.keyOf("hash");
+    const r = this.rand();
+    const ex = (cmd: string[]): Step[] => [{ cmd, cmp: "exact" }];
+    const probed = (cmd: string[], cmp: Compare): Step[] => [
+      { cmd: ["OBJECT", "ENCODING", k], cmp: "exact" },
+      { cmd, cmp },
+    ];
+    if (r < 0.25) {
+      const pairs: string[] = [];
+      for (let i = this.count(); i > 0; i--) pairs.push(this.member(), this.value());
+      return ex([this.pick(["HSET", "HSET", "HMSET"]), k, ...pairs]);
+    }
+    if (r < 0.29) return ex(["HSETNX", k, this.member(), this.value()]);
+    if (r < 0.38) return ex(["HDEL", k, ...this.members(1 + this.int(3))]);
+    if (r < 0.44) return ex(["HINCRBY", k, this.member(), this.chance(0.05) ? "x" : String(this.int(100) - 50)]);
+    if (r < 0.48) return ex(["HINCRBYFLOAT", k, this.member(), this.pick(["0.5", "-1.25", "3", "1e2", "x"])]);
+    if (r < 0.58) return ex(["HGET", k, this.member()]);
+    if (r < 0.62) return ex(["HMGET", k, ...this.members(3)]);
+    if (r < 0.7) return probed(["HGETALL", k], "ordered-if-compact-pairs");
+    if (r < 0.74) return probed([this.pick(["HKEYS", "HVALS"]), k], "ordered-if-compact");
+    if (r < 0.8) {
+      const cmd = this.pick(["HLEN", "HEXISTS", "HSTRLEN"]);
+      return ex(cmd === "HLEN" ? [cmd, k] : [cmd, k, this.member()]);
+    }
+    if (r < 0.9) {
+      const n = this.int(8) - 3;
+      const withValues = this.chance(0.4) ? ["WITHVALUES"] : [];
+      if (n === 0 || this.chance(0.2)) return [{ cmd: ["HRANDFIELD", k], cmp: "shape" }];
+      // A count covering the whole hash returns it all: comparable as a multiset.
+      if (n > 0 && this.chance(0.3)) return [{ cmd: ["HRANDFIELD", k, "1000", ...withValues], cmp: withValues.length ? "unordered-pairs" : "unordered" }];
+      return [{ cmd: ["HRANDFIELD", k, String(n), ...withValues], cmp: "shape" }];
+    }
+    if (r < 0.95) return probed(["HSCAN", k, "0", "COUNT", "1000"], "scan-pairs");
+    return ex(["OBJECT", "ENCODING", k]);
+  }
+
+  private sets(): Step[] {
+    const k = this.keyOf("set");
+    const r = this.rand();
+    const ex = (cmd: string[]): Step[] => [{ cmd, cmp: "exact" }];
+    const probed = (key: string, cmd: string[], cmp: Compare): Step[] => [
+      { cmd: ["OBJECT", "ENCODING", key], cmp: "exact" },
+      { cmd, cmp },
+    ];
+    if (r < 0.25) return ex(["SADD", k, ...this.members(this.count())]);
+    if (r < 0.33) return ex(["SREM", k, ...this.members(1 + this.int(3))]);
+    if (r < 0.38) return ex(["SMOVE", k, this.keyOf("set"), this.member()]);
+    if (r < 0.43) {
+      if (this.deterministic) return [{ cmd: ["SPOP", k, "1000"], cmp: "unordered" }];
+      return ex(["SPOP", k, ...(this.chance(0.6) ? [String(this.int(6))] : [])]);
+    }
+    if (r < 0.53) {
+      const cmd = this.pick(["SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE"]);
+      const dst = this.key("set");
+      return [{ cmd: [cmd, dst, k, this.keyOf("set"), ...(this.chance(0.3) ? [this.keyOf("set")] : [])], cmp: "exact" }, ...probed(dst, ["SMEMBERS", dst], "ordered-if-compact")];
+    }
+    if (r < 0.6) return [{ cmd: [this.pick(["SINTER", "SUNION", "SDIFF"]), k, this.keyOf("set")], cmp: "unordered" }];
+    if (r < 0.63) return ex(["SINTERCARD", "2", k, this.keyOf("set"), ...(this.chance(0.5) ? ["LIMIT", String(this.int(5))] : [])]);
+    if (r < 0.73) return ex(this.chance(0.5) ? ["SCARD", k] : ["SISMEMBER", k, this.member()]);
+    if (r < 0.77) return ex(["SMISMEMBER", k, ...this.members(3)]);
+    if (r < 0.85) return probed(k, ["SMEMBERS", k], "ordered-if-compact");
+    if (r < 0.92) {
+      const n = this.int(8) - 3;
+      if (n > 0 && this.chance(0.3)) return [{ cmd: ["SRANDMEMBER", k, "1000"], cmp: "unordered" }];
+      return [{ cmd: ["SRANDMEMBER", k, ...(n === 0 && this.chance(0.5) ? [] : [String(n)])], cmp: "shape" }];
+    }
+    if (r < 0.96) return probed(k, ["SSCAN", k, "0", "COUNT", "1000"], "scan");
+    return ex(["OBJECT", "ENCODING", k]);
+  }
+
+  private zsets(): Step[] {
+    const k = this.keyOf("zset");
+    const r = this.rand();
+    const ex = (cmd: string[]): Step[] => [{ cmd, cmp: "exact" }];
+    const zkeys = (n: number) => {
+      const out: string[] = [];
+      for (let i = 0; i < n; i++) out.push(this.chance(0.2) ? this.keyOf("set") : this.keyOf("zset"));
+      return out;
+    };
+    if (r < 0.05) {
+      const lex = this.key("lex");
+      if (this.chance(0.3)) return ex(["ZREM", lex, ...this.members(1 + this.int(3))]);
+      const pairs: string[] = [];
+      for (let i = this.count(); i > 0; i--) pairs.push("0", this.member());
+      return ex(["ZADD", lex, ...pairs]);
+    }
+    if (r < 0.22) {
+      const opts: string[] = [];
+      if (this.chance(0.2)) opts.push(this.pick(["NX", "XX"]));
+      if (this.chance(0.2)) opts.push(this.pick(["GT", "LT"]));
+      if (this.chance(0.2)) opts.push("CH");
+      const incr = this.chance(0.1);
+      if (incr) opts.push("INCR");
+      const pairs: string[] = [];
+      for (let i = incr ? 1 : this.count(); i > 0; i--) pairs.push(this.score(), this.member());
+      return ex(["ZADD", k, ...opts, ...pairs]);
+    }
+    if (r < 0.26) return ex(["ZINCRBY", k, this.score(), this.member()]);
+    if (r < 0.31) return ex(["ZREM", k, ...this.members(1 + this.int(3))]);
+    if (r < 0.34) {
+      const q = this.rand();
+      if (q < 0.33) return ex(["ZREMRANGEBYRANK", k, this.index(), this.index()]);
+      if (q < 0.66) return ex(["ZREMRANGEBYSCORE", k, this.scoreBound(), this.scoreBound()]);
+      return ex(["ZREMRANGEBYLEX", this.key("lex"), this.lexBound(), this.lexBound()]);
+    }
+    if (r < 0.39) return ex([this.pick(["ZPOPMIN", "ZPOPMAX"]), k, ...(this.chance(0.5) ? [String(this.int(4))] : [])]);
+    if (r < 0.42) return ex(["ZMPOP", "2", k, this.keyOf("zset"), this.pick(["MIN", "MAX"]), ...(this.chance(0.5) ? ["COUNT", String(1 + this.int(4))] : [])]);
+    if (r < 0.44) {
+      const cmd = this.chance(0.5) ? [this.pick(["BZPOPMIN", "BZPOPMAX"]), k, this.keyOf("zset"), "0.01"] : ["BZMPOP", "0.01", "1", k, this.pick(["MIN", "MAX"]), "COUNT", String(1 + this.int(3))];
+      return [{ cmd, cmp: "exact", blocking: !this.inMulti }];
+    }
+    if (r < 0.5) {
+      const dst = this.key("zset");
+      const q = this.rand();
+      if (q < 0.35) return ex(["ZRANGESTORE", dst, k, this.index(), this.index(), ...(this.chance(0.3) ? ["REV"] : [])]);
+      if (q < 0.7) return ex(["ZRANGESTORE", dst, k, this.scoreBound(), this.scoreBound(), "BYSCORE", ...(this.chance(0.3) ? ["REV"] : []), ...(this.chance(0.3) ? ["LIMIT", String(this.int(3)), String(this.int(5) - 1)] : [])]);
+      return ex(["ZRANGESTORE", this.key("lex"), this.key("lex"), this.lexBound(), this.lexBound(), "BYLEX", ...(this.chance(0.3) ? ["LIMIT", String(this.int(3)), String(this.int(5))] : [])]);
+    }
+    if (r < 0.6) {
+      const cmd = this.pick(["ZUNIONSTORE", "ZINTERSTORE", "ZDIFFSTORE"]);
+      const n = 1 + this.int(3);
+      const opts: string[] = [];
+      if (cmd !== "ZDIFFSTORE") {
+        if (this.chance(0.4)) {
+          opts.push("WEIGHTS");
+          for (let i = 0; i < n; i++) opts.push(this.pick(["1", "2", "-1", "0.5", "0", "inf"]));
+        }
+        if (this.chance(0.4)) opts.push("AGGREGATE", this.pick(["SUM", "MIN", "MAX"]));
+      }
+      return ex([cmd, this.key("zset"), String(n), ...zkeys(n), ...opts]);
+    }
+    if (r < 0.64) {
+      const cmd = this.pick(["ZUNION", "ZINTER", "ZDIFF"]);
+      const n = 1 + this.int(3);
+      return ex([cmd, String(n), ...zkeys(n), ...(cmd !== "ZDIFF" && this.chance(0.3) ? ["AGGREGATE", this.pick(["SUM", "MIN", "MAX"])] : []), ...(this.chance(0.5) ? ["WITHSCORES"] : [])]);
+    }
+    if (r < 0.65) return ex(["ZINTERCARD", "2", k, this.keyOf("zset"), ...(this.chance(0.5) ? ["LIMIT", String(this.int(5))] : [])]);
+    if (r < 0.78) {
+      const q = this.rand();
+      if (q < 0.3) return ex(["ZRANGE", k, this.index(), this.index(), ...(this.chance(0.3) ? ["REV"] : []), ...(this.chance(0.5) ? ["WITHSCORES"] : [])]);
+      if (q < 0.6) return ex(["ZRANGE", k, this.scoreBound(), this.scoreBound(), "BYSCORE", ...(this.chance(0.3) ? ["REV"] : []), ...(this.chance(0.3) ? ["LIMIT", String(this.int(3)), String(this.int(5) - 1)] : []), ...(this.chance(0.5) ? ["WITHSCORES"] : [])]);
+      if (q < 0.75) return ex(["ZRANGE", this.key("lex"), this.lexBound(), this.lexBound(), "BYLEX", ...(this.chance(0.3) ? ["REV"] : [])]);
+      if (q < 0.85) return ex([this.pick(["ZRANGEBYSCORE", "ZREVRANGEBYSCORE"]), k, this.scoreBound(), this.scoreBound(), ...(this.chance(0.5) ? ["WITHSCORES"] : [])]);
+      return ex([this.pick(["ZRANGEBYLEX", "ZREVRANGEBYLEX"]), this.key("lex"), this.lexBound(), this.lexBound(), ...(this.chance(0.3) ? ["LIMIT", String(this.int(3)), String(this.int(5) - 1)] : [])]);
+    }
+    if (r < 0.84) return ex([this.pick(["ZRANK", "ZREVRANK", "ZSCORE"]), k, this.member()]);
+    if (r < 0.86) return ex(["ZMSCORE", k, ...this.members(3)]);
+    if (r < 0.9) return ex(this.pick([["ZCOUNT", k, this.scoreBound(), this.scoreBound()], ["ZLEXCOUNT", this.key("lex"), this.lexBound(), this.lexBound()], ["ZCARD", k]]));
+    if (r < 0.94) {
+      const n = this.int(8) - 3;
+      if (n > 0 && this.chance(0.3)) return [{ cmd: ["ZRANDMEMBER", k, "1000", ...(this.chance(0.5) ? ["WITHSCORES"] : [])], cmp: "ordered-if-compact" }];
+      return [{ cmd: ["ZRANDMEMBER", k, ...(n === 0 ? [] : [String(n)]), ...(n !== 0 && this.chance(0.4) ? ["WITHSCORES"] : [])], cmp: "shape" }];
+    }
+    if (r < 0.96) {
+      return [
+        { cmd: ["OBJECT", "ENCODING", k], cmp: "exact" },
+        { cmd: ["ZSCAN", k, "0", "COUNT", "1000"], cmp: "scan-pairs" },
+      ];
+    }
+    return ex(["OBJECT", "ENCODING", k]);
+  }
+
+  private geo(): Step[] {
+    const k = this.keyOf("geo");
+    const r = this.rand();
+    const ex = (cmd: string[]): Step[] => [{ cmd, cmp: "exact" }];
+    const place = () => `p${this.int(30)}`;
+    const lon = () => (this.int(3600) / 10 - 180 + this.int(1000) / 100000).toFixed(5);
+    const lat = () => (this.int(1700) / 10 - 85 + this.int(1000) / 100000).toFixed(5);
+    const unit = () => this.pick(["m", "km", "mi", "ft"]);
+    const shape = () => (this.chance(0.5) ? ["BYRADIUS", String(100 + this.int(5000)), "km"] : ["BYBOX", String(100 + this.int(5000)), String(100 + this.int(5000)), "km"]);
+    const near = () => (this.chance(0.5) ? ["FROMMEMBER", place()] : ["FROMLONLAT", lon(), lat()]);
+    const order = () => (this.chance(0.7) ? [this.pick(["ASC", "DESC"])] : []);
+    const cnt = () => (this.chance(0.4) ? ["COUNT", String(1 + this.int(5)), ...(this.chance(0.3) ? ["ANY"] : [])] : []);
+    if (r < 0.3) {
+      const opts = this.chance(0.2) ? [this.pick(["NX", "XX"])] : [];
+      if (this.chance(0.2)) opts.push("CH");
+      const triples: string[] = [];
+      for (let i = this.count(); i > 0; i--) triples.push(this.chance(0.02) ? "200" : lon(), lat(), place());
+      return ex(["GEOADD", k, ...opts, ...triples]);
+    }
+    if (r < 0.38) return ex(["GEOPOS", k, place(), place()]);
+    if (r < 0.45) return ex(["GEODIST", k, place(), place(), ...(this.chance(0.5) ? [unit()] : [])]);
+    if (r < 0.5) return ex(["GEOHASH", k, place(), place()]);
+    if (r < 0.62) {
+      // Without ASC/DESC the order is Redis's box scan order; ANY too: compared as a set then.
+      const o = order();
+      const c = cnt();
+      const cmp: Compare = o.length ? "exact" : "unordered";
+      return [{ cmd: ["GEOSEARCH", k, ...near(), ...shape(), ...o, ...c, ...(this.chance(0.3) ? ["WITHDIST"] : []), ...(this.chance(0.3) ? ["WITHCOORD"] : []), ...(this.chance(0.2) ? ["WITHHASH"] : [])], cmp }];
+    }
+    if (r < 0.77) return ex(["GEOSEARCHSTORE", this.key(this.chance(0.7) ? "zset" : "geo"), k, ...near(), ...shape(), ...order(), ...cnt(), ...(this.chance(0.4) ? ["STOREDIST"] : [])]);
+    if (r < 0.9) {
+      const dst = this.key(this.chance(0.7) ? "zset" : "geo");
+      const store = this.chance(0.5) ? ["STORE", dst] : ["STOREDIST", dst];
+      if (this.chance(0.5)) return ex(["GEORADIUS", k, lon(), lat(), String(100 + this.int(5000)), unit(), ...order(), ...cnt(), ...store]);
+      return ex(["GEORADIUSBYMEMBER", k, place(), String(100 + this.int(5000)), unit(), ...order(), ...cnt(), ...store]);
+    }
+    const o = order();
+    return [{ cmd: [this.pick(["GEORADIUS_RO", "GEORADIUS"]), k, lon(), lat(), String(500 + this.int(5000)), "km", ...o, ...(this.chance(0.4) ? ["WITHDIST"] : [])], cmp: o.length ? "exact" : "unordered" }];
+  }
+
+  private streamId(): string {
+    if (this.chance(0.1)) return this.pick(["0", "0-1", "abc"]);
+    return `${this.streamMs - this.int(40)}-${this.int(3)}`;
+  }
+
+  private streams(): Step[] {
+    const k = this.keyOf("st");
+    const r = this.rand();
+    const ex = (cmd: string[]): Step[] => [{ cmd, cmp: "exact" }];
+    const group = this.pick(GROUPS);
+    const consumer = this.pick(CONSUMERS);
+    const trim = (): string[] => {
+      const q = this.rand();
+      if (q < 0.6) return [];
+      const approx = this.pick(["~", "=", ""]);
+      const spec = approx ? [approx] : [];
+      if (q < 0.85) return ["MAXLEN", ...spec, String(this.int(30)), ...(approx === "~" && this.chance(0.3) ? ["LIMIT", String(this.int(20))] : [])];
+      return ["MINID", ...spec, `${this.streamMs - this.int(30)}`];
+    };
+    if (r < 0.3) {
+      this.streamMs += this.pick([0, 1, 1, 2]);
+      const idForm = this.rand();
+      const id = !this.deterministic && idForm < 0.3 ? "*" : idForm < 0.7 ? `${this.streamMs}-*` : `${this.streamMs}-${this.int(4)}`;
+      const fields: string[] = [];
+      for (let i = 1 + this.int(3); i > 0; i--) fields.push(this.chance(0.7) ? `f${i}` : this.member(), this.value());
+      return ex(["XADD", k, ...(this.chance(0.05) ? ["NOMKSTREAM"] : []), ...trim(), id, ...fields]);
+    }
+    if (r < 0.35) return ex(["XDEL", k, this.streamId(), ...(this.chance(0.3) ? [this.streamId()] : [])]);
+    if (r < 0.38) {
+      const t = trim();
+      return ex(["XTRIM", k, ...(t.length ? t : ["MAXLEN", "~", String(this.int(50))])]);
+    }
+    if (r < 0.42) {
+      const id = this.pick(["$", "0", this.streamId()]);
+      return ex(["XGROUP", "CREATE", k, group, id, ...(this.chance(0.4) ? ["MKSTREAM"] : []), ...(this.chance(0.2) ? ["ENTRIESREAD", String(this.int(20))] : [])]);
+    }
+    if (r < 0.44) return ex(["XGROUP", "SETID", k, group, this.pick(["$", "0", this.streamId()]), ...(this.chance(0.4) ? ["ENTRIESREAD", String(this.int(20) - 1)] : [])]);
+    if (r < 0.45) return ex(["XGROUP", "DESTROY", k, group]);
+    if (r < 0.47) return ex(["XGROUP", this.pick(["CREATECONSUMER", "DELCONSUMER"]), k, group, consumer]);
+    if (r < 0.57) {
+      const ids = this.chance(0.25) ? [this.pick(["0", this.streamId()])] : [">"];
+      const block = !this.inMulti && this.chance(0.05) ? ["BLOCK", "10"] : [];
+      return [{ cmd: ["XREADGROUP", "GROUP", group, consumer, ...(this.chance(0.7) ? ["COUNT", String(1 + this.int(5))] : []), ...block, ...(this.chance(0.15) ? ["NOACK"] : []), "STREAMS", k, ...ids], cmp: "exact", blocking: block.length > 0 }];
+    }
+    if (r < 0.63) return ex(["XACK", k, group, this.streamId(), ...(this.chance(0.5) ? [this.streamId(), this.streamId()] : [])]);
+    if (r < 0.68) {
+      const opts: string[] = [];
+      if (this.chance(0.2)) opts.push("RETRYCOUNT", String(this.int(10)));
+      if (this.chance(0.3)) opts.push("FORCE");
+      if (this.chance(0.3)) opts.push("JUSTID");
+      if (this.chance(0.1)) opts.push("LASTID", this.streamId());
+      return [{ cmd: ["XCLAIM", k, group, consumer, this.pick(["0", "3600000"]), this.streamId(), ...(this.chance(0.5) ? [this.streamId()] : []), ...opts], cmp: "stream-timed" }];
+    }
+    if (r < 0.72) return [{ cmd: ["XAUTOCLAIM", k, group, consumer, this.pick(["0", "3600000"]), this.pick(["0", "0-0", this.streamId()]), ...(this.chance(0.6) ? ["COUNT", String(1 + this.int(6))] : []), ...(this.chance(0.3) ? ["JUSTID"] : [])], cmp: "stream-timed" }];
+    if (r < 0.74) {
+      this.streamMs += 3;
+      return ex(["XSETID", k, `${this.streamMs}-${this.int(3)}`, ...(this.chance(0.4) ? ["ENTRIESADDED", String(500 + this.int(100))] : []), ...(this.chance(0.3) ? ["MAXDELETEDID", `${this.streamMs - 2}-0`] : [])]);
+    }
+    if (r < 0.8) {
+      const count = this.chance(0.5) ? ["COUNT", String(1 + this.int(10))] : [];
+      return ex(this.chance(0.5) ? ["XRANGE", k, "-", "+", ...count] : ["XREVRANGE", k, "+", "-", ...count]);
+    }
+    if (r < 0.83) return ex(["XLEN", k]);
+    if (r < 0.86) return [{ cmd: ["XPENDING", k, group, ...(this.chance(0.6) ? ["-", "+", String(1 + this.int(10)), ...(this.chance(0.3) ? [consumer] : [])] : [])], cmp: "stream-timed" }];
+    if (r < 0.9) return [{ cmd: ["XINFO", "STREAM", k, ...(this.chance(0.5) ? ["FULL"] : [])], cmp: "stream-timed" }];
+    if (r < 0.93) return [{ cmd: this.chance(0.5) ? ["XINFO", "GROUPS", k] : ["XINFO", "CONSUMERS", k, group], cmp: "stream-timed" }];
+    if (r < 0.96) return ex(["XREAD", ...(this.chance(0.5) ? ["COUNT", String(1 + this.int(5))] : []), "STREAMS", k, this.pick(["0", this.streamId()])]);
+    return ex(["OBJECT", "ENCODING", k]);
+  }
+
+  private sort(): Step[] {
+    const k = this.keyOf(this.pick(["list", "set", "zset"]));
+    const opts: string[] = [];
+    if (this.chance(0.3)) opts.push("LIMIT", String(this.int(3)), String(this.int(6) - 1));
+    if (this.chance(0.3)) opts.push("GET", "#");
+    if (this.chance(0.2)) opts.push("GET", "str:*");
+    if (this.chance(0.4)) opts.push("DESC");
+    const alpha = this.chance(0.5);
+    if (alpha) opts.push("ALPHA");
+    // ALPHA BY leaves ties (missing weights) in the order the elements came in: a set's
+    // hashtable order, which differs between any two servers (even a Redis master and replica).
+    if (this.chance(0.15) && !alpha) opts.push("BY", "int:*");
+    const store = this.chance(0.5) ? ["STORE", this.key(this.chance(0.8) ? "list" : "str")] : [];
+    const ro = store.length === 0 && this.chance(0.3);
+    return [{ cmd: [ro ? "SORT_RO" : "SORT", k, ...opts, ...store], cmp: "exact" }];
+  }
+}
+
+/** The value of a raw RESP2 bulk reply, or null for a null bulk / anything else. */
+export function bulkValue(raw: string): string | null {
+  if (raw[0] !== "$") return null;
+  const nl = raw.indexOf("\r\n");
+  const n = Number(raw.slice(1, nl));
+  if (n < 0) return null;
+  return raw.slice(nl + 2, nl + 2 + n);
+}
