@@ -1,0 +1,437 @@
+// The interpreter state and the runtime operations compiled code falls back to when the fast
+// path (numbers, plain tables) does not apply: metatables, coercions, and the runtime errors
+// with Lua 5.1's texts ("attempt to index local 't' (a nil value)") and positions
+// ("user_script:3: ...").
+//
+// Every Lua function call pushes a Frame on S.frames; a call site records its line (and how the
+// callee was named) in its frame before calling, so a native raising an error, error() with a
+// level, and Redis's error handler ("on @user_script:3.") find the position where Lua would.
+// Frames are popped on return only: whoever catches an error (pcall, the script runner)
+// restores the depth it saw, so after an uncaught error the stack still shows where it was
+// raised.
+
+import type { VarInfo } from "./ast.ts";
+import { chunkIdSized } from "./lexer.ts";
+import { numberToString, strToNumber } from "./numbers.ts";
+import { LuaTable, LuaTableError, objectId, strHash } from "./table.ts";
+import { Box, EMPTY, LuaError, LuaFunction, LuaUserdata, type LuaValue, typeName } from "./value.ts";
+
+/** Limits of Lua 5.1 (luaconf.h), scaled where the JavaScript stack is the real bound. */
+export const LUAI_MAXCCALLS = 200;
+
+export interface ProtoInfo {
+  /** "@user_script" */
+  source: string;
+  /** As messages print it: "user_script". */
+  chunk: string;
+  nslots: number;
+  name: string;
+}
+
+export function protoInfo(source: string, nslots: number, name: string): ProtoInfo {
+  return { source, chunk: chunkIdSized(source, 60), nslots, name };
+}
+
+export class Frame {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly r: any[];
+  va: LuaValue[] = EMPTY;
+  ret: LuaValue[] = EMPTY;
+  /** Current line: set by call sites and by operations that raise errors. */
+  line = 0;
+  /** How the function being called from here was named (for "bad argument #1 to 'x'"). */
+  callee: VarInfo | null = null;
+  constructor(
+    readonly proto: ProtoInfo,
+    readonly u: Box[],
+    public env: LuaTable,
+    readonly fn: LuaFunction | null,
+  ) {
+    this.r = new Array(proto.nslots);
+  }
+}
+
+/** Thrown to stop a script from outside the language (time limit): pcall does not catch it. */
+export class LuaKill extends Error {
+  constructor(readonly value: LuaValue) {
+    super("script killed");
+  }
+}
+
+const EV_INDEX = "__index";
+const EV_NEWINDEX = "__newindex";
+const H_INDEX = strHash(EV_INDEX);
+const H_NEWINDEX = strHash(EV_NEWINDEX);
+
+export class LuaState {
+  readonly frames: Frame[] = [];
+  depth = 0;
+  /** Natives re-entering Lua (pcall, sort, gsub, metamethods): LUAI_MAXCCALLS. */
+  cdepth = 0;
+  /** Lua call depth limit ("stack overflow"); the JavaScript stack bounds it below Lua's 20000. */
+  maxDepth = 7000;
+  /** Instructions (loop iterations, calls) until the next time check. */
+  budget = 10000;
+  /** Called when the budget runs out: may throw to stop the script. */
+  onBudget: () => void = () => {};
+  globals: LuaTable = new LuaTable();
+  stringMeta: LuaTable | null = null;
+  /** The base library's next and ipairs iterator: generic for loops over them run inline. */
+  nextFn: LuaFunction | null = null;
+  ipairsAux: LuaFunction | null = null;
+
+  tick(): void {
+    this.budget = 10000;
+    this.onBudget();
+  }
+
+  /** The innermost Lua frame (level 1 in luaL_where terms), if any. */
+  top(): Frame | null {
+    return this.depth > 0 ? this.frames[this.depth - 1]! : null;
+  }
+
+  /** luaL_where(L, level): "chunk:line: " of the level-th Lua frame from the top, or "". */
+  where(level: number): string {
+    const i = this.depth - level;
+    if (level < 1 || i < 0) return "";
+    const f = this.frames[i]!;
+    return f.line > 0 ? `${f.proto.chunk}:${f.line}: ` : "";
+  }
+
+  /** A runtime error in frame f at `line` (luaG_runerror). */
+  rtError(f: Frame | null, line: number, msg: string): LuaError {
+    if (f === null) return new LuaError(msg);
+    f.line = line;
+    return new LuaError(`${f.proto.chunk}:${line}: ${msg}`);
+  }
+
+  /** luaL_error from a native: the message with the position of its Lua caller. */
+  error(msg: string): LuaError {
+    return new LuaError(this.where(1) + msg);
+  }
+
+  /** luaL_argerror. */
+  argError(narg: number, extra: string): LuaError {
+    const f = this.top();
+    const callee = f?.callee ?? null;
+    let name = callee?.name ?? "?";
+    if (callee?.kind === "method") {
+      narg--;
+      if (narg === 0) return this.error(`calling '${name}' on bad self (${extra})`);
+    }
+    if (!name) name = "?";
+    return this.error(`bad argument #${narg} to '${name}' (${extra})`);
+  }
+
+  /** luaL_typerror: "<expected> expected, got <type>" ("no value" for a missing argument). */
+  typeArgError(args: LuaValue[], i: number, expected: string): LuaError {
+    const got = i >= args.length ? "no value" : typeName(args[i]);
+    return this.argError(i + 1, `${expected} expected, got ${got}`);
+  }
+
+  // ------------------------------------------------------------------ metatables
+
+  metatableOf(v: LuaValue): LuaTable | null {
+    if (v instanceof LuaTable) return v.metatable;
+    if (typeof v === "string") return this.stringMeta;
+    if (v instanceof LuaUserdata) return v.metatable;
+    return null;
+  }
+
+  /** luaT_gettmbyobj. */
+  metamethod(v: LuaValue, event: string): LuaValue {
+    const mt = this.metatableOf(v);
+    return mt === null ? undefined : mt.getStr(event);
+  }
+
+  // ------------------------------------------------------------------ calls
+
+  /** Calls any value (functions, or objects with __call), from a native or a slow path. */
+  call(fn: LuaValue, args: LuaValue[]): LuaValue[] {
+    if (fn instanceof LuaFunction) return fn.call(args);
+    const tm = this.metamethod(fn, "__call");
+    if (!(tm instanceof LuaFunction)) throw new LuaError(`attempt to call a ${typeName(fn)} value`);
+    return tm.call([fn, ...args]);
+  }
+
+  /** A call from a native back into Lua (pcall, sort, gsub...): counts C levels. */
+  callFromNative(fn: LuaValue, args: LuaValue[]): LuaValue[] {
+    if (++this.cdepth >= LUAI_MAXCCALLS) {
+      this.cdepth--;
+      throw this.error(this.cdepth + 1 === LUAI_MAXCCALLS ? "C stack overflow" : "error in error handling");
+    }
+    const r = this.call(fn, args);
+    this.cdepth--;
+    return r;
+  }
+
+  /** Calls a metamethod from frame f (callTMres): one result. */
+  callMeta(f: Frame | null, line: number, tm: LuaValue, args: LuaValue[]): LuaValue {
+    if (f !== null) f.line = line;
+    if (++this.cdepth >= LUAI_MAXCCALLS) {
+      this.cdepth--;
+      throw this.rtError(f, line, "C stack overflow");
+    }
+    const r = this.call(tm, args);
+    this.cdepth--;
+    return r[0];
+  }
+
+  /** A call whose callee is not a function (compiled call sites' slow path). */
+  callValue(f: Frame | null, line: number, fn: LuaValue, args: LuaValue[], desc: VarInfo | null): LuaValue[] {
+    if (fn instanceof LuaFunction) return fn.call(args);
+    const tm = this.metamethod(fn, "__call");
+    if (!(tm instanceof LuaFunction)) throw this.typeError(f, line, fn, desc, "call");
+    return tm.call([fn, ...args]);
+  }
+
+  // ------------------------------------------------------------------ errors
+
+  typeError(f: Frame | null, line: number, v: LuaValue, desc: VarInfo | null, op: string): LuaError {
+    const t = typeName(v);
+    if (desc) return this.rtError(f, line, `attempt to ${op} ${desc.kind} '${desc.name}' (a ${t} value)`);
+    return this.rtError(f, line, `attempt to ${op} a ${t} value`);
+  }
+
+  // ------------------------------------------------------------------ indexing
+
+  /** luaV_gettable's slow path. */
+  index(f: Frame | null, line: number, obj: LuaValue, key: LuaValue, desc: VarInfo | null): LuaValue {
+    let t = obj;
+    for (let loop = 0; loop < 100; loop++) {
+      let tm: LuaValue;
+      if (t instanceof LuaTable) {
+        const res = t.get(key);
+        if (res !== undefined) return res;
+        const mt = t.metatable;
+        if (mt === null) return undefined;
+        tm = mt.getStrH(EV_INDEX, H_INDEX);
+        if (tm === undefined) return undefined;
+      } else {
+        tm = this.metamethod(t, EV_INDEX);
+        if (tm === undefined) throw this.typeError(f, line, t, loop === 0 ? desc : null, "index");
+      }
+      if (tm instanceof LuaFunction) return this.callMeta(f, line, tm, [t, key]);
+      t = tm;
+    }
+    throw this.rtError(f, line, "loop in gettable");
+  }
+
+  /** luaV_settable (all cases). */
+  setIndex(f: Frame | null, line: number, obj: LuaValue, key: LuaValue, val: LuaValue, desc: VarInfo | null): void {
+    let t = obj;
+    for (let loop = 0; loop < 100; loop++) {
+      let tm: LuaValue;
+      if (t instanceof LuaTable) {
+        if (t.readonly) throw this.rtError(f, line, "Attempt to modify a readonly table");
+        const mt = t.metatable;
+        const old = t.get(key);
+        if (old !== undefined || mt === null || (tm = mt.getStrH(EV_NEWINDEX, H_NEWINDEX)) === undefined) {
+          this.rawSet(f, line, t, key, val);
+          return;
+        }
+        // luaH_set created the key before the metamethod runs (a dead node, as in Lua).
+        this.rawSet(f, line, t, key, undefined);
+      } else {
+        tm = this.metamethod(t, EV_NEWINDEX);
+        if (tm === undefined) throw this.typeError(f, line, t, loop === 0 ? desc : null, "index");
+      }
+      if (tm instanceof LuaFunction) {
+        if (f !== null) f.line = line;
+        if (++this.cdepth >= LUAI_MAXCCALLS) {
+          this.cdepth--;
+          throw this.rtError(f, line, "C stack overflow");
+        }
+        this.call(tm, [t, key, val]);
+        this.cdepth--;
+        return;
+      }
+      t = tm;
+    }
+    throw this.rtError(f, line, "loop in settable");
+  }
+
+  rawSet(f: Frame | null, line: number, t: LuaTable, key: LuaValue, val: LuaValue): void {
+    try {
+      t.set(key, val);
+    } catch (e) {
+      if (e instanceof LuaTableError) throw this.rtError(f, line, e.message);
+      throw e;
+    }
+  }
+
+  // ------------------------------------------------------------------ arithmetic
+
+  arith(f: Frame | null, line: number, event: string, a: LuaValue, b: LuaValue, da: VarInfo | null, db: VarInfo | null): LuaValue {
+    const na = toNumber(a);
+    const nb = toNumber(b);
+    if (na !== undefined && nb !== undefined) return rawArith(event, na, nb);
+    let tm = this.metamethod(a, event);
+    if (tm === undefined) tm = this.metamethod(b, event);
+    if (tm !== undefined) return this.callMeta(f, line, tm, [a, b]);
+    if (na === undefined) throw this.typeError(f, line, a, da, "perform arithmetic on");
+    throw this.typeError(f, line, b, db, "perform arithmetic on");
+  }
+
+  unm(f: Frame | null, line: number, a: LuaValue, da: VarInfo | null): LuaValue {
+    const na = toNumber(a);
+    if (na !== undefined) return -na;
+    const tm = this.metamethod(a, "__unm");
+    if (tm !== undefined) return this.callMeta(f, line, tm, [a, a]);
+    throw this.typeError(f, line, a, da, "perform arithmetic on");
+  }
+
+  len(f: Frame | null, line: number, a: LuaValue, da: VarInfo | null): LuaValue {
+    if (typeof a === "string") return a.length;
+    if (a instanceof LuaTable) return a.length();
+    const tm = this.metamethod(a, "__len");
+    if (tm !== undefined) return this.callMeta(f, line, tm, [a, undefined]);
+    throw this.typeError(f, line, a, da, "get length of");
+  }
+
+  concat(f: Frame | null, line: number, a: LuaValue, b: LuaValue, da: VarInfo | null, db: VarInfo | null): LuaValue {
+    const aok = typeof a === "string" || typeof a === "number";
+    const bok = typeof b === "string" || typeof b === "number";
+    if (aok && bok) return (typeof a === "number" ? numberToString(a) : a) + (typeof b === "number" ? numberToString(b) : b);
+    let tm = this.metamethod(a, "__concat");
+    if (tm === undefined) tm = this.metamethod(b, "__concat");
+    if (tm !== undefined) return this.callMeta(f, line, tm, [a, b]);
+    if (aok) throw this.typeError(f, line, b, db, "concatenate");
+    throw this.typeError(f, line, a, da, "concatenate");
+  }
+
+  // ------------------------------------------------------------------ comparisons
+
+  private orderError(f: Frame | null, line: number, a: LuaValue, b: LuaValue): LuaError {
+    const t1 = typeName(a);
+    const t2 = typeName(b);
+    if (t1 === t2) return this.rtError(f, line, `attempt to compare two ${t1} values`);
+    return this.rtError(f, line, `attempt to compare ${t1} with ${t2}`);
+  }
+
+  /** call_orderTM: -1 when there is no usable metamethod. */
+  private orderTM(f: Frame | null, line: number, a: LuaValue, b: LuaValue, event: string): number {
+    const tm1 = this.metamethod(a, event);
+    if (tm1 === undefined) return -1;
+    const tm2 = this.metamethod(b, event);
+    if (tm1 !== tm2) return -1;
+    const r = this.callMeta(f, line, tm1, [a, b]);
+    return r !== undefined && r !== false ? 1 : 0;
+  }
+
+  lt(f: Frame | null, line: number, a: LuaValue, b: LuaValue): boolean {
+    if (typeof a === "number" && typeof b === "number") return a < b;
+    if (typeof a === "string" && typeof b === "string") return a < b;
+    if (typeName(a) !== typeName(b)) throw this.orderError(f, line, a, b);
+    const r = this.orderTM(f, line, a, b, "__lt");
+    if (r !== -1) return r === 1;
+    throw this.orderError(f, line, a, b);
+  }
+
+  le(f: Frame | null, line: number, a: LuaValue, b: LuaValue): boolean {
+    if (typeName(a) !== typeName(b)) throw this.orderError(f, line, a, b);
+    if (typeof a === "number") return a <= (b as number);
+    if (typeof a === "string") return a <= (b as string);
+    let r = this.orderTM(f, line, a, b, "__le");
+    if (r !== -1) return r === 1;
+    r = this.orderTM(f, line, b, a, "__lt");
+    if (r !== -1) return r === 0;
+    throw this.orderError(f, line, a, b);
+  }
+
+  /** luaV_equalval for two values of the same type that are not raw-equal. */
+  eqSlow(f: Frame | null, line: number, a: LuaValue, b: LuaValue): boolean {
+    if (a === b) return true;
+    let mt1: LuaTable | null;
+    let mt2: LuaTable | null;
+    if (a instanceof LuaTable && b instanceof LuaTable) {
+      mt1 = a.metatable;
+      mt2 = b.metatable;
+    } else if (a instanceof LuaUserdata && b instanceof LuaUserdata) {
+      mt1 = a.metatable;
+      mt2 = b.metatable;
+    } else return false;
+    if (mt1 === null) return false;
+    const tm1 = mt1.getStr("__eq");
+    if (tm1 === undefined) return false;
+    let tm = tm1;
+    if (mt1 !== mt2) {
+      if (mt2 === null) return false;
+      const tm2 = mt2.getStr("__eq");
+      if (tm2 === undefined || tm2 !== tm1) return false;
+      tm = tm1;
+    }
+    const r = this.callMeta(f, line, tm, [a, b]);
+    return r !== undefined && r !== false;
+  }
+
+  // ------------------------------------------------------------------ conversions
+
+  /** tostring(), honouring __tostring. */
+  tostring(v: LuaValue): string {
+    const tm = this.metamethod(v, "__tostring");
+    if (tm !== undefined) {
+      const r = this.callFromNative(tm, [v])[0];
+      if (typeof r !== "string") {
+        if (typeof r === "number") return numberToString(r);
+        throw this.error("'__tostring' must return a string");
+      }
+      return r;
+    }
+    return rawToString(v);
+  }
+}
+
+export function toNumber(v: LuaValue): number | undefined {
+  if (typeof v === "number") return v;
+  if (typeof v === "string") return strToNumber(v);
+  return undefined;
+}
+
+export function cpow(a: number, b: number): number {
+  // C's pow: pow(1, y) and pow(x, 0) are 1 even for NaN; pow(-1, +-inf) is 1.
+  if (b === 0 || a === 1) return 1;
+  if (a === -1 && (b === Infinity || b === -Infinity)) return 1;
+  return Math.pow(a, b);
+}
+
+export function rawArith(event: string, a: number, b: number): number {
+  switch (event) {
+    case "__add":
+      return a + b;
+    case "__sub":
+      return a - b;
+    case "__mul":
+      return a * b;
+    case "__div":
+      return a / b;
+    case "__mod":
+      return a - Math.floor(a / b) * b;
+    case "__pow":
+      return cpow(a, b);
+    default:
+      throw new Error(`unknown arithmetic event ${event}`);
+  }
+}
+
+function pointerText(o: { id: number }): string {
+  return `0x${(0x55d0c0a00000 + objectId(o) * 64).toString(16)}`;
+}
+
+/** tostring without metamethods (luaL_tolstring's default branch in 5.1's tostring). */
+export function rawToString(v: LuaValue): string {
+  switch (typeof v) {
+    case "undefined":
+      return "nil";
+    case "boolean":
+      return v ? "true" : "false";
+    case "number":
+      return numberToString(v);
+    case "string":
+      return v;
+  }
+  if (v instanceof LuaTable) return `table: ${pointerText(v)}`;
+  if (v instanceof LuaFunction) return `function: ${pointerText(v)}`;
+  if (v instanceof LuaUserdata) return `userdata: ${v.pointerText ?? pointerText(v)}`;
+  return "?";
+}
