@@ -41,7 +41,7 @@ function unitArg(text: string): number {
 
 /** A member's position, or false when it is not in the set. */
 function memberPosition(z: ZSetValue, member: string, xy: number[]): boolean {
-  const score = z.dict.get(member);
+  const score = z.score(member);
   if (score === undefined) return false;
   decodeScore(score, xy);
   return true;
@@ -152,15 +152,14 @@ function distanceArgs(argv: string[], at: number): [number, number] {
 /** Appends the members of one score interval [min, max) that are inside the shape (geoGetPointsInRange). */
 function pointsInRange(z: ZSetValue, min: number, max: number, shape: GeoShape, out: GeoPoint[], limit: number): void {
   const range = { min, max, minex: false, maxex: true };
-  let node = z.firstInScoreRange(range);
+  const node = z.cursor(z.firstInScoreRange(range));
   const pos = [0, 0, 0];
-  while (node) {
+  while (node.next()) {
     if (!(node.score < max)) break;
     if (withinShape(shape, node.score, pos)) {
       out.push({ longitude: pos[0]!, latitude: pos[1]!, dist: pos[2]!, score: node.score, member: node.member });
     }
     if (out.length && limit && out.length >= limit) break;
-    node = node.forward[0]!;
   }
 }
 

@@ -181,11 +181,8 @@ export function sortCommand(c: Client, argv: string[], readonly: boolean): void 
     } else {
       const z = sortval as ZSetValue;
       const zlen = z.size;
-      let node = desc ? (start > 0 ? z.nodeAt(zlen - start - 1) : z.last()) : start > 0 ? z.nodeAt(start) : z.first();
-      for (let n = 0; n < vectorlen && node; n++) {
-        vector.push({ obj: node.member, score: 0, cmpobj: null });
-        node = desc ? node.backward : (node.forward[0] ?? null);
-      }
+      const node = z.cursor(desc ? zlen - start - 1 : start, desc);
+      for (let n = 0; n < vectorlen && node.next(); n++) vector.push({ obj: node.member, score: 0, cmpobj: null });
       end -= start;
       start = 0;
     }

@@ -96,7 +96,7 @@ function scanSkiplist(z: ZSetValue, cursor: number, count: number, pattern: stri
     if (it) state.delete(cursor);
   }
   if (!it) {
-    it = z.dict.entries();
+    it = z.dictEntries();
     for (let skipped = 0; skipped < cursor; skipped++) {
       if (it.next().done) return 0;
     }

@@ -11,7 +11,7 @@
 import { mayBlock } from "../server/blocking.ts";
 import type { Client } from "../server/client.ts";
 import { SetValue } from "../store/set.ts";
-import { type LexRange, lexGteMin, lexLteMax, type ScoreRange, scoreGteMin, scoreLteMax, type ZNode, zcompare, ZSetValue } from "../store/zset.ts";
+import { type LexRange, lexGteMin, lexLteMax, type ScoreRange, scoreGteMin, scoreLteMax, zcompare, ZSetValue } from "../store/zset.ts";
 import { fail, NOT_FLOAT, SYNTAX, WRONGTYPE } from "./errors.ts";
 import { deleteKey, lookupRead, lookupWrite, readZSet, setKey, signalModified, writeZSet } from "./keyspace.ts";
 import type { HandlerMap } from "./types.ts";
@@ -60,7 +60,7 @@ let addedScore = 0;
  * new member would exceed the limits. Returns one of the OUT_* codes.
  */
 function zsetAdd(c: Client, z: ZSetValue, score: number, member: string, flags: number): number {
-  const cur = z.dict.get(member);
+  const cur = z.score(member);
   if (cur !== undefined) {
     if (flags & ZADD_NX) return OUT_NOP;
     if (flags & ZADD_INCR) {
@@ -226,12 +226,11 @@ function zcount(c: Client, argv: string[]): void {
     return;
   }
   const first = z.firstInScoreRange(range);
-  if (!first) {
+  if (first < 0) {
     c.reply.int(0);
     return;
   }
-  const last = z.lastInScoreRange(range)!;
-  c.reply.int(z.rankOfNode(last) - z.rankOfNode(first) + 1);
+  c.reply.int(z.lastInScoreRange(range) - first + 1);
 }
 
 function zlexcount(c: Client, argv: string[]): void {
@@ -245,13 +244,13 @@ function zlexcount(c: Client, argv: string[]): void {
   let count = 0;
   const first = z.firstInLexRange(range);
   if (z.encoding === "listpack") {
-    for (let x = first; x && lexLteMax(x.member, range); x = x.forward[0]!) count++;
-  } else if (first) {
+    if (first >= 0) for (const x = z.cursor(first); x.next() && lexLteMax(x.member, range); ) count++;
+  } else if (first >= 0) {
     // Redis counts with the ranks of the first and last nodes in range.
     const len = z.size;
-    count = len - z.rankOfNode(first);
+    count = len - first;
     const last = z.lastInLexRange(range);
-    if (last) count -= len - (z.rankOfNode(last) + 1);
+    if (last >= 0) count -= len - (last + 1);
   }
   c.reply.int(count);
 }
@@ -279,32 +278,38 @@ interface RangeSink {
   begin(length: number): void;
   emit(member: string, score: number): void;
   /** emit() for score/lex ranges, whose length is only known at the end. */
-  emitNode(node: ZNode): void;
+  emitPending(member: string, score: number): void;
   finish(count: number): void;
 }
 
 class ClientSink implements RangeSink {
   withScores = false;
   /** Set when the length is not known in advance: results are held until finish(). */
-  private pending: ZNode[] | null = null;
+  private pending: string[] | null = null;
+  private pendingScores: number[] = [];
   constructor(private readonly c: Client) {}
   begin(length: number): void {
     if (length >= 0) this.c.reply.array(this.withScores && this.c.reply.resp === 2 ? length * 2 : length);
-    else this.pending = [];
+    else {
+      this.pending = [];
+      this.pendingScores = [];
+    }
   }
   emit(member: string, score: number): void {
     replyMemberScore(this.c, member, score, this.withScores);
   }
-  emitNode(node: ZNode): void {
-    if (this.pending) this.pending.push(node);
-    else this.emit(node.member, node.score);
+  emitPending(member: string, score: number): void {
+    if (this.pending) {
+      this.pending.push(member);
+      this.pendingScores.push(score);
+    } else this.emit(member, score);
   }
   finish(count: number): void {
     const pending = this.pending;
     if (!pending) return;
     this.pending = null;
     this.c.reply.array(this.withScores && this.c.reply.resp === 2 ? count * 2 : count);
-    for (let i = 0; i < pending.length; i++) this.emit(pending[i]!.member, pending[i]!.score);
+    for (let i = 0; i < pending.length; i++) this.emit(pending[i]!, this.pendingScores[i]!);
   }
 }
 
@@ -322,8 +327,8 @@ class StoreSink implements RangeSink {
   emit(member: string, score: number): void {
     zsetAdd(this.c, this.z!, score, member, 0);
   }
-  emitNode(node: ZNode): void {
-    this.emit(node.member, node.score);
+  emitPending(member: string, score: number): void {
+    this.emit(member, score);
   }
   finish(count: number): void {
     const c = this.c;
@@ -351,11 +356,8 @@ function rangeByRank(sink: RangeSink, z: ZSetValue, start: number, end: number, 
   let n = end - start + 1;
   const count = n;
   sink.begin(n);
-  let node = reverse ? (start > 0 ? z.nodeAt(llen - 1 - start) : z.last()) : start > 0 ? z.nodeAt(start) : z.first();
-  while (n-- > 0 && node) {
-    sink.emit(node.member, node.score);
-    node = reverse ? node.backward : node.forward[0]!;
-  }
+  const cur = z.cursor(reverse ? llen - 1 - start : start, reverse);
+  while (n-- > 0 && cur.next()) sink.emit(cur.member, cur.score);
   sink.finish(count);
 }
 
@@ -365,31 +367,31 @@ function rangeByScore(sink: RangeSink, z: ZSetValue, range: ScoreRange, offset: 
     sink.finish(0);
     return;
   }
-  let node = reverse ? z.lastInScoreRange(range) : z.firstInScoreRange(range);
+  let rank = reverse ? z.lastInScoreRange(range) : z.firstInScoreRange(range);
   // A negative offset walks off the end: C's `while (ln && offset--)`.
-  if (offset < 0) node = null;
-  while (node && offset-- > 0) node = reverse ? node.backward : node.forward[0]!;
+  if (offset < 0) rank = -1;
+  else if (rank >= 0) rank = reverse ? rank - offset : rank + offset;
+  const cur = z.cursor(rank, reverse);
   let count = 0;
-  while (node && limit-- !== 0) {
-    if (reverse ? !scoreGteMin(node.score, range) : !scoreLteMax(node.score, range)) break;
+  while (limit-- !== 0 && cur.next()) {
+    if (reverse ? !scoreGteMin(cur.score, range) : !scoreLteMax(cur.score, range)) break;
     count++;
-    sink.emitNode(node);
-    node = reverse ? node.backward : node.forward[0]!;
+    sink.emitPending(cur.member, cur.score);
   }
   sink.finish(count);
 }
 
 function rangeByLex(sink: RangeSink, z: ZSetValue, range: LexRange, offset: number, limit: number, reverse: boolean): void {
   sink.begin(-1);
-  let node = reverse ? z.lastInLexRange(range) : z.firstInLexRange(range);
-  if (offset < 0) node = null;
-  while (node && offset-- > 0) node = reverse ? node.backward : node.forward[0]!;
+  let rank = reverse ? z.lastInLexRange(range) : z.firstInLexRange(range);
+  if (offset < 0) rank = -1;
+  else if (rank >= 0) rank = reverse ? rank - offset : rank + offset;
+  const cur = z.cursor(rank, reverse);
   let count = 0;
-  while (node && limit-- !== 0) {
-    if (reverse ? !lexGteMin(node.member, range) : !lexLteMax(node.member, range)) break;
+  while (limit-- !== 0 && cur.next()) {
+    if (reverse ? !lexGteMin(cur.member, range) : !lexLteMax(cur.member, range)) break;
     count++;
-    sink.emitNode(node);
-    node = reverse ? node.backward : node.forward[0]!;
+    sink.emitPending(cur.member, cur.score);
   }
   sink.finish(count);
 }
@@ -526,7 +528,7 @@ function sourceSize(s: OpSource): number {
 function sourceFind(s: OpSource, member: string): number | undefined {
   const v = s.value;
   if (v === null) return undefined;
-  if (v instanceof ZSetValue) return v.dict.get(member);
+  if (v instanceof ZSetValue) return v.score(member);
   return v.has(member) ? 1 : undefined;
 }
 
@@ -534,7 +536,7 @@ function forEachInSource(s: OpSource, fn: (member: string, score: number) => boo
   const v = s.value;
   if (v === null) return;
   if (v instanceof ZSetValue) {
-    for (let x = v.first(); x; x = x.forward[0]!) if (fn(x.member, x.score) === false) return;
+    for (const x = v.cursor(0); x.next(); ) if (fn(x.member, x.score) === false) return;
   } else {
     for (const m of v) if (fn(m, 1) === false) return;
   }
@@ -718,7 +720,8 @@ function genericZpop(c: Client, keys: string[], where: number, emitKey: boolean,
   }
   const popped = rangelen;
   while (rangelen-- > 0) {
-    const node = where === ZSET_MAX ? z.last()! : z.first()!;
+    const node = z.cursor(where === ZSET_MAX ? z.size - 1 : 0);
+    node.next();
     const member = node.member;
     const score = node.score;
     z.delete(member);
@@ -806,8 +809,8 @@ function genericZpopWithCount(c: Client, keys: string[], where: number, count: n
 // ---------------------------------------------------------------------------------------------
 // ZRANDMEMBER
 
-function randomNode(z: ZSetValue): ZNode {
-  return z.nodeAt(Math.floor(Math.random() * z.size))!;
+function randomRank(z: ZSetValue): number {
+  return Math.floor(Math.random() * z.size);
 }
 
 function zrandmemberWithCount(c: Client, key: string, l: number, withScores: boolean): void {
@@ -832,8 +835,20 @@ function zrandmemberWithCount(c: Client, key: string, l: number, withScores: boo
   }
   if (!uniq || count === 1) {
     c.reply.array(withScores && c.reply.resp === 2 ? count * 2 : count);
+    if (z.encoding === "listpack") {
+      // By rank into the packed entries is a scan: take them out once.
+      const members: string[] = [];
+      const scores: number[] = [];
+      z.toArrays(members, scores);
+      while (count-- > 0) {
+        const r = randomRank(z);
+        replyMemberScore(c, members[r]!, scores[r]!, withScores);
+      }
+      return;
+    }
     while (count-- > 0) {
-      const n = randomNode(z);
+      const n = z.cursor(randomRank(z));
+      n.next();
       replyMemberScore(c, n.member, n.score, withScores);
     }
     return;
@@ -842,25 +857,28 @@ function zrandmemberWithCount(c: Client, key: string, l: number, withScores: boo
   c.reply.array(withScores && c.reply.resp === 2 ? replySize * 2 : replySize);
   if (count >= size) {
     // Redis walks the zset with its union/inter iterator, which starts at the tail.
-    for (let x = z.last(); x; x = x.backward) replyMemberScore(c, x.member, x.score, withScores);
+    for (const x = z.cursor(size - 1, true); x.next(); ) replyMemberScore(c, x.member, x.score, withScores);
     return;
   }
   if (count * 3 > size) {
     // Copy everything, remove random elements down to `count`.
-    const nodes: ZNode[] = [];
-    for (let x = z.first(); x; x = x.forward[0]!) nodes.push(x);
-    let n = nodes.length;
+    const members: string[] = [];
+    const scores: number[] = [];
+    z.toArrays(members, scores);
+    let n = members.length;
     while (n > count) {
       const i = Math.floor(Math.random() * n);
-      nodes[i] = nodes[n - 1]!;
+      members[i] = members[n - 1]!;
+      scores[i] = scores[n - 1]!;
       n--;
     }
-    for (let i = 0; i < count; i++) replyMemberScore(c, nodes[i]!.member, nodes[i]!.score, withScores);
+    for (let i = 0; i < count; i++) replyMemberScore(c, members[i]!, scores[i]!, withScores);
     return;
   }
   const picked = new Set<string>();
   while (picked.size < count) {
-    const node = randomNode(z);
+    const node = z.cursor(randomRank(z));
+    node.next();
     if (picked.has(node.member)) continue;
     picked.add(node.member);
     replyMemberScore(c, node.member, node.score, withScores);
@@ -888,7 +906,7 @@ function zrandmember(c: Client, argv: string[]): void {
     c.reply.nullBulk();
     return;
   }
-  c.reply.bulk(randomNode(z).member);
+  c.reply.bulk(z.memberAt(randomRank(z)));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -911,7 +929,7 @@ export const handlers: HandlerMap = {
 
   zscore(c, argv) {
     const z = readZSet(c, argv[1]!);
-    const s = z?.dict.get(argv[2]!);
+    const s = z?.score(argv[2]!);
     if (s === undefined) c.reply.nullBulk();
     else replyScore(c, s);
   },
@@ -920,7 +938,7 @@ export const handlers: HandlerMap = {
     const z = readZSet(c, argv[1]!);
     c.reply.array(argv.length - 2);
     for (let j = 2; j < argv.length; j++) {
-      const s = z?.dict.get(argv[j]!);
+      const s = z?.score(argv[j]!);
       if (s === undefined) c.reply.nullBulk();
       else replyScore(c, s);
     }

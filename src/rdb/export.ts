@@ -115,7 +115,7 @@ export function plainValue<T>(v: RedisValue, codec: ByteStringCodec<T>, json: bo
   }
   if (v instanceof ZSetValue) {
     const out: unknown[] = [];
-    for (let n = v.first(); n !== null; n = n.forward[0] ?? null) out.push([b(n.member), score(n.score, json)]);
+    for (const n = v.cursor(0); n.next(); ) out.push([b(n.member), score(n.score, json)]);
     return out;
   }
   if (v instanceof StreamValue) {

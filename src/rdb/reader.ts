@@ -1070,31 +1070,22 @@ export class RdbParser {
   private readPlainZset(binaryScores: boolean): ZSetValue | null {
     const n = this.readLength();
     if (n === 0) return null;
-    const zset = new ZSetValue();
-    zset.encoding = "skiplist";
+    const members: string[] = [];
+    const scores: number[] = [];
     let maxLen = 0;
-    let negativeZero: string[] | null = null;
     for (let i = 0; i < n; i++) {
       const member = this.readString();
       const score = binaryScores ? this.readDoubleLE() : this.readAsciiDouble();
       if (score !== score) this.corrupt(`NaN score for member '${printable(member)}'`);
       if (member.length > maxLen) maxLen = member.length;
-      if (!zset.add(member, score)) this.corrupt(`duplicate sorted set member '${printable(member)}'`);
-      if (score === 0 && 1 / score < 0) (negativeZero ??= []).push(member);
+      members.push(member);
+      scores.push(score);
     }
-    if (n <= this.zsetMaxEntries && maxLen <= this.zsetMaxValue) {
-      // Redis converts it to a listpack, where an integral score is stored as an integer: -0
-      // becomes 0 (double2ll).
-      zset.encoding = "listpack";
-      if (negativeZero !== null) {
-        for (const m of negativeZero) {
-          zset.delete(m);
-          zset.insert(m, 0);
-        }
-      }
-    } else {
-      zset.encoding = "skiplist";
-    }
+    // Within the limits Redis converts it to a listpack, where an integral score is stored as
+    // an integer: -0 becomes 0 (double2ll).
+    const listpack = n <= this.zsetMaxEntries && maxLen <= this.zsetMaxValue;
+    const zset = ZSetValue.fromEntries(members, scores, listpack ? "listpack" : "skiplist", true);
+    if (!(zset instanceof ZSetValue)) this.corrupt(`duplicate sorted set member '${printable(zset.duplicate)}'`);
     return zset;
   }
 
@@ -1185,19 +1176,20 @@ export class RdbParser {
     if (items.length === 0) return null;
     if (items.length % 2 !== 0) this.corrupt(`a packed sorted set with an odd number of elements (${items.length})`);
     const n = items.length / 2;
-    const zset = new ZSetValue();
-    // Added as a skiplist so that a "-0" score stored as a string keeps its sign, as it does
-    // in Redis's listpack; the encoding is set afterwards.
-    zset.encoding = "skiplist";
+    const members: string[] = [];
+    const scores: number[] = [];
     for (let i = 0; i < items.length; i += 2) {
       const m = items[i]!;
       const member = typeof m === "string" ? m : String(m);
       const s = items[i + 1]!;
       const score = typeof s === "number" ? s : typeof s === "string" ? parseScore(s) : Number(s);
       if (score !== score) this.corrupt(`invalid score for member '${printable(member)}'`);
-      if (!zset.add(member, score)) this.corrupt(`duplicate sorted set member '${printable(member)}'`);
+      members.push(member);
+      scores.push(score);
     }
-    zset.encoding = n > this.zsetMaxEntries ? "skiplist" : "listpack";
+    // A listpack keeps a "-0" score it holds as a string, as Redis's does.
+    const zset = ZSetValue.fromEntries(members, scores, n > this.zsetMaxEntries ? "skiplist" : "listpack", false);
+    if (!(zset instanceof ZSetValue)) this.corrupt(`duplicate sorted set member '${printable(zset.duplicate)}'`);
     return zset;
   }
 

@@ -436,7 +436,7 @@ export class RdbWriter {
       if (v.size === 0) return -1;
       if (v.encoding !== "listpack" || v.size > o.zsetMaxListpackEntries) return TYPE_ZSET_2;
       const max = o.zsetMaxListpackValue;
-      for (const m of v.dict.keys()) if (m.length > max) return TYPE_ZSET_2;
+      if (v.longestMember() > max) return TYPE_ZSET_2;
       return TYPE_ZSET_LISTPACK;
     }
     if (v instanceof StreamValue) return TYPE_STREAM_LISTPACKS_2;
@@ -483,7 +483,7 @@ export class RdbWriter {
       case TYPE_ZSET_LISTPACK: {
         const lp = this.listpack;
         lp.reset();
-        for (let n = (v as ZSetValue).first(); n !== null; n = n.forward[0] ?? null) {
+        for (const n = (v as ZSetValue).cursor(0); n.next(); ) {
           lp.appendString(n.member);
           appendScore(lp, n.score);
         }
@@ -493,7 +493,7 @@ export class RdbWriter {
         const z = v as ZSetValue;
         this.length(z.size);
         // Greatest first, as Redis (loading then inserts at the head every time).
-        for (let n = z.last(); n !== null; n = n.backward) {
+        for (const n = z.cursor(z.size - 1, true); n.next(); ) {
           this.string(n.member);
           this.double(n.score);
         }

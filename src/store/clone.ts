@@ -25,12 +25,7 @@ export function cloneValue(v: RedisValue): RedisValue {
     copy.encoding = v.encoding;
     return copy;
   }
-  if (v instanceof ZSetValue) {
-    const copy = new ZSetValue();
-    for (const [m, s] of v.entries()) copy.add(m, s);
-    copy.encoding = v.encoding;
-    return copy;
-  }
+  if (v instanceof ZSetValue) return v.clone();
   if (v instanceof StreamValue) return cloneStream(v);
   // Module values are immutable blobs.
   return v;

@@ -1,4 +1,4 @@
-// Sorted sets: the skiplist against a naive model, then Replicant against a real redis-server
+// Sorted sets: both representations against a naive model, then Replicant against a real redis-server
 // 7.0 (the same commands to both, replies compared byte for byte in RESP2 and RESP3), then
 // Replicant as a replica of redis-server applying a random write workload.
 
@@ -10,71 +10,234 @@ import { removeDir, type ServerProcess, startRedis, startReplicant, waitForSync 
 import { parseFlat, RawClient, rng, runDifferential, seedFromEnv, type Step } from "./zsets-diff-client.ts";
 
 // ---------------------------------------------------------------------------------------------
-// The skiplist against a sorted array
+// The two representations (packed string, chunked index) against a sorted array
 
-describe("ZSetValue skiplist", () => {
-  test("random operations agree with a sorted array (rank, nodeAt, ranges, range deletions)", () => {
-    const seed = seedFromEnv("ZSET_SKIPLIST_SEED");
+type Entry = [string, number];
+
+/** A sorted array of (member, score): the model. */
+class Model {
+  entries: Entry[] = [];
+  private lowerBound(m: string, s: number): number {
+    let lo = 0;
+    let hi = this.entries.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const e = this.entries[mid]!;
+      if (zcompare(e[1], e[0], s, m) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+  indexOf(m: string): number {
+    return this.entries.findIndex((e) => e[0] === m);
+  }
+  /** Returns true if new. */
+  set(m: string, s: number): boolean {
+    const i = this.indexOf(m);
+    if (i >= 0) this.entries.splice(i, 1);
+    this.entries.splice(this.lowerBound(m, s), 0, [m, s]);
+    return i < 0;
+  }
+  delete(m: string): boolean {
+    const i = this.indexOf(m);
+    if (i >= 0) this.entries.splice(i, 1);
+    return i >= 0;
+  }
+}
+
+/** Scores of every kind the packed format distinguishes (small ints, int32, float32, float64, infinities). */
+function randomScore(rand: () => number): number {
+  const k = rand();
+  if (k < 0.4) return Math.floor(rand() * 40) - 20 + (rand() < 0.3 ? 0.5 : 0);
+  if (k < 0.5) return Math.floor(rand() * 300);
+  if (k < 0.6) return Math.floor(rand() * 2 ** 33) - 2 ** 32;
+  if (k < 0.7) return (rand() - 0.5) * 1e6;
+  if (k < 0.75) return [Infinity, -Infinity, 4611686018427387904, -1e-310, 2 ** 53][Math.floor(rand() * 5)]!;
+  return Math.floor(rand() * 12);
+}
+
+function randomMember(rand: () => number, pool: number): string {
+  const k = rand();
+  if (k < 0.05) return "";
+  if (k < 0.1) return `\u00ff\u0000${Math.floor(rand() * 20)}`;
+  if (k < 0.12) return "x".repeat(250 + Math.floor(rand() * 20)); // long length form
+  return `m${Math.floor(rand() * pool)}`;
+}
+
+/** Checks every query of the set against the model. */
+function checkQueries(z: ZSetValue, model: Model, rand: () => number): void {
+  const e = model.entries;
+  expect(z.size).toBe(e.length);
+  const m = randomMember(rand, 400);
+  const i = model.indexOf(m);
+  expect(z.rank(m)).toBe(i >= 0 ? i : undefined);
+  expect(z.score(m)).toBe(i >= 0 ? e[i]![1] : undefined);
+  const k = Math.floor(rand() * (e.length + 1));
+  if (k < e.length) {
+    expect(z.memberAt(k)).toBe(e[k]![0]);
+    expect(z.scoreAt(k)).toBe(e[k]![1]);
+  }
+  // Cursors both ways from a random rank, a few steps.
+  const reverse = rand() < 0.5;
+  const cur = z.cursor(k, reverse);
+  for (let j = k, steps = 0; steps < 70; steps++, j += reverse ? -1 : 1) {
+    const has = cur.next();
+    expect(has).toBe(j >= 0 && j < e.length);
+    if (!has) break;
+    expect([cur.member, cur.score]).toEqual(e[j]!);
+  }
+  const r: ScoreRange = { min: randomScore(rand), max: randomScore(rand), minex: rand() < 0.5, maxex: rand() < 0.5 };
+  let first = -1;
+  let last = -1;
+  for (let j = 0; j < e.length; j++) {
+    if (scoreGteMin(e[j]![1], r) && scoreLteMax(e[j]![1], r)) {
+      if (first < 0) first = j;
+      last = j;
+    }
+  }
+  expect(z.firstInScoreRange(r)).toBe(first);
+  expect(z.lastInScoreRange(r)).toBe(last);
+}
+
+describe("ZSetValue (packed listpack and chunked skiplist representations)", () => {
+  test("random operations agree with a sorted array (rank, by-rank, cursors, ranges, range deletions)", () => {
+    const seed = seedFromEnv("ZSET_MODEL_SEED");
     const rand = rng(seed);
     for (const encoding of ["skiplist", "listpack"] as const) {
       const z = new ZSetValue();
       z.encoding = encoding;
-      let model: Array<[string, number]> = [];
-      const sortModel = () => model.sort((a, b) => zcompare(a[1], a[0], b[1], b[0]));
-      const member = () => `m${Math.floor(rand() * 400)}`;
-      const score = () => Math.floor(rand() * 40) - 20 + (rand() < 0.3 ? 0.5 : 0);
+      let model = new Model();
       for (let step = 0; step < 6000; step++) {
         const op = rand();
         if (op < 0.45) {
-          const m = member();
-          const s = score();
+          const m = randomMember(rand, 400);
+          let s = randomScore(rand);
+          if (rand() < 0.02) s = -0;
           const isNew = z.add(m, s);
-          const i = model.findIndex((e) => e[0] === m);
-          expect(isNew).toBe(i < 0);
-          if (i >= 0) model[i] = [m, s];
-          else model.push([m, s]);
-          sortModel();
+          // A listpack stores -0 as 0; the skiplist keeps it.
+          expect(isNew).toBe(model.indexOf(m) < 0);
+          if (isNew || model.entries[model.indexOf(m)]![1] !== s) model.set(m, s === 0 && encoding === "listpack" ? 0 : s);
         } else if (op < 0.6) {
-          const m = member();
-          const i = model.findIndex((e) => e[0] === m);
-          expect(z.delete(m)).toBe(i >= 0);
-          if (i >= 0) model.splice(i, 1);
-        } else if (op < 0.65) {
-          const a = Math.floor(rand() * (model.length + 2));
+          const m = randomMember(rand, 400);
+          expect(z.delete(m)).toBe(model.delete(m));
+        } else if (op < 0.63) {
+          const a = Math.floor(rand() * (model.entries.length + 2));
           const b = a + Math.floor(rand() * 20);
-          if (a < model.length) {
-            const end = Math.min(b, model.length - 1);
+          if (a < model.entries.length) {
+            const end = Math.min(b, model.entries.length - 1);
             expect(z.deleteRangeByRank(a, end)).toBe(end - a + 1);
-            model.splice(a, end - a + 1);
+            model.entries.splice(a, end - a + 1);
           }
-        } else if (op < 0.7) {
-          const r: ScoreRange = { min: score(), max: score(), minex: rand() < 0.5, maxex: rand() < 0.5 };
-          const keep = model.filter((e) => !(scoreGteMin(e[1], r) && scoreLteMax(e[1], r)));
-          expect(z.deleteRangeByScore(r)).toBe(model.length - keep.length);
-          model = keep;
-        } else {
-          // queries
-          expect(z.size).toBe(model.length);
-          const m = member();
-          const i = model.findIndex((e) => e[0] === m);
-          expect(z.rank(m)).toBe(i >= 0 ? i : undefined);
-          const k = Math.floor(rand() * (model.length + 1));
-          const n = z.nodeAt(k);
-          if (k < model.length) expect([n!.member, n!.score]).toEqual(model[k]!);
-          else expect(n).toBeNull();
-          const r: ScoreRange = { min: score(), max: score(), minex: rand() < 0.5, maxex: rand() < 0.5 };
-          const inRange = model.filter((e) => scoreGteMin(e[1], r) && scoreLteMax(e[1], r));
-          expect(z.firstInScoreRange(r)?.member).toBe(inRange[0]?.[0]);
-          expect(z.lastInScoreRange(r)?.member).toBe(inRange[inRange.length - 1]?.[0]);
-        }
+        } else if (op < 0.66) {
+          const r: ScoreRange = { min: randomScore(rand), max: randomScore(rand), minex: rand() < 0.5, maxex: rand() < 0.5 };
+          const keep = model.entries.filter((e) => !(scoreGteMin(e[1], r) && scoreLteMax(e[1], r)));
+          expect(z.deleteRangeByScore(r)).toBe(model.entries.length - keep.length);
+          model.entries = keep;
+        } else checkQueries(z, model, rand);
         if (step % 500 === 0) z.checkInvariants();
       }
       z.checkInvariants();
-      expect([...z.entries()]).toEqual(model);
-      for (let k = 0; k < model.length; k++) expect(z.nodeAt(k)!.member).toBe(model[k]![0]);
-      let back = z.last();
-      for (let k = model.length - 1; k >= 0; k--, back = back!.backward) expect(back!.member).toBe(model[k]![0]);
+      expect([...z.entries()]).toEqual(model.entries);
+      for (let k = 0; k < model.entries.length; k++) expect(z.memberAt(k)).toBe(model.entries[k]![0]);
+      const back = z.cursor(model.entries.length - 1, true);
+      for (let k = model.entries.length - 1; k >= 0; k--) {
+        expect(back.next()).toBe(true);
+        expect(back.member).toBe(model.entries[k]![0]);
+      }
+      expect(back.next()).toBe(false);
+      expect(z.encoding).toBe(encoding);
     }
+  });
+
+  test("large sets: splits, merges and bulk range deletions of the chunked index agree with a sorted array", () => {
+    const seed = seedFromEnv("ZSET_INDEX_SEED");
+    const rand = rng(seed);
+    const z = new ZSetValue();
+    z.encoding = "skiplist";
+    let model = new Model();
+    // Phases: grow (mostly inserts), churn, shrink (mostly deletes and range deletions).
+    const phases: Array<[number, number]> = [
+      [6000, 0.85],
+      [6000, 0.5],
+      [6000, 0.2],
+      [3000, 0.9],
+    ];
+    for (const [steps, insertShare] of phases) {
+      for (let step = 0; step < steps; step++) {
+        const op = rand();
+        if (op < insertShare) {
+          // Equal scores (member order only), clustered scores, or in-order appends.
+          const k = rand();
+          const m = `k${Math.floor(rand() * 8000)}`;
+          const s = k < 0.3 ? 0 : k < 0.6 ? Math.floor(rand() * 50) : k < 0.8 ? step + model.entries.length : rand() * 1000;
+          const isNew = z.add(m, s);
+          expect(isNew).toBe(model.set(m, s));
+        } else {
+          const k = rand();
+          const n = model.entries.length;
+          if (k < 0.85 || n === 0) {
+            const m = n > 0 && rand() < 0.8 ? model.entries[Math.floor(rand() * n)]![0] : `k${Math.floor(rand() * 8000)}`;
+            expect(z.delete(m)).toBe(model.delete(m));
+          } else if (k < 0.93) {
+            const a = Math.floor(rand() * n);
+            const end = Math.min(n - 1, a + Math.floor(rand() * (rand() < 0.2 ? 2000 : 150)));
+            expect(z.deleteRangeByRank(a, end)).toBe(end - a + 1);
+            model.entries.splice(a, end - a + 1);
+          } else {
+            const lo = model.entries[Math.floor(rand() * n)]![1];
+            const r: ScoreRange = { min: lo, max: lo + rand() * 30, minex: rand() < 0.5, maxex: rand() < 0.5 };
+            const keep = model.entries.filter((e) => !(scoreGteMin(e[1], r) && scoreLteMax(e[1], r)));
+            expect(z.deleteRangeByScore(r)).toBe(model.entries.length - keep.length);
+            model.entries = keep;
+          }
+        }
+        if (step % 50 === 0) {
+          const e = model.entries;
+          expect(z.size).toBe(e.length);
+          for (let q = 0; q < 5 && e.length; q++) {
+            const j = Math.floor(rand() * e.length);
+            expect(z.rank(e[j]![0])).toBe(j);
+            expect(z.memberAt(j)).toBe(e[j]![0]);
+          }
+          checkQueries(z, model, rand);
+        }
+        if (step % 1000 === 0) z.checkInvariants();
+      }
+      z.checkInvariants();
+      expect([...z.entries()]).toEqual(model.entries);
+    }
+    // A copy is independent; conversions keep the order.
+    const copy = z.clone();
+    copy.checkInvariants();
+    z.add("extra", 1);
+    expect(copy.score("extra")).toBeUndefined();
+    expect([...copy.entries()]).toEqual(model.entries);
+    copy.encoding = "listpack";
+    copy.checkInvariants();
+    expect([...copy.entries()].map((e) => e[0])).toEqual(model.entries.map((e) => e[0]));
+    copy.encoding = "skiplist";
+    copy.checkInvariants();
+    expect(copy.size).toBe(model.entries.length);
+  });
+
+  test("-0 and the packed score forms survive conversions and loads", () => {
+    const scores = [-0, 0, 1, 251, 252, -1, 2147483647, -2147483648, 2147483648, 0.5, 0.1, 1e300, -1e-310, Infinity, -Infinity, 2 ** 53 + 2];
+    const members = scores.map((_, i) => `s${i}`);
+    const loaded = ZSetValue.fromEntries(members, scores, "listpack", false) as ZSetValue;
+    loaded.checkInvariants();
+    expect(Object.is(loaded.score("s0"), -0)).toBe(true); // a "-0" loaded from a listpack keeps its sign
+    for (let i = 0; i < scores.length; i++) expect(loaded.score(members[i]!)).toBe(scores[i]!);
+    loaded.encoding = "skiplist";
+    expect(Object.is(loaded.score("s0"), -0)).toBe(true);
+    loaded.encoding = "listpack"; // zzlInsertAt: an integral score becomes an integer
+    expect(Object.is(loaded.score("s0"), 0)).toBe(true);
+    const z = new ZSetValue();
+    z.add("a", -0);
+    expect(Object.is(z.score("a"), 0)).toBe(true);
+    const dup = ZSetValue.fromEntries(["a", "b", "a"], [1, 2, 3], "listpack", false);
+    expect(dup).toEqual({ duplicate: "a" });
+    const dup2 = ZSetValue.fromEntries(["a", "b", "a"], [1, 2, 3], "skiplist", false);
+    expect(dup2).toEqual({ duplicate: "a" });
   });
 
   test("lex ranges on equal scores agree with a sorted array", () => {
@@ -89,12 +252,19 @@ describe("ZSetValue skiplist", () => {
       for (let q = 0; q < 2000; q++) {
         const r: LexRange = { min: bound(), max: bound(), minex: rand() < 0.5, maxex: rand() < 0.5 };
         const all = [...z.entries()].map((e) => e[0]);
-        const inRange = all.filter((m) => lexGteMin(m, r) && lexLteMax(m, r));
-        expect(z.firstInLexRange(r)?.member).toBe(inRange[0]);
-        expect(z.lastInLexRange(r)?.member).toBe(inRange[inRange.length - 1]);
+        let first = -1;
+        let last = -1;
+        all.forEach((m, i) => {
+          if (lexGteMin(m, r) && lexLteMax(m, r)) {
+            if (first < 0) first = i;
+            last = i;
+          }
+        });
+        expect(z.firstInLexRange(r)).toBe(first);
+        expect(z.lastInLexRange(r)).toBe(last);
         if (q % 50 === 0) {
-          expect(z.deleteRangeByLex(r)).toBe(inRange.length);
-          for (let i = 0; i < inRange.length; i++) z.add(word(), 0);
+          expect(z.deleteRangeByLex(r)).toBe(first < 0 ? 0 : last - first + 1);
+          for (let i = 0; i < 30; i++) z.add(word(), 0);
           z.checkInvariants();
         }
       }
