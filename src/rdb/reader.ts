@@ -86,6 +86,8 @@ import { decodeZipmap } from "./zipmap.ts";
 import { HashValue } from "../store/hash.ts";
 import { ListValue } from "../store/list.ts";
 import { SetValue } from "../store/set.ts";
+import { packedBuilder } from "../store/packed-entries.ts";
+import { intsetBody, listpackIntoBuilder } from "../store/packed-decode.ts";
 import {
   MAX_ID,
   PendingList,
@@ -102,6 +104,37 @@ import { ModuleValue, type RedisValue } from "../store/values.ts";
 import { ZSetValue } from "../store/zset.ts";
 
 export { RdbError } from "./errors.ts";
+
+/** Aggregates of at most this many elements are loaded into the store's packed forms. */
+const PACKED_LOAD_MAX = 256;
+
+/** Fields / members read so far of the small aggregate being loaded (duplicate check). */
+const loadSeen: string[] = [];
+const loadSeenSet = new Set<string>();
+
+/** Forgets what isDuplicateLoaded remembered (the aggregate is complete). */
+function forgetLoaded(): void {
+  if (loadSeen.length > 8) loadSeenSet.clear();
+  loadSeen.length = 0;
+}
+
+/** Whether `s` was read before for the current aggregate; remembers it. O(1) past 8 elements. */
+function isDuplicateLoaded(seen: string[], s: string): boolean {
+  const n = seen.length;
+  if (n < 8) {
+    for (let i = 0; i < n; i++) if (seen[i] === s) return true;
+    seen.push(s);
+    return false;
+  }
+  if (n === 8) {
+    loadSeenSet.clear();
+    for (let i = 0; i < n; i++) loadSeenSet.add(seen[i]!);
+    seen.push(""); // n > 8 from here on: the Set answers
+  }
+  if (loadSeenSet.has(s)) return true;
+  loadSeenSet.add(s);
+  return false;
+}
 
 /** A Redis 7.0 release-candidate function library (FUNCTION_PRE_GA opcode). */
 export interface PreGaFunctionLibrary {
@@ -1056,15 +1089,30 @@ export class RdbParser {
   private readPlainSet(): SetValue | null {
     const n = this.readLength();
     if (n === 0) return null;
-    const set = new SetValue();
     let maxLen = 0;
+    if (n > PACKED_LOAD_MAX) {
+      const set = SetValue.withCapacity(n);
+      for (let i = 0; i < n; i++) {
+        const m = this.readString();
+        if (m.length > maxLen) maxLen = m.length;
+        set.add(m);
+        if (set.size !== i + 1) this.corrupt(`duplicate set member '${printable(m)}'`);
+      }
+      return this.setEncoding(set, maxLen);
+    }
+    // Few members: packed straight from the strings read (see store/set.ts).
+    const b = packedBuilder;
+    b.reset();
+    const seen = loadSeen;
+    seen.length = 0;
     for (let i = 0; i < n; i++) {
       const m = this.readString();
       if (m.length > maxLen) maxLen = m.length;
-      set.add(m);
-      if (set.size !== i + 1) this.corrupt(`duplicate set member '${printable(m)}'`);
+      if (isDuplicateLoaded(seen, m)) this.corrupt(`duplicate set member '${printable(m)}'`);
+      b.addString(m);
     }
-    return this.setEncoding(set, maxLen);
+    forgetLoaded();
+    return this.setEncoding(SetValue.fromPacked(b.finish(), n, "hashtable"), maxLen);
   }
 
   private readPlainZset(binaryScores: boolean): ZSetValue | null {
@@ -1104,17 +1152,34 @@ export class RdbParser {
   private readPlainHash(): HashValue | null {
     const n = this.readLength();
     if (n === 0) return null;
-    const hash = new HashValue();
     let maxLen = 0;
+    if (n > PACKED_LOAD_MAX) {
+      const hash = HashValue.withCapacity(n);
+      for (let i = 0; i < n; i++) {
+        const field = this.readString();
+        const value = this.readString();
+        if (field.length > maxLen) maxLen = field.length;
+        if (value.length > maxLen) maxLen = value.length;
+        if (!hash.setField(field, value)) this.corrupt(`duplicate hash field '${printable(field)}'`);
+      }
+      return this.hashEncoding(hash, maxLen);
+    }
+    // Few fields: packed straight from the strings read (see store/hash.ts).
+    const b = packedBuilder;
+    b.reset();
+    const seen = loadSeen;
+    seen.length = 0;
     for (let i = 0; i < n; i++) {
       const field = this.readString();
       const value = this.readString();
       if (field.length > maxLen) maxLen = field.length;
       if (value.length > maxLen) maxLen = value.length;
-      hash.set(field, value);
-      if (hash.size !== i + 1) this.corrupt(`duplicate hash field '${printable(field)}'`);
+      if (isDuplicateLoaded(seen, field)) this.corrupt(`duplicate hash field '${printable(field)}'`);
+      b.addString(field);
+      b.addString(value);
     }
-    return this.hashEncoding(hash, maxLen);
+    forgetLoaded();
+    return this.hashEncoding(HashValue.fromPacked(b.finish(), n, "listpack"), maxLen);
   }
 
   // ---------------------------------------------------------------- packed aggregates
@@ -1123,17 +1188,16 @@ export class RdbParser {
     this.readBlob();
     const pairs = decodeZipmap(this.blobBuf, this.blobStart, this.blobEnd);
     if (pairs.length === 0) return null;
-    const hash = new HashValue();
+    const b = packedBuilder;
+    b.reset();
     let maxLen = 0;
-    for (let i = 0; i < pairs.length; i += 2) {
-      const f = pairs[i]!;
-      const v = pairs[i + 1]!;
-      if (f.length > maxLen) maxLen = f.length;
-      if (v.length > maxLen) maxLen = v.length;
-      hash.set(f, v);
+    for (let i = 0; i < pairs.length; i++) {
+      const s = pairs[i]!;
+      if (s.length > maxLen) maxLen = s.length;
+      b.addString(s);
     }
-    if (hash.size * 2 !== pairs.length) this.corrupt("duplicate fields in a zipmap hash");
-    return this.hashEncoding(hash, maxLen);
+    if (b.findDuplicate(2) >= 0) this.corrupt("duplicate fields in a zipmap hash");
+    return this.hashEncoding(HashValue.fromPacked(b.finish(), pairs.length / 2, "listpack"), maxLen);
   }
 
   private readZiplistList(): ListValue | null {
@@ -1147,20 +1211,21 @@ export class RdbParser {
 
   private readIntset(): SetValue | null {
     this.readBlob();
-    const members = decodeIntset(this.blobBuf, this.blobStart, this.blobEnd);
-    if (members.length === 0) return null;
-    const set = new SetValue(members);
-    set.encoding = members.length > this.intsetMaxEntries ? "hashtable" : "intset";
-    return set;
+    // Validated, then kept as it is: the intset body is the intset form (store/packed-intset.ts).
+    const { width, body } = intsetBody(this.blobBuf, this.blobStart, this.blobEnd);
+    const n = body.length / width;
+    if (n === 0) return null;
+    return SetValue.fromIntset(body, width, n > this.intsetMaxEntries ? "hashtable" : "intset");
   }
 
   private readListpackSet(): SetValue | null {
     this.readBlob();
-    const members: PackedValue[] = [];
-    decodeListpack(this.blobBuf, this.blobStart, this.blobEnd, members, false);
-    if (members.length === 0) return null;
-    const set = new SetValue(members as string[]);
-    if (set.size !== members.length) this.corrupt("duplicate members in a listpack set");
+    const b = packedBuilder;
+    b.reset();
+    const n = listpackIntoBuilder(this.blobBuf, this.blobStart, this.blobEnd, b);
+    if (n === 0) return null;
+    if (b.findDuplicate(1) >= 0) this.corrupt("duplicate members in a listpack set");
+    const set = SetValue.fromPacked(b.finish(), n, "hashtable");
     if (this.setLpMaxEntries >= 0) {
       set.encoding = set.size > this.setLpMaxEntries ? "hashtable" : "listpack";
       return set;
@@ -1195,16 +1260,22 @@ export class RdbParser {
 
   private readPackedHash(listpack: boolean): HashValue | null {
     this.readBlob();
-    const items: PackedValue[] = [];
-    if (listpack) decodeListpack(this.blobBuf, this.blobStart, this.blobEnd, items, false);
-    else decodeZiplist(this.blobBuf, this.blobStart, this.blobEnd, items, false);
-    if (items.length === 0) return null;
-    if (items.length % 2 !== 0) this.corrupt(`a packed hash with an odd number of elements (${items.length})`);
-    const hash = new HashValue();
-    for (let i = 0; i < items.length; i += 2) hash.set(items[i] as string, items[i + 1] as string);
-    if (hash.size * 2 !== items.length) this.corrupt("duplicate fields in a packed hash");
-    hash.encoding = hash.size > this.hashMaxEntries ? "hashtable" : "listpack";
-    return hash;
+    // The entries go straight into the packed form of store/hash.ts: no string per field.
+    const b = packedBuilder;
+    b.reset();
+    let n: number;
+    if (listpack) n = listpackIntoBuilder(this.blobBuf, this.blobStart, this.blobEnd, b);
+    else {
+      const items: PackedValue[] = [];
+      decodeZiplist(this.blobBuf, this.blobStart, this.blobEnd, items, false);
+      for (const item of items) b.addString(item as string);
+      n = items.length;
+    }
+    if (n === 0) return null;
+    if (n % 2 !== 0) this.corrupt(`a packed hash with an odd number of elements (${n})`);
+    if (b.findDuplicate(2) >= 0) this.corrupt("duplicate fields in a packed hash");
+    const fields = n / 2;
+    return HashValue.fromPacked(b.finish(), fields, fields > this.hashMaxEntries ? "hashtable" : "listpack");
   }
 
   private readQuicklist(v2: boolean): ListValue | null {
@@ -1245,7 +1316,7 @@ export class RdbParser {
     const minExpire = relative ? this.readInt64LE() : 0;
     const n = this.readLength();
     if (n === 0) return null;
-    const hash = new HashValue();
+    const hash = HashValue.withCapacity(n);
     let ttls: Map<string, number> | null = null;
     let maxLen = 0;
     for (let i = 0; i < n; i++) {
@@ -1291,7 +1362,7 @@ export class RdbParser {
   private readValkeyHash2(key: string): HashValue | null {
     const n = this.readLength();
     if (n === 0) return null;
-    const hash = new HashValue();
+    const hash = HashValue.withCapacity(n);
     let ttls: Map<string, number> | null = null;
     let maxLen = 0;
     for (let i = 0; i < n; i++) {

@@ -15,16 +15,9 @@ export function cloneValue(v: RedisValue): RedisValue {
     copy.encoding = v.encoding;
     return copy;
   }
-  if (v instanceof HashValue) {
-    const copy = new HashValue(v);
-    copy.encoding = v.encoding;
-    return copy;
-  }
-  if (v instanceof SetValue) {
-    const copy = new SetValue(v);
-    copy.encoding = v.encoding;
-    return copy;
-  }
+  // Packed hashes and sets share their immutable string: O(1).
+  if (v instanceof HashValue) return v.clone();
+  if (v instanceof SetValue) return v.clone();
   if (v instanceof ZSetValue) return v.clone();
   if (v instanceof StreamValue) return cloneStream(v);
   // Module values are immutable blobs.

@@ -2,9 +2,16 @@
 // follows Redis 7.0's rules (listpack while small, hashtable for good once it grows past
 // hash-max-listpack-entries / -value); the hash commands maintain it.
 //
-// Iteration order is insertion order (a Map's), which is exactly a listpack's order in Redis:
-// new fields are appended, updating a field keeps its place, a deleted and re-added field
-// goes to the end. So HGETALL of a listpack hash matches Redis byte for byte.
+// The representation is independent of the reported encoding: a small hash (up to
+// PACKED_HASH_MAX_FIELDS fields and PACKED_MAX_CHARS characters, whatever its encoding) is one
+// packed string of field/value entries (store/packed-entries.ts), ~8x smaller than a Map of
+// strings; past those bounds it becomes a Map for good.
+//
+// Iteration order is insertion order in both forms, which is exactly a listpack's order in
+// Redis: new fields are appended, updating a field keeps its place, a deleted and re-added
+// field goes to the end. So HGETALL of a listpack hash matches Redis byte for byte.
+
+import { appendEntries, entryAt, entryEnd, findEntry, PACKED_MAX_CHARS, removeRange, replaceEntry, unpackEntries } from "./packed-entries.ts";
 
 export type HashEncoding = "listpack" | "hashtable";
 
@@ -76,43 +83,257 @@ export class RandomIndex {
 /** Live iterators of HSCAN/SSCAN calls in progress, by the cursor handed to the client. */
 export type ScanCursors<T> = Map<number, Iterator<T>>;
 
-export class HashValue extends Map<string, string> {
-  encoding: HashEncoding = "listpack";
-  /** Random access for HRANDFIELD, built lazily (null until then). */
-  private randomIndex: RandomIndex | null = null;
+/** Most fields a hash keeps packed (Redis's hash-max-listpack-entries is 128 by default). */
+export const PACKED_HASH_MAX_FIELDS = 256;
+
+/** What a hash keeps besides its data, allocated on the first random access or scan. */
+interface HashExtra {
+  /** Map form: random access for HRANDFIELD. */
+  randomIndex: RandomIndex | null;
+  /** Packed form: offsets of the field entries (null: not computed / stale). */
+  offsets: Int32Array | null;
   /** HSCAN iterations in progress over a hashtable-encoded hash (see commands/hashes-scan.ts). */
-  scanCursors: ScanCursors<string> | null = null;
+  scanCursors: ScanCursors<string> | null;
+}
 
-  override set(field: string, value: string): this {
-    // Called by the Map constructor before fields exist: the optional chain covers that.
-    if (this.randomIndex && !super.has(field)) this.randomIndex.added(field);
-    return super.set(field, value);
+const KEYS = 0;
+const VALUES = 1;
+const ENTRIES = 2;
+
+/** Iterates a packed string of field/value entries (a snapshot: the hash may change meanwhile). */
+class PackedPairIterator<T> implements IterableIterator<T> {
+  private p = 0;
+  constructor(
+    private readonly s: string,
+    private readonly mode: number,
+  ) {}
+
+  next(): IteratorResult<T> {
+    const s = this.s;
+    const p = this.p;
+    if (p >= s.length) return { value: undefined, done: true };
+    const vp = entryEnd(s, p);
+    this.p = entryEnd(s, vp);
+    const mode = this.mode;
+    const value = mode === KEYS ? entryAt(s, p) : mode === VALUES ? entryAt(s, vp) : [entryAt(s, p), entryAt(s, vp)];
+    return { value: value as T, done: false };
   }
 
-  /** Sets a field; returns whether it was new (one hash lookup, unlike has + set). */
+  [Symbol.iterator](): IterableIterator<T> {
+    return this;
+  }
+}
+
+export class HashValue {
+  /** The packed field/value entries, or a Map once the hash outgrew them. */
+  private data: string | Map<string, string>;
+  /** Number of fields while packed. */
+  private count: number;
+  private enc: HashEncoding;
+  private extra: HashExtra | null;
+
+  constructor(entries?: Iterable<readonly [string, string]>) {
+    this.data = "";
+    this.count = 0;
+    this.enc = "listpack";
+    this.extra = null;
+    if (entries) for (const [f, v] of entries) this.setField(f, v);
+  }
+
+  /**
+   * A hash over already packed entries (the RDB reader's path): `packed` must hold `count`
+   * distinct fields with their values, in the format of store/packed-entries.ts.
+   */
+  static fromPacked(packed: string, count: number, encoding: HashEncoding): HashValue {
+    const h = new HashValue();
+    h.enc = encoding;
+    if (count > PACKED_HASH_MAX_FIELDS || packed.length > PACKED_MAX_CHARS) h.data = mapOf(packed);
+    else {
+      h.data = packed;
+      h.count = count;
+    }
+    return h;
+  }
+
+  /** An empty hash that will hold about `n` fields (a Map from the start when that many do not pack). */
+  static withCapacity(n: number): HashValue {
+    const h = new HashValue();
+    if (n > PACKED_HASH_MAX_FIELDS) h.data = new Map();
+    return h;
+  }
+
+  get encoding(): HashEncoding {
+    return this.enc;
+  }
+
+  /** Only what OBJECT ENCODING reports (and the RDB type it is saved with); the form is the size's. */
+  set encoding(e: HashEncoding) {
+    this.enc = e;
+  }
+
+  /** Whether the fields are in the packed form (for tests and memory reports). */
+  get packed(): boolean {
+    return typeof this.data === "string";
+  }
+
+  get size(): number {
+    const d = this.data;
+    return typeof d === "string" ? this.count : d.size;
+  }
+
+  get(field: string): string | undefined {
+    const d = this.data;
+    if (typeof d !== "string") return d.get(field);
+    const p = findEntry(d, field, 2);
+    return p < 0 ? undefined : entryAt(d, entryEnd(d, p));
+  }
+
+  has(field: string): boolean {
+    const d = this.data;
+    if (typeof d !== "string") return d.has(field);
+    return findEntry(d, field, 2) >= 0;
+  }
+
+  /** Map-compatible set. */
+  set(field: string, value: string): this {
+    this.setField(field, value);
+    return this;
+  }
+
+  /** Sets a field; returns whether it was new. */
   setField(field: string, value: string): boolean {
-    const before = this.size;
-    super.set(field, value);
-    if (this.size === before) return false;
-    this.randomIndex?.added(field);
+    const d = this.data;
+    if (typeof d !== "string") {
+      const before = d.size;
+      d.set(field, value);
+      if (d.size === before) return false;
+      this.extra?.randomIndex?.added(field);
+      return true;
+    }
+    if (this.extra !== null) this.extra.offsets = null;
+    const p = findEntry(d, field, 2);
+    if (p >= 0) {
+      const vp = entryEnd(d, p);
+      const next = replaceEntry(d, vp, entryEnd(d, vp), value);
+      if (next.length > PACKED_MAX_CHARS) this.data = mapOf(next);
+      else this.data = next;
+      return false;
+    }
+    if (this.count >= PACKED_HASH_MAX_FIELDS || d.length + field.length + value.length + 10 > PACKED_MAX_CHARS) {
+      const m = mapOf(d);
+      m.set(field, value);
+      this.data = m;
+      return true;
+    }
+    this.data = appendEntries(d, field, value);
+    this.count++;
     return true;
   }
 
-  override delete(field: string): boolean {
-    if (!super.delete(field)) return false;
-    if (this.randomIndex && !this.randomIndex.removed(field, this.size)) this.randomIndex = null;
+  delete(field: string): boolean {
+    const d = this.data;
+    if (typeof d !== "string") {
+      if (!d.delete(field)) return false;
+      const extra = this.extra;
+      if (extra !== null && extra.randomIndex !== null && !extra.randomIndex.removed(field, d.size)) extra.randomIndex = null;
+      return true;
+    }
+    const p = findEntry(d, field, 2);
+    if (p < 0) return false;
+    if (this.extra !== null) this.extra.offsets = null;
+    this.data = removeRange(d, p, entryEnd(d, entryEnd(d, p)));
+    this.count--;
     return true;
   }
 
-  override clear(): void {
-    super.clear();
-    this.randomIndex = null;
-    this.scanCursors = null;
+  clear(): void {
+    this.data = "";
+    this.count = 0;
+    this.extra = null;
+  }
+
+  keys(): IterableIterator<string> {
+    const d = this.data;
+    return typeof d === "string" ? new PackedPairIterator<string>(d, KEYS) : d.keys();
+  }
+
+  values(): IterableIterator<string> {
+    const d = this.data;
+    return typeof d === "string" ? new PackedPairIterator<string>(d, VALUES) : d.values();
+  }
+
+  entries(): IterableIterator<[string, string]> {
+    const d = this.data;
+    return typeof d === "string" ? new PackedPairIterator<[string, string]>(d, ENTRIES) : d.entries();
+  }
+
+  [Symbol.iterator](): IterableIterator<[string, string]> {
+    return this.entries();
+  }
+
+  /** Calls `fn(value, field)` for each field in order (no iterator objects). */
+  forEach(fn: (value: string, field: string) => void): void {
+    const d = this.data;
+    if (typeof d !== "string") {
+      d.forEach((v, f) => fn(v, f));
+      return;
+    }
+    for (let p = 0; p < d.length; ) {
+      const vp = entryEnd(d, p);
+      fn(entryAt(d, vp), entryAt(d, p));
+      p = entryEnd(d, vp);
+    }
   }
 
   /** A uniformly random field; the hash must not be empty. */
   randomField(): string {
-    if (!this.randomIndex) this.randomIndex = new RandomIndex(this.keys());
-    return this.randomIndex.random(this);
+    const d = this.data;
+    const extra = (this.extra ??= { randomIndex: null, offsets: null, scanCursors: null });
+    if (typeof d !== "string") {
+      if (extra.randomIndex === null) extra.randomIndex = new RandomIndex(d.keys());
+      return extra.randomIndex.random(d);
+    }
+    let offsets = extra.offsets;
+    if (offsets === null) {
+      offsets = new Int32Array(this.count);
+      for (let p = 0, i = 0; p < d.length; i++) {
+        offsets[i] = p;
+        p = entryEnd(d, entryEnd(d, p));
+      }
+      extra.offsets = offsets;
+    }
+    return entryAt(d, offsets[Math.floor(Math.random() * offsets.length)]!);
   }
+
+  get scanCursors(): ScanCursors<string> | null {
+    return this.extra?.scanCursors ?? null;
+  }
+
+  set scanCursors(cursors: ScanCursors<string> | null) {
+    if (this.extra === null) {
+      if (cursors === null) return;
+      this.extra = { randomIndex: null, offsets: null, scanCursors: null };
+    }
+    this.extra.scanCursors = cursors;
+  }
+
+  /** An independent copy (same fields, order and encoding). A packed hash shares its immutable string. */
+  clone(): HashValue {
+    const h = new HashValue();
+    h.enc = this.enc;
+    const d = this.data;
+    if (typeof d === "string") {
+      h.data = d;
+      h.count = this.count;
+    } else h.data = new Map(d);
+    return h;
+  }
+}
+
+/** The Map form of packed entries, with flat copies of every string. */
+function mapOf(packed: string): Map<string, string> {
+  const items = unpackEntries(packed);
+  const m = new Map<string, string>();
+  for (let i = 0; i < items.length; i += 2) m.set(items[i]!, items[i + 1]!);
+  return m;
 }

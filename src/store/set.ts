@@ -4,10 +4,20 @@
 //
 // Order matters where Redis's is deterministic: an intset is a sorted array of integers, so
 // SMEMBERS, SSCAN, SINTER... of an intset reply in ascending numeric order; `ordered()` gives
-// that order (sorted lazily, cached until the next change). Listpack and hashtable sets iterate
-// in insertion order (Redis's hashtable order is arbitrary; a listpack's is insertion order).
+// that order. Listpack and hashtable sets iterate in insertion order (Redis's hashtable order is
+// arbitrary; a listpack's is insertion order).
+//
+// Three representations, chosen by encoding and size (the encoding alone is what clients see):
+// - intset-encoded: the intset form (store/packed-intset.ts), 2-8 chars per member, ascending,
+//   up to INTSET_FORM_MAX members (past that, only when set-max-intset-entries allows more, a
+//   JS Set with a sorted copy made on demand);
+// - small otherwise (up to PACKED_SET_MAX_MEMBERS members and PACKED_MAX_CHARS characters):
+//   packed entries (store/packed-entries.ts) in insertion order;
+// - otherwise a JS Set, for good.
 
 import { RandomIndex, type ScanCursors } from "./hash.ts";
+import { appendEntries, entryAt, entryEnd, findEntry, finishScratch, flatSlice, headerAt, PACKED_MAX_CHARS, packedBuilder, removeRange, scratchBuffer, unpackEntries } from "./packed-entries.ts";
+import * as intset from "./packed-intset.ts";
 
 export type SetEncoding = "intset" | "listpack" | "hashtable";
 
@@ -66,74 +76,406 @@ export function newSetFor(firstMember: string): SetValue {
   return s;
 }
 
-export class SetValue extends Set<string> {
-  encoding: SetEncoding = "hashtable";
-  /** Members in ascending numeric order while intset-encoded (null: not computed / stale). */
-  private sortedMembers: string[] | null = null;
-  /** Random access for SPOP/SRANDMEMBER, built lazily. */
-  private randomIndex: RandomIndex | null = null;
-  /** SSCAN iterations in progress over a hashtable-encoded set (see commands/hashes-scan.ts). */
-  scanCursors: ScanCursors<string> | null = null;
+/** Most members a non-intset set keeps packed. */
+export const PACKED_SET_MAX_MEMBERS = 256;
 
-  override add(member: string): this {
-    // Called by the Set constructor before fields exist: the optional chains cover that.
-    if (!super.has(member)) {
-      super.add(member);
-      this.sortedMembers = null;
-      this.randomIndex?.added(member);
-    }
+/** Most members kept in the intset form (64 KB of 8-byte members: a rebuild stays cheap). */
+export const INTSET_FORM_MAX = 8192;
+
+/** `meta & 15`: the representation. 2, 4 and 8 are the intset form's widths. */
+const REP_SET = 0;
+const REP_PACKED = 1;
+
+/** What a set keeps besides its data, allocated on the first random access or scan. */
+interface SetExtra {
+  /** Set form: random access for SPOP/SRANDMEMBER. */
+  randomIndex: RandomIndex | null;
+  /** Packed form: offsets of the entries (null: not computed / stale). */
+  offsets: Int32Array | null;
+  /** Set form of an intset-encoded set: the members in ascending order (null: stale). */
+  sorted: string[] | null;
+  /** SSCAN iterations in progress over a hashtable-encoded set (see commands/hashes-scan.ts). */
+  scanCursors: ScanCursors<string> | null;
+}
+
+/** Iterates packed entries (a snapshot: the set may change meanwhile). */
+class PackedMemberIterator implements IterableIterator<string> {
+  private p = 0;
+  constructor(private readonly s: string) {}
+  next(): IteratorResult<string> {
+    const p = this.p;
+    if (p >= this.s.length) return { value: undefined, done: true };
+    this.p = entryEnd(this.s, p);
+    return { value: entryAt(this.s, p), done: false };
+  }
+  [Symbol.iterator](): IterableIterator<string> {
     return this;
   }
+}
 
-  override delete(member: string): boolean {
-    if (!super.delete(member)) return false;
-    this.sortedMembers = null;
-    if (this.randomIndex && !this.randomIndex.removed(member, this.size)) this.randomIndex = null;
-    return true;
+/** Iterates the intset form in ascending order (a snapshot). */
+class IntsetIterator implements IterableIterator<string> {
+  private i = 0;
+  constructor(
+    private readonly s: string,
+    private readonly w: number,
+  ) {}
+  next(): IteratorResult<string> {
+    const i = this.i;
+    if (i * this.w >= this.s.length) return { value: undefined, done: true };
+    this.i = i + 1;
+    return { value: intset.memberAt(this.s, this.w, i), done: false };
+  }
+  [Symbol.iterator](): IterableIterator<string> {
+    return this;
+  }
+}
+
+export class SetValue {
+  /** Packed entries, the intset form, or a Set (see `meta`). */
+  private data: string | Set<string>;
+  /** Low 4 bits: REP_SET, REP_PACKED or the intset width; above: the member count when packed. */
+  private meta: number;
+  private enc: SetEncoding;
+  private extra: SetExtra | null;
+
+  constructor(members?: Iterable<string>) {
+    this.data = "";
+    this.meta = REP_PACKED;
+    this.enc = "hashtable";
+    this.extra = null;
+    if (members) for (const m of members) this.add(m);
   }
 
-  override clear(): void {
-    super.clear();
-    this.sortedMembers = null;
-    this.randomIndex = null;
-    this.scanCursors = null;
+  /** A set over an intset body (little-endian values of `width` bytes, ascending, distinct). */
+  static fromIntset(body: string, width: 2 | 4 | 8, encoding: SetEncoding): SetValue {
+    const s = new SetValue();
+    s.data = body;
+    s.meta = width;
+    s.enc = "intset";
+    if (body.length / width > INTSET_FORM_MAX) s.toSetForm();
+    if (encoding !== "intset") s.encoding = encoding;
+    return s;
+  }
+
+  /** A set over packed entries (`count` distinct members, store/packed-entries.ts format). */
+  static fromPacked(packed: string, count: number, encoding: SetEncoding): SetValue {
+    const s = new SetValue();
+    s.data = packed;
+    s.meta = REP_PACKED | (count << 4);
+    if (count > PACKED_SET_MAX_MEMBERS || packed.length > PACKED_MAX_CHARS) s.toSetForm();
+    s.encoding = encoding;
+    return s;
+  }
+
+  /** An empty set that will hold about `n` members (a Set from the start when that many do not pack). */
+  static withCapacity(n: number): SetValue {
+    const s = new SetValue();
+    if (n > PACKED_SET_MAX_MEMBERS) {
+      s.data = new Set();
+      s.meta = REP_SET;
+    }
+    return s;
+  }
+
+  get encoding(): SetEncoding {
+    return this.enc;
+  }
+
+  /**
+   * What OBJECT ENCODING reports. Declaring a set "intset" moves it into the intset form when
+   * every member is an integer (an empty set always is); any other encoding leaves that form.
+   */
+  set encoding(e: SetEncoding) {
+    if (e === this.enc) return;
+    this.enc = e;
+    if (this.extra !== null) this.extra.sorted = null;
+    const rep = this.meta & 15;
+    if (e === "intset") {
+      if (rep <= REP_PACKED) this.tryIntsetForm();
+    } else if (rep > REP_PACKED) this.leaveIntsetForm();
+  }
+
+  /** The representation, for tests and memory reports. */
+  get form(): "intset" | "packed" | "set" {
+    const rep = this.meta & 15;
+    return rep === REP_SET ? "set" : rep === REP_PACKED ? "packed" : "intset";
+  }
+
+  get size(): number {
+    const d = this.data;
+    if (typeof d !== "string") return d.size;
+    const rep = this.meta & 15;
+    return rep === REP_PACKED ? this.meta >>> 4 : d.length / rep;
+  }
+
+  has(member: string): boolean {
+    const d = this.data;
+    if (typeof d !== "string") return d.has(member);
+    const rep = this.meta & 15;
+    if (rep === REP_PACKED) return findEntry(d, member, 1) >= 0;
+    if (!isIntsetMember(member)) return false;
+    intset.parseIntMember(member);
+    return intset.search(d, rep, intset.hi, intset.lo) >= 0;
+  }
+
+  /** Set-compatible add: no encoding rules (a non-integer makes an intset a hashtable). */
+  add(member: string): this {
+    if (this.enc === "intset" && !isIntsetMember(member)) this.encoding = "hashtable";
+    this.addAny(member);
+    return this;
   }
 
   /**
    * Redis's setTypeAdd: adds a member and keeps the encoding as Redis 7.0 does (an intset
    * becomes a hashtable for good when a non-integer arrives or it grows past
-   * `maxIntsetEntries`). Returns whether the member was new. One hash lookup per call.
+   * `maxIntsetEntries`). Returns whether the member was new.
    */
   addMember(member: string, maxIntsetEntries: number): boolean {
-    const before = this.size;
-    if (this.encoding === "intset" && !isIntsetMember(member)) this.encoding = "hashtable";
-    super.add(member);
-    if (this.size === before) return false;
-    this.sortedMembers = null;
-    this.randomIndex?.added(member);
-    if (this.encoding === "intset" && this.size > maxIntsetEntries) this.encoding = "hashtable";
+    if (this.enc === "intset" && !isIntsetMember(member)) this.encoding = "hashtable";
+    if (!this.addAny(member)) return false;
+    if (this.enc === "intset" && this.size > maxIntsetEntries) this.encoding = "hashtable";
     return true;
+  }
+
+  /** Adds in whatever form the set is in (an intset-form set only receives integers here). */
+  private addAny(member: string): boolean {
+    const d = this.data;
+    const extra = this.extra;
+    if (typeof d !== "string") {
+      const before = d.size;
+      d.add(member);
+      if (d.size === before) return false;
+      if (extra !== null) {
+        extra.randomIndex?.added(member);
+        extra.sorted = null;
+      }
+      return true;
+    }
+    const rep = this.meta & 15;
+    if (rep === REP_PACKED) {
+      if (findEntry(d, member, 1) >= 0) return false;
+      if (extra !== null) extra.offsets = null;
+      const count = this.meta >>> 4;
+      if (count >= PACKED_SET_MAX_MEMBERS || d.length + member.length + 5 > PACKED_MAX_CHARS) {
+        this.toSetForm();
+        (this.data as Set<string>).add(member);
+        return true;
+      }
+      this.data = appendEntries(d, member);
+      this.meta += 16;
+      return true;
+    }
+    intset.parseIntMember(member);
+    const h = intset.hi;
+    const l = intset.lo;
+    const at = intset.search(d, rep, h, l);
+    if (at >= 0) return false;
+    const need = intset.widthOf(h, l);
+    if (need > rep) {
+      this.data = intset.upgradeAndAdd(d, rep, need, h, l);
+      this.meta = need;
+    } else this.data = intset.insertAt(d, rep, -at - 1, h, l);
+    if (this.size > INTSET_FORM_MAX) this.toSetForm();
+    return true;
+  }
+
+  delete(member: string): boolean {
+    const d = this.data;
+    const extra = this.extra;
+    if (typeof d !== "string") {
+      if (!d.delete(member)) return false;
+      if (extra !== null) {
+        extra.sorted = null;
+        if (extra.randomIndex !== null && !extra.randomIndex.removed(member, d.size)) extra.randomIndex = null;
+      }
+      return true;
+    }
+    const rep = this.meta & 15;
+    if (rep === REP_PACKED) {
+      const p = findEntry(d, member, 1);
+      if (p < 0) return false;
+      if (extra !== null) extra.offsets = null;
+      this.data = removeRange(d, p, entryEnd(d, p));
+      this.meta -= 16;
+      return true;
+    }
+    if (!isIntsetMember(member)) return false;
+    intset.parseIntMember(member);
+    const at = intset.search(d, rep, intset.hi, intset.lo);
+    if (at < 0) return false;
+    this.data = removeRange(d, at * rep, (at + 1) * rep);
+    return true;
+  }
+
+  clear(): void {
+    const rep = this.meta & 15;
+    this.data = "";
+    this.meta = this.enc === "intset" ? (rep > REP_PACKED ? rep : 2) : REP_PACKED;
+    this.extra = null;
+  }
+
+  values(): IterableIterator<string> {
+    const d = this.data;
+    if (typeof d !== "string") return d.values();
+    const rep = this.meta & 15;
+    return rep === REP_PACKED ? new PackedMemberIterator(d) : new IntsetIterator(d, rep);
+  }
+
+  keys(): IterableIterator<string> {
+    return this.values();
+  }
+
+  [Symbol.iterator](): IterableIterator<string> {
+    return this.values();
+  }
+
+  forEach(fn: (member: string) => void): void {
+    const d = this.data;
+    if (typeof d !== "string") {
+      d.forEach((m) => fn(m));
+      return;
+    }
+    const rep = this.meta & 15;
+    if (rep === REP_PACKED) for (let p = 0; p < d.length; p = entryEnd(d, p)) fn(entryAt(d, p));
+    else for (let i = 0, n = d.length / rep; i < n; i++) fn(intset.memberAt(d, rep, i));
   }
 
   /** The members in the order Redis iterates them (ascending for an intset). */
   ordered(): Iterable<string> {
-    if (this.encoding !== "intset") return this;
-    if (this.sortedMembers === null) this.sortedMembers = [...this].sort(compareIntStrings);
-    return this.sortedMembers;
+    if (this.enc !== "intset" || typeof this.data === "string") return this;
+    const extra = this.ensureExtra();
+    if (extra.sorted === null) extra.sorted = [...this.data].sort(compareIntStrings);
+    return extra.sorted;
   }
 
   /** A uniformly random member; the set must not be empty. */
   randomMember(): string {
-    if (!this.randomIndex) this.randomIndex = new RandomIndex(this);
-    return this.randomIndex.random(this);
+    const d = this.data;
+    if (typeof d !== "string") {
+      const extra = this.ensureExtra();
+      if (extra.randomIndex === null) extra.randomIndex = new RandomIndex(d);
+      return extra.randomIndex.random(d);
+    }
+    const rep = this.meta & 15;
+    if (rep === REP_PACKED) return entryAt(d, this.randomOffset(d));
+    return intset.memberAt(d, rep, Math.floor((Math.random() * d.length) / rep));
   }
 
   /** Removes and returns a uniformly random member (SPOP); the set must not be empty. */
   popRandom(): string {
-    const m = this.randomMember();
-    this.randomIndex!.removeLastPicked();
-    super.delete(m);
-    this.sortedMembers = null;
+    const d = this.data;
+    if (typeof d !== "string") {
+      const m = this.randomMember();
+      const extra = this.extra!;
+      extra.randomIndex!.removeLastPicked();
+      extra.sorted = null;
+      d.delete(m);
+      return m;
+    }
+    const rep = this.meta & 15;
+    if (rep === REP_PACKED) {
+      const p = this.randomOffset(d);
+      const end = entryEnd(d, p);
+      // A flat copy: a slice would keep this version of the packed string alive.
+      const m = flatSlice(d, p + headerAt(d, p), end);
+      this.extra!.offsets = null;
+      this.data = removeRange(d, p, end);
+      this.meta -= 16;
+      return m;
+    }
+    const i = Math.floor((Math.random() * d.length) / rep);
+    const m = intset.memberAt(d, rep, i);
+    this.data = removeRange(d, i * rep, (i + 1) * rep);
     return m;
+  }
+
+  get scanCursors(): ScanCursors<string> | null {
+    return this.extra?.scanCursors ?? null;
+  }
+
+  set scanCursors(cursors: ScanCursors<string> | null) {
+    if (this.extra === null && cursors === null) return;
+    this.ensureExtra().scanCursors = cursors;
+  }
+
+  /** An independent copy (same members, order and encoding); packed forms share their string. */
+  clone(): SetValue {
+    const s = new SetValue();
+    const d = this.data;
+    s.data = typeof d === "string" ? d : new Set(d);
+    s.meta = this.meta;
+    s.enc = this.enc;
+    return s;
+  }
+
+  private ensureExtra(): SetExtra {
+    return (this.extra ??= { randomIndex: null, offsets: null, sorted: null, scanCursors: null });
+  }
+
+  /** Offset of a uniformly random entry of the packed form `d`. */
+  private randomOffset(d: string): number {
+    const extra = this.ensureExtra();
+    let offsets = extra.offsets;
+    if (offsets === null) {
+      offsets = new Int32Array(this.meta >>> 4);
+      for (let p = 0, i = 0; p < d.length; i++) {
+        offsets[i] = p;
+        p = entryEnd(d, p);
+      }
+      extra.offsets = offsets;
+    }
+    return offsets[Math.floor(Math.random() * offsets.length)]!;
+  }
+
+  /** Packed or intset form -> Set form (flat copies of the members, same order). */
+  private toSetForm(): void {
+    const d = this.data;
+    if (typeof d !== "string") return;
+    const rep = this.meta & 15;
+    const members = rep === REP_PACKED ? unpackEntries(d) : [...new IntsetIterator(d, rep)];
+    this.data = new Set(members);
+    this.meta = REP_SET;
+    this.extra = null;
+  }
+
+  /** Intset form -> packed form (or a Set when too big), ascending. */
+  private leaveIntsetForm(): void {
+    const d = this.data as string;
+    const rep = this.meta & 15;
+    const n = d.length / rep;
+    this.extra = null;
+    if (n > PACKED_SET_MAX_MEMBERS) {
+      this.toSetForm();
+      return;
+    }
+    const b = packedBuilder;
+    b.reset();
+    for (let i = 0; i < n; i++) b.addString(intset.memberAt(d, rep, i));
+    const packed = b.finish();
+    this.data = packed;
+    this.meta = REP_PACKED | (n << 4);
+  }
+
+  /** Packed or Set form -> intset form, when every member is an integer and there are few enough. */
+  private tryIntsetForm(): void {
+    const members = [...this];
+    if (members.length > INTSET_FORM_MAX) return;
+    for (const m of members) if (!isIntsetMember(m)) return;
+    members.sort(compareIntStrings);
+    let width: 2 | 4 | 8 = 2;
+    for (const m of members) {
+      intset.parseIntMember(m);
+      const w = intset.widthOf(intset.hi, intset.lo);
+      if (w > width) width = w;
+    }
+    const buf = scratchBuffer(members.length * width);
+    for (let i = 0; i < members.length; i++) {
+      intset.parseIntMember(members[i]!);
+      intset.writeAt(buf, i * width, width, intset.hi, intset.lo);
+    }
+    this.data = finishScratch(buf, members.length * width);
+    this.meta = width;
+    this.extra = null;
   }
 }

@@ -1,0 +1,360 @@
+// Packed entries: a sequence of byte strings held in ONE latin1 JS string, the compact form of
+// small hashes and sets (what a listpack is to Redis). A JS string costs ~40 bytes plus its
+// length while a Map entry of two strings costs ~150, so a small aggregate kept this way is a
+// few times smaller; lookups scan it (startsWith at each entry, no allocation) and writes
+// rebuild it, both O(n) like a listpack's scans and reallocs.
+//
+//   entry = <length header> <bytes>
+//   header: length < 0x80     1 char   the length
+//           length < 0x4000   2 chars  0x80 | length >> 8, length & 0xff
+//           otherwise         5 chars  0xC0, then the length over 4 chars, big end first
+//
+// A hash alternates field and value entries (stride 2), a set holds one entry per member.
+//
+// Strings are always built by writing bytes into a scratch Buffer and taking one latin1Slice:
+// the result is flat and exactly sized. (Concatenation would build a rope that keeps its
+// pieces alive, and a slice of a bigger string keeps the whole of it alive: see
+// `flatSlice`.) Strings read out of a packed string are slices of it, cheap for replies; a
+// value that moves into a Map or Set representation is copied flat first.
+
+/**
+ * Most characters a packed string holds: past this an aggregate moves to a Map/Set, so that a
+ * rebuild never copies much (a default listpack hash is at most ~128 * 2 * 66 bytes).
+ */
+export const PACKED_MAX_CHARS = 16384;
+
+/** Header size for an entry of `len` bytes. */
+export function headerSize(len: number): number {
+  return len < 0x80 ? 1 : len < 0x4000 ? 2 : 5;
+}
+
+/** Length of the entry whose header starts at `p`. */
+export function entryLength(s: string, p: number): number {
+  const c = s.charCodeAt(p);
+  if (c < 0x80) return c;
+  if (c < 0xc0) return ((c & 0x3f) << 8) | s.charCodeAt(p + 1);
+  return ((s.charCodeAt(p + 1) << 24) | (s.charCodeAt(p + 2) << 16) | (s.charCodeAt(p + 3) << 8) | s.charCodeAt(p + 4)) >>> 0;
+}
+
+/** Size of the header at `p` (1, 2 or 5). */
+export function headerAt(s: string, p: number): number {
+  const c = s.charCodeAt(p);
+  return c < 0x80 ? 1 : c < 0xc0 ? 2 : 5;
+}
+
+/** Offset just past the entry whose header starts at `p`. */
+export function entryEnd(s: string, p: number): number {
+  const c = s.charCodeAt(p);
+  if (c < 0x80) return p + 1 + c;
+  if (c < 0xc0) return p + 2 + (((c & 0x3f) << 8) | s.charCodeAt(p + 1));
+  return p + 5 + entryLength(s, p);
+}
+
+/** The bytes of the entry at `p` (a slice of `s`). */
+export function entryAt(s: string, p: number): string {
+  const c = s.charCodeAt(p);
+  if (c < 0x80) return s.slice(p + 1, p + 1 + c);
+  const h = c < 0xc0 ? 2 : 5;
+  return s.slice(p + h, p + h + entryLength(s, p));
+}
+
+/**
+ * Offset of the header of the first entry equal to `key` among the entries at positions
+ * 0, stride, 2*stride... (stride 2: the fields of a hash), or -1.
+ */
+export function findEntry(s: string, key: string, stride: 1 | 2): number {
+  const n = s.length;
+  const klen = key.length;
+  const first = klen === 0 ? -1 : key.charCodeAt(0);
+  let p = 0;
+  while (p < n) {
+    const c = s.charCodeAt(p);
+    let h: number;
+    let len: number;
+    if (c < 0x80) {
+      h = 1;
+      len = c;
+    } else if (c < 0xc0) {
+      h = 2;
+      len = ((c & 0x3f) << 8) | s.charCodeAt(p + 1);
+    } else {
+      h = 5;
+      len = entryLength(s, p);
+    }
+    const start = p + h;
+    if (len === klen && (klen === 0 || (s.charCodeAt(start) === first && s.startsWith(key, start)))) return p;
+    p = start + len;
+    if (stride === 2) p = entryEnd(s, p);
+  }
+  return -1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Building
+
+const SCRATCH_KEEP = 1 << 16;
+let scratch: Buffer = Buffer.allocUnsafe(4096);
+
+/** A scratch buffer of at least `n` bytes (shared: valid until the next call). */
+export function scratchBuffer(n: number): Buffer {
+  if (scratch.length < n) {
+    let cap = scratch.length * 2;
+    while (cap < n) cap *= 2;
+    scratch = Buffer.allocUnsafe(cap);
+  }
+  return scratch;
+}
+
+/** Takes the string out of buf[0, len) and lets an oversized scratch buffer go. */
+export function finishScratch(buf: Buffer, len: number): string {
+  const s = len === 0 ? "" : buf.latin1Slice(0, len);
+  if (buf === scratch && buf.length > SCRATCH_KEEP) scratch = Buffer.allocUnsafe(4096);
+  return s;
+}
+
+/** Writes a header for `len` at `p`; returns the position after it. */
+export function writeHeader(buf: Buffer, p: number, len: number): number {
+  if (len < 0x80) {
+    buf[p] = len;
+    return p + 1;
+  }
+  if (len < 0x4000) {
+    buf[p] = 0x80 | (len >>> 8);
+    buf[p + 1] = len & 0xff;
+    return p + 2;
+  }
+  buf[p] = 0xc0;
+  buf[p + 1] = len >>> 24;
+  buf[p + 2] = (len >>> 16) & 0xff;
+  buf[p + 3] = (len >>> 8) & 0xff;
+  buf[p + 4] = len & 0xff;
+  return p + 5;
+}
+
+/** Writes header + bytes of `v` at `p`; returns the position after them. */
+export function writeEntry(buf: Buffer, p: number, v: string): number {
+  const len = v.length;
+  p = writeHeader(buf, p, len);
+  if (len > 16) return p + buf.latin1Write(v, p, len);
+  for (let i = 0; i < len; i++) buf[p + i] = v.charCodeAt(i);
+  return p + len;
+}
+
+/** Copies `s` into buf at 0 (the start of most rebuilds). */
+function load(buf: Buffer, s: string): void {
+  if (s.length > 32) buf.latin1Write(s, 0, s.length);
+  else for (let i = 0; i < s.length; i++) buf[i] = s.charCodeAt(i);
+}
+
+/** `s` with entries appended. */
+export function appendEntries(s: string, a: string, b?: string): string {
+  const extra = headerSize(a.length) + a.length + (b === undefined ? 0 : headerSize(b.length) + b.length);
+  const buf = scratchBuffer(s.length + extra);
+  load(buf, s);
+  let p = writeEntry(buf, s.length, a);
+  if (b !== undefined) p = writeEntry(buf, p, b);
+  return finishScratch(buf, p);
+}
+
+/** `s` with the entry at `p` (ending at `end`) replaced by `v`. */
+export function replaceEntry(s: string, p: number, end: number, v: string): string {
+  const n = s.length;
+  const size = headerSize(v.length) + v.length;
+  const total = n - (end - p) + size;
+  const buf = scratchBuffer(Math.max(n, total));
+  load(buf, s);
+  if (p + size !== end) buf.copyWithin(p + size, end, n);
+  writeEntry(buf, p, v);
+  return finishScratch(buf, total);
+}
+
+/** `s` without the bytes in [from, to). */
+export function removeRange(s: string, from: number, to: number): string {
+  if (from === 0) return to === s.length ? "" : flatSlice(s, to, s.length);
+  const n = s.length;
+  const buf = scratchBuffer(n);
+  load(buf, s);
+  buf.copyWithin(from, to, n);
+  return finishScratch(buf, n - (to - from));
+}
+
+/**
+ * A flat copy of s[from, to): a plain slice would keep all of `s` alive for as long as it
+ * lives (JSC substrings share their base), which matters for a value that is kept.
+ */
+export function flatSlice(s: string, from: number, to: number): string {
+  const len = to - from;
+  if (len <= 0) return "";
+  const buf = scratchBuffer(len);
+  if (len > 32) buf.latin1Write(from === 0 && to === s.length ? s : s.slice(from, to), 0, len);
+  else for (let i = 0; i < len; i++) buf[i] = s.charCodeAt(from + i);
+  return finishScratch(buf, len);
+}
+
+/**
+ * Flat copies of every entry of `s`, in order, through one scratch copy of `s` (for a
+ * conversion to a Map or Set: no entry may keep the packed string alive).
+ */
+export function unpackEntries(s: string): string[] {
+  const n = s.length;
+  const buf = scratchBuffer(n);
+  load(buf, s);
+  const out: string[] = [];
+  let p = 0;
+  while (p < n) {
+    const len = entryLength(s, p);
+    const start = p + headerSize(len);
+    out.push(buf.latin1Slice(start, start + len));
+    p = start + len;
+  }
+  if (buf.length > SCRATCH_KEEP) scratch = Buffer.allocUnsafe(4096);
+  return out;
+}
+
+/**
+ * Builds packed strings entry by entry (the RDB reader's path: entries come straight from the
+ * file's bytes) with an O(n) duplicate check. One shared instance; `finish` hands out the string.
+ */
+export class PackedBuilder {
+  buf: Buffer = Buffer.allocUnsafe(4096);
+  pos = 0;
+  count = 0;
+  /** Entry header offsets, for the duplicate check. */
+  private offsets = new Int32Array(256);
+
+  reset(): void {
+    this.pos = 0;
+    this.count = 0;
+  }
+
+  private ensure(extra: number): void {
+    const need = this.pos + extra;
+    if (need <= this.buf.length) return;
+    let cap = this.buf.length * 2;
+    while (cap < need) cap *= 2;
+    const next = Buffer.allocUnsafe(cap);
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+
+  private mark(): void {
+    if (this.count === this.offsets.length) {
+      const next = new Int32Array(this.offsets.length * 2);
+      next.set(this.offsets);
+      this.offsets = next;
+    }
+    this.offsets[this.count++] = this.pos;
+  }
+
+  addString(v: string): void {
+    this.ensure(5 + v.length);
+    this.mark();
+    this.pos = writeEntry(this.buf, this.pos, v);
+  }
+
+  addBytes(src: Uint8Array, start: number, end: number): void {
+    const len = end - start;
+    this.ensure(5 + len);
+    this.mark();
+    const p = writeHeader(this.buf, this.pos, len);
+    if (len > 16) this.buf.set(src.subarray(start, end), p);
+    else for (let i = 0; i < len; i++) this.buf[p + i] = src[start + i]!;
+    this.pos = p + len;
+  }
+
+  /** An integer as its decimal digits (how a listpack integer reads as a string). */
+  addInteger(v: number | bigint): void {
+    if (typeof v === "bigint" || !Number.isSafeInteger(v)) {
+      this.addString(String(v));
+      return;
+    }
+    this.ensure(5 + 17);
+    this.mark();
+    const buf = this.buf;
+    let p = this.pos + 1;
+    const start = p;
+    if (v < 0) {
+      buf[p++] = 45;
+      v = -v;
+    }
+    let digits = 1;
+    for (let x = 10; x <= v && digits < 16; x *= 10) digits++;
+    for (let i = digits - 1; i >= 0; i--) {
+      buf[p + i] = 48 + (v % 10);
+      v = Math.floor(v / 10);
+    }
+    p += digits;
+    buf[this.pos] = p - start;
+    this.pos = p;
+  }
+
+  /** Offset (in the built bytes) of the header of entry `i`. */
+  offsetOf(i: number): number {
+    return this.offsets[i]!;
+  }
+
+  /**
+   * Index of the first entry among positions 0, stride, 2*stride... equal to an earlier one
+   * at those positions, or -1. Hashes the bytes into a table sized for the count.
+   */
+  findDuplicate(stride: 1 | 2): number {
+    const keys = Math.ceil(this.count / stride);
+    if (keys < 2) return -1;
+    let size = 8;
+    while (size < keys * 2) size *= 2;
+    if (dupScratch.length < size) dupScratch = new Int32Array(size);
+    const table = dupScratch;
+    table.fill(0, 0, size);
+    const mask = size - 1;
+    const buf = this.buf;
+    for (let k = 0; k < this.count; k += stride) {
+      const p = this.offsets[k]!;
+      const len = readHeaderLength(buf, p);
+      const start = p + headerSize(len);
+      let h = 0x811c9dc5;
+      for (let i = start; i < start + len; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+      let slot = (h >>> 0) & mask;
+      for (;;) {
+        const other = table[slot]!;
+        if (other === 0) {
+          table[slot] = k + 1;
+          break;
+        }
+        const q = this.offsets[other - 1]!;
+        const olen = readHeaderLength(buf, q);
+        if (olen === len && buf.compare(buf, q + headerSize(olen), q + headerSize(olen) + olen, start, start + len) === 0) return k;
+        slot = (slot + 1) & mask;
+      }
+    }
+    return -1;
+  }
+
+  /** The bytes of entry `i` as a string (for error messages). */
+  entryString(i: number): string {
+    const p = this.offsets[i]!;
+    const len = readHeaderLength(this.buf, p);
+    const start = p + headerSize(len);
+    return this.buf.latin1Slice(start, start + len);
+  }
+
+  /** The packed string of everything added. */
+  finish(): string {
+    const s = this.pos === 0 ? "" : this.buf.latin1Slice(0, this.pos);
+    if (this.buf.length > SCRATCH_KEEP) this.buf = Buffer.allocUnsafe(4096);
+    if (this.offsets.length > 4096) this.offsets = new Int32Array(256);
+    return s;
+  }
+}
+
+function readHeaderLength(buf: Uint8Array, p: number): number {
+  const c = buf[p]!;
+  if (c < 0x80) return c;
+  if (c < 0xc0) return ((c & 0x3f) << 8) | buf[p + 1]!;
+  return ((buf[p + 1]! << 24) | (buf[p + 2]! << 16) | (buf[p + 3]! << 8) | buf[p + 4]!) >>> 0;
+}
+
+/** Open-addressing table of the duplicate check (entry index + 1; 0 is empty). */
+let dupScratch = new Int32Array(512);
+
+/** The shared builder (single-threaded: one value is built at a time). */
+export const packedBuilder = new PackedBuilder();
