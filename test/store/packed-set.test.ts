@@ -71,7 +71,7 @@ describe("SetValue forms", () => {
             expect(model.delete(popped)).toBe(true);
           }
         }
-        expect(s.encoding).toBe(expectIntset ? "intset" : "hashtable");
+        expect(s.encoding as string).toBe(expectIntset ? "intset" : "hashtable");
         if (step % 40 === 0) expectSame(s, model, expectIntset);
       }
       expectSame(s, model, expectIntset);
@@ -131,7 +131,7 @@ describe("SetValue forms", () => {
     const t = new SetValue();
     t.encoding = "intset";
     t.add("not a number"); // the plain add makes it a hashtable
-    expect(t.encoding).toBe("hashtable");
+    expect(t.encoding as string).toBe("hashtable");
     expect([...t]).toEqual(["not a number"]);
   });
 
