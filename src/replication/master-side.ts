@@ -602,7 +602,7 @@ export class MasterSide {
       case "rdb-only": {
         if (!/^-?\d+$/.test(value)) return "ERR value is not an integer or out of range";
         const n = Number(value);
-        if (n < 0 || n > 1) return "ERR value is out of range, must be between 0 and 1";
+        if (n < 0 || n > 1) return "ERR value is out of range, value must between 0 and 1"; // sic, Redis's text
         s.rdbOnly = n === 1;
         return null;
       }

@@ -1,0 +1,357 @@
+// Replicant's roles changing under real redis-server peers: restart as a master without a full
+// sync of its replicas, FAILOVER in both directions (Replicant handing over to redis-server, and
+// redis-server handing over to Replicant), FAILOVER's errors and write pause, re-pointing
+// replicas between promoted nodes, and a sub-replica continuing from our forwarded backlog.
+
+import { afterAll, describe, expect, test } from "bun:test";
+import { diffDatasets, snapshotDataset } from "../helpers/dataset.ts";
+import { RespClient, RespError } from "../helpers/resp-client.ts";
+import { info, removeDir, startRedis, startReplicant, waitFor, waitForSync, type ServerProcess } from "../helpers/servers.ts";
+
+const started: ServerProcess[] = [];
+afterAll(async () => {
+  for (const s of started) {
+    s.proc.kill("SIGCONT");
+    await s.stop();
+    removeDir(s.dir);
+  }
+});
+async function track<T extends ServerProcess>(p: Promise<T>): Promise<T> {
+  const s = await p;
+  started.push(s);
+  return s;
+}
+
+async function sameData(a: ServerProcess, b: ServerProcess): Promise<void> {
+  const da = await snapshotDataset(await a.client());
+  const db = await snapshotDataset(await b.client());
+  expect(diffDatasets(da, db)).toEqual([]);
+}
+
+async function writeSome(s: ServerProcess, prefix: string, n = 200): Promise<void> {
+  const c = await s.client();
+  const batch: Array<Array<string | number>> = [];
+  for (let i = 0; i < n; i++) {
+    batch.push(["SET", `${prefix}:s:${i}`, `v${i}`]);
+    if (i % 5 === 0) batch.push(["HSET", `${prefix}:h:${i % 20}`, `f${i}`, i]);
+    if (i % 7 === 0) batch.push(["RPUSH", `${prefix}:l`, i]);
+  }
+  await c.pipeline(batch);
+}
+
+/** Replicant with no diskless-sync delay (Redis's default of 5 s would only slow the tests). */
+const FAST = ["--repl-diskless-sync-delay", "0"];
+
+const errorText = (v: unknown) => (v instanceof RespError ? v.message : `not an error: ${String(v)}`);
+
+describe("Replicant restarted as a master", () => {
+  test("its redis-server replica continues with a partial resync (repl-id / repl-offset from the RDB as replid2)", async () => {
+    const master = await track(startReplicant(["--save", "3600 1", "--repl-diskless-sync-delay", "0"]));
+    await writeSome(master, "before");
+    const replica = await track(startRedis(["--replicaof", "127.0.0.1", String(master.port)]));
+    await waitForSync(master, replica);
+    await writeSome(master, "more");
+    await waitForSync(master, replica);
+    // SAVE changes nothing in the dataset: it is not propagated (the offset stays).
+    const offsetBeforeSave = (await info(master, "replication")).master_repl_offset;
+    expect(await master.call("SAVE")).toBe("OK");
+    expect((await info(master, "replication")).master_repl_offset).toBe(offsetBeforeSave);
+    const oldId = (await info(master, "replication")).master_replid!;
+    const offset = Number((await info(master, "replication")).master_repl_offset);
+    // SHUTDOWN saves (save points are configured) with the replication info.
+    await master.call("SHUTDOWN").catch(() => undefined);
+    await master.proc.exited;
+    const logBefore = replica.output().length;
+    const restarted = await track(startReplicant(["--save", "3600 1", "--repl-diskless-sync-delay", "0"], { port: master.port, dir: master.dir }));
+    await waitFor("replica link up again", async () => (await info(replica, "replication")).master_link_status === "up", 30000);
+    const r = await info(restarted);
+    expect(r.master_replid2).toBe(oldId);
+    expect(Number(r.second_repl_offset)).toBe(offset + 1);
+    expect(Number(r.sync_partial_ok)).toBe(1);
+    expect(Number(r.sync_full)).toBe(0);
+    const log = replica.output().slice(logBefore);
+    expect(log).toContain("Successful partial resynchronization with master");
+    expect(log).not.toContain("Full resync from master");
+    // Writes after the restart reach the replica.
+    await writeSome(restarted, "after", 50);
+    await waitForSync(restarted, replica);
+    await sameData(restarted, replica);
+  });
+});
+
+describe("FAILOVER", () => {
+  test("errors as redis-server gives them", async () => {
+    const redis = await track(startRedis());
+    const ours = await track(startReplicant(FAST));
+    const cases: Array<Array<string | number>> = [
+      ["FAILOVER", "ABORT"],
+      ["FAILOVER"],
+      ["FAILOVER", "TIMEOUT", 0],
+      ["FAILOVER", "TIMEOUT", "x"],
+      ["FAILOVER", "TO", "127.0.0.1"],
+      ["FAILOVER", "TO", "127.0.0.1", "notaport"],
+      ["FAILOVER", "FORCE", "FORCE"],
+      ["FAILOVER", "BOGUS"],
+    ];
+    for (const cmd of cases) {
+      const want = errorText(await redis.call(...cmd));
+      expect(`${cmd.join(" ")} -> ${errorText(await ours.call(...cmd))}`).toBe(`${cmd.join(" ")} -> ${want}`);
+    }
+    // With a replica: unknown target, FORCE without TO/TIMEOUT.
+    const r1 = await track(startRedis(["--replicaof", "127.0.0.1", String(redis.port)]));
+    const r2 = await track(startRedis(["--replicaof", "127.0.0.1", String(ours.port)]));
+    await waitForSync(redis, r1);
+    await waitForSync(ours, r2);
+    for (const cmd of [
+      ["FAILOVER", "TO", "127.0.0.1", 1],
+      ["FAILOVER", "FORCE", "TIMEOUT", 100],
+      ["FAILOVER", "TO", "127.0.0.1", 1, "FORCE"],
+    ] as Array<Array<string | number>>) {
+      const want = errorText(await redis.call(...cmd));
+      expect(`${cmd.join(" ")} -> ${errorText(await ours.call(...cmd))}`).toBe(`${cmd.join(" ")} -> ${want}`);
+    }
+    expect(errorText(await r2.call("FAILOVER"))).toBe(errorText(await r1.call("FAILOVER")));
+  });
+
+  test("Replicant hands over to its redis-server replica: the roles swap and Replicant resyncs partially", async () => {
+    const master = await track(startReplicant(FAST));
+    await writeSome(master, "pre");
+    const replica = await track(startRedis(["--replicaof", "127.0.0.1", String(master.port)]));
+    await waitForSync(master, replica);
+    const partialBefore = Number((await info(replica)).sync_partial_ok ?? 0);
+    expect(await master.call("FAILOVER", "TO", "127.0.0.1", replica.port, "TIMEOUT", 10000)).toBe("OK");
+    await waitFor("roles swapped", async () => {
+      const m = await info(master, "replication");
+      const r = await info(replica, "replication");
+      return m.role === "slave" && m.master_link_status === "up" && r.role === "master" && m.master_failover_state === "no-failover";
+    });
+    const r = await info(replica);
+    expect(Number(r.sync_partial_ok)).toBe(partialBefore + 1);
+    expect(master.output()).toContain(`Failover target 127.0.0.1:${replica.port} is synced, failing over.`);
+    expect(master.output()).toContain("Successful partial resynchronization with master");
+    // Writes now go to redis-server and reach Replicant.
+    await writeSome(replica, "post", 50);
+    await waitForSync(replica, master);
+    await sameData(replica, master);
+    expect(errorText(await master.call("SET", "x", "1"))).toStartWith("READONLY");
+  });
+
+  test("redis-server hands over to its Replicant replica (PSYNC ... FAILOVER)", async () => {
+    const top = await track(startRedis());
+    await writeSome(top, "pre");
+    const ours = await track(startReplicant([...FAST, "--replicaof", "127.0.0.1", String(top.port)]));
+    await waitForSync(top, ours);
+    expect(await top.call("FAILOVER")).toBe("OK");
+    await waitFor("Replicant promoted, redis-server following it", async () => {
+      const m = await info(ours, "replication");
+      const t = await info(top, "replication");
+      return m.role === "master" && t.role === "slave" && t.master_link_status === "up" && t.master_failover_state === "no-failover";
+    });
+    await ours.waitForLog("Failover request received for replid");
+    await ours.waitForLog("MASTER MODE enabled (failover request from");
+    expect(Number((await info(ours)).sync_partial_ok)).toBe(1);
+    expect(top.output()).toContain("Successful partial resynchronization with master");
+    await writeSome(ours, "post", 50);
+    await waitForSync(ours, top);
+    await sameData(ours, top);
+  });
+
+  test("writes wait while the failover waits for a replica; TIMEOUT without FORCE aborts and releases them", async () => {
+    const master = await track(startReplicant(FAST));
+    const replica = await track(startRedis(["--replicaof", "127.0.0.1", String(master.port)]));
+    await waitForSync(master, replica);
+    replica.proc.kill("SIGSTOP"); // it will never acknowledge
+    const c = await master.client();
+    await c.call("SET", "k", "0"); // the replica is now behind
+    expect(await c.call("FAILOVER", "TIMEOUT", 1500)).toBe("OK");
+    expect((await info(master, "replication")).master_failover_state).toBe("waiting-for-sync");
+    expect(errorText(await master.call("FAILOVER"))).toBe("ERR FAILOVER already in progress.");
+    expect(errorText(await master.call("REPLICAOF", "127.0.0.1", replica.port))).toBe("ERR REPLICAOF not allowed while failing over.");
+    const writer = await master.client();
+    const t0 = Date.now();
+    const pendingSet = writer.call("SET", "k", "1");
+    // Reads are not paused.
+    expect(await master.call("GET", "k")).toBe("0");
+    expect(await pendingSet).toBe("OK");
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1000);
+    await master.waitForLog("FAILOVER to any replica aborted: Replica never caught up before timeout");
+    expect((await info(master, "replication")).master_failover_state).toBe("no-failover");
+    expect(await master.call("GET", "k")).toBe("1");
+    replica.proc.kill("SIGCONT");
+  });
+
+  test("FAILOVER ABORT releases paused writes", async () => {
+    const master = await track(startReplicant(FAST));
+    const replica = await track(startRedis(["--replicaof", "127.0.0.1", String(master.port)]));
+    await waitForSync(master, replica);
+    replica.proc.kill("SIGSTOP");
+    await master.call("SET", "a", "0");
+    expect(await master.call("FAILOVER")).toBe("OK");
+    const writer = await master.client();
+    const pending = writer.call("INCR", "a");
+    await Bun.sleep(300);
+    expect(await master.call("GET", "a")).toBe("0");
+    expect(await master.call("FAILOVER", "ABORT")).toBe("OK");
+    expect(await pending).toBe(1);
+    replica.proc.kill("SIGCONT");
+    await waitForSync(master, replica);
+    expect(await replica.call("GET", "a")).toBe("1");
+  });
+});
+
+describe("re-pointing and chained partial resyncs", () => {
+  test("two Replicant replicas of a lost master: one is promoted, the other follows it with a partial resync", async () => {
+    const top = await track(startRedis());
+    await writeSome(top, "t");
+    const a = await track(startReplicant([...FAST, "--replicaof", "127.0.0.1", String(top.port)]));
+    const b = await track(startReplicant([...FAST, "--replicaof", "127.0.0.1", String(top.port)]));
+    await waitForSync(top, a);
+    await waitForSync(top, b);
+    await top.stop();
+    expect(await a.call("REPLICAOF", "NO", "ONE")).toBe("OK");
+    expect(await b.call("REPLICAOF", "127.0.0.1", a.port)).toBe("OK");
+    await waitFor("b follows a", async () => (await info(b, "replication")).master_link_status === "up", 20000);
+    const ia = await info(a);
+    expect(Number(ia.sync_partial_ok)).toBe(1);
+    expect(Number(ia.sync_full)).toBe(0);
+    await b.waitForLog("Successful partial resynchronization with master");
+    await writeSome(a, "after-promotion", 80);
+    await waitForSync(a, b);
+    await sameData(a, b);
+  });
+
+  test("a redis-server sub-replica that loses its link continues from the backlog we forward (our master's bytes)", async () => {
+    const top = await track(startRedis());
+    await writeSome(top, "x");
+    const mid = await track(startReplicant([...FAST, "--replicaof", "127.0.0.1", String(top.port)]));
+    await waitForSync(top, mid);
+    const leaf = await track(startRedis(["--replicaof", "127.0.0.1", String(mid.port)]));
+    await waitForSync(mid, leaf);
+    await writeSome(top, "y");
+    await waitForSync(mid, leaf);
+    // Same history and offsets as the top master, backlog included.
+    const [t, m] = [await info(top, "replication"), await info(mid, "replication")];
+    expect(m.master_replid).toBe(t.master_replid);
+    expect(m.master_repl_offset).toBe(t.master_repl_offset);
+    expect(Number(m.repl_backlog_first_byte_offset) + Number(m.repl_backlog_histlen) - 1).toBe(Number(m.master_repl_offset));
+    const before = Number((await info(mid)).sync_partial_ok);
+    const lc = await leaf.client();
+    await lc.call("CLIENT", "KILL", "TYPE", "master");
+    await writeSome(top, "z");
+    await waitForSync(top, mid);
+    await waitForSync(mid, leaf);
+    expect(Number((await info(mid)).sync_partial_ok)).toBe(before + 1);
+    await sameData(top, leaf);
+  });
+});
+
+describe("serving replicas: protocol details against redis-server", () => {
+  test("REPLCONF replies", async () => {
+    const redis = await track(startRedis());
+    const ours = await track(startReplicant(FAST));
+    const cases: Array<Array<string | number>> = [
+      ["REPLCONF", "listening-port", "abc"],
+      ["REPLCONF", "listening-port", 6380],
+      ["REPLCONF", "ip-address", "x".repeat(300)],
+      ["REPLCONF", "capa", "whatever"],
+      ["REPLCONF", "rdb-only", 2],
+      ["REPLCONF", "rdb-only", "x"],
+      ["REPLCONF", "rdb-filter-only", "keys"],
+      ["REPLCONF", "bogus", 1],
+      ["REPLCONF", "listening-port"],
+      ["REPLCONF", "ack", 10],
+    ];
+    for (const cmd of cases) {
+      const rc = await RespClient.connect(redis.port);
+      const oc = await RespClient.connect(ours.port);
+      const show = (v: unknown) => (v instanceof RespError ? `-${v.message}` : String(v));
+      const want = cmd[1] === "ack" ? "(no reply)" : show(await rc.call(...cmd));
+      const got = cmd[1] === "ack" ? "(no reply)" : show(await oc.call(...cmd));
+      expect(`${cmd.join(" ").slice(0, 60)} -> ${got}`).toBe(`${cmd.join(" ").slice(0, 60)} -> ${want}`);
+      rc.close();
+      oc.close();
+    }
+  });
+
+  test("INFO replication of a master with an online replica has redis-server's fields, in its order", async () => {
+    const redis = await track(startRedis());
+    const ours = await track(startReplicant(FAST));
+    for (const m of [redis, ours]) {
+      const r = await track(startRedis(["--replicaof", "127.0.0.1", String(m.port)]));
+      await waitForSync(m, r);
+    }
+    const fields = async (s: ServerProcess) =>
+      String(await s.call("INFO", "replication"))
+        .split("\r\n")
+        .filter((l) => l && !l.startsWith("#"))
+        .map((l) => l.slice(0, l.indexOf(":")));
+    expect(await fields(ours)).toEqual(await fields(redis));
+    const slave0 = (await info(ours, "replication")).slave0!;
+    expect(slave0).toMatch(/^ip=127\.0\.0\.1,port=\d+,state=online,offset=\d+,lag=\d+$/);
+  });
+
+  test("redis-cli --rdb and --functions-rdb get a valid RDB (rdb-only replicas are closed after it)", async () => {
+    const ours = await track(startReplicant(FAST));
+    await writeSome(ours, "r", 100);
+    await ours.call("FUNCTION", "LOAD", "#!lua name=mylib\nredis.register_function('f1', function() return 1 end)");
+    for (const [flag, file] of [
+      ["--rdb", "full.rdb"],
+      ["--functions-rdb", "functions.rdb"],
+    ] as const) {
+      const path = `${ours.dir}/${file}`;
+      const cli = Bun.spawn(["redis-cli", "-p", String(ours.port), flag, path], { stdout: "pipe", stderr: "pipe" });
+      expect(await cli.exited).toBe(0);
+      const check = Bun.spawn(["redis-check-rdb", path], { stdout: "pipe", stderr: "pipe" });
+      const out = await new Response(check.stdout).text();
+      expect(await check.exited).toBe(0);
+      expect(out).toContain("RDB looks OK!");
+      expect(out).toContain(flag === "--rdb" ? "105 keys read" : "0 keys read");
+    }
+    await ours.waitForLog("should be disconnected asap");
+    expect((await info(ours, "replication")).connected_slaves).toBe("0");
+  });
+
+  test("replicas arriving together share one RDB (disk-based: attach to the running save; diskless: the delay)", async () => {
+    const master = await track(startReplicant([...FAST, "--repl-diskless-sync", "no"]));
+    const mc = await master.client();
+    // A dataset big enough that producing its RDB takes a moment.
+    for (let b = 0; b < 20; b++) {
+      const batch: Array<Array<string | number>> = [];
+      for (let i = 0; i < 5000; i++) batch.push(["SET", `key:${b}:${i}`, `value-${i}-${"x".repeat(40)}`]);
+      await mc.pipeline(batch);
+    }
+    const [r1, r2] = await Promise.all([
+      track(startRedis(["--replicaof", "127.0.0.1", String(master.port)])),
+      track(startRedis(["--replicaof", "127.0.0.1", String(master.port)])),
+    ]);
+    await waitForSync(master, r1, 60000);
+    await waitForSync(master, r2, 60000);
+    const out = master.output();
+    expect(out.split("Starting BGSAVE for SYNC with target: disk").length - 1).toBe(1);
+    expect(out).toContain("Waiting for end of BGSAVE for SYNC");
+    expect(Number((await info(master)).sync_full)).toBe(2);
+    expect(await r1.call("DBSIZE")).toBe(100000);
+    expect(await r2.call("DBSIZE")).toBe(100000);
+
+    const diskless = await track(startReplicant(["--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "2"]));
+    await writeSome(diskless, "d", 100);
+    const [d1, d2] = await Promise.all([
+      track(startRedis(["--replicaof", "127.0.0.1", String(diskless.port)])),
+      track(startRedis(["--replicaof", "127.0.0.1", String(diskless.port)])),
+    ]);
+    await waitForSync(diskless, d1);
+    await waitForSync(diskless, d2);
+    expect(diskless.output().split("Starting BGSAVE for SYNC with target: replicas sockets").length - 1).toBe(1);
+  });
+
+  test("a replica that stops acknowledging is dropped after repl-timeout", async () => {
+    const master = await track(startReplicant([...FAST, "--repl-timeout", "2"]));
+    const replica = await track(startRedis(["--replicaof", "127.0.0.1", String(master.port)]));
+    await waitForSync(master, replica);
+    replica.proc.kill("SIGSTOP");
+    await master.waitForLog(/Disconnecting timedout replica \(streaming sync\): 127\.0\.0\.1:\d+/, 10000);
+    expect((await info(master, "replication")).connected_slaves).toBe("0");
+    replica.proc.kill("SIGCONT");
+    await waitForSync(master, replica);
+  });
+});
