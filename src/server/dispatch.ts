@@ -190,7 +190,9 @@ export function call(c: Client, spec: CommandSpec, argv: string[]): void {
   s.usec += Math.round((performance.now() - started) * 1000);
   if (failed) s.failed++;
   server.stats.totalCommandsProcessed++;
-  if (originating) repl.endCommand(c, argv, server.dirty !== dirtyBefore);
+  // Only a command that made changes propagates: one that reset the counter (SAVE, SHUTDOWN's
+  // final save) did not (Redis's call(): a negative dirty delta counts as none).
+  if (originating) repl.endCommand(c, argv, server.dirty > dirtyBefore);
   server.currentClient = prevClient;
 }
 
