@@ -1,0 +1,156 @@
+// One run of a script or function (Redis's scriptRunCtx, script.c): the checks before it starts
+// (scriptPrepareForRun), the checks before each command it calls (scriptCall), the fake client
+// those commands run on, and the time limit.
+//
+// Commands called by a script run through the normal call() on a client of their own, in the
+// database the caller had selected; their replies are read back from that client. Their
+// effects propagate as they run: the script command itself is not propagated, and everything
+// it executed goes out together (wrapped in MULTI/EXEC when there is more than one command),
+// which is Redis 7.0's effects replication.
+
+import { NOREPLICAS } from "./errors.ts";
+import { CommandFlag } from "./types.ts";
+import { Client, ClientKind } from "../server/client.ts";
+import { call, resolveCommand } from "../server/dispatch.ts";
+import type { Server } from "../server/server.ts";
+import { ReplyWriter } from "../protocol/reply-writer.ts";
+import { LL_DEBUG, LL_NOTICE, LL_VERBOSE, PROPAGATE_REPL, SCRIPT_FLAG_ALLOW_STALE, SCRIPT_FLAG_EVAL_COMPAT_MODE, SCRIPT_FLAG_NO_WRITES, type ScriptRun } from "../scripting/engine.ts";
+import { errorTable } from "../scripting/resp-convert.ts";
+import { LuaKill } from "../scripting/state.ts";
+
+/** Scripts can not be interrupted from outside here: past this, even a script that wrote is stopped. */
+const HARD_LIMIT_MS = 60000;
+
+/**
+ * A client for the commands scripts call. Propagation can be switched off for a whole run
+ * (redis.set_repl): call() resets preventPropagation before each command, so the switch is
+ * kept in a field of our own that the property reads.
+ */
+export class ScriptClient extends Client {
+  suppressPropagation = false;
+
+  constructor(server: Server, kind: ClientKind) {
+    super(server, null, kind);
+    this.reply = new ReplyWriter();
+    this.denyBlocking = true;
+    let prevent = false;
+    Object.defineProperty(this, "preventPropagation", {
+      get: () => prevent || this.suppressPropagation,
+      set: (v: boolean) => {
+        prevent = v;
+      },
+      configurable: true,
+    });
+  }
+}
+
+/** scriptPrepareForRun's refusals: the error reply text, or null to go ahead. */
+export function prepareError(server: Server, caller: Client, scriptFlags: number, ro: boolean): string | null {
+  const repl = server.replication;
+  const isReplica = repl.masterHost !== null;
+  const runningStale = isReplica && !repl.isLinkUp() && !server.config.bool("replica-serve-stale-data");
+  const obey = caller.isMaster;
+  if (scriptFlags & SCRIPT_FLAG_EVAL_COMPAT_MODE) {
+    if (runningStale) return "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
+    return null;
+  }
+  if (runningStale && !(scriptFlags & SCRIPT_FLAG_ALLOW_STALE)) {
+    return "MASTERDOWN Link with MASTER is down, replica-serve-stale-data is set to 'no' and 'allow-stale' flag is not set on the script.";
+  }
+  if (!(scriptFlags & SCRIPT_FLAG_NO_WRITES)) {
+    if (isReplica && server.config.bool("replica-read-only") && !obey) return "READONLY Can not run script with write flag on readonly replica";
+    if (ro) return "ERR Can not execute a script with write flag using *_ro command.";
+    if (!isReplica && notEnoughReplicas(server)) return NOREPLICAS;
+  }
+  return null;
+}
+
+function notEnoughReplicas(server: Server): boolean {
+  const min = server.config.num("min-replicas-to-write");
+  return min > 0 && server.config.num("min-replicas-max-lag") > 0 && server.replication.goodReplicasCount() < min;
+}
+
+export class ScriptRunner implements ScriptRun {
+  resp: 2 | 3 = 2;
+  replFlags = 3;
+  /** SCRIPT_WRITE_DIRTY: a write command ran (after which server-state checks no longer apply). */
+  dirty = false;
+  private readonly readOnly: boolean;
+  private readonly started = performance.now();
+  private warned = false;
+
+  constructor(
+    private readonly server: Server,
+    private readonly client: ScriptClient,
+    private readonly caller: Client,
+    readonly name: string,
+    scriptFlags: number,
+    ro: boolean,
+    private readonly evalMode: boolean,
+  ) {
+    this.readOnly = ro || (!(scriptFlags & SCRIPT_FLAG_EVAL_COMPAT_MODE) && (scriptFlags & SCRIPT_FLAG_NO_WRITES) !== 0);
+    client.db = caller.db;
+    client.reply.reset();
+    client.reply.resp = 2;
+    client.suppressPropagation = false;
+    client.authenticated = true;
+    client.user = caller.user;
+  }
+
+  execute(argv: string[]): Buffer | string {
+    const c = this.client;
+    const server = this.server;
+    c.reply.reset();
+    const spec = resolveCommand(c, argv);
+    if (!spec || !spec.handler) return "Unknown Redis command called from script";
+    const arity = spec.arity;
+    if ((arity > 0 && arity !== argv.length) || argv.length < -arity) return "Wrong number of args calling Redis command from script";
+    const flags = spec.dynamicFlags ? spec.dynamicFlags(c, argv) : spec.flags;
+    if (flags & CommandFlag.NoScript) return "This Redis command is not allowed from script";
+    const repl = server.replication;
+    const isReplica = repl.masterHost !== null;
+    if (isReplica && !repl.isLinkUp() && !server.config.bool("replica-serve-stale-data") && !(flags & CommandFlag.Stale)) {
+      return "Can not execute the command on a stale replica";
+    }
+    if (this.readOnly && flags & (CommandFlag.Write | CommandFlag.MayReplicate)) return "Write commands are not allowed from read-only scripts.";
+    if (flags & CommandFlag.Write) {
+      if (!this.dirty) {
+        if (isReplica && server.config.bool("replica-read-only") && !this.caller.isMaster) return "-READONLY You can't write against a read only replica.";
+        if (!isReplica && notEnoughReplicas(server)) return `-${NOREPLICAS}`;
+      }
+      this.dirty = true;
+    }
+    c.reply.resp = this.resp;
+    c.suppressPropagation = (this.replFlags & PROPAGATE_REPL) === 0;
+    call(c, spec, argv);
+    return c.reply.view();
+  }
+
+  log(level: number, message: string): void {
+    const log = this.server.log;
+    if (level === LL_DEBUG) log.debug(message);
+    else if (level === LL_VERBOSE) log.verbose(message);
+    else if (level === LL_NOTICE) log.notice(message);
+    else log.warning(message);
+  }
+
+  tick(): void {
+    const elapsed = performance.now() - this.started;
+    const limit = this.server.config.num("busy-reply-threshold");
+    if (limit > 0 && elapsed >= limit && !this.warned) {
+      this.warned = true;
+      this.server.log.warning(
+        `Slow script detected: still in execution after ${Math.floor(elapsed)} milliseconds. You can try killing the script using the ${this.evalMode ? "SCRIPT KILL" : "FUNCTION KILL"} command. Script name is: ${this.name}.`,
+      );
+    }
+    const stop = (why: string): never => {
+      this.server.log.warning(`Lua script killed: ${why}`);
+      throw new LuaKill(errorTable("Script killed by user with SCRIPT KILL..."));
+    };
+    // Nothing else is served while a script runs, so a slow script that has not written yet is
+    // stopped at the limit (as an operator's SCRIPT KILL would); one that wrote is given up to
+    // the hard limit, then stopped too (its writes so far stay, and are propagated).
+    if (limit > 0 && elapsed >= limit && !this.dirty && !this.caller.isMaster) stop(`it ran for more than busy-reply-threshold (${limit} ms) without writing`);
+    if (elapsed >= Math.max(HARD_LIMIT_MS, limit * 12)) stop(`it ran for ${Math.floor(elapsed)} ms${this.dirty ? " after writing: its writes so far are kept" : ""}`);
+  }
+}
