@@ -151,6 +151,8 @@ export class MasterSide {
   /** Writes are paused (a coordinated FAILOVER): such commands wait here, as Redis's BLOCKED_POSTPONE. */
   writesPaused = false;
   private postponed: Array<{ client: Client; argv: string[] }> = [];
+  /** Each client's offset after its last command that propagated (Redis's woff), for WAIT. */
+  private readonly lastWriteOffset = new WeakMap<Client, number>();
 
   constructor(
     private readonly server: Server,
@@ -738,10 +740,14 @@ export class MasterSide {
 
   // ------------------------------------------------------------------ WAIT, min-replicas
 
+  /**
+   * WAIT numreplicas timeout: until that many replicas acknowledged the client's last write
+   * (Redis's c->woff: the offset right after its last command that propagated anything).
+   */
   wait(c: Client, numReplicas: number, timeoutMs: number): void {
-    const offset = this.repl.masterReplOffset;
+    const offset = this.lastWriteOffset.get(c) ?? 0;
     const acked = this.countAcked(offset);
-    if (acked >= numReplicas || c.multi) {
+    if (acked >= numReplicas || c.multi || c.denyBlocking) {
       c.reply.int(acked);
       return;
     }
@@ -759,9 +765,15 @@ export class MasterSide {
     }
   }
 
+  /** After a client's command: if it moved the stream, WAIT will wait for that offset. */
+  noteClientWrite(c: Client, offsetBefore: number): void {
+    const offset = this.repl.masterReplOffset;
+    if (offset !== offsetBefore) this.lastWriteOffset.set(c, offset);
+  }
+
   private countAcked(offset: number): number {
     let n = 0;
-    for (const s of this.replicas) if (s.state === ReplicaState.Online && s.ackOffset >= offset) n++;
+    for (const s of this.replicas) if (s.online && s.ackOffset >= offset) n++;
     return n;
   }
 
@@ -783,12 +795,15 @@ export class MasterSide {
     w.client.resumeInput();
   }
 
-  /** Replicas with lag <= min-replicas-max-lag (for min-replicas-to-write). */
+  /**
+   * Replicas with lag <= min-replicas-max-lag (for min-replicas-to-write), in whole seconds
+   * as Redis's refreshGoodSlavesCount.
+   */
   goodReplicas(): number {
-    const maxLag = this.server.config.num("min-replicas-max-lag") * 1000;
-    const now = Date.now();
+    const maxLag = this.server.config.num("min-replicas-max-lag");
+    const nowSec = Math.floor(Date.now() / 1000);
     let n = 0;
-    for (const s of this.replicas) if (s.state === ReplicaState.Online && now - s.ackTime <= maxLag) n++;
+    for (const s of this.replicas) if (s.online && nowSec - Math.floor(s.ackTime / 1000) <= maxLag) n++;
     return n;
   }
 

@@ -156,8 +156,13 @@ export class Replication {
     return this.masterHost === null && this.master.streaming;
   }
 
+  /** master_repl_offset when the outermost command began (for WAIT's per-client offset). */
+  private offsetAtCommand = 0;
+  private commandDepth = 0;
+
   /** Before a command runs: collect what it propagates (several ops go out as MULTI/EXEC). */
   beginCommand(): void {
+    if (this.commandDepth++ === 0) this.offsetAtCommand = this.masterReplOffset;
     this.master.beginCollect();
   }
 
@@ -167,6 +172,7 @@ export class Replication {
     if (extra) for (const op of extra) this.master.propagate(c.db.id, op);
     if (changed && !c.preventPropagation) this.master.propagate(c.db.id, c.propagateAs ?? argv);
     this.master.endCollect();
+    if (--this.commandDepth === 0) this.master.noteClientWrite(c, this.offsetAtCommand);
   }
 
   /** A key found expired on a master: DEL (UNLINK with lazyfree-lazy-expire), as Redis's propagateDeletion. */

@@ -344,6 +344,40 @@ describe("serving replicas: protocol details against redis-server", () => {
     expect(diskless.output().split("Starting BGSAVE for SYNC with target: replicas sockets").length - 1).toBe(1);
   });
 
+  test("WAIT counts acknowledgements of the client's own last write (Redis's woff), as redis-server", async () => {
+    const redis = await track(startRedis());
+    const ours = await track(startReplicant(FAST));
+    const replicas: ServerProcess[] = [];
+    for (const m of [redis, ours]) {
+      const r = await track(startRedis(["--replicaof", "127.0.0.1", String(m.port)]));
+      await waitForSync(m, r);
+      replicas.push(r);
+    }
+    for (const [m, r] of [
+      [redis, replicas[0]!],
+      [ours, replicas[1]!],
+    ] as const) {
+      const writer = await m.client();
+      await writer.call("SET", "k", "v");
+      expect(await writer.call("WAIT", 1, 5000)).toBe(1);
+      r.proc.kill("SIGSTOP");
+      await writer.call("SET", "k", "v2");
+      // Another client wrote nothing: it waits for nothing and does not block.
+      const idle = await m.client();
+      const t0 = Date.now();
+      expect(await idle.call("WAIT", 1, 3000)).toBe(1);
+      expect(Date.now() - t0).toBeLessThan(1000);
+      // The writer waits for its own write, which the stopped replica never acknowledges.
+      expect(await writer.call("WAIT", 1, 300)).toBe(0);
+      // Inside MULTI WAIT does not block.
+      await writer.call("MULTI");
+      await writer.call("WAIT", 1, 0);
+      expect(await writer.call("EXEC")).toEqual([0]);
+      r.proc.kill("SIGCONT");
+      await waitForSync(m, r);
+    }
+  });
+
   test("a replica that stops acknowledging is dropped after repl-timeout", async () => {
     const master = await track(startReplicant([...FAST, "--repl-timeout", "2"]));
     const replica = await track(startRedis(["--replicaof", "127.0.0.1", String(master.port)]));
