@@ -102,6 +102,7 @@ export class ScriptRunner implements ScriptRun {
     const server = this.server;
     c.reply.reset();
     const spec = resolveCommand(c, argv);
+    if (spec && spec.subcommands && argv.length < 2) return "Wrong number of args calling Redis command from script";
     if (!spec || !spec.handler) return "Unknown Redis command called from script";
     const arity = spec.arity;
     if ((arity > 0 && arity !== argv.length) || argv.length < -arity) return "Wrong number of args calling Redis command from script";

@@ -587,7 +587,7 @@ export class RedisLua {
     else if (e instanceof RangeError) v = `${S.where(1)}stack overflow`;
     else if (e instanceof LuaTableError) v = e.message;
     else throw e;
-    const frame = S.top();
+    const frame = S.topLua();
     S.depth = 0;
     S.cdepth = 0;
     let err: LuaTable;

@@ -58,6 +58,9 @@ export class LuaKill extends Error {
   }
 }
 
+/** The frame of a native called by another native: no line, no callee name. */
+const NATIVE_FRAME = new Frame(protoInfo("=[C]", 0, "?"), [], new LuaTable(), null);
+
 const EV_INDEX = "__index";
 const EV_NEWINDEX = "__newindex";
 const H_INDEX = strHash(EV_INDEX);
@@ -154,15 +157,34 @@ export class LuaState {
     return tm.call([fn, ...args]);
   }
 
-  /** A call from a native back into Lua (pcall, sort, gsub...): counts C levels. */
+  /**
+   * A call from a native (pcall, sort, gsub...): counts C levels. A native called this way
+   * gets a frame of its own with no position, so that its errors say what Lua's do when a C
+   * function calls another ("bad argument #1 to '?'", no "user_script:1:").
+   */
   callFromNative(fn: LuaValue, args: LuaValue[]): LuaValue[] {
     if (++this.cdepth >= LUAI_MAXCCALLS) {
       this.cdepth--;
       throw this.error(this.cdepth + 1 === LUAI_MAXCCALLS ? "C stack overflow" : "error in error handling");
     }
-    const r = this.call(fn, args);
+    let r: LuaValue[];
+    if (fn instanceof LuaFunction && fn.native) {
+      if (this.depth >= this.maxDepth) throw this.error("stack overflow");
+      this.frames[this.depth++] = NATIVE_FRAME;
+      r = fn.call(args);
+      this.depth--;
+    } else r = this.call(fn, args);
     this.cdepth--;
     return r;
+  }
+
+  /** The innermost frame of Lua code (skipping natives' frames), for error positions. */
+  topLua(): Frame | null {
+    for (let i = this.depth - 1; i >= 0; i--) {
+      const f = this.frames[i]!;
+      if (f !== NATIVE_FRAME) return f;
+    }
+    return null;
   }
 
   /** Calls a metamethod from frame f (callTMres): one result. */
