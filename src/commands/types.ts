@@ -85,6 +85,11 @@ export interface CommandSpec {
   handler: Handler | null;
   /** Subcommands by lowercase name, for container commands (CONFIG, CLIENT, XINFO...). */
   subcommands: Map<string, CommandSpec> | null;
+  /**
+   * Flags that depend on the arguments (Redis's getCommandFlags): EVAL and FCALL take the
+   * flags of the script they run. Set by the scripting state; absent for other commands.
+   */
+  dynamicFlags?: (c: Client, argv: string[]) => number;
 }
 
 /** What a command family module exports: handlers by command name ("config|get" for subcommands). */

@@ -79,7 +79,7 @@ export function processCommand(c: Client, argv: string[]): void {
     reject(c, wrongArity(spec.name), spec);
     return;
   }
-  const flags = spec.flags;
+  const flags = spec.dynamicFlags ? spec.dynamicFlags(c, argv) : spec.flags;
   if (!c.authenticated && !(flags & CommandFlag.NoAuth)) {
     reject(c, NOAUTH, spec);
     return;
@@ -159,7 +159,8 @@ export function call(c: Client, spec: CommandSpec, argv: string[]): void {
   const server = c.server;
   const prevClient = server.currentClient;
   server.currentClient = c;
-  server.cmdTime = Date.now();
+  // Commands a script calls see the time the script started (Redis's scriptTimeSnapshot).
+  if (server.scripting.running === null) server.cmdTime = Date.now();
   c.lastCommand = spec.name;
   const dirtyBefore = server.dirty;
   c.propagateAs = null;

@@ -11,6 +11,8 @@ import { Blocking } from "./blocking.ts";
 import type { Client } from "./client.ts";
 import { Logger } from "./log.ts";
 import { Replication } from "../replication/replication.ts";
+import { LibraryStore } from "../commands/functions-store.ts";
+import { ScriptingState } from "../commands/scripting-state.ts";
 
 export interface Stats {
   totalConnectionsReceived: number;
@@ -113,12 +115,15 @@ export class Server {
   /** Set by SHUTDOWN; main() exits when it resolves. */
   shutdownRequested: ((code: number) => void) | null = null;
   /** Stored FUNCTION libraries: name -> code (applied from the master, served by FUNCTION LIST/DUMP). */
-  readonly functions = new Map<string, { engine: string; code: string }>();
+  readonly functions = new LibraryStore();
+  /** EVAL's script cache and engine, the functions engine (commands/scripting-state.ts). */
+  readonly scripting: ScriptingState;
 
   constructor(readonly config: Config) {
     const count = config.num("databases");
     this.dbs = Array.from({ length: count }, (_, i) => new Database(i));
     this.commands = buildCommandTable();
+    this.scripting = new ScriptingState(this);
     this.log.level = config.str("loglevel") as Logger["level"];
     this.log.file = config.str("logfile");
     this.replication = new Replication(this);
