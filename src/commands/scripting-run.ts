@@ -18,8 +18,13 @@ import { LL_DEBUG, LL_NOTICE, LL_VERBOSE, PROPAGATE_REPL, SCRIPT_FLAG_ALLOW_STAL
 import { errorTable } from "../scripting/resp-convert.ts";
 import { LuaKill } from "../scripting/state.ts";
 
-/** Scripts can not be interrupted from outside here: past this, even a script that wrote is stopped. */
-const HARD_LIMIT_MS = 60000;
+/**
+ * Scripts can not be interrupted from outside here (nothing else is served while one runs):
+ * past ten times busy-reply-threshold (a minute when it is 0), even a script that wrote is
+ * stopped.
+ */
+const HARD_LIMIT_FACTOR = 10;
+const HARD_LIMIT_WITHOUT_THRESHOLD_MS = 60000;
 
 /**
  * A client for the commands scripts call. Propagation can be switched off for a whole run
@@ -152,6 +157,6 @@ export class ScriptRunner implements ScriptRun {
     // stopped at the limit (as an operator's SCRIPT KILL would); one that wrote is given up to
     // the hard limit, then stopped too (its writes so far stay, and are propagated).
     if (limit > 0 && elapsed >= limit && !this.dirty && !this.caller.isMaster) stop(`it ran for more than busy-reply-threshold (${limit} ms) without writing`);
-    if (elapsed >= Math.max(HARD_LIMIT_MS, limit * 12)) stop(`it ran for ${Math.floor(elapsed)} ms${this.dirty ? " after writing: its writes so far are kept" : ""}`);
+    if (elapsed >= (limit > 0 ? limit * HARD_LIMIT_FACTOR : HARD_LIMIT_WITHOUT_THRESHOLD_MS)) stop(`it ran for ${Math.floor(elapsed)} ms${this.dirty ? " after writing: its writes so far are kept" : ""}`);
   }
 }

@@ -132,7 +132,22 @@ class FunctionCompiler {
       }
       case "index":
         return this.index(e);
-      case "call":
+      case "call": {
+        // The single-value form of a call, not a wrapper around the multi-value one: one
+        // JavaScript frame less per Lua call level.
+        const fn = this.expr(e.fn);
+        const args = this.list(e.args);
+        const line = e.line;
+        const desc = describe(e.fn);
+        return (f) => {
+          const callee = fn(f);
+          const a = args(f);
+          f.line = line;
+          f.callee = desc;
+          if (callee instanceof LuaFunction) return callee.call(a)[0];
+          return S.callValue(f, line, callee, a, desc)[0];
+        };
+      }
       case "method": {
         const m = this.multi(e);
         return (f) => m(f)[0];
@@ -663,6 +678,13 @@ class FunctionCompiler {
             f.ret = EMPTY;
             return RETURN;
           };
+        if (s.exprs.length === 1 && !isMulti(s.exprs[0]!)) {
+          const v = this.expr(s.exprs[0]!);
+          return (f) => {
+            f.ret = [v(f)];
+            return RETURN;
+          };
+        }
         const vals = this.list(s.exprs);
         return (f) => {
           f.ret = vals(f);
@@ -918,7 +940,8 @@ export function compileFunction(S: LuaState, proto: FuncProto): FunctionFactory 
     fn.env = env;
     fn.call = (args) => {
       const s = S;
-      if (s.depth >= s.maxDepth) {
+      const depth = s.depth;
+      if (depth >= s.stackCheckFrom && ((depth & 15) === 0 || depth >= s.maxDepth) && (depth >= s.maxDepth || !s.stackOk(800))) {
         const caller = s.top();
         if (caller) throw s.rtError(caller, caller.line, "stack overflow");
         throw new LuaError("stack overflow");

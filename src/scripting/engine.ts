@@ -22,7 +22,7 @@ import { checkString, register, toStringOrNull } from "./lib-util.ts";
 import { loadChunk } from "./load.ts";
 import { numberTo17g } from "./numbers.ts";
 import { errorTable, luaToResp, respToLua } from "./resp-convert.ts";
-import { LuaKill, LuaState, toNumber } from "./state.ts";
+import { LuaKill, LuaState, stackOverflowValue, toNumber } from "./state.ts";
 import { LuaTableError } from "./table.ts";
 import { EMPTY, LuaError, LuaFunction, LuaTable, LuaUserdata, type LuaValue } from "./value.ts";
 import type { ReplyWriter } from "../protocol/reply-writer.ts";
@@ -392,6 +392,8 @@ export class RedisLua {
       if (raise) throw new LuaError(t);
       return [t];
     }
+    // A command must not run out of JavaScript stack half way through a change.
+    if (this.S.depth >= 32 && !this.S.stackOk(4000)) throw new LuaError(`${this.S.where(1)}stack overflow`);
     const r = run.execute(argv);
     if (typeof r === "string") {
       const t = errorTable(r);
@@ -416,7 +418,7 @@ export class RedisLua {
       if (e instanceof LuaKill) throw e;
       let v: LuaValue;
       if (e instanceof LuaError) v = e.value;
-      else if (e instanceof RangeError) v = `${S.where(1)}stack overflow`;
+      else if (e instanceof RangeError) v = stackOverflowValue(S);
       else if (e instanceof LuaTableError) v = e.message;
       else throw e;
       S.depth = depth;
@@ -508,12 +510,12 @@ export class RedisLua {
       const ctx: LoadContext = { functions: new Map(), deadline: timeoutMs > 0 ? Date.now() + timeoutMs : Infinity };
       this.loadCtx = ctx;
       S.depth = 0;
-      S.cdepth = 0;
+      S.cdepth = 1;
       S.budget = 10000;
       try {
         fn.call(EMPTY);
       } catch (e) {
-        const v = e instanceof LuaKill ? e.value : e instanceof LuaError ? e.value : e instanceof RangeError ? "stack overflow" : undefined;
+        const v = e instanceof LuaKill ? e.value : e instanceof LuaError ? e.value : e instanceof RangeError ? stackOverflowValue(S) : undefined;
         if (v === undefined && !(e instanceof LuaError)) throw e;
         const info = this.errorInfo(v);
         return `Error registering functions: ${info.msg ?? ""}`;
@@ -563,7 +565,8 @@ export class RedisLua {
     const prevRun = this.run;
     this.run = run;
     S.depth = 0;
-    S.cdepth = 0;
+    // luaCallFunction's lua_pcall is the first C level.
+    S.cdepth = 1;
     S.budget = 10000;
     let result: LuaValue;
     try {
@@ -584,7 +587,7 @@ export class RedisLua {
     let v: LuaValue;
     if (e instanceof LuaKill) v = e.value;
     else if (e instanceof LuaError) v = e.value;
-    else if (e instanceof RangeError) v = `${S.where(1)}stack overflow`;
+    else if (e instanceof RangeError) v = stackOverflowValue(S);
     else if (e instanceof LuaTableError) v = e.message;
     else throw e;
     const frame = S.topLua();

@@ -8,14 +8,14 @@ import { LuaSyntaxError } from "./lexer.ts";
 import { loadChunk } from "./load.ts";
 import { checkAny, checkInt, checkString, checkTable, optInt, optString, register, toStringOrNull } from "./lib-util.ts";
 import { numberToString, strToNumber } from "./numbers.ts";
-import { LuaKill, type LuaState, rawToString } from "./state.ts";
+import { LuaKill, type LuaState, rawToString, stackOverflowValue } from "./state.ts";
 import { LuaTableError } from "./table.ts";
 import { EMPTY, LuaError, LuaFunction, LuaTable, type LuaValue, typeName } from "./value.ts";
 
 /** The Lua value of an error caught by pcall (a JavaScript stack overflow becomes Lua's error). */
 export function caughtErrorValue(S: LuaState, e: unknown): LuaValue {
   if (e instanceof LuaError) return e.value;
-  if (e instanceof RangeError) return `${S.where(1)}stack overflow`;
+  if (e instanceof RangeError) return stackOverflowValue(S);
   if (e instanceof LuaTableError) return e.message;
   throw e;
 }

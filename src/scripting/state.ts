@@ -58,6 +58,19 @@ export class LuaKill extends Error {
   }
 }
 
+/** JavaScript stack overflows that reached Lua code (should stay 0: the headroom checks come first). */
+export const jsStackOverflows = { count: 0 };
+
+/** The Lua error for a JavaScript RangeError (the JavaScript stack ran out). */
+export function stackOverflowValue(S: LuaState): string {
+  jsStackOverflows.count++;
+  return `${S.where(1)}stack overflow`;
+}
+
+function probe(n: number): number {
+  return n === 0 ? 0 : probe(n - 1) + 1;
+}
+
 /** The frame of a native called by another native: no line, no callee name. */
 const NATIVE_FRAME = new Frame(protoInfo("=[C]", 0, "?"), [], new LuaTable(), null);
 
@@ -71,8 +84,10 @@ export class LuaState {
   depth = 0;
   /** Natives re-entering Lua (pcall, sort, gsub, metamethods): LUAI_MAXCCALLS. */
   cdepth = 0;
-  /** Lua call depth limit ("stack overflow"); the JavaScript stack bounds it below Lua's 20000. */
-  maxDepth = 7000;
+  /** Lua call depth limit ("stack overflow"), as LUAI_MAXCALLS (20000 CallInfos, a few used by C). */
+  maxDepth = 19997;
+  /** From this depth on, calls check the JavaScript stack's headroom (every 16 levels). */
+  stackCheckFrom = 500;
   /** Instructions (loop iterations, calls) until the next time check. */
   budget = 10000;
   /** Called when the budget runs out: may throw to stop the script. */
@@ -158,15 +173,47 @@ export class LuaState {
   }
 
   /**
+   * luaD_call's C level count: a new level, or the error when there are too many (exactly at
+   * the limit "C stack overflow"; past it, only error handlers get a few more levels).
+   */
+  private enterC(): string | null {
+    const n = ++this.cdepth;
+    if (n < LUAI_MAXCCALLS) return null;
+    if (n === LUAI_MAXCCALLS) {
+      this.cdepth--;
+      return "C stack overflow";
+    }
+    if (n >= LUAI_MAXCCALLS + (LUAI_MAXCCALLS >> 3)) {
+      this.cdepth--;
+      return "error in error handling";
+    }
+    return null;
+  }
+
+  /**
+   * Whether the JavaScript stack has room for about `frames` more small calls. The JavaScript
+   * stack is smaller than the C stack Lua runs on, and running out of it in the middle of a
+   * table or dataset update would leave it half done: deep recursion checks its headroom and
+   * fails cleanly with Lua's "stack overflow" instead.
+   */
+  stackOk(frames: number): boolean {
+    try {
+      probe(frames);
+      return true;
+    } catch (e) {
+      if (e instanceof RangeError) return false;
+      throw e;
+    }
+  }
+
+  /**
    * A call from a native (pcall, sort, gsub...): counts C levels. A native called this way
    * gets a frame of its own with no position, so that its errors say what Lua's do when a C
    * function calls another ("bad argument #1 to '?'", no "user_script:1:").
    */
   callFromNative(fn: LuaValue, args: LuaValue[]): LuaValue[] {
-    if (++this.cdepth >= LUAI_MAXCCALLS) {
-      this.cdepth--;
-      throw this.error(this.cdepth + 1 === LUAI_MAXCCALLS ? "C stack overflow" : "error in error handling");
-    }
+    const overflow = this.enterC();
+    if (overflow !== null) throw new LuaError(overflow);
     let r: LuaValue[];
     if (fn instanceof LuaFunction && fn.native) {
       if (this.depth >= this.maxDepth) throw this.error("stack overflow");
@@ -190,10 +237,8 @@ export class LuaState {
   /** Calls a metamethod from frame f (callTMres): one result. */
   callMeta(f: Frame | null, line: number, tm: LuaValue, args: LuaValue[]): LuaValue {
     if (f !== null) f.line = line;
-    if (++this.cdepth >= LUAI_MAXCCALLS) {
-      this.cdepth--;
-      throw this.rtError(f, line, "C stack overflow");
-    }
+    const overflow = this.enterC();
+    if (overflow !== null) throw this.rtError(f, line, overflow);
     const r = this.call(tm, args);
     this.cdepth--;
     return r[0];
@@ -260,10 +305,8 @@ export class LuaState {
       }
       if (tm instanceof LuaFunction) {
         if (f !== null) f.line = line;
-        if (++this.cdepth >= LUAI_MAXCCALLS) {
-          this.cdepth--;
-          throw this.rtError(f, line, "C stack overflow");
-        }
+        const overflow = this.enterC();
+        if (overflow !== null) throw this.rtError(f, line, overflow);
         this.call(tm, [t, key, val]);
         this.cdepth--;
         return;
