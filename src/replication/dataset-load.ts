@@ -86,6 +86,9 @@ export function beginDatasetLoad(server: Server, dbs: Database[]): DatasetLoad {
           const n = readSync(fd, buf, 0, FILE_CHUNK, null);
           if (n <= 0) break;
           parser.feed(buf.subarray(0, n));
+          // The whole file is read: finish without a turn of the event loop, so a small load is
+          // atomic for clients (Redis too only processes events every 2 MB of loading).
+          if (n < FILE_CHUNK) break;
           // Serve clients (-LOADING) and the master link between chunks, not per record.
           await new Promise((r) => setImmediate(r));
           if (!stillWanted()) return false;

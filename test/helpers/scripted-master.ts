@@ -20,6 +20,8 @@ export interface Script {
   silent?: boolean;
   /** Bytes sent in reply to SYNC (pre-PSYNC masters send the payload directly). */
   syncPayload?: Buffer | null;
+  /** Answer only the first PSYNC; later ones stall (keeps the replica's data in place for checks). */
+  onlyFirstPsync?: boolean;
 }
 
 export interface ScriptedMaster {
@@ -42,6 +44,7 @@ export function startScriptedMaster(initial: Script): ScriptedMaster {
     sentPayload: boolean;
   }
   const state = { connections: 0 };
+  let psyncs = 0;
   const listener: TCPSocketListener<Data> = Bun.listen<Data>({
     hostname: "127.0.0.1",
     port: 0,
@@ -71,7 +74,8 @@ export function startScriptedMaster(initial: Script): ScriptedMaster {
               d.sentPayload = true;
             }
           } else if (cmd === "PSYNC") {
-            if (script.psyncReply === null) continue;
+            psyncs++;
+            if (script.psyncReply === null || (script.onlyFirstPsync && psyncs > 1)) continue;
             s.write((script.psyncReply ?? `+FULLRESYNC ${REPLID} 0`) + "\r\n");
             if (script.payload) {
               writeAll(s, script.payload);
