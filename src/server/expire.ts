@@ -3,6 +3,7 @@
 // time has passed, within a time budget. Deletions are propagated as DEL (UNLINK with
 // lazyfree-lazy-expire). A replica never expires keys itself: it waits for its master's DEL.
 
+import { deleteExpiredKey } from "../commands/keyspace.ts";
 import type { Server } from "./server.ts";
 
 /** Keys looked at per database per cycle before checking the time budget. */
@@ -12,6 +13,8 @@ const BUDGET_MS = 25;
 
 export function activeExpireCycle(server: Server): void {
   if (server.replication.masterHost !== null) return;
+  // While writes are paused (FAILOVER) the dataset stays still: no expiry either (Redis 7.0).
+  if (server.replication.master.writesPaused) return;
   const started = performance.now();
   const now = Date.now();
   for (const db of server.dbs) {
@@ -30,12 +33,12 @@ export function activeExpireCycle(server: Server): void {
           db.expireCursor = null;
           break;
         }
-        const [key, when] = next.value;
-        if (now > when && db.keys.has(key)) {
-          db.delete(key);
-          server.stats.expiredKeys++;
-          server.signalModifiedKey(db, key);
-          server.replication.propagateExpiry(db, key);
+        const key = next.value[0];
+        // Read the expiry again from the live table: the cursor may still walk a table that
+        // FLUSHALL / SWAPDB replaced, whose entries say nothing about today's keys.
+        const when = db.expires.get(key);
+        if (when !== undefined && now > when && db.keys.has(key)) {
+          deleteExpiredKey(server, db, key);
           expiredInRound++;
         }
       }

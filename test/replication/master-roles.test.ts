@@ -28,6 +28,52 @@ async function sameData(a: ServerProcess, b: ServerProcess): Promise<void> {
   expect(diffDatasets(da, db)).toEqual([]);
 }
 
+/** db 0 as sorted lines "key type value pttl-bucket", read with pipelines (fast on 10^4+ keys). */
+async function quickDump(server: ServerProcess): Promise<string[]> {
+  const c = await server.client();
+  const keys: string[] = [];
+  let cursor = "0";
+  do {
+    const [next, batch] = (await c.call("SCAN", cursor, "COUNT", 1000)) as [string, string[]];
+    keys.push(...batch);
+    cursor = next;
+  } while (cursor !== "0");
+  const out: string[] = [];
+  for (let i = 0; i < keys.length; i += 1000) {
+    const part = keys.slice(i, i + 1000);
+    const types = (await c.pipeline(part.map((k) => ["TYPE", k]))) as string[];
+    const reads = part.map((k, j): Array<string | number> => {
+      switch (types[j]) {
+        case "list":
+          return ["LRANGE", k, 0, -1];
+        case "set":
+          return ["SMEMBERS", k];
+        case "hash":
+          return ["HGETALL", k];
+        case "zset":
+          return ["ZRANGE", k, 0, -1, "WITHSCORES"];
+        default:
+          return ["GET", k];
+      }
+    });
+    const values = await c.pipeline(reads);
+    const ttls = (await c.pipeline(part.map((k) => ["PTTL", k]))) as number[];
+    part.forEach((k, j) => {
+      let v = values[j] as unknown;
+      if (types[j] === "set") v = [...(v as string[])].sort();
+      if (types[j] === "hash") {
+        const flat = v as string[];
+        const pairs: string[] = [];
+        for (let x = 0; x < flat.length; x += 2) pairs.push(`${flat[x]}=${flat[x + 1]}`);
+        v = pairs.sort();
+      }
+      out.push(`${k} ${types[j]} ${JSON.stringify(v)} ${ttls[j]! < 0 ? ttls[j] : "ttl"}`);
+    });
+  }
+  c.close();
+  return out.sort();
+}
+
 async function writeSome(s: ServerProcess, prefix: string, n = 200): Promise<void> {
   const c = await s.client();
   const batch: Array<Array<string | number>> = [];
@@ -242,6 +288,59 @@ describe("re-pointing and chained partial resyncs", () => {
     await waitForSync(mid, leaf);
     expect(Number((await info(mid)).sync_partial_ok)).toBe(before + 1);
     await sameData(top, leaf);
+  });
+});
+
+describe("serving a full sync while the stream keeps coming", () => {
+  for (const diskless of ["yes", "no"]) {
+    test(`redis -> Replicant -> redis, the top master written to during the leaf's full sync (diskless ${diskless}): three equal datasets`, async () => {
+      const top = await track(startRedis());
+      const tc = await top.client();
+      for (let b = 0; b < 4; b++) {
+        const batch: Array<Array<string | number>> = [];
+        for (let i = 0; i < 5000; i++) {
+          const k = b * 5000 + i;
+          batch.push(k % 4 === 0 ? ["HSET", `h:${k}`, "a", k, "b", "x".repeat(30)] : ["SET", `s:${k}`, `v${k}-${"y".repeat(30)}`]);
+        }
+        await tc.pipeline(batch);
+      }
+      const mid = await track(startReplicant([...FAST, "--replicaof", "127.0.0.1", String(top.port), "--repl-diskless-sync", diskless]));
+      await waitForSync(top, mid, 60000);
+      // Overwrites, deletions, new keys, aggregates changed in place: while the leaf syncs.
+      const load = Bun.spawn(["redis-benchmark", "-p", String(top.port), "-t", "set,incr,lpush,hset,sadd,zadd,rpop", "-n", "40000", "-r", "20000", "-P", "4", "-q"], {
+        stdout: "ignore",
+        stderr: "ignore",
+      });
+      const leaf = await track(startRedis(["--replicaof", "127.0.0.1", String(mid.port)]));
+      expect(load.exitCode).toBeNull(); // the load is still running as the leaf syncs
+      await waitFor("leaf link up", async () => (await info(leaf, "replication")).master_link_status === "up", 60000);
+      expect(await load.exited).toBe(0);
+      await waitForSync(top, mid, 60000);
+      await waitForSync(mid, leaf, 60000);
+      const want = await quickDump(top);
+      expect(want.length).toBeGreaterThan(20000);
+      const [m, l] = [await quickDump(mid), await quickDump(leaf)];
+      expect(m.length).toBe(want.length);
+      expect(l.length).toBe(want.length);
+      expect(m.filter((line, i) => line !== want[i]).slice(0, 5)).toEqual([]);
+      expect(l.filter((line, i) => line !== want[i]).slice(0, 5)).toEqual([]);
+      expect(mid.output()).toContain("Starting BGSAVE for SYNC");
+    }, 180000);
+  }
+
+  test("active expiry on a master: keys nobody reads expire and their DELs reach the replica", async () => {
+    const master = await track(startReplicant(FAST));
+    const replica = await track(startRedis(["--replicaof", "127.0.0.1", String(master.port)]));
+    await waitForSync(master, replica);
+    const c = await master.client();
+    const batch: Array<Array<string | number>> = [];
+    for (let i = 0; i < 300; i++) batch.push(["SET", `e:${i}`, "v", "PX", 100]);
+    batch.push(["SET", "stays", "v"]);
+    await c.pipeline(batch);
+    await waitFor("keys expired on the master", async () => (await master.call("DBSIZE")) === 1, 10000);
+    await waitForSync(master, replica);
+    expect(await replica.call("DBSIZE")).toBe(1);
+    expect(Number((await info(master)).expired_keys)).toBe(300);
   });
 });
 
