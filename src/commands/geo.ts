@@ -9,6 +9,7 @@ import { fail, NOT_FLOAT, NOT_INTEGER, SYNTAX, WRONGTYPE } from "./errors.ts";
 import { boxScores, decodeScore, GEO_LAT_MAX, GEO_LAT_MIN, GEO_LONG_MAX, GEO_LONG_MIN, geohashGetDistance, geoScoreString, type GeoShape, isZeroHash, searchAreas, standardGeohash, withinShape } from "./geo-hash.ts";
 import { pqsort, stableSort } from "./geo-sort.ts";
 import { deleteKey, lookupRead, readZSet, signalModified } from "./keyspace.ts";
+import { NotifyClass, notifyKeyspaceEvent } from "./pubsub.ts";
 import type { HandlerMap } from "./types.ts";
 import { storeZSet, zaddCommand } from "./zsets.ts";
 import { formatDistance, formatF6, replyHuman } from "./zsets-format.ts";
@@ -284,7 +285,7 @@ function georadiusGeneric(c: Client, argv: string[], srcKeyIndex: number, flags:
 
   if (!z) {
     if (storeKey !== null) {
-      deleteKey(c, storeKey);
+      if (deleteKey(c, storeKey)) notifyKeyspaceEvent(c, NotifyClass.Generic, "del", storeKey);
       c.reply.int(0);
     } else c.reply.array(0);
     return;
@@ -338,7 +339,8 @@ function georadiusGeneric(c: Client, argv: string[], srcKeyIndex: number, flags:
     storeZSet(c, storeKey, entries, maxLen);
     // setKey counted one change; Redis counts one per stored element.
     if (returned > 1) signalModified(c, storeKey, c.db, returned - 1);
-  } else deleteKey(c, storeKey);
+    notifyKeyspaceEvent(c, NotifyClass.Zset, flags & GEOSEARCH ? "geosearchstore" : "georadiusstore", storeKey);
+  } else if (deleteKey(c, storeKey)) notifyKeyspaceEvent(c, NotifyClass.Generic, "del", storeKey);
   c.reply.int(returned);
 }
 

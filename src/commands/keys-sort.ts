@@ -19,6 +19,7 @@ import { HashValue, SetValue, ZSetValue } from "../store/values.ts";
 import { fail, NOT_INTEGER, SYNTAX, WRONGTYPE } from "./errors.ts";
 import { pqsort } from "./geo-sort.ts";
 import { deleteKey, lookupRead, signalModified } from "./keyspace.ts";
+import { NotifyClass, notifyKeyspaceEvent } from "./pubsub.ts";
 import { forgetStringEncoding } from "./strings-encoding.ts";
 import { parseLongLong } from "./strings-parse.ts";
 import { strtod } from "./zsets-parse.ts";
@@ -251,9 +252,10 @@ export function sortCommand(c: Client, argv: string[], readonly: boolean): void 
   if (outputlen > 0) {
     db.setPersistent(storekey, list);
     forgetStringEncoding(db, storekey);
+    notifyKeyspaceEvent(c, NotifyClass.List, "sortstore", storekey);
     signalModified(c, storekey, db, outputlen);
-  } else {
-    deleteKey(c, storekey);
+  } else if (deleteKey(c, storekey)) {
+    notifyKeyspaceEvent(c, NotifyClass.Generic, "del", storekey);
   }
   c.reply.int(outputlen);
 }

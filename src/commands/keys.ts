@@ -22,6 +22,7 @@ import { forgetScans, scanKeys } from "./keys-scan.ts";
 import { sortCommand } from "./keys-sort.ts";
 import { deleteKey, expireIfNeeded, lookupRead, lookupWrite, signalModified } from "./keyspace.ts";
 import { forgetStringEncoding, moveStringEncoding, noteStringEncoding, stringEncoding, stringRefcount } from "./strings-encoding.ts";
+import { NotifyClass, notifyKeyspaceEvent } from "./pubsub.ts";
 import { parseLongLong } from "./strings-parse.ts";
 import { checkAlreadyExpired } from "./strings.ts";
 import type { HandlerMap } from "./types.ts";
@@ -74,6 +75,8 @@ function emptyDatabase(c: Client, db: Database): number {
   forgetScans(db.keys);
   db.clear();
   db.expireCursor = null;
+  // XREADGROUP clients blocked on a stream that was here get their error (scanDatabaseForDeletedStreams).
+  c.server.blocking.signalDatabase(db.id);
   return removed;
 }
 
@@ -148,6 +151,7 @@ function expireGeneric(c: Client, argv: string[], relative: boolean, seconds: bo
     deleteKey(c, key);
     forgetStringEncoding(db, key);
     c.propagateAs = [c.server.config.bool("lazyfree-lazy-expire") ? "UNLINK" : "DEL", key];
+    notifyKeyspaceEvent(c, NotifyClass.Generic, "del", key);
     c.reply.int(1);
     return;
   }
@@ -160,6 +164,7 @@ function expireGeneric(c: Client, argv: string[], relative: boolean, seconds: bo
     c.propagateAs = out;
   }
   signalModified(c, key);
+  notifyKeyspaceEvent(c, NotifyClass.Generic, "expire", key);
 }
 
 /** TTL / PTTL / EXPIRETIME / PEXPIRETIME. */
@@ -306,6 +311,8 @@ function renameGeneric(c: Client, argv: string[], nx: boolean): void {
   moveStringEncoding(db, src, db, dst);
   c.server.signalModifiedKey(db, src);
   signalModified(c, dst);
+  notifyKeyspaceEvent(c, NotifyClass.Generic, "rename_from", src);
+  notifyKeyspaceEvent(c, NotifyClass.Generic, "rename_to", dst);
   if (nx) c.reply.int(1);
   else c.reply.ok();
 }
@@ -332,6 +339,8 @@ function move(c: Client, argv: string[]): void {
   moveStringEncoding(src, key, dst, key);
   c.server.signalModifiedKey(src, key);
   signalModified(c, key, dst);
+  notifyKeyspaceEvent(c, NotifyClass.Generic, "move_from", key, src.id);
+  notifyKeyspaceEvent(c, NotifyClass.Generic, "move_to", key, dst.id);
   c.reply.int(1);
 }
 
@@ -372,6 +381,7 @@ function copy(c: Client, argv: string[]): void {
   if (expire !== undefined) dst.setExpire(newkey, expire);
   if (typeof copied === "string") noteStringEncoding(dst, newkey, copied, stringEncoding(src, key, copied), false);
   signalModified(c, newkey, dst);
+  notifyKeyspaceEvent(c, NotifyClass.Generic, "copy_to", newkey, dst.id);
   c.reply.int(1);
 }
 
@@ -418,6 +428,7 @@ function del(c: Client, argv: string[]): void {
     if (db.expires.size !== 0) expireIfNeeded(c, db, key);
     if (deleteKey(c, key, db)) {
       forgetStringEncoding(db, key);
+      notifyKeyspaceEvent(c, NotifyClass.Generic, "del", key);
       deleted++;
     }
   }
@@ -478,6 +489,7 @@ export const handlers: HandlerMap = {
     if (lookupWrite(c, key) !== undefined && c.db.getExpire(key) !== undefined) {
       c.db.removeExpire(key);
       signalModified(c, key);
+      notifyKeyspaceEvent(c, NotifyClass.Generic, "persist", key);
       c.reply.int(1);
     } else {
       c.reply.int(0);
@@ -529,6 +541,9 @@ export const handlers: HandlerMap = {
       // Active expiry walks a Map with a cursor: it belongs to the other database now.
       db1.expireCursor = null;
       db2.expireCursor = null;
+      // Clients blocked on keys of either database may be servable now (scanDatabaseForReadyKeys).
+      c.server.blocking.signalDatabase(id1);
+      c.server.blocking.signalDatabase(id2);
     }
     c.server.dirty++;
     c.reply.ok();

@@ -10,9 +10,11 @@
 // invalidated and server.dirty counts the change.
 
 import type { Client } from "../server/client.ts";
+import type { Server } from "../server/server.ts";
 import type { Database } from "../store/database.ts";
 import { HashValue, ListValue, SetValue, StreamValue, ZSetValue, type RedisValue } from "../store/values.ts";
 import { CommandError, WRONGTYPE } from "./errors.ts";
+import { NotifyClass, notifyServerKeyspaceEvent } from "./pubsub.ts";
 
 /**
  * Whether a key must be treated as missing because it has expired; deletes it when we are a
@@ -30,11 +32,20 @@ export function expireIfNeeded(c: Client, db: Database, key: string, forWrite = 
     // A writable replica deletes on write access (Redis's force_delete_expired).
     if (!forWrite) return true;
   }
+  deleteExpiredKey(server, db, key);
+  return true;
+}
+
+/**
+ * Deletes a key whose time has passed, as a master does (deleteExpiredKeyAndPropagate): the
+ * "expired" keyspace event, WATCH invalidation, DEL (or UNLINK) to the replicas and backlog.
+ */
+export function deleteExpiredKey(server: Server, db: Database, key: string): void {
   db.delete(key);
-  server.stats.expiredKeys++;
+  notifyServerKeyspaceEvent({ server }, NotifyClass.Expired, "expired", key, db.id);
   server.signalModifiedKey(db, key);
   server.replication.propagateExpiry(db, key);
-  return true;
+  server.stats.expiredKeys++;
 }
 
 /** Lookup for reading: counts keyspace hits/misses; expired keys read as missing. */

@@ -146,7 +146,10 @@ function unsubscribeShard(c: Client, channel: string): void {
 /** Clients that received a message during the current publish (flushed once at the end). */
 const touched: Client[] = [];
 
-function deliverPending(c: Client): void {
+/** What publishing needs of the publisher: the server (a command's client, or none for expiry). */
+type Publisher = Pick<Client, "server">;
+
+function deliverPending(c: Publisher): void {
   const server = c.server;
   const current = server.currentClient;
   for (let i = 0; i < touched.length; i++) {
@@ -160,7 +163,7 @@ function deliverPending(c: Client): void {
 }
 
 /** Sends a message to the channel's subscribers and matching pattern subscribers; returns how many. */
-function publishMessage(c: Client, channel: string, message: string): number {
+function publishMessage(c: Publisher, channel: string, message: string): number {
   const server = c.server;
   let receivers = 0;
   const clients = server.channels.get(channel);
@@ -256,7 +259,7 @@ let notifyText = "";
 let notifyFlags = 0;
 
 /** notify-keyspace-events as flags (parsed once per distinct setting). */
-function keyspaceEventFlags(c: Client): number {
+function keyspaceEventFlags(c: Publisher): number {
   const text = c.server.config.str("notify-keyspace-events");
   if (text !== notifyText) {
     let flags = 0;
@@ -272,6 +275,11 @@ function keyspaceEventFlags(c: Client): number {
  * __keyevent@<db>__:<event>, as notify-keyspace-events selects. Cheap when notifications are off.
  */
 export function notifyKeyspaceEvent(c: Client, type: NotifyClass, event: string, key: string, dbId: number = c.db.id): void {
+  notifyServerKeyspaceEvent(c, type, event, key, dbId);
+}
+
+/** notifyKeyspaceEvent where no command runs (active expiry): only the server is needed. */
+export function notifyServerKeyspaceEvent(c: Publisher, type: NotifyClass, event: string, key: string, dbId: number): void {
   const flags = keyspaceEventFlags(c);
   if (!(flags & type)) return;
   if (flags & NotifyClass.Keyspace) publishMessage(c, `__keyspace@${dbId}__:${key}`, event);

@@ -10,6 +10,7 @@ import type { Client } from "../server/client.ts";
 import { asI64, compareIds, type Consumer, type ConsumerGroup, formatId, MAX_ID, newConsumer, newConsumerGroup, type PendingEntry, sortedByName, type StreamEntry, type StreamId, StreamValue, u64Inc } from "../store/stream.ts";
 import { CommandError, fail, SYNTAX, WRONGTYPE } from "./errors.ts";
 import { lookupRead, lookupWrite } from "./keyspace.ts";
+import { NotifyClass, notifyKeyspaceEvent } from "./pubsub.ts";
 import { beforeStreamChange, longLongArg, replyEntry } from "./streams.ts";
 import { idArg, parseStreamId, rangeEndArg, rangeStartArg, strictIdArg } from "./streams-ids.ts";
 import type { HandlerMap } from "./types.ts";
@@ -41,12 +42,13 @@ export function streamAt(c: Client, key: string, write: boolean): StreamValue | 
   return v;
 }
 
-/** streamCreateConsumer: a new consumer (dirty++), or null when the name exists. */
-export function createConsumer(c: Client, g: ConsumerGroup, name: string): Consumer | null {
+/** streamCreateConsumer: a new consumer (dirty++, "xgroup-createconsumer"), or null when the name exists. */
+export function createConsumer(c: Client, g: ConsumerGroup, name: string, key: string): Consumer | null {
   if (g.consumers.has(name)) return null;
   const consumer = newConsumer(name, Date.now());
   g.consumers.set(name, consumer);
   c.server.dirty++;
+  notifyKeyspaceEvent(c, NotifyClass.Stream, "xgroup-createconsumer", key);
   return consumer;
 }
 
@@ -174,6 +176,7 @@ function xgroup(c: Client, argv: string[]): void {
     s.groups.set(groupName, newConsumerGroup(groupName, id, entriesRead));
     c.reply.ok();
     c.server.dirty++;
+    notifyKeyspaceEvent(c, NotifyClass.Stream, "xgroup-create", key);
   } else if (opt === "setid" && (argc === 5 || argc === 7)) {
     const id = argv[4] === "$" ? s!.lastId : idArg(argv[4]!);
     beforeStreamChange(c, key);
@@ -181,6 +184,7 @@ function xgroup(c: Client, argv: string[]): void {
     cg!.entriesRead = entriesRead;
     c.reply.ok();
     c.server.dirty++;
+    notifyKeyspaceEvent(c, NotifyClass.Stream, "xgroup-setid", key);
   } else if (opt === "destroy" && argc === 4) {
     if (cg) {
       beforeStreamChange(c, key);
@@ -188,6 +192,7 @@ function xgroup(c: Client, argv: string[]): void {
       s!.readyVersion++;
       c.reply.int(1);
       c.server.dirty++;
+      notifyKeyspaceEvent(c, NotifyClass.Stream, "xgroup-destroy", key);
       // Blocked XREADGROUP consumers of the group get -NOGROUP.
       signalStreamReady(c, key);
     } else {
@@ -195,7 +200,7 @@ function xgroup(c: Client, argv: string[]): void {
     }
   } else if (opt === "createconsumer" && argc === 5) {
     beforeStreamChange(c, key);
-    c.reply.int(createConsumer(c, cg!, argv[4]!) ? 1 : 0);
+    c.reply.int(createConsumer(c, cg!, argv[4]!, key) ? 1 : 0);
   } else if (opt === "delconsumer" && argc === 5) {
     let pending = 0;
     const consumer = lookupConsumer(cg!, argv[4]!, false);
@@ -205,6 +210,7 @@ function xgroup(c: Client, argv: string[]): void {
       for (const pe of consumer.pending.values()) cg!.pending.delete(formatId(pe.id));
       cg!.consumers.delete(consumer.name);
       c.server.dirty++;
+      notifyKeyspaceEvent(c, NotifyClass.Stream, "xgroup-delconsumer", key);
     }
     c.reply.int(pending);
   } else {
@@ -387,7 +393,7 @@ function xclaim(c: Client, argv: string[]): void {
     }
     if (pe === undefined) continue;
     if (pe.consumer !== "" && minIdle && now - pe.deliveryTime < minIdle) continue;
-    consumer ??= lookupConsumer(g, argv[3]!, true) ?? createConsumer(c, g, argv[3]!)!;
+    consumer ??= lookupConsumer(g, argv[3]!, true) ?? createConsumer(c, g, argv[3]!, key)!;
     const moved = pe.consumer !== consumer.name;
     if (moved && pe.consumer !== "") g.consumers.get(pe.consumer)?.pending.delete(idKey);
     pe.deliveryTime = when;
@@ -472,7 +478,7 @@ function xautoclaim(c: Client, argv: string[]): void {
       continue;
     }
     if (minIdle && now - pe.deliveryTime < minIdle) continue;
-    consumer ??= lookupConsumer(g, argv[3]!, true) ?? createConsumer(c, g, argv[3]!)!;
+    consumer ??= lookupConsumer(g, argv[3]!, true) ?? createConsumer(c, g, argv[3]!, key)!;
     const idKey = formatId(id);
     const moved = pe.consumer !== consumer.name;
     if (moved) g.consumers.get(pe.consumer)?.pending.delete(idKey);

@@ -227,7 +227,7 @@ function xreadGeneric(c: Client, argv: string[], xreadgroup: boolean): void {
     beforeStreamChange(c, key);
     let consumer = lookupConsumer(g, consumerName, true);
     if (consumer === undefined) {
-      consumer = createConsumer(c, g, consumerName)!;
+      consumer = createConsumer(c, g, consumerName, key)!;
       if (noack) propagateConsumerCreation(c, key, groupName!, consumerName);
     }
     const items = history ? deliverHistory(s, consumer, start, count) : deliver(c, s, key, start, count, { group: g, groupName: groupName!, consumer, noack });
@@ -282,7 +282,7 @@ function block(c: Client, keys: string[], ids: StreamId[], timeoutMs: number, co
       beforeStreamChange(rc, key);
       let consumer = lookupConsumer(g, consumerName, true);
       if (consumer === undefined) {
-        consumer = createConsumer(rc, g, consumerName)!;
+        consumer = createConsumer(rc, g, consumerName, key)!;
         if (noack) propagateConsumerCreation(rc, key, groupName, consumerName);
       }
       gr = { group: g, groupName, consumer, noack };

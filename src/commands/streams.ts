@@ -12,6 +12,7 @@ import { compareIds, formatId, incrId, MAX_ID, MAX_U64, type NodeLimits, type St
 import { parseI64 } from "./args.ts";
 import { CommandError, fail, NOT_INTEGER, SYNTAX, wrongArity } from "./errors.ts";
 import { readStream, signalModified, writeStream } from "./keyspace.ts";
+import { NotifyClass, notifyKeyspaceEvent } from "./pubsub.ts";
 import { INVALID_ID, parseStreamId, rangeEndArg, rangeStartArg, strictIdArg } from "./streams-ids.ts";
 import { groupHandlers } from "./streams-groups.ts";
 import { infoHandlers } from "./streams-info.ts";
@@ -208,9 +209,10 @@ function xadd(c: Client, argv: string[]): void {
   const idText = formatId(id);
   c.reply.bulk(idText);
   signalModified(c, key);
+  notifyKeyspaceEvent(c, NotifyClass.Stream, "xadd", key);
   let propagated: string[] | null = null;
   if (args.given) {
-    s.trim(args);
+    if (s.trim(args)) notifyKeyspaceEvent(c, NotifyClass.Stream, "xtrim", key);
     if (args.approx) {
       propagated = argv.slice();
       rewriteTrim(propagated, s, args);
@@ -239,6 +241,7 @@ function xtrim(c: Client, argv: string[]): void {
   beforeStreamChange(c, key);
   const deleted = s.trim(args);
   if (deleted) {
+    notifyKeyspaceEvent(c, NotifyClass.Stream, "xtrim", key);
     if (args.approx) {
       const propagated = argv.slice();
       rewriteTrim(propagated, s, args);
@@ -307,6 +310,7 @@ function xdel(c: Client, argv: string[]): void {
     if (s.length === 0) s.firstId = ZERO_ID;
     else if (firstEntry) s.firstId = s.firstLiveId() ?? MAX_ID;
     signalModified(c, key, c.db, deleted);
+    notifyKeyspaceEvent(c, NotifyClass.Stream, "xdel", key);
   }
   c.reply.int(deleted);
 }
@@ -347,6 +351,7 @@ function xsetid(c: Client, argv: string[]): void {
   c.reply.ok();
   // Like Redis: a change of the counters only, WATCH is not touched.
   c.server.dirty++;
+  notifyKeyspaceEvent(c, NotifyClass.Stream, "xsetid", key);
 }
 
 export const handlers: HandlerMap = {

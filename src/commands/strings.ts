@@ -13,6 +13,7 @@ import { deleteKey, lookupRead, lookupWrite, readString, setKey, signalModified,
 import { forgetStringEncoding, noteStringEncoding } from "./strings-encoding.ts";
 import { addLongDouble, formatLongDoubleHuman, parseLongDouble } from "./strings-longdouble.ts";
 import { lcsCommand } from "./strings-lcs.ts";
+import { NotifyClass, notifyKeyspaceEvent } from "./pubsub.ts";
 import { parseLongLong } from "./strings-parse.ts";
 import type { HandlerMap } from "./types.ts";
 
@@ -136,9 +137,11 @@ function setGeneric(c: Client, argv: string[], key: string, value: string, opts:
   const db = c.db;
   setKey(c, key, value, (flags & OBJ_KEEPTTL) !== 0);
   forgetStringEncoding(db, key);
+  notifyKeyspaceEvent(c, NotifyClass.String, "set", key);
   if (expire !== null) {
     db.setExpire(key, expire.ms);
     c.propagateAs = ["SET", key, value, "PXAT", expire.text];
+    notifyKeyspaceEvent(c, NotifyClass.Generic, "expire", key);
   }
   if (!(flags & OBJ_SET_GET)) {
     if (okReply) okReply();
@@ -181,6 +184,7 @@ function incrDecr(c: Client, key: string, incr: number | bigint): void {
   // The TTL is kept (dbOverwrite).
   setKey(c, key, String(result), true);
   forgetStringEncoding(c.db, key);
+  notifyKeyspaceEvent(c, NotifyClass.String, "incrby", key);
   c.reply.int(result);
 }
 
@@ -207,6 +211,7 @@ export const handlers: HandlerMap = {
       const key = argv[1]!;
       setKey(c, key, argv[2]!);
       forgetStringEncoding(c.db, key);
+      notifyKeyspaceEvent(c, NotifyClass.String, "set", key);
       c.reply.ok();
       return;
     }
@@ -243,15 +248,18 @@ export const handlers: HandlerMap = {
       deleteKey(c, key);
       forgetStringEncoding(db, key);
       c.propagateAs = [c.server.config.bool("lazyfree-lazy-expire") ? "UNLINK" : "DEL", key];
+      notifyKeyspaceEvent(c, NotifyClass.Generic, "del", key);
     } else if (expire !== null) {
       db.setExpire(key, expire.ms);
       signalModified(c, key);
       c.propagateAs = ["PEXPIREAT", key, expire.text];
+      notifyKeyspaceEvent(c, NotifyClass.Generic, "expire", key);
     } else if (opts.flags & OBJ_PERSIST) {
       if (db.getExpire(key) !== undefined) {
         db.removeExpire(key);
         signalModified(c, key);
         c.propagateAs = ["PERSIST", key];
+        notifyKeyspaceEvent(c, NotifyClass.Generic, "persist", key);
       }
     }
   },
@@ -262,6 +270,7 @@ export const handlers: HandlerMap = {
     if (deleteKey(c, key)) {
       forgetStringEncoding(c.db, key);
       c.propagateAs = [c.server.config.bool("lazyfree-lazy-user-del") ? "UNLINK" : "DEL", key];
+      notifyKeyspaceEvent(c, NotifyClass.Generic, "del", key);
     }
   },
 
@@ -270,6 +279,7 @@ export const handlers: HandlerMap = {
     replyGet(c, key);
     setKey(c, key, argv[2]!);
     forgetStringEncoding(c.db, key);
+    notifyKeyspaceEvent(c, NotifyClass.String, "set", key);
     c.propagateAs = ["SET", key, argv[2]!];
   },
 
@@ -287,6 +297,7 @@ export const handlers: HandlerMap = {
     for (let j = 1; j < argv.length; j += 2) {
       setKey(c, argv[j]!, argv[j + 1]!);
       forgetStringEncoding(c.db, argv[j]!);
+      notifyKeyspaceEvent(c, NotifyClass.String, "set", argv[j]!);
     }
     c.reply.ok();
   },
@@ -302,6 +313,7 @@ export const handlers: HandlerMap = {
     for (let j = 1; j < argv.length; j += 2) {
       setKey(c, argv[j]!, argv[j + 1]!);
       forgetStringEncoding(c.db, argv[j]!);
+      notifyKeyspaceEvent(c, NotifyClass.String, "set", argv[j]!);
     }
     c.reply.int(1);
   },
@@ -314,6 +326,7 @@ export const handlers: HandlerMap = {
     if (old === undefined) {
       setKey(c, key, append);
       forgetStringEncoding(db, key);
+      notifyKeyspaceEvent(c, NotifyClass.String, "append", key);
       c.reply.int(append.length);
       return;
     }
@@ -321,6 +334,7 @@ export const handlers: HandlerMap = {
     const value = old + append;
     setKey(c, key, value, true);
     noteStringEncoding(db, key, value, "raw");
+    notifyKeyspaceEvent(c, NotifyClass.String, "append", key);
     c.reply.int(value.length);
   },
 
@@ -342,6 +356,7 @@ export const handlers: HandlerMap = {
       const created = "\0".repeat(offset) + value;
       setKey(c, key, created);
       noteStringEncoding(db, key, created, "raw");
+      notifyKeyspaceEvent(c, NotifyClass.String, "setrange", key);
       c.reply.int(created.length);
       return;
     }
@@ -356,6 +371,7 @@ export const handlers: HandlerMap = {
     else updated = old.slice(0, offset) + value + old.slice(offset + value.length);
     setKey(c, key, updated, true);
     noteStringEncoding(db, key, updated, "raw");
+    notifyKeyspaceEvent(c, NotifyClass.String, "setrange", key);
     c.reply.int(updated.length);
   },
 
@@ -403,6 +419,7 @@ export const handlers: HandlerMap = {
     setKey(c, key, text, true);
     // createStringObject, not tryObjectEncoding: "3" is an embstr here.
     noteStringEncoding(c.db, key, text, text.length <= 44 ? "embstr" : "raw");
+    notifyKeyspaceEvent(c, NotifyClass.String, "incrbyfloat", key);
     c.reply.bulk(text);
     c.propagateAs = ["SET", key, text, "KEEPTTL"];
   },

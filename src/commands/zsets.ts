@@ -14,6 +14,7 @@ import { SetValue } from "../store/set.ts";
 import { type LexRange, lexGteMin, lexLteMax, type ScoreRange, scoreGteMin, scoreLteMax, zcompare, ZSetValue } from "../store/zset.ts";
 import { fail, NOT_FLOAT, SYNTAX, WRONGTYPE } from "./errors.ts";
 import { deleteKey, lookupRead, lookupWrite, readZSet, setKey, signalModified, writeZSet } from "./keyspace.ts";
+import { NotifyClass, notifyKeyspaceEvent } from "./pubsub.ts";
 import type { HandlerMap } from "./types.ts";
 import { replyScore } from "./zsets-format.ts";
 import { longArg, parseLexRange, parseScoreRange, parseTimeoutSeconds, positiveLongArg, rangeLongArg, strictDoubleArg } from "./zsets-parse.ts";
@@ -159,7 +160,10 @@ function zaddGeneric(c: Client, argv: string[], flags: number): void {
   for (let j = 0; j < elements; j++) {
     const r = zsetAdd(c, z, scores[j]!, argv[scoreIdx + 1 + j * 2]!, flags);
     if (r === OUT_NAN) {
-      if (added + updated) signalModified(c, key, c.db, added + updated);
+      if (added + updated) {
+        signalModified(c, key, c.db, added + updated);
+        notifyKeyspaceEvent(c, NotifyClass.Zset, incr ? "zincr" : "zadd", key);
+      }
       fail("ERR resulting score is not a number (NaN)");
     }
     if (r === OUT_ADDED) added++;
@@ -169,7 +173,10 @@ function zaddGeneric(c: Client, argv: string[], flags: number): void {
       score = addedScore;
     }
   }
-  if (added + updated) signalModified(c, key, c.db, added + updated);
+  if (added + updated) {
+    signalModified(c, key, c.db, added + updated);
+    notifyKeyspaceEvent(c, NotifyClass.Zset, incr ? "zincr" : "zadd", key);
+  }
   if (incr) {
     if (processed) replyScore(c, score);
     else c.reply.nullBulk();
@@ -192,14 +199,20 @@ function zrem(c: Client, argv: string[]): void {
     return;
   }
   let deleted = 0;
+  let keyRemoved = false;
   for (let j = 2; j < argv.length; j++) {
     if (z.delete(argv[j]!)) deleted++;
     if (z.size === 0) {
       c.db.delete(key);
+      keyRemoved = true;
       break;
     }
   }
-  if (deleted) signalModified(c, key, c.db, deleted);
+  if (deleted) {
+    notifyKeyspaceEvent(c, NotifyClass.Zset, "zrem", key);
+    if (keyRemoved) notifyKeyspaceEvent(c, NotifyClass.Generic, "del", key);
+    signalModified(c, key, c.db, deleted);
+  }
   c.reply.int(deleted);
 }
 
@@ -335,9 +348,10 @@ class StoreSink implements RangeSink {
     if (count) {
       storeResult(c, this.dst, this.z!);
       c.reply.int(count);
+      notifyKeyspaceEvent(c, NotifyClass.Zset, "zrangestore", this.dst);
     } else {
       c.reply.int(0);
-      deleteKey(c, this.dst);
+      if (deleteKey(c, this.dst)) notifyKeyspaceEvent(c, NotifyClass.Generic, "del", this.dst);
     }
   }
 }
@@ -497,8 +511,13 @@ function zremrangeGeneric(c: Client, argv: string[], rangeType: RangeType): void
     deleted = z.deleteRangeByRank(start, end);
   } else if (rangeType === RangeType.Score) deleted = z.deleteRangeByScore(scoreRange!);
   else deleted = z.deleteRangeByLex(lexRange!);
-  if (z.size === 0) c.db.delete(key);
-  if (deleted) signalModified(c, key, c.db, deleted);
+  const keyRemoved = z.size === 0;
+  if (keyRemoved) c.db.delete(key);
+  if (deleted) {
+    signalModified(c, key, c.db, deleted);
+    notifyKeyspaceEvent(c, NotifyClass.Zset, rangeType === RangeType.Rank ? "zremrangebyrank" : rangeType === RangeType.Score ? "zremrangebyscore" : "zremrangebylex", key);
+    if (keyRemoved) notifyKeyspaceEvent(c, NotifyClass.Generic, "del", key);
+  }
   c.reply.int(deleted);
 }
 
@@ -663,9 +682,10 @@ function zsetOpGeneric(c: Client, argv: string[], dst: string | null, numkeysInd
       const z = finishStoredSet(c, result, maxLen);
       storeResult(c, dst, z);
       c.reply.int(z.size);
+      notifyKeyspaceEvent(c, NotifyClass.Zset, op === SetOp.Union ? "zunionstore" : op === SetOp.Inter ? "zinterstore" : "zdiffstore", dst);
     } else {
       c.reply.int(0);
-      deleteKey(c, dst);
+      if (deleteKey(c, dst)) notifyKeyspaceEvent(c, NotifyClass.Generic, "del", dst);
     }
     return;
   }
@@ -719,6 +739,7 @@ function genericZpop(c: Client, keys: string[], where: number, emitKey: boolean,
     c.reply.array(rangelen);
   }
   const popped = rangelen;
+  if (rangelen > 0) notifyKeyspaceEvent(c, NotifyClass.Zset, where === ZSET_MAX ? "zpopmax" : "zpopmin", key);
   while (rangelen-- > 0) {
     const node = z.cursor(where === ZSET_MAX ? z.size - 1 : 0);
     node.next();
@@ -729,7 +750,10 @@ function genericZpop(c: Client, keys: string[], where: number, emitKey: boolean,
     c.reply.bulk(member);
     replyScore(c, score);
   }
-  if (z.size === 0) c.db.delete(key);
+  if (z.size === 0) {
+    c.db.delete(key);
+    notifyKeyspaceEvent(c, NotifyClass.Generic, "del", key);
+  }
   signalModified(c, key, c.db, popped);
   return { key, popped };
 }

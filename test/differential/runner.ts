@@ -169,13 +169,17 @@ export interface Diff {
 }
 
 const HISTORY = 4000;
+/** How long before its deadline a phase stops sending (a batch takes well under this). */
+const SAFETY_MS = 250;
 
 export interface RunStats {
   commands: number;
   /** redis-server's replies per command name: ok / error. */
   outcomes: Map<string, { ok: number; err: number }>;
+  /** redis-server's error replies by command and error text (first words). */
+  errors: Map<string, number>;
   diffs: Diff[];
-  /** Phases that ran past their TTL deadline (their expiries may have raced). */
+  /** Phases cut short because they ran too close to their TTL deadline. */
   overruns: number;
 }
 
@@ -211,7 +215,7 @@ export interface RunOptions {
  * took, so that the phase ends well before it.
  */
 export async function runPhases(first: RawClient, phases: Phase[], opts: RunOptions): Promise<RunStats> {
-  const stats: RunStats = { commands: 0, outcomes: new Map(), diffs: [], overruns: 0 };
+  const stats: RunStats = { commands: 0, outcomes: new Map(), errors: new Map(), diffs: [], overruns: 0 };
   const batchSize = opts.batch ?? 150;
   const maxDiffs = opts.maxDiffs ?? 25;
   let budget = 1500;
@@ -227,6 +231,12 @@ export async function runPhases(first: RawClient, phases: Phase[], opts: RunOpti
     let prevA: string | undefined;
     let prevB: string | undefined;
     for (let i = 0; i < steps.length && stats.diffs.length < maxDiffs; ) {
+      // Running late (a loaded machine): the rest of the phase is skipped on both servers, so
+      // that no command runs near the moment its phase's keys expire.
+      if (opts.waitDeadlines && Date.now() > deadline - SAFETY_MS) {
+        stats.overruns++;
+        break;
+      }
       // A batch ends before a step built from the previous step's replies.
       const chunk: Step[] = [];
       const cmds: string[][] = [];
@@ -256,8 +266,11 @@ export async function runPhases(first: RawClient, phases: Phase[], opts: RunOpti
         const name = commandName(cmds[k]!);
         let o = stats.outcomes.get(name);
         if (!o) stats.outcomes.set(name, (o = { ok: 0, err: 0 }));
-        if (ra[0] === "-") o.err++;
-        else o.ok++;
+        if (ra[0] === "-") {
+          o.err++;
+          const what = `${name}: ${ra.slice(1, 40).split("\r")[0]}`;
+          stats.errors.set(what, (stats.errors.get(what) ?? 0) + 1);
+        } else o.ok++;
         if (b) {
           const rb = b[k]!;
           const error = compareReplies(step.cmp, ra, rb, k > 0 ? a[k - 1] : prevA);
@@ -300,7 +313,6 @@ export async function runPhases(first: RawClient, phases: Phase[], opts: RunOpti
     }
     const took = Date.now() - started;
     if (opts.waitDeadlines) {
-      if (Date.now() > deadline - 50) stats.overruns++;
       const wait = deadline + ABSOLUTE_LATER + 30 - Date.now();
       if (wait > 0) await Bun.sleep(wait);
     }
@@ -325,4 +337,78 @@ export function formatOutcomes(outcomes: Map<string, { ok: number; err: number }
     .sort((x, y) => (x[0] < y[0] ? -1 : 1))
     .map(([name, o]) => `${name} ${o.ok}/${o.err}`)
     .join(", ");
+}
+
+/**
+ * A PSUBSCRIBEd connection that records every keyspace notification as "channel message"
+ * (both servers run with notify-keyspace-events set).
+ */
+export class EventCollector {
+  readonly events: string[] = [];
+  private buf: Buffer = Buffer.alloc(0);
+  private constructor(private socket: import("bun").Socket<undefined>) {}
+
+  static async connect(port: number, pattern = "__key*@*__:*"): Promise<EventCollector> {
+    let collector!: EventCollector;
+    const socket = await Bun.connect({
+      hostname: "127.0.0.1",
+      port,
+      socket: {
+        data(_s, chunk) {
+          collector.onData(chunk);
+        },
+      },
+    });
+    collector = new EventCollector(socket);
+    socket.write(`*2\r\n$10\r\nPSUBSCRIBE\r\n$${pattern.length}\r\n${pattern}\r\n`);
+    await waitUntil(() => collector.subscribed);
+    return collector;
+  }
+
+  private subscribed = false;
+
+  private onData(chunk: Buffer): void {
+    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+    let pos = 0;
+    for (;;) {
+      const end = replyEnd(this.buf, pos);
+      if (end < 0) break;
+      const v = parseReply(this.buf.latin1Slice(pos, end));
+      pos = end;
+      if (Array.isArray(v) && v[0] === "pmessage") this.events.push(`${v[2]} ${v[3]}`);
+      else if (Array.isArray(v) && v[0] === "psubscribe") this.subscribed = true;
+    }
+    this.buf = this.buf.subarray(pos);
+  }
+
+  /** Waits until an event with this text arrived. */
+  async waitFor(event: string): Promise<void> {
+    await waitUntil(() => this.events.includes(event));
+  }
+
+  close(): void {
+    this.socket.end();
+  }
+}
+
+async function waitUntil(cond: () => boolean, timeoutMs = 10000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error("timed out waiting for keyspace events");
+    await Bun.sleep(5);
+  }
+}
+
+/**
+ * Compares two event sequences, "expired" events aside (active expiry deletes keys at moments
+ * of its own on each server). Returns the first difference with some context, or null.
+ */
+export function compareEvents(a: string[], b: string[]): string | null {
+  const keep = (e: string) => !/^__keyevent@\d+__:expired /.test(e) && !(e.startsWith("__keyspace@") && e.endsWith(" expired"));
+  const x = a.filter(keep);
+  const y = b.filter(keep);
+  let i = 0;
+  while (i < x.length && i < y.length && x[i] === y[i]) i++;
+  if (i === x.length && i === y.length) return null;
+  return `keyspace events differ at #${i} of ${x.length}/${y.length}:\n  redis-server: ${JSON.stringify(x.slice(Math.max(0, i - 6), i + 6))}\n  Replicant:    ${JSON.stringify(y.slice(Math.max(0, i - 6), i + 6))}`;
 }

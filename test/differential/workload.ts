@@ -116,6 +116,10 @@ export class Workload {
   private anyKey(): string {
     return this.key(this.pick(TYPES));
   }
+  /** Another key of the same family most of the time (so that keys mostly keep their type). */
+  private related(k: string): string {
+    return this.chance(0.85) ? `${k.slice(0, k.indexOf(":"))}:${this.int(KEYS_PER_TYPE)}` : this.anyKey();
+  }
   private value(): string {
     const r = this.rand();
     if (r < 0.2) return String(this.int(2000) - 500);
@@ -225,8 +229,11 @@ export class Workload {
   // ---- families
 
   private strings(): Step[] {
-    const k = this.keyOf(this.chance(0.3) ? "int" : "str");
+    const counter = this.chance(0.3);
+    const k = this.keyOf(counter ? "int" : "str");
     const r = this.rand();
+    // Counters mostly hold integers, so that INCR and friends mostly succeed.
+    const value = () => (counter && this.chance(0.8) ? String(this.int(2000) - 1000) : this.value());
     const ex = (cmd: string[]): Step[] => [{ cmd, cmp: "exact" }];
     if (r < 0.2) {
       const opts: string[] = [];
@@ -234,26 +241,26 @@ export class Workload {
       if (this.chance(0.2)) opts.push("GET");
       if (this.chance(0.5)) opts.push(...this.expireArgs(true));
       if (this.chance(0.03)) opts.push(this.pick(["NX", "XX", "KEEPTTL", "EX", "BOGUS"]));
-      return ex(["SET", k, this.value(), ...opts]);
+      return ex(["SET", k, value(), ...opts]);
     }
-    if (r < 0.24) return ex(["SETEX", k, this.chance(0.05) ? "0" : this.longSeconds(), this.value()]);
-    if (r < 0.28) return ex(["PSETEX", k, this.chance(0.5) ? TTL_MS : String(1000000 + this.int(1000)), this.value()]);
-    if (r < 0.3) return ex(["SETNX", k, this.value()]);
+    if (r < 0.24) return ex(["SETEX", k, this.chance(0.05) ? "0" : this.longSeconds(), value()]);
+    if (r < 0.28) return ex(["PSETEX", k, this.chance(0.5) ? TTL_MS : String(1000000 + this.int(1000)), value()]);
+    if (r < 0.3) return ex(["SETNX", k, value()]);
     if (r < 0.34) {
       const pairs: string[] = [];
-      for (let i = 1 + this.int(3); i > 0; i--) pairs.push(this.keyOf("str"), this.value());
+      for (let i = 1 + this.int(3); i > 0; i--) pairs.push(this.keyOf("str"), value());
       if (this.chance(0.03)) pairs.pop();
       return ex([this.chance(0.7) ? "MSET" : "MSETNX", ...pairs]);
     }
-    if (r < 0.38) return ex(["APPEND", k, this.value()]);
-    if (r < 0.41) return ex(["SETRANGE", k, String(this.chance(0.03) ? -1 : this.int(60)), this.value()]);
+    if (r < 0.38) return ex(["APPEND", k, value()]);
+    if (r < 0.41) return ex(["SETRANGE", k, String(this.chance(0.03) ? -1 : this.int(60)), value()]);
     if (r < 0.52) {
       const cmd = this.pick(["INCR", "DECR", "INCRBY", "DECRBY"]);
       const by = this.chance(0.05) ? this.pick(["9223372036854775807", "-9223372036854775808", "x", "1.5"]) : String(this.int(200) - 100);
       return ex(cmd.endsWith("BY") ? [cmd, k, by] : [cmd, k]);
     }
     if (r < 0.57) return ex(["INCRBYFLOAT", k, this.pick(["0.1", "1.5", "-3", "1e3", "2.0e-2", "10.5", "abc", "inf", "5"])]);
-    if (r < 0.6) return ex(["GETSET", k, this.value()]);
+    if (r < 0.6) return ex(["GETSET", k, value()]);
     if (r < 0.63) return ex(["GETDEL", k]);
     if (r < 0.68) return ex(["GETEX", k, ...(this.chance(0.7) ? this.expireArgs(false) : [])]);
     if (r < 0.78) return ex(["GET", k]);
@@ -327,19 +334,19 @@ export class Workload {
     if (r < 0.3) return [{ cmd: [this.pick(["TTL", "EXPIRETIME"]), k], cmp: "ttl-s" }];
     if (r < 0.36) return [{ cmd: [this.pick(["PTTL", "PEXPIRETIME"]), k], cmp: "ttl-ms" }];
     if (r < 0.4) return ex(["PERSIST", k]);
-    if (r < 0.47) return ex([this.pick(["RENAME", "RENAMENX"]), k, this.chance(0.8) ? this.anyKey() : k]);
+    if (r < 0.47) return ex([this.pick(["RENAME", "RENAMENX"]), k, this.chance(0.9) ? this.related(k) : k]);
     if (r < 0.55) {
       const opts: string[] = [];
       if (this.chance(0.4)) opts.push("DB", String(this.chance(0.03) ? 99 : this.pick(DATABASES)));
       if (this.chance(0.4)) opts.push("REPLACE");
-      return ex(["COPY", k, this.chance(0.9) ? this.anyKey() : k, ...opts]);
+      return ex(["COPY", k, this.chance(0.9) ? this.related(k) : k, ...opts]);
     }
     if (r < 0.59) return ex(["MOVE", k, String(this.chance(0.03) ? 99 : this.pick(DATABASES))]);
     if (r < 0.6) return ex(["SWAPDB", String(this.pick(DATABASES)), String(this.pick(DATABASES))]);
     if (r < 0.603 && !this.inMulti) return ex(["FLUSHDB", ...(this.chance(0.5) ? [this.pick(["SYNC", "ASYNC"])] : [])]);
     if (r < 0.68 && !this.inMulti) {
       // DUMP, then RESTORE of one of the two payloads into another key (or over it).
-      const dst = this.chance(0.7) ? this.anyKey() : k;
+      const dst = this.chance(0.7) ? this.related(k) : k;
       const fromRedis = this.chance(0.5);
       const ttl = this.chance(0.7) ? "0" : this.chance(0.5) ? String(1000000 + this.int(1000)) : String(Date.now() + 100000000);
       const absttl = ttl.length > 10 ? ["ABSTTL"] : [];
@@ -636,12 +643,12 @@ export class Workload {
       const t = trim();
       return ex(["XTRIM", k, ...(t.length ? t : ["MAXLEN", "~", String(this.int(50))])]);
     }
-    if (r < 0.42) {
-      const id = this.pick(["$", "0", this.streamId()]);
-      return ex(["XGROUP", "CREATE", k, group, id, ...(this.chance(0.4) ? ["MKSTREAM"] : []), ...(this.chance(0.2) ? ["ENTRIESREAD", String(this.int(20))] : [])]);
+    if (r < 0.44) {
+      const id = this.pick(["$", "0", "0", this.streamId()]);
+      return ex(["XGROUP", "CREATE", k, group, id, ...(this.chance(0.6) ? ["MKSTREAM"] : []), ...(this.chance(0.2) ? ["ENTRIESREAD", String(this.int(20))] : [])]);
     }
-    if (r < 0.44) return ex(["XGROUP", "SETID", k, group, this.pick(["$", "0", this.streamId()]), ...(this.chance(0.4) ? ["ENTRIESREAD", String(this.int(20) - 1)] : [])]);
-    if (r < 0.45) return ex(["XGROUP", "DESTROY", k, group]);
+    if (r < 0.455) return ex(["XGROUP", "SETID", k, group, this.pick(["$", "0", this.streamId()]), ...(this.chance(0.4) ? ["ENTRIESREAD", String(this.int(20) - 1)] : [])]);
+    if (r < 0.46) return ex(["XGROUP", "DESTROY", k, group]);
     if (r < 0.47) return ex(["XGROUP", this.pick(["CREATECONSUMER", "DELCONSUMER"]), k, group, consumer]);
     if (r < 0.57) {
       const ids = this.chance(0.25) ? [this.pick(["0", this.streamId()])] : [">"];
