@@ -225,6 +225,21 @@ function scaleBinary(mant: bigint, exp: number): number {
 
 /** Redis's string2d: the whole string must be a number; overflow and underflow to zero fail. */
 export function parseStrictDouble(text: string): number | null {
+  // Fast path: an integer of at most 15 digits (exact as a double), optionally negative.
+  const n = text.length;
+  if (n > 0 && n <= 15) {
+    const negative = text.charCodeAt(0) === 45;
+    let i = negative ? 1 : 0;
+    if (i < n) {
+      let v = 0;
+      for (; i < n; i++) {
+        const d = text.charCodeAt(i) - 48;
+        if (d < 0 || d > 9) break;
+        v = v * 10 + d;
+      }
+      if (i === n) return negative ? -v : v;
+    }
+  }
   if (text.length === 0 || isCSpace(text.charCodeAt(0))) return null;
   // Fast path for plain decimals.
   const r = strtod(text);

@@ -365,8 +365,22 @@ const MERGE_MAX = (LEAF_MAX * 3) >> 2;
 class Leaf {
   n = 0;
   readonly members: string[] = [];
-  readonly scores = new Float64Array(LEAF_MAX);
+  /** Grows up to LEAF_MAX: a set of a few members does not pay for a full leaf. */
+  scores: Float64Array;
+  constructor(capacity: number) {
+    this.scores = new Float64Array(capacity);
+  }
+  /** Makes room for `n` entries. */
+  reserve(n: number): void {
+    if (n <= this.scores.length) return;
+    const grown = new Float64Array(Math.min(LEAF_MAX, Math.max(n, this.scores.length * 2)));
+    grown.set(this.scores.subarray(0, this.n));
+    this.scores = grown;
+  }
 }
+
+/** Capacity of a leaf started by a single insert. */
+const LEAF_START = 4;
 
 /** Lower bound in a leaf: the first position whose entry is >= (score, member). */
 function leafLowerBound(leaf: Leaf, score: number, member: string): number {
@@ -514,7 +528,7 @@ class ZIndex {
   /** Inserts (score, member) into the order (the dict is the caller's). */
   insert(score: number, member: string): void {
     if (this.leaves.length === 0) {
-      const leaf = new Leaf();
+      const leaf = new Leaf(LEAF_START);
       leaf.members.push(member);
       leaf.scores[0] = score;
       leaf.n = 1;
@@ -531,7 +545,7 @@ class ZIndex {
       const last = li === this.leaves.length - 1;
       if (last && pos === LEAF_MAX) {
         // Appending in order: start a new leaf, keep this one full.
-        const fresh = new Leaf();
+        const fresh = new Leaf(LEAF_START);
         this.leaves.push(fresh);
         this.firstScore.push(score);
         this.firstMember.push(member);
@@ -542,7 +556,7 @@ class ZIndex {
         return;
       }
       if (li === 0 && pos === 0) {
-        const fresh = new Leaf();
+        const fresh = new Leaf(LEAF_START);
         this.leaves.unshift(fresh);
         this.firstScore.unshift(score);
         this.firstMember.unshift(member);
@@ -569,16 +583,17 @@ class ZIndex {
 
   private insertAt(li: number, leaf: Leaf, pos: number, score: number, member: string): void {
     const n = leaf.n;
+    leaf.reserve(n + 1);
     const members = leaf.members;
     const scores = leaf.scores;
-    if (pos === n) {
-      members.push(member);
-      scores[n] = score;
-    } else {
-      members.splice(pos, 0, member);
-      scores.copyWithin(pos + 1, pos, n);
-      scores[pos] = score;
+    // Shifting by hand: splice allocates its result array, copyWithin costs a native call.
+    members.push(member);
+    for (let i = n; i > pos; i--) {
+      members[i] = members[i - 1]!;
+      scores[i] = scores[i - 1]!;
     }
+    members[pos] = member;
+    scores[pos] = score;
     leaf.n = n + 1;
     if (pos === 0) {
       this.firstScore[li] = score;
@@ -590,7 +605,7 @@ class ZIndex {
   private split(li: number): void {
     const leaf = this.leaves[li]!;
     const half = leaf.n >> 1;
-    const right = new Leaf();
+    const right = new Leaf(LEAF_MAX);
     const moved = leaf.n - half;
     for (let i = 0; i < moved; i++) right.members.push(leaf.members[half + i]!);
     right.scores.set(leaf.scores.subarray(half, leaf.n));
@@ -622,11 +637,13 @@ class ZIndex {
       this.rebuildCounts();
       return;
     }
-    if (pos === n - 1) leaf.members.pop();
-    else {
-      leaf.members.splice(pos, 1);
-      leaf.scores.copyWithin(pos, pos + 1, n);
+    const members = leaf.members;
+    const scores = leaf.scores;
+    for (let i = pos + 1; i < n; i++) {
+      members[i - 1] = members[i]!;
+      scores[i - 1] = scores[i]!;
     }
+    members.pop();
     leaf.n = n - 1;
     if (pos === 0) {
       this.firstScore[li] = leaf.scores[0]!;
@@ -656,6 +673,7 @@ class ZIndex {
     const left = this.leaves[a]!;
     const right = this.leaves[b]!;
     for (let i = 0; i < right.n; i++) left.members.push(right.members[i]!);
+    left.reserve(left.n + right.n);
     left.scores.set(right.scores.subarray(0, right.n), left.n);
     left.n += right.n;
     this.leaves.splice(b, 1);
@@ -721,7 +739,7 @@ class ZIndex {
     for (let i = 0; i < n; i++) {
       const k = order ? order[i]! : i;
       if (leaf === null || leaf.n === LEAF_MAX) {
-        leaf = new Leaf();
+        leaf = new Leaf(Math.min(LEAF_MAX, n - i));
         this.leaves.push(leaf);
         this.firstScore.push(scores[k]!);
         this.firstMember.push(members[k]!);
@@ -736,7 +754,7 @@ class ZIndex {
     const z = new ZIndex();
     for (const [m, s] of this.dict) z.dict.set(m, s);
     for (const leaf of this.leaves) {
-      const copy = new Leaf();
+      const copy = new Leaf(leaf.scores.length);
       for (let i = 0; i < leaf.n; i++) copy.members.push(leaf.members[i]!);
       copy.scores.set(leaf.scores.subarray(0, leaf.n));
       copy.n = leaf.n;
@@ -825,7 +843,12 @@ const beyondLexMax: EntryTest = (_s, m) => !lexLteMax(m, curLex);
 // ---------------------------------------------------------------------------------------------
 // ZSetValue
 
-export class ZSetValue {
+/**
+ * The methods of ZSetValue. They live on a base class because JavaScriptCore sizes a new
+ * object's inline storage from its prototype's property count: with ~30 methods on its own
+ * prototype every set would cost 64 bytes instead of 32.
+ */
+abstract class ZSetCore {
   /** The packed entries (listpack encoding) or the index (skiplist encoding). */
   private rep: string | ZIndex = "";
   /** Entries in the packed string (unused for an index). */
@@ -1308,3 +1331,6 @@ export class ZSetValue {
     for (let i = 0; i < rep.length; i++) if (rep.charCodeAt(i) > 0xff) throw new Error("packed string is not latin1");
   }
 }
+
+/** A sorted set (see the top of this file). */
+export class ZSetValue extends ZSetCore {}
