@@ -477,6 +477,18 @@ describe("serving replicas: protocol details against redis-server", () => {
     }
   });
 
+  test("a master PINGs its replicas every repl-ping-replica-period, with no SELECT before (the offset grows by 14 bytes a PING)", async () => {
+    const master = await track(startReplicant([...FAST, "--repl-ping-replica-period", "1"]));
+    const replica = await track(startRedis(["--replicaof", "127.0.0.1", String(master.port)]));
+    await waitForSync(master, replica);
+    const o1 = Number((await info(master, "replication")).master_repl_offset);
+    await Bun.sleep(3500);
+    const o2 = Number((await info(master, "replication")).master_repl_offset);
+    expect(o2 - o1).toBeGreaterThanOrEqual(2 * 14);
+    expect((o2 - o1) % 14).toBe(0);
+    await waitForSync(master, replica);
+  });
+
   test("a replica that stops acknowledging is dropped after repl-timeout", async () => {
     const master = await track(startReplicant([...FAST, "--repl-timeout", "2"]));
     const replica = await track(startRedis(["--replicaof", "127.0.0.1", String(master.port)]));
