@@ -83,9 +83,9 @@ import { decodeListpack, type PackedValue } from "./listpack.ts";
 import { lzfDecompressInto, lzfMaxExpansion } from "./lzf.ts";
 import { decodeZiplist } from "./ziplist.ts";
 import { decodeZipmap } from "./zipmap.ts";
-import { HashValue } from "../store/hash.ts";
-import { ListValue } from "../store/list.ts";
-import { SetValue } from "../store/set.ts";
+import { HashValue, PACKED_HASH_MAX_FIELDS } from "../store/hash.ts";
+import { ListValue, PACKED_LIST_MAX_CHARS, PACKED_LIST_MAX_ENTRIES } from "../store/list.ts";
+import { PACKED_SET_MAX_MEMBERS, SetValue } from "../store/set.ts";
 import { packedBuilder } from "../store/packed-entries.ts";
 import { intsetBody, listpackIntoBuilder } from "../store/packed-decode.ts";
 import {
@@ -105,8 +105,8 @@ import { ZSetValue } from "../store/zset.ts";
 
 export { RdbError } from "./errors.ts";
 
-/** Aggregates of at most this many elements are loaded into the store's packed forms. */
-const PACKED_LOAD_MAX = 256;
+/** Plain hashes and sets of at most this many elements are loaded into the store's packed forms. */
+const PACKED_LOAD_MAX = Math.min(PACKED_HASH_MAX_FIELDS, PACKED_SET_MAX_MEMBERS);
 
 /** Fields / members read so far of the small aggregate being loaded (duplicate check). */
 const loadSeen: string[] = [];
@@ -1281,7 +1281,11 @@ export class RdbParser {
   private readQuicklist(v2: boolean): ListValue | null {
     const nodes = this.readLength();
     if (nodes === 0) return null;
-    const items: PackedValue[] = [];
+    // Elements go straight into the packed form of store/list.ts (no string per element),
+    // unless the list is too big for it.
+    const b = packedBuilder;
+    b.reset();
+    let items: PackedValue[] | null = null;
     let bytes = 0;
     let nonEmptyNodes = 0;
     for (let i = 0; i < nodes; i++) {
@@ -1297,17 +1301,24 @@ export class RdbParser {
       if (size === 0) this.corrupt("empty quicklist node");
       bytes += size;
       if (container === QUICKLIST_NODE_PLAIN) {
-        items.push(this.blobBuf.latin1Slice(this.blobStart, this.blobEnd));
+        b.addBytes(this.blobBuf, this.blobStart, this.blobEnd);
         nonEmptyNodes++;
         continue;
       }
-      const before = items.length;
-      if (v2) decodeListpack(this.blobBuf, this.blobStart, this.blobEnd, items, false);
-      else decodeZiplist(this.blobBuf, this.blobStart, this.blobEnd, items, false);
-      if (items.length > before) nonEmptyNodes++; // empty nodes are skipped silently, as Redis does
+      const before = b.count;
+      if (v2) listpackIntoBuilder(this.blobBuf, this.blobStart, this.blobEnd, b);
+      else {
+        items ??= [];
+        items.length = 0;
+        decodeZiplist(this.blobBuf, this.blobStart, this.blobEnd, items, false);
+        for (let j = 0; j < items.length; j++) b.addString(items[j] as string);
+      }
+      if (b.count > before) nonEmptyNodes++; // empty nodes are skipped silently, as Redis does
     }
-    if (items.length === 0) return null;
-    return this.listEncoding(ListValue.from(items as string[]), nonEmptyNodes, bytes);
+    const count = b.count;
+    if (count === 0) return null;
+    const list = count <= PACKED_LIST_MAX_ENTRIES && b.pos <= PACKED_LIST_MAX_CHARS ? ListValue.fromPacked(b.finish(), count) : ListValue.from(b.strings());
+    return this.listEncoding(list, nonEmptyNodes, bytes);
   }
 
   // ---------------------------------------------------------------- hashes with field TTLs

@@ -10,11 +10,7 @@ import type { RedisValue } from "./values.ts";
 
 export function cloneValue(v: RedisValue): RedisValue {
   if (typeof v === "string") return v;
-  if (v instanceof ListValue) {
-    const copy = ListValue.from(v.toArray());
-    copy.encoding = v.encoding;
-    return copy;
-  }
+  if (v instanceof ListValue) return v.clone();
   // Packed hashes and sets share their immutable string: O(1).
   if (v instanceof HashValue) return v.clone();
   if (v instanceof SetValue) return v.clone();

@@ -84,7 +84,7 @@ export class RandomIndex {
 export type ScanCursors<T> = Map<number, Iterator<T>>;
 
 /** Most fields a hash keeps packed (Redis's hash-max-listpack-entries is 128 by default). */
-export const PACKED_HASH_MAX_FIELDS = 256;
+export const PACKED_HASH_MAX_FIELDS = 128;
 
 /** What a hash keeps besides its data, allocated on the first random access or scan. */
 interface HashExtra {
@@ -124,19 +124,62 @@ class PackedPairIterator<T> implements IterableIterator<T> {
   }
 }
 
-export class HashValue {
+/**
+ * The fields of a HashValue and its accessor properties. They live on a base class because JSC
+ * sizes an instance by the fields its constructor sets plus the non-function properties
+ * (accessors) of its class's own prototype: accessors one prototype up cost no slots, so a
+ * hash is a 48-byte object instead of 64.
+ */
+abstract class HashFields {
   /** The packed field/value entries, or a Map once the hash outgrew them. */
-  private data: string | Map<string, string>;
+  protected data: string | Map<string, string>;
   /** Number of fields while packed. */
-  private count: number;
-  private enc: HashEncoding;
-  private extra: HashExtra | null;
+  protected count: number;
+  protected enc: HashEncoding;
+  protected extra: HashExtra | null;
 
-  constructor(entries?: Iterable<readonly [string, string]>) {
+  constructor() {
     this.data = "";
     this.count = 0;
     this.enc = "listpack";
     this.extra = null;
+  }
+
+  get encoding(): HashEncoding {
+    return this.enc;
+  }
+
+  /** Only what OBJECT ENCODING reports (and the RDB type it is saved with); the form is the size's. */
+  set encoding(e: HashEncoding) {
+    this.enc = e;
+  }
+
+  /** Whether the fields are in the packed form (for tests and memory reports). */
+  get packed(): boolean {
+    return typeof this.data === "string";
+  }
+
+  get size(): number {
+    const d = this.data;
+    return typeof d === "string" ? this.count : d.size;
+  }
+
+  get scanCursors(): ScanCursors<string> | null {
+    return this.extra?.scanCursors ?? null;
+  }
+
+  set scanCursors(cursors: ScanCursors<string> | null) {
+    if (this.extra === null) {
+      if (cursors === null) return;
+      this.extra = { randomIndex: null, offsets: null, scanCursors: null };
+    }
+    this.extra.scanCursors = cursors;
+  }
+}
+
+export class HashValue extends HashFields {
+  constructor(entries?: Iterable<readonly [string, string]>) {
+    super();
     if (entries) for (const [f, v] of entries) this.setField(f, v);
   }
 
@@ -160,25 +203,6 @@ export class HashValue {
     const h = new HashValue();
     if (n > PACKED_HASH_MAX_FIELDS) h.data = new Map();
     return h;
-  }
-
-  get encoding(): HashEncoding {
-    return this.enc;
-  }
-
-  /** Only what OBJECT ENCODING reports (and the RDB type it is saved with); the form is the size's. */
-  set encoding(e: HashEncoding) {
-    this.enc = e;
-  }
-
-  /** Whether the fields are in the packed form (for tests and memory reports). */
-  get packed(): boolean {
-    return typeof this.data === "string";
-  }
-
-  get size(): number {
-    const d = this.data;
-    return typeof d === "string" ? this.count : d.size;
   }
 
   get(field: string): string | undefined {
@@ -303,18 +327,6 @@ export class HashValue {
       extra.offsets = offsets;
     }
     return entryAt(d, offsets[Math.floor(Math.random() * offsets.length)]!);
-  }
-
-  get scanCursors(): ScanCursors<string> | null {
-    return this.extra?.scanCursors ?? null;
-  }
-
-  set scanCursors(cursors: ScanCursors<string> | null) {
-    if (this.extra === null) {
-      if (cursors === null) return;
-      this.extra = { randomIndex: null, offsets: null, scanCursors: null };
-    }
-    this.extra.scanCursors = cursors;
   }
 
   /** An independent copy (same fields, order and encoding). A packed hash shares its immutable string. */

@@ -65,25 +65,40 @@ export function entryAt(s: string, p: number): string {
 export function findEntry(s: string, key: string, stride: 1 | 2): number {
   const n = s.length;
   const klen = key.length;
-  const first = klen === 0 ? -1 : key.charCodeAt(0);
+  if (klen === 0) return findEmpty(s, stride);
+  // The last and first characters are compared before the whole key: keys of one aggregate
+  // often share a prefix ("user:...") and a length, and differ at the end.
+  const last = key.charCodeAt(klen - 1);
+  const first = key.charCodeAt(0);
   let p = 0;
   while (p < n) {
     const c = s.charCodeAt(p);
-    let h: number;
+    let start: number;
     let len: number;
     if (c < 0x80) {
-      h = 1;
+      start = p + 1;
       len = c;
     } else if (c < 0xc0) {
-      h = 2;
+      start = p + 2;
       len = ((c & 0x3f) << 8) | s.charCodeAt(p + 1);
     } else {
-      h = 5;
+      start = p + 5;
       len = entryLength(s, p);
     }
-    const start = p + h;
-    if (len === klen && (klen === 0 || (s.charCodeAt(start) === first && s.startsWith(key, start)))) return p;
+    if (len === klen && s.charCodeAt(start + klen - 1) === last && s.charCodeAt(start) === first && (klen < 3 || s.startsWith(key, start))) return p;
     p = start + len;
+    if (stride === 2) {
+      const v = s.charCodeAt(p);
+      p += v < 0x80 ? 1 + v : v < 0xc0 ? 2 + (((v & 0x3f) << 8) | s.charCodeAt(p + 1)) : 5 + entryLength(s, p);
+    }
+  }
+  return -1;
+}
+
+function findEmpty(s: string, stride: 1 | 2): number {
+  for (let p = 0; p < s.length; ) {
+    if (s.charCodeAt(p) === 0) return p;
+    p = entryEnd(s, p);
     if (stride === 2) p = entryEnd(s, p);
   }
   return -1;
@@ -335,6 +350,20 @@ export class PackedBuilder {
     const len = readHeaderLength(this.buf, p);
     const start = p + headerSize(len);
     return this.buf.latin1Slice(start, start + len);
+  }
+
+  /** Flat strings of every entry added (for a value too big for a packed form). */
+  strings(): string[] {
+    const out: string[] = new Array(this.count);
+    const buf = this.buf;
+    for (let i = 0; i < this.count; i++) {
+      const p = this.offsets[i]!;
+      const len = readHeaderLength(buf, p);
+      const start = p + headerSize(len);
+      out[i] = buf.latin1Slice(start, start + len);
+    }
+    this.finish();
+    return out;
   }
 
   /** The packed string of everything added. */

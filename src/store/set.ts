@@ -77,7 +77,7 @@ export function newSetFor(firstMember: string): SetValue {
 }
 
 /** Most members a non-intset set keeps packed. */
-export const PACKED_SET_MAX_MEMBERS = 256;
+export const PACKED_SET_MAX_MEMBERS = 128;
 
 /** Most members kept in the intset form (64 KB of 8-byte members: a rebuild stays cheap). */
 export const INTSET_FORM_MAX = 8192;
@@ -131,19 +131,76 @@ class IntsetIterator implements IterableIterator<string> {
   }
 }
 
-export class SetValue {
+/**
+ * The fields of a SetValue and its accessor properties, on a base class so that a set is a
+ * 48-byte object (JSC gives an instance a slot per accessor of its class's own prototype;
+ * see HashFields in hash.ts).
+ */
+abstract class SetFields {
   /** Packed entries, the intset form, or a Set (see `meta`). */
-  private data: string | Set<string>;
+  protected data: string | Set<string>;
   /** Low 4 bits: REP_SET, REP_PACKED or the intset width; above: the member count when packed. */
-  private meta: number;
-  private enc: SetEncoding;
-  private extra: SetExtra | null;
+  protected meta: number;
+  protected enc: SetEncoding;
+  protected extra: SetExtra | null;
 
-  constructor(members?: Iterable<string>) {
+  constructor() {
     this.data = "";
     this.meta = REP_PACKED;
     this.enc = "hashtable";
     this.extra = null;
+  }
+
+  protected abstract tryIntsetForm(): void;
+  protected abstract leaveIntsetForm(): void;
+
+  get encoding(): SetEncoding {
+    return this.enc;
+  }
+
+  /**
+   * What OBJECT ENCODING reports. Declaring a set "intset" moves it into the intset form when
+   * every member is an integer (an empty set always is); any other encoding leaves that form.
+   */
+  set encoding(e: SetEncoding) {
+    if (e === this.enc) return;
+    this.enc = e;
+    if (this.extra !== null) this.extra.sorted = null;
+    const rep = this.meta & 15;
+    if (e === "intset") {
+      if (rep <= REP_PACKED) this.tryIntsetForm();
+    } else if (rep > REP_PACKED) this.leaveIntsetForm();
+  }
+
+  /** The representation, for tests and memory reports. */
+  get form(): "intset" | "packed" | "set" {
+    const rep = this.meta & 15;
+    return rep === REP_SET ? "set" : rep === REP_PACKED ? "packed" : "intset";
+  }
+
+  get size(): number {
+    const d = this.data;
+    if (typeof d !== "string") return d.size;
+    const rep = this.meta & 15;
+    return rep === REP_PACKED ? this.meta >>> 4 : d.length / rep;
+  }
+
+  get scanCursors(): ScanCursors<string> | null {
+    return this.extra?.scanCursors ?? null;
+  }
+
+  set scanCursors(cursors: ScanCursors<string> | null) {
+    if (this.extra === null) {
+      if (cursors === null) return;
+      this.extra = { randomIndex: null, offsets: null, sorted: null, scanCursors: null };
+    }
+    this.extra.scanCursors = cursors;
+  }
+}
+
+export class SetValue extends SetFields {
+  constructor(members?: Iterable<string>) {
+    super();
     if (members) for (const m of members) this.add(m);
   }
 
@@ -176,37 +233,6 @@ export class SetValue {
       s.meta = REP_SET;
     }
     return s;
-  }
-
-  get encoding(): SetEncoding {
-    return this.enc;
-  }
-
-  /**
-   * What OBJECT ENCODING reports. Declaring a set "intset" moves it into the intset form when
-   * every member is an integer (an empty set always is); any other encoding leaves that form.
-   */
-  set encoding(e: SetEncoding) {
-    if (e === this.enc) return;
-    this.enc = e;
-    if (this.extra !== null) this.extra.sorted = null;
-    const rep = this.meta & 15;
-    if (e === "intset") {
-      if (rep <= REP_PACKED) this.tryIntsetForm();
-    } else if (rep > REP_PACKED) this.leaveIntsetForm();
-  }
-
-  /** The representation, for tests and memory reports. */
-  get form(): "intset" | "packed" | "set" {
-    const rep = this.meta & 15;
-    return rep === REP_SET ? "set" : rep === REP_PACKED ? "packed" : "intset";
-  }
-
-  get size(): number {
-    const d = this.data;
-    if (typeof d !== "string") return d.size;
-    const rep = this.meta & 15;
-    return rep === REP_PACKED ? this.meta >>> 4 : d.length / rep;
   }
 
   has(member: string): boolean {
@@ -390,15 +416,6 @@ export class SetValue {
     return m;
   }
 
-  get scanCursors(): ScanCursors<string> | null {
-    return this.extra?.scanCursors ?? null;
-  }
-
-  set scanCursors(cursors: ScanCursors<string> | null) {
-    if (this.extra === null && cursors === null) return;
-    this.ensureExtra().scanCursors = cursors;
-  }
-
   /** An independent copy (same members, order and encoding); packed forms share their string. */
   clone(): SetValue {
     const s = new SetValue();
@@ -440,7 +457,7 @@ export class SetValue {
   }
 
   /** Intset form -> packed form (or a Set when too big), ascending. */
-  private leaveIntsetForm(): void {
+  protected leaveIntsetForm(): void {
     const d = this.data as string;
     const rep = this.meta & 15;
     const n = d.length / rep;
@@ -458,7 +475,7 @@ export class SetValue {
   }
 
   /** Packed or Set form -> intset form, when every member is an integer and there are few enough. */
-  private tryIntsetForm(): void {
+  protected tryIntsetForm(): void {
     const members = [...this];
     if (members.length > INTSET_FORM_MAX) return;
     for (const m of members) if (!isIntsetMember(m)) return;
