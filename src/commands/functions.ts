@@ -15,6 +15,11 @@ import type { HandlerMap } from "./types.ts";
 import { verifyDumpPayload } from "./keys-dump.ts";
 import { parseLongLong } from "./strings-parse.ts";
 
+/** addReplySubcommandSyntaxError. */
+function subcommandSyntaxError(argv: string[]): string {
+  return `ERR unknown subcommand or wrong number of arguments for '${argv[1]!.slice(0, 128)}'. Try ${argv[0]!.toUpperCase()} HELP.`;
+}
+
 /** FUNCTION LOAD's time limit for running the library code (none for our master's). */
 const LOAD_TIMEOUT_MS = 500;
 
@@ -23,7 +28,7 @@ function replyHelpLines(c: Client, lines: string[]): void {
   c.reply.simple("FUNCTION <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
   for (const l of lines) c.reply.simple(l);
   c.reply.simple("HELP");
-  c.reply.simple("    Print this help.");
+  c.reply.simple("    Prints this help.");
 }
 
 const FUNCTION_HELP = [
@@ -162,7 +167,7 @@ function functionList(c: Client, argv: string[]): void {
 }
 
 function functionRestore(c: Client, argv: string[]): void {
-  if (argv.length > 4) fail("ERR syntax error");
+  if (argv.length > 4) fail(subcommandSyntaxError(argv));
   let policy = "append";
   if (argv.length === 4) {
     policy = argv[3]!.toLowerCase();
@@ -249,7 +254,7 @@ export const handlers: HandlerMap = {
     c.reply.ok();
   },
   "function|flush"(c, argv) {
-    if (argv.length > 3) fail("ERR syntax error");
+    if (argv.length > 3) fail(subcommandSyntaxError(argv));
     if (argv.length === 3) {
       const mode = argv[2]!.toLowerCase();
       if (mode !== "sync" && mode !== "async") fail("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");

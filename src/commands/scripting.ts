@@ -16,7 +16,7 @@ export function replyHelp(c: Client, command: string, lines: string[]): void {
   c.reply.simple(`${command} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`);
   for (const l of lines) c.reply.simple(l);
   c.reply.simple("HELP");
-  c.reply.simple("    Print this help.");
+  c.reply.simple("    Prints this help.");
 }
 
 /** The numkeys argument of EVAL/FCALL, checked against the argument count. */

@@ -231,12 +231,6 @@ export class Lexer {
         case EOZ:
           this.error(isString ? "unfinished long string" : "unfinished long comment", T.Eos);
           break;
-        case 91: // '['
-          if (this.skipSep() === sep) {
-            this.saveAndNext();
-            if (sep === 0) this.error("nesting of [[...]] is deprecated", 91);
-          }
-          break;
         case 93: // ']'
           if (this.skipSep() === sep) {
             this.saveAndNext();
