@@ -132,6 +132,21 @@ async function serveOnce(port: number): Promise<Sample> {
   }
 }
 
+/** Worst latency of the same probes with no sync going on (what the machine itself adds). */
+async function idleWorst(port: number, ms: number): Promise<number> {
+  const c = await RespClient.connect(port);
+  let worst = 0;
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    const t = performance.now();
+    await c.call("PING");
+    worst = Math.max(worst, performance.now() - t);
+    await Bun.sleep(5);
+  }
+  c.close();
+  return worst;
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const redisMaster = await startRedis(["--enable-debug-command", "yes", ...MASTER_OPTS]);
@@ -144,6 +159,9 @@ try {
   console.log(`dataset: ${m.db0} used_memory_human=${m.used_memory_human}`);
   replicant = await startReplicantOn(join(redisMaster.dir, "dump.rdb"));
   console.log(`replicant loaded the same RDB (port ${replicant.port})`);
+  const idleRedis = await idleWorst(redisMaster.port, 3000);
+  const idleReplicant = await idleWorst(replicant.port, 3000);
+  console.log(`idle worst PING latency (3 s, no sync): redis-server ${idleRedis.toFixed(1)} ms   replicant ${idleReplicant.toFixed(1)} ms`);
   const results: Record<string, Sample[]> = { redis: [], replicant: [] };
   for (let round = 0; round < ROUNDS; round++) {
     for (const kind of round % 2 === 0 ? (["replicant", "redis"] as const) : (["redis", "replicant"] as const)) {

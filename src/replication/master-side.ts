@@ -375,23 +375,26 @@ export class MasterSide {
       setTimeout(() => this.pumpJob(), 5);
       return;
     }
-    let chunk: Buffer | null;
+    // The bytes are a view of the writer's buffer: sockets copy only what they cannot send at
+    // once, so a chunk the kernel takes costs no allocation.
+    let more: boolean;
     try {
-      chunk = job.source.next(CHUNK);
+      more = job.source.step(CHUNK, (bytes) => {
+        if (job.diskless) {
+          for (const s of targets) s.conn.write(bytes);
+          this.server.stats.netReplOutputBytes += bytes.length * targets.length;
+        } else {
+          writeAll(job.fd, bytes);
+          job.fileSize += bytes.length;
+        }
+      });
     } catch (e) {
       this.log.warning(`SYNC failed. BGSAVE child returned an error: ${(e as Error).message}`);
       for (const s of targets) this.dropReplica(s, "RDB production failed");
       this.endJob(job);
       return;
     }
-    if (chunk) {
-      if (job.diskless) {
-        for (const s of targets) s.conn.write(chunk);
-        this.server.stats.netReplOutputBytes += chunk.length * targets.length;
-      } else {
-        writeSync(job.fd, chunk);
-        job.fileSize += chunk.length;
-      }
+    if (more) {
       setImmediate(() => this.pumpJob());
       return;
     }
@@ -437,7 +440,7 @@ export class MasterSide {
         const buf = Buffer.allocUnsafe(Math.min(CHUNK, job.fileSize - pos));
         const n = readSync(job.fd, buf, 0, buf.length, pos);
         if (n <= 0) break;
-        s.conn.write(buf.subarray(0, n));
+        s.conn.writeOwned(buf.subarray(0, n));
         this.server.stats.netReplOutputBytes += n;
         pos += n;
       }
@@ -879,6 +882,12 @@ export class MasterSide {
 }
 
 const NEWLINE = Buffer.from("\n");
+
+/** writeSync until every byte is on disk (a short write is not an error). */
+function writeAll(fd: number, bytes: Buffer): void {
+  let off = 0;
+  while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+}
 
 function newId(): string {
   return randomBytes(20).toString("hex");

@@ -10,11 +10,17 @@
 import { REDIS_COMPAT_VERSION } from "../version.ts";
 import { rdbWriteOptions, RdbWriter, type ReplicationAux } from "../rdb/writer.ts";
 import type { Server } from "../server/server.ts";
-import type { DatasetSnapshot, SnapshotRecord } from "./snapshot.ts";
+import type { RedisValue } from "../store/values.ts";
+import type { DatasetSnapshot, RecordSink } from "./snapshot.ts";
 
 export interface RdbChunkSource {
   /** The next chunk of about maxBytes, or null when the RDB is complete. */
   next(maxBytes: number): Buffer | null;
+  /**
+   * Produces about maxBytes more and hands them to `sink` as a view of the writer's buffer
+   * (valid only during the call: copy what must outlive it). False once the RDB is complete.
+   */
+  step(maxBytes: number, sink: (bytes: Buffer) => void): boolean;
   /** Stops early (the snapshot is released). */
   abort(): void;
 }
@@ -54,9 +60,8 @@ function usedMemory(): number {
  * `sink` (a view of the writer's buffer, to be used before returning); it returns false once
  * the RDB is complete (the final bytes included).
  */
-export class SnapshotRdbWriter {
+export class SnapshotRdbWriter implements RecordSink {
   readonly writer: RdbWriter;
-  private readonly records: SnapshotRecord[] = [];
   private readonly sizes = new Map<number, { size: number; expires: number }>();
   private currentDb = -1;
   private finished = false;
@@ -93,32 +98,29 @@ export class SnapshotRdbWriter {
    */
   private fill(maxBytes: number): boolean {
     const w = this.writer;
-    const out = this.records;
     const deadline = performance.now() + FILL_BUDGET_MS;
     let batches = 0;
     while (!this.finished && w.pos < maxBytes) {
       if ((++batches & 15) === 0 && performance.now() > deadline) break;
-      out.length = 0;
-      // Small batches: a whole batch must be serialized at once (see below), so this bounds
-      // how far past maxBytes a chunk of large values can go.
-      const more = this.snapshot.next(16, out);
-      // Records may reference live values: serialize them now, before anything else runs.
-      for (let i = 0; i < out.length; i++) {
-        const r = out[i]!;
-        if (r.db !== this.currentDb) {
-          this.currentDb = r.db;
-          const s = this.sizes.get(r.db) ?? { size: 0, expires: 0 };
-          w.selectDb(r.db, s.size, s.expires);
-        }
-        if (w.keyValue(r.key, r.value, r.expire)) this.keysWritten++;
-      }
-      out.length = 0;
+      // Small batches: bounds how far past maxBytes a chunk of large values can go.
+      const more = this.snapshot.nextInto(16, this);
       if (!more) {
         w.end();
         this.finished = true;
       }
     }
     return !this.finished;
+  }
+
+  /** One record (RecordSink): serialized at once, the value may be live. */
+  record(db: number, key: string, value: RedisValue, expire: number): void {
+    const w = this.writer;
+    if (db !== this.currentDb) {
+      this.currentDb = db;
+      const s = this.sizes.get(db) ?? { size: 0, expires: 0 };
+      w.selectDb(db, s.size, s.expires);
+    }
+    if (w.keyValue(key, value, expire)) this.keysWritten++;
   }
 
   step(maxBytes: number, sink: (buf: Buffer, start: number, end: number) => void): boolean {
@@ -153,6 +155,14 @@ export function createSnapshotRdb(server: Server, snapshot: DatasetSnapshot, rep
     next(maxBytes: number): Buffer | null {
       try {
         return rdb.nextChunk(maxBytes);
+      } catch (e) {
+        rdb.abort();
+        throw e;
+      }
+    },
+    step(maxBytes: number, sink: (bytes: Buffer) => void): boolean {
+      try {
+        return rdb.step(maxBytes, (buf, start, end) => sink(buf.subarray(start, end)));
       } catch (e) {
         rdb.abort();
         throw e;

@@ -37,6 +37,11 @@ import { cloneValue } from "../store/clone.ts";
 import type { ChangeWatcher, Database } from "../store/database.ts";
 import { HashValue, ListValue, SetValue, StreamValue, ZSetValue, type RedisValue } from "../store/values.ts";
 
+/** Receives snapshot records one at a time (see DatasetSnapshot.nextInto). */
+export interface RecordSink {
+  record(db: number, key: string, value: RedisValue, expire: number): void;
+}
+
 export interface SnapshotRecord {
   db: number;
   key: string;
@@ -243,6 +248,19 @@ export class DatasetSnapshot implements ChangeWatcher {
    * Records may reference live values: serialize them before anything else runs.
    */
   next(max: number, out: SnapshotRecord[]): boolean {
+    const collect: RecordSink = {
+      record(db, key, value, expire) {
+        out.push({ db, key, value, expire });
+      },
+    };
+    return this.nextInto(max, collect);
+  }
+
+  /**
+   * As next(), handing each record to `sink` (no object per record: the RDB writer's path).
+   * Values may be live: the sink must serialize them before returning.
+   */
+  nextInto(max: number, sink: RecordSink): boolean {
     let n = 0;
     while (n < max && this.current < this.walks.length) {
       const w = this.walks[this.current]!;
@@ -252,21 +270,23 @@ export class DatasetSnapshot implements ChangeWatcher {
           w.finishIteration();
           continue;
         }
-        const [key, value] = r.value;
+        const entry = r.value;
+        const key = entry[0];
         if (w.changed.size !== 0) {
           const e = w.changed.get(key);
           if (e !== undefined) {
             // Yielded at its original place (never deleted): the walk had not reached it.
             if ((e.fate === Fate.Kept || e.fate === Fate.Unknown) && !e.deleted) {
-              out.push({ db: w.dbIndex, key, value: e.value!, expire: e.expire });
               w.changed.set(key, DONE);
+              sink.record(w.dbIndex, key, e.value!, e.expire);
               n++;
             }
             continue;
           }
         }
+        const value = entry[1];
         w.noteEmitted(key, value);
-        out.push({ db: w.dbIndex, key, value, expire: w.expires.size === 0 ? -1 : (w.expires.get(key) ?? -1) });
+        sink.record(w.dbIndex, key, value, w.expires.size === 0 ? -1 : (w.expires.get(key) ?? -1));
         n++;
         continue;
       }
@@ -274,7 +294,7 @@ export class DatasetSnapshot implements ChangeWatcher {
       const left = w.leftovers!.pop();
       if (left !== undefined) {
         const [key, kept] = left;
-        out.push({ db: w.dbIndex, key, value: kept.value!, expire: kept.expire });
+        sink.record(w.dbIndex, key, kept.value!, kept.expire);
         n++;
         continue;
       }
