@@ -202,6 +202,32 @@ describe("FAILOVER", () => {
     await sameData(ours, top);
   });
 
+  test("between two Replicants, with a redis-server replica of the old master following along", async () => {
+    const a = await track(startReplicant(FAST));
+    await writeSome(a, "pre");
+    const b = await track(startReplicant([...FAST, "--replicaof", "127.0.0.1", String(a.port)]));
+    const r = await track(startRedis(["--replicaof", "127.0.0.1", String(a.port)]));
+    await waitForSync(a, b);
+    await waitForSync(a, r);
+    const rLog = r.output().length;
+    expect(await a.call("FAILOVER", "TO", "127.0.0.1", b.port)).toBe("OK");
+    await waitFor("a follows b", async () => {
+      const ia = await info(a, "replication");
+      return ia.role === "slave" && ia.master_link_status === "up" && (await info(b, "replication")).role === "master";
+    });
+    expect(Number((await info(b)).sync_partial_ok)).toBe(1);
+    expect(Number((await info(b)).sync_full)).toBe(0);
+    await writeSome(b, "post", 60);
+    await waitForSync(b, a);
+    await waitForSync(a, r);
+    await sameData(b, a);
+    await sameData(b, r);
+    // The redis-server replica of a stayed on a partial resync through the whole switch.
+    const log = r.output().slice(rLog);
+    expect(log).toContain("Successful partial resynchronization with master");
+    expect(log).not.toContain("Full resync from master");
+  });
+
   test("writes wait while the failover waits for a replica; TIMEOUT without FORCE aborts and releases them", async () => {
     const master = await track(startReplicant(FAST));
     const replica = await track(startRedis(["--replicaof", "127.0.0.1", String(master.port)]));
