@@ -831,17 +831,27 @@ export class MasterSide {
     this.writesPaused = true;
   }
 
+  /** Ends the pause; the postponed commands run on the next turn, in arrival order. */
   unpauseWrites(): void {
     this.writesPaused = false;
     const list = this.postponed;
     this.postponed = [];
-    for (const { client, argv } of list) {
-      if (client.conn?.closed) continue;
-      client.blocked = false;
-      processCommand(client, argv);
-      if (client.blocked) client.flush();
-      else client.resumeInput();
-    }
+    if (list.length === 0) return;
+    // Not from inside the command (or event) that ended the pause: each runs as a command of
+    // its own, with its own propagation.
+    setImmediate(() => {
+      for (const { client, argv } of list) {
+        if (client.conn?.closed) continue;
+        if (this.writesPaused) {
+          this.postponed.push({ client, argv }); // paused again meanwhile
+          continue;
+        }
+        client.blocked = false;
+        processCommand(client, argv);
+        if (client.blocked) client.flush();
+        else client.resumeInput();
+      }
+    });
   }
 
   /** FAILOVER TO host port: the replica with that address (Redis's findReplica). */

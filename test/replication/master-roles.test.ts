@@ -165,7 +165,11 @@ describe("FAILOVER", () => {
     const replica = await track(startRedis(["--replicaof", "127.0.0.1", String(master.port)]));
     await waitForSync(master, replica);
     const partialBefore = Number((await info(replica)).sync_partial_ok ?? 0);
+    const writer = await master.client();
     expect(await master.call("FAILOVER", "TO", "127.0.0.1", replica.port, "TIMEOUT", 10000)).toBe("OK");
+    // A write sent while the failover waits is held, then refused: we are a replica by then.
+    const held = writer.call("SET", "during", "failover");
+    expect(errorText(await held)).toStartWith("READONLY");
     await waitFor("roles swapped", async () => {
       const m = await info(master, "replication");
       const r = await info(replica, "replication");
