@@ -507,6 +507,18 @@ describe("serving replicas: protocol details against redis-server", () => {
     }
   });
 
+  test("repl-diskless-sync-max-replicas starts the transfer as soon as that many replicas wait", async () => {
+    const master = await track(startReplicant(["--repl-diskless-sync-delay", "60", "--repl-diskless-sync-max-replicas", "2"]));
+    await writeSome(master, "m", 50);
+    const r1 = await track(startRedis(["--replicaof", "127.0.0.1", String(master.port)]));
+    await Bun.sleep(1500);
+    expect((await info(master, "replication")).slave0).toContain("state=wait_bgsave");
+    const r2 = await track(startRedis(["--replicaof", "127.0.0.1", String(master.port)]));
+    await waitForSync(master, r1, 10000);
+    await waitForSync(master, r2, 10000);
+    expect(master.output().split("Starting BGSAVE for SYNC").length - 1).toBe(1);
+  });
+
   test("a master PINGs its replicas every repl-ping-replica-period, with no SELECT before (the offset grows by 14 bytes a PING)", async () => {
     const master = await track(startReplicant([...FAST, "--repl-ping-replica-period", "1"]));
     const replica = await track(startRedis(["--replicaof", "127.0.0.1", String(master.port)]));
