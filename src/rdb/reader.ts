@@ -86,7 +86,7 @@ import { decodeZipmap } from "./zipmap.ts";
 import { HashValue, PACKED_HASH_MAX_FIELDS } from "../store/hash.ts";
 import { ListValue, PACKED_LIST_MAX_CHARS, PACKED_LIST_MAX_ENTRIES } from "../store/list.ts";
 import { PACKED_SET_MAX_MEMBERS, SetValue } from "../store/set.ts";
-import { packedBuilder } from "../store/packed-entries.ts";
+import { packedBuilder, type PackedBuilder } from "../store/packed-entries.ts";
 import { intsetBody, listpackIntoBuilder } from "../store/packed-decode.ts";
 import {
   MAX_ID,
@@ -107,34 +107,6 @@ export { RdbError } from "./errors.ts";
 
 /** Plain hashes and sets of at most this many elements are loaded into the store's packed forms. */
 const PACKED_LOAD_MAX = Math.min(PACKED_HASH_MAX_FIELDS, PACKED_SET_MAX_MEMBERS);
-
-/** Fields / members read so far of the small aggregate being loaded (duplicate check). */
-const loadSeen: string[] = [];
-const loadSeenSet = new Set<string>();
-
-/** Forgets what isDuplicateLoaded remembered (the aggregate is complete). */
-function forgetLoaded(): void {
-  if (loadSeen.length > 8) loadSeenSet.clear();
-  loadSeen.length = 0;
-}
-
-/** Whether `s` was read before for the current aggregate; remembers it. O(1) past 8 elements. */
-function isDuplicateLoaded(seen: string[], s: string): boolean {
-  const n = seen.length;
-  if (n < 8) {
-    for (let i = 0; i < n; i++) if (seen[i] === s) return true;
-    seen.push(s);
-    return false;
-  }
-  if (n === 8) {
-    loadSeenSet.clear();
-    for (let i = 0; i < n; i++) loadSeenSet.add(seen[i]!);
-    seen.push(""); // n > 8 from here on: the Set answers
-  }
-  if (loadSeenSet.has(s)) return true;
-  loadSeenSet.add(s);
-  return false;
-}
 
 /** A Redis 7.0 release-candidate function library (FUNCTION_PRE_GA opcode). */
 export interface PreGaFunctionLibrary {
@@ -1100,18 +1072,14 @@ export class RdbParser {
       }
       return this.setEncoding(set, maxLen);
     }
-    // Few members: packed straight from the strings read (see store/set.ts).
+    // Few members: their bytes go straight into the packed form (see store/set.ts).
     const b = packedBuilder;
     b.reset();
-    const seen = loadSeen;
-    seen.length = 0;
     for (let i = 0; i < n; i++) {
-      const m = this.readString();
-      if (m.length > maxLen) maxLen = m.length;
-      if (isDuplicateLoaded(seen, m)) this.corrupt(`duplicate set member '${printable(m)}'`);
-      b.addString(m);
+      const len = this.readStringInto(b);
+      if (len > maxLen) maxLen = len;
+      if (b.isLastDuplicate(1)) this.corrupt(`duplicate set member '${printable(b.entryString(i))}'`);
     }
-    forgetLoaded();
     return this.setEncoding(SetValue.fromPacked(b.finish(), n, "hashtable"), maxLen);
   }
 
@@ -1164,22 +1132,47 @@ export class RdbParser {
       }
       return this.hashEncoding(hash, maxLen);
     }
-    // Few fields: packed straight from the strings read (see store/hash.ts).
+    // Few fields: their bytes go straight into the packed form (see store/hash.ts).
     const b = packedBuilder;
     b.reset();
-    const seen = loadSeen;
-    seen.length = 0;
     for (let i = 0; i < n; i++) {
-      const field = this.readString();
-      const value = this.readString();
-      if (field.length > maxLen) maxLen = field.length;
-      if (value.length > maxLen) maxLen = value.length;
-      if (isDuplicateLoaded(seen, field)) this.corrupt(`duplicate hash field '${printable(field)}'`);
-      b.addString(field);
-      b.addString(value);
+      const flen = this.readStringInto(b);
+      const duplicate = b.isLastDuplicate(2);
+      const vlen = this.readStringInto(b);
+      if (flen > maxLen) maxLen = flen;
+      if (vlen > maxLen) maxLen = vlen;
+      if (duplicate) this.corrupt(`duplicate hash field '${printable(b.entryString(2 * i))}'`);
     }
-    forgetLoaded();
     return this.hashEncoding(HashValue.fromPacked(b.finish(), n, "listpack"), maxLen);
+  }
+
+  /**
+   * An RDB string appended to a packed builder, without a JS string in between (integer
+   * encodings as their digits, LZF through the blob scratch). Returns its length.
+   */
+  private readStringInto(b: PackedBuilder): number {
+    const buf = this.buf;
+    const p = this.pos;
+    if (p >= buf.length) this.incomplete(p + 1);
+    const first = buf[p]!;
+    if (first >= 0xc0) {
+      switch (first & 0x3f) {
+        case ENC_INT8:
+          if (p + 2 > buf.length) this.incomplete(p + 2);
+          this.pos = p + 2;
+          return b.addInteger((buf[p + 1]! << 24) >> 24);
+        case ENC_INT16:
+          if (p + 3 > buf.length) this.incomplete(p + 3);
+          this.pos = p + 3;
+          return b.addInteger(((buf[p + 1]! | (buf[p + 2]! << 8)) << 16) >> 16);
+        case ENC_INT32:
+          if (p + 5 > buf.length) this.incomplete(p + 5);
+          this.pos = p + 5;
+          return b.addInteger(buf[p + 1]! | (buf[p + 2]! << 8) | (buf[p + 3]! << 16) | (buf[p + 4]! << 24));
+      }
+    }
+    this.readBlob();
+    return b.addBytes(this.blobBuf, this.blobStart, this.blobEnd);
   }
 
   // ---------------------------------------------------------------- packed aggregates

@@ -236,10 +236,19 @@ export class PackedBuilder {
   count = 0;
   /** Entry header offsets, for the duplicate check. */
   private offsets = new Int32Array(256);
+  /** Incremental duplicate check (isLastDuplicate): open addressing, entry index + 1 per slot. */
+  private keyTable = new Int32Array(16);
+  private keyTableSize = 0;
+  private keysInTable = 0;
 
   reset(): void {
     this.pos = 0;
     this.count = 0;
+    if (this.keyTableSize !== 0) {
+      this.keyTable.fill(0, 0, this.keyTableSize);
+      this.keyTableSize = 0;
+      this.keysInTable = 0;
+    }
   }
 
   private ensure(extra: number): void {
@@ -267,7 +276,8 @@ export class PackedBuilder {
     this.pos = writeEntry(this.buf, this.pos, v);
   }
 
-  addBytes(src: Uint8Array, start: number, end: number): void {
+  /** Appends the bytes src[start, end) as an entry; returns their length. */
+  addBytes(src: Uint8Array, start: number, end: number): number {
     const len = end - start;
     this.ensure(5 + len);
     this.mark();
@@ -275,13 +285,15 @@ export class PackedBuilder {
     if (len > 16) this.buf.set(src.subarray(start, end), p);
     else for (let i = 0; i < len; i++) this.buf[p + i] = src[start + i]!;
     this.pos = p + len;
+    return len;
   }
 
-  /** An integer as its decimal digits (how a listpack integer reads as a string). */
-  addInteger(v: number | bigint): void {
+  /** An integer as its decimal digits (how a listpack integer reads as a string); returns their count. */
+  addInteger(v: number | bigint): number {
     if (typeof v === "bigint" || !Number.isSafeInteger(v)) {
-      this.addString(String(v));
-      return;
+      const text = String(v);
+      this.addString(text);
+      return text.length;
     }
     this.ensure(5 + 17);
     this.mark();
@@ -301,6 +313,54 @@ export class PackedBuilder {
     p += digits;
     buf[this.pos] = p - start;
     this.pos = p;
+    return p - start;
+  }
+
+  /**
+   * Whether the entry just added equals an earlier one among the entries at positions 0,
+   * stride, 2*stride... (call it after adding each such entry, and only then). O(1) amortized.
+   */
+  isLastDuplicate(stride: 1 | 2): boolean {
+    const k = this.count - 1;
+    if (this.keysInTable * 2 + 2 > this.keyTableSize) this.growKeyTable(stride, k);
+    const table = this.keyTable;
+    const mask = this.keyTableSize - 1;
+    const buf = this.buf;
+    const p = this.offsets[k]!;
+    const len = readHeaderLength(buf, p);
+    const start = p + headerSize(len);
+    let slot = hashBytes(buf, start, len) & mask;
+    for (;;) {
+      const other = table[slot]!;
+      if (other === 0) {
+        table[slot] = k + 1;
+        this.keysInTable++;
+        return false;
+      }
+      const q = this.offsets[other - 1]!;
+      const olen = readHeaderLength(buf, q);
+      if (olen === len && buf.compare(buf, q + headerSize(olen), q + headerSize(olen) + olen, start, start + len) === 0) return true;
+      slot = (slot + 1) & mask;
+    }
+  }
+
+  /** Doubles the incremental table and re-inserts the keys before entry `upTo`. */
+  private growKeyTable(stride: 1 | 2, upTo: number): void {
+    let size = Math.max(16, this.keyTableSize * 2);
+    while (size < (this.keysInTable + 1) * 2) size *= 2;
+    if (this.keyTable.length < size) this.keyTable = new Int32Array(size);
+    else this.keyTable.fill(0, 0, size);
+    this.keyTableSize = size;
+    const table = this.keyTable;
+    const mask = size - 1;
+    const buf = this.buf;
+    for (let k = 0; k < upTo; k += stride) {
+      const p = this.offsets[k]!;
+      const len = readHeaderLength(buf, p);
+      let slot = hashBytes(buf, p + headerSize(len), len) & mask;
+      while (table[slot] !== 0) slot = (slot + 1) & mask;
+      table[slot] = k + 1;
+    }
   }
 
   /** Offset (in the built bytes) of the header of entry `i`. */
@@ -326,9 +386,7 @@ export class PackedBuilder {
       const p = this.offsets[k]!;
       const len = readHeaderLength(buf, p);
       const start = p + headerSize(len);
-      let h = 0x811c9dc5;
-      for (let i = start; i < start + len; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
-      let slot = (h >>> 0) & mask;
+      let slot = hashBytes(buf, start, len) & mask;
       for (;;) {
         const other = table[slot]!;
         if (other === 0) {
@@ -371,8 +429,20 @@ export class PackedBuilder {
     const s = this.pos === 0 ? "" : this.buf.latin1Slice(0, this.pos);
     if (this.buf.length > SCRATCH_KEEP) this.buf = Buffer.allocUnsafe(4096);
     if (this.offsets.length > 4096) this.offsets = new Int32Array(256);
+    if (this.keyTable.length > 4096) {
+      this.keyTable = new Int32Array(16);
+      this.keyTableSize = 0;
+      this.keysInTable = 0;
+    }
     return s;
   }
+}
+
+/** FNV-1a of buf[start, start + len), non-negative. */
+function hashBytes(buf: Uint8Array, start: number, len: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < start + len; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+  return h >>> 1;
 }
 
 function readHeaderLength(buf: Uint8Array, p: number): number {
