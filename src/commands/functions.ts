@@ -105,6 +105,13 @@ function functionLoad(c: Client, argv: string[]): void {
     const functions = runLibrary(c.server.scripting.functionsEngine, meta, c.isMaster ? 0 : LOAD_TIMEOUT_MS);
     lib = { name: meta.name, code, entry: { engine: "LUA", code }, functions };
   } catch (e) {
+    if (c.isMaster) {
+      // Our master accepted this library: keep its code (RDB files, FUNCTION DUMP and our own
+      // replicas get it) even though it can not run here.
+      c.server.log.warning(`Function library '${meta.name}' from the master can not be loaded here: ${(e as Error).message}`);
+      c.server.functions.set(meta.name, { engine: "LUA", code });
+      c.server.dirty++;
+    }
     fail(`ERR ${(e as Error).message}`);
   }
   for (const fn of lib.functions.values()) {

@@ -205,6 +205,26 @@ describe("Replicant as a master", () => {
     ro.close();
   }, 120000);
 
+  test("promoted from replica: its redis-server replica follows the script effects and libraries", async () => {
+    const master = await track(startRedis());
+    const mc = await master.client();
+    expect(await mc.call("FUNCTION", "LOAD", LIB_A)).toBe("liba");
+    const ours = await track(startReplicant(["--replicaof", "127.0.0.1", String(master.port), "--repl-diskless-sync-delay", "0"]));
+    await waitForSync(master, ours);
+    const sub = await track(startRedis(["--replicaof", "127.0.0.1", String(ours.port)]));
+    await waitForSync(ours, sub);
+    const oc = await ours.client();
+    expect(await oc.call("REPLICAOF", "NO", "ONE")).toBe("OK");
+    const raw = await RawClient.connect(ours.port);
+    const replies = await run(raw, WORKLOAD);
+    expect(replies.some((r) => r.startsWith("-READONLY"))).toBe(false);
+    await waitForSync(ours, sub);
+    const sc = await sub.client();
+    expect(diffDatasets(await snapshotDataset(oc), await snapshotDataset(sc))).toEqual([]);
+    expect(await libraries(sc)).toEqual((await libraries(oc)) as never);
+    raw.close();
+  }, 120000);
+
   test("a redis-server replica of Replicant: libraries in the full sync, script effects in the stream", async () => {
     const master = await track(startReplicant(["--repl-diskless-sync-delay", "0"]));
     const mc = await master.client();
