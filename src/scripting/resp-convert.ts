@@ -13,6 +13,9 @@ import type { ReplyWriter } from "../protocol/reply-writer.ts";
 import { toLongBig } from "./numbers.ts";
 import { LuaTable, type LuaValue } from "./value.ts";
 
+const F64 = new Float64Array(1);
+const U32 = new Uint32Array(F64.buffer);
+
 /** luaPushErrorBuff: "-CODE msg" or "msg" -> {err="CODE msg"} ("ERR" when there is no code). */
 export function errorTable(text: string): LuaTable {
   let code: string;
@@ -191,7 +194,13 @@ export function luaToResp(v: LuaValue, out: ReplyWriter, scriptResp: 2 | 3, dept
   }
   const dbl = v.get("double");
   if (typeof dbl === "number") {
-    out.double(dbl);
+    if (dbl !== dbl) {
+      // "%.17g" of a NaN: glibc prints its sign ("-nan" for 0/0 on x86).
+      F64[0] = dbl;
+      const text = U32[1]! >>> 31 ? "-nan" : "nan";
+      if (out.resp === 3) out.raw(Buffer.from(`,${text}\r\n`, "latin1"));
+      else out.bulk(text);
+    } else out.double(dbl);
     return;
   }
   const big = v.get("big_number");

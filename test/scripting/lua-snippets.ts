@@ -526,6 +526,8 @@ export const LIBRARIES: string[] = [
   "return -2^63",
   "return 1e19",
   "return {double = 3.5}",
+  "return {{double = 0/0}, {double = -(0/0)}, {double = 1/0}, {double = -1/0}, {double = 0.1}, {double = 1e300}}",
+  "return {tostring(0/0), tostring(-(0/0)), string.format('%f %g %e', 0/0, -(0/0), 0/0), tostring(math.sqrt(-1)), tostring(math.huge - math.huge)}",
   "return {big_number = '12345678901234567890'}",
   "return {map = {a = 1}}",
   "return {set = {x = true}}",
