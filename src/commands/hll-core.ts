@@ -186,7 +186,8 @@ export function sparseToDense(h: HllBytes): boolean {
     } else {
       let runlen = valLen(op);
       const regval = valValue(op);
-      if (runlen + idx > HLL_REGISTERS) break;
+      // A run past the last register is corruption (Debian's 7.0.15 has the CVE-2025-32023 fix).
+      if (runlen + idx > HLL_REGISTERS) return false;
       while (runlen--) {
         denseSetRegister(dense, HLL_HDR_SIZE, idx, regval);
         idx++;
@@ -378,7 +379,8 @@ export function hllMerge(max: Uint8Array, b: Uint8Array, len: number): boolean {
     } else {
       let runlen = valLen(op);
       const regval = valValue(op);
-      if (runlen + i > HLL_REGISTERS) break;
+      // A run past the last register is corruption (Debian's 7.0.15 has the CVE-2025-32023 fix).
+      if (runlen + i > HLL_REGISTERS) return false;
       while (runlen--) {
         if (regval > max[i]!) max[i] = regval;
         i++;

@@ -46,3 +46,21 @@ test("PFADD / PFCOUNT / PFMERGE: raw; RESTORE of the same bytes gives the conten
   expect(transcript(cmds, replicant)).toEqual(transcript(cmds, redis));
   expect(redis[3]).toBe("$6\r\nembstr\r\n");
 });
+
+test("sparse HLLs whose runs overflow the 16384 registers are corrupt for PFMERGE, PFCOUNT of several keys and TODENSE (as Debian's 7.0.15)", async () => {
+  const hll = (ops: number[]) => Buffer.from([0x48, 0x59, 0x4c, 0x4c, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x80, ...ops]).latin1Slice();
+  const xzero = (n: number) => [0x40 | ((n - 1) >> 8), (n - 1) & 0xff];
+  const val = (v: number, len: number) => [0x80 | ((v - 1) << 2) | (len - 1)];
+  const cases = [
+    [...xzero(16384)],
+    [...xzero(16384), ...val(1, 1)], // a VAL run starting right past the end
+    [...xzero(16383), ...val(1, 2)],
+    [...xzero(16384), 0x00],
+    [...xzero(16000), ...val(2, 1)],
+  ];
+  const cmds: string[][] = [];
+  for (const ops of cases) {
+    cmds.push(["SET", "h", hll(ops)], ["PFMERGE", "d", "h"], ["PFCOUNT", "h"], ["PFCOUNT", "h", "h"], ["PFDEBUG", "TODENSE", "h"], ["SET", "h", hll(ops)], ["PFADD", "h", "zz"], ["DEL", "d"]);
+  }
+  await same(cmds);
+});

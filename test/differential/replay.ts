@@ -3,24 +3,44 @@
 // both (TYPE, a dump of the value, PTTL) through separate connections, printing each step that
 // changed what either server shows, until the first step whose replies differ.
 //
-//   bun test/differential/replay.ts <seed> <phases> <db> <key>
+//   bun test/differential/replay.ts <seed> <phases> <db> <key> [resp3] [events] [cuts=<phase:step,...>]
+//
+// With "events", both servers publish keyspace events and the replay stops at the first step
+// whose events differ. "cuts" repeats where the test run cut phases short (it prints them).
 
 import { removeDir, startRedis, startReplicant } from "../helpers/servers.ts";
 import { RespClient } from "../helpers/resp-client.ts";
-import { compareReplies, RawClient } from "./runner.ts";
+import { compareReplies, EventCollector, RawClient } from "./runner.ts";
 import { ENCODING_LIMITS } from "./limits.ts";
-import { ABSOLUTE_LATER, TTL_AT, TTL_MS, Workload } from "./workload.ts";
+import { ABSOLUTE_LATER, DATABASES, TTL_AT, TTL_MS, Workload } from "./workload.ts";
 
-const [seedArg, phasesArg, dbArg, key] = process.argv.slice(2);
+const [seedArg, phasesArg, dbArg, key, ...flags] = process.argv.slice(2);
+const resp3 = flags.includes("resp3");
+const withEvents = flags.includes("events");
+const cuts = new Map((flags.find((f) => f.startsWith("cuts="))?.slice(5).split(",") ?? []).filter(Boolean).map((c) => c.split(":").map(Number) as [number, number]));
 if (!key) {
   console.error("usage: bun test/differential/replay.ts <seed> <phases> <db> <key>");
   process.exit(2);
 }
 const w = new Workload(Number(seedArg), true);
 const plan = Array.from({ length: Number(phasesArg) }, () => w.phase(1000));
-const [redis, replicant] = await Promise.all([startRedis(ENCODING_LIMITS), startReplicant(ENCODING_LIMITS)]);
+const config = [...ENCODING_LIMITS, "--notify-keyspace-events", "KEA"];
+const [redis, replicant] = await Promise.all([startRedis(config), startReplicant(config)]);
 const a = await RawClient.connect(redis.port);
 const b = await RawClient.connect(replicant.port);
+if (resp3) await Promise.all([a.call("HELLO", "3"), b.call("HELLO", "3")]);
+const ea = await EventCollector.connect(redis.port);
+const eb = await EventCollector.connect(replicant.port);
+let marks = 0;
+/** The events both servers published since the last call. */
+async function stepEvents(): Promise<[string[], string[]]> {
+  const mark = `__keyevent@0__:mark ${++marks}`;
+  await Promise.all([a.call("PUBLISH", "__keyevent@0__:mark", String(marks)), b.call("PUBLISH", "__keyevent@0__:mark", String(marks))]);
+  await Promise.all([ea.waitFor(mark), eb.waitFor(mark)]);
+  const x = ea.events.splice(0).filter((e) => !e.startsWith("__keyevent@0__:mark") && !e.includes("expired"));
+  const y = eb.events.splice(0).filter((e) => !e.startsWith("__keyevent@0__:mark") && !e.includes("expired"));
+  return [x, y];
+}
 const wa = await RespClient.connect(redis.port);
 const wb = await RespClient.connect(replicant.port);
 await wa.call("SELECT", dbArg!);
@@ -28,11 +48,12 @@ await wb.call("SELECT", dbArg!);
 
 async function look(c: RespClient): Promise<string> {
   const [type, pttl, dump] = await c.pipeline([["TYPE", key!], ["PTTL", key!], ["DUMP", key!]]);
-  return `${type} ttl=${typeof pttl === "number" && pttl > 0 ? "short/long:" + (pttl > 100000 ? "long" : "short") : pttl} ${JSON.stringify(dump).slice(0, 80)}`;
+  return `${type} ttl=${typeof pttl === "number" && pttl > 0 ? "short/long:" + (pttl > 100000 ? "long" : "short") : pttl} ${JSON.stringify(dump).slice(0, process.env.LOOK_FULL ? 100000 : 80)}`;
 }
 
 let last = "";
-let budget = 1500;
+let budget = 2500;
+let inMulti = false;
 try {
   outer: for (let p = 0; p < plan.length; p++) {
     const started = Date.now();
@@ -40,12 +61,21 @@ try {
     let prevA = "";
     let prevB = "";
     for (let i = 0; i < plan[p]!.steps.length; i++) {
+      if (cuts.get(p) === i) break;
       const step = plan[p]!.steps[i]!;
       let cmd = step.derive ? step.derive(prevA, prevB) : step.cmd;
       if (cmd === null) continue;
       cmd = cmd.map((x) => (x === TTL_MS ? String(Math.max(1, deadline - Date.now())) : x === TTL_AT ? String(deadline + ABSOLUTE_LATER) : x));
       const [ra, rb] = await Promise.all([a.call(...cmd), b.call(...cmd)]);
-      const err = compareReplies(step.cmp, ra, rb, prevA);
+      let err = compareReplies(step.cmp, ra, rb, prevA);
+      // Inside MULTI the marker would be queued too: events are compared at EXEC.
+      const name = cmd[0]!.toUpperCase();
+      if (name === "MULTI") inMulti = true;
+      else if (name === "EXEC" || name === "DISCARD") inMulti = false;
+      if (withEvents && !err && !inMulti) {
+        const [x, y] = await stepEvents();
+        if (JSON.stringify(x) !== JSON.stringify(y)) err = `events ${JSON.stringify(x)} vs ${JSON.stringify(y)}`;
+      }
       const now = `${await look(wa)} | ${await look(wb)}`;
       if (now !== last || err) {
         console.log(`phase ${p} step ${i} ${JSON.stringify(cmd).slice(0, 160)} -> ${JSON.stringify(ra).slice(0, 80)}${ra === rb ? "" : ` / ${JSON.stringify(rb).slice(0, 80)}`}\n    ${now}`);
@@ -53,6 +83,18 @@ try {
       }
       if (err) {
         console.log(`DIFFERENCE: ${err}`);
+        if (process.env.REPLAY_AFTER) {
+          for (const extra of process.env.REPLAY_AFTER.split(";")) {
+            const args = extra.trim().split(/\s+/);
+            if (args[0] === "HEX") {
+              const [xa, xb] = await Promise.all([a.call("GET", args[1]!), b.call("GET", args[1]!)]);
+              console.log(`${extra} -> ${Buffer.from(xa, "latin1").toString("hex")} / ${Buffer.from(xb, "latin1").toString("hex")}`);
+              continue;
+            }
+            const [xa, xb] = await Promise.all([a.call(...args), b.call(...args)]);
+            console.log(`${extra} -> ${JSON.stringify(xa)}${xa === xb ? "" : ` / ${JSON.stringify(xb)}`}`);
+          }
+        }
         break outer;
       }
       prevA = ra;
@@ -61,8 +103,12 @@ try {
     const took = Date.now() - started;
     const wait = deadline + ABSOLUTE_LATER + 30 - Date.now();
     if (wait > 0) await Bun.sleep(wait);
-    budget = Math.max(400, Math.min(5000, 2 * took + 150));
+    const sweep = DATABASES.flatMap((db) => [["SELECT", String(db)], ["SCAN", "0", "COUNT", "100000"]]);
+    await Promise.all([a.pipeline(sweep), b.pipeline(sweep)]);
+    budget = Math.max(800, Math.min(8000, 2.5 * took + 300));
   }
+} catch (e) {
+  console.error(e);
 } finally {
   for (const s of [redis, replicant]) {
     await s.stop();

@@ -4,7 +4,7 @@
 
 import { ReplyParser, RespError, type RespValue } from "../../src/protocol/reply-parser.ts";
 import { RawClient, replyEnd } from "../commands/zsets-diff-client.ts";
-import { ABSOLUTE_LATER, type Compare, type Phase, type Step, TTL_AT, TTL_MS } from "./workload.ts";
+import { ABSOLUTE_LATER, type Compare, DATABASES, type Phase, type Step, TTL_AT, TTL_MS } from "./workload.ts";
 
 export { RawClient };
 
@@ -19,11 +19,13 @@ export function parseReply(raw: string): RespValue {
 
 /** The raw elements of a top-level array reply (null when it is not an array). */
 export function rawElements(raw: string): string[] | null {
-  if (raw[0] !== "*" && raw[0] !== "~") return null;
+  if (raw[0] !== "*" && raw[0] !== "~" && raw[0] !== "%") return null;
   const buf = Buffer.from(raw, "latin1");
   const nl = buf.indexOf(10);
-  const n = Number(buf.latin1Slice(1, nl - 1));
+  let n = Number(buf.latin1Slice(1, nl - 1));
   if (n < 0) return null;
+  // A RESP3 map: its keys and values, flat (as RESP2 would send them).
+  if (raw[0] === "%") n *= 2;
   const out: string[] = [];
   let at = nl + 1;
   for (let i = 0; i < n; i++) {
@@ -52,7 +54,9 @@ function unorderedEqual(a: string, b: string, paired: boolean): boolean {
   const x = rawElements(a);
   const y = rawElements(b);
   if (x === null || y === null) return false;
-  return paired ? multisetEqual(pairs(x), pairs(y)) : multisetEqual(x, y);
+  // RESP3 sends pairs (HRANDFIELD WITHVALUES, ZRANDMEMBER WITHSCORES) as nested arrays.
+  const nested = x.length > 0 && x[0]![0] === "*";
+  return paired && !nested ? multisetEqual(pairs(x), pairs(y)) : multisetEqual(x, y);
 }
 
 /** A SCAN-family reply [cursor, elements]: cursor "0" on both, elements as a multiset. */
@@ -78,6 +82,8 @@ const STREAM_ID = /^\d+-\d+$/;
 /** Masks what depends on the moment a server ran a command: times and idle times. */
 export function maskTimes(v: RespValue): RespValue {
   if (typeof v === "number" && v >= 1e12) return "<time>";
+  // RESP3 maps (XINFO): compared as their flat key/value list.
+  if (v instanceof Map) return maskTimes([...v.entries()].flat());
   if (!Array.isArray(v)) return v;
   // XPENDING extended entries: [id, consumer, idle ms, deliveries].
   if (v.length === 4 && typeof v[0] === "string" && STREAM_ID.test(v[0]) && typeof v[1] === "string" && typeof v[2] === "number" && typeof v[3] === "number") {
@@ -181,6 +187,8 @@ export interface RunStats {
   diffs: Diff[];
   /** Phases cut short because they ran too close to their TTL deadline. */
   overruns: number;
+  /** Where: "phase:step" (for a replay of the same run). */
+  cuts: string[];
 }
 
 function resolveTokens(cmd: string[], deadline: number): string[] {
@@ -215,10 +223,10 @@ export interface RunOptions {
  * took, so that the phase ends well before it.
  */
 export async function runPhases(first: RawClient, phases: Phase[], opts: RunOptions): Promise<RunStats> {
-  const stats: RunStats = { commands: 0, outcomes: new Map(), errors: new Map(), diffs: [], overruns: 0 };
+  const stats: RunStats = { commands: 0, outcomes: new Map(), errors: new Map(), diffs: [], overruns: 0, cuts: [] };
   const batchSize = opts.batch ?? 150;
   const maxDiffs = opts.maxDiffs ?? 25;
-  let budget = 1500;
+  let budget = 2500;
   // Recent commands and replies, to show what led to a difference.
   const log: Array<{ cmd: string[]; a: string; b: string; db: number }> = [];
   // The selected database as redis-server's replies show it (a queued SELECT applies at EXEC).
@@ -235,6 +243,7 @@ export async function runPhases(first: RawClient, phases: Phase[], opts: RunOpti
       // that no command runs near the moment its phase's keys expire.
       if (opts.waitDeadlines && Date.now() > deadline - SAFETY_MS) {
         stats.overruns++;
+        stats.cuts.push(`${p}:${i}`);
         break;
       }
       // A batch ends before a step built from the previous step's replies.
@@ -315,8 +324,12 @@ export async function runPhases(first: RawClient, phases: Phase[], opts: RunOpti
     if (opts.waitDeadlines) {
       const wait = deadline + ABSOLUTE_LATER + 30 - Date.now();
       if (wait > 0) await Bun.sleep(wait);
+      // Expired keys that active expiry has not reached yet differ between the servers (Redis
+      // samples): a full SCAN of every database removes them on both before the next phase.
+      const sweep = DATABASES.flatMap((db) => [["SELECT", String(db)], ["SCAN", "0", "COUNT", "100000"]]);
+      await Promise.all([first.pipeline(sweep), opts.second ? opts.second.pipeline(sweep) : null]);
     }
-    budget = Math.max(400, Math.min(5000, 2 * took + 150));
+    budget = Math.max(800, Math.min(8000, 2.5 * took + 300));
   }
   return stats;
 }
@@ -368,6 +381,7 @@ export class EventCollector {
   private subscribed = false;
 
   private onData(chunk: Buffer): void {
+    if (process.env.DEBUG_EVENTS) console.log("collector got", JSON.stringify(chunk.latin1Slice(0, chunk.length)).slice(0, 200));
     this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
     let pos = 0;
     for (;;) {

@@ -87,6 +87,7 @@ export class Workload {
   private streamMs = 5_000_000_000_000;
   private db = 0;
   private inMulti = false;
+  private libraryLoaded = false;
 
   constructor(
     seed: number,
@@ -211,8 +212,9 @@ export class Workload {
     if (r < 0.65) return this.sets();
     if (r < 0.78) return this.zsets();
     if (r < 0.83) return this.geo();
-    if (r < 0.95) return this.streams();
-    if (r < 0.97) return this.sort();
+    if (r < 0.94) return this.streams();
+    if (r < 0.96) return this.sort();
+    if (r < 0.97) return this.scripts();
     if (r < 0.99 && !this.inMulti) return this.multiBlock();
     const db = this.pick(DATABASES);
     this.db = db;
@@ -222,6 +224,10 @@ export class Workload {
   /** A phase of about `n` commands. Starts with a SELECT so replays can begin at any phase. */
   phase(n: number): Phase {
     const steps: Step[] = [{ cmd: ["SELECT", String(this.db)], cmp: "exact" }];
+    if (!this.libraryLoaded) {
+      this.libraryLoaded = true;
+      steps.push({ cmd: ["FUNCTION", "LOAD", "REPLACE", LIBRARY], cmp: "exact" }, { cmd: ["SCRIPT", "LOAD", SCRIPTS[0]!], cmp: "exact" });
+    }
     while (steps.length < n) steps.push(...this.oneCommand());
     return { steps };
   }
@@ -681,6 +687,43 @@ export class Workload {
     return ex(["OBJECT", "ENCODING", k]);
   }
 
+  /** EVAL / EVALSHA / FCALL: writes from scripts (propagated by Redis 7.0 as their effects). */
+  private scripts(): Step[] {
+    const r = this.rand();
+    const ex = (cmd: string[]): Step[] => [{ cmd, cmp: "exact" }];
+    if (r < 0.5) {
+      const i = this.int(SCRIPTS.length);
+      const [keys, args] = this.scriptArgs(i);
+      const body = SCRIPTS[i]!;
+      if (this.chance(0.3)) return ex(["EVALSHA", sha1(body), String(keys.length), ...keys, ...args]);
+      return ex([this.chance(0.1) && i === 0 ? "EVAL_RO" : "EVAL", body, String(keys.length), ...keys, ...args]);
+    }
+    const q = this.rand();
+    if (q < 0.4) return ex(["FCALL", "incr_get", "1", this.keyOf("int"), String(this.int(20) - 5)]);
+    if (q < 0.6) return ex(["FCALL_RO", "ro_get", "1", this.keyOf("str")]);
+    if (q < 0.7) return ex(["FCALL_RO", "incr_get", "1", this.keyOf("int"), "1"]);
+    return ex(["FCALL", "push_many", "1", this.keyOf("list"), ...this.members(1 + this.int(4))]);
+  }
+
+  private scriptArgs(i: number): [string[], string[]] {
+    switch (i) {
+      case 0:
+        return [[this.keyOf("str")], []];
+      case 1:
+        return [[this.keyOf("str")], [this.value()]];
+      case 2:
+        return [[this.keyOf("int")], [String(this.int(10))]];
+      case 3:
+        return [[this.keyOf("zset"), this.key("zset")], [this.score(), this.member()]];
+      case 4:
+        return [[this.anyKey()], [this.chance(0.5) ? TTL_MS : String(100000 + this.int(100000))]];
+      case 5:
+        return [[this.keyOf("hash")], [this.member(), this.value()]];
+      default:
+        return [[this.keyOf("list")], [this.member()]];
+    }
+  }
+
   private sort(): Step[] {
     const k = this.keyOf(this.pick(["list", "set", "zset"]));
     const opts: string[] = [];
@@ -697,6 +740,29 @@ export class Workload {
     const ro = store.length === 0 && this.chance(0.3);
     return [{ cmd: [ro ? "SORT_RO" : "SORT", k, ...opts, ...store], cmp: "exact" }];
   }
+}
+
+/** A function library loaded at the start of the run (FUNCTION LOAD REPLACE). */
+const LIBRARY = [
+  "#!lua name=difflib",
+  "redis.register_function('incr_get', function(keys, args) redis.call('INCRBY', keys[1], args[1]); return redis.call('GET', keys[1]) end)",
+  "redis.register_function{function_name='ro_get', callback=function(keys, args) return redis.call('GET', keys[1]) end, flags={'no-writes'}}",
+  "redis.register_function('push_many', function(keys, args) local n = 0 for i = 1, #args do n = redis.call('RPUSH', keys[1], args[i]) end return n end)",
+].join("\n");
+
+/** Scripts for EVAL / EVALSHA (the first is loaded with SCRIPT LOAD at the start). */
+const SCRIPTS = [
+  "return redis.call('GET', KEYS[1])",
+  "local old = redis.call('GET', KEYS[1]) redis.call('SET', KEYS[1], ARGV[1]) return old",
+  "local n = redis.call('INCRBY', KEYS[1], ARGV[1]) return {n, redis.call('TYPE', KEYS[1])}",
+  "redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2]) redis.call('ZUNIONSTORE', KEYS[2], 1, KEYS[1]) return redis.call('ZRANGE', KEYS[2], 0, -1, 'WITHSCORES')",
+  "return redis.call('PEXPIRE', KEYS[1], ARGV[1])",
+  "local r = redis.pcall('HSET', KEYS[1], ARGV[1], ARGV[2]) if type(r) == 'table' then return r end return {r, redis.call('HLEN', KEYS[1]), 1.5, true, false}",
+  "local r = redis.pcall('LPUSH', KEYS[1], ARGV[1]) if type(r) == 'table' and r.err then return redis.error_reply('wrapped: ' .. r.err) end return redis.status_reply('pushed ' .. r)",
+];
+
+function sha1(text: string): string {
+  return new Bun.CryptoHasher("sha1").update(Buffer.from(text, "latin1")).digest("hex");
 }
 
 /** The value of a raw RESP2 bulk reply, or null for a null bulk / anything else. */
