@@ -841,7 +841,8 @@ class FunctionCompiler {
     const line = s.line;
     const stores = s.vars.map((d) => this.declareLocal(d));
     const nvars = stores.length;
-    const generatorDesc: VarInfo = { kind: "local", name: "(for generator)" };
+    // TFORLOOP calls a copy of the generator: Lua names it in no error message.
+    const generatorDesc: VarInfo | null = null;
     return (f) => {
       const iv = init(f);
       const gen = iv[0];
