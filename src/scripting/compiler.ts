@@ -503,7 +503,7 @@ class FunctionCompiler {
   // ------------------------------------------------------------------ assignment targets
 
   /** A target whose object/key are evaluated first, then stored into (Lua's order). */
-  private target(e: Expr): { prepare: ((f: Frame) => unknown) | null; store: (f: Frame, prep: unknown, v: LuaValue) => void } {
+  private target(e: Expr, storeLine: number): { prepare: ((f: Frame) => unknown) | null; store: (f: Frame, prep: unknown, v: LuaValue) => void } {
     const S = this.S;
     switch (e.k) {
       case "local": {
@@ -521,7 +521,7 @@ class FunctionCompiler {
       }
       case "global": {
         const name = e.name;
-        const line = e.line;
+        const line = storeLine;
         return {
           prepare: null,
           store: (f, _p, v) => {
@@ -534,7 +534,7 @@ class FunctionCompiler {
       case "index": {
         const obj = this.expr(e.obj);
         const key = this.expr(e.key);
-        const line = e.line;
+        const line = storeLine;
         const desc = describe(e.obj);
         return {
           prepare: (f) => [obj(f), key(f)],
@@ -761,7 +761,7 @@ class FunctionCompiler {
       if (t.k === "index") {
         const obj = this.expr(t.obj);
         const desc = describe(t.obj);
-        const tline = t.line;
+        const tline = line;
         if (t.key.k === "str") {
           const k = t.key.v;
           return (f) => {
@@ -778,16 +778,15 @@ class FunctionCompiler {
           return NORMAL;
         };
       }
-      const tg = this.target(t);
+      const tg = this.target(t, line);
       return (f) => {
         tg.store(f, null, v(f));
         return NORMAL;
       };
     }
-    const tgs = targets.map((t) => this.target(t));
+    const tgs = targets.map((t) => this.target(t, line));
     const n = tgs.length;
     const vals = this.adjusted(exprs, n);
-    void line;
     return (f) => {
       const preps = new Array<unknown>(n);
       for (let i = 0; i < n; i++) {

@@ -409,6 +409,8 @@ export class RedisLua {
   /** Redis's pcall: like Lua's, but an error table with a string `err` becomes that string. */
   private redisPcall(args: LuaValue[]): LuaValue[] {
     const S = this.S;
+    // luaRedisPcall with no arguments ends up calling its own result placeholder.
+    if (args.length === 0) return [false, "attempt to call a boolean value"];
     const depth = S.depth;
     const cdepth = S.cdepth;
     try {

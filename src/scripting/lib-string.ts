@@ -447,6 +447,7 @@ function strFormat(S: LuaState, args: LuaValue[]): string {
       continue;
     }
     arg++;
+    if (arg >= args.length) throw S.argError(arg + 1, "no value");
     const { spec, end } = scanFormat(S, f, i);
     i = end;
     const conv = f[i++] ?? "\0";

@@ -4,7 +4,7 @@
 
 import { checkFunction, checkInt, checkString, checkTable, optInt, optString, register, toStringOrNull } from "./lib-util.ts";
 import type { LuaState } from "./state.ts";
-import { LuaError, LuaFunction, LuaTable, type LuaValue } from "./value.ts";
+import { LuaError, LuaFunction, LuaTable, type LuaValue, typeName } from "./value.ts";
 import { MAX_STRING } from "./lib-string.ts";
 
 function rawSetInt(t: LuaTable, i: number, v: LuaValue): void {
@@ -101,15 +101,16 @@ export function openTable(S: LuaState, G: LuaTable): void {
 
   register(S, tbl, {
     concat(args) {
-      const t = checkTable(S, args, 0);
       const sep = optString(S, args, 1, "");
+      const t = checkTable(S, args, 0);
       let i = optInt(S, args, 2, 1);
       const last = args[3] === undefined ? t.length() : checkInt(S, args, 3);
       const parts: string[] = [];
       let size = 0;
       for (; i <= last; i++) {
-        const s = toStringOrNull(t.getNum(i));
-        if (s === null) throw S.error(`invalid value (at index ${i}) in table for 'concat'`);
+        const v = t.getNum(i);
+        const s = toStringOrNull(v);
+        if (s === null) throw S.error(`invalid value (${typeName(v)}) at index ${i} in table for 'concat'`);
         parts.push(s);
         size += s.length + sep.length;
         if (size > MAX_STRING) throw S.error("not enough memory");

@@ -403,12 +403,13 @@ class Parser {
         let step: Expr | null = null;
         if (this.testNext(44)) step = this.expr();
         this.checkNext(T.Do);
+        const doLine = this.lx.lastLine;
         this.enterBlock(false);
         const v = this.newLocal(varName);
         this.activate([v]);
         const body = this.block();
         this.leaveBlock();
-        st = { k: "fornum", v, start, limit, step, body, line };
+        st = { k: "fornum", v, start, limit, step, body, line: doLine };
         break;
       }
       case 44:
@@ -449,7 +450,9 @@ class Parser {
     }
     this.checkNext(61);
     const exprs = this.exprList();
-    return { k: "assign", targets, exprs, line };
+    // The stores happen (and fail) at the end of the statement.
+    void line;
+    return { k: "assign", targets, exprs, line: this.lx.lastLine };
   }
 
   // ------------------------------------------------------------------ functions

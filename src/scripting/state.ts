@@ -207,20 +207,22 @@ export class LuaState {
   }
 
   /**
-   * A call from a native (pcall, sort, gsub...): counts C levels. A native called this way
-   * gets a frame of its own with no position, so that its errors say what Lua's do when a C
-   * function calls another ("bad argument #1 to '?'", no "user_script:1:").
+   * A call from a native (pcall, sort, gsub...): counts C levels, and puts a frame with no
+   * position for the calling native on the stack, so that what it calls sees the levels Lua's
+   * would: a native it calls says "bad argument #1 to '?'" with no "user_script:1:", and
+   * error(msg, 2) in a Lua function it calls adds no position either.
    */
   callFromNative(fn: LuaValue, args: LuaValue[]): LuaValue[] {
     const overflow = this.enterC();
     if (overflow !== null) throw new LuaError(overflow);
-    let r: LuaValue[];
-    if (fn instanceof LuaFunction && fn.native) {
-      if (this.depth >= this.maxDepth) throw this.error("stack overflow");
-      this.frames[this.depth++] = NATIVE_FRAME;
-      r = fn.call(args);
-      this.depth--;
-    } else r = this.call(fn, args);
+    if (this.depth >= this.maxDepth) {
+      this.cdepth--;
+      throw this.error("stack overflow");
+    }
+    // The calling native's level: what it calls sees a C function below (no position).
+    this.frames[this.depth++] = NATIVE_FRAME;
+    const r = this.call(fn, args);
+    this.depth--;
     this.cdepth--;
     return r;
   }

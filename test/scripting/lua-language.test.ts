@@ -4,7 +4,7 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { compareCommands, describeMismatches, startPair, type Pair } from "./compare.ts";
-import { COMMANDS, LANGUAGE, LIBRARIES } from "./lua-snippets.ts";
+import { COMMANDS, LANGUAGE, LIBRARIES, MULTILINE } from "./lua-snippets.ts";
 
 let pair: Pair;
 
@@ -26,6 +26,7 @@ async function check(scripts: string[], resp3 = false): Promise<void> {
 describe("Lua language", () => {
   test("language snippets (RESP2)", () => check(LANGUAGE));
   test("language snippets (RESP3)", () => check(LANGUAGE, true));
+  test("error lines in multi-line scripts", () => check(MULTILINE));
 });
 
 describe("libraries", () => {
