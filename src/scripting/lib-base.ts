@@ -240,9 +240,9 @@ export function openBase(S: LuaState, G: LuaTable): void {
       }
     },
     load(args) {
+      const chunkname = optString(S, args, 1, "=(load)");
       const reader = args[0];
       if (!(reader instanceof LuaFunction)) throw S.typeArgError(args, 0, "function");
-      const chunkname = optString(S, args, 1, "=(load)");
       let src = "";
       for (;;) {
         const piece = S.callFromNative(reader, EMPTY)[0];

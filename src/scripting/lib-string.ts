@@ -13,8 +13,8 @@ const SPECIALS = "^$*+?.([%-";
 const LUA_MAXCAPTURES = 32;
 const CAP_UNFINISHED = -1;
 const CAP_POSITION = -2;
-/** Recursion bound of the matcher (the C one is bounded by the C stack). */
-const MAX_MATCH_DEPTH = 200;
+/** Recursion bound of the matcher (the C one is only bounded by the C stack). */
+const MAX_MATCH_DEPTH = 2000;
 
 /** The longest string string.rep and friends may build (Redis's proto-max-bulk-len). */
 export const MAX_STRING = 512 * 1024 * 1024;
