@@ -7,7 +7,7 @@
 
 import type { Block, Expr, FuncProto, LocalDecl, Stat, VarInfo } from "./ast.ts";
 import { cpow, Frame, LuaState, protoInfo, type ProtoInfo } from "./state.ts";
-import { numberToString } from "./numbers.ts";
+import { strToNumber } from "./numbers.ts";
 import { LuaTable, strHash } from "./table.ts";
 import { Box, EMPTY, LuaError, LuaFunction, type LuaValue } from "./value.ts";
 
@@ -812,7 +812,7 @@ class FunctionCompiler {
     const num = (f: Frame, v: LuaValue, what: string): number => {
       if (typeof v === "number") return v;
       if (typeof v === "string") {
-        const n = toNum(v);
+        const n = strToNumber(v);
         if (n !== undefined) return n;
       }
       throw S.rtError(f, line, `'for' ${what} must be a number`);
@@ -896,19 +896,12 @@ class FunctionCompiler {
   }
 }
 
-function toNum(s: string): number | undefined {
-  // Deferred import cycle-free: numbers.ts has no dependencies on the runtime.
-  return strToNumberLazy(s);
-}
-
-import { strToNumber as strToNumberLazy } from "./numbers.ts";
 
 function storeIndex(S: LuaState, f: Frame, line: number, o: LuaValue, k: LuaValue, v: LuaValue, desc: VarInfo | null): void {
-  if (o instanceof LuaTable && o.metatable === null && !o.readonly) {
-    if (typeof k === "string" || (typeof k === "number" && k === k) || (k !== undefined && typeof k !== "number")) {
-      o.set(k, v);
-      return;
-    }
+  // A plain table and a valid key (not nil, not NaN): a raw store.
+  if (o instanceof LuaTable && o.metatable === null && !o.readonly && k !== undefined && k === k) {
+    o.set(k, v);
+    return;
   }
   S.setIndex(f, line, o, k, v, desc);
 }
@@ -977,4 +970,3 @@ export function compileFunction(S: LuaState, proto: FuncProto): FunctionFactory 
   };
 }
 
-export { numberToString };
