@@ -577,6 +577,8 @@ export class RedisLua {
       return this.scriptError(e, run.name);
     } finally {
       this.run = prevRun;
+      // Frames of a deep recursion would otherwise stay referenced until overwritten.
+      if (S.frames.length > 256) S.frames.length = 0;
     }
     S.depth = 0;
     luaToResp(result, reply, run.resp);
