@@ -1,14 +1,13 @@
 // Number formatting for sorted set and geo replies, byte-exact with Redis 7.0 (glibc printf):
-// - scores: "%.17g" (addReplyDouble), whose ties round half to even on the exact binary value;
-//   the shared formatter rounds ties up (JS toExponential/toFixed), so the rare tie cases
-//   (e.g. 1.00000762939453125) are formatted exactly here;
+// - scores: "%.17g" (addReplyDouble), whose ties round half to even on the exact binary value:
+//   from one toExponential(17), with the rare tie cases (e.g. 1.00000762939453125) formatted
+//   exactly (a reply of 100 scores is a hot path: no regexps, no toFixed);
 // - listpack scores as ZSCAN shows them: d2string (integers without exponent);
 // - coordinates: "%.17Lf" without trailing zeros (addReplyHumanLongDouble);
 // - distances: fixedpoint_d2string with 4 decimals (llrint of d * 10000);
 // - "%f" (6 decimals) in the invalid coordinates error.
 
 import type { Client } from "../server/client.ts";
-import { formatDouble } from "../protocol/format-double.ts";
 
 const F64 = new Float64Array(1);
 const U32 = new Uint32Array(F64.buffer);
@@ -44,8 +43,8 @@ function scaledRound(d: number, digits: number): bigint {
   return q;
 }
 
-/** Exact C "%.{precision}g" for a finite nonzero double. */
-function exactG(d: number, precision: number): string {
+/** Exact C "%.{precision}g" for a finite nonzero double (slow: BigInt arithmetic). */
+export function exactG(d: number, precision: number): string {
   let x = Number(d.toExponential(precision - 1).split("e")[1]);
   let q = scaledRound(d, precision - 1 - x);
   const limit = 10n ** BigInt(precision);
@@ -74,26 +73,61 @@ function exactG(d: number, precision: number): string {
   return sign + text;
 }
 
-/** Whether "%.17g" of d needs the exact path (a possible tie at the 17th digit). */
-function mayTie(d: number): boolean {
-  if (Number.isInteger(d) || !Number.isFinite(d)) return false;
-  const e = d.toExponential(17);
-  return e.charCodeAt(e.indexOf("e") - 1) === 53; // the 18th significant digit is '5'
+/** digits (a string of decimal digits) plus one in its last place; null when it carries out. */
+function incrementDigits(digits: string): string | null {
+  let k = digits.length - 1;
+  while (k >= 0 && digits.charCodeAt(k) === 57) k--;
+  if (k < 0) return null;
+  return digits.slice(0, k) + String.fromCharCode(digits.charCodeAt(k) + 1) + "0".repeat(digits.length - 1 - k);
 }
 
-/** Redis's "%.17g" of a score. */
+/** "%.{precision}g" layout of `digits` (precision significant digits) times 10^(x - precision + 1). */
+function layoutG(sign: string, digits: string, x: number, precision: number): string {
+  let end = digits.length;
+  while (end > 1 && digits.charCodeAt(end - 1) === 48) end--;
+  const sig = digits.slice(0, end);
+  if (x < -4 || x >= precision) {
+    const mantissa = sig.length > 1 ? `${sig[0]}.${sig.slice(1)}` : sig;
+    const ax = x < 0 ? -x : x;
+    return `${sign}${mantissa}e${x < 0 ? "-" : "+"}${ax < 10 ? "0" : ""}${ax}`;
+  }
+  if (x < 0) return `${sign}0.${"0".repeat(-x - 1)}${sig}`;
+  if (sig.length <= x + 1) return sign + sig + "0".repeat(x + 1 - sig.length);
+  return `${sign}${sig.slice(0, x + 1)}.${sig.slice(x + 1)}`;
+}
+
+/**
+ * Redis's "%.17g" of a score. An integer below 2^53 is its digits; otherwise one
+ * toExponential(17) (18 correctly rounded digits) decides: unless the 18th digit is a 5,
+ * rounding those 18 digits to 17 is the correct rounding of the exact value, and a 5 (a
+ * possible tie, which glibc rounds half to even) takes the exact path.
+ */
 export function formatScore(d: number): string {
-  if (mayTie(d)) return exactG(d, 17);
-  return formatDouble(d);
+  if (Number.isSafeInteger(d)) return d === 0 && 1 / d < 0 ? "-0" : String(d);
+  if (!Number.isFinite(d)) return d > 0 ? "inf" : d < 0 ? "-inf" : "nan";
+  const e = d.toExponential(17);
+  const neg = e.charCodeAt(0) === 45;
+  const i = neg ? 1 : 0;
+  const ePos = i + 19; // d.ddddddddddddddddde+x: 1 + point + 17 digits
+  const last = e.charCodeAt(ePos - 1);
+  if (last === 53) return exactG(d, 17);
+  let x = Number(e.slice(ePos + 1));
+  let digits = e[i]! + e.slice(i + 2, ePos - 1);
+  if (last > 53) {
+    const up = incrementDigits(digits);
+    if (up === null) {
+      digits = `1${"0".repeat(16)}`;
+      x++;
+    } else digits = up;
+  }
+  return layoutG(neg ? "-" : "", digits, x, 17);
 }
 
 /** addReplyDouble: a bulk string in RESP2, a double in RESP3. */
 export function replyScore(c: Client, d: number): void {
-  if (!mayTie(d)) {
-    c.reply.double(d);
-    return;
-  }
-  replyDoubleText(c, exactG(d, 17));
+  const text = formatScore(d);
+  if (c.reply.resp === 3) replyDoubleText(c, text);
+  else c.reply.bulk(text);
 }
 
 /** A double reply with preformatted text (RESP3 ',' type, RESP2 bulk string). */

@@ -190,6 +190,67 @@ function samePacked(p: string, ms: number, len: number, m: string): boolean {
   return len === m.length && p.startsWith(m, ms);
 }
 
+/** Whether p[q, q + ml) is m, compared from the end (members often differ in their last bytes). */
+function sameTail(p: string, q: number, m: string, ml: number): boolean {
+  if (ml > 32) return p.startsWith(m, q);
+  for (let i = ml - 2; i >= 0; i--) if (p.charCodeAt(q + i) !== m.charCodeAt(i)) return false;
+  return true;
+}
+
+// What findPacked found: the entry's rank and the offset after it.
+let fRank = 0;
+let fEnd = 0;
+// The last lookup, valid until its set changes (ZSetCore.setRep clears it): ZADD's score
+// lookup, then its update, find the member once.
+let cacheOwner: object | null = null;
+let cacheMember = "";
+let cacheOffset = -1;
+let cacheRank = 0;
+let cacheEnd = 0;
+
+/**
+ * Offset of the entry holding member m, or -1 (zzlFind). A linear scan like Redis's; it reads
+ * two bytes per entry and compares the member's last byte before the whole member.
+ */
+function findPacked(owner: object, p: string, m: string): number {
+  if (owner === cacheOwner && m === cacheMember) {
+    fRank = cacheRank;
+    fEnd = cacheEnd;
+    return cacheOffset;
+  }
+  const o = scanPacked(p, m);
+  cacheOwner = owner;
+  cacheMember = m;
+  cacheOffset = o;
+  cacheRank = fRank;
+  cacheEnd = fEnd;
+  return o;
+}
+
+function scanPacked(p: string, m: string): number {
+  const ml = m.length;
+  const last = ml > 0 ? m.charCodeAt(ml - 1) : -1;
+  const end = p.length;
+  let r = 0;
+  for (let o = 0; o < end; r++) {
+    const t = p.charCodeAt(o);
+    let q = o + (t <= SC_INT_MAX ? 1 : t === SC_FLOAT64 ? 9 : 5);
+    let len = p.charCodeAt(q);
+    if (len < 0xff) q += 1;
+    else {
+      len = ((p.charCodeAt(q + 1) << 24) | (p.charCodeAt(q + 2) << 16) | (p.charCodeAt(q + 3) << 8) | p.charCodeAt(q + 4)) >>> 0;
+      q += 5;
+    }
+    if (len === ml && (ml === 0 || (p.charCodeAt(q + ml - 1) === last && sameTail(p, q, m, ml)))) {
+      fRank = r;
+      fEnd = q + len;
+      return o;
+    }
+    o = q + len;
+  }
+  return -1;
+}
+
 /** Whether the entry just decoded sorts after (score, member). */
 function decodedAfter(p: string, score: number, member: string): boolean {
   return dScore > score || (dScore === score && comparePacked(p, dMember, dLen, member) > 0);
@@ -254,35 +315,32 @@ function writeEntry(buf: Buffer, o: number, member: string, s: number): number {
   return o;
 }
 
-/** Copies p[from, to) into buf at o; returns the end offset. */
-function writeSlice(buf: Buffer, o: number, p: string, from: number, to: number): number {
-  if (to <= from) return o;
-  return o + buf.latin1Write(from === 0 && to === p.length ? p : p.slice(from, to), o, to - from);
-}
-
 /**
  * p with [delFrom, delTo) removed and an entry (member, score) inserted at offset insAt (an
- * entry boundary of p outside the removed part; -1 for none). One flat string (no rope).
+ * entry boundary of p outside the removed part; -1 for none). One flat string made by
+ * latin1Slice (a rope of slices, even once resolved, keeps costing memory): p is copied into
+ * the scratch buffer once and its parts moved there.
  */
 function rebuild(p: string, delFrom: number, delTo: number, insAt: number, member: string, score: number): string {
+  const len = p.length;
+  const removed = delTo - delFrom;
   const add = insAt >= 0 ? entrySize(member, score) : 0;
-  const buf = ensureScratch(p.length - (delTo - delFrom) + add);
-  let o = 0;
+  const buf = ensureScratch(len + add);
+  if (len > 0) buf.latin1Write(p, 0, len);
   if (insAt < 0) {
-    o = writeSlice(buf, o, p, 0, delFrom);
-    o = writeSlice(buf, o, p, delTo, p.length);
-  } else if (delTo <= insAt) {
-    o = writeSlice(buf, o, p, 0, delFrom);
-    o = writeSlice(buf, o, p, delTo, insAt);
-    o = writeEntry(buf, o, member, score);
-    o = writeSlice(buf, o, p, insAt, p.length);
+    if (removed > 0) buf.copyWithin(delFrom, delTo, len);
+  } else if (removed === 0 || insAt <= delFrom) {
+    // p[0, insAt) entry p[insAt, delFrom) p[delTo, len)
+    if (removed > 0) buf.copyWithin(delFrom + add, delTo, len);
+    buf.copyWithin(insAt + add, insAt, removed > 0 ? delFrom : len);
+    writeEntry(buf, insAt, member, score);
   } else {
-    o = writeSlice(buf, o, p, 0, insAt);
-    o = writeEntry(buf, o, member, score);
-    o = writeSlice(buf, o, p, insAt, delFrom);
-    o = writeSlice(buf, o, p, delTo, p.length);
+    // p[0, delFrom) p[delTo, insAt) entry p[insAt, len)
+    buf.copyWithin(delFrom, delTo, insAt);
+    buf.copyWithin(insAt - removed + add, insAt, len);
+    writeEntry(buf, insAt - removed, member, score);
   }
-  return buf.latin1Slice(0, o);
+  return buf.latin1Slice(0, len - removed + add);
 }
 
 /** The packed string of sorted entries (members[i], scores[i]) for i in order. */
@@ -854,6 +912,12 @@ abstract class ZSetCore {
   /** Entries in the packed string (unused for an index). */
   private count = 0;
 
+  /** Every change of representation goes through here (it invalidates findPacked's cache). */
+  private setRep(r: string | ZIndex): void {
+    if (cacheOwner === this) cacheOwner = null;
+    this.rep = r;
+  }
+
   get size(): number {
     const rep = this.rep;
     return typeof rep === "string" ? this.count : rep.dict.size;
@@ -878,7 +942,7 @@ abstract class ZSetCore {
         members.push(buf.latin1Slice(dMember, dMember + dLen));
         scores.push(dScore);
       }
-      this.rep = ZIndex.fromSorted(members, scores, null, members.length);
+      this.setRep(ZIndex.fromSorted(members, scores, null, members.length));
       this.count = 0;
     } else {
       if (typeof rep === "string") return;
@@ -891,7 +955,7 @@ abstract class ZSetCore {
         }
       }
       // zzlInsertAt stores an integral score as an integer: -0 becomes 0.
-      this.rep = packSorted(members, scores, null, members.length, true);
+      this.setRep(packSorted(members, scores, null, members.length, true));
       this.count = members.length;
     }
   }
@@ -917,15 +981,10 @@ abstract class ZSetCore {
   score(member: string): number | undefined {
     const rep = this.rep;
     if (typeof rep !== "string") return rep.dict.get(member);
-    for (let o = 0; o < rep.length; ) {
-      const next = skipAt(rep, o);
-      if (samePacked(rep, dMember, dLen, member)) {
-        decodeAt(rep, o);
-        return dScore;
-      }
-      o = next;
-    }
-    return undefined;
+    const o = findPacked(this, rep, member);
+    if (o < 0) return undefined;
+    decodeAt(rep, o);
+    return dScore;
   }
 
   has(member: string): boolean {
@@ -961,7 +1020,7 @@ abstract class ZSetCore {
       if (decodedAfter(rep, score, member)) break;
       o = next;
     }
-    this.rep = rebuild(rep, 0, 0, o, member, score);
+    this.setRep(rebuild(rep, 0, 0, o, member, score));
     this.count++;
   }
 
@@ -975,21 +1034,24 @@ abstract class ZSetCore {
       return;
     }
     if (newScore === 0) newScore = 0;
-    let found = -1;
-    let foundEnd = -1;
-    let insAt = -1;
-    for (let o = 0; o < rep.length; ) {
+    const found = findPacked(this, rep, member);
+    if (found < 0) throw new Error("ZSetValue.updateScore: member missing");
+    const foundEnd = fEnd;
+    // The new place: before the first other entry after (newScore, member). Entries before the
+    // old one are all below (oldScore, member), entries after it all above.
+    let insAt = rep.length;
+    const up = newScore > oldScore;
+    for (let o = up ? foundEnd : 0; o < (up ? rep.length : found); ) {
       const next = decodeAt(rep, o);
-      if (found < 0 && samePacked(rep, dMember, dLen, member)) {
-        found = o;
-        foundEnd = next;
-      } else if (insAt < 0 && decodedAfter(rep, newScore, member)) insAt = o;
-      if (found >= 0 && insAt >= 0) break;
+      if (decodedAfter(rep, newScore, member)) {
+        insAt = o;
+        break;
+      }
       o = next;
     }
-    if (found < 0) throw new Error("ZSetValue.updateScore: member missing");
-    if (insAt < 0) insAt = rep.length;
-    this.rep = rebuild(rep, found, foundEnd, insAt, member, newScore);
+    if (!up && insAt === rep.length) insAt = found;
+    if (insAt === found) insAt = foundEnd; // same place
+    this.setRep(rebuild(rep, found, foundEnd, insAt, member, newScore));
   }
 
   delete(member: string): boolean {
@@ -1001,16 +1063,11 @@ abstract class ZSetCore {
       rep.dict.delete(member);
       return true;
     }
-    for (let o = 0; o < rep.length; ) {
-      const next = skipAt(rep, o);
-      if (samePacked(rep, dMember, dLen, member)) {
-        this.rep = rebuild(rep, o, next, -1, "", 0);
-        this.count--;
-        return true;
-      }
-      o = next;
-    }
-    return false;
+    const o = findPacked(this, rep, member);
+    if (o < 0) return false;
+    this.setRep(rebuild(rep, o, fEnd, -1, "", 0));
+    this.count--;
+    return true;
   }
 
   /** 0-based rank of a member in ascending order, or undefined. */
@@ -1022,12 +1079,7 @@ abstract class ZSetCore {
       const li = rep.leafFor(score, member);
       return rep.prefix(li) + leafLowerBound(rep.leaves[li]!, score, member);
     }
-    let r = 0;
-    for (let o = 0; o < rep.length; r++) {
-      o = skipAt(rep, o);
-      if (samePacked(rep, dMember, dLen, member)) return r;
-    }
-    return undefined;
+    return findPacked(this, rep, member) < 0 ? undefined : fRank;
   }
 
   /** A walk from `rank` (ascending order), towards higher ranks or lower (reverse). */
@@ -1181,7 +1233,7 @@ abstract class ZSetCore {
         o = next;
       }
       if (removed === 0) return 0;
-      this.rep = rebuild(rep, from, to, -1, "", 0);
+      this.setRep(rebuild(rep, from, to, -1, "", 0));
       this.count -= removed;
       return removed;
     }
@@ -1210,7 +1262,7 @@ abstract class ZSetCore {
         removed++;
         o = next;
       }
-      this.rep = rebuild(rep, from, o, -1, "", 0);
+      this.setRep(rebuild(rep, from, o, -1, "", 0));
       this.count -= removed;
       return removed;
     }
@@ -1234,7 +1286,7 @@ abstract class ZSetCore {
       for (let i = 0; i < start; i++) o = skipAt(rep, o);
       const from = o;
       for (let i = 0; i < n; i++) o = skipAt(rep, o);
-      this.rep = rebuild(rep, from, o, -1, "", 0);
+      this.setRep(rebuild(rep, from, o, -1, "", 0));
       this.count -= n;
       return n;
     }

@@ -4,6 +4,7 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { LEX_MAX, LEX_MIN, type LexRange, lexGteMin, lexLteMax, type ScoreRange, scoreGteMin, scoreLteMax, zcompare, ZSetValue } from "../../src/store/zset.ts";
+import { exactG, formatScore } from "../../src/commands/zsets-format.ts";
 import { diffDatasets, snapshotDataset } from "../helpers/dataset.ts";
 import { RespClient } from "../helpers/resp-client.ts";
 import { removeDir, type ServerProcess, startRedis, startReplicant, waitForSync } from "../helpers/servers.ts";
@@ -238,6 +239,23 @@ describe("ZSetValue (packed listpack and chunked skiplist representations)", () 
     expect(dup).toEqual({ duplicate: "a" });
     const dup2 = ZSetValue.fromEntries(["a", "b", "a"], [1, 2, 3], "skiplist", false);
     expect(dup2).toEqual({ duplicate: "a" });
+  });
+
+  test('score formatting: the fast "%.17g" agrees with the exact (BigInt) formatter', () => {
+    const rand = rng(seedFromEnv("ZSET_FORMAT_SEED"));
+    const f = new Float64Array(1);
+    const u = new Uint32Array(f.buffer);
+    const values: number[] = [1e-5, 1e-4, 9.99999e-5, 1e16, 1e17, 2 ** 53, 2 ** 53 + 2, 0.30000000000000004, 2.5, -2.5, 1e300, 5e-324, 1.7976931348623157e308, 0.1, 1 / 3, 1.00000762939453125];
+    for (let i = 0; i < 20000; i++) {
+      u[0] = Math.floor(rand() * 2 ** 32);
+      u[1] = Math.floor(rand() * 2 ** 32);
+      values.push(f[0]!, i / 7, i * 1e-7, -i / 1024, i * 1e15 + 0.5, 1.00000762939453125 + i * 2 ** -52);
+    }
+    for (const d of values) {
+      if (!Number.isFinite(d) || d === 0) continue;
+      if (formatScore(d) !== exactG(d, 17)) expect([d, formatScore(d)]).toEqual([d, exactG(d, 17)]);
+    }
+    expect([formatScore(0), formatScore(-0), formatScore(Infinity), formatScore(-Infinity), formatScore(-17)]).toEqual(["0", "-0", "inf", "-inf", "-17"]);
   });
 
   test("lex ranges on equal scores agree with a sorted array", () => {
