@@ -3,9 +3,10 @@
 // - packed (small lists: up to PACKED_LIST_MAX_ENTRIES elements and PACKED_LIST_MAX_CHARS
 //   characters): one latin1 string of length-prefixed entries (store/packed-entries.ts), like
 //   a single-node quicklist. A JS string per element costs ~40 bytes plus its length, a packed
-//   entry 1-2 bytes plus its length. Every write rebuilds the string (O(n), bounded by the
-//   limits, as a listpack realloc); index access goes through a shared offsets table of the
-//   last packed string indexed, so LRANGE/LINDEX over one list are O(1) per element.
+//   entry 1-2 bytes plus its length. Pushes and changes rebuild the string (O(n), bounded by
+//   the limits, as a listpack realloc); a pop keeps the rest as a slice of it (no copy until
+//   the next rebuild); index access goes through a shared offsets table of the last packed
+//   string indexed, so LRANGE/LINDEX over one list are O(1) per element.
 // - a ring buffer of strings (larger lists): O(1) push/pop at both ends and O(1) index, which
 //   covers LPUSH/RPUSH/LPOP/RPOP/LINDEX/LSET/LRANGE; inserts and removals in the middle shift
 //   the shorter side, like Redis's quicklist they are O(n). The capacity is a power of two so
@@ -29,7 +30,7 @@ import {
   packedBuilder,
   removeRange as removePackedRange,
   replaceEntry,
-  scratchBuffer,
+  scratchWith,
   unpackEntries,
   writeEntry,
 } from "./packed-entries.ts";
@@ -75,10 +76,9 @@ function sliceEntry(s: string, p: number, end: number): string {
 function insertEntry(s: string, p: number, v: string): string {
   const n = s.length;
   const size = headerSize(v.length) + v.length;
-  const buf = scratchBuffer(n + size);
-  if (p > 0) buf.latin1Write(p === n ? s : s.slice(0, p), 0, p);
+  const buf = scratchWith(s, n + size);
+  if (p < n) buf.copyWithin(p + size, p, n);
   writeEntry(buf, p, v);
-  if (p < n) buf.latin1Write(p === 0 ? s : s.slice(p), p + size, n - p);
   return finishScratch(buf, n + size);
 }
 
@@ -269,7 +269,9 @@ export class ListValue extends ListFields {
     if (typeof items === "string") {
       const end = entryEnd(items, 0);
       const v = flatSlice(items, headerAt(items, 0), end);
-      this.data = removePackedRange(items, 0, end);
+      // The rest as a slice, without a copy: it keeps the old string alive until the next
+      // write rebuilds it (the popped element is a flat copy: it may be kept elsewhere).
+      this.data = end === items.length ? "" : items.slice(end);
       this.length--;
       return v;
     }
@@ -288,7 +290,7 @@ export class ListValue extends ListFields {
     if (typeof items === "string") {
       const p = offsetsOf(items, this.length)[this.length - 1]!;
       const v = flatSlice(items, p + headerAt(items, p), items.length);
-      this.data = removePackedRange(items, p, items.length);
+      this.data = p === 0 ? "" : items.slice(0, p);
       this.length--;
       return v;
     }

@@ -109,9 +109,15 @@ function findEmpty(s: string, stride: 1 | 2): number {
 
 const SCRATCH_KEEP = 1 << 16;
 let scratch: Buffer = Buffer.allocUnsafe(4096);
+/**
+ * The string whose bytes scratch[0, length) holds (the last one built there), or null: a
+ * burst of writes to one aggregate then skips copying it back in before each rebuild.
+ */
+let scratchHolds: string | null = null;
 
 /** A scratch buffer of at least `n` bytes (shared: valid until the next call). */
 export function scratchBuffer(n: number): Buffer {
+  scratchHolds = null;
   if (scratch.length < n) {
     let cap = scratch.length * 2;
     while (cap < n) cap *= 2;
@@ -120,10 +126,26 @@ export function scratchBuffer(n: number): Buffer {
   return scratch;
 }
 
+/** The scratch buffer (at least `n` bytes) with the bytes of `s` at its start. */
+export function scratchWith(s: string, n: number): Buffer {
+  if (scratchHolds === s && scratch.length >= n) return scratch;
+  const buf = scratchBuffer(Math.max(n, s.length));
+  const len = s.length;
+  if (len > 32) buf.latin1Write(s, 0, len);
+  else for (let i = 0; i < len; i++) buf[i] = s.charCodeAt(i);
+  scratchHolds = s;
+  return buf;
+}
+
 /** Takes the string out of buf[0, len) and lets an oversized scratch buffer go. */
 export function finishScratch(buf: Buffer, len: number): string {
   const s = len === 0 ? "" : buf.latin1Slice(0, len);
-  if (buf === scratch && buf.length > SCRATCH_KEEP) scratch = Buffer.allocUnsafe(4096);
+  if (buf === scratch) {
+    if (buf.length > SCRATCH_KEEP) {
+      scratch = Buffer.allocUnsafe(4096);
+      scratchHolds = null;
+    } else scratchHolds = s;
+  }
   return s;
 }
 
@@ -155,17 +177,10 @@ export function writeEntry(buf: Buffer, p: number, v: string): number {
   return p + len;
 }
 
-/** Copies `s` into buf at 0 (the start of most rebuilds). */
-function load(buf: Buffer, s: string): void {
-  if (s.length > 32) buf.latin1Write(s, 0, s.length);
-  else for (let i = 0; i < s.length; i++) buf[i] = s.charCodeAt(i);
-}
-
 /** `s` with entries appended. */
 export function appendEntries(s: string, a: string, b?: string): string {
   const extra = headerSize(a.length) + a.length + (b === undefined ? 0 : headerSize(b.length) + b.length);
-  const buf = scratchBuffer(s.length + extra);
-  load(buf, s);
+  const buf = scratchWith(s, s.length + extra);
   let p = writeEntry(buf, s.length, a);
   if (b !== undefined) p = writeEntry(buf, p, b);
   return finishScratch(buf, p);
@@ -176,8 +191,7 @@ export function replaceEntry(s: string, p: number, end: number, v: string): stri
   const n = s.length;
   const size = headerSize(v.length) + v.length;
   const total = n - (end - p) + size;
-  const buf = scratchBuffer(Math.max(n, total));
-  load(buf, s);
+  const buf = scratchWith(s, Math.max(n, total));
   if (p + size !== end) buf.copyWithin(p + size, end, n);
   writeEntry(buf, p, v);
   return finishScratch(buf, total);
@@ -187,8 +201,7 @@ export function replaceEntry(s: string, p: number, end: number, v: string): stri
 export function removeRange(s: string, from: number, to: number): string {
   if (from === 0) return to === s.length ? "" : flatSlice(s, to, s.length);
   const n = s.length;
-  const buf = scratchBuffer(n);
-  load(buf, s);
+  const buf = scratchWith(s, n);
   buf.copyWithin(from, to, n);
   return finishScratch(buf, n - (to - from));
 }
@@ -212,8 +225,7 @@ export function flatSlice(s: string, from: number, to: number): string {
  */
 export function unpackEntries(s: string): string[] {
   const n = s.length;
-  const buf = scratchBuffer(n);
-  load(buf, s);
+  const buf = scratchWith(s, n);
   const out: string[] = [];
   let p = 0;
   while (p < n) {
@@ -222,7 +234,10 @@ export function unpackEntries(s: string): string[] {
     out.push(buf.latin1Slice(start, start + len));
     p = start + len;
   }
-  if (buf.length > SCRATCH_KEEP) scratch = Buffer.allocUnsafe(4096);
+  if (buf.length > SCRATCH_KEEP) {
+    scratch = Buffer.allocUnsafe(4096);
+    scratchHolds = null;
+  }
   return out;
 }
 

@@ -7,7 +7,7 @@
 // A value is handled as (hi, lo): hi the signed upper 32 bits, lo the unsigned lower 32 bits,
 // exact over the whole int64 range without BigInt on the common paths.
 
-import { finishScratch, scratchBuffer } from "./packed-entries.ts";
+import { finishScratch, scratchBuffer, scratchWith } from "./packed-entries.ts";
 
 const TWO32 = 4294967296;
 
@@ -134,9 +134,7 @@ function writeValue(buf: Buffer, p: number, w: number, h: number, l: number): vo
 /** The intset with (h, l) inserted at index `at` (the same width, which must hold it). */
 export function insertAt(s: string, w: number, at: number, h: number, l: number): string {
   const n = s.length;
-  const buf = scratchBuffer(n + w);
-  if (n > 32) buf.latin1Write(s, 0, n);
-  else for (let i = 0; i < n; i++) buf[i] = s.charCodeAt(i);
+  const buf = scratchWith(s, n + w);
   const p = at * w;
   if (p < n) buf.copyWithin(p + w, p, n);
   writeValue(buf, p, w, h, l);
