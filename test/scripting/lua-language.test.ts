@@ -4,7 +4,7 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { compareCommands, describeMismatches, startPair, type Pair } from "./compare.ts";
-import { COMMANDS, LANGUAGE, LIBRARIES, MULTILINE } from "./lua-snippets.ts";
+import { COMMANDS, COMPILER_LIMITS, LANGUAGE, LIBRARIES, MULTILINE } from "./lua-snippets.ts";
 
 let pair: Pair;
 
@@ -27,6 +27,7 @@ describe("Lua language", () => {
   test("language snippets (RESP2)", () => check(LANGUAGE));
   test("language snippets (RESP3)", () => check(LANGUAGE, true));
   test("error lines in multi-line scripts", () => check(MULTILINE));
+  test("long and deeply nested code", () => check(COMPILER_LIMITS));
 });
 
 describe("libraries", () => {

@@ -609,6 +609,24 @@ export const MULTILINE: string[] = [
   "local x = tostring\n(nil) .. nil",
 ];
 
+/** Long and deeply nested code: Lua's parser limits (syntax levels, 200 locals, 60 upvalues). */
+const rep = (s: string, n: number) => Array.from({ length: n }, () => s).join("");
+export const COMPILER_LIMITS: string[] = [
+  "return 'a'" + rep(" .. 'a'", 150),
+  "return 'a'" + rep(" .. 'a'", 250),
+  "return 1" + rep(" + 1", 5000),
+  "local t = {" + Array.from({ length: 60000 }, (_, i) => i).join(",") + "} return #t",
+  rep("do ", 190) + rep("end ", 190),
+  rep("do ", 250) + rep("end ", 250),
+  "return " + rep("(", 150) + "1" + rep(")", 150),
+  "local x = " + rep("{", 150) + rep("}", 150) + " return 1",
+  "return " + rep("-", 150) + "1",
+  "return " + rep("not ", 250) + "nil",
+  Array.from({ length: 201 }, (_, i) => `local v${i} = ${i}`).join("\n"),
+  "local a = 1 " + Array.from({ length: 70 }, (_, i) => `local function f${i}() return a end`).join(" "),
+  "local function f() " + Array.from({ length: 61 }, (_, i) => `local u${i} = ${i}`).join(" ") + " return function() return " + Array.from({ length: 61 }, (_, i) => `u${i}`).join(" + ") + " end end return f()()",
+];
+
 /** Scripts that call commands: compared after the same setup on both servers. */
 export const COMMANDS: string[] = [
   "redis.call('del', 'k1') return redis.call('incr', 'k1')",
