@@ -275,6 +275,48 @@ describe("FAILOVER", () => {
   });
 });
 
+describe("PSYNC2 rules", () => {
+  test("replid / replid2 up to second_repl_offset / backlog range decide +CONTINUE or +FULLRESYNC", async () => {
+    const top = await track(startRedis());
+    await writeSome(top, "a", 100);
+    const ours = await track(startReplicant([...FAST, "--replicaof", "127.0.0.1", String(top.port), "--repl-backlog-size", "16384"]));
+    await waitForSync(top, ours);
+    await top.stop();
+    expect(await ours.call("REPLICAOF", "NO", "ONE")).toBe("OK");
+    // More than the backlog holds, after the promotion.
+    for (let i = 0; i < 5; i++) await writeSome(ours, `b${i}`, 100);
+    const r = await info(ours, "replication");
+    const [id, id2] = [r.master_replid!, r.master_replid2!];
+    const second = Number(r.second_repl_offset);
+    const end = Number(r.master_repl_offset);
+    const first = Number(r.repl_backlog_first_byte_offset);
+    expect(first).toBeGreaterThan(second); // the old history fell out of the backlog
+    const psync = async (replid: string, offset: number, psync2 = true): Promise<string> => {
+      const c = await RespClient.connect(ours.port);
+      if (psync2) await c.call("REPLCONF", "capa", "psync2");
+      const reply = String(await c.call("PSYNC", replid, offset));
+      c.close();
+      return reply;
+    };
+    expect(await psync(id, end + 1)).toBe(`CONTINUE ${id}`);
+    expect(await psync(id, end + 1, false)).toBe("CONTINUE");
+    expect(await psync(id, first)).toBe(`CONTINUE ${id}`);
+    expect(await psync(id, first - 1)).toStartWith("FULLRESYNC");
+    expect(await psync(id, end + 2)).toStartWith("FULLRESYNC");
+    await ours.waitForLog("tried to PSYNC with an offset that is greater than the master replication offset");
+    expect(await psync(id2, second + 1)).toStartWith("FULLRESYNC");
+    await ours.waitForLog(`Requested offset for second ID was ${second + 1}, but I can reply up to ${second}`);
+    // replid2 within range but out of the backlog: still a full sync.
+    expect(await psync(id2, second)).toStartWith("FULLRESYNC");
+    expect(await psync("0123456789012345678901234567890123456789", end + 1)).toStartWith("FULLRESYNC");
+    await ours.waitForLog("Replication ID mismatch");
+    expect(await psync("?", -1)).toStartWith(`FULLRESYNC ${id} `);
+    const st = await info(ours);
+    expect(Number(st.sync_partial_ok)).toBe(3);
+    expect(Number(st.sync_partial_err)).toBe(5);
+  });
+});
+
 describe("re-pointing and chained partial resyncs", () => {
   test("two Replicant replicas of a lost master: one is promoted, the other follows it with a partial resync", async () => {
     const top = await track(startRedis());
