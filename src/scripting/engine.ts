@@ -18,13 +18,13 @@ import { openMath } from "./lib-math.ts";
 import { openString } from "./lib-string.ts";
 import { openStruct } from "./lib-struct.ts";
 import { openTable } from "./lib-table.ts";
-import { checkString, register, toStringOrNull } from "./lib-util.ts";
+import { register, toStringOrNull } from "./lib-util.ts";
 import { loadChunk } from "./load.ts";
 import { numberTo17g } from "./numbers.ts";
 import { errorTable, luaToResp, respToLua } from "./resp-convert.ts";
 import { LuaKill, LuaState, stackOverflowValue, toNumber } from "./state.ts";
 import { LuaTableError } from "./table.ts";
-import { EMPTY, LuaError, LuaFunction, LuaTable, LuaUserdata, type LuaValue } from "./value.ts";
+import { EMPTY, LuaError, LuaFunction, LuaTable, type LuaValue } from "./value.ts";
 import type { ReplyWriter } from "../protocol/reply-writer.ts";
 import { REDIS_COMPAT_VERSION } from "../version.ts";
 
@@ -655,4 +655,3 @@ function parseFlagTable(t: LuaTable): number | null {
   return flags;
 }
 
-export { checkString, LuaUserdata };

@@ -6,7 +6,7 @@
 import { checkInteger, checkString, register } from "./lib-util.ts";
 import { formatFloat, numberToString, strtod } from "./numbers.ts";
 import type { LuaState } from "./state.ts";
-import { LuaError, LuaFunction, LuaTable, LuaUserdata, type LuaValue, typeName } from "./value.ts";
+import { LuaError, LuaTable, LuaUserdata, type LuaValue, typeName } from "./value.ts";
 
 /** cjson.null: a light userdata holding NULL. */
 export const CJSON_NULL = new LuaUserdata("lightuserdata", "(nil)");
@@ -497,6 +497,5 @@ export function makeCjson(S: LuaState): LuaTable {
   cjson.set("null", CJSON_NULL);
   cjson.set("_NAME", "cjson");
   cjson.set("_VERSION", "2.1.0");
-  void LuaFunction;
   return cjson;
 }

@@ -2,9 +2,9 @@
 // so equal elements and inconsistent comparators end up where Lua puts them), getn, maxn,
 // foreach, foreachi, setn (obsolete). Stores are raw, as lua_rawseti.
 
-import { checkFunction, checkInt, checkString, checkTable, optInt, optString, register, toStringOrNull } from "./lib-util.ts";
+import { checkFunction, checkInt, checkTable, optInt, optString, register, toStringOrNull } from "./lib-util.ts";
 import type { LuaState } from "./state.ts";
-import { LuaError, LuaFunction, LuaTable, type LuaValue, typeName } from "./value.ts";
+import { LuaError, LuaTable, type LuaValue, typeName } from "./value.ts";
 import { MAX_STRING } from "./lib-string.ts";
 
 function rawSetInt(t: LuaTable, i: number, v: LuaValue): void {
@@ -182,7 +182,5 @@ export function openTable(S: LuaState, G: LuaTable): void {
       return [];
     },
   });
-  void checkString;
-  void LuaFunction;
   G.set("table", tbl);
 }

@@ -80,7 +80,6 @@ export function toStringOrNull(v: LuaValue): string | null {
 }
 
 /** Registers native functions into a table. */
-export function register(S: LuaState, t: LuaTable, fns: Record<string, (args: LuaValue[]) => LuaValue[]>): void {
-  void S;
+export function register(_S: LuaState, t: LuaTable, fns: Record<string, (args: LuaValue[]) => LuaValue[]>): void {
   for (const [name, call] of Object.entries(fns)) t.set(name, new LuaFunction(name, call, true));
 }

@@ -361,7 +361,7 @@ class Parser {
         return { k: "break" };
       }
       default:
-        return this.exprStat(line);
+        return this.exprStat();
     }
   }
 
@@ -436,7 +436,7 @@ class Parser {
     return st;
   }
 
-  private exprStat(line: number): Stat {
+  private exprStat(): Stat {
     const e = this.primaryExp();
     if (e.k === "call" || e.k === "method") return { k: "call", call: e };
     // assignment -> primaryexp {',' primaryexp} '=' explist
@@ -450,8 +450,7 @@ class Parser {
     }
     this.checkNext(61);
     const exprs = this.exprList();
-    // The stores happen (and fail) at the end of the statement.
-    void line;
+    // The stores happen (and fail) at the end of the statement (not on its first line).
     return { k: "assign", targets, exprs, line: this.lx.lastLine };
   }
 
