@@ -170,7 +170,9 @@ export function luaToResp(v: LuaValue, out: ReplyWriter, scriptResp: 2 | 3, dept
       } else out.bool(v);
       return;
     case "number":
-      out.int(toLongBig(v));
+      // (long long) of the double: truncated; out of range and NaN as x86 converts them.
+      if (v > -9007199254740992 && v < 9007199254740992) out.int(Math.trunc(v));
+      else out.int(toLongBig(v));
       return;
   }
   if (!(v instanceof LuaTable)) {
