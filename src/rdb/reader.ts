@@ -87,7 +87,7 @@ import { HashValue, PACKED_HASH_MAX_FIELDS } from "../store/hash.ts";
 import { ListValue, PACKED_LIST_MAX_CHARS, PACKED_LIST_MAX_ENTRIES } from "../store/list.ts";
 import { PACKED_SET_MAX_MEMBERS, SetValue } from "../store/set.ts";
 import { packedBuilder, type PackedBuilder } from "../store/packed-entries.ts";
-import { intsetBody, listpackIntoBuilder } from "../store/packed-decode.ts";
+import { intsetBody, intsetWidth, listpackIntoBuilder } from "../store/packed-decode.ts";
 import {
   MAX_ID,
   PendingList,
@@ -1205,7 +1205,8 @@ export class RdbParser {
   private readIntset(): SetValue | null {
     this.readBlob();
     // Validated, then kept as it is: the intset body is the intset form (store/packed-intset.ts).
-    const { width, body } = intsetBody(this.blobBuf, this.blobStart, this.blobEnd);
+    const body = intsetBody(this.blobBuf, this.blobStart, this.blobEnd);
+    const width = intsetWidth;
     const n = body.length / width;
     if (n === 0) return null;
     return SetValue.fromIntset(body, width, n > this.intsetMaxEntries ? "hashtable" : "intset");

@@ -97,8 +97,11 @@ export function listpackIntoBuilder(buf: Buffer, start: number, end: number, out
   return count;
 }
 
-/** The intset in buf[start, end), validated: its element width and body (the intset form). */
-export function intsetBody(buf: Buffer, start: number, end: number): { width: 2 | 4 | 8; body: string } {
+/** Element width of the intset intsetBody read last (module state: no object per call). */
+export let intsetWidth: 2 | 4 | 8 = 2;
+
+/** The intset in buf[start, end), validated: its body (the intset form); its width in `intsetWidth`. */
+export function intsetBody(buf: Buffer, start: number, end: number): string {
   const S = "intset";
   const size = end - start;
   if (size < 8) throw new StructureError(S, 0, `${size} bytes is too short for an intset`);
@@ -132,5 +135,6 @@ export function intsetBody(buf: Buffer, start: number, end: number): { width: 2 
       prevLo = lo;
     }
   }
-  return { width, body: length === 0 ? "" : buf.latin1Slice(start + 8, end) };
+  intsetWidth = width;
+  return length === 0 ? "" : buf.latin1Slice(start + 8, end);
 }

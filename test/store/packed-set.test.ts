@@ -6,7 +6,7 @@
 import { describe, expect, test } from "bun:test";
 import { encodeIntset } from "../../src/rdb/encode-intset.ts";
 import { decodeIntset } from "../../src/rdb/intset.ts";
-import { intsetBody } from "../../src/store/packed-decode.ts";
+import { intsetBody, intsetWidth } from "../../src/store/packed-decode.ts";
 import { compareIntStrings, INTSET_FORM_MAX, isIntsetMember, PACKED_SET_MAX_MEMBERS, SetValue } from "../../src/store/set.ts";
 import { rng, seedFromEnv } from "./seeded.ts";
 
@@ -173,8 +173,8 @@ describe("intset bodies from an RDB", () => {
       const n = Math.floor(rand() * 30);
       for (let i = 0; i < n; i++) members.add(randomInt(rand));
       const blob = encodeIntset(members, members.size)!;
-      const { width, body } = intsetBody(blob, 0, blob.length);
-      const s = SetValue.fromIntset(body, width, "intset");
+      const body = intsetBody(blob, 0, blob.length);
+      const s = SetValue.fromIntset(body, intsetWidth, "intset");
       expect([...s]).toEqual(decodeIntset(blob, 0, blob.length));
       // Corrupt it: both decoders agree on the error.
       const bad = Buffer.from(blob);
