@@ -13,7 +13,7 @@
 // - REPLCONF ACK bookkeeping, PINGs, newlines while preparing, timeouts, output buffer limits,
 //   WAIT, min-replicas-to-write, the write pause of a coordinated FAILOVER (master-failover.ts).
 
-import { closeSync, openSync, writeSync, fsyncSync, readSync, unlinkSync, fstatSync } from "node:fs";
+import { closeSync, openSync, writeSync, fsyncSync, readSync, unlinkSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { encodeCommand } from "../protocol/reply-parser.ts";
 import { clientInfoLine } from "../commands/connection.ts";
@@ -128,6 +128,8 @@ interface SyncJob {
   tmpFile: string | null;
   fd: number;
   fileSize: number;
+  /** Disk-based: replicas still reading the file. */
+  readers: number;
   startedAt: number;
 }
 
@@ -332,7 +334,7 @@ export class MasterSide {
     const dbs = first.excludeData ? this.server.dbs.map((db) => new Database(db.id)) : this.server.dbs;
     const snapshot = new DatasetSnapshot(dbs);
     const source = createSnapshotRdb(this.server, snapshot, offset, !first.excludeFunctions);
-    const job: SyncJob = { replicas, diskless, req, produced: false, offset, source, mark: null, tmpFile: null, fd: -1, fileSize: 0, startedAt: Date.now() };
+    const job: SyncJob = { replicas, diskless, req, produced: false, offset, source, mark: null, tmpFile: null, fd: -1, fileSize: 0, readers: 0, startedAt: Date.now() };
     this.job = job;
     this.log.notice(`Starting BGSAVE for SYNC with target: ${diskless ? "replicas sockets" : "disk"}`);
     // The stream after this point must follow the RDB: force a SELECT first.
@@ -417,17 +419,15 @@ export class MasterSide {
       fsyncSync(job.fd);
       this.log.notice(`Background saving terminated with success`);
       this.endJob(job, false);
-      this.sendFilePumps = targets.length;
-      this.jobFile = job;
+      // The file stays open until its last reader is done (a later job has a file of its own).
+      job.readers = targets.length;
       for (const s of targets) this.sendRdbFile(s, job);
-      if (targets.length === 0) this.releaseJobFile();
+      if (targets.length === 0) this.releaseJobFile(job);
     }
     // Replicas that arrived during the job get the next one.
     setImmediate(() => this.maybeStartJob());
   }
 
-  private sendFilePumps = 0;
-  private jobFile: SyncJob | null = null;
 
   /** Disk-based: "$<len>\r\n" then the file, read in chunks as the socket drains. */
   private sendRdbFile(s: ReplicaSession, job: SyncJob): void {
@@ -435,7 +435,7 @@ export class MasterSide {
     s.conn.write(Buffer.from(`$${job.fileSize}\r\n`));
     let pos = 0;
     const step = () => {
-      if (!this.replicas.has(s) || s.client.conn?.closed) return this.fileSendDone();
+      if (!this.replicas.has(s) || s.client.conn?.closed) return this.fileSendDone(job);
       while (s.conn.pendingBytes < 2 * CHUNK && pos < job.fileSize) {
         const buf = Buffer.allocUnsafe(Math.min(CHUNK, job.fileSize - pos));
         const n = readSync(job.fd, buf, 0, buf.length, pos);
@@ -453,36 +453,28 @@ export class MasterSide {
         this.log.notice(`Synchronization with replica ${s.name()} succeeded`);
         this.putOnline(s);
       }
-      this.fileSendDone();
+      this.fileSendDone(job);
     };
     step();
   }
 
-  private fileSendDone(): void {
-    this.sendFilePumps--;
-    if (this.sendFilePumps <= 0) this.releaseJobFile();
+  private fileSendDone(job: SyncJob): void {
+    if (--job.readers <= 0) this.releaseJobFile(job);
   }
 
-  private releaseJobFile(): void {
-    const job = this.jobFile;
-    if (!job) return;
-    this.jobFile = null;
+  private releaseJobFile(job: SyncJob): void {
+    if (job.fd < 0) return;
     try {
       closeSync(job.fd);
       unlinkSync(job.tmpFile!);
     } catch {}
+    job.fd = -1;
   }
 
   private endJob(job: SyncJob, closeFile = true): void {
     job.source.abort();
     if (this.job === job) this.job = null;
-    if (closeFile && job.fd >= 0) {
-      try {
-        closeSync(job.fd);
-        if (job.tmpFile) unlinkSync(job.tmpFile);
-      } catch {}
-    }
-    void fstatSync;
+    if (closeFile) this.releaseJobFile(job);
   }
 
   /** An rdb-only replica got its RDB: it is closed once the bytes are out. */
