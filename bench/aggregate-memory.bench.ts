@@ -36,7 +36,12 @@ const SHAPES: Record<string, (i: number) => Cmd> = {
   list: (i) => ["RPUSH", `l:${i}`, "a", "b", `c${i}`, "dddddddd", i],
   set: (i) => ["SADD", `s:${i}`, i, i + 1, i + 2, `m${i}`],
   intset: (i) => ["SADD", `is:${i}`, i, i + 1, i + 2, i * 7 + 1000],
+  /** Large lists (ring buffers of strings here): 1000 keys of N/1000 elements, reported per element. */
+  biglist: (i) => ["RPUSH", `bl:${i % 1000}`, `element:${i}`],
 };
+
+/** Datasets whose unit is an element, not a key (the key count is then fixed). */
+const ELEMENT_DATASETS: Record<string, number> = { biglist: 1000 };
 
 function rssOf(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
@@ -98,12 +103,13 @@ async function memory(): Promise<void> {
       if (!shape) throw new Error(`unknown dataset ${name} (known: ${Object.keys(SHAPES).join(", ")})`);
       await populate(master, shape, KEYS);
       const m = await info(master, "memory");
-      const r = (await replicaRss("redis", master, KEYS)) - base.redis;
-      const p = (await replicaRss("replicant", master, KEYS)) - base.replicant;
+      const keys = ELEMENT_DATASETS[name] ?? KEYS;
+      const r = (await replicaRss("redis", master, keys)) - base.redis;
+      const p = (await replicaRss("replicant", master, keys)) - base.replicant;
       const encoding = await master.call("OBJECT", "ENCODING", String(shape(0)[1]));
       console.log(
         `${name.padEnd(8)} ${(r / KEYS).toFixed(0).padStart(12)} ${(p / KEYS).toFixed(0).padStart(10)}  ${(p / r).toFixed(2)}x` +
-          `   (${String(shape(0).join(" ")).slice(0, 50)}; ${encoding}; master used_memory ${m.used_memory_human})`,
+          `   (${ELEMENT_DATASETS[name] ? "per element: " : ""}${String(shape(0).join(" ")).slice(0, 50)}; ${encoding}; master used_memory ${m.used_memory_human})`,
       );
     }
   } finally {
