@@ -112,7 +112,8 @@ function restore(c: Client, argv: string[]): void {
 
   const db = c.db;
   let deleted = false;
-  if (replace && lookupWrite(c, key) !== undefined) deleted = db.delete(key);
+  // dbDelete, not a lookup: an expired old value counts as deleted (a "del", not "expired").
+  if (replace) deleted = db.delete(key);
   // A restored string has its content's encoding, whatever the key held before.
   forgetStringEncoding(db, key);
   let ttl = Number(ttlArg);

@@ -18,7 +18,7 @@ import { ListValue } from "../store/list.ts";
 import { HashValue, SetValue, ZSetValue } from "../store/values.ts";
 import { fail, NOT_INTEGER, SYNTAX, WRONGTYPE } from "./errors.ts";
 import { pqsort } from "./geo-sort.ts";
-import { deleteKey, lookupRead, signalModified } from "./keyspace.ts";
+import { deleteKey, lookupRead, lookupWrite, signalModified } from "./keyspace.ts";
 import { NotifyClass, notifyKeyspaceEvent } from "./pubsub.ts";
 import { forgetStringEncoding } from "./strings-encoding.ts";
 import { parseLongLong } from "./strings-parse.ts";
@@ -250,6 +250,7 @@ export function sortCommand(c: Client, argv: string[], readonly: boolean): void 
   }
   const db = c.db;
   if (outputlen > 0) {
+    lookupWrite(c, storekey); // setKey's lookup: an expired destination is deleted as such first
     db.setPersistent(storekey, list);
     forgetStringEncoding(db, storekey);
     notifyKeyspaceEvent(c, NotifyClass.List, "sortstore", storekey);

@@ -25,6 +25,7 @@ import { forgetStringEncoding, moveStringEncoding, noteStringEncoding, stringEnc
 import { NotifyClass, notifyKeyspaceEvent } from "./pubsub.ts";
 import { parseLongLong } from "./strings-parse.ts";
 import { checkAlreadyExpired } from "./strings.ts";
+import { setWatchedWhileExpired, watchedWhileExpired } from "./transactions.ts";
 import type { HandlerMap } from "./types.ts";
 
 const INT64_MAX = 9223372036854775807n;
@@ -59,11 +60,27 @@ function keyIsExpired(c: Client, db: Database, key: string): boolean {
 function touchWatchedKeysInDb(server: Server, emptied: Database, replacedWith: Database | null): void {
   if (server.watchedKeys.size === 0) return;
   const prefix = `${emptied.id}\0`;
+  const expired = (db: Database, key: string) => !server.loading && db.isExpired(key, server.cmdTime);
   for (const [k, clients] of server.watchedKeys) {
     if (!k.startsWith(prefix)) continue;
     const key = k.slice(prefix.length);
-    if (emptied.keys.has(key) || (replacedWith !== null && replacedWith.keys.has(key))) {
-      for (const client of clients) client.dirtyCas = true;
+    const existsInEmptied = emptied.keys.has(key);
+    const existsInReplacement = replacedWith !== null && replacedWith.keys.has(key);
+    if (!existsInEmptied && !existsInReplacement) continue;
+    for (const client of clients) {
+      // A key watched while already expired: its removal is no change, nor its replacement
+      // by another expired key; an alive key replaced by an expired one counts as expired.
+      if (watchedWhileExpired(client, k)) {
+        if (!existsInReplacement) {
+          setWatchedWhileExpired(client, k, false);
+          continue;
+        }
+        if (expired(replacedWith!, key)) continue;
+      } else if (!existsInEmptied && expired(replacedWith!, key)) {
+        setWatchedWhileExpired(client, k, true);
+        continue;
+      }
+      client.dirtyCas = true;
     }
   }
 }

@@ -116,9 +116,12 @@ export function signalModified(c: Client, key: string, db: Database = c.db, chan
 
 /**
  * Stores a value under a key (Redis's setKey): replaces any old value; clears the expiry
- * unless keepTtl. Counts one change and invalidates WATCH.
+ * unless keepTtl. Counts one change and invalidates WATCH. Like Redis's (which looks the key
+ * up for writing first), an expired old value is deleted as expired before it is replaced:
+ * "expired" event, DEL to the replicas.
  */
 export function setKey(c: Client, key: string, value: RedisValue, keepTtl = false, db: Database = c.db): void {
+  if (db.expires.size !== 0) expireIfNeeded(c, db, key, true);
   if (keepTtl) db.set(key, value);
   else db.setPersistent(key, value);
   signalModified(c, key, db);

@@ -6,6 +6,7 @@ import { unsubscribeAllSilently } from "../commands/pubsub.ts";
 import { randomBytes } from "node:crypto";
 import type { Config } from "../config/config.ts";
 import { buildCommandTable, type CommandTable } from "../commands/table.ts";
+import { touchWatchers } from "../commands/transactions.ts";
 import { Database } from "../store/database.ts";
 import { Blocking } from "./blocking.ts";
 import type { Client } from "./client.ts";
@@ -137,8 +138,9 @@ export class Server {
   signalModifiedKey(db: Database, key: string): void {
     if (this.blocking.count !== 0) this.blocking.signalKeyAsReady(db, key);
     if (this.watchedKeys.size === 0) return;
-    const watchers = this.watchedKeys.get(`${db.id}\0${key}`);
-    if (watchers) for (const c of watchers) c.dirtyCas = true;
+    const tag = `${db.id}\0${key}`;
+    const watchers = this.watchedKeys.get(tag);
+    if (watchers) touchWatchers(watchers, db, key, tag);
   }
 
   /** Invalidates every WATCH on a database (FLUSHDB/FLUSHALL/SWAPDB/full sync). */

@@ -94,3 +94,15 @@ test("expiry: an expired key found by a command, and one removed by active expir
   await ea.waitFor("__keyevent@0__:expired active2");
   ea.close();
 });
+
+test("writes over an expired key delete it as expired first (SET, MSET, SORT STORE)", async () => {
+  const cmds = [
+    ["SET", "k", "v", "PXAT", "1"], ["SET", "k", "v2"],
+    ["SET", "m", "v", "PXAT", "1"], ["MSET", "m", "1", "n", "2"],
+    ["RPUSH", "src", "1"], ["SET", "dst", "x", "PXAT", "1"], ["SORT", "src", "STORE", "dst"],
+  ];
+  const [a, b] = await events(cmds);
+  expect(b).toEqual(a);
+  expect(a).toContain("__keyevent@0__:expired k");
+  expect(a).toContain("__keyevent@0__:expired dst");
+});

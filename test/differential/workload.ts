@@ -183,9 +183,22 @@ export class Workload {
     return forSet ? ["KEEPTTL"] : ["PERSIST"];
   }
 
-  /** One MULTI/EXEC block of exact-compared commands. */
+  /** One MULTI/EXEC block of exact-compared commands, sometimes after a WATCH. */
   private multiBlock(): Step[] {
-    const steps: Step[] = [{ cmd: ["MULTI"], cmp: "exact" }];
+    const steps: Step[] = [];
+    if (this.chance(0.4)) {
+      // EXEC then fails when a command in between modified a watched key: every write must
+      // signal exactly the keys it changed (and a no-op write none).
+      steps.push({ cmd: ["WATCH", this.anyKey(), ...(this.chance(0.5) ? [this.anyKey()] : [])], cmp: "exact" });
+      for (let i = this.int(3); i > 0; i--) {
+        let s: Step[];
+        do s = this.oneCommand();
+        while (s.some((x) => x.derive || x.blocking || x.cmd[0] === "MULTI" || x.cmd[0] === "SELECT"));
+        steps.push(...s);
+      }
+      if (this.chance(0.1)) steps.push({ cmd: ["UNWATCH"], cmp: "exact" });
+    }
+    steps.push({ cmd: ["MULTI"], cmp: "exact" });
     this.inMulti = true;
     const n = 1 + this.int(5);
     for (let i = 0; i < n; i++) {
@@ -725,7 +738,8 @@ export class Workload {
   }
 
   private sort(): Step[] {
-    const k = this.keyOf(this.pick(["list", "set", "zset"]));
+    const family = this.pick(["list", "set", "zset"] as const);
+    const k = family === "set" ? this.keyOf(family) : this.key(family);
     const opts: string[] = [];
     if (this.chance(0.3)) opts.push("LIMIT", String(this.int(3)), String(this.int(6) - 1));
     if (this.chance(0.3)) opts.push("GET", "#");
@@ -737,6 +751,9 @@ export class Workload {
     // hashtable order, which differs between any two servers (even a Redis master and replica).
     if (this.chance(0.15) && !alpha) opts.push("BY", "int:*");
     const store = this.chance(0.5) ? ["STORE", this.key(this.chance(0.8) ? "list" : "str")] : [];
+    // BY nosort keeps the source's order: a list's or a sorted set's; a set's is its hashtable
+    // order, unless it is stored (Redis sorts it then). The key may hold a set after a RENAME.
+    if (family !== "set" && !opts.includes("BY") && (store.length || !this.deterministic) && this.chance(0.15)) opts.push("BY", "nosort");
     const ro = store.length === 0 && this.chance(0.3);
     return [{ cmd: [ro ? "SORT_RO" : "SORT", k, ...opts, ...store], cmp: "exact" }];
   }
