@@ -52,7 +52,7 @@ async function look(c: RespClient): Promise<string> {
 }
 
 let last = "";
-let budget = 2500;
+let budget = 1500;
 let inMulti = false;
 try {
   outer: for (let p = 0; p < plan.length; p++) {
@@ -105,7 +105,7 @@ try {
     if (wait > 0) await Bun.sleep(wait);
     const sweep = DATABASES.flatMap((db) => [["SELECT", String(db)], ["SCAN", "0", "COUNT", "100000"]]);
     await Promise.all([a.pipeline(sweep), b.pipeline(sweep)]);
-    budget = Math.max(800, Math.min(8000, 2.5 * took + 300));
+    budget = Math.max(400, Math.min(8000, 2.5 * took + 300));
   }
 } catch (e) {
   console.error(e);

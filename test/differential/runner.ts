@@ -226,7 +226,7 @@ export async function runPhases(first: RawClient, phases: Phase[], opts: RunOpti
   const stats: RunStats = { commands: 0, outcomes: new Map(), errors: new Map(), diffs: [], overruns: 0, cuts: [] };
   const batchSize = opts.batch ?? 150;
   const maxDiffs = opts.maxDiffs ?? 25;
-  let budget = 2500;
+  let budget = 1500;
   // Recent commands and replies, to show what led to a difference.
   const log: Array<{ cmd: string[]; a: string; b: string; db: number }> = [];
   // The selected database as redis-server's replies show it (a queued SELECT applies at EXEC).
@@ -321,6 +321,7 @@ export async function runPhases(first: RawClient, phases: Phase[], opts: RunOpti
       if (opts.between) await opts.between();
     }
     const took = Date.now() - started;
+    if (process.env.DIFF_VERBOSE) console.log(`phase ${p}: ${steps.length} steps in ${took} ms (budget ${budget} ms)`);
     if (opts.waitDeadlines) {
       const wait = deadline + ABSOLUTE_LATER + 30 - Date.now();
       if (wait > 0) await Bun.sleep(wait);
@@ -329,7 +330,7 @@ export async function runPhases(first: RawClient, phases: Phase[], opts: RunOpti
       const sweep = DATABASES.flatMap((db) => [["SELECT", String(db)], ["SCAN", "0", "COUNT", "100000"]]);
       await Promise.all([first.pipeline(sweep), opts.second ? opts.second.pipeline(sweep) : null]);
     }
-    budget = Math.max(800, Math.min(8000, 2.5 * took + 300));
+    budget = Math.max(400, Math.min(8000, 2.5 * took + 300));
   }
   return stats;
 }
