@@ -20,7 +20,7 @@ import { flushAllSave } from "../server/persistence.ts";
 import { handlers as dumpHandlers } from "./keys-dump.ts";
 import { forgetScans, scanKeys } from "./keys-scan.ts";
 import { sortCommand } from "./keys-sort.ts";
-import { deleteKey, expireIfNeeded, lookupRead, lookupWrite, signalModified } from "./keyspace.ts";
+import { deleteKey, expireIfNeeded, lookupRead, lookupReadNoNotify, lookupWrite, signalModified } from "./keyspace.ts";
 import { forgetStringEncoding, moveStringEncoding, noteStringEncoding, stringEncoding, stringRefcount } from "./strings-encoding.ts";
 import { NotifyClass, notifyKeyspaceEvent } from "./pubsub.ts";
 import { parseLongLong } from "./strings-parse.ts";
@@ -591,20 +591,20 @@ export const handlers: HandlerMap = {
 
   "object|encoding"(c, argv) {
     const key = argv[2]!;
-    const v = lookupRead(c, key);
+    const v = lookupReadNoNotify(c, key);
     if (v === undefined) c.reply.nullBulk();
     else c.reply.bulk(objectEncoding(c.db, key, v));
   },
 
   "object|refcount"(c, argv) {
     const key = argv[2]!;
-    const v = lookupRead(c, key);
+    const v = lookupReadNoNotify(c, key);
     if (v === undefined) c.reply.nullBulk();
     else c.reply.int(typeof v === "string" ? stringRefcount(c, c.db, key, v) : 1);
   },
 
   "object|idletime"(c, argv) {
-    const v = lookupRead(c, argv[2]!);
+    const v = lookupReadNoNotify(c, argv[2]!);
     if (v === undefined) return c.reply.nullBulk();
     if (lfuPolicy(c)) {
       fail("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
@@ -614,7 +614,7 @@ export const handlers: HandlerMap = {
   },
 
   "object|freq"(c, argv) {
-    const v = lookupRead(c, argv[2]!);
+    const v = lookupReadNoNotify(c, argv[2]!);
     if (v === undefined) return c.reply.nullBulk();
     if (!lfuPolicy(c)) {
       fail("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");

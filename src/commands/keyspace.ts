@@ -14,7 +14,7 @@ import type { Server } from "../server/server.ts";
 import type { Database } from "../store/database.ts";
 import { HashValue, ListValue, SetValue, StreamValue, ZSetValue, type RedisValue } from "../store/values.ts";
 import { CommandError, WRONGTYPE } from "./errors.ts";
-import { NotifyClass, notifyServerKeyspaceEvent } from "./pubsub.ts";
+import { NotifyClass, notifyKeyspaceEvent, notifyServerKeyspaceEvent } from "./pubsub.ts";
 
 /**
  * Whether a key must be treated as missing because it has expired; deletes it when we are a
@@ -48,8 +48,23 @@ export function deleteExpiredKey(server: Server, db: Database, key: string): voi
   server.stats.expiredKeys++;
 }
 
-/** Lookup for reading: counts keyspace hits/misses; expired keys read as missing. */
+/**
+ * Lookup for reading: counts keyspace hits/misses; expired keys read as missing; a miss
+ * publishes "keymiss" (notify-keyspace-events m), as Redis's lookupKeyRead does.
+ */
 export function lookupRead(c: Client, key: string, db: Database = c.db): RedisValue | undefined {
+  const v = db.keys.get(key);
+  if (v === undefined || (db.expires.size !== 0 && expireIfNeeded(c, db, key))) {
+    c.server.stats.keyspaceMisses++;
+    notifyKeyspaceEvent(c, NotifyClass.KeyMiss, "keymiss", key, db.id);
+    return undefined;
+  }
+  c.server.stats.keyspaceHits++;
+  return v;
+}
+
+/** lookupRead without the "keymiss" event (Redis's LOOKUP_NONOTIFY: OBJECT, blocked-client checks). */
+export function lookupReadNoNotify(c: Client, key: string, db: Database = c.db): RedisValue | undefined {
   const v = db.keys.get(key);
   if (v === undefined || (db.expires.size !== 0 && expireIfNeeded(c, db, key))) {
     c.server.stats.keyspaceMisses++;

@@ -106,3 +106,20 @@ test("writes over an expired key delete it as expired first (SET, MSET, SORT STO
   expect(a).toContain("__keyevent@0__:expired k");
   expect(a).toContain("__keyevent@0__:expired dst");
 });
+
+test("keymiss (notify-keyspace-events m): read lookups of missing keys publish it, OBJECT does not", async () => {
+  const cmds = [
+    ["CONFIG", "SET", "notify-keyspace-events", "KEAm"],
+    ["GET", "a"], ["MGET", "a", "b"], ["EXISTS", "a"], ["TYPE", "a"], ["TTL", "a"], ["STRLEN", "a"], ["GETRANGE", "a", "0", "1"],
+    ["OBJECT", "ENCODING", "a"], ["OBJECT", "REFCOUNT", "a"], ["DUMP", "a"], ["COPY", "a", "b"],
+    ["SET", "a", "v", "GET"], ["GETDEL", "nope"], ["GETEX", "nope"], ["INCR", "counter"],
+    ["LRANGE", "l", "0", "-1"], ["HGET", "h", "f"], ["HGETALL", "h"], ["SMEMBERS", "s"], ["SISMEMBER", "s", "m"], ["ZRANGE", "z", "0", "-1"], ["ZSCORE", "z", "m"],
+    ["XRANGE", "x", "-", "+"], ["XLEN", "x"], ["SORT", "l"], ["PFCOUNT", "p"], ["BITCOUNT", "bm"], ["GEOPOS", "g", "m"],
+    ["RPUSH", "l", "3", "1"], ["SORT", "l", "BY", "w_*", "GET", "o_*"],
+    ["CONFIG", "SET", "notify-keyspace-events", "KEA"],
+  ];
+  const [a, b] = await events(cmds);
+  expect(b).toEqual(a);
+  expect(a).toContain("__keyevent@0__:keymiss a");
+  expect(a).not.toContain("__keyevent@0__:keymiss counter");
+});
