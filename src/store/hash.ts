@@ -11,7 +11,7 @@
 // Redis: new fields are appended, updating a field keeps its place, a deleted and re-added
 // field goes to the end. So HGETALL of a listpack hash matches Redis byte for byte.
 
-import { appendEntries, entryAt, entryEnd, findEntry, PACKED_MAX_CHARS, removeRange, replaceEntry, unpackEntries } from "./packed-entries.ts";
+import { appendEntries, entryAt, entryEnd, findEntry, headerAt, PACKED_MAX_CHARS, removeRange, replaceEntry, unpackEntries } from "./packed-entries.ts";
 
 export type HashEncoding = "listpack" | "hashtable";
 
@@ -234,15 +234,20 @@ export class HashValue extends HashFields {
       this.extra?.randomIndex?.added(field);
       return true;
     }
-    if (this.extra !== null) this.extra.offsets = null;
     const p = findEntry(d, field, 2);
     if (p >= 0) {
       const vp = entryEnd(d, p);
-      const next = replaceEntry(d, vp, entryEnd(d, vp), value);
+      const ve = entryEnd(d, vp);
+      // The same value again (a replayed write, an idempotent update): nothing to rebuild.
+      const vs = vp + headerAt(d, vp);
+      if (ve - vs === value.length && d.startsWith(value, vs)) return false;
+      if (this.extra !== null) this.extra.offsets = null;
+      const next = replaceEntry(d, vp, ve, value);
       if (next.length > PACKED_MAX_CHARS) this.data = mapOf(next);
       else this.data = next;
       return false;
     }
+    if (this.extra !== null) this.extra.offsets = null;
     if (this.count >= PACKED_HASH_MAX_FIELDS || d.length + field.length + value.length + 10 > PACKED_MAX_CHARS) {
       const m = mapOf(d);
       m.set(field, value);
