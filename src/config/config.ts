@@ -258,7 +258,7 @@ export class Config {
       }
       case "notify-keyspace-events": {
         if (args.length !== 1) return "wrong number of arguments";
-        if (!/^[KEg$lshzxetmdA]*$/.test(args[0]!)) return "Invalid event class character. Use 'Ag$lshzxeKEtmd'.";
+        if (!/^[KEg$lshzxetmdnA]*$/.test(args[0]!)) return "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.";
         this.values[name] = args[0]!;
         return null;
       }
@@ -276,6 +276,7 @@ export class Config {
   format(d: Directive): string {
     const v = this.values[d.name];
     if (d.name === "dir") return resolve(this.values.dir as string);
+    if (d.name === "notify-keyspace-events") return keyspaceEventsText(String(v ?? ""));
     if (typeof v === "boolean") return v ? "yes" : "no";
     if (typeof v === "number") {
       if (d.percent && v < 0) return `${-v}%`;
@@ -419,4 +420,18 @@ export function configFromArgs(args: string[]): Config {
   }
   loadConfigText(config, text);
   return config;
+}
+
+/**
+ * notify-keyspace-events as CONFIG GET shows it (keyspaceEventsFlagsToString): the classes in
+ * Redis's order, "A" for all of them - which, as in Redis 7.0, hides "n" although it stays on.
+ */
+function keyspaceEventsText(text: string): string {
+  const all = "g$lshzxetd";
+  const has = (ch: string) => text.includes(ch) || (text.includes("A") && all.includes(ch));
+  let out = "";
+  if ([...all].every(has)) out = "A";
+  else for (const ch of "g$lshzxetdn") if (has(ch)) out += ch;
+  for (const ch of "KEm") if (has(ch)) out += ch;
+  return out;
 }

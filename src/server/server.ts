@@ -2,7 +2,7 @@
 // replication state. Everything else receives it (through the Client, for handlers) instead
 // of reaching for globals.
 
-import { unsubscribeAllSilently } from "../commands/pubsub.ts";
+import { NotifyClass, notifyServerKeyspaceEvent, unsubscribeAllSilently } from "../commands/pubsub.ts";
 import { randomBytes } from "node:crypto";
 import type { Config } from "../config/config.ts";
 import { buildCommandTable, type CommandTable } from "../commands/table.ts";
@@ -123,6 +123,9 @@ export class Server {
   constructor(readonly config: Config) {
     const count = config.num("databases");
     this.dbs = Array.from({ length: count }, (_, i) => new Database(i));
+    // Keys added by commands publish "new" (notify-keyspace-events n), as Redis's dbAdd.
+    const publisher = { server: this };
+    for (const db of this.dbs) db.newKeyHook = (d, key) => notifyServerKeyspaceEvent(publisher, NotifyClass.New, "new", key, d.id);
     this.commands = buildCommandTable();
     this.scripting = new ScriptingState(this);
     this.log.level = config.str("loglevel") as Logger["level"];

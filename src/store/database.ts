@@ -20,6 +20,11 @@ export class Database {
   watcher: ChangeWatcher | null = null;
   /** Where active expiry resumes its walk of the expiry table (masters only). */
   expireCursor: Iterator<[string, number]> | null = null;
+  /**
+   * Told after a command's write adds a key that was not there (Redis's dbAdd: the "new"
+   * keyspace event). Loads fill the key Map directly and do not call it.
+   */
+  newKeyHook: ((db: Database, key: string) => void) | null = null;
 
   constructor(readonly id: number) {}
 
@@ -43,14 +48,18 @@ export class Database {
   /** Stores a value. The key's expiry is kept (callers clear it when the command says so). */
   set(key: string, value: RedisValue): void {
     this.watcher?.beforeChange(this.keys, this.expires, key);
+    const added = this.newKeyHook !== null && !this.keys.has(key);
     this.keys.set(key, value);
+    if (added) this.newKeyHook!(this, key);
   }
 
   /** Stores a value and clears any expiry (a plain SET). */
   setPersistent(key: string, value: RedisValue): void {
     this.watcher?.beforeChange(this.keys, this.expires, key);
+    const added = this.newKeyHook !== null && !this.keys.has(key);
     this.keys.set(key, value);
     if (this.expires.size !== 0) this.expires.delete(key);
+    if (added) this.newKeyHook!(this, key);
   }
 
   delete(key: string): boolean {

@@ -123,3 +123,28 @@ test("keymiss (notify-keyspace-events m): read lookups of missing keys publish i
   expect(a).toContain("__keyevent@0__:keymiss a");
   expect(a).not.toContain("__keyevent@0__:keymiss counter");
 });
+
+test("\"new\" (notify-keyspace-events n) for every key a command adds, before the command's own event", async () => {
+  const cmds = [
+    ["CONFIG", "SET", "notify-keyspace-events", "KEAn"],
+    ["SET", "s", "v"], ["SET", "s", "w"], ["INCR", "i"], ["APPEND", "ap", "x"], ["SETRANGE", "sr", "1", "x"], ["MSET", "m1", "1", "s", "2"],
+    ["RPUSH", "l", "a", "b"], ["LMOVE", "l", "l2", "LEFT", "RIGHT"], ["HSET", "h", "f", "v"], ["HINCRBY", "h2", "f", "1"],
+    ["SADD", "st", "a", "b"], ["SMOVE", "st", "st2", "a"], ["SINTERSTORE", "st3", "st"], ["ZADD", "z", "1", "a"], ["ZINCRBY", "z2", "1", "a"], ["ZUNIONSTORE", "z3", "1", "z"],
+    ["GEOADD", "g", "13.36", "38.11", "p"], ["XADD", "x", "1-1", "f", "v"], ["XGROUP", "CREATE", "x2", "g", "$", "MKSTREAM"],
+    ["PFADD", "p", "a"], ["SETBIT", "b", "7", "1"], ["BITOP", "NOT", "b2", "b"],
+    ["RENAME", "s", "s2"], ["COPY", "s2", "s3"], ["MOVE", "s3", "1"], ["SORT", "l2", "ALPHA", "STORE", "sorted"],
+    ["CONFIG", "SET", "notify-keyspace-events", "KEA"],
+  ];
+  const [a, b] = await events(cmds);
+  expect(b).toEqual(a);
+  expect(a).toContain("__keyevent@0__:new sorted");
+  expect(a).toContain("__keyevent@1__:new s3");
+});
+
+test("CONFIG GET notify-keyspace-events shows the classes as Redis orders them ('n' hidden under 'A')", async () => {
+  const cmds: string[][] = [];
+  for (const v of ["KEAn", "KnEA", "g$lshzxetd", "Kgn", "Em", "A", "xK", "", "Kq"]) cmds.push(["CONFIG", "SET", "notify-keyspace-events", v], ["CONFIG", "GET", "notify-keyspace-events"]);
+  cmds.push(["CONFIG", "SET", "notify-keyspace-events", "KEA"]);
+  const [redis, replicant] = await pair.run(cmds);
+  expect(replicant).toEqual(redis);
+});

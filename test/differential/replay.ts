@@ -27,7 +27,7 @@ if (!key) {
 }
 const w = new Workload(Number(seedArg), true);
 const plan = Array.from({ length: Number(phasesArg) }, () => w.phase(1000));
-const config = [...ENCODING_LIMITS, "--notify-keyspace-events", process.env.DIFF_NOTIFY ?? "KEA"];
+const config = [...ENCODING_LIMITS, "--notify-keyspace-events", process.env.DIFF_NOTIFY ?? "KEAn"];
 const [redis, replicant] = await Promise.all([startRedis(config), startReplicant(config)]);
 const a = await RawClient.connect(redis.port);
 const b = await RawClient.connect(replicant.port);

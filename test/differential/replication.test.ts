@@ -15,7 +15,7 @@ import { seedFromEnv } from "../commands/zsets-diff-client.ts";
 import type { RespClient } from "../helpers/resp-client.ts";
 import { info, removeDir, type ServerProcess, startRedis, startReplicant, waitFor, waitForSync } from "../helpers/servers.ts";
 import { ENCODING_LIMITS } from "./limits.ts";
-import { formatOutcomes, RawClient, runPhases } from "./runner.ts";
+import { compareEvents, EventCollector, formatOutcomes, RawClient, runPhases } from "./runner.ts";
 import { diffSnapshots, keyCount, snapshot, typeCounts } from "./snapshot.ts";
 import { DATABASES, Workload } from "./workload.ts";
 
@@ -50,10 +50,13 @@ test("a seeded workload on a redis-server master: Replicant ends equal to the ma
   const plan = Array.from({ length: phases }, () => w.phase(1000));
 
   const master = await track(startRedis([...ENCODING_LIMITS, "--repl-backlog-size", "64mb"]));
-  const replicaOf = ["--replicaof", "127.0.0.1", String(master.port)];
-  const [replicant, reference] = await Promise.all([track(startReplicant([...ENCODING_LIMITS, ...replicaOf])), track(startRedis([...ENCODING_LIMITS, ...replicaOf]))]);
+  // The replicas publish keyspace events for what they apply: both must publish the same.
+  const replicaConfig = [...ENCODING_LIMITS, "--notify-keyspace-events", "KEAn", "--replicaof", "127.0.0.1", String(master.port)];
+  const [replicant, reference] = await Promise.all([track(startReplicant(replicaConfig)), track(startRedis(replicaConfig))]);
   await waitForSync(master, replicant);
   await waitForSync(master, reference);
+  const eventsReplicant = await EventCollector.connect(replicant.port);
+  const eventsReference = await EventCollector.connect(reference.port);
   const partialBefore = Number((await info(master, "stats")).sync_partial_ok);
   const fullBefore = Number((await info(master, "stats")).sync_full);
 
@@ -109,6 +112,15 @@ test("a seeded workload on a redis-server master: Replicant ends equal to the ma
   // logically expired keys too, so it equals the redis-server replica's only then.
   expect(await dbsizes(r)).toEqual(await dbsizes(x));
   console.log(`compared ${keyCount(fromMaster)} keys: ${JSON.stringify(typeCounts(fromReference))}`);
+
+  // The same events, in the same order (PUBLISH reaches the replicas through the stream too).
+  await m.call("PUBLISH", "__keyevent@0__:end-of-run", "marker");
+  await Promise.all([eventsReplicant.waitFor("__keyevent@0__:end-of-run marker"), eventsReference.waitFor("__keyevent@0__:end-of-run marker")]);
+  eventsReplicant.close();
+  eventsReference.close();
+  console.log(`keyspace events on the replicas: ${eventsReference.events.length} / ${eventsReplicant.events.length}`);
+  expect(compareEvents(eventsReference.events, eventsReplicant.events)).toBeNull();
+  expect(eventsReplicant.events.length).toBeGreaterThan(1000);
 
   const after = await info(master, "stats");
   console.log(`sync_partial_ok ${partialBefore} -> ${after.sync_partial_ok}, sync_full ${fullBefore} -> ${after.sync_full}`);

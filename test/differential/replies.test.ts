@@ -18,7 +18,7 @@ let redis: ServerProcess;
 let replicant: ServerProcess;
 
 beforeAll(async () => {
-  const config = [...ENCODING_LIMITS, "--notify-keyspace-events", process.env.DIFF_NOTIFY ?? "KEA"];
+  const config = [...ENCODING_LIMITS, "--notify-keyspace-events", process.env.DIFF_NOTIFY ?? "KEAn"];
   [redis, replicant] = await Promise.all([startRedis(config), startReplicant(config)]);
 });
 
