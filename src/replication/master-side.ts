@@ -13,7 +13,7 @@
 // - REPLCONF ACK bookkeeping, PINGs, newlines while preparing, timeouts, output buffer limits,
 //   WAIT, min-replicas-to-write, the write pause of a coordinated FAILOVER (master-failover.ts).
 
-import { closeSync, openSync, writeSync, fsyncSync, readSync, unlinkSync } from "node:fs";
+import { closeSync, openSync, writeSync, readSync, unlinkSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { encodeCommand } from "../protocol/reply-parser.ts";
 import { clientInfoLine } from "../commands/connection.ts";
@@ -416,7 +416,8 @@ export class MasterSide {
       }
       this.endJob(job);
     } else {
-      fsyncSync(job.fd);
+      // No fsync: the file only carries the RDB to the replicas and is removed after (a
+      // synchronous fsync of tens of MB would hold every client up).
       this.log.notice(`Background saving terminated with success`);
       this.endJob(job, false);
       // The file stays open until its last reader is done (a later job has a file of its own).
