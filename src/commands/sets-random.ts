@@ -14,7 +14,7 @@ import type { Client } from "../server/client.ts";
 import { newSetFor, SetValue } from "../store/set.ts";
 import { fail, SYNTAX } from "./errors.ts";
 import { MAX_RANDOM_REPLY, RANDOM_REPLY_TOO_LARGE, randomCountArg } from "./hashes.ts";
-import { readSet, writeSet } from "./keyspace.ts";
+import { lookupRead, readSet, writeSet } from "./keyspace.ts";
 import { NotifyClass, notifyKeyspaceEvent } from "./pubsub.ts";
 import { maxIntsetEntries, replySetMembers, unionOfOne } from "./sets-ops.ts";
 import { positiveLongArg } from "./zsets-parse.ts";
@@ -67,6 +67,8 @@ function spopWithCount(c: Client, argv: string[]): void {
 
   // CASE 1: everything goes.
   if (count >= size) {
+    // Redis replies through SUNION of the one key, whose read lookup counts a keyspace hit.
+    lookupRead(c, key);
     replySetMembers(c, unionOfOne(c, s));
     c.db.delete(key);
     notifyKeyspaceEvent(c, NotifyClass.Generic, "del", key);

@@ -202,8 +202,8 @@ export function execTransaction(c: Client): void {
   const multi = c.multi!;
   c.multi = null;
   if (multi.aborted) {
-    c.reply.error(EXECABORT);
-    return;
+    // An error reply of EXEC's like any other (errorstat_EXECABORT, a failed call).
+    throw new CommandError(EXECABORT);
   }
   c.reply.array(multi.queue.length);
   const server = c.server;

@@ -17,6 +17,18 @@ import { ABSOLUTE_LATER, DATABASES, TTL_AT, TTL_MS, Workload } from "./workload.
 const [seedArg, phasesArg, dbArg, key, ...flags] = process.argv.slice(2);
 const resp3 = flags.includes("resp3");
 const withEvents = flags.includes("events");
+/** With "stats": compare keyspace hits/misses after every step. */
+const withStats = flags.includes("stats");
+async function hitsMisses(c: RawClient): Promise<string> {
+  const raw = await c.call("INFO", "everything");
+  return raw
+    .split("\r\n")
+    .filter((l) => l.startsWith("keyspace_hits") || l.startsWith("keyspace_misses") || l.startsWith("total_error_replies") || l.startsWith("errorstat_") || (l.startsWith("cmdstat_") && !l.startsWith("cmdstat_info")))
+    .map((l) => l.replace(/,usec=[^,]*,usec_per_call=[^,]*/, ""))
+    .sort()
+    .join(" ");
+}
+let lastStats = "";
 /** With "all": report each command whose events differ once, and go on. */
 const keepGoing = flags.includes("all");
 const reported = new Set<string>();
@@ -71,6 +83,17 @@ try {
       cmd = cmd.map((x) => (x === TTL_MS ? String(Math.max(1, deadline - Date.now())) : x === TTL_AT ? String(deadline + ABSOLUTE_LATER) : x));
       const [ra, rb] = await Promise.all([a.call(...cmd), b.call(...cmd)]);
       let err: string | null = compareReplies(step.cmp, ra, rb, prevA);
+      if (withStats && !err && !inMulti && cmd[0]!.toUpperCase() !== "MULTI") {
+        const [x, y] = await Promise.all([hitsMisses(a), hitsMisses(b)]);
+        // INFO itself is no lookup; the deltas since the last step must agree.
+        const now = `${x} | ${y}`;
+        if (x !== y) {
+          const xs = new Set(x.split(" "));
+          const ys = new Set(y.split(" "));
+          err = `stats redis-server ${[...xs].filter((t) => !ys.has(t)).join(" ")} vs Replicant ${[...ys].filter((t) => !xs.has(t)).join(" ")}`;
+        }
+        lastStats = now;
+      }
       // Inside MULTI the marker would be queued too: events are compared at EXEC.
       const name = cmd[0]!.toUpperCase();
       if (name === "MULTI") inMulti = true;
@@ -86,7 +109,12 @@ try {
         console.log(`phase ${p} step ${i} ${JSON.stringify(cmd).slice(0, 160)} -> ${JSON.stringify(ra).slice(0, 80)}${ra === rb ? "" : ` / ${JSON.stringify(rb).slice(0, 80)}`}\n    ${now}`);
         last = now;
       }
-      if (err && keepGoing && err.startsWith("events")) {
+      if (err && keepGoing && (err.startsWith("events") || err.startsWith("stats"))) {
+        // Stats differences stay: resynchronize by resetting them on both.
+        if (err.startsWith("stats")) {
+          await Promise.all([a.call("CONFIG", "RESETSTAT"), b.call("CONFIG", "RESETSTAT")]);
+          lastStats = "";
+        }
         const name = cmd[0]!.toUpperCase() + (["OBJECT", "XINFO", "XGROUP"].includes(cmd[0]!.toUpperCase()) ? ` ${cmd[1]}` : "");
         if (!reported.has(name)) {
           reported.add(name);

@@ -92,6 +92,8 @@ export class Workload {
   constructor(
     seed: number,
     readonly deterministic: boolean,
+    /** EVAL / EVALSHA / FCALL in the mix. */
+    readonly scripting = true,
   ) {
     this.rand = rng(seed);
   }
@@ -227,7 +229,7 @@ export class Workload {
     if (r < 0.83) return this.geo();
     if (r < 0.94) return this.streams();
     if (r < 0.96) return this.sort();
-    if (r < 0.97) return this.scripts();
+    if (r < 0.97 && this.scripting) return this.scripts();
     if (r < 0.99 && !this.inMulti) return this.multiBlock();
     const db = this.pick(DATABASES);
     this.db = db;

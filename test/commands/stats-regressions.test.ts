@@ -1,0 +1,40 @@
+// Regressions found by the differential tests (test/differential/): statistics that the same
+// commands must leave as redis-server 7.0 does - EXECABORT is an error reply of EXEC's
+// (errorstat_EXECABORT, a failed call), SPOP with a count covering the set counts a keyspace hit
+// (Redis replies through SUNION's read lookup).
+
+import { expect, test } from "bun:test";
+import { parseReply } from "../differential/runner.ts";
+import { serverPair } from "../differential/pair.ts";
+
+const pair = serverPair();
+
+/** The statistics fields compared: calls per command (timings aside), errors, keyspace hits/misses. */
+function statistics(raw: string): string[] {
+  return String(parseReply(raw))
+    .split("\r\n")
+    .filter((l) => /^(cmdstat_|errorstat_|keyspace_hits|keyspace_misses|total_error_replies)/.test(l) && !l.startsWith("cmdstat_info"))
+    .map((l) => l.replace(/,usec=[^,]*,usec_per_call=[^,]*/, ""))
+    .sort();
+}
+
+async function sameStatistics(cmds: string[][], sameReplies = true): Promise<string[]> {
+  const [redis, replicant] = await pair.run([["CONFIG", "RESETSTAT"], ...cmds, ["INFO", "everything"]]);
+  if (sameReplies) expect(replicant.slice(0, -1)).toEqual(redis.slice(0, -1));
+  const a = statistics(redis.at(-1)!);
+  expect(statistics(replicant.at(-1)!)).toEqual(a);
+  return a;
+}
+
+test("EXECABORT counts as an error reply and a failed EXEC", async () => {
+  const stats = await sameStatistics([["MULTI"], ["SET", "k"], ["EXEC"], ["MULTI"], ["NOSUCH"], ["EXEC"], ["MULTI"], ["SET", "k", "v"], ["EXEC"]]);
+  expect(stats).toContain("errorstat_EXECABORT:count=2");
+});
+
+test("SPOP with a count covering the set counts a keyspace hit, a smaller count none", async () => {
+  const stats = await sameStatistics([
+    ["SADD", "s", "a", "b", "c"], ["SPOP", "s", "10"],
+    ["SADD", "t", "1", "2", "3", "4", "5"], ["SPOP", "t", "2"], ["SPOP", "missing", "3"], ["SPOP", "t"],
+  ], false); // (random members)
+  expect(stats.find((l) => l.startsWith("keyspace_hits"))).toBe("keyspace_hits:1");
+});
