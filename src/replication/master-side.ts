@@ -13,7 +13,7 @@
 // - REPLCONF ACK bookkeeping, PINGs, newlines while preparing, timeouts, output buffer limits,
 //   WAIT, min-replicas-to-write, the write pause of a coordinated FAILOVER (master-failover.ts).
 
-import { closeSync, openSync, writeSync, readSync, unlinkSync } from "node:fs";
+import { closeSync, openSync, read, unlinkSync, write } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { encodeCommand } from "../protocol/reply-parser.ts";
 import { clientInfoLine } from "../commands/connection.ts";
@@ -77,6 +77,8 @@ export class ReplicaSession {
   excludeFunctions = false;
   /** Bytes of the RDB possibly still queued on the socket when it went online. */
   rdbQueuedAtOnline = 0;
+  /** Disk-based transfer: the buffer file chunks are read into. */
+  readBuf: Buffer | null = null;
   /** Diskless transfer progress, for repl-timeout (ms of the last write the socket took). */
   lastTransferProgress = 0;
   lastQueued = 0;
@@ -130,6 +132,11 @@ interface SyncJob {
   fileSize: number;
   /** Disk-based: replicas still reading the file. */
   readers: number;
+  /** File operations under way in the thread pool, and a close waiting for them. */
+  inflight: number;
+  /** Bytes being written to the file (reused from chunk to chunk). */
+  ioBuf: Buffer;
+  closeWhenIdle: boolean;
   startedAt: number;
 }
 
@@ -334,7 +341,7 @@ export class MasterSide {
     const dbs = first.excludeData ? this.server.dbs.map((db) => new Database(db.id)) : this.server.dbs;
     const snapshot = new DatasetSnapshot(dbs);
     const source = createSnapshotRdb(this.server, snapshot, offset, !first.excludeFunctions);
-    const job: SyncJob = { replicas, diskless, req, produced: false, offset, source, mark: null, tmpFile: null, fd: -1, fileSize: 0, readers: 0, startedAt: Date.now() };
+    const job: SyncJob = { replicas, diskless, req, produced: false, offset, source, mark: null, tmpFile: null, fd: -1, fileSize: 0, readers: 0, inflight: 0, ioBuf: EMPTY, closeWhenIdle: false, startedAt: Date.now() };
     this.job = job;
     this.log.notice(`Starting BGSAVE for SYNC with target: ${diskless ? "replicas sockets" : "disk"}`);
     // The stream after this point must follow the RDB: force a SELECT first.
@@ -368,7 +375,7 @@ export class MasterSide {
     if (!job) return;
     const targets = job.replicas.filter((s) => this.replicas.has(s));
     if (targets.length === 0) {
-      this.log.warning("Diskless rdb transfer, last replica dropped, killing fork child.");
+      if (job.diskless) this.log.warning("Diskless rdb transfer, last replica dropped, killing fork child.");
       this.endJob(job);
       return;
     }
@@ -378,16 +385,21 @@ export class MasterSide {
       return;
     }
     // The bytes are a view of the writer's buffer: sockets copy only what they cannot send at
-    // once, so a chunk the kernel takes costs no allocation.
+    // once, so a chunk the kernel takes costs no allocation. The file of a disk-based sync is
+    // written off the event loop (a write() that the kernel throttles must not hold clients).
     let more: boolean;
+    let toFile: Buffer | null = null;
     try {
       more = job.source.step(CHUNK, (bytes) => {
         if (job.diskless) {
           for (const s of targets) s.conn.write(bytes);
           this.server.stats.netReplOutputBytes += bytes.length * targets.length;
         } else {
-          writeAll(job.fd, bytes);
-          job.fileSize += bytes.length;
+          // One buffer per job, reused: a fresh 512 KB per chunk is external memory that
+          // makes the collector run full collections of the whole dataset (~50 ms each).
+          if (job.ioBuf.length < bytes.length) job.ioBuf = Buffer.allocUnsafe(Math.max(bytes.length, CHUNK));
+          bytes.copy(job.ioBuf, 0, 0, bytes.length);
+          toFile = job.ioBuf.subarray(0, bytes.length);
         }
       });
     } catch (e) {
@@ -396,10 +408,45 @@ export class MasterSide {
       this.endJob(job);
       return;
     }
+    if (toFile !== null) {
+      const chunk: Buffer = toFile;
+      this.fileIo(job, (done) => writeFully(job.fd, chunk, done), (err) => {
+        if (err) {
+          this.log.warning(`SYNC failed. Write error saving DB on disk: ${err.message}`);
+          for (const s of job.replicas) if (this.replicas.has(s)) this.dropReplica(s, "RDB write failed");
+          this.endJob(job);
+          return;
+        }
+        job.fileSize += chunk.length;
+        if (more) this.pumpJob();
+        else this.rdbComplete(job);
+      });
+      return;
+    }
     if (more) {
       setImmediate(() => this.pumpJob());
       return;
     }
+    this.rdbComplete(job);
+  }
+
+  /**
+   * An operation on a job's file in the thread pool. The file is never closed under it: a
+   * close asked meanwhile happens when the last operation is done (fd numbers are reused).
+   */
+  private fileIo(job: SyncJob, op: (done: (err: Error | null) => void) => void, then: (err: Error | null) => void): void {
+    job.inflight++;
+    op((err) => {
+      job.inflight--;
+      if (job.closeWhenIdle && job.inflight === 0) this.releaseJobFile(job);
+      if (job.fd < 0 && !err) return; // released meanwhile: nothing more to do with it
+      then(err);
+    });
+  }
+
+  /** The whole RDB is produced (and, disk-based, in the file). */
+  private rdbComplete(job: SyncJob): void {
+    const targets = job.replicas.filter((s) => this.replicas.has(s));
     // The RDB is complete.
     job.produced = true;
     if (job.diskless) {
@@ -437,16 +484,34 @@ export class MasterSide {
     let pos = 0;
     const step = () => {
       if (!this.replicas.has(s) || s.client.conn?.closed) return this.fileSendDone(job);
-      while (s.conn.pendingBytes < 2 * CHUNK && pos < job.fileSize) {
-        const buf = Buffer.allocUnsafe(Math.min(CHUNK, job.fileSize - pos));
-        const n = readSync(job.fd, buf, 0, buf.length, pos);
-        if (n <= 0) break;
-        s.conn.writeOwned(buf.subarray(0, n));
-        this.server.stats.netReplOutputBytes += n;
-        pos += n;
-      }
       if (pos < job.fileSize) {
-        setTimeout(step, 2);
+        if (s.conn.pendingBytes >= 2 * CHUNK) {
+          setTimeout(step, 2); // the socket drains
+          return;
+        }
+        // Read off the event loop into this replica's buffer (reused: the socket copies only
+        // what it cannot send at once).
+        const buf = (s.readBuf ??= Buffer.allocUnsafe(CHUNK));
+        this.fileIo(
+          job,
+          (done) => read(job.fd, buf, 0, Math.min(CHUNK, job.fileSize - pos), pos, (err, n) => {
+            if (!err && n > 0) {
+              s.conn.write(buf.subarray(0, n));
+              this.server.stats.netReplOutputBytes += n;
+              pos += n;
+            }
+            done(err ?? (n > 0 ? null : new Error("unexpected end of the RDB file")));
+          }),
+          (err) => {
+            if (err) {
+              this.log.warning(`Read error sending DB to replica: ${err.message}`);
+              this.dropReplica(s, "read error");
+              this.fileSendDone(job);
+              return;
+            }
+            step();
+          },
+        );
         return;
       }
       if (s.rdbOnly) this.rdbOnlyDone(s);
@@ -465,6 +530,10 @@ export class MasterSide {
 
   private releaseJobFile(job: SyncJob): void {
     if (job.fd < 0) return;
+    if (job.inflight > 0) {
+      job.closeWhenIdle = true;
+      return;
+    }
     try {
       closeSync(job.fd);
       unlinkSync(job.tmpFile!);
@@ -885,11 +954,15 @@ export class MasterSide {
 }
 
 const NEWLINE = Buffer.from("\n");
+const EMPTY = Buffer.alloc(0);
 
-/** writeSync until every byte is on disk (a short write is not an error). */
-function writeAll(fd: number, bytes: Buffer): void {
-  let off = 0;
-  while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+/** fs.write until every byte is written (a short write is not an error). */
+function writeFully(fd: number, bytes: Buffer, done: (err: Error | null) => void, off = 0): void {
+  write(fd, bytes, off, bytes.length - off, null, (err, n) => {
+    if (err) return done(err);
+    if (off + n < bytes.length) return writeFully(fd, bytes, done, off + n);
+    done(null);
+  });
 }
 
 function newId(): string {
