@@ -4,6 +4,7 @@
 // started on that RDB file in turn, and what each holds over the same server started empty is
 // divided by the keys (small sets) or the members (large sets). Reported: used_memory (Redis's
 // allocator count; for Replicant heap + external after a full GC) and the resident memory.
+//   string: --keys short strings (`SET s:i vi`), the cost of a key alone for reference
 //   small:  --keys sets like `ZADD z:i 1 a 2.5 b i mi` (listpack encoding)
 //   medium: sets of 100 members (listpack, at the default 128-entry limit)
 //   large:  --large-sets sets of --large-members members (skiplist encoding)
@@ -11,7 +12,7 @@
 // 0), then ZRANK and ZRANGE 0 99 on the set it built, on a redis-server and on a Replicant.
 //
 //   bun bench/zset-memory.bench.ts [--keys 100000] [--large-sets 4] [--large-members 100000]
-//        [--requests 200000] [--rounds 3] [--no-memory] [--no-throughput] [--datasets small,medium,large]
+//        [--requests 200000] [--rounds 3] [--no-memory] [--no-throughput] [--datasets string,small,medium,large]
 //        [--micro]  (also an in-process micro-benchmark of ZSetValue: add, rank, delete)
 //
 // Replicant runs from REPLICANT_BIN when set, else from the sources (`bun src/main.ts`).
@@ -34,7 +35,7 @@ const LARGE_MEMBERS = Number(opt("large-members", "100000"));
 const REQUESTS = Number(opt("requests", "200000"));
 /** Throughput rounds, alternating the servers; the best round of each counts (shared machines). */
 const ROUNDS = Number(opt("rounds", "3"));
-const DATASETS = opt("datasets", "small,medium,large").split(",");
+const DATASETS = opt("datasets", "string,small,medium,large").split(",");
 const MEMORY = !args.includes("--no-memory");
 const THROUGHPUT = !args.includes("--no-throughput");
 
@@ -50,6 +51,16 @@ interface Dataset {
 }
 
 const DATASET: Record<string, () => Dataset> = {
+  /** The reference: what a key costs with a short string value. */
+  string: () => ({
+    unit: "key",
+    units: KEYS,
+    keys: KEYS,
+    sample: "s:0",
+    *commands() {
+      for (let i = 0; i < KEYS; i++) yield ["SET", `s:${i}`, `v${i}`];
+    },
+  }),
   small: () => ({
     unit: "key",
     units: KEYS,

@@ -1229,6 +1229,12 @@ export class RdbParser {
 
   private readPackedZset(listpack: boolean): ZSetValue | null {
     this.readBlob();
+    // Straight into the packed form when the listpack is as Redis writes it (no string per
+    // member); the generic decoding below otherwise, which also reports what is wrong.
+    if (listpack) {
+      const direct = ZSetValue.fromListpack(this.blobBuf, this.blobStart, this.blobEnd, this.zsetMaxEntries);
+      if (direct !== null) return direct;
+    }
     const items: PackedValue[] = [];
     if (listpack) decodeListpack(this.blobBuf, this.blobStart, this.blobEnd, items, true);
     else decodeZiplist(this.blobBuf, this.blobStart, this.blobEnd, items, true);

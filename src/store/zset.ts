@@ -275,32 +275,38 @@ function entrySize(member: string, score: number): number {
   return encodedScoreSize(score) + (member.length < 0xff ? 1 : 5) + member.length;
 }
 
-/** Writes one entry at offset o of buf (big enough); returns the end offset. */
-function writeEntry(buf: Buffer, o: number, member: string, s: number): number {
+/** Writes a score's encoding at o; returns the end offset. */
+function writeScore(buf: Buffer, o: number, s: number): number {
   if (Number.isInteger(s) && !(s === 0 && 1 / s < 0) && s >= -2147483648 && s <= 2147483647) {
-    if (s >= 0 && s <= SC_INT_MAX) buf[o++] = s;
-    else {
-      buf[o] = SC_INT32;
-      buf[o + 1] = (s >>> 24) & 0xff;
-      buf[o + 2] = (s >>> 16) & 0xff;
-      buf[o + 3] = (s >>> 8) & 0xff;
-      buf[o + 4] = s & 0xff;
-      o += 5;
+    if (s >= 0 && s <= SC_INT_MAX) {
+      buf[o] = s;
+      return o + 1;
     }
-  } else if (Math.fround(s) === s) {
+    buf[o] = SC_INT32;
+    buf[o + 1] = (s >>> 24) & 0xff;
+    buf[o + 2] = (s >>> 16) & 0xff;
+    buf[o + 3] = (s >>> 8) & 0xff;
+    buf[o + 4] = s & 0xff;
+    return o + 5;
+  }
+  if (Math.fround(s) === s) {
     F32[0] = s;
     buf[o] = SC_FLOAT32;
     buf[o + 1] = F32B[0]!;
     buf[o + 2] = F32B[1]!;
     buf[o + 3] = F32B[2]!;
     buf[o + 4] = F32B[3]!;
-    o += 5;
-  } else {
-    F64[0] = s;
-    buf[o] = SC_FLOAT64;
-    for (let i = 0; i < 8; i++) buf[o + 1 + i] = F64B[i]!;
-    o += 9;
+    return o + 5;
   }
+  F64[0] = s;
+  buf[o] = SC_FLOAT64;
+  for (let i = 0; i < 8; i++) buf[o + 1 + i] = F64B[i]!;
+  return o + 9;
+}
+
+/** Writes one entry at offset o of buf (big enough); returns the end offset. */
+function writeEntry(buf: Buffer, o: number, member: string, s: number): number {
+  o = writeScore(buf, o, s);
   const len = member.length;
   if (len < 0xff) buf[o++] = len;
   else {
@@ -410,6 +416,252 @@ class PackedCursor implements ZCursor {
     return true;
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Loading: a listpack blob (RDB type 17) straight into the packed form, without a JS string
+// per member. Anything unusual (a corrupt structure, an order or a score format this path does
+// not take) returns null and the caller decodes the generic way, which reports the error.
+
+const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
+
+/**
+ * A score written as text ("%.17g", "inf", "-inf"), when one exact operation gives it: at most
+ * 15 digits times a power of ten up to 10^22 (Clinger's fast path, correctly rounded). NaN
+ * otherwise (the caller then parses it as a string).
+ */
+function parseScoreBytes(b: Buffer, s: number, e: number): number {
+  let i = s;
+  let negative = false;
+  if (i < e && (b[i] === 45 || b[i] === 43)) {
+    negative = b[i] === 45;
+    i++;
+  }
+  if (e - i === 3 && (b[i]! | 32) === 105 && (b[i + 1]! | 32) === 110 && (b[i + 2]! | 32) === 102) return negative ? -Infinity : Infinity;
+  let m = 0;
+  let digits = 0;
+  let frac = 0;
+  while (i < e && b[i]! >= 48 && b[i]! <= 57) {
+    m = m * 10 + (b[i]! - 48);
+    digits++;
+    i++;
+  }
+  if (i < e && b[i] === 46) {
+    i++;
+    while (i < e && b[i]! >= 48 && b[i]! <= 57) {
+      m = m * 10 + (b[i]! - 48);
+      digits++;
+      frac++;
+      i++;
+    }
+  }
+  if (digits === 0 || digits > 15) return NaN;
+  let exp = 0;
+  if (i < e && (b[i]! | 32) === 101) {
+    i++;
+    let expNegative = false;
+    if (i < e && (b[i] === 45 || b[i] === 43)) {
+      expNegative = b[i] === 45;
+      i++;
+    }
+    const at = i;
+    while (i < e && b[i]! >= 48 && b[i]! <= 57 && i - at < 4) {
+      exp = exp * 10 + (b[i]! - 48);
+      i++;
+    }
+    if (i === at) return NaN;
+    if (expNegative) exp = -exp;
+  }
+  if (i !== e) return NaN;
+  const p10 = exp - frac;
+  let v: number;
+  if (p10 === 0) v = m;
+  else if (p10 > 0 && p10 <= 22) v = m * POW10[p10]!;
+  else if (p10 < 0 && p10 >= -22) v = m / POW10[-p10]!;
+  else return NaN;
+  return negative ? -v : v;
+}
+
+/** Byte order of out[a, a + la) and out[b, b + lb). */
+function compareBytes(out: Buffer, a: number, la: number, b: number, lb: number): number {
+  const n = la < lb ? la : lb;
+  for (let i = 0; i < n; i++) {
+    const d = out[a + i]! - out[b + i]!;
+    if (d !== 0) return d;
+  }
+  return la - lb;
+}
+
+/** FNV-1a of out[a, a + len), for the duplicate check of larger sets. */
+function hashBytes(out: Buffer, a: number, len: number): number {
+  let h = 2166136261;
+  for (let i = 0; i < len; i++) h = Math.imul(h ^ out[a + i]!, 16777619);
+  return h >>> 0;
+}
+
+const seenHashes = new Set<number>();
+/** Member offsets and lengths of the entries written so far (for the checks). */
+let loadMemberAt = new Int32Array(256);
+let loadMemberLen = new Int32Array(256);
+
+/** Grows the scratch buffer to hold `need` bytes, keeping its first `keep`. */
+function growScratch(need: number, keep: number): Buffer {
+  if (scratch.length >= need) return scratch;
+  const grown = Buffer.allocUnsafe(Math.max(need, scratch.length * 2));
+  scratch.copy(grown, 0, 0, keep);
+  scratch = grown;
+  return grown;
+}
+
+/**
+ * The packed string of a sorted set stored as a listpack in buf[start, end), or null (see
+ * above). Its entry count is left in `loadedCount`.
+ */
+function packListpack(buf: Buffer, start: number, end: number, maxEntries: number): string | null {
+  const size = end - start;
+  if (size < 7) return null;
+  const total = (buf[start]! | (buf[start + 1]! << 8) | (buf[start + 2]! << 16) | (buf[start + 3]! << 24)) >>> 0;
+  const announced = buf[start + 4]! | (buf[start + 5]! << 8);
+  const last = end - 1;
+  if (total !== size || buf[last] !== 0xff) return null;
+  let out = growScratch(size * 2 + 64, 0);
+  let o = 0;
+  let p = start + 6;
+  let count = 0;
+  let entries = 0;
+  // The member of the pair being read: a byte range of buf, or an integer's digits.
+  let memberStart = 0;
+  let memberLen = 0;
+  let memberText: string | null = null;
+  let prevScore = 0;
+  let prevAt = -1;
+  let prevLen = 0;
+  while (p < last) {
+    const b = buf[p]!;
+    let entryLen: number;
+    let strStart = -1;
+    let strLen = 0;
+    let int = 0;
+    if (b < 0x80) {
+      entryLen = 1;
+      int = b;
+    } else if (b < 0xc0) {
+      strLen = b & 0x3f;
+      strStart = p + 1;
+      entryLen = 1 + strLen;
+    } else if (b < 0xe0) {
+      entryLen = 2;
+      if (p + 2 > last) return null;
+      int = ((b & 0x1f) << 8) | buf[p + 1]!;
+      if (int >= 4096) int -= 8192;
+    } else if (b < 0xf0) {
+      if (p + 2 > last) return null;
+      strLen = ((b & 0x0f) << 8) | buf[p + 1]!;
+      strStart = p + 2;
+      entryLen = 2 + strLen;
+    } else if (b === 0xf0) {
+      if (p + 5 > last) return null;
+      strLen = (buf[p + 1]! | (buf[p + 2]! << 8) | (buf[p + 3]! << 16) | (buf[p + 4]! << 24)) >>> 0;
+      strStart = p + 5;
+      entryLen = 5 + strLen;
+    } else if (b === 0xf1) {
+      entryLen = 3;
+      if (p + 3 > last) return null;
+      int = ((buf[p + 1]! | (buf[p + 2]! << 8)) << 16) >> 16;
+    } else if (b === 0xf2) {
+      entryLen = 4;
+      if (p + 4 > last) return null;
+      int = ((buf[p + 1]! | (buf[p + 2]! << 8) | (buf[p + 3]! << 16)) << 8) >> 8;
+    } else if (b === 0xf3) {
+      entryLen = 5;
+      if (p + 5 > last) return null;
+      int = buf[p + 1]! | (buf[p + 2]! << 8) | (buf[p + 3]! << 16) | (buf[p + 4]! << 24);
+    } else if (b === 0xf4) {
+      entryLen = 9;
+      if (p + 9 > last) return null;
+      const lo = (buf[p + 1]! | (buf[p + 2]! << 8) | (buf[p + 3]! << 16) | (buf[p + 4]! << 24)) >>> 0;
+      const hi = buf[p + 5]! | (buf[p + 6]! << 8) | (buf[p + 7]! << 16) | (buf[p + 8]! << 24);
+      if (hi < -0x200000 || hi >= 0x200000) return null; // beyond 2^53: the generic path
+      int = hi * 4294967296 + lo;
+    } else return null;
+    if (p + entryLen > last) return null;
+    const q = p + entryLen;
+    const backlenSize = entryLen <= 127 ? 1 : entryLen < 16383 ? 2 : entryLen < 2097151 ? 3 : entryLen < 268435455 ? 4 : 5;
+    if (q + backlenSize > last) return null;
+    let backlen = 0;
+    for (let i = 0; i < backlenSize; i++) backlen = backlen * 128 + (buf[q + i]! & 127);
+    if (backlen !== entryLen) return null;
+    p = q + backlenSize;
+    count++;
+    if ((count & 1) === 1) {
+      // A member: kept until its score is read.
+      if (strStart >= 0) {
+        memberStart = strStart;
+        memberLen = strLen;
+        memberText = null;
+      } else {
+        memberText = String(int);
+        memberLen = memberText.length;
+      }
+      continue;
+    }
+    let score = int;
+    if (strStart >= 0) {
+      score = parseScoreBytes(buf, strStart, strStart + strLen);
+      // Longer forms ("%.17g" of most fractions): the generic path's Number() of the text.
+      if (score !== score && strLen > 0) score = Number(buf.latin1Slice(strStart, strStart + strLen));
+      if (score !== score) return null;
+    }
+    if (++entries > maxEntries) return null;
+    out = growScratch(o + 14 + memberLen, o);
+    o = writeScore(out, o, score);
+    if (memberLen < 0xff) out[o++] = memberLen;
+    else {
+      out[o] = 0xff;
+      out[o + 1] = (memberLen >>> 24) & 0xff;
+      out[o + 2] = (memberLen >>> 16) & 0xff;
+      out[o + 3] = (memberLen >>> 8) & 0xff;
+      out[o + 4] = memberLen & 0xff;
+      o += 5;
+    }
+    const at = o;
+    if (memberText !== null) o += out.latin1Write(memberText, o, memberLen);
+    else if (memberLen <= 16) for (let i = 0; i < memberLen; i++) out[o++] = buf[memberStart + i]!;
+    else o += buf.copy(out, o, memberStart, memberStart + memberLen);
+    // In order (strictly ascending), as Redis writes them; else the generic path sorts.
+    if (prevAt >= 0 && (score < prevScore || (score === prevScore && compareBytes(out, prevAt, prevLen, at, memberLen) >= 0))) return null;
+    prevScore = score;
+    prevAt = at;
+    prevLen = memberLen;
+    if (entries > loadMemberAt.length) {
+      const a = new Int32Array(loadMemberAt.length * 2);
+      a.set(loadMemberAt);
+      loadMemberAt = a;
+      const l = new Int32Array(loadMemberLen.length * 2);
+      l.set(loadMemberLen);
+      loadMemberLen = l;
+    }
+    loadMemberAt[entries - 1] = at;
+    loadMemberLen[entries - 1] = memberLen;
+  }
+  if (p !== last || (announced !== 65535 && announced !== count)) return null;
+  if ((count & 1) === 1 || entries === 0) return null;
+  // Duplicate members (equal scores are excluded by the order check, not others).
+  if (entries <= 8) {
+    for (let i = 1; i < entries; i++) {
+      for (let j = 0; j < i; j++) if (loadMemberLen[i] === loadMemberLen[j] && compareBytes(out, loadMemberAt[i]!, loadMemberLen[i]!, loadMemberAt[j]!, loadMemberLen[j]!) === 0) return null;
+    }
+  } else {
+    seenHashes.clear();
+    for (let i = 0; i < entries; i++) {
+      seenHashes.add(hashBytes(out, loadMemberAt[i]!, loadMemberLen[i]!));
+      if (seenHashes.size !== i + 1) return null; // a duplicate, or a collision: the generic path decides
+    }
+  }
+  loadedCount = entries;
+  return out.latin1Slice(0, o);
+}
+
+let loadedCount = 0;
 
 // ---------------------------------------------------------------------------------------------
 // ZIndex (the skiplist encoding's ordered structure)
@@ -680,7 +932,8 @@ class ZIndex {
     const li = this.leafFor(score, member);
     const leaf = this.leaves[li]!;
     const pos = leafLowerBound(leaf, score, member);
-    if (pos >= leaf.n || leaf.members[pos] !== member) throw new Error("ZIndex: removing a missing entry");
+    // (The score, not the member: comparing the member would read a string from memory.)
+    if (pos >= leaf.n || leaf.scores[pos] !== score) throw new Error("ZIndex: removing a missing entry");
     this.removeAt(li, pos);
   }
 
@@ -1355,6 +1608,20 @@ abstract class ZSetCore {
     }
     z.rep = packSorted(members, scores, order, n, negativeZeroToZero);
     z.count = n;
+    return z;
+  }
+
+  /**
+   * A listpack-encoded set straight from an RDB listpack blob in buf[start, end) (its "-0"
+   * scores kept), or null when the blob needs the generic decoding: anything corrupt or out
+   * of order, more than maxEntries pairs, scores not in Redis's plain text forms.
+   */
+  static fromListpack(buf: Buffer, start: number, end: number, maxEntries: number): ZSetValue | null {
+    const packed = packListpack(buf, start, end, maxEntries);
+    if (packed === null) return null;
+    const z = new ZSetValue();
+    z.rep = packed;
+    z.count = loadedCount;
     return z;
   }
 

@@ -5,6 +5,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { LEX_MAX, LEX_MIN, type LexRange, lexGteMin, lexLteMax, type ScoreRange, scoreGteMin, scoreLteMax, zcompare, ZSetValue } from "../../src/store/zset.ts";
 import { exactG, formatScore } from "../../src/commands/zsets-format.ts";
+import { ListpackEncoder } from "../../src/rdb/encode-listpack.ts";
+import { decodeListpack } from "../../src/rdb/listpack.ts";
 import { diffDatasets, snapshotDataset } from "../helpers/dataset.ts";
 import { RespClient } from "../helpers/resp-client.ts";
 import { removeDir, type ServerProcess, startRedis, startReplicant, waitForSync } from "../helpers/servers.ts";
@@ -256,6 +258,69 @@ describe("ZSetValue (packed listpack and chunked skiplist representations)", () 
       if (formatScore(d) !== exactG(d, 17)) expect([d, formatScore(d)]).toEqual([d, exactG(d, 17)]);
     }
     expect([formatScore(0), formatScore(-0), formatScore(Infinity), formatScore(-Infinity), formatScore(-17)]).toEqual(["0", "-0", "inf", "-inf", "-17"]);
+  });
+
+  test("RDB listpack blobs: the direct loader agrees with the generic decoding, or declines", () => {
+    const rand = rng(seedFromEnv("ZSET_LISTPACK_SEED"));
+    const lp = new ListpackEncoder();
+    const generic = (buf: Buffer, n: number): Array<[string, number]> | string => {
+      const items: Array<string | number | bigint> = [];
+      try {
+        decodeListpack(buf, 0, n, items, true);
+      } catch (e) {
+        return `corrupt: ${(e as Error).message}`;
+      }
+      const members: string[] = [];
+      const scores: number[] = [];
+      for (let i = 0; i + 1 < items.length; i += 2) {
+        const m = items[i]!;
+        const sc = items[i + 1]!;
+        members.push(typeof m === "string" ? m : String(m));
+        scores.push(typeof sc === "string" ? (Number(sc) === Number(sc) ? Number(sc) : sc.toLowerCase().includes("-inf") ? -Infinity : sc.toLowerCase().includes("inf") ? Infinity : NaN) : Number(sc));
+      }
+      if (items.length % 2 || scores.some((x) => x !== x)) return "rejected";
+      const z = ZSetValue.fromEntries(members, scores, "listpack", false);
+      return z instanceof ZSetValue ? [...z.entries()] : `duplicate ${z.duplicate}`;
+    };
+    const texts = ["0", "-0", "1.5", "2.5e3", "0.10000000000000001", "-inf", "inf", "3", "1e-300", "12345678901234567", "nan", "", ".5", "7.", "0x10", " 4"];
+    let direct = 0;
+    for (let round = 0; round < 3000; round++) {
+      lp.reset();
+      const n = 1 + Math.floor(rand() * (rand() < 0.2 ? 140 : 8));
+      const pairs: Array<[string, number | string]> = [];
+      for (let i = 0; i < n; i++) {
+        const k = rand();
+        const member = k < 0.2 ? String(Math.floor(rand() * 1000) - 500) : k < 0.25 ? "x".repeat(70 + Math.floor(rand() * 10)) : `m${Math.floor(rand() * (n + 5))}`;
+        const j = rand();
+        const score: number | string = j < 0.4 ? Math.floor(rand() * 600) - 100 : j < 0.5 ? 2 ** 40 + i : j < 0.8 ? formatScore(rand() * 1000) : texts[Math.floor(rand() * texts.length)]!;
+        pairs.push([member, score]);
+      }
+      // Mostly in Redis's order (by numeric score, then member).
+      const num = (x: number | string) => (typeof x === "number" ? x : Number(x) === Number(x) && x !== "" ? Number(x) : x.includes("-inf") ? -Infinity : x.includes("inf") ? Infinity : 0);
+      if (rand() < 0.85) pairs.sort((a, b) => zcompare(num(a[1]), a[0], num(b[1]), b[0]));
+      for (const [m, sc] of pairs) {
+        lp.appendString(m);
+        if (typeof sc === "number") lp.appendInt(sc);
+        else lp.appendStringRaw(sc);
+      }
+      let size = lp.finish();
+      const blob = Buffer.from(lp.buf.subarray(0, size));
+      if (rand() < 0.1) {
+        // Corruption: a flipped byte or a cut.
+        if (rand() < 0.5) blob[Math.floor(rand() * size)] ^= 1 << Math.floor(rand() * 8);
+        else size = Math.max(0, size - 1 - Math.floor(rand() * 4));
+      }
+      const fast = ZSetValue.fromListpack(blob, 0, size, 128);
+      const slow = generic(blob, size);
+      if (fast !== null) {
+        direct++;
+        fast.checkInvariants();
+        expect([...fast.entries()]).toEqual(slow as Array<[string, number]>);
+        const negZero = [...fast.entries()].filter((e) => Object.is(e[1], -0)).length;
+        expect(negZero).toBe((slow as Array<[string, number]>).filter((e) => Object.is(e[1], -0)).length);
+      }
+    }
+    expect(direct).toBeGreaterThan(1000);
   });
 
   test("lex ranges on equal scores agree with a sorted array", () => {
