@@ -291,11 +291,34 @@ describe("PSYNC2 rules", () => {
     const end = Number(r.master_repl_offset);
     const first = Number(r.repl_backlog_first_byte_offset);
     expect(first).toBeGreaterThan(second); // the old history fell out of the backlog
+    // A raw replica: the first line of the PSYNC reply, past the newlines a master sends to
+    // replicas waiting for a full sync to start.
     const psync = async (replid: string, offset: number, psync2 = true): Promise<string> => {
-      const c = await RespClient.connect(ours.port);
-      if (psync2) await c.call("REPLCONF", "capa", "psync2");
-      const reply = String(await c.call("PSYNC", replid, offset));
-      c.close();
+      let text = "";
+      let resolveLine!: (line: string) => void;
+      const line = new Promise<string>((r) => (resolveLine = r));
+      const socket = await Bun.connect({
+        hostname: "127.0.0.1",
+        port: ours.port,
+        socket: {
+          data(_s, chunk) {
+            text += chunk.toString("latin1");
+            const lines = text.split("\r\n").map((l) => l.replace(/^\n+/, ""));
+            // Skip +OK of REPLCONF, keep the PSYNC reply.
+            const replies = lines.slice(0, -1).filter((l) => l !== "");
+            const want = psync2 ? 2 : 1;
+            if (replies.length >= want) resolveLine(replies[want - 1]!.replace(/^[+-]/, ""));
+          },
+        },
+      });
+      // One at a time: a PSYNC behind an unsent reply is refused (as by Redis).
+      if (psync2) {
+        socket.write("REPLCONF capa psync2\r\n");
+        await waitFor("+OK to REPLCONF", () => text.includes("+OK\r\n"), 5000, 5);
+      }
+      socket.write(`PSYNC ${replid} ${offset}\r\n`);
+      const reply = await line;
+      socket.end();
       return reply;
     };
     expect(await psync(id, end + 1)).toBe(`CONTINUE ${id}`);
