@@ -433,6 +433,8 @@ const XAUTOCLAIM_ALLOC_LIMIT = 2 ** 42;
 function xautoclaim(c: Client, argv: string[]): void {
   const key = argv[1]!;
   const groupName = argv[2]!;
+  // Looked up before the arguments are parsed (keyspace hits/misses), type-checked after.
+  const found = lookupRead(c, key);
   let minIdle = longLongArg(argv[4]!, "ERR Invalid min-idle-time argument for XAUTOCLAIM");
   if (minIdle < 0) minIdle = 0;
   const start = rangeStartArg(argv[5]!);
@@ -452,7 +454,8 @@ function xautoclaim(c: Client, argv: string[]): void {
       fail(SYNTAX);
     }
   }
-  const s = streamAt(c, key, false);
+  if (found !== undefined && !(found instanceof StreamValue)) throw new CommandError(WRONGTYPE);
+  const s = found;
   const g = s?.groups.get(groupName);
   if (s === undefined || g === undefined) noGroup(key, groupName);
   if (count > XAUTOCLAIM_ALLOC_LIMIT) fail("ERR Insufficient memory, failed allocating transient memory, COUNT too high.");

@@ -38,3 +38,10 @@ test("SPOP with a count covering the set counts a keyspace hit, a smaller count 
   ], false); // (random members)
   expect(stats.find((l) => l.startsWith("keyspace_hits"))).toBe("keyspace_hits:1");
 });
+
+test("XAUTOCLAIM looks its key up before parsing its arguments (a miss even when the arguments are wrong)", async () => {
+  await sameStatistics([
+    ["XAUTOCLAIM", "missing", "g", "c", "", "0"], ["XAUTOCLAIM", "missing", "g", "c", "0", "0", "COUNT", "0"],
+    ["SET", "str", "v"], ["XAUTOCLAIM", "str", "g", "c", "0", "0"], ["XAUTOCLAIM", "str", "g", "c", "x", "0"],
+  ]);
+});

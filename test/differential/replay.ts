@@ -3,7 +3,7 @@
 // both (TYPE, a dump of the value, PTTL) through separate connections, printing each step that
 // changed what either server shows, until the first step whose replies differ.
 //
-//   bun test/differential/replay.ts <seed> <phases> <db> <key> [resp3] [events] [cuts=<phase:step,...>]
+//   bun test/differential/replay.ts <seed> <phases> <db> <key> [resp3] [noscripts] [events] [stats] [all] [cuts=<phase:step,...>]
 //
 // With "events", both servers publish keyspace events and the replay stops at the first step
 // whose events differ. "cuts" repeats where the test run cut phases short (it prints them).
@@ -37,8 +37,9 @@ if (!key) {
   console.error("usage: bun test/differential/replay.ts <seed> <phases> <db> <key>");
   process.exit(2);
 }
-const w = new Workload(Number(seedArg), true);
-const plan = Array.from({ length: Number(phasesArg) }, () => w.phase(1000));
+// The same plan as test/differential/replies.test.ts builds (its RESP3 run: "resp3 noscripts").
+const w = new Workload(Number(seedArg), true, !flags.includes("noscripts"));
+const plan = Array.from({ length: Number(phasesArg) }, () => w.phase(2000));
 const config = [...ENCODING_LIMITS, "--notify-keyspace-events", process.env.DIFF_NOTIFY ?? "KEAn"];
 const [redis, replicant] = await Promise.all([startRedis(config), startReplicant(config)]);
 const a = await RawClient.connect(redis.port);

@@ -230,6 +230,7 @@ export class Workload {
     if (r < 0.94) return this.streams();
     if (r < 0.96) return this.sort();
     if (r < 0.97 && this.scripting) return this.scripts();
+    if (r < 0.985) return this.edges();
     if (r < 0.99 && !this.inMulti) return this.multiBlock();
     const db = this.pick(DATABASES);
     this.db = db;
@@ -700,6 +701,60 @@ export class Workload {
     if (r < 0.93) return [{ cmd: this.chance(0.5) ? ["XINFO", "GROUPS", k] : ["XINFO", "CONSUMERS", k, group], cmp: "stream-timed" }];
     if (r < 0.96) return ex(["XREAD", ...(this.chance(0.5) ? ["COUNT", String(1 + this.int(5))] : []), "STREAMS", k, this.pick(["0", this.streamId()])]);
     return ex(["OBJECT", "ENCODING", k]);
+  }
+
+  /** A number at the edge of what parsers accept (never one that makes a server allocate a lot). */
+  private edgeNumber(): string {
+    return this.pick(["-9223372036854775808", "9223372036854775807", "9223372036854775808", "-9223372036854775809", "-1", "0", "1", "1e400", "-1e400", "nan", "inf", "-inf", "+inf", "0x10", "", " 1", "1 ", "+1", "-0", "00", "1.0", "1.5", "3e2", "18446744073709551615", "2147483648", "-2147483649", "abc"]);
+  }
+
+  /** Commands with arguments at the edges: counts, indexes, offsets, TTLs, timeouts, scores. */
+  private edges(): Step[] {
+    const n = () => this.edgeNumber();
+    const ex = (cmd: string[]): Step[] => [{ cmd, cmp: "exact" }];
+    const r = this.int(40);
+    switch (r) {
+      case 0: return ex(["LPOP", this.key("list"), n()]);
+      case 1: return ex(["LRANGE", this.key("list"), n(), n()]);
+      case 2: return ex(["LINDEX", this.key("list"), n()]);
+      case 3: return ex(["LSET", this.key("list"), n(), "x"]);
+      case 4: return ex(["LTRIM", this.key("list"), n(), n()]);
+      case 5: return ex(["LREM", this.key("list"), n(), this.member()]);
+      case 6: return ex(["LPOS", this.key("list"), this.member(), this.pick(["RANK", "COUNT", "MAXLEN"]), n()]);
+      case 7: return ex(["GETRANGE", this.key("str"), n(), n()]);
+      case 8: return ex(["SETRANGE", this.key("str"), this.pick(["536870912", "-1", "9223372036854775807", "abc"]), "x"]);
+      case 9: return ex(["SETBIT", this.key("bm"), this.pick(["4294967296", "-1", "abc", "1e3"]), "1"]);
+      case 10: return ex(["BITCOUNT", this.key("bm"), n(), n(), ...(this.chance(0.5) ? [this.pick(["BIT", "BYTE", "bits"])] : [])]);
+      case 11: return ex(["BITPOS", this.key("bm"), this.pick(["0", "1", "2", "-1"]), n(), n()]);
+      case 12: return ex(["BITFIELD", this.key("bm"), this.pick(["GET", "SET", "INCRBY"]), this.pick(["i64", "u63", "u64", "i65", "i0", "u0", "x8", "i1"]), this.pick(["0", "#1", "-1", "4294967296", "#-1"]), ...(this.chance(0.5) ? [n()] : [])]);
+      case 13: return ex([this.pick(["INCRBY", "DECRBY"]), this.key("int"), n()]);
+      case 14: return ex(["INCRBYFLOAT", this.key("int"), n()]);
+      case 15: return ex([this.pick(["EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT"]), this.anyKey(), n(), ...(this.chance(0.3) ? [this.pick(["GT", "LT", "NX", "XX"])] : [])]);
+      case 16: return ex(["SET", this.key("str"), "v", this.pick(["EX", "PX", "EXAT", "PXAT"]), n()]);
+      case 17: return ex(["GETEX", this.key("str"), this.pick(["EX", "PX", "EXAT", "PXAT"]), n()]);
+      case 18: return ex([this.pick(["SRANDMEMBER", "HRANDFIELD", "ZRANDMEMBER"]), this.anyKey(), this.pick(["-9223372036854775808", "9223372036854775807", "0", "abc", "1.5"])]);
+      case 19: return ex(["SPOP", this.key("set"), this.pick(["-1", "abc", "9223372036854775808"])]);
+      case 20: return ex(["ZADD", this.key("zset"), ...(this.chance(0.3) ? ["INCR"] : []), n(), this.member()]);
+      case 21: return ex(["ZINCRBY", this.key("zset"), n(), this.member()]);
+      case 22: return ex(["ZRANGE", this.key("zset"), n(), n(), ...(this.chance(0.5) ? ["BYSCORE", "LIMIT", n(), n()] : [])]);
+      case 23: return ex(["ZRANGEBYSCORE", this.key("zset"), this.pick(["(", "[", ""]) + n(), n(), "LIMIT", n(), n()]);
+      case 24: return ex([this.pick(["ZUNIONSTORE", "ZINTERSTORE", "ZDIFFSTORE"]), this.key("zset"), n(), this.key("zset")]);
+      case 25: return ex([this.pick(["ZINTERCARD", "SINTERCARD"]), n(), this.anyKey(), ...(this.chance(0.5) ? ["LIMIT", n()] : [])]);
+      case 26: return ex(["ZUNIONSTORE", this.key("zset"), "2", this.key("zset"), this.key("zset"), "WEIGHTS", n(), n()]);
+      case 27: return ex(["HINCRBY", this.key("hash"), this.member(), n()]);
+      case 28: return ex(["HINCRBYFLOAT", this.key("hash"), this.member(), n()]);
+      case 29: return ex(["GEOADD", this.key("geo"), this.pick(["180.0000001", "-180", "181", "0", "nan", "abc"]), this.pick(["85.05112879", "85.06", "-85.06", "0", "inf"]), "p1"]);
+      case 30: return ex(["GEOSEARCH", this.key("geo"), "FROMLONLAT", "0", "0", "BYRADIUS", n(), this.pick(["km", "m", "parsecs"]), ...(this.chance(0.5) ? ["COUNT", n()] : [])]);
+      case 31: return ex([this.pick(["BLPOP", "BZPOPMIN"]), this.anyKey(), this.pick(["-1", "abc", "nan", "9223372036854775808"])]);
+      case 32: return ex(["SELECT", this.pick(["16", "-1", "abc", "9223372036854775808"])]);
+      case 33: return ex([this.pick(["MOVE", "COPY"]), this.anyKey(), ...(this.chance(0.5) ? ["x"] : []), ...(this.chance(0.5) ? ["DB"] : []), this.pick(["16", "-1", "abc", "2147483648"])].filter((_, i, a) => !(a[0] === "MOVE" && a.length > 3 && i === 2)));
+      case 34: return ex(["SWAPDB", this.pick(["0", "16", "-1", "abc"]), this.pick(["1", "16", "-1", "abc"])]);
+      case 35: return ex(["SORT", this.key("list"), "LIMIT", n(), n()]);
+      case 36: return ex(["XADD", this.key("st"), this.pick(["MAXLEN", "MINID"]), this.pick(["~", "=", ""]), n(), ...(this.chance(0.3) ? ["LIMIT", n()] : []), `${this.streamMs + 1}-*`, "f", "v"].filter((x) => x !== ""));
+      case 37: return ex(["XAUTOCLAIM", this.key("st"), "g1", "c", n(), "0", "COUNT", n()]);
+      case 38: return ex(["XREADGROUP", "GROUP", "g1", "c", "COUNT", n(), "STREAMS", this.key("st"), ">"]);
+      default: return ex(["XPENDING", this.key("st"), "g1", ...(this.chance(0.5) ? ["IDLE", n()] : []), "-", "+", n()]);
+    }
   }
 
   /** EVAL / EVALSHA / FCALL: writes from scripts (propagated by Redis 7.0 as their effects). */
