@@ -2,7 +2,8 @@
 
 import { CommandError, NOT_FLOAT, NOT_INTEGER } from "./errors.ts";
 
-const INTEGER_RE = /^-?(0|[1-9][0-9]*)$/;
+// string2ll: "0", or an optional '-' and no leading zero ("-0" is refused).
+const INTEGER_RE = /^(0|-?[1-9][0-9]*)$/;
 const MIN_I64 = -9223372036854775808n;
 const MAX_I64 = 9223372036854775807n;
 
@@ -23,6 +24,18 @@ export function parseI64(text: string): number | bigint | null {
 export function intArg(text: string, error = NOT_INTEGER): number {
   const v = parseI64(text);
   if (v === null || typeof v === "bigint") throw new CommandError(error);
+  return v;
+}
+
+/**
+ * getIntFromObjectOrReply: an int64 that must fit in a C int. Not an integer: `error`, or
+ * "value is not an integer or out of range"; outside the int range: `error`, or Redis's
+ * "value is out of range, value must between -2147483648 and 2147483647".
+ */
+export function int32Arg(text: string, error?: string): number {
+  const v = parseI64(text);
+  if (v === null) throw new CommandError(error ?? NOT_INTEGER);
+  if (typeof v === "bigint" || v < -2147483648 || v > 2147483647) throw new CommandError(error ?? "ERR value is out of range, value must between -2147483648 and 2147483647");
   return v;
 }
 

@@ -3,7 +3,7 @@
 import { timingSafeEqual } from "node:crypto";
 import { ClientKind, type Client } from "../server/client.ts";
 import { REDIS_COMPAT_VERSION } from "../version.ts";
-import { i64Arg, intArg, isOption } from "./args.ts";
+import { i64Arg, int32Arg, intArg, isOption } from "./args.ts";
 import { CommandError, DB_OUT_OF_RANGE, NOT_INTEGER, SYNTAX, WRONGPASS, fail } from "./errors.ts";
 import { isSubscribed, shardSubscriptionCount } from "./pubsub.ts";
 import type { HandlerMap } from "./types.ts";
@@ -205,7 +205,7 @@ export const handlers: HandlerMap = {
   },
 
   select(c, argv) {
-    const index = intArg(argv[1]!, NOT_INTEGER);
+    const index = int32Arg(argv[1]!);
     const db = c.server.dbs[index];
     if (!db || index < 0) fail(DB_OUT_OF_RANGE);
     c.db = db;

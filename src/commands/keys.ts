@@ -14,6 +14,7 @@ import type { Server } from "../server/server.ts";
 import { cloneValue } from "../store/clone.ts";
 import type { Database } from "../store/database.ts";
 import { typeOf, type RedisValue } from "../store/values.ts";
+import { int32Arg } from "./args.ts";
 import { fail, NOT_INTEGER, SYNTAX } from "./errors.ts";
 import { globMatch } from "./glob.ts";
 import { flushAllSave } from "../server/persistence.ts";
@@ -33,12 +34,8 @@ const INT64_MIN = -9223372036854775808n;
 const SAME_OBJECT = "ERR source and destination objects are the same";
 const DB_OUT_OF_RANGE = "ERR DB index is out of range";
 
-/** getIntFromObjectOrReply: a strict integer within int32. */
-function intArg(text: string, error = NOT_INTEGER): number {
-  const v = parseLongLong(text);
-  if (v === null || typeof v === "bigint" || v < -2147483648 || v > 2147483647) fail(error);
-  return v;
-}
+/** getIntFromObjectOrReply (args.ts): a strict integer within int32, Redis's two errors. */
+const intArg = int32Arg;
 
 function databaseAt(c: Client, id: number): Database | undefined {
   return id >= 0 && id < c.server.dbs.length ? c.server.dbs[id] : undefined;

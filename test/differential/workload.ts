@@ -732,7 +732,8 @@ export class Workload {
       case 15: return ex([this.pick(["EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT"]), this.anyKey(), n(), ...(this.chance(0.3) ? [this.pick(["GT", "LT", "NX", "XX"])] : [])]);
       case 16: return ex(["SET", this.key("str"), "v", this.pick(["EX", "PX", "EXAT", "PXAT"]), n()]);
       case 17: return ex(["GETEX", this.key("str"), this.pick(["EX", "PX", "EXAT", "PXAT"]), n()]);
-      case 18: return ex([this.pick(["SRANDMEMBER", "HRANDFIELD", "ZRANDMEMBER"]), this.anyKey(), this.pick(["-9223372036854775808", "9223372036854775807", "0", "abc", "1.5"])]);
+      // (A count covering the whole collection replies it in hashtable order: a multiset.)
+      case 18: return [{ cmd: [this.pick(["SRANDMEMBER", "HRANDFIELD", "ZRANDMEMBER"]), this.anyKey(), this.pick(["-9223372036854775808", "9223372036854775807", "0", "abc", "1.5"])], cmp: "unordered" }];
       case 19: return ex(["SPOP", this.key("set"), this.pick(["-1", "abc", "9223372036854775808"])]);
       case 20: return ex(["ZADD", this.key("zset"), ...(this.chance(0.3) ? ["INCR"] : []), n(), this.member()]);
       case 21: return ex(["ZINCRBY", this.key("zset"), n(), this.member()]);
@@ -746,7 +747,7 @@ export class Workload {
       case 29: return ex(["GEOADD", this.key("geo"), this.pick(["180.0000001", "-180", "181", "0", "nan", "abc"]), this.pick(["85.05112879", "85.06", "-85.06", "0", "inf"]), "p1"]);
       case 30: return ex(["GEOSEARCH", this.key("geo"), "FROMLONLAT", "0", "0", "BYRADIUS", n(), this.pick(["km", "m", "parsecs"]), ...(this.chance(0.5) ? ["COUNT", n()] : [])]);
       case 31: return ex([this.pick(["BLPOP", "BZPOPMIN"]), this.anyKey(), this.pick(["-1", "abc", "nan", "9223372036854775808"])]);
-      case 32: return ex(["SELECT", this.pick(["16", "-1", "abc", "9223372036854775808"])]);
+      case 32: return ex(["SELECT", this.pick(["16", "-1", "abc", "9223372036854775808", "2147483648", "-0"])]);
       case 33: return ex([this.pick(["MOVE", "COPY"]), this.anyKey(), ...(this.chance(0.5) ? ["x"] : []), ...(this.chance(0.5) ? ["DB"] : []), this.pick(["16", "-1", "abc", "2147483648"])].filter((_, i, a) => !(a[0] === "MOVE" && a.length > 3 && i === 2)));
       case 34: return ex(["SWAPDB", this.pick(["0", "16", "-1", "abc"]), this.pick(["1", "16", "-1", "abc"])]);
       case 35: return ex(["SORT", this.key("list"), "LIMIT", n(), n()]);
