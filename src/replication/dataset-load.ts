@@ -11,6 +11,8 @@ import type { RedisValue } from "../store/values.ts";
 export interface LoadedDataset {
   dbs: Database[];
   keysLoaded: number;
+  /** Keys dropped because they had expired (see DatasetLoadOptions.dropExpiredBefore). */
+  keysExpired: number;
   aux: Map<string, string>;
   replStreamDb: number | undefined;
   functions: Map<string, { engine: string; code: string }>;
@@ -31,13 +33,22 @@ const FILE_CHUNK = 8 * 1024 * 1024;
 /** Puts records into the target databases and keeps what the replication needs from AUX. */
 class DatasetSink implements RdbSink {
   keysLoaded = 0;
+  keysExpired = 0;
   readonly auxFields = new Map<string, string>();
   readonly functions = new Map<string, { engine: string; code: string }>();
-  constructor(private readonly dbs: Database[]) {}
+  constructor(
+    private readonly dbs: Database[],
+    /** A master drops keys already expired at this time (Unix ms); a replica keeps them (-1). */
+    private readonly dropExpiredBefore: number,
+  ) {}
 
   key(db: number, key: string, value: RedisValue, expireMs: number): void {
     const target = this.dbs[db];
     if (!target) throw new Error(`RDB selects DB ${db}, beyond the configured databases`);
+    if (expireMs !== -1 && expireMs < this.dropExpiredBefore) {
+      this.keysExpired++;
+      return;
+    }
     // One Map operation, not has() + set(): a duplicate shows as an unchanged size. Overwriting
     // the first value does not matter, the load is abandoned (fresh databases, as Redis does).
     const keys = target.keys;
@@ -60,8 +71,17 @@ class DatasetSink implements RdbSink {
   }
 }
 
-export function beginDatasetLoad(server: Server, dbs: Database[]): DatasetLoad {
-  const sink = new DatasetSink(dbs);
+export interface DatasetLoadOptions {
+  /**
+   * Drop keys whose expiry is before this time (Unix ms), as a master loading its dataset file
+   * does (Redis's rdbLoad when iAmMaster()); a replica keeps them and waits for its master's
+   * DELs. Default: keep everything.
+   */
+  dropExpiredBefore?: number;
+}
+
+export function beginDatasetLoad(server: Server, dbs: Database[], options: DatasetLoadOptions = {}): DatasetLoad {
+  const sink = new DatasetSink(dbs, options.dropExpiredBefore ?? -1);
   const parser = new RdbParser(sink, {
     maxDatabases: dbs.length,
     hashMaxListpackEntries: server.config.num("hash-max-listpack-entries"),
@@ -107,6 +127,7 @@ export function beginDatasetLoad(server: Server, dbs: Database[]): DatasetLoad {
       return {
         dbs,
         keysLoaded: sink.keysLoaded,
+        keysExpired: sink.keysExpired,
         aux: sink.auxFields,
         replStreamDb: db === undefined ? undefined : Number(db),
         functions: sink.functions,

@@ -25,7 +25,10 @@ import { REDIS_COMPAT_VERSION } from "../version.ts";
 export async function loadDatasetFile(server: Server, path: string): Promise<boolean> {
   const started = performance.now();
   const fresh = server.dbs.map((db) => new Database(db.id));
-  const load = beginDatasetLoad(server, fresh);
+  // A master drops the keys that expired while it was down; a replica keeps them (its master's
+  // DELs will come), as Redis decides in rdbLoad.
+  const asMaster = server.replication.masterHost === null && server.config.replicaOf === null;
+  const load = beginDatasetLoad(server, fresh, asMaster ? { dropExpiredBefore: Date.now() } : {});
   server.loading = true;
   try {
     const ok = await load.feedFile(path, () => true);
@@ -34,9 +37,10 @@ export async function loadDatasetFile(server: Server, path: string): Promise<boo
     for (let i = 0; i < server.dbs.length; i++) server.dbs[i]!.swapContents(result.dbs[i]!);
     for (const [name, f] of result.functions) server.functions.set(name, f);
     server.persistence.lastLoadKeysLoaded = result.keysLoaded;
+    server.persistence.lastLoadKeysExpired = result.keysExpired;
     const ver = result.aux.get("redis-ver");
     if (ver) server.log.notice(`Loading RDB produced by version ${ver}`);
-    server.log.notice(`Done loading RDB, keys loaded: ${result.keysLoaded}, keys expired: 0.`);
+    server.log.notice(`Done loading RDB, keys loaded: ${result.keysLoaded}, keys expired: ${result.keysExpired}.`);
     server.log.notice(`DB loaded from disk: ${((performance.now() - started) / 1000).toFixed(3)} seconds`);
     server.replication.restoreFromRdbAux(result.aux);
     return true;

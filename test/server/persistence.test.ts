@@ -162,6 +162,26 @@ describe("SAVE, BGSAVE and restarts", () => {
     expect((await info(r, "persistence")).rdb_changes_since_last_save).toBe("0");
     expect(existsSync(join(r.dir, "dump.rdb"))).toBe(true);
   });
+
+  test("keys that expired while the server was down: a master drops them at load, a replica keeps them", async () => {
+    // redis-server writes the file (its keys expire 300 ms later); both loads happen after that.
+    const redis = await track(startRedis());
+    await redis.call("SET", "gone", "1", "PX", 300);
+    await redis.call("SET", "kept", "1");
+    await redis.call("SET", "later", "1", "EX", 3600);
+    await redis.call("SAVE");
+    await Bun.sleep(400);
+    const asMaster = await track(startReplicant(["--save", ""], { dir: redis.dir }));
+    await asMaster.waitForLog("Done loading RDB, keys loaded: 2, keys expired: 1.");
+    expect((await info(asMaster, "persistence")).rdb_last_load_keys_expired).toBe("1");
+    expect(Number(await asMaster.call("DBSIZE"))).toBe(2);
+    await asMaster.stop();
+    // A replica (of a master that is not even there) keeps the key until its master's DEL.
+    const asReplica = await track(startReplicant(["--save", "", "--replicaof", "127.0.0.1", "1"], { dir: redis.dir }));
+    await asReplica.waitForLog("Done loading RDB, keys loaded: 3, keys expired: 0.");
+    expect(Number(await asReplica.call("DBSIZE"))).toBe(3);
+    expect(await asReplica.call("GET", "gone")).toBeNull();
+  });
 });
 
 describe("SHUTDOWN and signals", () => {
