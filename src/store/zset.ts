@@ -19,8 +19,9 @@
 // differently the difference is reproduced:
 // - a listpack stores an integral score as an integer, so -0 becomes 0 when a command writes
 //   it (a listpack loaded from a file keeps a "-0" it holds as a string);
-// - lex range lookups scan a listpack linearly, while a skiplist descends its levels (the two
-//   only differ on sets whose scores are not all equal, where Redis documents no order).
+// - lex range lookups scan a listpack linearly, while the skiplist encoding searches its order
+//   (a level descent in Redis, a binary search here; they only differ on sets whose scores
+//   are not all equal, where Redis documents no result).
 //
 // Members read out of a listpack (cursors, conversions to another set) are substrings of its
 // string; a set converted to the skiplist encoding copies its members out.
@@ -184,10 +185,6 @@ function comparePacked(p: string, ms: number, len: number, m: string): number {
     if (d !== 0) return d;
   }
   return len - ml;
-}
-
-function samePacked(p: string, ms: number, len: number, m: string): boolean {
-  return len === m.length && p.startsWith(m, ms);
 }
 
 /** Whether p[q, q + ml) is m, compared from the end (members often differ in their last bytes). */
