@@ -230,7 +230,8 @@ export class Workload {
     if (r < 0.94) return this.streams();
     if (r < 0.96) return this.sort();
     if (r < 0.97 && this.scripting) return this.scripts();
-    if (r < 0.985) return this.edges();
+    if (r < 0.982) return this.edges();
+    if (r < 0.988) return this.moreEdges();
     if (r < 0.99 && !this.inMulti) return this.multiBlock();
     const db = this.pick(DATABASES);
     this.db = db;
@@ -711,6 +712,11 @@ export class Workload {
   /** Commands with arguments at the edges: counts, indexes, offsets, TTLs, timeouts, scores. */
   private edges(): Step[] {
     const n = () => this.edgeNumber();
+    // A TTL of 1 (s or ms) would expire in the middle of a phase: a race between the servers.
+    const ttl = () => {
+      const v = this.edgeNumber();
+      return v === "1" ? "-1" : v;
+    };
     const ex = (cmd: string[]): Step[] => [{ cmd, cmp: "exact" }];
     const r = this.int(40);
     switch (r) {
@@ -729,9 +735,9 @@ export class Workload {
       case 12: return ex(["BITFIELD", this.key("bm"), this.pick(["GET", "SET", "INCRBY"]), this.pick(["i64", "u63", "u64", "i65", "i0", "u0", "x8", "i1"]), this.pick(["0", "#1", "-1", "4294967296", "#-1"]), ...(this.chance(0.5) ? [n()] : [])]);
       case 13: return ex([this.pick(["INCRBY", "DECRBY"]), this.key("int"), n()]);
       case 14: return ex(["INCRBYFLOAT", this.key("int"), n()]);
-      case 15: return ex([this.pick(["EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT"]), this.anyKey(), n(), ...(this.chance(0.3) ? [this.pick(["GT", "LT", "NX", "XX"])] : [])]);
-      case 16: return ex(["SET", this.key("str"), "v", this.pick(["EX", "PX", "EXAT", "PXAT"]), n()]);
-      case 17: return ex(["GETEX", this.key("str"), this.pick(["EX", "PX", "EXAT", "PXAT"]), n()]);
+      case 15: return ex([this.pick(["EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT"]), this.anyKey(), ttl(), ...(this.chance(0.3) ? [this.pick(["GT", "LT", "NX", "XX"])] : [])]);
+      case 16: return ex(["SET", this.key("str"), "v", this.pick(["EX", "PX", "EXAT", "PXAT"]), ttl()]);
+      case 17: return ex(["GETEX", this.key("str"), this.pick(["EX", "PX", "EXAT", "PXAT"]), ttl()]);
       // (A count covering the whole collection replies it in hashtable order: a multiset.)
       case 18: return [{ cmd: [this.pick(["SRANDMEMBER", "HRANDFIELD", "ZRANDMEMBER"]), this.anyKey(), this.pick(["-9223372036854775808", "9223372036854775807", "0", "abc", "1.5"])], cmp: "unordered" }];
       case 19: return ex(["SPOP", this.key("set"), this.pick(["-1", "abc", "9223372036854775808"])]);
@@ -754,7 +760,54 @@ export class Workload {
       case 36: return ex(["XADD", this.key("st"), this.pick(["MAXLEN", "MINID"]), this.pick(["~", "=", ""]), n(), ...(this.chance(0.3) ? ["LIMIT", n()] : []), `${this.streamMs + 1}-*`, "f", "v"].filter((x) => x !== ""));
       case 37: return ex(["XAUTOCLAIM", this.key("st"), "g1", "c", n(), "0", "COUNT", n()]);
       case 38: return ex(["XREADGROUP", "GROUP", "g1", "c", "COUNT", n(), "STREAMS", this.key("st"), ">"]);
-      default: return ex(["XPENDING", this.key("st"), "g1", ...(this.chance(0.5) ? ["IDLE", n()] : []), "-", "+", n()]);
+      default: return [{ cmd: ["XPENDING", this.key("st"), "g1", ...(this.chance(0.5) ? ["IDLE", n()] : []), "-", "+", n()], cmp: "stream-timed" }];
+    }
+  }
+
+  /** More parsers at their edges: numkeys, cursors, IDs, options in odd combinations. */
+  private moreEdges(): Step[] {
+    const n = () => this.edgeNumber();
+    const ex = (cmd: string[]): Step[] => [{ cmd, cmp: "exact" }];
+    const id = () => this.pick(["0-0", "0-1", "18446744073709551615-18446744073709551615", "18446744073709551615-0", "1-18446744073709551615", "18446744073709551616-0", "-1-0", "1-", "-", "+", "$", ">", "1.5-0", `${this.streamMs}-18446744073709551615`]);
+    const r = this.int(36);
+    switch (r) {
+      case 0: return ex(["LMPOP", n(), this.key("list"), this.pick(["LEFT", "RIGHT", "UP"]), ...(this.chance(0.5) ? ["COUNT", n()] : [])]);
+      case 1: return ex(["ZMPOP", n(), this.key("zset"), this.pick(["MIN", "MAX", "MID"]), ...(this.chance(0.5) ? ["COUNT", n()] : [])]);
+      case 2: return ex(["BLMPOP", "0.01", n(), this.key("list"), "LEFT"]);
+      // Only cursors and counts Redis refuses: a valid cursor walks the hashtable.
+      case 3: return ex(["SCAN", ...(this.chance(0.5) ? [this.pick(["abc", " 1", "1 ", "18446744073709551616"])] : ["0", "COUNT", this.pick(["0", "-1", "abc"])])]);
+      case 4: return ex([this.pick(["HSCAN", "SSCAN", "ZSCAN"]), this.anyKey(), this.pick(["abc", "-1", "18446744073709551616"]), ...(this.chance(0.5) ? ["COUNT", this.pick(["0", "-1", "abc"])] : [])]);
+      case 5: return ex(["XADD", this.key("st"), id(), "f", "v"]);
+      case 6: return ex(["XADD", this.key("st"), "NOMKSTREAM", "MAXLEN", "~", "5", "LIMIT", n(), `${this.streamMs + 5}-*`, "f", "v"]);
+      case 7: return ex(["XSETID", this.key("st"), id(), ...(this.chance(0.5) ? ["ENTRIESADDED", n()] : []), ...(this.chance(0.5) ? ["MAXDELETEDID", id()] : [])]);
+      case 8: return ex(["XGROUP", "CREATE", this.key("st"), this.pick(["g1", "g2", "new"]), id(), ...(this.chance(0.5) ? ["MKSTREAM"] : []), ...(this.chance(0.7) ? ["ENTRIESREAD", n()] : [])]);
+      case 9: return ex(["XRANGE", this.key("st"), id(), id(), ...(this.chance(0.5) ? ["COUNT", n()] : [])]);
+      case 10: return ex(["XDEL", this.key("st"), id()]);
+      case 11: return ex(["XREAD", "COUNT", n(), "STREAMS", this.key("st"), id()]);
+      case 12: return ex(["XCLAIM", this.key("st"), "g1", "c", "0", id(), this.pick(["IDLE", "TIME", "RETRYCOUNT", "LASTID"]), this.pick([n(), id()])]);
+      case 13: return ex(["BITFIELD_RO", this.key("bm"), this.pick(["GET", "SET", "INCRBY", "OVERFLOW"]), "u8", "0", ...(this.chance(0.5) ? ["1"] : [])]);
+      case 14: return ex(["LCS", this.key("str"), this.key("str"), this.pick(["MINMATCHLEN", "LEN", "IDX"]), ...(this.chance(0.5) ? [n()] : []), ...(this.chance(0.3) ? ["LEN", "IDX"] : [])]);
+      case 15: return ex(["SUBSTR", this.key("str"), n(), n()]);
+      case 16: return ex(["SORT", this.key("list"), "GET", this.pick(["#", "hash:*->m1", "str:*", "*->", "nosuchpattern"]), ...(this.chance(0.5) ? ["ALPHA"] : []), ...(this.chance(0.3) ? ["BY", this.pick(["hash:*->m1", "nosort", "x"])] : [])]);
+      case 17: return ex(["ZADD", this.key("zset"), ...this.pick([["GT", "LT"], ["NX", "XX"], ["NX", "GT"], ["INCR"], ["CH", "CH"], ["XX", "CH", "INCR"]]), "1", "a", ...(this.chance(0.5) ? ["2", "b"] : [])]);
+      case 18: return ex([this.pick(["HSET", "HMSET", "MSET", "MSETNX"]), this.key("hash"), "f"]);
+      case 19: return ex(this.inMulti ? ["PING"] : [this.pick(["EXEC", "DISCARD", "UNWATCH"])]);
+      case 20: return ex(["SET", this.key("str"), "v", ...this.pick([["NX", "XX"], ["GET", "GET"], ["KEEPTTL", "EX", "10"], ["EX", "10", "PX", "10"], ["PXAT"], ["EX"], ["GET", "NX"]])]);
+      case 21: return ex(["GETEX", this.key("str"), ...this.pick([["PERSIST", "EX", "10"], ["EX", "10", "EX", "10"], ["KEEPTTL"], ["PERSIST", "PERSIST"]])]);
+      case 22: return ex(["EXPIRE", this.anyKey(), "100", ...this.pick([["NX", "NX"], ["GT", "GT"], ["NX", "XX"], ["LT", "GT"], ["XX", "GT"], ["XX", "LT"]])]);
+      case 23: return ex(["RESTORE", this.key("str"), n(), "garbage", ...(this.chance(0.5) ? ["REPLACE"] : []), ...(this.chance(0.3) ? ["IDLETIME", n()] : []), ...(this.chance(0.3) ? ["FREQ", n()] : [])]);
+      case 24: return ex(["OBJECT", this.pick(["ENCODING", "REFCOUNT", "FREQ", "IDLETIME", "NOSUCH", "HELP"]), ...(this.chance(0.7) ? [this.anyKey()] : [])]);
+      case 25: return ex(["GEORADIUS", this.key("geo"), "0", "0", n(), this.pick(["m", "km", "lightyears"]), ...(this.chance(0.5) ? ["COUNT", n()] : []), ...(this.chance(0.3) ? ["STORE"] : [])]);
+      case 26: return ex(["GEOSEARCH", this.key("geo"), ...this.pick([["FROMMEMBER", "p1", "FROMLONLAT", "0", "0"], ["BYRADIUS", "1", "km"], ["FROMLONLAT", "0", "0", "BYBOX", n(), n(), "km"], ["FROMLONLAT", "0", "0", "BYRADIUS", "1", "km", "BYBOX", "1", "1", "km"], ["FROMLONLAT", "0", "0", "BYRADIUS", "1", "km", "ANY"]])]);
+      case 27: return ex(["GEODIST", this.key("geo"), "p1", "p2", this.pick(["parsecs", "KM", "M", ""])]);
+      case 28: return ex(["ZRANGESTORE", this.key("zset"), this.key("zset"), n(), n(), ...this.pick([[], ["BYSCORE"], ["BYLEX"], ["REV"], ["WITHSCORES"], ["BYSCORE", "LIMIT", "0"]])]);
+      case 29: return ex(["ZRANGE", this.key("zset"), "0", "-1", ...this.pick([["BYSCORE", "BYLEX"], ["LIMIT", "0", "1"], ["REV", "REV"], ["WITHSCORES", "BYLEX"]])]);
+      case 30: return ex(["LINSERT", this.key("list"), this.pick(["BEFORE", "AFTER", "MIDDLE"]), this.member(), "x"]);
+      case 31: return ex([this.pick(["LMOVE", "BLMOVE"]), this.key("list"), this.key("list"), this.pick(["LEFT", "UP"]), this.pick(["RIGHT", "DOWN"]), ...(this.chance(0.5) ? ["0.01"] : [])].filter((x, i, a) => !(a[0] === "LMOVE" && i === 5)));
+      case 32: return ex(["PFADD", this.key("str"), "a"]);
+      case 33: return ex(["PFCOUNT", ...Array.from({ length: 1 + this.int(4) }, () => this.anyKey())]);
+      case 34: return ex(["SMOVE", this.anyKey(), this.anyKey(), this.member()]);
+      default: return ex(["RENAME", this.anyKey(), this.anyKey()]);
     }
   }
 
