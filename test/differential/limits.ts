@@ -8,3 +8,13 @@ export const ENCODING_LIMITS = [
   "--list-max-listpack-size", "8",
   "--stream-node-max-entries", "10",
 ];
+
+/** Other small limits for the replication test (the conversions happen at other sizes there). */
+export const REPLICATION_ENCODING_LIMITS = [
+  "--hash-max-listpack-entries", "24",
+  "--hash-max-listpack-value", "40",
+  "--zset-max-listpack-entries", "12",
+  "--set-max-intset-entries", "20",
+  "--list-max-listpack-size", "4",
+  "--stream-node-max-entries", "6",
+];

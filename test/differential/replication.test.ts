@@ -14,7 +14,7 @@ import { afterAll, expect, test } from "bun:test";
 import { seedFromEnv } from "../commands/zsets-diff-client.ts";
 import type { RespClient } from "../helpers/resp-client.ts";
 import { info, removeDir, type ServerProcess, startRedis, startReplicant, waitFor, waitForSync } from "../helpers/servers.ts";
-import { ENCODING_LIMITS } from "./limits.ts";
+import { REPLICATION_ENCODING_LIMITS as ENCODING_LIMITS } from "./limits.ts";
 import { compareEvents, EventCollector, formatOutcomes, RawClient, runPhases } from "./runner.ts";
 import { diffSnapshots, keyCount, snapshot, typeCounts } from "./snapshot.ts";
 import { DATABASES, Workload } from "./workload.ts";
