@@ -3,8 +3,13 @@
 // byte for byte where Redis's reply is deterministic, as multisets where it follows hashtable
 // order, by shape only where it is random, with a tolerance for TTLs and stream idle times.
 // This pins the reply formats and the error strings of every write a master can propagate.
+// Also compared: every keyspace event (notify-keyspace-events KEAn, in order, "expired" aside),
+// and the statistics the run leaves (calls / rejected / failed per command, errors per code,
+// keyspace hits and misses, expired keys). Once in RESP2 (with scripts), once in RESP3.
 //
-// DIFF_REPLIES_SEED overrides the seed (printed); RANDOM_SEEDS=1 draws a fresh one.
+// DIFF_REPLIES_SEED / DIFF_REPLIES_RESP3_SEED override the seeds (printed); RANDOM_SEEDS=1
+// draws fresh ones. A difference prints the commands that led to it; test/differential/
+// replay.ts replays a run step by step to find the first one.
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { seedFromEnv } from "../commands/zsets-diff-client.ts";
@@ -12,7 +17,6 @@ import { removeDir, type ServerProcess, startRedis, startReplicant } from "../he
 import { compareEvents, EventCollector, formatDiffs, formatFirstDiff, formatOutcomes, parseReply, RawClient, runPhases } from "./runner.ts";
 import { ENCODING_LIMITS } from "./limits.ts";
 import { Workload } from "./workload.ts";
-
 
 let redis: ServerProcess;
 let replicant: ServerProcess;

@@ -382,7 +382,6 @@ export class EventCollector {
   private subscribed = false;
 
   private onData(chunk: Buffer): void {
-    if (process.env.DEBUG_EVENTS) console.log("collector got", JSON.stringify(chunk.latin1Slice(0, chunk.length)).slice(0, 200));
     this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
     let pos = 0;
     for (;;) {

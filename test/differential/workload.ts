@@ -754,7 +754,10 @@ export class Workload {
       case 30: return ex(["GEOSEARCH", this.key("geo"), "FROMLONLAT", "0", "0", "BYRADIUS", n(), this.pick(["km", "m", "parsecs"]), ...(this.chance(0.5) ? ["COUNT", n()] : [])]);
       case 31: return ex([this.pick(["BLPOP", "BZPOPMIN"]), this.anyKey(), this.pick(["-1", "abc", "nan", "9223372036854775808"])]);
       case 32: return ex(["SELECT", this.pick(["16", "-1", "abc", "9223372036854775808", "2147483648", "-0"])]);
-      case 33: return ex([this.pick(["MOVE", "COPY"]), this.anyKey(), ...(this.chance(0.5) ? ["x"] : []), ...(this.chance(0.5) ? ["DB"] : []), this.pick(["16", "-1", "abc", "2147483648"])].filter((_, i, a) => !(a[0] === "MOVE" && a.length > 3 && i === 2)));
+      case 33: {
+        const db = this.pick(["16", "-1", "abc", "2147483648"]);
+        return ex(this.chance(0.5) ? ["MOVE", this.anyKey(), db] : ["COPY", this.anyKey(), this.anyKey(), "DB", db]);
+      }
       case 34: return ex(["SWAPDB", this.pick(["0", "16", "-1", "abc"]), this.pick(["1", "16", "-1", "abc"])]);
       case 35: return ex(["SORT", this.key("list"), "LIMIT", n(), n()]);
       case 36: return ex(["XADD", this.key("st"), this.pick(["MAXLEN", "MINID"]), this.pick(["~", "=", ""]), n(), ...(this.chance(0.3) ? ["LIMIT", n()] : []), `${this.streamMs + 1}-*`, "f", "v"].filter((x) => x !== ""));
