@@ -22,7 +22,9 @@ let redis: ServerProcess;
 let replicant: ServerProcess;
 
 beforeAll(async () => {
-  const config = [...ENCODING_LIMITS, "--notify-keyspace-events", process.env.DIFF_NOTIFY ?? "KEAn"];
+  // DIFF_DEFAULT_LIMITS=1: Redis's default encoding limits instead of the small ones.
+  const limits = process.env.DIFF_DEFAULT_LIMITS ? [] : ENCODING_LIMITS;
+  const config = [...limits, "--notify-keyspace-events", process.env.DIFF_NOTIFY ?? "KEAn"];
   [redis, replicant] = await Promise.all([startRedis(config), startReplicant(config)]);
 });
 
