@@ -1,0 +1,99 @@
+// Read throughput benchmark: one redis-server master filled by redis-benchmark writes (strings,
+// a big list, hash, set and sorted set), two replicas of it — `redis-server --replicaof` and
+// `dist/replicant --replicaof` — and redis-benchmark running read commands against each replica
+// in turn (alternated, best of the rounds), without and with pipelining. Prints requests per
+// second for both and the ratio (the target is Replicant >= 0.8x redis-server).
+//
+//   bun run build && bun bench/read-throughput.bench.ts [--requests 200000] [--rounds 2] [--clients 50]
+//
+// Run by hand, not in the test suite (timing is not a unit test).
+
+import { resolve } from "node:path";
+import { RespClient } from "../test/helpers/resp-client.ts";
+import { freePort, removeDir, startRedis, tempDir, waitFor, type ServerProcess } from "../test/helpers/servers.ts";
+
+const args = process.argv.slice(2);
+const opt = (name: string, def: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1]! : def;
+};
+const REQUESTS = opt("requests", "200000");
+const ROUNDS = Number(opt("rounds", "2"));
+const CLIENTS = opt("clients", "50");
+const BIN = resolve(import.meta.dir, "../dist/replicant");
+
+/** Read commands, as redis-benchmark arguments (__rand_int__ is replaced per request). */
+const READS: Array<[string, string[]]> = [
+  ["GET", ["GET", "key:__rand_int__"]],
+  ["MGET 10", ["MGET", ...Array.from({ length: 10 }, () => "key:__rand_int__")]],
+  ["EXISTS", ["EXISTS", "key:__rand_int__"]],
+  ["LRANGE 0 99", ["LRANGE", "mylist", "0", "99"]],
+  ["LINDEX", ["LINDEX", "mylist", "5000"]],
+  ["HGET", ["HGET", "myhash", "element:__rand_int__"]],
+  ["SISMEMBER", ["SISMEMBER", "myset", "element:__rand_int__"]],
+  ["ZSCORE", ["ZSCORE", "myzset", "element:__rand_int__"]],
+  ["ZRANGE 0 99", ["ZRANGE", "myzset", "0", "99", "WITHSCORES"]],
+  ["ZRANK", ["ZRANK", "myzset", "element:__rand_int__"]],
+];
+
+async function fill(master: ServerProcess): Promise<void> {
+  for (const t of ["set", "lpush", "hset", "sadd", "zadd"]) {
+    const p = Bun.spawn(["redis-benchmark", "-p", String(master.port), "-t", t, "-n", "200000", "-r", "100000", "-P", "32", "-q"], { stdout: "ignore", stderr: "ignore" });
+    await p.exited;
+  }
+}
+
+async function startReplica(kind: "redis" | "replicant", master: ServerProcess) {
+  const port = freePort();
+  const dir = tempDir(`read-${kind}-`);
+  const common = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--replicaof", "127.0.0.1", String(master.port)];
+  const cmd = kind === "redis" ? ["redis-server", ...common, "--appendonly", "no"] : [BIN, ...common];
+  const proc = Bun.spawn(cmd, { stdout: "ignore", stderr: "ignore", cwd: dir });
+  const c = await waitFor(`${kind} up`, () => RespClient.connect(port), 30000, 10);
+  const want = Number(await master.call("DBSIZE"));
+  await waitFor(
+    `${kind} synced`,
+    async () => String(await c.call("INFO", "replication")).includes("master_link_status:up") && Number(await c.call("DBSIZE")) === want,
+    120000,
+    20,
+  );
+  c.close();
+  return { kind, port, dir, proc } as const;
+}
+
+async function rps(port: number, command: string[], pipeline: number): Promise<number> {
+  const p = Bun.spawn(["redis-benchmark", "-p", String(port), "-n", REQUESTS, "-c", CLIENTS, "-P", String(pipeline), "-r", "100000", "-q", ...command], { stdout: "pipe", stderr: "ignore" });
+  const text = await new Response(p.stdout).text();
+  await p.exited;
+  const m = /([\d.]+) requests per second/.exec(text.split(/\r|\n/).filter((l) => l.includes("requests per second")).at(-1) ?? "");
+  return m ? Number(m[1]) : 0;
+}
+
+const master = await startRedis();
+const replicas: Array<Awaited<ReturnType<typeof startReplica>>> = [];
+try {
+  console.log("filling the master (redis-benchmark set/lpush/hset/sadd/zadd, 200k requests each, -r 100000)...");
+  await fill(master);
+  replicas.push(await startReplica("redis", master));
+  replicas.push(await startReplica("replicant", master));
+  for (const pipeline of [1, 16]) {
+    console.log(`\nread throughput, -c ${CLIENTS} -P ${pipeline}, best of ${ROUNDS} (requests/s):`);
+    for (const [label, command] of READS) {
+      const best = { redis: 0, replicant: 0 };
+      for (let round = 0; round < ROUNDS; round++) {
+        const order = round % 2 === 0 ? replicas : [...replicas].reverse();
+        for (const r of order) best[r.kind] = Math.max(best[r.kind], await rps(r.port, command, pipeline));
+      }
+      const ratio = best.redis > 0 ? best.replicant / best.redis : 0;
+      console.log(`  ${label.padEnd(12)} redis-server ${best.redis.toFixed(0).padStart(9)}   replicant ${best.replicant.toFixed(0).padStart(9)}   ratio ${ratio.toFixed(2)}x${ratio < 0.8 ? "  (below 0.8)" : ""}`);
+    }
+  }
+} finally {
+  for (const r of replicas) {
+    r.proc.kill("SIGKILL");
+    await r.proc.exited;
+    removeDir(r.dir);
+  }
+  await master.stop();
+  removeDir(master.dir);
+}
