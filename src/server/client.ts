@@ -9,6 +9,7 @@ import type { KeyWait } from "./blocking.ts";
 import type { Connection } from "./connection.ts";
 import type { Server } from "./server.ts";
 import { processInput } from "./input.ts";
+import { isSubscribed } from "../commands/pubsub.ts";
 
 export interface MultiState {
   /** Queued commands with the spec they resolved to. */
@@ -111,7 +112,43 @@ export class Client {
   flush(): void {
     const r = this.reply;
     if (r.length === 0) return;
-    if (this.conn) this.conn.write(r.view());
+    const conn = this.conn;
+    if (conn) {
+      conn.write(r.view());
+      // Bytes the kernel did not take wait in our queue: bound them (replicas have their own check).
+      if (conn.pendingBytes !== 0 && this.kind === ClientKind.Normal) this.checkOutputLimits(conn);
+    }
     r.reset();
   }
+
+  /** When the soft output limit was first exceeded (ms), or 0 (Redis's soft_limit_reached_time). */
+  private softLimitSince = 0;
+
+  /**
+   * client-output-buffer-limit normal / pubsub, as Redis's checkClientOutputBufferLimits: over
+   * the hard limit, or over the soft limit for longer than its seconds, the client is closed
+   * (its unsent output dropped). A slow subscriber cannot make us allocate without bound.
+   */
+  private checkOutputLimits(conn: Connection): void {
+    const limits = this.server.config.outputBufferLimits;
+    const limit = isSubscribed(this) ? limits.pubsub : limits.normal;
+    const used = conn.pendingBytes;
+    let over = limit.hard > 0 && used >= limit.hard;
+    if (!over && limit.soft > 0 && used >= limit.soft) {
+      const now = Date.now();
+      if (this.softLimitSince === 0) this.softLimitSince = now;
+      else if (now - this.softLimitSince >= limit.softSeconds * 1000) over = true;
+    } else if (!over) {
+      this.softLimitSince = 0;
+    }
+    if (!over) return;
+    this.server.log.warning(`Client ${this.describe()} scheduled to be closed ASAP for overcoming of output buffer limits.`);
+    conn.close();
+  }
+
+  /** The short client description of Redis's log lines (catClientInfoString's first fields). */
+  describe(): string {
+    return `id=${this.id} addr=${this.addr} laddr=${this.laddr} name=${this.name} age=${Math.floor((Date.now() - this.createdAt) / 1000)} idle=${Math.floor((Date.now() - this.lastInteraction) / 1000)}`;
+  }
 }
+
