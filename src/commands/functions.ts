@@ -240,14 +240,13 @@ function fcallGeneric(c: Client, argv: string[], ro: boolean): void {
   if (refused) fail(refused);
   const runner = new ScriptRunner(c.server, state.client(c.isMaster), c, found.fn.name, found.fn.flags, ro, false);
   state.running = runner;
-  let error: string | null;
   try {
-    error = state.functionsEngine.execute(found.fn.fn, argv.slice(3, 3 + n), argv.slice(3 + n), runner, c.reply);
+    // Writes the reply, an error one too (counted by the runner as Redis counts it).
+    state.functionsEngine.execute(found.fn.fn, argv.slice(3, 3 + n), argv.slice(3 + n), runner, c.reply);
   } finally {
     state.running = null;
     c.preventPropagation = true;
   }
-  if (error !== null) fail(error);
 }
 
 export const handlers: HandlerMap = {

@@ -9,9 +9,9 @@
 // which is Redis 7.0's effects replication.
 
 import { NOREPLICAS } from "./errors.ts";
-import { CommandFlag } from "./types.ts";
+import { CommandFlag, type CommandSpec } from "./types.ts";
 import { Client, ClientKind } from "../server/client.ts";
-import { call, resolveCommand } from "../server/dispatch.ts";
+import { afterErrorReply, call, commandStats, countErrorReply, resolveCommand } from "../server/dispatch.ts";
 import type { Server } from "../server/server.ts";
 import { ReplyWriter } from "../protocol/reply-writer.ts";
 import { LL_DEBUG, LL_NOTICE, LL_VERBOSE, PROPAGATE_REPL, SCRIPT_FLAG_ALLOW_STALE, SCRIPT_FLAG_EVAL_COMPAT_MODE, SCRIPT_FLAG_NO_WRITES, type ScriptRun } from "../scripting/engine.ts";
@@ -83,6 +83,8 @@ export class ScriptRunner implements ScriptRun {
   private readonly readOnly: boolean;
   private readonly started = performance.now();
   private warned = false;
+  /** An error was counted in the reply to the caller: the script command failed (once). */
+  private errorCounted = false;
 
   constructor(
     private readonly server: Server,
@@ -107,22 +109,22 @@ export class ScriptRunner implements ScriptRun {
     const server = this.server;
     c.reply.reset();
     const spec = resolveCommand(c, argv);
-    if (spec && spec.subcommands && argv.length < 2) return "Wrong number of args calling Redis command from script";
-    if (!spec || !spec.handler) return "Unknown Redis command called from script";
+    if (spec && spec.subcommands && argv.length < 2) return this.refuse(spec, "Wrong number of args calling Redis command from script");
+    if (!spec || !spec.handler) return this.refuse(undefined, "Unknown Redis command called from script");
     const arity = spec.arity;
-    if ((arity > 0 && arity !== argv.length) || argv.length < -arity) return "Wrong number of args calling Redis command from script";
+    if ((arity > 0 && arity !== argv.length) || argv.length < -arity) return this.refuse(spec, "Wrong number of args calling Redis command from script");
     const flags = spec.dynamicFlags ? spec.dynamicFlags(c, argv) : spec.flags;
-    if (flags & CommandFlag.NoScript) return "This Redis command is not allowed from script";
+    if (flags & CommandFlag.NoScript) return this.refuse(spec, "This Redis command is not allowed from script");
     const repl = server.replication;
     const isReplica = repl.masterHost !== null;
     if (isReplica && !repl.isLinkUp() && !server.config.bool("replica-serve-stale-data") && !(flags & CommandFlag.Stale)) {
-      return "Can not execute the command on a stale replica";
+      return this.refuse(spec, "Can not execute the command on a stale replica");
     }
-    if (this.readOnly && flags & (CommandFlag.Write | CommandFlag.MayReplicate)) return "Write commands are not allowed from read-only scripts.";
+    if (this.readOnly && flags & (CommandFlag.Write | CommandFlag.MayReplicate)) return this.refuse(spec, "Write commands are not allowed from read-only scripts.");
     if (flags & CommandFlag.Write) {
       if (!this.dirty) {
-        if (isReplica && server.config.bool("replica-read-only") && !this.caller.isMaster) return "-READONLY You can't write against a read only replica.";
-        if (!isReplica && notEnoughReplicas(server)) return `-${NOREPLICAS}`;
+        if (isReplica && server.config.bool("replica-read-only") && !this.caller.isMaster) return this.refuse(spec, "-READONLY You can't write against a read only replica.");
+        if (!isReplica && notEnoughReplicas(server)) return this.refuse(spec, `-${NOREPLICAS}`);
       }
       this.dirty = true;
     }
@@ -130,6 +132,28 @@ export class ScriptRunner implements ScriptRun {
     c.suppressPropagation = (this.replFlags & PROPAGATE_REPL) === 0;
     call(c, spec, argv);
     return c.reply.view();
+  }
+
+  /**
+   * scriptCall's refusal of a command: an error reply of the script's client (errorstat; the
+   * code is the text's own after a '-', else ERR) and a rejected call of the command. The text
+   * is returned for the script (which counts it no more).
+   */
+  private refuse(spec: CommandSpec | undefined, error: string): string {
+    countErrorReply(this.server, error.startsWith("-") ? error.slice(1) : `ERR ${error}`);
+    if (spec) commandStats(this.client, spec.name).rejected++;
+    return error;
+  }
+
+  errorReplied(text: string, ignoreStats: boolean): void {
+    const caller = this.caller;
+    afterErrorReply(caller, text, !ignoreStats);
+    // call()'s incrCommandStatsOnError: an error counted since the last command the script
+    // called ended (these replies come after it) makes the script command a failed call, once.
+    if (!ignoreStats && !this.errorCounted) {
+      this.errorCounted = true;
+      commandStats(caller, caller.lastCommand).failed++;
+    }
   }
 
   log(level: number, message: string): void {

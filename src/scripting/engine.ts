@@ -75,6 +75,12 @@ export interface ScriptRun {
    * a rejection (the command did not run), in luaPushError's format; a Buffer holds the reply.
    */
   execute(argv: string[]): Buffer | string;
+  /**
+   * An error reply the script's result made for the caller (raised, returned, or nested in a
+   * returned table). `ignoreStats`: the error came from redis.call/pcall and was counted where
+   * it was made (ignore_error_stats_update), so only the script command's failure counts.
+   */
+  errorReplied(text: string, ignoreStats: boolean): void;
   /** redis.log. */
   log(level: number, message: string): void;
   /** Called every few thousand Lua instructions: may throw LuaKill to stop the script. */
@@ -101,6 +107,8 @@ interface ErrorInfo {
   msg: string | null;
   source: string | null;
   line: string | null;
+  /** ignore_error_stats_update: an error of redis.call/pcall, already counted. */
+  ignoreStats: boolean;
 }
 
 function functionNameValid(name: string): boolean {
@@ -542,19 +550,21 @@ export class RedisLua {
 
   /** luaExtractErrorInformation on an error value (without the handler's position). */
   private errorInfo(v: LuaValue): ErrorInfo {
-    if (typeof v === "string" || typeof v === "number") return { msg: `ERR ${toStringOrNull(v)}`, source: null, line: null };
+    if (typeof v === "string" || typeof v === "number") return { msg: `ERR ${toStringOrNull(v)}`, source: null, line: null, ignoreStats: false };
     if (v instanceof LuaTable) {
       const str = (x: LuaValue): string | null => toStringOrNull(x);
-      return { msg: str(v.get("err")), source: str(v.get("source")), line: str(v.get("line")) };
+      return { msg: str(v.get("err")), source: str(v.get("source")), line: str(v.get("line")), ignoreStats: v.get("ignore_error_stats_update") === true };
     }
-    return { msg: null, source: null, line: null };
+    return { msg: null, source: null, line: null, ignoreStats: false };
   }
 
   /**
    * Runs a script body (EVAL: no arguments, KEYS/ARGV as globals) or a function (keys and
-   * args tables), writes its reply, and returns null; or returns the error reply's text.
+   * args tables) and writes its reply, an error reply when the script raised an error. Every
+   * error reply written (also those nested in a returned table) is told to run.errorReplied,
+   * for the statistics.
    */
-  execute(fn: LuaFunction, keys: string[], args: string[], run: ScriptRun, reply: ReplyWriter): string | null {
+  execute(fn: LuaFunction, keys: string[], args: string[], run: ScriptRun, reply: ReplyWriter): void {
     const S = this.S;
     const keysT = arrayOf(keys);
     const argsT = arrayOf(args);
@@ -574,19 +584,21 @@ export class RedisLua {
     try {
       result = fn.call(callArgs)[0];
     } catch (e) {
-      return this.scriptError(e, run.name);
+      const error = this.scriptError(e, run.name);
+      reply.error(error.text);
+      run.errorReplied(error.text, error.ignoreStats);
+      return;
     } finally {
       this.run = prevRun;
       // Frames of a deep recursion would otherwise stay referenced until overwritten.
       if (S.frames.length > 256) S.frames.length = 0;
     }
     S.depth = 0;
-    luaToResp(result, reply, run.resp);
-    return null;
+    luaToResp(result, reply, run.resp, 0, (text, ignoreStats) => run.errorReplied(text, ignoreStats));
   }
 
   /** The error handler (__redis__err__handler) and luaCallFunction's error reply. */
-  private scriptError(e: unknown, funcname: string): string {
+  private scriptError(e: unknown, funcname: string): { text: string; ignoreStats: boolean } {
     const S = this.S;
     let v: LuaValue;
     if (e instanceof LuaKill) v = e.value;
@@ -603,20 +615,20 @@ export class RedisLua {
       try {
         text = S.tostring(v);
       } catch {
-        return `ERR Error running script ${funcname}, error in error handling`;
+        return { text: `ERR Error running script ${funcname}, error in error handling`, ignoreStats: false };
       }
       err = new LuaTable();
       err.set("err", `ERR ${text}`);
     } else err = v;
     if (frame) {
-      if (err.readonly) return `ERR Error running script ${funcname}, error in error handling`;
+      if (err.readonly) return { text: `ERR Error running script ${funcname}, error in error handling`, ignoreStats: false };
       err.set("source", frame.proto.source);
       err.set("line", frame.line);
     }
     const info = this.errorInfo(err);
     let msg = info.msg ?? "";
     if (info.line !== null && info.source !== null) msg += ` script: ${funcname}, on ${info.source}:${info.line}.`;
-    return msg;
+    return { text: msg, ignoreStats: info.ignoreStats };
   }
 }
 

@@ -157,8 +157,14 @@ function parseRespDouble(text: string): number {
   return Number(text);
 }
 
+/**
+ * Told of each error reply luaToResp writes (its text as sent, and whether the table carried
+ * ignore_error_stats_update), as Redis's afterErrorReply counts each one.
+ */
+export type ErrorReplied = (text: string, ignoreStats: boolean) => void;
+
 /** The script's resp version matters for booleans; the caller's writer decides the rest. */
-export function luaToResp(v: LuaValue, out: ReplyWriter, scriptResp: 2 | 3, depth = 0): void {
+export function luaToResp(v: LuaValue, out: ReplyWriter, scriptResp: 2 | 3, depth = 0, onError: ErrorReplied | null = null): void {
   switch (typeof v) {
     case "string":
       out.bulk(v);
@@ -181,12 +187,16 @@ export function luaToResp(v: LuaValue, out: ReplyWriter, scriptResp: 2 | 3, dept
   }
   if (depth > 10000) {
     out.error("ERR reached lua stack limit");
+    onError?.("ERR reached lua stack limit", false);
     return;
   }
   const err = v.get("err");
   if (typeof err === "string") {
-    // "-%s" through addReplyErrorFormat: a C string, trailing newlines trimmed.
-    out.error(cString(err).replace(/[\r\n]+$/, ""));
+    // "-%s" through addReplyErrorFormat: a C string, trailing newlines trimmed, inner ones
+    // replaced by spaces.
+    const text = cString(err).replace(/[\r\n]+$/, "").replace(/[\r\n]/g, " ");
+    out.error(text);
+    onError?.(text, v.get("ignore_error_stats_update") === true);
     return;
   }
   const ok = v.get("ok");
@@ -233,8 +243,8 @@ export function luaToResp(v: LuaValue, out: ReplyWriter, scriptResp: 2 | 3, dept
     }
     out.map(entries.length);
     for (const [key, val] of entries) {
-      luaToResp(key, out, scriptResp, depth + 1);
-      luaToResp(val, out, scriptResp, depth + 1);
+      luaToResp(key, out, scriptResp, depth + 1, onError);
+      luaToResp(val, out, scriptResp, depth + 1, onError);
     }
     return;
   }
@@ -249,11 +259,11 @@ export function luaToResp(v: LuaValue, out: ReplyWriter, scriptResp: 2 | 3, dept
       keys.push(k);
     }
     out.set(keys.length);
-    for (const key of keys) luaToResp(key, out, scriptResp, depth + 1);
+    for (const key of keys) luaToResp(key, out, scriptResp, depth + 1, onError);
     return;
   }
   let n = 0;
   while (v.getNum(n + 1) !== undefined) n++;
   out.array(n);
-  for (let j = 1; j <= n; j++) luaToResp(v.getNum(j), out, scriptResp, depth + 1);
+  for (let j = 1; j <= n; j++) luaToResp(v.getNum(j), out, scriptResp, depth + 1, onError);
 }

@@ -7,6 +7,7 @@ import { CommandError, EXECABORT, LOADING, MASTERDOWN, NOAUTH, NOREPLICAS, READO
 import { CommandFlag, type CommandSpec } from "../commands/types.ts";
 import { pubsubContextError } from "../commands/pubsub.ts";
 import type { Client } from "./client.ts";
+import type { Server } from "./server.ts";
 
 /** Commands that run immediately even inside MULTI. */
 const MULTI_IMMEDIATE = new Set(["exec", "discard", "multi", "watch", "quit", "reset"]);
@@ -45,18 +46,37 @@ function reject(c: Client, error: string, spec: CommandSpec | undefined): void {
 
 function replyError(c: Client, error: string, _spec?: CommandSpec): void {
   c.reply.error(error);
-  const server = c.server;
+  afterErrorReply(c, error);
+}
+
+/**
+ * The statistics of one error reply (networking.c afterErrorReply): total_error_replies and
+ * errorstat_<CODE>, the code being the first word when a space comes within Redis's 32-byte
+ * search of "-<error>", else ERR.
+ */
+export function countErrorReply(server: Server, error: string): void {
   server.stats.totalErrorReplies++;
   const space = error.indexOf(" ");
-  const code = space < 0 ? error : error.slice(0, space);
+  const code = space >= 0 && space < 31 ? error.slice(0, space) : "ERR";
   server.stats.errors.set(code, (server.stats.errors.get(code) ?? 0) + 1);
+}
+
+/**
+ * What follows an error reply sent to `c`. Without countStats (an error a script passes on
+ * from redis.call, counted where it was made: ERR_REPLY_FLAG_NO_STATS_UPDATE) only the
+ * command's failed call is counted.
+ */
+export function afterErrorReply(c: Client, error: string, countStats = true): void {
+  const server = c.server;
+  if (countStats) countErrorReply(server, error);
+  else commandStats(c, c.lastCommand).failed++;
   if (c.isMaster) {
     // A command from our master that fails here means the copies are diverging: say so loudly.
     server.log.warning(`== CRITICAL == This replica is sending an error to its master: '${error}' after processing the command '${c.lastCommand}'`);
   }
 }
 
-function commandStats(c: Client, name: string) {
+export function commandStats(c: Client, name: string) {
   let s = c.server.stats.commands.get(name);
   if (!s) {
     s = { calls: 0, usec: 0, rejected: 0, failed: 0 };

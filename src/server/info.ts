@@ -302,7 +302,10 @@ const sections: Record<string, Section> = {
     return lines;
   },
   errorstats(server) {
-    return [...server.stats.errors].sort().map(([code, n]) => `errorstat_${code}:count=${n}`);
+    // Codes in byte order (rax); '#', ':' and newlines shown as '_' (getSafeInfoString).
+    return [...server.stats.errors]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([code, n]) => `errorstat_${code.replace(/[#:\r\n]/g, "_")}:count=${n}`);
   },
   latencystats() {
     return [];
