@@ -1,7 +1,10 @@
 // Persistence commands: SAVE, BGSAVE [SCHEDULE], LASTSAVE, SHUTDOWN [NOSAVE|SAVE] [NOW]
-// [FORCE] [ABORT]. The saving itself lives in server/persistence.ts.
+// [FORCE] [ABORT]. The saving itself lives in server/persistence.ts, the shutdown sequence
+// (waiting for lagging replicas) in server/shutdown.ts.
 
-import { bgsaveInProgress, saveSync, scheduleBgsave, shutdownSave, startBgsave } from "../server/persistence.ts";
+import { bgsaveInProgress, saveSync, scheduleBgsave, startBgsave } from "../server/persistence.ts";
+import { commandStats } from "../server/dispatch.ts";
+import { abortShutdown, prepareForShutdown } from "../server/shutdown.ts";
 import { fail, SYNTAX } from "./errors.ts";
 import type { HandlerMap } from "./types.ts";
 
@@ -52,14 +55,22 @@ export const handlers: HandlerMap = {
       else fail(SYNTAX);
     }
     if ((abort && (save || nosave || now || force)) || (save && nosave)) fail(SYNTAX);
-    // No shutdown ever waits here (lagging replicas are not waited for), so none can be aborted.
-    if (abort) fail("ERR No shutdown in progress.");
-    if (!now && c.denyBlocking) fail("ERR SHUTDOWN without NOW or ABORT isn't allowed for DENY BLOCKING client");
     const server = c.server;
-    server.log.warning("User requested shutdown...");
-    if (!shutdownSave(server, { save, nosave, force })) fail("ERR Errors trying to SHUTDOWN. Check logs.");
-    server.shutdownRequested?.(0);
-    // Like Redis, no reply: the connection just closes.
-    c.closeAfterReply = true;
+    if (abort) {
+      // Only a shutdown waiting for lagging replicas can be aborted.
+      const told = abortShutdown(server);
+      if (told === null) fail("ERR No shutdown in progress.");
+      // The errors the blocked clients got were counted while this command ran: Redis's call()
+      // then counts it as a failed call (incrCommandStatsOnError sees new error replies).
+      if (told > 0) commandStats(c, c.lastCommand).failed++;
+      c.reply.ok();
+      return;
+    }
+    if (!now && c.denyBlocking) fail("ERR SHUTDOWN without NOW or ABORT isn't allowed for DENY BLOCKING client");
+    const outcome = prepareForShutdown(server, { save, nosave, force, now }, c);
+    if (outcome === "failed") fail("ERR Errors trying to SHUTDOWN. Check logs.");
+    // "waiting": the client stays blocked until the server exits (or an error if cancelled).
+    // "exit": like Redis, no reply: the connection just closes.
+    if (outcome === "exit") c.closeAfterReply = true;
   },
 };

@@ -41,7 +41,7 @@ export const enum ReplicaState {
 }
 
 /** INFO's state names (replstateToString). */
-function stateName(s: ReplicaState): string {
+export function stateName(s: ReplicaState): string {
   switch (s) {
     case ReplicaState.WaitBgsaveStart:
     case ReplicaState.WaitBgsaveEnd:
@@ -828,6 +828,12 @@ export class MasterSide {
         if (this.replicas.size) this.emitUnselected(["REPLCONF", "GETACK", "*"]);
       });
     }
+  }
+
+  /** REPLCONF GETACK * to the replicas now (a SHUTDOWN waiting for lagging replicas). */
+  requestAcks(): void {
+    // As a replica the stream is our master's, forwarded unchanged: nothing of ours enters it.
+    if (this.repl.masterHost === null && this.replicas.size) this.emitUnselected(["REPLCONF", "GETACK", "*"]);
   }
 
   /** After a client's command: if it moved the stream, WAIT will wait for that offset. */

@@ -423,6 +423,8 @@ export interface ShutdownFlags {
   save: boolean;
   nosave: boolean;
   force: boolean;
+  /** Do not wait for lagging replicas (server/shutdown.ts). */
+  now: boolean;
 }
 
 /**
@@ -453,5 +455,5 @@ export function shutdownSave(server: Server, flags: ShutdownFlags): boolean {
 /** Flags for a shutdown by signal, from shutdown-on-sigterm / shutdown-on-sigint. */
 export function signalShutdownFlags(server: Server, signal: "SIGTERM" | "SIGINT"): ShutdownFlags {
   const words = server.config.str(signal === "SIGTERM" ? "shutdown-on-sigterm" : "shutdown-on-sigint").split(" ");
-  return { save: words.includes("save"), nosave: words.includes("nosave"), force: words.includes("force") };
+  return { save: words.includes("save"), nosave: words.includes("nosave"), force: words.includes("force"), now: words.includes("now") };
 }

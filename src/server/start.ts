@@ -7,7 +7,8 @@ import type { Config } from "../config/config.ts";
 import { REDIS_COMPAT_VERSION, REPLICANT_VERSION } from "../version.ts";
 import { startListeners } from "./listener.ts";
 import { Server } from "./server.ts";
-import { loadDatasetFile, persistenceCron, shutdownSave, signalShutdownFlags } from "./persistence.ts";
+import { loadDatasetFile, persistenceCron } from "./persistence.ts";
+import { shutdownOnSignal } from "./shutdown.ts";
 import { activeExpireCycle } from "./expire.ts";
 
 export async function startServer(config: Config, _args: string[]): Promise<number> {
@@ -47,12 +48,9 @@ export async function startServer(config: Config, _args: string[]): Promise<numb
 
   const exitCode = await new Promise<number>((resolve) => {
     server.shutdownRequested = resolve;
-    const onSignal = (sig: "SIGTERM" | "SIGINT") => {
-      log.warning(`Received ${sig} scheduling shutdown...`);
-      // A failed final save keeps the server running (Redis's "can't exit").
-      if (!shutdownSave(server, signalShutdownFlags(server, sig))) return;
-      resolve(0);
-    };
+    // A failed final save keeps the server running (Redis's "can't exit"); lagging replicas
+    // are waited for (shutdown-timeout), as for SHUTDOWN.
+    const onSignal = (sig: "SIGTERM" | "SIGINT") => shutdownOnSignal(server, sig);
     process.on("SIGTERM", () => onSignal("SIGTERM"));
     process.on("SIGINT", () => onSignal("SIGINT"));
   });

@@ -103,6 +103,12 @@ describe("Replicant restarted as a master", () => {
     expect(await master.call("SAVE")).toBe("OK");
     expect((await info(master, "replication")).master_repl_offset).toBe(offsetBeforeSave);
     const oldId = (await info(master, "replication")).master_replid!;
+    // The replica's ack reached the master: SHUTDOWN does not wait for it (shutdown-timeout),
+    // so no REPLCONF GETACK moves the offset before the final save.
+    await waitFor("the master to see the replica's ack", async () => {
+      const m = await info(master, "replication");
+      return m.slave0?.includes(`offset=${m.master_repl_offset},`);
+    });
     const offset = Number((await info(master, "replication")).master_repl_offset);
     // SHUTDOWN saves (save points are configured) with the replication info.
     await master.call("SHUTDOWN").catch(() => undefined);
