@@ -2,7 +2,9 @@
 //
 // A payload is the value as an RDB serializes it (type byte, then the value), the RDB version
 // as 2 bytes little endian (10 for Redis 7.0), and the CRC-64 of all that, 8 bytes little
-// endian. RESTORE accepts versions up to 10 with a valid checksum.
+// endian. RESTORE accepts every version our RDB reader knows (up to 12, Redis 7.4) with a valid
+// checksum: a replica must take the payloads of a newer master (7.2 and Valkey write 11, 7.4
+// writes 12), where a redis-server 7.0 accepts up to its own 10.
 //
 // RESTORE reads the value with the RDB reader: the payload is framed as a one-key RDB (header,
 // type byte, empty key name, value, EOF), so every encoding the reader knows is accepted and
@@ -10,7 +12,8 @@
 
 import { loadRdbBuffer } from "../rdb/loader.ts";
 import { Crc64 } from "../rdb/crc64.ts";
-import { dumpPayload, rdbWriteOptions, RDB_VERSION } from "../rdb/writer.ts";
+import { RDB_MAX_VERSION } from "../rdb/constants.ts";
+import { dumpPayload, rdbWriteOptions } from "../rdb/writer.ts";
 import type { Client } from "../server/client.ts";
 import { Database } from "../store/database.ts";
 import type { RedisValue } from "../store/values.ts";
@@ -25,12 +28,12 @@ import type { HandlerMap } from "./types.ts";
 const BAD_PAYLOAD = "ERR DUMP payload version or checksum are wrong";
 const BAD_FORMAT = "ERR Bad data format";
 
-/** verifyDumpPayload: the version is at most ours and the CRC-64 matches. */
+/** verifyDumpPayload: a version our reader knows, and the CRC-64 matches. */
 export function verifyDumpPayload(p: Buffer): boolean {
   const len = p.length;
   if (len < 10) return false;
   const version = p[len - 10]! | (p[len - 9]! << 8);
-  if (version > RDB_VERSION) return false;
+  if (version > RDB_MAX_VERSION) return false;
   const crc = new Crc64();
   crc.update(p, 0, len - 8);
   return crc.matchesLE(p, len - 8);

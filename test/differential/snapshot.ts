@@ -23,11 +23,48 @@ function sortedPairs(flat: string[]): string[][] {
   return out.sort((a, b) => (a[0]! < b[0]! ? -1 : a[0]! > b[0]! ? 1 : 0));
 }
 
-/**
- * Reads every key of the given databases. `vsMaster`: mask what a Redis 7.0 replica does not
- * follow (a group's entries-read and lag); a consumer's seen-time is always masked.
- */
-export async function snapshot(c: RespClient, databases: number[], vsMaster: boolean): Promise<Snapshot> {
+export interface SnapshotOptions {
+  /** Mask what a Redis 7.0 replica does not follow (a group's entries-read and lag). */
+  vsMaster: boolean;
+  /** Read Redis 7.4's field TTLs of hashes too. */
+  fieldTtls?: boolean;
+  /**
+   * The Redis version of the other side of the comparison (70015 for 7.0.15; Valkey 8: 70204).
+   * Replicant answers reads as Redis 7.0 does; what an older or newer server shows differently
+   * for the same data is brought to one form: 6.2 has no stream entries-read, lag, entries-added,
+   * max-deleted-entry-id, recorded-first-entry-id and formats a -0 score as "-0". A consumer's
+   * active-time (7.2 on) is left out: Replicant's XINFO has Redis 7.0's fields, and the value
+   * is the local time at which each server ran the command anyway.
+   */
+  compat?: number;
+}
+
+/** XINFO STREAM FULL fields Redis 6.2 does not have. */
+const NOT_IN_6_2 = new Set(["entries-read", "lag", "entries-added", "max-deleted-entry-id", "recorded-first-entry-id", "active-time"]);
+
+function normalizeStreamInfo(v: RespValue, compat: number): RespValue {
+  if (!Array.isArray(v)) return v;
+  const out: RespValue[] = [];
+  for (let i = 0; i < v.length; i++) {
+    const item = v[i]!;
+    if (typeof item === "string" && i + 1 < v.length && !Array.isArray(v[i + 1])) {
+      if (compat < 70000 && NOT_IN_6_2.has(item)) {
+        i++;
+        continue;
+      }
+      if (item === "active-time") {
+        i++;
+        continue;
+      }
+    }
+    out.push(normalizeStreamInfo(item, compat));
+  }
+  return out;
+}
+
+/** Reads every key of the given databases; a consumer's seen-time is always masked. */
+export async function snapshot(c: RespClient, databases: number[], opts: SnapshotOptions): Promise<Snapshot> {
+  const { vsMaster, fieldTtls = false, compat = 70015 } = opts;
   const out: Snapshot = new Map();
   for (const db of databases) {
     await c.call("SELECT", db);
@@ -53,22 +90,29 @@ export async function snapshot(c: RespClient, databases: number[], vsMaster: boo
         case "set":
           value = ((await c.call("SMEMBERS", key)) as string[]).sort();
           break;
-        case "hash":
-          value = sortedPairs((await c.call("HGETALL", key)) as string[]);
+        case "hash": {
+          const pairs = sortedPairs((await c.call("HGETALL", key)) as string[]);
+          // Redis 7.4's field TTLs, as absolute ms (HPEXPIRETIME: -1 for a field without one).
+          if (fieldTtls && pairs.length) {
+            const times = (await c.call("HPEXPIRETIME", key, "FIELDS", pairs.length, ...pairs.map((p) => p[0]!))) as number[];
+            for (let i = 0; i < pairs.length; i++) pairs[i]!.push(String(times[i]));
+          }
+          value = pairs;
           break;
+        }
         case "zset":
-          value = await c.call("ZRANGE", key, 0, -1, "WITHSCORES");
+          value = ((await c.call("ZRANGE", key, 0, -1, "WITHSCORES")) as string[]).map((x, i) => (i % 2 === 1 && x === "-0" ? "0" : x));
           break;
         case "stream":
           value = {
             entries: await c.call("XRANGE", key, "-", "+"),
-            full: vsMaster ? dropIdleConsumers(mask(await c.call("XINFO", "STREAM", key, "FULL", "COUNT", 0), true)) : mask(await c.call("XINFO", "STREAM", key, "FULL", "COUNT", 0), false),
+            full: normalizeStreamInfo(vsMaster ? dropIdleConsumers(mask(await c.call("XINFO", "STREAM", key, "FULL", "COUNT", 0), true)) : mask(await c.call("XINFO", "STREAM", key, "FULL", "COUNT", 0), false), compat),
           };
           break;
         default:
           value = `<${type}>`;
       }
-      m.set(key, { type, value, pttl, encoding });
+      m.set(key, { type, value, pttl, encoding: comparableEncoding(type, encoding, compat) });
     }
     out.set(db, m);
   }
@@ -93,6 +137,20 @@ function dropIdleConsumers(v: RespValue): RespValue {
     } else out.push(dropIdleConsumers(item));
   }
   return out;
+}
+
+/**
+ * OBJECT ENCODING in the terms of Redis 7.0 (what Replicant reports): 6.2 calls a listpack a
+ * ziplist; 7.2 added listpack-encoded small lists and sets of strings where 7.0 has a
+ * quicklist and a hashtable.
+ */
+function comparableEncoding(type: string, encoding: string, compat: number): string {
+  if (encoding === "ziplist") return "listpack";
+  if (compat >= 70200 && encoding === "listpack") {
+    if (type === "list") return "quicklist";
+    if (type === "set") return "hashtable";
+  }
+  return encoding;
 }
 
 function stringify(v: unknown): string {
@@ -122,8 +180,8 @@ export function diffSnapshots(a: Snapshot, b: Snapshot, opts: { encodings: boole
         const sy = stringify(y.value);
         let i = 0;
         while (i < sx.length && sx[i] === sy[i]) i++;
-        const from = Math.max(0, i - 150);
-        diffs.push(`${where}: value differs at ${i}: ...${sx.slice(from, i + 250)} vs ...${sy.slice(from, i + 250)}`);
+        const from = Math.max(0, i - 80);
+        diffs.push(`${where}: value differs at ${i}: ...${sx.slice(from, i + 80)} vs ...${sy.slice(from, i + 80)}`);
       }
       else if ((x.pttl < 0 || y.pttl < 0) && x.pttl !== y.pttl) diffs.push(`${where}: pttl ${x.pttl} vs ${y.pttl}`);
       else if (Math.abs(x.pttl - y.pttl) > tolerance) diffs.push(`${where}: pttl ${x.pttl} vs ${y.pttl}`);

@@ -94,6 +94,11 @@ export class Workload {
     readonly deterministic: boolean,
     /** EVAL / EVALSHA / FCALL in the mix. */
     readonly scripting = true,
+    /**
+     * The Redis version whose commands the master has, as 70015 for 7.0.15 (Valkey: the Redis
+     * it forked from, 70204): newer commands join the mix on masters that have them.
+     */
+    readonly compat = 70015,
   ) {
     this.rand = rng(seed);
   }

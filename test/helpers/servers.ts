@@ -109,9 +109,12 @@ export function tempDir(prefix = "replicant-test-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-/** Starts a real redis-server (no persistence, fast diskless sync) with extra directives. */
-export async function startRedis(extra: string[] = [], opts: { port?: number; dir?: string } = {}): Promise<ServerProcess> {
-  const bin = requireBinary("redis-server");
+/**
+ * Starts a real redis-server (no persistence, fast diskless sync) with extra directives; `bin`
+ * runs another server binary (a master of ../shared/masters) instead of Debian's.
+ */
+export async function startRedis(extra: string[] = [], opts: { port?: number; dir?: string; bin?: string } = {}): Promise<ServerProcess> {
+  const bin = opts.bin ?? requireBinary("redis-server");
   const port = opts.port ?? freePort();
   const dir = opts.dir ?? tempDir("redis-");
   const args = [bin, "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, "--repl-diskless-sync-delay", "0", ...extra];
