@@ -29,15 +29,21 @@ interface ScanOptions {
   count: number;
   /** null: match everything (no MATCH, or MATCH "*"). */
   pattern: string | null;
+  /** HSCAN ... NOVALUES (Redis 7.4): fields only. */
+  noValues: boolean;
 }
 
-function parseScanOptions(argv: string[]): ScanOptions {
+function parseScanOptions(argv: string[], hash: boolean): ScanOptions {
   let count = 10;
   let pattern: string | null = null;
+  let noValues = false;
   for (let i = 3; i < argv.length; ) {
     const opt = argv[i]!.toLowerCase();
     const left = argv.length - i;
-    if (opt === "count" && left >= 2) {
+    if (hash && opt === "novalues") {
+      noValues = true;
+      i++;
+    } else if (opt === "count" && left >= 2) {
       const n = parseLong(argv[i + 1]!);
       if (n === null) throw new CommandError(NOT_INTEGER);
       if (n < 1) throw new CommandError(SYNTAX);
@@ -49,7 +55,7 @@ function parseScanOptions(argv: string[]): ScanOptions {
       i += 2;
     } else throw new CommandError(SYNTAX);
   }
-  return { count, pattern };
+  return { count, pattern, noValues };
 }
 
 function replyEmptyScan(c: Client): void {
@@ -112,19 +118,27 @@ export function hscan(c: Client, argv: string[]): void {
     replyEmptyScan(c);
     return;
   }
-  const { count, pattern } = parseScanOptions(argv);
+  const { count, pattern, noValues } = parseScanOptions(argv, true);
   const out: string[] = [];
   let next = 0;
-  if (h.encoding === "listpack") {
+  // Fields whose TTL passed are skipped (not deleted).
+  const now = c.server.cmdTime;
+  const withTtls = h.fieldTtlCount !== 0;
+  if (h.encoding !== "hashtable") {
     for (const [field, value] of h) {
       if (pattern !== null && !globMatch(pattern, field)) continue;
-      out.push(field, value);
+      if (withTtls && h.isFieldExpired(field, now)) continue;
+      if (noValues) out.push(field);
+      else out.push(field, value);
     }
   } else {
     next = walkHashtable(h, () => h.keys(), cursor, count, (field) => {
       if (pattern !== null && !globMatch(pattern, field)) return;
+      if (withTtls && h.isFieldExpired(field, now)) return;
       const value = h.get(field);
-      if (value !== undefined) out.push(field, value);
+      if (value === undefined) return;
+      if (noValues) out.push(field);
+      else out.push(field, value);
     });
   }
   replyScan(c, next, out);
@@ -138,7 +152,7 @@ export function sscan(c: Client, argv: string[]): void {
     replyEmptyScan(c);
     return;
   }
-  const { count, pattern } = parseScanOptions(argv);
+  const { count, pattern } = parseScanOptions(argv, false);
   const out: string[] = [];
   let next = 0;
   if (s.encoding === "intset") {

@@ -6,13 +6,20 @@
 // field or value longer than hash-max-listpack-value is written (HSET checks every argument
 // before writing any, hashTypeTryConversion) or when it grows past hash-max-listpack-entries.
 // A listpack replies in insertion order, which is the order of our Map (see store/hash.ts); a
-// hashtable's order is arbitrary in Redis.
+// hashtable's order is arbitrary in Redis. A listpackex (a listpack with field TTLs, Redis 7.4)
+// converts the same way.
+//
+// Fields whose TTL passed follow Redis 7.4's rules (hashes-expiry.ts): HGET, HMGET, HEXISTS,
+// HSTRLEN, HSETNX, HINCRBY* look them up through fieldState (deleted there on a master), the
+// whole-hash reads skip them, HLEN and HRANDFIELD on a replica count them. HSET clears a
+// field's TTL, HINCRBY and HINCRBYFLOAT keep it.
 //
 // Every argument is validated before data is touched, in Redis's order, so the same error wins.
 
 import type { Client } from "../server/client.ts";
 import { HashValue } from "../store/hash.ts";
 import { fail, SYNTAX, wrongArity } from "./errors.ts";
+import { expireAllFieldsIfNeeded, FieldState, fieldState, hiddenField, LAZY_NO_NOTIFICATION, liveField } from "./hashes-expiry.ts";
 import { hscan } from "./hashes-scan.ts";
 import { readHash, signalModified, writeHash } from "./keyspace.ts";
 import { NotifyClass, notifyKeyspaceEvent } from "./pubsub.ts";
@@ -42,7 +49,7 @@ function lookupWriteOrCreate(c: Client, key: string): HashValue {
 
 /** hashTypeTryConversion: a listpack becomes a hashtable if any of argv[from..to] is too long. */
 function tryConversion(c: Client, h: HashValue, argv: string[], from: number, to: number): void {
-  if (h.encoding !== "listpack") return;
+  if (h.encoding === "hashtable") return;
   const maxValue = c.server.config.num("hash-max-listpack-value");
   for (let i = from; i <= to; i++) {
     if (argv[i]!.length > maxValue) {
@@ -55,13 +62,14 @@ function tryConversion(c: Client, h: HashValue, argv: string[], from: number, to
 /**
  * hashTypeSet: sets a field with Redis's conversions (a too long field or value, checked here
  * for the HINCRBY* paths; too many entries after an insertion). Returns whether it was new.
+ * `keepTtl`: the field keeps its TTL (HASH_SET_KEEP_TTL).
  */
-function hashSet(c: Client, h: HashValue, field: string, value: string): boolean {
-  if (h.encoding !== "listpack") return h.setField(field, value);
+function hashSet(c: Client, h: HashValue, field: string, value: string, keepTtl = false): boolean {
+  if (h.encoding === "hashtable") return h.setField(field, value, keepTtl);
   const config = c.server.config;
   const maxValue = config.num("hash-max-listpack-value");
   if (field.length > maxValue || value.length > maxValue) h.encoding = "hashtable";
-  const created = h.setField(field, value);
+  const created = h.setField(field, value, keepTtl);
   // Checked after updates too: a listpack left long by a lowered limit converts on any write.
   if (h.size > config.num("hash-max-listpack-entries")) h.encoding = "hashtable";
   return created;
@@ -77,7 +85,7 @@ function hsetGeneric(c: Client, argv: string[], hmset: boolean): void {
   const h = lookupWriteOrCreate(c, key);
   tryConversion(c, h, argv, 2, argv.length - 1);
   let created = 0;
-  if (h.encoding === "listpack") {
+  if (h.encoding !== "hashtable") {
     const maxEntries = c.server.config.num("hash-max-listpack-entries");
     for (let i = 2; i < argv.length; i += 2) {
       if (h.setField(argv[i]!, argv[i + 1]!)) created++;
@@ -92,10 +100,24 @@ function hsetGeneric(c: Client, argv: string[], hmset: boolean): void {
   notifyKeyspaceEvent(c, NotifyClass.Hash, "hset", key);
 }
 
+/**
+ * The hash for a write that reads a field first (HSETNX, HINCRBY*), with that field's value as
+ * the command may see it; a hash emptied by the field's expiry is created anew.
+ */
+function lookupWriteField(c: Client, key: string, field: string): { h: HashValue; old: string | undefined } {
+  let h = lookupWriteOrCreate(c, key);
+  const old = h.get(field);
+  if (old === undefined || h.fieldTtlCount === 0) return { h, old };
+  const state = fieldState(c, key, h, field);
+  if (state === FieldState.Ok) return { h, old };
+  if (state === FieldState.ExpiredHashDeleted) h = lookupWriteOrCreate(c, key);
+  return { h, old: undefined };
+}
+
 function hsetnx(c: Client, argv: string[]): void {
   const key = argv[1]!;
-  const h = lookupWriteOrCreate(c, key);
-  if (h.has(argv[2]!)) {
+  const { h, old } = lookupWriteField(c, key, argv[2]!);
+  if (old !== undefined) {
     c.reply.int(0);
     return;
   }
@@ -139,8 +161,7 @@ function hincrby(c: Client, argv: string[]): void {
   if (incr === null) fail("ERR value is not an integer or out of range");
   const key = argv[1]!;
   const field = argv[2]!;
-  const h = lookupWriteOrCreate(c, key);
-  const old = h.get(field);
+  const { h, old } = lookupWriteField(c, key, field);
   let value: number | bigint = 0;
   if (old !== undefined) {
     const v = parseLongLong(old);
@@ -156,7 +177,7 @@ function hincrby(c: Client, argv: string[]): void {
     result = sum;
   }
   const text = String(result);
-  hashSet(c, h, field, text);
+  hashSet(c, h, field, text, true);
   c.reply.int(result);
   signalModified(c, key);
   notifyKeyspaceEvent(c, NotifyClass.Hash, "hincrby", key);
@@ -168,8 +189,7 @@ function hincrbyfloat(c: Client, argv: string[]): void {
   if (incr.infinite) fail("ERR value is NaN or Infinity");
   const key = argv[1]!;
   const field = argv[2]!;
-  const h = lookupWriteOrCreate(c, key);
-  const old = h.get(field);
+  const { h, old } = lookupWriteField(c, key, field);
   let value = parseLongDouble("0")!;
   if (old !== undefined) {
     const v = parseLongDouble(old);
@@ -179,11 +199,12 @@ function hincrbyfloat(c: Client, argv: string[]): void {
   const sum = addLongDouble(value, incr);
   if (sum === null || sum.infinite) fail("ERR increment would produce NaN or Infinity");
   const text = formatLongDoubleHuman(sum);
-  hashSet(c, h, field, text);
+  hashSet(c, h, field, text, true);
   c.reply.bulk(text);
   signalModified(c, key);
   notifyKeyspaceEvent(c, NotifyClass.Hash, "hincrbyfloat", key);
-  // Replicas get the result, never the float arithmetic (rewriteClientCommandArgument).
+  // Replicas get the result, never the float arithmetic (rewriteClientCommandArgument). As in
+  // Redis 7.4, that HSET clears the field's TTL on the replicas while the master keeps it.
   c.propagateAs = ["HSET", key, field, text];
 }
 
@@ -199,6 +220,7 @@ function hgetallGeneric(c: Client, argv: string[], keys: boolean, values: boolea
     else c.reply.array(0);
     return;
   }
+  if (h.fieldTtlCount !== 0) return hgetallSkippingExpired(c, h, keys, values);
   if (both) {
     c.reply.map(h.size);
     for (const [f, v] of h) {
@@ -209,6 +231,19 @@ function hgetallGeneric(c: Client, argv: string[], keys: boolean, values: boolea
     c.reply.array(h.size);
     if (keys) for (const f of h.keys()) c.reply.bulk(f);
     else for (const v of h.values()) c.reply.bulk(v);
+  }
+}
+
+/** HGETALL / HKEYS / HVALS of a hash with field TTLs: logically expired fields are left out. */
+function hgetallSkippingExpired(c: Client, h: HashValue, keys: boolean, values: boolean): void {
+  const now = c.server.cmdTime;
+  const n = h.size - h.expiredFieldCount(now);
+  if (keys && values) c.reply.map(n);
+  else c.reply.array(n);
+  for (const [f, v] of h) {
+    if (hiddenField(h, f, now)) continue;
+    if (keys) c.reply.bulk(f);
+    if (values) c.reply.bulk(v);
   }
 }
 
@@ -233,7 +268,7 @@ function replyFieldValue(c: Client, field: string, value: string | undefined, wi
 
 function hrandfieldWithCount(c: Client, key: string, l: number, withValues: boolean): void {
   const h = readHash(c, key);
-  if (!h) {
+  if (!h || !expireAllFieldsIfNeeded(c, key, h)) {
     c.reply.array(0);
     return;
   }
@@ -314,7 +349,7 @@ function hrandfield(c: Client, argv: string[]): void {
     return;
   }
   const h = readHash(c, argv[1]!);
-  if (!h) {
+  if (!h || !expireAllFieldsIfNeeded(c, argv[1]!, h)) {
     c.reply.nullBulk();
     return;
   }
@@ -337,13 +372,39 @@ export const handlers: HandlerMap = {
 
   hget(c, argv) {
     const h = readHash(c, argv[1]!);
-    c.reply.bulkOrNull(h?.get(argv[2]!));
+    c.reply.bulkOrNull(h && liveField(c, argv[1]!, h, argv[2]!));
   },
 
   hmget(c, argv) {
-    const h = readHash(c, argv[1]!);
+    const key = argv[1]!;
+    const h = readHash(c, key);
     c.reply.array(argv.length - 2);
-    for (let i = 2; i < argv.length; i++) c.reply.bulkOrNull(h?.get(argv[i]!));
+    if (!h || h.fieldTtlCount === 0) {
+      for (let i = 2; i < argv.length; i++) c.reply.bulkOrNull(h?.get(argv[i]!));
+      return;
+    }
+    // One "hexpired" (and "del") event for all the fields it expired (hmgetCommand).
+    let expired = 0;
+    let deleted = false;
+    for (let i = 2; i < argv.length; i++) {
+      if (deleted) {
+        c.reply.nullBulk();
+        continue;
+      }
+      const v = h.get(argv[i]!);
+      const state = v === undefined ? FieldState.Missing : fieldState(c, key, h, argv[i]!, LAZY_NO_NOTIFICATION);
+      c.reply.bulkOrNull(state === FieldState.Ok ? v : undefined);
+      if (state === FieldState.Expired) expired++;
+      else if (state === FieldState.ExpiredHashDeleted) {
+        expired++;
+        deleted = true;
+      }
+    }
+    // (A replica publishes it too for the fields it hides: Redis 7.4 does.)
+    if (expired) {
+      notifyKeyspaceEvent(c, NotifyClass.Hash, "hexpired", key);
+      if (deleted) notifyKeyspaceEvent(c, NotifyClass.Generic, "del", key);
+    }
   },
 
   hgetall(c, argv) {
@@ -363,12 +424,12 @@ export const handlers: HandlerMap = {
 
   hexists(c, argv) {
     const h = readHash(c, argv[1]!);
-    c.reply.int(h?.has(argv[2]!) ? 1 : 0);
+    c.reply.int(h && liveField(c, argv[1]!, h, argv[2]!) !== undefined ? 1 : 0);
   },
 
   hstrlen(c, argv) {
     const h = readHash(c, argv[1]!);
-    c.reply.int(h?.get(argv[2]!)?.length ?? 0);
+    c.reply.int((h && liveField(c, argv[1]!, h, argv[2]!))?.length ?? 0);
   },
 
   hrandfield,

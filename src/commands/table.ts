@@ -1,8 +1,13 @@
 // The command table: Redis's declared metadata (redis-command-table.json, dumped from
 // redis-server 7.0.15's COMMAND) joined with our handlers, one module per command family.
 // A command Redis declares but we have no handler for is treated as unknown.
+//
+// redis-command-table-newer.json (dumped from redis-server 7.4.1) declares what newer masters
+// added that a replica of theirs must serve (hash field expiration, ZRANK WITHSCORE, HSCAN
+// NOVALUES, XREAD +): its entries replace or join 7.0's.
 
 import tableJson from "./redis-command-table.json";
+import newerJson from "./redis-command-table-newer.json";
 import { flagsFromNames, type CommandMeta, type CommandSpec, type HandlerMap } from "./types.ts";
 import { handlers as connection } from "./connection.ts";
 import { handlers as serverAdmin } from "./server-admin.ts";
@@ -12,6 +17,7 @@ import { handlers as bitmaps } from "./bitmaps.ts";
 import { handlers as hyperloglog } from "./hyperloglog.ts";
 import { handlers as lists } from "./lists.ts";
 import { handlers as hashes } from "./hashes.ts";
+import { handlers as hashesExpiry } from "./hashes-expiry.ts";
 import { handlers as sets } from "./sets.ts";
 import { handlers as zsets } from "./zsets.ts";
 import { handlers as geo } from "./geo.ts";
@@ -21,7 +27,7 @@ import { handlers as scripting } from "./scripting.ts";
 import { handlers as pubsub } from "./pubsub.ts";
 import { handlers as replication } from "./replication.ts";
 
-const FAMILIES: HandlerMap[] = [connection, serverAdmin, keys, strings, bitmaps, hyperloglog, lists, hashes, sets, zsets, geo, streams, transactions, scripting, pubsub, replication];
+const FAMILIES: HandlerMap[] = [connection, serverAdmin, keys, strings, bitmaps, hyperloglog, lists, hashes, hashesExpiry, sets, zsets, geo, streams, transactions, scripting, pubsub, replication];
 
 export class CommandTable {
   private readonly byName = new Map<string, CommandSpec>();
@@ -70,14 +76,17 @@ export function buildCommandTable(): CommandTable {
   }
   const table = new CommandTable();
   const known = new Set<string>();
-  for (const meta of (tableJson as { commands: CommandMeta[] }).commands) {
+  const metas = new Map<string, CommandMeta>();
+  for (const meta of (tableJson as { commands: CommandMeta[] }).commands) metas.set(meta.name, meta);
+  for (const meta of (newerJson as { commands: CommandMeta[] }).commands) metas.set(meta.name, meta);
+  for (const meta of metas.values()) {
     known.add(meta.name);
     for (const s of meta.subcommands ?? []) known.add(s.name);
     const spec = specFrom(meta, handlers);
     if (spec) table.add(spec);
   }
   for (const name of handlers.keys()) {
-    if (!known.has(name)) throw new Error(`handler for ${name}, which redis 7.0 does not declare`);
+    if (!known.has(name)) throw new Error(`handler for ${name}, which no command table declares`);
   }
   return table;
 }

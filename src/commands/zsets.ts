@@ -12,7 +12,7 @@ import { mayBlock } from "../server/blocking.ts";
 import type { Client } from "../server/client.ts";
 import { SetValue } from "../store/set.ts";
 import { type LexRange, lexGteMin, lexLteMax, type ScoreRange, scoreGteMin, scoreLteMax, zcompare, ZSetValue } from "../store/zset.ts";
-import { fail, NOT_FLOAT, SYNTAX, WRONGTYPE } from "./errors.ts";
+import { fail, NOT_FLOAT, SYNTAX, WRONGTYPE, wrongArity } from "./errors.ts";
 import { deleteKey, lookupRead, lookupWrite, readZSet, setKey, signalModified, writeZSet } from "./keyspace.ts";
 import { NotifyClass, notifyKeyspaceEvent } from "./pubsub.ts";
 import type { HandlerMap } from "./types.ts";
@@ -216,15 +216,21 @@ function zrem(c: Client, argv: string[]): void {
   c.reply.int(deleted);
 }
 
+/** ZRANK / ZREVRANK key member [WITHSCORE] (WITHSCORE: Redis 7.2). */
 function zrankGeneric(c: Client, argv: string[], reverse: boolean): void {
+  if (argv.length > 4) fail(wrongArity(reverse ? "zrevrank" : "zrank"));
+  const withScore = argv.length > 3;
+  if (withScore && argv[3]!.toLowerCase() !== "withscore") fail(SYNTAX);
   const z = readZSet(c, argv[1]!);
-  if (!z) {
-    c.reply.nullBulk();
+  const r = z?.rank(argv[2]!);
+  if (r === undefined) {
+    if (withScore) c.reply.nullArray();
+    else c.reply.nullBulk();
     return;
   }
-  const r = z.rank(argv[2]!);
-  if (r === undefined) c.reply.nullBulk();
-  else c.reply.int(reverse ? z.size - 1 - r : r);
+  if (withScore) c.reply.array(2);
+  c.reply.int(reverse ? z!.size - 1 - r : r);
+  if (withScore) c.reply.double(z!.score(argv[2]!)!);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -30,8 +30,8 @@ export class DatabaseLoadSink implements RdbSink {
   keysWithExpiry = 0;
   /** Empty aggregates skipped (Redis logs "empty keys skipped: N"). */
   emptyKeysSkipped = 0;
-  /** Hash field TTLs (Redis 7.4 / Valkey 9) that were dropped: the store keeps no field TTLs. */
-  hashFieldTtlsDropped = 0;
+  /** Hash fields with a TTL (Redis 7.4 / Valkey 9) loaded. */
+  hashFieldTtlsLoaded = 0;
   readonly auxFields = new Map<string, string>();
   /** FUNCTION2 libraries by name. */
   readonly functions = new Map<string, FunctionLibrary>();
@@ -87,8 +87,10 @@ export class DatabaseLoadSink implements RdbSink {
     this.moduleAuxRecords.push({ moduleId, payload });
   }
 
-  hashFieldTtls(_db: number, _key: string, ttls: Map<string, number>): void {
-    this.hashFieldTtlsDropped += ttls.size;
+  /** The value (which holds its TTLs) comes right after: its key joins the db's field-TTL keys. */
+  hashFieldTtls(db: number, key: string, ttls: Map<string, number>): void {
+    this.hashFieldTtlsLoaded += ttls.size;
+    this.dbs[db]?.fieldTtlKeys.add(key);
   }
 
   emptyKey(): void {

@@ -1341,12 +1341,19 @@ export class RdbParser {
       if (hash.size !== i + 1) this.corrupt(`duplicate hash field '${printable(field)}'`);
       if (ttl !== 0) (ttls ??= new Map()).set(field, relative ? ttl + minExpire - 1 : ttl);
     }
-    if (ttls) this.deliverFieldTtls(key, ttls);
-    return this.hashEncoding(hash, maxLen);
+    this.hashEncoding(hash, maxLen);
+    // A small one is a listpackex, whose fields Redis inserts in TTL order as it loads them.
+    if (hash.encoding === "listpack") hash.encoding = "listpackex";
+    if (ttls) {
+      for (const [f, at] of ttls) hash.setFieldExpireAt(f, at);
+      this.deliverFieldTtls(key, ttls);
+    }
+    return hash;
   }
 
+  /** A listpack of field, value, TTL triples (0: none), already in TTL order (types 23, 25). */
   private readListpackExHash(withMinExpire: boolean, key: string): HashValue | null {
-    if (withMinExpire) this.readInt64LE();
+    if (withMinExpire) this.readInt64LE(); // a hint (possibly stale): Redis ignores it too
     this.readBlob();
     const items: PackedValue[] = [];
     decodeListpack(this.blobBuf, this.blobStart, this.blobEnd, items, true);
@@ -1364,8 +1371,13 @@ export class RdbParser {
       if (ttl !== 0 && ttl === ttl) (ttls ??= new Map()).set(field, ttl);
     }
     if (hash.size * 3 !== items.length) this.corrupt("duplicate fields in a listpack hash");
-    if (ttls) this.deliverFieldTtls(key, ttls);
-    hash.encoding = hash.size > this.hashMaxEntries ? "hashtable" : "listpack";
+    // TTLs set while still "hashtable", so the file's order stays as it is.
+    hash.encoding = "hashtable";
+    if (ttls) {
+      for (const [f, at] of ttls) hash.setFieldExpireAt(f, at);
+      this.deliverFieldTtls(key, ttls);
+    }
+    hash.encoding = hash.size > this.hashMaxEntries ? "hashtable" : "listpackex";
     return hash;
   }
 
@@ -1386,8 +1398,12 @@ export class RdbParser {
       if (hash.size !== i + 1) this.corrupt(`duplicate hash field '${printable(field)}'`);
       if (ttl !== -1) (ttls ??= new Map()).set(field, ttl);
     }
-    if (ttls) this.deliverFieldTtls(key, ttls);
-    return this.hashEncoding(hash, maxLen);
+    this.hashEncoding(hash, maxLen);
+    if (ttls) {
+      for (const [f, at] of ttls) hash.setFieldExpireAt(f, at);
+      this.deliverFieldTtls(key, ttls);
+    }
+    return hash;
   }
 
   // ---------------------------------------------------------------- modules

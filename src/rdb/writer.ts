@@ -16,6 +16,7 @@
 
 import type { Config } from "../config/config.ts";
 import { formatDouble } from "../protocol/format-double.ts";
+import type { Database } from "../store/database.ts";
 import { HashValue } from "../store/hash.ts";
 import { ListValue } from "../store/list.ts";
 import { SetValue } from "../store/set.ts";
@@ -37,6 +38,8 @@ import {
   QUICKLIST_NODE_PLAIN,
   TYPE_HASH,
   TYPE_HASH_LISTPACK,
+  TYPE_HASH_LISTPACK_EX,
+  TYPE_HASH_METADATA,
   TYPE_LIST_QUICKLIST_2,
   TYPE_MODULE_2,
   TYPE_SET,
@@ -53,8 +56,13 @@ import { listpackBacklenSize } from "./listpack.ts";
 import { lzfCompressInto } from "./lzf.ts";
 import { writeStreamValue } from "./writer-stream.ts";
 
-/** The RDB version Redis 7.0 writes (and the highest it loads). */
+/** The RDB version Redis 7.0 writes (and the highest it loads): what we write by default. */
 export const RDB_VERSION = 10;
+/**
+ * Redis 7.4's version, written only when a hash has field TTLs (types 24 and 25 exist from
+ * it on): the file then loads on 7.4 and later only, as the data needs.
+ */
+export const RDB_VERSION_FIELD_TTLS = 12;
 
 /** What decides the encodings written (Redis 7.0 config names in comments). */
 export interface RdbWriteOptions {
@@ -68,6 +76,8 @@ export interface RdbWriteOptions {
   zsetMaxListpackValue: number; // zset-max-listpack-value
   setMaxIntsetEntries: number; // set-max-intset-entries
   listMaxListpackSize: number; // list-max-listpack-size
+  /** RDB_VERSION, or RDB_VERSION_FIELD_TTLS to write hashes with field TTLs (rdbVersionFor). */
+  rdbVersion: number;
 }
 
 export const DEFAULT_WRITE_OPTIONS: Readonly<RdbWriteOptions> = Object.freeze({
@@ -79,6 +89,7 @@ export const DEFAULT_WRITE_OPTIONS: Readonly<RdbWriteOptions> = Object.freeze({
   zsetMaxListpackValue: 64,
   setMaxIntsetEntries: 512,
   listMaxListpackSize: -2,
+  rdbVersion: RDB_VERSION,
 });
 
 export function rdbWriteOptions(config: Config): RdbWriteOptions {
@@ -91,7 +102,24 @@ export function rdbWriteOptions(config: Config): RdbWriteOptions {
     zsetMaxListpackValue: config.num("zset-max-listpack-value"),
     setMaxIntsetEntries: config.num("set-max-intset-entries"),
     listMaxListpackSize: config.num("list-max-listpack-size"),
+    rdbVersion: RDB_VERSION,
   };
+}
+
+/** Whether a value needs RDB 12 (a hash with field TTLs, or a listpackex one). */
+export function needsFieldTtlVersion(v: RedisValue): boolean {
+  return v instanceof HashValue && (v.fieldTtlCount !== 0 || v.encoding === "listpackex");
+}
+
+/** The RDB version for a dataset: 12 when some hash has field TTLs, else Redis 7.0's 10. */
+export function rdbVersionFor(dbs: readonly Database[]): number {
+  for (const db of dbs) {
+    for (const key of db.fieldTtlKeys) {
+      const v = db.keys.get(key);
+      if (v !== undefined && needsFieldTtlVersion(v)) return RDB_VERSION_FIELD_TTLS;
+    }
+  }
+  return RDB_VERSION;
 }
 
 /** Replication info stored in AUX fields (Redis's rdbSaveInfo), so a restart can PSYNC. */
@@ -339,10 +367,10 @@ export class RdbWriter {
 
   // ---------------------------------------------------------------- file structure
 
-  /** "REDIS0010" and the AUX fields of rdbSaveInfoAuxFields. */
+  /** "REDIS0010" (or 0012, see rdbVersion) and the AUX fields of rdbSaveInfoAuxFields. */
   header(info: HeaderInfo): void {
     this.ensure(9);
-    this.pos += this.buf.latin1Write(`REDIS${String(RDB_VERSION).padStart(4, "0")}`, this.pos);
+    this.pos += this.buf.latin1Write(`REDIS${String(this.options.rdbVersion).padStart(4, "0")}`, this.pos);
     this.aux("redis-ver", info.redisVersion);
     this.aux("redis-bits", "64");
     this.aux("ctime", String(Math.floor(info.ctime)));
@@ -421,10 +449,21 @@ export class RdbWriter {
     if (v instanceof ListValue) return v.length ? TYPE_LIST_QUICKLIST_2 : -1;
     if (v instanceof HashValue) {
       if (v.size === 0) return -1;
-      if (v.encoding !== "listpack" || v.size > o.hashMaxListpackEntries) return TYPE_HASH;
-      const max = o.hashMaxListpackValue;
-      for (const [f, val] of v) if (f.length > max || val.length > max) return TYPE_HASH;
-      return TYPE_HASH_LISTPACK;
+      // RDB 12 (Redis 7.4): a listpackex is always type 25, a hashtable with TTLs type 24.
+      const ex = o.rdbVersion >= RDB_VERSION_FIELD_TTLS;
+      let compact = v.encoding !== "hashtable" && v.size <= o.hashMaxListpackEntries;
+      if (compact) {
+        const max = o.hashMaxListpackValue;
+        for (const [f, val] of v) {
+          if (f.length > max || val.length > max) {
+            compact = false;
+            break;
+          }
+        }
+      }
+      if (ex && compact && v.encoding === "listpackex") return TYPE_HASH_LISTPACK_EX;
+      if (ex && v.fieldTtlCount !== 0) return compact ? TYPE_HASH_LISTPACK_EX : TYPE_HASH_METADATA;
+      return compact ? TYPE_HASH_LISTPACK : TYPE_HASH;
     }
     if (v instanceof SetValue) {
       if (v.size === 0) return -1;
@@ -463,6 +502,35 @@ export class RdbWriter {
         const h = v as HashValue;
         this.length(h.size);
         for (const [f, val] of h) {
+          this.string(f);
+          this.string(val);
+        }
+        return;
+      }
+      case TYPE_HASH_LISTPACK_EX: {
+        // <min expire: int64 LE ms, 0 for none> <listpack of field, value, TTL (0: none)>
+        const h = v as HashValue;
+        const min = h.minFieldExpireAt();
+        this.millis(min < 0 ? 0 : min);
+        const lp = this.listpack;
+        lp.reset();
+        for (const [f, val] of h) {
+          lp.appendString(f);
+          lp.appendString(val);
+          const at = h.fieldExpireAt(f);
+          lp.appendInt(at < 0 ? 0 : at);
+        }
+        return this.listpackBlob();
+      }
+      case TYPE_HASH_METADATA: {
+        // <min expire: int64 LE ms> <count>, then per field <TTL - min + 1, or 0: none> <field> <value>
+        const h = v as HashValue;
+        const min = h.minFieldExpireAt();
+        this.millis(min);
+        this.length(h.size);
+        for (const [f, val] of h) {
+          const at = h.fieldExpireAt(f);
+          this.length(at < 0 ? 0 : at - min + 1);
           this.string(f);
           this.string(val);
         }
@@ -604,10 +672,12 @@ function appendScore(lp: ListpackEncoder, score: number): void {
  * endian, then the CRC-64 of all that, 8 bytes little endian.
  */
 export function dumpPayload(value: RedisValue, options: Partial<RdbWriteOptions> = {}): Buffer {
-  const w = new RdbWriter({ ...options, checksum: false }, 256);
+  // The version is the value's own: 12 for a hash with field TTLs (as Redis 7.4 writes it).
+  const version = needsFieldTtlVersion(value) ? RDB_VERSION_FIELD_TTLS : RDB_VERSION;
+  const w = new RdbWriter({ ...options, checksum: false, rdbVersion: version }, 256);
   if (!w.typedValue(value)) throw new Error("DUMP of an empty aggregate");
-  w.byte(RDB_VERSION & 0xff);
-  w.byte(RDB_VERSION >> 8);
+  w.byte(version & 0xff);
+  w.byte(version >> 8);
   const crc = new Crc64();
   crc.update(w.buf, 0, w.pos);
   w.ensure(8);

@@ -177,8 +177,13 @@ export class Replication {
 
   /** A key found expired on a master: DEL (UNLINK with lazyfree-lazy-expire), as Redis's propagateDeletion. */
   propagateExpiry(db: Database, key: string): void {
+    this.propagateAlone(db, [this.server.config.bool("lazyfree-lazy-expire") ? "UNLINK" : "DEL", key]);
+  }
+
+  /** A write of our own outside any command (active expiry): propagated as one unit of its own. */
+  propagateAlone(db: Database, argv: string[]): void {
     if (!this.originating) return;
-    this.master.propagate(db.id, [this.server.config.bool("lazyfree-lazy-expire") ? "UNLINK" : "DEL", key]);
+    this.master.propagate(db.id, argv);
   }
 
   beginTransaction(_c: Client): void {

@@ -8,7 +8,7 @@
 // libraries, then per non-empty database SELECTDB + RESIZEDB and its keys, EOF and CRC-64.
 
 import { REDIS_COMPAT_VERSION } from "../version.ts";
-import { rdbWriteOptions, RdbWriter, type ReplicationAux } from "../rdb/writer.ts";
+import { rdbVersionFor, rdbWriteOptions, RdbWriter, type ReplicationAux } from "../rdb/writer.ts";
 import type { Server } from "../server/server.ts";
 import type { RedisValue } from "../store/values.ts";
 import type { DatasetSnapshot, RecordSink } from "./snapshot.ts";
@@ -75,7 +75,7 @@ export class SnapshotRdbWriter implements RecordSink {
     /** Function libraries included (a replica's rdb-filter-only may leave them out). */
     withFunctions = true,
   ) {
-    this.writer = new RdbWriter(rdbWriteOptions(server.config));
+    this.writer = new RdbWriter({ ...rdbWriteOptions(server.config), rdbVersion: rdbVersionFor(server.dbs) });
     let total = 0;
     for (const s of snapshot.dbSizes()) {
       this.sizes.set(s.db, { size: s.size, expires: s.expires });

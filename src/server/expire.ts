@@ -2,8 +2,16 @@
 // second, walk each database's expiry table with a persistent cursor and delete keys whose
 // time has passed, within a time budget. Deletions are propagated as DEL (UNLINK with
 // lazyfree-lazy-expire). A replica never expires keys itself: it waits for its master's DEL.
+//
+// Hash fields with a TTL (Redis 7.4's activeExpireHashFieldCycle) are expired the same way,
+// from the database's field-TTL keys: each field deleted is one HDEL propagated on its own
+// (no MULTI), one "hexpired" event per hash and pass, "del" when the hash empties (no DEL is
+// propagated for it: the replicas drop the key with its last HDEL).
 
+import { NotifyClass, notifyServerKeyspaceEvent } from "../commands/pubsub.ts";
 import { deleteExpiredKey } from "../commands/keyspace.ts";
+import type { Database } from "../store/database.ts";
+import { HashValue } from "../store/hash.ts";
 import type { Server } from "./server.ts";
 
 /** Keys looked at per database per cycle before checking the time budget. */
@@ -44,5 +52,49 @@ export function activeExpireCycle(server: Server): void {
       }
       if (!db.expireCursor) break;
     }
+  }
+  for (const db of server.dbs) {
+    if (db.fieldTtlKeys.size === 0) {
+      db.fieldExpireCursor = null;
+      continue;
+    }
+    if (performance.now() - started >= BUDGET_MS) break;
+    expireHashFields(server, db, now, started);
+  }
+}
+
+/** One pass over (part of) a database's hashes with field TTLs. */
+function expireHashFields(server: Server, db: Database, now: number, started: number): void {
+  for (let i = 0; i < SAMPLE * 4; i++) {
+    if (!db.fieldExpireCursor) db.fieldExpireCursor = db.fieldTtlKeys.values();
+    const next = db.fieldExpireCursor.next();
+    if (next.done) {
+      db.fieldExpireCursor = null;
+      return;
+    }
+    const key = next.value;
+    const h = db.keys.get(key);
+    if (!(h instanceof HashValue) || h.fieldTtlCount === 0) {
+      db.fieldTtlKeys.delete(key);
+      continue;
+    }
+    // A key past its own TTL is the key expiry's business.
+    if (db.isExpired(key, now)) continue;
+    const fields = h.expiredFields(now);
+    if (fields.length === 0) continue;
+    db.beforeChange(key);
+    for (const f of fields) {
+      h.delete(f);
+      server.replication.propagateAlone(db, ["HDEL", key, f]);
+    }
+    const publisher = { server };
+    notifyServerKeyspaceEvent(publisher, NotifyClass.Hash, "hexpired", key, db.id);
+    if (h.size === 0) {
+      notifyServerKeyspaceEvent(publisher, NotifyClass.Generic, "del", key, db.id);
+      db.delete(key);
+      db.fieldTtlKeys.delete(key);
+    } else if (h.fieldTtlCount === 0) db.fieldTtlKeys.delete(key);
+    server.signalModifiedKey(db, key);
+    if ((i & 15) === 15 && performance.now() - started >= BUDGET_MS) return;
   }
 }

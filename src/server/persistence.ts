@@ -17,7 +17,7 @@ import type { Server } from "./server.ts";
 import { beginDatasetLoad } from "../replication/dataset-load.ts";
 import { DatasetSnapshot } from "../replication/snapshot.ts";
 import { replicationAuxFor, SnapshotRdbWriter } from "../replication/snapshot-rdb.ts";
-import { rdbWriteOptions, RdbWriter } from "../rdb/writer.ts";
+import { rdbVersionFor, rdbWriteOptions, RdbWriter } from "../rdb/writer.ts";
 import { Database } from "../store/database.ts";
 import { REDIS_COMPAT_VERSION } from "../version.ts";
 
@@ -175,7 +175,7 @@ export function writeDatasetFile(server: Server, path: string): void {
   let op = "rdbSaveRio";
   try {
     const incremental = server.config.bool("rdb-save-incremental-fsync");
-    const w = new RdbWriter(rdbWriteOptions(server.config), 4 * 1024 * 1024);
+    const w = new RdbWriter({ ...rdbWriteOptions(server.config), rdbVersion: rdbVersionFor(server.dbs) }, 4 * 1024 * 1024);
     let sinceSync = 0;
     const sink = (buf: Buffer, start: number, end: number) => {
       writeAll(fd, buf, start, end);

@@ -3,6 +3,7 @@
 // lookup (a replica reads logically expired keys as missing, a master deletes them and
 // propagates DEL) live in the command context, which knows who is asking.
 
+import { HashValue } from "./hash.ts";
 import type { RedisValue } from "./values.ts";
 
 /**
@@ -25,6 +26,14 @@ export class Database {
    * keyspace event). Loads fill the key Map directly and do not call it.
    */
   newKeyHook: ((db: Database, key: string) => void) | null = null;
+  /**
+   * Keys that may hold a hash with field TTLs (Redis 7.4's db->hexpires, loosely): active field
+   * expiry walks them and drops entries whose value no longer has any. Added whenever such a
+   * hash is stored under a key (a TTL set, RENAME, COPY, MOVE, RESTORE, a load).
+   */
+  fieldTtlKeys = new Set<string>();
+  /** Where active field expiry resumes its walk of fieldTtlKeys (masters only). */
+  fieldExpireCursor: Iterator<string> | null = null;
 
   constructor(readonly id: number) {}
 
@@ -50,6 +59,7 @@ export class Database {
     this.watcher?.beforeChange(this.keys, this.expires, key);
     const added = this.newKeyHook !== null && !this.keys.has(key);
     this.keys.set(key, value);
+    if (value instanceof HashValue && value.fieldTtlCount !== 0) this.fieldTtlKeys.add(key);
     if (added) this.newKeyHook!(this, key);
   }
 
@@ -59,6 +69,7 @@ export class Database {
     const added = this.newKeyHook !== null && !this.keys.has(key);
     this.keys.set(key, value);
     if (this.expires.size !== 0) this.expires.delete(key);
+    if (value instanceof HashValue && value.fieldTtlCount !== 0) this.fieldTtlKeys.add(key);
     if (added) this.newKeyHook!(this, key);
   }
 
@@ -94,15 +105,19 @@ export class Database {
   clear(): void {
     this.keys = new Map();
     this.expires = new Map();
+    this.fieldTtlKeys = new Set();
   }
 
   /** Swaps the contents with another database (SWAPDB, swapdb diskless load). */
   swapContents(other: Database): void {
     const k = this.keys;
     const e = this.expires;
+    const f = this.fieldTtlKeys;
     this.keys = other.keys;
     this.expires = other.expires;
+    this.fieldTtlKeys = other.fieldTtlKeys;
     other.keys = k;
     other.expires = e;
+    other.fieldTtlKeys = f;
   }
 }

@@ -10,10 +10,21 @@
 // Iteration order is insertion order in both forms, which is exactly a listpack's order in
 // Redis: new fields are appended, updating a field keeps its place, a deleted and re-added
 // field goes to the end. So HGETALL of a listpack hash matches Redis byte for byte.
+//
+// Field TTLs (Redis 7.4's hash field expiration) are absolute Unix ms per field, kept beside
+// the data (most hashes have none). A hash that ever had one set is "listpackex" while small:
+// Redis keeps its fields ordered by TTL, soonest first, fields without one last; setting a TTL
+// moves the field before the first field whose TTL is none or not smaller, removing one moves
+// it to the end. We keep the same order, so HGETALL and DUMP of such a hash match Redis too.
+// This class only stores: who may see or delete an expired field is the commands' business
+// (commands/hashes-expiry.ts).
 
-import { appendEntries, entryAt, entryEnd, findEntry, headerAt, PACKED_MAX_CHARS, removeRange, replaceEntry, unpackEntries } from "./packed-entries.ts";
+import { appendEntries, entryAt, entryEnd, findEntry, headerAt, insertEntries, PACKED_MAX_CHARS, removeRange, replaceEntry, unpackEntries } from "./packed-entries.ts";
 
-export type HashEncoding = "listpack" | "hashtable";
+export type HashEncoding = "listpack" | "listpackex" | "hashtable";
+
+/** No TTL (what fieldExpireAt returns for a field without one). */
+export const NO_FIELD_TTL = -1;
 
 /**
  * O(1) uniform random choice over a changing collection of strings (Redis's dictGetRandomKey /
@@ -94,6 +105,12 @@ interface HashExtra {
   offsets: Int32Array | null;
   /** HSCAN iterations in progress over a hashtable-encoded hash (see commands/hashes-scan.ts). */
   scanCursors: ScanCursors<string> | null;
+  /** Field -> absolute expiry in Unix ms, for the fields that have one (null: none ever set). */
+  ttls: Map<string, number> | null;
+}
+
+function newExtra(): HashExtra {
+  return { randomIndex: null, offsets: null, scanCursors: null, ttls: null };
 }
 
 const KEYS = 0;
@@ -171,7 +188,7 @@ abstract class HashFields {
   set scanCursors(cursors: ScanCursors<string> | null) {
     if (this.extra === null) {
       if (cursors === null) return;
-      this.extra = { randomIndex: null, offsets: null, scanCursors: null };
+      this.extra = newExtra();
     }
     this.extra.scanCursors = cursors;
   }
@@ -224,8 +241,20 @@ export class HashValue extends HashFields {
     return this;
   }
 
-  /** Sets a field; returns whether it was new. */
-  setField(field: string, value: string): boolean {
+  /**
+   * Sets a field; returns whether it was new. An existing field loses its TTL (HSET) unless
+   * `keepTtl` (HINCRBY): in a listpackex hash it then moves to the end, as in Redis.
+   */
+  setField(field: string, value: string, keepTtl = false): boolean {
+    const extra = this.extra;
+    if (extra !== null && extra.ttls !== null && !keepTtl && extra.ttls.has(field)) {
+      extra.ttls.delete(field);
+      if (this.enc === "listpackex") {
+        this.delete(field);
+        this.setField(field, value);
+        return false;
+      }
+    }
     const d = this.data;
     if (typeof d !== "string") {
       const before = d.size;
@@ -264,12 +293,18 @@ export class HashValue extends HashFields {
     if (typeof d !== "string") {
       if (!d.delete(field)) return false;
       const extra = this.extra;
-      if (extra !== null && extra.randomIndex !== null && !extra.randomIndex.removed(field, d.size)) extra.randomIndex = null;
+      if (extra !== null) {
+        if (extra.randomIndex !== null && !extra.randomIndex.removed(field, d.size)) extra.randomIndex = null;
+        extra.ttls?.delete(field);
+      }
       return true;
     }
     const p = findEntry(d, field, 2);
     if (p < 0) return false;
-    if (this.extra !== null) this.extra.offsets = null;
+    if (this.extra !== null) {
+      this.extra.offsets = null;
+      this.extra.ttls?.delete(field);
+    }
     this.data = removeRange(d, p, entryEnd(d, entryEnd(d, p)));
     this.count--;
     return true;
@@ -317,7 +352,7 @@ export class HashValue extends HashFields {
   /** A uniformly random field; the hash must not be empty. */
   randomField(): string {
     const d = this.data;
-    const extra = (this.extra ??= { randomIndex: null, offsets: null, scanCursors: null });
+    const extra = (this.extra ??= newExtra());
     if (typeof d !== "string") {
       if (extra.randomIndex === null) extra.randomIndex = new RandomIndex(d.keys());
       return extra.randomIndex.random(d);
@@ -334,7 +369,7 @@ export class HashValue extends HashFields {
     return entryAt(d, offsets[Math.floor(Math.random() * offsets.length)]!);
   }
 
-  /** An independent copy (same fields, order and encoding). A packed hash shares its immutable string. */
+  /** An independent copy (same fields, order, encoding and field TTLs). A packed hash shares its immutable string. */
   clone(): HashValue {
     const h = new HashValue();
     h.enc = this.enc;
@@ -343,7 +378,121 @@ export class HashValue extends HashFields {
       h.data = d;
       h.count = this.count;
     } else h.data = new Map(d);
+    const ttls = this.extra?.ttls;
+    if (ttls && ttls.size) (h.extra = newExtra()).ttls = new Map(ttls);
     return h;
+  }
+
+  // ---------------------------------------------------------------- field TTLs
+
+  /** How many fields have a TTL. */
+  get fieldTtlCount(): number {
+    return this.extra?.ttls?.size ?? 0;
+  }
+
+  /** The field's expiry (absolute Unix ms), or NO_FIELD_TTL. */
+  fieldExpireAt(field: string): number {
+    const ttls = this.extra?.ttls;
+    if (!ttls) return NO_FIELD_TTL;
+    return ttls.get(field) ?? NO_FIELD_TTL;
+  }
+
+  /** Whether the field is logically expired at `now`: its time is before (it stays stored until deleted). */
+  isFieldExpired(field: string, now: number): boolean {
+    const ttls = this.extra?.ttls;
+    if (!ttls || ttls.size === 0) return false;
+    const at = ttls.get(field);
+    return at !== undefined && at < now;
+  }
+
+  /** How many fields are logically expired at `now`. */
+  expiredFieldCount(now: number): number {
+    const ttls = this.extra?.ttls;
+    if (!ttls || ttls.size === 0) return 0;
+    let n = 0;
+    for (const at of ttls.values()) if (at < now) n++;
+    return n;
+  }
+
+  /** The fields expired at `now`, in the hash's order. */
+  expiredFields(now: number): string[] {
+    const out: string[] = [];
+    const ttls = this.extra?.ttls;
+    if (!ttls || ttls.size === 0) return out;
+    for (const f of this.keys()) if (this.isFieldExpired(f, now)) out.push(f);
+    return out;
+  }
+
+  /** The smallest field expiry, or NO_FIELD_TTL (the header of RDB type 24/25). */
+  minFieldExpireAt(): number {
+    const ttls = this.extra?.ttls;
+    if (!ttls || ttls.size === 0) return NO_FIELD_TTL;
+    let min = Infinity;
+    for (const at of ttls.values()) if (at < min) min = at;
+    return min;
+  }
+
+  /** Calls fn(field, expireAt) for every field with a TTL. */
+  forEachFieldTtl(fn: (field: string, expireAt: number) => void): void {
+    const ttls = this.extra?.ttls;
+    if (ttls) for (const [f, at] of ttls) fn(f, at);
+  }
+
+  /**
+   * Sets an existing field's expiry. In a listpackex hash the field moves before the first
+   * other field whose TTL is none or >= `at` (listpackExUpdateExpiry's order).
+   */
+  setFieldExpireAt(field: string, at: number): void {
+    const extra = (this.extra ??= newExtra());
+    const ttls = (extra.ttls ??= new Map());
+    ttls.set(field, at);
+    if (this.enc !== "listpackex") return;
+    let before: string | null = null;
+    for (const f of this.keys()) {
+      if (f === field) continue;
+      const t = ttls.get(f);
+      if (t === undefined || t >= at) {
+        before = f;
+        break;
+      }
+    }
+    this.moveField(field, before);
+  }
+
+  /** Removes a field's TTL (HPERSIST); a listpackex field moves to the end. False if it had none. */
+  clearFieldExpire(field: string): boolean {
+    const ttls = this.extra?.ttls;
+    if (!ttls || !ttls.delete(field)) return false;
+    if (this.enc === "listpackex") this.moveField(field, null);
+    return true;
+  }
+
+  /** Moves an existing field before `before` (null: to the end), keeping its value. */
+  private moveField(field: string, before: string | null): void {
+    const d = this.data;
+    if (typeof d === "string") {
+      const p = findEntry(d, field, 2);
+      if (p < 0) return;
+      const value = entryAt(d, entryEnd(d, p));
+      let rest = removeRange(d, p, entryEnd(d, entryEnd(d, p)));
+      const q = before === null ? -1 : findEntry(rest, before, 2);
+      rest = q < 0 ? appendEntries(rest, field, value) : insertEntries(rest, q, field, value);
+      this.data = rest;
+      if (this.extra !== null) this.extra.offsets = null;
+      return;
+    }
+    // The Map form of a listpackex hash (only with hash-max-listpack-entries above our packed
+    // bound): rebuilt in the new order.
+    const value = d.get(field);
+    if (value === undefined) return;
+    const m = new Map<string, string>();
+    for (const [f, v] of d) {
+      if (f === field) continue;
+      if (f === before) m.set(field, value);
+      m.set(f, v);
+    }
+    if (!m.has(field)) m.set(field, value);
+    this.data = m;
   }
 }
 

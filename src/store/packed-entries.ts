@@ -186,6 +186,17 @@ export function appendEntries(s: string, a: string, b?: string): string {
   return finishScratch(buf, p);
 }
 
+/** `s` with entries `a` (and `b`) inserted at offset `p` (an entry boundary). */
+export function insertEntries(s: string, p: number, a: string, b?: string): string {
+  const n = s.length;
+  const extra = headerSize(a.length) + a.length + (b === undefined ? 0 : headerSize(b.length) + b.length);
+  const buf = scratchWith(s, n + extra);
+  if (p < n) buf.copyWithin(p + extra, p, n);
+  let q = writeEntry(buf, p, a);
+  if (b !== undefined) q = writeEntry(buf, q, b);
+  return finishScratch(buf, n + extra);
+}
+
 /** `s` with the entry at `p` (ending at `end`) replaced by `v`. */
 export function replaceEntry(s: string, p: number, end: number, v: string): string {
   const n = s.length;

@@ -438,6 +438,7 @@ export class Workload {
 
   private hashes(): Step[] {
     const k = this.keyOf("hash");
+    if (this.compat >= 70400 && this.chance(0.3)) return this.hashFieldTtls(k);
     const r = this.rand();
     const ex = (cmd: string[]): Step[] => [{ cmd, cmp: "exact" }];
     const probed = (cmd: string[], cmp: Compare): Step[] => [
@@ -471,6 +472,36 @@ export class Workload {
     }
     if (r < 0.95) return probed(["HSCAN", k, "0", "COUNT", "1000"], "scan-pairs");
     return ex(["OBJECT", "ENCODING", k]);
+  }
+
+  /** Redis 7.4's hash field expiration: TTLs that pass during the run, in the past, conditions. */
+  private hashFieldTtls(k: string): Step[] {
+    const ex = (cmd: string[]): Step[] => [{ cmd, cmp: "exact" }];
+    const fields = () => {
+      const f = this.members(1 + this.int(3));
+      if (this.chance(0.03)) return ["FIELDS", String(f.length + 1), ...f];
+      if (this.chance(0.02)) return ["FIELDS", this.pick(["0", "-1", "abc"]), ...f];
+      return ["FIELDS", String(f.length), ...f];
+    };
+    const r = this.rand();
+    if (r < 0.5) {
+      const cmd = this.pick(["HEXPIRE", "HPEXPIRE", "HEXPIREAT", "HPEXPIREAT"]);
+      let t: string;
+      const q = this.rand();
+      if (q < 0.06) t = this.pick(["0", "1", "-1", "abc", "70368744177664", "9223372036854775807"]);
+      else if (cmd === "HEXPIRE") t = this.longSeconds();
+      else if (cmd === "HPEXPIRE") t = this.chance(0.6) ? TTL_MS : String(1000 * Number(this.longSeconds()));
+      else if (cmd === "HEXPIREAT") t = this.chance(0.1) ? "1" : String(Math.floor(Date.now() / 1000) + Number(this.longSeconds()));
+      else t = this.chance(0.6) ? TTL_AT : this.chance(0.1) ? "1000" : String(Date.now() + 1000 * Number(this.longSeconds()));
+      const cond = this.chance(0.4) ? [this.pick(["NX", "XX", "GT", "LT"])] : this.chance(0.03) ? ["NX", "XX"] : [];
+      // GT/LT between two relative short TTLs would be a race (see keys()): the absolute form.
+      if (t === TTL_MS && cond.length) return ex(["HPEXPIREAT", k, TTL_AT, ...cond, ...fields()]);
+      return ex([cmd, k, t, ...cond, ...fields()]);
+    }
+    if (r < 0.62) return ex(["HPERSIST", k, ...fields()]);
+    if (r < 0.8) return [{ cmd: [this.pick(["HTTL", "HEXPIRETIME"]), k, ...fields()], cmp: "exact" }];
+    if (r < 0.9) return [{ cmd: [this.pick(["HPTTL", "HPEXPIRETIME"]), k, ...fields()], cmp: "exact" }];
+    return ex(["HSCAN", k, "0", "NOVALUES"]);
   }
 
   private sets(): Step[] {

@@ -3,9 +3,19 @@
 // subcommands) exactly as `COMMAND` reports it. Replicant's handlers are its own; this file
 // only makes arity checks, flags and COMMAND INFO replies match Redis.
 //   bun test/tools/dump-command-table.ts <port>
+// With --only, the named commands only, into another file: the commands newer Redis versions
+// added or changed that Replicant serves (src/commands/redis-command-table-newer.json, from a
+// redis-server 7.4):
+//   bun test/tools/dump-command-table.ts <port> --only hexpire,zrank,... --out src/commands/redis-command-table-newer.json
 import { RespClient } from "../helpers/resp-client.ts";
 
 const port = Number(process.argv[2] ?? 6379);
+const flag = (name: string) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
+const only = flag("--only")?.split(",");
+const out = flag("--out") ?? "src/commands/redis-command-table.json";
 const client = await RespClient.connect(port);
 const reply = (await client.call("COMMAND")) as any[];
 const version = String(await client.call("INFO", "server")).match(/redis_version:(\S+)/)?.[1];
@@ -30,7 +40,10 @@ function flatten(v: any): any {
   }
   return v;
 }
-const table = reply.map(entry).sort((a, b) => a.name.localeCompare(b.name));
-await Bun.write("src/commands/redis-command-table.json", JSON.stringify({ redisVersion: version, commands: table }, null, 0) + "\n");
+const table = reply
+  .map(entry)
+  .filter((e) => !only || only.includes(e.name))
+  .sort((a, b) => a.name.localeCompare(b.name));
+await Bun.write(out, JSON.stringify({ redisVersion: version, commands: table }, null, 0) + "\n");
 console.log(`wrote ${table.length} commands from redis ${version}`);
 client.close();
