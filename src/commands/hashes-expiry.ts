@@ -97,6 +97,7 @@ export function expireAllFieldsIfNeeded(c: Client, key: string, h: HashValue): b
   }
   notifyKeyspaceEvent(c, NotifyClass.Hash, "hexpired", key);
   server.signalModifiedKey(db, key);
+  h.registerMinExpire();
   if (h.size !== 0) return true;
   notifyKeyspaceEvent(c, NotifyClass.Generic, "del", key);
   db.delete(key);
@@ -172,6 +173,8 @@ function hexpireGeneric(c: Client, argv: string[], name: string, relative: boole
   const deletesPast = server.replication.masterHost === null;
   const setFields: string[] = [];
   let deleted = 0;
+  // The smallest of the old and new TTLs touched (minExpireFields), for the registration below.
+  let minTouched = EB_EXPIRE_TIME_INVALID;
   c.reply.array(numFields);
   for (let i = fieldsAt + 2; i < argv.length; i++) {
     const field = argv[i]!;
@@ -187,6 +190,7 @@ function hexpireGeneric(c: Client, argv: string[], name: string, relative: boole
       c.reply.int(CONDITION_NOT_MET);
       continue;
     }
+    if (prev !== NO_FIELD_TTL && prev < minTouched) minTouched = prev;
     if (deletesPast && expire <= now) {
       propagateFieldDeletion(c, key, field);
       h.delete(field);
@@ -195,6 +199,7 @@ function hexpireGeneric(c: Client, argv: string[], name: string, relative: boole
       continue;
     }
     h.setFieldExpireAt(field, expire);
+    if (expire < minTouched) minTouched = expire;
     setFields.push(field);
     c.reply.int(SET);
   }
@@ -210,6 +215,7 @@ function hexpireGeneric(c: Client, argv: string[], name: string, relative: boole
       signalModified(c, key, c.db, changes);
       notifyKeyspaceEvent(c, NotifyClass.Hash, deleted ? "hdel" : "hexpire", key);
       if (setFields.length) c.db.fieldTtlKeys.add(key);
+      updateRegistration(h, minTouched);
     }
   }
   if (setFields.length === 0) {
@@ -221,6 +227,21 @@ function hexpireGeneric(c: Client, argv: string[], name: string, relative: boole
   if (cond !== NO_CONDITION) out.push(argv[3]!);
   out.push(argv[fieldsAt]!, setFields.length === numFields ? argv[fieldsAt + 1]! : String(setFields.length), ...setFields);
   c.propagateAs = out;
+}
+
+/** Redis's "no expiry" in its expiry structures (EB_EXPIRE_TIME_INVALID, 2^48). */
+const EB_EXPIRE_TIME_INVALID = 2 ** 48;
+/** A registration moves only by this much or more (HASH_NEW_EXPIRE_DIFF_THRESHOLD). */
+const NEW_EXPIRE_DIFF_THRESHOLD = 4000;
+
+/** hashTypeSetExDone's update of the hash's registered expiry (see HashValue.registeredMinExpire). */
+function updateRegistration(h: HashValue, minTouched: number): void {
+  const reg = h.registeredMinExpire === NO_FIELD_TTL ? EB_EXPIRE_TIME_INVALID : h.registeredMinExpire;
+  if (reg < minTouched) return;
+  const exact = h.minFieldExpireAt();
+  const next = exact === NO_FIELD_TTL ? EB_EXPIRE_TIME_INVALID : exact;
+  if (Math.abs(reg - next) < NEW_EXPIRE_DIFF_THRESHOLD) return;
+  h.registeredMinExpire = exact;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1346,6 +1346,7 @@ export class RdbParser {
     if (hash.encoding === "listpack") hash.encoding = "listpackex";
     if (ttls) {
       for (const [f, at] of ttls) hash.setFieldExpireAt(f, at);
+      hash.registerMinExpire();
       this.deliverFieldTtls(key, ttls);
     }
     return hash;
@@ -1375,6 +1376,7 @@ export class RdbParser {
     hash.encoding = "hashtable";
     if (ttls) {
       for (const [f, at] of ttls) hash.setFieldExpireAt(f, at);
+      hash.registerMinExpire();
       this.deliverFieldTtls(key, ttls);
     }
     hash.encoding = hash.size > this.hashMaxEntries ? "hashtable" : "listpackex";

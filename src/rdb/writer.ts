@@ -508,9 +508,9 @@ export class RdbWriter {
         return;
       }
       case TYPE_HASH_LISTPACK_EX: {
-        // <min expire: int64 LE ms, 0 for none> <listpack of field, value, TTL (0: none)>
+        // <registered min expire: int64 LE ms, 0 for none> <listpack of field, value, TTL (0: none)>
         const h = v as HashValue;
-        const min = h.minFieldExpireAt();
+        const min = h.registeredMinExpire;
         this.millis(min < 0 ? 0 : min);
         const lp = this.listpack;
         lp.reset();

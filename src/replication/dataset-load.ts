@@ -63,6 +63,11 @@ class DatasetSink implements RdbSink {
     this.auxFields.set(name, value);
   }
 
+  /** A hash with field TTLs comes next (the value holds them): active field expiry must know its key. */
+  hashFieldTtls(db: number, key: string): void {
+    this.dbs[db]?.fieldTtlKeys.add(key);
+  }
+
   function(code: string): void {
     // "#!lua name=<lib> ..." : the library name is in the shebang line.
     const m = /^#!(\w+)[^\n]*\bname=([^\s]+)/.exec(code);

@@ -94,6 +94,7 @@ function expireHashFields(server: Server, db: Database, now: number, started: nu
       db.delete(key);
       db.fieldTtlKeys.delete(key);
     } else if (h.fieldTtlCount === 0) db.fieldTtlKeys.delete(key);
+    h.registerMinExpire();
     server.signalModifiedKey(db, key);
     if ((i & 15) === 15 && performance.now() - started >= BUDGET_MS) return;
   }

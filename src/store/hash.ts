@@ -107,10 +107,12 @@ interface HashExtra {
   scanCursors: ScanCursors<string> | null;
   /** Field -> absolute expiry in Unix ms, for the fields that have one (null: none ever set). */
   ttls: Map<string, number> | null;
+  /** See HashValue.registeredMinExpire. */
+  registeredMin: number;
 }
 
 function newExtra(): HashExtra {
-  return { randomIndex: null, offsets: null, scanCursors: null, ttls: null };
+  return { randomIndex: null, offsets: null, scanCursors: null, ttls: null, registeredMin: NO_FIELD_TTL };
 }
 
 const KEYS = 0;
@@ -378,8 +380,12 @@ export class HashValue extends HashFields {
       h.data = d;
       h.count = this.count;
     } else h.data = new Map(d);
-    const ttls = this.extra?.ttls;
-    if (ttls && ttls.size) (h.extra = newExtra()).ttls = new Map(ttls);
+    const extra = this.extra;
+    if (extra && extra.ttls && extra.ttls.size) {
+      h.extra = newExtra();
+      h.extra.ttls = new Map(extra.ttls);
+      h.extra.registeredMin = extra.registeredMin;
+    }
     return h;
   }
 
@@ -430,6 +436,29 @@ export class HashValue extends HashFields {
     let min = Infinity;
     for (const at of ttls.values()) if (at < min) min = at;
     return min;
+  }
+
+  /**
+   * The expiry under which Redis 7.4 has the hash registered for active expiry (db->hexpires),
+   * NO_FIELD_TTL if none. Redis updates it lazily (not when it moves by less than 4 s, not on
+   * HPERSIST), so it can differ from the smallest field TTL; it is what Redis writes in the
+   * header of RDB type 25 and DUMP payloads, so we keep it the same way (commands/hashes-expiry.ts).
+   */
+  get registeredMinExpire(): number {
+    return this.extra?.registeredMin ?? NO_FIELD_TTL;
+  }
+
+  set registeredMinExpire(at: number) {
+    if (this.extra === null) {
+      if (at === NO_FIELD_TTL) return;
+      this.extra = newExtra();
+    }
+    this.extra.registeredMin = at;
+  }
+
+  /** Registers the exact smallest field TTL (after a load or an expiry pass). */
+  registerMinExpire(): void {
+    this.registeredMinExpire = this.minFieldExpireAt();
   }
 
   /** Calls fn(field, expireAt) for every field with a TTL. */
