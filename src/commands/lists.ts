@@ -232,6 +232,10 @@ export const handlers: HandlerMap = {
       return;
     }
     let index = longArg(argv[2]!);
+    // Redis 7.2 and later (Valkey too) pass the index through an int (listTypeReplaceAtIndex):
+    // a master of theirs accepts LSET 9223372036854775807 as -1 and propagates it. We refuse it
+    // to our clients as Redis 7.0 does, and apply it as our master did.
+    if (c.isMaster && (index > 2147483647 || index < -2147483648)) index = Number(BigInt.asIntN(32, BigInt(argv[2]!)));
     if (index < 0) index += list.length;
     const v = list.at(index);
     if (v === undefined) c.reply.nullBulk();
@@ -243,6 +247,10 @@ export const handlers: HandlerMap = {
     const list = writeList(c, key);
     if (!list) fail(NO_SUCH_KEY);
     let index = longArg(argv[2]!);
+    // Redis 7.2 and later (Valkey too) pass the index through an int (listTypeReplaceAtIndex):
+    // a master of theirs accepts LSET 9223372036854775807 as -1 and propagates it. We refuse it
+    // to our clients as Redis 7.0 does, and apply it as our master did.
+    if (c.isMaster && (index > 2147483647 || index < -2147483648)) index = Number(BigInt.asIntN(32, BigInt(argv[2]!)));
     if (index < 0) index += list.length;
     if (index < 0 || index >= list.length) fail(OUT_OF_RANGE);
     list.set(index, argv[3]!);

@@ -161,7 +161,7 @@ if (redis74) {
     });
 
     test("as replicas of a 7.4 master: propagation, expired fields hidden until the master's HDEL, the same events", async () => {
-      const master = await track(startRedis(["--hash-max-listpack-entries", "4"], { bin: redis74.bin }));
+      const master = await track(startRedis(["--hash-max-listpack-entries", "4", "--enable-debug-command", "yes"], { bin: redis74.bin }));
       const config = ["--hash-max-listpack-entries", "4", "--notify-keyspace-events", "KEA", "--replicaof", "127.0.0.1", String(master.port)];
       const [replicant, reference] = await Promise.all([track(startReplicant(config)), track(startRedis(config, { bin: redis74.bin }))]);
       await waitForSync(master, replicant);
@@ -169,7 +169,7 @@ if (redis74) {
       const [evX, evR] = await Promise.all([EventCollector.connect(replicant.port), EventCollector.connect(reference.port)]);
       const m = await master.client();
       // Active expiry off: expired fields stay until a command finds them.
-      await m.call("DEBUG", "SET-ACTIVE-EXPIRE", "0");
+      expect(await m.call("DEBUG", "SET-ACTIVE-EXPIRE", "0")).toBe("OK");
       const soon = String(Date.now() + 400);
       for (const key of ["small", "big"]) {
         const fields = key === "small" ? ["a", "1", "b", "2", "c", "3"] : ["a", "1", "b", "2", "c", "3", "d", "4", "e", "5"];

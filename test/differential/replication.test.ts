@@ -58,7 +58,7 @@ async function workloadAgainst(kind: MasterKind): Promise<void> {
   const seed = seedFromEnv("DIFF_REPL_SEED");
   const phases = Number(process.env.DIFF_REPL_PHASES ?? 15);
   const compat = redisCompat(kind);
-  const w = new Workload(seed, false, true, compat);
+  const w = new Workload(seed, false, true, Number(process.env.DIFF_COMPAT_WORKLOAD ?? compat));
   const plan = Array.from({ length: phases }, () => w.phase(1000));
   const limits = encodingDirectives(kind, ENCODING_LIMITS);
   const fieldTtls = compat >= 70400;

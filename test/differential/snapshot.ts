@@ -32,11 +32,22 @@ export interface SnapshotOptions {
    * The Redis version of the other side of the comparison (70015 for 7.0.15; Valkey 8: 70204).
    * Replicant answers reads as Redis 7.0 does; what an older or newer server shows differently
    * for the same data is brought to one form: 6.2 has no stream entries-read, lag, entries-added,
-   * max-deleted-entry-id, recorded-first-entry-id and formats a -0 score as "-0". A consumer's
+   * max-deleted-entry-id, recorded-first-entry-id and formats a -0 score as "-0"; 7.2 prints
+   * scores in their shortest form (comparableScore). A consumer's
    * active-time (7.2 on) is left out: Replicant's XINFO has Redis 7.0's fields, and the value
    * is the local time at which each server ran the command anyway.
    */
   compat?: number;
+}
+
+/**
+ * A score as the shortest text of its double: Redis 7.2 and later reply "0.1" where 7.0 (and
+ * Replicant) reply "0.10000000000000001"; 6.2 replies "-0" for a negative zero.
+ */
+function comparableScore(x: string): string {
+  if (x === "-0") return "0";
+  const n = Number(x);
+  return Number.isNaN(n) ? x : String(n);
 }
 
 /** XINFO STREAM FULL fields Redis 6.2 does not have. */
@@ -101,7 +112,7 @@ export async function snapshot(c: RespClient, databases: number[], opts: Snapsho
           break;
         }
         case "zset":
-          value = ((await c.call("ZRANGE", key, 0, -1, "WITHSCORES")) as string[]).map((x, i) => (i % 2 === 1 && x === "-0" ? "0" : x));
+          value = ((await c.call("ZRANGE", key, 0, -1, "WITHSCORES")) as string[]).map((x, i) => (i % 2 === 1 ? comparableScore(x) : x));
           break;
         case "stream":
           value = {
