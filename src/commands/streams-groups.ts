@@ -378,7 +378,10 @@ function xclaim(c: Client, argv: string[]): void {
     const idKey = formatId(id);
     let pe = g.pending.get(idKey);
     const entry = s.getEntry(id);
-    if (entry === undefined) {
+    // Redis 6.2 claims a pending entry whose message was deleted (7.0 drops it from the PEL):
+    // its replicas must do the same with the XCLAIM it propagates.
+    const claimDeleted = entry === undefined && pe !== undefined && c.isMaster && c.server.replication.masterPredates70;
+    if (entry === undefined && !claimDeleted) {
       if (pe !== undefined) {
         propagateXclaim(c, key, g, groupName, argv[5 + k]!, pe);
         propagateLastId = false;
@@ -403,7 +406,7 @@ function xclaim(c: Client, argv: string[]): void {
       consumer.pending.set(idKey, pe);
       pe.consumer = consumer.name;
     }
-    claimed.push(justId ? id : entry);
+    claimed.push(justId || entry === undefined ? id : entry);
     propagateXclaim(c, key, g, groupName, argv[5 + k]!, pe);
     propagateLastId = false;
     c.server.dirty++;
@@ -491,7 +494,7 @@ function xautoclaim(c: Client, argv: string[]): void {
       consumer.pending.set(idKey, pe);
       pe.consumer = consumer.name;
     }
-    claimed.push(justId ? id : entry);
+    claimed.push(justId || entry === undefined ? id : entry);
     count--;
     propagateXclaim(c, key, g, groupName, idKey, pe);
     c.server.dirty++;

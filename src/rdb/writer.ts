@@ -127,6 +127,8 @@ export interface ReplicationAux {
   replStreamDb: number;
   replId: string;
   replOffset: number;
+  /** A replica's: its master's version (AUX replicant-master-version; Redis ignores unknown AUX fields). */
+  masterVersion?: string | null;
 }
 
 /** The AUX fields Redis 7.0 writes at the start of every RDB (rdbSaveInfoAuxFields). */
@@ -380,6 +382,7 @@ export class RdbWriter {
       this.aux("repl-id", info.repl.replId);
       this.aux("repl-offset", String(info.repl.replOffset));
     }
+    if (info.repl?.masterVersion) this.aux("replicant-master-version", info.repl.masterVersion);
     this.aux("aof-base", info.aofBase ? "1" : "0");
   }
 

@@ -637,6 +637,7 @@ export class ReplicaLink {
     this.log.notice(`Done loading RDB, keys loaded: ${result.keysLoaded}, keys expired: 0.`);
 
     // After a full sync we take the master's id and offset; a new history starts.
+    this.repl.noteMasterVersion(result.aux);
     this.repl.replid = this.masterReplid || this.repl.replid;
     this.repl.masterReplOffset = this.masterInitialOffset;
     this.repl.clearReplicationId2();

@@ -42,6 +42,12 @@ export class Replication {
   readonly failover: Failover;
   /** The last bytes of the replication stream, for partial resyncs (null until needed). */
   backlog: Backlog | null = null;
+  /**
+   * The server version our master's last full sync came from (its RDB's AUX redis-ver, or
+   * "valkey-<ver>"), kept in our own RDBs (AUX replicant-master-version) across restarts. A few
+   * commands of an older master mean something else today: see masterPredates70.
+   */
+  masterVersion: string | null = null;
   /** Bytes of our master's stream received but not yet applied (forwarded once applied). */
   private unapplied: Buffer[] = [];
   private unappliedOffset = 0;
@@ -57,6 +63,21 @@ export class Replication {
 
   get state(): ReplState {
     return this.link.state;
+  }
+
+  /** Whether our master is a Redis before 7.0 (6.2: XCLAIM keeps deleted entries pending). */
+  get masterPredates70(): boolean {
+    const v = this.masterVersion;
+    if (v === null || v.startsWith("valkey")) return false;
+    return Number(v.split(".")[0]) < 7;
+  }
+
+  /** Takes the master's version from a full sync's AUX fields (or our own RDB's). */
+  noteMasterVersion(aux: Map<string, string>): void {
+    const own = aux.get("replicant-master-version");
+    const redis = aux.get("redis-ver");
+    const valkey = aux.get("valkey-ver");
+    this.masterVersion = own ?? (valkey !== undefined ? `valkey-${valkey}` : (redis ?? null));
   }
 
   isLinkUp(): boolean {
@@ -264,6 +285,8 @@ export class Replication {
       this.replid = id;
       this.masterReplOffset = offset;
       this.link.cached = { replid: id, offset, db };
+      const own = aux.get("replicant-master-version");
+      if (own !== undefined) this.masterVersion = own;
       return;
     }
     this.replid2 = id;

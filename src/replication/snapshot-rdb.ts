@@ -43,7 +43,7 @@ export function replicationAuxFor(server: Server, replOffset = server.replicatio
   } else {
     return null;
   }
-  return { replStreamDb: db, replId: repl.replid, replOffset };
+  return { replStreamDb: db, replId: repl.replid, replOffset, masterVersion: repl.masterHost !== null ? repl.masterVersion : null };
 }
 
 /** Longest one fill runs before handing its bytes over (the event loop gets a turn). */

@@ -95,6 +95,7 @@ async function digest(c: RespClient, fieldTtls: boolean, dbs: number[]): Promise
     for (let i = 0; i < keys.length; i += 1000) {
       const chunk = keys.slice(i, i + 1000);
       const types = (await c.pipeline(chunk.flatMap((k) => [["TYPE", k], ["PTTL", k]]))) as Array<string | number>;
+      const readAt = Date.now();
       const reads: Array<Array<string | number>> = [];
       chunk.forEach((k, j) => {
         const t = types[2 * j] as string;
@@ -134,7 +135,8 @@ async function digest(c: RespClient, fieldTtls: boolean, dbs: number[]): Promise
         // Stream groups: name, consumers, pending, last-delivered-id (lag/entries-read aside).
         const groups = t === "stream" ? JSON.stringify((extras[j] as unknown[][]).map((g) => [g[1], g[3], g[5], g[7]])) : "";
         out.set(`${db}/${k}`, `${t}|${pttl < 0 ? pttl : "ttl"}|${JSON.stringify(v)}|${groups}`);
-        if (pttl >= 0) ttls.set(`${db}/${k}`, pttl);
+        // As an absolute time: reading a big dataset takes seconds, and the servers are read in turn.
+        if (pttl >= 0) ttls.set(`${db}/${k}`, readAt + pttl);
       });
     }
   }
