@@ -8,7 +8,7 @@
 
 import { mayBlock } from "../server/blocking.ts";
 import type { Client } from "../server/client.ts";
-import { compareIds, type Consumer, type ConsumerGroup, formatId, i64Inc, incrId, MAX_ID, MAX_U64, type StreamEntry, type StreamId, StreamValue } from "../store/stream.ts";
+import { compareIds, type Consumer, type ConsumerGroup, decrId, formatId, i64Inc, incrId, MAX_ID, MAX_U64, type StreamEntry, type StreamId, StreamValue } from "../store/stream.ts";
 import { CommandError, fail, SYNTAX, WRONGTYPE } from "./errors.ts";
 import { lookupRead } from "./keyspace.ts";
 import { createConsumer, lookupConsumer, propagateConsumerCreation, propagateGroupId, propagateXclaim } from "./streams-groups.ts";
@@ -186,6 +186,16 @@ function xreadGeneric(c: Client, argv: string[], xreadgroup: boolean): void {
         fail("ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set.");
       }
       ids[i] = s ? s.lastId : { ms: 0, seq: 0 };
+    } else if (text === "+") {
+      // Redis 7.4: the last entry (reads from just before the last ID).
+      if (xreadgroup) {
+        fail("ERR The + ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The + ID would just return an empty result set.");
+      }
+      if (s) {
+        const before = decrId(s.lastId);
+        if (before === null) fail("ERR the stream last element ID is 0-0");
+        ids[i] = before;
+      } else ids[i] = { ms: 0, seq: 0 };
     } else if (text === ">") {
       if (!xreadgroup) fail("ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.");
       // The maximum ID stands for ">", as in Redis (so an explicit maximum ID reads like ">").

@@ -151,6 +151,15 @@ if (redis74) {
         ["ZRANK", "nosuch", "b", "WITHSCORE"],
         ["HSCAN", "h", "0", "NOVALUES"],
         ["HSCAN", "h", "0", "MATCH", "f*", "NOVALUES", "COUNT", "5"],
+        ["XADD", "st", "1-1", "a", "1"],
+        ["XADD", "st", "2-0", "b", "2"],
+        ["XREAD", "STREAMS", "st", "+"],
+        ["XREAD", "COUNT", "5", "STREAMS", "st", "nosuch", "+", "+"],
+        ["XDEL", "st", "2-0"],
+        ["XREAD", "STREAMS", "st", "+"],
+        ["XGROUP", "CREATE", "empty", "g", "$", "MKSTREAM"],
+        ["XREAD", "STREAMS", "empty", "+"],
+        ["XREADGROUP", "GROUP", "g", "c", "STREAMS", "empty", "+"],
       ];
       expect(await differences(a, b, cmds)).toEqual([]);
       // The same DUMP payload restores the same hash on both (and RESTORE takes version 12).
