@@ -1,84 +1,103 @@
 // Glob-style matching with Redis's rules (util.c stringmatchlen): `*`, `?`, `[abc]`, `[^a-z]`,
-// `\x` escapes; an unterminated `[` matches literally up to the end. Strings are latin1.
+// `[a-]`, `\x` escapes; an unterminated `[` matches up to the end of the pattern. Strings are
+// latin1 bytes; `nocase` folds ASCII letters only, as C's tolower in the "C" locale, and a
+// range compares bytes as C's signed chars (bytes above 127 sort before "\0"), as Redis built
+// for x86-64 does (char is unsigned on ARM64, where Redis's own results differ).
+//
+// Time is polynomial, not exponential: once the rest of a pattern after a `*` fails to match
+// anywhere in the rest of the string, no earlier `*` can make it match by consuming more
+// (skipLongerMatches, Redis 7.0), so every `*` gives up at once. "a*a*a*...*b" against a long
+// run of "a" is O(pattern * string), where plain backtracking takes minutes. Nesting is capped
+// at 1000 stars deep, as Redis 7.2 does (a deeper pattern does not match).
 
+const MAX_NESTING = 1000;
+
+/** Whether `text` matches `pattern` (KEYS, SCAN MATCH, PSUBSCRIBE, CONFIG GET, ACL patterns...). */
 export function globMatch(pattern: string, text: string, nocase = false): boolean {
-  if (nocase) {
-    pattern = pattern.toLowerCase();
-    text = text.toLowerCase();
-  }
-  return matchAt(pattern, 0, text, 0, 0);
+  const state = { skipLonger: false };
+  return matchFrom(pattern, 0, text, 0, nocase, state, 0);
 }
 
-function matchAt(p: string, pi: number, s: string, si: number, depth: number): boolean {
-  // Redis caps recursion on '*' to avoid pathological patterns; we do the same.
-  if (depth > 1000) return false;
+function lower(c: number): number {
+  return c >= 65 && c <= 90 ? c + 32 : c;
+}
+
+/** The byte as C's (signed) char: ranges like [a-\xc9] compare bytes above 127 as negative. */
+function signed(c: number): number {
+  return c >= 128 ? c - 256 : c;
+}
+
+function matchFrom(p: string, pi: number, s: string, si: number, nocase: boolean, state: { skipLonger: boolean }, nesting: number): boolean {
+  if (nesting > MAX_NESTING) return false;
   const plen = p.length;
   const slen = s.length;
-  while (pi < plen && si <= slen) {
-    const pc = p[pi]!;
-    switch (pc) {
-      case "*": {
-        while (pi + 1 < plen && p[pi + 1] === "*") pi++;
-        if (pi + 1 === plen) return true;
-        for (let k = si; k <= slen; k++) {
-          if (matchAt(p, pi + 1, s, k, depth + 1)) return true;
-        }
-        return false;
-      }
-      case "?":
-        if (si >= slen) return false;
+  // C reads a NUL past the end of the pattern: -1 stands for it.
+  const at = (i: number) => (i < plen ? p.charCodeAt(i) : -1);
+  while (pi < plen && si < slen) {
+    const pc = p.charCodeAt(pi);
+    if (pc === 42 /* * */) {
+      while (pi < plen && at(pi + 1) === 42) pi++;
+      if (pi === plen - 1) return true;
+      while (si < slen) {
+        if (matchFrom(p, pi + 1, s, si, nocase, state, nesting + 1)) return true;
+        if (state.skipLonger) return false;
         si++;
-        break;
-      case "[": {
-        if (si >= slen) return false;
+      }
+      state.skipLonger = true;
+      return false;
+    } else if (pc === 63 /* ? */) {
+      si++;
+    } else if (pc === 91 /* [ */) {
+      pi++;
+      const not = at(pi) === 94; /* ^ */
+      if (not) pi++;
+      let match = false;
+      const c = s.charCodeAt(si);
+      for (;;) {
+        const x = at(pi);
+        if (x === 92 /* \ */ && plen - pi >= 2) {
+          pi++;
+          if (at(pi) === c) match = true;
+        } else if (x === 93 /* ] */) {
+          break;
+        } else if (pi >= plen) {
+          pi--;
+          break;
+        } else if (plen - pi >= 3 && at(pi + 1) === 45 /* - */) {
+          let start = signed(x);
+          let end = signed(at(pi + 2));
+          let cc = signed(c);
+          if (start > end) [start, end] = [end, start];
+          if (nocase) {
+            start = lower(start);
+            end = lower(end);
+            cc = lower(cc);
+          }
+          pi += 2;
+          if (cc >= start && cc <= end) match = true;
+        } else if (nocase ? lower(x) === lower(c) : x === c) {
+          match = true;
+        }
         pi++;
-        const not = p[pi] === "^";
-        if (not) pi++;
-        let match = false;
-        const c = s.charCodeAt(si);
-        while (true) {
-          if (pi >= plen) {
-            pi--;
-            break;
-          }
-          if (p[pi] === "\\" && pi + 1 < plen) {
-            pi++;
-            if (p.charCodeAt(pi) === c) match = true;
-          } else if (p[pi] === "]") {
-            break;
-          } else if (pi + 2 < plen && p[pi + 1] === "-") {
-            let start = p.charCodeAt(pi);
-            let end = p.charCodeAt(pi + 2);
-            if (start > end) [start, end] = [end, start];
-            pi += 2;
-            if (c >= start && c <= end) match = true;
-          } else if (p.charCodeAt(pi) === c) {
-            match = true;
-          }
-          pi++;
-        }
-        if (not) match = !match;
-        if (!match) return false;
-        si++;
-        break;
       }
-      default: {
-        // A backslash makes the next pattern char literal.
-        let ch = pc;
-        if (pc === "\\" && pi + 1 < plen) {
-          pi++;
-          ch = p[pi]!;
-        }
-        if (si >= slen || ch !== s[si]) return false;
-        si++;
-        break;
+      if (not) match = !match;
+      if (!match) return false;
+      si++;
+    } else {
+      let x = pc;
+      if (pc === 92 /* \ */ && plen - pi >= 2) {
+        pi++;
+        x = at(pi);
       }
+      const c = s.charCodeAt(si);
+      if (nocase ? lower(x) !== lower(c) : x !== c) return false;
+      si++;
     }
     pi++;
-    if (si >= slen) {
-      while (pi < plen && p[pi] === "*") pi++;
+    if (si === slen) {
+      while (at(pi) === 42) pi++;
       break;
     }
   }
-  return pi === plen && si === slen;
+  return pi >= plen && si === slen;
 }
