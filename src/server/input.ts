@@ -17,7 +17,8 @@ export function processInput(c: Client): void {
     }
   } catch (e) {
     if (!(e instanceof ProtocolError)) throw e;
-    c.reply.error(e.reply);
+    // Redis's addReplyError: "-ERR Protocol error: ...".
+    c.reply.error(`ERR ${e.reply}`);
     server.log.verbose(`Protocol error (${e.reason}) from client: id=${c.id} addr=${c.addr}`);
     c.closeAfterReply = true;
   }
