@@ -403,7 +403,12 @@ export const handlers: HandlerMap = {
 
   decrby(c, argv) {
     const incr = longLongArg(argv[2]!);
-    if (incr === INT64_MIN) fail("ERR decrement would overflow");
+    if (incr === INT64_MIN) {
+      // Redis 6.2 negates it with C's wrap-around (LLONG_MIN stays LLONG_MIN) and applies it:
+      // a 6.2 master propagates what it applied. 7.0 refuses it.
+      if (c.isMaster && c.server.replication.masterPredates70) return incrDecr(c, argv[1]!, incr);
+      fail("ERR decrement would overflow");
+    }
     incrDecr(c, argv[1]!, negate(incr));
   },
 

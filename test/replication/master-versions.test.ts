@@ -67,6 +67,19 @@ if (redis62) {
       await sameOnAll([master, reference, replicant], ["XPENDING", "st", "g"]);
     });
 
+    test("DECRBY -9223372036854775808, which 6.2 applies (7.0 refuses it)", async () => {
+      const { master, replicant, reference } = await trio(redis62);
+      const m = await master.client();
+      await m.call("SET", "n", "5");
+      expect(await m.call("DECRBY", "n", "-9223372036854775808")).toBe(-9223372036854775803n);
+      await waitForSync(master, replicant);
+      await waitForSync(master, reference);
+      await sameOnAll([master, reference, replicant], ["GET", "n"]);
+      expect(String(await replicant.call("INFO", "errorstats"))).not.toContain("errorstat_ERR");
+      await replicant.call("CONFIG", "SET", "replica-read-only", "no");
+      expect(String(await replicant.call("DECRBY", "x", "-9223372036854775808"))).toContain("decrement would overflow");
+    });
+
     test("the master's version is kept across a restart: a partial resync still applies 6.2's XCLAIM", async () => {
       const dir = (await import("../helpers/servers.ts")).tempDir("versions-");
       const { master, replicant, reference } = await trio(redis62, dir);
