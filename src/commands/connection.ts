@@ -42,6 +42,7 @@ function clientFlags(c: Client): string {
   if (c.blocked) f += "b";
   if (c.dirtyCas) f += "d";
   if (c.closeAfterReply) f += "c";
+  if (c.unixSocket) f += "U";
   return f || "N";
 }
 

@@ -28,6 +28,10 @@ export const enum ClientKind {
   Replica = 2,
 }
 
+function formatAddr(ip: string, port: number, unix: boolean): string {
+  return !unix && ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
+
 export class Client {
   readonly id: number;
   name = "";
@@ -36,6 +40,8 @@ export class Client {
   readonly parser: RequestParser;
   kind: ClientKind = ClientKind.Normal;
   authenticated: boolean;
+  /** Connected through the unix socket (CLIENT LIST flag U; always local for protected mode). */
+  unixSocket = false;
   user = "default";
   multi: MultiState | null = null;
   /** Keys WATCHed by this client: "<db>\0<key>" entries; set when one is modified. */
@@ -91,15 +97,15 @@ export class Client {
   }
 
   /** "ip:port" as CLIENT LIST and logs print it. */
+  /** ip:port as Redis's formatPeer writes it: [ip]:port for IPv6, path:0 for the unix socket. */
   get addr(): string {
     if (!this.conn) return "";
-    const ip = this.conn.remoteAddress;
-    return `${ip.includes(":") ? ip : ip}:${this.conn.remotePort}`;
+    return formatAddr(this.conn.remoteAddress, this.conn.remotePort, this.unixSocket);
   }
 
   get laddr(): string {
     if (!this.conn) return "";
-    return `${this.conn.localAddress}:${this.conn.localPort}`;
+    return formatAddr(this.conn.localAddress, this.conn.localPort, this.unixSocket);
   }
 
   /** After a blocking command replied: runs the commands that arrived meanwhile. */

@@ -137,6 +137,14 @@ export class Server {
     });
   }
 
+  /**
+   * Whether the default user needs no password (Redis's USER_FLAG_NOPASS on DefaultUser): what
+   * protected mode looks at.
+   */
+  defaultUserHasNoPassword(): boolean {
+    return this.config.str("requirepass") === "";
+  }
+
   /** Marks a key as modified: invalidates WATCHers (Redis's signalModifiedKey). */
   signalModifiedKey(db: Database, key: string): void {
     if (this.blocking.count !== 0) this.blocking.signalKeyAsReady(db, key);
