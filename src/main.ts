@@ -4,6 +4,7 @@
 import { Command } from "commander";
 import { ConfigError, configFromArgs } from "./config/config.ts";
 import { startServer } from "./server/start.ts";
+import { applyRenamedCommands, buildCommandTable } from "./commands/table.ts";
 import { REDIS_COMPAT_VERSION, REPLICANT_VERSION } from "./version.ts";
 import { registerRdbCommands } from "./rdb-cli.ts";
 
@@ -33,6 +34,8 @@ Examples:
     let config;
     try {
       config = configFromArgs(args);
+      // rename-command names commands: checked against the command table before anything starts.
+      applyRenamedCommands(buildCommandTable(), config);
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
       process.stderr.write(`\n*** FATAL CONFIG FILE ERROR (Replicant ${REPLICANT_VERSION}) ***\n`);

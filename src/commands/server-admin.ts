@@ -7,6 +7,7 @@ import { infoString } from "../server/info.ts";
 import type { Client } from "../server/client.ts";
 import { resolveCommand } from "../server/dispatch.ts";
 import { roleState } from "../replication/replica-link.ts";
+import { allowProtectedAction } from "../server/dispatch.ts";
 import { intArg, isOption } from "./args.ts";
 import { SYNTAX, fail } from "./errors.ts";
 import { globMatch } from "./glob.ts";
@@ -102,6 +103,9 @@ function configSet(c: Client, argv: string[]): void {
     const d = lookupDirective(argv[i]!);
     if (!d || d.hidden) fail(`ERR Unknown option or number of arguments for CONFIG SET - '${argv[i]}'`);
     if (!d.mutable) fail(`ERR CONFIG SET failed (possibly related to argument '${argv[i]}') - can't set immutable config`);
+    if (d.protectedConfig && !allowProtectedAction(c, "enable-protected-configs")) {
+      fail(`ERR CONFIG SET failed (possibly related to argument '${argv[i]}') - can't set protected config`);
+    }
     if (seen.has(d.name)) fail(`ERR CONFIG SET failed (possibly related to argument '${argv[i]}') - duplicate parameter`);
     seen.add(d.name);
     pairs.push([d.name, argv[i + 1]!]);
@@ -115,7 +119,8 @@ function configSet(c: Client, argv: string[]): void {
     if (err) {
       for (const [n, v] of old) {
         const od = lookupDirective(n)!;
-        config.apply(n, od.kind === "special" || od.multi ? v.split(" ") : [v], true);
+        // (As if from the file, so that immutable ones go back too; dir moves back as well.)
+        config.apply(n, od.kind === "special" || od.multi ? v.split(" ") : [v], n !== "dir");
       }
       fail(`ERR CONFIG SET failed (possibly related to argument '${name}') - ${err}`);
     }

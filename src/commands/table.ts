@@ -6,6 +6,7 @@
 // added that a replica of theirs must serve (hash field expiration, ZRANK WITHSCORE, HSCAN
 // NOVALUES, XREAD +): its entries replace or join 7.0's.
 
+import { type Config, ConfigError } from "../config/config.ts";
 import tableJson from "./redis-command-table.json";
 import newerJson from "./redis-command-table-newer.json";
 import { flagsFromNames, type CommandMeta, type CommandSpec, type HandlerMap } from "./types.ts";
@@ -26,8 +27,9 @@ import { handlers as transactions } from "./transactions.ts";
 import { handlers as scripting } from "./scripting.ts";
 import { handlers as pubsub } from "./pubsub.ts";
 import { handlers as replication } from "./replication.ts";
+import { handlers as modules } from "./modules.ts";
 
-const FAMILIES: HandlerMap[] = [connection, serverAdmin, keys, strings, bitmaps, hyperloglog, lists, hashes, hashesExpiry, sets, zsets, geo, streams, transactions, scripting, pubsub, replication];
+const FAMILIES: HandlerMap[] = [connection, serverAdmin, keys, strings, bitmaps, hyperloglog, lists, hashes, hashesExpiry, sets, zsets, geo, streams, transactions, scripting, pubsub, replication, modules];
 
 export class CommandTable {
   private readonly byName = new Map<string, CommandSpec>();
@@ -43,6 +45,24 @@ export class CommandTable {
   /** Looks a command name up case-insensitively (exact-case hits avoid lowercasing). */
   get(name: string): CommandSpec | undefined {
     return this.byName.get(name) ?? this.byName.get(name.toLowerCase());
+  }
+
+  /**
+   * rename-command: the command answers to `to` only ("" removes it, also from COMMAND's
+   * list). Returns Redis's error text, or null.
+   */
+  rename(from: string, to: string): string | null {
+    const spec = this.get(from);
+    if (!spec) return "No such command in rename-command";
+    for (const [name, s] of this.byName) if (s === spec) this.byName.delete(name);
+    if (to === "") {
+      this.all.splice(this.all.indexOf(spec), 1);
+      return null;
+    }
+    if (this.get(to)) return "Target command name already exists";
+    this.byName.set(to.toLowerCase(), spec);
+    this.byName.set(to.toUpperCase(), spec);
+    return null;
   }
 
   /** Whether Redis declares the name as a container command (for "unknown subcommand" errors). */
@@ -64,6 +84,14 @@ function specFrom(meta: CommandMeta, handlers: Map<string, HandlerMap[string]>):
   const handler = handlers.get(meta.name) ?? null;
   if (!handler && !subcommands) return null;
   return { name: meta.name, arity: meta.arity, flags: flagsFromNames(meta.flags), meta, handler, subcommands };
+}
+
+/** Applies the config's rename-command lines; a bad one is a start-up error, as in Redis. */
+export function applyRenamedCommands(table: CommandTable, config: Config): void {
+  for (const r of config.renamedCommands) {
+    const err = table.rename(r.from, r.to);
+    if (err) throw new ConfigError(err, r.line?.number, r.line?.text);
+  }
 }
 
 export function buildCommandTable(): CommandTable {

@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { DIRECTIVES, type Directive } from "./directives.ts";
 import { splitArgs } from "./split-args.ts";
+import { refusal } from "./support.ts";
 
 export class ConfigError extends Error {
   constructor(
@@ -78,6 +79,11 @@ export class Config {
   /** The file the configuration was read from, for CONFIG REWRITE and INFO's config_file. */
   configFile = "";
   replicaOf: ReplicaOf | null = null;
+  /**
+   * rename-command lines, in order: the command table applies them (commands/table.ts); the
+   * line is kept for the start-up error when one names no command.
+   */
+  renamedCommands: Array<{ from: string; to: string; line?: ConfigLine }> = [];
   savePoints: Array<{ seconds: number; changes: number }> = [];
   bindAddresses: string[] = ["*", "-::*"];
   outputBufferLimits: Record<OutputBufferClass, OutputBufferLimit> = {
@@ -114,8 +120,14 @@ export class Config {
     const d = lookupDirective(name);
     if (!d) return "Bad directive or wrong number of arguments";
     if (!fromFile && !d.mutable) return "can't set immutable config";
+    const before = this.values[d.name];
     const err = this.assign(d, args, fromFile);
     if (err) return err;
+    const refused = refusal(d.name, this);
+    if (refused !== null) {
+      this.values[d.name] = before!;
+      return refused;
+    }
     for (const l of this.listeners) l(d.name);
     return null;
   }
@@ -186,6 +198,15 @@ export class Config {
         const dir = args[0]!;
         if (dir !== "./" || !fromFile) {
           if (!existsSync(dir)) return `No such file or directory`;
+        }
+        // CONFIG SET dir moves the process there (setConfigDirOption): SAVE and the sync
+        // files go there, and CONFIG GET shows the working directory.
+        if (!fromFile) {
+          try {
+            process.chdir(dir);
+          } catch (e) {
+            return (e as NodeJS.ErrnoException).code === "ENOTDIR" ? "Not a directory" : "No such file or directory";
+          }
         }
         this.values.dir = dir;
         return null;
@@ -275,7 +296,7 @@ export class Config {
   /** The value as CONFIG GET prints it. */
   format(d: Directive): string {
     const v = this.values[d.name];
-    if (d.name === "dir") return resolve(this.values.dir as string);
+    if (d.name === "dir") return process.cwd();
     if (d.name === "notify-keyspace-events") return keyspaceEventsText(String(v ?? ""));
     if (typeof v === "boolean") return v ? "yes" : "no";
     if (typeof v === "number") {
@@ -344,6 +365,13 @@ export function loadConfigText(config: Config, text: string, baseDir = process.c
     if (line.args === null) throw new ConfigError("Unbalanced quotes in configuration line", line.number, line.text);
     if (line.args.length === 0) continue;
     const [name, ...args] = line.args;
+    const lower = name!.toLowerCase();
+    // Not settable at run time, not in CONFIG GET: kept aside (Redis's loadServerConfigFromString).
+    if (lower === "rename-command" && args.length === 2) {
+      config.renamedCommands.push({ from: args[0]!, to: args[1]!, line: { number: line.number, text: line.text } });
+      continue;
+    }
+    if (lower === "loadmodule") throw new ConfigError("Replicant does not load modules (loadmodule): they are shared libraries built for redis-server's own process", line.number, line.text);
     const err = config.apply(name!, args.length ? args : [], true);
     if (err) {
       throw new ConfigError(

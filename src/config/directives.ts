@@ -21,6 +21,8 @@ export interface Directive {
   octal?: boolean;
   sensitive?: boolean;
   hidden?: boolean;
+  /** PROTECTED_CONFIG: CONFIG SET only where enable-protected-configs allows (dir, dbfilename). */
+  protectedConfig?: boolean;
 }
 
 export const DIRECTIVES: Directive[] = [
@@ -72,14 +74,14 @@ export const DIRECTIVES: Directive[] = [
   { name: "replica-ignore-disk-write-errors", kind: "bool", default: "no", mutable: true },
   { name: "aclfile", kind: "string", default: "", mutable: false },
   { name: "unixsocket", kind: "string", default: "", mutable: false },
-  { name: "pidfile", kind: "string", default: "/var/run/redis.pid", mutable: false },
+  { name: "pidfile", kind: "string", default: "", mutable: false },
   { name: "replica-announce-ip", alias: "slave-announce-ip", kind: "string", default: "", mutable: true },
   { name: "masteruser", kind: "string", default: "", mutable: true, sensitive: true },
   { name: "cluster-announce-ip", kind: "string", default: "", mutable: true },
   { name: "cluster-config-file", kind: "string", default: "nodes.conf", mutable: false },
   { name: "cluster-announce-hostname", kind: "string", default: "", mutable: true },
   { name: "syslog-ident", kind: "string", default: "redis", mutable: false },
-  { name: "dbfilename", kind: "string", default: "dump.rdb", mutable: true },
+  { name: "dbfilename", kind: "string", default: "dump.rdb", mutable: true, protectedConfig: true },
   { name: "appendfilename", kind: "string", default: "appendonly.aof", mutable: false },
   { name: "appenddirname", kind: "string", default: "appendonlydir", mutable: false },
   { name: "server_cpulist", kind: "string", default: "", mutable: false },
@@ -193,7 +195,7 @@ export const DIRECTIVES: Directive[] = [
   { name: "tls-ciphers", kind: "string", default: "", mutable: true },
   { name: "tls-ciphersuites", kind: "string", default: "", mutable: true },
   // Special directives: parsed and formatted by hand in config.ts.
-  { name: "dir", kind: "special", default: "./", mutable: true },
+  { name: "dir", kind: "special", default: "./", mutable: true, protectedConfig: true },
   { name: "save", kind: "special", default: "3600 1 300 100 60 10000", mutable: true },
   { name: "client-output-buffer-limit", kind: "special", default: "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", mutable: true },
   { name: "oom-score-adj-values", kind: "special", default: "0 200 800", mutable: true },

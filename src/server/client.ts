@@ -108,6 +108,13 @@ export class Client {
     return formatAddr(this.conn.localAddress, this.conn.localPort, this.unixSocket);
   }
 
+  /** islocalClient: the unix socket, or the loopback interface (127.0.0.1 / ::1 exactly). */
+  get isLocal(): boolean {
+    if (this.unixSocket) return true;
+    const ip = this.conn?.remoteAddress;
+    return ip === "127.0.0.1" || ip === "::1";
+  }
+
   /** After a blocking command replied: runs the commands that arrived meanwhile. */
   resumeInput(): void {
     this.blocked = false;

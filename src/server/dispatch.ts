@@ -73,6 +73,12 @@ export function afterErrorReply(c: Client, error: string, countStats = true): vo
   if (c.isMaster) {
     // A command from our master that fails here means the copies are diverging: say so loudly.
     server.log.warning(`== CRITICAL == This replica is sending an error to its master: '${error}' after processing the command '${c.lastCommand}'`);
+    // propagation-error-behavior panic / panic-on-replicas: a read-only replica stops rather
+    // than diverge (Redis panics; we exit with an error code after saying why).
+    if (server.config.str("propagation-error-behavior") !== "ignore" && server.config.bool("replica-read-only")) {
+      server.log.warning(`Guru Meditation: This replica panicked sending an error to its master after processing the command '${c.lastCommand}'`);
+      process.exit(1);
+    }
   }
 }
 
@@ -85,9 +91,47 @@ export function commandStats(c: Client, name: string) {
   return s;
 }
 
+/**
+ * allowProtectedAction: enable-debug-command, enable-module-command and enable-protected-configs
+ * are "yes", "no" (the default), or "local" (the loopback interface and the unix socket only).
+ */
+export function allowProtectedAction(c: Client, directive: string): boolean {
+  const v = c.server.config.str(directive);
+  return v === "yes" || (v === "local" && c.isLocal);
+}
+
+/** Commands Redis flags CMD_PROTECTED (MODULE LIST and HELP are not), with the directive that allows each. */
+const PROTECTED_COMMANDS: Record<string, { name: string; directive: string }> = {
+  debug: { name: "DEBUG", directive: "enable-debug-command" },
+  "module|load": { name: "MODULE", directive: "enable-module-command" },
+  "module|loadex": { name: "MODULE", directive: "enable-module-command" },
+  "module|unload": { name: "MODULE", directive: "enable-module-command" },
+};
+
+/**
+ * "POST" or "Host:" as a command: somebody is sending HTTP to us, likely a cross protocol
+ * scripting attack through a browser. The connection is closed without a reply, and logged at
+ * most once a minute (securityWarningCommand).
+ */
+function isHttpAttack(c: Client, argv: string[]): boolean {
+  const name = argv[0]!.toLowerCase();
+  if (name !== "post" && name !== "host:") return false;
+  const server = c.server;
+  const now = Date.now();
+  if (now - server.lastSecurityWarning > 60_000) {
+    server.log.warning("Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: commands to Redis. This is likely due to an attacker attempting to use Cross Protocol Scripting to compromise your Redis instance. Connection aborted.");
+    server.lastSecurityWarning = now;
+  }
+  // freeClientAsync: the replies still buffered for this batch are dropped too.
+  c.reply.truncate(0);
+  c.closeAfterReply = true;
+  return true;
+}
+
 /** Processes one command from a client: checks, MULTI queueing, execution. */
 export function processCommand(c: Client, argv: string[]): void {
   const server = c.server;
+  if (!c.isMaster && isHttpAttack(c, argv)) return;
   const spec = resolveCommand(c, argv);
   if (!spec || !spec.handler) {
     reject(c, unknownCommandError(c, argv), undefined);
@@ -97,6 +141,11 @@ export function processCommand(c: Client, argv: string[]): void {
   const arity = spec.arity;
   if ((arity > 0 && arity !== argv.length) || argv.length < -arity) {
     reject(c, wrongArity(spec.name), spec);
+    return;
+  }
+  const guarded = PROTECTED_COMMANDS[spec.name];
+  if (guarded !== undefined && !allowProtectedAction(c, guarded.directive)) {
+    reject(c, `ERR ${guarded.name} command not allowed. If the ${guarded.directive} option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.`, spec);
     return;
   }
   const flags = spec.dynamicFlags ? spec.dynamicFlags(c, argv) : spec.flags;

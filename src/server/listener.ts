@@ -22,6 +22,13 @@ export function handleClientData(c: Client, chunk: Buffer): void {
   if (c.closeAfterReply) return;
   c.parser.feed(chunk);
   processInput(c);
+  // client-query-buffer-limit: a command that keeps coming without end (a huge bulk length
+  // announced, an endless inline line) closes the client before it takes all the memory.
+  if (!c.isMaster && c.parser.pendingBytes > server.config.num("client-query-buffer-limit") && !c.closeAfterReply) {
+    server.log.warning(`Closing client that reached max query buffer length: ${c.describe()} qbuf=${c.parser.pendingBytes}`);
+    c.closeAfterReply = true;
+    c.conn?.closeAfterFlush();
+  }
 }
 
 /**
@@ -91,6 +98,8 @@ function acceptClient(server: Server, socket: Socket<SocketData>, conn: SocketCo
   }
   server.stats.totalConnectionsReceived++;
   server.clients.set(client.id, client);
+  const keepAlive = server.config.num("tcp-keepalive");
+  if (!unix && keepAlive > 0) socket.setKeepAlive(true, keepAlive * 1000);
   return client;
 }
 

@@ -5,7 +5,7 @@
 import { NotifyClass, notifyServerKeyspaceEvent, unsubscribeAllSilently } from "../commands/pubsub.ts";
 import { randomBytes } from "node:crypto";
 import type { Config } from "../config/config.ts";
-import { buildCommandTable, type CommandTable } from "../commands/table.ts";
+import { applyRenamedCommands, buildCommandTable, type CommandTable } from "../commands/table.ts";
 import { touchWatchers } from "../commands/transactions.ts";
 import { Database } from "../store/database.ts";
 import { Blocking } from "./blocking.ts";
@@ -127,6 +127,7 @@ export class Server {
     const publisher = { server: this };
     for (const db of this.dbs) db.newKeyHook = (d, key) => notifyServerKeyspaceEvent(publisher, NotifyClass.New, "new", key, d.id);
     this.commands = buildCommandTable();
+    applyRenamedCommands(this.commands, config);
     this.scripting = new ScriptingState(this);
     this.log.level = config.str("loglevel") as Logger["level"];
     this.log.file = config.str("logfile");
@@ -136,6 +137,9 @@ export class Server {
       if (name === "loglevel") this.log.level = config.str("loglevel") as Logger["level"];
     });
   }
+
+  /** When the last "Possible SECURITY ATTACK" was logged (at most one a minute). */
+  lastSecurityWarning = 0;
 
   /**
    * Whether the default user needs no password (Redis's USER_FLAG_NOPASS on DefaultUser): what

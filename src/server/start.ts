@@ -1,7 +1,7 @@
 // Server start-up and life cycle: working directory, initial dataset, listeners, the cron
 // (replication every second), signals and shutdown.
 
-import { existsSync } from "node:fs";
+import { existsSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../config/config.ts";
 import { REDIS_COMPAT_VERSION, REPLICANT_VERSION } from "../version.ts";
@@ -23,6 +23,16 @@ export async function startServer(config: Config, _args: string[]): Promise<numb
   log.warning("oO0OoO0OoO0Oo Replicant is starting oO0OoO0OoO0Oo");
   log.warning(`Replicant version=${REPLICANT_VERSION} (redis ${REDIS_COMPAT_VERSION} compatible), bun=${Bun.version}, pid=${process.pid}, just started`);
   log.warning(config.configFile ? "Configuration loaded" : "Warning: no config file specified, using the default config and the command line options");
+
+  // pidfile (createPidFile): written at start, removed at exit; a failure is only logged.
+  const pidfile = config.str("pidfile");
+  if (pidfile !== "") {
+    try {
+      writeFileSync(pidfile, `${process.pid}\n`);
+    } catch (e) {
+      log.warning(`Failed to write PID file: ${(e as Error).message}`);
+    }
+  }
 
   let listeners;
   try {
@@ -57,6 +67,11 @@ export async function startServer(config: Config, _args: string[]): Promise<numb
   clearInterval(cron);
   await server.shutdown();
   for (const l of listeners) l.stop(true);
+  if (pidfile !== "") {
+    try {
+      unlinkSync(pidfile);
+    } catch {}
+  }
   log.warning("Replicant is now ready to exit, bye bye...");
   return exitCode;
 }
