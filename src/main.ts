@@ -28,6 +28,7 @@ Examples:
   replicant --port 6380 --replicaof 127.0.0.1 6379
   replicant /etc/redis/redis.conf --loglevel verbose
   replicant --port 6380 --replicaof master 6379 --masterauth secret --repl-diskless-load swapdb
+  replicant --port 0 --tls-port 6380 --tls-cert-file server.crt --tls-key-file server.key --tls-ca-cert-file ca.crt
   replicant rdb check dump.rdb`,
   )
   .action(async (args: string[]) => {

@@ -112,18 +112,33 @@ function configSet(c: Client, argv: string[]): void {
   }
   // All or nothing, as Redis 7: remember the old values and restore them on any failure.
   const old = pairs.map(([name]) => [name, config.format(lookupDirective(name)!)] as const);
+  const restore = () => {
+    for (const [n, v] of old) {
+      const od = lookupDirective(n)!;
+      // (As if from the file, so that immutable ones go back too; dir moves back as well.)
+      config.apply(n, od.kind === "special" || od.multi ? v.split(" ") : [v], n !== "dir");
+    }
+  };
   for (const [name, value] of pairs) {
     const d = lookupDirective(name)!;
     const args = d.kind === "special" || d.multi ? value.split(" ").filter((x, i, all) => x !== "" || all.length === 1) : [value];
     const err = config.apply(name, args.length ? args : [""], false);
     if (err) {
-      for (const [n, v] of old) {
-        const od = lookupDirective(n)!;
-        // (As if from the file, so that immutable ones go back too; dir moves back as well.)
-        config.apply(n, od.kind === "special" || od.multi ? v.split(" ") : [v], n !== "dir");
-      }
+      restore();
       fail(`ERR CONFIG SET failed (possibly related to argument '${name}') - ${err}`);
     }
+  }
+  // Then what the new values need done (a port to listen on, a TLS context), only for values
+  // that changed; a failure puts the old values back and applies them again.
+  const changed = old.filter(([name, was]) => config.format(lookupDirective(name)!) !== was).map(([name]) => name);
+  const failed = config.runAppliers(changed);
+  if (failed) {
+    const log = c.server.log;
+    log.warning(`Failed applying new configuration. Possibly related to new ${failed.name} setting. Restoring previous settings.`);
+    restore();
+    const again = config.runAppliers(changed);
+    if (again) log.warning(`Failed applying restored configuration. Possibly related to ${again.name} setting: ${again.error}`);
+    fail(`ERR CONFIG SET failed (possibly related to argument '${failed.name}') - ${failed.error}`);
   }
   c.reply.ok();
 }

@@ -73,9 +73,17 @@ function parseInteger(text: string): number | null {
 
 export type ChangeListener = (name: string) => void;
 
+/**
+ * Brings the server in line with directives CONFIG SET just changed (Redis's apply functions:
+ * listening on a new port, a new TLS context). Returns an error text to have CONFIG SET fail
+ * and restore the previous values.
+ */
+export type ConfigApplier = () => string | null;
+
 export class Config {
   private readonly values: Record<string, Value> = Object.create(null);
   private readonly listeners: ChangeListener[] = [];
+  private readonly appliers: Array<{ names: ReadonlySet<string>; apply: ConfigApplier }> = [];
   /** The file the configuration was read from, for CONFIG REWRITE and INFO's config_file. */
   configFile = "";
   replicaOf: ReplicaOf | null = null;
@@ -103,6 +111,28 @@ export class Config {
 
   onChange(listener: ChangeListener): void {
     this.listeners.push(listener);
+  }
+
+  /** Registers what to do after CONFIG SET changed any of `names`. */
+  onApply(names: string[], apply: ConfigApplier): void {
+    this.appliers.push({ names: new Set(names), apply });
+  }
+
+  /**
+   * Runs, once each, the appliers of the changed directives, in the order the directives were
+   * given (as Redis's CONFIG SET). Stops at the first failure: its error and the directive.
+   */
+  runAppliers(changed: string[]): { name: string; error: string } | null {
+    const done = new Set<ConfigApplier>();
+    for (const name of changed) {
+      for (const a of this.appliers) {
+        if (!a.names.has(name) || done.has(a.apply)) continue;
+        done.add(a.apply);
+        const error = a.apply();
+        if (error !== null) return { name, error };
+      }
+    }
+    return null;
   }
 
   bool(name: string): boolean {

@@ -24,6 +24,7 @@ import { SocketConnection } from "../server/connection.ts";
 import type { Replication } from "./replication.ts";
 import { beginDatasetLoad, type DatasetLoad } from "./dataset-load.ts";
 import { EofMarkDetector } from "./eof-mark.ts";
+import { checkMasterCertificate } from "../server/tls.ts";
 
 export const enum ReplState {
   None = "none",
@@ -215,13 +216,33 @@ export class ReplicaLink {
     this.lastIo = Date.now();
     this.handshake = new ReplyParser();
     this.log.notice("MASTER <-> REPLICA sync started");
+    // tls-replication: the link is TLS, with the context start-up (or CONFIG SET) built.
+    const tls = this.server.config.bool("tls-replication") ? this.server.tls : null;
+    if (this.server.config.bool("tls-replication") && !tls) {
+      this.log.warning("Error condition on socket for SYNC: TLS is not configured");
+      this.state = ReplState.Connect;
+      return;
+    }
     Bun.connect<LinkSocketData>({
       hostname: host,
       port,
       data: { link: this, generation },
+      tls: tls?.client,
       socket: {
         open: (s) => {
           if (s.data.generation !== this.generation) return void s.terminate();
+          // Over TLS the handshake with the master starts once our TLS handshake is done.
+          if (!tls) this.onOpen(s);
+        },
+        handshake: (s, _success, authorizationError) => {
+          if (s.data.generation !== this.generation) return void s.terminate();
+          const refused = checkMasterCertificate(tls!, authorizationError);
+          if (refused) {
+            this.log.warning(`Error condition on socket for SYNC: ${refused}`);
+            this.socket = s;
+            this.failHandshake();
+            return;
+          }
           this.onOpen(s);
         },
         data: (s, chunk) => {
@@ -345,7 +366,10 @@ export class ReplicaLink {
       this.send(user ? ["AUTH", user, masterauth] : ["AUTH", masterauth]);
       expected.push(ReplState.ReceiveAuth);
     }
-    const port = cfg.num("replica-announce-port") || this.server.listeningPort;
+    // The port our own replicas would use: over TLS, our TLS port (as Redis announces it).
+    const port =
+      cfg.num("replica-announce-port") ||
+      (cfg.bool("tls-replication") && this.server.tlsListeningPort ? this.server.tlsListeningPort : this.server.listeningPort);
     this.send(["REPLCONF", "listening-port", String(port)]);
     expected.push(ReplState.ReceivePort);
     const ip = cfg.str("replica-announce-ip");

@@ -1,17 +1,45 @@
-// The client port: Bun.listen, one Client per connection. Data flows one way:
+// The client ports: `port` (plain TCP) and `tls-port` (TLS), each on every bind address, one
+// Client per connection. Data flows one way:
 // socket bytes -> RequestParser -> processCommand -> ReplyWriter -> one write per batch.
 
-import type { Socket, TCPSocketListener, UnixSocketListener } from "bun";
+import type { Socket, TCPSocketListener, TLSOptions, UnixSocketListener } from "bun";
 import { chmodSync, unlinkSync } from "node:fs";
 import { Client } from "./client.ts";
 import { SocketConnection } from "./connection.ts";
 import { processInput } from "./input.ts";
 import type { Server } from "./server.ts";
+import { buildTlsContext, checkClientCertificate, tlsWanted, verifyModeFor, type ClientAuth, type TlsContext } from "./tls.ts";
+
+/** The directives whose change needs a new TLS context (Redis's applyTlsCfg / applyTLSPort). */
+const TLS_CONTEXT_DIRECTIVES = [
+  "tls-port",
+  "tls-cert-file",
+  "tls-key-file",
+  "tls-key-file-pass",
+  "tls-client-cert-file",
+  "tls-client-key-file",
+  "tls-client-key-file-pass",
+  "tls-ca-cert-file",
+  "tls-ca-cert-dir",
+  "tls-dh-params-file",
+  "tls-protocols",
+  "tls-ciphers",
+  "tls-ciphersuites",
+  "tls-prefer-server-ciphers",
+  "tls-session-caching",
+  "tls-session-cache-size",
+  "tls-session-cache-timeout",
+  "tls-replication",
+  "tls-cluster",
+];
 
 interface SocketData {
-  client: Client;
-  conn: SocketConnection;
+  /** Null while a TLS handshake is under way: the client exists once it is accepted. */
+  client: Client | null;
+  conn: SocketConnection | null;
 }
+
+type Listener = TCPSocketListener<SocketData>;
 
 /** Feeds received bytes to a client and runs every complete command. */
 export function handleClientData(c: Client, chunk: Buffer): void {
@@ -34,8 +62,8 @@ export function handleClientData(c: Client, chunk: Buffer): void {
 /**
  * The hosts to listen on for Redis's bind list. "*" is every IPv4 address, "::*" every IPv6 one
  * ("-" in front: skip it when unavailable). Bun's IPv6 sockets are dual-stack (no V6ONLY), so
- * "* ::*" is one listener on "::" (IPv4 clients show as ::ffff:a.b.c.d, which Client reports
- * as a.b.c.d), and "::" when IPv6 is optional and unavailable falls back to "0.0.0.0".
+ * "* ::*" is one listener on "::" (IPv4 clients show as ::ffff:a.b.c.d, which plainAddress
+ * turns back into a.b.c.d), and "::" when IPv6 is optional and unavailable falls back to "0.0.0.0".
  */
 export function bindHosts(addresses: string[]): Array<{ host: string; optional: boolean; fallback?: string }> {
   let anyV4 = false;
@@ -49,8 +77,7 @@ export function bindHosts(addresses: string[]): Array<{ host: string; optional: 
     else if (addr === "::*") {
       anyV6 = true;
       if (!optional) v6Required = true;
-    }
-    else specific.push({ host: addr, optional });
+    } else specific.push({ host: addr, optional });
   }
   const out: Array<{ host: string; optional: boolean; fallback?: string }> = [];
   if (anyV6) out.push({ host: "::", optional: !v6Required, fallback: anyV4 ? "0.0.0.0" : undefined });
@@ -74,101 +101,206 @@ const PROTECTED_MODE_DENIED =
   "4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
 
 /**
- * A new connection (acceptCommonHandler + clientAcceptHandler): refused past maxclients, and in
+ * Registers a connection (plain: at accept; TLS: once the handshake accepted it; unix socket) as
+ * a Client (acceptCommonHandler + clientAcceptHandler): refused past maxclients, and in
  * protected mode with no password for the default user, refused unless it comes from the
  * loopback interface or the unix socket (islocalClient: 127.0.0.1, ::1).
  */
-function acceptClient(server: Server, socket: Socket<SocketData>, conn: SocketConnection, unix: boolean): Client | null {
+function acceptClient(server: Server, socket: Socket<SocketData>, hostname: string, port: number, unixPath: string | null = null): void {
+  const conn =
+    unixPath !== null
+      ? new SocketConnection(socket, unixPath, 0, unixPath, 0)
+      : new SocketConnection(socket, plainAddress(socket.remoteAddress), (socket as any).remotePort ?? 0, plainAddress(socket.localAddress ?? hostname), (socket as any).localPort ?? port);
   const refuse = (text: string) => {
     server.stats.rejectedConnections++;
+    socket.data = { client: null, conn };
     conn.write(Buffer.from(text));
     conn.closeAfterFlush();
-    return null;
   };
   if (server.clients.size >= server.config.num("maxclients")) return refuse("-ERR max number of clients reached\r\n");
-  const client = new Client(server, conn);
-  client.unixSocket = unix;
-  socket.data = { client, conn };
   if (server.config.bool("protected-mode") && server.defaultUserHasNoPassword()) {
     const ip = conn.remoteAddress;
-    if (!unix && ip !== "127.0.0.1" && ip !== "::1") {
-      socket.data = undefined as unknown as SocketData;
-      return refuse(PROTECTED_MODE_DENIED);
-    }
+    if (unixPath === null && ip !== "127.0.0.1" && ip !== "::1") return refuse(PROTECTED_MODE_DENIED);
   }
+  const client = new Client(server, conn);
+  client.unixSocket = unixPath !== null;
+  socket.data = { client, conn };
   server.stats.totalConnectionsReceived++;
   server.clients.set(client.id, client);
   const keepAlive = server.config.num("tcp-keepalive");
-  if (!unix && keepAlive > 0) socket.setKeepAlive(true, keepAlive * 1000);
-  return client;
+  if (unixPath === null && keepAlive > 0) socket.setKeepAlive(true, keepAlive * 1000);
 }
 
-function socketHandlers(server: Server, unixPath: string | null) {
-  return {
-    open(socket: Socket<SocketData>) {
-      const conn =
-        unixPath !== null
-          ? new SocketConnection(socket, unixPath, 0, unixPath, 0)
-          : new SocketConnection(socket, plainAddress(socket.remoteAddress), (socket as any).remotePort ?? 0, plainAddress(socket.localAddress ?? ""), (socket as any).localPort ?? server.listeningPort);
-      acceptClient(server, socket, conn, unixPath !== null);
-    },
-    data(socket: Socket<SocketData>, chunk: Buffer) {
-      const d = socket.data;
-      if (d) handleClientData(d.client, chunk);
-    },
-    drain(socket: Socket<SocketData>) {
-      socket.data?.conn.drain();
-    },
-    close(socket: Socket<SocketData>) {
-      const d = socket.data;
-      if (!d) return;
-      d.conn.closed = true;
-      server.clients.delete(d.client.id);
-      server.onClientClosed(d.client);
-    },
-    error(_socket: Socket<SocketData>, err: Error) {
-      server.log.verbose(`Client error: ${err.message}`);
-    },
-  };
-}
+/**
+ * The listening sockets of one server. Ports change at run time (CONFIG SET port / tls-port,
+ * and a new TLS context needs a new TLS listener): the old listeners stop accepting, their
+ * connections stay, as with Redis's changeListenPort.
+ */
+export class Listeners {
+  private plain: Listener[] = [];
+  private tls: Listener[] = [];
+  private unix: UnixSocketListener<SocketData> | null = null;
 
-export function startListeners(server: Server): Array<TCPSocketListener<SocketData> | UnixSocketListener<SocketData>> {
-  const port = server.config.num("port");
-  const listeners: Array<TCPSocketListener<SocketData> | UnixSocketListener<SocketData>> = [];
-  let boundPort = port;
-  // Port 0: no TCP listener (Redis's meaning), e.g. with only a unix socket.
-  if (port !== 0) {
-    for (const { host, optional, fallback } of bindHosts(server.config.bindAddresses)) {
-      let l: TCPSocketListener<SocketData>;
+  constructor(private readonly server: Server) {}
+
+  /** Listens on `port` (0: not at all). Throws if a bind fails; the previous sockets then stay. */
+  listenPlain(port: number): void {
+    this.plain = this.replace(this.plain, port, undefined);
+    this.server.listeningPort = port;
+  }
+
+  /** Listens with TLS on `port` (0: not at all) with the given context. Throws like listenPlain. */
+  listenTls(port: number, ctx: TlsContext | null): void {
+    if (port !== 0 && !ctx) throw new Error("TLS is not configured");
+    this.tls = this.replace(this.tls, port, ctx ?? undefined);
+    this.server.tlsListeningPort = port;
+  }
+
+  /** What CONFIG SET port / tls-port / tls-* must do: listen again, with a new TLS context if need be. */
+  registerConfigAppliers(): void {
+    const { config, log } = this.server;
+    config.onApply(["port"], () => {
+      const port = config.num("port");
       try {
-        l = Bun.listen<SocketData>({ hostname: host, port: boundPort, socket: socketHandlers(server, null) });
+        this.listenPlain(port);
       } catch (e) {
-        if (fallback !== undefined) {
-          server.log.warning(`Could not create server TCP listening socket ${host}:${boundPort}: IPv6 unavailable, listening on ${fallback} only`);
-          l = Bun.listen<SocketData>({ hostname: fallback, port: boundPort, socket: socketHandlers(server, null) });
-        } else if (optional) {
-          server.log.warning(`Could not create server TCP listening socket ${host}:${boundPort}: ${(e as Error).message} (skipped: optional address)`);
-          continue;
-        } else throw e;
+        log.warning(`Could not create server TCP listening socket *:${port}: ${(e as Error).message}`);
+        return "Unable to listen on this port. Check server logs.";
       }
-      boundPort = l.port;
-      server.listeningPort = boundPort;
-      listeners.push(l);
-    }
+      return null;
+    });
+    config.onApply(TLS_CONTEXT_DIRECTIVES, () => {
+      let ctx = this.server.tls;
+      if (tlsWanted(config)) {
+        try {
+          ctx = buildTlsContext(config);
+        } catch (e) {
+          log.warning((e as Error).message);
+          return "Unable to update TLS configuration. Check server logs.";
+        }
+      }
+      // Bun fixes a listener's TLS context when it listens: a new context takes a new listener,
+      // which the next client reaches (the tls-port is released and bound again at once).
+      const port = config.num("tls-port");
+      try {
+        this.listenTls(port, ctx);
+      } catch (e) {
+        log.warning(`Could not create server TLS listening socket *:${port}: ${(e as Error).message}`);
+        return "Unable to listen on this port. Check server logs.";
+      }
+      this.server.tls = ctx;
+      return null;
+    });
   }
-  server.listeningPort = boundPort;
-  const unixPath = server.config.str("unixsocket");
-  if (unixPath !== "") {
-    // A stale socket file from an earlier run is replaced, as Redis's anetUnixServer does.
+
+  /** unixsocket / unixsocketperm: a stale socket file from an earlier run is replaced (anetUnixServer). */
+  listenUnix(path: string, perm: number): void {
+    if (path === "") return;
     try {
-      unlinkSync(unixPath);
+      unlinkSync(path);
     } catch {}
-    const u = Bun.listen<SocketData>({ unix: unixPath, socket: socketHandlers(server, unixPath) });
-    const perm = server.config.num("unixsocketperm");
-    if (perm) chmodSync(unixPath, perm);
-    listeners.push(u);
-    server.log.notice(`The server is now ready to accept connections at ${unixPath}`);
+    const server = this.server;
+    this.unix = Bun.listen<SocketData>({ unix: path, socket: this.handlers(null, path, 0, path) });
+    if (perm) chmodSync(path, perm);
+    server.log.notice(`The server is now ready to accept connections at ${path}`);
   }
-  if (listeners.length === 0) throw new Error("Configured to not listen anywhere");
-  return listeners;
+
+  /** Whether anything listens (Redis exits "Configured to not listen anywhere" otherwise). */
+  get listening(): boolean {
+    return this.plain.length > 0 || this.tls.length > 0 || this.unix !== null;
+  }
+
+  stop(): void {
+    for (const l of [...this.plain, ...this.tls]) l.stop(true);
+    this.unix?.stop(true);
+    this.plain = [];
+    this.tls = [];
+    this.unix = null;
+  }
+
+  private replace(old: Listener[], port: number, ctx: TlsContext | undefined): Listener[] {
+    // A new port is bound before the old one closes, so a failure leaves the old one serving;
+    // the same port (a new TLS context) has to be released first.
+    const samePort = old.length > 0 && old[0]!.port === port;
+    if (samePort || port === 0) this.stopAll(old);
+    const fresh: Listener[] = [];
+    try {
+      if (port !== 0) {
+        for (const { host, optional, fallback } of bindHosts(this.server.config.bindAddresses)) {
+          try {
+            fresh.push(this.listen(host, port, ctx));
+          } catch (e) {
+            if (fallback !== undefined) {
+              this.server.log.warning(`Could not create server TCP listening socket ${host}:${port}: IPv6 unavailable, listening on ${fallback} only`);
+              fresh.push(this.listen(fallback, port, ctx));
+            } else if (optional) {
+              this.server.log.warning(`Could not create server TCP listening socket ${host}:${port}: ${(e as Error).message} (skipped: optional address)`);
+            } else throw e;
+          }
+        }
+      }
+    } catch (e) {
+      this.stopAll(fresh);
+      throw e;
+    }
+    if (!samePort) this.stopAll(old);
+    return fresh;
+  }
+
+  private stopAll(listeners: Listener[]): void {
+    for (const l of listeners) l.stop(false);
+    listeners.length = 0;
+  }
+
+  private listen(hostname: string, port: number, ctx: TlsContext | undefined): Listener {
+    const tls: TLSOptions | undefined = ctx?.server;
+    return Bun.listen<SocketData>({ hostname, port, tls, socket: this.handlers(ctx ?? null, hostname, port, null) });
+  }
+
+  /** The socket handlers of one listener: plain, TLS (ctx) or the unix socket (unixPath). */
+  private handlers(ctx: TlsContext | null, hostname: string, port: number, unixPath: string | null) {
+    const server = this.server;
+    return {
+      open(socket: Socket<SocketData>) {
+        if (!ctx) return acceptClient(server, socket, hostname, port, unixPath);
+        // tls-auth-clients is read per connection (Redis's connCreateAcceptedTLS), so
+        // CONFIG SET applies to the next client without a new listener.
+        socket.data = { client: null, conn: null };
+        socket.setVerifyMode(...verifyModeFor(server.config.str("tls-auth-clients") as ClientAuth));
+      },
+      handshake(socket: Socket<SocketData>, success: boolean, authorizationError: Error | null) {
+        if (!ctx) return;
+        const auth = server.config.str("tls-auth-clients") as ClientAuth;
+        // A failed handshake (no shared protocol version, no certificate where one is required)
+        // is reported in the TLS library's words, as Redis logs OpenSSL's.
+        const refused = !success && authorizationError ? authorizationError.message : checkClientCertificate(ctx, auth, socket, authorizationError);
+        if (refused) {
+          server.log.warning(`Error accepting a client connection: ${refused}`);
+          socket.terminate();
+          return;
+        }
+        acceptClient(server, socket, hostname, port);
+      },
+      data(socket: Socket<SocketData>, chunk: Buffer) {
+        const c = socket.data?.client;
+        if (c) handleClientData(c, chunk);
+      },
+      drain(socket: Socket<SocketData>) {
+        socket.data?.conn?.drain();
+      },
+      close(socket: Socket<SocketData>) {
+        const d = socket.data;
+        if (!d?.client) return;
+        d.conn!.closed = true;
+        server.clients.delete(d.client.id);
+        server.onClientClosed(d.client);
+      },
+      error(socket: Socket<SocketData>, err: Error) {
+        // A TLS handshake that fails (no certificate with tls-auth-clients yes, a bad record)
+        // ends here before any client exists: Redis logs those as failed accepts.
+        if (ctx && !socket.data?.client) server.log.warning(`Error accepting a client connection: ${err.message}`);
+        else server.log.verbose(`Client error: ${err.message}`);
+      },
+    };
+  }
 }

@@ -14,6 +14,7 @@ import { Logger } from "./log.ts";
 import { Replication } from "../replication/replication.ts";
 import { LibraryStore } from "../commands/functions-store.ts";
 import { ScriptingState } from "../commands/scripting-state.ts";
+import type { TlsContext } from "./tls.ts";
 
 export interface Stats {
   totalConnectionsReceived: number;
@@ -103,8 +104,11 @@ export class Server {
   cmdTime = Date.now();
   /** The client whose command is executing (for "is the master asking?" decisions). */
   currentClient: Client | null = null;
-  /** Port actually listened on (differs from config when port 0 was asked for). */
+  /** The plain TCP port listened on (0: none), and the TLS one (tls-port; 0: none). */
   listeningPort = 0;
+  tlsListeningPort = 0;
+  /** The TLS context of tls-port and tls-replication, once something uses TLS (server/tls.ts). */
+  tls: TlsContext | null = null;
   readonly replication: Replication;
   /** Watched keys: "<db>\0<key>" -> clients watching it. */
   readonly watchedKeys = new Map<string, Set<Client>>();

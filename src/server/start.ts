@@ -5,7 +5,8 @@ import { existsSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../config/config.ts";
 import { REDIS_COMPAT_VERSION, REPLICANT_VERSION } from "../version.ts";
-import { startListeners } from "./listener.ts";
+import { Listeners } from "./listener.ts";
+import { buildTlsContext, TlsConfigError, tlsWanted } from "./tls.ts";
 import { Server } from "./server.ts";
 import { loadDatasetFile, persistenceCron } from "./persistence.ts";
 import { shutdownOnSignal } from "./shutdown.ts";
@@ -34,14 +35,45 @@ export async function startServer(config: Config, _args: string[]): Promise<numb
     }
   }
 
-  let listeners;
+  // TLS is configured when something uses it, and a setting that cannot be honoured stops the
+  // start here, as a failed tlsConfigure stops redis-server.
+  if (tlsWanted(config)) {
+    try {
+      server.tls = buildTlsContext(config);
+    } catch (e) {
+      if (!(e instanceof TlsConfigError)) throw e;
+      log.warning(e.message);
+      log.warning("Failed to configure TLS. Check logs for more info.");
+      return 1;
+    }
+  }
+  const listeners = new Listeners(server);
   try {
-    listeners = startListeners(server);
+    listeners.listenPlain(config.num("port"));
   } catch (e) {
     log.warning(`Failed listening on port ${config.num("port")} (tcp), aborting: ${(e as Error).message}`);
     return 1;
   }
-  log.notice(`Running mode=standalone, port=${server.listeningPort}.`);
+  try {
+    listeners.listenTls(config.num("tls-port"), server.tls);
+  } catch (e) {
+    log.warning(`Failed listening on port ${config.num("tls-port")} (tls), aborting: ${(e as Error).message}`);
+    listeners.stop();
+    return 1;
+  }
+  try {
+    listeners.listenUnix(config.str("unixsocket"), config.num("unixsocketperm"));
+  } catch (e) {
+    log.warning(`Failed opening Unix socket: ${(e as Error).message}`);
+    listeners.stop();
+    return 1;
+  }
+  if (!listeners.listening) {
+    log.warning("Configured to not listen anywhere, exiting.");
+    return 1;
+  }
+  listeners.registerConfigAppliers();
+  log.notice(`Running mode=standalone, port=${server.listeningPort || server.tlsListeningPort}.`);
   log.warning("Server initialized");
 
   // Like redis-server, load the dataset file at start even as a replica: its repl-id /
@@ -66,7 +98,7 @@ export async function startServer(config: Config, _args: string[]): Promise<numb
   });
   clearInterval(cron);
   await server.shutdown();
-  for (const l of listeners) l.stop(true);
+  listeners.stop();
   if (pidfile !== "") {
     try {
       unlinkSync(pidfile);

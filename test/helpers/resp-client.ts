@@ -1,7 +1,7 @@
 // A minimal RESP client for tests, tools and benchmarks: send commands, await replies in order.
 // Errors come back as RespError values (not thrown), so tests can compare them with Redis's.
 
-import type { Socket } from "bun";
+import type { Socket, TLSOptions } from "bun";
 import { encodeCommand, ReplyParser, RespError, type RespValue } from "../../src/protocol/reply-parser.ts";
 
 export { RespError, type RespValue };
@@ -19,27 +19,43 @@ export class RespClient {
 
   private constructor(private socket: Socket<undefined>) {}
 
-  static async connect(port: number, host = "127.0.0.1"): Promise<RespClient> {
-    let client!: RespClient;
+  /** Connects over TCP, or over TLS with `tls` (resolved once the TLS handshake is done). */
+  static async connect(port: number, host = "127.0.0.1", tls?: TLSOptions): Promise<RespClient> {
+    let client: RespClient | undefined;
+    // Bun takes no bytes before the handshake ends: a TLS client is usable from then on.
+    let handshakeDone: () => void = () => {};
+    let handshakeFailed: (e: Error) => void = () => {};
+    const handshake = new Promise<void>((resolve, reject) => {
+      handshakeDone = resolve;
+      handshakeFailed = reject;
+    });
     const socket = await Bun.connect({
       hostname: host,
       port,
+      tls,
       socket: {
+        handshake() {
+          handshakeDone();
+        },
         data(_s, chunk) {
-          client.onData(chunk);
+          client?.onData(chunk);
         },
         drain() {
-          client.flush();
+          client?.flush();
         },
         close() {
-          client.onClose(new Error("connection closed"));
+          client?.onClose(new Error("connection closed"));
+          handshakeFailed(new Error("connection closed during the TLS handshake"));
         },
         error(_s, err) {
-          client.onClose(err);
+          client?.onClose(err);
+          handshakeFailed(err);
         },
       },
     });
     client = new RespClient(socket);
+    if (tls) await handshake;
+    else handshake.catch(() => {});
     return client;
   }
 

@@ -2,7 +2,7 @@
 // tests. Nothing is mocked: masters are Debian's redis-server. A missing binary fails the test
 // loudly (test/ensure-deps.ts installs them when the suite is run through `bun run test`).
 
-import type { Subprocess } from "bun";
+import type { Subprocess, TLSOptions } from "bun";
 import { mkdtempSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -53,7 +53,13 @@ function requireBinary(name: string): string {
   return path;
 }
 
-async function spawnServer(cmd: string[], port: number, dir: string, cwd: string): Promise<ServerProcess> {
+/** How tests reach a server over TLS: its tls-port and the client's TLS options. */
+export interface TlsAccess {
+  port: number;
+  options: TLSOptions;
+}
+
+async function spawnServer(cmd: string[], port: number, dir: string, cwd: string, tls?: TlsAccess): Promise<ServerProcess> {
   const proc = Bun.spawn(cmd, { cwd, stdout: "pipe", stderr: "pipe", stdin: "ignore" });
   let out = "";
   const pump = async (stream: ReadableStream<Uint8Array>) => {
@@ -69,12 +75,12 @@ async function spawnServer(cmd: string[], port: number, dir: string, cwd: string
     proc,
     output: () => out,
     async client() {
-      const c = await RespClient.connect(port);
+      const c = await RespClient.connect(port, "127.0.0.1", tls?.options);
       clients.push(c);
       return c;
     },
     async call(...args) {
-      const c = await RespClient.connect(port);
+      const c = await RespClient.connect(port, "127.0.0.1", tls?.options);
       try {
         return await c.call(...args);
       } finally {
@@ -113,12 +119,12 @@ export function tempDir(prefix = "replicant-test-"): string {
  * Starts a real redis-server (no persistence, fast diskless sync) with extra directives; `bin`
  * runs another server binary (a master of ../shared/masters) instead of Debian's.
  */
-export async function startRedis(extra: string[] = [], opts: { port?: number; dir?: string; bin?: string } = {}): Promise<ServerProcess> {
+export async function startRedis(extra: string[] = [], opts: { port?: number; dir?: string; bin?: string; tls?: TlsAccess } = {}): Promise<ServerProcess> {
   const bin = opts.bin ?? requireBinary("redis-server");
   const port = opts.port ?? freePort();
   const dir = opts.dir ?? tempDir("redis-");
   const args = [bin, "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, "--repl-diskless-sync-delay", "0", ...extra];
-  return spawnServer(args, port, dir, dir);
+  return spawnServer(args, opts.tls?.port ?? port, dir, dir, opts.tls);
 }
 
 /**
@@ -135,11 +141,15 @@ export function replicantCommand(): string[] {
   return [process.execPath, join(ROOT, "src/main.ts")];
 }
 
-export async function startReplicant(extra: string[] = [], opts: { port?: number; dir?: string } = {}): Promise<ServerProcess> {
+/**
+ * Starts Replicant on a free port with extra directives. With `tls`, the returned server is
+ * reached over TLS at tls.port (for servers whose extra directives include `--port 0`).
+ */
+export async function startReplicant(extra: string[] = [], opts: { port?: number; dir?: string; tls?: TlsAccess } = {}): Promise<ServerProcess> {
   const port = opts.port ?? freePort();
   const dir = opts.dir ?? tempDir();
   const args = [...replicantCommand(), "--port", String(port), "--bind", "127.0.0.1", "--dir", dir, ...extra];
-  return spawnServer(args, port, dir, dir);
+  return spawnServer(args, opts.tls?.port ?? port, dir, dir, opts.tls);
 }
 
 export function removeDir(dir: string): void {
