@@ -357,8 +357,14 @@ export function hllAdd(h: HllBytes, ele: string, sparseMaxBytes: number): number
 
 // ---- Merge and count ----
 
-/** hllMerge: max[i] = MAX(max[i], register i). False if the sparse data is corrupt. */
-export function hllMerge(max: Uint8Array, b: Uint8Array, len: number): boolean {
+/**
+ * hllMerge: max[i] = MAX(max[i], register i). False if the sparse data is corrupt.
+ * `lenient`: the check before the CVE-2025-32023 fix, which Redis 6.2.16, 7.2.6, 7.4.1 and Valkey
+ * 8.0.1 still have: a run past the last register stops the walk instead of failing, so trailing
+ * garbage after exactly 16384 registers passes. A PFMERGE such a master accepted and propagated
+ * must apply on its replicas too.
+ */
+export function hllMerge(max: Uint8Array, b: Uint8Array, len: number, lenient = false): boolean {
   if (b[4] === HLL_DENSE) {
     for (let i = 0; i < HLL_REGISTERS; i++) {
       const val = denseGet(b, HLL_HDR_SIZE, i);
@@ -380,7 +386,10 @@ export function hllMerge(max: Uint8Array, b: Uint8Array, len: number): boolean {
       let runlen = valLen(op);
       const regval = valValue(op);
       // A run past the last register is corruption (Debian's 7.0.15 has the CVE-2025-32023 fix).
-      if (runlen + i > HLL_REGISTERS) return false;
+      if (runlen + i > HLL_REGISTERS) {
+        if (lenient) break;
+        return false;
+      }
       while (runlen--) {
         if (regval > max[i]!) max[i] = regval;
         i++;

@@ -225,7 +225,8 @@ function pfmerge(c: Client, argv: string[]): void {
     if (v === undefined) continue;
     const s = checkHll(v);
     if (s.charCodeAt(4) === HLL_DENSE) useDense = true;
-    if (!hllMerge(max, bytesOf(s), s.length)) fail(INVALID_HLL);
+    // What our master accepted applies here as it did there (its check may predate the fix).
+    if (!hllMerge(max, bytesOf(s), s.length, c.isMaster)) fail(INVALID_HLL);
   }
   const dest = argv[1]!;
   const v = lookupWrite(c, dest);

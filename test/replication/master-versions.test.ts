@@ -105,6 +105,25 @@ if (redis62) {
 
 for (const kind of [redis72, valkey8]) {
   if (!kind) continue;
+  test(`a ${kind.label} master: a PFMERGE its HLL check accepts (before the CVE-2025-32023 fix) applies on Replicant too`, async () => {
+    const { master, replicant, reference } = await trio(kind);
+    const m = await master.client();
+    // A sparse HLL whose runs reach exactly 16384 registers, then a value run past the end.
+    const hll = Buffer.from("48594c4c0100000000000000000000804bcb84434a8c4327804c248440f588405f8043c084414a8c49a88042e084418480168040b08c45888041608042458443228078", "hex");
+    await m.call("SET", "h", hll);
+    expect(await m.call("PFMERGE", "dest", "h")).toBe("OK");
+    await waitForSync(master, replicant);
+    await waitForSync(master, reference);
+    await sameOnAll([master, reference, replicant], ["GET", "dest"]);
+    expect(String(await replicant.call("INFO", "errorstats"))).not.toContain("errorstat_INVALIDOBJ");
+    // Our own clients get Debian 7.0.15's stricter answer.
+    await replicant.call("CONFIG", "SET", "replica-read-only", "no");
+    expect(String(await replicant.call("PFMERGE", "dest2", "h"))).toContain("INVALIDOBJ");
+  });
+}
+
+for (const kind of [redis72, valkey8]) {
+  if (!kind) continue;
   test(`a ${kind.label} master: LSET with an index beyond an int applies as its int cast (our clients get 7.0's error)`, async () => {
     const { master, replicant, reference } = await trio(kind);
     const m = await master.client();
