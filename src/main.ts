@@ -4,6 +4,7 @@
 import { Command } from "commander";
 import { ConfigError, configFromArgs } from "./config/config.ts";
 import { startServer } from "./server/start.ts";
+import { daemonizeIfAsked } from "./server/supervision.ts";
 import { applyRenamedCommands, buildCommandTable } from "./commands/table.ts";
 import { REDIS_COMPAT_VERSION, REPLICANT_VERSION } from "./version.ts";
 import { registerRdbCommands } from "./rdb-cli.ts";
@@ -46,6 +47,8 @@ Examples:
       process.stderr.write(`${e.message}\n`);
       process.exit(1);
     }
+    // daemonize yes: this process starts a detached copy of itself and leaves (Redis's fork).
+    if (daemonizeIfAsked(config)) process.exit(0);
     const code = await startServer(config, args);
     process.exit(code);
   });

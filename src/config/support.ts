@@ -23,8 +23,6 @@ const REFUSED: Record<string, Refusal> = {
   appendonly: { ok: notYes("appendonly"), why: "appendonly yes is not supported: Replicant has no AOF (it persists with RDB snapshots: save, BGSAVE)" },
   "cluster-enabled": { ok: notYes("cluster-enabled"), why: "cluster mode is not supported" },
   "syslog-enabled": { ok: notYes("syslog-enabled"), why: "syslog is not supported: use logfile, or stdout under a supervisor" },
-  daemonize: { ok: notYes("daemonize"), why: "daemonize yes is not supported yet: run Replicant in the foreground under a supervisor (systemd, a container)" },
-  supervised: { ok: (c) => c.str("supervised") === "no", why: "supervised is not supported yet: run Replicant in the foreground (systemd Type=simple)" },
   "bind-source-addr": { ok: (c) => c.str("bind-source-addr") === "", why: "bind-source-addr is not supported: Bun's sockets cannot choose their source address" },
   "socket-mark-id": { ok: (c) => c.num("socket-mark-id") === 0, why: "socket-mark-id is not supported: Bun's sockets cannot set SO_MARK" },
   "oom-score-adj": { ok: (c) => c.str("oom-score-adj") === "no", why: "oom-score-adj is not supported yet" },

@@ -420,6 +420,7 @@ export class ReplicaLink {
     }
     if (line.startsWith("+CONTINUE")) {
       this.log.notice("Successful partial resynchronization with master.");
+      this.server.notifySupervisor("STATUS=MASTER <-> REPLICA sync: Partial Resynchronization accepted. Ready to accept connections in read-write mode.\n");
       const newId = line.slice(10).trim();
       const cached = this.cached!;
       if (newId.length === 40 && newId !== cached.replid) {
@@ -670,6 +671,7 @@ export class ReplicaLink {
     this.transfer = null;
     this.createMasterClient(result.replStreamDb ?? 0, this.masterInitialOffset);
     this.log.notice("MASTER <-> REPLICA sync: Finished with success");
+    this.server.notifySupervisor("STATUS=MASTER <-> REPLICA sync: Finished with success. Ready to accept connections in read-write mode.\n");
     // The transfer left its buffers (and the replaced dataset) behind as garbage. Collect it now,
     // in one pause (~0.1 s per 1M keys), rather than over the next seconds: resident memory
     // drops at once, which is what container limits and operators watch after a full sync.

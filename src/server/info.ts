@@ -42,7 +42,7 @@ const sections: Record<string, Section> = {
       "atomicvar_api:c11-builtin",
       "gcc_version:0.0.0",
       `process_id:${process.pid}`,
-      "process_supervised:no",
+      `process_supervised:${server.supervision}`,
       `run_id:${server.runId}`,
       `tcp_port:${server.listeningPort}`,
       `server_time_usec:${Date.now() * 1000}`,

@@ -439,11 +439,13 @@ export function shutdownSave(server: Server, flags: ShutdownFlags): boolean {
   }
   if ((server.config.savePoints.length > 0 && !flags.nosave) || flags.save) {
     server.log.notice("Saving the final RDB snapshot before exiting.");
+    server.notifySupervisor("STATUS=Saving the final RDB snapshot\n");
     if (!saveSync(server)) {
       if (flags.force) {
         server.log.warning("Error trying to save the DB. Exit anyway.");
       } else {
         server.log.warning("Error trying to save the DB, can't exit.");
+        server.notifySupervisor("STATUS=Error trying to save the DB, can't exit.\n");
         server.log.warning("Errors trying to shut down the server. Check the logs for more information.");
         return false;
       }

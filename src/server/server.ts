@@ -11,6 +11,7 @@ import { Database } from "../store/database.ts";
 import { Blocking } from "./blocking.ts";
 import type { Client } from "./client.ts";
 import { Logger } from "./log.ts";
+import { notifySystemd, type SupervisionMode } from "./supervision.ts";
 import { Replication } from "../replication/replication.ts";
 import { LibraryStore } from "../commands/functions-store.ts";
 import { ScriptingState } from "../commands/scripting-state.ts";
@@ -140,6 +141,14 @@ export class Server {
     config.onChange((name) => {
       if (name === "loglevel") this.log.level = config.str("loglevel") as Logger["level"];
     });
+  }
+
+  /** The supervisor we report to (supervised systemd / upstart), resolved at start. */
+  supervision: SupervisionMode = "no";
+
+  /** A STATUS / READY / STOPPING message to systemd when supervised by it (redisCommunicateSystemd). */
+  notifySupervisor(msg: string): void {
+    if (this.supervision === "systemd") notifySystemd(msg, this.log);
   }
 
   /** When the last "Possible SECURITY ATTACK" was logged (at most one a minute). */

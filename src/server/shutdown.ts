@@ -57,6 +57,7 @@ export function prepareForShutdown(server: Server, flags: ShutdownFlags, client:
     return "waiting";
   }
   server.log.warning("User requested shutdown...");
+  server.notifySupervisor("STOPPING=1\n");
   const timeout = server.config.num("shutdown-timeout");
   if (!flags.now && timeout !== 0 && !replicasCaughtUp(server)) {
     const master = server.replication.master;

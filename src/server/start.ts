@@ -11,6 +11,7 @@ import { Server } from "./server.ts";
 import { loadDatasetFile, persistenceCron } from "./persistence.ts";
 import { shutdownOnSignal } from "./shutdown.ts";
 import { activeExpireCycle } from "./expire.ts";
+import { isDaemonChild, resolveSupervision, signalUpstartReady } from "./supervision.ts";
 
 export async function startServer(config: Config, _args: string[]): Promise<number> {
   const server = new Server(config);
@@ -25,8 +26,10 @@ export async function startServer(config: Config, _args: string[]): Promise<numb
   log.warning(`Replicant version=${REPLICANT_VERSION} (redis ${REDIS_COMPAT_VERSION} compatible), bun=${Bun.version}, pid=${process.pid}, just started`);
   log.warning(config.configFile ? "Configuration loaded" : "Warning: no config file specified, using the default config and the command line options");
 
-  // pidfile (createPidFile): written at start, removed at exit; a failure is only logged.
-  const pidfile = config.str("pidfile");
+  server.supervision = resolveSupervision(config, log);
+  // pidfile (createPidFile): written at start (a daemon without one gets Redis's default),
+  // removed at exit; a failure is only logged.
+  const pidfile = config.str("pidfile") || (isDaemonChild() ? "/var/run/redis.pid" : "");
   if (pidfile !== "") {
     try {
       writeFileSync(pidfile, `${process.pid}\n`);
@@ -84,6 +87,10 @@ export async function startServer(config: Config, _args: string[]): Promise<numb
     if (!ok) return 1;
   }
   log.notice("Ready to accept connections");
+  if (server.supervision === "systemd") {
+    server.notifySupervisor(config.replicaOf ? "STATUS=Ready to accept connections in read-only mode. Waiting for MASTER <-> REPLICA sync\n" : "STATUS=Ready to accept connections\n");
+    server.notifySupervisor("READY=1\n");
+  } else if (server.supervision === "upstart") signalUpstartReady(log);
 
   const cron = setInterval(() => serverCron(server), 100);
   if (config.replicaOf) server.replication.link.setMaster(config.replicaOf.host, config.replicaOf.port, true);

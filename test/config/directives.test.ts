@@ -44,7 +44,6 @@ describe("refused values", () => {
     [["--appendonly", "yes"], "appendonly yes is not supported"],
     [["--cluster-enabled", "yes"], "cluster mode is not supported"],
     [["--syslog-enabled", "yes"], "syslog is not supported"],
-    [["--daemonize", "yes"], "daemonize yes is not supported yet"],
     [["--loadmodule", "/tmp/x.so"], "does not load modules"],
   ] as Array<[string[], string]>) {
     test(`${args.join(" ")}: the start stops with the reason`, () => {
