@@ -2,6 +2,8 @@
 // LATENCY, MEMORY, DEBUG (the parts tools use), MONITOR is not supported.
 
 import { lookupDirective } from "../config/config.ts";
+import { overwriteConfigFile, rewrittenConfig } from "../config/rewrite.ts";
+import { strerror } from "../server/persistence.ts";
 import type { ReplyWriter } from "../protocol/reply-writer.ts";
 import { infoString } from "../server/info.ts";
 import type { Client } from "../server/client.ts";
@@ -203,8 +205,20 @@ export const handlers: HandlerMap = {
   },
 
   "config|rewrite"(c) {
-    if (!c.server.config.configFile) fail("ERR The server is running without a config file");
-    fail("ERR Rewriting config file: not supported by Replicant");
+    const server = c.server;
+    const path = server.config.configFile;
+    if (!path) fail("ERR The server is running without a config file");
+    const repl = server.replication;
+    try {
+      const content = rewrittenConfig(path, server.config, { master: repl.masterHost === null ? null : { host: repl.masterHost, port: repl.masterPort }, cwd: process.cwd() });
+      overwriteConfigFile(path, content);
+    } catch (e) {
+      const why = strerror(e);
+      server.log.warning(`CONFIG REWRITE failed: ${why}`);
+      fail(`ERR Rewriting config file: ${why}`);
+    }
+    server.log.warning("CONFIG REWRITE executed with success.");
+    c.reply.ok();
   },
 
   "config|help"(c) {

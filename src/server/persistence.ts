@@ -124,7 +124,7 @@ const STRERROR: Record<string, string> = {
 };
 
 /** An I/O error as C's strerror would word it (what Redis logs). */
-function strerror(e: unknown): string {
+export function strerror(e: unknown): string {
   const code = (e as { code?: string }).code;
   return (code && STRERROR[code]) ?? (e as Error).message;
 }

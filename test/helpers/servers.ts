@@ -119,11 +119,14 @@ export function tempDir(prefix = "replicant-test-"): string {
  * Starts a real redis-server (no persistence, fast diskless sync) with extra directives; `bin`
  * runs another server binary (a master of ../shared/masters) instead of Debian's.
  */
-export async function startRedis(extra: string[] = [], opts: { port?: number; dir?: string; bin?: string; tls?: TlsAccess } = {}): Promise<ServerProcess> {
+export async function startRedis(extra: string[] = [], opts: { port?: number; dir?: string; bin?: string; tls?: TlsAccess; configFile?: string } = {}): Promise<ServerProcess> {
   const bin = opts.bin ?? requireBinary("redis-server");
   const port = opts.port ?? freePort();
   const dir = opts.dir ?? tempDir("redis-");
-  const args = [bin, "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, "--repl-diskless-sync-delay", "0", ...extra];
+  // With a config file, it alone says how to run (port, dir...): no options of ours over it.
+  const args = opts.configFile
+    ? [bin, opts.configFile, ...extra]
+    : [bin, "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, "--repl-diskless-sync-delay", "0", ...extra];
   return spawnServer(args, opts.tls?.port ?? port, dir, dir, opts.tls);
 }
 
@@ -145,10 +148,10 @@ export function replicantCommand(): string[] {
  * Starts Replicant on a free port with extra directives. With `tls`, the returned server is
  * reached over TLS at tls.port (for servers whose extra directives include `--port 0`).
  */
-export async function startReplicant(extra: string[] = [], opts: { port?: number; dir?: string; tls?: TlsAccess } = {}): Promise<ServerProcess> {
+export async function startReplicant(extra: string[] = [], opts: { port?: number; dir?: string; tls?: TlsAccess; configFile?: string } = {}): Promise<ServerProcess> {
   const port = opts.port ?? freePort();
   const dir = opts.dir ?? tempDir();
-  const args = [...replicantCommand(), "--port", String(port), "--bind", "127.0.0.1", "--dir", dir, ...extra];
+  const args = opts.configFile ? [...replicantCommand(), opts.configFile, ...extra] : [...replicantCommand(), "--port", String(port), "--bind", "127.0.0.1", "--dir", dir, ...extra];
   return spawnServer(args, opts.tls?.port ?? port, dir, dir, opts.tls);
 }
 
