@@ -1,9 +1,44 @@
-// Compiles the whole server into one self-contained executable: dist/replicant.
-// Host-only build (cross targets would download a runtime, which this workplace cannot).
+// Compiles the whole server into one self-contained executable.
+//
+//   bun run build                 dist/replicant for this machine (what the tests run), with a
+//                                 source map beside it for readable stack traces
+//   bun run build:release         every Linux target Bun supports: dist/replicant-linux-x64,
+//                                 -x64-baseline (CPUs without AVX2), -arm64, and -musl variants
+//                                 (Alpine), plus SHA256SUMS; no source maps (--sourcemap adds them)
+//   bun build.ts --release --target linux-arm64   one release target
+//
+// Cross targets need Bun's runtime for that target, which `bun build` fetches from the npm
+// registry the first time.
 import { $ } from "bun";
+import { mkdirSync, writeFileSync } from "node:fs";
 
-const outfile = "dist/replicant";
-const started = performance.now();
-await $`bun build --compile --minify --sourcemap --no-compile-autoload-dotenv --no-compile-autoload-bunfig src/main.ts --outfile ${outfile}`.quiet();
-const size = Bun.file(outfile).size;
-console.log(`built ${outfile} (${(size / 1e6).toFixed(1)} MB) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+const RELEASE_TARGETS = ["linux-x64", "linux-x64-baseline", "linux-arm64", "linux-x64-musl", "linux-arm64-musl"];
+const FLAGS = ["--compile", "--minify", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig"];
+
+const args = process.argv.slice(2);
+const release = args.includes("--release");
+const sourcemap = args.includes("--sourcemap") || !release;
+const only = args.indexOf("--target") >= 0 ? [args[args.indexOf("--target") + 1]!] : null;
+
+async function compile(outfile: string, target: string | null): Promise<void> {
+  const started = performance.now();
+  const extra = [...(sourcemap ? ["--sourcemap"] : []), ...(target ? [`--target=bun-${target}`] : [])];
+  await $`bun build ${FLAGS} ${extra} src/main.ts --outfile ${outfile}`.quiet();
+  const size = Bun.file(outfile).size;
+  console.log(`built ${outfile} (${(size / 1e6).toFixed(1)} MB) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+
+mkdirSync("dist", { recursive: true });
+if (!release) {
+  await compile("dist/replicant", null);
+} else {
+  const sums: string[] = [];
+  for (const target of only ?? RELEASE_TARGETS) {
+    const name = `replicant-${target}`;
+    await compile(`dist/${name}`, target);
+    const hash = new Bun.CryptoHasher("sha256").update(await Bun.file(`dist/${name}`).arrayBuffer()).digest("hex");
+    sums.push(`${hash}  ${name}`);
+  }
+  writeFileSync("dist/SHA256SUMS", `${sums.join("\n")}\n`);
+  console.log(`wrote dist/SHA256SUMS (${sums.length} files)`);
+}

@@ -8,6 +8,7 @@ import { daemonizeIfAsked } from "./server/supervision.ts";
 import { applyRenamedCommands, buildCommandTable } from "./commands/table.ts";
 import { REDIS_COMPAT_VERSION, REPLICANT_VERSION } from "./version.ts";
 import { registerRdbCommands } from "./rdb-cli.ts";
+import { registerPingCommand } from "./ping-cli.ts";
 
 const program = new Command("replicant");
 program
@@ -54,5 +55,6 @@ Examples:
   });
 
 registerRdbCommands(program);
+registerPingCommand(program);
 
 await program.parseAsync(process.argv);

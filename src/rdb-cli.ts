@@ -5,6 +5,7 @@ import { InvalidArgumentError, type Command } from "commander";
 import { checkRdbFile, formatCheckReport } from "./rdb/check.ts";
 import { RdbError } from "./rdb/errors.ts";
 import { OutputClosedError, exportRdbFile, type ExportFormat } from "./rdb/export.ts";
+import { strerror } from "./server/persistence.ts";
 
 /** Synchronous writes: the process exits right after, and a pipe may be non-blocking. */
 function writeAll(fd: number, text: string): void {
@@ -64,14 +65,23 @@ export function registerRdbCommands(program: Command): void {
     .description("write every key (db, key, type, value, expiry) as JSON lines or MessagePack")
     .action((file: string, opts: { format: ExportFormat; db?: number; match?: string; out?: string }) => {
       requireFile("export", file);
+      let summary;
       try {
-        const summary = exportRdbFile(file, opts);
-        if (opts.out) writeAll(2, `rdb export: ${summary.keysExported} of ${summary.keysRead} keys written to ${opts.out}\n`);
+        summary = exportRdbFile(file, opts);
       } catch (e) {
         if (e instanceof RdbError) fail("export", e.message);
         // The reader of a pipe stopped reading (| head): nothing more to do.
         if (e instanceof OutputClosedError) process.exit(0);
+        // The output file cannot be written (no such directory, no permission, disk full...).
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code && opts.out) fail("export", `cannot write ${opts.out}: ${strerror(e)}`);
         throw e;
+      }
+      if (opts.out) writeAll(2, `rdb export: ${summary.keysExported} of ${summary.keysRead} keys written to ${opts.out}\n`);
+      // A selection that selects nothing is most likely a mistake (a wrong db or pattern): say so.
+      if (summary.keysExported === 0 && summary.keysRead > 0 && (opts.db !== undefined || opts.match !== undefined)) {
+        const what = [opts.db !== undefined ? `--db ${opts.db}` : "", opts.match !== undefined ? `--match '${opts.match}'` : ""].filter(Boolean).join(" ");
+        fail("export", `no key selected by ${what} (the file has ${summary.keysRead} keys)`);
       }
       process.exit(0);
     });

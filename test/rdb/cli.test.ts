@@ -228,6 +228,18 @@ describe("rdb export", () => {
     });
   }
 
+  test("an output file that cannot be written, a selection of nothing: a clear message, exit 1", () => {
+    const out = run("export", dump, "--out", "/nonexistent/dir/x.jsonl");
+    expect(out.code).toBe(1);
+    expect(out.stderr).toBe("rdb export: cannot write /nonexistent/dir/x.jsonl: No such file or directory\n");
+    const db = run("export", dump, "--db", "99");
+    expect(db.code).toBe(1);
+    expect(db.stderr).toMatch(/^rdb export: no key selected by --db 99 \(the file has \d+ keys\)\n$/);
+    const match = run("export", dump, "--match", "no-such-key-*");
+    expect(match.code).toBe(1);
+    expect(match.stderr).toContain("no key selected by --match 'no-such-key-*'");
+  });
+
   test("bad options: a clear message", () => {
     const r = run("export", dump, "--format", "xml");
     expect(r.code).not.toBe(0);
