@@ -26,6 +26,14 @@ export interface DatasetLoad {
   /** The payload ended: checks it was complete and returns the loaded dataset. */
   finish(): LoadedDataset;
   abort(): void;
+  /** Keys loaded so far (for progress reports). */
+  readonly keysLoaded: number;
+  /** Keys the RDB announced so far (RESIZEDB hints of the databases seen): 0 when none. */
+  readonly keysExpected: number;
+  /** Called with the bytes read so far while feedFile reads a file. */
+  onFileProgress: ((bytesRead: number) => void) | null;
+  /** Called for each AUX field as it is read (redis-ver is logged at the start of a load). */
+  onAux: ((name: string, value: string) => void) | null;
 }
 
 const FILE_CHUNK = 8 * 1024 * 1024;
@@ -34,6 +42,7 @@ const FILE_CHUNK = 8 * 1024 * 1024;
 class DatasetSink implements RdbSink {
   keysLoaded = 0;
   keysExpired = 0;
+  keysExpected = 0;
   readonly auxFields = new Map<string, string>();
   readonly functions = new Map<string, { engine: string; code: string }>();
   constructor(
@@ -59,8 +68,15 @@ class DatasetSink implements RdbSink {
     this.keysLoaded++;
   }
 
+  onAux: ((name: string, value: string) => void) | null = null;
+
   aux(name: string, value: string): void {
     this.auxFields.set(name, value);
+    this.onAux?.(name, value);
+  }
+
+  resizeDb(_db: number, size: number): void {
+    this.keysExpected += size;
   }
 
   /** A hash with field TTLs comes next (the value holds them): active field expiry must know its key. */
@@ -98,11 +114,25 @@ export function beginDatasetLoad(server: Server, dbs: Database[], options: Datas
   });
   let aborted = false;
   return {
+    get keysLoaded() {
+      return sink.keysLoaded;
+    },
+    get keysExpected() {
+      return sink.keysExpected;
+    },
+    onFileProgress: null,
+    set onAux(fn: ((name: string, value: string) => void) | null) {
+      sink.onAux = fn;
+    },
+    get onAux() {
+      return sink.onAux;
+    },
     feed(chunk) {
       if (!aborted) parser.feed(chunk);
     },
     async feedFile(path, stillWanted) {
       let fd = -1;
+      let read = 0;
       try {
         fd = openSync(path, "r");
         while (!aborted) {
@@ -111,6 +141,8 @@ export function beginDatasetLoad(server: Server, dbs: Database[], options: Datas
           const n = readSync(fd, buf, 0, FILE_CHUNK, null);
           if (n <= 0) break;
           parser.feed(buf.subarray(0, n));
+          read += n;
+          this.onFileProgress?.(read);
           // The whole file is read: finish without a turn of the event loop, so a small load is
           // atomic for clients (Redis too only processes events every 2 MB of loading).
           if (n < FILE_CHUNK) break;

@@ -25,6 +25,8 @@ import type { Replication } from "./replication.ts";
 import { beginDatasetLoad, type DatasetLoad } from "./dataset-load.ts";
 import { EofMarkDetector } from "./eof-mark.ts";
 import { checkMasterCertificate } from "../server/tls.ts";
+import { LoadProgress } from "../server/load-progress.ts";
+import { watchLoad } from "../server/persistence.ts";
 
 export const enum ReplState {
   None = "none",
@@ -92,6 +94,8 @@ interface Transfer {
   /** Bytes that arrived after the payload: the start of the command stream. */
   tail: Buffer[];
   done: boolean;
+  /** Bytes and keys so far, for the log and INFO (server/load-progress.ts). */
+  progress: LoadProgress;
 }
 
 export class ReplicaLink {
@@ -528,7 +532,8 @@ export class ReplicaLink {
       this.log.notice(`MASTER <-> REPLICA sync: receiving ${size} bytes from master ${diskless ? "to parser" : "to disk"}`);
     }
     this.syncTotalBytes = size;
-    const t: Transfer = { size, read: 0, mark, tmpFile: null, fd: -1, writer: null, load: null, swapdb: false, linkLost: false, tail: [], done: false };
+    const progress = new LoadProgress("MASTER <-> REPLICA sync", size, this.log);
+    const t: Transfer = { size, read: 0, mark, tmpFile: null, fd: -1, writer: null, load: null, swapdb: false, linkLost: false, tail: [], done: false, progress };
     this.transfer = t;
     if (diskless) {
       t.swapdb = this.server.config.str("repl-diskless-load") === "swapdb";
@@ -539,6 +544,7 @@ export class ReplicaLink {
         this.server.loading = true;
       }
       t.load = beginDatasetLoad(this.server, this.freshDatabases());
+      this.watch(t.load, progress);
     } else {
       const tmp = `temp-${Math.floor(Date.now() / 1000)}.${process.pid}.rdb`;
       try {
@@ -553,9 +559,18 @@ export class ReplicaLink {
       // With nothing to keep serving, parsing while the file is written costs no extra memory
       // and saves reading it back: the sync takes as long as the transfer, not transfer + load.
       // (With data held, Redis's order stands: write, then flush the old data and load.)
-      if (this.server.totalKeys() === 0) t.load = beginDatasetLoad(this.server, this.freshDatabases());
+      if (this.server.totalKeys() === 0) {
+        t.load = beginDatasetLoad(this.server, this.freshDatabases());
+        this.watch(t.load, progress);
+      }
     }
     return true;
+  }
+
+  /** Progress of the load of a full sync: INFO loading_* while loading, and log lines. */
+  private watch(load: DatasetLoad, progress: LoadProgress): void {
+    watchLoad(this.server, load, progress);
+    this.server.loadProgress = progress;
   }
 
   private freshDatabases(): Database[] {
@@ -591,6 +606,7 @@ export class ReplicaLink {
       return;
     }
     this.syncReadBytes = t.read;
+    t.progress.update(t.read, t.load?.keysLoaded ?? 0, t.load?.keysExpected ?? 0);
     if (!complete) return;
     t.done = true;
     void this.finishTransfer();
@@ -632,6 +648,8 @@ export class ReplicaLink {
         this.server.loading = true;
         const load = beginDatasetLoad(this.server, this.freshDatabases());
         t.load = load;
+        // Read back from the file: a progress of its own.
+        this.watch(load, new LoadProgress("Loading the synced RDB", t.read, this.log));
         const ok = await load.feedFile(join(process.cwd(), finalName), () => generation === this.generation);
         if (generation !== this.generation) return;
         if (!ok) {
@@ -655,6 +673,7 @@ export class ReplicaLink {
     for (let i = 0; i < this.server.dbs.length; i++) this.server.dbs[i]!.swapContents(result.dbs[i]!);
     this.server.signalFlushedDb(-1);
     this.server.loading = false;
+    this.server.loadProgress = null;
     this.server.persistence.lastLoadKeysLoaded = result.keysLoaded;
     this.server.persistence.lastLoadKeysExpired = 0;
     this.server.functions.clear();
@@ -688,6 +707,7 @@ export class ReplicaLink {
 
   private abortTransfer(): void {
     this.server.loading = false;
+    this.server.loadProgress = null;
     this.failHandshake();
   }
 
@@ -801,6 +821,7 @@ export class ReplicaLink {
       }
       t.load?.abort();
       if (!t.swapdb) this.server.loading = false;
+      this.server.loadProgress = null;
       this.transfer = null;
     }
     if (this.state !== ReplState.Connected) this.closeSocket();

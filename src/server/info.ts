@@ -137,6 +137,7 @@ const sections: Record<string, Section> = {
     return [
       `loading:${server.loading ? 1 : 0}`,
       `async_loading:${link.syncInProgress && server.config.str("repl-diskless-load") === "swapdb" ? 1 : 0}`,
+      ...(server.loading && server.loadProgress ? server.loadProgress.infoLines() : []),
       "current_cow_peak:0",
       "current_cow_size:0",
       "current_cow_size_age:0",

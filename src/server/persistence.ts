@@ -11,15 +11,29 @@
 // directory, so the file on disk is always a complete RDB. The RDB carries repl-id /
 // repl-offset / repl-stream-db (rdbPopulateSaveInfo) so a restarted replica can PSYNC.
 
-import { closeSync, fdatasync, fdatasyncSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fdatasync, fdatasyncSync, fsyncSync, openSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { Server } from "./server.ts";
-import { beginDatasetLoad } from "../replication/dataset-load.ts";
+import { beginDatasetLoad, type DatasetLoad } from "../replication/dataset-load.ts";
+import { LoadProgress } from "./load-progress.ts";
 import { DatasetSnapshot } from "../replication/snapshot.ts";
 import { replicationAuxFor, SnapshotRdbWriter } from "../replication/snapshot-rdb.ts";
 import { rdbVersionFor, rdbWriteOptions, RdbWriter } from "../rdb/writer.ts";
 import { Database } from "../store/database.ts";
 import { REDIS_COMPAT_VERSION } from "../version.ts";
+
+/**
+ * Reports a load as it goes: "Loading RDB produced by version ..." as soon as the AUX field is
+ * read (not after the load), the RDB's used-mem for INFO, and the progress of a file read.
+ */
+export function watchLoad(server: Server, load: DatasetLoad, progress: LoadProgress): void {
+  load.onAux = (name, value) => {
+    if (name === "redis-ver") server.log.notice(`Loading RDB produced by version ${value}`);
+    else if (name === "valkey-ver") server.log.notice(`Loading RDB produced by valkey version ${value}`);
+    else if (name === "used-mem") progress.rdbUsedMem = Number(value) || 0;
+  };
+  load.onFileProgress = (bytes) => progress.update(bytes, load.keysLoaded, load.keysExpected);
+}
 
 /** Loads the dataset file at start-up. Returns false if the file is unusable (Redis exits). */
 export async function loadDatasetFile(server: Server, path: string): Promise<boolean> {
@@ -30,6 +44,9 @@ export async function loadDatasetFile(server: Server, path: string): Promise<boo
   const asMaster = server.replication.masterHost === null && server.config.replicaOf === null;
   const load = beginDatasetLoad(server, fresh, asMaster ? { dropExpiredBefore: Date.now() } : {});
   server.loading = true;
+  const progress = new LoadProgress("Loading RDB", statSync(path).size, server.log);
+  server.loadProgress = progress;
+  watchLoad(server, load, progress);
   try {
     const ok = await load.feedFile(path, () => true);
     if (!ok) return false;
@@ -38,8 +55,6 @@ export async function loadDatasetFile(server: Server, path: string): Promise<boo
     for (const [name, f] of result.functions) server.functions.set(name, f);
     server.persistence.lastLoadKeysLoaded = result.keysLoaded;
     server.persistence.lastLoadKeysExpired = result.keysExpired;
-    const ver = result.aux.get("redis-ver");
-    if (ver) server.log.notice(`Loading RDB produced by version ${ver}`);
     server.log.notice(`Done loading RDB, keys loaded: ${result.keysLoaded}, keys expired: ${result.keysExpired}.`);
     server.log.notice(`DB loaded from disk: ${((performance.now() - started) / 1000).toFixed(3)} seconds`);
     server.replication.restoreFromRdbAux(result.aux);
@@ -49,6 +64,7 @@ export async function loadDatasetFile(server: Server, path: string): Promise<boo
     return false;
   } finally {
     server.loading = false;
+    server.loadProgress = null;
   }
 }
 

@@ -12,6 +12,7 @@ import { Blocking } from "./blocking.ts";
 import type { Client } from "./client.ts";
 import { Logger } from "./log.ts";
 import { notifySystemd, type SupervisionMode } from "./supervision.ts";
+import type { LoadProgress } from "./load-progress.ts";
 import { Replication } from "../replication/replication.ts";
 import { LibraryStore } from "../commands/functions-store.ts";
 import { ScriptingState } from "../commands/scripting-state.ts";
@@ -142,6 +143,9 @@ export class Server {
       if (name === "loglevel") this.log.level = config.str("loglevel") as Logger["level"];
     });
   }
+
+  /** The load in progress (INFO loading_* fields), while `loading`. */
+  loadProgress: LoadProgress | null = null;
 
   /** The supervisor we report to (supervised systemd / upstart), resolved at start. */
   supervision: SupervisionMode = "no";
