@@ -420,7 +420,8 @@ const OBJECT_HELP = [
   "    Prints this help.",
 ];
 
-function objectEncoding(db: Database, key: string, v: RedisValue): string {
+/** OBJECT ENCODING's answer for a value (also DEBUG OBJECT's encoding). */
+export function objectEncodingOf(db: Database, key: string, v: RedisValue): string {
   if (typeof v === "string") return stringEncoding(db, key, v);
   const enc = (v as { encoding?: unknown }).encoding;
   if (typeof enc === "string") return enc;
@@ -590,7 +591,7 @@ export const handlers: HandlerMap = {
     const key = argv[2]!;
     const v = lookupReadNoNotify(c, key);
     if (v === undefined) c.reply.nullBulk();
-    else c.reply.bulk(objectEncoding(c.db, key, v));
+    else c.reply.bulk(objectEncodingOf(c.db, key, v));
   },
 
   "object|refcount"(c, argv) {

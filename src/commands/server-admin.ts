@@ -323,21 +323,6 @@ export const handlers: HandlerMap = {
     c.reply.verbatim("Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.");
   },
 
-  "debug"(c, argv) {
-    const sub = argv[1]!.toLowerCase();
-    if (sub === "sleep") {
-      const secs = Number(argv[2] ?? 0);
-      Bun.sleepSync(Math.max(0, secs * 1000));
-      return c.reply.ok();
-    }
-    if (sub === "set-active-expire") return c.reply.ok();
-    if (sub === "replybuffer") return c.reply.ok();
-    if (sub === "jmap" || sub === "gc") {
-      Bun.gc(true);
-      return c.reply.ok();
-    }
-    fail(`ERR unknown subcommand or wrong number of arguments for '${argv[1]}'. Try DEBUG HELP.`);
-  },
 };
 
 void intArg;

@@ -28,8 +28,9 @@ import { handlers as scripting } from "./scripting.ts";
 import { handlers as pubsub } from "./pubsub.ts";
 import { handlers as replication } from "./replication.ts";
 import { handlers as modules } from "./modules.ts";
+import { handlers as debug } from "./debug.ts";
 
-const FAMILIES: HandlerMap[] = [connection, serverAdmin, keys, strings, bitmaps, hyperloglog, lists, hashes, hashesExpiry, sets, zsets, geo, streams, transactions, scripting, pubsub, replication, modules];
+const FAMILIES: HandlerMap[] = [connection, serverAdmin, keys, strings, bitmaps, hyperloglog, lists, hashes, hashesExpiry, sets, zsets, geo, streams, transactions, scripting, pubsub, replication, modules, debug];
 
 export class CommandTable {
   private readonly byName = new Map<string, CommandSpec>();

@@ -84,6 +84,11 @@ export class Config {
   private readonly values: Record<string, Value> = Object.create(null);
   private readonly listeners: ChangeListener[] = [];
   private readonly appliers: Array<{ names: ReadonlySet<string>; apply: ConfigApplier }> = [];
+  /**
+   * List elements at least this long go into plain quicklist nodes when an RDB is written (Redis's
+   * packed_threshold, 1 GB; DEBUG QUICKLIST-PACKED-THRESHOLD changes it: not a directive).
+   */
+  quicklistPackedThreshold = 1 << 30;
   /** The file the configuration was read from, for CONFIG REWRITE and INFO's config_file. */
   configFile = "";
   replicaOf: ReplicaOf | null = null;

@@ -188,6 +188,22 @@ export class ReplyWriter {
     else this.ascii(b ? ":1\r\n" : ":0\r\n");
   }
 
+  /** A big number: `(digits` in RESP3, a bulk string in RESP2 (addReplyBigNum). */
+  bigNumber(digits: string): void {
+    if (this.resp === 3) this.ascii(`(${digits}\r\n`);
+    else this.bulk(digits);
+  }
+
+  /** RESP3's null `_`; RESP2's null bulk (addReplyNull). */
+  null(): void {
+    this.nullBulk();
+  }
+
+  /** An attribute map of `count` pairs before a reply: RESP3 only (callers skip it in RESP2). */
+  attribute(count: number): void {
+    this.ascii(`|${count}\r\n`);
+  }
+
   /** Verbatim text (INFO, CLIENT LIST...): `=len\r\ntxt:...` in RESP3, a bulk string in RESP2. */
   verbatim(text: string, format = "txt"): void {
     if (this.resp === 3) {
@@ -234,6 +250,9 @@ export class DiscardingReplyWriter extends ReplyWriter {
   override push(): void {}
   override double(): void {}
   override bool(): void {}
+  override bigNumber(): void {}
+  override null(): void {}
+  override attribute(): void {}
   override verbatim(): void {}
   override bulkArray(): void {}
   override raw(): void {}

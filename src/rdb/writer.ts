@@ -78,6 +78,8 @@ export interface RdbWriteOptions {
   listMaxListpackSize: number; // list-max-listpack-size
   /** RDB_VERSION, or RDB_VERSION_FIELD_TTLS to write hashes with field TTLs (rdbVersionFor). */
   rdbVersion: number;
+  /** Elements at least this long go into plain quicklist nodes (packed_threshold, 1 GB). */
+  quicklistPackedThreshold: number;
 }
 
 export const DEFAULT_WRITE_OPTIONS: Readonly<RdbWriteOptions> = Object.freeze({
@@ -90,6 +92,7 @@ export const DEFAULT_WRITE_OPTIONS: Readonly<RdbWriteOptions> = Object.freeze({
   setMaxIntsetEntries: 512,
   listMaxListpackSize: -2,
   rdbVersion: RDB_VERSION,
+  quicklistPackedThreshold: 1 << 30,
 });
 
 export function rdbWriteOptions(config: Config): RdbWriteOptions {
@@ -103,6 +106,7 @@ export function rdbWriteOptions(config: Config): RdbWriteOptions {
     setMaxIntsetEntries: config.num("set-max-intset-entries"),
     listMaxListpackSize: config.num("list-max-listpack-size"),
     rdbVersion: RDB_VERSION,
+    quicklistPackedThreshold: config.quicklistPackedThreshold,
   };
 }
 
@@ -142,8 +146,6 @@ export interface HeaderInfo {
 }
 
 const TWO_POW_32 = 4294967296;
-/** Quicklist: elements of 1 GB and more go into plain nodes (packed_threshold). */
-const PACKED_THRESHOLD = 1 << 30;
 /** list-max-listpack-size -1..-5: bytes per node. */
 const OPTIMIZATION_LEVEL = [4096, 8192, 16384, 32768, 65536];
 const SIZE_SAFETY_LIMIT = 8192;
@@ -604,7 +606,7 @@ export class RdbWriter {
     for (let i = 0; i < n; i++) {
       const s = list.at(i)!;
       const sz = s.length;
-      if (sz >= PACKED_THRESHOLD) {
+      if (sz >= this.options.quicklistPackedThreshold) {
         if (nodeCount) counts.push(nodeCount);
         counts.push(-1); // a plain node
         nodeCount = 0;

@@ -20,7 +20,7 @@ const SAMPLE = 64;
 const BUDGET_MS = 25;
 
 export function activeExpireCycle(server: Server): void {
-  if (server.replication.masterHost !== null) return;
+  if (server.replication.masterHost !== null || !server.activeExpireEnabled) return;
   // While writes are paused (FAILOVER) the dataset stays still: no expiry either (Redis 7.0).
   if (server.replication.master.writesPaused) return;
   const started = performance.now();

@@ -155,6 +155,9 @@ export class Server {
     if (this.supervision === "systemd") notifySystemd(msg, this.log);
   }
 
+  /** Active expiry runs (DEBUG SET-ACTIVE-EXPIRE 0 turns it off, for tests). */
+  activeExpireEnabled = true;
+
   /** When the last "Possible SECURITY ATTACK" was logged (at most one a minute). */
   lastSecurityWarning = 0;
 
