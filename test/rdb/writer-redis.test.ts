@@ -190,7 +190,7 @@ describe("RDB written by Replicant, loaded by redis-server", () => {
 
       const rdir = tempDir("replicant-writer-");
       copyFileSync(join(source.dir, "dump.rdb"), join(rdir, "dump.rdb"));
-      const replicant = await track(startReplicant([...scenario.config, "--save", ""], { dir: rdir }));
+      const replicant = await track(startReplicant([...scenario.config, "--save", "", "--enable-protected-configs", "yes"], { dir: rdir }));
       const rc = await replicant.client();
       expect(await rc.call("DBSIZE")).toBe(keys.get(0)!.length);
       expect(await rc.call("SAVE")).toBe("OK");
