@@ -77,6 +77,20 @@ const sections: Record<string, Section> = {
     server.memoryPeak = peak;
     const maxmemory = server.config.num("maxmemory");
     const total = totalmem();
+    // What is not the dataset (Redis's used_memory_overhead): the heap at start (the runtime, our
+    // code, the command table), the replication backlog, and what clients hold in buffers.
+    const startup = server.memoryAtStartup;
+    const backlog = server.replication.backlog?.size ?? 0;
+    let normalClients = 0;
+    let replicaClients = 0;
+    for (const c of server.clients.values()) {
+      const held = (c.conn?.pendingBytes ?? 0) + c.reply.length + c.parser.pendingBytes;
+      if (c.replica) replicaClients += held;
+      else normalClients += held;
+    }
+    const overhead = Math.min(used, startup + backlog + normalClients + replicaClients);
+    const dataset = used - overhead;
+    const active = mu.heapTotal + mu.external;
     return [
       `used_memory:${used}`,
       `used_memory_human:${bytesToHuman(used)}`,
@@ -85,12 +99,12 @@ const sections: Record<string, Section> = {
       `used_memory_peak:${peak}`,
       `used_memory_peak_human:${bytesToHuman(peak)}`,
       `used_memory_peak_perc:${((used / peak) * 100).toFixed(2)}%`,
-      `used_memory_overhead:0`,
-      `used_memory_startup:0`,
-      `used_memory_dataset:${used}`,
-      `used_memory_dataset_perc:100.00%`,
+      `used_memory_overhead:${overhead}`,
+      `used_memory_startup:${startup}`,
+      `used_memory_dataset:${dataset}`,
+      `used_memory_dataset_perc:${used - startup > 0 ? ((dataset / (used - startup)) * 100).toFixed(2) : "0.00"}%`,
       `allocator_allocated:${used}`,
-      `allocator_active:${mu.heapTotal + mu.external}`,
+      `allocator_active:${active}`,
       `allocator_resident:${rss}`,
       `total_system_memory:${total}`,
       `total_system_memory_human:${bytesToHuman(total)}`,
@@ -110,19 +124,21 @@ const sections: Record<string, Section> = {
       `maxmemory:${maxmemory}`,
       `maxmemory_human:${bytesToHuman(maxmemory)}`,
       `maxmemory_policy:${server.config.str("maxmemory-policy")}`,
-      "allocator_frag_ratio:1.00",
-      "allocator_frag_bytes:0",
-      "allocator_rss_ratio:1.00",
-      "allocator_rss_bytes:0",
+      // The JS heap reserved but not used plays the allocator's fragmentation; what the process
+      // holds beyond the heap (code, the runtime's own memory) its RSS overhead.
+      `allocator_frag_ratio:${(mu.heapTotal / Math.max(1, mu.heapUsed)).toFixed(2)}`,
+      `allocator_frag_bytes:${mu.heapTotal - mu.heapUsed}`,
+      `allocator_rss_ratio:${(rss / Math.max(1, active)).toFixed(2)}`,
+      `allocator_rss_bytes:${rss - active}`,
       "rss_overhead_ratio:1.00",
       "rss_overhead_bytes:0",
       `mem_fragmentation_ratio:${(rss / Math.max(1, used)).toFixed(2)}`,
       `mem_fragmentation_bytes:${rss - used}`,
       "mem_not_counted_for_evict:0",
       `mem_replication_backlog:${server.replication.backlog?.size ?? 0}`,
-      "mem_total_replication_buffers:0",
-      "mem_clients_slaves:0",
-      "mem_clients_normal:0",
+      `mem_total_replication_buffers:${backlog + replicaClients}`,
+      `mem_clients_slaves:${replicaClients}`,
+      `mem_clients_normal:${normalClients}`,
       "mem_cluster_links:0",
       "mem_aof_buffer:0",
       "mem_allocator:bun",

@@ -212,6 +212,8 @@ export class Server {
 
   /** Highest memory use seen by INFO (used_memory_peak). */
   memoryPeak = 0;
+  /** Heap in use once started (INFO used_memory_startup): what an empty server costs. */
+  memoryAtStartup = 0;
   /** Server cron iterations (10 a second). */
   cronLoops = 0;
   /** Samples of total_commands_processed over the last second, for instantaneous_ops_per_sec. */

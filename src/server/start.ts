@@ -78,6 +78,9 @@ export async function startServer(config: Config, _args: string[]): Promise<numb
   listeners.registerConfigAppliers();
   log.notice(`Running mode=standalone, port=${server.listeningPort || server.tlsListeningPort}.`);
   log.warning("Server initialized");
+  // Before any data: what an empty server costs (INFO used_memory_startup).
+  const mu = process.memoryUsage();
+  server.memoryAtStartup = mu.heapUsed + mu.external;
 
   // Like redis-server, load the dataset file at start even as a replica: its repl-id /
   // repl-offset let the first PSYNC continue instead of a full sync.
