@@ -168,6 +168,8 @@ export const handlers: HandlerMap = {
 
   auth(c, argv) {
     if (argv.length > 3) fail(SYNTAX);
+    c.redact(1);
+    if (argv.length === 3) c.redact(2);
     if (argv.length === 2 && !c.server.config.str("requirepass")) {
       fail("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?");
     }
@@ -190,6 +192,8 @@ export const handlers: HandlerMap = {
     for (; i < argv.length; i++) {
       const left = argv.length - i - 1;
       if (isOption(argv[i]!, "auth") && left >= 2) {
+        c.redact(i + 1);
+        c.redact(i + 2);
         auth = [argv[i + 1]!, argv[i + 2]!];
         i += 2;
       } else if (isOption(argv[i]!, "setname") && left >= 1) {

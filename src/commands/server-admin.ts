@@ -1,5 +1,5 @@
 // Server commands: INFO, CONFIG, COMMAND, DBSIZE, ROLE, TIME, LASTSAVE, SHUTDOWN, SLOWLOG,
-// LATENCY, MEMORY, DEBUG (the parts tools use), MONITOR is not supported.
+// LATENCY (server-latency.ts), MEMORY, DEBUG (debug.ts).
 
 import { lookupDirective } from "../config/config.ts";
 import { overwriteConfigFile, rewrittenConfig } from "../config/rewrite.ts";
@@ -17,6 +17,7 @@ import { lookupRead } from "./keyspace.ts";
 import type { CommandMeta, CommandSpec, HandlerMap } from "./types.ts";
 import { typeOf } from "../store/values.ts";
 import { handlers as persistenceHandlers } from "./server-persistence.ts";
+import { handlers as latencyHandlers } from "./server-latency.ts";
 
 /** Key specs as COMMAND INFO sends them: maps, flag lists as status strings. */
 function replyKeySpecValue(r: ReplyWriter, key: string, v: unknown): void {
@@ -101,6 +102,9 @@ function configSet(c: Client, argv: string[]): void {
   const config = c.server.config;
   const pairs: Array<[string, string]> = [];
   const seen = new Set<string>();
+  // Passwords stay out of the slow log and MONITOR even when the command fails (Redis redacts
+  // every sensitive value before it checks anything).
+  for (let i = 2; i < argv.length; i += 2) if (lookupDirective(argv[i]!)?.sensitive) c.redact(i + 1);
   for (let i = 2; i < argv.length; i += 2) {
     const d = lookupDirective(argv[i]!);
     if (!d || d.hidden) fail(`ERR Unknown option or number of arguments for CONFIG SET - '${argv[i]}'`);
@@ -291,22 +295,8 @@ export const handlers: HandlerMap = {
     c.reply.bulkArray(["COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", "(no subcommand)", "    Return details about all Redis commands.", "COUNT", "INFO [<command-name> ...]", "LIST", "DOCS", "GETKEYS <full-command>", "HELP"]);
   },
 
-  "slowlog|get"(c) {
-    c.reply.array(0);
-  },
-  "slowlog|len"(c) {
-    c.reply.int(0);
-  },
-  "slowlog|reset"(c) {
-    c.reply.ok();
-  },
-
-  "latency|latest"(c) {
-    c.reply.array(0);
-  },
-  "latency|reset"(c) {
-    c.reply.int(0);
-  },
+  // SLOWLOG, LATENCY: server-latency.ts.
+  ...latencyHandlers,
 
   "memory|usage"(c, argv) {
     const v = lookupRead(c, argv[2]!);

@@ -318,8 +318,21 @@ export class Config {
         this.values[name] = args[0]!;
         return null;
       }
+      case "latency-tracking-info-percentiles": {
+        // Doubles in [0, 100], shown as C's %f without trailing zeros; a single "" means none.
+        const list = args.length === 1 && args[0] === "" ? [] : args;
+        const out: string[] = [];
+        for (const a of list) {
+          if (!/^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(a)) return "Invalid latency-tracking-info-percentiles parameters";
+          const p = Number(a);
+          if (p > 100 || p < 0) return "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]";
+          out.push(trimmedDouble(p));
+        }
+        this.values[name] = out.join(" ");
+        return null;
+      }
       default: {
-        // oom-score-adj-values, latency-tracking-info-percentiles: kept as given.
+        // oom-score-adj-values: kept as given.
         this.values[name] = args.join(" ");
         return null;
       }
@@ -497,4 +510,10 @@ function keyspaceEventsText(text: string): string {
   else for (const ch of "g$lshzxetdn") if (has(ch)) out += ch;
   for (const ch of "KEm") if (has(ch)) out += ch;
   return out;
+}
+
+/** A double as C's "%f" with the trailing zeros (and a bare point) trimmed: 99.9, 50. */
+export function trimmedDouble(v: number): string {
+  const s = v.toFixed(6);
+  return s.includes(".") ? s.replace(/0+$/, "").replace(/\.$/, "") : s;
 }

@@ -63,6 +63,11 @@ export class Client {
   alsoPropagate: string[][] | null = null;
   /** A handler that must not be propagated even though it changed data. */
   preventPropagation = false;
+  /**
+   * Arguments of the running command that the slow log and MONITOR must not show (passwords of
+   * AUTH, HELLO AUTH, sensitive CONFIG SET values): Redis's redactClientCommandArgument.
+   */
+  redactedArgs: number[] | null = null;
   /** Replica bookkeeping for sub-replicas (set by the master side). */
   replica: unknown = null;
   /**
@@ -90,6 +95,11 @@ export class Client {
       fromMaster: kind === ClientKind.Master,
       authRequired: () => !this.authenticated,
     });
+  }
+
+  /** Keeps argument `index` of the running command out of the slow log and MONITOR. */
+  redact(index: number): void {
+    (this.redactedArgs ??= []).push(index);
   }
 
   get isMaster(): boolean {

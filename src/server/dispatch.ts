@@ -8,6 +8,7 @@ import { CommandFlag, type CommandSpec } from "../commands/types.ts";
 import { pubsubContextError } from "../commands/pubsub.ts";
 import type { Client } from "./client.ts";
 import type { Server } from "./server.ts";
+import { CommandHistogram } from "./latency.ts";
 
 /** Commands that run immediately even inside MULTI. */
 const MULTI_IMMEDIATE = new Set(["exec", "discard", "multi", "watch", "quit", "reset"]);
@@ -85,7 +86,7 @@ export function afterErrorReply(c: Client, error: string, countStats = true): vo
 export function commandStats(c: Client, name: string) {
   let s = c.server.stats.commands.get(name);
   if (!s) {
-    s = { calls: 0, usec: 0, rejected: 0, failed: 0 };
+    s = { calls: 0, usec: 0, rejected: 0, failed: 0, histogram: null };
     c.server.stats.commands.set(name, s);
   }
   return s;
@@ -235,6 +236,7 @@ export function call(c: Client, spec: CommandSpec, argv: string[]): void {
   c.propagateAs = null;
   c.alsoPropagate = null;
   c.preventPropagation = false;
+  c.redactedArgs = null;
   const repl = server.replication;
   const originating = repl.originating;
   if (originating) repl.beginCommand();
@@ -255,10 +257,18 @@ export function call(c: Client, spec: CommandSpec, argv: string[]): void {
       replyError(c, `ERR internal error executing '${spec.name}'`, spec);
     }
   }
+  const usec = (performance.now() - started) * 1000;
   const s = commandStats(c, spec.name);
   s.calls++;
-  s.usec += Math.round((performance.now() - started) * 1000);
+  s.usec += Math.round(usec);
   if (failed) s.failed++;
+  // Where the time went (Redis's call()): the latency monitor's command events, then, unless the
+  // client blocked (its time is the wait's, not ours), the slow log and the latency histogram.
+  server.latency.addIfNeeded((spec.flags & CommandFlag.Fast) !== 0 ? "fast-command" : "command", usec / 1000);
+  if (!c.blocked) {
+    if ((spec.flags & CommandFlag.SkipSlowlog) === 0) server.slowlog.record(c, argv, usec);
+    if (server.config.bool("latency-tracking")) (s.histogram ??= new CommandHistogram()).record(usec * 1000);
+  }
   server.stats.totalCommandsProcessed++;
   // Only a command that made changes propagates: one that reset the counter (SAVE, SHUTDOWN's
   // final save) did not (Redis's call(): a negative dirty delta counts as none).

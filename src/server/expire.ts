@@ -61,6 +61,7 @@ export function activeExpireCycle(server: Server): void {
     if (performance.now() - started >= BUDGET_MS) break;
     expireHashFields(server, db, now, started);
   }
+  server.latency.addIfNeeded("expire-cycle", performance.now() - started);
 }
 
 /** One pass over (part of) a database's hashes with field TTLs. */

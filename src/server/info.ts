@@ -324,8 +324,16 @@ const sections: Record<string, Section> = {
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([code, n]) => `errorstat_${code.replace(/[#:\r\n]/g, "_")}:count=${n}`);
   },
-  latencystats() {
-    return [];
+  latencystats(server) {
+    // latency_percentiles_usec_<command>:p50=...,p99=... (latency-tracking-info-percentiles).
+    const percentiles = server.config.str("latency-tracking-info-percentiles").split(" ").filter(Boolean);
+    const lines: string[] = [];
+    for (const [name, s] of [...server.stats.commands].sort()) {
+      if (!s.histogram) continue;
+      const values = percentiles.map((p) => `p${p}=${(s.histogram!.percentileNs(Number(p)) / 1000).toFixed(3)}`);
+      lines.push(`latency_percentiles_usec_${name}:${values.join(",")}`);
+    }
+    return lines;
   },
   cluster() {
     return ["cluster_enabled:0"];

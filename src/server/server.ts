@@ -17,6 +17,16 @@ import { Replication } from "../replication/replication.ts";
 import { LibraryStore } from "../commands/functions-store.ts";
 import { ScriptingState } from "../commands/scripting-state.ts";
 import type { TlsContext } from "./tls.ts";
+import { LatencyMonitor, Slowlog, type CommandHistogram } from "./latency.ts";
+
+/** One command's INFO commandstats figures and its latency histogram (latency-tracking). */
+export interface CommandStats {
+  calls: number;
+  usec: number;
+  rejected: number;
+  failed: number;
+  histogram: CommandHistogram | null;
+}
 
 export interface Stats {
   totalConnectionsReceived: number;
@@ -38,7 +48,7 @@ export interface Stats {
   totalReadsProcessed: number;
   totalWritesProcessed: number;
   /** Per-command calls / failed calls / rejected calls / microseconds, for INFO commandstats. */
-  commands: Map<string, { calls: number; usec: number; rejected: number; failed: number }>;
+  commands: Map<string, CommandStats>;
   /** Error counts by error code (first word), for INFO errorstats. */
   errors: Map<string, number>;
 }
@@ -125,6 +135,9 @@ export class Server {
   readonly functions = new LibraryStore();
   /** EVAL's script cache and engine, the functions engine (commands/scripting-state.ts). */
   readonly scripting: ScriptingState;
+  /** SLOWLOG and LATENCY (server/latency.ts). */
+  readonly slowlog: Slowlog;
+  readonly latency: LatencyMonitor;
 
   constructor(readonly config: Config) {
     const count = config.num("databases");
@@ -135,6 +148,8 @@ export class Server {
     this.commands = buildCommandTable();
     applyRenamedCommands(this.commands, config);
     this.scripting = new ScriptingState(this);
+    this.slowlog = new Slowlog(config);
+    this.latency = new LatencyMonitor(config);
     this.log.level = config.str("loglevel") as Logger["level"];
     this.log.file = config.str("logfile");
     this.replication = new Replication(this);
