@@ -7,6 +7,8 @@ import { i64Arg, int32Arg, intArg, isOption } from "./args.ts";
 import { CommandError, DB_OUT_OF_RANGE, NOT_INTEGER, SYNTAX, WRONGPASS, fail } from "./errors.ts";
 import { isSubscribed, shardSubscriptionCount } from "./pubsub.ts";
 import type { HandlerMap } from "./types.ts";
+import { PausePurpose, PauseType } from "../server/client-pause.ts";
+import { replyHelp } from "./scripting.ts";
 
 function passwordMatches(given: string, expected: string): boolean {
   const a = Buffer.from(given, "latin1");
@@ -35,7 +37,8 @@ function validClientName(name: string): boolean {
 
 function clientFlags(c: Client): string {
   let f = "";
-  if (c.kind === ClientKind.Replica) f += "S";
+  if (c.monitor) f += "O";
+  else if (c.kind === ClientKind.Replica) f += "S";
   if (c.kind === ClientKind.Master) f += "M";
   if (isSubscribed(c)) f += "P";
   if (c.multi) f += "x";
@@ -305,9 +308,35 @@ export const handlers: HandlerMap = {
     if (mode === "on") c.reply.ok();
   },
 
+  "client|pause"(c, argv) {
+    // CLIENT PAUSE timeout [WRITE|ALL]: timeout in ms from now (getTimeoutFromObjectOrReply).
+    if (argv.length > 4) fail(`ERR unknown subcommand or wrong number of arguments for '${argv[1]}'. Try CLIENT HELP.`);
+    let type = PauseType.All;
+    if (argv.length === 4) {
+      if (isOption(argv[3]!, "write")) type = PauseType.Write;
+      else if (!isOption(argv[3]!, "all")) fail("ERR CLIENT PAUSE mode must be WRITE or ALL");
+    }
+    const ms = i64Arg(argv[2]!, "ERR timeout is not an integer or out of range");
+    if (ms < 0) fail("ERR timeout is negative");
+    const now = Date.now();
+    // Redis 7.0 adds the time without an overflow check: a timeout past 2^63 ms wraps to the
+    // past, a pause that is over at once.
+    const overflows = BigInt(ms) > 2n ** 63n - 1n - BigInt(now);
+    c.server.pause.pause(PausePurpose.ClientCommand, ms === 0 || overflows ? 0 : now + Number(ms), type);
+    c.reply.ok();
+  },
+
+  "client|unpause"(c) {
+    c.server.pause.unpause(PausePurpose.ClientCommand);
+    c.reply.ok();
+  },
+
   "client|help"(c) {
-    c.reply.bulkArray([
-      "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    replyHelp(c, "CLIENT", [
+      "CACHING (YES|NO)",
+      "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+      "GETREDIR",
+      "    Return the client ID we are redirecting to when tracking is enabled.",
       "GETNAME",
       "    Return the name of the current connection.",
       "ID",
@@ -317,13 +346,38 @@ export const handlers: HandlerMap = {
       "KILL <ip:port>",
       "    Kill connection made from <ip:port>.",
       "KILL <option> <value> [<option> <value> [...]]",
-      "    Kill connections. Options are: ID, TYPE, USER, ADDR, LADDR, SKIPME.",
+      "    Kill connections. Options are:",
+      "    * ADDR (<ip:port>|<unixsocket>:0)",
+      "      Kill connections made from the specified address",
+      "    * LADDR (<ip:port>|<unixsocket>:0)",
+      "      Kill connections made to specified local address",
+      "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+      "      Kill connections by type.",
+      "    * USER <username>",
+      "      Kill connections authenticated by <username>.",
+      "    * SKIPME (YES|NO)",
+      "      Skip killing current connection (default: yes).",
       "LIST [options ...]",
-      "    Return information about client connections. Options: TYPE, ID.",
+      "    Return information about client connections. Options:",
+      "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+      "      Return clients of specified type.",
+      "UNPAUSE",
+      "    Stop the current client pause, resuming traffic.",
+      "PAUSE <timeout> [WRITE|ALL]",
+      "    Suspend all, or just write, clients for <timeout> milliseconds.",
+      "REPLY (ON|OFF|SKIP)",
+      "    Control the replies sent to the current connection.",
       "SETNAME <name>",
       "    Assign the name <name> to the current connection.",
-      "HELP",
-      "    Print this help.",
+      "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+      "    Unblock the specified blocked client.",
+      "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+      "         [OPTIN] [OPTOUT] [NOLOOP]",
+      "    Control server assisted client side caching.",
+      "TRACKINGINFO",
+      "    Report tracking status for the current connection.",
+      "NO-EVICT (ON|OFF)",
+      "    Protect current client connection from eviction.",
     ]);
   },
 };

@@ -50,7 +50,7 @@ export function fieldState(c: Client, key: string, h: HashValue, field: string, 
   if (at === NO_FIELD_TTL || at >= server.cmdTime) return FieldState.Ok;
   if (server.replication.masterHost !== null) return c.kind === ClientKind.Master ? FieldState.Ok : FieldState.Expired;
   // A coordinated failover holds writes, expiry included (PAUSE_ACTION_EXPIRE).
-  if (server.replication.master.writesPaused) return FieldState.Expired;
+  if (server.pause.active) return FieldState.Expired;
   const db = c.db;
   db.beforeChange(key);
   h.delete(field);
@@ -86,7 +86,7 @@ function propagateFieldDeletion(c: Client, key: string, field: string): void {
 export function expireAllFieldsIfNeeded(c: Client, key: string, h: HashValue): boolean {
   if (h.fieldTtlCount === 0) return true;
   const server = c.server;
-  if (server.replication.masterHost !== null || server.replication.master.writesPaused) return true;
+  if (server.replication.masterHost !== null || server.pause.active) return true;
   const expired = h.expiredFields(server.cmdTime);
   if (expired.length === 0) return true;
   const db = c.db;

@@ -32,6 +32,9 @@ export function expireIfNeeded(c: Client, db: Database, key: string, forWrite = 
     // A writable replica deletes on write access (Redis's force_delete_expired).
     if (!forWrite) return true;
   }
+  // While clients are paused (CLIENT PAUSE, FAILOVER) the dataset stays still: the key reads as
+  // expired but stays, to be expired at the end of the pause (or by a new master).
+  if (server.pause.active) return true;
   deleteExpiredKey(server, db, key);
   return true;
 }

@@ -9,8 +9,9 @@
 import { type Config, ConfigError } from "../config/config.ts";
 import tableJson from "./redis-command-table.json";
 import newerJson from "./redis-command-table-newer.json";
-import { flagsFromNames, type CommandMeta, type CommandSpec, type HandlerMap } from "./types.ts";
+import { CommandFlag, flagsFromNames, type CommandMeta, type CommandSpec, type HandlerMap } from "./types.ts";
 import { handlers as connection } from "./connection.ts";
+import { handlers as monitor } from "./monitor.ts";
 import { handlers as serverAdmin } from "./server-admin.ts";
 import { handlers as keys } from "./keys.ts";
 import { handlers as strings } from "./strings.ts";
@@ -30,7 +31,7 @@ import { handlers as replication } from "./replication.ts";
 import { handlers as modules } from "./modules.ts";
 import { handlers as debug } from "./debug.ts";
 
-const FAMILIES: HandlerMap[] = [connection, serverAdmin, keys, strings, bitmaps, hyperloglog, lists, hashes, hashesExpiry, sets, zsets, geo, streams, transactions, scripting, pubsub, replication, modules, debug];
+const FAMILIES: HandlerMap[] = [connection, monitor, serverAdmin, keys, strings, bitmaps, hyperloglog, lists, hashes, hashesExpiry, sets, zsets, geo, streams, transactions, scripting, pubsub, replication, modules, debug];
 
 export class CommandTable {
   private readonly byName = new Map<string, CommandSpec>();
@@ -117,5 +118,15 @@ export function buildCommandTable(): CommandTable {
   for (const name of handlers.keys()) {
     if (!known.has(name)) throw new Error(`handler for ${name}, which no command table declares`);
   }
+  for (const name of MAY_REPLICATE) {
+    const spec = table.get(name);
+    if (spec) spec.flags |= CommandFlag.MayReplicate;
+  }
   return table;
 }
+
+/**
+ * Commands Redis flags CMD_MAY_REPLICATE, a flag COMMAND does not report (so not in the JSON):
+ * a write pause (CLIENT PAUSE WRITE, FAILOVER) holds them too.
+ */
+const MAY_REPLICATE = ["eval", "evalsha", "fcall", "publish", "spublish", "pfcount"];

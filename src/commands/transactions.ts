@@ -35,6 +35,12 @@ function unwatchAll(c: Client): void {
   c.dirtyCas = false;
 }
 
+/** discardTransaction: leaves MULTI and forgets the watches. */
+export function discardTransaction(c: Client): void {
+  c.multi = null;
+  unwatchAll(c);
+}
+
 /** Whether the client watched `tag` while its key was already expired. */
 export function watchedWhileExpired(c: Client, tag: string): boolean {
   return expiredWhenWatched.get(c)?.has(tag) ?? false;

@@ -17,9 +17,8 @@ import { closeSync, openSync, read, unlinkSync, write } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { encodeCommand } from "../protocol/reply-parser.ts";
 import { clientInfoLine } from "../commands/connection.ts";
-import { CommandFlag, type CommandSpec } from "../commands/types.ts";
 import { ClientKind, type Client } from "../server/client.ts";
-import { processCommand } from "../server/dispatch.ts";
+import { PausePurpose, PauseType } from "../server/client-pause.ts";
 import { Database } from "../store/database.ts";
 import type { SocketConnection } from "../server/connection.ts";
 import type { Server } from "../server/server.ts";
@@ -157,9 +156,6 @@ export class MasterSide {
   private cronLoops = 0;
   /** Unix ms since when there are no replicas (repl-backlog-ttl). */
   noReplicasSince = Date.now();
-  /** Writes are paused (a coordinated FAILOVER): such commands wait here, as Redis's BLOCKED_POSTPONE. */
-  writesPaused = false;
-  private postponed: Array<{ client: Client; argv: string[] }> = [];
   /** Each client's offset after its last command that propagated (Redis's woff), for WAIT. */
   private readonly lastWriteOffset = new WeakMap<Client, number>();
 
@@ -881,45 +877,21 @@ export class MasterSide {
   // ------------------------------------------------------------------ write pause (FAILOVER)
 
   /**
-   * While writes are paused, a command that may replicate waits (Redis's BLOCKED_POSTPONE):
-   * the client stops there and the command runs from the start once the pause ends.
-   * Our master's commands and our replicas are never paused.
+   * Writes are paused by FAILOVER or SHUTDOWN (their shared purpose of server/client-pause.ts:
+   * commands that may replicate wait there, as Redis's BLOCKED_POSTPONE). CLIENT PAUSE is a
+   * purpose of its own and does not show here.
    */
-  postponeIfPaused(c: Client, spec: CommandSpec, argv: string[]): boolean {
-    if (!this.writesPaused || c.kind !== ClientKind.Normal) return false;
-    const f = CommandFlag.Write | CommandFlag.MayReplicate;
-    const mayReplicate = (spec.flags & f) !== 0 || (spec.name === "exec" && c.multi !== null && (c.multi.flags & f) !== 0);
-    if (!mayReplicate) return false;
-    c.blocked = true;
-    this.postponed.push({ client: c, argv });
-    return true;
+  get writesPaused(): boolean {
+    return this.server.pause.holds(PausePurpose.Replication);
   }
 
   pauseWrites(): void {
-    this.writesPaused = true;
+    this.server.pause.pause(PausePurpose.Replication, Infinity, PauseType.Write);
   }
 
   /** Ends the pause; the postponed commands run on the next turn, in arrival order. */
   unpauseWrites(): void {
-    this.writesPaused = false;
-    const list = this.postponed;
-    this.postponed = [];
-    if (list.length === 0) return;
-    // Not from inside the command (or event) that ended the pause: each runs as a command of
-    // its own, with its own propagation.
-    setImmediate(() => {
-      for (const { client, argv } of list) {
-        if (client.conn?.closed) continue;
-        if (this.writesPaused) {
-          this.postponed.push({ client, argv }); // paused again meanwhile
-          continue;
-        }
-        client.blocked = false;
-        processCommand(client, argv);
-        if (client.blocked) client.flush();
-        else client.resumeInput();
-      }
-    });
+    this.server.pause.unpause(PausePurpose.Replication);
   }
 
   /** FAILOVER TO host port: the replica with that address (Redis's findReplica). */

@@ -79,6 +79,8 @@ export class Client {
   keyWait: KeyWait | null = null;
   /** Blocking commands act as their non-blocking forms (inside EXEC: Redis's CLIENT_DENY_BLOCKING). */
   denyBlocking = false;
+  /** In MONITOR mode: shown every command the server runs (commands/monitor.ts). */
+  monitor = false;
 
   constructor(
     readonly server: Server,

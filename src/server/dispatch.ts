@@ -9,6 +9,9 @@ import { pubsubContextError } from "../commands/pubsub.ts";
 import type { Client } from "./client.ts";
 import type { Server } from "./server.ts";
 import { CommandHistogram } from "./latency.ts";
+import { feedMonitors } from "../commands/monitor.ts";
+import { discardTransaction } from "../commands/transactions.ts";
+import { ClientKind } from "./client.ts";
 
 /** Commands that run immediately even inside MULTI. */
 const MULTI_IMMEDIATE = new Set(["exec", "discard", "multi", "watch", "quit", "reset"]);
@@ -36,8 +39,15 @@ export function resolveCommand(c: Client, argv: string[]): CommandSpec | undefin
   return spec;
 }
 
-function reject(c: Client, error: string, spec: CommandSpec | undefined): void {
+function reject(c: Client, error: string, spec: CommandSpec | undefined, argv?: string[]): void {
   if (c.multi) c.multi.aborted = true;
+  if (spec?.name === "exec") {
+    // execCommandAbort: an EXEC refused before it ran ends the transaction, and MONITOR, which
+    // saw the MULTI, sees that it is over.
+    error = `EXECABORT Transaction discarded because of: ${error}`;
+    discardTransaction(c);
+    if (argv) feedMonitors(c, argv);
+  }
   replyError(c, error, spec);
   if (spec) {
     const s = commandStats(c, spec.name);
@@ -141,21 +151,21 @@ export function processCommand(c: Client, argv: string[]): void {
   }
   const arity = spec.arity;
   if ((arity > 0 && arity !== argv.length) || argv.length < -arity) {
-    reject(c, wrongArity(spec.name), spec);
+    reject(c, wrongArity(spec.name), spec, argv);
     return;
   }
   const guarded = PROTECTED_COMMANDS[spec.name];
   if (guarded !== undefined && !allowProtectedAction(c, guarded.directive)) {
-    reject(c, `ERR ${guarded.name} command not allowed. If the ${guarded.directive} option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.`, spec);
+    reject(c, `ERR ${guarded.name} command not allowed. If the ${guarded.directive} option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.`, spec, argv);
     return;
   }
   const flags = spec.dynamicFlags ? spec.dynamicFlags(c, argv) : spec.flags;
   if (!c.authenticated && !(flags & CommandFlag.NoAuth)) {
-    reject(c, NOAUTH, spec);
+    reject(c, NOAUTH, spec, argv);
     return;
   }
   if (c.multi && flags & CommandFlag.NoMulti) {
-    reject(c, "ERR Command not allowed inside a transaction", spec);
+    reject(c, "ERR Command not allowed inside a transaction", spec, argv);
     return;
   }
   const repl = server.replication;
@@ -163,44 +173,51 @@ export function processCommand(c: Client, argv: string[]): void {
   if (server.persistence.lastBgsaveStatus === "err" && !c.isMaster) {
     const misconf = diskErrorDenyingWrites(server);
     if (misconf !== null && (flags & CommandFlag.Write || spec.name === "ping" || (spec.name === "exec" && c.multi && c.multi.flags & CommandFlag.Write))) {
-      reject(c, misconf, spec);
+      reject(c, misconf, spec, argv);
       return;
     }
   }
   if (repl.masterHost === null && (flags & CommandFlag.Write || (spec.name === "exec" && c.multi && c.multi.flags & CommandFlag.Write))) {
     const minReplicas = server.config.num("min-replicas-to-write");
     if (minReplicas > 0 && server.config.num("min-replicas-max-lag") > 0 && repl.goodReplicasCount() < minReplicas) {
-      reject(c, NOREPLICAS, spec);
+      reject(c, NOREPLICAS, spec, argv);
       return;
     }
   }
   if (repl.masterHost !== null && !c.isMaster) {
     const isWrite = (flags & CommandFlag.Write) !== 0 || (spec.name === "exec" && c.multi !== null && (c.multi.flags & CommandFlag.Write) !== 0);
     if (isWrite && server.config.bool("replica-read-only")) {
-      reject(c, READONLY, spec);
+      reject(c, READONLY, spec, argv);
       return;
     }
   }
   const pubsubError = pubsubContextError(c, spec.name);
   if (pubsubError !== null) {
-    reject(c, pubsubError, spec);
+    reject(c, pubsubError, spec, argv);
     return;
   }
   if (repl.masterHost !== null && !c.isMaster) {
     if (!repl.isLinkUp() && !server.config.bool("replica-serve-stale-data")) {
       const denyStale = !(flags & CommandFlag.Stale) || (spec.name === "exec" && c.multi !== null && multiDeniesStale(c));
       if (denyStale) {
-        reject(c, MASTERDOWN, spec);
+        reject(c, MASTERDOWN, spec, argv);
         return;
       }
     }
   }
   if (server.loading && !(flags & CommandFlag.Loading)) {
-    reject(c, LOADING, spec);
+    reject(c, LOADING, spec, argv);
     return;
   }
-  // Writes paused (a coordinated FAILOVER): the command waits and runs from the start later.
-  if (repl.master.writesPaused && repl.master.postponeIfPaused(c, spec, argv)) return;
+  // A monitor or a replica (a replica both, to Redis) may not touch the keyspace: that would be
+  // a way around client pauses, which do not hold them.
+  if ((c.monitor || c.kind === ClientKind.Replica) && touchesKeyspace(c, spec, flags)) {
+    reject(c, "ERR Replica can't interact with the keyspace", spec, argv);
+    return;
+  }
+  // Paused (CLIENT PAUSE, a FAILOVER or SHUTDOWN holding writes): the command waits and runs
+  // from the start when the pause ends.
+  if (server.pause.active && server.pause.postponeIfPaused(c, spec, flags, argv)) return;
   if (c.multi && !MULTI_IMMEDIATE.has(spec.name)) {
     c.multi.queue.push(argv);
     c.multi.flags |= flags;
@@ -212,6 +229,14 @@ export function processCommand(c: Client, argv: string[]): void {
   // the next command runs (Redis's handleClientsBlockedOnKeys after call()).
   if (server.blocking.readyCount !== 0) server.blocking.handleReadyKeys();
 }
+
+function touchesKeyspace(c: Client, spec: CommandSpec, flags: number): boolean {
+  const f = CommandFlag.Write | CommandFlag.ReadOnly | CommandFlag.MayReplicate;
+  return (flags & f) !== 0 || (spec.name === "exec" && c.multi !== null && (c.multi.flags & f) !== 0);
+}
+
+/** Commands that show themselves to MONITOR before they run, so that their script's commands follow. */
+const MONITORED_BEFORE = new Set(["eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro"]);
 
 function multiDeniesStale(c: Client): boolean {
   for (const argv of c.multi!.queue) {
@@ -241,6 +266,7 @@ export function call(c: Client, spec: CommandSpec, argv: string[]): void {
   const originating = repl.originating;
   if (originating) repl.beginCommand();
   const replyMark = c.reply.length;
+  if (server.monitors.size !== 0 && MONITORED_BEFORE.has(spec.name)) feedMonitors(c, argv);
   const started = performance.now();
   let failed = false;
   try {
@@ -269,6 +295,8 @@ export function call(c: Client, spec: CommandSpec, argv: string[]): void {
     if ((spec.flags & CommandFlag.SkipSlowlog) === 0) server.slowlog.record(c, argv, usec);
     if (server.config.bool("latency-tracking")) (s.histogram ??= new CommandHistogram()).record(usec * 1000);
   }
+  // Shown to monitors after it ran (with its passwords redacted), unless too dangerous to show.
+  if (server.monitors.size !== 0 && (spec.flags & (CommandFlag.SkipMonitor | CommandFlag.Admin)) === 0) feedMonitors(c, argv);
   server.stats.totalCommandsProcessed++;
   // Only a command that made changes propagates: one that reset the counter (SAVE, SHUTDOWN's
   // final save) did not (Redis's call(): a negative dirty delta counts as none).

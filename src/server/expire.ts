@@ -21,8 +21,8 @@ const BUDGET_MS = 25;
 
 export function activeExpireCycle(server: Server): void {
   if (server.replication.masterHost !== null || !server.activeExpireEnabled) return;
-  // While writes are paused (FAILOVER) the dataset stays still: no expiry either (Redis 7.0).
-  if (server.replication.master.writesPaused) return;
+  // While clients are paused (CLIENT PAUSE, FAILOVER) the dataset stays still (Redis 7.0).
+  if (server.pause.active) return;
   const started = performance.now();
   const now = Date.now();
   for (const db of server.dbs) {

@@ -18,6 +18,8 @@ import { LibraryStore } from "../commands/functions-store.ts";
 import { ScriptingState } from "../commands/scripting-state.ts";
 import type { TlsContext } from "./tls.ts";
 import { LatencyMonitor, Slowlog, type CommandHistogram } from "./latency.ts";
+import { ClientPause } from "./client-pause.ts";
+import { stopMonitoring } from "../commands/monitor.ts";
 
 /** One command's INFO commandstats figures and its latency histogram (latency-tracking). */
 export interface CommandStats {
@@ -138,6 +140,12 @@ export class Server {
   /** SLOWLOG and LATENCY (server/latency.ts). */
   readonly slowlog: Slowlog;
   readonly latency: LatencyMonitor;
+  /** Clients in MONITOR mode, in the order they started (commands/monitor.ts). */
+  readonly monitors = new Set<Client>();
+  /** A flush of the monitors' buffers is queued for the end of this turn. */
+  monitorFlushPending = false;
+  /** Client pauses: CLIENT PAUSE, and FAILOVER / SHUTDOWN holding writes (server/client-pause.ts). */
+  readonly pause: ClientPause = new ClientPause(this);
 
   constructor(readonly config: Config) {
     const count = config.num("databases");
@@ -216,6 +224,8 @@ export class Server {
       c.watched = null;
     }
     unsubscribeAllSilently(c);
+    stopMonitoring(c);
+    this.pause.onClientClosed(c);
     this.replication.onClientClosed(c);
   }
 
