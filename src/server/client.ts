@@ -10,6 +10,7 @@ import type { Connection } from "./connection.ts";
 import type { Server } from "./server.ts";
 import { processInput } from "./input.ts";
 import { isSubscribed } from "../commands/pubsub.ts";
+import type { User } from "../acl/user.ts";
 
 export interface MultiState {
   /** Queued commands with the spec they resolved to. */
@@ -39,10 +40,19 @@ export class Client {
   reply: ReplyWriter;
   readonly parser: RequestParser;
   kind: ClientKind = ClientKind.Normal;
+  /**
+   * Authenticated (AUTH, HELLO AUTH, or the default user needs no password): see Acl.authRequired,
+   * which also lets unauthenticated clients through while the default user is nopass.
+   */
   authenticated: boolean;
   /** Connected through the unix socket (CLIENT LIST flag U; always local for protected mode). */
   unixSocket = false;
-  user = "default";
+  /** The ACL user the client runs as; null for our master's link, which may do anything. */
+  user: User | null;
+  /** Set while EXEC runs the queued commands (Redis's CLIENT_MULTI is still set then). */
+  inExec = false;
+  /** For the client of a script's commands: the client that ran the script (ACL log). */
+  scriptCaller: Client | null = null;
   multi: MultiState | null = null;
   /** Keys WATCHed by this client: "<db>\0<key>" entries; set when one is modified. */
   watched: Set<string> | null = null;
@@ -84,11 +94,13 @@ export class Client {
     this.kind = kind;
     this.db = server.dbs[0]!;
     this.reply = kind === ClientKind.Master ? new DiscardingReplyWriter() : new ReplyWriter();
-    this.authenticated = kind === ClientKind.Master || !server.config.str("requirepass");
+    const acl = server.acl;
+    this.user = kind === ClientKind.Master ? null : acl.defaultUser;
+    this.authenticated = kind === ClientKind.Master || acl.defaultAuthenticated();
     this.parser = new RequestParser({
       maxBulkLength: server.config.num("proto-max-bulk-len"),
       fromMaster: kind === ClientKind.Master,
-      authRequired: () => !this.authenticated,
+      authRequired: () => acl.authRequired(this),
     });
   }
 

@@ -14,6 +14,7 @@ import { Logger } from "./log.ts";
 import { Replication } from "../replication/replication.ts";
 import { LibraryStore } from "../commands/functions-store.ts";
 import { ScriptingState } from "../commands/scripting-state.ts";
+import { Acl } from "../acl/acl.ts";
 
 export interface Stats {
   totalConnectionsReceived: number;
@@ -119,6 +120,8 @@ export class Server {
   readonly functions = new LibraryStore();
   /** EVAL's script cache and engine, the functions engine (commands/scripting-state.ts). */
   readonly scripting: ScriptingState;
+  /** Users, authentication and the ACL log (acl/acl.ts). */
+  readonly acl: Acl;
 
   constructor(readonly config: Config) {
     const count = config.num("databases");
@@ -128,6 +131,7 @@ export class Server {
     for (const db of this.dbs) db.newKeyHook = (d, key) => notifyServerKeyspaceEvent(publisher, NotifyClass.New, "new", key, d.id);
     this.commands = buildCommandTable();
     applyRenamedCommands(this.commands, config);
+    this.acl = new Acl(this);
     this.scripting = new ScriptingState(this);
     this.log.level = config.str("loglevel") as Logger["level"];
     this.log.file = config.str("logfile");
@@ -146,7 +150,7 @@ export class Server {
    * protected mode looks at.
    */
   defaultUserHasNoPassword(): boolean {
-    return this.config.str("requirepass") === "";
+    return this.acl.defaultUser.noPass;
   }
 
   /** Marks a key as modified: invalidates WATCHers (Redis's signalModifiedKey). */

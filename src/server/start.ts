@@ -10,6 +10,7 @@ import { Server } from "./server.ts";
 import { loadDatasetFile, persistenceCron } from "./persistence.ts";
 import { shutdownOnSignal } from "./shutdown.ts";
 import { activeExpireCycle } from "./expire.ts";
+import { configuredUsers } from "../acl/acl.ts";
 
 export async function startServer(config: Config, _args: string[]): Promise<number> {
   const server = new Server(config);
@@ -43,6 +44,14 @@ export async function startServer(config: Config, _args: string[]): Promise<numb
   }
   log.notice(`Running mode=standalone, port=${server.listeningPort}.`);
   log.warning("Server initialized");
+  // Users of the config file or the ACL file: before any command runs (nothing is awaited
+  // between the listeners starting and here).
+  const aclError = server.acl.loadAtStartup(configuredUsers(server.acl.ctx, config));
+  if (aclError !== null) {
+    log.warning(aclError);
+    for (const l of listeners) l.stop(true);
+    return 1;
+  }
 
   // Like redis-server, load the dataset file at start even as a replica: its repl-id /
   // repl-offset let the first PSYNC continue instead of a full sync.
