@@ -164,7 +164,7 @@ export class Acl {
 
   /** The ACL log context of a command of this client: multi inside MULTI (and during EXEC). */
   context(c: Client): LogContext {
-    return c.multi !== null || c.inExec ? LogContext.Multi : LogContext.Toplevel;
+    return c.multi !== null || c.inExec !== null ? LogContext.Multi : LogContext.Toplevel;
   }
 
   /** Checks a command for the client's user (none for our master: it may do anything). */

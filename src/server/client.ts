@@ -49,8 +49,11 @@ export class Client {
   unixSocket = false;
   /** The ACL user the client runs as; null for our master's link, which may do anything. */
   user: User | null;
-  /** Set while EXEC runs the queued commands (Redis's CLIENT_MULTI is still set then). */
-  inExec = false;
+  /**
+   * The transaction EXEC is running (c.multi is already cleared): Redis's CLIENT_MULTI is still
+   * set then, which the ACL log's context and CLIENT LIST's flags / multi= show.
+   */
+  inExec: MultiState | null = null;
   /** For the client of a script's commands: the client that ran the script (ACL log). */
   scriptCaller: Client | null = null;
   multi: MultiState | null = null;

@@ -313,7 +313,7 @@ export function execTransaction(c: Client): void {
   // Blocking commands inside EXEC act as their non-blocking forms (CLIENT_DENY_BLOCKING).
   const denyBlocking = c.denyBlocking;
   c.denyBlocking = true;
-  c.inExec = true;
+  c.inExec = multi;
   const acl = server.acl;
   let deniedLast = false;
   for (const argv of multi.queue) {
@@ -337,7 +337,9 @@ export function execTransaction(c: Client): void {
     // re-checks READONLY for EXEC as a whole; inside, commands run as queued).
     call(c, spec, argv);
   }
-  c.inExec = false;
+  c.inExec = null;
+  // CLIENT LIST shows EXEC as the last command, not the last one it ran (Redis's c->lastcmd).
+  c.lastCommand = "exec";
   // An error EXEC replied itself, after its last command ran, makes EXEC a failed call (call()'s
   // error count; errors before a later command are that command's to count).
   if (deniedLast) commandStats(c, "exec").failed++;

@@ -7,6 +7,7 @@
 
 import { expect } from "bun:test";
 import type { Socket } from "bun";
+import { join } from "node:path";
 import { encodeCommand, ReplyParser, RespError, type RespValue } from "../../src/protocol/reply-parser.ts";
 import { removeDir, type ServerProcess, startRedis, startReplicant } from "../helpers/servers.ts";
 
@@ -126,8 +127,13 @@ export interface Pair {
   stop(): Promise<void>;
 }
 
-export async function startPair(extra: string[] = [], opts: { redisDir?: string; repDir?: string } = {}): Promise<Pair> {
-  const [redis, rep] = await Promise.all([startRedis(extra, { dir: opts.redisDir }), startReplicant(extra, { dir: opts.repDir })]);
+/** Both servers with the same options; `configFile` (a name in each one's directory) first. */
+export async function startPair(extra: string[] = [], opts: { redisDir?: string; repDir?: string; configFile?: string } = {}): Promise<Pair> {
+  const conf = (dir?: string) => (opts.configFile && dir ? join(dir, opts.configFile) : undefined);
+  const [redis, rep] = await Promise.all([
+    startRedis(extra, { dir: opts.redisDir, configFile: conf(opts.redisDir) }),
+    startReplicant(extra, { dir: opts.repDir, configFile: conf(opts.repDir) }),
+  ]);
   const opened: RawConn[] = [];
   const pair: Pair = {
     redis,

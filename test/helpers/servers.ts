@@ -113,11 +113,12 @@ export function tempDir(prefix = "replicant-test-"): string {
  * Starts a real redis-server (no persistence, fast diskless sync) with extra directives; `bin`
  * runs another server binary (a master of ../shared/masters) instead of Debian's.
  */
-export async function startRedis(extra: string[] = [], opts: { port?: number; dir?: string; bin?: string } = {}): Promise<ServerProcess> {
+export async function startRedis(extra: string[] = [], opts: { port?: number; dir?: string; bin?: string; configFile?: string } = {}): Promise<ServerProcess> {
   const bin = opts.bin ?? requireBinary("redis-server");
   const port = opts.port ?? freePort();
   const dir = opts.dir ?? tempDir("redis-");
-  const args = [bin, "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, "--repl-diskless-sync-delay", "0", ...extra];
+  const conf = opts.configFile ? [opts.configFile] : [];
+  const args = [bin, ...conf, "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, "--repl-diskless-sync-delay", "0", ...extra];
   return spawnServer(args, port, dir, dir);
 }
 
@@ -135,10 +136,12 @@ export function replicantCommand(): string[] {
   return [process.execPath, join(ROOT, "src/main.ts")];
 }
 
-export async function startReplicant(extra: string[] = [], opts: { port?: number; dir?: string } = {}): Promise<ServerProcess> {
+/** `configFile` (optional) comes first, as redis-server wants it, the options after it. */
+export async function startReplicant(extra: string[] = [], opts: { port?: number; dir?: string; configFile?: string } = {}): Promise<ServerProcess> {
   const port = opts.port ?? freePort();
   const dir = opts.dir ?? tempDir();
-  const args = [...replicantCommand(), "--port", String(port), "--bind", "127.0.0.1", "--dir", dir, ...extra];
+  const conf = opts.configFile ? [opts.configFile] : [];
+  const args = [...replicantCommand(), ...conf, "--port", String(port), "--bind", "127.0.0.1", "--dir", dir, ...extra];
   return spawnServer(args, port, dir, dir);
 }
 
