@@ -4,7 +4,7 @@
 // selector's command bitmap, its ACL categories, and its compiled key specs.
 
 import { compileKeyInfo, type KeyInfo } from "../commands/command-keys.ts";
-import type { CommandMeta } from "../commands/types.ts";
+import { CommandFlag, flagsFromNames, type CommandMeta } from "../commands/types.ts";
 
 /** ACL categories in Redis's order (acl.c ACLCommandCategories): ACL CAT lists them so. */
 export const CATEGORY_NAMES = [
@@ -82,6 +82,8 @@ export interface AclCommand {
   /** CMD_NO_AUTH commands (AUTH, HELLO) pass any command rule. */
   readonly noAuth: boolean;
   readonly arity: number;
+  /** CommandFlag bits (also for commands Replicant does not implement). */
+  readonly flags: number;
   readonly keys: KeyInfo;
   readonly channels: ChannelSpec | null;
 }
@@ -113,14 +115,16 @@ export class AclCatalogue {
     let categories = 0;
     if (withCategories) for (const cat of meta.categories) categories |= categoryFlag(cat.startsWith("@") ? cat.slice(1) : cat);
     const subs: AclCommand[] | null = meta.subcommands ? [] : null;
+    const flags = flagsFromNames(meta.flags);
     const cmd: AclCommand = {
       id,
       fullName: meta.name,
       categories,
       parent,
       subcommands: subs,
-      noAuth: meta.flags.includes("no_auth"),
+      noAuth: (flags & CommandFlag.NoAuth) !== 0,
       arity: meta.arity,
+      flags,
       keys: compileKeyInfo(meta),
       channels: CHANNEL_SPECS[meta.name] ?? null,
     };

@@ -3,7 +3,6 @@
 
 import { randomBytes } from "node:crypto";
 import type { Client } from "../server/client.ts";
-import { resolveCommand } from "../server/dispatch.ts";
 import { i64Arg } from "./args.ts";
 import { fail } from "./errors.ts";
 import type { HandlerMap } from "./types.ts";
@@ -39,15 +38,18 @@ function replySelector(c: Client, s: Selector): void {
 }
 
 /**
- * lookupCommand for ACL DRYRUN and redis.acl_check_cmd: the commands as clients call them
- * (renamed ones under their new names), and those Redis has that Replicant does not implement,
- * which ACLs know all the same.
+ * lookupCommand for ACL DRYRUN, COMMAND GETKEYS and redis.acl_check_cmd: the commands as clients
+ * call them (renamed ones under their new names; a container with an unknown subcommand is no
+ * command), and those Redis has that Replicant does not implement, which ACLs know all the same.
  */
 export function lookupAclCommand(c: Client, argv: string[]): AclCommand | undefined {
-  const spec = resolveCommand(c, argv);
-  if (spec) return spec.acl;
   const server = c.server;
-  if (server.commands.get(argv[0]!) || server.config.renamedCommands.some((r) => r.from.toLowerCase() === argv[0]!.toLowerCase())) return undefined;
+  const spec = server.commands.get(argv[0]!);
+  if (spec) {
+    if (!spec.subcommands || argv.length === 1) return spec.acl;
+    return spec.subcommands.get(argv[1]!.toLowerCase())?.acl ?? spec.acl.subcommands?.find((s) => s.fullName === `${spec.acl.fullName}|${argv[1]!.toLowerCase()}`);
+  }
+  if (server.config.renamedCommands.some((r) => r.from.toLowerCase() === argv[0]!.toLowerCase())) return undefined;
   const base = server.acl.catalogue.lookup(argv[0]!.includes("|") ? "" : argv[0]!);
   if (!base || !base.subcommands || argv.length === 1) return base;
   return base.subcommands.find((s) => s.fullName === `${base.fullName}|${argv[1]!.toLowerCase()}`);

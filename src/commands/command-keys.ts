@@ -35,6 +35,13 @@ const KEY_FLAG_NAMES: ReadonlyArray<readonly [string, number]> = [
   ["variable_flags", KeyFlag.VariableFlags],
 ];
 
+/** The names of a key's flags, in Redis's order (addReplyFlagsForKeyArgs). */
+export function keyFlagNames(flags: number): string[] {
+  const out: string[] = [];
+  for (const [name, bit] of KEY_FLAG_NAMES) if (flags & bit) out.push(name);
+  return out;
+}
+
 /** One key found in argv: its index and the flags of the spec (or procedure) that found it. */
 export interface KeyRef {
   pos: number;
@@ -347,7 +354,7 @@ export function keysFromSpecs(info: KeyInfo, argv: string[], partial = false, in
 }
 
 /**
- * getKeysFromCommandWithSpecs (ACL key checks): the key specs when they are reliable for this
+ * getKeysFromCommandWithSpecs (ACL key checks, COMMAND GETKEYS): the key specs when they are reliable for this
  * command and arguments, else the command's getkeys procedure.
  */
 export function keysWithSpecs(info: KeyInfo, argv: string[]): KeyRef[] {
