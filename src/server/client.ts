@@ -29,6 +29,9 @@ export const enum ClientKind {
   Replica = 2,
 }
 
+/** PROTO_REPLY_CHUNK_BYTES: the static reply buffer, beyond which an unauthenticated client is closed. */
+const UNAUTHENTICATED_REPLY_LIMIT = 16 * 1024;
+
 function formatAddr(ip: string, port: number, unix: boolean): string {
   return !unix && ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
@@ -142,6 +145,15 @@ export class Client {
     if (r.length === 0) return;
     const conn = this.conn;
     if (conn) {
+      // A client that has not authenticated may not make us buffer replies (CVE-2025-21605, as
+      // patched in Debian's 7.0.15): replies past Redis's 16 KiB reply buffer go to its reply
+      // list, whose first block is over the 1 KiB allowed: the client is closed, nothing sent.
+      if (r.length > UNAUTHENTICATED_REPLY_LIMIT && !this.authenticated && this.kind === ClientKind.Normal && this.server.acl.authRequired(this)) {
+        this.server.log.warning(`Client ${this.describe()} scheduled to be closed ASAP for overcoming of output buffer limits.`);
+        r.reset();
+        conn.close();
+        return;
+      }
       conn.write(r.view());
       // Bytes the kernel did not take wait in our queue: bound them (replicas have their own check).
       if (conn.pendingBytes !== 0 && this.kind === ClientKind.Normal) this.checkOutputLimits(conn);

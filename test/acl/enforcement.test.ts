@@ -4,6 +4,7 @@
 // user= and CLIENT KILL USER.
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import net from "node:net";
 import { parse, show, startPair, type Pair, type RawConn } from "./acl-helpers.ts";
 
 let pair: Pair;
@@ -357,4 +358,31 @@ test("error statistics after all of the above: NOPERM, WRONGPASS, NOAUTH counted
       .filter((l) => !/^cmdstat_(info|client\|info|client\|id|hello)/.test(l))
       .sort();
   expect(calls(b)).toEqual(calls(a));
+});
+
+test("an unauthenticated client whose replies pass 16 KiB is closed, nothing sent (Debian's CVE-2025-21605 fix)", async () => {
+  const p = await startPair(["--requirepass", "pw"]);
+  try {
+    for (const n of [100, 481, 482, 2000]) {
+      const got = await Promise.all(
+        [p.redis, p.rep].map(
+          (s) =>
+            new Promise<string>((resolve) => {
+              let bytes = 0;
+              const sock = net.connect({ host: "127.0.0.1", port: s.port });
+              sock.on("connect", () => sock.write("PING\r\n".repeat(n)));
+              sock.on("data", (d) => (bytes += d.length));
+              sock.on("close", () => resolve(`closed after ${bytes} bytes`));
+              setTimeout(() => {
+                sock.destroy();
+                resolve(`open with ${bytes} bytes`);
+              }, 500);
+            }),
+        ),
+      );
+      expect({ n, replicant: got[1] }).toEqual({ n, replicant: got[0]! });
+    }
+  } finally {
+    await p.stop();
+  }
 });
