@@ -167,7 +167,7 @@ export function processCommand(c: Client, argv: string[]): void {
   if (user !== null && !user.fullAccess) {
     const denied = server.acl.check(c, spec.acl, argv);
     if (denied !== null) {
-      server.acl.logCheckDenial(c, denied, c.multi !== null ? LogContext.Multi : LogContext.Toplevel, spec.acl, argv);
+      server.acl.logCheckDenial(c, denied, server.acl.context(c), spec.acl, argv);
       reject(c, noPermissionError(denied, spec.name), spec);
       return;
     }
