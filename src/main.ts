@@ -9,6 +9,7 @@ import { applyRenamedCommands, buildCommandTable } from "./commands/table.ts";
 import { REDIS_COMPAT_VERSION, REPLICANT_VERSION } from "./version.ts";
 import { registerRdbCommands } from "./rdb-cli.ts";
 import { registerPingCommand } from "./ping-cli.ts";
+import { configuredUsers } from "./acl/acl.ts";
 
 const program = new Command("replicant");
 program
@@ -37,8 +38,11 @@ Examples:
     let config;
     try {
       config = configFromArgs(args);
-      // rename-command names commands: checked against the command table before anything starts.
-      applyRenamedCommands(buildCommandTable(), config);
+      // rename-command and user lines name commands: checked against the command table before
+      // anything starts.
+      const table = buildCommandTable();
+      applyRenamedCommands(table, config);
+      configuredUsers({ catalogue: table.acl, pubsubDefault: 0, warn() {} }, config);
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
       process.stderr.write(`\n*** FATAL CONFIG FILE ERROR (Replicant ${REPLICANT_VERSION}) ***\n`);

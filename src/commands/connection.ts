@@ -1,6 +1,5 @@
 // Connection commands: PING, ECHO, QUIT, AUTH, HELLO, SELECT, RESET and CLIENT.
 
-import { timingSafeEqual } from "node:crypto";
 import { ClientKind, type Client } from "../server/client.ts";
 import { REDIS_COMPAT_VERSION } from "../version.ts";
 import { i64Arg, int32Arg, intArg, isOption } from "./args.ts";
@@ -9,22 +8,11 @@ import { isSubscribed, shardSubscriptionCount } from "./pubsub.ts";
 import type { HandlerMap } from "./types.ts";
 import { PausePurpose, PauseType } from "../server/client-pause.ts";
 import { replyHelp } from "./scripting.ts";
+import type { User } from "../acl/user.ts";
 
-function passwordMatches(given: string, expected: string): boolean {
-  const a = Buffer.from(given, "latin1");
-  const b = Buffer.from(expected, "latin1");
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
-/** Checks credentials of the default user (requirepass); throws WRONGPASS. */
-function authenticate(c: Client, user: string, password: string): void {
-  const required = c.server.config.str("requirepass");
-  if (user !== "default" || (required ? !passwordMatches(password, required) : false)) {
-    c.server.log.verbose(`AUTH failed for user '${user}' from ${c.addr}`);
-    fail(WRONGPASS);
-  }
-  c.authenticated = true;
-  c.user = user;
+/** ACLAuthenticateUser: the client becomes the user, or WRONGPASS (the failure is in ACL LOG). */
+function authenticate(c: Client, user: string, password: string, commandName: string): void {
+  if (!c.server.acl.authenticate(c, user, password, commandName)) fail(WRONGPASS);
 }
 
 function validClientName(name: string): boolean {
@@ -41,7 +29,7 @@ function clientFlags(c: Client): string {
   else if (c.kind === ClientKind.Replica) f += "S";
   if (c.kind === ClientKind.Master) f += "M";
   if (isSubscribed(c)) f += "P";
-  if (c.multi) f += "x";
+  if (c.multi || c.inExec) f += "x";
   if (c.blocked) f += "b";
   if (c.dirtyCas) f += "d";
   if (c.closeAfterReply) f += "c";
@@ -55,12 +43,13 @@ export function clientInfoLine(c: Client): string {
   const age = Math.floor((now - c.createdAt) / 1000);
   const idle = Math.floor((now - c.lastInteraction) / 1000);
   const qbuf = c.parser.pendingBytes;
-  const cmd = c.lastCommand;
+  const cmd = c.inExec ? "exec" : c.lastCommand;
+  const multi = c.multi ?? c.inExec;
   return (
     `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${c.conn ? 8 : -1} name=${c.name} age=${age} idle=${idle} flags=${clientFlags(c)} ` +
-    `db=${c.db.id} sub=${c.channels?.size ?? 0} psub=${c.patterns?.size ?? 0} ssub=${shardSubscriptionCount(c)} multi=${c.multi ? c.multi.queue.length : -1} ` +
+    `db=${c.db.id} sub=${c.channels?.size ?? 0} psub=${c.patterns?.size ?? 0} ssub=${shardSubscriptionCount(c)} multi=${multi ? multi.queue.length : -1} ` +
     `qbuf=${qbuf} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=${c.reply.length} rbp=0 obl=0 oll=0 omem=${c.conn?.pendingBytes ?? 0} tot-mem=0 events=r ` +
-    `cmd=${cmd} user=${c.user} redir=-1 resp=${c.reply.resp}`
+    `cmd=${cmd} user=${c.user?.name ?? "(superuser)"} redir=-1 resp=${c.reply.resp}`
   );
 }
 
@@ -98,7 +87,7 @@ function clientKill(c: Client, argv: string[]): void {
   let addr: string | null = null;
   let laddr: string | null = null;
   let type: string | null = null;
-  let user: string | null = null;
+  let user: User | null = null;
   let skipMe = true;
   for (let i = 2; i < argv.length; i += 2) {
     const opt = argv[i]!.toLowerCase();
@@ -111,7 +100,11 @@ function clientKill(c: Client, argv: string[]): void {
     else if (opt === "type") {
       type = val.toLowerCase();
       if (!["normal", "master", "replica", "slave", "pubsub"].includes(type)) fail(`ERR Unknown client type '${val}'`);
-    } else if (opt === "user") user = val;
+    } else if (opt === "user") {
+      const u = server.acl.users.get(val);
+      if (!u) fail(`ERR No such user '${val}'`);
+      user = u;
+    }
     else if (opt === "skipme") {
       if (isOption(val, "yes")) skipMe = true;
       else if (isOption(val, "no")) skipMe = false;
@@ -173,11 +166,11 @@ export const handlers: HandlerMap = {
     if (argv.length > 3) fail(SYNTAX);
     c.redact(1);
     if (argv.length === 3) c.redact(2);
-    if (argv.length === 2 && !c.server.config.str("requirepass")) {
+    if (argv.length === 2 && c.server.acl.defaultUser.noPass) {
       fail("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?");
     }
-    if (argv.length === 2) authenticate(c, "default", argv[1]!);
-    else authenticate(c, argv[1]!, argv[2]!);
+    if (argv.length === 2) authenticate(c, "default", argv[1]!, argv[0]!);
+    else authenticate(c, argv[1]!, argv[2]!, argv[0]!);
     c.reply.ok();
   },
 
@@ -190,24 +183,22 @@ export const handlers: HandlerMap = {
       proto = v;
       i = 2;
     }
-    let auth: [string, string] | null = null;
-    let name: string | null = null;
+    // Options take effect in order, as Redis's: a SETNAME before a failing AUTH stays.
     for (; i < argv.length; i++) {
       const left = argv.length - i - 1;
       if (isOption(argv[i]!, "auth") && left >= 2) {
         c.redact(i + 1);
         c.redact(i + 2);
-        auth = [argv[i + 1]!, argv[i + 2]!];
+        authenticate(c, argv[i + 1]!, argv[i + 2]!, argv[0]!);
         i += 2;
       } else if (isOption(argv[i]!, "setname") && left >= 1) {
-        name = argv[i + 1]!;
+        const name = argv[i + 1]!;
         if (!validClientName(name)) fail("ERR Client names cannot contain spaces, newlines or special characters.");
+        c.name = name;
         i += 1;
       } else fail(`ERR Syntax error in HELLO option '${argv[i]}'`);
     }
-    if (auth) authenticate(c, auth[0], auth[1]);
     if (!c.authenticated) fail("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
-    if (name !== null) c.name = name;
     c.reply.resp = proto as 2 | 3;
     replyHello(c);
   },
@@ -229,7 +220,9 @@ export const handlers: HandlerMap = {
     c.db = c.server.dbs[0]!;
     c.reply.resp = 2;
     c.name = "";
-    c.authenticated = !c.server.config.str("requirepass");
+    // clientSetDefaultAuth: back to the default user, authenticated if it needs no password.
+    c.user = c.server.acl.defaultUser;
+    c.authenticated = c.server.acl.defaultAuthenticated();
     c.reply.simple("RESET");
   },
 

@@ -13,6 +13,7 @@
 // - sorting a sorted set converts it to the skiplist encoding, as Redis does (not propagated);
 // - an intset is iterated in ascending numeric order.
 
+import { KeyFlag } from "./command-keys.ts";
 import type { Client } from "../server/client.ts";
 import { ListValue } from "../store/list.ts";
 import { HashValue, SetValue, ZSetValue } from "../store/values.ts";
@@ -117,6 +118,8 @@ export function sortCommand(c: Client, argv: string[], readonly: boolean): void 
   let sortby: string | null = null;
   let storekey: string | null = null;
   const getops: string[] = [];
+  // BY and GET patterns read keys no argument names: only for a user who may read any key.
+  const fullKeyAccess = c.server.acl.hasUnrestrictedKeyAccess(c, readonly ? "sort_ro" : "sort", argv, KeyFlag.Access);
   for (let j = 2; j < argv.length; j++) {
     const leftargs = argv.length - j - 1;
     const opt = argv[j]!.toLowerCase();
@@ -132,7 +135,9 @@ export function sortCommand(c: Client, argv: string[], readonly: boolean): void 
     } else if (opt === "by" && leftargs >= 1) {
       sortby = argv[++j]!;
       if (!cString(sortby).includes("*")) dontsort = true;
+      else if (!fullKeyAccess) fail("ERR BY option of SORT denied due to insufficient ACL permissions.");
     } else if (opt === "get" && leftargs >= 1) {
+      if (!fullKeyAccess) fail("ERR GET option of SORT denied due to insufficient ACL permissions.");
       getops.push(argv[++j]!);
     } else {
       fail(SYNTAX);

@@ -17,6 +17,9 @@ import { ReplyWriter } from "../protocol/reply-writer.ts";
 import { LL_DEBUG, LL_NOTICE, LL_VERBOSE, PROPAGATE_REPL, SCRIPT_FLAG_ALLOW_STALE, SCRIPT_FLAG_EVAL_COMPAT_MODE, SCRIPT_FLAG_NO_WRITES, type ScriptRun } from "../scripting/engine.ts";
 import { errorTable } from "../scripting/resp-convert.ts";
 import { LuaKill } from "../scripting/state.ts";
+import { checkCommand, Denied } from "../acl/check.ts";
+import { LogContext } from "../acl/log.ts";
+import { lookupAclCommand } from "./acl.ts";
 
 /**
  * Scripts can not be interrupted from outside here (nothing else is served while one runs):
@@ -70,6 +73,13 @@ export function prepareError(server: Server, caller: Client, scriptFlags: number
   return null;
 }
 
+/** getAclErrorMessage: a script's view of a denial. */
+function aclErrorMessage(reason: Denied): string {
+  if (reason === Denied.Command) return "can't run this command or subcommand";
+  if (reason === Denied.Key) return "can't access at least one of the keys mentioned in the command arguments";
+  return "can't publish to the channel mentioned in the command";
+}
+
 function notEnoughReplicas(server: Server): boolean {
   const min = server.config.num("min-replicas-to-write");
   return min > 0 && server.config.num("min-replicas-max-lag") > 0 && server.replication.goodReplicasCount() < min;
@@ -102,6 +112,7 @@ export class ScriptRunner implements ScriptRun {
     client.suppressPropagation = false;
     client.authenticated = true;
     client.user = caller.user;
+    client.scriptCaller = caller;
   }
 
   execute(argv: string[]): Buffer | string {
@@ -119,6 +130,12 @@ export class ScriptRunner implements ScriptRun {
     const isReplica = repl.masterHost !== null;
     if (isReplica && !repl.isLinkUp() && !server.config.bool("replica-serve-stale-data") && !(flags & CommandFlag.Stale)) {
       return this.refuse(spec, "Can not execute the command on a stale replica");
+    }
+    // The caller's ACLs apply to what its script calls (scriptVerifyACL).
+    const denied = server.acl.check(c, spec.acl, argv);
+    if (denied !== null) {
+      server.acl.logCheckDenial(c, denied, LogContext.Lua, spec.acl, argv);
+      return this.refuse(spec, `The user executing the script ${aclErrorMessage(denied.reason)}`);
     }
     if (this.readOnly && flags & (CommandFlag.Write | CommandFlag.MayReplicate)) return this.refuse(spec, "Write commands are not allowed from read-only scripts.");
     if (flags & CommandFlag.Write) {
@@ -154,6 +171,13 @@ export class ScriptRunner implements ScriptRun {
       this.errorCounted = true;
       commandStats(caller, caller.lastCommand).failed++;
     }
+  }
+
+  aclCheck(argv: string[]): boolean | null {
+    const cmd = lookupAclCommand(this.caller, argv);
+    if (cmd === undefined) return null;
+    const user = this.caller.user;
+    return user === null || checkCommand(user, cmd, argv) === null;
   }
 
   log(level: number, message: string): void {

@@ -131,13 +131,7 @@ export class ScriptingState {
   }
 
   private newEngine(mode: "eval" | "function"): RedisLua {
-    const e = new RedisLua(mode, this.logger());
-    e.commandExists = (argv) => {
-      const c = this.client(false);
-      const spec = resolveCommand(c, argv);
-      return !!spec && !!spec.handler;
-    };
-    return e;
+    return new RedisLua(mode, this.logger());
   }
 
   get eval(): RedisLua {

@@ -14,7 +14,9 @@ import { intArg, isOption } from "./args.ts";
 import { SYNTAX, fail } from "./errors.ts";
 import { globMatch } from "./glob.ts";
 import { lookupRead } from "./keyspace.ts";
-import type { CommandMeta, CommandSpec, HandlerMap } from "./types.ts";
+import { CommandFlag, type CommandMeta, type CommandSpec, type HandlerMap } from "./types.ts";
+import { keyFlagNames, keysWithSpecs } from "./command-keys.ts";
+import { lookupAclCommand } from "./acl.ts";
 import { typeOf } from "../store/values.ts";
 import { handlers as persistenceHandlers } from "./server-persistence.ts";
 import { handlers as latencyHandlers } from "./server-latency.ts";
@@ -61,14 +63,35 @@ function replyCommandInfo(r: ReplyWriter, meta: CommandMeta, implemented: Comman
   for (const s of subs) replyCommandInfo(r, s.meta, s);
 }
 
-/** Key positions of a command from its declared first/last/step (COMMAND GETKEYS). */
-function keysOf(spec: CommandSpec, argv: string[]): string[] {
-  const m = spec.meta;
-  if (m.first <= 0) return [];
-  const last = m.last < 0 ? argv.length + m.last : m.last;
-  const keys: string[] = [];
-  for (let i = m.first; i <= last && i < argv.length; i += m.step || 1) keys.push(argv[i]!);
-  return keys;
+/**
+ * COMMAND GETKEYS / GETKEYSANDFLAGS (getKeysSubcommandImpl): the keys the command's key specs
+ * (or its getkeys procedure) find, as ACLs see them.
+ */
+function getKeys(c: Client, argv: string[], withFlags: boolean): void {
+  const sub = argv.slice(2);
+  const cmd = lookupAclCommand(c, sub);
+  if (!cmd) fail("ERR Invalid command specified");
+  if (!cmd.keys.hasKeys) fail("ERR The command has no key arguments");
+  if ((cmd.arity > 0 && cmd.arity !== sub.length) || sub.length < -cmd.arity) fail("ERR Invalid number of arguments specified for command");
+  const keys = keysWithSpecs(cmd.keys, sub);
+  if (keys.length === 0) {
+    if (cmd.flags & CommandFlag.NoMandatoryKeys) c.reply.array(0);
+    else fail("ERR Invalid arguments specified for command");
+    return;
+  }
+  const r = c.reply;
+  r.array(keys.length);
+  for (const k of keys) {
+    if (!withFlags) {
+      r.bulk(sub[k.pos]!);
+      continue;
+    }
+    r.array(2);
+    r.bulk(sub[k.pos]!);
+    const names = keyFlagNames(k.flags);
+    r.set(names.length);
+    for (const n of names) r.simple(n);
+  }
 }
 
 function roleReply(c: Client): void {
@@ -214,7 +237,9 @@ export const handlers: HandlerMap = {
     if (!path) fail("ERR The server is running without a config file");
     const repl = server.replication;
     try {
-      const content = rewrittenConfig(path, server.config, { master: repl.masterHost === null ? null : { host: repl.masterHost, port: repl.masterPort }, cwd: process.cwd() });
+      const acl = server.acl;
+      const users = server.config.str("aclfile") ? null : acl.sortedUsers().map((u) => `user ${u.name} ${acl.describe(u)}`);
+      const content = rewrittenConfig(path, server.config, { master: repl.masterHost === null ? null : { host: repl.masterHost, port: repl.masterPort }, cwd: process.cwd(), users });
       overwriteConfigFile(path, content);
     } catch (e) {
       const why = strerror(e);
@@ -282,17 +307,15 @@ export const handlers: HandlerMap = {
   },
 
   "command|getkeys"(c, argv) {
-    const sub = argv.slice(2);
-    const spec = resolveCommand(c, sub);
-    if (!spec) fail("ERR Invalid command specified");
-    if ((spec.arity > 0 && spec.arity !== sub.length) || sub.length < -spec.arity) fail("ERR Invalid number of arguments specified for command");
-    const keys = keysOf(spec, sub);
-    if (keys.length === 0) fail("ERR The command has no key arguments");
-    c.reply.bulkArray(keys);
+    getKeys(c, argv, false);
+  },
+
+  "command|getkeysandflags"(c, argv) {
+    getKeys(c, argv, true);
   },
 
   "command|help"(c) {
-    c.reply.bulkArray(["COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", "(no subcommand)", "    Return details about all Redis commands.", "COUNT", "INFO [<command-name> ...]", "LIST", "DOCS", "GETKEYS <full-command>", "HELP"]);
+    c.reply.bulkArray(["COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", "(no subcommand)", "    Return details about all Redis commands.", "COUNT", "INFO [<command-name> ...]", "LIST", "DOCS", "GETKEYS <full-command>", "GETKEYSANDFLAGS <full-command>", "HELP"]);
   },
 
   // SLOWLOG, LATENCY: server-latency.ts.

@@ -31,10 +31,15 @@ import { handlers as replication } from "./replication.ts";
 import { handlers as modules } from "./modules.ts";
 import { handlers as debug } from "./debug.ts";
 
-const FAMILIES: HandlerMap[] = [connection, monitor, serverAdmin, keys, strings, bitmaps, hyperloglog, lists, hashes, hashesExpiry, sets, zsets, geo, streams, transactions, scripting, pubsub, replication, modules, debug];
+import { handlers as acl } from "./acl.ts";
+import { AclCatalogue } from "../acl/catalogue.ts";
+
+const FAMILIES: HandlerMap[] = [connection, monitor, serverAdmin, keys, strings, bitmaps, hyperloglog, lists, hashes, hashesExpiry, sets, zsets, geo, streams, transactions, scripting, pubsub, replication, modules, debug, acl];
 
 export class CommandTable {
   private readonly byName = new Map<string, CommandSpec>();
+  /** Every command Redis declares, by original name, as ACL rules see them. */
+  readonly acl = new AclCatalogue();
   /** Implemented top-level commands, for COMMAND / COMMAND COUNT. */
   readonly all: CommandSpec[] = [];
 
@@ -73,19 +78,19 @@ export class CommandTable {
   }
 }
 
-function specFrom(meta: CommandMeta, handlers: Map<string, HandlerMap[string]>): CommandSpec | null {
+function specFrom(meta: CommandMeta, handlers: Map<string, HandlerMap[string]>, catalogue: AclCatalogue): CommandSpec | null {
   let subcommands: Map<string, CommandSpec> | null = null;
   if (meta.subcommands) {
     subcommands = new Map();
     for (const sub of meta.subcommands) {
-      const s = specFrom(sub, handlers);
+      const s = specFrom(sub, handlers, catalogue);
       if (s) subcommands.set(sub.name.slice(sub.name.indexOf("|") + 1), s);
     }
     if (subcommands.size === 0 && !handlers.has(meta.name)) return null;
   }
   const handler = handlers.get(meta.name) ?? null;
   if (!handler && !subcommands) return null;
-  return { name: meta.name, arity: meta.arity, flags: flagsFromNames(meta.flags), meta, handler, subcommands };
+  return { name: meta.name, arity: meta.arity, flags: flagsFromNames(meta.flags), meta, handler, subcommands, acl: catalogue.get(meta.name)! };
 }
 
 /** Applies the config's rename-command lines; a bad one is a start-up error, as in Redis. */
@@ -108,11 +113,13 @@ export function buildCommandTable(): CommandTable {
   const known = new Set<string>();
   const metas = new Map<string, CommandMeta>();
   for (const meta of (tableJson as { commands: CommandMeta[] }).commands) metas.set(meta.name, meta);
+  const inRedis70 = new Set(metas.keys());
   for (const meta of (newerJson as { commands: CommandMeta[] }).commands) metas.set(meta.name, meta);
   for (const meta of metas.values()) {
     known.add(meta.name);
     for (const s of meta.subcommands ?? []) known.add(s.name);
-    const spec = specFrom(meta, handlers);
+    table.acl.add(meta, inRedis70.has(meta.name));
+    const spec = specFrom(meta, handlers, table.acl);
     if (spec) table.add(spec);
   }
   for (const name of handlers.keys()) {

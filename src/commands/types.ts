@@ -4,6 +4,7 @@
 // from these flags; handlers only deal with their type.
 
 import type { Client } from "../server/client.ts";
+import type { AclCommand } from "../acl/catalogue.ts";
 
 /** Runs a command. Replies go to c.reply; errors are thrown as CommandError. */
 export type Handler = (c: Client, argv: string[]) => void;
@@ -85,6 +86,8 @@ export interface CommandSpec {
   handler: Handler | null;
   /** Subcommands by lowercase name, for container commands (CONFIG, CLIENT, XINFO...). */
   subcommands: Map<string, CommandSpec> | null;
+  /** The command as ACL rules see it: its bit, categories and key specs. */
+  acl: AclCommand;
   /**
    * Flags that depend on the arguments (Redis's getCommandFlags): EVAL and FCALL take the
    * flags of the script they run. Set by the scripting state; absent for other commands.

@@ -97,6 +97,11 @@ export class Config {
    * line is kept for the start-up error when one names no command.
    */
   renamedCommands: Array<{ from: string; to: string; line?: ConfigLine }> = [];
+  /**
+   * `user <name> <rules...>` lines, in order: validated against the command table and loaded at
+   * start-up by the ACL code (acl/acl.ts), as Redis's UsersToLoad.
+   */
+  userLines: Array<{ args: string[]; line?: ConfigLine }> = [];
   savePoints: Array<{ seconds: number; changes: number }> = [];
   bindAddresses: string[] = ["*", "-::*"];
   outputBufferLimits: Record<OutputBufferClass, OutputBufferLimit> = {
@@ -417,6 +422,10 @@ export function loadConfigText(config: Config, text: string, baseDir = process.c
     // Not settable at run time, not in CONFIG GET: kept aside (Redis's loadServerConfigFromString).
     if (lower === "rename-command" && args.length === 2) {
       config.renamedCommands.push({ from: args[0]!, to: args[1]!, line: { number: line.number, text: line.text } });
+      continue;
+    }
+    if (lower === "user" && args.length >= 1) {
+      config.userLines.push({ args, line: { number: line.number, text: line.text } });
       continue;
     }
     if (lower === "loadmodule") throw new ConfigError("Replicant does not load modules (loadmodule): they are shared libraries built for redis-server's own process", line.number, line.text);

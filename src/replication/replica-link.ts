@@ -326,7 +326,7 @@ export class ReplicaLink {
       case ReplState.ReceivePong: {
         if (line === "") return true;
         if (line.startsWith("-") && !line.startsWith("-NOAUTH") && !line.startsWith("-NOPERM") && !line.startsWith("-ERR operation not permitted")) {
-          this.log.warning(`Error reply to PING from master: '${line.slice(1)}'`);
+          this.log.warning(`Error reply to PING from master: '${line}'`);
           this.failHandshake();
           return false;
         }
@@ -342,12 +342,13 @@ export class ReplicaLink {
         const which = this.expectedReplies.shift()!;
         if (line.startsWith("-")) {
           if (which === ReplState.ReceiveAuth) {
-            this.log.warning(`Unable to AUTH to MASTER: ${line.slice(1)}`);
+            // As Redis logs it, with the reply's '-'.
+            this.log.warning(`Unable to AUTH to MASTER: ${line}`);
             this.failHandshake();
             return false;
           }
           const what = which === ReplState.ReceivePort ? "listening-port" : which === ReplState.ReceiveIp ? "ip-address" : "capa";
-          this.log.notice(`(Non critical) Master does not understand REPLCONF ${what}: ${line.slice(1)}`);
+          this.log.notice(`(Non critical) Master does not understand REPLCONF ${what}: ${line}`);
         }
         if (this.expectedReplies.length) this.state = this.expectedReplies[0]!;
         else this.sendPsync();

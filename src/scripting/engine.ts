@@ -81,6 +81,8 @@ export interface ScriptRun {
    * it was made (ignore_error_stats_update), so only the script command's failure counts.
    */
   errorReplied(text: string, ignoreStats: boolean): void;
+  /** redis.acl_check_cmd: whether the caller's user may run argv; null if no such command. */
+  aclCheck(argv: string[]): boolean | null;
   /** redis.log. */
   log(level: number, message: string): void;
   /** Called every few thousand Lua instructions: may throw LuaKill to stop the script. */
@@ -321,18 +323,16 @@ export class RedisLua {
     redis.set("REPL_ALL", PROPAGATE_AOF | PROPAGATE_REPL);
     register(S, redis, {
       acl_check_cmd: (args) => {
-        this.requireRun("redis.acl_check_cmd can only be called inside a script invocation");
+        const run = this.requireRun("redis.acl_check_cmd can only be called inside a script invocation");
         const argv = this.argsToArgv(args);
         if (typeof argv === "string") throw new LuaError(errorTable(argv));
-        if (!this.commandExists?.(argv)) throw new LuaError(errorTable("Invalid command passed to redis.acl_check_cmd()"));
-        return [true];
+        const allowed = run.aclCheck(argv);
+        if (allowed === null) throw new LuaError(errorTable("Invalid command passed to redis.acl_check_cmd()"));
+        return [allowed];
       },
     });
     return redis;
   }
-
-  /** Set by the server: whether argv names a command (redis.acl_check_cmd). */
-  commandExists: ((argv: string[]) => boolean) | null = null;
 
   private registerLog(t: LuaTable): void {
     register(this.S, t, {

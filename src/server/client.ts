@@ -10,6 +10,7 @@ import type { Connection } from "./connection.ts";
 import type { Server } from "./server.ts";
 import { processInput } from "./input.ts";
 import { isSubscribed } from "../commands/pubsub.ts";
+import type { User } from "../acl/user.ts";
 
 export interface MultiState {
   /** Queued commands with the spec they resolved to. */
@@ -28,6 +29,9 @@ export const enum ClientKind {
   Replica = 2,
 }
 
+/** PROTO_REPLY_CHUNK_BYTES: the static reply buffer, beyond which an unauthenticated client is closed. */
+const UNAUTHENTICATED_REPLY_LIMIT = 16 * 1024;
+
 function formatAddr(ip: string, port: number, unix: boolean): string {
   return !unix && ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
@@ -39,10 +43,22 @@ export class Client {
   reply: ReplyWriter;
   readonly parser: RequestParser;
   kind: ClientKind = ClientKind.Normal;
+  /**
+   * Authenticated (AUTH, HELLO AUTH, or the default user needs no password): see Acl.authRequired,
+   * which also lets unauthenticated clients through while the default user is nopass.
+   */
   authenticated: boolean;
   /** Connected through the unix socket (CLIENT LIST flag U; always local for protected mode). */
   unixSocket = false;
-  user = "default";
+  /** The ACL user the client runs as; null for our master's link, which may do anything. */
+  user: User | null;
+  /**
+   * The transaction EXEC is running (c.multi is already cleared): Redis's CLIENT_MULTI is still
+   * set then, which the ACL log's context and CLIENT LIST's flags / multi= show.
+   */
+  inExec: MultiState | null = null;
+  /** For the client of a script's commands: the client that ran the script (ACL log). */
+  scriptCaller: Client | null = null;
   multi: MultiState | null = null;
   /** Keys WATCHed by this client: "<db>\0<key>" entries; set when one is modified. */
   watched: Set<string> | null = null;
@@ -91,11 +107,13 @@ export class Client {
     this.kind = kind;
     this.db = server.dbs[0]!;
     this.reply = kind === ClientKind.Master ? new DiscardingReplyWriter() : new ReplyWriter();
-    this.authenticated = kind === ClientKind.Master || !server.config.str("requirepass");
+    const acl = server.acl;
+    this.user = kind === ClientKind.Master ? null : acl.defaultUser;
+    this.authenticated = kind === ClientKind.Master || acl.defaultAuthenticated();
     this.parser = new RequestParser({
       maxBulkLength: server.config.num("proto-max-bulk-len"),
       fromMaster: kind === ClientKind.Master,
-      authRequired: () => !this.authenticated,
+      authRequired: () => acl.authRequired(this),
     });
   }
 
@@ -139,6 +157,15 @@ export class Client {
     if (r.length === 0) return;
     const conn = this.conn;
     if (conn) {
+      // A client that has not authenticated may not make us buffer replies (CVE-2025-21605, as
+      // patched in Debian's 7.0.15): replies past Redis's 16 KiB reply buffer go to its reply
+      // list, whose first block is over the 1 KiB allowed: the client is closed, nothing sent.
+      if (r.length > UNAUTHENTICATED_REPLY_LIMIT && !this.authenticated && this.kind === ClientKind.Normal && this.server.acl.authRequired(this)) {
+        this.server.log.warning(`Client ${this.describe()} scheduled to be closed ASAP for overcoming of output buffer limits.`);
+        r.reset();
+        conn.close();
+        return;
+      }
       conn.write(r.view());
       // Bytes the kernel did not take wait in our queue: bound them (replicas have their own check).
       if (conn.pendingBytes !== 0 && this.kind === ClientKind.Normal) this.checkOutputLimits(conn);

@@ -1,12 +1,14 @@
 // Central command dispatch, in Redis's order (server.c processCommand): existence, arity,
-// authentication, MULTI restrictions, READONLY, MASTERDOWN, LOADING, then queue (inside MULTI)
-// or execute. Handlers never repeat these checks.
+// authentication, MULTI restrictions, ACL permissions, READONLY, MASTERDOWN, LOADING, then
+// queue (inside MULTI) or execute. Handlers never repeat these checks.
 
 import { diskErrorDenyingWrites } from "./persistence.ts";
 import { CommandError, EXECABORT, LOADING, MASTERDOWN, NOAUTH, NOREPLICAS, READONLY, wrongArity } from "../commands/errors.ts";
 import { CommandFlag, type CommandSpec } from "../commands/types.ts";
 import { pubsubContextError } from "../commands/pubsub.ts";
 import type { Client } from "./client.ts";
+import { Denied, type Denial } from "../acl/check.ts";
+import { LogContext } from "../acl/log.ts";
 import type { Server } from "./server.ts";
 import { CommandHistogram } from "./latency.ts";
 import { feedMonitors } from "../commands/monitor.ts";
@@ -144,11 +146,14 @@ export function processCommand(c: Client, argv: string[]): void {
   const server = c.server;
   if (!c.isMaster && isHttpAttack(c, argv)) return;
   const spec = resolveCommand(c, argv);
-  if (!spec || !spec.handler) {
+  // A container command alone (CONFIG, ACL) exists: its arity check refuses it.
+  if (!spec || (!spec.handler && argv.length !== 1)) {
     reject(c, unknownCommandError(c, argv), undefined);
     if (c.isMaster) server.log.warning(`Command '${argv[0]}' from the master is not supported: the copy may diverge`);
     return;
   }
+  // As Redis's c->lastcmd: CLIENT LIST and the ACL log show the command even when refused.
+  c.lastCommand = spec.name;
   const arity = spec.arity;
   if ((arity > 0 && arity !== argv.length) || argv.length < -arity) {
     reject(c, wrongArity(spec.name), spec, argv);
@@ -160,13 +165,23 @@ export function processCommand(c: Client, argv: string[]): void {
     return;
   }
   const flags = spec.dynamicFlags ? spec.dynamicFlags(c, argv) : spec.flags;
-  if (!c.authenticated && !(flags & CommandFlag.NoAuth)) {
+  if (!c.authenticated && !(spec.flags & CommandFlag.NoAuth) && server.acl.authRequired(c)) {
     reject(c, NOAUTH, spec, argv);
     return;
   }
   if (c.multi && flags & CommandFlag.NoMulti) {
     reject(c, "ERR Command not allowed inside a transaction", spec, argv);
     return;
+  }
+  // ACLs: a user with every permission (the default user, our master's link) costs one test.
+  const user = c.user;
+  if (user !== null && !user.fullAccess) {
+    const denied = server.acl.check(c, spec.acl, argv);
+    if (denied !== null) {
+      server.acl.logCheckDenial(c, denied, server.acl.context(c), spec.acl, argv);
+      reject(c, noPermissionError(denied, spec.name), spec, argv);
+      return;
+    }
   }
   const repl = server.replication;
   // After a failed BGSAVE (stop-writes-on-bgsave-error): -MISCONF for writes and PING.
@@ -237,6 +252,23 @@ function touchesKeyspace(c: Client, spec: CommandSpec, flags: number): boolean {
 
 /** Commands that show themselves to MONITOR before they run, so that their script's commands follow. */
 const MONITORED_BEFORE = new Set(["eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro"]);
+/** processCommand's NOPERM errors. */
+function noPermissionError(d: Denial, fullName: string): string {
+  if (d.reason === Denied.Command) return `NOPERM this user has no permissions to run the '${fullName}' command`;
+  if (d.reason === Denied.Key) return "NOPERM this user has no permissions to access one of the keys used as arguments";
+  return "NOPERM this user has no permissions to access one of the channels used as arguments";
+}
+
+/** EXEC's error for a queued command the user may no longer run (the rules changed meanwhile). */
+function execNoPermissionError(d: Denial): string {
+  const reason =
+    d.reason === Denied.Command
+      ? "no permission to execute the command or subcommand"
+      : d.reason === Denied.Key
+        ? "no permission to touch the specified keys"
+        : "no permission to access one of the channels used as arguments";
+  return `NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: ${reason}`;
+}
 
 function multiDeniesStale(c: Client): boolean {
   for (const argv of c.multi!.queue) {
@@ -318,16 +350,36 @@ export function execTransaction(c: Client): void {
   // Blocking commands inside EXEC act as their non-blocking forms (CLIENT_DENY_BLOCKING).
   const denyBlocking = c.denyBlocking;
   c.denyBlocking = true;
+  c.inExec = multi;
+  const acl = server.acl;
+  let deniedLast = false;
   for (const argv of multi.queue) {
+    deniedLast = false;
     const spec = resolveCommand(c, argv);
     if (!spec || !spec.handler) {
       c.reply.error(unknownCommandError(c, argv));
+      continue;
+    }
+    // ACL rules are checked again: they may have changed since the command was queued.
+    const denied = acl.check(c, spec.acl, argv);
+    if (denied !== null) {
+      acl.logCheckDenial(c, denied, LogContext.Multi, spec.acl, argv);
+      const error = execNoPermissionError(denied);
+      c.reply.error(error);
+      countErrorReply(server, error);
+      deniedLast = true;
       continue;
     }
     // Writes queued before the link went read-only are refused at EXEC time too (Redis
     // re-checks READONLY for EXEC as a whole; inside, commands run as queued).
     call(c, spec, argv);
   }
+  c.inExec = null;
+  // CLIENT LIST shows EXEC as the last command, not the last one it ran (Redis's c->lastcmd).
+  c.lastCommand = "exec";
+  // An error EXEC replied itself, after its last command ran, makes EXEC a failed call (call()'s
+  // error count; errors before a later command are that command's to count).
+  if (deniedLast) commandStats(c, "exec").failed++;
   c.denyBlocking = denyBlocking;
   // The queued commands propagated themselves: EXEC must not add its own name (the wrapping
   // MULTI/EXEC comes from the collection) nor repeat the last command's rewritten forms.

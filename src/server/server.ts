@@ -29,6 +29,7 @@ export interface CommandStats {
   failed: number;
   histogram: CommandHistogram | null;
 }
+import { Acl } from "../acl/acl.ts";
 
 export interface Stats {
   totalConnectionsReceived: number;
@@ -146,6 +147,8 @@ export class Server {
   monitorFlushPending = false;
   /** Client pauses: CLIENT PAUSE, and FAILOVER / SHUTDOWN holding writes (server/client-pause.ts). */
   readonly pause: ClientPause = new ClientPause(this);
+  /** Users, authentication and the ACL log (acl/acl.ts). */
+  readonly acl: Acl;
 
   constructor(readonly config: Config) {
     const count = config.num("databases");
@@ -155,6 +158,7 @@ export class Server {
     for (const db of this.dbs) db.newKeyHook = (d, key) => notifyServerKeyspaceEvent(publisher, NotifyClass.New, "new", key, d.id);
     this.commands = buildCommandTable();
     applyRenamedCommands(this.commands, config);
+    this.acl = new Acl(this);
     this.scripting = new ScriptingState(this);
     this.slowlog = new Slowlog(config);
     this.latency = new LatencyMonitor(config);
@@ -189,7 +193,7 @@ export class Server {
    * protected mode looks at.
    */
   defaultUserHasNoPassword(): boolean {
-    return this.config.str("requirepass") === "";
+    return this.acl.defaultUser.noPass;
   }
 
   /** Marks a key as modified: invalidates WATCHers (Redis's signalModifiedKey). */

@@ -12,6 +12,7 @@ import { loadDatasetFile, persistenceCron } from "./persistence.ts";
 import { shutdownOnSignal } from "./shutdown.ts";
 import { activeExpireCycle } from "./expire.ts";
 import { isDaemonChild, resolveSupervision, signalUpstartReady } from "./supervision.ts";
+import { configuredUsers } from "../acl/acl.ts";
 
 export async function startServer(config: Config, _args: string[]): Promise<number> {
   const server = new Server(config);
@@ -78,6 +79,14 @@ export async function startServer(config: Config, _args: string[]): Promise<numb
   listeners.registerConfigAppliers();
   log.notice(`Running mode=standalone, port=${server.listeningPort || server.tlsListeningPort}.`);
   log.warning("Server initialized");
+  // Users of the config file or the ACL file: before any command runs (nothing is awaited
+  // between the listeners starting and here).
+  const aclError = server.acl.loadAtStartup(configuredUsers(server.acl.ctx, config));
+  if (aclError !== null) {
+    log.warning(aclError);
+    listeners.stop();
+    return 1;
+  }
   // Before any data: what an empty server costs (INFO used_memory_startup).
   const mu = process.memoryUsage();
   server.memoryAtStartup = mu.heapUsed + mu.external;

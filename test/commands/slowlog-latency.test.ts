@@ -58,7 +58,8 @@ test("SLOWLOG: the same entries, passwords redacted, long arguments and argument
   await same("AUTH", "a", "b", "c");
   await same("CONFIG", "SET", "masterauth", "pw1", "requirepass", "");
   await same("CONFIG", "SET", "masteruser", "u", "nosuchconfig", "x");
-  await both("HELLO", "2", "AUTH", "default", "wrong"); // (the default user has no password: any will do)
+  await both("HELLO", "2", "AUTH", "default", "wrong");
+  await same("ACL", "SETUSER", "slowuser", "on", ">pw9", "+get"); // (the default user has no password: any will do)
   await same("SET", "x".repeat(200), "y".repeat(129));
   await same("DEL", ...Array.from({ length: 40 }, (_, i) => `key${i}`));
   await same("MULTI");
@@ -68,7 +69,7 @@ test("SLOWLOG: the same entries, passwords redacted, long arguments and argument
   const logged = entries(b);
   expect(logged).toEqual(entries(a));
   const flat = JSON.stringify(logged);
-  for (const secret of ["secret", "pw1", "wrong", '"u"']) expect(flat).not.toContain(secret);
+  for (const secret of ["secret", "pw1", "wrong", '"u"', "pw9", "slowuser"]) expect(flat).not.toContain(secret);
   expect(flat).toContain("(redacted)");
   expect(flat).toContain("... (72 more bytes)");
   expect(flat).toContain("... (10 more arguments)");

@@ -32,16 +32,25 @@ function conf(dir: string, port: number, masterPort: number): string {
     'rename-command KEYS ""',
     "loglevel notice",
     "hz 10",
+    "user alice on >alicepw ~k* +get",
+    "# a comment between the users",
+    "user carol off",
     "",
   ].join("\n");
 }
 
-/** The file's lines before the signature, and the sorted lines after it (user lines aside: ACL). */
+/**
+ * The file's lines before the signature, and the sorted lines after it. A user line's rules
+ * are sorted: Redis lists single-command rules in its command dict's order (a new one each run).
+ */
 function parts(text: string, dir: string): { kept: string[]; appended: string[] } {
-  const lines = text.replaceAll(dir, "<dir>").split("\n");
+  const lines = text
+    .replaceAll(dir, "<dir>")
+    .split("\n")
+    .map((l) => (l.startsWith("user ") ? l.split(" ").sort().join(" ") : l));
   const at = lines.indexOf(REWRITE_SIGNATURE);
   const kept = (at < 0 ? lines : lines.slice(0, at)).map((l) => l.replace(/^port \d+$/, "port <port>"));
-  const appended = at < 0 ? [] : lines.slice(at + 1).filter((l) => l !== "" && !l.startsWith("user "));
+  const appended = at < 0 ? [] : lines.slice(at + 1).filter((l) => l !== "");
   return { kept, appended: appended.sort() };
 }
 
@@ -62,7 +71,7 @@ test("CONFIG REWRITE keeps the file's comments and order, writes what changed, a
     const c = await s.client();
     expect(await c.call("CONFIG", "REWRITE")).toMatchObject({ message: "ERR The server is running without a config file" });
     await s.stop();
-    const t = kind === "redis" ? await startRedis([], { port, dir, configFile: file }) : await startReplicant([], { port, dir, configFile: file });
+    const t = kind === "redis" ? await startRedis([], { port, dir, configFile: file, configOnly: true }) : await startReplicant([], { port, dir, configFile: file, configOnly: true });
     started.push(t);
     const d = await t.client();
     for (const cmd of [
@@ -70,9 +79,13 @@ test("CONFIG REWRITE keeps the file's comments and order, writes what changed, a
       ["CONFIG", "SET", "client-output-buffer-limit", "normal 1mb 0 0"],
       ["CONFIG", "SET", "save", "60 5"],
       ["CONFIG", "SET", "hash-max-listpack-entries", "64", "replica-read-only", "no", "masterauth", 'se"cret'],
+      // Users: one changed, one new, one gone (its line goes).
+      ["ACL", "SETUSER", "alice", "+set", "%R~r*"],
+      ["ACL", "SETUSER", "bob", "on", "#" + "a".repeat(64), "+@read", "-@dangerous", "&chan*"],
     ]) {
       expect(await d.call(...cmd)).toBe("OK");
     }
+    expect(await d.call("ACL", "DELUSER", "carol")).toBe(1);
     expect(await d.call("CONFIG", "REWRITE")).toBe("OK");
     const first = parts(readFileSync(file, "latin1"), data);
     // Promoted: the replicaof line goes.
@@ -83,4 +96,19 @@ test("CONFIG REWRITE keeps the file's comments and order, writes what changed, a
   }
   expect(results[1]).toEqual(results[0]!);
   expect(results[1]!.kept).toContain("replicaof 127.0.0.1 " + String(master.port));
+});
+
+test("CONFIG REWRITE with an aclfile: the users stay in their file, the config file's user lines go", async () => {
+  const dir = tempDir("rewrite-aclfile-");
+  dirs.push(dir);
+  const file = join(dir, "redis.conf");
+  writeFileSync(join(dir, "users.acl"), "user default on nopass ~* &* +@all\n");
+  const port = freePort();
+  writeFileSync(file, [`port ${port}`, `dir ${dir}`, `aclfile ${join(dir, "users.acl")}`, ""].join("\n"));
+  const s = await startReplicant([], { port, dir, configFile: file, configOnly: true });
+  started.push(s);
+  const c = await s.client();
+  expect(await c.call("ACL", "SETUSER", "dave", "on", ">pw")).toBe("OK");
+  expect(await c.call("CONFIG", "REWRITE")).toBe("OK");
+  expect(readFileSync(file, "latin1")).not.toContain("user ");
 });

@@ -116,17 +116,30 @@ export function tempDir(prefix = "replicant-test-"): string {
 }
 
 /**
+ * How a test server starts: `configFile` comes first, as redis-server wants it, then our
+ * options (port, bind, dir...) unless `configOnly` (the file alone says how to run), then the
+ * test's own. With `tls`, the server is reached over TLS at tls.port.
+ */
+export interface ServerOptions {
+  port?: number;
+  dir?: string;
+  tls?: TlsAccess;
+  configFile?: string;
+  configOnly?: boolean;
+}
+
+/**
  * Starts a real redis-server (no persistence, fast diskless sync) with extra directives; `bin`
  * runs another server binary (a master of ../shared/masters) instead of Debian's.
  */
-export async function startRedis(extra: string[] = [], opts: { port?: number; dir?: string; bin?: string; tls?: TlsAccess; configFile?: string } = {}): Promise<ServerProcess> {
+export async function startRedis(extra: string[] = [], opts: ServerOptions & { bin?: string } = {}): Promise<ServerProcess> {
   const bin = opts.bin ?? requireBinary("redis-server");
   const port = opts.port ?? freePort();
   const dir = opts.dir ?? tempDir("redis-");
-  // With a config file, it alone says how to run (port, dir...): no options of ours over it.
-  const args = opts.configFile
-    ? [bin, opts.configFile, ...extra]
-    : [bin, "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, "--repl-diskless-sync-delay", "0", ...extra];
+  const conf = opts.configFile ? [opts.configFile] : [];
+  const args = opts.configOnly
+    ? [bin, ...conf, ...extra]
+    : [bin, ...conf, "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, "--repl-diskless-sync-delay", "0", ...extra];
   return spawnServer(args, opts.tls?.port ?? port, dir, dir, opts.tls);
 }
 
@@ -148,10 +161,11 @@ export function replicantCommand(): string[] {
  * Starts Replicant on a free port with extra directives. With `tls`, the returned server is
  * reached over TLS at tls.port (for servers whose extra directives include `--port 0`).
  */
-export async function startReplicant(extra: string[] = [], opts: { port?: number; dir?: string; tls?: TlsAccess; configFile?: string } = {}): Promise<ServerProcess> {
+export async function startReplicant(extra: string[] = [], opts: ServerOptions = {}): Promise<ServerProcess> {
   const port = opts.port ?? freePort();
   const dir = opts.dir ?? tempDir();
-  const args = opts.configFile ? [...replicantCommand(), opts.configFile, ...extra] : [...replicantCommand(), "--port", String(port), "--bind", "127.0.0.1", "--dir", dir, ...extra];
+  const conf = opts.configFile ? [opts.configFile] : [];
+  const args = opts.configOnly ? [...replicantCommand(), ...conf, ...extra] : [...replicantCommand(), ...conf, "--port", String(port), "--bind", "127.0.0.1", "--dir", dir, ...extra];
   return spawnServer(args, opts.tls?.port ?? port, dir, dir, opts.tls);
 }
 
