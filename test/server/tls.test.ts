@@ -5,10 +5,11 @@
 // here with openssl (no openssl: the file is skipped with one line).
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { datasetSize, diffDatasets, snapshotDataset } from "../helpers/dataset.ts";
 import { RespClient, RespError } from "../helpers/resp-client.ts";
+import { makeTestCertificates, openssl, run as runCommand } from "../helpers/certs.ts";
 import {
   freePort,
   info,
@@ -23,7 +24,6 @@ import {
   type TlsAccess,
 } from "../helpers/servers.ts";
 
-const openssl = Bun.which("openssl");
 if (!openssl) console.log("test/server/tls.test.ts: skipped, openssl is not installed");
 
 const started: ServerProcess[] = [];
@@ -42,38 +42,13 @@ async function track<T extends ServerProcess>(p: Promise<T>): Promise<T> {
   return s;
 }
 
-async function run(cmd: string[], cwd = certDir): Promise<{ code: number; out: string }> {
-  const proc = Bun.spawn(cmd, { cwd, stdin: "ignore", stdout: "pipe", stderr: "pipe", timeout: 20000 });
-  const [out, err] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
-  return { code: await proc.exited, out: out + err };
-}
-
-async function mustRun(cmd: string[]): Promise<void> {
-  const r = await run(cmd);
-  if (r.code !== 0) throw new Error(`${cmd.join(" ")} failed: ${r.out}`);
-}
+const run = (cmd: string[], cwd = certDir) => runCommand(cmd, cwd);
 
 /** Path of a file made in beforeAll. */
 const f = (name: string) => join(certDir, name);
 
-/**
- * A CA, a server and a client certificate it signed (no subjectAltName, as Redis's own
- * gen-test-certs.sh: neither server compares host names), an untrusted self-signed one, an
- * encrypted key, and a directory of the CA under its hashed name (openssl rehash).
- */
 async function makeCertificates(): Promise<void> {
-  certDir = tempDir("replicant-tls-");
-  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"];
-  await mustRun([openssl!, "req", "-x509", "-new", "-nodes", ...ec, "-sha256", "-days", "2", "-keyout", "ca.key", "-out", "ca.crt", "-subj", "/O=Replicant Test/CN=Certificate Authority"]);
-  for (const name of ["server", "client"]) {
-    await mustRun([openssl!, "req", "-new", "-nodes", ...ec, "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", `/O=Replicant Test/CN=${name}`]);
-    await mustRun([openssl!, "x509", "-req", "-sha256", "-days", "2", "-in", `${name}.csr`, "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", `${name}.crt`]);
-  }
-  await mustRun([openssl!, "req", "-x509", "-new", "-nodes", ...ec, "-sha256", "-days", "2", "-keyout", "untrusted.key", "-out", "untrusted.crt", "-subj", "/O=Elsewhere/CN=untrusted"]);
-  await mustRun([openssl!, "pkey", "-in", "server.key", "-aes256", "-passout", "pass:s3cret", "-out", "server-encrypted.key"]);
-  mkdirSync(f("ca-dir"));
-  await Bun.write(f("ca-dir/ca.pem"), Bun.file(f("ca.crt")));
-  await mustRun([openssl!, "rehash", f("ca-dir")]);
+  certDir = await makeTestCertificates();
 }
 
 /** The server side of TLS for either server: certificate, key, CA. */
