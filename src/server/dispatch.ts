@@ -331,6 +331,11 @@ export function call(c: Client, spec: CommandSpec, argv: string[]): void {
     }
   }
   const usec = (performance.now() - started) * 1000;
+  if (tracking !== null) {
+    // Not kept past the command: its arguments may be large.
+    tracking.runningSpec = null;
+    tracking.runningArgv = null;
+  }
   // Keys read by a client with client-side caching are remembered (even if the command failed).
   if ((spec.flags & CommandFlag.ReadOnly) !== 0 && server.tracking.clients !== 0) server.tracking.afterRead(c, spec, argv);
   const s = commandStats(c, spec.name);

@@ -61,23 +61,8 @@ export interface TrackingOptions {
 }
 
 const INVALIDATE_CHANNEL = "__redis__:invalidate";
-/** Scripts commands whose reads are remembered from the script's own reads instead (call()). */
+/** Script commands that remember nothing themselves: the reads of their scripts do (call()). */
 const SCRIPT_READ_COMMANDS = new Set(["eval_ro", "evalsha_ro", "fcall_ro"]);
-
-/**
- * Redis keeps a key's clients in a radix tree keyed by the 8 bytes of their ids as stored (little
- * endian): messages for one key go out in that order. Compares two ids the same way.
- */
-function compareIdBytes(a: number, b: number): number {
-  for (let i = 0; i < 7; i++) {
-    const x = a % 256;
-    const y = b % 256;
-    if (x !== y) return x - y;
-    a = Math.floor(a / 256);
-    b = Math.floor(b / 256);
-  }
-  return a - b;
-}
 
 /** A message's value: one key, several (a BCAST batch), or null (a flush: every key). */
 type Invalidated = string | string[] | null;
@@ -229,9 +214,10 @@ export class Tracking {
     if (ids === undefined) return;
     this.table.delete(key);
     this.totalItems -= ids.size;
-    const order = ids.size > 1 ? [...ids].sort(compareIdBytes) : ids;
+    // (Redis goes through the ids in the byte order of their memory: messages for one key to
+    // one connection are all the same, so the order cannot be seen; we keep insertion order.)
     const clients = this.server.clients;
-    for (const id of order) {
+    for (const id of ids) {
       const target = clients.get(id);
       // Gone, tracking off, or now in BCAST mode: the entry was stale.
       if (target === undefined || target.tracking === null || target.tracking.bcast) continue;

@@ -342,6 +342,39 @@ test("RESP2 through REDIRECT: messages on __redis__:invalidate, RESP3 targets, a
   });
 });
 
+test("NOLOOP in default mode, switching protocol, redirecting to oneself, RESET", async () => {
+  await sideBySide(["c", "r", "w"], async ({ c, r, w }) => {
+    await r.run(["SUBSCRIBE", "__redis__:invalidate"]);
+    await c.run(["CLIENT", "TRACKING", "on", "REDIRECT", r.id, "NOLOOP"]);
+    await c.run(["MGET", "other1", "loop", "other2"]);
+    await w.run(["SET", "other1", 1]);
+    await c.run(["SET", "loop", 1], ["EVAL", "redis.call('set', 'loop', 2)", 0]);
+    await w.run(["SET", "other2", 1]);
+    await r.run();
+    // Keys read in RESP2, invalidated after HELLO 3: still redirected.
+    await c.run(["CLIENT", "TRACKING", "on", "REDIRECT", r.id], ["GET", "key1"], ["HELLO", 3]);
+    c.text = "";
+    await w.run(["SET", "key1", 2]);
+    await r.run();
+    await c.run(["GET", "key1"]);
+    await w.run(["SET", "key1", 3]);
+    await r.run();
+    // Redirected to itself: RESP3 pushes on its own connection; in RESP2 nothing at all.
+    await c.run(["CLIENT", "TRACKING", "on", "REDIRECT", c.id], ["GET", "self"], ["SET", "self", 1], ["GET", "self"]);
+    await w.run(["SET", "self", 2]);
+    await c.run();
+    await c.run(["HELLO", 2], ["GET", "self"]);
+    await w.run(["SET", "self", 3]);
+    await c.run();
+    // RESET turns tracking off.
+    await c.run(["HELLO", 3], ["CLIENT", "TRACKING", "on"], ["GET", "rk"], ["RESET"], ["HELLO", 3]);
+    c.text = "";
+    await c.run(["CLIENT", "TRACKINGINFO"]);
+    await w.run(["SET", "rk", 1]);
+    await c.run();
+  });
+});
+
 test("BCAST: prefixes, one message per prefix and turn, NOLOOP, expired keys", async () => {
   await sideBySide(["c", "r", "w"], async ({ c, r, w }) => {
     await r.run(["SUBSCRIBE", "__redis__:invalidate"]);
