@@ -364,3 +364,25 @@ export function keysWithSpecs(info: KeyInfo, argv: string[]): KeyRef[] {
   }
   return info.proc ? info.proc(argv) : [];
 }
+
+/**
+ * getKeysFromCommand, what client-side caching remembers of a read: the command's getkeys
+ * procedure, else its legacy range (COMMAND's first / last / step). A variadic command with
+ * too few arguments for its range finds no keys, as in Redis.
+ */
+export function keysFromLegacyRange(info: KeyInfo, meta: CommandMeta, argv: string[]): KeyRef[] {
+  if (info.proc !== null) return info.proc(argv);
+  const first = meta.first;
+  if (first === 0) return [];
+  // COMMAND's last key is absolute (negative: from the end), unlike the spec's relative one.
+  let last = meta.last;
+  if (last < 0) last = argv.length + last;
+  const step = meta.step;
+  const keys: KeyRef[] = [];
+  for (let j = first; j <= last; j += step) {
+    if (j >= argv.length || j < first) return [];
+    keys.push({ pos: j, flags: 0 });
+    if (step <= 0) break;
+  }
+  return keys;
+}

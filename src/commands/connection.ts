@@ -9,6 +9,7 @@ import type { HandlerMap } from "./types.ts";
 import { PausePurpose, PauseType } from "../server/client-pause.ts";
 import { replyHelp } from "./scripting.ts";
 import type { User } from "../acl/user.ts";
+import { Tracking } from "../server/tracking.ts";
 
 /** ACLAuthenticateUser: the client becomes the user, or WRONGPASS (the failure is in ACL LOG). */
 function authenticate(c: Client, user: string, password: string, commandName: string): void {
@@ -31,6 +32,7 @@ function clientFlags(c: Client): string {
   if (isSubscribed(c)) f += "P";
   if (c.multi || c.inExec) f += "x";
   if (c.blocked) f += "b";
+  if (c.tracking !== null) f += Tracking.flags(c);
   if (c.dirtyCas) f += "d";
   if (c.closeAfterReply) f += "c";
   if (c.unixSocket) f += "U";
@@ -49,7 +51,7 @@ export function clientInfoLine(c: Client): string {
     `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${c.conn ? 8 : -1} name=${c.name} age=${age} idle=${idle} flags=${clientFlags(c)} ` +
     `db=${c.db.id} sub=${c.channels?.size ?? 0} psub=${c.patterns?.size ?? 0} ssub=${shardSubscriptionCount(c)} multi=${multi ? multi.queue.length : -1} ` +
     `qbuf=${qbuf} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=${c.reply.length} rbp=0 obl=0 oll=0 omem=${c.conn?.pendingBytes ?? 0} tot-mem=0 events=r ` +
-    `cmd=${cmd} user=${c.user?.name ?? "(superuser)"} redir=-1 resp=${c.reply.resp}`
+    `cmd=${cmd} user=${c.user?.name ?? "(superuser)"} redir=${c.tracking !== null ? c.tracking.redirect : -1} resp=${c.reply.resp}`
   );
 }
 

@@ -567,6 +567,8 @@ export const handlers: HandlerMap = {
   flushdb(c, argv) {
     parseFlushFlags(argv);
     c.server.dirty += emptyDatabase(c, c.db);
+    // Cached keys are not per database: every tracking client drops everything.
+    c.server.tracking.invalidateAll();
     forcePropagation(c, argv);
     c.reply.ok();
   },
@@ -576,6 +578,7 @@ export const handlers: HandlerMap = {
     let removed = 0;
     for (const db of c.server.dbs) removed += emptyDatabase(c, db);
     c.server.dirty += removed;
+    c.server.tracking.invalidateAll();
     // As Redis: stops a BGSAVE, and saves the empty dataset when save points are configured.
     flushAllSave(c.server);
     forcePropagation(c, argv);

@@ -46,7 +46,8 @@ export function expireIfNeeded(c: Client, db: Database, key: string, forWrite = 
 export function deleteExpiredKey(server: Server, db: Database, key: string): void {
   db.delete(key);
   notifyServerKeyspaceEvent({ server }, NotifyClass.Expired, "expired", key, db.id);
-  server.signalModifiedKey(db, key);
+  // Nobody's change (Redis passes no client): BCAST NOLOOP clients hear of it too.
+  server.signalModifiedKey(db, key, null);
   server.replication.propagateExpiry(db, key);
   server.stats.expiredKeys++;
 }

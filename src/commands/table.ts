@@ -11,6 +11,7 @@ import tableJson from "./redis-command-table.json";
 import newerJson from "./redis-command-table-newer.json";
 import { CommandFlag, flagsFromNames, type CommandMeta, type CommandSpec, type HandlerMap } from "./types.ts";
 import { handlers as connection } from "./connection.ts";
+import { handlers as clientTracking } from "./client-tracking.ts";
 import { handlers as monitor } from "./monitor.ts";
 import { handlers as serverAdmin } from "./server-admin.ts";
 import { handlers as keys } from "./keys.ts";
@@ -34,7 +35,7 @@ import { handlers as debug } from "./debug.ts";
 import { handlers as acl } from "./acl.ts";
 import { AclCatalogue } from "../acl/catalogue.ts";
 
-const FAMILIES: HandlerMap[] = [connection, monitor, serverAdmin, keys, strings, bitmaps, hyperloglog, lists, hashes, hashesExpiry, sets, zsets, geo, streams, transactions, scripting, pubsub, replication, modules, debug, acl];
+const FAMILIES: HandlerMap[] = [connection, clientTracking, monitor, serverAdmin, keys, strings, bitmaps, hyperloglog, lists, hashes, hashesExpiry, sets, zsets, geo, streams, transactions, scripting, pubsub, replication, modules, debug, acl];
 
 export class CommandTable {
   private readonly byName = new Map<string, CommandSpec>();

@@ -210,6 +210,8 @@ export class Blocking {
     // c.alsoPropagate; expiries it hit were queued as DEL meanwhile.
     if (originating) repl.endCommand(c, c.propagateAs ?? [], c.propagateAs !== null);
     server.currentClient = prevClient;
+    // The served client's own invalidations follow its reply (afterCommand for the receiver).
+    if (server.tracking.pending.length !== 0) server.tracking.sendPending(c);
     if (served) this.finish(c);
   }
 

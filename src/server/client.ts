@@ -11,6 +11,7 @@ import type { Server } from "./server.ts";
 import { processInput } from "./input.ts";
 import { isSubscribed } from "../commands/pubsub.ts";
 import type { User } from "../acl/user.ts";
+import type { ClientTracking } from "./tracking.ts";
 
 export interface MultiState {
   /** Queued commands with the spec they resolved to. */
@@ -97,6 +98,8 @@ export class Client {
   denyBlocking = false;
   /** In MONITOR mode: shown every command the server runs (commands/monitor.ts). */
   monitor = false;
+  /** Client-side caching (CLIENT TRACKING ON): its mode; null while off (server/tracking.ts). */
+  tracking: ClientTracking | null = null;
 
   constructor(
     readonly server: Server,

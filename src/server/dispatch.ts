@@ -143,6 +143,12 @@ function isHttpAttack(c: Client, argv: string[]): boolean {
 
 /** Processes one command from a client: checks, MULTI queueing, execution. */
 export function processCommand(c: Client, argv: string[]): void {
+  checkAndRun(c, argv);
+  // CLIENT CACHING lasts for one command (or transaction): resetClient's part in tracking.
+  if (c.tracking !== null && c.tracking.caching) c.server.tracking.afterCommandProcessed(c, resolveCommand(c, argv));
+}
+
+function checkAndRun(c: Client, argv: string[]): void {
   const server = c.server;
   if (!c.isMaster && isHttpAttack(c, argv)) return;
   const spec = resolveCommand(c, argv);
@@ -183,6 +189,9 @@ export function processCommand(c: Client, argv: string[]): void {
       return;
     }
   }
+  // Client-side caching keeps its table within tracking-table-max-keys before each command, even
+  // one refused or queued next (Redis's trackingLimitUsedSlots in processCommand).
+  if (server.tracking.clients !== 0) server.tracking.limitUsedSlots(c);
   const repl = server.replication;
   // After a failed BGSAVE (stop-writes-on-bgsave-error): -MISCONF for writes and PING.
   if (server.persistence.lastBgsaveStatus === "err" && !c.isMaster) {
@@ -299,6 +308,12 @@ export function call(c: Client, spec: CommandSpec, argv: string[]): void {
   if (originating) repl.beginCommand();
   const replyMark = c.reply.length;
   if (server.monitors.size !== 0 && MONITORED_BEFORE.has(spec.name)) feedMonitors(c, argv);
+  // A tracking client's command: what its scripts' reads remember (Tracking.afterRead).
+  const tracking = c.tracking;
+  if (tracking !== null) {
+    tracking.runningSpec = spec;
+    tracking.runningArgv = argv;
+  }
   const started = performance.now();
   let failed = false;
   try {
@@ -316,6 +331,13 @@ export function call(c: Client, spec: CommandSpec, argv: string[]): void {
     }
   }
   const usec = (performance.now() - started) * 1000;
+  if (tracking !== null) {
+    // Not kept past the command: its arguments may be large.
+    tracking.runningSpec = null;
+    tracking.runningArgv = null;
+  }
+  // Keys read by a client with client-side caching are remembered (even if the command failed).
+  if ((spec.flags & CommandFlag.ReadOnly) !== 0 && server.tracking.clients !== 0) server.tracking.afterRead(c, spec, argv);
   const s = commandStats(c, spec.name);
   s.calls++;
   s.usec += Math.round(usec);
@@ -334,6 +356,9 @@ export function call(c: Client, spec: CommandSpec, argv: string[]): void {
   // final save) did not (Redis's call(): a negative dirty delta counts as none).
   if (originating) repl.endCommand(c, argv, server.dirty > dirtyBefore);
   server.currentClient = prevClient;
+  // Invalidations of keys the client tracks that its own command changed follow the whole
+  // reply (EXEC's, a script's), never interleaved with it (afterCommand, outermost call only).
+  if (prevClient === null && server.tracking.pending.length !== 0) server.tracking.sendPending(c);
 }
 
 /** Runs a queued MULTI transaction (called by EXEC). */

@@ -20,6 +20,7 @@ import type { TlsContext } from "./tls.ts";
 import { LatencyMonitor, Slowlog, type CommandHistogram } from "./latency.ts";
 import { ClientPause } from "./client-pause.ts";
 import { stopMonitoring } from "../commands/monitor.ts";
+import { Tracking } from "./tracking.ts";
 
 /** One command's INFO commandstats figures and its latency histogram (latency-tracking). */
 export interface CommandStats {
@@ -149,6 +150,8 @@ export class Server {
   readonly pause: ClientPause = new ClientPause(this);
   /** Users, authentication and the ACL log (acl/acl.ts). */
   readonly acl: Acl;
+  /** Client-side caching: who may cache which keys, and their invalidations (server/tracking.ts). */
+  readonly tracking: Tracking = new Tracking(this);
 
   constructor(readonly config: Config) {
     const count = config.num("databases");
@@ -196,18 +199,28 @@ export class Server {
     return this.acl.defaultUser.noPass;
   }
 
-  /** Marks a key as modified: invalidates WATCHers (Redis's signalModifiedKey). */
-  signalModifiedKey(db: Database, key: string): void {
+  /**
+   * Marks a key as modified (Redis's signalModifiedKey): WATCHers, clients blocked on it, and
+   * the clients that may cache it. `by` is the client whose command changed it (null for
+   * expiry): BCAST's NOLOOP does not tell a client about its own changes.
+   */
+  signalModifiedKey(db: Database, key: string, by: Client | null = this.currentClient): void {
     if (this.blocking.count !== 0) this.blocking.signalKeyAsReady(db, key);
+    const tracking = this.tracking;
+    if (tracking.table.size !== 0 || tracking.prefixes.size !== 0) tracking.invalidateKey(by, key, true);
     if (this.watchedKeys.size === 0) return;
     const tag = `${db.id}\0${key}`;
     const watchers = this.watchedKeys.get(tag);
     if (watchers) touchWatchers(watchers, db, key, tag);
   }
 
-  /** Invalidates every WATCH on a database (FLUSHDB/FLUSHALL/SWAPDB/full sync). */
+  /**
+   * Invalidates every WATCH on a database (DEBUG RELOAD, full sync), and tells the clients that
+   * may cache keys that all of them are invalid.
+   */
   signalFlushedDb(dbId: number): void {
     if (this.blocking.count !== 0) this.blocking.signalDatabase(dbId);
+    this.tracking.invalidateAll();
     if (this.watchedKeys.size === 0) return;
     for (const [k, watchers] of this.watchedKeys) {
       if (dbId === -1 || k.startsWith(`${dbId}\0`)) for (const c of watchers) c.dirtyCas = true;
@@ -229,6 +242,7 @@ export class Server {
     }
     unsubscribeAllSilently(c);
     stopMonitoring(c);
+    if (c.tracking !== null) this.tracking.disable(c);
     this.pause.onClientClosed(c);
     this.replication.onClientClosed(c);
   }

@@ -132,6 +132,8 @@ function serverCron(server: Server): void {
   server.cronLoops++;
   server.sampleStats();
   activeExpireCycle(server);
+  // tracking-table-max-keys lowered by CONFIG SET applies even to an idle server.
+  if (server.tracking.clients !== 0) server.tracking.limitUsedSlots(null);
   persistenceCron(server);
   server.replication.cronTick(server.cronLoops % 10 === 0);
 }
