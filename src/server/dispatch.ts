@@ -293,10 +293,20 @@ function multiDeniesStale(c: Client): boolean {
  */
 export function call(c: Client, spec: CommandSpec, argv: string[]): void {
   const server = c.server;
+  // The time snapshot is taken by the outermost call only (Redis's fixed_time_expire): the
+  // commands of an EXEC, and those a script calls, see the time their EXEC or script started.
+  if (server.callDepth++ === 0 && server.scripting.running === null) server.cmdTime = Date.now();
+  try {
+    callCommand(c, spec, argv);
+  } finally {
+    server.callDepth--;
+  }
+}
+
+function callCommand(c: Client, spec: CommandSpec, argv: string[]): void {
+  const server = c.server;
   const prevClient = server.currentClient;
   server.currentClient = c;
-  // Commands a script calls see the time the script started (Redis's scriptTimeSnapshot).
-  if (server.scripting.running === null) server.cmdTime = Date.now();
   c.lastCommand = spec.name;
   const dirtyBefore = server.dirty;
   c.propagateAs = null;

@@ -118,6 +118,8 @@ export class Server {
   loading = false;
   /** Time snapshot (Unix ms) of the command being executed: expiry checks use it. */
   cmdTime = Date.now();
+  /** How deep call() is nested (EXEC's commands, a script's): only the outermost takes the time. */
+  callDepth = 0;
   /** The client whose command is executing (for "is the master asking?" decisions). */
   currentClient: Client | null = null;
   /** The plain TCP port listened on (0: none), and the TLS one (tls-port; 0: none). */

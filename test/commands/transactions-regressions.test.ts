@@ -69,3 +69,9 @@ test("a transaction watching several keys, one of them expired when watched, the
   const [redis, replicant] = await pair.run(cmds);
   expect(transcript(cmds, replicant)).toEqual(transcript(cmds, redis));
 });
+
+test("the commands of an EXEC see the time EXEC started: a key set with PX 1 inside it is still there later in it", async () => {
+  const burn = ["EVAL", "local i = 0 while i < 2000000 do i = i + 1 end return i", "0"];
+  const t = await same([["MULTI"], ["SET", "k", "v", "PX", "1"], burn, ["GET", "k"], ["PTTL", "k"], ["EXEC"], ["GET", "k"]]);
+  expect(t.at(-2)).toContain("$1\\r\\nv\\r\\n");
+});
