@@ -51,11 +51,10 @@ export function hashBytes(b: Uint8Array, start: number, len: number): number {
     v0 ^= m;
   }
   let t = len << 24;
-  switch (len & 3) {
-    case 3: t |= b[p + 2]! << 16; // falls through
-    case 2: t |= b[p + 1]! << 8; // falls through
-    case 1: t |= b[p]!;
-  }
+  const tail = len & 3;
+  if (tail === 3) t |= b[p + 2]! << 16;
+  if (tail >= 2) t |= b[p + 1]! << 8;
+  if (tail >= 1) t |= b[p]!;
   return finish(v0, v1, v2, v3, t);
 }
 
@@ -78,11 +77,10 @@ export function hashString(s: string): number {
     v0 ^= m;
   }
   let t = len << 24;
-  switch (len & 3) {
-    case 3: t |= s.charCodeAt(p + 2) << 16; // falls through
-    case 2: t |= s.charCodeAt(p + 1) << 8; // falls through
-    case 1: t |= s.charCodeAt(p);
-  }
+  const tail = len & 3;
+  if (tail === 3) t |= s.charCodeAt(p + 2) << 16;
+  if (tail >= 2) t |= s.charCodeAt(p + 1) << 8;
+  if (tail >= 1) t |= s.charCodeAt(p);
   return finish(v0, v1, v2, v3, t);
 }
 
@@ -122,10 +120,10 @@ export function murmur3Bytes(b: Uint8Array, start: number, len: number, seed = 0
     h = (Math.imul(h, 5) + 0xe6546b64) | 0;
   }
   let k = 0;
-  switch (len & 3) {
-    case 3: k ^= b[p + 2]! << 16; // falls through
-    case 2: k ^= b[p + 1]! << 8; // falls through
-    case 1:
+  const tail = len & 3;
+  if (tail === 3) k ^= b[p + 2]! << 16;
+  if (tail >= 2) k ^= b[p + 1]! << 8;
+  if (tail >= 1) {
       k ^= b[p]!;
       k = Math.imul(k, 0xcc9e2d51);
       k = (k << 15) | (k >>> 17);

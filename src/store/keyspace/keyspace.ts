@@ -50,11 +50,11 @@ export interface KeyspaceOptions {
 
 /** What a worker posts back: everything but the side table, without copying the big arrays. */
 export interface KeyspaceState {
-  table: Int32Array;
+  table: Int32Array<ArrayBufferLike>;
   size: number;
   maxLoad: number;
   arena: ArenaState;
-  volatileRefs: Int32Array;
+  volatileRefs: Int32Array<ArrayBufferLike>;
   volatileSize: number;
   side: unknown[];
 }
@@ -70,7 +70,7 @@ interface SnapshotBook {
 }
 
 export class Keyspace {
-  table: Int32Array;
+  table: Int32Array<ArrayBufferLike>;
   mask: number;
   size = 0;
   private growAt: number;
@@ -776,7 +776,7 @@ export class Keyspace {
   // -------------------------------------------------------------------------------------------
   // Table size
 
-  private newTable(capacity: number): Int32Array {
+  private newTable(capacity: number): Int32Array<ArrayBufferLike> {
     return this.shared ? new Int32Array(new SharedArrayBuffer(capacity * 8)) : new Int32Array(capacity * 2);
   }
 

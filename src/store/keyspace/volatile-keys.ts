@@ -5,7 +5,7 @@
 // following a record that moved are all O(1).
 
 export class VolatileKeys {
-  refs = new Int32Array(16);
+  refs: Int32Array<ArrayBufferLike> = new Int32Array(16);
   size = 0;
 
   /** Appends a ref; returns its position (to be stored in the record). */
