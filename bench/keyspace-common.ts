@@ -33,11 +33,17 @@ export function rng(seed: number): () => number {
 }
 
 /**
- * The dataset as bytes, the way a request buffer or an RDB payload holds it: key i is
- * "key:%07d" (11 bytes), its value 10..100 random printable bytes. Offsets index both.
+ * The dataset as bytes, the way a request buffer or an RDB payload holds it. Shapes:
+ *   strings  key i is "key:%07d" (11 bytes), its value 10..100 random printable bytes;
+ *   tiny     "k:<i>" -> "v<i>", the short strings of docs/performance.md (Redis: 92 B/key);
+ *   hash     "h:<i>" -> a hash of 4 fields (the shape of bench/aggregate-memory.bench.ts),
+ *            built by `hashFields`; the value bytes are unused.
  */
+export type Shape = "strings" | "tiny" | "hash";
+
 export interface Dataset {
   n: number;
+  shape: Shape;
   keys: Buffer;
   keyStart: Uint32Array;
   keyLen: Uint8Array;
@@ -46,26 +52,39 @@ export interface Dataset {
   valueLen: Uint8Array;
 }
 
-export function makeDataset(n: number, seed = 1, minLen = 10, maxLen = 100): Dataset {
+export function makeDataset(n: number, seed = 1, shape: Shape = "strings"): Dataset {
   const random = rng(seed);
   const keys = Buffer.allocUnsafe(n * 11);
   const keyStart = new Uint32Array(n);
   const keyLen = new Uint8Array(n);
   const valueLen = new Uint8Array(n);
   const valueStart = new Uint32Array(n);
+  let kp = 0;
   let total = 0;
   for (let i = 0; i < n; i++) {
-    keyStart[i] = i * 11;
-    keyLen[i] = 11;
-    keys.latin1Write("key:" + String(i).padStart(7, "0"), i * 11);
-    const len = minLen + Math.floor(random() * (maxLen - minLen + 1));
+    keyStart[i] = kp;
+    const key = shape === "strings" ? "key:" + String(i).padStart(7, "0") : (shape === "tiny" ? "k:" : "h:") + i;
+    kp += keys.latin1Write(key, kp);
+    keyLen[i] = kp - keyStart[i]!;
+    const len = shape === "strings" ? 10 + Math.floor(random() * 91) : shape === "tiny" ? 1 + String(i).length : 0;
     valueLen[i] = len;
     valueStart[i] = total;
     total += len;
   }
   const values = Buffer.allocUnsafe(total);
-  for (let p = 0; p < total; p++) values[p] = 33 + Math.floor(random() * 94);
-  return { n, keys, keyStart, keyLen, values, valueStart, valueLen };
+  if (shape === "strings") for (let p = 0; p < total; p++) values[p] = 33 + Math.floor(random() * 94);
+  else if (shape === "tiny") for (let i = 0; i < n; i++) values.latin1Write("v" + i, valueStart[i]!);
+  return { n, shape, keys, keyStart, keyLen, values, valueStart, valueLen };
+}
+
+/** The fields of hash i (shape "hash"), as field/value pairs. */
+export function hashFields(i: number): Array<[string, string]> {
+  return [
+    ["f1", `v${i}`],
+    ["f2", "x".repeat(20)],
+    ["f3", String(i)],
+    ["f4", "yy"],
+  ];
 }
 
 export function keyString(d: Dataset, i: number): string {
@@ -100,10 +119,16 @@ export interface MemoryReading {
   arrayBuffers: number;
 }
 
-/** Memory after a full collection (twice: finalizers of the first free more). */
-export function memoryNow(): MemoryReading {
-  Bun.gc(true);
-  Bun.gc(true);
+/**
+ * Memory after full collections and a pause: the allocator returns freed pages to the OS on a
+ * timer (bmalloc's scavenger), so RSS read right after a build still counts garbage (measured:
+ * 129 B/key right after a 1M-key build, 93 B/key half a second later, stable after).
+ */
+export async function memoryNow(): Promise<MemoryReading> {
+  for (let i = 0; i < 3; i++) {
+    Bun.gc(true);
+    await Bun.sleep(300);
+  }
   const m = process.memoryUsage();
   return { rss: rssNow(), heapUsed: m.heapUsed, arrayBuffers: m.arrayBuffers };
 }
@@ -128,3 +153,72 @@ export function table(header: string[], rows: Array<Array<string | number>>): st
   const line = (r: string[]) => "| " + r.map((c, i) => c.padEnd(widths[i]!)).join(" | ") + " |";
   return [line(header), "|" + widths.map((w) => "-".repeat(w + 2)).join("|") + "|", ...rows.map((r) => line(r.map(String)))].join("\n");
 }
+
+/** Expiry times far in the future: nothing expires during a bench. */
+export const EXPIRE_BASE = 4_000_000_000_000;
+
+/** Whether key i gets an expiry when a fraction `ttl` of the keys have one (spread evenly). */
+export function hasTtl(i: number, ttl: number): boolean {
+  return ttl > 0 && (i * 2654435761) % 1000 < ttl * 1000;
+}
+
+/** SET (and PEXPIREAT) for every key over one connection, 10k commands per write. */
+export async function pipelineLoad(port: number, d: Dataset, ttl: number): Promise<void> {
+  let expected = 0;
+  let received = 0;
+  let resolveDone: () => void = () => {};
+  let waiting = false;
+  const socket = await Bun.connect({
+    hostname: "127.0.0.1",
+    port,
+    socket: {
+      data(_s, chunk) {
+        received += chunk.length;
+        if (waiting && received >= expected) resolveDone();
+      },
+    },
+  });
+  const pending: Buffer[] = [];
+  const BATCH = 10000;
+  for (let start = 0; start < d.n; start += BATCH) {
+    const parts: string[] = [];
+    for (let i = start; i < Math.min(d.n, start + BATCH); i++) {
+      const k = keyString(d, i);
+      if (d.shape === "hash") {
+        const f = hashFields(i).flat();
+        parts.push(`*${2 + f.length}\r\n$4\r\nHSET\r\n$${k.length}\r\n${k}\r\n` + f.map((x) => `$${x.length}\r\n${x}\r\n`).join(""));
+        expected += 4; // :4\r\n
+      } else {
+        const v = valueString(d, i);
+        parts.push(`*3\r\n$3\r\nSET\r\n$${k.length}\r\n${k}\r\n$${v.length}\r\n${v}\r\n`);
+        expected += 5; // +OK\r\n
+      }
+      if (hasTtl(i, ttl)) {
+        const when = String(EXPIRE_BASE + i);
+        parts.push(`*3\r\n$9\r\nPEXPIREAT\r\n$${k.length}\r\n${k}\r\n$${when.length}\r\n${when}\r\n`);
+        expected += 4; // :1\r\n
+      }
+    }
+    pending.push(Buffer.from(parts.join(""), "latin1"));
+    // Keep a few batches in flight.
+    while (pending.length > 0) {
+      const buf = pending[0]!;
+      const n = socket.write(buf);
+      if (n === buf.length) pending.shift();
+      else {
+        if (n > 0) pending[0] = buf.subarray(n);
+        await Bun.sleep(1);
+      }
+    }
+    while (expected - received > 4 * 1024 * 1024) await Bun.sleep(1);
+  }
+  if (received < expected) {
+    await new Promise<void>((resolve) => {
+      resolveDone = resolve;
+      waiting = true;
+      if (received >= expected) resolve();
+    });
+  }
+  socket.end();
+}
+
