@@ -21,11 +21,11 @@
 
 import { CLASS_COUNT, CLASS_SIZES } from "./size-classes.ts";
 
-export const SLAB_SHIFT = 20;
-export const SLAB_SIZE = 1 << SLAB_SHIFT;
+const SLAB_SHIFT = 20;
+const SLAB_SIZE = 1 << SLAB_SHIFT;
 export const REF_SHIFT = SLAB_SHIFT - 3;
 export const OFFSET_MASK = (1 << REF_SHIFT) - 1;
-export const MAX_SLABS = 1 << (32 - REF_SHIFT);
+const MAX_SLABS = 1 << (32 - REF_SHIFT);
 
 /** Chunks a slab of each class holds. */
 const CAPACITY = CLASS_SIZES.map((s) => Math.floor(SLAB_SIZE / s));
@@ -37,15 +37,7 @@ const EMPTY_BYTES = Buffer.alloc(0);
 const EMPTY_WORDS = new Int32Array(0);
 const EMPTY_FLOATS = new Float64Array(0);
 
-export function refSlab(ref: number): number {
-  return ref >>> REF_SHIFT;
-}
-
-export function refOffset(ref: number): number {
-  return (ref & OFFSET_MASK) << 3;
-}
-
-export interface ArenaOptions {
+interface ArenaOptions {
   /** Slabs in SharedArrayBuffers, for an arena built by a worker and adopted by this thread. */
   shared?: boolean;
 }

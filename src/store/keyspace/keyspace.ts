@@ -854,36 +854,6 @@ export class Keyspace {
   }
 
   // -------------------------------------------------------------------------------------------
-  // Compaction: moves the records of one sparse slab into free chunks of its class.
-
-  /** Empties one slab if one is worth it; returns the records moved (0: nothing to do). */
-  compactStep(): number {
-    const arena = this.arena;
-    const s = arena.compactionCandidate();
-    if (s < 0) return 0;
-    arena.retire(s);
-    const size = arena.slabChunkSize(s);
-    const cls = arena.slabClass[s]!;
-    const used = arena.usedChunks(s);
-    let moved = 0;
-    for (let c = 0, off = 0; c < used; c++, off += size) {
-      const h = arena.words[s]![off >> 2]!;
-      if ((h & KIND_MASK) === Kind.Free) continue;
-      const ref = (s << REF_SHIFT) | (off >>> 3);
-      const slot = this.slotOfRef(ref);
-      const next = arena.alloc(cls);
-      const ns = next >>> REF_SHIFT;
-      arena.bytes[ns]!.set(arena.bytes[s]!.subarray(off, off + size), (next & OFFSET_MASK) << 3);
-      this.table[(slot << 1) + 1] = next;
-      if (h & Flag.Expire) this.volatile.update(arena.words[s]![(off + VOLATILE_POS_AT) >> 2]!, next);
-      arena.free(ref);
-      moved++;
-    }
-    arena.releaseRetired(s);
-    return moved;
-  }
-
-  // -------------------------------------------------------------------------------------------
   // Snapshots (driven by snapshot.ts)
 
   /** @internal */
@@ -951,7 +921,7 @@ function capacityFor(keys: number, load: number): number {
 }
 
 /** Copies bytes: a JS loop when short; Buffer's copy (a memmove, no view allocated) otherwise. */
-export function copyBytes(src: Uint8Array, start: number, len: number, dst: Uint8Array, at: number): void {
+function copyBytes(src: Uint8Array, start: number, len: number, dst: Uint8Array, at: number): void {
   if (len <= SHORT_COPY) {
     for (let i = 0; i < len; i++) dst[at + i] = src[start + i]!;
   } else copy.call(src, dst, at, start, start + len);

@@ -37,7 +37,6 @@ export const enum Flag {
 }
 
 export const LRU_SHIFT = 8;
-export const LRU_MAX = 0xffffff;
 
 export const HEADER = 8;
 export const EXPIRE_EXTRA = 12;
@@ -47,11 +46,3 @@ export const VOLATILE_POS_AT = 16;
 
 /** Bytes a key or value stored out of line takes in the chunk (its side-table index). */
 export const SIDE_REF = 4;
-
-/** Longest inline key or value: lengths are 16-bit. */
-export const MAX_INLINE_LEN = 0xffff;
-
-/** Bytes from the chunk start to the key, for a record with header word `h`. */
-export function keyOffset(h: number): number {
-  return h & Flag.Expire ? HEADER + EXPIRE_EXTRA : HEADER;
-}

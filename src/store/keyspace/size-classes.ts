@@ -9,9 +9,9 @@
 // values live outside the arena (a BIGSTRING record points at their own buffer).
 
 /** Chunks are multiples of 8 bytes: records are 8-aligned, refs count 8-byte units. */
-export const UNIT = 8;
+const UNIT = 8;
 /** Smallest chunk: a free chunk needs its header word and a next-link word. */
-export const MIN_CHUNK = 16;
+const MIN_CHUNK = 16;
 /** Largest chunk; records that do not fit keep their value (or key) outside the arena. */
 export const MAX_CHUNK = 8192;
 
