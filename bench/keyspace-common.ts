@@ -5,8 +5,9 @@ import { readFileSync } from "node:fs";
 
 const args = process.argv.slice(2);
 
+/** The value of `--name` (the last one given: a child process gets its own after the parent's). */
 export function opt(name: string, def: string): string {
-  const i = args.indexOf(`--${name}`);
+  const i = args.lastIndexOf(`--${name}`);
   return i >= 0 ? args[i + 1]! : def;
 }
 
