@@ -11,6 +11,10 @@
 //   bun bench/keyspace-memory.bench.ts [--keys 1000000,3000000] [--ttl 0,0.5]
 //        [--shape strings,tiny,hash] [--variants map,keyspace,keyspace-0.875,redis]
 //
+// Variants: map, keyspace, keyspace-0.875 (another maximum load), redis; and map-del80,
+// keyspace-del80, keyspace-del80-compact: 80% of the keys deleted at random after the build
+// (and the arena compacted), bytes per key left.
+//
 // Shapes (bench/keyspace-common.ts): strings (the default above), tiny ("k:<i>" -> "v<i>", the
 // short strings of docs/performance.md), hash (4-field hashes: the keyspace keeps them as JS
 // objects in its side table, as Map does).
@@ -20,7 +24,8 @@
 import { Keyspace } from "../src/store/keyspace/keyspace.ts";
 import { startRedis } from "../test/helpers/servers.ts";
 import { HashValue } from "../src/store/hash.ts";
-import { EXPIRE_BASE, flag, fmt, hashFields, hasTtl, keyString, makeDataset, memoryNow, opt, pipelineLoad, rssOf, table, timeNs, valueString, type Dataset, type Shape } from "./keyspace-common.ts";
+import { compactStep } from "../src/store/keyspace/compaction.ts";
+import { EXPIRE_BASE, flag, fmt, hashFields, hasTtl, keyString, makeDataset, memoryNow, opt, pipelineLoad, rng, rssOf, table, timeNs, valueString, type Dataset, type Shape } from "./keyspace-common.ts";
 
 interface Result {
   variant: string;
@@ -67,22 +72,50 @@ async function child(variant: string, n: number, ttl: number, shape: Shape): Pro
   let keep: unknown;
   let note = "";
   let accounted = 0;
+  // "-del80": then 80% of the keys deleted at random; "-compact": and the arena compacted.
+  // Bytes are then per key left.
+  const base = variant.split("-")[0]!;
   const buildNs = timeNs(() => {
-    if (variant === "map") ({ keep, note } = buildMap(d, ttl));
+    if (base === "map") ({ keep, note } = buildMap(d, ttl));
     else {
-      const load = variant === "keyspace" ? 0.75 : Number(variant.split("-")[1]);
+      const load = variant.startsWith("keyspace-0.") ? Number(variant.split("-")[1]) : 0.75;
       ({ keep, note, accounted } = buildKeyspace(d, ttl, load));
     }
   });
+  let left = n;
+  if (variant.includes("-del80")) {
+    const random = rng(12);
+    left = 0;
+    for (let i = 0; i < n; i++) {
+      if (random() >= 0.8) {
+        left++;
+        continue;
+      }
+      if (base === "map") {
+        const [keys, expires] = keep as [Map<string, unknown>, Map<string, number>];
+        keys.delete(keyString(d, i));
+        expires.delete(keyString(d, i));
+      } else {
+        const ks = keep as Keyspace;
+        ks.deleteAt(ks.findBytes(d.keys, d.keyStart[i]!, d.keyLen[i]!));
+      }
+    }
+    if (base === "keyspace") {
+      const ks = keep as Keyspace;
+      if (variant.includes("-compact")) while (compactStep(ks) > 0);
+      accounted = ks.table.byteLength + ks.arena.touchedBytes + ks.volatile.refs.byteLength;
+      note = `table ${fmt(ks.table.byteLength / left)} B/key left, slabs ${fmt(ks.arena.slabBytes / 2 ** 20, 0)} MiB, records ${fmt(ks.arena.chunkBytes / 2 ** 20, 0)} MiB`;
+    }
+  }
   const after = await memoryNow();
   const result: Result = {
     variant,
-    keys: n,
+    keys: left,
     ttl,
-    rssPerKey: (after.rss - before.rss) / n,
-    heapPerKey: (after.heapUsed - before.heapUsed) / n,
-    buffersPerKey: (after.arrayBuffers - before.arrayBuffers) / n,
-    accountedPerKey: accounted / n,
+    rssPerKey: (after.rss - before.rss) / left,
+    heapPerKey: (after.heapUsed - before.heapUsed) / left,
+    buffersPerKey: (after.arrayBuffers - before.arrayBuffers) / left,
+    accountedPerKey: accounted / left,
     buildMs: buildNs / 1e6,
     note,
   };

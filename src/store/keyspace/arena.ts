@@ -257,8 +257,16 @@ export class Arena {
     return best;
   }
 
-  /** Stops allocating from slab `s` (it is being emptied). */
+  /** The slab compaction is emptying (-1: none), and the next chunk it will look at. */
+  compacting = -1;
+  compactChunk = 0;
+  /** Records moved by compaction so far. */
+  movedRecords = 0;
+
+  /** Stops allocating from slab `s`: compaction empties it. */
   retire(s: number): void {
+    this.compacting = s;
+    this.compactChunk = 0;
     if (this.inPartial[s] === 1) {
       const list = this.partial[this.slabClass[s]!]!;
       list.splice(list.lastIndexOf(s), 1);
@@ -270,6 +278,7 @@ export class Arena {
   /** Releases a retired slab whose records were all moved out. */
   releaseRetired(s: number): void {
     this.slabState[s] = 0;
+    this.compacting = -1;
     this.releaseSlab(s);
   }
 
@@ -291,6 +300,8 @@ export class Arena {
 
   beginSnapshot(): void {
     this.snapshotActive = true;
+    // A compaction in progress ends: its slab becomes an old slab like the others.
+    this.compacting = -1;
     this.snapshotSlabLimit = this.slabCount;
     for (let s = 0; s < this.slabCount; s++) this.slabState[s] = this.slabClass[s] === NO_CLASS ? 0 : OLD;
     this.walkSlab = 0;
