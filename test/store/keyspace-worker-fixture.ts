@@ -15,5 +15,9 @@ self.onmessage = (e: MessageEvent<{ n: number; hashKey: [number, number] }>) => 
     const vl = value.latin1Write(`value:${i}`, 0);
     ks.addBytes(key, 0, kl, value, 0, vl, i % 2 === 0 ? 1e12 + i : -1);
   }
+  // Values outside the arena (side-table entries, in SharedArrayBuffers), one released: a hole.
+  const big = Buffer.alloc(20000, 0x61);
+  for (let i = 0; i < 3; i++) ks.setBytes(Buffer.from(`big:${i}`), 0, 5, big, 0, big.length - i);
+  ks.deleteString("big:1");
   self.postMessage(ks.export());
 };

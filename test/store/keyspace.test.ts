@@ -451,7 +451,12 @@ describe("keyspace handed between threads", () => {
     worker.terminate();
     expect(state.table.buffer).toBeInstanceOf(SharedArrayBuffer);
     const ks = Keyspace.adopt(state);
-    expect(ks.size).toBe(20000);
+    expect(ks.size).toBe(20002);
+    expect(ks.valueLengthAt(ks.findString("big:0"))).toBe(20000);
+    expect(ks.valueStringAt(ks.findString("big:2"))).toBe("a".repeat(19998));
+    expect(ks.findString("big:1")).toBe(NOT_FOUND);
+    ks.setString("big:3", "b".repeat(9000));
+    expect(ks.side.size).toBe(3);
     for (let i = 0; i < 20000; i += 7) {
       const slot = ks.findString(`key:${i}`);
       expect(ks.valueStringAt(slot)).toBe(`value:${i}`);
@@ -460,7 +465,7 @@ describe("keyspace handed between threads", () => {
     // And it keeps working as an ordinary keyspace.
     for (let i = 20000; i < 30000; i++) ks.setString(`key:${i}`, "x");
     for (let i = 0; i < 30000; i += 2) ks.deleteString(`key:${i}`);
-    expect(ks.size).toBe(15000);
+    expect(ks.size).toBe(15003);
     checkInvariants(ks);
   });
 });

@@ -441,7 +441,10 @@ export class Keyspace {
   private put(keepTtl: boolean, expire: number, overwrite: boolean): boolean {
     let slot = this.probe();
     if (slot >= 0) {
-      if (!overwrite) return false;
+      if (!overwrite) {
+        this.vObj = undefined;
+        return false;
+      }
       this.replaceValue(slot, keepTtl);
       this.vObj = undefined;
       return false;
@@ -893,7 +896,7 @@ export class Keyspace {
       arena: this.arena.export(),
       volatileRefs: this.volatile.refs,
       volatileSize: this.volatile.size,
-      side: Array.from({ length: this.side.size }, (_, i) => this.side.get(i)),
+      side: this.side.entriesForExport(),
     };
   }
 
@@ -906,7 +909,8 @@ export class Keyspace {
     ks.size = state.size;
     ks.volatile.refs = state.volatileRefs;
     ks.volatile.size = state.volatileSize;
-    for (const entry of state.side) ks.side.add(entry);
+    // Posted Buffers arrive as plain Uint8Arrays (over the same shared memory): Buffers again.
+    ks.side.adopt(state.side.map((e) => (e instanceof Uint8Array && !Buffer.isBuffer(e) ? Buffer.from(e.buffer, e.byteOffset, e.byteLength) : e)));
     return ks;
   }
 }

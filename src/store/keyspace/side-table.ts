@@ -31,6 +31,23 @@ export class SideTable {
     this.entries[i] = value;
   }
 
+  /** The entries by index (undefined where free), for a hand-over to another thread. */
+  entriesForExport(): unknown[] {
+    return this.entries.slice();
+  }
+
+  /** Takes the entries of an exported table, keeping their indexes (records point at them). */
+  adopt(entries: unknown[]): void {
+    this.entries.length = 0;
+    this.free.length = 0;
+    this.live = 0;
+    for (let i = 0; i < entries.length; i++) {
+      this.entries.push(entries[i]);
+      if (entries[i] === undefined) this.free.push(i);
+      else this.live++;
+    }
+  }
+
   release(i: number): void {
     this.entries[i] = undefined;
     this.free.push(i);
