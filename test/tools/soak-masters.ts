@@ -187,6 +187,22 @@ function extraErrors(a: string[], b: string[]): string[] {
   });
 }
 
+/** waitForSync, giving up at once when either process has exited. */
+async function inSync(master: ServerProcess, replica: ServerProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (master.proc.exitCode !== null || replica.proc.exitCode !== null) {
+      throw new Error(`a server exited (master ${master.proc.exitCode}, replica ${replica.proc.exitCode})`);
+    }
+    try {
+      await waitForSync(master, replica, Math.min(5000, Math.max(1, deadline - Date.now())));
+      return;
+    } catch (e) {
+      if (Date.now() >= deadline) throw e;
+    }
+  }
+}
+
 async function soak(kind: MasterKind, seed: number): Promise<void> {
   const compat = redisCompat(kind);
   const fieldTtls = compat >= 70400;
@@ -207,8 +223,8 @@ async function soak(kind: MasterKind, seed: number): Promise<void> {
     servers.push(replicant);
     const reference = await startRedis(config, { bin: kind.bin });
     servers.push(reference);
-    await waitForSync(master, replicant, 600_000);
-    await waitForSync(master, reference, 600_000);
+    await inSync(master, replicant, 600_000);
+    await inSync(master, reference, 600_000);
     const synced = (performance.now() - t0) / 1000;
     const afterSync = compare(await digest(m, fieldTtls, [DATA_DB]), await digest(await replicant.client(), fieldTtls, [DATA_DB]));
     const w = new Workload(seed, false, true, compat);
@@ -239,8 +255,8 @@ async function soak(kind: MasterKind, seed: number): Promise<void> {
       do cursor = ((await m.call("SCAN", cursor, "COUNT", 10000)) as [string])[0];
       while (cursor !== "0");
     }
-    await waitForSync(master, replicant, 120_000);
-    await waitForSync(master, reference, 120_000);
+    await inSync(master, replicant, 120_000);
+    await inSync(master, reference, 120_000);
     const dbs = [...DATABASES, DATA_DB];
     const [dm, dx, dr] = [await digest(m, fieldTtls, dbs), await digest(await replicant.client(), fieldTtls, dbs), await digest(await reference.client(), fieldTtls, dbs)];
     const controlVsMaster = compare(dm, dr);
@@ -254,6 +270,12 @@ async function soak(kind: MasterKind, seed: number): Promise<void> {
     );
     for (const d of [...afterSync, ...vsMaster, ...vsControl].slice(0, 10)) console.log(`  ${d}`);
     for (const l of extraErrors(errorsToMaster(replicant), errorsToMaster(reference)).slice(0, 5)) console.log(`  ${l}`);
+  } catch (e) {
+    // Say which server died and how, rather than waiting out every timeout after it.
+    console.log(`${kind.label} seed ${seed}: FAILED: ${(e as Error).message.slice(0, 500)}`);
+    for (const s of servers) {
+      if (s.proc.exitCode !== null || s.proc.signalCode) console.log(`  exited (${s.proc.exitCode ?? s.proc.signalCode}): ${s.output().slice(-1500)}`);
+    }
   } finally {
     for (const s of servers) {
       await s.stop();
