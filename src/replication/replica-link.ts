@@ -120,7 +120,7 @@ export class ReplicaLink {
   private transfer: Transfer | null = null;
   /** Bytes read from the master's stream (slave_read_repl_offset) vs applied (the offset). */
   readReplOffset = 0;
-  /** Unix ms when the link went down (master_link_down_since_seconds), 0 while up. */
+  /** Unix ms when a connected master was lost (master_link_down_since_seconds); 0 while up or never up. */
   linkDownSince = 0;
   /** Bytes of a MULTI block applied but not yet counted (the offset moves at EXEC, as in Redis). */
   private multiBytes = 0;
@@ -158,7 +158,9 @@ export class ReplicaLink {
       // Our own history becomes the cached master: the new master may continue it.
       this.cached = { replid: this.repl.replid, offset: this.repl.masterReplOffset, db: 0 };
     }
-    this.linkDownSince = this.linkDownSince || Date.now();
+    // linkDownSince is left alone: a link that was never up stays "down since ever" (INFO's -1,
+    // which Sentinel's replica selection reads), as Redis's repl_down_since is set only when a
+    // connected master is lost (dropMasterClient above, for a switch while connected).
     this.log.notice(`Connecting to MASTER ${host}:${port}`);
     this.connect();
   }

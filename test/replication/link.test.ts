@@ -5,7 +5,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { diffDatasets, snapshotDataset } from "../helpers/dataset.ts";
 import { RespError } from "../helpers/resp-client.ts";
-import { info, removeDir, startRedis, startReplicant, waitFor, waitForSync, type ServerProcess } from "../helpers/servers.ts";
+import { freePort, info, removeDir, startRedis, startReplicant, waitFor, waitForSync, type ServerProcess } from "../helpers/servers.ts";
 
 const started: ServerProcess[] = [];
 afterAll(async () => {
@@ -117,6 +117,36 @@ describe("replica link", () => {
     expect(await c.call("GET", "x")).toBe("1");
     // The data is kept; as a master, writes are accepted.
     expect(await c.call("SET", "y", "2")).toBe("OK");
+  });
+
+  // Sentinel reads master_link_down_since_seconds to rule out replicas whose data is too old
+  // (sentinelSelectSlave): a link that was never up reads -1 (Redis's repl_down_since of 0, "down
+  // since ever"), not the time since the replica started or was pointed at its master.
+  test("master_link_down_since_seconds: -1 until the link was up once, then the time since it went down", async () => {
+    const master = await track(startRedis());
+    const deadPort = freePort();
+    const redis = await track(startRedis(["--replicaof", "127.0.0.1", String(deadPort)]));
+    const ours = await track(startReplicant(["--replicaof", "127.0.0.1", String(deadPort)]));
+    const downSince = async (s: ServerProcess) => (await info(s, "replication")).master_link_down_since_seconds;
+    await Bun.sleep(1100);
+    expect(await downSince(ours)).toBe(await downSince(redis));
+    expect(await downSince(ours)).toBe("-1");
+    // A master turned replica of an unreachable master: never up either.
+    const wasMaster = await track(startReplicant());
+    await wasMaster.call("REPLICAOF", "127.0.0.1", deadPort);
+    await Bun.sleep(1100);
+    expect(await downSince(wasMaster)).toBe("-1");
+    // Up, then lost: counted from the loss, as redis-server does.
+    for (const s of [redis, ours]) await s.call("REPLICAOF", "127.0.0.1", master.port);
+    await waitForSync(master, redis);
+    await waitForSync(master, ours);
+    expect((await info(ours, "replication")).master_link_down_since_seconds).toBeUndefined();
+    await master.stop();
+    await waitFor("both links down", async () => (await downSince(redis)) !== undefined && (await downSince(ours)) !== undefined);
+    await Bun.sleep(1100);
+    const [r, o] = [Number(await downSince(redis)), Number(await downSince(ours))];
+    expect(r).toBeGreaterThanOrEqual(1);
+    expect(Math.abs(o - r)).toBeLessThanOrEqual(1);
   });
 
   test("REPLCONF GETACK from the master is answered with our offset (WAIT on the master returns 1)", async () => {
