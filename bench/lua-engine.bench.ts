@@ -53,7 +53,9 @@ class FakeRun implements ScriptRun {
   }
   errorReplied(): void {}
   log(): void {}
-  tick(): void {}
+  tick() {
+    return false;
+  }
 }
 
 const lua = new RedisLua("eval", () => {});

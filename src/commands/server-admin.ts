@@ -297,6 +297,11 @@ export const handlers: HandlerMap = {
       return c.reply.ok();
     }
     if (sub === "set-active-expire") return c.reply.ok();
+    if (sub === "set-disable-deny-scripts" && argv.length === 3) {
+      // Scripts may call commands flagged noscript (Redis's test suite uses it; atoi semantics).
+      c.server.scriptDisableDenyScript = (Number.parseInt(argv[2]!, 10) || 0) !== 0;
+      return c.reply.ok();
+    }
     if (sub === "replybuffer") return c.reply.ok();
     if (sub === "jmap" || sub === "gc") {
       Bun.gc(true);

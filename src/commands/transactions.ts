@@ -82,6 +82,12 @@ function watchedKeyExpired(c: Client): boolean {
   return false;
 }
 
+/** discardTransaction: out of MULTI, the queue and the watches dropped. */
+export function discardTransaction(c: Client): void {
+  c.multi = null;
+  unwatchAll(c);
+}
+
 export const handlers: HandlerMap = {
   multi(c) {
     if (c.multi) fail("ERR MULTI calls can not be nested");
@@ -105,8 +111,7 @@ export const handlers: HandlerMap = {
 
   discard(c) {
     if (!c.multi) fail("ERR DISCARD without MULTI");
-    c.multi = null;
-    unwatchAll(c);
+    discardTransaction(c);
     c.reply.ok();
   },
 

@@ -907,19 +907,29 @@ export class MasterSide {
     if (list.length === 0) return;
     // Not from inside the command (or event) that ended the pause: each runs as a command of
     // its own, with its own propagation.
-    setImmediate(() => {
-      for (const { client, argv } of list) {
+    const run = (from: number): void => {
+      for (let i = from; i < list.length; i++) {
+        const { client, argv } = list[i]!;
         if (client.conn?.closed) continue;
         if (this.writesPaused) {
           this.postponed.push({ client, argv }); // paused again meanwhile
           continue;
         }
+        // A busy script: the others wait for it (as for any command that is not allow-busy).
+        if (this.server.scripting.busy !== null) {
+          this.server.scripting.whenNotBusy(() => run(i));
+          return;
+        }
         client.blocked = false;
         processCommand(client, argv);
-        if (client.blocked) client.flush();
+        if (client.pendingScript !== null) {
+          client.flush();
+          client.pendingScript.then(() => client.resumeInput());
+        } else if (client.blocked) client.flush();
         else client.resumeInput();
       }
-    });
+    };
+    setImmediate(() => run(0));
   }
 
   /** FAILOVER TO host port: the replica with that address (Redis's findReplica). */

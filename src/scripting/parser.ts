@@ -248,7 +248,9 @@ class Parser {
     let isLast = false;
     this.enterLevel();
     while (!isLast && !blockFollow(this.tok())) {
+      const at = this.lx.line;
       const s = this.statement();
+      s.at = at;
       isLast = s.k === "return" || s.k === "break";
       stats.push(s);
       this.testNext(59); // ';'
@@ -275,9 +277,10 @@ class Parser {
         this.enterBlock(true);
         this.checkNext(T.Do);
         const body = this.block();
+        const tickLine = this.lx.lastLine;
         this.checkMatch(T.End, T.While, line);
         this.leaveBlock();
-        return { k: "while", cond, body };
+        return { k: "while", cond, body, tickLine };
       }
       case T.Do: {
         this.next();
@@ -292,11 +295,12 @@ class Parser {
         this.enterBlock(false);
         this.next();
         const body = this.chunk();
+        const tickLine = this.lx.lastLine;
         this.checkMatch(T.Until, T.Repeat, line);
         const cond = this.expr();
         this.leaveBlock();
         this.leaveBlock();
-        return { k: "repeat", body, cond };
+        return { k: "repeat", body, cond, tickLine };
       }
       case T.Function: {
         this.next();
@@ -409,7 +413,7 @@ class Parser {
         this.activate([v]);
         const body = this.block();
         this.leaveBlock();
-        st = { k: "fornum", v, start, limit, step, body, line: doLine };
+        st = { k: "fornum", v, start, limit, step, body, line: doLine, tickLine: line };
         break;
       }
       case 44:
@@ -425,7 +429,7 @@ class Parser {
         this.activate(vars);
         const body = this.block();
         this.leaveBlock();
-        st = { k: "forin", vars, exprs, body, line: exprLine };
+        st = { k: "forin", vars, exprs, body, line: exprLine, tickLine: line };
         break;
       }
       default:

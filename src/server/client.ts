@@ -10,6 +10,7 @@ import type { Connection } from "./connection.ts";
 import type { Server } from "./server.ts";
 import { processInput } from "./input.ts";
 import { isSubscribed } from "../commands/pubsub.ts";
+import type { BusyScript } from "../commands/scripting-busy.ts";
 
 export interface MultiState {
   /** Queued commands with the spec they resolved to. */
@@ -68,6 +69,11 @@ export class Client {
   keyWait: KeyWait | null = null;
   /** Blocking commands act as their non-blocking forms (inside EXEC: Redis's CLIENT_DENY_BLOCKING). */
   denyBlocking = false;
+  /**
+   * A script this client's command runs yielded (it is the busy script): the command, and what
+   * called it, finish when the script ends (BusyScript.then). The client reads no input meanwhile.
+   */
+  pendingScript: BusyScript | null = null;
 
   constructor(
     readonly server: Server,

@@ -6,6 +6,7 @@ import { diskErrorDenyingWrites } from "./persistence.ts";
 import { CommandError, EXECABORT, LOADING, MASTERDOWN, NOAUTH, NOREPLICAS, READONLY, wrongArity } from "../commands/errors.ts";
 import { CommandFlag, type CommandSpec } from "../commands/types.ts";
 import { pubsubContextError } from "../commands/pubsub.ts";
+import { discardTransaction } from "../commands/transactions.ts";
 import type { Client } from "./client.ts";
 import type { Server } from "./server.ts";
 
@@ -35,13 +36,16 @@ export function resolveCommand(c: Client, argv: string[]): CommandSpec | undefin
   return spec;
 }
 
+/** rejectCommand: the transaction is flagged; a rejected EXEC discards it (execCommandAbort). */
 function reject(c: Client, error: string, spec: CommandSpec | undefined): void {
   if (c.multi) c.multi.aborted = true;
-  replyError(c, error, spec);
-  if (spec) {
-    const s = commandStats(c, spec.name);
-    s.rejected++;
+  if (spec) commandStats(c, spec.name).rejected++;
+  if (spec?.name === "exec") {
+    discardTransaction(c);
+    replyError(c, `EXECABORT Transaction discarded because of: ${error}`, spec);
+    return;
   }
+  replyError(c, error, spec);
 }
 
 function replyError(c: Client, error: string, _spec?: CommandSpec): void {
@@ -149,6 +153,12 @@ export function processCommand(c: Client, argv: string[]): void {
     reject(c, LOADING, spec);
     return;
   }
+  // A busy script (past busy-reply-threshold, yielding): only the allow-busy commands run.
+  const busy = server.scripting.busy;
+  if (busy !== null && !(spec.flags & CommandFlag.AllowBusy)) {
+    reject(c, busy.busyError, spec);
+    return;
+  }
   // Writes paused (a coordinated FAILOVER): the command waits and runs from the start later.
   if (repl.master.writesPaused && repl.master.postponeIfPaused(c, spec, argv)) return;
   if (c.multi && !MULTI_IMMEDIATE.has(spec.name)) {
@@ -159,8 +169,15 @@ export function processCommand(c: Client, argv: string[]): void {
   }
   call(c, spec, argv);
   // Clients blocked on keys this command (or whole EXEC) made ready are served now, before
-  // the next command runs (Redis's handleClientsBlockedOnKeys after call()).
-  if (server.blocking.readyCount !== 0) server.blocking.handleReadyKeys();
+  // the next command runs (Redis's handleClientsBlockedOnKeys after call()); not while a
+  // script is busy (when this command's script ends, if it is the one).
+  if (c.pendingScript !== null) {
+    c.pendingScript.then(() => {
+      if (server.blocking.readyCount !== 0) server.blocking.handleReadyKeys();
+    });
+    return;
+  }
+  if (server.blocking.readyCount !== 0 && server.scripting.busy === null) server.blocking.handleReadyKeys();
 }
 
 function multiDeniesStale(c: Client): boolean {
@@ -206,15 +223,20 @@ export function call(c: Client, spec: CommandSpec, argv: string[]): void {
       replyError(c, `ERR internal error executing '${spec.name}'`, spec);
     }
   }
-  const s = commandStats(c, spec.name);
-  s.calls++;
-  s.usec += Math.round((performance.now() - started) * 1000);
-  if (failed) s.failed++;
-  server.stats.totalCommandsProcessed++;
-  // Only a command that made changes propagates: one that reset the counter (SAVE, SHUTDOWN's
-  // final save) did not (Redis's call(): a negative dirty delta counts as none).
-  if (originating) repl.endCommand(c, argv, server.dirty > dirtyBefore);
   server.currentClient = prevClient;
+  const end = () => {
+    const s = commandStats(c, spec.name);
+    s.calls++;
+    s.usec += Math.round((performance.now() - started) * 1000);
+    if (failed) s.failed++;
+    server.stats.totalCommandsProcessed++;
+    // Only a command that made changes propagates: one that reset the counter (SAVE, SHUTDOWN's
+    // final save) did not (Redis's call(): a negative dirty delta counts as none).
+    if (originating) repl.endCommand(c, argv, server.dirty > dirtyBefore);
+  };
+  // Its script yielded: the command ends with the script.
+  if (c.pendingScript !== null) c.pendingScript.then(end);
+  else end();
 }
 
 /** Runs a queued MULTI transaction (called by EXEC). */
@@ -226,12 +248,18 @@ export function execTransaction(c: Client): void {
     throw new CommandError(EXECABORT);
   }
   c.reply.array(multi.queue.length);
-  const server = c.server;
-  server.replication.beginTransaction(c);
+  c.server.replication.beginTransaction(c);
   // Blocking commands inside EXEC act as their non-blocking forms (CLIENT_DENY_BLOCKING).
   const denyBlocking = c.denyBlocking;
   c.denyBlocking = true;
-  for (const argv of multi.queue) {
+  runQueued(c, multi.queue, 0, denyBlocking);
+}
+
+/** EXEC's queued commands from `from` on, then the end of the transaction. */
+function runQueued(c: Client, queue: string[][], from: number, denyBlocking: boolean): void {
+  const server = c.server;
+  for (let i = from; i < queue.length; i++) {
+    const argv = queue[i]!;
     const spec = resolveCommand(c, argv);
     if (!spec || !spec.handler) {
       c.reply.error(unknownCommandError(c, argv));
@@ -240,6 +268,11 @@ export function execTransaction(c: Client): void {
     // Writes queued before the link went read-only are refused at EXEC time too (Redis
     // re-checks READONLY for EXEC as a whole; inside, commands run as queued).
     call(c, spec, argv);
+    // A script that yielded: the rest of the transaction runs when it ends.
+    if (c.pendingScript !== null) {
+      c.pendingScript.then(() => runQueued(c, queue, i + 1, denyBlocking));
+      return;
+    }
   }
   c.denyBlocking = denyBlocking;
   // The queued commands propagated themselves: EXEC must not add its own name (the wrapping

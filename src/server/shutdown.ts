@@ -32,6 +32,12 @@ interface PendingShutdown {
   signalled: boolean;
 }
 
+/** The server exits (main() finishes the sequence); a busy script is not continued. */
+function requestExit(server: Server, code: number): void {
+  server.exiting = true;
+  server.shutdownRequested?.(code);
+}
+
 /** How often the wait is checked: Redis's serverCron at hz 10. */
 const CHECK_INTERVAL_MS = 100;
 
@@ -79,7 +85,7 @@ export function prepareForShutdown(server: Server, flags: ShutdownFlags, client:
     return "waiting";
   }
   if (!finishShutdown(server, flags)) return "failed";
-  server.shutdownRequested?.(0);
+  requestExit(server, 0);
   return "exit";
 }
 
@@ -106,7 +112,7 @@ export function shutdownOnSignal(server: Server, signal: "SIGTERM" | "SIGINT"): 
       log.warning("You insist... exiting now.");
       if (bgsaveInProgress(server)) abortBgsave(server);
       clearInterval(pending.timer);
-      server.shutdownRequested?.(1);
+      requestExit(server, 1);
       return;
     }
     log.warning(`Received ${signal} scheduling shutdown...`);
@@ -137,7 +143,7 @@ function checkPending(server: Server): void {
   if (Date.now() < pending.deadline && !replicasCaughtUp(server)) return;
   if (!finishShutdown(server, pending.flags)) return;
   clearInterval(pending.timer);
-  server.shutdownRequested?.(0);
+  requestExit(server, 0);
 }
 
 /**

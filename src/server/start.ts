@@ -50,7 +50,8 @@ export async function startServer(config: Config, _args: string[]): Promise<numb
     server.shutdownRequested = resolve;
     // A failed final save keeps the server running (Redis's "can't exit"); lagging replicas
     // are waited for (shutdown-timeout), as for SHUTDOWN.
-    const onSignal = (sig: "SIGTERM" | "SIGINT") => shutdownOnSignal(server, sig);
+    // A busy script holds the signal (Redis handles it in serverCron, which does not run then).
+    const onSignal = (sig: "SIGTERM" | "SIGINT") => server.scripting.whenNotBusy(() => shutdownOnSignal(server, sig));
     process.on("SIGTERM", () => onSignal("SIGTERM"));
     process.on("SIGINT", () => onSignal("SIGINT"));
   });
@@ -61,8 +62,12 @@ export async function startServer(config: Config, _args: string[]): Promise<numb
   return exitCode;
 }
 
-/** Runs 10 times a second; replication's cron once a second, like Redis's replicationCron. */
+/**
+ * Runs 10 times a second; replication's cron once a second, like Redis's replicationCron. Not
+ * while a script is busy: Redis's event processing from inside a script runs no timers.
+ */
 function serverCron(server: Server): void {
+  if (server.scripting.busy !== null) return;
   server.cronLoops++;
   server.sampleStats();
   activeExpireCycle(server);
