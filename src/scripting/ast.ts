@@ -19,6 +19,8 @@ export interface UpvalDesc {
 }
 
 export interface FuncProto {
+  /** Position among its chunk's functions (the main chunk is 0), in source order. */
+  index: number;
   name: string;
   line: number;
   params: LocalDecl[];

@@ -13,6 +13,7 @@
 
 import type { Block, Expr, FuncProto, LocalDecl, Stat, VarInfo } from "./ast.ts";
 import { compileResume } from "./compiler-resume.ts";
+import { parseChunkFunctions } from "./parser.ts";
 import { isStable, mayYield, numberSites, sitesOf } from "./sites.ts";
 import { cpow, Frame, LuaState, protoInfo, SUSPEND, type ProtoInfo } from "./state.ts";
 import { strToNumber } from "./numbers.ts";
@@ -78,9 +79,22 @@ export interface Target {
   store: (f: Frame, o: LuaValue, k: LuaValue, v: LuaValue) => void;
 }
 
-/** Allocation of a function's hidden slots (after its locals), shared by its compilers. */
+/** Allocation of a function's hidden slots (after its locals). */
 interface SlotAllocator {
   next: number;
+}
+
+/**
+ * A compiled chunk: its source (the syntax tree is not kept: resuming parses it again, when a
+ * script of this chunk yields for the first time) and the factory of each of its functions.
+ */
+export interface Chunk {
+  readonly src: string;
+  readonly source: string;
+  /** By FuncProto.index. */
+  readonly factories: FunctionFactory[];
+  /** The functions parsed again for resuming (by FuncProto.index), once needed. */
+  functions: FuncProto[] | null;
 }
 
 export class FunctionCompiler {
@@ -88,7 +102,16 @@ export class FunctionCompiler {
     readonly S: LuaState,
     readonly info: ProtoInfo,
     private readonly slots: SlotAllocator,
+    private readonly chunk: Chunk,
+    /** Compiling again for a resume: nested functions are the ones compiled the first time. */
+    private readonly again = false,
   ) {}
+
+  /** The factory of a function defined in this one. */
+  private factoryOf(fn: FuncProto): FunctionFactory {
+    if (this.again) return this.chunk.factories[fn.index]!;
+    return compileFunction(this.S, fn, this.chunk);
+  }
 
   get slotCount(): number {
     return this.slots.next;
@@ -174,7 +197,7 @@ export class FunctionCompiler {
       case "vararg":
         return (f) => f.va[0];
       case "func": {
-        const make = compileFunction(S, e.fn);
+        const make = this.factoryOf(e.fn);
         return (f) => make(f, f.env);
       }
       case "local":
@@ -832,7 +855,7 @@ export class FunctionCompiler {
         return this.localStat(s.decls, s.exprs);
       case "localfunc": {
         const d = s.decl;
-        const make = compileFunction(S, s.fn);
+        const make = this.factoryOf(s.fn);
         const slot = d.slot;
         if (d.captured)
           return (f) => {
@@ -1295,19 +1318,16 @@ export function storeIndex(S: LuaState, f: Frame, line: number, o: LuaValue, k: 
 }
 
 /** Compiles a function prototype into a factory of function values. */
-export function compileFunction(S: LuaState, proto: FuncProto): FunctionFactory {
-  // Once per prototype: resuming compiles closures again, its nested functions must stay the same.
-  const known = (proto as { $factory?: FunctionFactory }).$factory;
-  if (known) return known;
+export function compileFunction(S: LuaState, proto: FuncProto, chunk: Chunk): FunctionFactory {
   numberSites(proto);
   const info = protoInfo(proto.source, proto.nslots, proto.name);
   info.firstLine = proto.body[0]?.at ?? proto.line;
   const hidden = { next: proto.nslots };
-  const fc = new FunctionCompiler(S, info, hidden);
-  const body = fc.block(proto.body);
+  const body = new FunctionCompiler(S, info, hidden, chunk).block(proto.body);
   info.nslots = hidden.next;
+  const index = proto.index;
   info.resume = (f) => {
-    const resume = compileResume(new FunctionCompiler(S, info, hidden), proto, body);
+    const resume = resumeOf(S, chunk, index, info, body);
     info.resume = resume;
     return resume(f);
   };
@@ -1368,7 +1388,22 @@ export function compileFunction(S: LuaState, proto: FuncProto): FunctionFactory 
     };
     return fn;
   };
-  (proto as { $factory?: FunctionFactory }).$factory = factory;
+  chunk.factories[index] = factory;
   return factory;
+}
+
+/**
+ * The resume of a function's frames: its chunk parsed again, the function compiled again as
+ * the first time (the same sites, the same hidden slots), then its resume closures.
+ */
+function resumeOf(S: LuaState, chunk: Chunk, index: number, info: ProtoInfo, body: Ex): (f: Frame) => LuaValue[] {
+  chunk.functions ??= parseChunkFunctions(chunk.src, chunk.source);
+  const proto = chunk.functions[index]!;
+  numberSites(proto);
+  const hidden = { next: proto.nslots };
+  const fc = new FunctionCompiler(S, info, hidden, chunk, true);
+  fc.block(proto.body);
+  if (hidden.next !== info.nslots) throw new Error(`resume of ${info.name}: ${hidden.next} slots, compiled with ${info.nslots}`);
+  return compileResume(fc, proto, body);
 }
 

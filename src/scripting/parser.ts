@@ -86,6 +86,8 @@ function fbRound(x: number): number {
 class Parser {
   private fs!: FuncState;
   private level = 0;
+  /** Every function of the chunk, by FuncProto.index. */
+  readonly protos: FuncProto[] = [];
 
   constructor(private readonly lx: Lexer) {}
 
@@ -206,6 +208,7 @@ class Parser {
 
   private openFunc(line: number, name: string): FuncState {
     const proto: FuncProto = {
+      index: this.protos.length,
       name,
       line,
       params: [],
@@ -217,6 +220,7 @@ class Parser {
       upvals: [],
       source: this.lx.source,
     };
+    this.protos.push(proto);
     const fs: FuncState = { parent: this.fs ?? null, proto, actives: [], blocks: [], upvalIndex: new Map(), upvalDecls: [] };
     this.fs = fs;
     return fs;
@@ -707,4 +711,11 @@ function foldConstant(e: Expr & { k: "bin" }): Expr {
 export function parseChunk(src: string, source: string): FuncProto {
   const lx = new Lexer(src, source);
   return new Parser(lx).mainChunk();
+}
+
+/** Every function of a chunk, by FuncProto.index (the main chunk first). */
+export function parseChunkFunctions(src: string, source: string): FuncProto[] {
+  const parser = new Parser(new Lexer(src, source));
+  parser.mainChunk();
+  return parser.protos;
 }

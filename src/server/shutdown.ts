@@ -103,6 +103,7 @@ export function abortShutdown(server: Server): number | null {
 /**
  * SIGTERM / SIGINT: a shutdown with the flags of shutdown-on-sigterm / shutdown-on-sigint.
  * During a wait the signal only marks it, except a second SIGINT: exit at once ("You insist").
+ * During a busy script the shutdown waits for the script's end (the same second SIGINT aside).
  */
 export function shutdownOnSignal(server: Server, signal: "SIGTERM" | "SIGINT"): void {
   const log = server.log;
@@ -119,7 +120,32 @@ export function shutdownOnSignal(server: Server, signal: "SIGTERM" | "SIGINT"): 
     pending.signalled = true;
     return;
   }
+  if (server.scripting.busy !== null) {
+    // Redis acts on the signal in serverCron, which does not run during a busy script: the
+    // shutdown starts when the script ends; a second SIGINT exits at once.
+    if (signalledWhileBusy.has(server)) {
+      if (signal !== "SIGINT") return;
+      log.warning("You insist... exiting now.");
+      if (bgsaveInProgress(server)) abortBgsave(server);
+      requestExit(server, 1);
+      return;
+    }
+    log.warning(`Received ${signal} scheduling shutdown...`);
+    signalledWhileBusy.add(server);
+    server.scripting.whenNotBusy(() => {
+      signalledWhileBusy.delete(server);
+      if (!server.exiting) startSignalShutdown(server, signal);
+    });
+    return;
+  }
   log.warning(`Received ${signal} scheduling shutdown...`);
+  startSignalShutdown(server, signal);
+}
+
+/** Servers that received a shutdown signal during a busy script (Redis's shutdown_asap). */
+const signalledWhileBusy = new WeakSet<Server>();
+
+function startSignalShutdown(server: Server, signal: "SIGTERM" | "SIGINT"): void {
   const outcome = prepareForShutdown(server, signalShutdownFlags(server, signal), null);
   if (outcome === "waiting") pendingByServer.get(server)!.signalled = true;
 }

@@ -50,8 +50,7 @@ export async function startServer(config: Config, _args: string[]): Promise<numb
     server.shutdownRequested = resolve;
     // A failed final save keeps the server running (Redis's "can't exit"); lagging replicas
     // are waited for (shutdown-timeout), as for SHUTDOWN.
-    // A busy script holds the signal (Redis handles it in serverCron, which does not run then).
-    const onSignal = (sig: "SIGTERM" | "SIGINT") => server.scripting.whenNotBusy(() => shutdownOnSignal(server, sig));
+    const onSignal = (sig: "SIGTERM" | "SIGINT") => shutdownOnSignal(server, sig);
     process.on("SIGTERM", () => onSignal("SIGTERM"));
     process.on("SIGINT", () => onSignal("SIGINT"));
   });

@@ -419,6 +419,37 @@ describe("SHUTDOWN NOSAVE ends a busy script that wrote", () => {
   }, 60000);
 });
 
+describe("SIGTERM during a busy script", () => {
+  test("the shutdown waits for the script's end (here its kill), then the server exits", async () => {
+    const [a, b] = await Promise.all([startRedis(), startReplicant()]);
+    try {
+      await sideBySide(
+        async (r) => {
+          const c1 = await r.conn();
+          const c2 = await r.conn();
+          await c2.call("CONFIG", "SET", "busy-reply-threshold", THRESHOLD);
+          const pending = c1.call("EVAL", "while true do end", "0");
+          await r.busy();
+          r.side.server.proc.kill("SIGTERM");
+          await waitFor("the signal logged", () => r.side.server.output().includes("Received SIGTERM scheduling shutdown..."), 10000, 5);
+          await r.note("ping", c2.call("PING"));
+          await r.note("still running", Promise.resolve(String(r.side.server.proc.exitCode)));
+          await r.note("kill", c2.call("SCRIPT", "KILL"));
+          await r.note("script", pending);
+          const code = await Promise.race([r.side.server.proc.exited, Bun.sleep(10000).then(() => "still running")]);
+          await r.note("exit code", Promise.resolve(String(code)));
+        },
+        [a, b],
+      );
+    } finally {
+      for (const s of [a, b]) {
+        await s.stop();
+        removeDir(s.dir);
+      }
+    }
+  }, 60000);
+});
+
 describe("busy scripts on a replica", () => {
   test("the master's stream waits for a client's busy script; SCRIPT KILL works; then the stream is applied", async () => {
     const master = await startRedis();
@@ -475,11 +506,14 @@ describe("a busy script sent by the master", () => {
     const rdb = await rdbFromRedis([["SET", "mk:before", "1"]]);
     const script = "redis.call('set', 'mk:script', '1') local t0 = redis.call('time') while true do local t = redis.call('time') if (t[1] - t0[1]) * 1000000 + (t[2] - t0[2]) > 500000 then break end end return 1";
     const stream = Buffer.concat([encodeCommand(["SELECT", "0"]), encodeCommand(["EVAL", script, "0"]), encodeCommand(["SET", "mk:after", "1"])]);
-    // One scripted master each (it answers one PSYNC).
-    const fakes = [0, 1].map(() => startScriptedMaster({ payload: eofPayload(rdb), stream, onlyFirstPsync: true }));
+    // One scripted master each (it answers one PSYNC); the stream goes out once the replicas are
+    // up (with their next REPLCONF ACK), so that the busy time comes after they answer PING.
+    const fakes = [0, 1].map(() => startScriptedMaster({ payload: eofPayload(rdb), onlyFirstPsync: true }));
     const args = (i: number) => ["--replicaof", "127.0.0.1", String(fakes[i]!.port), "--busy-reply-threshold", THRESHOLD];
     const [theirs, ours] = await Promise.all([startRedis(args(0)), startReplicant(args(1))]);
     try {
+      await Promise.all([theirs, ours].map((s) => waitFor("synced", async () => String(await s.call("INFO", "replication")).includes("master_link_status:up"))));
+      for (const f of fakes) f.setScript({ payload: eofPayload(rdb), stream, onlyFirstPsync: true });
       await sideBySide(
         async (r) => {
           const c = await r.conn();
