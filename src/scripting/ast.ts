@@ -9,6 +9,8 @@ export interface LocalDecl {
   slot: number;
   /** Referenced by an inner function: stored in a box so closures share it. */
   captured: boolean;
+  /** The target of an assignment somewhere (a for loop's variable usually is not). */
+  assigned?: boolean;
 }
 
 export interface UpvalDesc {

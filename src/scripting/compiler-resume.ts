@@ -13,6 +13,7 @@ import type { Block, Expr, FuncProto, Stat } from "./ast.ts";
 import {
   BREAK,
   describe,
+  forIndexInVariable,
   type Ev,
   type Ex,
   type FunctionCompiler,
@@ -655,10 +656,11 @@ class ResumeCompiler {
     const iSlot = fc.slotFor(s, LOOP_A);
     const lSlot = fc.slotFor(s, LOOP_B);
     const sSlot = fc.slotFor(s, LOOP_C);
+    const indexInVariable = forIndexInVariable(s);
     return (f) => {
       const pc = f.pc;
       if (pc === site || holds(s.body, pc)) {
-        const i = f.r[iSlot] as number;
+        const i = (indexInVariable ? f.r[s.v.slot] : f.r[iSlot]) as number;
         const lim = f.r[lSlot] as number;
         const st = f.r[sSlot] as number;
         if (pc === site) {

@@ -385,19 +385,19 @@ export class FunctionCompiler {
     const line = e.line;
     const da = describe(e.a);
     const db = describe(e.b);
-    const a = this.expr(e.a);
+    const left = this.expr(e.a);
     const bConst = e.b.k === "num" ? e.b.v : undefined;
     const b = this.expr(e.b);
     const xSlot = this.saves(e, [e.a, e.b])[0]!;
-    if (xSlot >= 0) {
-      // The right operand may yield: the left one's value is kept (a rare, call-bound case).
-      const op = this.binaryOp(e);
-      return (f) => {
-        const x = a(f);
-        f.r[xSlot] = x;
-        return op(f, x, b(f));
-      };
-    }
+    // The right operand may yield: the left one's value is kept as soon as it is known.
+    const a: Ev =
+      xSlot < 0
+        ? left
+        : (f) => {
+            const x = left(f);
+            f.r[xSlot] = x;
+            return x;
+          };
     switch (e.op) {
       case "+":
         if (bConst !== undefined)
@@ -889,11 +889,7 @@ export class FunctionCompiler {
           for (;;) {
             const c = cond(f);
             if (c === undefined || c === false) return NORMAL;
-            if (--S.budget < 0) {
-              f.pc = site;
-              f.line = tickLine;
-              S.tick();
-            }
+            if (--S.budget < 0) S.loopTick(f, site, tickLine);
             const r = body(f);
             if (r !== NORMAL) return r === BREAK ? NORMAL : r;
           }
@@ -906,11 +902,7 @@ export class FunctionCompiler {
         const tickLine = s.tickLine;
         return (f) => {
           for (;;) {
-            if (--S.budget < 0) {
-              f.pc = site;
-              f.line = tickLine;
-              S.tick();
-            }
+            if (--S.budget < 0) S.loopTick(f, site, tickLine);
             const r = body(f);
             if (r !== NORMAL) return r === BREAK ? NORMAL : r;
             const c = cond(f);
@@ -1133,6 +1125,26 @@ export class FunctionCompiler {
     const iSlot = this.slotFor(s, LOOP_A);
     const limSlot = this.slotFor(s, LOOP_B);
     const stSlot = this.slotFor(s, LOOP_C);
+    if (forIndexInVariable(s)) {
+      // The loop variable holds the index (nothing else assigns it): only the limit and step
+      // are kept, once, and the loop needs no catch.
+      return (f, i, lim, st, atBody) => {
+        f.r[limSlot] = lim;
+        f.r[stSlot] = st;
+        if (atBody) {
+          const r = body(f);
+          if (r !== NORMAL) return r === BREAK ? NORMAL : r;
+        }
+        for (;;) {
+          i += st;
+          if (st > 0 ? !(i <= lim) : !(lim <= i)) return NORMAL;
+          f.r[slot] = i;
+          if (--S.budget < 0) S.loopTick(f, site, tickLine);
+          const r = body(f);
+          if (r !== NORMAL) return r === BREAK ? NORMAL : r;
+        }
+      };
+    }
     return (f, i, lim, st, atBody) => {
       try {
         if (atBody) {
@@ -1143,11 +1155,7 @@ export class FunctionCompiler {
           i += st;
           if (st > 0 ? !(i <= lim) : !(lim <= i)) return NORMAL;
           f.r[slot] = captured ? new Box(i) : i;
-          if (--S.budget < 0) {
-            f.pc = site;
-            f.line = tickLine;
-            S.tick();
-          }
+          if (--S.budget < 0) S.loopTick(f, site, tickLine);
           const r = body(f);
           if (r !== NORMAL) return r === BREAK ? NORMAL : r;
         }
@@ -1227,11 +1235,7 @@ export class FunctionCompiler {
             stores[0]!(f, e[0]);
             if (nvars > 1) stores[1]!(f, e[1]);
             for (let i = 2; i < nvars; i++) stores[i]!(f, undefined);
-            if (--S.budget < 0) {
-              f.pc = site;
-              f.line = tickLine;
-              S.tick();
-            }
+            if (--S.budget < 0) S.loopTick(f, site, tickLine);
             const r = body(f);
             if (r !== NORMAL) return r === BREAK ? NORMAL : r;
           }
@@ -1245,11 +1249,7 @@ export class FunctionCompiler {
             stores[0]!(f, i);
             if (nvars > 1) stores[1]!(f, v);
             for (let j = 2; j < nvars; j++) stores[j]!(f, undefined);
-            if (--S.budget < 0) {
-              f.pc = site;
-              f.line = tickLine;
-              S.tick();
-            }
+            if (--S.budget < 0) S.loopTick(f, site, tickLine);
             const r = body(f);
             if (r !== NORMAL) return r === BREAK ? NORMAL : r;
           }
@@ -1263,11 +1263,7 @@ export class FunctionCompiler {
           if (first === undefined) return NORMAL;
           control = first;
           for (let i = 0; i < nvars; i++) stores[i]!(f, rs[i]);
-          if (--S.budget < 0) {
-            f.pc = site;
-            f.line = tickLine;
-            S.tick();
-          }
+          if (--S.budget < 0) S.loopTick(f, site, tickLine);
           const r = body(f);
           if (r !== NORMAL) return r === BREAK ? NORMAL : r;
         }
@@ -1298,6 +1294,14 @@ export class FunctionCompiler {
       return loop(f, iv[0], iv[1], iv[2], false);
     };
   }
+}
+
+/**
+ * Whether a numeric for's index can be read back from its variable after a suspension: nothing
+ * assigns the variable and no closure captures it (Lua keeps the index apart from the variable).
+ */
+export function forIndexInVariable(s: Stat & { k: "fornum" }): boolean {
+  return !s.v.captured && !s.v.assigned;
 }
 
 export function indexValue(S: LuaState, f: Frame, line: number, o: LuaValue, k: LuaValue, desc: VarInfo | null): LuaValue {

@@ -436,7 +436,24 @@ export class RedisLua {
   private redisPcall(args: LuaValue[]): LuaValue[] {
     // luaRedisPcall with no arguments ends up calling its own result placeholder.
     if (args.length === 0) return [false, "attempt to call a boolean value"];
-    return this.S.protectedCall(args[0], args.slice(1), pcallResults, this.pcallError);
+    const S = this.S;
+    const depth = S.depth;
+    const cdepth = S.cdepth;
+    const levels = S.pcallLevels;
+    S.pcallLevels = levels + 1;
+    let r: LuaValue[];
+    try {
+      r = S.callFromNative(args[0], args.slice(1));
+    } catch (e) {
+      if (e === SUSPEND) {
+        S.keepProtection(depth, cdepth, levels, pcallResults, this.pcallError);
+        throw e;
+      }
+      S.pcallLevels = levels;
+      return this.pcallError(e, depth, cdepth);
+    }
+    S.pcallLevels = levels;
+    return pcallResults(r);
   }
 
   /** Redis's pcall when the call failed: false and the error (its `err` when a table has one). */
@@ -707,9 +724,7 @@ export class RedisLua {
 
 /** pcall's results when the call succeeded: true, then the callee's. */
 function pcallResults(r: LuaValue[]): LuaValue[] {
-  const out: LuaValue[] = [true];
-  for (let i = 0; i < r.length; i++) out.push(r[i]);
-  return out;
+  return [true, ...r];
 }
 
 function arrayOf(items: string[]): LuaTable {

@@ -328,6 +328,7 @@ class Parser {
           fullName = key;
         }
         fname = fullName;
+        if (target.k === "local") target.decl.assigned = true;
         const fn = this.body(needSelf, line, fname);
         return { k: "assign", targets: [target], exprs: [{ k: "func", fn }], line };
       }
@@ -457,6 +458,7 @@ class Parser {
       if (targets.length > LUAI_MAXCCALLS - this.level) this.errorLimit(LUAI_MAXCCALLS - this.level, "variables in assignment");
     }
     this.checkNext(61);
+    for (const t of targets) if (t.k === "local") t.decl.assigned = true;
     const exprs = this.exprList();
     // The stores happen (and fail) at the end of the statement (not on its first line).
     return { k: "assign", targets, exprs, line: this.lx.lastLine };

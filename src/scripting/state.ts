@@ -145,13 +145,28 @@ export class LuaState {
   nextFn: LuaFunction | null = null;
   ipairsAux: LuaFunction | null = null;
 
+  /** A loop's tick: where the frame is (its pc and line) is recorded first. */
+  loopTick(f: Frame, site: number, line: number): void {
+    f.pc = site;
+    f.line = line;
+    this.tick();
+  }
+
   tick(): void {
-    if (this.killed) this.raiseKill();
     this.budget = this.tickEvery;
-    // Yield only where every level between here and the engine can be re-entered: Lua frames
-    // and pcall/xpcall, not a native calling back (sort's comparator, gsub's function,
-    // metamethods), which counts a C level pcall does not account for.
-    if (this.onBudget() && this.suspendable && this.cdepth === 1 + this.pcallLevels && this.depth <= MAX_SUSPEND_DEPTH) throw SUSPEND;
+    if (this.onBudget() || this.killed) this.interrupt();
+  }
+
+  /**
+   * A tick that must do more than go on: a killed script raises its error again; a script that
+   * asked to yield does so where every level between here and the engine can be re-entered
+   * (Lua frames and pcall/xpcall, not a native calling back: sort's comparator, gsub's
+   * function, metamethods count a C level pcall does not account for). Kept out of tick(),
+   * which compiled loops inline.
+   */
+  private interrupt(): void {
+    if (this.killed) this.raiseKill();
+    if (this.suspendable && this.cdepth === 1 + this.pcallLevels && this.depth <= MAX_SUSPEND_DEPTH) throw SUSPEND;
   }
 
   /** A killed script reached a tick: the kill is raised again (Redis's hook runs at every line then). */
@@ -182,30 +197,16 @@ export class LuaState {
   }
 
   /**
-   * pcall/xpcall's protected call: `ok` makes the results from the callee's, `fail` from what
-   * was thrown (given the depths to restore). A suspension inside leaves a frame of this level
-   * in frames, so that resuming continues inside the same protection.
+   * A suspension went through a pcall/xpcall level (its catch calls this, then rethrows): the
+   * level is kept in frames, so that resuming continues inside the same protection. `depth`,
+   * `cdepth` and `pcallLevels` are the values before the call; `ok` makes the results from the
+   * callee's, `fail` from what is thrown (given the depths to restore). pcallLevels stays one
+   * higher, as the level is still there.
    */
-  protectedCall(fn: LuaValue, args: LuaValue[], ok: Protection["ok"], fail: Protection["fail"]): LuaValue[] {
-    const depth = this.depth;
-    const cdepth = this.cdepth;
-    const levels = this.pcallLevels;
-    this.pcallLevels = levels + 1;
-    let r: LuaValue[];
-    try {
-      r = this.callFromNative(fn, args);
-    } catch (e) {
-      if (e === SUSPEND) {
-        const fr = new Frame(PCALL_INFO, [], NATIVE_FRAME.env, null);
-        fr.r[0] = { depth, cdepth, pcallLevels: levels, ok, fail } satisfies Protection;
-        this.frames[depth] = fr;
-        throw e;
-      }
-      this.pcallLevels = levels;
-      return fail(e, depth, cdepth);
-    }
-    this.pcallLevels = levels;
-    return ok(r);
+  keepProtection(depth: number, cdepth: number, pcallLevels: number, ok: Protection["ok"], fail: Protection["fail"]): void {
+    const fr = new Frame(PCALL_INFO, [], NATIVE_FRAME.env, null);
+    fr.r[0] = { depth, cdepth, pcallLevels, ok, fail } satisfies Protection;
+    this.frames[depth] = fr;
   }
 
   private resumeProtected(fr: Frame): LuaValue[] {

@@ -432,10 +432,14 @@ describe("SIGTERM during a busy script", () => {
           await r.busy();
           r.side.server.proc.kill("SIGTERM");
           await waitFor("the signal logged", () => r.side.server.output().includes("Received SIGTERM scheduling shutdown..."), 10000, 5);
-          await r.note("ping", c2.call("PING"));
+          // A server that exited would leave these without a reply.
+          const bounded = (p: Promise<string>) => Promise.race([p, Bun.sleep(5000).then(() => "no reply")]);
+          await r.note("ping", bounded(c2.call("PING")));
           await r.note("still running", Promise.resolve(String(r.side.server.proc.exitCode)));
-          await r.note("kill", c2.call("SCRIPT", "KILL"));
-          await r.note("script", pending);
+          await r.note("kill", bounded(c2.call("SCRIPT", "KILL")));
+          // Whether the killed script's reply goes out before the exit is a race in redis-server
+          // (its cron may shut down before the reply is written): not compared.
+          await bounded(pending);
           const code = await Promise.race([r.side.server.proc.exited, Bun.sleep(10000).then(() => "still running")]);
           await r.note("exit code", Promise.resolve(String(code)));
         },

@@ -230,5 +230,5 @@ describe("scripts that yield compute what they compute uninterrupted", () => {
       if (mismatches.length) console.log(`seed ${seed}, tickEvery ${every}:\n${mismatches.slice(0, 5).join("\n")}`);
       expect(mismatches).toEqual([]);
     }
-  });
+  }, 120000);
 });
