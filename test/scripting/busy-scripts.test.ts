@@ -38,7 +38,9 @@ let redis: ServerProcess;
 let replicant: ServerProcess;
 
 beforeAll(async () => {
-  [redis, replicant] = await Promise.all([startRedis(), startReplicant()]);
+  // DEBUG SET-DISABLE-DENY-SCRIPTS lets a script watch CLIENT LIST (a test ends it by a client name).
+  const debug = ["--enable-debug-command", "yes"];
+  [redis, replicant] = await Promise.all([startRedis(debug), startReplicant(debug)]);
 });
 
 afterAll(async () => {
@@ -106,6 +108,14 @@ async function stats(c: RawClient): Promise<string> {
 
 const THRESHOLD = "50";
 
+/**
+ * Lua that loops until a client named `name` connects (CLIENT LIST, with DEBUG
+ * SET-DISABLE-DENY-SCRIPTS 1), or 20 s: a script that ends when the test says so.
+ */
+function untilClient(name: string): string {
+  return `local t0 = redis.call('time') while not string.find(redis.call('client', 'list'), 'name=${name} ', 1, true) do local t = redis.call('time') if t[1] - t0[1] > 20 then return 'timed out' end end`;
+}
+
 describe("busy scripts, side by side with redis-server", () => {
   test("no script running: SCRIPT KILL and FUNCTION KILL say NOTBUSY, FUNCTION STATS has none", async () => {
     await sideBySide(async (r) => {
@@ -171,15 +181,19 @@ describe("busy scripts, side by side with redis-server", () => {
       const c2 = await r.conn();
       await c2.call("CONFIG", "SET", "busy-reply-threshold", THRESHOLD);
       await c2.call("DEL", "w:a", "w:b");
-      // Runs ~600 ms, with a write before and after the busy time.
-      const script = "redis.call('set', 'w:a', '1') local t0 = redis.call('time') while true do local t = redis.call('time') if (t[1] - t0[1]) * 1000000 + (t[2] - t0[2]) > 600000 then break end end redis.call('set', 'w:b', '2') return 'done'";
+      await c2.call("DEBUG", "SET-DISABLE-DENY-SCRIPTS", "1");
+      // A write before and after the busy time; it ends when a client named "endwrote" shows.
+      const script = `redis.call('set', 'w:a', '1') ${untilClient("endwrote")} redis.call('set', 'w:b', '2') return 'done'`;
       const pending = c1.call("EVAL", script, "0");
       await r.busy();
       await r.note("ping", c2.call("PING"));
       await r.note("script kill", c2.call("SCRIPT", "KILL"));
       await r.note("function kill", c2.call("FUNCTION", "KILL"));
       await r.note("get during", c2.call("GET", "w:a"));
+      await r.note("end it", c2.call("CLIENT", "SETNAME", "endwrote"));
+      await r.note("hello", c2.call("HELLO", "2", "SETNAME", "endwrote").then((x) => (x.startsWith("*") ? "map" : x)));
       await r.note("script reply", pending);
+      await c2.call("DEBUG", "SET-DISABLE-DENY-SCRIPTS", "0");
       await r.note("writes", c2.pipeline([["GET", "w:a"], ["GET", "w:b"]]).then((x) => x.join("")));
     });
   });
@@ -226,12 +240,15 @@ describe("busy scripts, side by side with redis-server", () => {
       const c1 = await r.conn();
       const c2 = await r.conn();
       await c2.call("CONFIG", "SET", "busy-reply-threshold", THRESHOLD);
-      await c2.call("FUNCTION", "LOAD", "REPLACE", "#!lua name=wlib\nredis.register_function('wspin', function(keys) redis.call('set', keys[1], 'x') local t0 = redis.call('time') while true do local t = redis.call('time') if (t[1] - t0[1]) * 1000000 + (t[2] - t0[2]) > 600000 then break end end return 'ok' end)");
+      await c2.call("DEBUG", "SET-DISABLE-DENY-SCRIPTS", "1");
+      await c2.call("FUNCTION", "LOAD", "REPLACE", `#!lua name=wlib\nredis.register_function('wspin', function(keys) redis.call('set', keys[1], 'x') ${untilClient("endspin")} return 'ok' end)`);
       const pending = c1.call("FCALL", "wspin", "1", "f:w");
       await r.busy();
       await r.note("function kill", c2.call("FUNCTION", "KILL"));
       await r.note("script kill", c2.call("SCRIPT", "KILL"));
+      await r.note("hello", c2.call("HELLO", "2", "SETNAME", "endspin").then((x) => (x.startsWith("*") ? "map" : x)));
       await r.note("result", pending);
+      await c2.call("DEBUG", "SET-DISABLE-DENY-SCRIPTS", "0");
       await r.note("written", c2.call("GET", "f:w"));
     });
   });
@@ -348,24 +365,30 @@ describe("busy scripts, side by side with redis-server", () => {
   });
 
   test("clients blocked on a key the script pushed to are served when it ends, not during", async () => {
+    // Redis's "Timedout scripts and unblocked command": a client named "endscript" (HELLO is
+    // allowed while busy) ends the script, which pushed before and after its busy time.
     await sideBySide(async (r) => {
       const c1 = await r.conn();
       const c2 = await r.conn();
       const blocked = await r.conn();
       await c2.call("CONFIG", "SET", "busy-reply-threshold", THRESHOLD);
       await c2.call("DEL", "bl:x");
+      await r.note("debug", c2.call("DEBUG", "SET-DISABLE-DENY-SCRIPTS", "1"));
       const popped = blocked.call("BLPOP", "bl:x", "0");
       await waitFor("blocked client", async () => (await c2.call("INFO", "clients")).includes("blocked_clients:1"), 10000, 10);
-      const script = "redis.call('lpush', KEYS[1], 'y') local t0 = redis.call('time') while true do local t = redis.call('time') if (t[1] - t0[1]) * 1000000 + (t[2] - t0[2]) > 500000 then break end end redis.call('lpush', KEYS[1], 'z') return 'ok'";
+      const script = "redis.call('lpush', KEYS[1], 'y') local t0 = redis.call('time') while true do if string.find(redis.call('client', 'list'), 'endscript') then break end local t = redis.call('time') if t[1] - t0[1] > 20 then return 'timed out' end end redis.call('lpush', KEYS[1], 'z') return 'ended'";
       const pending = c1.call("EVAL", script, "1", "bl:x");
       await r.busy();
       let served = "";
       void popped.then((p) => (served = p));
-      await r.note("hello during", c2.call("HELLO", "2", "SETNAME", "probe").then((s) => (s.startsWith("*") ? "map" : s)));
+      await r.note("ping", c2.call("PING"));
+      await Bun.sleep(100);
       await r.note("served during the busy time", Promise.resolve(served));
+      await r.note("hello", c2.call("HELLO", "2", "SETNAME", "endscript").then((s) => (s.startsWith("*") ? "map" : s)));
       await r.note("script", pending);
       await r.note("blpop", popped);
       await r.note("left", c2.call("LRANGE", "bl:x", "0", "-1"));
+      await r.note("debug", c2.call("DEBUG", "SET-DISABLE-DENY-SCRIPTS", "0"));
     });
   });
 
@@ -457,7 +480,8 @@ describe("SIGTERM during a busy script", () => {
 describe("busy scripts on a replica", () => {
   test("the master's stream waits for a client's busy script; SCRIPT KILL works; then the stream is applied", async () => {
     const master = await startRedis();
-    const [theirs, ours] = await Promise.all([startRedis(["--replicaof", "127.0.0.1", String(master.port)]), startReplicant(["--replicaof", "127.0.0.1", String(master.port)])]);
+    const args = ["--replicaof", "127.0.0.1", String(master.port), "--enable-debug-command", "yes"];
+    const [theirs, ours] = await Promise.all([startRedis(args), startReplicant(args)]);
     try {
       await Promise.all([waitForSync(master, theirs), waitForSync(master, ours)]);
       const m = await RawClient.connect(master.port);
@@ -477,12 +501,17 @@ describe("busy scripts on a replica", () => {
           const c1 = await r.conn();
           const c2 = await r.conn();
           await c2.call("CONFIG", "SET", "busy-reply-threshold", THRESHOLD);
-          // Read-only: it sees the key only if the stream were applied during the busy time.
-          const script = "local t0 = redis.call('time') while true do local t = redis.call('time') if redis.call('exists', 'rk:1') == 1 then return 'seen' end if (t[1] - t0[1]) * 1000000 + (t[2] - t0[2]) > 700000 then return 'not seen' end end";
+          await c2.call("DEBUG", "SET-DISABLE-DENY-SCRIPTS", "1");
+          // Read-only: it sees the key only if the stream were applied during the busy time; it
+          // ends when a client named "endrepl" shows.
+          const script = "local t0 = redis.call('time') while not string.find(redis.call('client', 'list'), 'name=endrepl ', 1, true) do if redis.call('exists', 'rk:1') == 1 then return 'seen' end local t = redis.call('time') if t[1] - t0[1] > 20 then return 'timed out' end end return 'not seen'";
           const pending = c1.call("EVAL", script, "0");
           await r.busy();
           await bothBusy();
           await r.note("ping", c2.call("PING"));
+          // The master's write has had time to arrive (it waits, unapplied).
+          await Bun.sleep(200);
+          await r.note("end it", c2.call("HELLO", "2", "SETNAME", "endrepl").then((x) => (x.startsWith("*") ? "map" : x)));
           await r.note("script", pending);
           await waitFor("the stream applied", async () => (await c2.call("EXISTS", "rk:1")) === ":1\r\n", 10000, 10);
           await r.note("after", c2.call("GET", "rk:1"));
@@ -508,7 +537,8 @@ describe("busy scripts on a replica", () => {
 describe("a busy script sent by the master", () => {
   test("the replica is busy meanwhile, the script is UNKILLABLE, the rest of the stream follows it", async () => {
     const rdb = await rdbFromRedis([["SET", "mk:before", "1"]]);
-    const script = "redis.call('set', 'mk:script', '1') local t0 = redis.call('time') while true do local t = redis.call('time') if (t[1] - t0[1]) * 1000000 + (t[2] - t0[2]) > 500000 then break end end return 1";
+    // Runs 1.5 s (a script from the master cannot be ended by the test).
+    const script = "redis.call('set', 'mk:script', '1') local t0 = redis.call('time') while true do local t = redis.call('time') if (t[1] - t0[1]) * 1000000 + (t[2] - t0[2]) > 1500000 then break end end return 1";
     const stream = Buffer.concat([encodeCommand(["SELECT", "0"]), encodeCommand(["EVAL", script, "0"]), encodeCommand(["SET", "mk:after", "1"])]);
     // One scripted master each (it answers one PSYNC); the stream goes out once the replicas are
     // up (with their next REPLCONF ACK), so that the busy time comes after they answer PING.
@@ -544,7 +574,8 @@ describe("a busy script sent by the master", () => {
 
 describe("busy scripts on a master", () => {
   test("a busy script's writes reach the replicas when it ends, in one transaction", async () => {
-    const [m1, m2] = await Promise.all([startRedis(), startReplicant()]);
+    const debug = ["--enable-debug-command", "yes"];
+    const [m1, m2] = await Promise.all([startRedis(debug), startReplicant(debug)]);
     const [r1, r2] = await Promise.all([startRedis(["--replicaof", "127.0.0.1", String(m1.port)]), startRedis(["--replicaof", "127.0.0.1", String(m2.port)])]);
     const replicaOf = new Map([
       [m1, r1],
@@ -558,11 +589,13 @@ describe("busy scripts on a master", () => {
           const c1 = await r.conn();
           const c2 = await r.conn();
           await c2.call("CONFIG", "SET", "busy-reply-threshold", THRESHOLD);
-          const script = "redis.call('set', 'pm:a', '1') local t0 = redis.call('time') while true do local t = redis.call('time') if (t[1] - t0[1]) * 1000000 + (t[2] - t0[2]) > 500000 then break end end redis.call('set', 'pm:b', '2') return 'done'";
+          await c2.call("DEBUG", "SET-DISABLE-DENY-SCRIPTS", "1");
+          const script = `redis.call('set', 'pm:a', '1') ${untilClient("endprop")} redis.call('set', 'pm:b', '2') return 'done'`;
           const pending = c1.call("EVAL", script, "0");
           await r.busy();
           await Bun.sleep(100);
           await r.note("replica during", replica.call("EXISTS", "pm:a"));
+          await r.note("end it", c2.call("HELLO", "2", "SETNAME", "endprop").then((x) => (x.startsWith("*") ? "map" : x)));
           await r.note("script", pending);
           await waitFor("replica has the writes", async () => (await replica.call("EXISTS", "pm:a", "pm:b")) === ":2\r\n", 10000, 10);
           await r.note("replica after", replica.pipeline([["GET", "pm:a"], ["GET", "pm:b"]]).then((x) => x.join("")));
