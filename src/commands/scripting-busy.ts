@@ -19,7 +19,8 @@
 
 import type { Client } from "../server/client.ts";
 import type { Server } from "../server/server.ts";
-import type { RedisLua } from "../scripting/engine.ts";
+import type { RedisLua, RunOutcome } from "../scripting/engine.ts";
+import { afterErrorReply } from "../server/dispatch.ts";
 import type { ScriptRunner } from "./scripting-run.ts";
 import { fail } from "./errors.ts";
 
@@ -91,7 +92,18 @@ export class BusyScript {
     const prevClient = server.currentClient;
     server.currentClient = this.caller;
     this.runner.beginSlice();
-    const outcome = this.engine.resume();
+    let outcome: RunOutcome;
+    try {
+      outcome = this.engine.resume();
+    } catch (e) {
+      // A bug of ours (the engine has ended the run): the command fails as call() fails it.
+      server.stats.unexpectedErrorReplies++;
+      server.log.warning(`Internal error executing '${this.argv[0]}': ${(e as Error)?.stack ?? e}`);
+      const error = `ERR internal error executing '${this.argv[0]!.toLowerCase()}'`;
+      this.caller.reply.error(error);
+      afterErrorReply(this.caller, error);
+      outcome = "done";
+    }
     server.currentClient = prevClient;
     if (outcome === "suspended") {
       this.schedule();
@@ -121,6 +133,7 @@ export class BusyScript {
         return;
       }
     }
+    if (server.blocking.readyCount !== 0 && scripting.busy === null) server.blocking.handleReadyKeys();
     scripting.runWhenNotBusy();
   }
 }
