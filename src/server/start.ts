@@ -47,7 +47,11 @@ export async function startServer(config: Config, _args: string[]): Promise<numb
   if (config.replicaOf) server.replication.link.setMaster(config.replicaOf.host, config.replicaOf.port, true);
 
   const exitCode = await new Promise<number>((resolve) => {
-    server.shutdownRequested = resolve;
+    server.shutdownRequested = (code) => {
+      // Like redis-server's exit(): from now on connections are refused.
+      for (const l of listeners) l.stop(false);
+      resolve(code);
+    };
     // A failed final save keeps the server running (Redis's "can't exit"); lagging replicas
     // are waited for (shutdown-timeout), as for SHUTDOWN.
     const onSignal = (sig: "SIGTERM" | "SIGINT") => shutdownOnSignal(server, sig);
