@@ -224,19 +224,22 @@ export function call(c: Client, spec: CommandSpec, argv: string[]): void {
     }
   }
   server.currentClient = prevClient;
-  const end = () => {
-    const s = commandStats(c, spec.name);
-    s.calls++;
-    s.usec += Math.round((performance.now() - started) * 1000);
-    if (failed) s.failed++;
-    server.stats.totalCommandsProcessed++;
-    // Only a command that made changes propagates: one that reset the counter (SAVE, SHUTDOWN's
-    // final save) did not (Redis's call(): a negative dirty delta counts as none).
-    if (originating) repl.endCommand(c, argv, server.dirty > dirtyBefore);
-  };
   // Its script yielded: the command ends with the script.
-  if (c.pendingScript !== null) c.pendingScript.then(end);
-  else end();
+  if (c.pendingScript !== null) c.pendingScript.then(() => endCall(c, spec, argv, started, failed, originating, dirtyBefore));
+  else endCall(c, spec, argv, started, failed, originating, dirtyBefore);
+}
+
+/** The end of call(): statistics, and propagation of what changed. */
+function endCall(c: Client, spec: CommandSpec, argv: string[], started: number, failed: boolean, originating: boolean, dirtyBefore: number): void {
+  const server = c.server;
+  const s = commandStats(c, spec.name);
+  s.calls++;
+  s.usec += Math.round((performance.now() - started) * 1000);
+  if (failed) s.failed++;
+  server.stats.totalCommandsProcessed++;
+  // Only a command that made changes propagates: one that reset the counter (SAVE, SHUTDOWN's
+  // final save) did not (Redis's call(): a negative dirty delta counts as none).
+  if (originating) server.replication.endCommand(c, argv, server.dirty > dirtyBefore);
 }
 
 /** Runs a queued MULTI transaction (called by EXEC). */
