@@ -617,7 +617,7 @@ export class RedisLua {
     S.budget = S.tickEvery;
     S.pcallLevels = 0;
     S.killed = false;
-    return this.runToEnd(() => fn.call(callArgs), run, reply);
+    return this.runToEnd(fn, callArgs, run, reply);
   }
 
   /** Whether a run is suspended (between execute/resume returning "suspended" and its resume). */
@@ -629,15 +629,7 @@ export class RedisLua {
   resume(): RunOutcome {
     const { run, reply } = this.suspended!;
     this.suspended = null;
-    const S = this.S;
-    return this.runToEnd(
-      () => {
-        S.resumeAt = 0;
-        return S.resumeFrame(S.frames[0]!);
-      },
-      run,
-      reply,
-    );
+    return this.runToEnd(null, EMPTY, run, reply);
   }
 
   /**
@@ -650,12 +642,17 @@ export class RedisLua {
     this.S.budget = 0;
   }
 
-  private runToEnd(body: () => LuaValue[], run: ScriptRun, reply: ReplyWriter): RunOutcome {
+  /** Runs `fn` (null: resumes the suspended frames) to its end or its next suspension. */
+  private runToEnd(fn: LuaFunction | null, callArgs: LuaValue[], run: ScriptRun, reply: ReplyWriter): RunOutcome {
     const S = this.S;
     let result: LuaValue;
     S.suspendable = true;
     try {
-      result = body()[0];
+      if (fn !== null) result = fn.call(callArgs)[0];
+      else {
+        S.resumeAt = 0;
+        result = S.resumeFrame(S.frames[0]!)[0];
+      }
     } catch (e) {
       S.suspendable = false;
       if (e === SUSPEND) {
