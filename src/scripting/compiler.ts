@@ -84,6 +84,13 @@ interface SlotAllocator {
   next: number;
 }
 
+/** The closures of a function's first compile, recorded then replayed (FunctionCompiler.kept). */
+interface KeptClosures {
+  mode: "record" | "replay" | "lookup";
+  list: unknown[];
+  next: number;
+}
+
 /**
  * A compiled chunk: its source (the syntax tree is not kept: resuming parses it again, when a
  * script of this chunk yields for the first time) and the factory of each of its functions.
@@ -103,9 +110,13 @@ export class FunctionCompiler {
     readonly info: ProtoInfo,
     private readonly slots: SlotAllocator,
     private readonly chunk: Chunk,
-    /** Compiling again for a resume: nested functions are the ones compiled the first time. */
-    private readonly again = false,
+    private readonly closures: KeptClosures,
   ) {}
+
+  /** Compiling again for a resume: nested functions are the ones compiled the first time. */
+  private get again(): boolean {
+    return this.closures.mode !== "record";
+  }
 
   /** The factory of a function defined in this one. */
   private factoryOf(fn: FuncProto): FunctionFactory {
@@ -115,6 +126,89 @@ export class FunctionCompiler {
 
   get slotCount(): number {
     return this.slots.next;
+  }
+
+  // ------------------------------------------------------------------ closures kept for resuming
+
+  // Resuming compiles a function again (from its chunk parsed again) but must run the closures
+  // of the first compile, not copies: JavaScriptCore specializes each closure's code on the
+  // functions it calls, and copies would make those call sites polymorphic for every script.
+  // The first compile records the closures of these methods in order (post-order: children
+  // first); compiling again replays the same sequence, hands back the recorded closures and
+  // keeps them on the new nodes, where the resume compiler's later calls find them.
+
+  declareLocal(d: LocalDecl): Store {
+    return this.kept(d, "declareLocal", () => this.compileDeclareLocal(d));
+  }
+
+  expr(e: Expr): Ev {
+    return this.kept(e, "expr", () => this.compileExpr(e));
+  }
+
+  tableOps(e: Expr & { k: "table" }): Array<(f: Frame, t: LuaTable) => void> {
+    return this.kept(e, "tableOps", () => this.compileTableOps(e));
+  }
+
+  multi(e: Expr): Mv {
+    return this.kept(e, "multi", () => this.compileMulti(e));
+  }
+
+  list(exprs: Expr[]): Mv {
+    return this.kept(exprs, "list", () => this.compileList(exprs));
+  }
+
+  listWithSelf(exprs: Expr[]): (f: Frame, self: LuaValue) => LuaValue[] {
+    return this.kept(exprs, "listWithSelf", () => this.compileListWithSelf(exprs));
+  }
+
+  target(e: Expr, storeLine: number): Target {
+    return this.kept(e, "target", () => this.compileTarget(e, storeLine));
+  }
+
+  block(b: Block): Ex {
+    return this.kept(b, "block", () => this.compileBlock(b));
+  }
+
+  stat(s: Stat): Ex {
+    return this.kept(s, "stat", () => this.compileStat(s));
+  }
+
+  adjusted(exprs: Expr[], n: number): Mv {
+    return this.kept(exprs, "adjusted", () => this.compileAdjusted(exprs, n));
+  }
+
+  forNumbers(s: Stat & { k: "fornum" }): (f: Frame, v: LuaValue, what: string) => number {
+    return this.kept(s, "forNumbers", () => this.compileForNumbers(s));
+  }
+
+  forNumLoop(s: Stat & { k: "fornum" }): (f: Frame, i: number, lim: number, st: number, atBody: boolean) => number {
+    return this.kept(s, "forNumLoop", () => this.compileForNumLoop(s));
+  }
+
+  forInLoop(s: Stat & { k: "forin" }): (f: Frame, gen: LuaValue, state: LuaValue, control: LuaValue, atBody: boolean) => number {
+    return this.kept(s, "forInLoop", () => this.compileForInLoop(s));
+  }
+
+  forInStores(s: Stat & { k: "forin" }): (f: Frame, rs: LuaValue[]) => void {
+    return this.kept(s, "forInStores", () => this.compileForInStores(s));
+  }
+
+  private kept<T>(node: object, kind: string, make: () => T): T {
+    const mode = this.closures.mode;
+    if (mode === "lookup") {
+      const known = (node as { $fast?: Record<string, unknown> }).$fast?.[kind];
+      if (known !== undefined) return known as T;
+      return make();
+    }
+    const made = make();
+    if (mode === "record") {
+      this.closures.list.push(made);
+      return made;
+    }
+    const original = this.closures.list[this.closures.next++] as T;
+    const n = node as { $fast?: Record<string, unknown> };
+    (n.$fast ??= {})[kind] = original;
+    return original;
   }
 
   // ------------------------------------------------------------------ hidden slots
@@ -164,7 +258,7 @@ export class FunctionCompiler {
   }
 
   /** Declares a local (a fresh box per execution when captured: closures in loops). */
-  declareLocal(d: LocalDecl): Store {
+  private compileDeclareLocal(d: LocalDecl): Store {
     const s = d.slot;
     if (d.captured)
       return (f, v) => {
@@ -177,7 +271,7 @@ export class FunctionCompiler {
 
   // ------------------------------------------------------------------ expressions
 
-  expr(e: Expr): Ev {
+  private compileExpr(e: Expr): Ev {
     const S = this.S;
     switch (e.k) {
       case "nil":
@@ -522,7 +616,7 @@ export class FunctionCompiler {
   }
 
   /** A table constructor's items, one store each, in order (the multi-valued last one fills the rest). */
-  tableOps(e: Expr & { k: "table" }): Array<(f: Frame, t: LuaTable) => void> {
+  private compileTableOps(e: Expr & { k: "table" }): Array<(f: Frame, t: LuaTable) => void> {
     const S = this.S;
     const line = e.line;
     const items = e.items;
@@ -571,7 +665,7 @@ export class FunctionCompiler {
   }
 
   /** An expression in a context that takes all its values (calls and `...`). */
-  multi(e: Expr): Mv {
+  private compileMulti(e: Expr): Mv {
     const S = this.S;
     if (e.k === "vararg") return (f) => f.va;
     if (e.k === "call") {
@@ -691,7 +785,7 @@ export class FunctionCompiler {
   }
 
   /** An expression list: all values, the last expression expanded. */
-  list(exprs: Expr[]): Mv {
+  private compileList(exprs: Expr[]): Mv {
     const n = exprs.length;
     if (n === 0) return () => EMPTY;
     if (this.keepsValues(exprs)) return this.keptValues(exprs, true, false);
@@ -738,7 +832,7 @@ export class FunctionCompiler {
     };
   }
 
-  listWithSelf(exprs: Expr[]): (f: Frame, self: LuaValue) => LuaValue[] {
+  private compileListWithSelf(exprs: Expr[]): (f: Frame, self: LuaValue) => LuaValue[] {
     const n = exprs.length;
     if (n === 0) return (_f, self) => [self];
     if (this.keepsValues(exprs)) return this.keptValues(exprs, true, true);
@@ -769,7 +863,7 @@ export class FunctionCompiler {
   // ------------------------------------------------------------------ assignment targets
 
   /** A target whose object/key are evaluated first, then stored into (Lua's order). */
-  target(e: Expr, storeLine: number): Target {
+  private compileTarget(e: Expr, storeLine: number): Target {
     const S = this.S;
     switch (e.k) {
       case "local": {
@@ -815,7 +909,7 @@ export class FunctionCompiler {
 
   // ------------------------------------------------------------------ statements
 
-  block(b: Block): Ex {
+  private compileBlock(b: Block): Ex {
     const stats = b.map((s) => this.stat(s));
     const n = stats.length;
     if (n === 0) return () => NORMAL;
@@ -848,7 +942,7 @@ export class FunctionCompiler {
     };
   }
 
-  stat(s: Stat): Ex {
+  private compileStat(s: Stat): Ex {
     const S = this.S;
     switch (s.k) {
       case "local":
@@ -1008,7 +1102,7 @@ export class FunctionCompiler {
   }
 
   /** An expression list adjusted to n values (extra expressions still evaluated). */
-  adjusted(exprs: Expr[], n: number): Mv {
+  private compileAdjusted(exprs: Expr[], n: number): Mv {
     const ne = exprs.length;
     if (ne > n) {
       if (this.keepsValues(exprs)) return this.keptValues(exprs, false, false);
@@ -1097,7 +1191,7 @@ export class FunctionCompiler {
   }
 
   /** A numeric for's evaluation of its start, limit and step ('for' ... must be a number). */
-  forNumbers(s: Stat & { k: "fornum" }): (f: Frame, v: LuaValue, what: string) => number {
+  private compileForNumbers(s: Stat & { k: "fornum" }): (f: Frame, v: LuaValue, what: string) => number {
     const S = this.S;
     const line = s.line;
     return (f, v, what) => {
@@ -1115,7 +1209,7 @@ export class FunctionCompiler {
    * `atBody` resumes at the tick, the body for `i` not run yet. A suspension passing through
    * keeps i, lim and st in the loop's slots.
    */
-  forNumLoop(s: Stat & { k: "fornum" }): (f: Frame, i: number, lim: number, st: number, atBody: boolean) => number {
+  private compileForNumLoop(s: Stat & { k: "fornum" }): (f: Frame, i: number, lim: number, st: number, atBody: boolean) => number {
     const S = this.S;
     const body = this.block(s.body);
     const slot = s.v.slot;
@@ -1200,7 +1294,7 @@ export class FunctionCompiler {
    * the tick (the loop variables are set, the body not run yet). A suspension passing through
    * keeps the generator, state and control value in the loop's slots.
    */
-  forInLoop(s: Stat & { k: "forin" }): (f: Frame, gen: LuaValue, state: LuaValue, control: LuaValue, atBody: boolean) => number {
+  private compileForInLoop(s: Stat & { k: "forin" }): (f: Frame, gen: LuaValue, state: LuaValue, control: LuaValue, atBody: boolean) => number {
     const S = this.S;
     const body = this.block(s.body);
     const line = s.line;
@@ -1279,7 +1373,7 @@ export class FunctionCompiler {
   }
 
   /** A generic for's stores of the values of one generator call (the resume of that call). */
-  forInStores(s: Stat & { k: "forin" }): (f: Frame, rs: LuaValue[]) => void {
+  private compileForInStores(s: Stat & { k: "forin" }): (f: Frame, rs: LuaValue[]) => void {
     const stores = s.vars.map((d) => this.declareLocal(d));
     return (f, rs) => {
       for (let i = 0; i < stores.length; i++) stores[i]!(f, rs[i]);
@@ -1327,11 +1421,12 @@ export function compileFunction(S: LuaState, proto: FuncProto, chunk: Chunk): Fu
   const info = protoInfo(proto.source, proto.nslots, proto.name);
   info.firstLine = proto.body[0]?.at ?? proto.line;
   const hidden = { next: proto.nslots };
-  const body = new FunctionCompiler(S, info, hidden, chunk).block(proto.body);
+  const closures: KeptClosures = { mode: "record", list: [], next: 0 };
+  const body = new FunctionCompiler(S, info, hidden, chunk, closures).block(proto.body);
   info.nslots = hidden.next;
   const index = proto.index;
   info.resume = (f) => {
-    const resume = resumeOf(S, chunk, index, info, body);
+    const resume = resumeOf(S, chunk, index, info, closures);
     info.resume = resume;
     return resume(f);
   };
@@ -1400,14 +1495,18 @@ export function compileFunction(S: LuaState, proto: FuncProto, chunk: Chunk): Fu
  * The resume of a function's frames: its chunk parsed again, the function compiled again as
  * the first time (the same sites, the same hidden slots), then its resume closures.
  */
-function resumeOf(S: LuaState, chunk: Chunk, index: number, info: ProtoInfo, body: Ex): (f: Frame) => LuaValue[] {
+function resumeOf(S: LuaState, chunk: Chunk, index: number, info: ProtoInfo, closures: KeptClosures): (f: Frame) => LuaValue[] {
   chunk.functions ??= parseChunkFunctions(chunk.src, chunk.source);
   const proto = chunk.functions[index]!;
   numberSites(proto);
   const hidden = { next: proto.nslots };
-  const fc = new FunctionCompiler(S, info, hidden, chunk, true);
-  fc.block(proto.body);
-  if (hidden.next !== info.nslots) throw new Error(`resume of ${info.name}: ${hidden.next} slots, compiled with ${info.nslots}`);
+  closures.mode = "replay";
+  const fc = new FunctionCompiler(S, info, hidden, chunk, closures);
+  const body = fc.block(proto.body);
+  if (hidden.next !== info.nslots || closures.next !== closures.list.length) {
+    throw new Error(`resume of ${info.name}: compiled again differently (${hidden.next}/${info.nslots} slots, ${closures.next}/${closures.list.length} closures)`);
+  }
+  closures.mode = "lookup";
   return compileResume(fc, proto, body);
 }
 
