@@ -228,6 +228,11 @@ export const handlers: HandlerMap = {
         if (argv.length !== 3) unknown(argv);
         server.activeExpireEnabled = argv[2] !== "0";
         return c.reply.ok();
+      case "set-disable-deny-scripts":
+        // Scripts may call commands flagged noscript (Redis's test suite uses it; atoi semantics).
+        if (argv.length !== 3) unknown(argv);
+        server.scriptDisableDenyScript = (Number.parseInt(argv[2]!, 10) || 0) !== 0;
+        return c.reply.ok();
       case "change-repl-id": {
         if (argv.length !== 2) unknown(argv);
         const repl = server.replication;

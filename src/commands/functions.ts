@@ -9,7 +9,8 @@ import type { Client } from "../server/client.ts";
 import { fail } from "./errors.ts";
 import { checkedMetadata, compileLibrary, runLibrary, type CompiledLibrary, type LibraryMetadata, type LibraryStore } from "./functions-store.ts";
 import { decodeFunctionsPayload, encodeFunctionsPayload } from "./functions-dump.ts";
-import { prepareError, ScriptRunner } from "./scripting-run.ts";
+import { prepareError, runScript, ScriptRunner } from "./scripting-run.ts";
+import { killBusyScript } from "./scripting-busy.ts";
 import { SCRIPT_FLAG_NAMES } from "../scripting/engine.ts";
 import type { HandlerMap } from "./types.ts";
 import { verifyDumpPayload } from "./keys-dump.ts";
@@ -239,14 +240,7 @@ function fcallGeneric(c: Client, argv: string[], ro: boolean): void {
   const refused = prepareError(c.server, c, found.fn.flags, ro);
   if (refused) fail(refused);
   const runner = new ScriptRunner(c.server, state.client(c.isMaster), c, found.fn.name, found.fn.flags, ro, false);
-  state.running = runner;
-  try {
-    // Writes the reply, an error one too (counted by the runner as Redis counts it).
-    state.functionsEngine.execute(found.fn.fn, argv.slice(3, 3 + n), argv.slice(3 + n), runner, c.reply);
-  } finally {
-    state.running = null;
-    c.preventPropagation = true;
-  }
+  runScript(c, state.functionsEngine, runner, argv, found.fn.fn, argv.slice(3, 3 + n), argv.slice(3 + n));
 }
 
 export const handlers: HandlerMap = {
@@ -276,10 +270,24 @@ export const handlers: HandlerMap = {
   },
   "function|restore": functionRestore,
   "function|stats"(c) {
-    const registry = c.server.scripting.registry;
+    const scripting = c.server.scripting;
+    const registry = scripting.registry;
+    const busy = scripting.busy;
+    // An EVAL is no function: FUNCTION STATS is refused as other commands are.
+    if (busy !== null && busy.isEval) fail(busy.busyError);
     c.reply.map(2);
     c.reply.bulk("running_script");
-    c.reply.nullBulk();
+    if (busy === null) c.reply.nullBulk();
+    else {
+      c.reply.map(3);
+      c.reply.bulk("name");
+      c.reply.bulk(busy.runner.name);
+      c.reply.bulk("command");
+      c.reply.array(busy.argv.length);
+      for (const a of busy.argv) c.reply.bulk(a);
+      c.reply.bulk("duration_ms");
+      c.reply.int(busy.runner.durationMs);
+    }
     c.reply.bulk("engines");
     c.reply.map(1);
     c.reply.bulk("LUA");
@@ -289,8 +297,8 @@ export const handlers: HandlerMap = {
     c.reply.bulk("functions_count");
     c.reply.int(registry.functionCount());
   },
-  "function|kill"() {
-    fail("NOTBUSY No scripts in execution right now.");
+  "function|kill"(c) {
+    killBusyScript(c, false);
   },
   "function|help"(c) {
     replyHelpLines(c, FUNCTION_HELP);

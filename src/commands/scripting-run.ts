@@ -1,6 +1,6 @@
 // One run of a script or function (Redis's scriptRunCtx, script.c): the checks before it starts
 // (scriptPrepareForRun), the checks before each command it calls (scriptCall), the fake client
-// those commands run on, and the time limit.
+// those commands run on, and when it yields (past busy-reply-threshold: scripting-busy.ts).
 //
 // Commands called by a script run through the normal call() on a client of their own, in the
 // database the caller had selected; their replies are read back from that client. Their
@@ -14,7 +14,19 @@ import { Client, ClientKind } from "../server/client.ts";
 import { afterErrorReply, call, commandStats, countErrorReply, resolveCommand } from "../server/dispatch.ts";
 import type { Server } from "../server/server.ts";
 import { ReplyWriter } from "../protocol/reply-writer.ts";
-import { LL_DEBUG, LL_NOTICE, LL_VERBOSE, PROPAGATE_REPL, SCRIPT_FLAG_ALLOW_STALE, SCRIPT_FLAG_EVAL_COMPAT_MODE, SCRIPT_FLAG_NO_WRITES, type ScriptRun } from "../scripting/engine.ts";
+import {
+  LL_DEBUG,
+  LL_NOTICE,
+  LL_VERBOSE,
+  PROPAGATE_REPL,
+  type RedisLua,
+  type RunOutcome,
+  SCRIPT_FLAG_ALLOW_STALE,
+  SCRIPT_FLAG_EVAL_COMPAT_MODE,
+  SCRIPT_FLAG_NO_WRITES,
+  type ScriptRun,
+} from "../scripting/engine.ts";
+import type { LuaFunction } from "../scripting/value.ts";
 import { errorTable } from "../scripting/resp-convert.ts";
 import { LuaKill } from "../scripting/state.ts";
 import { checkCommand, Denied } from "../acl/check.ts";
@@ -22,12 +34,10 @@ import { LogContext } from "../acl/log.ts";
 import { lookupAclCommand } from "./acl.ts";
 
 /**
- * Scripts can not be interrupted from outside here (nothing else is served while one runs):
- * past ten times busy-reply-threshold (a minute when it is 0), even a script that wrote is
- * stopped.
+ * Once past busy-reply-threshold, a script runs this long between two turns of the event loop
+ * (Redis processes events at every hook call, every 100,000 Lua instructions).
  */
-const HARD_LIMIT_FACTOR = 10;
-const HARD_LIMIT_WITHOUT_THRESHOLD_MS = 60000;
+const SLICE_MS = 2;
 
 /**
  * A client for the commands scripts call. Propagation can be switched off for a whole run
@@ -50,6 +60,27 @@ export class ScriptClient extends Client {
       configurable: true,
     });
   }
+}
+
+/**
+ * Runs a script or function for `c`'s command `argv` and writes its reply; when it yields (past
+ * busy-reply-threshold) it becomes the busy script and the reply comes when it ends.
+ */
+export function runScript(c: Client, engine: RedisLua, runner: ScriptRunner, argv: string[], fn: LuaFunction, keys: string[], args: string[]): void {
+  const state = c.server.scripting;
+  state.running = runner;
+  let outcome: RunOutcome = "done";
+  try {
+    // Writes the reply, an error one too (counted by the runner as Redis counts it).
+    outcome = engine.execute(fn, keys, args, runner, c.reply);
+  } finally {
+    if (outcome === "done") {
+      state.running = null;
+      // The script's effects were propagated command by command: not the script itself.
+      c.preventPropagation = true;
+    }
+  }
+  if (outcome === "suspended") state.startBusy(engine, runner, c, argv);
 }
 
 /** scriptPrepareForRun's refusals: the error reply text, or null to go ahead. */
@@ -92,7 +123,11 @@ export class ScriptRunner implements ScriptRun {
   dirty = false;
   private readonly readOnly: boolean;
   private readonly started = performance.now();
-  private warned = false;
+  /** Redis sets the script's hook only when busy-reply-threshold is not 0 when it starts. */
+  private readonly hooked: boolean;
+  /** SCRIPT_TIMEDOUT: past busy-reply-threshold, the script yields between slices. */
+  timedOut = false;
+  private sliceStarted = 0;
   /** An error was counted in the reply to the caller: the script command failed (once). */
   private errorCounted = false;
 
@@ -103,9 +138,11 @@ export class ScriptRunner implements ScriptRun {
     readonly name: string,
     scriptFlags: number,
     ro: boolean,
-    private readonly evalMode: boolean,
+    /** SCRIPT_EVAL_MODE: EVAL/EVALSHA (SCRIPT KILL), not FCALL (FUNCTION KILL). */
+    readonly evalMode: boolean,
   ) {
     this.readOnly = ro || (!(scriptFlags & SCRIPT_FLAG_EVAL_COMPAT_MODE) && (scriptFlags & SCRIPT_FLAG_NO_WRITES) !== 0);
+    this.hooked = server.config.num("busy-reply-threshold") > 0;
     client.db = caller.db;
     client.reply.reset();
     client.reply.resp = 2;
@@ -113,6 +150,16 @@ export class ScriptRunner implements ScriptRun {
     client.authenticated = true;
     client.user = caller.user;
     client.scriptCaller = caller;
+  }
+
+  /** Milliseconds since the script started (FUNCTION STATS duration_ms). */
+  get durationMs(): number {
+    return Math.floor(performance.now() - this.started);
+  }
+
+  /** A slice of a busy script begins. */
+  beginSlice(): void {
+    this.sliceStarted = performance.now();
   }
 
   execute(argv: string[]): Buffer | string {
@@ -125,7 +172,7 @@ export class ScriptRunner implements ScriptRun {
     const arity = spec.arity;
     if ((arity > 0 && arity !== argv.length) || argv.length < -arity) return this.refuse(spec, "Wrong number of args calling Redis command from script");
     const flags = spec.dynamicFlags ? spec.dynamicFlags(c, argv) : spec.flags;
-    if (flags & CommandFlag.NoScript) return this.refuse(spec, "This Redis command is not allowed from script");
+    if (flags & CommandFlag.NoScript && !server.scriptDisableDenyScript) return this.refuse(spec, "This Redis command is not allowed from script");
     const repl = server.replication;
     const isReplica = repl.masterHost !== null;
     if (isReplica && !repl.isLinkUp() && !server.config.bool("replica-serve-stale-data") && !(flags & CommandFlag.Stale)) {
@@ -188,23 +235,21 @@ export class ScriptRunner implements ScriptRun {
     else log.warning(message);
   }
 
-  tick(): void {
-    const elapsed = performance.now() - this.started;
-    const limit = this.server.config.num("busy-reply-threshold");
-    if (limit > 0 && elapsed >= limit && !this.warned) {
-      this.warned = true;
-      this.server.log.warning(
-        `Slow script detected: still in execution after ${Math.floor(elapsed)} milliseconds. You can try killing the script using the ${this.evalMode ? "SCRIPT KILL" : "FUNCTION KILL"} command. Script name is: ${this.name}.`,
-      );
-    }
-    const stop = (why: string): never => {
-      this.server.log.warning(`Lua script killed: ${why}`);
-      throw new LuaKill(errorTable("Script killed by user with SCRIPT KILL..."));
-    };
-    // Nothing else is served while a script runs, so a slow script that has not written yet is
-    // stopped at the limit (as an operator's SCRIPT KILL would); one that wrote is given up to
-    // the hard limit, then stopped too (its writes so far stay, and are propagated).
-    if (limit > 0 && elapsed >= limit && !this.dirty && !this.caller.isMaster) stop(`it ran for more than busy-reply-threshold (${limit} ms) without writing`);
-    if (elapsed >= (limit > 0 ? limit * HARD_LIMIT_FACTOR : HARD_LIMIT_WITHOUT_THRESHOLD_MS)) stop(`it ran for ${Math.floor(elapsed)} ms${this.dirty ? " after writing: its writes so far are kept" : ""}`);
+  /**
+   * scriptInterrupt: false to go on; true to yield to the event loop. Past busy-reply-threshold
+   * the script becomes the busy script ("Slow script detected" logged once), and then yields
+   * every SLICE_MS.
+   */
+  tick(): boolean {
+    if (!this.hooked) return false;
+    const now = performance.now();
+    if (this.timedOut) return now - this.sliceStarted >= SLICE_MS;
+    const elapsed = now - this.started;
+    if (elapsed < this.server.config.num("busy-reply-threshold")) return false;
+    this.server.log.warning(
+      `Slow script detected: still in execution after ${Math.floor(elapsed)} milliseconds. You can try killing the script using the ${this.evalMode ? "SCRIPT KILL" : "FUNCTION KILL"} command. Script name is: ${this.name}.`,
+    );
+    this.timedOut = true;
+    return true;
   }
 }

@@ -22,6 +22,7 @@ import { splitArgs } from "../config/split-args.ts";
 import { CommandError } from "./errors.ts";
 import { FunctionRegistry, type LibraryStore } from "./functions-store.ts";
 import { ScriptClient, type ScriptRunner } from "./scripting-run.ts";
+import { BusyScript } from "./scripting-busy.ts";
 import { CommandFlag } from "./types.ts";
 
 export interface CachedScript {
@@ -69,6 +70,10 @@ export class ScriptingState {
   readonly scripts = new Map<string, CachedScript>();
   /** The run in progress (commands it calls keep the time snapshot taken when it started). */
   running: ScriptRunner | null = null;
+  /** A script past busy-reply-threshold, yielding between slices (scripting-busy.ts). */
+  busy: BusyScript | null = null;
+  /** What waits for the busy script to end (the master's stream, the cron's work, timeouts). */
+  private afterBusy: Array<() => void> = [];
   readonly registry: FunctionRegistry;
   private normalClient: ScriptClient | null = null;
   private masterClient: ScriptClient | null = null;
@@ -181,6 +186,29 @@ export class ScriptingState {
   client(forMaster: boolean): ScriptClient {
     if (forMaster) return (this.masterClient ??= new ScriptClient(this.server, ClientKind.Master));
     return (this.normalClient ??= new ScriptClient(this.server, ClientKind.Normal));
+  }
+
+  /**
+   * The script `runner` (started by `caller`'s command `argv` on `engine`) yielded: it becomes
+   * the busy script, continued in slices; the caller reads no more input until it ends.
+   */
+  startBusy(engine: RedisLua, runner: ScriptRunner, caller: Client, argv: string[]): void {
+    const busy = new BusyScript(this.server, engine, runner, caller, argv);
+    this.busy = busy;
+    caller.pendingScript = busy;
+    caller.blocked = true;
+    busy.schedule();
+  }
+
+  /** Runs `fn` now, or once the busy script has ended (in the order asked). */
+  whenNotBusy(fn: () => void): void {
+    if (this.busy === null) fn();
+    else this.afterBusy.push(fn);
+  }
+
+  /** The busy script ended: what waited for it runs (unless another one started meanwhile). */
+  runWhenNotBusy(): void {
+    while (this.busy === null && this.afterBusy.length) this.afterBusy.shift()!();
   }
 
   /** For INFO memory: number_of_cached_scripts and friends. */

@@ -5,7 +5,8 @@
 import type { Client } from "../server/client.ts";
 import { fail, NOT_INTEGER } from "./errors.ts";
 import { handlers as functionHandlers } from "./functions.ts";
-import { prepareError, ScriptRunner } from "./scripting-run.ts";
+import { prepareError, runScript, ScriptRunner } from "./scripting-run.ts";
+import { killBusyScript } from "./scripting-busy.ts";
 import { parseLongLong } from "./strings-parse.ts";
 import type { HandlerMap } from "./types.ts";
 
@@ -40,18 +41,9 @@ function evalGeneric(c: Client, argv: string[], isSha: boolean, ro: boolean): vo
   const refused = prepareError(c.server, c, script.flags, ro);
   if (refused) fail(refused);
   const runner = new ScriptRunner(c.server, state.client(c.isMaster), c, script.sha, script.flags, ro, true);
-  const keys = argv.slice(3, 3 + nk);
-  const args = argv.slice(3 + nk);
-  state.running = runner;
-  try {
-    // Writes the reply, an error one too (counted by the runner as Redis counts it).
-    state.eval.execute(script.fn, keys, args, runner, c.reply);
-  } finally {
-    state.running = null;
-    // The script's effects were propagated command by command: not the script itself.
-    c.preventPropagation = true;
-  }
+  runScript(c, state.eval, runner, argv, script.fn, argv.slice(3, 3 + nk), argv.slice(3 + nk));
 }
+
 
 const SCRIPT_HELP = [
   "DEBUG (YES|SYNC|NO)",
@@ -96,10 +88,8 @@ export const handlers: HandlerMap = {
     const s = c.server.scripting.scriptFor(argv[2]!);
     c.reply.bulk(s.sha);
   },
-  "script|kill"() {
-    // Nothing runs concurrently with this command: a script runs to its end (or its time limit)
-    // before any other command is read.
-    fail("NOTBUSY No scripts in execution right now.");
+  "script|kill"(c) {
+    killBusyScript(c, true);
   },
   "script|debug"(c, argv) {
     const mode = argv[2]!.toLowerCase();

@@ -67,6 +67,9 @@ export const handlers: HandlerMap = {
       return;
     }
     if (!now && c.denyBlocking) fail("ERR SHUTDOWN without NOW or ABORT isn't allowed for DENY BLOCKING client");
+    // A busy script: only SHUTDOWN NOSAVE (the server exits, the script with it).
+    const busy = server.scripting.busy;
+    if (!nosave && busy !== null) fail(busy.busyError);
     const outcome = prepareForShutdown(server, { save, nosave, force, now }, c);
     if (outcome === "failed") fail("ERR Errors trying to SHUTDOWN. Check logs.");
     // "waiting": the client stays blocked until the server exits (or an error if cancelled).

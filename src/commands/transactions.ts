@@ -111,8 +111,7 @@ export const handlers: HandlerMap = {
 
   discard(c) {
     if (!c.multi) fail("ERR DISCARD without MULTI");
-    c.multi = null;
-    unwatchAll(c);
+    discardTransaction(c);
     c.reply.ok();
   },
 

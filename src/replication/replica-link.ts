@@ -662,6 +662,11 @@ export class ReplicaLink {
         }
       }
     }
+    // The dataset changes only when no script is busy (it would see its data replaced).
+    if (this.server.scripting.busy !== null) {
+      await new Promise<void>((resolve) => this.server.scripting.whenNotBusy(resolve));
+      if (generation !== this.generation) return;
+    }
     const load = t.load!;
     let result;
     try {
@@ -748,20 +753,45 @@ export class ReplicaLink {
     // The raw bytes are what our backlog and sub-replicas receive, once applied.
     this.repl.onStreamBytesReceived(chunk);
     c.parser.feed(chunk);
+    this.processStream(c);
+  }
+
+  /** Whether processStream waits for a busy script already. */
+  private streamWaiting = false;
+
+  /**
+   * Runs the complete commands received from the master. While a script is busy nothing is
+   * applied (Redis's processInputBuffer stops for the master then): the stream accumulates and
+   * runs when the script ends; a script the master sent that yields ends the same way.
+   */
+  private processStream(c: Client): void {
+    const scripting = this.server.scripting;
     try {
       while (this.master === c) {
+        if (scripting.busy !== null) {
+          if (!this.streamWaiting) {
+            this.streamWaiting = true;
+            scripting.whenNotBusy(() => {
+              this.streamWaiting = false;
+              if (this.master === c) this.processStream(c);
+            });
+          }
+          return;
+        }
         const argv = c.parser.next();
         if (argv === null) break;
         processCommand(c, argv);
         const bytes = c.parser.lastCommandBytes;
-        if (c.multi) {
-          this.multiBytes += bytes;
-          continue;
+        if (c.pendingScript !== null) {
+          c.pendingScript.then(() => {
+            c.blocked = false;
+            if (this.master !== c) return;
+            this.commandApplied(c, bytes);
+            this.processStream(c);
+          });
+          return;
         }
-        const applied = bytes + this.multiBytes;
-        this.multiBytes = 0;
-        this.repl.masterReplOffset += applied;
-        this.repl.onStreamApplied(applied);
+        this.commandApplied(c, bytes);
       }
     } catch (e) {
       if (!(e instanceof ProtocolError)) throw e;
@@ -769,6 +799,18 @@ export class ReplicaLink {
       this.dropMasterClient(false, true);
       return;
     }
+  }
+
+  /** A command of the master's stream was applied: the offset moves (at EXEC for a MULTI block). */
+  private commandApplied(c: Client, bytes: number): void {
+    if (c.multi) {
+      this.multiBytes += bytes;
+      return;
+    }
+    const applied = bytes + this.multiBytes;
+    this.multiBytes = 0;
+    this.repl.masterReplOffset += applied;
+    this.repl.onStreamApplied(applied);
   }
 
   /** REPLCONF ACK <offset>: sent every second and when the master asks (GETACK). */

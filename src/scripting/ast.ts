@@ -9,6 +9,8 @@ export interface LocalDecl {
   slot: number;
   /** Referenced by an inner function: stored in a box so closures share it. */
   captured: boolean;
+  /** The target of an assignment somewhere (a for loop's variable usually is not). */
+  assigned?: boolean;
 }
 
 export interface UpvalDesc {
@@ -19,6 +21,8 @@ export interface UpvalDesc {
 }
 
 export interface FuncProto {
+  /** Position among its chunk's functions (the main chunk is 0), in source order. */
+  index: number;
   name: string;
   line: number;
   params: LocalDecl[];
@@ -67,16 +71,23 @@ export type BinOp = "+" | "-" | "*" | "/" | "%" | "^" | ".." | "==" | "~=" | "<"
 
 export type TableItem = { pos: true; e: Expr } | { pos: false; key: Expr; val: Expr };
 
-export type Stat =
+/**
+ * A statement. `at` is the line of its first token (where Lua's line hook sees it begin);
+ * loops have `tickLine`, where a script killed in the loop says it was: the line of the
+ * instruction Redis's count hook mostly lands on (while, repeat: the body's last token; for:
+ * the `for`, its FORLOOP).
+ */
+export type Stat = (
   | { k: "local"; decls: LocalDecl[]; exprs: Expr[]; line: number }
   | { k: "localfunc"; decl: LocalDecl; fn: FuncProto }
   | { k: "assign"; targets: Expr[]; exprs: Expr[]; line: number }
   | { k: "call"; call: Expr }
   | { k: "do"; body: Block }
-  | { k: "while"; cond: Expr; body: Block }
-  | { k: "repeat"; body: Block; cond: Expr }
+  | { k: "while"; cond: Expr; body: Block; tickLine: number }
+  | { k: "repeat"; body: Block; cond: Expr; tickLine: number }
   | { k: "if"; conds: Expr[]; blocks: Block[]; orelse: Block | null }
-  | { k: "fornum"; v: LocalDecl; start: Expr; limit: Expr; step: Expr | null; body: Block; line: number }
-  | { k: "forin"; vars: LocalDecl[]; exprs: Expr[]; body: Block; line: number }
+  | { k: "fornum"; v: LocalDecl; start: Expr; limit: Expr; step: Expr | null; body: Block; line: number; tickLine: number }
+  | { k: "forin"; vars: LocalDecl[]; exprs: Expr[]; body: Block; line: number; tickLine: number }
   | { k: "return"; exprs: Expr[]; line: number }
-  | { k: "break" };
+  | { k: "break" }
+) & { at?: number };

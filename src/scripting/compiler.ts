@@ -4,21 +4,41 @@
 // time: dispatch on node kinds happens once, here. Fast paths (numbers, plain tables, constant
 // string keys with their hash precomputed) are inline; everything else goes to LuaState's slow
 // paths, which implement metatables and raise Lua's errors.
+//
+// Scripts can yield (busy scripts, sites.ts): every call records its site in the frame (f.pc)
+// before calling, loops record theirs when their tick runs, a value computed before a sibling
+// that may yield is kept in a hidden slot of the frame, and a loop keeps its control values
+// there when a suspension passes through it. That is all the fast path pays; re-entering a
+// suspended frame is compiler-resume.ts's job, on closures compiled only when needed.
 
 import type { Block, Expr, FuncProto, LocalDecl, Stat, VarInfo } from "./ast.ts";
-import { cpow, Frame, LuaState, protoInfo, type ProtoInfo } from "./state.ts";
+import { compileResume } from "./compiler-resume.ts";
+import { parseChunkFunctions } from "./parser.ts";
+import { isStable, mayYield, numberSites, sitesOf } from "./sites.ts";
+import { cpow, Frame, LuaState, protoInfo, SUSPEND, type ProtoInfo } from "./state.ts";
 import { strToNumber } from "./numbers.ts";
 import { LuaTable, strHash } from "./table.ts";
 import { Box, EMPTY, LuaError, LuaFunction, type LuaValue } from "./value.ts";
 
-type Ev = (f: Frame) => LuaValue;
-type Mv = (f: Frame) => LuaValue[];
-type Ex = (f: Frame) => number;
+export type Ev = (f: Frame) => LuaValue;
+export type Mv = (f: Frame) => LuaValue[];
+export type Ex = (f: Frame) => number;
 type Store = (f: Frame, v: LuaValue) => void;
 
-const NORMAL = 0;
-const BREAK = 1;
-const RETURN = 2;
+export const NORMAL = 0;
+export const BREAK = 1;
+export const RETURN = 2;
+
+/** Hidden slot indexes of a loop's saved control values (after those of its expressions). */
+export const LOOP_A = 10;
+export const LOOP_B = 11;
+export const LOOP_C = 12;
+/** A multiple assignment's prepared targets (objects and keys), kept in one array. */
+export const PREPS = 0;
+/** A table constructor: the table being built. */
+export const TABLE = 0;
+/** A method call: the method looked up (the object is child 0). */
+export const METHOD = 1;
 
 /** Makes a function value from a prototype: its upvalues come from the creating frame. */
 export type FunctionFactory = (parent: Frame | null, env: LuaTable) => LuaFunction;
@@ -26,7 +46,7 @@ export type FunctionFactory = (parent: Frame | null, env: LuaTable) => LuaFuncti
 const NOT_CALLABLE: LuaFunction["call"] = () => EMPTY;
 
 /** getobjname: how an operand is named in error messages, when Lua can tell. */
-function describe(e: Expr): VarInfo | null {
+export function describe(e: Expr): VarInfo | null {
   switch (e.k) {
     case "local":
       return { kind: "local", name: e.decl.name };
@@ -43,7 +63,7 @@ function describe(e: Expr): VarInfo | null {
   }
 }
 
-function isMulti(e: Expr): boolean {
+export function isMulti(e: Expr): boolean {
   return e.k === "call" || e.k === "method" || e.k === "vararg";
 }
 
@@ -51,11 +71,171 @@ function truthy(v: LuaValue): boolean {
   return v !== undefined && v !== false;
 }
 
-class FunctionCompiler {
+/** A value a target of an assignment stores into. */
+export interface Target {
+  /** The object and key of an indexed target (evaluated first, in order); null otherwise. */
+  obj: Ev | null;
+  key: Ev | null;
+  store: (f: Frame, o: LuaValue, k: LuaValue, v: LuaValue) => void;
+}
+
+/** Allocation of a function's hidden slots (after its locals). */
+interface SlotAllocator {
+  next: number;
+}
+
+/** The closures of a function's first compile, recorded then replayed (FunctionCompiler.kept). */
+interface KeptClosures {
+  mode: "record" | "replay" | "lookup";
+  list: unknown[];
+  next: number;
+}
+
+/**
+ * A compiled chunk: its source (the syntax tree is not kept: resuming parses it again, when a
+ * script of this chunk yields for the first time) and the factory of each of its functions.
+ */
+export interface Chunk {
+  readonly src: string;
+  readonly source: string;
+  /** By FuncProto.index. */
+  readonly factories: FunctionFactory[];
+  /** The functions parsed again for resuming (by FuncProto.index), once needed. */
+  functions: FuncProto[] | null;
+}
+
+export class FunctionCompiler {
   constructor(
-    private readonly S: LuaState,
-    private readonly info: ProtoInfo,
+    readonly S: LuaState,
+    readonly info: ProtoInfo,
+    private readonly slots: SlotAllocator,
+    private readonly chunk: Chunk,
+    private readonly closures: KeptClosures,
   ) {}
+
+  /** Compiling again for a resume: nested functions are the ones compiled the first time. */
+  private get again(): boolean {
+    return this.closures.mode !== "record";
+  }
+
+  /** The factory of a function defined in this one. */
+  private factoryOf(fn: FuncProto): FunctionFactory {
+    if (this.again) return this.chunk.factories[fn.index]!;
+    return compileFunction(this.S, fn, this.chunk);
+  }
+
+  get slotCount(): number {
+    return this.slots.next;
+  }
+
+  // ------------------------------------------------------------------ closures kept for resuming
+
+  // Resuming compiles a function again (from its chunk parsed again) but must run the closures
+  // of the first compile, not copies: JavaScriptCore specializes each closure's code on the
+  // functions it calls, and copies would make those call sites polymorphic for every script.
+  // The first compile records the closures of these methods in order (post-order: children
+  // first); compiling again replays the same sequence, hands back the recorded closures and
+  // keeps them on the new nodes, where the resume compiler's later calls find them.
+
+  declareLocal(d: LocalDecl): Store {
+    return this.kept(d, "declareLocal", () => this.compileDeclareLocal(d));
+  }
+
+  expr(e: Expr): Ev {
+    return this.kept(e, "expr", () => this.compileExpr(e));
+  }
+
+  tableOps(e: Expr & { k: "table" }): Array<(f: Frame, t: LuaTable) => void> {
+    return this.kept(e, "tableOps", () => this.compileTableOps(e));
+  }
+
+  multi(e: Expr): Mv {
+    return this.kept(e, "multi", () => this.compileMulti(e));
+  }
+
+  list(exprs: Expr[]): Mv {
+    return this.kept(exprs, "list", () => this.compileList(exprs));
+  }
+
+  listWithSelf(exprs: Expr[]): (f: Frame, self: LuaValue) => LuaValue[] {
+    return this.kept(exprs, "listWithSelf", () => this.compileListWithSelf(exprs));
+  }
+
+  target(e: Expr, storeLine: number): Target {
+    return this.kept(e, "target", () => this.compileTarget(e, storeLine));
+  }
+
+  block(b: Block): Ex {
+    return this.kept(b, "block", () => this.compileBlock(b));
+  }
+
+  stat(s: Stat): Ex {
+    return this.kept(s, "stat", () => this.compileStat(s));
+  }
+
+  adjusted(exprs: Expr[], n: number): Mv {
+    return this.kept(exprs, "adjusted", () => this.compileAdjusted(exprs, n));
+  }
+
+  forNumbers(s: Stat & { k: "fornum" }): (f: Frame, v: LuaValue, what: string) => number {
+    return this.kept(s, "forNumbers", () => this.compileForNumbers(s));
+  }
+
+  forNumLoop(s: Stat & { k: "fornum" }): (f: Frame, i: number, lim: number, st: number, atBody: boolean) => number {
+    return this.kept(s, "forNumLoop", () => this.compileForNumLoop(s));
+  }
+
+  forInLoop(s: Stat & { k: "forin" }): (f: Frame, gen: LuaValue, state: LuaValue, control: LuaValue, atBody: boolean) => number {
+    return this.kept(s, "forInLoop", () => this.compileForInLoop(s));
+  }
+
+  forInStores(s: Stat & { k: "forin" }): (f: Frame, rs: LuaValue[]) => void {
+    return this.kept(s, "forInStores", () => this.compileForInStores(s));
+  }
+
+  private kept<T>(node: object, kind: string, make: () => T): T {
+    const mode = this.closures.mode;
+    if (mode === "lookup") {
+      const known = (node as { $fast?: Record<string, unknown> }).$fast?.[kind];
+      if (known !== undefined) return known as T;
+      return make();
+    }
+    const made = make();
+    if (mode === "record") {
+      this.closures.list.push(made);
+      return made;
+    }
+    const original = this.closures.list[this.closures.next++] as T;
+    const n = node as { $fast?: Record<string, unknown> };
+    (n.$fast ??= {})[kind] = original;
+    return original;
+  }
+
+  // ------------------------------------------------------------------ hidden slots
+
+  /** The hidden slot number `i` of a node (allocated on first use; the same for every compile). */
+  slotFor(node: object, i: number): number {
+    const s = sitesOf(node)!;
+    let slot = s.slots[i];
+    if (slot === undefined) s.slots[i] = slot = this.slots.next++;
+    return slot;
+  }
+
+  /**
+   * Where a node keeps the values of its children while a later child may yield: child i's
+   * slot, or -1 when nothing after it may yield or it can be evaluated again (isStable).
+   * Children that are lists (arrays) are always last and never kept.
+   */
+  saves(node: object, children: Array<Expr | Expr[]>): number[] {
+    const out = new Array<number>(children.length).fill(-1);
+    let later = false;
+    for (let i = children.length - 1; i >= 0; i--) {
+      const c = children[i]!;
+      if (later && !Array.isArray(c) && !isStable(c)) out[i] = this.slotFor(node, i);
+      if (mayYield(c)) later = true;
+    }
+    return out;
+  }
 
   // ------------------------------------------------------------------ variables
 
@@ -78,7 +258,7 @@ class FunctionCompiler {
   }
 
   /** Declares a local (a fresh box per execution when captured: closures in loops). */
-  private declareLocal(d: LocalDecl): Store {
+  private compileDeclareLocal(d: LocalDecl): Store {
     const s = d.slot;
     if (d.captured)
       return (f, v) => {
@@ -91,7 +271,7 @@ class FunctionCompiler {
 
   // ------------------------------------------------------------------ expressions
 
-  expr(e: Expr): Ev {
+  private compileExpr(e: Expr): Ev {
     const S = this.S;
     switch (e.k) {
       case "nil":
@@ -111,7 +291,7 @@ class FunctionCompiler {
       case "vararg":
         return (f) => f.va[0];
       case "func": {
-        const make = compileFunction(S, e.fn);
+        const make = this.factoryOf(e.fn);
         return (f) => make(f, f.env);
       }
       case "local":
@@ -139,11 +319,25 @@ class FunctionCompiler {
         const args = this.list(e.args);
         const line = e.line;
         const desc = describe(e.fn);
+        const site = sitesOf(e)!.site;
+        const calleeSlot = this.saves(e, [e.fn, e.args])[0]!;
+        if (calleeSlot >= 0)
+          return (f) => {
+            const callee = fn(f);
+            f.r[calleeSlot] = callee;
+            const a = args(f);
+            f.line = line;
+            f.callee = desc;
+            f.pc = site;
+            if (callee instanceof LuaFunction) return callee.call(a)[0];
+            return S.callValue(f, line, callee, a, desc)[0];
+          };
         return (f) => {
           const callee = fn(f);
           const a = args(f);
           f.line = line;
           f.callee = desc;
+          f.pc = site;
           if (callee instanceof LuaFunction) return callee.call(a)[0];
           return S.callValue(f, line, callee, a, desc)[0];
         };
@@ -209,6 +403,15 @@ class FunctionCompiler {
     const obj = this.expr(e.obj);
     const line = e.line;
     const desc = describe(e.obj);
+    const objSlot = this.saves(e, [e.obj, e.key])[0]!;
+    if (objSlot >= 0) {
+      const key = this.expr(e.key);
+      return (f) => {
+        const o = obj(f);
+        f.r[objSlot] = o;
+        return indexValue(S, f, line, o, key(f), desc);
+      };
+    }
     if (e.key.k === "str") {
       const key = e.key.v;
       const h = strHash(key);
@@ -233,14 +436,62 @@ class FunctionCompiler {
     };
   }
 
+  /** A binary operator applied to two values (what the fast closures below inline). */
+  binaryOp(e: Expr & { k: "bin" }): (f: Frame, x: LuaValue, y: LuaValue) => LuaValue {
+    const S = this.S;
+    const line = e.line;
+    const da = describe(e.a);
+    const db = describe(e.b);
+    const arith = (event: string, op: (x: number, y: number) => number) => (f: Frame, x: LuaValue, y: LuaValue) =>
+      typeof x === "number" && typeof y === "number" ? op(x, y) : S.arith(f, line, event, x, y, da, db);
+    switch (e.op) {
+      case "+":
+        return arith("__add", (x, y) => x + y);
+      case "-":
+        return arith("__sub", (x, y) => x - y);
+      case "*":
+        return arith("__mul", (x, y) => x * y);
+      case "/":
+        return arith("__div", (x, y) => x / y);
+      case "%":
+        return arith("__mod", (x, y) => x - Math.floor(x / y) * y);
+      case "^":
+        return arith("__pow", cpow);
+      case "..":
+        return (f, x, y) => (typeof x === "string" && typeof y === "string" ? x + y : S.concat(f, line, x, y, da, db));
+      case "==":
+        return (f, x, y) => x === y || (typeof x === "object" && typeof y === "object" && S.eqSlow(f, line, x, y));
+      case "~=":
+        return (f, x, y) => !(x === y || (typeof x === "object" && typeof y === "object" && S.eqSlow(f, line, x, y)));
+      case "<":
+        return (f, x, y) => (typeof x === "number" && typeof y === "number" ? x < y : S.lt(f, line, x, y));
+      case "<=":
+        return (f, x, y) => (typeof x === "number" && typeof y === "number" ? x <= y : S.le(f, line, x, y));
+      case ">":
+        return (f, x, y) => (typeof x === "number" && typeof y === "number" ? x > y : S.lt(f, line, y, x));
+      case ">=":
+        return (f, x, y) => (typeof x === "number" && typeof y === "number" ? x >= y : S.le(f, line, y, x));
+    }
+  }
+
   private binary(e: Expr & { k: "bin" }): Ev {
     const S = this.S;
     const line = e.line;
     const da = describe(e.a);
     const db = describe(e.b);
-    const a = this.expr(e.a);
+    const left = this.expr(e.a);
     const bConst = e.b.k === "num" ? e.b.v : undefined;
     const b = this.expr(e.b);
+    const xSlot = this.saves(e, [e.a, e.b])[0]!;
+    // The right operand may yield: the left one's value is kept as soon as it is known.
+    const a: Ev =
+      xSlot < 0
+        ? left
+        : (f) => {
+            const x = left(f);
+            f.r[xSlot] = x;
+            return x;
+          };
     switch (e.op) {
       case "+":
         if (bConst !== undefined)
@@ -336,9 +587,37 @@ class FunctionCompiler {
   }
 
   private table(e: Expr & { k: "table" }): Ev {
-    const S = this.S;
     const na = e.na;
     const nh = e.nh;
+    const ops = this.tableOps(e);
+    if (ops.length === 0) return () => new LuaTable(na, nh);
+    if (mayYield(e)) {
+      // An item may yield: the table being built is kept (the items stored so far are in it).
+      const tSlot = this.slotFor(e, TABLE);
+      return (f) => {
+        const t = new LuaTable(na, nh);
+        f.r[tSlot] = t;
+        for (let i = 0; i < ops.length; i++) ops[i]!(f, t);
+        return t;
+      };
+    }
+    return (f) => {
+      const t = new LuaTable(na, nh);
+      for (let i = 0; i < ops.length; i++) ops[i]!(f, t);
+      return t;
+    };
+  }
+
+  /** A table constructor's keyed item i: where its key is kept while its value may yield, or -1. */
+  keySlot(e: Expr & { k: "table" }, i: number): number {
+    const it = e.items[i]!;
+    if (it.pos || !mayYield(it.val) || isStable(it.key)) return -1;
+    return this.slotFor(e, 1 + i);
+  }
+
+  /** A table constructor's items, one store each, in order (the multi-valued last one fills the rest). */
+  private compileTableOps(e: Expr & { k: "table" }): Array<(f: Frame, t: LuaTable) => void> {
+    const S = this.S;
     const line = e.line;
     const items = e.items;
     const n = items.length;
@@ -368,22 +647,25 @@ class FunctionCompiler {
       } else {
         const key = this.expr(it.key);
         const val = this.expr(it.val);
-        ops.push((f, t) => {
-          const k = key(f);
-          S.rawSet(f, line, t, k, val(f));
-        });
+        const keySlot = this.keySlot(e, i);
+        if (keySlot >= 0)
+          ops.push((f, t) => {
+            const k = key(f);
+            f.r[keySlot] = k;
+            S.rawSet(f, line, t, k, val(f));
+          });
+        else
+          ops.push((f, t) => {
+            const k = key(f);
+            S.rawSet(f, line, t, k, val(f));
+          });
       }
     }
-    if (ops.length === 0) return () => new LuaTable(na, nh);
-    return (f) => {
-      const t = new LuaTable(na, nh);
-      for (let i = 0; i < ops.length; i++) ops[i]!(f, t);
-      return t;
-    };
+    return ops;
   }
 
   /** An expression in a context that takes all its values (calls and `...`). */
-  multi(e: Expr): Mv {
+  private compileMulti(e: Expr): Mv {
     const S = this.S;
     if (e.k === "vararg") return (f) => f.va;
     if (e.k === "call") {
@@ -391,11 +673,25 @@ class FunctionCompiler {
       const args = this.list(e.args);
       const line = e.line;
       const desc = describe(e.fn);
+      const site = sitesOf(e)!.site;
+      const calleeSlot = this.saves(e, [e.fn, e.args])[0]!;
+      if (calleeSlot >= 0)
+        return (f) => {
+          const callee = fn(f);
+          f.r[calleeSlot] = callee;
+          const a = args(f);
+          f.line = line;
+          f.callee = desc;
+          f.pc = site;
+          if (callee instanceof LuaFunction) return callee.call(a);
+          return S.callValue(f, line, callee, a, desc);
+        };
       return (f) => {
         const callee = fn(f);
         const a = args(f);
         f.line = line;
         f.callee = desc;
+        f.pc = site;
         if (callee instanceof LuaFunction) return callee.call(a);
         return S.callValue(f, line, callee, a, desc);
       };
@@ -408,6 +704,24 @@ class FunctionCompiler {
       const objDesc = describe(e.obj);
       const desc: VarInfo = { kind: "method", name };
       const args = this.listWithSelf(e.args);
+      const site = sitesOf(e)!.site;
+      if (mayYield(e.args)) {
+        // The arguments may yield: the object and the method are kept.
+        const objSlot = this.saves(e, [e.obj, e.args])[0]!;
+        const mSlot = this.slotFor(e, METHOD);
+        return (f) => {
+          const o = obj(f);
+          if (objSlot >= 0) f.r[objSlot] = o;
+          const m = this.methodOf(f, line, o, name, h, objDesc);
+          f.r[mSlot] = m;
+          const a = args(f, o);
+          f.line = line;
+          f.callee = desc;
+          f.pc = site;
+          if (m instanceof LuaFunction) return m.call(a);
+          return S.callValue(f, line, m, a, desc);
+        };
+      }
       return (f) => {
         const o = obj(f);
         let m: LuaValue;
@@ -418,6 +732,7 @@ class FunctionCompiler {
         const a = args(f, o);
         f.line = line;
         f.callee = desc;
+        f.pc = site;
         if (m instanceof LuaFunction) return m.call(a);
         return S.callValue(f, line, m, a, desc);
       };
@@ -426,10 +741,54 @@ class FunctionCompiler {
     return (f) => [v(f)];
   }
 
+  /** `o:name` for a method call: the method looked up. */
+  methodOf(f: Frame, line: number, o: LuaValue, name: string, h: number, objDesc: VarInfo | null): LuaValue {
+    if (o instanceof LuaTable) {
+      const m = o.getStrH(name, h);
+      if (m !== undefined || o.metatable === null) return m;
+    }
+    return this.S.index(f, line, o, name, objDesc);
+  }
+
+  /**
+   * Values of an expression list where an expression after the first may yield: each value is
+   * kept in its slot (saves) once computed. `expand`: the last expression gives all its values.
+   */
+  private keptValues(exprs: Expr[], expand: boolean, self: boolean): (f: Frame, selfValue?: LuaValue) => LuaValue[] {
+    const n = exprs.length;
+    const slots = this.saves(exprs, exprs);
+    const multiLast = expand && isMulti(exprs[n - 1]!);
+    const nSingle = multiLast ? n - 1 : n;
+    const evs = exprs.slice(0, nSingle).map((x) => this.expr(x));
+    const m = multiLast ? this.multi(exprs[n - 1]!) : null;
+    return (f, selfValue) => {
+      const out: LuaValue[] = [];
+      if (self) out.push(selfValue);
+      for (let i = 0; i < nSingle; i++) {
+        const v = evs[i]!(f);
+        const slot = slots[i]!;
+        if (slot >= 0) f.r[slot] = v;
+        out.push(v);
+      }
+      if (m !== null) {
+        const rest = m(f);
+        for (let i = 0; i < rest.length; i++) out.push(rest[i]);
+      }
+      return out;
+    };
+  }
+
+  /** Whether a list needs its values kept: an expression after the first may yield. */
+  private keepsValues(exprs: Expr[]): boolean {
+    for (let i = 1; i < exprs.length; i++) if (mayYield(exprs[i]!)) return true;
+    return false;
+  }
+
   /** An expression list: all values, the last expression expanded. */
-  list(exprs: Expr[]): Mv {
+  private compileList(exprs: Expr[]): Mv {
     const n = exprs.length;
     if (n === 0) return () => EMPTY;
+    if (this.keepsValues(exprs)) return this.keptValues(exprs, true, false);
     const last = exprs[n - 1]!;
     if (isMulti(last)) {
       const m = this.multi(last);
@@ -473,9 +832,10 @@ class FunctionCompiler {
     };
   }
 
-  private listWithSelf(exprs: Expr[]): (f: Frame, self: LuaValue) => LuaValue[] {
+  private compileListWithSelf(exprs: Expr[]): (f: Frame, self: LuaValue) => LuaValue[] {
     const n = exprs.length;
     if (n === 0) return (_f, self) => [self];
+    if (this.keepsValues(exprs)) return this.keptValues(exprs, true, true);
     const last = exprs[n - 1]!;
     if (!isMulti(last)) {
       const evs = exprs.map((x) => this.expr(x));
@@ -503,18 +863,19 @@ class FunctionCompiler {
   // ------------------------------------------------------------------ assignment targets
 
   /** A target whose object/key are evaluated first, then stored into (Lua's order). */
-  private target(e: Expr, storeLine: number): { prepare: ((f: Frame) => unknown) | null; store: (f: Frame, prep: unknown, v: LuaValue) => void } {
+  private compileTarget(e: Expr, storeLine: number): Target {
     const S = this.S;
     switch (e.k) {
       case "local": {
         const w = this.writeLocal(e.decl);
-        return { prepare: null, store: (f, _p, v) => w(f, v) };
+        return { obj: null, key: null, store: (f, _o, _k, v) => w(f, v) };
       }
       case "upval": {
         const i = e.index;
         return {
-          prepare: null,
-          store: (f, _p, v) => {
+          obj: null,
+          key: null,
+          store: (f, _o, _k, v) => {
             f.u[i]!.v = v;
           },
         };
@@ -523,8 +884,9 @@ class FunctionCompiler {
         const name = e.name;
         const line = storeLine;
         return {
-          prepare: null,
-          store: (f, _p, v) => {
+          obj: null,
+          key: null,
+          store: (f, _o, _k, v) => {
             const env = f.env;
             if (env.metatable === null && !env.readonly) env.set(name, v);
             else S.setIndex(f, line, env, name, v, null);
@@ -532,16 +894,12 @@ class FunctionCompiler {
         };
       }
       case "index": {
-        const obj = this.expr(e.obj);
-        const key = this.expr(e.key);
         const line = storeLine;
         const desc = describe(e.obj);
         return {
-          prepare: (f) => [obj(f), key(f)],
-          store: (f, p, v) => {
-            const [o, k] = p as [LuaValue, LuaValue];
-            storeIndex(S, f, line, o, k, v, desc);
-          },
+          obj: this.expr(e.obj),
+          key: this.expr(e.key),
+          store: (f, o, k, v) => storeIndex(S, f, line, o, k, v, desc),
         };
       }
       default:
@@ -551,7 +909,7 @@ class FunctionCompiler {
 
   // ------------------------------------------------------------------ statements
 
-  block(b: Block): Ex {
+  private compileBlock(b: Block): Ex {
     const stats = b.map((s) => this.stat(s));
     const n = stats.length;
     if (n === 0) return () => NORMAL;
@@ -584,14 +942,14 @@ class FunctionCompiler {
     };
   }
 
-  private stat(s: Stat): Ex {
+  private compileStat(s: Stat): Ex {
     const S = this.S;
     switch (s.k) {
       case "local":
         return this.localStat(s.decls, s.exprs);
       case "localfunc": {
         const d = s.decl;
-        const make = compileFunction(S, s.fn);
+        const make = this.factoryOf(s.fn);
         const slot = d.slot;
         if (d.captured)
           return (f) => {
@@ -606,7 +964,7 @@ class FunctionCompiler {
         };
       }
       case "assign":
-        return this.assign(s.targets, s.exprs, s.line);
+        return this.assign(s);
       case "call": {
         const m = this.multi(s.call);
         return (f) => {
@@ -619,11 +977,13 @@ class FunctionCompiler {
       case "while": {
         const cond = this.expr(s.cond);
         const body = this.block(s.body);
+        const site = sitesOf(s)!.site;
+        const tickLine = s.tickLine;
         return (f) => {
           for (;;) {
             const c = cond(f);
             if (c === undefined || c === false) return NORMAL;
-            if (--S.budget < 0) S.tick();
+            if (--S.budget < 0) S.loopTick(f, site, tickLine);
             const r = body(f);
             if (r !== NORMAL) return r === BREAK ? NORMAL : r;
           }
@@ -632,9 +992,11 @@ class FunctionCompiler {
       case "repeat": {
         const cond = this.expr(s.cond);
         const body = this.block(s.body);
+        const site = sitesOf(s)!.site;
+        const tickLine = s.tickLine;
         return (f) => {
           for (;;) {
-            if (--S.budget < 0) S.tick();
+            if (--S.budget < 0) S.loopTick(f, site, tickLine);
             const r = body(f);
             if (r !== NORMAL) return r === BREAK ? NORMAL : r;
             const c = cond(f);
@@ -715,6 +1077,14 @@ class FunctionCompiler {
       };
     }
     if (nv === ne && !isMulti(exprs[ne - 1]!)) {
+      if (this.keepsValues(exprs)) {
+        const vals = this.keptValues(exprs, false, false);
+        return (f) => {
+          const vs = vals(f);
+          for (let i = 0; i < nv; i++) stores[i]!(f, vs[i]);
+          return NORMAL;
+        };
+      }
       const evs = exprs.map((e) => this.expr(e));
       return (f) => {
         const vals = new Array<LuaValue>(nv);
@@ -732,9 +1102,10 @@ class FunctionCompiler {
   }
 
   /** An expression list adjusted to n values (extra expressions still evaluated). */
-  private adjusted(exprs: Expr[], n: number): Mv {
+  private compileAdjusted(exprs: Expr[], n: number): Mv {
     const ne = exprs.length;
     if (ne > n) {
+      if (this.keepsValues(exprs)) return this.keptValues(exprs, false, false);
       // Extra expressions are evaluated (for their side effects), their values dropped.
       const all = exprs.map((e) => this.expr(e));
       return (f) => {
@@ -746,8 +1117,9 @@ class FunctionCompiler {
     return this.list(exprs);
   }
 
-  private assign(targets: Expr[], exprs: Expr[], line: number): Ex {
+  private assign(s: Stat & { k: "assign" }): Ex {
     const S = this.S;
+    const { targets, exprs, line } = s;
     if (targets.length === 1 && exprs.length === 1) {
       const t = targets[0]!;
       const v = this.expr(exprs[0]!);
@@ -762,6 +1134,18 @@ class FunctionCompiler {
         const obj = this.expr(t.obj);
         const desc = describe(t.obj);
         const tline = line;
+        const [oSlot, kSlot] = this.saves(s, [t.obj, t.key, exprs[0]!]) as [number, number];
+        if (oSlot >= 0 || kSlot >= 0) {
+          const key = this.expr(t.key);
+          return (f) => {
+            const o = obj(f);
+            if (oSlot >= 0) f.r[oSlot] = o;
+            const k = key(f);
+            if (kSlot >= 0) f.r[kSlot] = k;
+            storeIndex(S, f, tline, o, k, v(f), desc);
+            return NORMAL;
+          };
+        }
         if (t.key.k === "str") {
           const k = t.key.v;
           return (f) => {
@@ -780,36 +1164,37 @@ class FunctionCompiler {
       }
       const tg = this.target(t, line);
       return (f) => {
-        tg.store(f, null, v(f));
+        tg.store(f, undefined, undefined, v(f));
         return NORMAL;
       };
     }
     const tgs = targets.map((t) => this.target(t, line));
     const n = tgs.length;
     const vals = this.adjusted(exprs, n);
+    // Targets' objects and keys go in one array (two entries per target), kept if anything yields.
+    const prepSlot = mayYield(s) ? this.slotFor(s, PREPS) : -1;
     return (f) => {
-      const preps = new Array<unknown>(n);
+      const preps = new Array<LuaValue>(2 * n);
+      if (prepSlot >= 0) f.r[prepSlot] = preps;
       for (let i = 0; i < n; i++) {
-        const p = tgs[i]!.prepare;
-        if (p !== null) preps[i] = p(f);
+        const t = tgs[i]!;
+        if (t.obj !== null) {
+          preps[2 * i] = t.obj(f);
+          preps[2 * i + 1] = t.key!(f);
+        }
       }
       const vs = vals(f);
       // Lua stores from the last target to the first.
-      for (let i = n - 1; i >= 0; i--) tgs[i]!.store(f, preps[i], vs[i]);
+      for (let i = n - 1; i >= 0; i--) tgs[i]!.store(f, preps[2 * i], preps[2 * i + 1], vs[i]);
       return NORMAL;
     };
   }
 
-  private forNum(s: Stat & { k: "fornum" }): Ex {
+  /** A numeric for's evaluation of its start, limit and step ('for' ... must be a number). */
+  private compileForNumbers(s: Stat & { k: "fornum" }): (f: Frame, v: LuaValue, what: string) => number {
     const S = this.S;
-    const start = this.expr(s.start);
-    const limit = this.expr(s.limit);
-    const step = s.step ? this.expr(s.step) : () => 1;
-    const body = this.block(s.body);
     const line = s.line;
-    const slot = s.v.slot;
-    const captured = s.v.captured;
-    const num = (f: Frame, v: LuaValue, what: string): number => {
+    return (f, v, what) => {
       if (typeof v === "number") return v;
       if (typeof v === "string") {
         const n = strToNumber(v);
@@ -817,87 +1202,211 @@ class FunctionCompiler {
       }
       throw S.rtError(f, line, `'for' ${what} must be a number`);
     };
+  }
+
+  /**
+   * A numeric for's loop from index `i` (Lua's internal index: the next value is i + st):
+   * `atBody` resumes at the tick, the body for `i` not run yet. A suspension passing through
+   * keeps i, lim and st in the loop's slots.
+   */
+  private compileForNumLoop(s: Stat & { k: "fornum" }): (f: Frame, i: number, lim: number, st: number, atBody: boolean) => number {
+    const S = this.S;
+    const body = this.block(s.body);
+    const slot = s.v.slot;
+    const captured = s.v.captured;
+    const site = sitesOf(s)!.site;
+    const tickLine = s.tickLine;
+    const iSlot = this.slotFor(s, LOOP_A);
+    const limSlot = this.slotFor(s, LOOP_B);
+    const stSlot = this.slotFor(s, LOOP_C);
+    if (forIndexInVariable(s)) {
+      // The loop variable holds the index (nothing else assigns it): only the limit and step
+      // are kept, once, and the loop needs no catch.
+      return (f, i, lim, st, atBody) => {
+        f.r[limSlot] = lim;
+        f.r[stSlot] = st;
+        if (atBody) {
+          const r = body(f);
+          if (r !== NORMAL) return r === BREAK ? NORMAL : r;
+        }
+        for (;;) {
+          i += st;
+          if (st > 0 ? !(i <= lim) : !(lim <= i)) return NORMAL;
+          f.r[slot] = i;
+          if (--S.budget < 0) S.loopTick(f, site, tickLine);
+          const r = body(f);
+          if (r !== NORMAL) return r === BREAK ? NORMAL : r;
+        }
+      };
+    }
+    return (f, i, lim, st, atBody) => {
+      try {
+        if (atBody) {
+          const r = body(f);
+          if (r !== NORMAL) return r === BREAK ? NORMAL : r;
+        }
+        for (;;) {
+          i += st;
+          if (st > 0 ? !(i <= lim) : !(lim <= i)) return NORMAL;
+          f.r[slot] = captured ? new Box(i) : i;
+          if (--S.budget < 0) S.loopTick(f, site, tickLine);
+          const r = body(f);
+          if (r !== NORMAL) return r === BREAK ? NORMAL : r;
+        }
+      } catch (e) {
+        if (e === SUSPEND) {
+          f.r[iSlot] = i;
+          f.r[limSlot] = lim;
+          f.r[stSlot] = st;
+        }
+        throw e;
+      }
+    };
+  }
+
+  private forNum(s: Stat & { k: "fornum" }): Ex {
+    const start = this.expr(s.start);
+    const limit = this.expr(s.limit);
+    const step = s.step ? this.expr(s.step) : () => 1;
+    const num = this.forNumbers(s);
+    const loop = this.forNumLoop(s);
+    const [aSlot, limSlot] = this.saves(s, s.step ? [s.start, s.limit, s.step] : [s.start, s.limit]) as [number, number];
+    if (aSlot >= 0 || limSlot >= 0)
+      return (f) => {
+        const a = num(f, start(f), "initial value");
+        if (aSlot >= 0) f.r[aSlot] = a;
+        const lim = num(f, limit(f), "limit");
+        if (limSlot >= 0) f.r[limSlot] = lim;
+        const st = num(f, step(f), "step");
+        return loop(f, a - st, lim, st, false);
+      };
     return (f) => {
       const a = num(f, start(f), "initial value");
       const lim = num(f, limit(f), "limit");
       const st = num(f, step(f), "step");
-      let i = a - st;
-      for (;;) {
-        i += st;
-        if (st > 0 ? !(i <= lim) : !(lim <= i)) return NORMAL;
-        f.r[slot] = captured ? new Box(i) : i;
-        if (--S.budget < 0) S.tick();
-        const r = body(f);
-        if (r !== NORMAL) return r === BREAK ? NORMAL : r;
-      }
+      return loop(f, a - st, lim, st, false);
     };
   }
 
-  private forIn(s: Stat & { k: "forin" }): Ex {
+  /**
+   * A generic for's loop from the iterator state: pairs() and ipairs() over tables run inline,
+   * anything else calls the generator (a site of its own: it may yield). `atBody` resumes at
+   * the tick (the loop variables are set, the body not run yet). A suspension passing through
+   * keeps the generator, state and control value in the loop's slots.
+   */
+  private compileForInLoop(s: Stat & { k: "forin" }): (f: Frame, gen: LuaValue, state: LuaValue, control: LuaValue, atBody: boolean) => number {
     const S = this.S;
-    const init = this.list(s.exprs);
     const body = this.block(s.body);
     const line = s.line;
     const stores = s.vars.map((d) => this.declareLocal(d));
     const nvars = stores.length;
+    const sites = sitesOf(s)!;
+    const site = sites.site;
+    const genSite = sites.site2;
+    const tickLine = s.tickLine;
+    const genSlot = this.slotFor(s, LOOP_A);
+    const stateSlot = this.slotFor(s, LOOP_B);
+    const controlSlot = this.slotFor(s, LOOP_C);
     // TFORLOOP calls a copy of the generator: Lua names it in no error message.
     const generatorDesc: VarInfo | null = null;
+    return (f, gen, state, control, atBody) => {
+      try {
+        if (atBody) {
+          const r = body(f);
+          if (r !== NORMAL) return r === BREAK ? NORMAL : r;
+        }
+        // pairs()/next over a table: iterate directly (next is raw, no metamethods).
+        if (gen === S.nextFn && state instanceof LuaTable) {
+          for (;;) {
+            let e: [LuaValue, LuaValue] | null;
+            try {
+              e = state.next(control);
+            } catch (err) {
+              throw S.rtError(f, line, (err as Error).message);
+            }
+            if (e === null) return NORMAL;
+            control = e[0];
+            stores[0]!(f, e[0]);
+            if (nvars > 1) stores[1]!(f, e[1]);
+            for (let i = 2; i < nvars; i++) stores[i]!(f, undefined);
+            if (--S.budget < 0) S.loopTick(f, site, tickLine);
+            const r = body(f);
+            if (r !== NORMAL) return r === BREAK ? NORMAL : r;
+          }
+        }
+        if (gen === S.ipairsAux && state instanceof LuaTable && typeof control === "number") {
+          for (;;) {
+            const i: number = (control as number) + 1;
+            const v = state.getNum(i);
+            if (v === undefined) return NORMAL;
+            control = i;
+            stores[0]!(f, i);
+            if (nvars > 1) stores[1]!(f, v);
+            for (let j = 2; j < nvars; j++) stores[j]!(f, undefined);
+            if (--S.budget < 0) S.loopTick(f, site, tickLine);
+            const r = body(f);
+            if (r !== NORMAL) return r === BREAK ? NORMAL : r;
+          }
+        }
+        for (;;) {
+          f.line = line;
+          f.callee = generatorDesc;
+          f.pc = genSite;
+          const rs = gen instanceof LuaFunction ? gen.call([state, control]) : S.callValue(f, line, gen, [state, control], generatorDesc);
+          const first = rs[0];
+          if (first === undefined) return NORMAL;
+          control = first;
+          for (let i = 0; i < nvars; i++) stores[i]!(f, rs[i]);
+          if (--S.budget < 0) S.loopTick(f, site, tickLine);
+          const r = body(f);
+          if (r !== NORMAL) return r === BREAK ? NORMAL : r;
+        }
+      } catch (e) {
+        if (e === SUSPEND) {
+          f.r[genSlot] = gen;
+          f.r[stateSlot] = state;
+          f.r[controlSlot] = control;
+        }
+        throw e;
+      }
+    };
+  }
+
+  /** A generic for's stores of the values of one generator call (the resume of that call). */
+  private compileForInStores(s: Stat & { k: "forin" }): (f: Frame, rs: LuaValue[]) => void {
+    const stores = s.vars.map((d) => this.declareLocal(d));
+    return (f, rs) => {
+      for (let i = 0; i < stores.length; i++) stores[i]!(f, rs[i]);
+    };
+  }
+
+  private forIn(s: Stat & { k: "forin" }): Ex {
+    const init = this.list(s.exprs);
+    const loop = this.forInLoop(s);
     return (f) => {
       const iv = init(f);
-      const gen = iv[0];
-      const state = iv[1];
-      let control = iv[2];
-      // pairs()/next over a table: iterate directly (next is raw, no metamethods).
-      if (gen === S.nextFn && state instanceof LuaTable) {
-        for (;;) {
-          let e: [LuaValue, LuaValue] | null;
-          try {
-            e = state.next(control);
-          } catch (err) {
-            throw S.rtError(f, line, (err as Error).message);
-          }
-          if (e === null) return NORMAL;
-          control = e[0];
-          stores[0]!(f, e[0]);
-          if (nvars > 1) stores[1]!(f, e[1]);
-          for (let i = 2; i < nvars; i++) stores[i]!(f, undefined);
-          if (--S.budget < 0) S.tick();
-          const r = body(f);
-          if (r !== NORMAL) return r === BREAK ? NORMAL : r;
-        }
-      }
-      if (gen === S.ipairsAux && state instanceof LuaTable && typeof control === "number") {
-        let i = control;
-        for (;;) {
-          i++;
-          const v = state.getNum(i);
-          if (v === undefined) return NORMAL;
-          stores[0]!(f, i);
-          if (nvars > 1) stores[1]!(f, v);
-          for (let j = 2; j < nvars; j++) stores[j]!(f, undefined);
-          if (--S.budget < 0) S.tick();
-          const r = body(f);
-          if (r !== NORMAL) return r === BREAK ? NORMAL : r;
-        }
-      }
-      for (;;) {
-        f.line = line;
-        f.callee = generatorDesc;
-        const rs = gen instanceof LuaFunction ? gen.call([state, control]) : S.callValue(f, line, gen, [state, control], generatorDesc);
-        const first = rs[0];
-        if (first === undefined) return NORMAL;
-        control = first;
-        for (let i = 0; i < nvars; i++) stores[i]!(f, rs[i]);
-        if (--S.budget < 0) S.tick();
-        const r = body(f);
-        if (r !== NORMAL) return r === BREAK ? NORMAL : r;
-      }
+      return loop(f, iv[0], iv[1], iv[2], false);
     };
   }
 }
 
+/**
+ * Whether a numeric for's index can be read back from its variable after a suspension: nothing
+ * assigns the variable and no closure captures it (Lua keeps the index apart from the variable).
+ */
+export function forIndexInVariable(s: Stat & { k: "fornum" }): boolean {
+  return !s.v.captured && !s.v.assigned;
+}
 
-function storeIndex(S: LuaState, f: Frame, line: number, o: LuaValue, k: LuaValue, v: LuaValue, desc: VarInfo | null): void {
+export function indexValue(S: LuaState, f: Frame, line: number, o: LuaValue, k: LuaValue, desc: VarInfo | null): LuaValue {
+  if (o instanceof LuaTable) {
+    const v = o.get(k);
+    if (v !== undefined || o.metatable === null) return v;
+  }
+  return S.index(f, line, o, k, desc);
+}
+
+export function storeIndex(S: LuaState, f: Frame, line: number, o: LuaValue, k: LuaValue, v: LuaValue, desc: VarInfo | null): void {
   // A plain table and a valid key (not nil, not NaN): a raw store.
   if (o instanceof LuaTable && o.metatable === null && !o.readonly && k !== undefined && k === k) {
     o.set(k, v);
@@ -907,10 +1416,20 @@ function storeIndex(S: LuaState, f: Frame, line: number, o: LuaValue, k: LuaValu
 }
 
 /** Compiles a function prototype into a factory of function values. */
-export function compileFunction(S: LuaState, proto: FuncProto): FunctionFactory {
+export function compileFunction(S: LuaState, proto: FuncProto, chunk: Chunk): FunctionFactory {
+  numberSites(proto);
   const info = protoInfo(proto.source, proto.nslots, proto.name);
-  const fc = new FunctionCompiler(S, info);
-  const body = fc.block(proto.body);
+  info.firstLine = proto.body[0]?.at ?? proto.line;
+  const hidden = { next: proto.nslots };
+  const closures: KeptClosures = { mode: "record", list: [], next: 0 };
+  const body = new FunctionCompiler(S, info, hidden, chunk, closures).block(proto.body);
+  info.nslots = hidden.next;
+  const index = proto.index;
+  info.resume = (f) => {
+    const resume = resumeOf(S, chunk, index, info, closures);
+    info.resume = resume;
+    return resume(f);
+  };
   const ups = proto.upvals;
   const nup = ups.length;
   const params = proto.params;
@@ -923,7 +1442,7 @@ export function compileFunction(S: LuaState, proto: FuncProto): FunctionFactory 
   const argSlot = proto.argLocal ? proto.argLocal.slot : -1;
   const argBoxed = proto.argLocal ? proto.argLocal.captured : false;
   const name = proto.name;
-  return (parent, env) => {
+  const factory: FunctionFactory = (parent, env) => {
     const upvals: Box[] = new Array(nup);
     for (let i = 0; i < nup; i++) {
       const u = ups[i]!;
@@ -968,5 +1487,26 @@ export function compileFunction(S: LuaState, proto: FuncProto): FunctionFactory 
     };
     return fn;
   };
+  chunk.factories[index] = factory;
+  return factory;
+}
+
+/**
+ * The resume of a function's frames: its chunk parsed again, the function compiled again as
+ * the first time (the same sites, the same hidden slots), then its resume closures.
+ */
+function resumeOf(S: LuaState, chunk: Chunk, index: number, info: ProtoInfo, closures: KeptClosures): (f: Frame) => LuaValue[] {
+  chunk.functions ??= parseChunkFunctions(chunk.src, chunk.source);
+  const proto = chunk.functions[index]!;
+  numberSites(proto);
+  const hidden = { next: proto.nslots };
+  closures.mode = "replay";
+  const fc = new FunctionCompiler(S, info, hidden, chunk, closures);
+  const body = fc.block(proto.body);
+  if (hidden.next !== info.nslots || closures.next !== closures.list.length) {
+    throw new Error(`resume of ${info.name}: compiled again differently (${hidden.next}/${info.nslots} slots, ${closures.next}/${closures.list.length} closures)`);
+  }
+  closures.mode = "lookup";
+  return compileResume(fc, proto, body);
 }
 

@@ -22,7 +22,7 @@ import { register, toStringOrNull } from "./lib-util.ts";
 import { loadChunk } from "./load.ts";
 import { numberTo17g } from "./numbers.ts";
 import { errorTable, luaToResp, respToLua } from "./resp-convert.ts";
-import { LuaKill, LuaState, stackOverflowValue, toNumber } from "./state.ts";
+import { LuaKill, LuaState, stackOverflowValue, SUSPEND, toNumber } from "./state.ts";
 import { LuaTableError } from "./table.ts";
 import { EMPTY, LuaError, LuaFunction, LuaTable, type LuaValue } from "./value.ts";
 import type { ReplyWriter } from "../protocol/reply-writer.ts";
@@ -85,9 +85,18 @@ export interface ScriptRun {
   aclCheck(argv: string[]): boolean | null;
   /** redis.log. */
   log(level: number, message: string): void;
-  /** Called every few thousand Lua instructions: may throw LuaKill to stop the script. */
-  tick(): void;
+  /**
+   * Called every few thousand Lua instructions (loop iterations, calls): true asks the script
+   * to yield (RedisLua.execute then returns "suspended" and the caller resumes it later).
+   */
+  tick(): boolean;
 }
+
+/** Budget (instructions) a redis.call/pcall uses up. */
+const REDIS_CALL_COST = 100;
+
+/** How a run (execute, resume) ended: its reply written, or suspended (call resume()). */
+export type RunOutcome = "done" | "suspended";
 
 /** A function registered by a library being loaded. */
 export interface RegisteredFunction {
@@ -155,8 +164,14 @@ export class RedisLua {
       S.globals = env;
     }
     S.onBudget = () => {
-      if (this.run) this.run.tick();
-      else if (this.loadCtx && Date.now() > this.loadCtx.deadline) throw new LuaKill(errorTable("FUNCTION LOAD timeout"));
+      if (this.run) return this.run.tick();
+      if (this.loadCtx && Date.now() > this.loadCtx.deadline) throw new LuaKill(errorTable("FUNCTION LOAD timeout"));
+      return false;
+    };
+    S.killError = () => {
+      // luaMaskCountHook: logged each time the kill is raised.
+      this.logger(LL_WARNING, "Lua script killed by user with SCRIPT KILL.");
+      return new LuaKill(errorTable("Script killed by user with SCRIPT KILL..."));
     };
   }
 
@@ -402,6 +417,9 @@ export class RedisLua {
     }
     // A command must not run out of JavaScript stack half way through a change.
     if (this.S.depth >= 32 && !this.S.stackOk(4000)) throw new LuaError(`${this.S.where(1)}stack overflow`);
+    // A command costs about as much as a hundred loop iterations: the next tick comes sooner, so
+    // that a loop of commands checks the time (and yields when busy) every few milliseconds.
+    this.S.budget -= REDIS_CALL_COST;
     const r = run.execute(argv);
     if (typeof r === "string") {
       const t = errorTable(r);
@@ -416,31 +434,45 @@ export class RedisLua {
 
   /** Redis's pcall: like Lua's, but an error table with a string `err` becomes that string. */
   private redisPcall(args: LuaValue[]): LuaValue[] {
-    const S = this.S;
     // luaRedisPcall with no arguments ends up calling its own result placeholder.
     if (args.length === 0) return [false, "attempt to call a boolean value"];
+    const S = this.S;
     const depth = S.depth;
     const cdepth = S.cdepth;
+    const levels = S.pcallLevels;
+    S.pcallLevels = levels + 1;
+    let r: LuaValue[];
     try {
-      const r = S.callFromNative(args[0], args.slice(1));
-      return [true, ...r];
+      r = S.callFromNative(args[0], args.slice(1));
     } catch (e) {
-      if (e instanceof LuaKill) throw e;
-      let v: LuaValue;
-      if (e instanceof LuaError) v = e.value;
-      else if (e instanceof RangeError) v = stackOverflowValue(S);
-      else if (e instanceof LuaTableError) v = e.message;
-      else throw e;
-      S.depth = depth;
-      S.cdepth = cdepth;
-      if (v instanceof LuaTable) {
-        const err = v.get("err");
-        if (typeof err === "string" || typeof err === "number") return [false, err];
-        return [false, v, err];
+      if (e === SUSPEND) {
+        S.keepProtection(depth, cdepth, levels, pcallResults, this.pcallError);
+        throw e;
       }
-      return [false, v];
+      S.pcallLevels = levels;
+      return this.pcallError(e, depth, cdepth);
     }
+    S.pcallLevels = levels;
+    return pcallResults(r);
   }
+
+  /** Redis's pcall when the call failed: false and the error (its `err` when a table has one). */
+  private readonly pcallError = (e: unknown, depth: number, cdepth: number): LuaValue[] => {
+    const S = this.S;
+    let v: LuaValue;
+    if (e instanceof LuaError) v = e.value;
+    else if (e instanceof RangeError) v = stackOverflowValue(S);
+    else if (e instanceof LuaTableError) v = e.message;
+    else throw e;
+    S.depth = depth;
+    S.cdepth = cdepth;
+    if (v instanceof LuaTable) {
+      const err = v.get("err");
+      if (typeof err === "string" || typeof err === "number") return [false, err];
+      return [false, v, err];
+    }
+    return [false, v];
+  };
 
   // ------------------------------------------------------------------ functions
 
@@ -525,7 +557,7 @@ export class RedisLua {
       try {
         fn.call(EMPTY);
       } catch (e) {
-        const v = e instanceof LuaKill ? e.value : e instanceof LuaError ? e.value : e instanceof RangeError ? stackOverflowValue(S) : undefined;
+        const v = e instanceof LuaError ? e.value : e instanceof RangeError ? stackOverflowValue(S) : undefined;
         if (v === undefined && !(e instanceof LuaError)) throw e;
         const info = this.errorInfo(v);
         return `Error registering functions: ${info.msg ?? ""}`;
@@ -558,13 +590,17 @@ export class RedisLua {
     return { msg: null, source: null, line: null, ignoreStats: false };
   }
 
+  /** A run that yielded: resume() finishes it. */
+  private suspended: { run: ScriptRun; reply: ReplyWriter } | null = null;
+
   /**
    * Runs a script body (EVAL: no arguments, KEYS/ARGV as globals) or a function (keys and
    * args tables) and writes its reply, an error reply when the script raised an error. Every
    * error reply written (also those nested in a returned table) is told to run.errorReplied,
-   * for the statistics.
+   * for the statistics. "suspended": the script yielded (run.tick asked it): nothing is
+   * written yet, resume() continues it (kill() first to stop it there).
    */
-  execute(fn: LuaFunction, keys: string[], args: string[], run: ScriptRun, reply: ReplyWriter): void {
+  execute(fn: LuaFunction, keys: string[], args: string[], run: ScriptRun, reply: ReplyWriter): RunOutcome {
     const S = this.S;
     const keysT = arrayOf(keys);
     const argsT = arrayOf(args);
@@ -574,35 +610,86 @@ export class RedisLua {
       this.G.set("ARGV", argsT);
       callArgs = EMPTY;
     } else callArgs = [keysT, argsT];
-    const prevRun = this.run;
     this.run = run;
     S.depth = 0;
     // luaCallFunction's lua_pcall is the first C level.
     S.cdepth = 1;
-    S.budget = 10000;
+    S.budget = S.tickEvery;
+    S.pcallLevels = 0;
+    S.killed = false;
+    return this.runToEnd(fn, callArgs, run, reply);
+  }
+
+  /** Whether a run is suspended (between execute/resume returning "suspended" and its resume). */
+  get isSuspended(): boolean {
+    return this.suspended !== null;
+  }
+
+  /** Continues the suspended run from where it yielded. */
+  resume(): RunOutcome {
+    const { run, reply } = this.suspended!;
+    this.suspended = null;
+    return this.runToEnd(null, EMPTY, run, reply);
+  }
+
+  /**
+   * SCRIPT KILL / FUNCTION KILL of the suspended run: resume() then raises "Script killed by
+   * user with SCRIPT KILL..." where it yielded, and again at every tick or line change if a
+   * pcall catches it (Redis's hook, set to every line once killed).
+   */
+  kill(): void {
+    this.S.killed = true;
+    this.S.budget = 0;
+  }
+
+  /** Runs `fn` (null: resumes the suspended frames) to its end or its next suspension. */
+  private runToEnd(fn: LuaFunction | null, callArgs: LuaValue[], run: ScriptRun, reply: ReplyWriter): RunOutcome {
+    const S = this.S;
     let result: LuaValue;
+    S.suspendable = true;
     try {
-      result = fn.call(callArgs)[0];
+      if (fn !== null) result = fn.call(callArgs)[0];
+      else {
+        S.resumeAt = 0;
+        result = S.resumeFrame(S.frames[0]!)[0];
+      }
     } catch (e) {
-      const error = this.scriptError(e, run.name);
+      S.suspendable = false;
+      if (e === SUSPEND) {
+        this.suspended = { run, reply };
+        return "suspended";
+      }
+      let error: { text: string; ignoreStats: boolean };
+      try {
+        error = this.scriptError(e, run.name);
+      } finally {
+        this.endRun();
+      }
       reply.error(error.text);
       run.errorReplied(error.text, error.ignoreStats);
-      return;
-    } finally {
-      this.run = prevRun;
-      // Frames of a deep recursion would otherwise stay referenced until overwritten.
-      if (S.frames.length > 256) S.frames.length = 0;
+      return "done";
     }
+    S.suspendable = false;
+    this.endRun();
     S.depth = 0;
     luaToResp(result, reply, run.resp, 0, (text, ignoreStats) => run.errorReplied(text, ignoreStats));
+    return "done";
+  }
+
+  private endRun(): void {
+    const S = this.S;
+    this.run = null;
+    S.killed = false;
+    S.pcallLevels = 0;
+    // Frames of a deep recursion would otherwise stay referenced until overwritten.
+    if (S.frames.length > 256) S.frames.length = 0;
   }
 
   /** The error handler (__redis__err__handler) and luaCallFunction's error reply. */
   private scriptError(e: unknown, funcname: string): { text: string; ignoreStats: boolean } {
     const S = this.S;
     let v: LuaValue;
-    if (e instanceof LuaKill) v = e.value;
-    else if (e instanceof LuaError) v = e.value;
+    if (e instanceof LuaError) v = e.value;
     else if (e instanceof RangeError) v = stackOverflowValue(S);
     else if (e instanceof LuaTableError) v = e.message;
     else throw e;
@@ -630,6 +717,11 @@ export class RedisLua {
     if (info.line !== null && info.source !== null) msg += ` script: ${funcname}, on ${info.source}:${info.line}.`;
     return { text: msg, ignoreStats: info.ignoreStats };
   }
+}
+
+/** pcall's results when the call succeeded: true, then the callee's. */
+function pcallResults(r: LuaValue[]): LuaValue[] {
+  return [true, ...r];
 }
 
 function arrayOf(items: string[]): LuaTable {

@@ -8,7 +8,7 @@ import { LuaSyntaxError } from "./lexer.ts";
 import { loadChunk } from "./load.ts";
 import { checkAny, checkInt, checkString, checkTable, optInt, optString, register, toStringOrNull } from "./lib-util.ts";
 import { numberToString, strToNumber } from "./numbers.ts";
-import { LuaKill, type LuaState, rawToString, stackOverflowValue } from "./state.ts";
+import { type LuaState, rawToString, stackOverflowValue, SUSPEND } from "./state.ts";
 import { LuaTableError } from "./table.ts";
 import { EMPTY, LuaError, LuaFunction, LuaTable, type LuaValue, typeName } from "./value.ts";
 
@@ -60,21 +60,31 @@ function digitValue(c: number): number {
 const GC_OPTIONS = ["stop", "restart", "collect", "count", "step", "setpause", "setstepmul"];
 
 export function openBase(S: LuaState, G: LuaTable): void {
+  const pcallOk = (r: LuaValue[]): LuaValue[] => [true, ...r];
+  const pcallFail = (e: unknown, depth: number, cdepth: number): LuaValue[] => {
+    const v = caughtErrorValue(S, e);
+    S.depth = depth;
+    S.cdepth = cdepth;
+    return [false, v];
+  };
   const pcallImpl = (args: LuaValue[]): LuaValue[] => {
     const depth = S.depth;
     const cdepth = S.cdepth;
+    const levels = S.pcallLevels;
+    S.pcallLevels = levels + 1;
+    let r: LuaValue[];
     try {
-      const r = S.callFromNative(args[0], args.slice(1));
-      const out: LuaValue[] = [true];
-      for (let i = 0; i < r.length; i++) out.push(r[i]);
-      return out;
+      r = S.callFromNative(args[0], args.slice(1));
     } catch (e) {
-      if (e instanceof LuaKill) throw e;
-      const v = caughtErrorValue(S, e);
-      S.depth = depth;
-      S.cdepth = cdepth;
-      return [false, v];
+      if (e === SUSPEND) {
+        S.keepProtection(depth, cdepth, levels, pcallOk, pcallFail);
+        throw e;
+      }
+      S.pcallLevels = levels;
+      return pcallFail(e, depth, cdepth);
     }
+    S.pcallLevels = levels;
+    return pcallOk(r);
   };
 
   const fns: Record<string, (args: LuaValue[]) => LuaValue[]> = {
@@ -94,25 +104,35 @@ export function openBase(S: LuaState, G: LuaTable): void {
     xpcall(args) {
       checkAny(S, args, 1);
       const handler = args[1];
-      const depth = S.depth;
-      const cdepth = S.cdepth;
-      try {
-        const r = S.callFromNative(args[0], EMPTY);
-        return [true, ...r];
-      } catch (e) {
-        if (e instanceof LuaKill) throw e;
+      const fail = (e: unknown, depth: number, cdepth: number): LuaValue[] => {
         const v = caughtErrorValue(S, e);
         let h: LuaValue;
         try {
           h = S.callFromNative(handler, [v])[0];
-        } catch (e2) {
-          if (e2 instanceof LuaKill) throw e2;
+        } catch {
           h = "error in error handling";
         }
         S.depth = depth;
         S.cdepth = cdepth;
         return [false, h];
+      };
+      const depth = S.depth;
+      const cdepth = S.cdepth;
+      const levels = S.pcallLevels;
+      S.pcallLevels = levels + 1;
+      let r: LuaValue[];
+      try {
+        r = S.callFromNative(args[0], EMPTY);
+      } catch (e) {
+        if (e === SUSPEND) {
+          S.keepProtection(depth, cdepth, levels, pcallOk, fail);
+          throw e;
+        }
+        S.pcallLevels = levels;
+        return fail(e, depth, cdepth);
       }
+      S.pcallLevels = levels;
+      return pcallOk(r);
     },
     select(args) {
       const n = args.length;

@@ -13,5 +13,5 @@ import type { LuaFunction, LuaTable } from "./value.ts";
 export function loadChunk(S: LuaState, src: string, source: string, env: LuaTable): LuaFunction {
   if (src.charCodeAt(0) === 27) throw new LuaSyntaxError(`${chunkId(source)}: bad header in precompiled chunk`);
   const proto = parseChunk(src, source);
-  return compileFunction(S, proto)(null, env);
+  return compileFunction(S, proto, { src, source, factories: [], functions: null })(null, env);
 }

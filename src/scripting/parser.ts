@@ -86,6 +86,8 @@ function fbRound(x: number): number {
 class Parser {
   private fs!: FuncState;
   private level = 0;
+  /** Every function of the chunk, by FuncProto.index. */
+  readonly protos: FuncProto[] = [];
 
   constructor(private readonly lx: Lexer) {}
 
@@ -206,6 +208,7 @@ class Parser {
 
   private openFunc(line: number, name: string): FuncState {
     const proto: FuncProto = {
+      index: this.protos.length,
       name,
       line,
       params: [],
@@ -217,6 +220,7 @@ class Parser {
       upvals: [],
       source: this.lx.source,
     };
+    this.protos.push(proto);
     const fs: FuncState = { parent: this.fs ?? null, proto, actives: [], blocks: [], upvalIndex: new Map(), upvalDecls: [] };
     this.fs = fs;
     return fs;
@@ -248,7 +252,9 @@ class Parser {
     let isLast = false;
     this.enterLevel();
     while (!isLast && !blockFollow(this.tok())) {
+      const at = this.lx.line;
       const s = this.statement();
+      s.at = at;
       isLast = s.k === "return" || s.k === "break";
       stats.push(s);
       this.testNext(59); // ';'
@@ -275,9 +281,10 @@ class Parser {
         this.enterBlock(true);
         this.checkNext(T.Do);
         const body = this.block();
+        const tickLine = this.lx.lastLine;
         this.checkMatch(T.End, T.While, line);
         this.leaveBlock();
-        return { k: "while", cond, body };
+        return { k: "while", cond, body, tickLine };
       }
       case T.Do: {
         this.next();
@@ -292,11 +299,12 @@ class Parser {
         this.enterBlock(false);
         this.next();
         const body = this.chunk();
+        const tickLine = this.lx.lastLine;
         this.checkMatch(T.Until, T.Repeat, line);
         const cond = this.expr();
         this.leaveBlock();
         this.leaveBlock();
-        return { k: "repeat", body, cond };
+        return { k: "repeat", body, cond, tickLine };
       }
       case T.Function: {
         this.next();
@@ -320,6 +328,7 @@ class Parser {
           fullName = key;
         }
         fname = fullName;
+        if (target.k === "local") target.decl.assigned = true;
         const fn = this.body(needSelf, line, fname);
         return { k: "assign", targets: [target], exprs: [{ k: "func", fn }], line };
       }
@@ -409,7 +418,7 @@ class Parser {
         this.activate([v]);
         const body = this.block();
         this.leaveBlock();
-        st = { k: "fornum", v, start, limit, step, body, line: doLine };
+        st = { k: "fornum", v, start, limit, step, body, line: doLine, tickLine: line };
         break;
       }
       case 44:
@@ -425,7 +434,7 @@ class Parser {
         this.activate(vars);
         const body = this.block();
         this.leaveBlock();
-        st = { k: "forin", vars, exprs, body, line: exprLine };
+        st = { k: "forin", vars, exprs, body, line: exprLine, tickLine: line };
         break;
       }
       default:
@@ -449,6 +458,7 @@ class Parser {
       if (targets.length > LUAI_MAXCCALLS - this.level) this.errorLimit(LUAI_MAXCCALLS - this.level, "variables in assignment");
     }
     this.checkNext(61);
+    for (const t of targets) if (t.k === "local") t.decl.assigned = true;
     const exprs = this.exprList();
     // The stores happen (and fail) at the end of the statement (not on its first line).
     return { k: "assign", targets, exprs, line: this.lx.lastLine };
@@ -703,4 +713,11 @@ function foldConstant(e: Expr & { k: "bin" }): Expr {
 export function parseChunk(src: string, source: string): FuncProto {
   const lx = new Lexer(src, source);
   return new Parser(lx).mainChunk();
+}
+
+/** Every function of a chunk, by FuncProto.index (the main chunk first). */
+export function parseChunkFunctions(src: string, source: string): FuncProto[] {
+  const parser = new Parser(new Lexer(src, source));
+  parser.mainChunk();
+  return parser.protos;
 }

@@ -24,12 +24,42 @@ export interface ProtoInfo {
   source: string;
   /** As messages print it: "user_script". */
   chunk: string;
+  /** Registers: the locals, then the hidden slots of values a suspension keeps (sites.ts). */
   nslots: number;
   name: string;
+  /** A native's level (no position, no Lua code). */
+  native: boolean;
+  /** Line of the function's first statement (where a kill at its entry says it was). */
+  firstLine: number;
+  /**
+   * Continues a suspended frame of this function where its `pc` says, to its return (the
+   * function's results); null for natives. Compiled on first use (compiler-resume.ts).
+   */
+  resume: ((f: Frame) => LuaValue[]) | null;
 }
 
-export function protoInfo(source: string, nslots: number, name: string): ProtoInfo {
-  return { source, chunk: chunkIdSized(source, 60), nslots, name };
+export function protoInfo(source: string, nslots: number, name: string, native = false): ProtoInfo {
+  return { source, chunk: chunkIdSized(source, 60), nslots, name, native, firstLine: 0, resume: null };
+}
+
+/**
+ * Thrown by a budget tick when a running script must yield to the event loop (a busy script):
+ * the stack unwinds to the engine, which reports the run as suspended. Compiled code keeps what
+ * it needs in the frames on the way (sites.ts); nothing else may catch it. Not an Error: no
+ * stack trace is taken.
+ */
+export const SUSPEND: { readonly suspend: true } = Object.freeze({ suspend: true });
+
+/** Deeper than this, a script does not yield (its resume must not run out of JavaScript stack). */
+const MAX_SUSPEND_DEPTH = 4000;
+
+/** A pcall/xpcall level a suspension went through: what its resume needs (in the frame's r[0]). */
+interface Protection {
+  depth: number;
+  cdepth: number;
+  pcallLevels: number;
+  ok: (r: LuaValue[]) => LuaValue[];
+  fail: (e: unknown, depth: number, cdepth: number) => LuaValue[];
 }
 
 export class Frame {
@@ -37,6 +67,8 @@ export class Frame {
   readonly r: any[];
   va: LuaValue[] = EMPTY;
   ret: LuaValue[] = EMPTY;
+  /** The site this frame is at (sites.ts): set before each call and at loop ticks; 0 at entry. */
+  pc = 0;
   /** Current line: set by call sites and by operations that raise errors. */
   line = 0;
   /** How the function being called from here was named (for "bad argument #1 to 'x'"). */
@@ -51,12 +83,12 @@ export class Frame {
   }
 }
 
-/** Thrown to stop a script from outside the language (time limit): pcall does not catch it. */
-export class LuaKill extends Error {
-  constructor(readonly value: LuaValue) {
-    super("script killed");
-  }
-}
+/**
+ * Raised to stop a script from outside the language: FUNCTION LOAD's time limit, SCRIPT KILL
+ * and FUNCTION KILL. Lua's pcall catches it as an error (as Redis's does), but once killed every
+ * tick raises it again (Redis's line hook), so the script cannot go on.
+ */
+export class LuaKill extends LuaError {}
 
 /** JavaScript stack overflows that reached Lua code (should stay 0: the headroom checks come first). */
 export const jsStackOverflows = { count: 0 };
@@ -72,7 +104,10 @@ function probe(n: number): number {
 }
 
 /** The frame of a native called by another native: no line, no callee name. */
-const NATIVE_FRAME = new Frame(protoInfo("=[C]", 0, "?"), [], new LuaTable(), null);
+const NATIVE_FRAME = new Frame(protoInfo("=[C]", 0, "?", true), [], new LuaTable(), null);
+
+/** The level of a pcall/xpcall a suspension went through (resumed by LuaState.resumeProtected). */
+const PCALL_INFO = protoInfo("=[C]", 1, "?", true);
 
 const EV_INDEX = "__index";
 const EV_NEWINDEX = "__newindex";
@@ -88,19 +123,108 @@ export class LuaState {
   maxDepth = 19997;
   /** From this depth on, calls check the JavaScript stack's headroom (every 16 levels). */
   stackCheckFrom = 500;
-  /** Instructions (loop iterations, calls) until the next time check. */
+  /** Instructions (loop iterations, calls) between two time checks (ticks). */
+  tickEvery = 10000;
+  /** Instructions until the next tick. */
   budget = 10000;
-  /** Called when the budget runs out: may throw to stop the script. */
-  onBudget: () => void = () => {};
+  /** Called when the budget runs out: may throw to stop the script; true asks it to yield. */
+  onBudget: () => boolean = () => false;
+  /** Set by the engine while a script runs its code (not while it loads, nor handles an error). */
+  suspendable = false;
+  /** Among the C levels (cdepth), those of pcall/xpcall: a suspension can pass through them. */
+  pcallLevels = 0;
+  /** While resuming: the index in frames of the frame being re-entered. */
+  resumeAt = 0;
+  /** The script was killed: every tick (and line change of a resumed frame) raises killError(). */
+  killed = false;
+  /** The error a killed script raises (set by the engine: it logs, and knows Redis's text). */
+  killError: () => Error = () => new LuaError("killed");
   globals: LuaTable = new LuaTable();
   stringMeta: LuaTable | null = null;
   /** The base library's next and ipairs iterator: generic for loops over them run inline. */
   nextFn: LuaFunction | null = null;
   ipairsAux: LuaFunction | null = null;
 
+  /** A loop's tick: where the frame is (its pc and line) is recorded first. */
+  loopTick(f: Frame, site: number, line: number): void {
+    f.pc = site;
+    f.line = line;
+    this.tick();
+  }
+
   tick(): void {
-    this.budget = 10000;
-    this.onBudget();
+    this.budget = this.tickEvery;
+    if (this.onBudget() || this.killed) this.interrupt();
+  }
+
+  /**
+   * A tick that must do more than go on: a killed script raises its error again; a script that
+   * asked to yield does so where every level between here and the engine can be re-entered
+   * (Lua frames and pcall/xpcall, not a native calling back: sort's comparator, gsub's
+   * function, metamethods count a C level pcall does not account for). Kept out of tick(),
+   * which compiled loops inline.
+   */
+  private interrupt(): void {
+    if (this.killed) this.raiseKill();
+    if (this.suspendable && this.cdepth === 1 + this.pcallLevels && this.depth <= MAX_SUSPEND_DEPTH) throw SUSPEND;
+  }
+
+  /** A killed script reached a tick: the kill is raised again (Redis's hook runs at every line then). */
+  private raiseKill(): never {
+    this.budget = 0;
+    const top = this.topLua();
+    if (top !== null && top.line === 0) top.line = top.proto.firstLine;
+    throw this.killError();
+  }
+
+  /**
+   * A resumed frame reached the site it was suspended at: a killed script raises its error
+   * here, at the line it was at (where Redis's hook raised it).
+   */
+  resumePoint(): void {
+    if (this.killed) throw this.killError();
+  }
+
+  /** Re-enters a suspended frame (after the resume of its caller reached the call). */
+  resumeFrame(fr: Frame): LuaValue[] {
+    if (fr.proto === PCALL_INFO) return this.resumeProtected(fr);
+    return fr.proto.resume!(fr);
+  }
+
+  /** The call in progress at a resumed call site: re-enters the callee's frame. */
+  resumeCallee(): LuaValue[] {
+    return this.resumeFrame(this.frames[++this.resumeAt]!);
+  }
+
+  /**
+   * A suspension went through a pcall/xpcall level (its catch calls this, then rethrows): the
+   * level is kept in frames, so that resuming continues inside the same protection. `depth`,
+   * `cdepth` and `pcallLevels` are the values before the call; `ok` makes the results from the
+   * callee's, `fail` from what is thrown (given the depths to restore). pcallLevels stays one
+   * higher, as the level is still there.
+   */
+  keepProtection(depth: number, cdepth: number, pcallLevels: number, ok: Protection["ok"], fail: Protection["fail"]): void {
+    const fr = new Frame(PCALL_INFO, [], NATIVE_FRAME.env, null);
+    fr.r[0] = { depth, cdepth, pcallLevels, ok, fail } satisfies Protection;
+    this.frames[depth] = fr;
+  }
+
+  private resumeProtected(fr: Frame): LuaValue[] {
+    const p = fr.r[0] as Protection;
+    let r: LuaValue[];
+    try {
+      r = this.resumeCallee();
+    } catch (e) {
+      if (e === SUSPEND) throw e;
+      this.pcallLevels = p.pcallLevels;
+      return p.fail(e, p.depth, p.cdepth);
+    }
+    // callFromNative's return.
+    this.depth--;
+    this.cdepth--;
+    this.frames[p.depth] = NATIVE_FRAME;
+    this.pcallLevels = p.pcallLevels;
+    return p.ok(r);
   }
 
   /** The innermost Lua frame (level 1 in luaL_where terms), if any. */
@@ -231,7 +355,7 @@ export class LuaState {
   topLua(): Frame | null {
     for (let i = this.depth - 1; i >= 0; i--) {
       const f = this.frames[i]!;
-      if (f !== NATIVE_FRAME) return f;
+      if (!f.proto.native) return f;
     }
     return null;
   }

@@ -113,7 +113,10 @@ export class Blocking {
       w.timer = null;
       if (c.keyWait !== w) return;
       if (w.deadline - Date.now() > 0) this.armTimer(c, w);
-      else this.replyTimeout(c, w);
+      // Timeouts are handled outside a busy script (Redis: in beforeSleep, skipped then).
+      else this.server.scripting.whenNotBusy(() => {
+        if (c.keyWait === w) this.replyTimeout(c, w);
+      });
     }, Math.min(left, MAX_TIMER_MS));
   }
 
@@ -151,9 +154,12 @@ export class Blocking {
     }
   }
 
-  /** Serves the clients waiting on ready keys (Redis's handleClientsBlockedOnKeys). */
+  /**
+   * Serves the clients waiting on ready keys (Redis's handleClientsBlockedOnKeys). Not while a
+   * script is busy: the keys it made ready are served when it ends (its command's dispatch).
+   */
   handleReadyKeys(): void {
-    if (this.handling) return;
+    if (this.handling || this.server.scripting.busy !== null) return;
     this.handling = true;
     try {
       while (this.ready.length !== 0) {

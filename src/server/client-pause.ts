@@ -156,14 +156,30 @@ export class ClientPause {
       // Keys whose time passed during the pause go first, as Redis's fast expire cycle runs
       // before the postponed commands do.
       if (!this.active) activeExpireCycle(this.server);
-      for (const { client, argv } of list) {
-        if (client.conn?.closed) continue;
-        client.blocked = false;
-        processCommand(client, argv);
-        if (client.blocked) client.flush();
-        else client.resumeInput();
-      }
+      this.rerun(list, 0);
     });
+  }
+
+  /** Runs the postponed commands from `from` on; a busy script makes the rest wait for it. */
+  private rerun(list: Array<{ client: Client; argv: string[] }>, from: number): void {
+    const scripting = this.server.scripting;
+    for (let i = from; i < list.length; i++) {
+      const { client, argv } = list[i]!;
+      if (client.conn?.closed) continue;
+      if (scripting.busy !== null) {
+        scripting.whenNotBusy(() => this.rerun(list, i));
+        return;
+      }
+      client.blocked = false;
+      processCommand(client, argv);
+      const script = client.pendingScript;
+      if (script !== null) {
+        // Its command ran a script that yielded: the client reads on when the script ends.
+        client.flush();
+        script.then(() => client.resumeInput());
+      } else if (client.blocked) client.flush();
+      else client.resumeInput();
+    }
   }
 
   /** A closed client no longer waits. */

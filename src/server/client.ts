@@ -12,6 +12,7 @@ import { processInput } from "./input.ts";
 import { isSubscribed } from "../commands/pubsub.ts";
 import type { User } from "../acl/user.ts";
 import type { ClientTracking } from "./tracking.ts";
+import type { BusyScript } from "../commands/scripting-busy.ts";
 
 export interface MultiState {
   /** Queued commands with the spec they resolved to. */
@@ -100,6 +101,11 @@ export class Client {
   monitor = false;
   /** Client-side caching (CLIENT TRACKING ON): its mode; null while off (server/tracking.ts). */
   tracking: ClientTracking | null = null;
+  /**
+   * A script this client's command runs yielded (it is the busy script): the command, and what
+   * called it, finish when the script ends (BusyScript.then). The client reads no input meanwhile.
+   */
+  pendingScript: BusyScript | null = null;
 
   constructor(
     readonly server: Server,

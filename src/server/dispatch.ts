@@ -6,13 +6,13 @@ import { diskErrorDenyingWrites } from "./persistence.ts";
 import { CommandError, EXECABORT, LOADING, MASTERDOWN, NOAUTH, NOREPLICAS, READONLY, wrongArity } from "../commands/errors.ts";
 import { CommandFlag, type CommandSpec } from "../commands/types.ts";
 import { pubsubContextError } from "../commands/pubsub.ts";
+import { discardTransaction } from "../commands/transactions.ts";
 import type { Client } from "./client.ts";
 import { Denied, type Denial } from "../acl/check.ts";
 import { LogContext } from "../acl/log.ts";
 import type { Server } from "./server.ts";
 import { CommandHistogram } from "./latency.ts";
 import { feedMonitors } from "../commands/monitor.ts";
-import { discardTransaction } from "../commands/transactions.ts";
 import { ClientKind } from "./client.ts";
 
 /** Commands that run immediately even inside MULTI. */
@@ -41,20 +41,19 @@ export function resolveCommand(c: Client, argv: string[]): CommandSpec | undefin
   return spec;
 }
 
+/** rejectCommand: the transaction is flagged; a rejected EXEC discards it (execCommandAbort). */
 function reject(c: Client, error: string, spec: CommandSpec | undefined, argv?: string[]): void {
   if (c.multi) c.multi.aborted = true;
+  if (spec) commandStats(c, spec.name).rejected++;
   if (spec?.name === "exec") {
     // execCommandAbort: an EXEC refused before it ran ends the transaction, and MONITOR, which
     // saw the MULTI, sees that it is over.
-    error = `EXECABORT Transaction discarded because of: ${error}`;
     discardTransaction(c);
+    replyError(c, `EXECABORT Transaction discarded because of: ${error}`, spec);
     if (argv) feedMonitors(c, argv);
+    return;
   }
   replyError(c, error, spec);
-  if (spec) {
-    const s = commandStats(c, spec.name);
-    s.rejected++;
-  }
 }
 
 function replyError(c: Client, error: string, _spec?: CommandSpec): void {
@@ -233,6 +232,12 @@ function checkAndRun(c: Client, argv: string[]): void {
     reject(c, LOADING, spec, argv);
     return;
   }
+  // A busy script (past busy-reply-threshold, yielding): only the allow-busy commands run.
+  const busy = server.scripting.busy;
+  if (busy !== null && !(spec.flags & CommandFlag.AllowBusy)) {
+    reject(c, busy.busyError, spec, argv);
+    return;
+  }
   // A monitor or a replica (a replica both, to Redis) may not touch the keyspace: that would be
   // a way around client pauses, which do not hold them.
   if ((c.monitor || c.kind === ClientKind.Replica) && touchesKeyspace(c, spec, flags)) {
@@ -250,8 +255,15 @@ function checkAndRun(c: Client, argv: string[]): void {
   }
   call(c, spec, argv);
   // Clients blocked on keys this command (or whole EXEC) made ready are served now, before
-  // the next command runs (Redis's handleClientsBlockedOnKeys after call()).
-  if (server.blocking.readyCount !== 0) server.blocking.handleReadyKeys();
+  // the next command runs (Redis's handleClientsBlockedOnKeys after call()); not while a
+  // script is busy (when this command's script ends, if it is the one).
+  if (c.pendingScript !== null) {
+    c.pendingScript.then(() => {
+      if (server.blocking.readyCount !== 0) server.blocking.handleReadyKeys();
+    });
+    return;
+  }
+  if (server.blocking.readyCount !== 0 && server.scripting.busy === null) server.blocking.handleReadyKeys();
 }
 
 function touchesKeyspace(c: Client, spec: CommandSpec, flags: number): boolean {
@@ -340,7 +352,17 @@ function callCommand(c: Client, spec: CommandSpec, argv: string[]): void {
       replyError(c, `ERR internal error executing '${spec.name}'`, spec);
     }
   }
+  server.currentClient = prevClient;
+  // Its script yielded: the command ends with the script.
+  if (c.pendingScript !== null) c.pendingScript.then(() => endCall(c, spec, argv, started, failed, originating, dirtyBefore, prevClient));
+  else endCall(c, spec, argv, started, failed, originating, dirtyBefore, prevClient);
+}
+
+/** The end of call(): statistics, slow log, monitors, propagation of what changed, invalidations. */
+function endCall(c: Client, spec: CommandSpec, argv: string[], started: number, failed: boolean, originating: boolean, dirtyBefore: number, prevClient: Client | null): void {
+  const server = c.server;
   const usec = (performance.now() - started) * 1000;
+  const tracking = c.tracking;
   if (tracking !== null) {
     // Not kept past the command: its arguments may be large.
     tracking.runningSpec = null;
@@ -364,8 +386,7 @@ function callCommand(c: Client, spec: CommandSpec, argv: string[]): void {
   server.stats.totalCommandsProcessed++;
   // Only a command that made changes propagates: one that reset the counter (SAVE, SHUTDOWN's
   // final save) did not (Redis's call(): a negative dirty delta counts as none).
-  if (originating) repl.endCommand(c, argv, server.dirty > dirtyBefore);
-  server.currentClient = prevClient;
+  if (originating) server.replication.endCommand(c, argv, server.dirty > dirtyBefore);
   // Invalidations of keys the client tracks that its own command changed follow the whole
   // reply (EXEC's, a script's), never interleaved with it (afterCommand, outermost call only).
   if (prevClient === null && server.tracking.pending.length !== 0) server.tracking.sendPending(c);
@@ -380,15 +401,21 @@ export function execTransaction(c: Client): void {
     throw new CommandError(EXECABORT);
   }
   c.reply.array(multi.queue.length);
-  const server = c.server;
-  server.replication.beginTransaction(c);
+  c.server.replication.beginTransaction(c);
   // Blocking commands inside EXEC act as their non-blocking forms (CLIENT_DENY_BLOCKING).
   const denyBlocking = c.denyBlocking;
   c.denyBlocking = true;
   c.inExec = multi;
+  runQueued(c, multi.queue, 0, denyBlocking);
+}
+
+/** EXEC's queued commands from `from` on, then the end of the transaction. */
+function runQueued(c: Client, queue: string[][], from: number, denyBlocking: boolean): void {
+  const server = c.server;
   const acl = server.acl;
   let deniedLast = false;
-  for (const argv of multi.queue) {
+  for (let i = from; i < queue.length; i++) {
+    const argv = queue[i]!;
     deniedLast = false;
     const spec = resolveCommand(c, argv);
     if (!spec || !spec.handler) {
@@ -408,6 +435,11 @@ export function execTransaction(c: Client): void {
     // Writes queued before the link went read-only are refused at EXEC time too (Redis
     // re-checks READONLY for EXEC as a whole; inside, commands run as queued).
     call(c, spec, argv);
+    // A script that yielded: the rest of the transaction runs when it ends.
+    if (c.pendingScript !== null) {
+      c.pendingScript.then(() => runQueued(c, queue, i + 1, denyBlocking));
+      return;
+    }
   }
   c.inExec = null;
   // CLIENT LIST shows EXEC as the last command, not the last one it ran (Redis's c->lastcmd).

@@ -28,4 +28,15 @@ export function processInput(c: Client): void {
     c.flush();
   }
   if (c.closeAfterReply) c.conn?.closeAfterFlush();
+  // Its command's script yielded: the client's reply and its next commands come when it ends
+  // (a client that went away meanwhile is done: Redis frees it then).
+  if (c.pendingScript !== null) {
+    c.pendingScript.then(() => {
+      if (c.conn?.closed) {
+        c.blocked = false;
+        return;
+      }
+      c.resumeInput();
+    });
+  }
 }

@@ -210,9 +210,10 @@ export class Listeners {
     return this.plain.length > 0 || this.tls.length > 0 || this.unix !== null;
   }
 
-  stop(): void {
-    for (const l of [...this.plain, ...this.tls]) l.stop(true);
-    this.unix?.stop(true);
+  /** Stops listening; open connections are closed too unless `closeConnections` is false. */
+  stop(closeConnections = true): void {
+    for (const l of [...this.plain, ...this.tls]) l.stop(closeConnections);
+    this.unix?.stop(closeConnections);
     this.plain = [];
     this.tls = [];
     this.unix = null;

@@ -137,6 +137,10 @@ export class Server {
   readonly patterns = new Map<string, Set<Client>>();
   /** Set by SHUTDOWN; main() exits when it resolves. */
   shutdownRequested: ((code: number) => void) | null = null;
+  /** The server is exiting (a busy script is not continued). */
+  exiting = false;
+  /** DEBUG SET-DISABLE-DENY-SCRIPTS: scripts may call noscript commands. */
+  scriptDisableDenyScript = false;
   /** Stored FUNCTION libraries: name -> code (applied from the master, served by FUNCTION LIST/DUMP). */
   readonly functions = new LibraryStore();
   /** EVAL's script cache and engine, the functions engine (commands/scripting-state.ts). */

@@ -32,6 +32,12 @@ interface PendingShutdown {
   signalled: boolean;
 }
 
+/** The server exits (main() finishes the sequence); a busy script is not continued. */
+function requestExit(server: Server, code: number): void {
+  server.exiting = true;
+  server.shutdownRequested?.(code);
+}
+
 /** How often the wait is checked: Redis's serverCron at hz 10. */
 const CHECK_INTERVAL_MS = 100;
 
@@ -80,7 +86,7 @@ export function prepareForShutdown(server: Server, flags: ShutdownFlags, client:
     return "waiting";
   }
   if (!finishShutdown(server, flags)) return "failed";
-  server.shutdownRequested?.(0);
+  requestExit(server, 0);
   return "exit";
 }
 
@@ -98,6 +104,7 @@ export function abortShutdown(server: Server): number | null {
 /**
  * SIGTERM / SIGINT: a shutdown with the flags of shutdown-on-sigterm / shutdown-on-sigint.
  * During a wait the signal only marks it, except a second SIGINT: exit at once ("You insist").
+ * During a busy script the shutdown waits for the script's end (the same second SIGINT aside).
  */
 export function shutdownOnSignal(server: Server, signal: "SIGTERM" | "SIGINT"): void {
   const log = server.log;
@@ -107,14 +114,39 @@ export function shutdownOnSignal(server: Server, signal: "SIGTERM" | "SIGINT"): 
       log.warning("You insist... exiting now.");
       if (bgsaveInProgress(server)) abortBgsave(server);
       clearInterval(pending.timer);
-      server.shutdownRequested?.(1);
+      requestExit(server, 1);
       return;
     }
     log.warning(`Received ${signal} scheduling shutdown...`);
     pending.signalled = true;
     return;
   }
+  if (server.scripting.busy !== null) {
+    // Redis acts on the signal in serverCron, which does not run during a busy script: the
+    // shutdown starts when the script ends; a second SIGINT exits at once.
+    if (signalledWhileBusy.has(server)) {
+      if (signal !== "SIGINT") return;
+      log.warning("You insist... exiting now.");
+      if (bgsaveInProgress(server)) abortBgsave(server);
+      requestExit(server, 1);
+      return;
+    }
+    log.warning(`Received ${signal} scheduling shutdown...`);
+    signalledWhileBusy.add(server);
+    server.scripting.whenNotBusy(() => {
+      signalledWhileBusy.delete(server);
+      if (!server.exiting) startSignalShutdown(server, signal);
+    });
+    return;
+  }
   log.warning(`Received ${signal} scheduling shutdown...`);
+  startSignalShutdown(server, signal);
+}
+
+/** Servers that received a shutdown signal during a busy script (Redis's shutdown_asap). */
+const signalledWhileBusy = new WeakSet<Server>();
+
+function startSignalShutdown(server: Server, signal: "SIGTERM" | "SIGINT"): void {
   const outcome = prepareForShutdown(server, signalShutdownFlags(server, signal), null);
   if (outcome === "waiting") pendingByServer.get(server)!.signalled = true;
 }
@@ -138,7 +170,7 @@ function checkPending(server: Server): void {
   if (Date.now() < pending.deadline && !replicasCaughtUp(server)) return;
   if (!finishShutdown(server, pending.flags)) return;
   clearInterval(pending.timer);
-  server.shutdownRequested?.(0);
+  requestExit(server, 0);
 }
 
 /**

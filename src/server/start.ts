@@ -108,7 +108,11 @@ export async function startServer(config: Config, _args: string[]): Promise<numb
   if (config.replicaOf) server.replication.link.setMaster(config.replicaOf.host, config.replicaOf.port, true);
 
   const exitCode = await new Promise<number>((resolve) => {
-    server.shutdownRequested = resolve;
+    server.shutdownRequested = (code) => {
+      // Like redis-server's exit(): from now on connections are refused.
+      listeners.stop(false);
+      resolve(code);
+    };
     // A failed final save keeps the server running (Redis's "can't exit"); lagging replicas
     // are waited for (shutdown-timeout), as for SHUTDOWN.
     const onSignal = (sig: "SIGTERM" | "SIGINT") => shutdownOnSignal(server, sig);
@@ -127,8 +131,12 @@ export async function startServer(config: Config, _args: string[]): Promise<numb
   return exitCode;
 }
 
-/** Runs 10 times a second; replication's cron once a second, like Redis's replicationCron. */
+/**
+ * Runs 10 times a second; replication's cron once a second, like Redis's replicationCron. Not
+ * while a script is busy: Redis's event processing from inside a script runs no timers.
+ */
 function serverCron(server: Server): void {
+  if (server.scripting.busy !== null) return;
   server.cronLoops++;
   server.sampleStats();
   activeExpireCycle(server);
