@@ -1,5 +1,5 @@
 // Server commands: INFO, CONFIG, COMMAND, DBSIZE, ROLE, TIME, LASTSAVE, SHUTDOWN, SLOWLOG,
-// LATENCY (server-latency.ts), MEMORY, DEBUG (debug.ts).
+// LATENCY (server-latency.ts). MEMORY is memory.ts, DEBUG debug.ts.
 
 import { lookupDirective } from "../config/config.ts";
 import { overwriteConfigFile, rewrittenConfig } from "../config/rewrite.ts";
@@ -10,14 +10,12 @@ import type { Client } from "../server/client.ts";
 import { resolveCommand } from "../server/dispatch.ts";
 import { roleState } from "../replication/replica-link.ts";
 import { allowProtectedAction } from "../server/dispatch.ts";
-import { intArg, isOption } from "./args.ts";
+import { isOption } from "./args.ts";
 import { SYNTAX, fail } from "./errors.ts";
 import { globMatch } from "./glob.ts";
-import { lookupRead } from "./keyspace.ts";
 import { CommandFlag, type CommandMeta, type CommandSpec, type HandlerMap } from "./types.ts";
 import { keyFlagNames, keysWithSpecs } from "./command-keys.ts";
 import { lookupAclCommand } from "./acl.ts";
-import { typeOf } from "../store/values.ts";
 import { handlers as persistenceHandlers } from "./server-persistence.ts";
 import { handlers as latencyHandlers } from "./server-latency.ts";
 
@@ -320,22 +318,5 @@ export const handlers: HandlerMap = {
 
   // SLOWLOG, LATENCY: server-latency.ts.
   ...latencyHandlers,
-
-  "memory|usage"(c, argv) {
-    const v = lookupRead(c, argv[2]!);
-    if (v === undefined) return c.reply.nullBulk();
-    // An estimate: key and value bytes plus per-object overhead of the JS heap.
-    const t = typeOf(v);
-    let size = 56 + argv[2]!.length;
-    if (typeof v === "string") size += v.length;
-    else if (t === "list" || t === "set" || t === "hash" || t === "zset") size += 64 * ((v as { size?: number; length?: number }).size ?? (v as { length: number }).length ?? 0);
-    c.reply.int(size);
-  },
-
-  "memory|doctor"(c) {
-    c.reply.verbatim("Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.");
-  },
-
 };
 
-void intArg;

@@ -7,6 +7,7 @@
 // replication info rdbPopulateSaveInfo gives, so a restarted replica can PSYNC), function
 // libraries, then per non-empty database SELECTDB + RESIZEDB and its keys, EOF and CRC-64.
 
+import { usedMemory } from "../server/memory.ts";
 import { REDIS_COMPAT_VERSION } from "../version.ts";
 import { rdbVersionFor, rdbWriteOptions, RdbWriter, type ReplicationAux } from "../rdb/writer.ts";
 import type { Server } from "../server/server.ts";
@@ -48,12 +49,6 @@ export function replicationAuxFor(server: Server, replOffset = server.replicatio
 
 /** Longest one fill runs before handing its bytes over (the event loop gets a turn). */
 const FILL_BUDGET_MS = 5;
-
-/** Memory figure for the used-mem AUX field (what INFO reports as used_memory). */
-function usedMemory(): number {
-  const mu = process.memoryUsage();
-  return mu.heapUsed + mu.external;
-}
 
 /**
  * An RDB being produced from a snapshot. `step` writes about maxBytes more and hands them to

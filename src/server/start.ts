@@ -13,6 +13,7 @@ import { shutdownOnSignal } from "./shutdown.ts";
 import { activeExpireCycle } from "./expire.ts";
 import { isDaemonChild, resolveSupervision, signalUpstartReady } from "./supervision.ts";
 import { configuredUsers } from "../acl/acl.ts";
+import { measureStartupMemory, trackPeakMemory } from "./memory.ts";
 
 export async function startServer(config: Config, _args: string[]): Promise<number> {
   const server = new Server(config);
@@ -88,8 +89,7 @@ export async function startServer(config: Config, _args: string[]): Promise<numb
     return 1;
   }
   // Before any data: what an empty server costs (INFO used_memory_startup).
-  const mu = process.memoryUsage();
-  server.memoryAtStartup = mu.heapUsed + mu.external;
+  server.startupMemory = measureStartupMemory();
 
   // Like redis-server, load the dataset file at start even as a replica: its repl-id /
   // repl-offset let the first PSYNC continue instead of a full sync.
@@ -131,6 +131,7 @@ export async function startServer(config: Config, _args: string[]): Promise<numb
 function serverCron(server: Server): void {
   server.cronLoops++;
   server.sampleStats();
+  trackPeakMemory(server);
   activeExpireCycle(server);
   persistenceCron(server);
   server.replication.cronTick(server.cronLoops % 10 === 0);
