@@ -15,6 +15,7 @@ import { SYNTAX, fail } from "./errors.ts";
 import { globMatch } from "./glob.ts";
 import { CommandFlag, type CommandMeta, type CommandSpec, type HandlerMap } from "./types.ts";
 import { keyFlagNames, keysWithSpecs } from "./command-keys.ts";
+import { replyCommandDocs } from "./command-docs.ts";
 import { lookupAclCommand } from "./acl.ts";
 import { handlers as persistenceHandlers } from "./server-persistence.ts";
 import { handlers as latencyHandlers } from "./server-latency.ts";
@@ -299,9 +300,8 @@ export const handlers: HandlerMap = {
   },
 
   "command|docs"(c, argv) {
-    // Documentation is not bundled: an empty map is what Redis returns for unknown names.
-    void argv;
-    c.reply.map(0);
+    const table = c.server.commands;
+    replyCommandDocs(c.reply, argv.length === 2 ? table.all : argv.slice(2).map((n) => table.getByFullName(n)));
   },
 
   "command|getkeys"(c, argv) {

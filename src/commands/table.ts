@@ -73,6 +73,14 @@ export class CommandTable {
     return null;
   }
 
+  /** A command or, for "parent|sub", a subcommand (Redis's lookupCommandBySds). */
+  getByFullName(fullname: string): CommandSpec | undefined {
+    const bar = fullname.indexOf("|");
+    if (bar < 0) return this.get(fullname);
+    if (fullname.indexOf("|", bar + 1) >= 0) return undefined;
+    return this.get(fullname.slice(0, bar))?.subcommands?.get(fullname.slice(bar + 1).toLowerCase());
+  }
+
   /** Whether Redis declares the name as a container command (for "unknown subcommand" errors). */
   isContainer(name: string): boolean {
     return !!this.get(name)?.subcommands;
