@@ -148,4 +148,5 @@ function restore(c: Client, argv: string[]): void {
   c.reply.ok();
 }
 
-export const handlers: HandlerMap = { dump, restore };
+// RESTORE-ASKING is RESTORE for a cluster's importing node: without cluster mode, the same command.
+export const handlers: HandlerMap = { dump, restore, "restore-asking": restore };

@@ -277,23 +277,29 @@ export const handlers: HandlerMap = {
   },
 
   "command|list"(c, argv) {
-    let names = c.server.commands.all.map((s) => s.name);
+    // Every command and, after each container, its subcommands (commandListWithoutFilter).
+    let specs: CommandSpec[] = [];
+    for (const s of c.server.commands.all) {
+      specs.push(s);
+      if (s.subcommands) specs.push(...s.subcommands.values());
+    }
     if (argv.length === 5 && isOption(argv[2]!, "filterby")) {
       const kind = argv[3]!.toLowerCase();
       const arg = argv[4]!;
-      if (kind === "pattern") names = names.filter((n) => globMatch(arg, n, true));
-      else if (kind === "aclcat") names = c.server.commands.all.filter((s) => s.meta.categories.includes(`@${arg.toLowerCase()}`)).map((s) => s.name);
-      else if (kind === "module") names = [];
+      if (kind === "pattern") specs = specs.filter((s) => globMatch(arg, s.name, true));
+      else if (kind === "aclcat") specs = specs.filter((s) => s.meta.categories.includes(`@${arg.toLowerCase()}`));
+      // No modules are loaded: no command belongs to one.
+      else if (kind === "module") specs = [];
       else fail(SYNTAX);
     } else if (argv.length !== 2) fail(SYNTAX);
-    c.reply.bulkArray(names);
+    c.reply.bulkArray(specs.map((s) => s.name));
   },
 
   "command|info"(c, argv) {
     const names = argv.length > 2 ? argv.slice(2) : c.server.commands.all.map((s) => s.name);
     c.reply.array(names.length);
     for (const n of names) {
-      const spec = c.server.commands.get(n);
+      const spec = c.server.commands.getByFullName(n);
       if (spec) replyCommandInfo(c.reply, spec.meta, spec);
       else c.reply.nullBulk();
     }
