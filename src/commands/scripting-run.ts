@@ -125,7 +125,7 @@ export class ScriptRunner implements ScriptRun {
     const arity = spec.arity;
     if ((arity > 0 && arity !== argv.length) || argv.length < -arity) return this.refuse(spec, "Wrong number of args calling Redis command from script");
     const flags = spec.dynamicFlags ? spec.dynamicFlags(c, argv) : spec.flags;
-    if (flags & CommandFlag.NoScript) return this.refuse(spec, "This Redis command is not allowed from script");
+    if (flags & CommandFlag.NoScript && !server.scriptDenyDisabled) return this.refuse(spec, "This Redis command is not allowed from script");
     const repl = server.replication;
     const isReplica = repl.masterHost !== null;
     if (isReplica && !repl.isLinkUp() && !server.config.bool("replica-serve-stale-data") && !(flags & CommandFlag.Stale)) {

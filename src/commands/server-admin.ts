@@ -7,6 +7,7 @@ import { strerror } from "../server/persistence.ts";
 import type { ReplyWriter } from "../protocol/reply-writer.ts";
 import { infoString } from "../server/info.ts";
 import type { Client } from "../server/client.ts";
+import type { Server } from "../server/server.ts";
 import { resolveCommand } from "../server/dispatch.ts";
 import { roleState } from "../replication/replica-link.ts";
 import { allowProtectedAction } from "../server/dispatch.ts";
@@ -117,6 +118,20 @@ function roleReply(c: Client): void {
   r.int(repl.masterPort);
   r.bulk(roleState(link.state));
   r.int(link.master ? repl.masterReplOffset : -1);
+}
+
+/**
+ * Rewrites the config file (rewriteConfig): the running values over the file's lines, the
+ * users as ACL LIST shows them unless an aclfile holds them. `forceAll`: every directive,
+ * defaults included. Throws on failure.
+ */
+export function rewriteConfigFile(server: Server, forceAll = false): void {
+  const path = server.config.configFile!;
+  const repl = server.replication;
+  const acl = server.acl;
+  const users = server.config.str("aclfile") ? null : acl.sortedUsers().map((u) => `user ${u.name} ${acl.describe(u)}`);
+  const content = rewrittenConfig(path, server.config, { master: repl.masterHost === null ? null : { host: repl.masterHost, port: repl.masterPort }, cwd: process.cwd(), users, forceAll });
+  overwriteConfigFile(path, content);
 }
 
 function configSet(c: Client, argv: string[]): void {
@@ -232,14 +247,9 @@ export const handlers: HandlerMap = {
 
   "config|rewrite"(c) {
     const server = c.server;
-    const path = server.config.configFile;
-    if (!path) fail("ERR The server is running without a config file");
-    const repl = server.replication;
+    if (!server.config.configFile) fail("ERR The server is running without a config file");
     try {
-      const acl = server.acl;
-      const users = server.config.str("aclfile") ? null : acl.sortedUsers().map((u) => `user ${u.name} ${acl.describe(u)}`);
-      const content = rewrittenConfig(path, server.config, { master: repl.masterHost === null ? null : { host: repl.masterHost, port: repl.masterPort }, cwd: process.cwd(), users });
-      overwriteConfigFile(path, content);
+      rewriteConfigFile(server);
     } catch (e) {
       const why = strerror(e);
       server.log.warning(`CONFIG REWRITE failed: ${why}`);

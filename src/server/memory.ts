@@ -15,6 +15,7 @@
 
 import { heapSize } from "bun:jsc";
 import { mapBytes, objectBytes, SLOT_BYTES, stringBytes } from "../store/memory-size.ts";
+import type { Client } from "./client.ts";
 import type { Server } from "./server.ts";
 
 /**
@@ -47,6 +48,11 @@ export function measureStartupMemory(): StartupMemory {
  * static reply buffer the same way); buffered input and output come on top.
  */
 const CLIENT_BYTES = 17920;
+
+/** What a client holds: its objects and its buffered input and output (Redis's getClientMemoryUsage). */
+export function clientMemory(c: Client): number {
+  return CLIENT_BYTES + (c.conn?.pendingBytes ?? 0) + c.reply.length + c.parser.pendingBytes;
+}
 
 export interface DbOverhead {
   id: number;
@@ -137,9 +143,8 @@ export function memoryOverhead(server: Server): MemoryOverhead {
   let clientsReplicas = 0;
   let clientsNormal = 0;
   for (const c of server.clients.values()) {
-    const held = (c.conn?.pendingBytes ?? 0) + c.reply.length + c.parser.pendingBytes;
-    if (c.replica) clientsReplicas += CLIENT_BYTES + held;
-    else clientsNormal += CLIENT_BYTES + held;
+    if (c.replica) clientsReplicas += clientMemory(c);
+    else clientsNormal += clientMemory(c);
   }
   total += replBacklog + clientsReplicas + clientsNormal;
   const luaCaches = luaCachesBytes(server);

@@ -185,6 +185,12 @@ export class Server {
 
   /** Active expiry runs (DEBUG SET-ACTIVE-EXPIRE 0 turns it off, for tests). */
   activeExpireEnabled = true;
+  /** DEBUG PAUSE-CRON: the cron does nothing while set. */
+  cronPaused = false;
+  /** DEBUG SET-SKIP-CHECKSUM-VALIDATION: RESTORE and DEBUG RELOAD take any checksum. */
+  skipChecksumValidation = false;
+  /** DEBUG SET-DISABLE-DENY-SCRIPTS: scripts may call noscript commands. */
+  scriptDenyDisabled = false;
 
   /** When the last "Possible SECURITY ATTACK" was logged (at most one a minute). */
   lastSecurityWarning = 0;

@@ -129,6 +129,7 @@ export async function startServer(config: Config, _args: string[]): Promise<numb
 
 /** Runs 10 times a second; replication's cron once a second, like Redis's replicationCron. */
 function serverCron(server: Server): void {
+  if (server.cronPaused) return;
   server.cronLoops++;
   server.sampleStats();
   trackPeakMemory(server);

@@ -50,6 +50,11 @@ function largeTableSlots(n: number): number {
   return slots;
 }
 
+/** Entries a Map's or Set's table has room for when it holds n (DEBUG HTSTATS's "table size"). */
+export function tableSlots(n: number): number {
+  return n > 16384 ? largeTableSlots(n) : smallTableCapacity(n);
+}
+
 /** A Map of n entries, without what its keys and values are (ints and doubles cost no more). */
 export function mapBytes(n: number): number {
   if (n === 0) return 32;
