@@ -33,11 +33,12 @@ import { handlers as debug } from "./debug.ts";
 import { handlers as memory } from "./memory.ts";
 import { handlers as cluster } from "./cluster.ts";
 import { handlers as lolwut } from "./lolwut.ts";
+import { handlers as migrate } from "./migrate.ts";
 
 import { handlers as acl } from "./acl.ts";
 import { AclCatalogue } from "../acl/catalogue.ts";
 
-const FAMILIES: HandlerMap[] = [connection, monitor, serverAdmin, keys, strings, bitmaps, hyperloglog, lists, hashes, hashesExpiry, sets, zsets, geo, streams, transactions, scripting, pubsub, replication, modules, debug, memory, cluster, lolwut, acl];
+const FAMILIES: HandlerMap[] = [connection, monitor, serverAdmin, keys, strings, bitmaps, hyperloglog, lists, hashes, hashesExpiry, sets, zsets, geo, streams, transactions, scripting, pubsub, replication, modules, debug, memory, cluster, lolwut, migrate, acl];
 
 export class CommandTable {
   private readonly byName = new Map<string, CommandSpec>();

@@ -18,6 +18,7 @@ import { LibraryStore } from "../commands/functions-store.ts";
 import { ScriptingState } from "../commands/scripting-state.ts";
 import type { TlsContext } from "./tls.ts";
 import type { StartupMemory } from "./memory.ts";
+import { MigrateSockets } from "./migrate-sockets.ts";
 import { LatencyMonitor, Slowlog, type CommandHistogram } from "./latency.ts";
 import { ClientPause } from "./client-pause.ts";
 import { stopMonitoring } from "../commands/monitor.ts";
@@ -185,6 +186,8 @@ export class Server {
 
   /** Active expiry runs (DEBUG SET-ACTIVE-EXPIRE 0 turns it off, for tests). */
   activeExpireEnabled = true;
+  /** MIGRATE's cached connections to target instances. */
+  readonly migrateSockets = new MigrateSockets();
   /** DEBUG PAUSE-CRON: the cron does nothing while set. */
   cronPaused = false;
   /** DEBUG SET-SKIP-CHECKSUM-VALIDATION: RESTORE and DEBUG RELOAD take any checksum. */

@@ -136,4 +136,5 @@ function serverCron(server: Server): void {
   activeExpireCycle(server);
   persistenceCron(server);
   server.replication.cronTick(server.cronLoops % 10 === 0);
+  if (server.cronLoops % 10 === 0) server.migrateSockets.closeIdle(Math.floor(Date.now() / 1000));
 }
