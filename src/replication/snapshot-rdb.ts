@@ -69,6 +69,8 @@ export class SnapshotRdbWriter implements RecordSink {
     repl: ReplicationAux | null,
     /** Function libraries included (a replica's rdb-filter-only may leave them out). */
     withFunctions = true,
+    /** The base of an AOF (BGREWRITEAOF): the aof-base AUX field says so. */
+    aofBase = false,
   ) {
     this.writer = new RdbWriter({ ...rdbWriteOptions(server.config), rdbVersion: rdbVersionFor(server.dbs) });
     let total = 0;
@@ -78,7 +80,7 @@ export class SnapshotRdbWriter implements RecordSink {
     }
     this.keysTotal = total;
     const w = this.writer;
-    w.header({ redisVersion: REDIS_COMPAT_VERSION, ctime: Date.now() / 1000, usedMem: usedMemory(), repl });
+    w.header({ redisVersion: REDIS_COMPAT_VERSION, ctime: Date.now() / 1000, usedMem: usedMemory(), repl, aofBase });
     if (withFunctions) for (const lib of server.functions.values()) w.functionLibrary(lib.code);
   }
 

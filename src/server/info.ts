@@ -3,6 +3,7 @@
 // meaning here (jemalloc internals, AOF, io threads) are reported with their idle values.
 
 import { saveProgress } from "./persistence.ts";
+import { aofRewriteState } from "./aof-rewrite.ts";
 import { totalmem, type as osType, release as osRelease, arch } from "node:os";
 import { REDIS_COMPAT_VERSION } from "../version.ts";
 import type { Server } from "./server.ts";
@@ -136,6 +137,7 @@ const sections: Record<string, Section> = {
   },
   persistence(server) {
     const p = server.persistence;
+    const aof = aofRewriteState(server);
     const link = server.replication.link;
     return [
       `loading:${server.loading ? 1 : 0}`,
@@ -158,13 +160,13 @@ const sections: Record<string, Section> = {
       `rdb_last_load_keys_expired:${p.lastLoadKeysExpired}`,
       `rdb_last_load_keys_loaded:${p.lastLoadKeysLoaded}`,
       "aof_enabled:0",
-      "aof_rewrite_in_progress:0",
-      "aof_rewrite_scheduled:0",
-      "aof_last_rewrite_time_sec:-1",
-      "aof_current_rewrite_time_sec:-1",
-      "aof_last_bgrewrite_status:ok",
-      "aof_rewrites:0",
-      "aof_rewrites_consecutive_failures:0",
+      `aof_rewrite_in_progress:${aof.job ? 1 : 0}`,
+      `aof_rewrite_scheduled:${aof.scheduled ? 1 : 0}`,
+      `aof_last_rewrite_time_sec:${aof.lastTimeSec}`,
+      `aof_current_rewrite_time_sec:${aof.job ? secondsAgo(aof.job.startedMs) : -1}`,
+      `aof_last_bgrewrite_status:${aof.lastStatus}`,
+      `aof_rewrites:${aof.rewrites}`,
+      `aof_rewrites_consecutive_failures:${aof.consecutiveFailures}`,
       "aof_last_write_status:ok",
       "aof_last_cow_size:0",
       "module_fork_in_progress:0",

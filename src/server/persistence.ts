@@ -155,20 +155,20 @@ function fsyncDir(path: string): void {
   }
 }
 
-function writeAll(fd: number, buf: Buffer, start: number, end: number): void {
+export function writeAll(fd: number, buf: Buffer, start: number, end: number): void {
   let p = start;
   while (p < end) p += writeSync(fd, buf, p, end - p);
 }
 
 /** fsync, close, rename over the target, fsync the directory (the atomic end of every save). */
-function commitFile(fd: number, tmp: string, target: string): void {
+export function commitFile(fd: number, tmp: string, target: string): void {
   fsyncSync(fd);
   closeSync(fd);
   renameSync(tmp, target);
   fsyncDir(target);
 }
 
-function discardTemp(fd: number, tmp: string): void {
+export function discardTemp(fd: number, tmp: string): void {
   if (fd >= 0) {
     try {
       closeSync(fd);

@@ -14,6 +14,7 @@ import { activeExpireCycle } from "./expire.ts";
 import { isDaemonChild, resolveSupervision, signalUpstartReady } from "./supervision.ts";
 import { configuredUsers } from "../acl/acl.ts";
 import { measureStartupMemory, trackPeakMemory } from "./memory.ts";
+import { aofRewriteCron } from "./aof-rewrite.ts";
 
 export async function startServer(config: Config, _args: string[]): Promise<number> {
   const server = new Server(config);
@@ -135,6 +136,7 @@ function serverCron(server: Server): void {
   trackPeakMemory(server);
   activeExpireCycle(server);
   persistenceCron(server);
+  aofRewriteCron(server);
   server.replication.cronTick(server.cronLoops % 10 === 0);
   if (server.cronLoops % 10 === 0) server.migrateSockets.closeIdle(Math.floor(Date.now() / 1000));
 }
