@@ -1,6 +1,5 @@
 // Connection commands: PING, ECHO, QUIT, AUTH, HELLO, SELECT, RESET and CLIENT.
 
-import { handlers as trackingHandlers } from "./client-tracking.ts";
 import { ClientKind, type Client } from "../server/client.ts";
 import { REDIS_COMPAT_VERSION } from "../version.ts";
 import { i64Arg, int32Arg, intArg, isOption } from "./args.ts";
@@ -32,11 +31,6 @@ function clientFlags(c: Client): string {
   if (isSubscribed(c)) f += "P";
   if (c.multi || c.inExec) f += "x";
   if (c.blocked) f += "b";
-  if (c.tracking) {
-    f += "t";
-    if (c.tracking.brokenRedirect) f += "R";
-    if (c.tracking.bcast) f += "B";
-  }
   if (c.dirtyCas) f += "d";
   if (c.closeAfterReply) f += "c";
   if (c.unixSocket) f += "U";
@@ -55,7 +49,7 @@ export function clientInfoLine(c: Client): string {
     `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${c.conn ? 8 : -1} name=${c.name} age=${age} idle=${idle} flags=${clientFlags(c)} ` +
     `db=${c.db.id} sub=${c.channels?.size ?? 0} psub=${c.patterns?.size ?? 0} ssub=${shardSubscriptionCount(c)} multi=${multi ? multi.queue.length : -1} ` +
     `qbuf=${qbuf} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=${c.reply.length} rbp=0 obl=0 oll=0 omem=${c.conn?.pendingBytes ?? 0} tot-mem=0 events=r ` +
-    `cmd=${cmd} user=${c.user?.name ?? "(superuser)"} redir=${c.tracking ? c.tracking.redirect : -1} resp=${c.reply.resp}`
+    `cmd=${cmd} user=${c.user?.name ?? "(superuser)"} redir=-1 resp=${c.reply.resp}`
   );
 }
 
@@ -294,9 +288,6 @@ export const handlers: HandlerMap = {
     const target = typeof id === "number" ? c.server.clients.get(id) : undefined;
     c.reply.int(target && c.server.blocking.unblock(target, withError) ? 1 : 0);
   },
-
-  // CLIENT TRACKING / CACHING / GETREDIR / TRACKINGINFO: client-tracking.ts.
-  ...trackingHandlers,
 
   "client|no-evict"(c, argv) {
     if (!isOption(argv[2]!, "on") && !isOption(argv[2]!, "off")) fail(SYNTAX);

@@ -559,7 +559,6 @@ export const handlers: HandlerMap = {
       // Clients blocked on keys of either database may be servable now (scanDatabaseForReadyKeys).
       c.server.blocking.signalDatabase(id1);
       c.server.blocking.signalDatabase(id2);
-      c.server.tracking.invalidateAll();
     }
     c.server.dirty++;
     c.reply.ok();
@@ -568,7 +567,6 @@ export const handlers: HandlerMap = {
   flushdb(c, argv) {
     parseFlushFlags(argv);
     c.server.dirty += emptyDatabase(c, c.db);
-    c.server.tracking.invalidateAll();
     forcePropagation(c, argv);
     c.reply.ok();
   },
@@ -578,7 +576,6 @@ export const handlers: HandlerMap = {
     let removed = 0;
     for (const db of c.server.dbs) removed += emptyDatabase(c, db);
     c.server.dirty += removed;
-    c.server.tracking.invalidateAll();
     // As Redis: stops a BGSAVE, and saves the empty dataset when save points are configured.
     flushAllSave(c.server);
     forcePropagation(c, argv);

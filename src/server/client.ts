@@ -2,7 +2,6 @@
 // privileges, replies discarded), or a sub-replica. Handlers receive the Client and reach
 // everything through it: c.server (the one server context), c.db (selected database), c.reply.
 
-import type { ClientTracking } from "./tracking.ts";
 import { DiscardingReplyWriter, ReplyWriter } from "../protocol/reply-writer.ts";
 import { RequestParser } from "../protocol/request-parser.ts";
 import type { Database } from "../store/database.ts";
@@ -98,8 +97,6 @@ export class Client {
   denyBlocking = false;
   /** In MONITOR mode: shown every command the server runs (commands/monitor.ts). */
   monitor = false;
-  /** CLIENT TRACKING on: its options (server/tracking.ts). */
-  tracking: ClientTracking | null = null;
 
   constructor(
     readonly server: Server,

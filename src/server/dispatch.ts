@@ -2,7 +2,6 @@
 // authentication, MULTI restrictions, ACL permissions, READONLY, MASTERDOWN, LOADING, then
 // queue (inside MULTI) or execute. Handlers never repeat these checks.
 
-import { keysWithSpecs } from "../commands/command-keys.ts";
 import { diskErrorDenyingWrites } from "./persistence.ts";
 import { CommandError, EXECABORT, LOADING, MASTERDOWN, NOAUTH, NOREPLICAS, READONLY, wrongArity } from "../commands/errors.ts";
 import { CommandFlag, type CommandSpec } from "../commands/types.ts";
@@ -143,22 +142,7 @@ function isHttpAttack(c: Client, argv: string[]): boolean {
 }
 
 /** Processes one command from a client: checks, MULTI queueing, execution. */
-/** Read-only script commands: tracking remembers the reads of the script's commands instead. */
-const SCRIPT_RO = new Set(["eval_ro", "evalsha_ro", "fcall_ro"]);
-
 export function processCommand(c: Client, argv: string[]): void {
-  const tracking = c.server.tracking;
-  if (tracking.clients === 0) return processCommandChecked(c, argv);
-  tracking.limitUsedSlots();
-  processCommandChecked(c, argv);
-  // Invalidations for the client's own keys go after its reply (and after a whole EXEC).
-  tracking.flushPending(c);
-  // CLIENT CACHING counts for the next command (or transaction) only.
-  const t = c.tracking;
-  if (t !== null && t.caching && !c.multi && !c.lastCommand.startsWith("client")) t.caching = false;
-}
-
-function processCommandChecked(c: Client, argv: string[]): void {
   const server = c.server;
   if (!c.isMaster && isHttpAttack(c, argv)) return;
   const spec = resolveCommand(c, argv);
@@ -329,15 +313,6 @@ export function call(c: Client, spec: CommandSpec, argv: string[]): void {
       server.stats.unexpectedErrorReplies++;
       server.log.warning(`Internal error executing '${spec.name}': ${(e as Error)?.stack ?? e}`);
       replyError(c, `ERR internal error executing '${spec.name}'`, spec);
-    }
-  }
-  // A tracking client's reads are remembered (for a script's commands, its caller's), except
-  // the read-only script commands themselves (their commands are remembered one by one).
-  if (server.tracking.clients !== 0 && spec.flags & CommandFlag.ReadOnly && !SCRIPT_RO.has(spec.name)) {
-    const caller = c.scriptCaller ?? c;
-    if (caller.tracking !== null && !caller.tracking.bcast && !(spec.flags & CommandFlag.PubSub)) {
-      const keys = keysWithSpecs(spec.acl.keys, argv);
-      if (keys.length !== 0) server.tracking.rememberKeys(caller, keys.map((k) => argv[k.pos]!));
     }
   }
   const usec = (performance.now() - started) * 1000;

@@ -19,7 +19,6 @@ import { ScriptingState } from "../commands/scripting-state.ts";
 import type { TlsContext } from "./tls.ts";
 import type { StartupMemory } from "./memory.ts";
 import { MigrateSockets } from "./migrate-sockets.ts";
-import { Tracking } from "./tracking.ts";
 import { LatencyMonitor, Slowlog, type CommandHistogram } from "./latency.ts";
 import { ClientPause } from "./client-pause.ts";
 import { stopMonitoring } from "../commands/monitor.ts";
@@ -187,8 +186,6 @@ export class Server {
 
   /** Active expiry runs (DEBUG SET-ACTIVE-EXPIRE 0 turns it off, for tests). */
   activeExpireEnabled = true;
-  /** Client-side caching: who to tell when a key changes (CLIENT TRACKING). */
-  readonly tracking = new Tracking(this);
   /** MIGRATE's cached connections to target instances. */
   readonly migrateSockets = new MigrateSockets();
   /** DEBUG PAUSE-CRON: the cron does nothing while set. */
@@ -212,7 +209,6 @@ export class Server {
   /** Marks a key as modified: invalidates WATCHers (Redis's signalModifiedKey). */
   signalModifiedKey(db: Database, key: string): void {
     if (this.blocking.count !== 0) this.blocking.signalKeyAsReady(db, key);
-    if (this.tracking.clients !== 0) this.tracking.invalidateKey(key);
     if (this.watchedKeys.size === 0) return;
     const tag = `${db.id}\0${key}`;
     const watchers = this.watchedKeys.get(tag);
@@ -222,7 +218,6 @@ export class Server {
   /** Invalidates every WATCH on a database (FLUSHDB/FLUSHALL/SWAPDB/full sync). */
   signalFlushedDb(dbId: number): void {
     if (this.blocking.count !== 0) this.blocking.signalDatabase(dbId);
-    this.tracking.invalidateAll();
     if (this.watchedKeys.size === 0) return;
     for (const [k, watchers] of this.watchedKeys) {
       if (dbId === -1 || k.startsWith(`${dbId}\0`)) for (const c of watchers) c.dirtyCas = true;
@@ -232,7 +227,6 @@ export class Server {
   /** Cleans up after a client's connection closed: WATCH, pub/sub, replica bookkeeping. */
   onClientClosed(c: Client): void {
     if (c.keyWait) this.blocking.onClientClosed(c);
-    if (c.tracking) this.tracking.disable(c);
     if (c.watched) {
       for (const k of c.watched) {
         const set = this.watchedKeys.get(k);
