@@ -182,7 +182,7 @@ function functionRestore(c: Client, argv: string[]): void {
     if (policy !== "append" && policy !== "replace" && policy !== "flush") fail("ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.");
   }
   const payload = Buffer.from(argv[2]!, "latin1");
-  if (!verifyDumpPayload(payload)) fail("ERR DUMP payload version or checksum are wrong");
+  if (!verifyDumpPayload(payload, c.server.skipChecksumValidation)) fail("ERR DUMP payload version or checksum are wrong");
   const decoded = decodeFunctionsPayload(payload);
   if (typeof decoded === "string") fail(`ERR ${decoded}`);
   // Compile into a context of their own first: names must be unique within the payload.

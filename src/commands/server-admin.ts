@@ -1,5 +1,5 @@
 // Server commands: INFO, CONFIG, COMMAND, DBSIZE, ROLE, TIME, LASTSAVE, SHUTDOWN, SLOWLOG,
-// LATENCY (server-latency.ts), MEMORY, DEBUG (debug.ts).
+// LATENCY (server-latency.ts). MEMORY is memory.ts, DEBUG debug.ts.
 
 import { lookupDirective } from "../config/config.ts";
 import { overwriteConfigFile, rewrittenConfig } from "../config/rewrite.ts";
@@ -7,17 +7,17 @@ import { strerror } from "../server/persistence.ts";
 import type { ReplyWriter } from "../protocol/reply-writer.ts";
 import { infoString } from "../server/info.ts";
 import type { Client } from "../server/client.ts";
+import type { Server } from "../server/server.ts";
 import { resolveCommand } from "../server/dispatch.ts";
 import { roleState } from "../replication/replica-link.ts";
 import { allowProtectedAction } from "../server/dispatch.ts";
-import { intArg, isOption } from "./args.ts";
+import { isOption } from "./args.ts";
 import { SYNTAX, fail } from "./errors.ts";
 import { globMatch } from "./glob.ts";
-import { lookupRead } from "./keyspace.ts";
 import { CommandFlag, type CommandMeta, type CommandSpec, type HandlerMap } from "./types.ts";
 import { keyFlagNames, keysWithSpecs } from "./command-keys.ts";
+import { replyCommandDocs } from "./command-docs.ts";
 import { lookupAclCommand } from "./acl.ts";
-import { typeOf } from "../store/values.ts";
 import { handlers as persistenceHandlers } from "./server-persistence.ts";
 import { handlers as latencyHandlers } from "./server-latency.ts";
 
@@ -118,6 +118,20 @@ function roleReply(c: Client): void {
   r.int(repl.masterPort);
   r.bulk(roleState(link.state));
   r.int(link.master ? repl.masterReplOffset : -1);
+}
+
+/**
+ * Rewrites the config file (rewriteConfig): the running values over the file's lines, the
+ * users as ACL LIST shows them unless an aclfile holds them. `forceAll`: every directive,
+ * defaults included. Throws on failure.
+ */
+export function rewriteConfigFile(server: Server, forceAll = false): void {
+  const path = server.config.configFile!;
+  const repl = server.replication;
+  const acl = server.acl;
+  const users = server.config.str("aclfile") ? null : acl.sortedUsers().map((u) => `user ${u.name} ${acl.describe(u)}`);
+  const content = rewrittenConfig(path, server.config, { master: repl.masterHost === null ? null : { host: repl.masterHost, port: repl.masterPort }, cwd: process.cwd(), users, forceAll });
+  overwriteConfigFile(path, content);
 }
 
 function configSet(c: Client, argv: string[]): void {
@@ -233,14 +247,9 @@ export const handlers: HandlerMap = {
 
   "config|rewrite"(c) {
     const server = c.server;
-    const path = server.config.configFile;
-    if (!path) fail("ERR The server is running without a config file");
-    const repl = server.replication;
+    if (!server.config.configFile) fail("ERR The server is running without a config file");
     try {
-      const acl = server.acl;
-      const users = server.config.str("aclfile") ? null : acl.sortedUsers().map((u) => `user ${u.name} ${acl.describe(u)}`);
-      const content = rewrittenConfig(path, server.config, { master: repl.masterHost === null ? null : { host: repl.masterHost, port: repl.masterPort }, cwd: process.cwd(), users });
-      overwriteConfigFile(path, content);
+      rewriteConfigFile(server);
     } catch (e) {
       const why = strerror(e);
       server.log.warning(`CONFIG REWRITE failed: ${why}`);
@@ -278,32 +287,37 @@ export const handlers: HandlerMap = {
   },
 
   "command|list"(c, argv) {
-    let names = c.server.commands.all.map((s) => s.name);
+    // Every command and, after each container, its subcommands (commandListWithoutFilter).
+    let specs: CommandSpec[] = [];
+    for (const s of c.server.commands.all) {
+      specs.push(s);
+      if (s.subcommands) specs.push(...s.subcommands.values());
+    }
     if (argv.length === 5 && isOption(argv[2]!, "filterby")) {
       const kind = argv[3]!.toLowerCase();
       const arg = argv[4]!;
-      if (kind === "pattern") names = names.filter((n) => globMatch(arg, n, true));
-      else if (kind === "aclcat") names = c.server.commands.all.filter((s) => s.meta.categories.includes(`@${arg.toLowerCase()}`)).map((s) => s.name);
-      else if (kind === "module") names = [];
+      if (kind === "pattern") specs = specs.filter((s) => globMatch(arg, s.name, true));
+      else if (kind === "aclcat") specs = specs.filter((s) => s.meta.categories.includes(`@${arg.toLowerCase()}`));
+      // No modules are loaded: no command belongs to one.
+      else if (kind === "module") specs = [];
       else fail(SYNTAX);
     } else if (argv.length !== 2) fail(SYNTAX);
-    c.reply.bulkArray(names);
+    c.reply.bulkArray(specs.map((s) => s.name));
   },
 
   "command|info"(c, argv) {
     const names = argv.length > 2 ? argv.slice(2) : c.server.commands.all.map((s) => s.name);
     c.reply.array(names.length);
     for (const n of names) {
-      const spec = c.server.commands.get(n);
+      const spec = c.server.commands.getByFullName(n);
       if (spec) replyCommandInfo(c.reply, spec.meta, spec);
       else c.reply.nullBulk();
     }
   },
 
   "command|docs"(c, argv) {
-    // Documentation is not bundled: an empty map is what Redis returns for unknown names.
-    void argv;
-    c.reply.map(0);
+    const table = c.server.commands;
+    replyCommandDocs(c.reply, argv.length === 2 ? table.all : argv.slice(2).map((n) => table.getByFullName(n)));
   },
 
   "command|getkeys"(c, argv) {
@@ -320,22 +334,5 @@ export const handlers: HandlerMap = {
 
   // SLOWLOG, LATENCY: server-latency.ts.
   ...latencyHandlers,
-
-  "memory|usage"(c, argv) {
-    const v = lookupRead(c, argv[2]!);
-    if (v === undefined) return c.reply.nullBulk();
-    // An estimate: key and value bytes plus per-object overhead of the JS heap.
-    const t = typeOf(v);
-    let size = 56 + argv[2]!.length;
-    if (typeof v === "string") size += v.length;
-    else if (t === "list" || t === "set" || t === "hash" || t === "zset") size += 64 * ((v as { size?: number; length?: number }).size ?? (v as { length: number }).length ?? 0);
-    c.reply.int(size);
-  },
-
-  "memory|doctor"(c) {
-    c.reply.verbatim("Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.");
-  },
-
 };
 
-void intArg;

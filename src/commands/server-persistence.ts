@@ -1,10 +1,11 @@
-// Persistence commands: SAVE, BGSAVE [SCHEDULE], LASTSAVE, SHUTDOWN [NOSAVE|SAVE] [NOW]
-// [FORCE] [ABORT]. The saving itself lives in server/persistence.ts, the shutdown sequence
+// Persistence commands: SAVE, BGSAVE [SCHEDULE], BGREWRITEAOF (server/aof-rewrite.ts), LASTSAVE,
+// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]. The saving itself lives in server/persistence.ts, the shutdown sequence
 // (waiting for lagging replicas) in server/shutdown.ts.
 
 import { bgsaveInProgress, saveSync, scheduleBgsave, startBgsave } from "../server/persistence.ts";
 import { commandStats } from "../server/dispatch.ts";
 import { abortShutdown, prepareForShutdown } from "../server/shutdown.ts";
+import { aofRewriteInProgress, startAofRewrite } from "../server/aof-rewrite.ts";
 import { fail, SYNTAX } from "./errors.ts";
 import type { HandlerMap } from "./types.ts";
 
@@ -23,6 +24,15 @@ export const handlers: HandlerMap = {
     if (argv.length > 1 && !(argv.length === 2 && argv[1]!.toLowerCase() === "schedule")) fail(SYNTAX);
     const server = c.server;
     if (bgsaveInProgress(server)) fail(BGSAVE_IN_PROGRESS);
+    if (aofRewriteInProgress(server)) {
+      // Another "child" holds the dataset: only SCHEDULE (or EXEC) waits for it.
+      if (argv.length !== 2 && !c.denyBlocking) {
+        fail("ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.");
+      }
+      scheduleBgsave(server);
+      c.reply.simple("Background saving scheduled");
+      return;
+    }
     if (c.denyBlocking) {
       // Inside EXEC (Redis's in_exec): started by the next cron.
       scheduleBgsave(server);
@@ -33,6 +43,13 @@ export const handlers: HandlerMap = {
     // A full sync being served holds the dataset snapshot, as Redis's replication child does.
     if (r !== "started") fail(BGSAVE_IN_PROGRESS);
     c.reply.simple("Background saving started");
+  },
+
+  bgrewriteaof(c) {
+    const r = startAofRewrite(c.server, c.denyBlocking);
+    if (r === "in-progress") fail("ERR Background append only file rewriting already in progress");
+    if (r === "error") fail("ERR Can't execute an AOF background rewriting. Please check the server logs for more information.");
+    c.reply.simple(r === "scheduled" ? "Background append only file rewriting scheduled" : "Background append only file rewriting started");
   },
 
   lastsave(c) {

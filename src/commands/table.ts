@@ -31,11 +31,15 @@ import { handlers as pubsub } from "./pubsub.ts";
 import { handlers as replication } from "./replication.ts";
 import { handlers as modules } from "./modules.ts";
 import { handlers as debug } from "./debug.ts";
+import { handlers as memory } from "./memory.ts";
+import { handlers as cluster } from "./cluster.ts";
+import { handlers as lolwut } from "./lolwut.ts";
+import { handlers as migrate } from "./migrate.ts";
 
 import { handlers as acl } from "./acl.ts";
 import { AclCatalogue } from "../acl/catalogue.ts";
 
-const FAMILIES: HandlerMap[] = [connection, clientTracking, monitor, serverAdmin, keys, strings, bitmaps, hyperloglog, lists, hashes, hashesExpiry, sets, zsets, geo, streams, transactions, scripting, pubsub, replication, modules, debug, acl];
+const FAMILIES: HandlerMap[] = [connection, clientTracking, monitor, serverAdmin, keys, strings, bitmaps, hyperloglog, lists, hashes, hashesExpiry, sets, zsets, geo, streams, transactions, scripting, pubsub, replication, modules, debug, memory, cluster, lolwut, migrate, acl];
 
 export class CommandTable {
   private readonly byName = new Map<string, CommandSpec>();
@@ -71,6 +75,14 @@ export class CommandTable {
     this.byName.set(to.toLowerCase(), spec);
     this.byName.set(to.toUpperCase(), spec);
     return null;
+  }
+
+  /** A command or, for "parent|sub", a subcommand (Redis's lookupCommandBySds). */
+  getByFullName(fullname: string): CommandSpec | undefined {
+    const bar = fullname.indexOf("|");
+    if (bar < 0) return this.get(fullname);
+    if (fullname.indexOf("|", bar + 1) >= 0) return undefined;
+    return this.get(fullname.slice(0, bar))?.subcommands?.get(fullname.slice(bar + 1).toLowerCase());
   }
 
   /** Whether Redis declares the name as a container command (for "unknown subcommand" errors). */

@@ -27,6 +27,8 @@ export interface RewriteContext {
   cwd: string;
   /** "user <name> <rules>" lines of every user, or null when the users live in an aclfile. */
   users: string[] | null;
+  /** Write every directive, defaults included (DEBUG CONFIG-REWRITE-FORCE-ALL). */
+  forceAll?: boolean;
 }
 
 class RewriteState {
@@ -36,9 +38,12 @@ class RewriteState {
   /** Directives the rewrite wrote (their unused old lines are blanked). */
   readonly rewritten = new Set<string>();
   needsSignature = true;
+  /** Every line is forced (Redis's state->force_write). */
+  forceAll = false;
 
   /** rewriteConfigRewriteLine: over an old line of the directive, else appended if forced. */
   rewrite(option: string, line: string, force: boolean): void {
+    force ||= this.forceAll;
     this.rewritten.add(option);
     const at = this.optionLines.get(option);
     if (at && at.length) {
@@ -215,6 +220,7 @@ function rewriteDirective(state: RewriteState, d: Directive, config: Config, ctx
 export function rewrittenConfig(path: string, config: Config, ctx: RewriteContext): string {
   const directives = byName();
   const state = readOldFile(path, directives);
+  state.forceAll = ctx.forceAll ?? false;
   for (const d of DIRECTIVES) rewriteDirective(state, d, config, ctx);
   // rewriteConfigUserOption: over the old user lines, in order; the rest of them go.
   for (const line of ctx.users ?? []) state.rewrite("user", line, true);

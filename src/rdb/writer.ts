@@ -593,42 +593,7 @@ export class RdbWriter {
 
   /** A list as quicklist 2: node count, then per node its container and listpack. */
   private quicklist(list: ListValue): void {
-    const n = list.length;
-    let fill = this.options.listMaxListpackSize;
-    if (fill > FILL_MAX) fill = FILL_MAX;
-    else if (fill < -5) fill = -5;
-    const sizeLimit = fill < 0 ? OPTIMIZATION_LEVEL[-fill - 1]! : -1;
-    // Pass 1: where Redis's quicklist (pushing at the tail) would start new nodes.
-    const counts = this.nodeCounts;
-    counts.length = 0;
-    let nodeBytes = -1; // -1: no current node; a plain node counts as "full"
-    let nodeCount = 0;
-    for (let i = 0; i < n; i++) {
-      const s = list.at(i)!;
-      const sz = s.length;
-      if (sz >= this.options.quicklistPackedThreshold) {
-        if (nodeCount) counts.push(nodeCount);
-        counts.push(-1); // a plain node
-        nodeCount = 0;
-        nodeBytes = -1;
-        continue;
-      }
-      let allow = false;
-      if (nodeBytes >= 0) {
-        const estimate = nodeBytes + sz + SIZE_ESTIMATE_OVERHEAD;
-        if (sizeLimit > 0 && estimate <= sizeLimit) allow = true;
-        else if (estimate > SIZE_SAFETY_LIMIT) allow = false;
-        else allow = nodeCount < fill;
-      }
-      if (!allow) {
-        if (nodeCount) counts.push(nodeCount);
-        nodeCount = 0;
-        nodeBytes = 7; // an empty listpack
-      }
-      nodeBytes += listpackEntrySize(s);
-      nodeCount++;
-    }
-    if (nodeCount) counts.push(nodeCount);
+    const counts = quicklistNodeCounts(list, this.options.listMaxListpackSize, this.options.quicklistPackedThreshold, this.nodeCounts);
     // Pass 2: the nodes.
     this.length(counts.length);
     let i = 0;
@@ -649,6 +614,51 @@ export class RdbWriter {
   }
 }
 
+/**
+ * Where Redis's quicklist, pushing every element at the tail, starts new nodes
+ * (_quicklistNodeAllowInsert with list-max-listpack-size `fill`): the element count of each
+ * node in order, -1 for a plain node (an element of quicklist-packed-threshold bytes or more).
+ * Filled into `out`, which is returned.
+ */
+export function quicklistNodeCounts(list: ListValue, listMaxListpackSize: number, packedThreshold: number, out: number[] = []): number[] {
+  const n = list.length;
+  let fill = listMaxListpackSize;
+  if (fill > FILL_MAX) fill = FILL_MAX;
+  else if (fill < -5) fill = -5;
+  const sizeLimit = fill < 0 ? OPTIMIZATION_LEVEL[-fill - 1]! : -1;
+  const counts = out;
+  counts.length = 0;
+  let nodeBytes = -1; // -1: no current node; a plain node counts as "full"
+  let nodeCount = 0;
+  for (let i = 0; i < n; i++) {
+    const s = list.at(i)!;
+    const sz = s.length;
+    if (sz >= packedThreshold) {
+      if (nodeCount) counts.push(nodeCount);
+      counts.push(-1); // a plain node
+      nodeCount = 0;
+      nodeBytes = -1;
+      continue;
+    }
+    let allow = false;
+    if (nodeBytes >= 0) {
+      const estimate = nodeBytes + sz + SIZE_ESTIMATE_OVERHEAD;
+      if (sizeLimit > 0 && estimate <= sizeLimit) allow = true;
+      else if (estimate > SIZE_SAFETY_LIMIT) allow = false;
+      else allow = nodeCount < fill;
+    }
+    if (!allow) {
+      if (nodeCount) counts.push(nodeCount);
+      nodeCount = 0;
+      nodeBytes = 7; // an empty listpack
+    }
+    nodeBytes += listpackEntrySize(s);
+    nodeCount++;
+  }
+  if (nodeCount) counts.push(nodeCount);
+  return counts;
+}
+
 /** Bytes an element takes in a listpack (encoding, data and backlen). */
 function listpackEntrySize(s: string): number {
   const len = s.length;
@@ -662,7 +672,7 @@ function listpackEntrySize(s: string): number {
 }
 
 /** A zset score in a listpack (zzlInsertAt): an integer when double2ll allows, else d2string. */
-function appendScore(lp: ListpackEncoder, score: number): void {
+export function appendScore(lp: ListpackEncoder, score: number): void {
   if (Number.isInteger(score) && score >= -4611686018427387904 && score <= 4611686018427387904) {
     lp.appendInt(Number.isSafeInteger(score) ? score : BigInt(score));
     return;

@@ -613,6 +613,11 @@ export class MasterSide {
     this.emitRaw(encodeCommand(argv));
   }
 
+  /** DEBUG REPLICATE: a command into the stream as is, in the db it has selected. */
+  feedAsIs(argv: string[]): void {
+    this.emitUnselected(argv);
+  }
+
   private emitRaw(bytes: Buffer): void {
     this.repl.masterReplOffset += bytes.length;
     this.feed(bytes);

@@ -196,6 +196,14 @@ export class Replication {
     if (--this.commandDepth === 0) this.master.noteClientWrite(c, this.offsetAtCommand);
   }
 
+  /**
+   * DEBUG REPLICATE: argv fed to our replicas as is, in whatever db the stream has selected
+   * (replicationFeedSlaves with server.slaveseldb). A replica feeds nothing of its own.
+   */
+  debugReplicate(argv: string[]): void {
+    if (this.originating) this.master.feedAsIs(argv);
+  }
+
   /** A key found expired on a master: DEL (UNLINK with lazyfree-lazy-expire), as Redis's propagateDeletion. */
   propagateExpiry(db: Database, key: string): void {
     this.propagateAlone(db, [this.server.config.bool("lazyfree-lazy-expire") ? "UNLINK" : "DEL", key]);

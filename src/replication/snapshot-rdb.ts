@@ -7,6 +7,7 @@
 // replication info rdbPopulateSaveInfo gives, so a restarted replica can PSYNC), function
 // libraries, then per non-empty database SELECTDB + RESIZEDB and its keys, EOF and CRC-64.
 
+import { usedMemory } from "../server/memory.ts";
 import { REDIS_COMPAT_VERSION } from "../version.ts";
 import { rdbVersionFor, rdbWriteOptions, RdbWriter, type ReplicationAux } from "../rdb/writer.ts";
 import type { Server } from "../server/server.ts";
@@ -49,12 +50,6 @@ export function replicationAuxFor(server: Server, replOffset = server.replicatio
 /** Longest one fill runs before handing its bytes over (the event loop gets a turn). */
 const FILL_BUDGET_MS = 5;
 
-/** Memory figure for the used-mem AUX field (what INFO reports as used_memory). */
-function usedMemory(): number {
-  const mu = process.memoryUsage();
-  return mu.heapUsed + mu.external;
-}
-
 /**
  * An RDB being produced from a snapshot. `step` writes about maxBytes more and hands them to
  * `sink` (a view of the writer's buffer, to be used before returning); it returns false once
@@ -74,6 +69,8 @@ export class SnapshotRdbWriter implements RecordSink {
     repl: ReplicationAux | null,
     /** Function libraries included (a replica's rdb-filter-only may leave them out). */
     withFunctions = true,
+    /** The base of an AOF (BGREWRITEAOF): the aof-base AUX field says so. */
+    aofBase = false,
   ) {
     this.writer = new RdbWriter({ ...rdbWriteOptions(server.config), rdbVersion: rdbVersionFor(server.dbs) });
     let total = 0;
@@ -83,7 +80,7 @@ export class SnapshotRdbWriter implements RecordSink {
     }
     this.keysTotal = total;
     const w = this.writer;
-    w.header({ redisVersion: REDIS_COMPAT_VERSION, ctime: Date.now() / 1000, usedMem: usedMemory(), repl });
+    w.header({ redisVersion: REDIS_COMPAT_VERSION, ctime: Date.now() / 1000, usedMem: usedMemory(), repl, aofBase });
     if (withFunctions) for (const lib of server.functions.values()) w.functionLibrary(lib.code);
   }
 

@@ -3,9 +3,11 @@
 // meaning here (jemalloc internals, AOF, io threads) are reported with their idle values.
 
 import { saveProgress } from "./persistence.ts";
+import { aofRewriteState } from "./aof-rewrite.ts";
 import { totalmem, type as osType, release as osRelease, arch } from "node:os";
 import { REDIS_COMPAT_VERSION } from "../version.ts";
 import type { Server } from "./server.ts";
+import { MEM_ALLOCATOR, memoryOverhead } from "./memory.ts";
 
 const DEFAULT_SECTIONS = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "module_list", "errorstats", "cluster", "keyspace"];
 const ALL_SECTIONS = [...DEFAULT_SECTIONS.filter((s) => s !== "module_list"), "modules", "commandstats", "latencystats"];
@@ -70,27 +72,14 @@ const sections: Record<string, Section> = {
     ];
   },
   memory(server) {
-    const mu = process.memoryUsage();
-    const used = mu.heapUsed + mu.external;
-    const rss = mu.rss;
-    const peak = Math.max(server.memoryPeak, used);
-    server.memoryPeak = peak;
+    // The figures MEMORY STATS reports too (server/memory.ts).
+    const mh = memoryOverhead(server);
+    const used = mh.totalAllocated;
+    const rss = mh.rss;
+    const peak = mh.peakAllocated;
     const maxmemory = server.config.num("maxmemory");
     const total = totalmem();
-    // What is not the dataset (Redis's used_memory_overhead): the heap at start (the runtime, our
-    // code, the command table), the replication backlog, and what clients hold in buffers.
-    const startup = server.memoryAtStartup;
-    const backlog = server.replication.backlog?.size ?? 0;
-    let normalClients = 0;
-    let replicaClients = 0;
-    for (const c of server.clients.values()) {
-      const held = (c.conn?.pendingBytes ?? 0) + c.reply.length + c.parser.pendingBytes;
-      if (c.replica) replicaClients += held;
-      else normalClients += held;
-    }
-    const overhead = Math.min(used, startup + backlog + normalClients + replicaClients);
-    const dataset = used - overhead;
-    const active = mu.heapTotal + mu.external;
+    const scripts = mh.luaCaches + mh.functionsCaches;
     return [
       `used_memory:${used}`,
       `used_memory_human:${bytesToHuman(used)}`,
@@ -98,50 +87,49 @@ const sections: Record<string, Section> = {
       `used_memory_rss_human:${bytesToHuman(rss)}`,
       `used_memory_peak:${peak}`,
       `used_memory_peak_human:${bytesToHuman(peak)}`,
-      `used_memory_peak_perc:${((used / peak) * 100).toFixed(2)}%`,
-      `used_memory_overhead:${overhead}`,
-      `used_memory_startup:${startup}`,
-      `used_memory_dataset:${dataset}`,
-      `used_memory_dataset_perc:${used - startup > 0 ? ((dataset / (used - startup)) * 100).toFixed(2) : "0.00"}%`,
-      `allocator_allocated:${used}`,
-      `allocator_active:${active}`,
-      `allocator_resident:${rss}`,
+      `used_memory_peak_perc:${mh.peakPerc.toFixed(2)}%`,
+      `used_memory_overhead:${mh.overheadTotal}`,
+      `used_memory_startup:${mh.startupAllocated}`,
+      `used_memory_dataset:${mh.dataset}`,
+      `used_memory_dataset_perc:${mh.datasetPerc.toFixed(2)}%`,
+      `allocator_allocated:${mh.allocatorAllocated}`,
+      `allocator_active:${mh.allocatorActive}`,
+      `allocator_resident:${mh.allocatorResident}`,
       `total_system_memory:${total}`,
       `total_system_memory_human:${bytesToHuman(total)}`,
+      // Scripts compile into the heap (counted in used_memory), not into a separate VM.
       "used_memory_lua:0",
       "used_memory_vm_eval:0",
       "used_memory_lua_human:0B",
-      "used_memory_scripts_eval:0",
+      `used_memory_scripts_eval:${mh.luaCaches}`,
       `number_of_cached_scripts:${server.scripting.cachedScripts}`,
       `number_of_functions:${server.scripting.registry.functionCount()}`,
       `number_of_libraries:${server.functions.size}`,
       "used_memory_vm_functions:0",
       "used_memory_vm_total:0",
       "used_memory_vm_total_human:0B",
-      "used_memory_functions:0",
-      "used_memory_scripts:0",
-      "used_memory_scripts_human:0B",
+      `used_memory_functions:${mh.functionsCaches}`,
+      `used_memory_scripts:${scripts}`,
+      `used_memory_scripts_human:${bytesToHuman(scripts)}`,
       `maxmemory:${maxmemory}`,
       `maxmemory_human:${bytesToHuman(maxmemory)}`,
       `maxmemory_policy:${server.config.str("maxmemory-policy")}`,
-      // The JS heap reserved but not used plays the allocator's fragmentation; what the process
-      // holds beyond the heap (code, the runtime's own memory) its RSS overhead.
-      `allocator_frag_ratio:${(mu.heapTotal / Math.max(1, mu.heapUsed)).toFixed(2)}`,
-      `allocator_frag_bytes:${mu.heapTotal - mu.heapUsed}`,
-      `allocator_rss_ratio:${(rss / Math.max(1, active)).toFixed(2)}`,
-      `allocator_rss_bytes:${rss - active}`,
-      "rss_overhead_ratio:1.00",
-      "rss_overhead_bytes:0",
-      `mem_fragmentation_ratio:${(rss / Math.max(1, used)).toFixed(2)}`,
-      `mem_fragmentation_bytes:${rss - used}`,
+      `allocator_frag_ratio:${mh.allocatorFrag.toFixed(2)}`,
+      `allocator_frag_bytes:${mh.allocatorFragBytes}`,
+      `allocator_rss_ratio:${mh.allocatorRss.toFixed(2)}`,
+      `allocator_rss_bytes:${mh.allocatorRssBytes}`,
+      `rss_overhead_ratio:${mh.rssExtra.toFixed(2)}`,
+      `rss_overhead_bytes:${mh.rssExtraBytes}`,
+      `mem_fragmentation_ratio:${mh.totalFrag.toFixed(2)}`,
+      `mem_fragmentation_bytes:${mh.totalFragBytes}`,
       "mem_not_counted_for_evict:0",
-      `mem_replication_backlog:${server.replication.backlog?.size ?? 0}`,
-      `mem_total_replication_buffers:${backlog + replicaClients}`,
-      `mem_clients_slaves:${replicaClients}`,
-      `mem_clients_normal:${normalClients}`,
+      `mem_replication_backlog:${mh.replBacklog}`,
+      `mem_total_replication_buffers:${mh.replBacklog + mh.clientsReplicas}`,
+      `mem_clients_slaves:${mh.clientsReplicas}`,
+      `mem_clients_normal:${mh.clientsNormal}`,
       "mem_cluster_links:0",
       "mem_aof_buffer:0",
-      "mem_allocator:bun",
+      `mem_allocator:${MEM_ALLOCATOR}`,
       "active_defrag_running:0",
       "lazyfree_pending_objects:0",
       "lazyfreed_objects:0",
@@ -149,6 +137,7 @@ const sections: Record<string, Section> = {
   },
   persistence(server) {
     const p = server.persistence;
+    const aof = aofRewriteState(server);
     const link = server.replication.link;
     return [
       `loading:${server.loading ? 1 : 0}`,
@@ -171,13 +160,13 @@ const sections: Record<string, Section> = {
       `rdb_last_load_keys_expired:${p.lastLoadKeysExpired}`,
       `rdb_last_load_keys_loaded:${p.lastLoadKeysLoaded}`,
       "aof_enabled:0",
-      "aof_rewrite_in_progress:0",
-      "aof_rewrite_scheduled:0",
-      "aof_last_rewrite_time_sec:-1",
-      "aof_current_rewrite_time_sec:-1",
-      "aof_last_bgrewrite_status:ok",
-      "aof_rewrites:0",
-      "aof_rewrites_consecutive_failures:0",
+      `aof_rewrite_in_progress:${aof.job ? 1 : 0}`,
+      `aof_rewrite_scheduled:${aof.scheduled ? 1 : 0}`,
+      `aof_last_rewrite_time_sec:${aof.lastTimeSec}`,
+      `aof_current_rewrite_time_sec:${aof.job ? secondsAgo(aof.job.startedMs) : -1}`,
+      `aof_last_bgrewrite_status:${aof.lastStatus}`,
+      `aof_rewrites:${aof.rewrites}`,
+      `aof_rewrites_consecutive_failures:${aof.consecutiveFailures}`,
       "aof_last_write_status:ok",
       "aof_last_cow_size:0",
       "module_fork_in_progress:0",
@@ -217,7 +206,7 @@ const sections: Record<string, Section> = {
       "pubsubshard_channels:0",
       "latest_fork_usec:0",
       "total_forks:0",
-      "migrate_cached_sockets:0",
+      `migrate_cached_sockets:${server.migrateSockets.size}`,
       "slave_expires_tracked_keys:0",
       "active_defrag_hits:0",
       "active_defrag_misses:0",

@@ -2,7 +2,7 @@
 //   <pid>:<role> <dd Mon yyyy hh:mm:ss.mmm> <level char> <message>
 // role: M master, S replica, C child; level: . debug, - verbose, * notice, # warning.
 
-import { appendFileSync } from "node:fs";
+import { appendFileSync, writeSync } from "node:fs";
 
 export type LogLevel = "debug" | "verbose" | "notice" | "warning";
 const RANK: Record<LogLevel, number> = { debug: 0, verbose: 1, notice: 2, warning: 3 };
@@ -41,6 +41,21 @@ export class Logger {
       }
     }
     process.stdout.write(line);
+  }
+
+  /**
+   * Text as is, no prefix (Redis's LL_RAW), written synchronously: for a crash report, which
+   * the process must not die before writing.
+   */
+  raw(text: string): void {
+    this.sink?.(text);
+    if (this.file) {
+      try {
+        appendFileSync(this.file, text);
+        return;
+      } catch {}
+    }
+    writeSync(1, text);
   }
 
   debug(m: string): void {

@@ -11,6 +11,7 @@
 // directory, so the file on disk is always a complete RDB. The RDB carries repl-id /
 // repl-offset / repl-stream-db (rdbPopulateSaveInfo) so a restarted replica can PSYNC.
 
+import { usedMemory } from "./memory.ts";
 import { closeSync, fdatasync, fdatasyncSync, fsyncSync, openSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { Server } from "./server.ts";
@@ -154,20 +155,20 @@ function fsyncDir(path: string): void {
   }
 }
 
-function writeAll(fd: number, buf: Buffer, start: number, end: number): void {
+export function writeAll(fd: number, buf: Buffer, start: number, end: number): void {
   let p = start;
   while (p < end) p += writeSync(fd, buf, p, end - p);
 }
 
 /** fsync, close, rename over the target, fsync the directory (the atomic end of every save). */
-function commitFile(fd: number, tmp: string, target: string): void {
+export function commitFile(fd: number, tmp: string, target: string): void {
   fsyncSync(fd);
   closeSync(fd);
   renameSync(tmp, target);
   fsyncDir(target);
 }
 
-function discardTemp(fd: number, tmp: string): void {
+export function discardTemp(fd: number, tmp: string): void {
   if (fd >= 0) {
     try {
       closeSync(fd);
@@ -201,8 +202,7 @@ export function writeDatasetFile(server: Server, path: string): void {
         sinceSync = 0;
       }
     };
-    const mu = process.memoryUsage();
-    w.header({ redisVersion: REDIS_COMPAT_VERSION, ctime: Date.now() / 1000, usedMem: mu.heapUsed + mu.external, repl: replicationAuxFor(server) });
+    w.header({ redisVersion: REDIS_COMPAT_VERSION, ctime: Date.now() / 1000, usedMem: usedMemory(), repl: replicationAuxFor(server) });
     for (const lib of server.functions.values()) w.functionLibrary(lib.code);
     const drainAt = 2 * 1024 * 1024;
     for (const db of server.dbs) {

@@ -17,6 +17,8 @@ import { Replication } from "../replication/replication.ts";
 import { LibraryStore } from "../commands/functions-store.ts";
 import { ScriptingState } from "../commands/scripting-state.ts";
 import type { TlsContext } from "./tls.ts";
+import type { StartupMemory } from "./memory.ts";
+import { MigrateSockets } from "./migrate-sockets.ts";
 import { LatencyMonitor, Slowlog, type CommandHistogram } from "./latency.ts";
 import { ClientPause } from "./client-pause.ts";
 import { stopMonitoring } from "../commands/monitor.ts";
@@ -193,6 +195,12 @@ export class Server {
 
   /** Active expiry runs (DEBUG SET-ACTIVE-EXPIRE 0 turns it off, for tests). */
   activeExpireEnabled = true;
+  /** MIGRATE's cached connections to target instances. */
+  readonly migrateSockets = new MigrateSockets();
+  /** DEBUG PAUSE-CRON: the cron does nothing while set. */
+  cronPaused = false;
+  /** DEBUG SET-SKIP-CHECKSUM-VALIDATION: RESTORE and DEBUG RELOAD take any checksum. */
+  skipChecksumValidation = false;
 
   /** When the last "Possible SECURITY ATTACK" was logged (at most one a minute). */
   lastSecurityWarning = 0;
@@ -259,10 +267,10 @@ export class Server {
     for (const c of this.clients.values()) c.conn?.closeAfterFlush();
   }
 
-  /** Highest memory use seen by INFO (used_memory_peak). */
+  /** Highest memory use seen (used_memory_peak): by the cron, INFO and MEMORY. */
   memoryPeak = 0;
-  /** Heap in use once started (INFO used_memory_startup): what an empty server costs. */
-  memoryAtStartup = 0;
+  /** Heap and runtime RSS once started (INFO used_memory_startup): what an empty server costs. */
+  startupMemory: StartupMemory = { used: 0, runtimeRss: 0 };
   /** Server cron iterations (10 a second). */
   cronLoops = 0;
   /** Samples of total_commands_processed over the last second, for instantaneous_ops_per_sec. */

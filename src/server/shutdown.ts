@@ -15,6 +15,7 @@
 import type { Client } from "./client.ts";
 import { countErrorReply } from "./dispatch.ts";
 import { abortBgsave, bgsaveInProgress, shutdownSave, signalShutdownFlags, type ShutdownFlags } from "./persistence.ts";
+import { abortAofRewrite } from "./aof-rewrite.ts";
 import type { Server } from "./server.ts";
 import { stateName } from "../replication/master-side.ts";
 
@@ -192,6 +193,7 @@ function finishShutdown(server: Server, flags: ShutdownFlags): boolean {
     log.warning(`Lagging replica ${s.name()} reported offset ${offset - s.ackOffset} behind master, lag=${lag}, state=${stateName(s.state)}.`);
   }
   if (replicas > 0) log.notice(`${replicas - lagging} of ${replicas} replicas are in sync when shutting down.`);
+  abortAofRewrite(server);
   if (shutdownSave(server, flags)) return true;
   cancelShutdown(server);
   return false;

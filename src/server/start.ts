@@ -13,6 +13,8 @@ import { shutdownOnSignal } from "./shutdown.ts";
 import { activeExpireCycle } from "./expire.ts";
 import { isDaemonChild, resolveSupervision, signalUpstartReady } from "./supervision.ts";
 import { configuredUsers } from "../acl/acl.ts";
+import { measureStartupMemory, trackPeakMemory } from "./memory.ts";
+import { aofRewriteCron } from "./aof-rewrite.ts";
 
 export async function startServer(config: Config, _args: string[]): Promise<number> {
   const server = new Server(config);
@@ -88,8 +90,7 @@ export async function startServer(config: Config, _args: string[]): Promise<numb
     return 1;
   }
   // Before any data: what an empty server costs (INFO used_memory_startup).
-  const mu = process.memoryUsage();
-  server.memoryAtStartup = mu.heapUsed + mu.external;
+  server.startupMemory = measureStartupMemory();
 
   // Like redis-server, load the dataset file at start even as a replica: its repl-id /
   // repl-offset let the first PSYNC continue instead of a full sync.
@@ -136,12 +137,15 @@ export async function startServer(config: Config, _args: string[]): Promise<numb
  * while a script is busy: Redis's event processing from inside a script runs no timers.
  */
 function serverCron(server: Server): void {
-  if (server.scripting.busy !== null) return;
+  if (server.scripting.busy !== null || server.cronPaused) return;
   server.cronLoops++;
   server.sampleStats();
+  trackPeakMemory(server);
   activeExpireCycle(server);
   // tracking-table-max-keys lowered by CONFIG SET applies even to an idle server.
   if (server.tracking.clients !== 0) server.tracking.limitUsedSlots(null);
   persistenceCron(server);
+  aofRewriteCron(server);
   server.replication.cronTick(server.cronLoops % 10 === 0);
+  if (server.cronLoops % 10 === 0) server.migrateSockets.closeIdle(Math.floor(Date.now() / 1000));
 }

@@ -19,6 +19,7 @@
 // This class only stores: who may see or delete an expired field is the commands' business
 // (commands/hashes-expiry.ts).
 
+import { arrayBytes, mapBytes, objectBytes, sampledBytes, setBytes, stringBytes, typedArrayBytes } from "./memory-size.ts";
 import { appendEntries, entryAt, entryEnd, findEntry, headerAt, insertEntries, PACKED_MAX_CHARS, removeRange, replaceEntry, unpackEntries } from "./packed-entries.ts";
 
 export type HashEncoding = "listpack" | "listpackex" | "hashtable";
@@ -83,6 +84,11 @@ export class RandomIndex {
   removeLastPicked(): void {
     this.dropSlot(this.lastSlot);
     this.lastSlot = -1;
+  }
+
+  /** Heap bytes of the index (the members are the collection's strings). */
+  memoryUsage(): number {
+    return arrayBytes(this.slots.length) + (this.stale === null ? 0 : setBytes(this.stale.size));
   }
 
   private dropSlot(i: number): void {
@@ -387,6 +393,27 @@ export class HashValue extends HashFields {
       h.extra.registeredMin = extra.registeredMin;
     }
     return h;
+  }
+
+  /**
+   * MEMORY USAGE: the hash's heap bytes (store/memory-size.ts). A packed hash is one string; a
+   * Map's field and value strings are estimated from its first `samples` fields, as Redis
+   * samples a hashtable's entries.
+   */
+  memoryUsage(samples: number): number {
+    const d = this.data;
+    // (The object measures 64 bytes: its own prototype's accessors take slots too.)
+    let bytes = 64;
+    if (typeof d === "string") bytes += stringBytes(d);
+    else bytes += mapBytes(d.size) + sampledBytes(d, d.size, samples, ([f, v]) => stringBytes(f) + stringBytes(v));
+    const extra = this.extra;
+    if (extra !== null) {
+      bytes += objectBytes(5);
+      if (extra.ttls !== null) bytes += mapBytes(extra.ttls.size);
+      if (extra.offsets !== null) bytes += typedArrayBytes(extra.offsets.byteLength);
+      if (extra.randomIndex !== null) bytes += extra.randomIndex.memoryUsage();
+    }
+    return bytes;
   }
 
   // ---------------------------------------------------------------- field TTLs

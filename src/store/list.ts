@@ -34,6 +34,7 @@ import {
   unpackEntries,
   writeEntry,
 } from "./packed-entries.ts";
+import { arrayBytes, objectBytes, stringBytes } from "./memory-size.ts";
 
 export type ListEncoding = "listpack" | "quicklist";
 
@@ -539,6 +540,21 @@ export class ListValue extends ListFields {
     const mask = items.length - 1;
     for (let i = 0; i < this.length; i++) if (items[(this.head + i) & mask] === value) return i;
     return -1;
+  }
+
+  /**
+   * MEMORY USAGE: the list's heap bytes (store/memory-size.ts). A packed list is one string; a
+   * ring buffer's element strings are estimated from its first `samples` runs of
+   * PACKED_LIST_MAX_ENTRIES elements, the way Redis samples a quicklist's first nodes.
+   */
+  memoryUsage(samples: number): number {
+    const items = this.data;
+    if (typeof items === "string") return objectBytes(4) + stringBytes(items);
+    const mask = items.length - 1;
+    const sampled = Math.min(this.length, samples * PACKED_LIST_MAX_ENTRIES);
+    let chars = 0;
+    for (let i = 0; i < sampled; i++) chars += stringBytes(items[(this.head + i) & mask]!);
+    return objectBytes(4) + arrayBytes(items.length) + (sampled === 0 ? 0 : Math.round((chars / sampled) * this.length));
   }
 
   /** An independent copy (a packed list shares its immutable string). */

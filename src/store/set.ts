@@ -18,6 +18,7 @@
 import { RandomIndex, type ScanCursors } from "./hash.ts";
 import { appendEntries, entryAt, entryEnd, findEntry, finishScratch, flatSlice, headerAt, PACKED_MAX_CHARS, packedBuilder, removeRange, scratchBuffer, unpackEntries } from "./packed-entries.ts";
 import * as intset from "./packed-intset.ts";
+import { arrayBytes, objectBytes, sampledBytes, setBytes, stringBytes, typedArrayBytes } from "./memory-size.ts";
 
 export type SetEncoding = "intset" | "listpack" | "hashtable";
 
@@ -414,6 +415,26 @@ export class SetValue extends SetFields {
     const m = intset.memberAt(d, rep, i);
     this.data = removeRange(d, i * rep, (i + 1) * rep);
     return m;
+  }
+
+  /**
+   * MEMORY USAGE: the set's heap bytes (store/memory-size.ts). The intset and packed forms are
+   * one string; a Set's members are estimated from its first `samples`, as Redis samples a
+   * hashtable's entries.
+   */
+  memoryUsage(samples: number): number {
+    const d = this.data;
+    let bytes = objectBytes(4);
+    if (typeof d === "string") bytes += stringBytes(d);
+    else bytes += setBytes(d.size) + sampledBytes(d, d.size, samples, stringBytes);
+    const extra = this.extra;
+    if (extra !== null) {
+      bytes += objectBytes(4);
+      if (extra.offsets !== null) bytes += typedArrayBytes(extra.offsets.byteLength);
+      if (extra.sorted !== null) bytes += arrayBytes(extra.sorted.length);
+      if (extra.randomIndex !== null) bytes += extra.randomIndex.memoryUsage();
+    }
+    return bytes;
   }
 
   /** An independent copy (same members, order and encoding); packed forms share their string. */

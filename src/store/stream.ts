@@ -16,6 +16,8 @@
 // IDs are <ms>-<seq>, two unsigned 64-bit integers. Each part is a number while it is below
 // 2^53 (every real-world ID) and a bigint beyond, so the whole uint64 range stays exact.
 
+import { arrayBytes, mapBytes, objectBytes, SLOT_BYTES, stringBytes } from "./memory-size.ts";
+
 // ============================================================================ IDs and counters
 
 export type IdPart = number | bigint;
@@ -222,6 +224,17 @@ export class StreamNode {
     else this.live++;
   }
 
+  /** Heap bytes of the node: its entries (an object, an ID, a field/value array each) and strings. */
+  memoryUsage(): number {
+    let bytes = objectBytes(7) + objectBytes(2) + arrayBytes(this.masterFields.length) + arrayBytes(this.entries.length);
+    for (const f of this.masterFields) bytes += stringBytes(f);
+    for (const e of this.entries) {
+      bytes += objectBytes(3) + objectBytes(2) + arrayBytes(e.fields.length);
+      for (const f of e.fields) bytes += stringBytes(f);
+    }
+    return bytes;
+  }
+
   /** Index of the first entry with ID >= id (entries.length if none). */
   lowerBound(id: StreamId): number {
     const a = this.entries;
@@ -381,6 +394,11 @@ class OrderedById<T extends { id: StreamId }> {
     for (const c of this.chunks) for (const item of c) yield item;
   }
 
+  /** Heap bytes of the chunk arrays (not the items). */
+  memoryUsage(items: number): number {
+    return objectBytes(1) + arrayBytes(this.chunks.length) + this.chunks.length * arrayBytes(0) + items * SLOT_BYTES;
+  }
+
   clear(): void {
     this.chunks = [];
   }
@@ -436,6 +454,17 @@ export class PendingList extends Map<string, PendingEntry> {
 
   private *orderedPairs(): Generator<[string, PendingEntry]> {
     for (const v of this.order.items()) yield [formatId(v.id), v];
+  }
+
+  /**
+   * Heap bytes of the list. `ownEntries`: the entries are counted here (a group's PEL; a
+   * consumer's PEL holds the same objects). Keys are formatted IDs, estimated from the first.
+   */
+  memoryUsage(ownEntries: boolean): number {
+    const n = this.size;
+    let bytes = mapBytes(n) + this.order.memoryUsage(n);
+    if (ownEntries && n > 0) bytes += n * (objectBytes(4) + objectBytes(2) + stringBytes(formatId(this.order.first()!.id)));
+    return bytes;
   }
 
   private *orderedKeys(): Generator<string> {
@@ -834,6 +863,29 @@ export class StreamValue {
       this.raxNodesCache = raxNodeCount(keys);
     }
     return this.raxNodesCache;
+  }
+
+  /**
+   * MEMORY USAGE: the stream's heap bytes (store/memory-size.ts). As Redis does for its
+   * listpacks: the first `samples` nodes are measured, their average stands for all nodes but
+   * the last, which is measured too (it is often the one not full). Consumer groups are
+   * counted in full: their PELs and consumers.
+   */
+  memoryUsage(samples: number): number {
+    const nodes = this.nodes;
+    const count = nodes.length - this.head;
+    // An empty stream measures 304 bytes (the object, its IDs, its empty node array and group Map).
+    let bytes = 304 + nodes.length * SLOT_BYTES + (this.groups.size === 0 ? 0 : mapBytes(this.groups.size));
+    let sampled = 0;
+    let sampledBytes = 0;
+    for (let i = this.head; i < nodes.length && sampled < samples; i++, sampled++) sampledBytes += nodes[i]!.memoryUsage();
+    if (count <= sampled) bytes += sampledBytes;
+    else bytes += Math.round((sampledBytes / sampled) * (count - 1)) + nodes[nodes.length - 1]!.memoryUsage();
+    for (const g of this.groups.values()) {
+      bytes += objectBytes(5) + stringBytes(g.name) + objectBytes(2) + g.pending.memoryUsage(true) + mapBytes(g.consumers.size);
+      for (const c of g.consumers.values()) bytes += objectBytes(4) + stringBytes(c.name) + c.pending.memoryUsage(false);
+    }
+    return bytes;
   }
 
   /** A deep copy with the same node layout (COPY, snapshots). */

@@ -2,6 +2,7 @@
 // every other type is an object. `typeof v === "string"` is the fast path for the commonest type.
 
 import { HashValue } from "./hash.ts";
+import { objectBytes, stringBytes, typedArrayBytes } from "./memory-size.ts";
 import { ListValue } from "./list.ts";
 import { SetValue } from "./set.ts";
 import { StreamValue } from "./stream.ts";
@@ -34,6 +35,17 @@ export function typeOf(v: RedisValue): string {
   if (v instanceof ZSetValue) return "zset";
   if (v instanceof StreamValue) return "stream";
   return v.typeName;
+}
+
+/**
+ * What a value costs on the heap (MEMORY USAGE), estimated as Redis's objectComputeSize does:
+ * aggregates kept as Maps, Sets or arrays of strings have their elements sampled, `samples`
+ * at most (Infinity: all).
+ */
+export function memoryUsageOf(v: RedisValue, samples: number): number {
+  if (typeof v === "string") return stringBytes(v);
+  if (v instanceof ModuleValue) return objectBytes(3) + stringBytes(v.typeName) + typedArrayBytes(v.payload.length);
+  return v.memoryUsage(samples);
 }
 
 export { HashValue, ListValue, SetValue, StreamValue, ZSetValue };

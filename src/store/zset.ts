@@ -26,6 +26,8 @@
 // Members read out of a listpack (cursors, conversions to another set) are substrings of its
 // string; a set converted to the skiplist encoding copies its members out.
 
+import { arrayBytes, mapBytes, objectBytes, sampledBytes, stringBytes, typedArrayBytes } from "./memory-size.ts";
+
 /** Order of (score, member): by score, then by member bytes. */
 export function zcompare(s1: number, m1: string, s2: number, m2: string): number {
   if (s1 < s2) return -1;
@@ -1058,6 +1060,18 @@ class ZIndex {
     this.rebuildCounts();
   }
 
+  /**
+   * Heap bytes: the member -> score Map, the member strings (estimated from the first
+   * `samples`, as Redis samples a skiplist's first nodes; the leaves hold the same strings),
+   * and the leaves with their arrays.
+   */
+  memoryUsage(samples: number): number {
+    const n = this.dict.size;
+    let bytes = objectBytes(8) + mapBytes(n) + sampledBytes(this.dict.keys(), n, samples, stringBytes);
+    for (const leaf of this.leaves) bytes += objectBytes(3) + arrayBytes(leaf.n) + typedArrayBytes(leaf.scores.byteLength);
+    return bytes + 3 * arrayBytes(this.leaves.length) + typedArrayBytes(this.fen.byteLength);
+  }
+
   clone(): ZIndex {
     const z = new ZIndex();
     for (const [m, s] of this.dict) z.dict.set(m, s);
@@ -1551,6 +1565,12 @@ abstract class ZSetCore {
   }
 
   /** An independent copy (a listpack shares its immutable string). */
+  /** MEMORY USAGE: the set's heap bytes (store/memory-size.ts); a listpack-encoded set is one string. */
+  memoryUsage(samples: number): number {
+    const rep = this.rep;
+    return objectBytes(2) + (typeof rep === "string" ? stringBytes(rep) : rep.memoryUsage(samples));
+  }
+
   clone(): ZSetValue {
     const z = new ZSetValue();
     const rep = this.rep;

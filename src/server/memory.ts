@@ -1,0 +1,308 @@
+// Memory accounting: the figures INFO memory, MEMORY STATS and MEMORY DOCTOR report (Redis's
+// getMemoryOverheadData and getMemoryDoctorReport, object.c), computed from the runtime.
+//
+// "Allocated" memory is JavaScriptCore's heap size: the live cells plus the memory they own
+// outside the heap (string characters, Buffers). It already includes that outside memory
+// (process.memoryUsage().external), so the two are not added. What is not data (Redis's
+// overhead) is estimated with the same costs MEMORY USAGE uses (store/memory-size.ts): the
+// heap an empty server holds, the replication backlog, client buffers, script caches and the
+// keyspace Maps. The dataset is what remains.
+//
+// Resident memory: a Bun process holds tens of MB that are not its heap (the runtime's code,
+// the JIT, its own heaps), measured once at start as the RSS beyond the heap then. It plays
+// the part of Redis's non-allocator RSS (rss-overhead, what Lua or modules add); the rest of
+// the RSS is the heap's (allocator.resident).
+
+import { heapSize } from "bun:jsc";
+import { mapBytes, objectBytes, SLOT_BYTES, stringBytes } from "../store/memory-size.ts";
+import type { Client } from "./client.ts";
+import type { Server } from "./server.ts";
+
+/**
+ * The heap in use (INFO used_memory, MEMORY STATS total.allocated): what survived the last
+ * collection plus what was allocated since (garbage included until the next collection frees
+ * it, as memory a program has not freed yet counts in Redis's figure).
+ */
+export function usedMemory(): number {
+  return heapSize();
+}
+
+/** What the server holds right after start, before any data (used_memory_startup). */
+export interface StartupMemory {
+  used: number;
+  /** RSS the runtime holds beyond its heap (code, JIT, its own allocations). */
+  runtimeRss: number;
+}
+
+/** Measures the start-up figures (after a full collection, so that they are the live heap). */
+export function measureStartupMemory(): StartupMemory {
+  Bun.gc(true);
+  const mu = process.memoryUsage();
+  const used = usedMemory();
+  return { used, runtimeRss: Math.max(0, mu.rss - used) };
+}
+
+/**
+ * A connected client's own objects (the Client, its socket, parser and reply writer with its
+ * 16 KB buffer), measured as the heap growth per idle connection (Redis counts its 16 KB
+ * static reply buffer the same way); buffered input and output come on top.
+ */
+const CLIENT_BYTES = 17920;
+
+/** What a client holds: its objects and its buffered input and output (Redis's getClientMemoryUsage). */
+export function clientMemory(c: Client): number {
+  return CLIENT_BYTES + (c.conn?.pendingBytes ?? 0) + c.reply.length + c.parser.pendingBytes;
+}
+
+export interface DbOverhead {
+  id: number;
+  main: number;
+  expires: number;
+}
+
+/** Redis's struct redisMemOverhead, with our figures. */
+export interface MemoryOverhead {
+  peakAllocated: number;
+  totalAllocated: number;
+  startupAllocated: number;
+  replBacklog: number;
+  clientsReplicas: number;
+  clientsNormal: number;
+  luaCaches: number;
+  functionsCaches: number;
+  dbs: DbOverhead[];
+  overheadTotal: number;
+  totalKeys: number;
+  bytesPerKey: number;
+  dataset: number;
+  datasetPerc: number;
+  peakPerc: number;
+  allocatorAllocated: number;
+  allocatorActive: number;
+  allocatorResident: number;
+  allocatorFrag: number;
+  allocatorFragBytes: number;
+  allocatorRss: number;
+  allocatorRssBytes: number;
+  rssExtra: number;
+  rssExtraBytes: number;
+  totalFrag: number;
+  totalFragBytes: number;
+  rss: number;
+  /** The part of the RSS the runtime held at start beyond its heap. */
+  runtimeRss: number;
+}
+
+/** Records the peak (Redis's stat_peak_memory, updated by the cron and when reported). */
+export function trackPeakMemory(server: Server, used = usedMemory()): number {
+  if (used > server.memoryPeak) server.memoryPeak = used;
+  return server.memoryPeak;
+}
+
+/**
+ * A script compiled by our Lua engine (its syntax tree and closures), measured as the heap
+ * growth per cached script: about 1.5 KB plus 45 bytes per character of source. Redis keeps
+ * compiled scripts in the Lua VM, outside used_memory; ours are on the heap, so they count
+ * here rather than as data.
+ */
+function compiledScriptBytes(source: string): number {
+  return 1500 + 45 * source.length;
+}
+
+/** EVAL's script cache: the Map, each entry's record, SHA, body and compiled form (evalScriptsMemory). */
+function luaCachesBytes(server: Server): number {
+  const scripts = server.scripting.scripts;
+  let bytes = mapBytes(scripts.size);
+  for (const s of scripts.values()) bytes += objectBytes(4) + stringBytes(s.sha) + stringBytes(s.body) + compiledScriptBytes(s.body);
+  return bytes;
+}
+
+/** Function libraries: the Maps of libraries and functions, code, names, compiled forms (functionsMemoryOverhead). */
+function functionsCachesBytes(server: Server): number {
+  const libs = server.scripting.registry.libraries();
+  let bytes = mapBytes(libs.length) + mapBytes(server.scripting.registry.functionCount());
+  for (const lib of libs) {
+    bytes += objectBytes(4) + stringBytes(lib.name) + stringBytes(lib.code) + compiledScriptBytes(lib.code) + mapBytes(lib.functions.size);
+    for (const fn of lib.functions.values()) bytes += objectBytes(4) + stringBytes(fn.name) + (fn.description === null ? 0 : stringBytes(fn.description));
+  }
+  return bytes;
+}
+
+export function memoryOverhead(server: Server): MemoryOverhead {
+  const mu = process.memoryUsage();
+  const used = usedMemory();
+  const rss = mu.rss;
+  const peak = trackPeakMemory(server, used);
+  const startup = server.startupMemory.used;
+  let total = startup;
+
+  // Replica links hold their output beyond the backlog (Redis counts the shared replication
+  // buffer beyond the backlog's size as the replicas').
+  const backlog = server.replication.backlog;
+  const replBacklog = backlog ? backlog.size : 0;
+  let clientsReplicas = 0;
+  let clientsNormal = 0;
+  for (const c of server.clients.values()) {
+    if (c.replica) clientsReplicas += clientMemory(c);
+    else clientsNormal += clientMemory(c);
+  }
+  total += replBacklog + clientsReplicas + clientsNormal;
+  const luaCaches = luaCachesBytes(server);
+  const functionsCaches = functionsCachesBytes(server);
+  total += luaCaches + functionsCaches;
+
+  const dbs: DbOverhead[] = [];
+  let totalKeys = 0;
+  for (const db of server.dbs) {
+    if (db.size === 0) continue;
+    totalKeys += db.size;
+    // The keyspace Map's table (a key's string is data, as an sds key is in Redis).
+    const main = mapBytes(db.keys.size);
+    const expires = db.expires.size === 0 ? 0 : mapBytes(db.expires.size) + (db.fieldTtlKeys.size === 0 ? 0 : db.fieldTtlKeys.size * SLOT_BYTES);
+    dbs.push({ id: db.id, main, expires });
+    total += main + expires;
+  }
+
+  // The heap's cells reserve more than they hold (Redis's allocator "active" memory).
+  const active = Math.max(used, mu.heapTotal + mu.external);
+  const runtimeRss = server.startupMemory.runtimeRss;
+  const resident = Math.max(active, rss - runtimeRss);
+  const overheadTotal = Math.min(used, total);
+  const net = used > startup ? used - startup : 1;
+  const dataset = used - overheadTotal;
+  return {
+    peakAllocated: peak,
+    totalAllocated: used,
+    startupAllocated: startup,
+    replBacklog,
+    clientsReplicas,
+    clientsNormal,
+    luaCaches,
+    functionsCaches,
+    dbs,
+    overheadTotal,
+    totalKeys,
+    bytesPerKey: totalKeys ? Math.floor(net / totalKeys) : 0,
+    dataset,
+    datasetPerc: (dataset * 100) / net,
+    peakPerc: (used * 100) / peak,
+    allocatorAllocated: used,
+    allocatorActive: active,
+    allocatorResident: resident,
+    allocatorFrag: active / used,
+    allocatorFragBytes: active - used,
+    allocatorRss: resident / active,
+    allocatorRssBytes: resident - active,
+    rssExtra: rss / resident,
+    rssExtraBytes: rss - resident,
+    totalFrag: rss / used,
+    totalFragBytes: rss - used,
+    rss,
+    runtimeRss,
+  };
+}
+
+/** Rounds as C's (float) cast does: the figures Redis computes in single precision. */
+export function asFloat32(x: number): number {
+  return Math.fround(x);
+}
+
+const MB = 1024 * 1024;
+
+/**
+ * MEMORY DOCTOR (getMemoryDoctorReport) over our figures. Two adaptations, because the runtime
+ * is not Redis's allocator: "empty" is judged on the memory grown since start (an empty Bun
+ * process already holds a few MB of heap where Redis holds about one), and the RSS check
+ * leaves out the RSS the runtime held at start (its code and JIT, tens of MB that are not
+ * fragmentation).
+ */
+export function memoryDoctorReport(server: Server): string {
+  const mh = memoryOverhead(server);
+  let numReports = 0;
+  let empty = false;
+  let bigPeak = false;
+  let highFrag = false;
+  let highAllocFrag = false;
+  let highAllocRss = false;
+  let bigReplicaBuf = false;
+  let bigClientBuf = false;
+  let manyScripts = false;
+  if (mh.totalAllocated - mh.startupAllocated < 5 * MB) {
+    empty = true;
+    numReports++;
+  } else {
+    if (mh.peakAllocated / mh.totalAllocated > 1.5) {
+      bigPeak = true;
+      numReports++;
+    }
+    const heapRss = mh.rss - mh.runtimeRss;
+    if (heapRss / mh.totalAllocated > 1.4 && heapRss - mh.totalAllocated > 10 * MB) {
+      highFrag = true;
+      numReports++;
+    }
+    if (mh.allocatorFrag > 1.1 && mh.allocatorFragBytes > 10 * MB) {
+      highAllocFrag = true;
+      numReports++;
+    }
+    if (mh.allocatorRss > 1.1 && mh.allocatorRssBytes > 10 * MB) {
+      highAllocRss = true;
+      numReports++;
+    }
+    // (No "High process RSS overhead" check: the RSS beyond the heap's is taken to be the
+    // runtime's, which cannot be told apart from what Redis would call non-allocator RSS.)
+    let replicas = 0;
+    let clients = 0;
+    for (const c of server.clients.values()) {
+      if (c.replica) replicas++;
+      else clients++;
+    }
+    if (clients > 0 && mh.clientsNormal / clients > 1024 * 200) {
+      bigClientBuf = true;
+      numReports++;
+    }
+    if (replicas > 0 && mh.clientsReplicas > 10 * MB) {
+      bigReplicaBuf = true;
+      numReports++;
+    }
+    if (server.scripting.scripts.size > 1000) {
+      manyScripts = true;
+      numReports++;
+    }
+  }
+  if (numReports === 0) return "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.\n";
+  if (empty) {
+    return "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.\n";
+  }
+  let s = "Sam, I detected a few issues in this Redis instance memory implants:\n\n";
+  if (bigPeak) {
+    s +=
+      " * Peak memory: In the past this instance used more than 150% the memory that is currently using. The allocator is normally not able to release memory after a peak, so you can expect to see a big fragmentation ratio, however this is actually harmless and is only due to the memory peak, and if the Redis instance Resident Set Size (RSS) is currently bigger than expected, the memory will be used as soon as you fill the Redis instance with more data. If the memory peak was only occasional and you want to try to reclaim memory, please try the MEMORY PURGE command, otherwise the only other option is to shutdown and restart the instance.\n\n";
+  }
+  if (highFrag) {
+    s += ` * High total RSS: This instance has a memory fragmentation and RSS overhead greater than 1.4 (this means that the Resident Set Size of the Redis process is much larger than the sum of the logical allocations Redis performed). This problem is usually due either to a large peak memory (check if there is a peak memory entry above in the report) or may result from a workload that causes the allocator to fragment memory a lot. If the problem is a large peak memory, then there is no issue. Otherwise, make sure you are using the Jemalloc allocator and not the default libc malloc. Note: The currently used allocator is "${MEM_ALLOCATOR}".\n\n`;
+  }
+  if (highAllocFrag) {
+    s +=
+      " * High allocator fragmentation: This instance has an allocator external fragmentation greater than 1.1. This problem is usually due either to a large peak memory (check if there is a peak memory entry above in the report) or may result from a workload that causes the allocator to fragment memory a lot. You can try enabling 'activedefrag' config option.\n\n";
+  }
+  if (highAllocRss) {
+    s +=
+      " * High allocator RSS overhead: This instance has an RSS memory overhead is greater than 1.1 (this means that the Resident Set Size of the allocator is much larger than the sum what the allocator actually holds). This problem is usually due to a large peak memory (check if there is a peak memory entry above in the report), you can try the MEMORY PURGE command to reclaim it.\n\n";
+  }
+  if (bigReplicaBuf) {
+    s +=
+      " * Big replica buffers: The replica output buffers in this instance are greater than 10MB for each replica (on average). This likely means that there is some replica instance that is struggling receiving data, either because it is too slow or because of networking issues. As a result, data piles on the master output buffers. Please try to identify what replica is not receiving data correctly and why. You can use the INFO output in order to check the replicas delays and the CLIENT LIST command to check the output buffers of each replica.\n\n";
+  }
+  if (bigClientBuf) {
+    s +=
+      " * Big client buffers: The clients output buffers in this instance are greater than 200K per client (on average). This may result from different causes, like Pub/Sub clients subscribed to channels bot not receiving data fast enough, so that data piles on the Redis instance output buffer, or clients sending commands with large replies or very large sequences of commands in the same pipeline. Please use the CLIENT LIST command in order to investigate the issue if it causes problems in your instance, or to understand better why certain clients are using a big amount of memory.\n\n";
+  }
+  if (manyScripts) {
+    s +=
+      " * Many scripts: There seem to be many cached scripts in this instance (more than 1000). This may be because scripts are generated and `EVAL`ed, instead of being parameterized (with KEYS and ARGV), `SCRIPT LOAD`ed and `EVALSHA`ed. Unless `SCRIPT FLUSH` is called periodically, the scripts' caches may end up consuming most of your memory.\n\n";
+  }
+  return s + "I'm here to keep you safe, Sam. I want to help you.\n";
+}
+
+/** What INFO's mem_allocator and MEMORY DOCTOR name as the allocator. */
+export const MEM_ALLOCATOR = "bun";
