@@ -134,8 +134,9 @@ async function digest(c: RespClient, fieldTtls: boolean, dbs: number[]): Promise
           for (let x = 0; x < flat.length; x += 2) {
             // A field whose time comes within the comparison window (the servers are read in
             // turn, a big dataset takes a minute) may be gone from one read and not the other.
+            // (-2: it expired between the two reads.)
             const at = Number(times[x / 2] ?? -1);
-            if (at > 0 && at < readAt + FIELD_TTL_WINDOW_MS) continue;
+            if (at === -2 || (at > 0 && at < readAt + FIELD_TTL_WINDOW_MS)) continue;
             pairs.push([flat[x]!, flat[x + 1]!, String(times[x / 2] ?? "")]);
           }
           v = pairs.sort((a, b) => (a[0]! < b[0]! ? -1 : 1));
@@ -208,10 +209,15 @@ async function soak(kind: MasterKind, seed: number): Promise<void> {
   const fieldTtls = compat >= 70400;
   const limits = encodingDirectives(kind, []);
   const servers: ServerProcess[] = [];
+  let stopping = false;
   try {
     const debug = compat >= 70000 ? ["--enable-debug-command", "yes"] : [];
     const master = await startRedis([...limits, ...debug, "--repl-backlog-size", "256mb"], { bin: kind.bin });
     servers.push(master);
+    // A master that dies mid-run (a crash of that version) is reported at once, with its log.
+    void master.proc.exited.then((code) => {
+      if (!stopping) console.log(`${kind.label} seed ${seed}: the MASTER exited (${code ?? master.proc.signalCode}): ${master.output().slice(-4000)}`);
+    });
     const m = await master.client();
     const t0 = performance.now();
     await populate(m, compat);
@@ -277,6 +283,7 @@ async function soak(kind: MasterKind, seed: number): Promise<void> {
       if (s.proc.exitCode !== null || s.proc.signalCode) console.log(`  exited (${s.proc.exitCode ?? s.proc.signalCode}): ${s.output().slice(-1500)}`);
     }
   } finally {
+    stopping = true;
     for (const s of servers) {
       await s.stop();
       removeDir(s.dir);
