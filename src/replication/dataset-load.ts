@@ -1,6 +1,12 @@
 // Loading a full-sync RDB into fresh databases, from the socket (diskless) or from the file
-// (disk-based). The old dataset stays in place until the new one loaded completely, so a
-// corrupt or truncated payload aborts the sync without losing what we hold.
+// (disk-based, and the dataset file at start-up). The old dataset stays in place until the new
+// one loaded completely, so a corrupt or truncated payload aborts the sync without losing what
+// we hold.
+//
+// The parse runs in slices of LOAD_SLICE_MS between event-loop turns, never per record: the
+// parser stops at a record boundary once its deadline passed (rdb/reader.ts) and resumes on
+// the next turn. Clients get -LOADING (or, with swapdb, the old data) meanwhile, and the bytes
+// of the replication stream that follow the payload wait their turn behind it, in order.
 
 import { openSync, readSync, closeSync } from "node:fs";
 import { RdbParser, type RdbSink } from "../rdb/reader.ts";
@@ -19,24 +25,54 @@ export interface LoadedDataset {
 }
 
 export interface DatasetLoad {
-  /** Parses a chunk of the payload (throws on corrupt data). */
+  /**
+   * Queues a chunk of the payload. It is parsed in slices of a few milliseconds between
+   * event-loop turns (clients keep being served: Redis processes events while it loads too),
+   * in order. A parse error goes to onError, now or on a later turn.
+   */
   feed(chunk: Buffer): void;
-  /** Reads and parses a whole file in large chunks, yielding to the event loop between them. */
+  /** Resolves once everything fed so far is parsed, or the load failed or was aborted. */
+  drain(): Promise<void>;
+  /** Reads and parses a whole file, a slice per event-loop turn. False on error or abort. */
   feedFile(path: string, stillWanted: () => boolean): Promise<boolean>;
-  /** The payload ended: checks it was complete and returns the loaded dataset. */
+  /** The payload ended and drain() resolved: checks it was complete, returns the dataset. */
   finish(): LoadedDataset;
   abort(): void;
   /** Keys loaded so far (for progress reports). */
   readonly keysLoaded: number;
   /** Keys the RDB announced so far (RESIZEDB hints of the databases seen): 0 when none. */
   readonly keysExpected: number;
+  /** Bytes of the payload parsed so far. */
+  readonly bytesParsed: number;
   /** Called with the bytes read so far while feedFile reads a file. */
   onFileProgress: ((bytesRead: number) => void) | null;
   /** Called for each AUX field as it is read (redis-ver is logged at the start of a load). */
   onAux: ((name: string, value: string) => void) | null;
+  /**
+   * Called with true when more than BACKLOG_PAUSE bytes wait to be parsed (the socket feeding
+   * us should stop reading: the kernel holds the rest, as it would for Redis), false once
+   * the parse caught up.
+   */
+  onBacklog: ((behind: boolean) => void) | null;
+  /** A parse error found on a later turn than the feed() of its bytes. */
+  onError: ((e: Error) => void) | null;
 }
 
-const FILE_CHUNK = 8 * 1024 * 1024;
+/** Bytes read from a file per read (the parser stops mid-chunk when its slice is used up). */
+const FILE_CHUNK = 2 * 1024 * 1024;
+/**
+ * Parsing time per event-loop turn. A client's request waits at most about this long behind a
+ * load (plus whatever else the turn holds): Redis serves events every 2 MB of loading, about
+ * the same.
+ */
+export const LOAD_SLICE_MS = 10;
+/** Fed bytes waiting to be parsed beyond which onBacklog(true) is called. */
+const BACKLOG_PAUSE = 4 * 1024 * 1024;
+
+/** Resolves on the next turn of the event loop (after I/O). */
+export function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
 
 /** Puts records into the target databases and keeps what the replication needs from AUX. */
 class DatasetSink implements RdbSink {
@@ -58,12 +94,9 @@ class DatasetSink implements RdbSink {
       this.keysExpired++;
       return;
     }
-    // One Map operation, not has() + set(): a duplicate shows as an unchanged size. Overwriting
-    // the first value does not matter, the load is abandoned (fresh databases, as Redis does).
-    const keys = target.keys;
-    const before = keys.size;
-    keys.set(key, value);
-    if (keys.size === before) throw new Error(`RDB has duplicated key '${key.slice(0, 128)}' in DB ${db}`);
+    // One Map operation, not has() + set(). Overwriting the first value of a duplicate does not
+    // matter, the load is abandoned (fresh databases, as Redis does).
+    if (!target.keys.setNew(key, value)) throw new Error(`RDB has duplicated key '${key.slice(0, 128)}' in DB ${db}`);
     if (expireMs !== -1) target.expires.set(key, expireMs);
     this.keysLoaded++;
   }
@@ -113,14 +146,74 @@ export function beginDatasetLoad(server: Server, dbs: Database[], options: Datas
     listMaxListpackSize: server.config.num("list-max-listpack-size"),
   });
   let aborted = false;
-  return {
+  let failure: Error | null = null;
+  /** Chunks fed and not yet handed to the parser (it takes one at a time, see work()). */
+  const queue: Buffer[] = [];
+  let queuedBytes = 0;
+  let scheduled = false;
+  let behind = false;
+  let waiters: Array<() => void> = [];
+
+  const fail = (e: unknown) => {
+    failure = e instanceof Error ? e : new Error(String(e));
+    queue.length = 0;
+    queuedBytes = 0;
+    load.onError?.(failure);
+    const done = waiters;
+    waiters = [];
+    for (const w of done) w();
+  };
+  const schedule = () => {
+    if (!behind && queuedBytes > BACKLOG_PAUSE) {
+      behind = true;
+      load.onBacklog?.(true);
+    }
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(() => {
+      scheduled = false;
+      work();
+    });
+  };
+  /** Parses for one slice; schedules the next turn if input is left. */
+  const work = () => {
+    if (aborted || failure) return;
+    const deadline = performance.now() + LOAD_SLICE_MS;
+    try {
+      if (parser.suspended && !parser.resume(deadline)) return schedule();
+      while (queue.length > 0) {
+        if (performance.now() >= deadline) return schedule();
+        const chunk = queue.shift()!;
+        queuedBytes -= chunk.length;
+        if (!parser.feed(chunk, deadline)) return schedule();
+      }
+    } catch (e) {
+      fail(e);
+      return;
+    }
+    if (behind) {
+      behind = false;
+      load.onBacklog?.(false);
+    }
+    const done = waiters;
+    waiters = [];
+    for (const w of done) w();
+  };
+  const idle = () => queue.length === 0 && !parser.suspended;
+
+  const load: DatasetLoad = {
     get keysLoaded() {
       return sink.keysLoaded;
     },
     get keysExpected() {
       return sink.keysExpected;
     },
+    get bytesParsed() {
+      return parser.bytesConsumed;
+    },
     onFileProgress: null,
+    onBacklog: null,
+    onError: null,
     set onAux(fn: ((name: string, value: string) => void) | null) {
       sink.onAux = fn;
     },
@@ -128,37 +221,56 @@ export function beginDatasetLoad(server: Server, dbs: Database[], options: Datas
       return sink.onAux;
     },
     feed(chunk) {
-      if (!aborted) parser.feed(chunk);
+      if (aborted || failure || chunk.length === 0) return;
+      queue.push(chunk);
+      queuedBytes += chunk.length;
+      // Behind already: the chunk waits for the scheduled slice (one slice per turn).
+      if (!scheduled) work();
+      else schedule();
+    },
+    drain() {
+      if (idle() || aborted || failure) return Promise.resolve();
+      return new Promise((resolve) => waiters.push(resolve));
     },
     async feedFile(path, stillWanted) {
       let fd = -1;
       let read = 0;
+      const onError = load.onError;
+      let error: Error | null = null;
+      load.onError = (e) => (error = e);
       try {
         fd = openSync(path, "r");
-        while (!aborted) {
+        while (!aborted && error === null) {
           // A fresh buffer per chunk: the parser may keep a reference to its tail.
           const buf = Buffer.allocUnsafe(FILE_CHUNK);
           const n = readSync(fd, buf, 0, FILE_CHUNK, null);
           if (n <= 0) break;
-          parser.feed(buf.subarray(0, n));
+          load.feed(n === FILE_CHUNK ? buf : buf.subarray(0, n));
           read += n;
-          this.onFileProgress?.(read);
-          // The whole file is read: finish without a turn of the event loop, so a small load is
-          // atomic for clients (Redis too only processes events every 2 MB of loading).
-          if (n < FILE_CHUNK) break;
-          // Serve clients (-LOADING) and the master link between chunks, not per record.
-          await new Promise((r) => setImmediate(r));
+          // A small file parsed at once is loaded without a turn of the event loop: atomic for
+          // clients (Redis too only processes events every 2 MB of loading).
+          if (n < FILE_CHUNK && idle()) {
+            load.onFileProgress?.(read);
+            break;
+          }
+          // Serve clients (-LOADING) and the master link between slices.
+          await nextTurn();
+          await load.drain();
           if (!stillWanted()) return false;
+          load.onFileProgress?.(read);
         }
+        if (error !== null) throw error;
         return !aborted;
       } catch (e) {
         server.log.warning(`Error loading the RDB: ${(e as Error).message}`);
         return false;
       } finally {
+        load.onError = onError;
         if (fd >= 0) closeSync(fd);
       }
     },
     finish() {
+      if (failure) throw failure;
       parser.end();
       const db = sink.auxFields.get("repl-stream-db");
       return {
@@ -172,6 +284,12 @@ export function beginDatasetLoad(server: Server, dbs: Database[], options: Datas
     },
     abort() {
       aborted = true;
+      queue.length = 0;
+      queuedBytes = 0;
+      const done = waiters;
+      waiters = [];
+      for (const w of done) w();
     },
   };
+  return load;
 }

@@ -25,7 +25,7 @@ import type { Replication } from "./replication.ts";
 import { beginDatasetLoad, type DatasetLoad } from "./dataset-load.ts";
 import { EofMarkDetector } from "./eof-mark.ts";
 import { checkMasterCertificate } from "../server/tls.ts";
-import { LoadProgress } from "../server/load-progress.ts";
+import type { Progress } from "../server/progress.ts";
 import { watchLoad } from "../server/persistence.ts";
 
 export const enum ReplState {
@@ -94,8 +94,8 @@ interface Transfer {
   /** Bytes that arrived after the payload: the start of the command stream. */
   tail: Buffer[];
   done: boolean;
-  /** Bytes and keys so far, for the log and INFO (server/load-progress.ts). */
-  progress: LoadProgress;
+  /** Bytes and keys so far, for the log and INFO (server/progress.ts). */
+  progress: Progress;
 }
 
 export class ReplicaLink {
@@ -533,7 +533,7 @@ export class ReplicaLink {
       this.log.notice(`MASTER <-> REPLICA sync: receiving ${size} bytes from master ${diskless ? "to parser" : "to disk"}`);
     }
     this.syncTotalBytes = size;
-    const progress = new LoadProgress("MASTER <-> REPLICA sync", size, this.log);
+    const progress = this.log.progress("MASTER <-> REPLICA sync", size);
     const t: Transfer = { size, read: 0, mark, tmpFile: null, fd: -1, writer: null, load: null, swapdb: false, linkLost: false, tail: [], done: false, progress };
     this.transfer = t;
     if (diskless) {
@@ -546,6 +546,7 @@ export class ReplicaLink {
       }
       t.load = beginDatasetLoad(this.server, this.freshDatabases());
       this.watch(t.load, progress);
+      this.feedFromSocket(t.load);
     } else {
       const tmp = `temp-${Math.floor(Date.now() / 1000)}.${process.pid}.rdb`;
       try {
@@ -563,15 +564,30 @@ export class ReplicaLink {
       if (this.server.totalKeys() === 0) {
         t.load = beginDatasetLoad(this.server, this.freshDatabases());
         this.watch(t.load, progress);
+        this.feedFromSocket(t.load);
       }
     }
     return true;
   }
 
   /** Progress of the load of a full sync: INFO loading_* while loading, and log lines. */
-  private watch(load: DatasetLoad, progress: LoadProgress): void {
+  private watch(load: DatasetLoad, progress: Progress): void {
     watchLoad(this.server, load, progress);
     this.server.loadProgress = progress;
+  }
+
+  /** A load fed from the socket: parse errors abort the transfer; a backlog pauses reading. */
+  private feedFromSocket(load: DatasetLoad): void {
+    const generation = this.generation;
+    const conn = this.conn;
+    load.onBacklog = (behind) => {
+      if (generation === this.generation) conn?.setReading(!behind);
+    };
+    load.onError = (e) => {
+      if (generation !== this.generation || this.transfer?.load !== load) return;
+      this.log.warning(`MASTER <-> REPLICA sync: aborting the transfer: ${e.message}`);
+      this.abortTransfer();
+    };
   }
 
   private freshDatabases(): Database[] {
@@ -650,7 +666,9 @@ export class ReplicaLink {
         const load = beginDatasetLoad(this.server, this.freshDatabases());
         t.load = load;
         // Read back from the file: a progress of its own.
-        this.watch(load, new LoadProgress("Loading the synced RDB", t.read, this.log));
+        t.progress.end();
+        t.progress = this.log.progress("Loading the synced RDB", t.read);
+        this.watch(load, t.progress);
         const ok = await load.feedFile(join(process.cwd(), finalName), () => generation === this.generation);
         if (generation !== this.generation) return;
         if (!ok) {
@@ -661,6 +679,9 @@ export class ReplicaLink {
       }
     }
     const load = t.load!;
+    // The parse may still be a few slices behind the bytes received.
+    await load.drain();
+    if (generation !== this.generation || this.transfer !== t) return;
     let result;
     try {
       result = load.finish();
@@ -675,6 +696,7 @@ export class ReplicaLink {
     this.server.signalFlushedDb(-1);
     this.server.loading = false;
     this.server.loadProgress = null;
+    t.progress.end();
     this.server.persistence.lastLoadKeysLoaded = result.keysLoaded;
     this.server.persistence.lastLoadKeysExpired = 0;
     this.server.functions.clear();
@@ -692,12 +714,11 @@ export class ReplicaLink {
     this.createMasterClient(result.replStreamDb ?? 0, this.masterInitialOffset);
     this.log.notice("MASTER <-> REPLICA sync: Finished with success");
     this.server.notifySupervisor("STATUS=MASTER <-> REPLICA sync: Finished with success. Ready to accept connections in read-write mode.\n");
-    // The transfer left its buffers (and the replaced dataset) behind as garbage. Collect it now,
-    // in one pause (~0.1 s per 1M keys), rather than over the next seconds: resident memory
-    // drops at once, which is what container limits and operators watch after a full sync.
-    const gcStart = performance.now();
-    Bun.gc(true);
-    this.log.verbose(`Full collection after the sync: ${(performance.now() - gcStart).toFixed(0)} ms`);
+    // The transfer left its buffers (and the replaced dataset) behind as garbage. Ask for a
+    // collection now, so resident memory drops soon (what container limits and operators watch
+    // after a full sync), but a concurrent one: a synchronous full collection would stop every
+    // client for ~0.15 s per 1M keys.
+    Bun.gc(false);
     if (t.linkLost) {
       this.log.warning("Connection with master lost.");
       this.dropMasterClient(true, true);
@@ -821,6 +842,7 @@ export class ReplicaLink {
         } catch {}
       }
       t.load?.abort();
+      t.progress.end();
       if (!t.swapdb) this.server.loading = false;
       this.server.loadProgress = null;
       this.transfer = null;
