@@ -12,6 +12,7 @@ import { openSync, readSync, closeSync } from "node:fs";
 import { RdbParser, type RdbSink } from "../rdb/reader.ts";
 import type { Server } from "../server/server.ts";
 import type { Database } from "../store/database.ts";
+import { KEY_TABLE_SHARDS, keyShard } from "../store/key-table.ts";
 import type { RedisValue } from "../store/values.ts";
 
 export interface LoadedDataset {
@@ -35,8 +36,12 @@ export interface DatasetLoad {
   drain(): Promise<void>;
   /** Reads and parses a whole file, a slice per event-loop turn. False on error or abort. */
   feedFile(path: string, stillWanted: () => boolean): Promise<boolean>;
-  /** The payload ended and drain() resolved: checks it was complete, returns the dataset. */
-  finish(): LoadedDataset;
+  /**
+   * The payload ended and drain() resolved: checks it was complete, then puts the keys into
+   * the databases (in slices too) and returns the dataset. Rejects on an incomplete payload
+   * or a duplicated key; resolves null if aborted meanwhile.
+   */
+  finish(): Promise<LoadedDataset | null>;
   abort(): void;
   /** Keys loaded so far (for progress reports). */
   readonly keysLoaded: number;
@@ -74,13 +79,37 @@ export function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-/** Puts records into the target databases and keeps what the replication needs from AUX. */
+/** Records of one database shard, in arrays of RECORDS_PER_CHUNK (key, value, expiry) triples. */
+class PendingShard {
+  readonly chunks: unknown[][] = [];
+  current: unknown[] = [];
+}
+
+/** Records per chunk of a PendingShard: only the chunk being filled is written to. */
+const RECORDS_PER_CHUNK = 1024;
+
+/**
+ * Collects the records of the payload and keeps what the replication needs from AUX.
+ *
+ * Keys are not put into the databases' key tables as they are parsed, but kept per database
+ * and shard (store/key-table.ts) until the payload is complete, then installed a shard at a
+ * time (install()). Why: the collector re-scans, at every young-generation collection, each
+ * old Map written to since the last one; records arrive in hash order, so while parsing they
+ * would touch every shard between two collections, and every collection would re-scan the
+ * whole keyspace loaded so far (measured: a 3M-key load 2.8x slower, with pauses of 100-200
+ * ms). Appending to the current chunk of a shard's pending records touches little; building a
+ * shard's Map at once touches that Map alone. The databases stay empty until then: a load is
+ * never visible half done.
+ */
 class DatasetSink implements RdbSink {
   keysLoaded = 0;
   keysExpired = 0;
   keysExpected = 0;
   readonly auxFields = new Map<string, string>();
   readonly functions = new Map<string, { engine: string; code: string }>();
+  /** Per database, per shard: the records waiting for install(). */
+  private readonly pending: Array<Array<PendingShard | undefined> | undefined> = [];
+
   constructor(
     private readonly dbs: Database[],
     /** A master drops keys already expired at this time (Unix ms); a replica keeps them (-1). */
@@ -88,17 +117,57 @@ class DatasetSink implements RdbSink {
   ) {}
 
   key(db: number, key: string, value: RedisValue, expireMs: number): void {
-    const target = this.dbs[db];
-    if (!target) throw new Error(`RDB selects DB ${db}, beyond the configured databases`);
+    if (!this.dbs[db]) throw new Error(`RDB selects DB ${db}, beyond the configured databases`);
     if (expireMs !== -1 && expireMs < this.dropExpiredBefore) {
       this.keysExpired++;
       return;
     }
-    // One Map operation, not has() + set(). Overwriting the first value of a duplicate does not
-    // matter, the load is abandoned (fresh databases, as Redis does).
-    if (!target.keys.setNew(key, value)) throw new Error(`RDB has duplicated key '${key.slice(0, 128)}' in DB ${db}`);
-    if (expireMs !== -1) target.expires.set(key, expireMs);
+    const shards = (this.pending[db] ??= new Array<PendingShard | undefined>(KEY_TABLE_SHARDS));
+    const shard = keyShard(key);
+    const p = (shards[shard] ??= new PendingShard());
+    let chunk = p.current;
+    if (chunk.length >= RECORDS_PER_CHUNK * 3) {
+      p.chunks.push(chunk);
+      p.current = chunk = [];
+    }
+    chunk.push(key, value, expireMs);
     this.keysLoaded++;
+  }
+
+  /**
+   * Puts the collected records into the databases, one shard's Map at a time, until
+   * `deadline`. Returns true when done. Throws on a duplicated key (the load is then
+   * abandoned, as Redis does).
+   */
+  install(deadline: number): boolean {
+    for (let db = 0; db < this.pending.length; db++) {
+      const shards = this.pending[db];
+      if (shards === undefined) continue;
+      const target = this.dbs[db]!;
+      for (let i = 0; i < shards.length; i++) {
+        const p = shards[i];
+        if (p === undefined) continue;
+        if (performance.now() >= deadline) return false;
+        shards[i] = undefined;
+        p.chunks.push(p.current);
+        const keys = new Map<string, RedisValue>();
+        const expires = new Map<string, number>();
+        for (const chunk of p.chunks) {
+          for (let j = 0; j < chunk.length; j += 3) {
+            const key = chunk[j] as string;
+            const before = keys.size;
+            keys.set(key, chunk[j + 1] as RedisValue);
+            if (keys.size === before) throw new Error(`RDB has duplicated key '${key.slice(0, 128)}' in DB ${db}`);
+            const expireMs = chunk[j + 2] as number;
+            if (expireMs !== -1) expires.set(key, expireMs);
+          }
+        }
+        target.keys.adoptPart(i, keys);
+        target.expires.adoptPart(i, expires);
+      }
+      this.pending[db] = undefined;
+    }
+    return true;
   }
 
   onAux: ((name: string, value: string) => void) | null = null;
@@ -269,9 +338,13 @@ export function beginDatasetLoad(server: Server, dbs: Database[], options: Datas
         if (fd >= 0) closeSync(fd);
       }
     },
-    finish() {
+    async finish() {
       if (failure) throw failure;
       parser.end();
+      while (!sink.install(performance.now() + LOAD_SLICE_MS)) {
+        await nextTurn();
+        if (aborted) return null;
+      }
       const db = sink.auxFields.get("repl-stream-db");
       return {
         dbs,

@@ -684,12 +684,14 @@ export class ReplicaLink {
     if (generation !== this.generation || this.transfer !== t) return;
     let result;
     try {
-      result = load.finish();
+      result = await load.finish();
     } catch (e) {
+      if (generation !== this.generation || this.transfer !== t) return;
       this.log.warning(`Failed trying to load the MASTER synchronization DB from socket: ${(e as Error).message}`);
       this.abortTransfer();
       return;
     }
+    if (result === null || generation !== this.generation || this.transfer !== t) return;
     if (t.swapdb) this.log.notice("MASTER <-> REPLICA sync: Swapping active DB with loaded DB");
     // The new dataset replaces the old one only now that it loaded completely.
     for (let i = 0; i < this.server.dbs.length; i++) this.server.dbs[i]!.swapContents(result.dbs[i]!);

@@ -50,7 +50,8 @@ export async function loadDatasetFile(server: Server, path: string): Promise<boo
   try {
     const ok = await load.feedFile(path, () => true);
     if (!ok) return false;
-    const result = load.finish();
+    const result = await load.finish();
+    if (result === null) return false;
     for (let i = 0; i < server.dbs.length; i++) server.dbs[i]!.swapContents(result.dbs[i]!);
     for (const [name, f] of result.functions) server.functions.set(name, f);
     server.persistence.lastLoadKeysLoaded = result.keysLoaded;

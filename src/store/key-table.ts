@@ -94,6 +94,16 @@ export class KeyTable<V> {
     return true;
   }
 
+  /**
+   * Installs a whole shard built elsewhere (a load: see replication/dataset-load.ts), whose keys
+   * all belong to shard `index` by keyShard(). The shard must be empty.
+   */
+  adoptPart(index: number, part: Map<string, V>): void {
+    if (this.parts[index]!.size !== 0) throw new Error(`key table shard ${index} is not empty`);
+    this.parts[index] = part.size === 0 ? NO_KEYS : part;
+    this.count += part.size;
+  }
+
   /** The shard Map that holds (or would hold) `key`, for callers that track Maps by identity. */
   partOf(key: string): Map<string, V> {
     return this.parts[keyShard(key)]!;
