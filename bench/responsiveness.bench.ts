@@ -16,7 +16,10 @@
 //
 //   bun run build && bun bench/responsiveness.bench.ts [--keys 3000000] [--rounds 1]
 //       [--phases sync-disk,sync-diskless,load,bgsave,expire,keys] [--expire-keys 1000000]
-//       [--keys-db 400000] [--interval 2]
+//       [--keys-db 400000] [--interval 2] [--baseline path/to/an/older/replicant]
+//
+// With --baseline, an older Replicant binary runs every phase too ("before"), in the same run:
+// before/after figures under the same machine load.
 //
 // The prober is this file run as `--probe <port> <intervalMs>`: it connects (retrying until the
 // port accepts), pings until its stdin says "stop", then prints its figures as one JSON line.
@@ -111,8 +114,9 @@ const INTERVAL = Number(opt("interval", "2"));
 const BIN = resolve(import.meta.dir, "../dist/replicant");
 const SELF = resolve(import.meta.dir, "responsiveness.bench.ts");
 
-type Kind = "redis" | "replicant";
-const KINDS: Kind[] = ["redis", "replicant"];
+type Kind = "redis" | "replicant" | "before";
+const BASELINE = opt("baseline", "");
+const KINDS: Kind[] = BASELINE ? ["redis", "before", "replicant"] : ["redis", "replicant"];
 
 /** A prober process pinging `port`; `stop()` returns its figures. */
 class Prober {
@@ -152,7 +156,7 @@ interface Proc {
 function spawnServer(kind: Kind, extra: string[], dir = tempDir(`bench-resp-${kind}-`)): Proc {
   const port = freePort();
   const common = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", ...extra];
-  const cmd = kind === "redis" ? ["redis-server", ...common, "--appendonly", "no"] : [BIN, ...common];
+  const cmd = kind === "redis" ? ["redis-server", ...common, "--appendonly", "no"] : [kind === "before" ? BASELINE : BIN, ...common];
   const log = process.env.BENCH_LOG ? Bun.file(`${process.env.BENCH_LOG}-${kind}-${port}.log`) : "ignore";
   const proc = Bun.spawn(cmd, { stdout: log, stderr: log, cwd: dir });
   return { kind, port, dir, proc };
@@ -298,7 +302,7 @@ async function bgsavePhase(servers: Record<Kind, Proc>): Promise<void> {
   }
 }
 
-/** EXPIRE_KEYS keys expiring at the same millisecond on a master; PINGs while they go. */
+/** EXPIRE_KEYS keys expired at the same millisecond on a master; PINGs while active expiry removes them. */
 async function expirePhase(): Promise<void> {
   for (let round = 0; round < ROUNDS; round++) {
     for (const kind of order(round)) {
@@ -306,18 +310,20 @@ async function expirePhase(): Promise<void> {
       try {
         const c = await waitFor(`${kind} up`, () => RespClient.connect(p.port), 30000, 5);
         await c.call("DEBUG", "POPULATE", EXPIRE_KEYS, "key", 16);
-        // All at one millisecond, far enough ahead for the PEXPIREATs to be sent.
-        const at = Date.now() + 4000 + EXPIRE_KEYS / 100;
+        // Every key gets a 1 s TTL while active expiry is off (nothing reads them, so they
+        // stay); a second later active expiry is switched on: the cycle finds them all expired.
+        await c.call("DEBUG", "SET-ACTIVE-EXPIRE", 0);
         for (let i = 0; i < EXPIRE_KEYS; i += 10000) {
           const batch: string[][] = [];
-          for (let j = i; j < Math.min(EXPIRE_KEYS, i + 10000); j++) batch.push(["PEXPIREAT", `key:${j}`, String(at)]);
+          for (let j = i; j < Math.min(EXPIRE_KEYS, i + 10000); j++) batch.push(["PEXPIRE", `key:${j}`, "1000"]);
           await c.pipeline(batch);
         }
-        if (Date.now() > at - 1000) throw new Error("the PEXPIREATs took too long: raise the margin");
-        await Bun.sleep(at - 500 - Date.now());
+        await Bun.sleep(1100);
+        if (Number(await c.call("DBSIZE")) !== EXPIRE_KEYS) throw new Error(`${kind}: keys went before active expiry was on`);
         const prober = new Prober(p.port);
         await prober.connected();
-        await Bun.sleep(at - Date.now());
+        await Bun.sleep(300);
+        await c.call("DEBUG", "SET-ACTIVE-EXPIRE", 1);
         const t0 = performance.now();
         await waitFor(`${kind} expired everything`, async () => Number(await c.call("DBSIZE")) === 0, 600000, 20);
         const seconds = (performance.now() - t0) / 1000;
@@ -400,7 +406,7 @@ async function keysPhase(): Promise<void> {
     }
     const times: Record<string, Record<Kind, number[]>> = {};
     for (const pattern of patterns) {
-      times[pattern] = { redis: [], replicant: [] };
+      times[pattern] = { redis: [], replicant: [], before: [] };
       for (let round = 0; round < Math.max(3, ROUNDS); round++) {
         for (const kind of order(round)) {
           const p = servers[kind];
@@ -420,7 +426,8 @@ async function keysPhase(): Promise<void> {
     for (const pattern of patterns) {
       const rt = median(times[pattern]!.redis);
       const pt = median(times[pattern]!.replicant);
-      console.log(`  KEYS ${pattern.padEnd(8)} redis-server ${rt.toFixed(0).padStart(5)} ms   replicant ${pt.toFixed(0).padStart(5)} ms   ratio ${(pt / rt).toFixed(2)}x`);
+      const before = BASELINE ? `   before ${median(times[pattern]!.before).toFixed(0).padStart(5)} ms (${(median(times[pattern]!.before) / rt).toFixed(2)}x)` : "";
+      console.log(`  KEYS ${pattern.padEnd(8)} redis-server ${rt.toFixed(0).padStart(5)} ms   replicant ${pt.toFixed(0).padStart(5)} ms   ratio ${(pt / rt).toFixed(2)}x${before}`);
     }
   } finally {
     for (const p of Object.values(servers)) await kill(p);
@@ -490,5 +497,8 @@ for (const phase of phases) {
   console.log(
     `  ${phase.padEnd(14)} worst PING redis ${worst("redis").toFixed(1).padStart(6)} ms  replicant ${worst("replicant").toFixed(1).padStart(6)} ms (${(worst("replicant") / worst("redis")).toFixed(1)}x)   p99 ${p99("redis").toFixed(1)} / ${p99("replicant").toFixed(1)} ms   time ${secs("redis").toFixed(2)} / ${secs("replicant").toFixed(2)} s (${(secs("replicant") / secs("redis")).toFixed(2)}x)`,
   );
+  if (BASELINE && of("before").length) {
+    console.log(`  ${"".padEnd(14)} before:    worst PING ${worst("before").toFixed(1).padStart(6)} ms   p99 ${p99("before").toFixed(1)} ms   time ${secs("before").toFixed(2)} s (${(secs("before") / secs("redis")).toFixed(2)}x)`);
+  }
 }
 process.exit(0);

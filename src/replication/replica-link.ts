@@ -12,7 +12,7 @@
 // attempt asks for a partial resync.
 
 import type { Socket } from "bun";
-import { closeSync, openSync, renameSync, unlinkSync, fsyncSync, ftruncateSync } from "node:fs";
+import { closeSync, fsync, openSync, renameSync, unlinkSync, ftruncateSync } from "node:fs";
 import { join } from "node:path";
 import { encodeCommand, ReplyParser } from "../protocol/reply-parser.ts";
 import { ProtocolError } from "../protocol/request-parser.ts";
@@ -638,11 +638,16 @@ export class ReplicaLink {
         await t.writer.end();
         // The file was written with the mark at its end: cut it off.
         if (t.mark) ftruncateSync(t.fd, t.read - 40);
-        fsyncSync(t.fd);
+        // In the thread pool: a synchronous fsync of a file this size would stop every client
+        // for as long as the disk takes.
+        const fd = t.fd;
+        await new Promise<void>((resolve, reject) => fsync(fd, (e) => (e ? reject(e) : resolve())));
+        if (generation !== this.generation || this.transfer !== t) return;
         closeSync(t.fd);
         t.fd = -1;
         t.writer = null;
       } catch (e) {
+        if (generation !== this.generation || this.transfer !== t) return;
         this.log.warning(`Failed trying to sync the temp DB to disk in MASTER <-> REPLICA synchronization: ${(e as Error).message}`);
         this.abortTransfer();
         return;

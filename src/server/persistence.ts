@@ -11,7 +11,7 @@
 // directory, so the file on disk is always a complete RDB. The RDB carries repl-id /
 // repl-offset / repl-stream-db (rdbPopulateSaveInfo) so a restarted replica can PSYNC.
 
-import { closeSync, fdatasync, fdatasyncSync, fsyncSync, openSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fdatasync, fdatasyncSync, fsync, fsyncSync, openSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { Server } from "./server.ts";
 import { beginDatasetLoad, type DatasetLoad } from "../replication/dataset-load.ts";
@@ -343,14 +343,33 @@ function pumpBgsave(server: Server, job: Bgsave): void {
   }
   whenSynced(job, () => {
     if (job.aborted) return;
-    try {
-      commitFile(job.fd, job.tmp, job.target);
-      job.fd = -1;
-    } catch (e) {
-      finishBgsave(server, job, strerror(e));
-      return;
-    }
-    finishBgsave(server, job, null);
+    // The last fsync in the thread pool too (without rdb-save-incremental-fsync it covers the
+    // whole file: seconds on a slow disk, with every client waiting if it were synchronous).
+    job.syncing = true;
+    fsync(job.fd, (err) => {
+      job.syncing = false;
+      const next = job.afterSync;
+      job.afterSync = null;
+      if (next) {
+        next(); // aborted meanwhile: the file is being discarded
+        return;
+      }
+      if (job.aborted) return;
+      if (err) {
+        finishBgsave(server, job, strerror(err));
+        return;
+      }
+      try {
+        closeSync(job.fd);
+        job.fd = -1;
+        renameSync(job.tmp, job.target);
+        fsyncDir(job.target);
+      } catch (e) {
+        finishBgsave(server, job, strerror(e));
+        return;
+      }
+      finishBgsave(server, job, null);
+    });
   });
 }
 

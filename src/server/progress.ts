@@ -26,7 +26,7 @@ interface TextStream {
 /** One line of a terminal that shows the state of an operation, rewritten in place. */
 export class LiveLine {
   private shown = "";
-  private lastDraw = 0;
+  private lastDraw = -Infinity;
 
   private constructor(
     private readonly out: TextStream,
@@ -76,6 +76,8 @@ export interface ProgressOptions {
   exactKeys?: boolean;
   /** The terminal's live line, if any. */
   live?: LiveLine | null;
+  /** Milliseconds between two periodic lines (default LOG_EVERY_MS). */
+  everyMs?: number;
 }
 
 export class Progress {
@@ -85,6 +87,7 @@ export class Progress {
   private lastLog = performance.now();
   private readonly live: LiveLine | null;
   private readonly exactKeys: boolean;
+  private readonly everyMs: number;
   bytesDone = 0;
   keysDone = 0;
   keysExpected = 0;
@@ -102,6 +105,7 @@ export class Progress {
   ) {
     this.live = options.live ?? null;
     this.exactKeys = options.exactKeys ?? false;
+    this.everyMs = options.everyMs ?? LOG_EVERY_MS;
   }
 
   /** Bytes and keys so far; a line when the last one is old enough, the live line redrawn. */
@@ -111,7 +115,7 @@ export class Progress {
     this.keysExpected = keysExpected;
     const now = performance.now();
     if (this.live !== null) this.live.show(`${this.what}: ${this.describe()}`);
-    if (now - this.lastLog < LOG_EVERY_MS) return;
+    if (now - this.lastLog < this.everyMs) return;
     this.lastLog = now;
     this.output(`${this.what}: ${this.describe()}`);
   }

@@ -19,18 +19,14 @@ export const KEY_TABLE_SHARDS = 256;
 const MASK = KEY_TABLE_SHARDS - 1;
 
 /**
- * The shard of a key: FNV-1a over its chars (up to 64: the first and last 32 of a longer key),
- * folded. About 15 ns for a 16-char key. Only the spread matters, not cryptographic quality.
+ * The shard of a key: FNV-1a over all its chars, folded. About 15 ns for a 16-char key (Redis
+ * hashes the whole key too). Only the spread matters, not cryptographic quality; sampling long
+ * keys would put keys that differ in the middle only ("prefix:<id>:suffix") in one shard.
  */
 export function keyShard(key: string): number {
   const n = key.length;
   let x = n ^ 0x811c9dc5;
-  if (n <= 64) {
-    for (let i = 0; i < n; i++) x = Math.imul(x ^ key.charCodeAt(i), 0x01000193);
-  } else {
-    for (let i = 0; i < 32; i++) x = Math.imul(x ^ key.charCodeAt(i), 0x01000193);
-    for (let i = n - 32; i < n; i++) x = Math.imul(x ^ key.charCodeAt(i), 0x01000193);
-  }
+  for (let i = 0; i < n; i++) x = Math.imul(x ^ key.charCodeAt(i), 0x01000193);
   return (x ^ (x >>> 16) ^ (x >>> 8)) & MASK;
 }
 
@@ -109,22 +105,52 @@ export class KeyTable<V> {
     return this.parts[keyShard(key)]!;
   }
 
-  *keys(): IterableIterator<string> {
-    const parts = this.parts;
-    for (let i = 0; i < parts.length; i++) if (parts[i]!.size !== 0) yield* parts[i]!.keys();
+  keys(): IterableIterator<string> {
+    return new ShardWalk(this.parts, (m) => m.keys());
   }
 
-  *values(): IterableIterator<V> {
-    const parts = this.parts;
-    for (let i = 0; i < parts.length; i++) if (parts[i]!.size !== 0) yield* parts[i]!.values();
+  values(): IterableIterator<V> {
+    return new ShardWalk(this.parts, (m) => m.values());
   }
 
-  *entries(): IterableIterator<[string, V]> {
-    const parts = this.parts;
-    for (let i = 0; i < parts.length; i++) if (parts[i]!.size !== 0) yield* parts[i]!.entries();
+  entries(): IterableIterator<[string, V]> {
+    return new ShardWalk(this.parts, (m) => m.entries());
   }
 
   [Symbol.iterator](): IterableIterator<[string, V]> {
     return this.entries();
+  }
+}
+
+/**
+ * A live walk of the shards in order (a class rather than a generator: 2-3x cheaper per
+ * element on JSC). A shard's iterator is created when the walk gets to it, so it sees the
+ * shard's Map as it is then.
+ */
+class ShardWalk<V, T> implements IterableIterator<T> {
+  private next_ = 0;
+  private current: Iterator<T> | null = null;
+
+  constructor(
+    private readonly parts: Array<Map<string, V>>,
+    private readonly open: (m: Map<string, V>) => Iterator<T>,
+  ) {}
+
+  next(): IteratorResult<T> {
+    for (;;) {
+      if (this.current === null) {
+        if (this.next_ >= this.parts.length) return { done: true, value: undefined };
+        const part = this.parts[this.next_++]!;
+        if (part.size === 0) continue;
+        this.current = this.open(part);
+      }
+      const r = this.current.next();
+      if (!r.done) return r;
+      this.current = null;
+    }
+  }
+
+  [Symbol.iterator](): IterableIterator<T> {
+    return this;
   }
 }
