@@ -124,6 +124,11 @@ export class ReplicaLink {
   linkDownSince = 0;
   /** Bytes of a MULTI block applied but not yet counted (the offset moves at EXEC, as in Redis). */
   private multiBytes = 0;
+  /** Stream bytes received and not applied yet (see queueStream). */
+  private streamQueue: Buffer[] = [];
+  private streamQueued = 0;
+  private streamPumping = false;
+  private streamPaused = false;
   /** Transfer progress for INFO. */
   syncTotalBytes = -1;
   syncReadBytes = 0;
@@ -301,7 +306,7 @@ export class ReplicaLink {
     this.lastIo = Date.now();
     switch (this.state) {
       case ReplState.Connected:
-        this.applyStream(chunk);
+        this.receiveStream(chunk);
         return;
       case ReplState.Transfer:
         this.onTransferData(chunk);
@@ -731,7 +736,8 @@ export class ReplicaLink {
       this.dropMasterClient(true, true);
       return;
     }
-    for (const chunk of tail) this.applyStream(chunk);
+    // What the master sent while we loaded: applied in order, in slices (it can be many MB).
+    for (const chunk of tail) this.queueStream(chunk);
   }
 
   private abortTransfer(): void {
@@ -743,6 +749,7 @@ export class ReplicaLink {
   // ------------------------------------------------------------------ connected
 
   private createMasterClient(db: number, offset: number): void {
+    this.dropStreamQueue();
     const c = new Client(this.server, this.conn, ClientKind.Master);
     c.db = this.server.dbs[db] ?? this.server.dbs[0]!;
     this.master = c;
@@ -762,15 +769,72 @@ export class ReplicaLink {
     this.createMasterClient(cached.db, cached.offset);
     this.repl.onPartialResync();
     const rest = this.handshake.takeRemaining();
-    if (rest.length) this.applyStream(rest);
+    if (rest.length) this.receiveStream(rest);
+  }
+
+  /** Bytes of the master's stream received: applied now, or queued behind bytes not applied yet. */
+  private receiveStream(chunk: Buffer): void {
+    if (!this.master) return;
+    if (this.streamQueue.length === 0 && !this.streamPumping) {
+      this.lastInteraction = Date.now();
+      this.readReplOffset += chunk.length;
+      this.applyStream(chunk);
+      return;
+    }
+    this.queueStream(chunk);
+  }
+
+  /**
+   * Queues stream bytes to be applied in slices of STREAM_SLICE_MS, in order, between turns of
+   * the event loop (the stream that piled up during a full sync can take seconds to apply:
+   * clients are served meanwhile, as Redis serves them between reads of its master's link).
+   * Reading from the master pauses while too much waits.
+   */
+  private queueStream(chunk: Buffer): void {
+    if (!this.master) return;
+    this.lastInteraction = Date.now();
+    this.readReplOffset += chunk.length;
+    this.streamQueue.push(chunk);
+    this.streamQueued += chunk.length;
+    if (!this.streamPaused && this.streamQueued > STREAM_QUEUE_PAUSE) {
+      this.streamPaused = true;
+      this.conn?.setReading(false);
+    }
+    if (this.streamPumping) return;
+    this.streamPumping = true;
+    setImmediate(() => this.pumpStream());
+  }
+
+  private pumpStream(): void {
+    const c = this.master;
+    const deadline = performance.now() + STREAM_SLICE_MS;
+    while (c !== null && this.master === c && this.streamQueue.length > 0 && performance.now() < deadline) {
+      const chunk = this.streamQueue.shift()!;
+      this.streamQueued -= chunk.length;
+      this.applyStream(chunk);
+    }
+    if (c !== null && this.master === c && this.streamQueue.length > 0) {
+      setImmediate(() => this.pumpStream());
+      return;
+    }
+    this.streamPumping = false;
+    if (this.streamPaused) {
+      this.streamPaused = false;
+      if (this.master === c) this.conn?.setReading(true);
+    }
+  }
+
+  /** Forgets stream bytes not applied (the link is gone: a PSYNC asks for them again). */
+  private dropStreamQueue(): void {
+    this.streamQueue = [];
+    this.streamQueued = 0;
+    this.streamPaused = false;
   }
 
   /** Applies bytes of the master's command stream; the offset moves by each command's bytes. */
   private applyStream(chunk: Buffer): void {
     const c = this.master;
     if (!c) return;
-    this.lastInteraction = Date.now();
-    this.readReplOffset += chunk.length;
     // The raw bytes are what our backlog and sub-replicas receive, once applied.
     this.repl.onStreamBytesReceived(chunk);
     c.parser.feed(chunk);
@@ -875,6 +939,7 @@ export class ReplicaLink {
     const c = this.master;
     if (!c) return;
     this.master = null;
+    this.dropStreamQueue();
     this.server.clients.delete(c.id);
     if (cache && !this.prePsync) {
       this.log.notice("Caching the disconnected master state.");
@@ -910,5 +975,9 @@ export class ReplicaLink {
 }
 
 const NEWLINE = Buffer.from("\n");
+/** Time spent applying queued stream bytes per turn of the event loop. */
+const STREAM_SLICE_MS = 10;
+/** Queued stream bytes beyond which reading from the master pauses. */
+const STREAM_QUEUE_PAUSE = 16 * 1024 * 1024;
 
 export { ClientKind };
