@@ -12,7 +12,7 @@ import { openSync, readSync, closeSync } from "node:fs";
 import { RdbParser, type RdbSink } from "../rdb/reader.ts";
 import type { Server } from "../server/server.ts";
 import type { Database } from "../store/database.ts";
-import { KEY_TABLE_SHARDS, keyShard } from "../store/key-table.ts";
+import { KeyTable } from "../store/key-table.ts";
 import type { RedisValue } from "../store/values.ts";
 
 export interface LoadedDataset {
@@ -81,32 +81,90 @@ export function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-/**
- * Records of one database shard waiting to be put into its Map, in arrays of
- * RECORDS_PER_CHUNK (key, value, expiry) triples; and that Map, while it is being built.
- */
-class PendingShard {
-  chunks: unknown[][] = [];
-  current: unknown[] = [];
-  keys: Map<string, RedisValue> | null = null;
-  expires: Map<string, number> | null = null;
-}
+/** Records per chunk of PendingRecords: only the chunk being filled is written to. */
+const RECORDS_PER_CHUNK = 16384;
+const CHUNK_SHIFT = 14;
 
-/** Records per chunk of a PendingShard: only the chunk being filled is written to. */
-const RECORDS_PER_CHUNK = 1024;
+/**
+ * The records of one database, in file order (keys and values in chunked arrays, expiries in a
+ * typed array), and the key and expiry tables they go into (fill()), in the same order.
+ */
+class PendingRecords {
+  private readonly keyChunks: Array<string[] | null> = [];
+  private readonly valueChunks: Array<RedisValue[] | null> = [];
+  private expireTimes = new Float64Array(1024);
+  count = 0;
+  /** Records already in the tables. */
+  private filled = 0;
+  keys: KeyTable<RedisValue> | null = null;
+  expires: KeyTable<number> | null = null;
+  /** The RDB's RESIZEDB hints: the tables are laid out for that many keys at once. */
+  hintKeys = 0;
+  hintExpires = 0;
+
+  add(key: string, value: RedisValue, expireMs: number): void {
+    const n = this.count;
+    const c = n >>> CHUNK_SHIFT;
+    if (c === this.keyChunks.length) {
+      this.keyChunks.push([]);
+      this.valueChunks.push([]);
+    }
+    this.keyChunks[c]!.push(key);
+    this.valueChunks[c]!.push(value);
+    if (n === this.expireTimes.length) {
+      const grown = new Float64Array(n * 2);
+      grown.set(this.expireTimes);
+      this.expireTimes = grown;
+    }
+    this.expireTimes[n] = expireMs;
+    this.count = n + 1;
+  }
+
+  get pending(): boolean {
+    return this.filled < this.count;
+  }
+
+  /**
+   * Puts records into the tables, in file order, until `deadline`. True when all are in.
+   * Throws on a duplicated key.
+   */
+  fill(db: number, deadline: number): boolean {
+    const keys = (this.keys ??= KeyTable.forSize(Math.max(this.hintKeys, this.count)));
+    let i = this.filled;
+    const end = this.count;
+    while (i < end) {
+      if ((i & 1023) === 0 && performance.now() >= deadline) break;
+      const c = i >>> CHUNK_SHIFT;
+      const j = i & (RECORDS_PER_CHUNK - 1);
+      const key = this.keyChunks[c]![j]!;
+      if (!keys.setNew(key, this.valueChunks[c]![j]!)) throw new Error(`RDB has duplicated key '${key.slice(0, 128)}' in DB ${db}`);
+      const expireMs = this.expireTimes[i]!;
+      if (expireMs !== -1) (this.expires ??= KeyTable.forSize(this.hintExpires)).set(key, expireMs);
+      i++;
+      // A chunk all in the tables is released (what is not there yet stays alive, no more).
+      if ((i & (RECORDS_PER_CHUNK - 1)) === 0 && i <= end) {
+        this.keyChunks[c] = null;
+        this.valueChunks[c] = null;
+      }
+    }
+    this.filled = i;
+    return i === end;
+  }
+}
 
 /**
  * Collects the records of the payload and keeps what the replication needs from AUX.
  *
- * Keys are not put into the databases' key tables as they are parsed, but kept per database
- * and shard (store/key-table.ts), then put into each shard's Map a shard at a time: while the
- * parse waits for the network (catchUp) and once the payload is complete (install). Why: the
- * collector re-scans, at every young-generation collection, each old Map written to since the
- * last one; records arrive in hash order, so while parsing they would touch every shard
- * between two collections, and every collection would re-scan the whole keyspace loaded so
- * far (measured: a 3M-key load 2.8x slower, with pauses of 100-200 ms). Appending to the
- * current chunk of a shard's pending records touches little, and filling one shard's Map at a
- * time is fast. The Maps join the databases at the end: a load is never visible half done.
+ * Keys are not put into the key tables as they are parsed, but kept in file order and put
+ * there later, in the same order: while the parse waits for the network (catchUp) and once the
+ * payload is complete (install). Why: the collector re-scans, at every young-generation
+ * collection, each old Map written to since the last one; records arrive in hash order, so
+ * while parsing they would touch every shard of a big table between two collections, and
+ * every collection would re-scan the whole keyspace loaded so far (measured: a 3M-key load
+ * 2.8x slower, with pauses of 100-200 ms). Appending to the current chunk touches little; the
+ * fills are short and in file order (the order the keys were allocated in, which keeps walks
+ * of the table fast: see store/key-table.ts). The tables join the databases at the end: a load
+ * is never visible half done.
  */
 class DatasetSink implements RdbSink {
   keysLoaded = 0;
@@ -114,8 +172,10 @@ class DatasetSink implements RdbSink {
   keysExpected = 0;
   readonly auxFields = new Map<string, string>();
   readonly functions = new Map<string, { engine: string; code: string }>();
-  /** Per database, per shard: the records waiting for install(). */
-  private readonly pending: Array<Array<PendingShard | undefined> | undefined> = [];
+  /** Per database: the records not in the tables yet. */
+  private readonly pending: Array<PendingRecords | undefined> = [];
+  /** Where catchUp() goes on. */
+  private cursorDb = 0;
 
   constructor(
     private readonly dbs: Database[],
@@ -129,83 +189,38 @@ class DatasetSink implements RdbSink {
       this.keysExpired++;
       return;
     }
-    const shards = (this.pending[db] ??= new Array<PendingShard | undefined>(KEY_TABLE_SHARDS));
-    const shard = keyShard(key);
-    const p = (shards[shard] ??= new PendingShard());
-    let chunk = p.current;
-    if (chunk.length >= RECORDS_PER_CHUNK * 3) {
-      p.chunks.push(chunk);
-      p.current = chunk = [];
-    }
-    chunk.push(key, value, expireMs);
+    (this.pending[db] ??= new PendingRecords()).add(key, value, expireMs);
     this.keysLoaded++;
   }
 
-  /** Where catchUp() goes on: database and shard. */
-  private cursorDb = 0;
-  private cursorShard = 0;
-
   /**
-   * Moves pending records into their shard's Map, shard after shard, until `deadline` (time the
-   * parse would otherwise spend waiting for input). Returns true when nothing is pending.
+   * Puts pending records into their tables until `deadline` (time the parse would otherwise
+   * spend waiting for input). Returns true when nothing is pending.
    */
   catchUp(deadline: number): boolean {
     const dbs = this.pending.length;
-    for (let visited = 0; visited < dbs * KEY_TABLE_SHARDS; visited++) {
-      if (this.cursorShard === KEY_TABLE_SHARDS) {
-        this.cursorShard = 0;
-        this.cursorDb = (this.cursorDb + 1) % dbs;
-      }
+    for (let visited = 0; visited < dbs; visited++) {
       const db = this.cursorDb;
-      const shard = this.cursorShard++;
-      const p = this.pending[db]?.[shard];
-      if (p === undefined || (p.chunks.length === 0 && p.current.length === 0)) continue;
-      if (performance.now() >= deadline) {
-        this.cursorShard--;
-        return false;
-      }
-      this.fill(db, p);
+      const p = this.pending[db];
+      if (p !== undefined && p.pending && !p.fill(db, deadline)) return false;
+      this.cursorDb = (db + 1) % dbs;
     }
     return true;
   }
 
-  /** Puts the pending records of one shard into its Map. Throws on a duplicated key. */
-  private fill(db: number, p: PendingShard): void {
-    const keys = (p.keys ??= new Map());
-    if (p.current.length !== 0) p.chunks.push(p.current);
-    for (const chunk of p.chunks) {
-      for (let j = 0; j < chunk.length; j += 3) {
-        const key = chunk[j] as string;
-        const before = keys.size;
-        keys.set(key, chunk[j + 1] as RedisValue);
-        if (keys.size === before) throw new Error(`RDB has duplicated key '${key.slice(0, 128)}' in DB ${db}`);
-        const expireMs = chunk[j + 2] as number;
-        if (expireMs !== -1) (p.expires ??= new Map()).set(key, expireMs);
-      }
-    }
-    p.chunks = [];
-    p.current = [];
-  }
-
   /**
-   * The payload is complete: fills what is still pending and puts the shards' Maps into the
-   * databases, until `deadline`. Returns true when done. Throws on a duplicated key (the load
-   * is then abandoned, as Redis does).
+   * The payload is complete: puts what is still pending into the tables and the tables into
+   * the databases, until `deadline`. Returns true when done. Throws on a duplicated key (the
+   * load is then abandoned, as Redis does).
    */
   install(deadline: number): boolean {
     for (let db = 0; db < this.pending.length; db++) {
-      const shards = this.pending[db];
-      if (shards === undefined) continue;
+      const p = this.pending[db];
+      if (p === undefined) continue;
+      if (!p.fill(db, deadline)) return false;
       const target = this.dbs[db]!;
-      for (let i = 0; i < shards.length; i++) {
-        const p = shards[i];
-        if (p === undefined) continue;
-        if (performance.now() >= deadline) return false;
-        shards[i] = undefined;
-        this.fill(db, p);
-        target.keys.adoptPart(i, p.keys!);
-        if (p.expires !== null) target.expires.adoptPart(i, p.expires);
-      }
+      target.keys = p.keys!;
+      if (p.expires !== null) target.expires = p.expires;
       this.pending[db] = undefined;
     }
     return true;
@@ -218,8 +233,12 @@ class DatasetSink implements RdbSink {
     this.onAux?.(name, value);
   }
 
-  resizeDb(_db: number, size: number): void {
+  resizeDb(db: number, size: number, expires: number): void {
     this.keysExpected += size;
+    if (!this.dbs[db]) return;
+    const p = (this.pending[db] ??= new PendingRecords());
+    p.hintKeys += size;
+    p.hintExpires += expires;
   }
 
   /** A hash with field TTLs comes next (the value holds them): active field expiry must know its key. */

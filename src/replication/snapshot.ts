@@ -9,8 +9,8 @@
 //
 // What makes this cheap is that nothing is recorded per key walked, only per key changed. It
 // rests on the iteration order of a JS Map (insertion order, live), which holds for the key
-// table shard by shard (store/key-table.ts; a key always lives in the same shard, and the walk
-// takes the shards in order, each with a live Map iterator):
+// table shard by shard (store/key-table.ts; the snapshot holds the table's layout, so a key
+// stays in its shard, and the walk takes the shards in order, each with a live Map iterator):
 //
 // - A key that existed at the start keeps its place while its value or expiry changes; the
 //   iterator yields it there exactly once, unless it is deleted first.
@@ -228,7 +228,11 @@ export class DatasetSnapshot implements ChangeWatcher {
   constructor(private readonly dbs: Database[]) {
     for (const db of dbs) if (db.watcher) throw new Error("a snapshot is already running on this dataset");
     this.walks = dbs.map((db) => new MapWalk(db.id, db.keys, db.expires));
-    for (const w of this.walks) this.byTable.set(w.keys, w);
+    // Keys must stay in their shard while they are walked (store/key-table.ts).
+    for (const w of this.walks) {
+      this.byTable.set(w.keys, w);
+      w.keys.holdLayout();
+    }
     for (const db of dbs) db.watcher = this;
   }
 
@@ -338,7 +342,10 @@ export class DatasetSnapshot implements ChangeWatcher {
     if (this.finished) return;
     this.finished = true;
     for (const db of this.dbs) if (db.watcher === this) db.watcher = null;
-    for (const w of this.walks) w.clear();
+    for (const w of this.walks) {
+      w.clear();
+      w.keys.releaseLayout();
+    }
   }
 
   get isFinished(): boolean {
