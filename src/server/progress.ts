@@ -46,7 +46,9 @@ export class LiveLine {
     const now = performance.now();
     if (!force && now - this.lastDraw < DRAW_EVERY_MS) return;
     this.lastDraw = now;
-    const width = Math.max(20, (this.out.columns ?? 80) - 1);
+    // A terminal that does not say its width (0, as a bare pty): 80 columns.
+    const columns = this.out.columns;
+    const width = columns !== undefined && columns > 20 ? columns - 1 : 79;
     this.draw(text.length > width ? text.slice(0, width) : text);
   }
 

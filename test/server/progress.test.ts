@@ -73,6 +73,12 @@ describe("LiveLine", () => {
     expect(t.text()).toBe(before);
   });
 
+  test("a terminal that does not give its width (a bare pty says 0): 80 columns", () => {
+    const t = terminal(0);
+    LiveLine.on(t.stream)!.show("x".repeat(100), true);
+    expect(t.text()).toBe(`\r${"x".repeat(79)}\x1b[K`);
+  });
+
   test("a log line goes above the live line, which is drawn again under it", () => {
     const t = terminal();
     const live = LiveLine.on(t.stream)!;
