@@ -12,10 +12,97 @@
 
 const MAX_NESTING = 1000;
 
+/** Scratch state of one match (matching is synchronous and never re-entered). */
+const scratch = { skipLonger: false };
+
 /** Whether `text` matches `pattern` (KEYS, SCAN MATCH, PSUBSCRIBE, CONFIG GET, ACL patterns...). */
 export function globMatch(pattern: string, text: string, nocase = false): boolean {
-  const state = { skipLonger: false };
-  return matchFrom(pattern, 0, text, 0, nocase, state, 0);
+  scratch.skipLonger = false;
+  return matchFrom(pattern, 0, text, 0, nocase, scratch, 0);
+}
+
+/**
+ * A matcher for one pattern applied to many strings (KEYS, SCAN MATCH, `rdb export --match`):
+ * the same answers as globMatch, faster. A pattern made of literal text and `*` only (the usual
+ * `prefix:*`, `*:suffix`, `a*b*c`) is matched with startsWith / endsWith / indexOf; any other
+ * is first checked against its literal prefix, which every match must start with.
+ */
+export function globMatcher(pattern: string, nocase = false): (text: string) => boolean {
+  const literal = nocase ? null : starPattern(pattern);
+  if (literal === null) {
+    const prefix = nocase ? "" : literalPrefix(pattern);
+    if (prefix === "") return (text) => globMatch(pattern, text, nocase);
+    return (text) => text.startsWith(prefix) && globMatch(pattern, text, nocase);
+  }
+  const segments = literal;
+  // stringmatchlen: an empty string matches only the empty pattern ("*" included).
+  if (segments.length === 1) {
+    const only = segments[0]!;
+    return (text) => text === only;
+  }
+  const first = segments[0]!;
+  const last = segments[segments.length - 1]!;
+  const fixed = first.length + last.length;
+  if (segments.length === 2) {
+    if (first === "" && last === "") return (text) => text.length > 0;
+    return (text) => text.length >= fixed && text.length > 0 && text.startsWith(first) && text.endsWith(last);
+  }
+  const middle = segments.slice(1, -1);
+  return (text) => {
+    if (text.length < fixed || text.length === 0 || !text.startsWith(first) || !text.endsWith(last)) return false;
+    // Leftmost match of each middle piece between the prefix and the suffix: with `*` as the
+    // only wildcard, a match exists if and only if this greedy placement succeeds.
+    let at = first.length;
+    const end = text.length - last.length;
+    for (const piece of middle) {
+      const i = text.indexOf(piece, at);
+      if (i < 0 || i + piece.length > end) return false;
+      at = i + piece.length;
+    }
+    return true;
+  };
+}
+
+/**
+ * The literal pieces of a pattern that holds only literal characters (`\x` escapes included)
+ * and `*`, split at the stars (runs of stars count as one): "a*b" -> ["a", "b"], "*" -> ["",
+ * ""], "abc" -> ["abc"]. Null when it holds `?` or `[`, or more stars than the nesting cap
+ * (those take the general matcher, whose answers are then the reference).
+ */
+function starPattern(p: string): string[] | null {
+  const segments: string[] = [];
+  let current = "";
+  let afterStar = false;
+  for (let i = 0; i < p.length; i++) {
+    const c = p.charCodeAt(i);
+    if (c === 42 /* * */) {
+      if (!afterStar) {
+        segments.push(current);
+        current = "";
+        if (segments.length > 64) return null;
+      }
+      afterStar = true;
+      continue;
+    }
+    afterStar = false;
+    if (c === 63 /* ? */ || c === 91 /* [ */) return null;
+    if (c === 92 /* \ */ && i + 1 < p.length) current += p[++i];
+    else current += p[i];
+  }
+  segments.push(current);
+  return segments;
+}
+
+/** The literal text a pattern starts with, up to its first `*`, `?` or `[` (escapes resolved). */
+function literalPrefix(p: string): string {
+  let out = "";
+  for (let i = 0; i < p.length; i++) {
+    const c = p.charCodeAt(i);
+    if (c === 42 || c === 63 || c === 91) break;
+    if (c === 92 && i + 1 < p.length) out += p[++i];
+    else out += p[i];
+  }
+  return out;
 }
 
 function lower(c: number): number {

@@ -1,20 +1,22 @@
-// SCAN over a database's key Map.
+// SCAN over a database's key table.
 //
 // Redis's guarantee: a full iteration (cursor 0 ... cursor 0) returns every key that was present
 // from its start to its end, possibly some more than once; keys added or removed meanwhile may
 // or may not be returned. Redis gets it statelessly from its reverse-binary cursor over the hash
-// table buckets. We get it from JS Map iterators instead: they walk in insertion order, skip
-// deleted entries and also visit entries added after they were created, so an iterator that
-// lives across the SCAN calls of one iteration sees every key that stays present.
+// table buckets. We get it from the key table's iterators instead (JS Map iterators, shard after
+// shard): they walk in insertion order, skip deleted entries and also visit entries added after
+// they were created, so an iterator that lives across the SCAN calls of one iteration sees every
+// key that stays present.
 //
 // The cursor names the live iterator: cursor = position * 2^20 + token, where `token` (1 ..
 // 2^20-1) keys a bounded table of iterators (the oldest dropped past MAX_LIVE, or after
 // IDLE_MS unused) and `position` counts the keys the iteration has consumed. A cursor whose
 // iterator is gone (evicted, server restarted, the same cursor sent twice, a FLUSHDB replaced
-// the Map) falls back to a new iterator that skips `position` keys: still a complete walk of
+// the table) falls back to a new iterator that skips `position` keys: still a complete walk of
 // the keys inserted since, but a key may then be missed if keys before it were deleted in the
 // meantime. Cursor values therefore differ from Redis's; only their meaning matters to clients.
 
+import type { KeyTable } from "../store/key-table.ts";
 import type { RedisValue } from "../store/values.ts";
 
 const TOKEN_BITS = 20;
@@ -23,7 +25,7 @@ const MAX_LIVE = 4096;
 const IDLE_MS = 5 * 60 * 1000;
 
 interface LiveScan {
-  keys: Map<string, RedisValue>;
+  keys: KeyTable<RedisValue>;
   iterator: Iterator<string>;
   /** A key already taken from the iterator but not yet returned (the look-ahead for "done"). */
   pending: string | undefined;
@@ -38,7 +40,7 @@ let nextToken = 1;
  * Resumes (or starts, for cursor 0) an iteration and takes up to `count` keys. Returns the keys
  * and the next cursor ("0" when the iteration is complete).
  */
-export function scanKeys(keys: Map<string, RedisValue>, cursor: bigint, count: number, now: number): { keys: string[]; cursor: string } {
+export function scanKeys(keys: KeyTable<RedisValue>, cursor: bigint, count: number, now: number): { keys: string[]; cursor: string } {
   expireIdle(now);
   let state: LiveScan | undefined;
   if (cursor !== 0n) {
@@ -103,8 +105,8 @@ function expireIdle(now: number): void {
   }
 }
 
-/** Drops the iterators over a key Map that was just emptied or replaced (they would pin it). */
-export function forgetScans(keys: Map<string, RedisValue>): void {
+/** Drops the iterators over a key table that was just emptied or replaced (they would pin it). */
+export function forgetScans(keys: KeyTable<RedisValue>): void {
   if (live.size === 0) return;
   for (const [token, s] of live) if (s.keys === keys) live.delete(token);
 }

@@ -13,10 +13,11 @@ import type { Client } from "../server/client.ts";
 import type { Server } from "../server/server.ts";
 import { cloneValue } from "../store/clone.ts";
 import type { Database } from "../store/database.ts";
+import type { KeyTable } from "../store/key-table.ts";
 import { typeOf, type RedisValue } from "../store/values.ts";
 import { int32Arg } from "./args.ts";
 import { fail, NOT_INTEGER, SYNTAX } from "./errors.ts";
-import { globMatch } from "./glob.ts";
+import { globMatch, globMatcher } from "./glob.ts";
 import { flushAllSave } from "../server/persistence.ts";
 import { handlers as dumpHandlers } from "./keys-dump.ts";
 import { forgetScans, scanKeys } from "./keys-scan.ts";
@@ -41,11 +42,6 @@ function databaseAt(c: Client, id: number): Database | undefined {
   return id >= 0 && id < c.server.dbs.length ? c.server.dbs[id] : undefined;
 }
 
-/** Redis's keyIsExpired: logically expired (nothing is expired while loading). */
-function keyIsExpired(c: Client, db: Database, key: string): boolean {
-  if (c.server.loading) return false;
-  return db.isExpired(key, c.server.cmdTime);
-}
 
 // ---------------------------------------------------------------------------------------------
 // WATCH invalidation for whole-database operations (multi.c touchAllWatchedKeysInDb)
@@ -198,8 +194,10 @@ function ttlGeneric(c: Client, key: string, ms: boolean, absolute: boolean): voi
 }
 
 // ---------------------------------------------------------------------------------------------
-// RANDOMKEY: Maps have no random access, so each key Map gets a sampled array of its keys,
-// refreshed when it has become too small a picture of the Map (amortized O(1) per call).
+// RANDOMKEY: Maps have no random access, so each shard of the key table gets a sampled array
+// of its keys, refreshed when it has become too small a picture of the shard (amortized O(1)
+// per call; a refresh costs one shard, 1/256th of the keys, never the whole database). The
+// shard is picked with a probability proportional to its size.
 
 interface KeySample {
   keys: string[];
@@ -207,24 +205,36 @@ interface KeySample {
 
 const samples = new WeakMap<Map<string, RedisValue>, KeySample>();
 
-function randomExistingKey(keys: Map<string, RedisValue>): string | undefined {
-  if (keys.size === 0) return undefined;
-  let s = samples.get(keys);
-  if (s === undefined || keys.size > 2 * s.keys.length) {
-    s = { keys: Array.from(keys.keys()) };
-    samples.set(keys, s);
+function randomExistingKey(table: KeyTable<RedisValue>): string | undefined {
+  for (;;) {
+    if (table.size === 0) return undefined;
+    let r = Math.floor(Math.random() * table.size);
+    let keys: Map<string, RedisValue> | undefined;
+    for (const part of table.parts) {
+      if (r < part.size) {
+        keys = part;
+        break;
+      }
+      r -= part.size;
+    }
+    if (keys === undefined) return undefined;
+    let s = samples.get(keys);
+    if (s === undefined || keys.size > 2 * s.keys.length) {
+      s = { keys: Array.from(keys.keys()) };
+      samples.set(keys, s);
+    }
+    const arr = s.keys;
+    while (arr.length > 0) {
+      const i = Math.floor(Math.random() * arr.length);
+      const k = arr[i]!;
+      if (keys.has(k)) return k;
+      // Deleted since the sample was taken: drop it (each deletion costs one miss at most).
+      arr[i] = arr[arr.length - 1]!;
+      arr.pop();
+    }
+    // Every sampled key of this shard is gone: sample it again and draw again.
+    samples.delete(keys);
   }
-  const arr = s.keys;
-  while (arr.length > 0) {
-    const i = Math.floor(Math.random() * arr.length);
-    const k = arr[i]!;
-    if (keys.has(k)) return k;
-    // Deleted since the sample was taken: drop it (each deletion costs one miss at most).
-    arr[i] = arr[arr.length - 1]!;
-    arr.pop();
-  }
-  s.keys = Array.from(keys.keys());
-  return s.keys[Math.floor(Math.random() * s.keys.length)];
 }
 
 /** dbRandomKey: skips (and on a master deletes) expired keys; bounded tries on a replica. */
@@ -512,17 +522,30 @@ export const handlers: HandlerMap = {
   },
 
   keys(c, argv) {
+    // Like Redis, one pass over the whole database (KEYS blocks the server while it runs):
+    // a plain loop over the table's shards with a matcher compiled once, each key written to
+    // the reply as soon as it matched, while its bytes are still in the CPU's cache (reading
+    // every key again afterwards costs a cache miss each on a big keyspace); the array's
+    // length goes in front at the end (Redis's deferred length).
     const pattern = argv[1]!;
-    const all = pattern === "*";
     const db = c.db;
-    const checkExpiry = db.expires.size !== 0;
-    const out: string[] = [];
-    for (const key of db.keys.keys()) {
-      if (!all && !globMatch(pattern, key)) continue;
-      if (checkExpiry && keyIsExpired(c, db, key)) continue;
-      out.push(key);
+    const match = pattern === "*" ? null : globMatcher(pattern);
+    // Redis's keyIsExpired: logically expired keys are left out (none while loading).
+    const checkExpiry = db.expires.size !== 0 && !c.server.loading;
+    const now = c.server.cmdTime;
+    const reply = c.reply;
+    const mark = reply.beginDeferredArray();
+    let count = 0;
+    for (const part of db.keys.parts) {
+      if (part.size === 0) continue;
+      for (const key of part.keys()) {
+        if (match !== null && !match(key)) continue;
+        if (checkExpiry && db.isExpired(key, now)) continue;
+        reply.bulk(key);
+        count++;
+      }
     }
-    c.reply.bulkArray(out);
+    reply.endDeferredArray(mark, count);
   },
 
   scan,

@@ -19,6 +19,7 @@
 import type { Client } from "../server/client.ts";
 import type { Database } from "../store/database.ts";
 import type { RedisValue } from "../store/values.ts";
+import type { KeyTable } from "../store/key-table.ts";
 
 export type StringEncoding = "int" | "embstr" | "raw";
 
@@ -34,7 +35,7 @@ const SHARED_INTEGERS = 10000;
 /** OBJ_SHARED_REFCOUNT: what OBJECT REFCOUNT says for a shared integer. */
 const SHARED_REFCOUNT = 2147483647;
 
-const tables = new WeakMap<Map<string, RedisValue>, Map<string, Exception>>();
+const tables = new WeakMap<KeyTable<RedisValue>, Map<string, Exception>>();
 /** Set once any exception was recorded: until then every helper here is a no-op. */
 let anyExceptions = false;
 /** Table sizes after their last sweep (stale entries of keys deleted elsewhere are pruned). */

@@ -215,6 +215,23 @@ export class ReplyWriter {
     } else this.bulk(text);
   }
 
+  /**
+   * Starts an array whose length is known only once its elements are written (Redis's
+   * addReplyDeferredLen): returns a mark for endDeferredArray.
+   */
+  beginDeferredArray(): number {
+    return this.length;
+  }
+
+  /** Writes the `*count` header in front of what was written since `mark` (one move of those bytes). */
+  endDeferredArray(mark: number, count: number): void {
+    const header = `*${count}\r\n`;
+    this.ensure(header.length);
+    this.buf.copyWithin(mark + header.length, mark, this.length);
+    this.buf.latin1Write(header, mark);
+    this.length += header.length;
+  }
+
   /** An array of bulk strings. */
   bulkArray(values: readonly string[]): void {
     this.array(values.length);
@@ -255,5 +272,9 @@ export class DiscardingReplyWriter extends ReplyWriter {
   override attribute(): void {}
   override verbatim(): void {}
   override bulkArray(): void {}
+  override beginDeferredArray(): number {
+    return 0;
+  }
+  override endDeferredArray(): void {}
   override raw(): void {}
 }

@@ -1,11 +1,19 @@
 // `replicant rdb check`: reads a whole RDB file (like redis-check-rdb) and reports its version,
 // AUX fields, keys per database and per type, expiries, functions, module data and the
 // checksum status; or the first problem, with its byte offset.
+//
+// The file is streamed: no record is kept once counted, so memory does not grow with the
+// file, except for the duplicate-key check (redis-server refuses a file that holds a key twice
+// in a database, and so do we). That check keeps a 64-bit fingerprint per key in typed arrays
+// (11 to 21 bytes a key, not the ~100 of a string in a Set). Two keys with the same fingerprint
+// are only suspects: the file is then read a second time, keeping the real keys of those
+// fingerprints alone, and that pass's report (the error at the duplicate, if it is one) is the
+// answer. With 64 bits a second pass is practically never needed (1 in ~10^7 at 1M keys).
 
 import { statSync } from "node:fs";
 import { moduleTypeName, rdbTypeName } from "./constants.ts";
 import { RdbError } from "./errors.ts";
-import { parseRdbFileSync } from "./loader.ts";
+import { parseRdbFileSync, TOOL_MEMORY_BUDGET } from "./loader.ts";
 import type { RdbParser, RdbSink } from "./reader.ts";
 import { exportTypeName } from "./export.ts";
 import type { RedisValue } from "../store/values.ts";
@@ -22,8 +30,74 @@ export interface DbReport {
   encodings: Map<string, number>;
 }
 
-/** Keys remembered for the duplicate-key check (about 100 bytes each); beyond, not checked. */
+/** Keys remembered for the duplicate-key check (a 64-bit fingerprint each); beyond, not checked. */
 const DUPLICATE_CHECK_LIMIT = 20_000_000;
+
+/** The two 32-bit halves of a key's fingerprint in its database (FNV-1a and a multiply-xorshift). */
+function fingerprint(db: number, key: string, out: Uint32Array): void {
+  let a = (0x811c9dc5 ^ db) >>> 0;
+  let b = (0x9e3779b9 ^ Math.imul(db, 0x85ebca6b) ^ key.length) >>> 0;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+    b ^= b >>> 15;
+  }
+  a ^= a >>> 16;
+  b = Math.imul(b ^ (b >>> 13), 0xc2b2ae35);
+  out[0] = a >>> 0;
+  // (0, 0) marks an empty slot: the second half is never 0.
+  out[1] = (b ^ (b >>> 16)) >>> 0 || 1;
+}
+
+/** A set of fingerprints: open addressing (linear probing) over two Uint32Arrays. */
+class FingerprintSet {
+  private hi = new Uint32Array(1 << 16);
+  private lo = new Uint32Array(1 << 16);
+  private count = 0;
+
+  /** Makes room for `n` more (a RESIZEDB hint), so the table does not grow step by step. */
+  reserve(n: number): void {
+    const want = Math.min(this.count + n, DUPLICATE_CHECK_LIMIT);
+    let size = this.hi.length;
+    while (want * 4 >= size * 3) size *= 2;
+    if (size > this.hi.length) this.grow(size);
+  }
+
+  /** Adds one; false if it was there already. */
+  add(h: number, l: number): boolean {
+    if (this.count * 4 >= this.hi.length * 3) this.grow(this.hi.length * 2);
+    const mask = this.hi.length - 1;
+    let i = h & mask;
+    for (;;) {
+      const sl = this.lo[i]!;
+      if (sl === 0) break;
+      if (sl === l && this.hi[i] === h) return false;
+      i = (i + 1) & mask;
+    }
+    this.hi[i] = h;
+    this.lo[i] = l;
+    this.count++;
+    return true;
+  }
+
+  private grow(size: number): void {
+    const { hi, lo } = this;
+    this.hi = new Uint32Array(size);
+    this.lo = new Uint32Array(size);
+    const mask = this.hi.length - 1;
+    for (let j = 0; j < hi.length; j++) {
+      const l = lo[j]!;
+      if (l === 0) continue;
+      let i = hi[j]! & mask;
+      while (this.lo[i] !== 0) i = (i + 1) & mask;
+      this.hi[i] = hi[j]!;
+      this.lo[i] = l;
+    }
+  }
+}
+
+const fpKey = (h: number, l: number) => `${h}:${l}`;
 
 export type ChecksumStatus = "ok" | "zero" | "absent" | "not-checked";
 
@@ -62,8 +136,30 @@ function functionName(code: string): string {
   return m?.[1] ?? "(unnamed)";
 }
 
+export interface CheckOptions {
+  verifyChecksum?: boolean;
+  now?: number;
+  /** Called every chunk of the file (1 MiB) with the bytes and the keys read so far. */
+  onProgress?(bytesRead: number, keysRead: number): void;
+  /** Tests: keep only these bits of the first fingerprint half (forces false suspects). */
+  fingerprintMask?: number;
+}
+
 /** Checks an RDB file; never throws for bad data (the report's `error` says what is wrong). */
-export function checkRdbFile(file: string, options: { verifyChecksum?: boolean; now?: number } = {}): CheckReport {
+export function checkRdbFile(file: string, options: CheckOptions = {}): CheckReport {
+  const suspects = new Set<string>();
+  const report = checkPass(file, options, null, suspects);
+  if (suspects.size === 0) return report;
+  // Fingerprints seen twice: read again, keeping the keys behind them to tell a duplicate
+  // from two keys that happen to share a fingerprint.
+  return checkPass(file, { ...options, onProgress: undefined }, suspects, null);
+}
+
+/**
+ * One pass over the file. First pass (`exact` null): fingerprints only, repeated ones go to
+ * `suspects`. Second pass: the keys whose fingerprint is in `exact` are compared as strings.
+ */
+function checkPass(file: string, options: CheckOptions, exact: Set<string> | null, suspects: Set<string> | null): CheckReport {
   const now = options.now ?? Date.now();
   const report: CheckReport = {
     file,
@@ -97,7 +193,9 @@ export function checkRdbFile(file: string, options: { verifyChecksum?: boolean; 
   };
   const bump = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
   // redis-server refuses a file holding a key twice in one database: so does the check.
-  const seen = new Map<number, Set<string>>();
+  const fingerprints = new FingerprintSet();
+  const fp = new Uint32Array(2);
+  const exactKeys = new Set<string>();
   const sink: RdbSink = {
     aux(name, value) {
       report.aux.push({ name, value, offset: parser?.recordOffset ?? -1 });
@@ -106,15 +204,21 @@ export function checkRdbFile(file: string, options: { verifyChecksum?: boolean; 
       if (report.duplicatesChecked) {
         if (report.keys >= DUPLICATE_CHECK_LIMIT) {
           report.duplicatesChecked = false;
-          seen.clear();
         } else {
-          let keys = seen.get(db);
-          if (keys === undefined) seen.set(db, (keys = new Set()));
-          const before = keys.size;
-          keys.add(key);
-          if (keys.size === before) {
-            const shown = key.length > 128 ? `${key.slice(0, 128)}...` : key;
-            throw new RdbError("duplicate-key", parser?.recordOffset ?? -1, `RDB has duplicated key '${shown}' in DB ${db} (redis-server refuses to load such a file)`);
+          fingerprint(db, key, fp);
+          if (options.fingerprintMask !== undefined) {
+            fp[0] = fp[0]! & options.fingerprintMask;
+            fp[1] = 1;
+          }
+          if (exact === null) {
+            if (!fingerprints.add(fp[0]!, fp[1]!)) suspects!.add(fpKey(fp[0]!, fp[1]!));
+          } else if (exact.has(fpKey(fp[0]!, fp[1]!))) {
+            const id = `${db}\0${key}`;
+            if (exactKeys.has(id)) {
+              const shown = key.length > 128 ? `${key.slice(0, 128)}...` : key;
+              throw new RdbError("duplicate-key", parser?.recordOffset ?? -1, `RDB has duplicated key '${shown}' in DB ${db} (redis-server refuses to load such a file)`);
+            }
+            exactKeys.add(id);
           }
         }
       }
@@ -131,6 +235,9 @@ export function checkRdbFile(file: string, options: { verifyChecksum?: boolean; 
     },
     emptyKey() {
       report.emptyKeysSkipped++;
+    },
+    resizeDb(_db, size) {
+      if (exact === null && report.duplicatesChecked) fingerprints.reserve(size);
     },
     hashFieldTtls(_db, _key, ttls) {
       report.hashFieldTtls += ttls.size;
@@ -150,7 +257,19 @@ export function checkRdbFile(file: string, options: { verifyChecksum?: boolean; 
   };
   const verify = options.verifyChecksum ?? true;
   try {
-    parseRdbFileSync(file, sink, { verifyChecksum: verify, maxDatabases: Number.MAX_SAFE_INTEGER }, (p) => (parser = p));
+    const onProgress = options.onProgress;
+    parseRdbFileSync(
+      file,
+      sink,
+      {
+        verifyChecksum: verify,
+        maxDatabases: Number.MAX_SAFE_INTEGER,
+        chunkSize: 1 << 20,
+        memoryBudget: TOOL_MEMORY_BUDGET,
+        onChunk: onProgress ? (bytes) => onProgress(bytes, report.keys) : undefined,
+      },
+      (p) => (parser = p),
+    );
   } catch (e) {
     if (!(e instanceof RdbError)) throw e;
     report.error = e;

@@ -17,9 +17,9 @@
 
 import { closeSync, openSync, writeSync } from "node:fs";
 import { Packr } from "msgpackr";
-import { globMatch } from "../commands/glob.ts";
+import { globMatcher } from "../commands/glob.ts";
 import { moduleEncodingVersion } from "./constants.ts";
-import { parseRdbFileSync } from "./loader.ts";
+import { parseRdbFileSync, TOOL_MEMORY_BUDGET } from "./loader.ts";
 import type { RdbParser, RdbSink } from "./reader.ts";
 import { HashValue } from "../store/hash.ts";
 import { ListValue } from "../store/list.ts";
@@ -154,6 +154,8 @@ export interface ExportOptions {
   match?: string;
   /** Output file; default: standard output. */
   out?: string;
+  /** Called every chunk of the file (1 MiB) with the bytes read and the keys read so far. */
+  onProgress?(bytesRead: number, keysRead: number): void;
 }
 
 export interface ExportSummary {
@@ -215,6 +217,7 @@ export function exportRdbFile(path: string, options: ExportOptions = {}): Export
   let keysRead = 0;
   let keysExported = 0;
   let pendingTtls: { db: number; key: string; ttls: Map<string, number> } | null = null;
+  const matches = options.match === undefined ? null : globMatcher(options.match);
   const sink: RdbSink = {
     hashFieldTtls(db, key, ttls) {
       pendingTtls = { db, key, ttls };
@@ -224,7 +227,7 @@ export function exportRdbFile(path: string, options: ExportOptions = {}): Export
       const ttls = pendingTtls !== null && pendingTtls.db === db && pendingTtls.key === key ? pendingTtls.ttls : undefined;
       pendingTtls = null;
       if (options.db !== undefined && db !== options.db) return;
-      if (options.match !== undefined && !globMatch(options.match, key)) return;
+      if (matches !== null && !matches(key)) return;
       keysExported++;
       const type = exportTypeName(value);
       const record = {
@@ -239,7 +242,13 @@ export function exportRdbFile(path: string, options: ExportOptions = {}): Export
     },
   };
   try {
-    const parser: RdbParser = parseRdbFileSync(path, sink, { maxDatabases: Number.MAX_SAFE_INTEGER });
+    const onProgress = options.onProgress;
+    const parser: RdbParser = parseRdbFileSync(path, sink, {
+      maxDatabases: Number.MAX_SAFE_INTEGER,
+      chunkSize: 1 << 20,
+      memoryBudget: TOOL_MEMORY_BUDGET,
+      onChunk: onProgress ? (bytes) => onProgress(bytes, keysRead) : undefined,
+    });
     return { version: parser.version, keysRead, keysExported, checksumVerified: parser.checksumVerified };
   } finally {
     out.flush();

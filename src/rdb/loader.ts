@@ -55,10 +55,7 @@ export class DatabaseLoadSink implements RdbSink {
     if (target === undefined) {
       throw new RdbError("unsupported", this.offset(), `the RDB has keys in DB ${db}, but only ${this.dbs.length} databases are configured`);
     }
-    const keys = target.keys;
-    const before = keys.size;
-    keys.set(key, value);
-    if (keys.size === before && !this.allowDuplicates) {
+    if (!target.keys.setNew(key, value) && !this.allowDuplicates) {
       throw new RdbError("duplicate-key", this.offset(), `RDB has duplicated key '${key.length > 128 ? `${key.slice(0, 128)}...` : key}' in DB ${db}`);
     }
     if (expireMs !== -1) {
@@ -133,6 +130,15 @@ export interface RdbLoadResult {
 export interface LoadFileOptions extends RdbReaderOptions {
   /** Read size (default 8 MiB). */
   chunkSize?: number;
+  /** Called after each chunk is parsed, with the bytes read so far (progress reports). */
+  onChunk?(bytesRead: number): void;
+  /**
+   * For readers that keep nothing (the tools): when the resident memory has grown by more than
+   * this many bytes since the start, a full collection runs. The parser's garbage (every value
+   * is built, then dropped) would otherwise pile up to several times the live data before the
+   * collector's own heuristics take it back.
+   */
+  memoryBudget?: number;
 }
 
 export interface LoadFileAsyncOptions extends LoadFileOptions {
@@ -144,6 +150,9 @@ export interface LoadFileAsyncOptions extends LoadFileOptions {
 }
 
 const DEFAULT_CHUNK = 8 * 1024 * 1024;
+
+/** The tools' memoryBudget (see LoadFileOptions): `rdb check` of any file stays near this. */
+export const TOOL_MEMORY_BUDGET = 48 * 1024 * 1024;
 
 function result(parser: RdbParser, sink: DatabaseLoadSink): RdbLoadResult {
   return {
@@ -200,12 +209,22 @@ export function parseRdbFileSync(path: string, sink: RdbSink, options: LoadFileO
   onParser?.(parser);
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK;
   const fd = openSync(path, "r");
+  let bytesRead = 0;
+  const budget = options.memoryBudget;
+  let rssLimit = budget === undefined ? Infinity : process.memoryUsage.rss() + budget;
   try {
     while (!parser.done) {
       const chunk = Buffer.allocUnsafe(chunkSize);
       const n = readSync(fd, chunk, 0, chunkSize, null);
       if (n <= 0) break;
       parser.feed(n === chunkSize ? chunk : chunk.subarray(0, n));
+      bytesRead += n;
+      options.onChunk?.(bytesRead);
+      if (process.memoryUsage.rss() > rssLimit) {
+        Bun.gc(true);
+        // What survived the collection is live (a tool's own tables): the budget is beyond it.
+        rssLimit = Math.max(rssLimit, process.memoryUsage.rss() + budget! / 2);
+      }
     }
   } finally {
     closeSync(fd);

@@ -269,6 +269,11 @@ export class RdbParser {
   private pendingBytes = 0;
   /** Don't retry the incomplete record before this many bytes of it are buffered. */
   private retryAt = 0;
+  /**
+   * A deadline stopped parsing at a record boundary with input left (see feed's `deadline`):
+   * resume() goes on. Nothing else differs, the state of a boundary is complete.
+   */
+  private stopped = false;
   /** Position in `buf` that the last incomplete read needed (exclusive). */
   private needAt = 0;
 
@@ -386,14 +391,21 @@ export class RdbParser {
     this.deliverNow = true;
   }
 
-  /** Parses every complete record in the input so far. Throws RdbError on bad data. */
-  feed(chunk: Buffer): void {
+  /**
+   * Parses the complete records in the input so far. Throws RdbError on bad data.
+   *
+   * With a `deadline` (a performance.now() time), parsing stops at the first record boundary
+   * past it and returns false: the rest stays buffered until resume() (a caller slicing a long
+   * load between event-loop turns). Chunks fed meanwhile wait behind it. Returns true when
+   * everything fed so far was parsed (or waits for more input).
+   */
+  feed(chunk: Buffer, deadline = Infinity): boolean {
     if (this.failure) throw this.failure;
     if (this.stage === STAGE_DONE) {
       this.trailingBytes += chunk.length;
-      return;
+      return true;
     }
-    if (chunk.length === 0) return;
+    if (chunk.length === 0) return !this.stopped;
     const unparsed = this.buf.length - this.pos;
     if (unparsed === 0 && this.pendingBytes === 0) {
       this.base += this.buf.length;
@@ -402,19 +414,46 @@ export class RdbParser {
     } else {
       this.pending.push(chunk);
       this.pendingBytes += chunk.length;
-      if (unparsed + this.pendingBytes < this.retryAt) return;
+      if (this.stopped) return false;
+      if (unparsed + this.pendingBytes < this.retryAt) return true;
       this.merge();
     }
-    this.run();
+    return this.parse(deadline);
+  }
+
+  /** After feed() or resume() returned false: parses on (until `deadline`). Same result. */
+  resume(deadline = Infinity): boolean {
+    if (this.failure) throw this.failure;
+    if (!this.stopped) return true;
+    this.stopped = false;
+    return this.parse(deadline);
+  }
+
+  /** Whether a deadline stopped the parse with buffered input left (resume() goes on). */
+  get suspended(): boolean {
+    return this.stopped;
+  }
+
+  /** run() over the buffer, then over what was queued behind it, until done, stopped or short. */
+  private parse(deadline: number): boolean {
+    for (;;) {
+      this.run(deadline);
+      if (this.stopped) return false;
+      if (this.stage === STAGE_DONE || this.pendingBytes === 0) return true;
+      // Short of input with chunks queued (they came while stopped): take them in.
+      if (this.buf.length - this.pos + this.pendingBytes < this.retryAt) return true;
+      this.merge();
+    }
   }
 
   /** The input is finished: throws RdbError if the RDB is incomplete. */
   end(): void {
     if (this.failure) throw this.failure;
+    if (this.stopped) this.resume();
     if (this.stage === STAGE_DONE) return;
     if (this.pendingBytes > 0) {
       this.merge();
-      this.run();
+      this.run(Infinity);
       if (this.stage === STAGE_DONE) return;
     }
     const at = this.base + this.buf.length;
@@ -437,6 +476,15 @@ export class RdbParser {
   }
 
   private merge(): void {
+    if (this.pos === this.buf.length && this.pending.length === 1) {
+      // At a record boundary: the queued chunk becomes the buffer as it is (no copy).
+      this.base += this.buf.length;
+      this.buf = this.pending[0]!;
+      this.pos = 0;
+      this.pending = [];
+      this.pendingBytes = 0;
+      return;
+    }
     const parts = [this.buf.subarray(this.pos), ...this.pending];
     this.base += this.pos;
     this.buf = Buffer.concat(parts);
@@ -451,9 +499,15 @@ export class RdbParser {
     return err;
   }
 
-  private run(): void {
+  private run(deadline: number): void {
+    let records = 0;
     try {
       while (this.stage !== STAGE_DONE) {
+        // The clock is read every 128 records (~30 ns each time), at a record boundary.
+        if ((++records & 127) === 0 && deadline !== Infinity && this.pos < this.buf.length && performance.now() >= deadline) {
+          this.stopped = true;
+          break;
+        }
         this.recordStart = this.pos;
         this.recordKey = null;
         this.recordType = -1;

@@ -12,7 +12,7 @@
 // attempt asks for a partial resync.
 
 import type { Socket } from "bun";
-import { closeSync, openSync, renameSync, unlinkSync, fsyncSync, ftruncateSync } from "node:fs";
+import { closeSync, fsync, openSync, renameSync, unlinkSync, ftruncateSync } from "node:fs";
 import { join } from "node:path";
 import { encodeCommand, ReplyParser } from "../protocol/reply-parser.ts";
 import { ProtocolError } from "../protocol/request-parser.ts";
@@ -25,7 +25,7 @@ import type { Replication } from "./replication.ts";
 import { beginDatasetLoad, type DatasetLoad } from "./dataset-load.ts";
 import { EofMarkDetector } from "./eof-mark.ts";
 import { checkMasterCertificate } from "../server/tls.ts";
-import { LoadProgress } from "../server/load-progress.ts";
+import type { Progress } from "../server/progress.ts";
 import { watchLoad } from "../server/persistence.ts";
 
 export const enum ReplState {
@@ -94,8 +94,8 @@ interface Transfer {
   /** Bytes that arrived after the payload: the start of the command stream. */
   tail: Buffer[];
   done: boolean;
-  /** Bytes and keys so far, for the log and INFO (server/load-progress.ts). */
-  progress: LoadProgress;
+  /** Bytes and keys so far, for the log and INFO (server/progress.ts). */
+  progress: Progress;
 }
 
 export class ReplicaLink {
@@ -124,6 +124,11 @@ export class ReplicaLink {
   linkDownSince = 0;
   /** Bytes of a MULTI block applied but not yet counted (the offset moves at EXEC, as in Redis). */
   private multiBytes = 0;
+  /** Stream bytes received and not applied yet (see queueStream). */
+  private streamQueue: Buffer[] = [];
+  private streamQueued = 0;
+  private streamPumping = false;
+  private streamPaused = false;
   /** Transfer progress for INFO. */
   syncTotalBytes = -1;
   syncReadBytes = 0;
@@ -303,7 +308,7 @@ export class ReplicaLink {
     this.lastIo = Date.now();
     switch (this.state) {
       case ReplState.Connected:
-        this.applyStream(chunk);
+        this.receiveStream(chunk);
         return;
       case ReplState.Transfer:
         this.onTransferData(chunk);
@@ -535,7 +540,7 @@ export class ReplicaLink {
       this.log.notice(`MASTER <-> REPLICA sync: receiving ${size} bytes from master ${diskless ? "to parser" : "to disk"}`);
     }
     this.syncTotalBytes = size;
-    const progress = new LoadProgress("MASTER <-> REPLICA sync", size, this.log);
+    const progress = this.log.progress("MASTER <-> REPLICA sync", size);
     const t: Transfer = { size, read: 0, mark, tmpFile: null, fd: -1, writer: null, load: null, swapdb: false, linkLost: false, tail: [], done: false, progress };
     this.transfer = t;
     if (diskless) {
@@ -548,6 +553,7 @@ export class ReplicaLink {
       }
       t.load = beginDatasetLoad(this.server, this.freshDatabases());
       this.watch(t.load, progress);
+      this.feedFromSocket(t.load);
     } else {
       const tmp = `temp-${Math.floor(Date.now() / 1000)}.${process.pid}.rdb`;
       try {
@@ -565,15 +571,30 @@ export class ReplicaLink {
       if (this.server.totalKeys() === 0) {
         t.load = beginDatasetLoad(this.server, this.freshDatabases());
         this.watch(t.load, progress);
+        this.feedFromSocket(t.load);
       }
     }
     return true;
   }
 
   /** Progress of the load of a full sync: INFO loading_* while loading, and log lines. */
-  private watch(load: DatasetLoad, progress: LoadProgress): void {
+  private watch(load: DatasetLoad, progress: Progress): void {
     watchLoad(this.server, load, progress);
     this.server.loadProgress = progress;
+  }
+
+  /** A load fed from the socket: parse errors abort the transfer; a backlog pauses reading. */
+  private feedFromSocket(load: DatasetLoad): void {
+    const generation = this.generation;
+    const conn = this.conn;
+    load.onBacklog = (behind) => {
+      if (generation === this.generation) conn?.setReading(!behind);
+    };
+    load.onError = (e) => {
+      if (generation !== this.generation || this.transfer?.load !== load) return;
+      this.log.warning(`MASTER <-> REPLICA sync: aborting the transfer: ${e.message}`);
+      this.abortTransfer();
+    };
   }
 
   private freshDatabases(): Database[] {
@@ -624,11 +645,16 @@ export class ReplicaLink {
         await t.writer.end();
         // The file was written with the mark at its end: cut it off.
         if (t.mark) ftruncateSync(t.fd, t.read - 40);
-        fsyncSync(t.fd);
+        // In the thread pool: a synchronous fsync of a file this size would stop every client
+        // for as long as the disk takes.
+        const fd = t.fd;
+        await new Promise<void>((resolve, reject) => fsync(fd, (e) => (e ? reject(e) : resolve())));
+        if (generation !== this.generation || this.transfer !== t) return;
         closeSync(t.fd);
         t.fd = -1;
         t.writer = null;
       } catch (e) {
+        if (generation !== this.generation || this.transfer !== t) return;
         this.log.warning(`Failed trying to sync the temp DB to disk in MASTER <-> REPLICA synchronization: ${(e as Error).message}`);
         this.abortTransfer();
         return;
@@ -652,7 +678,9 @@ export class ReplicaLink {
         const load = beginDatasetLoad(this.server, this.freshDatabases());
         t.load = load;
         // Read back from the file: a progress of its own.
-        this.watch(load, new LoadProgress("Loading the synced RDB", t.read, this.log));
+        t.progress.end();
+        t.progress = this.log.progress("Loading the synced RDB", t.read);
+        this.watch(load, t.progress);
         const ok = await load.feedFile(join(process.cwd(), finalName), () => generation === this.generation);
         if (generation !== this.generation) return;
         if (!ok) {
@@ -668,20 +696,26 @@ export class ReplicaLink {
       if (generation !== this.generation) return;
     }
     const load = t.load!;
+    // The parse may still be a few slices behind the bytes received.
+    await load.drain();
+    if (generation !== this.generation || this.transfer !== t) return;
     let result;
     try {
-      result = load.finish();
+      result = await load.finish();
     } catch (e) {
+      if (generation !== this.generation || this.transfer !== t) return;
       this.log.warning(`Failed trying to load the MASTER synchronization DB from socket: ${(e as Error).message}`);
       this.abortTransfer();
       return;
     }
+    if (result === null || generation !== this.generation || this.transfer !== t) return;
     if (t.swapdb) this.log.notice("MASTER <-> REPLICA sync: Swapping active DB with loaded DB");
     // The new dataset replaces the old one only now that it loaded completely.
     for (let i = 0; i < this.server.dbs.length; i++) this.server.dbs[i]!.swapContents(result.dbs[i]!);
     this.server.signalFlushedDb(-1);
     this.server.loading = false;
     this.server.loadProgress = null;
+    t.progress.end();
     this.server.persistence.lastLoadKeysLoaded = result.keysLoaded;
     this.server.persistence.lastLoadKeysExpired = 0;
     this.server.functions.clear();
@@ -699,18 +733,18 @@ export class ReplicaLink {
     this.createMasterClient(result.replStreamDb ?? 0, this.masterInitialOffset);
     this.log.notice("MASTER <-> REPLICA sync: Finished with success");
     this.server.notifySupervisor("STATUS=MASTER <-> REPLICA sync: Finished with success. Ready to accept connections in read-write mode.\n");
-    // The transfer left its buffers (and the replaced dataset) behind as garbage. Collect it now,
-    // in one pause (~0.1 s per 1M keys), rather than over the next seconds: resident memory
-    // drops at once, which is what container limits and operators watch after a full sync.
-    const gcStart = performance.now();
-    Bun.gc(true);
-    this.log.verbose(`Full collection after the sync: ${(performance.now() - gcStart).toFixed(0)} ms`);
+    // The transfer left its buffers (and the replaced dataset) behind as garbage. Ask for a
+    // collection now, so resident memory drops soon (what container limits and operators watch
+    // after a full sync), but a concurrent one: a synchronous full collection would stop every
+    // client for ~0.15 s per 1M keys.
+    Bun.gc(false);
     if (t.linkLost) {
       this.log.warning("Connection with master lost.");
       this.dropMasterClient(true, true);
       return;
     }
-    for (const chunk of tail) this.applyStream(chunk);
+    // What the master sent while we loaded: applied in order, in slices (it can be many MB).
+    for (const chunk of tail) this.queueStream(chunk);
   }
 
   private abortTransfer(): void {
@@ -722,6 +756,7 @@ export class ReplicaLink {
   // ------------------------------------------------------------------ connected
 
   private createMasterClient(db: number, offset: number): void {
+    this.dropStreamQueue();
     const c = new Client(this.server, this.conn, ClientKind.Master);
     c.db = this.server.dbs[db] ?? this.server.dbs[0]!;
     this.master = c;
@@ -741,15 +776,72 @@ export class ReplicaLink {
     this.createMasterClient(cached.db, cached.offset);
     this.repl.onPartialResync();
     const rest = this.handshake.takeRemaining();
-    if (rest.length) this.applyStream(rest);
+    if (rest.length) this.receiveStream(rest);
+  }
+
+  /** Bytes of the master's stream received: applied now, or queued behind bytes not applied yet. */
+  private receiveStream(chunk: Buffer): void {
+    if (!this.master) return;
+    if (this.streamQueue.length === 0 && !this.streamPumping) {
+      this.lastInteraction = Date.now();
+      this.readReplOffset += chunk.length;
+      this.applyStream(chunk);
+      return;
+    }
+    this.queueStream(chunk);
+  }
+
+  /**
+   * Queues stream bytes to be applied in slices of STREAM_SLICE_MS, in order, between turns of
+   * the event loop (the stream that piled up during a full sync can take seconds to apply:
+   * clients are served meanwhile, as Redis serves them between reads of its master's link).
+   * Reading from the master pauses while too much waits.
+   */
+  private queueStream(chunk: Buffer): void {
+    if (!this.master) return;
+    this.lastInteraction = Date.now();
+    this.readReplOffset += chunk.length;
+    this.streamQueue.push(chunk);
+    this.streamQueued += chunk.length;
+    if (!this.streamPaused && this.streamQueued > STREAM_QUEUE_PAUSE) {
+      this.streamPaused = true;
+      this.conn?.setReading(false);
+    }
+    if (this.streamPumping) return;
+    this.streamPumping = true;
+    setImmediate(() => this.pumpStream());
+  }
+
+  private pumpStream(): void {
+    const c = this.master;
+    const deadline = performance.now() + STREAM_SLICE_MS;
+    while (c !== null && this.master === c && this.streamQueue.length > 0 && performance.now() < deadline) {
+      const chunk = this.streamQueue.shift()!;
+      this.streamQueued -= chunk.length;
+      this.applyStream(chunk);
+    }
+    if (c !== null && this.master === c && this.streamQueue.length > 0) {
+      setImmediate(() => this.pumpStream());
+      return;
+    }
+    this.streamPumping = false;
+    if (this.streamPaused) {
+      this.streamPaused = false;
+      if (this.master === c) this.conn?.setReading(true);
+    }
+  }
+
+  /** Forgets stream bytes not applied (the link is gone: a PSYNC asks for them again). */
+  private dropStreamQueue(): void {
+    this.streamQueue = [];
+    this.streamQueued = 0;
+    this.streamPaused = false;
   }
 
   /** Applies bytes of the master's command stream; the offset moves by each command's bytes. */
   private applyStream(chunk: Buffer): void {
     const c = this.master;
     if (!c) return;
-    this.lastInteraction = Date.now();
-    this.readReplOffset += chunk.length;
     // The raw bytes are what our backlog and sub-replicas receive, once applied.
     this.repl.onStreamBytesReceived(chunk);
     c.parser.feed(chunk);
@@ -865,6 +957,7 @@ export class ReplicaLink {
         } catch {}
       }
       t.load?.abort();
+      t.progress.end();
       if (!t.swapdb) this.server.loading = false;
       this.server.loadProgress = null;
       this.transfer = null;
@@ -890,6 +983,7 @@ export class ReplicaLink {
     const c = this.master;
     if (!c) return;
     this.master = null;
+    this.dropStreamQueue();
     this.server.clients.delete(c.id);
     if (cache && !this.prePsync) {
       this.log.notice("Caching the disconnected master state.");
@@ -925,5 +1019,9 @@ export class ReplicaLink {
 }
 
 const NEWLINE = Buffer.from("\n");
+/** Time spent applying queued stream bytes per turn of the event loop. */
+const STREAM_SLICE_MS = 10;
+/** Queued stream bytes beyond which reading from the master pauses. */
+const STREAM_QUEUE_PAUSE = 16 * 1024 * 1024;
 
 export { ClientKind };

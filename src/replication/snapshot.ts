@@ -1,19 +1,21 @@
 // A point-in-time view of the whole dataset, taken without copying it and without stopping
 // the server: what Redis gets from fork(), we get from copy-on-write at the key level.
 //
-// Each database's live Map is walked with its own iterator, a chunk at a time, between other
-// work. Before any key changes (value, expiry, deletion, in-place modification of an
+// Each database's live key table is walked with its own iterator, a chunk at a time, between
+// other work. Before any key changes (value, expiry, deletion, in-place modification of an
 // aggregate), the database tells the snapshot (ChangeWatcher), which keeps the key's old state
 // aside when the walk may still need it. The result is exactly the dataset as it was at the
 // start, however long the walk takes.
 //
 // What makes this cheap is that nothing is recorded per key walked, only per key changed. It
-// rests on the iteration order of a JS Map (insertion order, live):
+// rests on the iteration order of a JS Map (insertion order, live), which holds for the key
+// table shard by shard (store/key-table.ts; the snapshot holds the table's layout, so a key
+// stays in its shard, and the walk takes the shards in order, each with a live Map iterator):
 //
 // - A key that existed at the start keeps its place while its value or expiry changes; the
 //   iterator yields it there exactly once, unless it is deleted first.
-// - A key inserted after the start (new, or deleted and inserted again) goes to the end, and
-//   the iterator yields it there.
+// - A key inserted after the start (new, or deleted and inserted again) goes to the end of its
+//   shard, and the iterator yields it there (or never, if the walk is past that shard).
 //
 // So on a key's first change, its old state is kept (a string is shared, an aggregate cloned)
 // and the key is noted in `changed`. When the iterator later yields it at its original place,
@@ -29,12 +31,13 @@
 // (where it would stall the server) the walk records the emitted objects by identity, so their
 // first change is known to need nothing.
 //
-// Databases are tracked by the identity of their key Map, so FLUSHALL (new Maps) and SWAPDB
-// (Maps exchanged) during a snapshot are handled: the snapshot keeps walking the Maps it
+// Databases are tracked by the identity of their key table, so FLUSHALL (new tables) and SWAPDB
+// (tables exchanged) during a snapshot are handled: the snapshot keeps walking the tables it
 // started with, and changes reach it through whichever database now holds them.
 
 import { cloneValue } from "../store/clone.ts";
 import type { ChangeWatcher, Database } from "../store/database.ts";
+import type { KeyTable } from "../store/key-table.ts";
 import { HashValue, ListValue, SetValue, StreamValue, ZSetValue, type RedisValue } from "../store/values.ts";
 
 /** Receives snapshot records one at a time (see DatasetSnapshot.nextInto). */
@@ -91,7 +94,9 @@ const PIECE = 65536;
 const RESOLVE_STEP = 65536;
 
 class MapWalk {
-  readonly iterator: Iterator<[string, RedisValue]>;
+  /** The shard being walked, and its live iterator (created when the walk gets there). */
+  private part = 0;
+  private partIterator: Iterator<[string, RedisValue]> | null = null;
   readonly changed = new Map<string, Changed>();
   /** Keys emitted by the walk whose emission a value cannot tell (strings, small aggregates). */
   private readonly emitted: string[][] = [];
@@ -112,13 +117,33 @@ class MapWalk {
 
   constructor(
     readonly dbIndex: number,
-    readonly keys: Map<string, RedisValue>,
-    readonly expires: Map<string, number>,
+    readonly keys: KeyTable<RedisValue>,
+    readonly expires: KeyTable<number>,
   ) {
-    this.iterator = keys.entries();
     this.size = keys.size;
     this.expiresSize = expires.size;
     this.emitted.push(this.piece);
+  }
+
+  /** The next entry of the table, shard after shard; undefined at the end. */
+  nextEntry(): [string, RedisValue] | undefined {
+    const parts = this.keys.parts;
+    while (this.part < parts.length) {
+      if (this.partIterator === null) {
+        const part = parts[this.part]!;
+        if (part.size === 0) {
+          // Whatever this shard receives from now on was created after the start.
+          this.part++;
+          continue;
+        }
+        this.partIterator = part.entries();
+      }
+      const r = this.partIterator.next();
+      if (!r.done) return r.value;
+      this.partIterator = null;
+      this.part++;
+    }
+    return undefined;
   }
 
   noteEmitted(key: string, value: RedisValue): void {
@@ -194,7 +219,7 @@ class MapWalk {
 
 export class DatasetSnapshot implements ChangeWatcher {
   private readonly walks: MapWalk[];
-  private readonly byMap = new Map<Map<string, RedisValue>, MapWalk>();
+  private readonly byTable = new Map<KeyTable<RedisValue>, MapWalk>();
   private current = 0;
   private finished = false;
   /** Keys whose old state was kept (copied on write) during the snapshot, for statistics. */
@@ -203,7 +228,11 @@ export class DatasetSnapshot implements ChangeWatcher {
   constructor(private readonly dbs: Database[]) {
     for (const db of dbs) if (db.watcher) throw new Error("a snapshot is already running on this dataset");
     this.walks = dbs.map((db) => new MapWalk(db.id, db.keys, db.expires));
-    for (const w of this.walks) this.byMap.set(w.keys, w);
+    // Keys must stay in their shard while they are walked (store/key-table.ts).
+    for (const w of this.walks) {
+      this.byTable.set(w.keys, w);
+      w.keys.holdLayout();
+    }
     for (const db of dbs) db.watcher = this;
   }
 
@@ -212,8 +241,8 @@ export class DatasetSnapshot implements ChangeWatcher {
     return this.walks.map((w) => ({ db: w.dbIndex, size: w.size, expires: w.expiresSize }));
   }
 
-  beforeChange(keys: Map<string, RedisValue>, expires: Map<string, number>, key: string): void {
-    const w = this.byMap.get(keys);
+  beforeChange(keys: KeyTable<RedisValue>, expires: KeyTable<number>, key: string): void {
+    const w = this.byTable.get(keys);
     // Once the iterator has ended every key present was emitted or created since.
     if (w === undefined || w.iteratorDone) return;
     const seen = w.changed.get(key);
@@ -265,12 +294,11 @@ export class DatasetSnapshot implements ChangeWatcher {
     while (n < max && this.current < this.walks.length) {
       const w = this.walks[this.current]!;
       if (!w.iteratorDone) {
-        const r = w.iterator.next();
-        if (r.done) {
+        const entry = w.nextEntry();
+        if (entry === undefined) {
           w.finishIteration();
           continue;
         }
-        const entry = r.value;
         const key = entry[0];
         if (w.changed.size !== 0) {
           const e = w.changed.get(key);
@@ -314,7 +342,10 @@ export class DatasetSnapshot implements ChangeWatcher {
     if (this.finished) return;
     this.finished = true;
     for (const db of this.dbs) if (db.watcher === this) db.watcher = null;
-    for (const w of this.walks) w.clear();
+    for (const w of this.walks) {
+      w.clear();
+      w.keys.releaseLayout();
+    }
   }
 
   get isFinished(): boolean {

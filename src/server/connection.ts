@@ -101,6 +101,18 @@ export class SocketConnection implements Connection {
     this.onWritable?.();
   }
 
+  /**
+   * Stops (false) or restarts (true) reading from the socket: the peer then meets TCP
+   * backpressure instead of us buffering what it sends (a full sync parsed slower than it
+   * arrives). Bun's sockets have pause() / resume(), absent from bun-types 1.x.
+   */
+  setReading(on: boolean): void {
+    const s = this.socket as unknown as { pause?: () => void; resume?: () => void };
+    if (this.closed) return;
+    if (on) s.resume?.();
+    else s.pause?.();
+  }
+
   closeAfterFlush(): void {
     if (this.closed) return;
     if (this.queue.length === 0) {

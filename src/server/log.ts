@@ -3,6 +3,7 @@
 // role: M master, S replica, C child; level: . debug, - verbose, * notice, # warning.
 
 import { appendFileSync, writeSync } from "node:fs";
+import { Progress, type LiveLine } from "./progress.ts";
 
 export type LogLevel = "debug" | "verbose" | "notice" | "warning";
 const RANK: Record<LogLevel, number> = { debug: 0, verbose: 1, notice: 2, warning: 3 };
@@ -20,6 +21,11 @@ export class Logger {
   role: () => string = () => "M";
   /** Test hook: every line also goes here. */
   sink: ((line: string) => void) | null = null;
+  /**
+   * The terminal's live progress line (server/progress.ts), when standard output is one: log
+   * lines written to standard output go above it.
+   */
+  live: LiveLine | null = null;
 
   enabled(level: LogLevel): boolean {
     return RANK[level] >= RANK[this.level];
@@ -40,7 +46,16 @@ export class Logger {
         // Fall through to stdout: a log line is never worth crashing for.
       }
     }
-    process.stdout.write(line);
+    if (this.live !== null) this.live.above(() => process.stdout.write(line));
+    else process.stdout.write(line);
+  }
+
+  /**
+   * The progress of a long operation (server/progress.ts): a notice every few seconds, and the
+   * live line on a terminal.
+   */
+  progress(what: string, totalBytes: number, exactKeys = false): Progress {
+    return new Progress(what, totalBytes, (line) => this.notice(line), { live: this.live, exactKeys });
   }
 
   /**

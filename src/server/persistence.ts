@@ -12,11 +12,11 @@
 // repl-offset / repl-stream-db (rdbPopulateSaveInfo) so a restarted replica can PSYNC.
 
 import { usedMemory } from "./memory.ts";
-import { closeSync, fdatasync, fdatasyncSync, fsyncSync, openSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fdatasync, fdatasyncSync, fsync, fsyncSync, openSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { Server } from "./server.ts";
 import { beginDatasetLoad, type DatasetLoad } from "../replication/dataset-load.ts";
-import { LoadProgress } from "./load-progress.ts";
+import type { Progress } from "./progress.ts";
 import { DatasetSnapshot } from "../replication/snapshot.ts";
 import { replicationAuxFor, SnapshotRdbWriter } from "../replication/snapshot-rdb.ts";
 import { rdbVersionFor, rdbWriteOptions, RdbWriter } from "../rdb/writer.ts";
@@ -27,7 +27,7 @@ import { REDIS_COMPAT_VERSION } from "../version.ts";
  * Reports a load as it goes: "Loading RDB produced by version ..." as soon as the AUX field is
  * read (not after the load), the RDB's used-mem for INFO, and the progress of a file read.
  */
-export function watchLoad(server: Server, load: DatasetLoad, progress: LoadProgress): void {
+export function watchLoad(server: Server, load: DatasetLoad, progress: Progress): void {
   load.onAux = (name, value) => {
     if (name === "redis-ver") server.log.notice(`Loading RDB produced by version ${value}`);
     else if (name === "valkey-ver") server.log.notice(`Loading RDB produced by valkey version ${value}`);
@@ -45,13 +45,14 @@ export async function loadDatasetFile(server: Server, path: string): Promise<boo
   const asMaster = server.replication.masterHost === null && server.config.replicaOf === null;
   const load = beginDatasetLoad(server, fresh, asMaster ? { dropExpiredBefore: Date.now() } : {});
   server.loading = true;
-  const progress = new LoadProgress("Loading RDB", statSync(path).size, server.log);
+  const progress = server.log.progress("Loading RDB", statSync(path).size);
   server.loadProgress = progress;
   watchLoad(server, load, progress);
   try {
     const ok = await load.feedFile(path, () => true);
     if (!ok) return false;
-    const result = load.finish();
+    const result = await load.finish();
+    if (result === null) return false;
     for (let i = 0; i < server.dbs.length; i++) server.dbs[i]!.swapContents(result.dbs[i]!);
     for (const [name, f] of result.functions) server.functions.set(name, f);
     server.persistence.lastLoadKeysLoaded = result.keysLoaded;
@@ -66,6 +67,7 @@ export async function loadDatasetFile(server: Server, path: string): Promise<boo
   } finally {
     server.loading = false;
     server.loadProgress = null;
+    progress.end();
   }
 }
 
@@ -88,6 +90,7 @@ interface Bgsave {
   sinceSync: number;
   /** An incremental fdatasync is running in the thread pool (at most one at a time). */
   syncing: boolean;
+  progress: Progress;
   /** Called when the running fdatasync completes (the fd must not be closed under it). */
   afterSync: (() => void) | null;
   dirtyBefore: number;
@@ -190,6 +193,8 @@ export function writeDatasetFile(server: Server, path: string): void {
     throw new Error(`Failed opening the temp RDB file ${name} (in server root dir ${process.cwd()}) for saving: ${strerror(e)}`);
   }
   let op = "rdbSaveRio";
+  // Synchronous, like Redis's SAVE: the progress shows in the log (and on a terminal) only.
+  const progress = server.log.progress("Saving", -1, true);
   try {
     const incremental = server.config.bool("rdb-save-incremental-fsync");
     const w = new RdbWriter({ ...rdbWriteOptions(server.config), rdbVersion: rdbVersionFor(server.dbs) }, 4 * 1024 * 1024);
@@ -205,15 +210,25 @@ export function writeDatasetFile(server: Server, path: string): void {
     w.header({ redisVersion: REDIS_COMPAT_VERSION, ctime: Date.now() / 1000, usedMem: usedMemory(), repl: replicationAuxFor(server) });
     for (const lib of server.functions.values()) w.functionLibrary(lib.code);
     const drainAt = 2 * 1024 * 1024;
+    let written = 0;
+    let keysWritten = 0;
+    const keysTotal = server.totalKeys();
     for (const db of server.dbs) {
       const keys = db.keys;
       if (keys.size === 0) continue;
       const expires = db.expires;
       w.selectDb(db.id, keys.size, expires.size);
       const withExpiry = expires.size !== 0;
-      for (const [key, value] of keys) {
-        w.keyValue(key, value, withExpiry ? (expires.get(key) ?? -1) : -1);
-        if (w.pos >= drainAt) w.drainTo(sink);
+      for (const part of keys.parts) {
+        for (const [key, value] of part) {
+          w.keyValue(key, value, withExpiry ? (expires.get(key) ?? -1) : -1);
+          keysWritten++;
+          if (w.pos >= drainAt) {
+            written += w.pos;
+            w.drainTo(sink);
+            progress.update(written, keysWritten, keysTotal);
+          }
+        }
       }
     }
     w.end();
@@ -224,6 +239,8 @@ export function writeDatasetFile(server: Server, path: string): void {
   } catch (e) {
     discardTemp(fd, tmp);
     throw new Error(`Write error saving DB on disk(${op}): ${strerror(e)}`);
+  } finally {
+    progress.end();
   }
 }
 
@@ -284,7 +301,8 @@ export function startBgsave(server: Server): BgsaveStart {
     discardTemp(fd, tmp);
     throw e;
   }
-  const job: Bgsave = { rdb, fd, tmp, target, startedMs: Date.now(), bytes: 0, sinceSync: 0, syncing: false, afterSync: null, dirtyBefore: server.dirty, aborted: false };
+  const progress = server.log.progress("Background saving", -1, true);
+  const job: Bgsave = { rdb, fd, tmp, target, startedMs: Date.now(), bytes: 0, sinceSync: 0, syncing: false, progress, afterSync: null, dirtyBefore: server.dirty, aborted: false };
   st.bgsave = job;
   st.scheduled = false;
   server.persistence.bgsaveInProgressSince = job.startedMs;
@@ -318,20 +336,40 @@ function pumpBgsave(server: Server, job: Bgsave): void {
     finishBgsave(server, job, strerror(e));
     return;
   }
+  job.progress.update(job.bytes, job.rdb.keysWritten, job.rdb.keysTotal);
   if (more) {
     setImmediate(() => pumpBgsave(server, job));
     return;
   }
   whenSynced(job, () => {
     if (job.aborted) return;
-    try {
-      commitFile(job.fd, job.tmp, job.target);
-      job.fd = -1;
-    } catch (e) {
-      finishBgsave(server, job, strerror(e));
-      return;
-    }
-    finishBgsave(server, job, null);
+    // The last fsync in the thread pool too (without rdb-save-incremental-fsync it covers the
+    // whole file: seconds on a slow disk, with every client waiting if it were synchronous).
+    job.syncing = true;
+    fsync(job.fd, (err) => {
+      job.syncing = false;
+      const next = job.afterSync;
+      job.afterSync = null;
+      if (next) {
+        next(); // aborted meanwhile: the file is being discarded
+        return;
+      }
+      if (job.aborted) return;
+      if (err) {
+        finishBgsave(server, job, strerror(err));
+        return;
+      }
+      try {
+        closeSync(job.fd);
+        job.fd = -1;
+        renameSync(job.tmp, job.target);
+        fsyncDir(job.target);
+      } catch (e) {
+        finishBgsave(server, job, strerror(e));
+        return;
+      }
+      finishBgsave(server, job, null);
+    });
   });
 }
 
@@ -357,6 +395,7 @@ function discardJobFile(job: Bgsave): void {
 }
 
 function finishBgsave(server: Server, job: Bgsave, error: string | null): void {
+  job.progress.end();
   const st = stateOf(server);
   if (st.bgsave === job) st.bgsave = null;
   const p = server.persistence;
@@ -387,6 +426,7 @@ export function abortBgsave(server: Server): void {
   if (!job) return;
   job.aborted = true;
   st.bgsave = null;
+  job.progress.end();
   job.rdb.abort();
   discardJobFile(job);
   server.persistence.bgsaveInProgressSince = 0;

@@ -12,7 +12,7 @@ import { Blocking } from "./blocking.ts";
 import type { Client } from "./client.ts";
 import { Logger } from "./log.ts";
 import { notifySystemd, type SupervisionMode } from "./supervision.ts";
-import type { LoadProgress } from "./load-progress.ts";
+import type { Progress } from "./progress.ts";
 import { Replication } from "../replication/replication.ts";
 import { LibraryStore } from "../commands/functions-store.ts";
 import { ScriptingState } from "../commands/scripting-state.ts";
@@ -183,7 +183,7 @@ export class Server {
   }
 
   /** The load in progress (INFO loading_* fields), while `loading`. */
-  loadProgress: LoadProgress | null = null;
+  loadProgress: Progress | null = null;
 
   /** The supervisor we report to (supervised systemd / upstart), resolved at start. */
   supervision: SupervisionMode = "no";
@@ -294,12 +294,14 @@ export class Server {
     let sum = 0;
     let n = 0;
     const now = Date.now();
+    let looked = 0;
     for (const when of db.expires.values()) {
       if (when > now) {
         sum += when - now;
         n++;
       }
-      if (n >= 100) break;
+      // Bounded even when most keys are past their time (a big expiry under way).
+      if (n >= 100 || ++looked >= 1000) break;
     }
     return n ? Math.round(sum / n) : 0;
   }

@@ -10,6 +10,7 @@ import { buildTlsContext, TlsConfigError, tlsWanted } from "./tls.ts";
 import { Server } from "./server.ts";
 import { loadDatasetFile, persistenceCron } from "./persistence.ts";
 import { shutdownOnSignal } from "./shutdown.ts";
+import { LiveLine } from "./progress.ts";
 import { activeExpireCycle } from "./expire.ts";
 import { isDaemonChild, resolveSupervision, signalUpstartReady } from "./supervision.ts";
 import { configuredUsers } from "../acl/acl.ts";
@@ -19,6 +20,8 @@ import { aofRewriteCron } from "./aof-rewrite.ts";
 export async function startServer(config: Config, _args: string[]): Promise<number> {
   const server = new Server(config);
   const log = server.log;
+  // Long operations show a live line on a terminal (never in a log file or a pipe).
+  log.live = LiveLine.on(process.stdout);
   try {
     process.chdir(config.str("dir"));
   } catch (e) {

@@ -4,6 +4,7 @@
 // propagates DEL) live in the command context, which knows who is asking.
 
 import { HashValue } from "./hash.ts";
+import { KeyTable } from "./key-table.ts";
 import type { RedisValue } from "./values.ts";
 
 /**
@@ -12,12 +13,12 @@ import type { RedisValue } from "./values.ts";
  * snapshot runs: the cost otherwise is one null check per write.
  */
 export interface ChangeWatcher {
-  beforeChange(keys: Map<string, RedisValue>, expires: Map<string, number>, key: string): void;
+  beforeChange(keys: KeyTable<RedisValue>, expires: KeyTable<number>, key: string): void;
 }
 
 export class Database {
-  keys = new Map<string, RedisValue>();
-  expires = new Map<string, number>();
+  keys = new KeyTable<RedisValue>();
+  expires = new KeyTable<number>();
   watcher: ChangeWatcher | null = null;
   /** Where active expiry resumes its walk of the expiry table (masters only). */
   expireCursor: Iterator<[string, number]> | null = null;
@@ -103,8 +104,8 @@ export class Database {
 
   /** Empties the database. A snapshot still iterating the old maps keeps them, unchanged. */
   clear(): void {
-    this.keys = new Map();
-    this.expires = new Map();
+    this.keys = new KeyTable();
+    this.expires = new KeyTable();
     this.fieldTtlKeys = new Set();
   }
 

@@ -3,7 +3,7 @@
 // the patterns that take exponential time with plain backtracking, which must come back at once.
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { globMatch } from "../../src/commands/glob.ts";
+import { globMatch, globMatcher } from "../../src/commands/glob.ts";
 import type { RespClient } from "../helpers/resp-client.ts";
 import { removeDir, type ServerProcess, startRedis, startReplicant } from "../helpers/servers.ts";
 import { rng } from "../differential/workload.ts";
@@ -69,3 +69,22 @@ test("patterns that backtrack exponentially come back at once (Redis's Regressio
   expect(await b.call("KEYS", `${"a*".repeat(12)}b`)).toEqual([]);
   expect(await b.call("PING")).toBe("PONG");
 }, 10000);
+
+test("globMatcher (the fast paths for literal-and-star patterns) answers as globMatch", () => {
+  const seed = seedFromEnv("GLOB_MATCHER_SEED");
+  const rand = rng(seed);
+  const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)]!;
+  const chars = ["a", "b", ":", "\\", "*"];
+  const tokens = ["a", "b", ":", "ab", "a:", "*", "*", "*", "**", "\\*", "\\\\", "\\a", "\\", "?", "[ab]"];
+  const texts = new Set<string>([""]);
+  while (texts.size < 400) texts.add(Array.from({ length: Math.floor(rand() * 8) }, () => pick(chars)).join(""));
+  const diffs: string[] = [];
+  for (let i = 0; i < 3000 && diffs.length < 10; i++) {
+    const pattern = Array.from({ length: Math.floor(rand() * 6) }, () => pick(tokens)).join("");
+    const m = globMatcher(pattern);
+    for (const t of texts) {
+      if (m(t) !== globMatch(pattern, t)) diffs.push(`${JSON.stringify(pattern)} on ${JSON.stringify(t)}: matcher ${m(t)}`);
+    }
+  }
+  expect(diffs.slice(0, 10)).toEqual([]);
+});

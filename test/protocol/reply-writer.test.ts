@@ -23,6 +23,20 @@ describe("ReplyWriter", () => {
     expect(written((w) => w.bool(true))).toBe(":1\r\n");
   });
 
+  test("a deferred array length goes in front of its elements, after what came before", () => {
+    expect(
+      written((w) => {
+        w.ok();
+        const mark = w.beginDeferredArray();
+        w.bulk("a");
+        w.bulk("b".repeat(40000)); // grows the buffer meanwhile
+        w.endDeferredArray(mark, 2);
+        w.int(1);
+      }),
+    ).toBe(`+OK\r\n*2\r\n$1\r\na\r\n$40000\r\n${"b".repeat(40000)}\r\n:1\r\n`);
+    expect(written((w) => w.endDeferredArray(w.beginDeferredArray(), 0))).toBe("*0\r\n");
+  });
+
   test("RESP3 forms", () => {
     expect(written((w) => w.nullBulk(), 3)).toBe("_\r\n");
     expect(written((w) => w.map(2), 3)).toBe("%2\r\n");

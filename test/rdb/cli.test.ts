@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { unpackMultiple } from "msgpackr";
 import { removeDir, replicantCommand, startRedis, tempDir } from "../helpers/servers.ts";
 import { sharedPath } from "../helpers/shared.ts";
+import { checkRdbFile, formatCheckReport } from "../../src/rdb/check.ts";
 
 const CORPUS = sharedPath("corpus/rdb", "`rdb check` / `rdb export` of RDB corpus files (the dumps written here are still checked)");
 const corpus = (f: string) => join(CORPUS!, f);
@@ -120,6 +121,28 @@ describe("rdb check", () => {
       expect(module.stderr).toContain("module 'hellotype' not supported");
     });
   }
+
+  test("the duplicate check keeps fingerprints only: colliding ones are read again and told apart", () => {
+    // A mask of 3 bits makes nearly every key a suspect: the second pass must find no
+    // duplicate in a sound dump, and the report must be the one of a plain check.
+    const plain = checkRdbFile(dump, { now: 1 });
+    const colliding = checkRdbFile(dump, { now: 1, fingerprintMask: 7 });
+    expect(colliding.error).toBeNull();
+    expect(formatCheckReport(colliding)).toEqual(formatCheckReport(plain));
+    if (CORPUS) {
+      const dup = checkRdbFile(corpus("rdbcli/12.rdb"), { fingerprintMask: 7 });
+      expect(dup.error?.message).toBe("RDB has duplicated key 'key1' in DB 0 (redis-server refuses to load such a file) (at offset 102314)");
+    }
+  });
+
+  test("-q: no progress lines; without it none either for a short run on a pipe", () => {
+    const quiet = run("check", "-q", dump);
+    const normal = run("check", dump);
+    expect(quiet.code).toBe(0);
+    expect(quiet.stderr).toBe("");
+    expect(normal.stderr).toBe("");
+    expect(quiet.stdout).toBe(normal.stdout);
+  });
 
   test("a missing file: exit 1", () => {
     const r = run("check", join(dir, "nope.rdb"));

@@ -12,6 +12,9 @@ import { RdbParser, type RdbSink } from "../../src/rdb/reader.ts";
 import { lzfCompress } from "../../src/rdb/lzf.ts";
 import { Database } from "../../src/store/database.ts";
 import { ModuleValue } from "../../src/store/values.ts";
+import { HashValue } from "../../src/store/hash.ts";
+import { ListValue } from "../../src/store/list.ts";
+import { RdbWriter } from "../../src/rdb/writer.ts";
 import { digest, parseRdb, plain } from "./rdb-test-helpers.ts";
 
 // ------------------------------------------------------------------ a small RDB builder
@@ -328,6 +331,62 @@ describe("push parsing", () => {
   test("after an error the parser stays failed", () => {
     const p = parseRdb(rdb(9, [[0xf0]]));
     expect(() => p.parser.feed(Buffer.from([0]))).toThrow("unknown record type 240");
+  });
+});
+
+describe("sliced parsing (a deadline per feed)", () => {
+  /** An RDB of `n` keys of mixed types, with its records as a plain sink sees them. */
+  function bigRdb(n: number): Buffer {
+    const w = new RdbWriter({ checksum: true });
+    w.header({ redisVersion: "7.0.15", ctime: 1700000000, usedMem: 0, repl: null });
+    w.selectDb(0, n, n / 10);
+    for (let i = 0; i < n; i++) {
+      const value = i % 3 === 0 ? `value:${i}` : i % 3 === 1 ? ListValue.from(["a", String(i)]) : new HashValue([["f", String(i)]]);
+      w.keyValue(`key:${i}`, value, i % 10 === 0 ? 1800000000000 + i : -1);
+    }
+    w.end();
+    return w.takeChunk();
+  }
+  const records = () => {
+    const out: string[] = [];
+    const sink: RdbSink = { key: (db, key, value, exp) => out.push(`${db}|${key}|${JSON.stringify(plain(value))}|${exp}`) };
+    return { out, sink };
+  };
+
+  test("stopped at record boundaries by a past deadline and resumed, the records are those of one feed", () => {
+    const data = bigRdb(20000);
+    const whole = records();
+    new RdbParser(whole.sink).feed(data);
+    const sliced = records();
+    const parser = new RdbParser(sliced.sink);
+    // Chunks fed while the parser is stopped wait behind what it holds.
+    const chunks = [data.subarray(0, 70000), data.subarray(70000, 150000), data.subarray(150000)];
+    let stops = 0;
+    for (const chunk of chunks) {
+      if (!parser.feed(chunk, 0)) stops++;
+      expect(parser.suspended).toBe(true);
+    }
+    while (!parser.resume(0)) stops++;
+    expect(parser.suspended).toBe(false);
+    parser.end();
+    expect(stops).toBeGreaterThan(20000 / 128 - 5);
+    expect(parser.done).toBe(true);
+    expect(parser.checksumVerified).toBe(true);
+    expect(sliced.out).toEqual(whole.out);
+  });
+
+  test("end() finishes a stopped parse; without a deadline nothing changes", () => {
+    const data = bigRdb(3000);
+    const a = records();
+    const p = new RdbParser(a.sink);
+    expect(p.feed(data, 0)).toBe(false);
+    p.end();
+    expect(a.out.length).toBe(3000);
+    const b = records();
+    const q = new RdbParser(b.sink);
+    expect(q.feed(data)).toBe(true);
+    expect(q.suspended).toBe(false);
+    expect(b.out).toEqual(a.out);
   });
 });
 

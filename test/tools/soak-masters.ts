@@ -216,7 +216,10 @@ async function soak(kind: MasterKind, seed: number): Promise<void> {
     servers.push(master);
     // A master that dies mid-run (a crash of that version) is reported at once, with its log.
     void master.proc.exited.then((code) => {
-      if (!stopping) console.log(`${kind.label} seed ${seed}: the MASTER exited (${code ?? master.proc.signalCode}): ${master.output().slice(-4000)}`);
+      if (stopping) return;
+      const log = master.output();
+      const crash = log.indexOf("BUG REPORT START");
+      console.log(`${kind.label} seed ${seed}: the MASTER exited (${code ?? master.proc.signalCode}): ${crash >= 0 ? log.slice(crash, crash + 5000) : log.slice(-3000)}`);
     });
     const m = await master.client();
     const t0 = performance.now();
@@ -275,7 +278,8 @@ async function soak(kind: MasterKind, seed: number): Promise<void> {
         `errors to the master: Replicant ${errorsToMaster(replicant).length}, control ${errorsToMaster(reference).length}, Replicant's beyond the control's ${extraErrors(errorsToMaster(replicant), errorsToMaster(reference)).length}`,
     );
     for (const d of [...afterSync, ...vsMaster, ...vsControl].slice(0, 10)) console.log(`  ${d}`);
-    for (const l of extraErrors(errorsToMaster(replicant), errorsToMaster(reference)).slice(0, 5)) console.log(`  ${l}`);
+    for (const l of extraErrors(errorsToMaster(replicant), errorsToMaster(reference)).slice(0, 5)) console.log(`  Replicant only: ${l}`);
+    for (const l of extraErrors(errorsToMaster(reference), errorsToMaster(replicant)).slice(0, 5)) console.log(`  control only: ${l}`);
   } catch (e) {
     // Say which server died and how, rather than waiting out every timeout after it.
     console.log(`${kind.label} seed ${seed}: FAILED: ${(e as Error).message.slice(0, 500)}`);
