@@ -43,10 +43,15 @@ export function replyEnd(buf: Buffer, pos: number): number {
   }
 }
 
+/** What a RawClient's calls return once the server has closed the connection. */
+const CLOSED_REPLY = "-ERR connection closed (RawClient)\r\n";
+
 export class RawClient {
   private buf: Buffer = Buffer.alloc(0);
   private pending: Array<(s: string) => void> = [];
   private queue: Buffer[] = [];
+  /** Once the server closed the connection, every reply (pending or new) is this error. */
+  private closed = false;
   private constructor(private socket: Socket<undefined>) {}
 
   static async connect(port: number): Promise<RawClient> {
@@ -60,6 +65,9 @@ export class RawClient {
         },
         drain() {
           client.flush();
+        },
+        close() {
+          client.onClose();
         },
       },
     });
@@ -80,6 +88,11 @@ export class RawClient {
     this.buf = this.buf.subarray(pos);
   }
 
+  private onClose(): void {
+    this.closed = true;
+    for (const p of this.pending.splice(0)) p(CLOSED_REPLY);
+  }
+
   private flush(): void {
     while (this.queue.length) {
       const b = this.queue[0]!;
@@ -94,6 +107,7 @@ export class RawClient {
 
   /** Sends commands at once; resolves with each raw reply. */
   pipeline(commands: string[][]): Promise<string[]> {
+    if (this.closed) return Promise.resolve(commands.map(() => CLOSED_REPLY));
     const ps = commands.map(() => new Promise<string>((resolve) => this.pending.push(resolve)));
     this.queue.push(Buffer.concat(commands.map((c) => encodeCommand(c))));
     if (this.queue.length === 1) this.flush();

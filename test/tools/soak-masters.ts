@@ -247,6 +247,7 @@ async function soak(kind: MasterKind, seed: number): Promise<void> {
       const stats = await runPhases(mc, plan, {
         waitDeadlines: false,
         between: async () => {
+          if (master.proc.exitCode !== null || master.proc.signalCode) throw new Error(`the master exited (${master.proc.exitCode ?? master.proc.signalCode})`);
           if (Date.now() - lastKill < KILL_MS) return;
           lastKill = Date.now();
           const killed = kills % 2 === 0 ? await replicant.call("CLIENT", "KILL", "TYPE", "master") : await master.call("CLIENT", "KILL", "TYPE", "replica");
