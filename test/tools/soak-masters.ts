@@ -168,14 +168,15 @@ function compare(a: Map<string, string>, b: Map<string, string>): string[] {
 
 /**
  * The errors a server logged sending to its master, without pid and time; the error code's
- * "ERR " and 7.4's leading "-" aside (6.2 logs no code, 7.4 logs "-ERR ...").
+ * "ERR " and 7.4's leading "-" aside (6.2 logs no code, 7.4 logs "-ERR ..."), and the command
+ * named (7.4 names "exec" for a command of a transaction its master wrapped in MULTI/EXEC).
  */
 const errorsToMaster = (s: ServerProcess) =>
   s
     .output()
     .split("\n")
     .filter((l) => l.includes("sending an error to its master"))
-    .map((l) => l.slice(l.indexOf("==")).replace(/: '-?(ERR )?/, ": '"));
+    .map((l) => l.slice(l.indexOf("==")).replace(/: '-?(ERR )?/, ": '").replace(/ after processing the command '[^']*'$/, ""));
 
 /** Errors in `a` beyond those in `b` (as multisets). */
 function extraErrors(a: string[], b: string[]): string[] {
