@@ -11,6 +11,8 @@ export interface KeyState {
   type: string;
   value: unknown;
   pttl: number;
+  /** When the key expires (Unix ms, the read time plus its PTTL): snapshots taken seconds apart compare. */
+  deadline: number;
   encoding: string;
 }
 
@@ -89,6 +91,7 @@ export async function snapshot(c: RespClient, databases: number[], opts: Snapsho
     const m = new Map<string, KeyState>();
     for (const key of [...keys].sort()) {
       const [type, pttl, encoding] = (await c.pipeline([["TYPE", key], ["PTTL", key], ["OBJECT", "ENCODING", key]])) as [string, number, string];
+      const deadline = pttl >= 0 ? Date.now() + pttl : pttl;
       if (type === "none") continue;
       let value: unknown;
       switch (type) {
@@ -123,7 +126,7 @@ export async function snapshot(c: RespClient, databases: number[], opts: Snapsho
         default:
           value = `<${type}>`;
       }
-      m.set(key, { type, value, pttl, encoding: comparableEncoding(type, encoding, compat) });
+      m.set(key, { type, value, pttl, deadline, encoding: comparableEncoding(type, encoding, compat) });
     }
     out.set(db, m);
   }
@@ -195,7 +198,7 @@ export function diffSnapshots(a: Snapshot, b: Snapshot, opts: { encodings: boole
         diffs.push(`${where}: value differs at ${i}: ...${sx.slice(from, i + 80)} vs ...${sy.slice(from, i + 80)}`);
       }
       else if ((x.pttl < 0 || y.pttl < 0) && x.pttl !== y.pttl) diffs.push(`${where}: pttl ${x.pttl} vs ${y.pttl}`);
-      else if (Math.abs(x.pttl - y.pttl) > tolerance) diffs.push(`${where}: pttl ${x.pttl} vs ${y.pttl}`);
+      else if (Math.abs(x.deadline - y.deadline) > tolerance) diffs.push(`${where}: pttl ${x.pttl} vs ${y.pttl} (expiring ${x.deadline - y.deadline} ms apart)`);
       else if (opts.encodings && x.encoding !== y.encoding) diffs.push(`${where}: encoding ${x.encoding} vs ${y.encoding}`);
     }
   }
