@@ -58,8 +58,8 @@ function errorsToMaster(s: ServerProcess): string[] {
   return s
     .output()
     .split("\n")
-    .filter((l) => l.includes("sending an error to its master"))
-    .map((l) => l.slice(l.indexOf("==")).replace(": 'ERR ", ": '"))
+    .filter((l) => /sending an error to its (master|primary)/.test(l))
+    .map((l) => l.slice(l.indexOf("==")).replace("to its primary", "to its master").replace(/: '-?(ERR )?/, ": '").replace(/ after processing the command '[^']*'$/, ""))
     .sort();
 }
 

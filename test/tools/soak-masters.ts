@@ -175,8 +175,8 @@ const errorsToMaster = (s: ServerProcess) =>
   s
     .output()
     .split("\n")
-    .filter((l) => l.includes("sending an error to its master"))
-    .map((l) => l.slice(l.indexOf("==")).replace(/: '-?(ERR )?/, ": '").replace(/ after processing the command '[^']*'$/, ""));
+    .filter((l) => /sending an error to its (master|primary)/.test(l))
+    .map((l) => l.slice(l.indexOf("==")).replace("to its primary", "to its master").replace(/: '-?(ERR )?/, ": '").replace(/ after processing the command '[^']*'$/, ""));
 
 /** Errors in `a` beyond those in `b` (as multisets). */
 function extraErrors(a: string[], b: string[]): string[] {
