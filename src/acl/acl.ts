@@ -7,9 +7,9 @@ import { closeSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } 
 import type { Client } from "../server/client.ts";
 import { ConfigError, type Config } from "../config/config.ts";
 import type { Server } from "../server/server.ts";
-import { clientInfoLine } from "../commands/connection.ts";
-import { isSubscribed } from "../commands/pubsub.ts";
-import { shardChannelsOf } from "../commands/pubsub-shard.ts";
+import { clientInfoLine } from "../commands/connection/connection.ts";
+import { isSubscribed } from "../commands/pubsub/pubsub.ts";
+import { shardChannelsOf } from "../commands/pubsub/shard.ts";
 import type { AclCatalogue, AclCommand } from "./catalogue.ts";
 import { channelAllowedBy, checkCommand, Denied, userHasUnrestrictedKeyAccess, type Denial } from "./check.ts";
 import { describeUser } from "./describe.ts";

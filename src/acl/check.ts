@@ -3,7 +3,7 @@
 // read/write access its key specs declare) and every channel it publishes or subscribes to.
 
 import { asciiEqualsIgnoreCase, KeyFlag, keysWithSpecs, type KeyRef } from "../commands/command-keys.ts";
-import { globMatch } from "../commands/glob.ts";
+import { globMatch } from "../common/glob.ts";
 import { ChannelFlag, type AclCommand } from "./catalogue.ts";
 import { KeyPerm, SelectorFlag, type Selector } from "./selector.ts";
 import type { User } from "./user.ts";

@@ -14,7 +14,7 @@ import type { Server } from "../server/server.ts";
 import type { Database } from "../store/database.ts";
 import { HashValue, ListValue, SetValue, StreamValue, ZSetValue, type RedisValue } from "../store/values.ts";
 import { CommandError, WRONGTYPE } from "./errors.ts";
-import { NotifyClass, notifyKeyspaceEvent, notifyServerKeyspaceEvent } from "./pubsub.ts";
+import { NotifyClass, notifyKeyspaceEvent, notifyServerKeyspaceEvent } from "./pubsub/pubsub.ts";
 
 /**
  * Whether a key must be treated as missing because it has expired; deletes it when we are a

@@ -17,7 +17,7 @@
 
 import { closeSync, openSync, writeSync } from "node:fs";
 import { Packr } from "msgpackr";
-import { globMatcher } from "../commands/glob.ts";
+import { globMatcher } from "../common/glob.ts";
 import { moduleEncodingVersion } from "./constants.ts";
 import { parseRdbFileSync, TOOL_MEMORY_BUDGET } from "./loader.ts";
 import type { RdbParser, RdbSink } from "./reader.ts";

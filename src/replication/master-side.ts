@@ -16,7 +16,7 @@
 import { closeSync, openSync, read, unlinkSync, write } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { encodeCommand } from "../protocol/reply-parser.ts";
-import { clientInfoLine } from "../commands/connection.ts";
+import { clientInfoLine } from "../commands/connection/connection.ts";
 import { ClientKind, type Client } from "../server/client.ts";
 import { PausePurpose, PauseType } from "../server/client-pause.ts";
 import { Database } from "../store/database.ts";

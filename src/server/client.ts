@@ -9,10 +9,10 @@ import type { KeyWait } from "./blocking.ts";
 import type { Connection } from "./connection.ts";
 import type { Server } from "./server.ts";
 import { processInput } from "./input.ts";
-import { isSubscribed } from "../commands/pubsub.ts";
+import { isSubscribed } from "../commands/pubsub/pubsub.ts";
 import type { User } from "../acl/user.ts";
 import type { ClientTracking } from "./tracking.ts";
-import type { BusyScript } from "../commands/scripting-busy.ts";
+import type { BusyScript } from "../commands/scripting/busy.ts";
 
 export interface MultiState {
   /** Queued commands with the spec they resolved to. */
@@ -97,7 +97,7 @@ export class Client {
   keyWait: KeyWait | null = null;
   /** Blocking commands act as their non-blocking forms (inside EXEC: Redis's CLIENT_DENY_BLOCKING). */
   denyBlocking = false;
-  /** In MONITOR mode: shown every command the server runs (commands/monitor.ts). */
+  /** In MONITOR mode: shown every command the server runs (commands/connection/monitor.ts). */
   monitor = false;
   /** Client-side caching (CLIENT TRACKING ON): its mode; null while off (server/tracking.ts). */
   tracking: ClientTracking | null = null;

@@ -5,14 +5,14 @@
 import { diskErrorDenyingWrites } from "./persistence.ts";
 import { CommandError, EXECABORT, LOADING, MASTERDOWN, NOAUTH, NOREPLICAS, READONLY, wrongArity } from "../commands/errors.ts";
 import { CommandFlag, type CommandSpec } from "../commands/types.ts";
-import { pubsubContextError } from "../commands/pubsub.ts";
-import { discardTransaction } from "../commands/transactions.ts";
+import { pubsubContextError } from "../commands/pubsub/pubsub.ts";
+import { discardTransaction } from "../commands/transactions/transactions.ts";
 import type { Client } from "./client.ts";
 import { Denied, type Denial } from "../acl/check.ts";
 import { LogContext } from "../acl/log.ts";
 import type { Server } from "./server.ts";
 import { CommandHistogram } from "./latency.ts";
-import { feedMonitors } from "../commands/monitor.ts";
+import { feedMonitors } from "../commands/connection/monitor.ts";
 import { ClientKind } from "./client.ts";
 
 /** Commands that run immediately even inside MULTI. */

@@ -8,7 +8,7 @@
 // (no MULTI), one "hexpired" event per hash and pass, "del" when the hash empties (no DEL is
 // propagated for it: the replicas drop the key with its last HDEL).
 
-import { NotifyClass, notifyServerKeyspaceEvent } from "../commands/pubsub.ts";
+import { NotifyClass, notifyServerKeyspaceEvent } from "../commands/pubsub/pubsub.ts";
 import { deleteExpiredKey } from "../commands/keyspace.ts";
 import type { Database } from "../store/database.ts";
 import { HashValue } from "../store/hash.ts";

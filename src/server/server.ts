@@ -2,11 +2,11 @@
 // replication state. Everything else receives it (through the Client, for handlers) instead
 // of reaching for globals.
 
-import { NotifyClass, notifyServerKeyspaceEvent, unsubscribeAllSilently } from "../commands/pubsub.ts";
+import { NotifyClass, notifyServerKeyspaceEvent, unsubscribeAllSilently } from "../commands/pubsub/pubsub.ts";
 import { randomBytes } from "node:crypto";
 import type { Config } from "../config/config.ts";
 import { applyRenamedCommands, buildCommandTable, type CommandTable } from "../commands/table.ts";
-import { touchWatchers } from "../commands/transactions.ts";
+import { touchWatchers } from "../commands/transactions/transactions.ts";
 import { Database } from "../store/database.ts";
 import { Blocking } from "./blocking.ts";
 import type { Client } from "./client.ts";
@@ -14,14 +14,14 @@ import { Logger } from "./log.ts";
 import { notifySystemd, type SupervisionMode } from "./supervision.ts";
 import type { Progress } from "./progress.ts";
 import { Replication } from "../replication/replication.ts";
-import { LibraryStore } from "../commands/functions-store.ts";
-import { ScriptingState } from "../commands/scripting-state.ts";
+import { LibraryStore } from "../commands/scripting/functions-store.ts";
+import { ScriptingState } from "../commands/scripting/state.ts";
 import type { TlsContext } from "./tls.ts";
 import type { StartupMemory } from "./memory.ts";
 import { MigrateSockets } from "./migrate-sockets.ts";
 import { LatencyMonitor, Slowlog, type CommandHistogram } from "./latency.ts";
 import { ClientPause } from "./client-pause.ts";
-import { stopMonitoring } from "../commands/monitor.ts";
+import { stopMonitoring } from "../commands/connection/monitor.ts";
 import { Tracking } from "./tracking.ts";
 
 /** One command's INFO commandstats figures and its latency histogram (latency-tracking). */
@@ -145,12 +145,12 @@ export class Server {
   scriptDisableDenyScript = false;
   /** Stored FUNCTION libraries: name -> code (applied from the master, served by FUNCTION LIST/DUMP). */
   readonly functions = new LibraryStore();
-  /** EVAL's script cache and engine, the functions engine (commands/scripting-state.ts). */
+  /** EVAL's script cache and engine, the functions engine (commands/scripting/state.ts). */
   readonly scripting: ScriptingState;
   /** SLOWLOG and LATENCY (server/latency.ts). */
   readonly slowlog: Slowlog;
   readonly latency: LatencyMonitor;
-  /** Clients in MONITOR mode, in the order they started (commands/monitor.ts). */
+  /** Clients in MONITOR mode, in the order they started (commands/connection/monitor.ts). */
   readonly monitors = new Set<Client>();
   /** A flush of the monitors' buffers is queued for the end of this turn. */
   monitorFlushPending = false;

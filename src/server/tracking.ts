@@ -20,7 +20,7 @@
 import type { CommandSpec } from "../commands/types.ts";
 import { keysFromLegacyRange } from "../commands/command-keys.ts";
 import { CommandFlag } from "../commands/types.ts";
-import { isSubscribed } from "../commands/pubsub.ts";
+import { isSubscribed } from "../commands/pubsub/pubsub.ts";
 import type { Client } from "./client.ts";
 import type { Server } from "./server.ts";
 

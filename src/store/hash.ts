@@ -17,7 +17,7 @@
 // moves the field before the first field whose TTL is none or not smaller, removing one moves
 // it to the end. We keep the same order, so HGETALL and DUMP of such a hash match Redis too.
 // This class only stores: who may see or delete an expired field is the commands' business
-// (commands/hashes-expiry.ts).
+// (commands/hashes/expiry.ts).
 
 import { arrayBytes, mapBytes, objectBytes, sampledBytes, setBytes, stringBytes, typedArrayBytes } from "./memory-size.ts";
 import { appendEntries, entryAt, entryEnd, findEntry, headerAt, insertEntries, PACKED_MAX_CHARS, removeRange, replaceEntry, unpackEntries } from "./packed-entries.ts";
@@ -109,7 +109,7 @@ interface HashExtra {
   randomIndex: RandomIndex | null;
   /** Packed form: offsets of the field entries (null: not computed / stale). */
   offsets: Int32Array | null;
-  /** HSCAN iterations in progress over a hashtable-encoded hash (see commands/hashes-scan.ts). */
+  /** HSCAN iterations in progress over a hashtable-encoded hash (see commands/hashes/scan.ts). */
   scanCursors: ScanCursors<string> | null;
   /** Field -> absolute expiry in Unix ms, for the fields that have one (null: none ever set). */
   ttls: Map<string, number> | null;
@@ -469,7 +469,7 @@ export class HashValue extends HashFields {
    * The expiry under which Redis 7.4 has the hash registered for active expiry (db->hexpires),
    * NO_FIELD_TTL if none. Redis updates it lazily (not when it moves by less than 4 s, not on
    * HPERSIST), so it can differ from the smallest field TTL; it is what Redis writes in the
-   * header of RDB type 25 and DUMP payloads, so we keep it the same way (commands/hashes-expiry.ts).
+   * header of RDB type 25 and DUMP payloads, so we keep it the same way (commands/hashes/expiry.ts).
    */
   get registeredMinExpire(): number {
     return this.extra?.registeredMin ?? NO_FIELD_TTL;

@@ -95,7 +95,7 @@ interface SetExtra {
   offsets: Int32Array | null;
   /** Set form of an intset-encoded set: the members in ascending order (null: stale). */
   sorted: string[] | null;
-  /** SSCAN iterations in progress over a hashtable-encoded set (see commands/hashes-scan.ts). */
+  /** SSCAN iterations in progress over a hashtable-encoded set (see commands/hashes/scan.ts). */
   scanCursors: ScanCursors<string> | null;
 }
 

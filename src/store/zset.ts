@@ -718,7 +718,7 @@ class ZIndex {
   /** Fenwick tree of leaf sizes (1-based), over `cap` slots (a power of two). */
   private fen = new Int32Array(2);
   private cap = 1;
-  /** Live ZSCAN iterators, see commands/zsets-scan.ts. */
+  /** Live ZSCAN iterators, see commands/zsets/scan.ts. */
   scanState: unknown = null;
 
   get size(): number {
@@ -1224,7 +1224,7 @@ abstract class ZSetCore {
     }
   }
 
-  /** Live ZSCAN iterators of a skiplist-encoded set (commands/zsets-scan.ts). */
+  /** Live ZSCAN iterators of a skiplist-encoded set (commands/zsets/scan.ts). */
   get scanState(): unknown {
     const rep = this.rep;
     return typeof rep === "string" ? null : rep.scanState;

@@ -1,9 +1,9 @@
-// Glob matching (commands/glob.ts) against redis-server's stringmatchlen, through KEYS on the
+// Glob matching (common/glob.ts) against redis-server's stringmatchlen, through KEYS on the
 // same keys: random patterns over a small alphabet with every special character, seeded; and
 // the patterns that take exponential time with plain backtracking, which must come back at once.
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { globMatch, globMatcher } from "../../src/commands/glob.ts";
+import { globMatch, globMatcher } from "../../src/common/glob.ts";
 import type { RespClient } from "../helpers/resp-client.ts";
 import { removeDir, type ServerProcess, startRedis, startReplicant } from "../helpers/servers.ts";
 import { rng } from "../differential/workload.ts";

@@ -4,7 +4,7 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { LEX_MAX, LEX_MIN, type LexRange, lexGteMin, lexLteMax, type ScoreRange, scoreGteMin, scoreLteMax, zcompare, ZSetValue } from "../../src/store/zset.ts";
-import { exactG, formatScore } from "../../src/commands/zsets-format.ts";
+import { exactG, formatScore } from "../../src/commands/zsets/format.ts";
 import { ListpackEncoder } from "../../src/rdb/encode-listpack.ts";
 import { decodeListpack } from "../../src/rdb/listpack.ts";
 import { diffDatasets, snapshotDataset } from "../helpers/dataset.ts";

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { argsToConfigText, Config, ConfigError, configFromArgs, loadConfigText, parseMemory } from "../../src/config/config.ts";
 import { splitArgs } from "../../src/config/split-args.ts";
-import { globMatch } from "../../src/commands/glob.ts";
+import { globMatch } from "../../src/common/glob.ts";
 
 describe("config", () => {
   test("defaults are Redis 7.0.15's", () => {

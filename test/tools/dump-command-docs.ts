@@ -1,7 +1,7 @@
 // Regenerates src/commands/redis-command-docs.json from a running redis-server: every command's
 // documentation exactly as `COMMAND DOCS` reports it (summary, since, group, complexity,
 // doc_flags, deprecated_since, replaced_by, history, the argument tree, subcommands), the data
-// behind our COMMAND DOCS (commands/command-docs.ts), which redis-cli reads for its hints.
+// behind our COMMAND DOCS (commands/server/command-docs.ts), which redis-cli reads for its hints.
 //   bun test/tools/dump-command-docs.ts <port>
 // With --only, the named commands only, into another file: the commands
 // redis-command-table-newer.json takes from a newer Redis (src/commands/redis-command-docs-newer.json,
