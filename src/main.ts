@@ -6,7 +6,7 @@ import { ConfigError, configFromArgs } from "./config/config.ts";
 import { startServer } from "./server/start.ts";
 import { daemonizeIfAsked } from "./server/supervision.ts";
 import { applyRenamedCommands, buildCommandTable } from "./commands/table.ts";
-import { REDIS_COMPAT_VERSION, REPLICANT_VERSION } from "./version.ts";
+import { REDIS_COMPAT_VERSION, REPLICANT_VERSION } from "./common/version.ts";
 import { registerRdbCommands } from "./rdb-cli.ts";
 import { registerPingCommand } from "./ping-cli.ts";
 import { configuredUsers } from "./acl/acl.ts";

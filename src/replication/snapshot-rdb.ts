@@ -8,7 +8,7 @@
 // libraries, then per non-empty database SELECTDB + RESIZEDB and its keys, EOF and CRC-64.
 
 import { usedMemory } from "../server/memory.ts";
-import { REDIS_COMPAT_VERSION } from "../version.ts";
+import { REDIS_COMPAT_VERSION } from "../common/version.ts";
 import { rdbVersionFor, rdbWriteOptions, RdbWriter, type ReplicationAux } from "../rdb/writer.ts";
 import type { Server } from "../server/server.ts";
 import type { RedisValue } from "../store/values.ts";

@@ -26,7 +26,7 @@ import { LuaKill, LuaState, stackOverflowValue, SUSPEND, toNumber } from "./stat
 import { LuaTableError } from "./table.ts";
 import { EMPTY, LuaError, LuaFunction, LuaTable, type LuaValue } from "./value.ts";
 import type { ReplyWriter } from "../protocol/reply-writer.ts";
-import { REDIS_COMPAT_VERSION } from "../version.ts";
+import { REDIS_COMPAT_VERSION } from "../common/version.ts";
 
 export const LL_DEBUG = 0;
 export const LL_VERBOSE = 1;

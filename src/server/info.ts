@@ -5,7 +5,7 @@
 import { saveProgress } from "./persistence.ts";
 import { aofRewriteState } from "./aof-rewrite.ts";
 import { totalmem, type as osType, release as osRelease, arch } from "node:os";
-import { REDIS_COMPAT_VERSION } from "../version.ts";
+import { REDIS_COMPAT_VERSION } from "../common/version.ts";
 import type { Server } from "./server.ts";
 import { MEM_ALLOCATOR, memoryOverhead } from "./memory.ts";
 

@@ -21,7 +21,7 @@ import { DatasetSnapshot } from "../replication/snapshot.ts";
 import { replicationAuxFor, SnapshotRdbWriter } from "../replication/snapshot-rdb.ts";
 import { rdbVersionFor, rdbWriteOptions, RdbWriter } from "../rdb/writer.ts";
 import { Database } from "../store/database.ts";
-import { REDIS_COMPAT_VERSION } from "../version.ts";
+import { REDIS_COMPAT_VERSION } from "../common/version.ts";
 
 /**
  * Reports a load as it goes: "Loading RDB produced by version ..." as soon as the AUX field is

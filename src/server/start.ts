@@ -4,7 +4,7 @@
 import { existsSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../config/config.ts";
-import { REDIS_COMPAT_VERSION, REPLICANT_VERSION } from "../version.ts";
+import { REDIS_COMPAT_VERSION, REPLICANT_VERSION } from "../common/version.ts";
 import { Listeners } from "./listener.ts";
 import { buildTlsContext, TlsConfigError, tlsWanted } from "./tls.ts";
 import { Server } from "./server.ts";

@@ -1,7 +1,7 @@
 // Connection commands: PING, ECHO, QUIT, AUTH, HELLO, SELECT, RESET and CLIENT.
 
 import { ClientKind, type Client } from "../../server/client.ts";
-import { REDIS_COMPAT_VERSION } from "../../version.ts";
+import { REDIS_COMPAT_VERSION } from "../../common/version.ts";
 import { i64Arg, int32Arg, intArg, isOption } from "../args.ts";
 import { CommandError, DB_OUT_OF_RANGE, NOT_INTEGER, SYNTAX, WRONGPASS, fail } from "../errors.ts";
 import { isSubscribed, shardSubscriptionCount } from "../pubsub/pubsub.ts";

@@ -5,7 +5,7 @@
 
 import { infoString } from "../../server/info.ts";
 import type { Client } from "../../server/client.ts";
-import { REDIS_COMPAT_VERSION } from "../../version.ts";
+import { REDIS_COMPAT_VERSION } from "../../common/version.ts";
 import { clientInfoLine } from "../connection/connection.ts";
 
 function bugReport(c: Client, argv: string[], lines: string[]): void {

@@ -3,7 +3,7 @@
 // characters, VERSION 6 an 8-bit city skyline in terminal colours, as those versions do. Both
 // are random (Redis uses rand()): only their layout and deterministic parts can be compared.
 
-import { REDIS_COMPAT_VERSION } from "../../version.ts";
+import { REDIS_COMPAT_VERSION } from "../../common/version.ts";
 import { NOT_INTEGER, fail } from "../errors.ts";
 import { parseLongLong } from "../strings/parse.ts";
 import type { HandlerMap } from "../types.ts";
