@@ -13,9 +13,9 @@
 import { RedisLua, type ScriptRun } from "../src/scripting/engine.ts";
 import { ReplyWriter } from "../src/protocol/reply-writer.ts";
 import { configFromArgs } from "../src/config/config.ts";
-import { Client } from "../src/server/client.ts";
-import { processCommand } from "../src/server/dispatch.ts";
-import { Server } from "../src/server/server.ts";
+import { Client } from "../src/core/client.ts";
+import { processCommand } from "../src/core/dispatch.ts";
+import { Server } from "../src/core/server.ts";
 
 const args = process.argv.slice(2);
 const roundsAt = args.indexOf("--rounds");

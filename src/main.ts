@@ -4,12 +4,12 @@
 import { Command } from "commander";
 import { ConfigError, configFromArgs } from "./config/config.ts";
 import { startServer } from "./server/start.ts";
-import { daemonizeIfAsked } from "./server/supervision.ts";
-import { applyRenamedCommands, buildCommandTable } from "./commands/table.ts";
+import { daemonizeIfAsked } from "./core/supervision.ts";
+import { applyRenamedCommands, buildCommandTable } from "./core/command-table.ts";
 import { REDIS_COMPAT_VERSION, REPLICANT_VERSION } from "./common/version.ts";
 import { registerRdbCommands } from "./rdb-cli.ts";
 import { registerPingCommand } from "./ping-cli.ts";
-import { configuredUsers } from "./acl/acl.ts";
+import { configuredUsers } from "./core/acl/acl.ts";
 
 const program = new Command("replicant");
 program

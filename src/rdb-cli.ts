@@ -5,8 +5,8 @@ import { InvalidArgumentError, type Command } from "commander";
 import { checkRdbFile, formatCheckReport } from "./rdb/check.ts";
 import { RdbError } from "./rdb/errors.ts";
 import { OutputClosedError, exportRdbFile, type ExportFormat } from "./rdb/export.ts";
-import { strerror } from "./server/persistence.ts";
-import { LiveLine, Progress } from "./server/progress.ts";
+import { strerror } from "./dataset/persistence.ts";
+import { LiveLine, Progress } from "./core/progress.ts";
 
 /** Synchronous writes: the process exits right after, and a pipe may be non-blocking. */
 function writeAll(fd: number, text: string): void {

@@ -11,9 +11,9 @@
 //    master again). Either way the paused writes are released (and meet -READONLY if we are
 //    now a replica). FAILOVER ABORT does the same by hand.
 
-import { CommandError } from "../commands/errors.ts";
-import type { Client } from "../server/client.ts";
-import type { Server } from "../server/server.ts";
+import { CommandError } from "../core/errors.ts";
+import type { Client } from "../core/client.ts";
+import type { Server } from "../core/server.ts";
 import type { Replication } from "./replication.ts";
 
 export type FailoverStateName = "no-failover" | "waiting-for-sync" | "failover-in-progress";

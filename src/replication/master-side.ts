@@ -17,14 +17,14 @@ import { closeSync, openSync, read, unlinkSync, write } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { encodeCommand } from "../protocol/reply-parser.ts";
 import { clientInfoLine } from "../commands/connection/connection.ts";
-import { ClientKind, type Client } from "../server/client.ts";
-import { PausePurpose, PauseType } from "../server/client-pause.ts";
+import { ClientKind, type Client } from "../core/client.ts";
+import { PausePurpose, PauseType } from "../core/client-pause.ts";
 import { Database } from "../store/database.ts";
-import type { SocketConnection } from "../server/connection.ts";
-import type { Server } from "../server/server.ts";
+import type { SocketConnection } from "../core/connection.ts";
+import type { Server } from "../core/server.ts";
 import { Backlog } from "./backlog.ts";
-import { DatasetSnapshot } from "./snapshot.ts";
-import { createSnapshotRdb, type RdbChunkSource } from "./snapshot-rdb.ts";
+import { DatasetSnapshot } from "../dataset/snapshot.ts";
+import { createSnapshotRdb, type RdbChunkSource } from "../dataset/snapshot-rdb.ts";
 import type { Replication } from "./replication.ts";
 
 export const enum ReplicaState {

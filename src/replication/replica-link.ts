@@ -16,17 +16,17 @@ import { closeSync, fsync, openSync, renameSync, unlinkSync, ftruncateSync } fro
 import { join } from "node:path";
 import { encodeCommand, ReplyParser } from "../protocol/reply-parser.ts";
 import { ProtocolError } from "../protocol/request-parser.ts";
-import { Client, ClientKind } from "../server/client.ts";
-import { processCommand } from "../server/dispatch.ts";
-import type { Server } from "../server/server.ts";
+import { Client, ClientKind } from "../core/client.ts";
+import { processCommand } from "../core/dispatch.ts";
+import type { Server } from "../core/server.ts";
 import { Database } from "../store/database.ts";
-import { SocketConnection } from "../server/connection.ts";
+import { SocketConnection } from "../core/connection.ts";
 import type { Replication } from "./replication.ts";
-import { beginDatasetLoad, type DatasetLoad } from "./dataset-load.ts";
+import { beginDatasetLoad, type DatasetLoad } from "../dataset/load.ts";
 import { EofMarkDetector } from "./eof-mark.ts";
-import { checkMasterCertificate } from "../server/tls.ts";
-import type { Progress } from "../server/progress.ts";
-import { watchLoad } from "../server/persistence.ts";
+import { checkMasterCertificate } from "../core/tls.ts";
+import type { Progress } from "../core/progress.ts";
+import { watchLoad } from "../dataset/persistence.ts";
 
 export const enum ReplState {
   None = "none",

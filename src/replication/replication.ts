@@ -12,8 +12,8 @@
 // replicas hold exactly the same bytes at the same offsets as our master's.
 
 import { randomBytes } from "node:crypto";
-import type { Client } from "../server/client.ts";
-import type { Server } from "../server/server.ts";
+import type { Client } from "../core/client.ts";
+import type { Server } from "../core/server.ts";
 import type { Database } from "../store/database.ts";
 import { ReplicaLink, ReplState } from "./replica-link.ts";
 import { Backlog } from "./backlog.ts";

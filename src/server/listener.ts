@@ -4,11 +4,11 @@
 
 import type { Socket, TCPSocketListener, TLSOptions, UnixSocketListener } from "bun";
 import { chmodSync, unlinkSync } from "node:fs";
-import { Client } from "./client.ts";
-import { SocketConnection } from "./connection.ts";
-import { processInput } from "./input.ts";
-import type { Server } from "./server.ts";
-import { buildTlsContext, checkClientCertificate, tlsWanted, verifyModeFor, type ClientAuth, type TlsContext } from "./tls.ts";
+import { Client } from "../core/client.ts";
+import { SocketConnection } from "../core/connection.ts";
+import { processInput } from "../core/input.ts";
+import type { Server } from "../core/server.ts";
+import { buildTlsContext, checkClientCertificate, tlsWanted, verifyModeFor, type ClientAuth, type TlsContext } from "../core/tls.ts";
 
 /** The directives whose change needs a new TLS context (Redis's applyTlsCfg / applyTLSPort). */
 const TLS_CONTEXT_DIRECTIVES = [

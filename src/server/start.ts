@@ -6,16 +6,16 @@ import { join } from "node:path";
 import type { Config } from "../config/config.ts";
 import { REDIS_COMPAT_VERSION, REPLICANT_VERSION } from "../common/version.ts";
 import { Listeners } from "./listener.ts";
-import { buildTlsContext, TlsConfigError, tlsWanted } from "./tls.ts";
-import { Server } from "./server.ts";
-import { loadDatasetFile, persistenceCron } from "./persistence.ts";
-import { shutdownOnSignal } from "./shutdown.ts";
-import { LiveLine } from "./progress.ts";
-import { activeExpireCycle } from "./expire.ts";
-import { isDaemonChild, resolveSupervision, signalUpstartReady } from "./supervision.ts";
-import { configuredUsers } from "../acl/acl.ts";
-import { measureStartupMemory, trackPeakMemory } from "./memory.ts";
-import { aofRewriteCron } from "./aof-rewrite.ts";
+import { buildTlsContext, TlsConfigError, tlsWanted } from "../core/tls.ts";
+import { Server } from "../core/server.ts";
+import { loadDatasetFile, persistenceCron } from "../dataset/persistence.ts";
+import { shutdownOnSignal } from "../commands/server/shutdown.ts";
+import { LiveLine } from "../core/progress.ts";
+import { activeExpireCycle } from "../core/expire.ts";
+import { isDaemonChild, resolveSupervision, signalUpstartReady } from "../core/supervision.ts";
+import { configuredUsers } from "../core/acl/acl.ts";
+import { measureStartupMemory, trackPeakMemory } from "../core/memory.ts";
+import { aofRewriteCron } from "../dataset/aof-rewrite.ts";
 
 export async function startServer(config: Config, _args: string[]): Promise<number> {
   const server = new Server(config);

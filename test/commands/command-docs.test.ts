@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import newerTable from "../../src/commands/redis-command-table-newer.json";
+import newerTable from "../../src/core/redis-command-table-newer.json";
 import type { RespClient, RespValue } from "../helpers/resp-client.ts";
 import { removeDir, type ServerProcess, startRedis, startReplicant } from "../helpers/servers.ts";
 

@@ -4,7 +4,7 @@
 // with an error answer the same; LOLWUT draws what Redis draws.
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import newerTable from "../../src/commands/redis-command-table-newer.json";
+import newerTable from "../../src/core/redis-command-table-newer.json";
 import { RespError, type RespClient, type RespValue } from "../helpers/resp-client.ts";
 import { removeDir, type ServerProcess, startRedis, startReplicant } from "../helpers/servers.ts";
 

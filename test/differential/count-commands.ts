@@ -1,9 +1,9 @@
 // Counts the command handlers registered in the command table, and lists what Redis 7.0
 // declares that has none:  bun test/differential/count-commands.ts
 
-import tableJson from "../../src/commands/redis-command-table.json";
-import { buildCommandTable } from "../../src/commands/table.ts";
-import type { CommandMeta } from "../../src/commands/types.ts";
+import tableJson from "../../src/core/redis-command-table.json";
+import { buildCommandTable } from "../../src/core/command-table.ts";
+import type { CommandMeta } from "../../src/core/command-spec.ts";
 
 const table = buildCommandTable();
 let topWithHandler = 0;

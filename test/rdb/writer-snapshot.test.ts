@@ -6,9 +6,9 @@
 
 import { describe, expect, test } from "bun:test";
 import { Config } from "../../src/config/config.ts";
-import { DatasetSnapshot } from "../../src/replication/snapshot.ts";
-import { createSnapshotRdb } from "../../src/replication/snapshot-rdb.ts";
-import { Server } from "../../src/server/server.ts";
+import { DatasetSnapshot } from "../../src/dataset/snapshot.ts";
+import { createSnapshotRdb } from "../../src/dataset/snapshot-rdb.ts";
+import { Server } from "../../src/core/server.ts";
 import { HashValue } from "../../src/store/hash.ts";
 import { ListValue } from "../../src/store/list.ts";
 import { parseRdb, plain, rng } from "./rdb-test-helpers.ts";

@@ -4,7 +4,7 @@
 // the start. Seeds are fixed (printed); SNAPSHOT_SEED=<n> explores another.
 
 import { describe, expect, test } from "bun:test";
-import { DatasetSnapshot, type SnapshotRecord } from "../../src/replication/snapshot.ts";
+import { DatasetSnapshot, type SnapshotRecord } from "../../src/dataset/snapshot.ts";
 import { Database } from "../../src/store/database.ts";
 import { HashValue, ListValue, SetValue } from "../../src/store/values.ts";
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { DatasetSnapshot, type SnapshotRecord } from "../../src/replication/snapshot.ts";
+import { DatasetSnapshot, type SnapshotRecord } from "../../src/dataset/snapshot.ts";
 import { Database } from "../../src/store/database.ts";
 import { HashValue, ListValue } from "../../src/store/values.ts";
 

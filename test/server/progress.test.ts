@@ -3,7 +3,7 @@
 // (drawn in place, cut to the width, erased at the end, log lines written above it).
 
 import { describe, expect, test } from "bun:test";
-import { LiveLine, Progress } from "../../src/server/progress.ts";
+import { LiveLine, Progress } from "../../src/core/progress.ts";
 
 const LINE = /^(?<what>[^:]+): (?<bytes>\d+\.\d MB)( of (?<total>\d+\.\d MB))?( \((?<pct>\d+\.\d)%\))?, (?<keys>\d+)( of ~?(?<expected>\d+))? keys, \d+\.\d MB\/s(, ETA (?<eta>\d+) s)?$/;
 

@@ -1,12 +1,12 @@
-// Regenerates src/commands/redis-command-table.json from a running redis-server:
+// Regenerates src/core/redis-command-table.json from a running redis-server:
 // the declared interface of every command (arity, flags, key positions, ACL categories,
 // subcommands) exactly as `COMMAND` reports it. Replicant's handlers are its own; this file
 // only makes arity checks, flags and COMMAND INFO replies match Redis.
 //   bun test/tools/dump-command-table.ts <port>
 // With --only, the named commands only, into another file: the commands newer Redis versions
-// added or changed that Replicant serves (src/commands/redis-command-table-newer.json, from a
+// added or changed that Replicant serves (src/core/redis-command-table-newer.json, from a
 // redis-server 7.4):
-//   bun test/tools/dump-command-table.ts <port> --only hexpire,zrank,... --out src/commands/redis-command-table-newer.json
+//   bun test/tools/dump-command-table.ts <port> --only hexpire,zrank,... --out src/core/redis-command-table-newer.json
 import { RespClient } from "../helpers/resp-client.ts";
 
 const port = Number(process.argv[2] ?? 6379);
@@ -15,7 +15,7 @@ const flag = (name: string) => {
   return i > 0 ? process.argv[i + 1] : undefined;
 };
 const only = flag("--only")?.split(",");
-const out = flag("--out") ?? "src/commands/redis-command-table.json";
+const out = flag("--out") ?? "src/core/redis-command-table.json";
 const client = await RespClient.connect(port);
 const reply = (await client.call("COMMAND")) as any[];
 const version = String(await client.call("INFO", "server")).match(/redis_version:(\S+)/)?.[1];

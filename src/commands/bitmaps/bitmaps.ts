@@ -7,15 +7,15 @@
 // bitmaps of 64 KB and more are written through a tree of 4 KB chunks (bitmaps-chunked.ts),
 // which makes SETBIT / BITFIELD O(log n) and lets reads skip flattening.
 
-import type { Client } from "../../server/client.ts";
-import { i64Arg, isOption, parseI64 } from "../args.ts";
+import type { Client } from "../../core/client.ts";
+import { i64Arg, isOption, parseI64 } from "../../core/args.ts";
 import { CHUNKED_MIN_LENGTH, cachedTree, skipRunInString, treeFor } from "./chunked.ts";
 import { StringEditor } from "./edit.ts";
-import { NOT_INTEGER, SYNTAX, fail } from "../errors.ts";
-import { deleteKey, readString, setKey, signalModified, writeString } from "../keyspace.ts";
+import { NOT_INTEGER, SYNTAX, fail } from "../../core/errors.ts";
+import { deleteKey, readString, setKey, signalModified, writeString } from "../../core/keyspace.ts";
 import { noteStringEncoding } from "../strings/encoding.ts";
-import { NotifyClass, notifyKeyspaceEvent } from "../pubsub/pubsub.ts";
-import type { HandlerMap } from "../types.ts";
+import { NotifyClass, notifyKeyspaceEvent } from "../../core/pubsub.ts";
+import type { HandlerMap } from "../../core/command-spec.ts";
 
 const BIT_OFFSET_ERR = "ERR bit offset is not an integer or out of range";
 const BIT_VALUE_ERR = "ERR bit is not an integer or out of range";

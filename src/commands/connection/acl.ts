@@ -2,17 +2,17 @@
 // src/acl/; this module parses the subcommands' arguments and writes Redis's replies.
 
 import { randomBytes } from "node:crypto";
-import type { Client } from "../../server/client.ts";
-import { i64Arg } from "../args.ts";
-import { fail } from "../errors.ts";
-import type { HandlerMap } from "../types.ts";
-import type { AclCommand } from "../../acl/catalogue.ts";
-import { CATEGORY_NAMES, categoryFlag } from "../../acl/catalogue.ts";
-import { checkCommand, Denied } from "../../acl/check.ts";
-import { channelsField, describeCommandRules, keysField } from "../../acl/describe.ts";
-import { contextText, reasonText } from "../../acl/log.ts";
-import { hasSpaces, type Selector } from "../../acl/selector.ts";
-import { USER_FLAG_NAMES } from "../../acl/user.ts";
+import type { Client } from "../../core/client.ts";
+import { i64Arg } from "../../core/args.ts";
+import { fail } from "../../core/errors.ts";
+import type { HandlerMap } from "../../core/command-spec.ts";
+import type { AclCommand } from "../../core/acl/catalogue.ts";
+import { CATEGORY_NAMES, categoryFlag } from "../../core/acl/catalogue.ts";
+import { checkCommand, Denied } from "../../core/acl/check.ts";
+import { channelsField, describeCommandRules, keysField } from "../../core/acl/describe.ts";
+import { contextText, reasonText } from "../../core/acl/log.ts";
+import { hasSpaces, type Selector } from "../../core/acl/selector.ts";
+import { USER_FLAG_NAMES } from "../../core/acl/user.ts";
 
 const NO_ACLFILE =
   "ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration.";

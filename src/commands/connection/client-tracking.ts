@@ -2,12 +2,12 @@
 // as a client turns it on and inspects it (networking.c clientCommand). The tables and the
 // invalidation messages are server/tracking.ts's.
 
-import type { Client } from "../../server/client.ts";
-import type { TrackingOptions } from "../../server/tracking.ts";
-import { i64Arg, isOption } from "../args.ts";
-import { SYNTAX, fail } from "../errors.ts";
-import type { HandlerMap } from "../types.ts";
-import { commandStats, countErrorReply } from "../../server/dispatch.ts";
+import type { Client } from "../../core/client.ts";
+import type { TrackingOptions } from "../../core/tracking.ts";
+import { i64Arg, isOption } from "../../core/args.ts";
+import { SYNTAX, fail } from "../../core/errors.ts";
+import type { HandlerMap } from "../../core/command-spec.ts";
+import { commandStats, countErrorReply } from "../../core/dispatch.ts";
 
 /** Redis formats prefixes with %s: a C string, cut at its first NUL byte. */
 function cString(s: string): string {

@@ -3,14 +3,14 @@
 // decode them, and the searches walk the 9 geohash boxes around the center exactly as Redis
 // does (geo-hash.ts), so results, their order and their formatting match it.
 
-import type { Client } from "../../server/client.ts";
+import type { Client } from "../../core/client.ts";
 import { ZSetValue } from "../../store/zset.ts";
-import { fail, NOT_FLOAT, NOT_INTEGER, SYNTAX, WRONGTYPE } from "../errors.ts";
+import { fail, NOT_FLOAT, NOT_INTEGER, SYNTAX, WRONGTYPE } from "../../core/errors.ts";
 import { boxScores, decodeScore, GEO_LAT_MAX, GEO_LAT_MIN, GEO_LONG_MAX, GEO_LONG_MIN, geohashGetDistance, geoScoreString, type GeoShape, isZeroHash, searchAreas, standardGeohash, withinShape } from "./hash.ts";
 import { pqsort, stableSort } from "./sort.ts";
-import { deleteKey, lookupRead, readZSet, signalModified } from "../keyspace.ts";
-import { NotifyClass, notifyKeyspaceEvent } from "../pubsub/pubsub.ts";
-import type { HandlerMap } from "../types.ts";
+import { deleteKey, lookupRead, readZSet, signalModified } from "../../core/keyspace.ts";
+import { NotifyClass, notifyKeyspaceEvent } from "../../core/pubsub.ts";
+import type { HandlerMap } from "../../core/command-spec.ts";
 import { storeZSet, zaddCommand } from "../zsets/zsets.ts";
 import { formatDistance, formatF6, replyHuman } from "../zsets/format.ts";
 import { parseLong, strictDoubleArg } from "../zsets/parse.ts";

@@ -12,14 +12,14 @@
 //
 // Active expiry of fields (a master's cron) is in server/expire.ts.
 
-import type { Client } from "../../server/client.ts";
-import { ClientKind } from "../../server/client.ts";
+import type { Client } from "../../core/client.ts";
+import { ClientKind } from "../../core/client.ts";
 import { type HashValue, NO_FIELD_TTL } from "../../store/hash.ts";
-import { fail } from "../errors.ts";
-import { readHash, signalModified, writeHash } from "../keyspace.ts";
-import { NotifyClass, notifyKeyspaceEvent } from "../pubsub/pubsub.ts";
+import { fail } from "../../core/errors.ts";
+import { readHash, signalModified, writeHash } from "../../core/keyspace.ts";
+import { NotifyClass, notifyKeyspaceEvent } from "../../core/pubsub.ts";
 import { parseLongLong } from "../strings/parse.ts";
-import type { HandlerMap } from "../types.ts";
+import type { HandlerMap } from "../../core/command-spec.ts";
 
 /** The largest absolute field expiry Redis accepts (EB_EXPIRE_TIME_MAX >> 2 = 2^46 - 1 ms). */
 const HFE_MAX_ABS_TIME_MSEC = 70368744177663;

@@ -16,16 +16,16 @@
 //
 // Every argument is validated before data is touched, in Redis's order, so the same error wins.
 
-import type { Client } from "../../server/client.ts";
+import type { Client } from "../../core/client.ts";
 import { HashValue } from "../../store/hash.ts";
-import { fail, SYNTAX, wrongArity } from "../errors.ts";
+import { fail, SYNTAX, wrongArity } from "../../core/errors.ts";
 import { expireAllFieldsIfNeeded, FieldState, fieldState, hiddenField, LAZY_NO_NOTIFICATION, liveField } from "./expiry.ts";
 import { hscan } from "./scan.ts";
-import { readHash, signalModified, writeHash } from "../keyspace.ts";
-import { NotifyClass, notifyKeyspaceEvent } from "../pubsub/pubsub.ts";
+import { readHash, signalModified, writeHash } from "../../core/keyspace.ts";
+import { NotifyClass, notifyKeyspaceEvent } from "../../core/pubsub.ts";
 import { addLongDouble, formatLongDoubleHuman, parseLongDouble } from "../strings/longdouble.ts";
 import { parseLongLong } from "../strings/parse.ts";
-import type { HandlerMap } from "../types.ts";
+import type { HandlerMap } from "../../core/command-spec.ts";
 import { longArg } from "../zsets/parse.ts";
 
 const INT64_MAX = 9223372036854775807n;

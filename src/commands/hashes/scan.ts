@@ -13,12 +13,12 @@
 // Redis parses the cursor before looking the key up and the options after: a missing key
 // replies an empty scan even with bad options, a wrong type wins over a syntax error.
 
-import type { Client } from "../../server/client.ts";
+import type { Client } from "../../core/client.ts";
 import type { HashValue, ScanCursors } from "../../store/hash.ts";
 import type { SetValue } from "../../store/set.ts";
-import { CommandError, NOT_INTEGER, SYNTAX } from "../errors.ts";
+import { CommandError, NOT_INTEGER, SYNTAX } from "../../core/errors.ts";
 import { globMatch } from "../../common/glob.ts";
-import { readHash, readSet } from "../keyspace.ts";
+import { readHash, readSet } from "../../core/keyspace.ts";
 import { parseScanCursor } from "../zsets/scan.ts";
 import { parseLong } from "../zsets/parse.ts";
 

@@ -12,9 +12,9 @@
 // writes the cache back (a modification: dirty++, so a master propagates that PFCOUNT and its
 // replicas rewrite their copy the same way).
 
-import type { Client } from "../../server/client.ts";
-import { isOption } from "../args.ts";
-import { CommandError, WRONGTYPE, fail } from "../errors.ts";
+import type { Client } from "../../core/client.ts";
+import { isOption } from "../../core/args.ts";
+import { CommandError, WRONGTYPE, fail } from "../../core/errors.ts";
 import {
   HLL_CARD_MSB,
   HLL_DENSE,
@@ -42,10 +42,10 @@ import {
   sparseToDense,
 } from "./hll-core.ts";
 import { StringEditor } from "../bitmaps/edit.ts";
-import { lookupRead, lookupWrite, setKey, signalModified } from "../keyspace.ts";
+import { lookupRead, lookupWrite, setKey, signalModified } from "../../core/keyspace.ts";
 import { noteStringEncoding } from "../strings/encoding.ts";
-import { NotifyClass, notifyKeyspaceEvent } from "../pubsub/pubsub.ts";
-import type { HandlerMap } from "../types.ts";
+import { NotifyClass, notifyKeyspaceEvent } from "../../core/pubsub.ts";
+import type { HandlerMap } from "../../core/command-spec.ts";
 
 /** Reused buffer for reading a value's bytes (counting, merging): valid until the next call. */
 let scratch = Buffer.alloc(HLL_DENSE_SIZE + 64);

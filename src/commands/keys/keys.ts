@@ -9,26 +9,26 @@
 //
 // Not here: DUMP and RESTORE, which need the RDB value codec (src/rdb/).
 
-import type { Client } from "../../server/client.ts";
-import type { Server } from "../../server/server.ts";
+import type { Client } from "../../core/client.ts";
+import type { Server } from "../../core/server.ts";
 import { cloneValue } from "../../store/clone.ts";
 import type { Database } from "../../store/database.ts";
 import type { KeyTable } from "../../store/key-table.ts";
 import { typeOf, type RedisValue } from "../../store/values.ts";
-import { int32Arg } from "../args.ts";
-import { fail, NOT_INTEGER, SYNTAX } from "../errors.ts";
+import { int32Arg } from "../../core/args.ts";
+import { fail, NOT_INTEGER, SYNTAX } from "../../core/errors.ts";
 import { globMatch, globMatcher } from "../../common/glob.ts";
-import { flushAllSave } from "../../server/persistence.ts";
+import { flushAllSave } from "../../dataset/persistence.ts";
 import { handlers as dumpHandlers } from "./dump.ts";
 import { forgetScans, scanKeys } from "./scan.ts";
 import { sortCommand } from "./sort.ts";
-import { deleteKey, expireIfNeeded, lookupRead, lookupReadNoNotify, lookupWrite, signalModified } from "../keyspace.ts";
+import { deleteKey, expireIfNeeded, lookupRead, lookupReadNoNotify, lookupWrite, signalModified } from "../../core/keyspace.ts";
 import { forgetStringEncoding, moveStringEncoding, noteStringEncoding, stringEncoding, stringRefcount } from "../strings/encoding.ts";
-import { NotifyClass, notifyKeyspaceEvent } from "../pubsub/pubsub.ts";
+import { NotifyClass, notifyKeyspaceEvent } from "../../core/pubsub.ts";
 import { parseLongLong } from "../strings/parse.ts";
 import { checkAlreadyExpired } from "../strings/strings.ts";
-import { setWatchedWhileExpired, watchedWhileExpired } from "../transactions/transactions.ts";
-import type { HandlerMap } from "../types.ts";
+import { setWatchedWhileExpired, watchedWhileExpired } from "../../core/multi.ts";
+import type { HandlerMap } from "../../core/command-spec.ts";
 
 const INT64_MAX = 9223372036854775807n;
 const INT64_MIN = -9223372036854775808n;

@@ -8,13 +8,13 @@
 
 import { encodeCommand } from "../../protocol/reply-parser.ts";
 import { dumpPayload, rdbWriteOptions } from "../../rdb/writer.ts";
-import type { Client } from "../../server/client.ts";
-import { fail, SYNTAX } from "../errors.ts";
-import { deleteKey, lookupRead } from "../keyspace.ts";
-import { NotifyClass, notifyKeyspaceEvent } from "../pubsub/pubsub.ts";
+import type { Client } from "../../core/client.ts";
+import { fail, SYNTAX } from "../../core/errors.ts";
+import { deleteKey, lookupRead } from "../../core/keyspace.ts";
+import { NotifyClass, notifyKeyspaceEvent } from "../../core/pubsub.ts";
 import { forgetStringEncoding } from "../strings/encoding.ts";
 import { parseLongLong } from "../strings/parse.ts";
-import type { HandlerMap } from "../types.ts";
+import type { HandlerMap } from "../../core/command-spec.ts";
 
 function longArg(text: string): number {
   const v = parseLongLong(text);

@@ -13,14 +13,14 @@
 // - sorting a sorted set converts it to the skiplist encoding, as Redis does (not propagated);
 // - an intset is iterated in ascending numeric order.
 
-import { KeyFlag } from "../command-keys.ts";
-import type { Client } from "../../server/client.ts";
+import { KeyFlag } from "../../core/command-keys.ts";
+import type { Client } from "../../core/client.ts";
 import { ListValue } from "../../store/list.ts";
 import { HashValue, SetValue, ZSetValue } from "../../store/values.ts";
-import { fail, NOT_INTEGER, SYNTAX, WRONGTYPE } from "../errors.ts";
+import { fail, NOT_INTEGER, SYNTAX, WRONGTYPE } from "../../core/errors.ts";
 import { pqsort } from "../geo/sort.ts";
-import { deleteKey, lookupRead, lookupWrite, signalModified } from "../keyspace.ts";
-import { NotifyClass, notifyKeyspaceEvent } from "../pubsub/pubsub.ts";
+import { deleteKey, lookupRead, lookupWrite, signalModified } from "../../core/keyspace.ts";
+import { NotifyClass, notifyKeyspaceEvent } from "../../core/pubsub.ts";
 import { forgetStringEncoding } from "../strings/encoding.ts";
 import { parseLongLong } from "../strings/parse.ts";
 import { strtod } from "../zsets/parse.ts";

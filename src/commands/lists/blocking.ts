@@ -7,12 +7,12 @@
 // lowercase words Redis uses). Inside EXEC (or for our master) nothing blocks: the reply is
 // the timeout one (null array), except BLMOVE/BRPOPLPUSH that answer a null bulk there.
 
-import { mayBlock } from "../../server/blocking.ts";
-import type { Client } from "../../server/client.ts";
+import { mayBlock } from "../../core/blocking.ts";
+import type { Client } from "../../core/client.ts";
 import { ListValue } from "../../store/list.ts";
-import { isOption } from "../args.ts";
-import { CommandError, fail, SYNTAX, WRONGTYPE } from "../errors.ts";
-import { lookupWrite, writeList } from "../keyspace.ts";
+import { isOption } from "../../core/args.ts";
+import { CommandError, fail, SYNTAX, WRONGTYPE } from "../../core/errors.ts";
+import { lookupWrite, writeList } from "../../core/keyspace.ts";
 import {
   elementsRemoved,
   LIST_HEAD,
@@ -27,7 +27,7 @@ import {
   whereArg,
   whereName,
 } from "./core.ts";
-import type { HandlerMap } from "../types.ts";
+import type { HandlerMap } from "../../core/command-spec.ts";
 import { parseTimeoutSeconds } from "../zsets/parse.ts";
 
 const LONG_MAX = 9223372036854775807;

@@ -2,12 +2,12 @@
 // errors, range replies, popping with the reply written as elements go, the bookkeeping after
 // a removal, and the push side of LMOVE. Used by lists.ts and lists-blocking.ts.
 
-import type { Client } from "../../server/client.ts";
+import type { Client } from "../../core/client.ts";
 import { ListValue } from "../../store/list.ts";
-import { parseI64 } from "../args.ts";
-import { CommandError, NOT_INTEGER, SYNTAX } from "../errors.ts";
-import { signalModified, writeList } from "../keyspace.ts";
-import { NotifyClass, notifyKeyspaceEvent } from "../pubsub/pubsub.ts";
+import { parseI64 } from "../../core/args.ts";
+import { CommandError, NOT_INTEGER, SYNTAX } from "../../core/errors.ts";
+import { signalModified, writeList } from "../../core/keyspace.ts";
+import { NotifyClass, notifyKeyspaceEvent } from "../../core/pubsub.ts";
 
 export const LIST_HEAD = 0;
 export const LIST_TAIL = 1;

@@ -4,11 +4,11 @@
 // propagated forms (LMPOP goes out as LPOP/RPOP key count) and the dirty counts that decide
 // whether a command is propagated at all (an LTRIM that removes nothing is not).
 
-import type { Client } from "../../server/client.ts";
-import { isOption } from "../args.ts";
-import { fail, NO_SUCH_KEY, OUT_OF_RANGE, SYNTAX, wrongArity } from "../errors.ts";
-import { readList, signalModified, writeList } from "../keyspace.ts";
-import { NotifyClass, notifyKeyspaceEvent } from "../pubsub/pubsub.ts";
+import type { Client } from "../../core/client.ts";
+import { isOption } from "../../core/args.ts";
+import { fail, NO_SUCH_KEY, OUT_OF_RANGE, SYNTAX, wrongArity } from "../../core/errors.ts";
+import { readList, signalModified, writeList } from "../../core/keyspace.ts";
+import { NotifyClass, notifyKeyspaceEvent } from "../../core/pubsub.ts";
 import { handlers as blockingHandlers, lmpopGeneric } from "./blocking.ts";
 import {
   createList,
@@ -24,7 +24,7 @@ import {
   replyRange,
   whereArg,
 } from "./core.ts";
-import type { HandlerMap } from "../types.ts";
+import type { HandlerMap } from "../../core/command-spec.ts";
 
 /** LPUSH/RPUSH/LPUSHX/RPUSHX (pushGenericCommand); `xx`: only when the key exists. */
 function push(c: Client, argv: string[], where: ListEnd, xx: boolean): void {

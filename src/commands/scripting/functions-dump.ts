@@ -6,7 +6,7 @@ import { OP_FUNCTION2, OP_FUNCTION_PRE_GA } from "../../rdb/constants.ts";
 import { Crc64 } from "../../rdb/crc64.ts";
 import { lzfDecompress } from "../../rdb/lzf.ts";
 import { RDB_VERSION, RdbWriter, rdbWriteOptions } from "../../rdb/writer.ts";
-import type { Server } from "../../server/server.ts";
+import type { Server } from "../../core/server.ts";
 
 export function encodeFunctionsPayload(server: Server, codes: string[]): Buffer {
   const w = new RdbWriter({ ...rdbWriteOptions(server.config), checksum: false }, 256);

@@ -5,14 +5,14 @@
 // propagated to replicas verbatim, and a replica applies its master's.
 
 import { globMatch } from "../../common/glob.ts";
-import type { Client } from "../../server/client.ts";
-import { fail } from "../errors.ts";
-import { checkedMetadata, compileLibrary, runLibrary, type CompiledLibrary, type LibraryMetadata, type LibraryStore } from "./functions-store.ts";
+import type { Client } from "../../core/client.ts";
+import { fail } from "../../core/errors.ts";
+import { checkedMetadata, compileLibrary, runLibrary, type CompiledLibrary, type LibraryMetadata, type LibraryStore } from "../../core/scripts/functions-store.ts";
 import { decodeFunctionsPayload, encodeFunctionsPayload } from "./functions-dump.ts";
-import { prepareError, runScript, ScriptRunner } from "./run.ts";
-import { killBusyScript } from "./busy.ts";
+import { prepareError, runScript, ScriptRunner } from "../../core/scripts/run.ts";
+import { killBusyScript } from "../../core/scripts/busy.ts";
 import { SCRIPT_FLAG_NAMES } from "../../scripting/engine.ts";
-import type { HandlerMap } from "../types.ts";
+import type { HandlerMap } from "../../core/command-spec.ts";
 import { verifyDumpPayload } from "../keys/dump.ts";
 import { parseLongLong } from "../strings/parse.ts";
 

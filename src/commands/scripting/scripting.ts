@@ -2,13 +2,13 @@
 // FCALL family (functions.ts). Scripts are Lua 5.1, run by src/scripting/; this file is about
 // the commands: arguments, the script cache, the checks before a run, and replies.
 
-import type { Client } from "../../server/client.ts";
-import { fail, NOT_INTEGER } from "../errors.ts";
+import type { Client } from "../../core/client.ts";
+import { fail, NOT_INTEGER } from "../../core/errors.ts";
 import { handlers as functionHandlers } from "./functions.ts";
-import { prepareError, runScript, ScriptRunner } from "./run.ts";
-import { killBusyScript } from "./busy.ts";
+import { prepareError, runScript, ScriptRunner } from "../../core/scripts/run.ts";
+import { killBusyScript } from "../../core/scripts/busy.ts";
 import { parseLongLong } from "../strings/parse.ts";
-import type { HandlerMap } from "../types.ts";
+import type { HandlerMap } from "../../core/command-spec.ts";
 
 const NOSCRIPT = "NOSCRIPT No matching script. Please use EVAL.";
 

@@ -3,9 +3,9 @@
 // redis-server does. Arity and unknown subcommands are checked first, by the dispatcher, from
 // Redis's declared table, as they are in Redis.
 
-import tableJson from "../redis-command-table.json";
-import { fail } from "../errors.ts";
-import type { CommandMeta, Handler, HandlerMap } from "../types.ts";
+import tableJson from "../../core/redis-command-table.json";
+import { fail } from "../../core/errors.ts";
+import type { CommandMeta, Handler, HandlerMap } from "../../core/command-spec.ts";
 
 const DISABLED: Handler = () => fail("ERR This instance has cluster support disabled");
 

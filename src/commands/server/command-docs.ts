@@ -8,7 +8,7 @@
 
 import { readFileSync } from "node:fs";
 import type { ReplyWriter } from "../../protocol/reply-writer.ts";
-import type { CommandSpec } from "../types.ts";
+import type { CommandSpec } from "../../core/command-spec.ts";
 import docsFile from "../redis-command-docs.json" with { type: "file" };
 import newerDocsFile from "../redis-command-docs-newer.json" with { type: "file" };
 

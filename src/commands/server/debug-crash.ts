@@ -3,8 +3,8 @@
 // in Redis's frame (START / END lines, what failed, the client, INFO), written synchronously;
 // then the process ends by the same signal as Redis's: SIGSEGV for SEGFAULT, SIGABRT otherwise.
 
-import { infoString } from "../../server/info.ts";
-import type { Client } from "../../server/client.ts";
+import { infoString } from "./info.ts";
+import type { Client } from "../../core/client.ts";
 import { REDIS_COMPAT_VERSION } from "../../common/version.ts";
 import { clientInfoLine } from "../connection/connection.ts";
 

@@ -7,10 +7,10 @@
 import { listpackOf, listpackRepr, quicklistRepr } from "../../rdb/listpack-repr.ts";
 import { dumpPayload, quicklistNodeCounts, rdbWriteOptions } from "../../rdb/writer.ts";
 import { ListpackEncoder } from "../../rdb/encode-listpack.ts";
-import type { Client } from "../../server/client.ts";
+import type { Client } from "../../core/client.ts";
 import { stringBytes, tableSlots } from "../../store/memory-size.ts";
 import { HashValue, ListValue, SetValue, ZSetValue } from "../../store/values.ts";
-import { fail, NO_SUCH_KEY } from "../errors.ts";
+import { fail, NO_SUCH_KEY } from "../../core/errors.ts";
 import { objectEncodingOf } from "../keys/keys.ts";
 
 /** The key's value as stored, even logically expired (Redis's dictFind / objectCommandLookup), or "no such key". */

@@ -16,8 +16,8 @@
 import { join } from "node:path";
 import { DatabaseLoadSink, parseRdbFileSync } from "../../rdb/loader.ts";
 import { newReplicationId } from "../../replication/replication.ts";
-import type { Client } from "../../server/client.ts";
-import { writeDatasetFile } from "../../server/persistence.ts";
+import type { Client } from "../../core/client.ts";
+import { writeDatasetFile } from "../../dataset/persistence.ts";
 import { Database } from "../../store/database.ts";
 import { datasetDigest, valueDigest } from "./debug-digest.ts";
 import { debugHtstats, debugHtstatsKey, debugListpack, debugObject, debugQuicklist, debugSdslen } from "./debug-inspect.ts";
@@ -25,13 +25,13 @@ import { debugAssert, debugOom, debugPanic, debugSegfault } from "./debug-crash.
 import { rewriteConfigFile } from "./admin.ts";
 import { globMatch } from "../../common/glob.ts";
 import { parseMemory } from "../../config/config.ts";
-import { strerror } from "../../server/persistence.ts";
-import type { Server } from "../../server/server.ts";
-import { clientMemory } from "../../server/memory.ts";
-import { fail } from "../errors.ts";
+import { strerror } from "../../dataset/persistence.ts";
+import type { Server } from "../../core/server.ts";
+import { clientMemory } from "../../core/memory.ts";
+import { fail } from "../../core/errors.ts";
 import { replyHelp } from "../scripting/scripting.ts";
 import { parseLongLong } from "../strings/parse.ts";
-import type { HandlerMap } from "../types.ts";
+import type { HandlerMap } from "../../core/command-spec.ts";
 
 /** Redis 7.0.15's DEBUG HELP, as is. */
 const HELP = [

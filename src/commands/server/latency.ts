@@ -1,13 +1,13 @@
 // SLOWLOG and LATENCY, with Redis 7.0's replies and texts. The recording is in server/latency.ts
 // (fed by dispatch's call()); these read and reset it.
 
-import type { Client } from "../../server/client.ts";
-import type { CommandHistogram } from "../../server/latency.ts";
-import { latencyDoctorReport, latencyGraph } from "../../server/latency-report.ts";
-import { i64Arg } from "../args.ts";
-import { fail } from "../errors.ts";
+import type { Client } from "../../core/client.ts";
+import type { CommandHistogram } from "../../core/latency.ts";
+import { latencyDoctorReport, latencyGraph } from "./latency-report.ts";
+import { i64Arg } from "../../core/args.ts";
+import { fail } from "../../core/errors.ts";
 import { replyHelp } from "../scripting/scripting.ts";
-import type { HandlerMap } from "../types.ts";
+import type { HandlerMap } from "../../core/command-spec.ts";
 
 /** LATENCY HISTOGRAM's per-command entry: a map of calls and the cumulative buckets. */
 function replyHistogram(c: Client, name: string, h: CommandHistogram): void {

@@ -4,9 +4,9 @@
 // are random (Redis uses rand()): only their layout and deterministic parts can be compared.
 
 import { REDIS_COMPAT_VERSION } from "../../common/version.ts";
-import { NOT_INTEGER, fail } from "../errors.ts";
+import { NOT_INTEGER, fail } from "../../core/errors.ts";
 import { parseLongLong } from "../strings/parse.ts";
-import type { HandlerMap } from "../types.ts";
+import type { HandlerMap } from "../../core/command-spec.ts";
 
 /** A canvas of small integers (colours), as lwCanvas: writes outside it are ignored. */
 class Canvas {

@@ -1,13 +1,13 @@
 // MEMORY (object.c's memoryCommand): USAGE estimates what a key costs on the heap
 // (store/memory-size.ts), STATS and DOCTOR report the server's figures (server/memory.ts).
 
-import { memoryDoctorReport, memoryOverhead, trackPeakMemory } from "../../server/memory.ts";
+import { memoryDoctorReport, memoryOverhead, trackPeakMemory } from "../../core/memory.ts";
 import { mapBytes, stringBytes } from "../../store/memory-size.ts";
 import { memoryUsageOf } from "../../store/values.ts";
-import { NOT_INTEGER, SYNTAX, fail } from "../errors.ts";
+import { NOT_INTEGER, SYNTAX, fail } from "../../core/errors.ts";
 import { replyHelp } from "../scripting/scripting.ts";
 import { parseLongLong } from "../strings/parse.ts";
-import type { HandlerMap } from "../types.ts";
+import type { HandlerMap } from "../../core/command-spec.ts";
 
 /** Elements sampled in an aggregate by default (OBJ_COMPUTE_SIZE_DEF_SAMPLES). */
 const DEFAULT_SAMPLES = 5;

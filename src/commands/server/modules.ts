@@ -3,10 +3,10 @@
 // does not load fails in Redis (the reason goes to the log); UNLOAD finds nothing. The command
 // itself is behind enable-module-command, checked by the dispatcher.
 
-import type { Client } from "../../server/client.ts";
-import { fail } from "../errors.ts";
+import type { Client } from "../../core/client.ts";
+import { fail } from "../../core/errors.ts";
 import { replyHelp } from "../scripting/scripting.ts";
-import type { HandlerMap } from "../types.ts";
+import type { HandlerMap } from "../../core/command-spec.ts";
 
 function load(c: Client, argv: string[]): void {
   c.server.log.warning(`Module ${argv[2]} failed to load: Replicant does not load modules`);

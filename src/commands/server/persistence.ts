@@ -2,12 +2,12 @@
 // SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]. The saving itself lives in server/persistence.ts, the shutdown sequence
 // (waiting for lagging replicas) in server/shutdown.ts.
 
-import { bgsaveInProgress, saveSync, scheduleBgsave, startBgsave } from "../../server/persistence.ts";
-import { commandStats } from "../../server/dispatch.ts";
-import { abortShutdown, prepareForShutdown } from "../../server/shutdown.ts";
-import { aofRewriteInProgress, startAofRewrite } from "../../server/aof-rewrite.ts";
-import { fail, SYNTAX } from "../errors.ts";
-import type { HandlerMap } from "../types.ts";
+import { bgsaveInProgress, saveSync, scheduleBgsave, startBgsave } from "../../dataset/persistence.ts";
+import { commandStats } from "../../core/dispatch.ts";
+import { abortShutdown, prepareForShutdown } from "./shutdown.ts";
+import { aofRewriteInProgress, startAofRewrite } from "../../dataset/aof-rewrite.ts";
+import { fail, SYNTAX } from "../../core/errors.ts";
+import type { HandlerMap } from "../../core/command-spec.ts";
 
 const BGSAVE_IN_PROGRESS = "ERR Background save already in progress";
 

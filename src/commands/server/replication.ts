@@ -1,11 +1,11 @@
 // Replication commands: REPLICAOF / SLAVEOF, REPLCONF, WAIT, FAILOVER. (PSYNC / SYNC, served to
 // our own replicas, belong to the master side; FAILOVER's state machine to master-failover.ts.)
 
-import { ClientKind, type Client } from "../../server/client.ts";
+import { ClientKind, type Client } from "../../core/client.ts";
 import { clientInfoLine } from "../connection/connection.ts";
-import { intArg, isOption } from "../args.ts";
-import { NOT_INTEGER, SYNTAX, fail } from "../errors.ts";
-import type { HandlerMap } from "../types.ts";
+import { intArg, isOption } from "../../core/args.ts";
+import { NOT_INTEGER, SYNTAX, fail } from "../../core/errors.ts";
+import type { HandlerMap } from "../../core/command-spec.ts";
 
 function replicaof(c: Client, argv: string[]): void {
   const server = c.server;

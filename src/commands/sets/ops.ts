@@ -9,11 +9,11 @@
 // estimate; the second adds the whole first set before removing, so its result can end up a
 // hashtable even when small (as in Redis).
 
-import type { Client } from "../../server/client.ts";
+import type { Client } from "../../core/client.ts";
 import { intsetLimit, SetValue } from "../../store/set.ts";
-import { fail, WRONGTYPE } from "../errors.ts";
-import { deleteKey, lookupRead, lookupWrite, setKey } from "../keyspace.ts";
-import { NotifyClass, notifyKeyspaceEvent } from "../pubsub/pubsub.ts";
+import { fail, WRONGTYPE } from "../../core/errors.ts";
+import { deleteKey, lookupRead, lookupWrite, setKey } from "../../core/keyspace.ts";
+import { NotifyClass, notifyKeyspaceEvent } from "../../core/pubsub.ts";
 import { positiveLongArg, rangeLongArg } from "../zsets/parse.ts";
 
 const LONG_MAX = 9223372036854775807;

@@ -10,12 +10,12 @@
 //   rest of the old set in its order.
 // - SRANDMEMBER k n: n >= 0 distinct members, n < 0 |n| members with repetitions.
 
-import type { Client } from "../../server/client.ts";
+import type { Client } from "../../core/client.ts";
 import { newSetFor, SetValue } from "../../store/set.ts";
-import { fail, SYNTAX } from "../errors.ts";
+import { fail, SYNTAX } from "../../core/errors.ts";
 import { MAX_RANDOM_REPLY, RANDOM_REPLY_TOO_LARGE, randomCountArg } from "../hashes/hashes.ts";
-import { lookupRead, readSet, writeSet } from "../keyspace.ts";
-import { NotifyClass, notifyKeyspaceEvent } from "../pubsub/pubsub.ts";
+import { lookupRead, readSet, writeSet } from "../../core/keyspace.ts";
+import { NotifyClass, notifyKeyspaceEvent } from "../../core/pubsub.ts";
 import { maxIntsetEntries, replySetMembers, unionOfOne } from "./ops.ts";
 import { positiveLongArg } from "../zsets/parse.ts";
 

@@ -7,15 +7,15 @@
 // count is the one path that can build a fresh intset, as in Redis). An intset replies in
 // ascending order (SetValue.ordered()); a hashtable's order is arbitrary in Redis.
 
-import type { Client } from "../../server/client.ts";
+import type { Client } from "../../core/client.ts";
 import { newSetFor, SetValue } from "../../store/set.ts";
-import { fail, WRONGTYPE } from "../errors.ts";
+import { fail, WRONGTYPE } from "../../core/errors.ts";
 import { sscan } from "../hashes/scan.ts";
-import { lookupWrite, readSet, signalModified, writeSet } from "../keyspace.ts";
-import { NotifyClass, notifyKeyspaceEvent } from "../pubsub/pubsub.ts";
+import { lookupWrite, readSet, signalModified, writeSet } from "../../core/keyspace.ts";
+import { NotifyClass, notifyKeyspaceEvent } from "../../core/pubsub.ts";
 import { maxIntsetEntries, replySetMembers, SetOp, sintercard, sinterGeneric, sunionDiffGeneric } from "./ops.ts";
 import { spop, srandmember } from "./random.ts";
-import type { HandlerMap } from "../types.ts";
+import type { HandlerMap } from "../../core/command-spec.ts";
 
 function sadd(c: Client, argv: string[]): void {
   const key = argv[1]!;

@@ -6,14 +6,14 @@
 // LASTID <group last id>" (streamPropagateXCLAIM), and a moved last ID alone as "XGROUP SETID
 // <key> <group> <id> ENTRIESREAD <n>" (streamPropagateGroupID).
 
-import type { Client } from "../../server/client.ts";
+import type { Client } from "../../core/client.ts";
 import { asI64, compareIds, type Consumer, type ConsumerGroup, formatId, MAX_ID, newConsumer, newConsumerGroup, type PendingEntry, sortedByName, type StreamEntry, type StreamId, StreamValue, u64Inc } from "../../store/stream.ts";
-import { CommandError, fail, SYNTAX, WRONGTYPE } from "../errors.ts";
-import { lookupRead, lookupWrite } from "../keyspace.ts";
-import { NotifyClass, notifyKeyspaceEvent } from "../pubsub/pubsub.ts";
+import { CommandError, fail, SYNTAX, WRONGTYPE } from "../../core/errors.ts";
+import { lookupRead, lookupWrite } from "../../core/keyspace.ts";
+import { NotifyClass, notifyKeyspaceEvent } from "../../core/pubsub.ts";
 import { beforeStreamChange, longLongArg, replyEntry } from "./streams.ts";
 import { idArg, parseStreamId, rangeEndArg, rangeStartArg, strictIdArg } from "./ids.ts";
-import type { HandlerMap } from "../types.ts";
+import type { HandlerMap } from "../../core/command-spec.ts";
 import { signalStreamReady } from "./read.ts";
 
 // ---------------------------------------------------------------------------------------------

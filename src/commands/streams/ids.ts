@@ -4,9 +4,9 @@
 // through string2ull: strict string2ll first (a negative value is invalid), then strtoull's
 // laxer rules (leading spaces, '+', leading zeros, and even '-' that wraps around).
 
-import { CommandError } from "../errors.ts";
+import { CommandError } from "../../core/errors.ts";
 import { decrId, idPart, incrId, MAX_ID, MAX_U64, type IdPart, type StreamId, ZERO_ID } from "../../store/stream.ts";
-import { parseI64 } from "../args.ts";
+import { parseI64 } from "../../core/args.ts";
 
 export const INVALID_ID = "ERR Invalid stream ID specified as stream command argument";
 

@@ -1,12 +1,12 @@
 // XINFO STREAM [FULL [COUNT n]] / GROUPS / CONSUMERS / HELP (Redis 7.0 t_stream.c
 // xinfoCommand, xinfoReplyWithStreamInfo), field for field and in Redis's order.
 
-import type { Client } from "../../server/client.ts";
+import type { Client } from "../../core/client.ts";
 import { asI64, type ConsumerGroup, formatId, MAX_ID, sortedByName, type StreamValue, ZERO_ID } from "../../store/stream.ts";
-import { fail } from "../errors.ts";
+import { fail } from "../../core/errors.ts";
 import { replyHelp, streamAt, subcommandSyntaxError } from "./groups.ts";
 import { longLongArg, replyEntries, replyEntry } from "./streams.ts";
-import type { HandlerMap } from "../types.ts";
+import type { HandlerMap } from "../../core/command-spec.ts";
 
 const XINFO_HELP = [
   "CONSUMERS <key> <groupname>",

@@ -6,15 +6,15 @@
 // is no PEL entry, so the moved last ID goes out as XGROUP SETID ... ENTRIESREAD, and a new
 // consumer as XGROUP CREATECONSUMER.
 
-import { mayBlock } from "../../server/blocking.ts";
-import type { Client } from "../../server/client.ts";
+import { mayBlock } from "../../core/blocking.ts";
+import type { Client } from "../../core/client.ts";
 import { compareIds, type Consumer, type ConsumerGroup, decrId, formatId, i64Inc, incrId, MAX_ID, MAX_U64, type StreamEntry, type StreamId, StreamValue } from "../../store/stream.ts";
-import { CommandError, fail, SYNTAX, WRONGTYPE } from "../errors.ts";
-import { lookupRead } from "../keyspace.ts";
+import { CommandError, fail, SYNTAX, WRONGTYPE } from "../../core/errors.ts";
+import { lookupRead } from "../../core/keyspace.ts";
 import { createConsumer, lookupConsumer, propagateConsumerCreation, propagateGroupId, propagateXclaim } from "./groups.ts";
 import { strictIdArg } from "./ids.ts";
 import { beforeStreamChange, longLongArg, replyEntry } from "./streams.ts";
-import type { HandlerMap } from "../types.ts";
+import type { HandlerMap } from "../../core/command-spec.ts";
 
 /** XREAD_BLOCKED_DEFAULT_COUNT: a blocked read without COUNT serves at most this many. */
 const BLOCKED_DEFAULT_COUNT = 1000;

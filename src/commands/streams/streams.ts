@@ -7,17 +7,17 @@
 // generated and approximate trimming rewritten as exact ("MAXLEN ~ 1000" -> "MAXLEN = <length
 // after trimming>", "MINID ~ x" -> "MINID = <first entry, tombstones included>"), XTRIM likewise.
 
-import type { Client } from "../../server/client.ts";
+import type { Client } from "../../core/client.ts";
 import { compareIds, formatId, incrId, MAX_ID, MAX_U64, type NodeLimits, type StreamEntry, type StreamId, StreamValue, type TrimArgs, ZERO_ID } from "../../store/stream.ts";
-import { parseI64 } from "../args.ts";
-import { CommandError, fail, NOT_INTEGER, SYNTAX, wrongArity } from "../errors.ts";
-import { readStream, signalModified, writeStream } from "../keyspace.ts";
-import { NotifyClass, notifyKeyspaceEvent } from "../pubsub/pubsub.ts";
+import { parseI64 } from "../../core/args.ts";
+import { CommandError, fail, NOT_INTEGER, SYNTAX, wrongArity } from "../../core/errors.ts";
+import { readStream, signalModified, writeStream } from "../../core/keyspace.ts";
+import { NotifyClass, notifyKeyspaceEvent } from "../../core/pubsub.ts";
 import { INVALID_ID, parseStreamId, rangeEndArg, rangeStartArg, strictIdArg } from "./ids.ts";
 import { groupHandlers } from "./groups.ts";
 import { infoHandlers } from "./info.ts";
 import { readHandlers, signalStreamReady } from "./read.ts";
-import type { HandlerMap } from "../types.ts";
+import type { HandlerMap } from "../../core/command-spec.ts";
 
 const STREAM_LISTPACK_MAX_SIZE = 1 << 30;
 

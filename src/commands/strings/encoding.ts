@@ -16,7 +16,7 @@
 // Other families that build raw strings in place (SETBIT, SETRANGE-like edits, PFADD) can call
 // noteStringEncoding(db, key, value, "raw") to report "raw" as Redis does.
 
-import type { Client } from "../../server/client.ts";
+import type { Client } from "../../core/client.ts";
 import type { Database } from "../../store/database.ts";
 import type { RedisValue } from "../../store/values.ts";
 import type { KeyTable } from "../../store/key-table.ts";

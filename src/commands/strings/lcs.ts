@@ -2,9 +2,9 @@
 // the classic dynamic programming table, then a walk back from the end that emits the matching
 // ranges in the order Redis does (last match first).
 
-import type { Client } from "../../server/client.ts";
-import { fail, NOT_INTEGER, SYNTAX } from "../errors.ts";
-import { lookupRead } from "../keyspace.ts";
+import type { Client } from "../../core/client.ts";
+import { fail, NOT_INTEGER, SYNTAX } from "../../core/errors.ts";
+import { lookupRead } from "../../core/keyspace.ts";
 import { parseLongLong } from "./parse.ts";
 
 export function lcsCommand(c: Client, argv: string[]): void {

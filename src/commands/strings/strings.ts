@@ -7,15 +7,15 @@
 // SET with an expire as `SET k v PXAT <ms>`, GETEX as PEXPIREAT / PERSIST / DEL, GETDEL as
 // DEL, GETSET as SET, INCRBYFLOAT as `SET k <result> KEEPTTL`.
 
-import type { Client } from "../../server/client.ts";
-import { fail, NOT_INTEGER, SYNTAX, WRONGTYPE, wrongArity } from "../errors.ts";
-import { deleteKey, lookupRead, lookupWrite, readString, setKey, signalModified, writeString } from "../keyspace.ts";
+import type { Client } from "../../core/client.ts";
+import { fail, NOT_INTEGER, SYNTAX, WRONGTYPE, wrongArity } from "../../core/errors.ts";
+import { deleteKey, lookupRead, lookupWrite, readString, setKey, signalModified, writeString } from "../../core/keyspace.ts";
 import { forgetStringEncoding, noteStringEncoding } from "./encoding.ts";
 import { addLongDouble, formatLongDoubleHuman, parseLongDouble } from "./longdouble.ts";
 import { lcsCommand } from "./lcs.ts";
-import { NotifyClass, notifyKeyspaceEvent } from "../pubsub/pubsub.ts";
+import { NotifyClass, notifyKeyspaceEvent } from "../../core/pubsub.ts";
 import { parseLongLong } from "./parse.ts";
-import type { HandlerMap } from "../types.ts";
+import type { HandlerMap } from "../../core/command-spec.ts";
 
 const INT64_MAX = 9223372036854775807n;
 const INT64_MIN = -9223372036854775808n;

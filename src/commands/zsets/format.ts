@@ -7,7 +7,7 @@
 // - distances: fixedpoint_d2string with 4 decimals (llrint of d * 10000);
 // - "%f" (6 decimals) in the invalid coordinates error.
 
-import type { Client } from "../../server/client.ts";
+import type { Client } from "../../core/client.ts";
 
 const F64 = new Float64Array(1);
 const U32 = new Uint32Array(F64.buffer);

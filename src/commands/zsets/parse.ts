@@ -9,7 +9,7 @@
 // - getTimeoutFromObjectOrReply: strtold (80-bit long double) then ceil(t * 1000) as int64.
 
 import { LEX_MAX, LEX_MIN, type LexBound, type LexRange, type ScoreRange } from "../../store/zset.ts";
-import { CommandError, NOT_INTEGER } from "../errors.ts";
+import { CommandError, NOT_INTEGER } from "../../core/errors.ts";
 
 function isCSpace(ch: number): boolean {
   return ch === 32 || (ch >= 9 && ch <= 13);

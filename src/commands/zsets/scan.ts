@@ -7,11 +7,11 @@
 // skips `cursor` entries, which is still right unless elements were removed meanwhile.
 // Redis's own cursor is a reverse-binary hash table position; clients treat it as opaque.
 
-import type { Client } from "../../server/client.ts";
+import type { Client } from "../../core/client.ts";
 import type { ZSetValue } from "../../store/zset.ts";
-import { CommandError, SYNTAX } from "../errors.ts";
+import { CommandError, SYNTAX } from "../../core/errors.ts";
 import { globMatch } from "../../common/glob.ts";
-import { readZSet } from "../keyspace.ts";
+import { readZSet } from "../../core/keyspace.ts";
 import { formatScore, d2string } from "./format.ts";
 import { parseLong } from "./parse.ts";
 

@@ -8,14 +8,14 @@
 // either limit and never goes back, except that a set built by a STORE command is a listpack
 // when its final size and longest member fit.
 
-import { mayBlock } from "../../server/blocking.ts";
-import type { Client } from "../../server/client.ts";
+import { mayBlock } from "../../core/blocking.ts";
+import type { Client } from "../../core/client.ts";
 import { SetValue } from "../../store/set.ts";
 import { type LexRange, lexGteMin, lexLteMax, type ScoreRange, scoreGteMin, scoreLteMax, zcompare, ZSetValue } from "../../store/zset.ts";
-import { fail, NOT_FLOAT, SYNTAX, WRONGTYPE, wrongArity } from "../errors.ts";
-import { deleteKey, lookupRead, lookupWrite, readZSet, setKey, signalModified, writeZSet } from "../keyspace.ts";
-import { NotifyClass, notifyKeyspaceEvent } from "../pubsub/pubsub.ts";
-import type { HandlerMap } from "../types.ts";
+import { fail, NOT_FLOAT, SYNTAX, WRONGTYPE, wrongArity } from "../../core/errors.ts";
+import { deleteKey, lookupRead, lookupWrite, readZSet, setKey, signalModified, writeZSet } from "../../core/keyspace.ts";
+import { NotifyClass, notifyKeyspaceEvent } from "../../core/pubsub.ts";
+import type { HandlerMap } from "../../core/command-spec.ts";
 import { replyScore } from "./format.ts";
 import { longArg, parseLexRange, parseScoreRange, parseTimeoutSeconds, positiveLongArg, rangeLongArg, strictDoubleArg } from "./parse.ts";
 import { zscan } from "./scan.ts";

@@ -1,0 +1,159 @@
+// Key lookup and modification with Redis's semantics, shared by every command family.
+//
+// Expiry, as Redis 7.0 does it (db.c expireIfNeeded):
+// - on a replica, keys are never deleted by expiry: a logically expired key reads as missing
+//   to normal clients, but the master's own commands still see it (the master will send DEL);
+// - on a master (standalone or promoted), an expired key found on access is deleted and the
+//   deletion is propagated as DEL to replicas and the backlog.
+//
+// Every modification must go through these helpers (or call signalModified) so that WATCH is
+// invalidated and server.dirty counts the change.
+
+import type { Client } from "./client.ts";
+import type { Server } from "./server.ts";
+import type { Database } from "../store/database.ts";
+import { HashValue, ListValue, SetValue, StreamValue, ZSetValue, type RedisValue } from "../store/values.ts";
+import { CommandError, WRONGTYPE } from "./errors.ts";
+import { NotifyClass, notifyKeyspaceEvent, notifyServerKeyspaceEvent } from "./pubsub.ts";
+
+/**
+ * Whether a key must be treated as missing because it has expired; deletes it when we are a
+ * master. Call only for keys that exist.
+ */
+export function expireIfNeeded(c: Client, db: Database, key: string, forWrite = false): boolean {
+  if (db.expires.size === 0) return false;
+  const when = db.expires.get(key);
+  if (when === undefined) return false;
+  const server = c.server;
+  if (!(server.cmdTime > when)) return false;
+  if (server.replication.masterHost !== null) {
+    // The master's stream is applied on the data as the master sees it.
+    if (c.isMaster) return false;
+    // A writable replica deletes on write access (Redis's force_delete_expired).
+    if (!forWrite) return true;
+  }
+  // While clients are paused (CLIENT PAUSE, FAILOVER) the dataset stays still: the key reads as
+  // expired but stays, to be expired at the end of the pause (or by a new master).
+  if (server.pause.active) return true;
+  deleteExpiredKey(server, db, key);
+  return true;
+}
+
+/**
+ * Deletes a key whose time has passed, as a master does (deleteExpiredKeyAndPropagate): the
+ * "expired" keyspace event, WATCH invalidation, DEL (or UNLINK) to the replicas and backlog.
+ */
+export function deleteExpiredKey(server: Server, db: Database, key: string): void {
+  db.delete(key);
+  notifyServerKeyspaceEvent({ server }, NotifyClass.Expired, "expired", key, db.id);
+  // Nobody's change (Redis passes no client): BCAST NOLOOP clients hear of it too.
+  server.signalModifiedKey(db, key, null);
+  server.replication.propagateExpiry(db, key);
+  server.stats.expiredKeys++;
+}
+
+/**
+ * Lookup for reading: counts keyspace hits/misses; expired keys read as missing; a miss
+ * publishes "keymiss" (notify-keyspace-events m), as Redis's lookupKeyRead does.
+ */
+export function lookupRead(c: Client, key: string, db: Database = c.db): RedisValue | undefined {
+  const v = db.keys.get(key);
+  if (v === undefined || (db.expires.size !== 0 && expireIfNeeded(c, db, key))) {
+    c.server.stats.keyspaceMisses++;
+    notifyKeyspaceEvent(c, NotifyClass.KeyMiss, "keymiss", key, db.id);
+    return undefined;
+  }
+  c.server.stats.keyspaceHits++;
+  return v;
+}
+
+/** lookupRead without the "keymiss" event (Redis's LOOKUP_NONOTIFY: OBJECT, blocked-client checks). */
+export function lookupReadNoNotify(c: Client, key: string, db: Database = c.db): RedisValue | undefined {
+  const v = db.keys.get(key);
+  if (v === undefined || (db.expires.size !== 0 && expireIfNeeded(c, db, key))) {
+    c.server.stats.keyspaceMisses++;
+    return undefined;
+  }
+  c.server.stats.keyspaceHits++;
+  return v;
+}
+
+/**
+ * Lookup for writing: no statistics; expired keys are deleted first when we may do so. The
+ * caller may modify an aggregate in place: a snapshot in progress is told first (and may
+ * replace the value with its own copy, so read the value after that).
+ */
+export function lookupWrite(c: Client, key: string, db: Database = c.db): RedisValue | undefined {
+  const v = db.keys.get(key);
+  if (v === undefined) return undefined;
+  if (db.expires.size !== 0 && expireIfNeeded(c, db, key, true)) return undefined;
+  if (db.watcher !== null && typeof v !== "string") db.beforeChange(key);
+  return v;
+}
+
+/** Whether the key exists (logically), without touching statistics. */
+export function keyExists(c: Client, key: string, db: Database = c.db): boolean {
+  return lookupWrite(c, key, db) !== undefined;
+}
+
+type Ctor<T> = abstract new (...args: never[]) => T;
+
+function checkType<T>(v: RedisValue | undefined, cls: Ctor<T>): T | undefined {
+  if (v === undefined) return undefined;
+  if (!(v instanceof cls)) throw new CommandError(WRONGTYPE);
+  return v;
+}
+
+export function readString(c: Client, key: string): string | undefined {
+  const v = lookupRead(c, key);
+  if (v !== undefined && typeof v !== "string") throw new CommandError(WRONGTYPE);
+  return v;
+}
+
+export function writeString(c: Client, key: string): string | undefined {
+  const v = lookupWrite(c, key);
+  if (v !== undefined && typeof v !== "string") throw new CommandError(WRONGTYPE);
+  return v;
+}
+
+export const readList = (c: Client, key: string) => checkType(lookupRead(c, key), ListValue);
+export const writeList = (c: Client, key: string) => checkType(lookupWrite(c, key), ListValue);
+export const readHash = (c: Client, key: string) => checkType(lookupRead(c, key), HashValue);
+export const writeHash = (c: Client, key: string) => checkType(lookupWrite(c, key), HashValue);
+export const readSet = (c: Client, key: string) => checkType(lookupRead(c, key), SetValue);
+export const writeSet = (c: Client, key: string) => checkType(lookupWrite(c, key), SetValue);
+export const readZSet = (c: Client, key: string) => checkType(lookupRead(c, key), ZSetValue);
+export const writeZSet = (c: Client, key: string) => checkType(lookupWrite(c, key), ZSetValue);
+export const readStream = (c: Client, key: string) => checkType(lookupRead(c, key), StreamValue);
+export const writeStream = (c: Client, key: string) => checkType(lookupWrite(c, key), StreamValue);
+
+/** Records a modification of `key`: WATCH invalidation and the dirty counter. */
+export function signalModified(c: Client, key: string, db: Database = c.db, changes = 1): void {
+  c.server.signalModifiedKey(db, key);
+  c.server.dirty += changes;
+}
+
+/**
+ * Stores a value under a key (Redis's setKey): replaces any old value; clears the expiry
+ * unless keepTtl. Counts one change and invalidates WATCH. Like Redis's (which looks the key
+ * up for writing first), an expired old value is deleted as expired before it is replaced:
+ * "expired" event, DEL to the replicas.
+ */
+export function setKey(c: Client, key: string, value: RedisValue, keepTtl = false, db: Database = c.db): void {
+  if (db.expires.size !== 0) expireIfNeeded(c, db, key, true);
+  if (keepTtl) db.set(key, value);
+  else db.setPersistent(key, value);
+  signalModified(c, key, db);
+}
+
+/** Deletes a key if present (Redis's dbDelete + signal). Returns whether it existed. */
+export function deleteKey(c: Client, key: string, db: Database = c.db): boolean {
+  if (!db.delete(key)) return false;
+  signalModified(c, key, db);
+  return true;
+}
+
+/** Deletes a key left empty by a pop/remove (Redis removes empty aggregates). */
+export function deleteIfEmpty(c: Client, key: string, size: number, db: Database = c.db): void {
+  if (size === 0) db.delete(key);
+}

@@ -1,0 +1,139 @@
+// MULTI / EXEC / DISCARD / WATCH / UNWATCH. Queueing happens in the dispatcher (which also
+// flags the transaction when a command is rejected); EXEC runs the queue atomically: nothing
+// else runs in between, since commands execute synchronously on one thread.
+
+import type { Client } from "./client.ts";
+import type { Database } from "../store/database.ts";
+import { execTransaction } from "./dispatch.ts";
+import { fail } from "./errors.ts";
+import type { HandlerMap } from "./command-spec.ts";
+
+// WATCH of a key that is already logically expired (Redis 7.0's watchedKey.expired): its
+// deletion by expiry is no change for that client, but a key that expires after the WATCH
+// makes EXEC fail even before it is deleted (isWatchedKeyExpired).
+
+/** Per client, the watch tags ("<db>\0<key>") of keys that were expired when watched. */
+const expiredWhenWatched = new WeakMap<Client, Set<string>>();
+
+/** Removes the client's watches, leaving its dirty flag as it is (Redis's unwatchAllKeys). */
+function removeWatches(c: Client): void {
+  const watched = c.watched;
+  if (!watched) return;
+  const server = c.server;
+  for (const k of watched) {
+    const set = server.watchedKeys.get(k);
+    if (!set) continue;
+    set.delete(c);
+    if (set.size === 0) server.watchedKeys.delete(k);
+  }
+  c.watched = null;
+  expiredWhenWatched.delete(c);
+}
+
+function unwatchAll(c: Client): void {
+  removeWatches(c);
+  c.dirtyCas = false;
+}
+
+/** discardTransaction: leaves MULTI and forgets the watches. */
+export function discardTransaction(c: Client): void {
+  c.multi = null;
+  unwatchAll(c);
+}
+
+/** Whether the client watched `tag` while its key was already expired. */
+export function watchedWhileExpired(c: Client, tag: string): boolean {
+  return expiredWhenWatched.get(c)?.has(tag) ?? false;
+}
+
+export function setWatchedWhileExpired(c: Client, tag: string, expired: boolean): void {
+  let set = expiredWhenWatched.get(c);
+  if (expired) {
+    if (set === undefined) expiredWhenWatched.set(c, (set = new Set()));
+    set.add(tag);
+  } else set?.delete(tag);
+}
+
+/**
+ * touchWatchedKey: `key` of `db` changed; its watchers' next EXEC fails. A watcher that watched
+ * the key already expired is not touched by its deletion (and, as in Redis, a change of such a
+ * key that leaves it in place stops the walk of the remaining watchers).
+ */
+export function touchWatchers(watchers: Set<Client>, db: Database, key: string, tag: string): void {
+  for (const c of watchers) {
+    if (watchedWhileExpired(c, tag)) {
+      if (!db.keys.has(key)) {
+        setWatchedWhileExpired(c, tag, false);
+        continue;
+      }
+      break;
+    }
+    c.dirtyCas = true;
+    // Dirty already: no need to be told again (Redis unwatches the client right away).
+    removeWatches(c);
+  }
+}
+
+/** isWatchedKeyExpired: a key watched while alive has expired since (even if not yet deleted). */
+function watchedKeyExpired(c: Client): boolean {
+  const watched = c.watched;
+  if (!watched || c.server.loading) return false;
+  const now = c.server.cmdTime;
+  for (const tag of watched) {
+    if (watchedWhileExpired(c, tag)) continue;
+    const sep = tag.indexOf("\0");
+    const db = c.server.dbs[Number(tag.slice(0, sep))];
+    if (db !== undefined && db.isExpired(tag.slice(sep + 1), now)) return true;
+  }
+  return false;
+}
+
+export const handlers: HandlerMap = {
+  multi(c) {
+    if (c.multi) fail("ERR MULTI calls can not be nested");
+    c.multi = { queue: [], aborted: false, flags: 0 };
+    c.reply.ok();
+  },
+
+  exec(c) {
+    if (!c.multi) fail("ERR EXEC without MULTI");
+    if (watchedKeyExpired(c)) c.dirtyCas = true;
+    if (c.dirtyCas && !c.multi.aborted) {
+      // A watched key changed: the transaction does not run.
+      c.multi = null;
+      unwatchAll(c);
+      c.reply.nullArray();
+      return;
+    }
+    unwatchAll(c);
+    execTransaction(c);
+  },
+
+  discard(c) {
+    if (!c.multi) fail("ERR DISCARD without MULTI");
+    discardTransaction(c);
+    c.reply.ok();
+  },
+
+  watch(c, argv) {
+    if (c.multi) fail("ERR WATCH inside MULTI is not allowed");
+    const server = c.server;
+    if (!c.watched) c.watched = new Set();
+    const db = c.db;
+    for (let i = 1; i < argv.length; i++) {
+      const k = `${db.id}\0${argv[i]}`;
+      if (c.watched.has(k)) continue;
+      c.watched.add(k);
+      let set = server.watchedKeys.get(k);
+      if (!set) server.watchedKeys.set(k, (set = new Set()));
+      set.add(c);
+      if (!server.loading && db.isExpired(argv[i]!, server.cmdTime)) setWatchedWhileExpired(c, k, true);
+    }
+    c.reply.ok();
+  },
+
+  unwatch(c) {
+    unwatchAll(c);
+    c.reply.ok();
+  },
+};

@@ -1,0 +1,315 @@
+// The one explicit server context: configuration, databases, clients, statistics and the
+// replication state. Everything else receives it (through the Client, for handlers) instead
+// of reaching for globals.
+
+import { NotifyClass, notifyServerKeyspaceEvent, unsubscribeAllSilently } from "./pubsub.ts";
+import { randomBytes } from "node:crypto";
+import type { Config } from "../config/config.ts";
+import { applyRenamedCommands, buildCommandTable, type CommandTable } from "./command-table.ts";
+import { touchWatchers } from "./multi.ts";
+import { Database } from "../store/database.ts";
+import { Blocking } from "./blocking.ts";
+import type { Client } from "./client.ts";
+import { Logger } from "./log.ts";
+import { notifySystemd, type SupervisionMode } from "./supervision.ts";
+import type { Progress } from "./progress.ts";
+import { Replication } from "../replication/replication.ts";
+import { LibraryStore } from "./scripts/functions-store.ts";
+import { ScriptingState } from "./scripts/state.ts";
+import type { TlsContext } from "./tls.ts";
+import type { StartupMemory } from "./memory.ts";
+import { MigrateSockets } from "./migrate-sockets.ts";
+import { LatencyMonitor, Slowlog, type CommandHistogram } from "./latency.ts";
+import { ClientPause } from "./client-pause.ts";
+import { stopMonitoring } from "./monitor.ts";
+import { Tracking } from "./tracking.ts";
+
+/** One command's INFO commandstats figures and its latency histogram (latency-tracking). */
+export interface CommandStats {
+  calls: number;
+  usec: number;
+  rejected: number;
+  failed: number;
+  histogram: CommandHistogram | null;
+}
+import { Acl } from "./acl/acl.ts";
+
+export interface Stats {
+  totalConnectionsReceived: number;
+  totalCommandsProcessed: number;
+  rejectedConnections: number;
+  netInputBytes: number;
+  netOutputBytes: number;
+  netReplInputBytes: number;
+  netReplOutputBytes: number;
+  syncFull: number;
+  syncPartialOk: number;
+  syncPartialErr: number;
+  expiredKeys: number;
+  evictedKeys: number;
+  keyspaceHits: number;
+  keyspaceMisses: number;
+  totalErrorReplies: number;
+  unexpectedErrorReplies: number;
+  totalReadsProcessed: number;
+  totalWritesProcessed: number;
+  /** Per-command calls / failed calls / rejected calls / microseconds, for INFO commandstats. */
+  commands: Map<string, CommandStats>;
+  /** Error counts by error code (first word), for INFO errorstats. */
+  errors: Map<string, number>;
+}
+
+function newStats(): Stats {
+  return {
+    totalConnectionsReceived: 0,
+    totalCommandsProcessed: 0,
+    rejectedConnections: 0,
+    netInputBytes: 0,
+    netOutputBytes: 0,
+    netReplInputBytes: 0,
+    netReplOutputBytes: 0,
+    syncFull: 0,
+    syncPartialOk: 0,
+    syncPartialErr: 0,
+    expiredKeys: 0,
+    evictedKeys: 0,
+    keyspaceHits: 0,
+    keyspaceMisses: 0,
+    totalErrorReplies: 0,
+    unexpectedErrorReplies: 0,
+    totalReadsProcessed: 0,
+    totalWritesProcessed: 0,
+    commands: new Map(),
+    errors: new Map(),
+  };
+}
+
+/** Persistence bookkeeping for INFO persistence, LASTSAVE and the save points. */
+export interface Persistence {
+  /** Changes since the last successful save (rdb_changes_since_last_save). */
+  lastSaveTime: number;
+  lastBgsaveStatus: "ok" | "err";
+  lastBgsaveTimeSec: number;
+  bgsaveInProgressSince: number;
+  saves: number;
+  lastLoadKeysLoaded: number;
+  lastLoadKeysExpired: number;
+}
+
+export class Server {
+  readonly log = new Logger();
+  readonly dbs: Database[];
+  readonly commands: CommandTable;
+  readonly clients = new Map<number, Client>();
+  nextClientId = 1;
+  readonly stats: Stats = newStats();
+  readonly runId = randomBytes(20).toString("hex");
+  readonly startedAt = Date.now();
+  /** Number of changes to the dataset since the last save (Redis's server.dirty). */
+  dirty = 0;
+  readonly persistence: Persistence = {
+    lastSaveTime: Math.floor(Date.now() / 1000),
+    lastBgsaveStatus: "ok",
+    lastBgsaveTimeSec: -1,
+    bgsaveInProgressSince: 0,
+    saves: 0,
+    lastLoadKeysLoaded: 0,
+    lastLoadKeysExpired: 0,
+  };
+  /** True while a dataset is being loaded (clients get -LOADING unless the command allows it). */
+  loading = false;
+  /** Time snapshot (Unix ms) of the command being executed: expiry checks use it. */
+  cmdTime = Date.now();
+  /** How deep call() is nested (EXEC's commands, a script's): only the outermost takes the time. */
+  callDepth = 0;
+  /** The client whose command is executing (for "is the master asking?" decisions). */
+  currentClient: Client | null = null;
+  /** The plain TCP port listened on (0: none), and the TLS one (tls-port; 0: none). */
+  listeningPort = 0;
+  tlsListeningPort = 0;
+  /** The TLS context of tls-port and tls-replication, once something uses TLS (server/tls.ts). */
+  tls: TlsContext | null = null;
+  readonly replication: Replication;
+  /** Watched keys: "<db>\0<key>" -> clients watching it. */
+  readonly watchedKeys = new Map<string, Set<Client>>();
+  /** Clients blocked on keys (BLPOP, BZPOPMIN, XREAD BLOCK...) and the keys made ready for them. */
+  readonly blocking = new Blocking(this);
+  /** Pub/sub subscriptions. */
+  readonly channels = new Map<string, Set<Client>>();
+  readonly patterns = new Map<string, Set<Client>>();
+  /** Set by SHUTDOWN; main() exits when it resolves. */
+  shutdownRequested: ((code: number) => void) | null = null;
+  /** The server is exiting (a busy script is not continued). */
+  exiting = false;
+  /** DEBUG SET-DISABLE-DENY-SCRIPTS: scripts may call noscript commands. */
+  scriptDisableDenyScript = false;
+  /** Stored FUNCTION libraries: name -> code (applied from the master, served by FUNCTION LIST/DUMP). */
+  readonly functions = new LibraryStore();
+  /** EVAL's script cache and engine, the functions engine (commands/scripting/state.ts). */
+  readonly scripting: ScriptingState;
+  /** SLOWLOG and LATENCY (server/latency.ts). */
+  readonly slowlog: Slowlog;
+  readonly latency: LatencyMonitor;
+  /** Clients in MONITOR mode, in the order they started (commands/connection/monitor.ts). */
+  readonly monitors = new Set<Client>();
+  /** A flush of the monitors' buffers is queued for the end of this turn. */
+  monitorFlushPending = false;
+  /** Client pauses: CLIENT PAUSE, and FAILOVER / SHUTDOWN holding writes (server/client-pause.ts). */
+  readonly pause: ClientPause = new ClientPause(this);
+  /** Users, authentication and the ACL log (acl/acl.ts). */
+  readonly acl: Acl;
+  /** Client-side caching: who may cache which keys, and their invalidations (server/tracking.ts). */
+  readonly tracking: Tracking = new Tracking(this);
+
+  constructor(readonly config: Config) {
+    const count = config.num("databases");
+    this.dbs = Array.from({ length: count }, (_, i) => new Database(i));
+    // Keys added by commands publish "new" (notify-keyspace-events n), as Redis's dbAdd.
+    const publisher = { server: this };
+    for (const db of this.dbs) db.newKeyHook = (d, key) => notifyServerKeyspaceEvent(publisher, NotifyClass.New, "new", key, d.id);
+    this.commands = buildCommandTable();
+    applyRenamedCommands(this.commands, config);
+    this.acl = new Acl(this);
+    this.scripting = new ScriptingState(this);
+    this.slowlog = new Slowlog(config);
+    this.latency = new LatencyMonitor(config);
+    this.log.level = config.str("loglevel") as Logger["level"];
+    this.log.file = config.str("logfile");
+    this.replication = new Replication(this);
+    this.log.role = () => (this.replication.masterHost ? "S" : "M");
+    config.onChange((name) => {
+      if (name === "loglevel") this.log.level = config.str("loglevel") as Logger["level"];
+    });
+  }
+
+  /** The load in progress (INFO loading_* fields), while `loading`. */
+  loadProgress: Progress | null = null;
+
+  /** The supervisor we report to (supervised systemd / upstart), resolved at start. */
+  supervision: SupervisionMode = "no";
+
+  /** A STATUS / READY / STOPPING message to systemd when supervised by it (redisCommunicateSystemd). */
+  notifySupervisor(msg: string): void {
+    if (this.supervision === "systemd") notifySystemd(msg, this.log);
+  }
+
+  /** Active expiry runs (DEBUG SET-ACTIVE-EXPIRE 0 turns it off, for tests). */
+  activeExpireEnabled = true;
+  /** MIGRATE's cached connections to target instances. */
+  readonly migrateSockets = new MigrateSockets();
+  /** DEBUG PAUSE-CRON: the cron does nothing while set. */
+  cronPaused = false;
+  /** DEBUG SET-SKIP-CHECKSUM-VALIDATION: RESTORE and DEBUG RELOAD take any checksum. */
+  skipChecksumValidation = false;
+
+  /** When the last "Possible SECURITY ATTACK" was logged (at most one a minute). */
+  lastSecurityWarning = 0;
+
+  /**
+   * Whether the default user needs no password (Redis's USER_FLAG_NOPASS on DefaultUser): what
+   * protected mode looks at.
+   */
+  defaultUserHasNoPassword(): boolean {
+    return this.acl.defaultUser.noPass;
+  }
+
+  /**
+   * Marks a key as modified (Redis's signalModifiedKey): WATCHers, clients blocked on it, and
+   * the clients that may cache it. `by` is the client whose command changed it (null for
+   * expiry): BCAST's NOLOOP does not tell a client about its own changes.
+   */
+  signalModifiedKey(db: Database, key: string, by: Client | null = this.currentClient): void {
+    if (this.blocking.count !== 0) this.blocking.signalKeyAsReady(db, key);
+    const tracking = this.tracking;
+    if (tracking.table.size !== 0 || tracking.prefixes.size !== 0) tracking.invalidateKey(by, key, true);
+    if (this.watchedKeys.size === 0) return;
+    const tag = `${db.id}\0${key}`;
+    const watchers = this.watchedKeys.get(tag);
+    if (watchers) touchWatchers(watchers, db, key, tag);
+  }
+
+  /**
+   * Invalidates every WATCH on a database (DEBUG RELOAD, full sync), and tells the clients that
+   * may cache keys that all of them are invalid.
+   */
+  signalFlushedDb(dbId: number): void {
+    if (this.blocking.count !== 0) this.blocking.signalDatabase(dbId);
+    this.tracking.invalidateAll();
+    if (this.watchedKeys.size === 0) return;
+    for (const [k, watchers] of this.watchedKeys) {
+      if (dbId === -1 || k.startsWith(`${dbId}\0`)) for (const c of watchers) c.dirtyCas = true;
+    }
+  }
+
+  /** Cleans up after a client's connection closed: WATCH, pub/sub, replica bookkeeping. */
+  onClientClosed(c: Client): void {
+    if (c.keyWait) this.blocking.onClientClosed(c);
+    if (c.watched) {
+      for (const k of c.watched) {
+        const set = this.watchedKeys.get(k);
+        if (set) {
+          set.delete(c);
+          if (set.size === 0) this.watchedKeys.delete(k);
+        }
+      }
+      c.watched = null;
+    }
+    unsubscribeAllSilently(c);
+    stopMonitoring(c);
+    if (c.tracking !== null) this.tracking.disable(c);
+    this.pause.onClientClosed(c);
+    this.replication.onClientClosed(c);
+  }
+
+  /** Orderly shutdown: stop replication, close clients. (Saving on shutdown comes with the RDB writer.) */
+  async shutdown(): Promise<void> {
+    this.replication.link.cancelHandshake();
+    for (const c of this.clients.values()) c.conn?.closeAfterFlush();
+  }
+
+  /** Highest memory use seen (used_memory_peak): by the cron, INFO and MEMORY. */
+  memoryPeak = 0;
+  /** Heap and runtime RSS once started (INFO used_memory_startup): what an empty server costs. */
+  startupMemory: StartupMemory = { used: 0, runtimeRss: 0 };
+  /** Server cron iterations (10 a second). */
+  cronLoops = 0;
+  /** Samples of total_commands_processed over the last second, for instantaneous_ops_per_sec. */
+  private opsSamples: number[] = [];
+
+  /** Called by the cron 10 times a second. */
+  sampleStats(): void {
+    this.opsSamples.push(this.stats.totalCommandsProcessed);
+    if (this.opsSamples.length > 11) this.opsSamples.shift();
+  }
+
+  instantaneousOps(): number {
+    const s = this.opsSamples;
+    if (s.length < 2) return 0;
+    return Math.round(((s[s.length - 1]! - s[0]!) * 10) / (s.length - 1));
+  }
+
+  /** Average TTL in ms of the keys with an expiry (a sample, as Redis estimates it). */
+  averageTtl(db: Database): number {
+    if (db.expires.size === 0 || this.replication.masterHost !== null) return 0;
+    let sum = 0;
+    let n = 0;
+    const now = Date.now();
+    let looked = 0;
+    for (const when of db.expires.values()) {
+      if (when > now) {
+        sum += when - now;
+        n++;
+      }
+      // Bounded even when most keys are past their time (a big expiry under way).
+      if (n >= 100 || ++looked >= 1000) break;
+    }
+    return n ? Math.round(sum / n) : 0;
+  }
+
+  /** Total keys across databases. */
+  totalKeys(): number {
+    let n = 0;
+    for (const db of this.dbs) n += db.size;
+    return n;
+  }
+}

@@ -1,0 +1,207 @@
+// BGREWRITEAOF with appendonly off, the only AOF mode we have (aof.c's
+// rewriteAppendOnlyFileBackground and backgroundRewriteDoneHandler): the dataset is written,
+// from a snapshot as BGSAVE does it, as a new AOF base file in appenddirname
+// (<appendfilename>.<seq>.base.rdb, an RDB with aof-base=1, or .base.aof in command form when
+// aof-use-rdb-preamble is no), then the manifest is rewritten to name it and the files it
+// replaces are removed. A redis-server started with appendonly yes on that directory loads it.
+// One snapshot runs at a time: while a BGSAVE (or a full sync being served) holds the dataset,
+// the rewrite is scheduled and started by the cron once it is free.
+
+import { existsSync, fdatasync, mkdirSync, openSync, readFileSync, unlinkSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { AofCommandWriter } from "./snapshot-aof.ts";
+import { SnapshotRdbWriter } from "./snapshot-rdb.ts";
+import { DatasetSnapshot } from "./snapshot.ts";
+import { bgsaveInProgress, commitFile, discardTemp, strerror, writeAll } from "./persistence.ts";
+import type { Server } from "../core/server.ts";
+
+const CHUNK = 256 * 1024;
+
+interface RewriteJob {
+  writer: { step(maxBytes: number, sink: (buf: Buffer, start: number, end: number) => void): boolean; abort(): void };
+  fd: number;
+  tmp: string;
+  dir: string;
+  baseName: string;
+  seq: number;
+  /** Files of the old manifest, removed once the new one is written. */
+  replaced: string[];
+  startedMs: number;
+  aborted: boolean;
+}
+
+/** What INFO persistence reports about AOF rewrites. */
+export interface AofRewriteState {
+  job: RewriteJob | null;
+  scheduled: boolean;
+  rewrites: number;
+  lastStatus: "ok" | "err";
+  consecutiveFailures: number;
+  /** Seconds the last rewrite took, -1 before the first. */
+  lastTimeSec: number;
+}
+
+const states = new WeakMap<Server, AofRewriteState>();
+
+export function aofRewriteState(server: Server): AofRewriteState {
+  let s = states.get(server);
+  if (!s) states.set(server, (s = { job: null, scheduled: false, rewrites: 0, lastStatus: "ok", consecutiveFailures: 0, lastTimeSec: -1 }));
+  return s;
+}
+
+export function aofRewriteInProgress(server: Server): boolean {
+  return aofRewriteState(server).job !== null;
+}
+
+/** The dataset is held by another snapshot (a BGSAVE, a full sync being served). */
+function datasetBusy(server: Server): boolean {
+  return bgsaveInProgress(server) || server.dbs.some((db) => db.watcher !== null);
+}
+
+/** The manifest's files: the current base's sequence number and every file it names. */
+function readManifest(path: string): { baseSeq: number; files: string[] } {
+  if (!existsSync(path)) return { baseSeq: 0, files: [] };
+  let baseSeq = 0;
+  const files: string[] = [];
+  for (const line of readFileSync(path, "latin1").split("\n")) {
+    const words = line.trim().split(/\s+/);
+    if (words[0] !== "file" || words.length < 2) continue;
+    files.push(words[1]!);
+    const seq = Number(words[words.indexOf("seq") + 1]);
+    if (words[words.indexOf("type") + 1] === "b" && Number.isFinite(seq)) baseSeq = Math.max(baseSeq, seq);
+  }
+  return { baseSeq, files };
+}
+
+/**
+ * Starts a rewrite (rewriteAppendOnlyFileBackground): "started", "scheduled" when the dataset
+ * is busy (or `schedule`: inside EXEC), "in-progress", or "error" (the directory cannot be made).
+ */
+export function startAofRewrite(server: Server, schedule = false): "started" | "scheduled" | "in-progress" | "error" {
+  const st = aofRewriteState(server);
+  if (st.job) return "in-progress";
+  if (schedule || datasetBusy(server)) {
+    st.scheduled = true;
+    // Asked by hand: a failed rewrite may be retried at once.
+    st.consecutiveFailures = 0;
+    return "scheduled";
+  }
+  const config = server.config;
+  const dirName = config.str("appenddirname");
+  const dir = resolve(process.cwd(), dirName);
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    server.log.warning(`Can't open or create append-only dir ${dirName}: ${strerror(e)}`);
+    st.lastStatus = "err";
+    return "error";
+  }
+  const fileName = config.str("appendfilename");
+  const manifest = readManifest(join(dir, `${fileName}.manifest`));
+  const rdbPreamble = config.bool("aof-use-rdb-preamble");
+  const seq = manifest.baseSeq + 1;
+  const baseName = `${fileName}.${seq}.base.${rdbPreamble ? "rdb" : "aof"}`;
+  const tmp = resolve(process.cwd(), `temp-rewriteaof-bg-${process.pid}.aof`);
+  let fd: number;
+  try {
+    fd = openSync(tmp, "w", 0o644);
+  } catch (e) {
+    server.log.warning(`Opening the temp file for AOF rewrite in rewriteAppendOnlyFile(): ${strerror(e)}`);
+    st.lastStatus = "err";
+    st.consecutiveFailures++;
+    return "error";
+  }
+  const snapshot = new DatasetSnapshot(server.dbs);
+  const writer = rdbPreamble ? new SnapshotRdbWriter(server, snapshot, null, true, true) : new AofCommandWriter(snapshot, [...server.functions.values()].map((l) => l.code), server.log);
+  const job: RewriteJob = { writer, fd, tmp, dir, baseName, seq, replaced: manifest.files, startedMs: Date.now(), aborted: false };
+  st.job = job;
+  st.scheduled = false;
+  st.rewrites++;
+  server.log.notice(`Background append only file rewriting started by pid ${process.pid}`);
+  setImmediate(() => pump(server, job));
+  return "started";
+}
+
+function pump(server: Server, job: RewriteJob): void {
+  if (job.aborted) return;
+  let more: boolean;
+  try {
+    more = job.writer.step(CHUNK, (buf, start, end) => writeAll(job.fd, buf, start, end));
+  } catch (e) {
+    return finish(server, job, strerror(e));
+  }
+  if (more) {
+    setImmediate(() => pump(server, job));
+    return;
+  }
+  // The data on disk first, off the event loop; then the renames (the atomic part).
+  fdatasync(job.fd, (err) => {
+    if (job.aborted) return;
+    if (err) return finish(server, job, strerror(err));
+    finish(server, job, null);
+  });
+}
+
+/** backgroundRewriteDoneHandler. */
+function finish(server: Server, job: RewriteJob, error: string | null): void {
+  const st = aofRewriteState(server);
+  if (st.job === job) st.job = null;
+  st.lastTimeSec = Math.floor((Date.now() - job.startedMs) / 1000);
+  const log = server.log;
+  const tmpName = `temp-rewriteaof-bg-${process.pid}.aof`;
+  if (error === null) {
+    log.notice(`Successfully created the temporary AOF base file ${tmpName}`);
+    log.notice("Background AOF rewrite terminated with success");
+    try {
+      commitFile(job.fd, job.tmp, join(job.dir, job.baseName));
+      job.fd = -1;
+      log.notice(`Successfully renamed the temporary AOF base file ${tmpName} into ${job.baseName}`);
+      const fileName = server.config.str("appendfilename");
+      const manifest = join(job.dir, `${fileName}.manifest`);
+      const tmpManifest = join(job.dir, `temp-${fileName}.manifest`);
+      const mfd = openSync(tmpManifest, "w", 0o644);
+      const line = Buffer.from(`file ${job.baseName} seq ${job.seq} type b\n`, "latin1");
+      writeAll(mfd, line, 0, line.length);
+      commitFile(mfd, tmpManifest, manifest);
+    } catch (e) {
+      error = strerror(e);
+    }
+  }
+  if (error !== null) {
+    job.writer.abort();
+    discardTemp(job.fd, job.tmp);
+    log.warning(`Background AOF rewrite failed: ${error}`);
+    st.lastStatus = "err";
+    st.consecutiveFailures++;
+    return;
+  }
+  // The files the new manifest no longer names (aofDelHistoryFiles).
+  for (const f of job.replaced) {
+    if (f === job.baseName) continue;
+    try {
+      unlinkSync(join(job.dir, f));
+      log.notice(`Removing the history file ${f} in the background`);
+    } catch {}
+  }
+  st.lastStatus = "ok";
+  st.consecutiveFailures = 0;
+  log.notice("Background AOF rewrite finished successfully");
+}
+
+/** Stops a rewrite in progress (at shutdown: it ends with the process, as a child would): its temp file goes. */
+export function abortAofRewrite(server: Server): void {
+  const st = aofRewriteState(server);
+  const job = st.job;
+  if (!job) return;
+  job.aborted = true;
+  st.job = null;
+  job.writer.abort();
+  discardTemp(job.fd, job.tmp);
+}
+
+/** A scheduled rewrite starts once the dataset is free (serverCron). */
+export function aofRewriteCron(server: Server): void {
+  const st = aofRewriteState(server);
+  if (!st.scheduled || st.job || server.loading || datasetBusy(server)) return;
+  startAofRewrite(server);
+}

@@ -1,0 +1,452 @@
+// Loading a full-sync RDB into fresh databases, from the socket (diskless) or from the file
+// (disk-based, and the dataset file at start-up). The old dataset stays in place until the new
+// one loaded completely, so a corrupt or truncated payload aborts the sync without losing what
+// we hold.
+//
+// The parse runs in slices of LOAD_SLICE_MS between event-loop turns, never per record: the
+// parser stops at a record boundary once its deadline passed (rdb/reader.ts) and resumes on
+// the next turn. Clients get -LOADING (or, with swapdb, the old data) meanwhile, and the bytes
+// of the replication stream that follow the payload wait their turn behind it, in order.
+
+import { openSync, readSync, closeSync } from "node:fs";
+import { RdbParser, type RdbSink } from "../rdb/reader.ts";
+import type { Server } from "../core/server.ts";
+import type { Database } from "../store/database.ts";
+import { KeyTable } from "../store/key-table.ts";
+import type { RedisValue } from "../store/values.ts";
+
+export interface LoadedDataset {
+  dbs: Database[];
+  keysLoaded: number;
+  /** Keys dropped because they had expired (see DatasetLoadOptions.dropExpiredBefore). */
+  keysExpired: number;
+  aux: Map<string, string>;
+  replStreamDb: number | undefined;
+  functions: Map<string, { engine: string; code: string }>;
+}
+
+export interface DatasetLoad {
+  /**
+   * Queues a chunk of the payload. It is parsed in slices of a few milliseconds between
+   * event-loop turns (clients keep being served: Redis processes events while it loads too),
+   * in order. A parse error goes to onError, now or on a later turn.
+   */
+  feed(chunk: Buffer): void;
+  /** Resolves once everything fed so far is parsed, or the load failed or was aborted. */
+  drain(): Promise<void>;
+  /** Reads and parses a whole file, a slice per event-loop turn. False on error or abort. */
+  feedFile(path: string, stillWanted: () => boolean): Promise<boolean>;
+  /**
+   * The payload ended and drain() resolved: checks it was complete, then puts the keys into
+   * the databases (in slices too) and returns the dataset. Rejects on an incomplete payload
+   * or a duplicated key; resolves null if aborted meanwhile.
+   */
+  finish(): Promise<LoadedDataset | null>;
+  abort(): void;
+  /** Keys loaded so far (for progress reports). */
+  readonly keysLoaded: number;
+  /** Keys the RDB announced so far (RESIZEDB hints of the databases seen): 0 when none. */
+  readonly keysExpected: number;
+  /** Bytes of the payload parsed so far. */
+  readonly bytesParsed: number;
+  /** Called with the bytes read so far while feedFile reads a file. */
+  onFileProgress: ((bytesRead: number) => void) | null;
+  /** Called for each AUX field as it is read (redis-ver is logged at the start of a load). */
+  onAux: ((name: string, value: string) => void) | null;
+  /**
+   * Called with true when more than BACKLOG_PAUSE bytes wait to be parsed (the socket feeding
+   * us should stop reading: the kernel holds the rest, as it would for Redis), false once
+   * the parse caught up.
+   */
+  onBacklog: ((behind: boolean) => void) | null;
+  /** A parse error found on a later turn than the feed() of its bytes. */
+  onError: ((e: Error) => void) | null;
+}
+
+/** Bytes read from a file per read (the parser stops mid-chunk when its slice is used up). */
+const FILE_CHUNK = 2 * 1024 * 1024;
+/**
+ * Parsing time per event-loop turn. A client's request waits at most about this long behind a
+ * load (plus whatever else the turn holds): Redis serves events every 2 MB of loading, about
+ * the same.
+ */
+export const LOAD_SLICE_MS = 10;
+/** Time spent filling shard Maps per turn while the parse waits for input. */
+const FILL_STEP_MS = 1;
+/** Fed bytes waiting to be parsed beyond which onBacklog(true) is called. */
+const BACKLOG_PAUSE = 4 * 1024 * 1024;
+
+/** Resolves on the next turn of the event loop (after I/O). */
+export function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Records per chunk of PendingRecords: only the chunk being filled is written to. */
+const RECORDS_PER_CHUNK = 16384;
+const CHUNK_SHIFT = 14;
+
+/**
+ * The records of one database, in file order (keys and values in chunked arrays, expiries in a
+ * typed array), and the key and expiry tables they go into (fill()), in the same order.
+ */
+class PendingRecords {
+  private readonly keyChunks: Array<string[] | null> = [];
+  private readonly valueChunks: Array<RedisValue[] | null> = [];
+  private expireTimes = new Float64Array(1024);
+  count = 0;
+  /** Records already in the tables. */
+  private filled = 0;
+  keys: KeyTable<RedisValue> | null = null;
+  expires: KeyTable<number> | null = null;
+  /** The RDB's RESIZEDB hints: the tables are laid out for that many keys at once. */
+  hintKeys = 0;
+  hintExpires = 0;
+
+  add(key: string, value: RedisValue, expireMs: number): void {
+    const n = this.count;
+    const c = n >>> CHUNK_SHIFT;
+    if (c === this.keyChunks.length) {
+      this.keyChunks.push([]);
+      this.valueChunks.push([]);
+    }
+    this.keyChunks[c]!.push(key);
+    this.valueChunks[c]!.push(value);
+    if (n === this.expireTimes.length) {
+      const grown = new Float64Array(n * 2);
+      grown.set(this.expireTimes);
+      this.expireTimes = grown;
+    }
+    this.expireTimes[n] = expireMs;
+    this.count = n + 1;
+  }
+
+  get pending(): boolean {
+    return this.filled < this.count;
+  }
+
+  /**
+   * Puts records into the tables, in file order, until `deadline`. True when all are in.
+   * Throws on a duplicated key.
+   */
+  fill(db: number, deadline: number): boolean {
+    const keys = (this.keys ??= KeyTable.forSize(Math.max(this.hintKeys, this.count)));
+    let i = this.filled;
+    const end = this.count;
+    while (i < end) {
+      if ((i & 1023) === 0 && performance.now() >= deadline) break;
+      const c = i >>> CHUNK_SHIFT;
+      const j = i & (RECORDS_PER_CHUNK - 1);
+      const key = this.keyChunks[c]![j]!;
+      if (!keys.setNew(key, this.valueChunks[c]![j]!)) throw new Error(`RDB has duplicated key '${key.slice(0, 128)}' in DB ${db}`);
+      const expireMs = this.expireTimes[i]!;
+      if (expireMs !== -1) (this.expires ??= KeyTable.forSize(this.hintExpires)).set(key, expireMs);
+      i++;
+      // A chunk all in the tables is released (what is not there yet stays alive, no more).
+      if ((i & (RECORDS_PER_CHUNK - 1)) === 0 && i <= end) {
+        this.keyChunks[c] = null;
+        this.valueChunks[c] = null;
+      }
+    }
+    this.filled = i;
+    return i === end;
+  }
+}
+
+/**
+ * Collects the records of the payload and keeps what the replication needs from AUX.
+ *
+ * Keys are not put into the key tables as they are parsed, but kept in file order and put
+ * there later, in the same order: while the parse waits for the network (catchUp) and once the
+ * payload is complete (install). Why: the collector re-scans, at every young-generation
+ * collection, each old Map written to since the last one; records arrive in hash order, so
+ * while parsing they would touch every shard of a big table between two collections, and
+ * every collection would re-scan the whole keyspace loaded so far (measured: a 3M-key load
+ * 2.8x slower, with pauses of 100-200 ms). Appending to the current chunk touches little; the
+ * fills are short and in file order (the order the keys were allocated in, which keeps walks
+ * of the table fast: see store/key-table.ts). The tables join the databases at the end: a load
+ * is never visible half done.
+ */
+class DatasetSink implements RdbSink {
+  keysLoaded = 0;
+  keysExpired = 0;
+  keysExpected = 0;
+  readonly auxFields = new Map<string, string>();
+  readonly functions = new Map<string, { engine: string; code: string }>();
+  /** Per database: the records not in the tables yet. */
+  private readonly pending: Array<PendingRecords | undefined> = [];
+  /** Where catchUp() goes on. */
+  private cursorDb = 0;
+
+  constructor(
+    private readonly dbs: Database[],
+    /** A master drops keys already expired at this time (Unix ms); a replica keeps them (-1). */
+    private readonly dropExpiredBefore: number,
+  ) {}
+
+  key(db: number, key: string, value: RedisValue, expireMs: number): void {
+    if (!this.dbs[db]) throw new Error(`RDB selects DB ${db}, beyond the configured databases`);
+    if (expireMs !== -1 && expireMs < this.dropExpiredBefore) {
+      this.keysExpired++;
+      return;
+    }
+    (this.pending[db] ??= new PendingRecords()).add(key, value, expireMs);
+    this.keysLoaded++;
+  }
+
+  /**
+   * Puts pending records into their tables until `deadline` (time the parse would otherwise
+   * spend waiting for input). Returns true when nothing is pending.
+   */
+  catchUp(deadline: number): boolean {
+    const dbs = this.pending.length;
+    for (let visited = 0; visited < dbs; visited++) {
+      const db = this.cursorDb;
+      const p = this.pending[db];
+      if (p !== undefined && p.pending && !p.fill(db, deadline)) return false;
+      this.cursorDb = (db + 1) % dbs;
+    }
+    return true;
+  }
+
+  /**
+   * The payload is complete: puts what is still pending into the tables and the tables into
+   * the databases, until `deadline`. Returns true when done. Throws on a duplicated key (the
+   * load is then abandoned, as Redis does).
+   */
+  install(deadline: number): boolean {
+    for (let db = 0; db < this.pending.length; db++) {
+      const p = this.pending[db];
+      if (p === undefined) continue;
+      if (!p.fill(db, deadline)) return false;
+      const target = this.dbs[db]!;
+      target.keys = p.keys!;
+      if (p.expires !== null) target.expires = p.expires;
+      this.pending[db] = undefined;
+    }
+    return true;
+  }
+
+  onAux: ((name: string, value: string) => void) | null = null;
+
+  aux(name: string, value: string): void {
+    this.auxFields.set(name, value);
+    this.onAux?.(name, value);
+  }
+
+  resizeDb(db: number, size: number, expires: number): void {
+    this.keysExpected += size;
+    if (!this.dbs[db]) return;
+    const p = (this.pending[db] ??= new PendingRecords());
+    p.hintKeys += size;
+    p.hintExpires += expires;
+  }
+
+  /** A hash with field TTLs comes next (the value holds them): active field expiry must know its key. */
+  hashFieldTtls(db: number, key: string): void {
+    this.dbs[db]?.fieldTtlKeys.add(key);
+  }
+
+  function(code: string): void {
+    // "#!lua name=<lib> ..." : the library name is in the shebang line.
+    const m = /^#!(\w+)[^\n]*\bname=([^\s]+)/.exec(code);
+    const name = m?.[2] ?? `library${this.functions.size}`;
+    this.functions.set(name, { engine: m?.[1] ?? "lua", code });
+  }
+}
+
+export interface DatasetLoadOptions {
+  /**
+   * Drop keys whose expiry is before this time (Unix ms), as a master loading its dataset file
+   * does (Redis's rdbLoad when iAmMaster()); a replica keeps them and waits for its master's
+   * DELs. Default: keep everything.
+   */
+  dropExpiredBefore?: number;
+}
+
+export function beginDatasetLoad(server: Server, dbs: Database[], options: DatasetLoadOptions = {}): DatasetLoad {
+  const sink = new DatasetSink(dbs, options.dropExpiredBefore ?? -1);
+  const parser = new RdbParser(sink, {
+    maxDatabases: dbs.length,
+    hashMaxListpackEntries: server.config.num("hash-max-listpack-entries"),
+    hashMaxListpackValue: server.config.num("hash-max-listpack-value"),
+    zsetMaxListpackEntries: server.config.num("zset-max-listpack-entries"),
+    zsetMaxListpackValue: server.config.num("zset-max-listpack-value"),
+    setMaxIntsetEntries: server.config.num("set-max-intset-entries"),
+    listMaxListpackSize: server.config.num("list-max-listpack-size"),
+  });
+  let aborted = false;
+  let failure: Error | null = null;
+  /** Chunks fed and not yet handed to the parser (it takes one at a time, see work()). */
+  const queue: Buffer[] = [];
+  let queuedBytes = 0;
+  let scheduled = false;
+  let behind = false;
+  let waiters: Array<() => void> = [];
+
+  const fail = (e: unknown) => {
+    failure = e instanceof Error ? e : new Error(String(e));
+    queue.length = 0;
+    queuedBytes = 0;
+    load.onError?.(failure);
+    const done = waiters;
+    waiters = [];
+    for (const w of done) w();
+  };
+  const schedule = () => {
+    if (!behind && queuedBytes > BACKLOG_PAUSE) {
+      behind = true;
+      load.onBacklog?.(true);
+    }
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(() => {
+      scheduled = false;
+      work();
+    });
+  };
+  let filling = false;
+  /**
+   * While the parse waits for input, pending records go into their shard's Map, a little at a
+   * time (FILL_STEP_MS) with a turn of the event loop in between: input that arrives is parsed
+   * first, the transfer is never slowed down, and less is left for the end of the load.
+   */
+  const scheduleFill = () => {
+    if (filling) return;
+    filling = true;
+    setImmediate(() => {
+      filling = false;
+      if (aborted || failure || queue.length > 0 || parser.suspended) return;
+      let more: boolean;
+      try {
+        more = !sink.catchUp(performance.now() + FILL_STEP_MS);
+      } catch (e) {
+        fail(e);
+        return;
+      }
+      if (more) scheduleFill();
+    });
+  };
+  /** Parses for one slice; schedules the next turn if input is left. */
+  const work = () => {
+    if (aborted || failure) return;
+    const deadline = performance.now() + LOAD_SLICE_MS;
+    try {
+      if (parser.suspended && !parser.resume(deadline)) return schedule();
+      while (queue.length > 0) {
+        if (performance.now() >= deadline) return schedule();
+        const chunk = queue.shift()!;
+        queuedBytes -= chunk.length;
+        if (!parser.feed(chunk, deadline)) return schedule();
+      }
+    } catch (e) {
+      fail(e);
+      return;
+    }
+    // Caught up with the input: shard Maps are filled while waiting for more.
+    scheduleFill();
+    if (behind) {
+      behind = false;
+      load.onBacklog?.(false);
+    }
+    const done = waiters;
+    waiters = [];
+    for (const w of done) w();
+  };
+  const idle = () => queue.length === 0 && !parser.suspended;
+
+  const load: DatasetLoad = {
+    get keysLoaded() {
+      return sink.keysLoaded;
+    },
+    get keysExpected() {
+      return sink.keysExpected;
+    },
+    get bytesParsed() {
+      return parser.bytesConsumed;
+    },
+    onFileProgress: null,
+    onBacklog: null,
+    onError: null,
+    set onAux(fn: ((name: string, value: string) => void) | null) {
+      sink.onAux = fn;
+    },
+    get onAux() {
+      return sink.onAux;
+    },
+    feed(chunk) {
+      if (aborted || failure || chunk.length === 0) return;
+      queue.push(chunk);
+      queuedBytes += chunk.length;
+      // Behind already: the chunk waits for the scheduled slice (one slice per turn).
+      if (!scheduled) work();
+      else schedule();
+    },
+    drain() {
+      if (idle() || aborted || failure) return Promise.resolve();
+      return new Promise((resolve) => waiters.push(resolve));
+    },
+    async feedFile(path, stillWanted) {
+      let fd = -1;
+      let read = 0;
+      const onError = load.onError;
+      let error: Error | null = null;
+      load.onError = (e) => (error = e);
+      try {
+        fd = openSync(path, "r");
+        while (!aborted && error === null) {
+          // A fresh buffer per chunk: the parser may keep a reference to its tail.
+          const buf = Buffer.allocUnsafe(FILE_CHUNK);
+          const n = readSync(fd, buf, 0, FILE_CHUNK, null);
+          if (n <= 0) break;
+          load.feed(n === FILE_CHUNK ? buf : buf.subarray(0, n));
+          read += n;
+          // A small file parsed at once is loaded without a turn of the event loop: atomic for
+          // clients (Redis too only processes events every 2 MB of loading).
+          if (n < FILE_CHUNK && idle()) {
+            load.onFileProgress?.(read);
+            break;
+          }
+          // Serve clients (-LOADING) and the master link between slices.
+          await nextTurn();
+          await load.drain();
+          if (!stillWanted()) return false;
+          load.onFileProgress?.(read);
+        }
+        if (error !== null) throw error;
+        return !aborted;
+      } catch (e) {
+        server.log.warning(`Error loading the RDB: ${(e as Error).message}`);
+        return false;
+      } finally {
+        load.onError = onError;
+        if (fd >= 0) closeSync(fd);
+      }
+    },
+    async finish() {
+      if (failure) throw failure;
+      parser.end();
+      while (!sink.install(performance.now() + LOAD_SLICE_MS)) {
+        await nextTurn();
+        if (aborted) return null;
+      }
+      const db = sink.auxFields.get("repl-stream-db");
+      return {
+        dbs,
+        keysLoaded: sink.keysLoaded,
+        keysExpired: sink.keysExpired,
+        aux: sink.auxFields,
+        replStreamDb: db === undefined ? undefined : Number(db),
+        functions: sink.functions,
+      };
+    },
+    abort() {
+      aborted = true;
+      queue.length = 0;
+      queuedBytes = 0;
+      const done = waiters;
+      waiters = [];
+      for (const w of done) w();
+    },
+  };
+  return load;
+}
