@@ -15,7 +15,8 @@ import { ReplyWriter } from "../src/protocol/reply-writer.ts";
 import { configFromArgs } from "../src/config/config.ts";
 import { Client } from "../src/core/client.ts";
 import { processCommand } from "../src/core/dispatch.ts";
-import { Server } from "../src/core/server.ts";
+import type { Server } from "../src/core/server.ts";
+import { assembleServer } from "../src/server/assemble.ts";
 
 const args = process.argv.slice(2);
 const roundsAt = args.indexOf("--rounds");
@@ -104,7 +105,7 @@ for (const [name, body] of WORKLOADS) {
   if (!JSON_OUT) console.log(`${name.padEnd(36)} ${best.toFixed(1).padStart(8)} ms   (${JSON.stringify(out.slice(0, 30))})`);
 }
 // Through the dispatcher: 50,000 commands per round.
-const server = new Server(configFromArgs(["--save", ""]));
+const server = assembleServer(configFromArgs(["--save", ""]));
 const client = new Client(server, null);
 processCommand(client, ["SET", "key", "hello"]);
 const COMMANDS: Array<[string, string[]]> = [

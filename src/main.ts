@@ -5,7 +5,8 @@ import { Command } from "commander";
 import { ConfigError, configFromArgs } from "./config/config.ts";
 import { startServer } from "./server/start.ts";
 import { daemonizeIfAsked } from "./core/supervision.ts";
-import { applyRenamedCommands, buildCommandTable } from "./core/command-table.ts";
+import { applyRenamedCommands } from "./core/command-table.ts";
+import { commandTable } from "./commands/families.ts";
 import { REDIS_COMPAT_VERSION, REPLICANT_VERSION } from "./common/version.ts";
 import { registerRdbCommands } from "./rdb-cli.ts";
 import { registerPingCommand } from "./ping-cli.ts";
@@ -40,7 +41,7 @@ Examples:
       config = configFromArgs(args);
       // rename-command and user lines name commands: checked against the command table before
       // anything starts.
-      const table = buildCommandTable();
+      const table = commandTable();
       applyRenamedCommands(table, config);
       configuredUsers({ catalogue: table.acl, pubsubDefault: 0, warn() {} }, config);
     } catch (e) {

@@ -1,5 +1,6 @@
 // The command table: Redis's declared metadata (redis-command-table.json, dumped from
-// redis-server 7.0.15's COMMAND) joined with our handlers, one module per command family.
+// redis-server 7.0.15's COMMAND) joined with our handlers, one module per command family
+// (the list of families is commands/families.ts: the core does not know the commands).
 // A command Redis declares but we have no handler for is treated as unknown.
 //
 // redis-command-table-newer.json (dumped from redis-server 7.4.1) declares what newer masters
@@ -10,36 +11,7 @@ import { type Config, ConfigError } from "../config/config.ts";
 import tableJson from "./redis-command-table.json";
 import newerJson from "./redis-command-table-newer.json";
 import { CommandFlag, flagsFromNames, type CommandMeta, type CommandSpec, type HandlerMap } from "./command-spec.ts";
-import { handlers as connection } from "../commands/connection/connection.ts";
-import { handlers as clientTracking } from "../commands/connection/client-tracking.ts";
-import { handlers as monitor } from "./monitor.ts";
-import { handlers as serverAdmin } from "../commands/server/admin.ts";
-import { handlers as keys } from "../commands/keys/keys.ts";
-import { handlers as strings } from "../commands/strings/strings.ts";
-import { handlers as bitmaps } from "../commands/bitmaps/bitmaps.ts";
-import { handlers as hyperloglog } from "../commands/hyperloglog/hyperloglog.ts";
-import { handlers as lists } from "../commands/lists/lists.ts";
-import { handlers as hashes } from "../commands/hashes/hashes.ts";
-import { handlers as hashesExpiry } from "../commands/hashes/expiry.ts";
-import { handlers as sets } from "../commands/sets/sets.ts";
-import { handlers as zsets } from "../commands/zsets/zsets.ts";
-import { handlers as geo } from "../commands/geo/geo.ts";
-import { handlers as streams } from "../commands/streams/streams.ts";
-import { handlers as transactions } from "./multi.ts";
-import { handlers as scripting } from "../commands/scripting/scripting.ts";
-import { handlers as pubsub } from "./pubsub.ts";
-import { handlers as replication } from "../commands/server/replication.ts";
-import { handlers as modules } from "../commands/server/modules.ts";
-import { handlers as debug } from "../commands/server/debug.ts";
-import { handlers as memory } from "../commands/server/memory.ts";
-import { handlers as cluster } from "../commands/server/cluster.ts";
-import { handlers as lolwut } from "../commands/server/lolwut.ts";
-import { handlers as migrate } from "../commands/keys/migrate.ts";
-
-import { handlers as acl } from "../commands/connection/acl.ts";
 import { AclCatalogue } from "./acl/catalogue.ts";
-
-const FAMILIES: HandlerMap[] = [connection, clientTracking, monitor, serverAdmin, keys, strings, bitmaps, hyperloglog, lists, hashes, hashesExpiry, sets, zsets, geo, streams, transactions, scripting, pubsub, replication, modules, debug, memory, cluster, lolwut, migrate, acl];
 
 export class CommandTable {
   private readonly byName = new Map<string, CommandSpec>();
@@ -114,9 +86,10 @@ export function applyRenamedCommands(table: CommandTable, config: Config): void 
   }
 }
 
-export function buildCommandTable(): CommandTable {
+/** The table of every command Redis declares that one of `families` handles (commands/families.ts). */
+export function buildCommandTable(families: readonly HandlerMap[]): CommandTable {
   const handlers = new Map<string, HandlerMap[string]>();
-  for (const family of FAMILIES) {
+  for (const family of families) {
     for (const [name, h] of Object.entries(family)) {
       if (handlers.has(name)) throw new Error(`command ${name} has two handlers`);
       handlers.set(name, h);

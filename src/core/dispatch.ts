@@ -2,7 +2,7 @@
 // authentication, MULTI restrictions, ACL permissions, READONLY, MASTERDOWN, LOADING, then
 // queue (inside MULTI) or execute. Handlers never repeat these checks.
 
-import { diskErrorDenyingWrites } from "../dataset/persistence.ts";
+import { diskErrorDenyingWrites } from "./persistence-state.ts";
 import { CommandError, EXECABORT, LOADING, MASTERDOWN, NOAUTH, NOREPLICAS, READONLY, wrongArity } from "./errors.ts";
 import { CommandFlag, type CommandSpec } from "./command-spec.ts";
 import { pubsubContextError } from "./pubsub.ts";

@@ -138,8 +138,7 @@ export function memoryOverhead(server: Server): MemoryOverhead {
 
   // Replica links hold their output beyond the backlog (Redis counts the shared replication
   // buffer beyond the backlog's size as the replicas').
-  const backlog = server.replication.backlog;
-  const replBacklog = backlog ? backlog.size : 0;
+  const replBacklog = server.replication.backlogBytes();
   let clientsReplicas = 0;
   let clientsNormal = 0;
   for (const c of server.clients.values()) {

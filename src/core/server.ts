@@ -5,7 +5,7 @@
 import { NotifyClass, notifyServerKeyspaceEvent, unsubscribeAllSilently } from "./pubsub.ts";
 import { randomBytes } from "node:crypto";
 import type { Config } from "../config/config.ts";
-import { applyRenamedCommands, buildCommandTable, type CommandTable } from "./command-table.ts";
+import { applyRenamedCommands, type CommandTable } from "./command-table.ts";
 import { touchWatchers } from "./multi.ts";
 import { Database } from "../store/database.ts";
 import { Blocking } from "./blocking.ts";
@@ -13,7 +13,8 @@ import type { Client } from "./client.ts";
 import { Logger } from "./log.ts";
 import { notifySystemd, type SupervisionMode } from "./supervision.ts";
 import type { Progress } from "./progress.ts";
-import { Replication } from "../replication/replication.ts";
+import type { ReplicationHooks } from "./replication-hooks.ts";
+import type { Persistence } from "./persistence-state.ts";
 import { LibraryStore } from "./scripts/functions-store.ts";
 import { ScriptingState } from "./scripts/state.ts";
 import type { TlsContext } from "./tls.ts";
@@ -84,18 +85,6 @@ function newStats(): Stats {
   };
 }
 
-/** Persistence bookkeeping for INFO persistence, LASTSAVE and the save points. */
-export interface Persistence {
-  /** Changes since the last successful save (rdb_changes_since_last_save). */
-  lastSaveTime: number;
-  lastBgsaveStatus: "ok" | "err";
-  lastBgsaveTimeSec: number;
-  bgsaveInProgressSince: number;
-  saves: number;
-  lastLoadKeysLoaded: number;
-  lastLoadKeysExpired: number;
-}
-
 export class Server {
   readonly log = new Logger();
   readonly dbs: Database[];
@@ -129,7 +118,11 @@ export class Server {
   tlsListeningPort = 0;
   /** The TLS context of tls-port and tls-replication, once something uses TLS (server/tls.ts). */
   tls: TlsContext | null = null;
-  readonly replication: Replication;
+  /**
+   * Replication (replication/replication.ts), installed by start: the core sees it through the
+   * hooks it needs; the layers above reach the whole of it with replicationOf(server).
+   */
+  replication!: ReplicationHooks;
   /** Watched keys: "<db>\0<key>" -> clients watching it. */
   readonly watchedKeys = new Map<string, Set<Client>>();
   /** Clients blocked on keys (BLPOP, BZPOPMIN, XREAD BLOCK...) and the keys made ready for them. */
@@ -161,13 +154,17 @@ export class Server {
   /** Client-side caching: who may cache which keys, and their invalidations (server/tracking.ts). */
   readonly tracking: Tracking = new Tracking(this);
 
-  constructor(readonly config: Config) {
+  /**
+   * A server for `config`, serving the commands of `commands` (commands/families.ts builds it).
+   * Replication is installed after construction (server/assemble.ts): it lives above the core.
+   */
+  constructor(readonly config: Config, commands: CommandTable) {
     const count = config.num("databases");
     this.dbs = Array.from({ length: count }, (_, i) => new Database(i));
     // Keys added by commands publish "new" (notify-keyspace-events n), as Redis's dbAdd.
     const publisher = { server: this };
     for (const db of this.dbs) db.newKeyHook = (d, key) => notifyServerKeyspaceEvent(publisher, NotifyClass.New, "new", key, d.id);
-    this.commands = buildCommandTable();
+    this.commands = commands;
     applyRenamedCommands(this.commands, config);
     this.acl = new Acl(this);
     this.scripting = new ScriptingState(this);
@@ -175,7 +172,6 @@ export class Server {
     this.latency = new LatencyMonitor(config);
     this.log.level = config.str("loglevel") as Logger["level"];
     this.log.file = config.str("logfile");
-    this.replication = new Replication(this);
     this.log.role = () => (this.replication.masterHost ? "S" : "M");
     config.onChange((name) => {
       if (name === "loglevel") this.log.level = config.str("loglevel") as Logger["level"];
@@ -263,7 +259,7 @@ export class Server {
 
   /** Orderly shutdown: stop replication, close clients. (Saving on shutdown comes with the RDB writer.) */
   async shutdown(): Promise<void> {
-    this.replication.link.cancelHandshake();
+    this.replication.cancelHandshake();
     for (const c of this.clients.values()) c.conn?.closeAfterFlush();
   }
 

@@ -463,18 +463,6 @@ export function persistenceCron(server: Server): void {
   }
 }
 
-const MISCONF =
-  "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
-
-/**
- * Redis's writeCommandsDeniedByDiskError: after a failed background save, with save points
- * and stop-writes-on-bgsave-error, writes (and PING) are refused with this error; else null.
- */
-export function diskErrorDenyingWrites(server: Server): string | null {
-  if (server.persistence.lastBgsaveStatus === "err" && server.config.savePoints.length > 0 && server.config.bool("stop-writes-on-bgsave-error")) return MISCONF;
-  return null;
-}
-
 export interface ShutdownFlags {
   save: boolean;
   nosave: boolean;

@@ -31,20 +31,7 @@ export interface RdbChunkSource {
  * is none worth keeping: a master without a backlog is in no replication chain.
  */
 export function replicationAuxFor(server: Server, replOffset = server.replication.masterReplOffset): ReplicationAux | null {
-  const repl = server.replication;
-  let db: number;
-  if (repl.masterHost === null) {
-    if (!repl.backlog) return null;
-    const sel = repl.master.streamDb;
-    db = sel === -1 ? 0 : sel;
-  } else if (repl.link.master) {
-    db = repl.link.master.db.id;
-  } else if (repl.link.cached) {
-    db = repl.link.cached.db;
-  } else {
-    return null;
-  }
-  return { replStreamDb: db, replId: repl.replid, replOffset, masterVersion: repl.masterHost !== null ? repl.masterVersion : null };
+  return server.replication.rdbAux(replOffset);
 }
 
 /** Longest one fill runs before handing its bytes over (the event loop gets a turn). */

@@ -13,10 +13,10 @@
 // - REPLCONF ACK bookkeeping, PINGs, newlines while preparing, timeouts, output buffer limits,
 //   WAIT, min-replicas-to-write, the write pause of a coordinated FAILOVER (master-failover.ts).
 
+import { clientInfoLine } from "../core/client-info.ts";
 import { closeSync, openSync, read, unlinkSync, write } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { encodeCommand } from "../protocol/reply-parser.ts";
-import { clientInfoLine } from "../commands/connection/connection.ts";
 import { ClientKind, type Client } from "../core/client.ts";
 import { PausePurpose, PauseType } from "../core/client-pause.ts";
 import { Database } from "../store/database.ts";

@@ -12,6 +12,8 @@
 // replicas hold exactly the same bytes at the same offsets as our master's.
 
 import { randomBytes } from "node:crypto";
+import type { ReplicationHooks } from "../core/replication-hooks.ts";
+import type { ReplicationAux } from "../rdb/writer.ts";
 import type { Client } from "../core/client.ts";
 import type { Server } from "../core/server.ts";
 import type { Database } from "../store/database.ts";
@@ -26,7 +28,7 @@ export function newReplicationId(): string {
   return randomBytes(20).toString("hex");
 }
 
-export class Replication {
+export class Replication implements ReplicationHooks {
   /** The master we replicate from; null when we are a master. */
   masterHost: string | null = null;
   masterPort = 0;
@@ -269,6 +271,34 @@ export class Replication {
     this.link.dropLinkForReconnect();
   }
 
+  backlogBytes(): number {
+    return this.backlog ? this.backlog.size : 0;
+  }
+
+  cancelHandshake(): void {
+    this.link.cancelHandshake();
+  }
+
+  /**
+   * The replication info to store in an RDB (Redis's rdbPopulateSaveInfo), or null when there
+   * is none worth keeping: a master without a backlog is in no replication chain.
+   */
+  rdbAux(replOffset: number): ReplicationAux | null {
+    let db: number;
+    if (this.masterHost === null) {
+      if (!this.backlog) return null;
+      const sel = this.master.streamDb;
+      db = sel === -1 ? 0 : sel;
+    } else if (this.link.master) {
+      db = this.link.master.db.id;
+    } else if (this.link.cached) {
+      db = this.link.cached.db;
+    } else {
+      return null;
+    }
+    return { replStreamDb: db, replId: this.replid, replOffset, masterVersion: this.masterHost !== null ? this.masterVersion : null };
+  }
+
   /** A client connection closed. */
   onClientClosed(c: Client): void {
     if (c.replica) this.master.onClientClosed(c);
@@ -303,4 +333,12 @@ export class Replication {
     this.backlog = new Backlog(this.server.config.num("repl-backlog-size"), offset);
     this.master.noReplicasSince = Date.now();
   }
+}
+
+/**
+ * The whole of a server's replication, for the layers above it (commands, start). The core
+ * holds it as its ReplicationHooks; start installs a Replication there, so this is that object.
+ */
+export function replicationOf(server: Server): Replication {
+  return server.replication as Replication;
 }

@@ -1,13 +1,15 @@
 // Server start-up and life cycle: working directory, initial dataset, listeners, the cron
 // (replication every second), signals and shutdown.
 
+import { replicationOf } from "../replication/replication.ts";
 import { existsSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../config/config.ts";
 import { REDIS_COMPAT_VERSION, REPLICANT_VERSION } from "../common/version.ts";
 import { Listeners } from "./listener.ts";
 import { buildTlsContext, TlsConfigError, tlsWanted } from "../core/tls.ts";
-import { Server } from "../core/server.ts";
+import { assembleServer } from "./assemble.ts";
+import type { Server } from "../core/server.ts";
 import { loadDatasetFile, persistenceCron } from "../dataset/persistence.ts";
 import { shutdownOnSignal } from "../commands/server/shutdown.ts";
 import { LiveLine } from "../core/progress.ts";
@@ -18,7 +20,7 @@ import { measureStartupMemory, trackPeakMemory } from "../core/memory.ts";
 import { aofRewriteCron } from "../dataset/aof-rewrite.ts";
 
 export async function startServer(config: Config, _args: string[]): Promise<number> {
-  const server = new Server(config);
+  const server = assembleServer(config);
   const log = server.log;
   // Long operations show a live line on a terminal (never in a log file or a pipe).
   log.live = LiveLine.on(process.stdout);
@@ -109,7 +111,7 @@ export async function startServer(config: Config, _args: string[]): Promise<numb
   } else if (server.supervision === "upstart") signalUpstartReady(log);
 
   const cron = setInterval(() => serverCron(server), 100);
-  if (config.replicaOf) server.replication.link.setMaster(config.replicaOf.host, config.replicaOf.port, true);
+  if (config.replicaOf) replicationOf(server).link.setMaster(config.replicaOf.host, config.replicaOf.port, true);
 
   const exitCode = await new Promise<number>((resolve) => {
     server.shutdownRequested = (code) => {
@@ -149,6 +151,6 @@ function serverCron(server: Server): void {
   if (server.tracking.clients !== 0) server.tracking.limitUsedSlots(null);
   persistenceCron(server);
   aofRewriteCron(server);
-  server.replication.cronTick(server.cronLoops % 10 === 0);
+  replicationOf(server).cronTick(server.cronLoops % 10 === 0);
   if (server.cronLoops % 10 === 0) server.migrateSockets.closeIdle(Math.floor(Date.now() / 1000));
 }

@@ -2,10 +2,10 @@
 // declares that has none:  bun test/differential/count-commands.ts
 
 import tableJson from "../../src/core/redis-command-table.json";
-import { buildCommandTable } from "../../src/core/command-table.ts";
+import { commandTable } from "../../src/commands/families.ts";
 import type { CommandMeta } from "../../src/core/command-spec.ts";
 
-const table = buildCommandTable();
+const table = commandTable();
 let topWithHandler = 0;
 let subWithHandler = 0;
 let containers = 0;

@@ -8,7 +8,8 @@ import { describe, expect, test } from "bun:test";
 import { Config } from "../../src/config/config.ts";
 import { DatasetSnapshot } from "../../src/dataset/snapshot.ts";
 import { createSnapshotRdb } from "../../src/dataset/snapshot-rdb.ts";
-import { Server } from "../../src/core/server.ts";
+import type { Server } from "../../src/core/server.ts";
+import { assembleServer } from "../../src/server/assemble.ts";
 import { HashValue } from "../../src/store/hash.ts";
 import { ListValue } from "../../src/store/list.ts";
 import { parseRdb, plain, rng } from "./rdb-test-helpers.ts";
@@ -17,7 +18,7 @@ const SEED = Number(process.env.RDB_SNAPSHOT_SEED ?? (process.env.RANDOM_SEEDS =
 console.log(`writer-snapshot: seed ${SEED} (RDB_SNAPSHOT_SEED=${SEED} to repeat)`);
 
 function server(): Server {
-  const s = new Server(new Config());
+  const s = assembleServer(new Config());
   s.functions.set("lib", { engine: "lua", code: "#!lua name=lib\nredis.register_function('f', function() return 1 end)" });
   return s;
 }

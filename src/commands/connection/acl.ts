@@ -1,6 +1,7 @@
 // ACL: users and their permissions (acl.c aclCommand). The rules, checks and files are in
 // src/acl/; this module parses the subcommands' arguments and writes Redis's replies.
 
+import { lookupAclCommand } from "../../core/acl/lookup.ts";
 import { randomBytes } from "node:crypto";
 import type { Client } from "../../core/client.ts";
 import { i64Arg } from "../../core/args.ts";
@@ -35,24 +36,6 @@ function replySelector(c: Client, s: Selector): void {
   r.bulk(keysField(s));
   r.bulk("channels");
   r.bulk(channelsField(s));
-}
-
-/**
- * lookupCommand for ACL DRYRUN, COMMAND GETKEYS and redis.acl_check_cmd: the commands as clients
- * call them (renamed ones under their new names; a container with an unknown subcommand is no
- * command), and those Redis has that Replicant does not implement, which ACLs know all the same.
- */
-export function lookupAclCommand(c: Client, argv: string[]): AclCommand | undefined {
-  const server = c.server;
-  const spec = server.commands.get(argv[0]!);
-  if (spec) {
-    if (!spec.subcommands || argv.length === 1) return spec.acl;
-    return spec.subcommands.get(argv[1]!.toLowerCase())?.acl ?? spec.acl.subcommands?.find((s) => s.fullName === `${spec.acl.fullName}|${argv[1]!.toLowerCase()}`);
-  }
-  if (server.config.renamedCommands.some((r) => r.from.toLowerCase() === argv[0]!.toLowerCase())) return undefined;
-  const base = server.acl.catalogue.lookup(argv[0]!.includes("|") ? "" : argv[0]!);
-  if (!base || !base.subcommands || argv.length === 1) return base;
-  return base.subcommands.find((s) => s.fullName === `${base.fullName}|${argv[1]!.toLowerCase()}`);
 }
 
 export const handlers: HandlerMap = {

@@ -1,5 +1,7 @@
 // Connection commands: PING, ECHO, QUIT, AUTH, HELLO, SELECT, RESET and CLIENT.
 
+import { clientInfoLine } from "../../core/client-info.ts";
+import { replicationOf } from "../../replication/replication.ts";
 import { ClientKind, type Client } from "../../core/client.ts";
 import { REDIS_COMPAT_VERSION } from "../../common/version.ts";
 import { i64Arg, int32Arg, intArg, isOption } from "../../core/args.ts";
@@ -22,37 +24,6 @@ function validClientName(name: string): boolean {
     if (ch < 33 || ch > 126) return false;
   }
   return true;
-}
-
-function clientFlags(c: Client): string {
-  let f = "";
-  if (c.monitor) f += "O";
-  else if (c.kind === ClientKind.Replica) f += "S";
-  if (c.kind === ClientKind.Master) f += "M";
-  if (isSubscribed(c)) f += "P";
-  if (c.multi || c.inExec) f += "x";
-  if (c.blocked) f += "b";
-  if (c.tracking !== null) f += Tracking.flags(c);
-  if (c.dirtyCas) f += "d";
-  if (c.closeAfterReply) f += "c";
-  if (c.unixSocket) f += "U";
-  return f || "N";
-}
-
-/** One CLIENT LIST / CLIENT INFO line in Redis 7.0's field order. */
-export function clientInfoLine(c: Client): string {
-  const now = Date.now();
-  const age = Math.floor((now - c.createdAt) / 1000);
-  const idle = Math.floor((now - c.lastInteraction) / 1000);
-  const qbuf = c.parser.pendingBytes;
-  const cmd = c.inExec ? "exec" : c.lastCommand;
-  const multi = c.multi ?? c.inExec;
-  return (
-    `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${c.conn ? 8 : -1} name=${c.name} age=${age} idle=${idle} flags=${clientFlags(c)} ` +
-    `db=${c.db.id} sub=${c.channels?.size ?? 0} psub=${c.patterns?.size ?? 0} ssub=${shardSubscriptionCount(c)} multi=${multi ? multi.queue.length : -1} ` +
-    `qbuf=${qbuf} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=${c.reply.length} rbp=0 obl=0 oll=0 omem=${c.conn?.pendingBytes ?? 0} tot-mem=0 events=r ` +
-    `cmd=${cmd} user=${c.user?.name ?? "(superuser)"} redir=${c.tracking !== null ? c.tracking.redirect : -1} resp=${c.reply.resp}`
-  );
 }
 
 function replyHello(c: Client): void {
@@ -136,7 +107,7 @@ function killClient(c: Client, target: Client): void {
     return;
   }
   if (target.kind === ClientKind.Master) {
-    c.server.replication.killMasterLink();
+    replicationOf(c.server).killMasterLink();
     return;
   }
   target.conn?.close();

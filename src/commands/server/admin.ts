@@ -1,6 +1,8 @@
 // Server commands: INFO, CONFIG, COMMAND, DBSIZE, ROLE, TIME, LASTSAVE, SHUTDOWN, SLOWLOG,
 // LATENCY (server-latency.ts). MEMORY is memory.ts, DEBUG debug.ts.
 
+import { lookupAclCommand } from "../../core/acl/lookup.ts";
+import { replicationOf } from "../../replication/replication.ts";
 import { lookupDirective } from "../../config/config.ts";
 import { overwriteConfigFile, rewrittenConfig } from "../../config/rewrite.ts";
 import { strerror } from "../../dataset/persistence.ts";
@@ -17,7 +19,6 @@ import { globMatch } from "../../common/glob.ts";
 import { CommandFlag, type CommandMeta, type CommandSpec, type HandlerMap } from "../../core/command-spec.ts";
 import { keyFlagNames, keysWithSpecs } from "../../core/command-keys.ts";
 import { replyCommandDocs } from "./command-docs.ts";
-import { lookupAclCommand } from "../connection/acl.ts";
 import { handlers as persistenceHandlers } from "./persistence.ts";
 import { handlers as latencyHandlers } from "./latency.ts";
 
@@ -95,7 +96,7 @@ function getKeys(c: Client, argv: string[], withFlags: boolean): void {
 }
 
 function roleReply(c: Client): void {
-  const repl = c.server.replication;
+  const repl = replicationOf(c.server);
   const r = c.reply;
   if (repl.masterHost === null) {
     const replicas = repl.replicaRoleEntries();
@@ -127,7 +128,7 @@ function roleReply(c: Client): void {
  */
 export function rewriteConfigFile(server: Server, forceAll = false): void {
   const path = server.config.configFile!;
-  const repl = server.replication;
+  const repl = replicationOf(server);
   const acl = server.acl;
   const users = server.config.str("aclfile") ? null : acl.sortedUsers().map((u) => `user ${u.name} ${acl.describe(u)}`);
   const content = rewrittenConfig(path, server.config, { master: repl.masterHost === null ? null : { host: repl.masterHost, port: repl.masterPort }, cwd: process.cwd(), users, forceAll });

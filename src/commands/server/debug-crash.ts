@@ -3,10 +3,10 @@
 // in Redis's frame (START / END lines, what failed, the client, INFO), written synchronously;
 // then the process ends by the same signal as Redis's: SIGSEGV for SEGFAULT, SIGABRT otherwise.
 
+import { clientInfoLine } from "../../core/client-info.ts";
 import { infoString } from "./info.ts";
 import type { Client } from "../../core/client.ts";
 import { REDIS_COMPAT_VERSION } from "../../common/version.ts";
-import { clientInfoLine } from "../connection/connection.ts";
 
 function bugReport(c: Client, argv: string[], lines: string[]): void {
   const log = c.server.log;

@@ -15,7 +15,7 @@
 
 import { join } from "node:path";
 import { DatabaseLoadSink, parseRdbFileSync } from "../../rdb/loader.ts";
-import { newReplicationId } from "../../replication/replication.ts";
+import { newReplicationId, replicationOf } from "../../replication/replication.ts";
 import type { Client } from "../../core/client.ts";
 import { writeDatasetFile } from "../../dataset/persistence.ts";
 import { Database } from "../../store/database.ts";
@@ -405,7 +405,7 @@ export const handlers: HandlerMap = {
         return c.reply.ok();
       case "replicate":
         if (n < 3) break;
-        server.replication.debugReplicate(argv.slice(2));
+        replicationOf(server).debugReplicate(argv.slice(2));
         return c.reply.ok();
       case "error":
         if (n !== 3) break;
@@ -419,7 +419,7 @@ export const handlers: HandlerMap = {
       case "change-repl-id": {
         if (n !== 2) break;
         server.log.warning("Changing replication IDs after receiving DEBUG change-repl-id");
-        const repl = server.replication;
+        const repl = replicationOf(server);
         repl.replid = newReplicationId();
         repl.clearReplicationId2();
         return c.reply.ok();

@@ -2,6 +2,7 @@
 // redis-cli, Sentinel, exporters and client libraries parse these lines. Fields that have no
 // meaning here (jemalloc internals, AOF, io threads) are reported with their idle values.
 
+import { replicationOf } from "../../replication/replication.ts";
 import { saveProgress } from "../../dataset/persistence.ts";
 import { aofRewriteState } from "../../dataset/aof-rewrite.ts";
 import { totalmem, type as osType, release as osRelease, arch } from "node:os";
@@ -138,7 +139,7 @@ const sections: Record<string, Section> = {
   persistence(server) {
     const p = server.persistence;
     const aof = aofRewriteState(server);
-    const link = server.replication.link;
+    const link = replicationOf(server).link;
     return [
       `loading:${server.loading ? 1 : 0}`,
       `async_loading:${link.syncInProgress && server.config.str("repl-diskless-load") === "swapdb" ? 1 : 0}`,
@@ -229,7 +230,7 @@ const sections: Record<string, Section> = {
     ];
   },
   replication(server) {
-    const repl = server.replication;
+    const repl = replicationOf(server);
     const link = repl.link;
     const cfg = server.config;
     const lines = [`role:${repl.masterHost === null ? "master" : "slave"}`];

@@ -1,16 +1,17 @@
 // Replication commands: REPLICAOF / SLAVEOF, REPLCONF, WAIT, FAILOVER. (PSYNC / SYNC, served to
 // our own replicas, belong to the master side; FAILOVER's state machine to master-failover.ts.)
 
+import { clientInfoLine } from "../../core/client-info.ts";
+import { replicationOf } from "../../replication/replication.ts";
 import { ClientKind, type Client } from "../../core/client.ts";
-import { clientInfoLine } from "../connection/connection.ts";
 import { intArg, isOption } from "../../core/args.ts";
 import { NOT_INTEGER, SYNTAX, fail } from "../../core/errors.ts";
 import type { HandlerMap } from "../../core/command-spec.ts";
 
 function replicaof(c: Client, argv: string[]): void {
   const server = c.server;
-  const link = server.replication.link;
-  if (server.replication.failover.active) fail("ERR REPLICAOF not allowed while failing over.");
+  const link = replicationOf(server).link;
+  if (replicationOf(server).failover.active) fail("ERR REPLICAOF not allowed while failing over.");
   if (isOption(argv[1]!, "no") && isOption(argv[2]!, "one")) {
     if (server.replication.masterHost !== null) {
       link.unsetMaster();
@@ -22,7 +23,7 @@ function replicaof(c: Client, argv: string[]): void {
   if (c.kind === ClientKind.Replica) fail("ERR Command is not valid when client is a replica.");
   const port = intArg(argv[2]!, NOT_INTEGER);
   if (port < 0 || port > 65535) fail("ERR Invalid master port");
-  const repl = server.replication;
+  const repl = replicationOf(server);
   if (repl.masterHost !== null && repl.masterHost.toLowerCase() === argv[1]!.toLowerCase() && repl.masterPort === port) {
     server.log.notice("REPLICAOF would result into synchronization with the master we are already connected with. No operation performed.");
     c.reply.simple("OK Already connected to specified master");
@@ -38,11 +39,11 @@ export const handlers: HandlerMap = {
   slaveof: replicaof,
 
   psync(c, argv) {
-    c.server.replication.syncCommand(c, argv);
+    replicationOf(c.server).syncCommand(c, argv);
   },
 
   sync(c, argv) {
-    c.server.replication.syncCommand(c, argv);
+    replicationOf(c.server).syncCommand(c, argv);
   },
 
   replconf(c, argv) {
@@ -52,21 +53,21 @@ export const handlers: HandlerMap = {
       const opt = argv[i]!.toLowerCase();
       if (opt === "getack") {
         // Our master asks where we are: answer on the replication link, out of band.
-        if (c.isMaster) server.replication.link.sendAck();
+        if (c.isMaster) replicationOf(server).link.sendAck();
         return;
       }
       if (opt === "ack") {
-        server.replication.onReplicaAck(c, argv.slice(i + 1));
+        replicationOf(server).onReplicaAck(c, argv.slice(i + 1));
         return;
       }
-      const error = server.replication.onReplconf(c, opt, argv[i + 1]!);
+      const error = replicationOf(server).onReplconf(c, opt, argv[i + 1]!);
       if (error !== null) fail(error.startsWith("ERR Unrecognized") ? `ERR Unrecognized REPLCONF option: ${argv[i]}` : error);
     }
     c.reply.ok();
   },
 
   failover(c, argv) {
-    c.server.replication.failover.command(c, argv);
+    replicationOf(c.server).failover.command(c, argv);
   },
 
   wait(c, argv) {
@@ -79,6 +80,6 @@ export const handlers: HandlerMap = {
     const numReplicas = intArg(argv[1]!);
     const timeout = intArg(argv[2]!, "ERR timeout is not an integer or out of range");
     if (timeout < 0) fail("ERR timeout is negative");
-    server.replication.wait(c, numReplicas, timeout);
+    replicationOf(server).wait(c, numReplicas, timeout);
   },
 };

@@ -12,6 +12,7 @@
 // SHUTDOWN ABORT cancels: writes resume and the blocked clients get "ERR Errors trying to
 // SHUTDOWN. Check logs." A second SIGINT during the wait exits at once with status 1.
 
+import { replicationOf } from "../../replication/replication.ts";
 import type { Client } from "../../core/client.ts";
 import { countErrorReply } from "../../core/dispatch.ts";
 import { abortBgsave, bgsaveInProgress, shutdownSave, signalShutdownFlags, type ShutdownFlags } from "../../dataset/persistence.ts";
@@ -67,7 +68,7 @@ export function prepareForShutdown(server: Server, flags: ShutdownFlags, client:
   server.notifySupervisor("STOPPING=1\n");
   const timeout = server.config.num("shutdown-timeout");
   if (!flags.now && timeout !== 0 && !replicasCaughtUp(server)) {
-    const master = server.replication.master;
+    const master = replicationOf(server).master;
     const alreadyPaused = master.writesPaused;
     // The replicas are asked where they are, unless the writes (hence the offset) were already
     // held by a pause: then their regular ACKs tell (Redis sends GETACK only if not paused).
@@ -154,7 +155,7 @@ function startSignalShutdown(server: Server, signal: "SIGTERM" | "SIGINT"): void
 
 /** isReadyToShutdown: every replica acknowledged the whole stream. */
 function replicasCaughtUp(server: Server): boolean {
-  const repl = server.replication;
+  const repl = replicationOf(server);
   for (const s of repl.master.replicas) if (s.ackOffset !== repl.masterReplOffset) return false;
   return true;
 }
@@ -180,7 +181,7 @@ function checkPending(server: Server): void {
  */
 function finishShutdown(server: Server, flags: ShutdownFlags): boolean {
   const log = server.log;
-  const repl = server.replication;
+  const repl = replicationOf(server);
   const offset = repl.masterReplOffset;
   const nowSec = Math.floor(Date.now() / 1000);
   let replicas = 0;
@@ -205,9 +206,9 @@ function cancelShutdown(server: Server): number {
   if (!pending) return 0;
   pendingByServer.delete(server);
   clearInterval(pending.timer);
-  const master = server.replication.master;
+  const master = replicationOf(server).master;
   // A FAILOVER that paused the writes before us keeps them paused.
-  if (pending.pausedWrites && master.writesPaused && !server.replication.failover.active) master.unpauseWrites();
+  if (pending.pausedWrites && master.writesPaused && !replicationOf(server).failover.active) master.unpauseWrites();
   let told = 0;
   for (const c of pending.clients) {
     if (c.conn?.closed) continue;

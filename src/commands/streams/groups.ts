@@ -6,6 +6,7 @@
 // LASTID <group last id>" (streamPropagateXCLAIM), and a moved last ID alone as "XGROUP SETID
 // <key> <group> <id> ENTRIESREAD <n>" (streamPropagateGroupID).
 
+import { replicationOf } from "../../replication/replication.ts";
 import type { Client } from "../../core/client.ts";
 import { asI64, compareIds, type Consumer, type ConsumerGroup, formatId, MAX_ID, newConsumer, newConsumerGroup, type PendingEntry, sortedByName, type StreamEntry, type StreamId, StreamValue, u64Inc } from "../../store/stream.ts";
 import { CommandError, fail, SYNTAX, WRONGTYPE } from "../../core/errors.ts";
@@ -380,7 +381,7 @@ function xclaim(c: Client, argv: string[]): void {
     const entry = s.getEntry(id);
     // Redis 6.2 claims a pending entry whose message was deleted (7.0 drops it from the PEL):
     // its replicas must do the same with the XCLAIM it propagates.
-    const claimDeleted = entry === undefined && pe !== undefined && c.isMaster && c.server.replication.masterPredates70;
+    const claimDeleted = entry === undefined && pe !== undefined && c.isMaster && replicationOf(c.server).masterPredates70;
     if (entry === undefined && !claimDeleted) {
       if (pe !== undefined) {
         propagateXclaim(c, key, g, groupName, argv[5 + k]!, pe);

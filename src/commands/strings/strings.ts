@@ -7,6 +7,7 @@
 // SET with an expire as `SET k v PXAT <ms>`, GETEX as PEXPIREAT / PERSIST / DEL, GETDEL as
 // DEL, GETSET as SET, INCRBYFLOAT as `SET k <result> KEEPTTL`.
 
+import { replicationOf } from "../../replication/replication.ts";
 import type { Client } from "../../core/client.ts";
 import { fail, NOT_INTEGER, SYNTAX, WRONGTYPE, wrongArity } from "../../core/errors.ts";
 import { deleteKey, lookupRead, lookupWrite, readString, setKey, signalModified, writeString } from "../../core/keyspace.ts";
@@ -406,7 +407,7 @@ export const handlers: HandlerMap = {
     if (incr === INT64_MIN) {
       // Redis 6.2 negates it with C's wrap-around (LLONG_MIN stays LLONG_MIN) and applies it:
       // a 6.2 master propagates what it applied. 7.0 refuses it.
-      if (c.isMaster && c.server.replication.masterPredates70) return incrDecr(c, argv[1]!, incr);
+      if (c.isMaster && replicationOf(c.server).masterPredates70) return incrDecr(c, argv[1]!, incr);
       fail("ERR decrement would overflow");
     }
     incrDecr(c, argv[1]!, negate(incr));

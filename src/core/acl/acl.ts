@@ -3,11 +3,11 @@
 // life cycle - ACL SETUSER / DELUSER, `user` lines of the config file, the ACL file (ACL LOAD,
 // ACL SAVE, aclfile at start-up), requirepass as the default user's password.
 
+import { clientInfoLine } from "../client-info.ts";
 import { closeSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import type { Client } from "../client.ts";
 import { ConfigError, type Config } from "../../config/config.ts";
 import type { Server } from "../server.ts";
-import { clientInfoLine } from "../../commands/connection/connection.ts";
 import { isSubscribed } from "../pubsub.ts";
 import { shardChannelsOf } from "../pubsub-shard.ts";
 import type { AclCatalogue, AclCommand } from "./catalogue.ts";

@@ -8,6 +8,7 @@
 // it executed goes out together (wrapped in MULTI/EXEC when there is more than one command),
 // which is Redis 7.0's effects replication.
 
+import { lookupAclCommand } from "../acl/lookup.ts";
 import { NOREPLICAS } from "../errors.ts";
 import { CommandFlag, type CommandSpec } from "../command-spec.ts";
 import { Client, ClientKind } from "../client.ts";
@@ -31,7 +32,6 @@ import { errorTable } from "../../scripting/resp-convert.ts";
 import { LuaKill } from "../../scripting/state.ts";
 import { checkCommand, Denied } from "../acl/check.ts";
 import { LogContext } from "../acl/log.ts";
-import { lookupAclCommand } from "../../commands/connection/acl.ts";
 
 /**
  * Once past busy-reply-threshold, a script runs this long between two turns of the event loop

@@ -1,0 +1,37 @@
+// A client described as CLIENT LIST / CLIENT INFO show it (Redis's catClientInfoString): also
+// what the log, the ACL log and DEBUG's crash report print of a client.
+
+import { ClientKind, type Client } from "./client.ts";
+import { isSubscribed, shardSubscriptionCount } from "./pubsub.ts";
+import { Tracking } from "./tracking.ts";
+
+function clientFlags(c: Client): string {
+  let f = "";
+  if (c.monitor) f += "O";
+  else if (c.kind === ClientKind.Replica) f += "S";
+  if (c.kind === ClientKind.Master) f += "M";
+  if (isSubscribed(c)) f += "P";
+  if (c.multi || c.inExec) f += "x";
+  if (c.blocked) f += "b";
+  if (c.tracking !== null) f += Tracking.flags(c);
+  if (c.dirtyCas) f += "d";
+  if (c.closeAfterReply) f += "c";
+  if (c.unixSocket) f += "U";
+  return f || "N";
+}
+
+/** One CLIENT LIST / CLIENT INFO line in Redis 7.0's field order. */
+export function clientInfoLine(c: Client): string {
+  const now = Date.now();
+  const age = Math.floor((now - c.createdAt) / 1000);
+  const idle = Math.floor((now - c.lastInteraction) / 1000);
+  const qbuf = c.parser.pendingBytes;
+  const cmd = c.inExec ? "exec" : c.lastCommand;
+  const multi = c.multi ?? c.inExec;
+  return (
+    `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${c.conn ? 8 : -1} name=${c.name} age=${age} idle=${idle} flags=${clientFlags(c)} ` +
+    `db=${c.db.id} sub=${c.channels?.size ?? 0} psub=${c.patterns?.size ?? 0} ssub=${shardSubscriptionCount(c)} multi=${multi ? multi.queue.length : -1} ` +
+    `qbuf=${qbuf} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=${c.reply.length} rbp=0 obl=0 oll=0 omem=${c.conn?.pendingBytes ?? 0} tot-mem=0 events=r ` +
+    `cmd=${cmd} user=${c.user?.name ?? "(superuser)"} redir=${c.tracking !== null ? c.tracking.redirect : -1} resp=${c.reply.resp}`
+  );
+}
