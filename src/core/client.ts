@@ -64,6 +64,8 @@ export class Client {
   multi: MultiState | null = null;
   /** Keys WATCHed by this client: "<db>\0<key>" entries; set when one is modified. */
   watched: Set<string> | null = null;
+  /** The watch tags ("<db>\0<key>") of keys that were expired when watched (core/multi.ts). */
+  watchedExpired: Set<string> | null = null;
   dirtyCas = false;
   readonly createdAt = Date.now();
   lastInteraction = Date.now();
@@ -72,6 +74,8 @@ export class Client {
   /** Pub/sub channels and patterns this client is subscribed to. */
   channels: Set<string> | null = null;
   patterns: Set<string> | null = null;
+  /** Shard channels (SSUBSCRIBE) this client is subscribed to (core/pubsub-shard.ts). */
+  shardChannels: Set<string> | null = null;
   /** Library name/version from CLIENT SETINFO / HELLO (Redis 7.2 clients send them). */
   libName = "";
   libVersion = "";

@@ -12,9 +12,6 @@ import type { HandlerMap } from "./command-spec.ts";
 // deletion by expiry is no change for that client, but a key that expires after the WATCH
 // makes EXEC fail even before it is deleted (isWatchedKeyExpired).
 
-/** Per client, the watch tags ("<db>\0<key>") of keys that were expired when watched. */
-const expiredWhenWatched = new WeakMap<Client, Set<string>>();
-
 /** Removes the client's watches, leaving its dirty flag as it is (Redis's unwatchAllKeys). */
 function removeWatches(c: Client): void {
   const watched = c.watched;
@@ -27,7 +24,7 @@ function removeWatches(c: Client): void {
     if (set.size === 0) server.watchedKeys.delete(k);
   }
   c.watched = null;
-  expiredWhenWatched.delete(c);
+  c.watchedExpired = null;
 }
 
 function unwatchAll(c: Client): void {
@@ -43,15 +40,12 @@ export function discardTransaction(c: Client): void {
 
 /** Whether the client watched `tag` while its key was already expired. */
 export function watchedWhileExpired(c: Client, tag: string): boolean {
-  return expiredWhenWatched.get(c)?.has(tag) ?? false;
+  return c.watchedExpired !== null && c.watchedExpired.has(tag);
 }
 
 export function setWatchedWhileExpired(c: Client, tag: string, expired: boolean): void {
-  let set = expiredWhenWatched.get(c);
-  if (expired) {
-    if (set === undefined) expiredWhenWatched.set(c, (set = new Set()));
-    set.add(tag);
-  } else set?.delete(tag);
+  if (expired) (c.watchedExpired ??= new Set()).add(tag);
+  else c.watchedExpired?.delete(tag);
 }
 
 /**

@@ -8,6 +8,7 @@ import type { Config } from "../config/config.ts";
 import { applyRenamedCommands, type CommandTable } from "./command-table.ts";
 import { touchWatchers } from "./multi.ts";
 import { Database } from "../store/database.ts";
+import { KeyScans } from "../store/key-scan.ts";
 import { Blocking } from "./blocking.ts";
 import type { Client } from "./client.ts";
 import { Logger } from "./log.ts";
@@ -130,6 +131,10 @@ export class Server {
   /** Pub/sub subscriptions. */
   readonly channels = new Map<string, Set<Client>>();
   readonly patterns = new Map<string, Set<Client>>();
+  /** SCAN iterations in progress (store/key-scan.ts). */
+  readonly keyScans = new KeyScans();
+  /** Shard channels (SSUBSCRIBE) -> their subscribers (core/pubsub-shard.ts). */
+  readonly shardChannels = new Map<string, Set<Client>>();
   /** Set by SHUTDOWN; main() exits when it resolves. */
   shutdownRequested: ((code: number) => void) | null = null;
   /** The server is exiting (a busy script is not continued). */

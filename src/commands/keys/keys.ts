@@ -20,7 +20,6 @@ import { fail, NOT_INTEGER, SYNTAX } from "../../core/errors.ts";
 import { globMatch, globMatcher } from "../../common/glob.ts";
 import { flushAllSave } from "../../dataset/persistence.ts";
 import { handlers as dumpHandlers } from "./dump.ts";
-import { forgetScans, scanKeys } from "./scan.ts";
 import { sortCommand } from "./sort.ts";
 import { deleteKey, expireIfNeeded, lookupRead, lookupReadNoNotify, lookupWrite, signalModified } from "../../core/keyspace.ts";
 import { forgetStringEncoding, moveStringEncoding, noteStringEncoding, stringEncoding, stringRefcount } from "../strings/encoding.ts";
@@ -82,7 +81,7 @@ function touchWatchedKeysInDb(server: Server, emptied: Database, replacedWith: D
 function emptyDatabase(c: Client, db: Database): number {
   const removed = db.size;
   touchWatchedKeysInDb(c.server, db, null);
-  forgetScans(db.keys);
+  c.server.keyScans.forget(db.keys);
   db.clear();
   db.expireCursor = null;
   // XREADGROUP clients blocked on a stream that was here get their error (scanDatabaseForDeletedStreams).
@@ -291,7 +290,7 @@ function scan(c: Client, argv: string[]): void {
     }
   }
   const db = c.db;
-  const result = scanKeys(db.keys, cursor, count, c.server.cmdTime);
+  const result = c.server.keyScans.scan(db.keys, cursor, count, c.server.cmdTime);
   const out: string[] = [];
   for (const key of result.keys) {
     if (pattern !== null && !globMatch(pattern, key)) continue;
