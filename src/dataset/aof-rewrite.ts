@@ -41,6 +41,7 @@ export interface AofRewriteState {
   lastTimeSec: number;
 }
 
+/** Each server's rewrite state (dataset-layer state the core does not know, keyed by the Server). */
 const states = new WeakMap<Server, AofRewriteState>();
 
 export function aofRewriteState(server: Server): AofRewriteState {

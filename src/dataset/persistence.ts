@@ -105,6 +105,7 @@ interface SaveState {
   lastBgsaveTry: number;
 }
 
+/** Each server's save state (dataset-layer state the core does not know, keyed by the Server). */
 const states = new WeakMap<Server, SaveState>();
 
 function stateOf(server: Server): SaveState {

@@ -197,7 +197,11 @@ interface Entry {
   tree: ChunkedString;
 }
 
-/** LRU order: Map iteration order, most recently used last. */
+/**
+ * A process-wide cache, bounded in size (evict): derived from values, checked against the
+ * Database object and the value itself on every use, so it holds no server state. LRU order:
+ * Map iteration order, most recently used last.
+ */
 const entries = new Map<string, Entry>();
 
 function entryId(db: Database, key: string): string {

@@ -43,6 +43,10 @@ function requestExit(server: Server, code: number): void {
 /** How often the wait is checked: Redis's serverCron at hz 10. */
 const CHECK_INTERVAL_MS = 100;
 
+/**
+ * A shutdown waiting for lagging replicas, per server (state of this layer the core does not
+ * know, so kept beside it, keyed by the Server).
+ */
 const pendingByServer = new WeakMap<Server, PendingShutdown>();
 
 export type ShutdownOutcome = "exit" | "waiting" | "failed";

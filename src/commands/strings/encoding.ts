@@ -35,6 +35,7 @@ const SHARED_INTEGERS = 10000;
 /** OBJ_SHARED_REFCOUNT: what OBJECT REFCOUNT says for a shared integer. */
 const SHARED_REFCOUNT = 2147483647;
 
+/** Per key table (so per database of a server), its keys whose encoding is an exception. */
 const tables = new WeakMap<KeyTable<RedisValue>, Map<string, Exception>>();
 /** Set once any exception was recorded: until then every helper here is a no-op. */
 let anyExceptions = false;
