@@ -15,7 +15,6 @@ import { ReplyWriter } from "../src/protocol/reply-writer.ts";
 import { configFromArgs } from "../src/config/config.ts";
 import { Client } from "../src/core/client.ts";
 import { processCommand } from "../src/core/dispatch.ts";
-import type { Server } from "../src/core/server.ts";
 import { assembleServer } from "../src/server/assemble.ts";
 
 const args = process.argv.slice(2);

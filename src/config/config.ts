@@ -18,15 +18,15 @@ export class ConfigError extends Error {
   }
 }
 
-export interface OutputBufferLimit {
+interface OutputBufferLimit {
   hard: number;
   soft: number;
   softSeconds: number;
 }
 
-export type OutputBufferClass = "normal" | "replica" | "pubsub";
+type OutputBufferClass = "normal" | "replica" | "pubsub";
 
-export interface ReplicaOf {
+interface ReplicaOf {
   host: string;
   port: number;
 }
@@ -42,7 +42,7 @@ export function lookupDirective(name: string): Directive | undefined {
 }
 
 /** Every directive name CONFIG GET can match, aliases included (as Redis reports them). */
-export function allDirectiveNames(): string[] {
+function allDirectiveNames(): string[] {
   const names: string[] = [];
   for (const d of DIRECTIVES) {
     if (d.hidden) continue;
@@ -71,14 +71,14 @@ function parseInteger(text: string): number | null {
   return Number.isSafeInteger(n) ? n : null;
 }
 
-export type ChangeListener = (name: string) => void;
+type ChangeListener = (name: string) => void;
 
 /**
  * Brings the server in line with directives CONFIG SET just changed (Redis's apply functions:
  * listening on a new port, a new TLS context). Returns an error text to have CONFIG SET fail
  * and restore the previous values.
  */
-export type ConfigApplier = () => string | null;
+type ConfigApplier = () => string | null;
 
 export class Config {
   private readonly values: Record<string, Value> = Object.create(null);
@@ -522,7 +522,7 @@ function keyspaceEventsText(text: string): string {
 }
 
 /** A double as C's "%f" with the trailing zeros (and a bare point) trimmed: 99.9, 50. */
-export function trimmedDouble(v: number): string {
+function trimmedDouble(v: number): string {
   const s = v.toFixed(6);
   return s.includes(".") ? s.replace(/0+$/, "").replace(/\.$/, "") : s;
 }

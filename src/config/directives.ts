@@ -3,7 +3,7 @@
 // redis-server with no config file). Directives Replicant does not act on are still accepted and
 // reported, so that existing redis.conf files and tools that read CONFIG work unchanged.
 
-export type DirectiveKind = "bool" | "string" | "enum" | "int" | "memory" | "special";
+type DirectiveKind = "bool" | "string" | "enum" | "int" | "memory" | "special";
 
 export interface Directive {
   name: string;

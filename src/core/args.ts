@@ -1,6 +1,6 @@
 // Argument parsing with Redis's rules and error texts (string2ll, strtod-like float parsing).
 
-import { CommandError, NOT_FLOAT, NOT_INTEGER } from "./errors.ts";
+import { CommandError, NOT_INTEGER } from "./errors.ts";
 
 // string2ll: "0", or an optional '-' and no leading zero ("-0" is refused).
 const INTEGER_RE = /^(0|-?[1-9][0-9]*)$/;
@@ -44,27 +44,6 @@ export function i64Arg(text: string, error = NOT_INTEGER): number | bigint {
   const v = parseI64(text);
   if (v === null) throw new CommandError(error);
   return v;
-}
-
-/**
- * Parses a double as Redis's getDoubleFromObject / strtod: accepts "inf", "-inf", "+inf",
- * exponents, hex is rejected; no spaces; NaN rejected.
- */
-export function parseDouble(text: string): number | null {
-  if (text.length === 0 || text.length > 5000) return null;
-  const lower = text.toLowerCase();
-  if (lower === "inf" || lower === "+inf" || lower === "infinity" || lower === "+infinity") return Infinity;
-  if (lower === "-inf" || lower === "-infinity") return -Infinity;
-  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(text)) return null;
-  const d = Number(text);
-  if (Number.isNaN(d)) return null;
-  return d;
-}
-
-export function doubleArg(text: string, error = NOT_FLOAT): number {
-  const d = parseDouble(text);
-  if (d === null) throw new CommandError(error);
-  return d;
 }
 
 /** Case-insensitive option comparison (arguments are latin1; options are ASCII). */

@@ -32,10 +32,10 @@ import type { Server } from "./server.ts";
  * error such as WRONGTYPE: thrown CommandErrors are replied and count as served); false to
  * keep waiting.
  */
-export type ServeBlocked = (c: Client, key: string) => boolean;
+type ServeBlocked = (c: Client, key: string) => boolean;
 
 /** The reply sent on timeout and CLIENT UNBLOCK TIMEOUT. */
-export type TimeoutReply = (c: Client) => void;
+type TimeoutReply = (c: Client) => void;
 
 const nullArrayReply: TimeoutReply = (c) => c.reply.nullArray();
 
@@ -55,8 +55,8 @@ export class KeyWait {
   ) {}
 }
 
-export const UNBLOCKED_BY_CLIENT = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
-export const UNBLOCKED_ROLE_CHANGE = "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)";
+const UNBLOCKED_BY_CLIENT = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
+const UNBLOCKED_ROLE_CHANGE = "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)";
 
 /** Whether a blocking command of this client may block (Redis's CLIENT_DENY_BLOCKING). */
 export function mayBlock(c: Client): boolean {

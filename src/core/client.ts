@@ -14,7 +14,7 @@ import type { User } from "./acl/user.ts";
 import type { ClientTracking } from "./tracking.ts";
 import type { BusyScript } from "./scripts/busy.ts";
 
-export interface MultiState {
+interface MultiState {
   /** Queued commands with the spec they resolved to. */
   queue: string[][];
   /** Set when a command failed to queue: EXEC then replies EXECABORT. */

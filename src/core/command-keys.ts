@@ -293,7 +293,7 @@ function strictInt(s: string): number | null {
  * specs are skipped instead (GET_KEYSPEC_RETURN_PARTIAL); with `includeNotKeys`, not_key specs
  * count too (GET_KEYSPEC_INCLUDE_NOT_KEYS).
  */
-export function keysFromSpecs(info: KeyInfo, argv: string[], partial = false, includeNotKeys = false): KeyRef[] | null {
+function keysFromSpecs(info: KeyInfo, argv: string[], partial = false, includeNotKeys = false): KeyRef[] | null {
   const argc = argv.length;
   const keys: KeyRef[] = [];
   for (const spec of info.specs) {

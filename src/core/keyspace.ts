@@ -91,11 +91,6 @@ export function lookupWrite(c: Client, key: string, db: Database = c.db): RedisV
   return v;
 }
 
-/** Whether the key exists (logically), without touching statistics. */
-export function keyExists(c: Client, key: string, db: Database = c.db): boolean {
-  return lookupWrite(c, key, db) !== undefined;
-}
-
 type Ctor<T> = abstract new (...args: never[]) => T;
 
 function checkType<T>(v: RedisValue | undefined, cls: Ctor<T>): T | undefined {
@@ -153,7 +148,3 @@ export function deleteKey(c: Client, key: string, db: Database = c.db): boolean 
   return true;
 }
 
-/** Deletes a key left empty by a pop/remove (Redis removes empty aggregates). */
-export function deleteIfEmpty(c: Client, key: string, size: number, db: Database = c.db): void {
-  if (size === 0) db.delete(key);
-}

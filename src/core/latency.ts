@@ -15,7 +15,7 @@ import type { Config } from "../config/config.ts";
 const SLOWLOG_ENTRY_MAX_ARGC = 32;
 const SLOWLOG_ENTRY_MAX_STRING = 128;
 
-export interface SlowlogEntry {
+interface SlowlogEntry {
   id: number;
   /** Unix seconds. */
   time: number;

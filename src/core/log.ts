@@ -5,7 +5,7 @@
 import { appendFileSync, writeSync } from "node:fs";
 import { Progress, type LiveLine } from "./progress.ts";
 
-export type LogLevel = "debug" | "verbose" | "notice" | "warning";
+type LogLevel = "debug" | "verbose" | "notice" | "warning";
 const RANK: Record<LogLevel, number> = { debug: 0, verbose: 1, notice: 2, warning: 3 };
 const MARK: Record<LogLevel, string> = { debug: ".", verbose: "-", notice: "*", warning: "#" };
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];

@@ -54,14 +54,14 @@ export function clientMemory(c: Client): number {
   return CLIENT_BYTES + (c.conn?.pendingBytes ?? 0) + c.reply.length + c.parser.pendingBytes;
 }
 
-export interface DbOverhead {
+interface DbOverhead {
   id: number;
   main: number;
   expires: number;
 }
 
 /** Redis's struct redisMemOverhead, with our figures. */
-export interface MemoryOverhead {
+interface MemoryOverhead {
   peakAllocated: number;
   totalAllocated: number;
   startupAllocated: number;
@@ -199,11 +199,6 @@ export function memoryOverhead(server: Server): MemoryOverhead {
     rss,
     runtimeRss,
   };
-}
-
-/** Rounds as C's (float) cast does: the figures Redis computes in single precision. */
-export function asFloat32(x: number): number {
-  return Math.fround(x);
 }
 
 const MB = 1024 * 1024;

@@ -6,7 +6,7 @@
 // SELECTed db remembered, as Redis does), at most 64, closed after 10 s unused.
 
 /** What one exchange came to. */
-export type MigrateOutcome =
+type MigrateOutcome =
   | { status: "ok"; lines: string[] }
   | { status: "connect-error" }
   | { status: "write-error"; timedOut: boolean }

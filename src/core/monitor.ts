@@ -23,7 +23,7 @@ import { fail } from "./errors.ts";
 import type { HandlerMap } from "./command-spec.ts";
 
 /** sdscatrepr: a quoted string with \\ \" \n \r \t \a \b and \xHH escapes for the rest. */
-export function reprString(s: string): string {
+function reprString(s: string): string {
   let out = '"';
   for (let i = 0; i < s.length; i++) {
     const ch = s.charCodeAt(i);

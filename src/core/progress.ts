@@ -73,7 +73,7 @@ export class LiveLine {
   }
 }
 
-export interface ProgressOptions {
+interface ProgressOptions {
   /** The keys expected are exact (a save), not announced hints (a load): no "~". */
   exactKeys?: boolean;
   /** The terminal's live line, if any. */

@@ -56,11 +56,6 @@ export function pubsubContextError(c: Client, fullName: string): string | null {
 /** A client's shard channel subscriptions (CLIENT LIST's ssub=). */
 export { shardSubscriptionCount };
 
-/** Shard channels with subscribers (INFO's pubsubshard_channels). */
-export function shardChannelCount(server: Client["server"]): number {
-  return shardChannelNames(server).length;
-}
-
 /** Drops every subscription of a client without notifying it (RESET, disconnection). */
 export function unsubscribeAllSilently(c: Client): void {
   if (c.channels) for (const ch of [...c.channels]) unsubscribeChannel(c, ch, false);

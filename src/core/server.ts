@@ -27,7 +27,7 @@ import { stopMonitoring } from "./monitor.ts";
 import { Tracking } from "./tracking.ts";
 
 /** One command's INFO commandstats figures and its latency histogram (latency-tracking). */
-export interface CommandStats {
+interface CommandStats {
   calls: number;
   usec: number;
   rejected: number;

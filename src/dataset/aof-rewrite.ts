@@ -31,7 +31,7 @@ interface RewriteJob {
 }
 
 /** What INFO persistence reports about AOF rewrites. */
-export interface AofRewriteState {
+interface AofRewriteState {
   job: RewriteJob | null;
   scheduled: boolean;
   rewrites: number;

@@ -15,7 +15,7 @@ import type { Database } from "../store/database.ts";
 import { KeyTable } from "../store/key-table.ts";
 import type { RedisValue } from "../store/values.ts";
 
-export interface LoadedDataset {
+interface LoadedDataset {
   dbs: Database[];
   keysLoaded: number;
   /** Keys dropped because they had expired (see DatasetLoadOptions.dropExpiredBefore). */
@@ -70,14 +70,14 @@ const FILE_CHUNK = 2 * 1024 * 1024;
  * load (plus whatever else the turn holds): Redis serves events every 2 MB of loading, about
  * the same.
  */
-export const LOAD_SLICE_MS = 10;
+const LOAD_SLICE_MS = 10;
 /** Time spent filling shard Maps per turn while the parse waits for input. */
 const FILL_STEP_MS = 1;
 /** Fed bytes waiting to be parsed beyond which onBacklog(true) is called. */
 const BACKLOG_PAUSE = 4 * 1024 * 1024;
 
 /** Resolves on the next turn of the event loop (after I/O). */
-export function nextTurn(): Promise<void> {
+function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
@@ -254,7 +254,7 @@ class DatasetSink implements RdbSink {
   }
 }
 
-export interface DatasetLoadOptions {
+interface DatasetLoadOptions {
   /**
    * Drop keys whose expiry is before this time (Unix ms), as a master loading its dataset file
    * does (Redis's rdbLoad when iAmMaster()); a replica keeps them and waits for its master's

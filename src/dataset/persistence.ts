@@ -268,7 +268,7 @@ export function saveSync(server: Server): boolean {
   return true;
 }
 
-export type BgsaveStart = "started" | "in-progress" | "busy";
+type BgsaveStart = "started" | "in-progress" | "busy";
 
 /**
  * Starts a background save (rdbSaveBackground). "in-progress" when one already runs,

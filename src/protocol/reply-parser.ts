@@ -15,7 +15,7 @@ export type RespValue = string | number | bigint | null | boolean | RespError | 
 /** Thrown by parseOne when the buffer holds only part of a reply. */
 const INCOMPLETE = Symbol("incomplete");
 
-export class ReplyParseError extends Error {}
+class ReplyParseError extends Error {}
 
 export class ReplyParser {
   private buf: Buffer = Buffer.alloc(0);

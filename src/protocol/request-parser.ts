@@ -21,14 +21,14 @@ export class ProtocolError extends Error {
 }
 
 /** Redis's PROTO_INLINE_MAX_SIZE: longest inline request or length line without a newline. */
-export const INLINE_MAX = 64 * 1024;
+const INLINE_MAX = 64 * 1024;
 /** Bulk arguments at least this large are gathered as chunks instead of by concatenation. */
 const BIG_ARG = 32 * 1024;
 
 const CR = 13;
 const LF = 10;
 
-export interface RequestParserOptions {
+interface RequestParserOptions {
   /** proto-max-bulk-len; the master's stream is not limited (Redis skips the check for it). */
   maxBulkLength: number;
   /** true for the link to our master: inline commands are a desync, newlines are keep-alives. */
@@ -257,7 +257,7 @@ export class RequestParser {
 }
 
 /** Parses a decimal length as Redis's string2ll does (no '+', no leading zeros, no spaces). */
-export function parseLength(buf: Buffer, start: number, end: number): number | null {
+function parseLength(buf: Buffer, start: number, end: number): number | null {
   if (start >= end || end - start > 20) return null;
   let i = start;
   let negative = false;

@@ -42,7 +42,7 @@ interface SocketData {
 type Listener = TCPSocketListener<SocketData>;
 
 /** Feeds received bytes to a client and runs every complete command. */
-export function handleClientData(c: Client, chunk: Buffer): void {
+function handleClientData(c: Client, chunk: Buffer): void {
   const server = c.server;
   server.stats.netInputBytes += chunk.length;
   server.stats.totalReadsProcessed++;
@@ -65,7 +65,7 @@ export function handleClientData(c: Client, chunk: Buffer): void {
  * "* ::*" is one listener on "::" (IPv4 clients show as ::ffff:a.b.c.d, which plainAddress
  * turns back into a.b.c.d), and "::" when IPv6 is optional and unavailable falls back to "0.0.0.0".
  */
-export function bindHosts(addresses: string[]): Array<{ host: string; optional: boolean; fallback?: string }> {
+function bindHosts(addresses: string[]): Array<{ host: string; optional: boolean; fallback?: string }> {
   let anyV4 = false;
   let anyV6 = false;
   let v6Required = false;
@@ -87,7 +87,7 @@ export function bindHosts(addresses: string[]): Array<{ host: string; optional: 
 }
 
 /** "::ffff:127.0.0.1" (an IPv4 client of a dual-stack socket) as "127.0.0.1". */
-export function plainAddress(addr: string): string {
+function plainAddress(addr: string): string {
   return addr.startsWith("::ffff:") && addr.includes(".") ? addr.slice(7) : addr;
 }
 

@@ -7,7 +7,6 @@ import type { Client } from "../../core/client.ts";
 import { i64Arg } from "../../core/args.ts";
 import { fail } from "../../core/errors.ts";
 import type { HandlerMap } from "../../core/command-spec.ts";
-import type { AclCommand } from "../../core/acl/catalogue.ts";
 import { CATEGORY_NAMES, categoryFlag } from "../../core/acl/catalogue.ts";
 import { checkCommand, Denied } from "../../core/acl/check.ts";
 import { channelsField, describeCommandRules, keysField } from "../../core/acl/describe.ts";

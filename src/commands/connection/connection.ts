@@ -5,13 +5,12 @@ import { replicationOf } from "../../replication/replication.ts";
 import { ClientKind, type Client } from "../../core/client.ts";
 import { REDIS_COMPAT_VERSION } from "../../common/version.ts";
 import { i64Arg, int32Arg, intArg, isOption } from "../../core/args.ts";
-import { CommandError, DB_OUT_OF_RANGE, NOT_INTEGER, SYNTAX, WRONGPASS, fail } from "../../core/errors.ts";
-import { isSubscribed, shardSubscriptionCount } from "../../core/pubsub.ts";
+import { CommandError, DB_OUT_OF_RANGE, SYNTAX, WRONGPASS, fail } from "../../core/errors.ts";
+import { isSubscribed } from "../../core/pubsub.ts";
 import type { HandlerMap } from "../../core/command-spec.ts";
 import { PausePurpose, PauseType } from "../../core/client-pause.ts";
 import { replyHelp } from "../scripting/scripting.ts";
 import type { User } from "../../core/acl/user.ts";
-import { Tracking } from "../../core/tracking.ts";
 
 /** ACLAuthenticateUser: the client becomes the user, or WRONGPASS (the failure is in ACL LOG). */
 function authenticate(c: Client, user: string, password: string, commandName: string): void {

@@ -44,7 +44,7 @@ export function verifyDumpPayload(p: Buffer, skipChecksum = false): boolean {
 }
 
 /** The value a verified payload holds, or null when it is not a valid serialized value. */
-export function parseDumpPayload(c: Client, p: Buffer): RedisValue | null {
+function parseDumpPayload(c: Client, p: Buffer): RedisValue | null {
   const bodyEnd = p.length - 10;
   if (bodyEnd < 1) return null;
   const type = p[0]!;

@@ -10,7 +10,6 @@ import type { ReplyWriter } from "../../protocol/reply-writer.ts";
 import { infoString } from "./info.ts";
 import type { Client } from "../../core/client.ts";
 import type { Server } from "../../core/server.ts";
-import { resolveCommand } from "../../core/dispatch.ts";
 import { roleState } from "../../replication/replica-link.ts";
 import { allowProtectedAction } from "../../core/dispatch.ts";
 import { isOption } from "../../core/args.ts";

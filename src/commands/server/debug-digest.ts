@@ -46,7 +46,7 @@ function u32be(n: number): Buffer {
 }
 
 /** xorObjectDigest: the value's digest mixed into `digest`, and "!!expire!!" if it has a TTL. */
-export function xorObjectDigest(db: Database, key: string, digest: Buffer, v: RedisValue): void {
+function xorObjectDigest(db: Database, key: string, digest: Buffer, v: RedisValue): void {
   const ele = Buffer.alloc(20);
   if (typeof v === "string") {
     mixDigest(digest, u32be(ObjType.String));

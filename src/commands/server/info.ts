@@ -14,7 +14,7 @@ const DEFAULT_SECTIONS = ["server", "clients", "memory", "persistence", "stats",
 const ALL_SECTIONS = [...DEFAULT_SECTIONS.filter((s) => s !== "module_list"), "modules", "commandstats", "latencystats"];
 
 /** Redis's bytesToHuman: 895.12K, 6.35M, 23.54G. */
-export function bytesToHuman(n: number): string {
+function bytesToHuman(n: number): string {
   if (n < 1024) return `${n}B`;
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(2)}K`;
   if (n < 1024 * 1024 * 1024) return `${(n / (1024 * 1024)).toFixed(2)}M`;

@@ -49,12 +49,7 @@ const CHECK_INTERVAL_MS = 100;
  */
 const pendingByServer = new WeakMap<Server, PendingShutdown>();
 
-export type ShutdownOutcome = "exit" | "waiting" | "failed";
-
-/** Whether a shutdown is waiting for lagging replicas. */
-export function shutdownInProgress(server: Server): boolean {
-  return pendingByServer.has(server);
-}
+type ShutdownOutcome = "exit" | "waiting" | "failed";
 
 /**
  * prepareForShutdown: starts the shutdown sequence. "exit": the server is exiting (already

@@ -18,7 +18,7 @@ import { hasSpaces, RuleError, ruleErrorText, SelectorFlag, type RuleContext } f
 import { createDefaultUser, User, UserFlag } from "./user.ts";
 
 /** A `user` line of the config file, validated and kept for start-up (UsersToLoad). */
-export interface ConfiguredUser {
+interface ConfiguredUser {
   name: string;
   /** Its rules, with "(...)" selectors spread over several words joined. */
   rules: string[];
@@ -29,7 +29,7 @@ export interface ConfiguredUser {
  * they are joined with spaces. Returns the index of the argument that opens an unclosed
  * selector when there is one.
  */
-export function mergeSelectorArgs(args: readonly string[]): string[] | { unmatched: number } {
+function mergeSelectorArgs(args: readonly string[]): string[] | { unmatched: number } {
   const merged: string[] = [];
   let open = -1;
   let selector = "";
@@ -58,7 +58,7 @@ export function mergeSelectorArgs(args: readonly string[]): string[] | { unmatch
  * commands pass here (Redis reports them when the users load). Returns the user, or the error
  * text for the line; as Redis's, it quotes the line's word at the failing rule's index.
  */
-export function validateUserLine(ctx: RuleContext, args: readonly string[], loaded: readonly ConfiguredUser[]): ConfiguredUser | string {
+function validateUserLine(ctx: RuleContext, args: readonly string[], loaded: readonly ConfiguredUser[]): ConfiguredUser | string {
   const argv = ["user", ...args];
   const declError = (index: number, e: RuleError) => `Error in user declaration '${argv[index]}': ${ruleErrorText(e)}`;
   if (loaded.some((u) => u.name === args[0])) return declError(1, RuleError.DuplicateUser);

@@ -50,7 +50,7 @@ export const enum ChannelFlag {
   Unsubscribe = 1 << 3,
 }
 
-export interface ChannelSpec {
+interface ChannelSpec {
   flags: number;
   start: number;
   /** How many arguments are channels, -1 for all the remaining ones. */

@@ -31,7 +31,7 @@ function keyPermsNeeded(specFlags: number): number {
 }
 
 /** ACLSelectorCheckKey. A key found with no flags (a getkeys procedure) needs any pattern. */
-export function selectorAllowsKey(s: Selector, key: string, specFlags: number): boolean {
+function selectorAllowsKey(s: Selector, key: string, specFlags: number): boolean {
   if (s.flags & SelectorFlag.AllKeys) return true;
   const needed = keyPermsNeeded(specFlags);
   for (const p of s.patterns) {
@@ -104,12 +104,6 @@ export function checkCommand(user: User, cmd: AclCommand, argv: string[]): Denia
     if (d.reason > relevant.reason || (d.reason === relevant.reason && d.pos > relevant.pos)) relevant = d;
   }
   return relevant;
-}
-
-/** ACLUserCheckKeyPerm: some selector allows the key with these spec flags. */
-export function userAllowsKey(user: User, key: string, specFlags: number): boolean {
-  for (const s of user.selectors) if (selectorAllowsKey(s, key, specFlags)) return true;
-  return false;
 }
 
 /**

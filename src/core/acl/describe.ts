@@ -9,7 +9,7 @@ import { KeyPerm, Selector, SelectorFlag, type KeyPattern, type RuleContext } fr
 import { USER_FLAG_NAMES, type User } from "./user.ts";
 
 /** sdsCatPatternString: "~p", "%R~p" or "%W~p". */
-export function patternText(p: KeyPattern): string {
+function patternText(p: KeyPattern): string {
   if (p.flags === KeyPerm.All) return `~${p.pattern}`;
   if (p.flags === KeyPerm.Read) return `%R~${p.pattern}`;
   return `%W~${p.pattern}`;

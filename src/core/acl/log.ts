@@ -10,7 +10,7 @@ export const enum LogContext {
   Lua = 2,
 }
 
-export interface AclLogEntry {
+interface AclLogEntry {
   count: number;
   reason: Denied;
   context: LogContext;

@@ -23,7 +23,7 @@ export const USER_FLAG_NAMES: ReadonlyArray<readonly [string, number]> = [
 ];
 
 /** ACLHashPassword: SHA-256 of the password's bytes, as 64 lowercase hex digits. */
-export function hashPassword(password: string): string {
+function hashPassword(password: string): string {
   return createHash("sha256").update(Buffer.from(password, "latin1")).digest("hex");
 }
 

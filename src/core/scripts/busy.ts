@@ -24,8 +24,8 @@ import { afterErrorReply } from "../dispatch.ts";
 import type { ScriptRunner } from "./run.ts";
 import { fail } from "../errors.ts";
 
-export const BUSY_EVAL = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
-export const BUSY_FUNCTION = "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
+const BUSY_EVAL = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+const BUSY_FUNCTION = "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
 
 /**
  * scriptKill: SCRIPT KILL (`isEval`) or FUNCTION KILL of the busy script. It stops where it

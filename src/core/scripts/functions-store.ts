@@ -7,7 +7,7 @@
 import { splitArgs } from "../../config/split-args.ts";
 import type { RedisLua, RegisteredFunction } from "../../scripting/engine.ts";
 
-export interface LibraryEntry {
+interface LibraryEntry {
   engine: string;
   code: string;
 }
@@ -49,7 +49,7 @@ export interface LibraryMetadata {
 const NAME_ERROR = "Library names can only contain letters, numbers, or underscores(_) and must be at least one character long";
 
 /** functionExtractLibMetaData: the shebang "#!<engine> name=<lib>". Throws the error text. */
-export function libraryMetadata(code: string): LibraryMetadata {
+function libraryMetadata(code: string): LibraryMetadata {
   if (!code.startsWith("#!")) throw new Error("Missing library metadata");
   const nl = code.indexOf("\n");
   if (nl < 0) throw new Error("Invalid library metadata");

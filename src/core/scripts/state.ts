@@ -25,7 +25,7 @@ import { ScriptClient, type ScriptRunner } from "./run.ts";
 import { BusyScript } from "./busy.ts";
 import { CommandFlag } from "../command-spec.ts";
 
-export interface CachedScript {
+interface CachedScript {
   sha: string;
   body: string;
   flags: number;
@@ -33,7 +33,7 @@ export interface CachedScript {
 }
 
 /** evalExtractShebangFlags: the script's flags, or the error text. */
-export function shebangFlags(body: string): number | string {
+function shebangFlags(body: string): number | string {
   if (!body.startsWith("#!")) return SCRIPT_FLAG_EVAL_COMPAT_MODE;
   const end = body.indexOf("\n");
   if (end < 0) return "Invalid script shebang";
@@ -56,7 +56,7 @@ export function shebangFlags(body: string): number | string {
 }
 
 /** scriptFlagsToCmdFlags. */
-export function scriptFlagsToCmdFlags(cmdFlags: number, scriptFlags: number): number {
+function scriptFlagsToCmdFlags(cmdFlags: number, scriptFlags: number): number {
   cmdFlags &= ~(CommandFlag.Stale | CommandFlag.DenyOom | CommandFlag.Write);
   if (!(scriptFlags & (SCRIPT_FLAG_ALLOW_OOM | SCRIPT_FLAG_NO_WRITES))) cmdFlags |= CommandFlag.DenyOom;
   if (!(scriptFlags & SCRIPT_FLAG_NO_WRITES)) cmdFlags |= CommandFlag.Write;
