@@ -1,12 +1,12 @@
 // Every command family's handlers, as the command table joins them with Redis's metadata
-// (core/command-table.ts). A family's handlers live in its folder here; the few whose state
-// the core owns (MONITOR, MULTI/EXEC/WATCH, pub/sub) live beside that state in core/.
+// (core/command-table.ts). A family's handlers live in its folder here (with the engine they
+// alone use); what the core owns (MONITOR's feed, WATCH, subscriptions) they reach in core/.
 
 import { buildCommandTable, type CommandTable } from "../core/command-table.ts";
 import type { HandlerMap } from "../core/command-spec.ts";
 import { handlers as connection } from "./connection/connection.ts";
 import { handlers as clientTracking } from "./connection/client-tracking.ts";
-import { handlers as monitor } from "../core/monitor.ts";
+import { handlers as monitor } from "./connection/monitor.ts";
 import { handlers as serverAdmin } from "./server/admin.ts";
 import { handlers as keys } from "./keys/keys.ts";
 import { handlers as strings } from "./strings/strings.ts";
@@ -19,9 +19,9 @@ import { handlers as sets } from "./sets/sets.ts";
 import { handlers as zsets } from "./zsets/zsets.ts";
 import { handlers as geo } from "./geo/geo.ts";
 import { handlers as streams } from "./streams/streams.ts";
-import { handlers as transactions } from "../core/multi.ts";
+import { handlers as transactions } from "./transactions/transactions.ts";
 import { handlers as scripting } from "./scripting/scripting.ts";
-import { handlers as pubsub } from "../core/pubsub.ts";
+import { handlers as pubsub } from "./pubsub/pubsub.ts";
 import { handlers as replication } from "./server/replication.ts";
 import { handlers as modules } from "./server/modules.ts";
 import { handlers as debug } from "./server/debug.ts";

@@ -19,8 +19,6 @@
 
 import type { Client } from "./client.ts";
 import type { Server } from "./server.ts";
-import { fail } from "./errors.ts";
-import type { HandlerMap } from "./command-spec.ts";
 
 /** sdscatrepr: a quoted string with \\ \" \n \r \t \a \b and \xHH escapes for the rest. */
 function reprString(s: string): string {
@@ -101,14 +99,3 @@ export function stopMonitoring(c: Client): void {
   c.monitor = false;
   c.server.monitors.delete(c);
 }
-
-export const handlers: HandlerMap = {
-  monitor(c) {
-    // A client that expects one reply per command (inside MULTI, scripts) cannot monitor.
-    if (c.denyBlocking || c.multi) fail("ERR MONITOR isn't allowed for DENY BLOCKING client");
-    if (c.monitor || c.replica !== null) return; // already a monitor (or a replica): ignored
-    c.monitor = true;
-    c.server.monitors.add(c);
-    c.reply.ok();
-  },
-};

@@ -4,9 +4,6 @@
 
 import type { Client } from "./client.ts";
 import type { Database } from "../store/database.ts";
-import { execTransaction } from "./dispatch.ts";
-import { fail } from "./errors.ts";
-import type { HandlerMap } from "./command-spec.ts";
 
 // WATCH of a key that is already logically expired (Redis 7.0's watchedKey.expired): its
 // deletion by expiry is no change for that client, but a key that expires after the WATCH
@@ -27,7 +24,7 @@ function removeWatches(c: Client): void {
   c.watchedExpired = null;
 }
 
-function unwatchAll(c: Client): void {
+export function unwatchAll(c: Client): void {
   removeWatches(c);
   c.dirtyCas = false;
 }
@@ -69,7 +66,7 @@ export function touchWatchers(watchers: Set<Client>, db: Database, key: string, 
 }
 
 /** isWatchedKeyExpired: a key watched while alive has expired since (even if not yet deleted). */
-function watchedKeyExpired(c: Client): boolean {
+export function watchedKeyExpired(c: Client): boolean {
   const watched = c.watched;
   if (!watched || c.server.loading) return false;
   const now = c.server.cmdTime;
@@ -81,53 +78,3 @@ function watchedKeyExpired(c: Client): boolean {
   }
   return false;
 }
-
-export const handlers: HandlerMap = {
-  multi(c) {
-    if (c.multi) fail("ERR MULTI calls can not be nested");
-    c.multi = { queue: [], aborted: false, flags: 0 };
-    c.reply.ok();
-  },
-
-  exec(c) {
-    if (!c.multi) fail("ERR EXEC without MULTI");
-    if (watchedKeyExpired(c)) c.dirtyCas = true;
-    if (c.dirtyCas && !c.multi.aborted) {
-      // A watched key changed: the transaction does not run.
-      c.multi = null;
-      unwatchAll(c);
-      c.reply.nullArray();
-      return;
-    }
-    unwatchAll(c);
-    execTransaction(c);
-  },
-
-  discard(c) {
-    if (!c.multi) fail("ERR DISCARD without MULTI");
-    discardTransaction(c);
-    c.reply.ok();
-  },
-
-  watch(c, argv) {
-    if (c.multi) fail("ERR WATCH inside MULTI is not allowed");
-    const server = c.server;
-    if (!c.watched) c.watched = new Set();
-    const db = c.db;
-    for (let i = 1; i < argv.length; i++) {
-      const k = `${db.id}\0${argv[i]}`;
-      if (c.watched.has(k)) continue;
-      c.watched.add(k);
-      let set = server.watchedKeys.get(k);
-      if (!set) server.watchedKeys.set(k, (set = new Set()));
-      set.add(c);
-      if (!server.loading && db.isExpired(argv[i]!, server.cmdTime)) setWatchedWhileExpired(c, k, true);
-    }
-    c.reply.ok();
-  },
-
-  unwatch(c) {
-    unwatchAll(c);
-    c.reply.ok();
-  },
-};

@@ -1,10 +1,9 @@
-// Pub/Sub: SUBSCRIBE, UNSUBSCRIBE, PSUBSCRIBE, PUNSUBSCRIBE, PUBLISH, the sharded variants
-// SSUBSCRIBE, SUNSUBSCRIBE, SPUBLISH (as standalone Redis 7.0 runs them), and PUBSUB
-// introspection (pubsub.c).
+// Pub/Sub subscriptions and delivery, and keyspace notifications (pubsub.c, notify.c); the
+// commands are commands/pubsub/pubsub.ts.
 //
 // Subscriptions live in server.channels / server.patterns (channel -> clients, in subscription
-// order) and in each client's channels / patterns sets. Shard channels have no field on Client or
-// Server yet: they are kept here (see pubsub-shard.ts).
+// order) and in each client's channels / patterns sets; shard channels likewise in
+// server.shardChannels / client.shardChannels (pubsub-shard.ts).
 //
 // A message is appended to each subscriber's reply buffer (RESP2 array, RESP3 push) and sent
 // with flush(): the dispatcher only flushes the client whose command runs. When our master sends
@@ -12,21 +11,19 @@
 
 import type { Client } from "./client.ts";
 import { globMatch } from "../common/glob.ts";
-import { fail } from "./errors.ts";
-import { addShardSubscription, removeShardSubscription, shardChannelNames, shardChannelsOf, shardSubscribers, shardSubscriptionCount } from "./pubsub-shard.ts";
-import type { HandlerMap } from "./command-spec.ts";
+import { removeShardSubscription, shardChannelsOf, shardSubscribers, shardSubscriptionCount } from "./pubsub-shard.ts";
 
 /**
  * Redis's stringmatchlen, as pub/sub uses it: an empty channel name matches only an empty
  * pattern (even "*" does not match it). glob.ts treats "" like any other string.
  */
-function patternMatches(pattern: string, channel: string): boolean {
+export function patternMatches(pattern: string, channel: string): boolean {
   if (channel.length === 0) return pattern.length === 0;
   return globMatch(pattern, channel);
 }
 
 /** Channels + patterns of a client (what SUBSCRIBE/UNSUBSCRIBE/P* replies count). */
-function subscriptionCount(c: Client): number {
+export function subscriptionCount(c: Client): number {
   return (c.channels?.size ?? 0) + (c.patterns?.size ?? 0);
 }
 
@@ -66,7 +63,7 @@ export function unsubscribeAllSilently(c: Client): void {
 // ---- Subscription replies ----
 
 /** A (p|s)(un)subscribe confirmation: RESP2 array, RESP3 push. */
-function replySubscription(c: Client, kind: string, name: string | null, count: number): void {
+export function replySubscription(c: Client, kind: string, name: string | null, count: number): void {
   const r = c.reply;
   r.push(3);
   r.bulk(kind);
@@ -77,7 +74,7 @@ function replySubscription(c: Client, kind: string, name: string | null, count: 
 
 // ---- Subscribing ----
 
-function subscribeChannel(c: Client, channel: string): void {
+export function subscribeChannel(c: Client, channel: string): void {
   const mine = (c.channels ??= new Set());
   if (!mine.has(channel)) {
     mine.add(channel);
@@ -89,7 +86,7 @@ function subscribeChannel(c: Client, channel: string): void {
   replySubscription(c, "subscribe", channel, subscriptionCount(c));
 }
 
-function unsubscribeChannel(c: Client, channel: string, notifyClient: boolean): number {
+export function unsubscribeChannel(c: Client, channel: string, notifyClient: boolean): number {
   let removed = 0;
   if (c.channels?.delete(channel)) {
     removed = 1;
@@ -104,7 +101,7 @@ function unsubscribeChannel(c: Client, channel: string, notifyClient: boolean): 
   return removed;
 }
 
-function subscribePattern(c: Client, pattern: string): void {
+export function subscribePattern(c: Client, pattern: string): void {
   const mine = (c.patterns ??= new Set());
   if (!mine.has(pattern)) {
     mine.add(pattern);
@@ -116,7 +113,7 @@ function subscribePattern(c: Client, pattern: string): void {
   replySubscription(c, "psubscribe", pattern, subscriptionCount(c));
 }
 
-function unsubscribePattern(c: Client, pattern: string, notifyClient: boolean): number {
+export function unsubscribePattern(c: Client, pattern: string, notifyClient: boolean): number {
   let removed = 0;
   if (c.patterns?.delete(pattern)) {
     removed = 1;
@@ -131,14 +128,17 @@ function unsubscribePattern(c: Client, pattern: string, notifyClient: boolean): 
   return removed;
 }
 
-function unsubscribeShard(c: Client, channel: string): void {
+export function unsubscribeShard(c: Client, channel: string): void {
   removeShardSubscription(c, channel);
   replySubscription(c, "sunsubscribe", channel, shardSubscriptionCount(c));
 }
 
 // ---- Publishing ----
 
-/** Clients that received a message during the current publish (flushed once at the end). */
+/**
+ * Clients that received a message during the current publish (flushed once at the end):
+ * module-private scratch, empty again before publishing returns.
+ */
 const touched: Client[] = [];
 
 /** What publishing needs of the publisher: the server (a command's client, or none for expiry). */
@@ -158,7 +158,7 @@ function deliverPending(c: Publisher): void {
 }
 
 /** Sends a message to the channel's subscribers and matching pattern subscribers; returns how many. */
-function publishMessage(c: Publisher, channel: string, message: string): number {
+export function publishMessage(c: Publisher, channel: string, message: string): number {
   const server = c.server;
   let receivers = 0;
   const clients = server.channels.get(channel);
@@ -192,7 +192,7 @@ function publishMessage(c: Publisher, channel: string, message: string): number 
   return receivers;
 }
 
-function publishShardMessage(c: Client, channel: string, message: string): number {
+export function publishShardMessage(c: Client, channel: string, message: string): number {
   let receivers = 0;
   const clients = shardSubscribers(c.server, channel);
   if (clients) {
@@ -286,130 +286,6 @@ export function notifyServerKeyspaceEvent(c: Publisher, type: NotifyClass, event
  * (forceCommandPropagation). The dispatcher propagates a command only when `dirty` moved, so
  * the command goes out as an extra op instead (exactly once: dirty does not move).
  */
-function forcePropagation(c: Client, argv: string[]): void {
+export function forcePropagation(c: Client, argv: string[]): void {
   (c.alsoPropagate ??= []).push(argv);
 }
-
-// ---- PUBSUB introspection ----
-
-const PUBSUB_HELP = [
-  "PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-  "CHANNELS [<pattern>]",
-  "    Return the currently active channels matching a <pattern> (default: '*').",
-  "NUMPAT",
-  "    Return number of subscriptions to patterns.",
-  "NUMSUB [<channel> ...]",
-  "    Return the number of subscribers for the specified channels, excluding",
-  "    pattern subscriptions(default: no channels).",
-  "SHARDCHANNELS [<pattern>]",
-  "    Return the currently active shard level channels matching a <pattern> (default: '*').",
-  "SHARDNUMSUB [<shardchannel> ...]",
-  "    Return the number of subscribers for the specified shard level channel(s)",
-  "HELP",
-  "    Prints this help.",
-];
-
-function subcommandSyntaxError(argv: string[]): never {
-  fail(`ERR unknown subcommand or wrong number of arguments for '${argv[1]!.slice(0, 128)}'. Try ${argv[0]!.toUpperCase()} HELP.`);
-}
-
-function channelList(c: Client, argv: string[], names: Iterable<string>): void {
-  if (argv.length > 3) subcommandSyntaxError(argv);
-  const pattern = argv.length === 3 ? argv[2]! : null;
-  const out: string[] = [];
-  for (const name of names) if (pattern === null || patternMatches(pattern, name)) out.push(name);
-  c.reply.bulkArray(out);
-}
-
-function numSub(c: Client, argv: string[], count: (channel: string) => number): void {
-  c.reply.array((argv.length - 2) * 2);
-  for (let j = 2; j < argv.length; j++) {
-    c.reply.bulk(argv[j]!);
-    c.reply.int(count(argv[j]!));
-  }
-}
-
-export const handlers: HandlerMap = {
-  subscribe(c, argv) {
-    for (let j = 1; j < argv.length; j++) subscribeChannel(c, argv[j]!);
-  },
-
-  unsubscribe(c, argv) {
-    if (argv.length === 1) {
-      let count = 0;
-      if (c.channels) for (const ch of [...c.channels]) count += unsubscribeChannel(c, ch, true);
-      if (count === 0) replySubscription(c, "unsubscribe", null, subscriptionCount(c));
-    } else {
-      for (let j = 1; j < argv.length; j++) unsubscribeChannel(c, argv[j]!, true);
-    }
-  },
-
-  psubscribe(c, argv) {
-    for (let j = 1; j < argv.length; j++) subscribePattern(c, argv[j]!);
-  },
-
-  punsubscribe(c, argv) {
-    if (argv.length === 1) {
-      let count = 0;
-      if (c.patterns) for (const p of [...c.patterns]) count += unsubscribePattern(c, p, true);
-      if (count === 0) replySubscription(c, "punsubscribe", null, subscriptionCount(c));
-    } else {
-      for (let j = 1; j < argv.length; j++) unsubscribePattern(c, argv[j]!, true);
-    }
-  },
-
-  ssubscribe(c, argv) {
-    for (let j = 1; j < argv.length; j++) {
-      addShardSubscription(c, argv[j]!);
-      replySubscription(c, "ssubscribe", argv[j]!, shardSubscriptionCount(c));
-    }
-  },
-
-  sunsubscribe(c, argv) {
-    if (argv.length === 1) {
-      const mine = [...shardChannelsOf(c)];
-      for (const ch of mine) unsubscribeShard(c, ch);
-      if (mine.length === 0) replySubscription(c, "sunsubscribe", null, 0);
-    } else {
-      for (let j = 1; j < argv.length; j++) unsubscribeShard(c, argv[j]!);
-    }
-  },
-
-  publish(c, argv) {
-    const receivers = publishMessage(c, argv[1]!, argv[2]!);
-    forcePropagation(c, argv);
-    c.reply.int(receivers);
-  },
-
-  spublish(c, argv) {
-    const receivers = publishShardMessage(c, argv[1]!, argv[2]!);
-    forcePropagation(c, argv);
-    c.reply.int(receivers);
-  },
-
-  "pubsub|help"(c) {
-    c.reply.array(PUBSUB_HELP.length);
-    for (const line of PUBSUB_HELP) c.reply.simple(line);
-  },
-
-  "pubsub|channels"(c, argv) {
-    channelList(c, argv, c.server.channels.keys());
-  },
-
-  "pubsub|numsub"(c, argv) {
-    const channels = c.server.channels;
-    numSub(c, argv, (ch) => channels.get(ch)?.size ?? 0);
-  },
-
-  "pubsub|numpat"(c) {
-    c.reply.int(c.server.patterns.size);
-  },
-
-  "pubsub|shardchannels"(c, argv) {
-    channelList(c, argv, shardChannelNames(c.server));
-  },
-
-  "pubsub|shardnumsub"(c, argv) {
-    numSub(c, argv, (ch) => shardSubscribers(c.server, ch)?.size ?? 0);
-  },
-};
