@@ -33,7 +33,7 @@ function requireFile(command: string, file: string): void {
 }
 
 /**
- * Progress on standard error (server/progress.ts): a live line when it is a terminal that the
+ * Progress on standard error (core/progress.ts): a live line when it is a terminal that the
  * command's own output does not share, else a line every few seconds (none for a short run).
  */
 function toolProgress(command: string, file: string, quiet: boolean, outputOnTerminal: boolean): { update(bytes: number, keys: number): void; end(): void } | null {

@@ -93,13 +93,13 @@ export class Config {
   configFile = "";
   replicaOf: ReplicaOf | null = null;
   /**
-   * rename-command lines, in order: the command table applies them (commands/table.ts); the
+   * rename-command lines, in order: the command table applies them (core/command-table.ts); the
    * line is kept for the start-up error when one names no command.
    */
   renamedCommands: Array<{ from: string; to: string; line?: ConfigLine }> = [];
   /**
    * `user <name> <rules...>` lines, in order: validated against the command table and loaded at
-   * start-up by the ACL code (acl/acl.ts), as Redis's UsersToLoad.
+   * start-up by the ACL code (core/acl/acl.ts), as Redis's UsersToLoad.
    */
   userLines: Array<{ args: string[]; line?: ConfigLine }> = [];
   savePoints: Array<{ seconds: number; changes: number }> = [];

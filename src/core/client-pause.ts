@@ -5,7 +5,7 @@
 //
 // - WRITE: commands that may replicate wait (write commands, EVAL/EVALSHA/FCALL unless their
 //   script declared no-writes, PUBLISH, SPUBLISH, PFCOUNT: CommandFlag.MayReplicate, set by
-//   commands/table.ts), as Redis's is_may_replicate_command.
+//   core/command-table.ts), as Redis's is_may_replicate_command.
 // - ALL: every command of a normal client waits.
 //
 // A paused command is postponed (Redis's BLOCKED_POSTPONE): the client stops reading there and

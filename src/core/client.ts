@@ -97,13 +97,13 @@ export class Client {
    * blocking code replies and calls resumeInput().
    */
   blocked = false;
-  /** What this client waits for when blocked on keys (BLPOP...); see server/blocking.ts. */
+  /** What this client waits for when blocked on keys (BLPOP...); see core/blocking.ts. */
   keyWait: KeyWait | null = null;
   /** Blocking commands act as their non-blocking forms (inside EXEC: Redis's CLIENT_DENY_BLOCKING). */
   denyBlocking = false;
-  /** In MONITOR mode: shown every command the server runs (commands/connection/monitor.ts). */
+  /** In MONITOR mode: shown every command the server runs (core/monitor.ts). */
   monitor = false;
-  /** Client-side caching (CLIENT TRACKING ON): its mode; null while off (server/tracking.ts). */
+  /** Client-side caching (CLIENT TRACKING ON): its mode; null while off (core/tracking.ts). */
   tracking: ClientTracking | null = null;
   /**
    * A script this client's command runs yielded (it is the busy script): the command, and what

@@ -22,7 +22,7 @@ export class Logger {
   /** Test hook: every line also goes here. */
   sink: ((line: string) => void) | null = null;
   /**
-   * The terminal's live progress line (server/progress.ts), when standard output is one: log
+   * The terminal's live progress line (core/progress.ts), when standard output is one: log
    * lines written to standard output go above it.
    */
   live: LiveLine | null = null;
@@ -51,7 +51,7 @@ export class Logger {
   }
 
   /**
-   * The progress of a long operation (server/progress.ts): a notice every few seconds, and the
+   * The progress of a long operation (core/progress.ts): a notice every few seconds, and the
    * live line on a terminal.
    */
   progress(what: string, totalBytes: number, exactKeys = false): Progress {

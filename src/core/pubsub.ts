@@ -1,5 +1,5 @@
 // Pub/Sub subscriptions and delivery, and keyspace notifications (pubsub.c, notify.c); the
-// commands are commands/pubsub/pubsub.ts.
+// commands are core/pubsub.ts.
 //
 // Subscriptions live in server.channels / server.patterns (channel -> clients, in subscription
 // order) and in each client's channels / patterns sets; shard channels likewise in

@@ -117,7 +117,7 @@ export class Server {
   /** The plain TCP port listened on (0: none), and the TLS one (tls-port; 0: none). */
   listeningPort = 0;
   tlsListeningPort = 0;
-  /** The TLS context of tls-port and tls-replication, once something uses TLS (server/tls.ts). */
+  /** The TLS context of tls-port and tls-replication, once something uses TLS (core/tls.ts). */
   tls: TlsContext | null = null;
   /**
    * Replication (replication/replication.ts), installed by start: the core sees it through the
@@ -143,20 +143,20 @@ export class Server {
   scriptDisableDenyScript = false;
   /** Stored FUNCTION libraries: name -> code (applied from the master, served by FUNCTION LIST/DUMP). */
   readonly functions = new LibraryStore();
-  /** EVAL's script cache and engine, the functions engine (commands/scripting/state.ts). */
+  /** EVAL's script cache and engine, the functions engine (core/scripts/state.ts). */
   readonly scripting: ScriptingState;
-  /** SLOWLOG and LATENCY (server/latency.ts). */
+  /** SLOWLOG and LATENCY (core/latency.ts). */
   readonly slowlog: Slowlog;
   readonly latency: LatencyMonitor;
-  /** Clients in MONITOR mode, in the order they started (commands/connection/monitor.ts). */
+  /** Clients in MONITOR mode, in the order they started (core/monitor.ts). */
   readonly monitors = new Set<Client>();
   /** A flush of the monitors' buffers is queued for the end of this turn. */
   monitorFlushPending = false;
-  /** Client pauses: CLIENT PAUSE, and FAILOVER / SHUTDOWN holding writes (server/client-pause.ts). */
+  /** Client pauses: CLIENT PAUSE, and FAILOVER / SHUTDOWN holding writes (core/client-pause.ts). */
   readonly pause: ClientPause = new ClientPause(this);
-  /** Users, authentication and the ACL log (acl/acl.ts). */
+  /** Users, authentication and the ACL log (core/acl/acl.ts). */
   readonly acl: Acl;
-  /** Client-side caching: who may cache which keys, and their invalidations (server/tracking.ts). */
+  /** Client-side caching: who may cache which keys, and their invalidations (core/tracking.ts). */
   readonly tracking: Tracking = new Tracking(this);
 
   /**

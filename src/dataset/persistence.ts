@@ -468,7 +468,7 @@ export interface ShutdownFlags {
   save: boolean;
   nosave: boolean;
   force: boolean;
-  /** Do not wait for lagging replicas (server/shutdown.ts). */
+  /** Do not wait for lagging replicas (commands/server/shutdown.ts). */
   now: boolean;
 }
 

@@ -882,7 +882,7 @@ export class MasterSide {
   // ------------------------------------------------------------------ write pause (FAILOVER)
 
   /**
-   * Writes are paused by FAILOVER or SHUTDOWN (their shared purpose of server/client-pause.ts:
+   * Writes are paused by FAILOVER or SHUTDOWN (their shared purpose of core/client-pause.ts:
    * commands that may replicate wait there, as Redis's BLOCKED_POSTPONE). CLIENT PAUSE is a
    * purpose of its own and does not show here.
    */

@@ -94,7 +94,7 @@ interface Transfer {
   /** Bytes that arrived after the payload: the start of the command stream. */
   tail: Buffer[];
   done: boolean;
-  /** Bytes and keys so far, for the log and INFO (server/progress.ts). */
+  /** Bytes and keys so far, for the log and INFO (core/progress.ts). */
   progress: Progress;
 }
 

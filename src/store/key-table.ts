@@ -23,7 +23,7 @@
 // The interface is the part of Map's that the server uses (get/set/has/delete/size, keys /
 // values / entries / for-of), so callers read as before. Iteration walks the shards in order,
 // each in insertion order, and is live like a Map's: a key added to a shard not reached yet is
-// seen, one deleted before it is reached is not. The snapshot (replication/snapshot.ts) needs
+// seen, one deleted before it is reached is not. The snapshot (dataset/snapshot.ts) needs
 // keys to stay in their shard while it walks: it holds the layout (holdLayout), and splits wait.
 
 /** Keys per shard, on average, beyond which the table grows by one shard. */

@@ -1,4 +1,4 @@
-// Blocking list commands and the generic blocked-on-keys mechanism (server/blocking.ts).
+// Blocking list commands and the generic blocked-on-keys mechanism (core/blocking.ts).
 // Every scenario runs against a real redis-server 7.0 and against Replicant, and the replies
 // must be the same (and what the Redis docs say): FIFO service, service after the pushing
 // command (a whole EXEC counts as one), timeouts, CLIENT UNBLOCK, several keys, BLMOVE chains,

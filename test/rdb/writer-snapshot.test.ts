@@ -1,4 +1,4 @@
-// The incremental RDB of a DatasetSnapshot (replication/snapshot-rdb.ts): chunks of about the
+// The incremental RDB of a DatasetSnapshot (dataset/snapshot-rdb.ts): chunks of about the
 // size asked, which concatenated are one valid RDB holding the dataset exactly as it was when
 // the snapshot started, although keys change, disappear and appear between the chunks.
 //

@@ -1,5 +1,5 @@
 // Clients are served while we load a big dataset: the load is parsed in slices between turns
-// of the event loop (replication/dataset-load.ts), not in one go. What is pinned here is
+// of the event loop (dataset/load.ts), not in one go. What is pinned here is
 // behaviour, not timing: requests are answered before the load ends (-LOADING while loading,
 // as redis-server answers), and the commands the master sends during a full sync are applied
 // after it, in order. How long a client waits is measured by bench/responsiveness.bench.ts.

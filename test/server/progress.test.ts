@@ -1,4 +1,4 @@
-// How long operations report their progress (server/progress.ts): the periodic line's format,
+// How long operations report their progress (core/progress.ts): the periodic line's format,
 // the fraction from bytes or from keys, INFO's loading_* fields, and the terminal's live line
 // (drawn in place, cut to the width, erased at the end, log lines written above it).
 

@@ -1,5 +1,5 @@
 // ACL: users and their permissions (acl.c aclCommand). The rules, checks and files are in
-// src/acl/; this module parses the subcommands' arguments and writes Redis's replies.
+// core/acl/; this module parses the subcommands' arguments and writes Redis's replies.
 
 import { lookupAclCommand } from "../../core/acl/lookup.ts";
 import { randomBytes } from "node:crypto";

@@ -1,6 +1,6 @@
 // CLIENT TRACKING, CLIENT CACHING, CLIENT GETREDIR and CLIENT TRACKINGINFO: client-side caching
 // as a client turns it on and inspects it (networking.c clientCommand). The tables and the
-// invalidation messages are server/tracking.ts's.
+// invalidation messages are core/tracking.ts's.
 
 import type { Client } from "../../core/client.ts";
 import type { TrackingOptions } from "../../core/tracking.ts";

@@ -10,7 +10,7 @@
 //   a Redis 7.4 replica does. A replica never deletes a field by itself, not even for an
 //   HPEXPIREAT in the past (it stores the time).
 //
-// Active expiry of fields (a master's cron) is in server/expire.ts.
+// Active expiry of fields (a master's cron) is in core/expire.ts.
 
 import type { Client } from "../../core/client.ts";
 import { ClientKind } from "../../core/client.ts";

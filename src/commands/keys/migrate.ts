@@ -2,7 +2,7 @@
 // [AUTH2 username password] [KEYS key ...] (cluster.c's migrateCommand): the keys are sent to
 // the target as RESTORE commands with their DUMP payload and remaining TTL, and deleted here
 // once the target accepted them (unless COPY); the command propagates as DEL of those keys.
-// Like Redis, the server waits for the target meanwhile (server/migrate-sockets.ts), keeps
+// Like Redis, the server waits for the target meanwhile (core/migrate-sockets.ts), keeps
 // the connection for the next MIGRATE, and tries a second time after a socket error that is
 // not a timeout.
 

@@ -2,7 +2,7 @@
 // they share with LMPOP). With data they act like their non-blocking forms and are propagated
 // as those (BLPOP -> LPOP key, BLMPOP -> LPOP key n, BLMOVE -> LMOVE with the client's
 // arguments, BRPOPLPUSH -> RPOPLPUSH). Without data the client blocks on the keys through
-// server/blocking.ts and is served, in FIFO order, after the command that gives a key data;
+// core/blocking.ts and is served, in FIFO order, after the command that gives a key data;
 // the served form is propagated the same way (a served BLMOVE as LMOVE ... left|right, the
 // lowercase words Redis uses). Inside EXEC (or for our master) nothing blocks: the reply is
 // the timeout one (null array), except BLMOVE/BRPOPLPUSH that answer a null bulk there.

@@ -73,7 +73,7 @@ const sections: Record<string, Section> = {
     ];
   },
   memory(server) {
-    // The figures MEMORY STATS reports too (server/memory.ts).
+    // The figures MEMORY STATS reports too (core/memory.ts).
     const mh = memoryOverhead(server);
     const used = mh.totalAllocated;
     const rss = mh.rss;

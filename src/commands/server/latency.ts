@@ -1,4 +1,4 @@
-// SLOWLOG and LATENCY, with Redis 7.0's replies and texts. The recording is in server/latency.ts
+// SLOWLOG and LATENCY, with Redis 7.0's replies and texts. The recording is in core/latency.ts
 // (fed by dispatch's call()); these read and reset it.
 
 import type { Client } from "../../core/client.ts";

@@ -1,5 +1,5 @@
 // MEMORY (object.c's memoryCommand): USAGE estimates what a key costs on the heap
-// (store/memory-size.ts), STATS and DOCTOR report the server's figures (server/memory.ts).
+// (store/memory-size.ts), STATS and DOCTOR report the server's figures (core/memory.ts).
 
 import { memoryDoctorReport, memoryOverhead, trackPeakMemory } from "../../core/memory.ts";
 import { mapBytes, stringBytes } from "../../store/memory-size.ts";

@@ -1,6 +1,6 @@
-// Persistence commands: SAVE, BGSAVE [SCHEDULE], BGREWRITEAOF (server/aof-rewrite.ts), LASTSAVE,
-// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]. The saving itself lives in server/persistence.ts, the shutdown sequence
-// (waiting for lagging replicas) in server/shutdown.ts.
+// Persistence commands: SAVE, BGSAVE [SCHEDULE], BGREWRITEAOF (dataset/aof-rewrite.ts), LASTSAVE,
+// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]. The saving itself lives in dataset/persistence.ts, the shutdown sequence
+// (waiting for lagging replicas) in commands/server/shutdown.ts.
 
 import { bgsaveInProgress, saveSync, scheduleBgsave, startBgsave } from "../../dataset/persistence.ts";
 import { commandStats } from "../../core/dispatch.ts";

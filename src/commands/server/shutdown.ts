@@ -6,7 +6,7 @@
 // pauses writes (they wait, as with CLIENT PAUSE WRITE), sends REPLCONF GETACK to the replicas,
 // and checks ten times a second (Redis's serverCron) until every replica caught up or
 // shutdown-timeout seconds passed. Then finishShutdown logs the replicas still lagging and
-// saves (server/persistence.ts shutdownSave); a failed save cancels the shutdown.
+// saves (dataset/persistence.ts shutdownSave); a failed save cancels the shutdown.
 //
 // Meanwhile the SHUTDOWN clients are blocked (a second SHUTDOWN, NOW or not, joins the wait);
 // SHUTDOWN ABORT cancels: writes resume and the blocked clients get "ERR Errors trying to

@@ -1,5 +1,5 @@
 // XREAD and XREADGROUP (Redis 7.0 t_stream.c xreadCommand, blocked.c
-// serveClientsBlockedOnStreamKey), with BLOCK through server/blocking.ts.
+// serveClientsBlockedOnStreamKey), with BLOCK through core/blocking.ts.
 //
 // XREADGROUP is never propagated itself: each delivery creates or moves a PEL entry, which goes
 // out as an XCLAIM ... FORCE JUSTID LASTID (the group's new last ID included); with NOACK there

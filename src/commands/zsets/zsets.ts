@@ -774,7 +774,7 @@ function zpopMinMax(c: Client, argv: string[], where: number): void {
 
 /**
  * The blocking pops serve a key that has data exactly like Redis, and are propagated as
- * ZPOPMIN/ZPOPMAX. With no data the client blocks on the keys (server/blocking.ts) and is
+ * ZPOPMIN/ZPOPMAX. With no data the client blocks on the keys (core/blocking.ts) and is
  * served the same way, in FIFO order, once a key holds a sorted set again (Redis's
  * serveClientsBlockedOnSortedSetKey); on timeout, or inside EXEC, the reply is a null array.
  */
