@@ -11,7 +11,7 @@ import { pqsort, stableSort } from "./sort.ts";
 import { deleteKey, lookupRead, readZSet, signalModified } from "../keyspace.ts";
 import { NotifyClass, notifyKeyspaceEvent } from "../pubsub/pubsub.ts";
 import type { HandlerMap } from "../types.ts";
-import { storeZSet, zaddCommand } from "../zsets/zsets.ts";
+import { storeZSet, zaddCommand } from "../zsets/add.ts";
 import { formatDistance, formatF6, replyHuman } from "../zsets/format.ts";
 import { parseLong, strictDoubleArg } from "../zsets/parse.ts";
 

@@ -130,6 +130,13 @@ export function replyScore(c: Client, d: number): void {
   else c.reply.bulk(text);
 }
 
+/** Writes member + score in the shape of WITHSCORES replies (nested pairs in RESP3). */
+export function replyMemberScore(c: Client, member: string, score: number, withScores: boolean): void {
+  if (withScores && c.reply.resp === 3) c.reply.array(2);
+  c.reply.bulk(member);
+  if (withScores) replyScore(c, score);
+}
+
 /** A double reply with preformatted text (RESP3 ',' type, RESP2 bulk string). */
 export function replyDoubleText(c: Client, text: string): void {
   if (c.reply.resp === 3) c.reply.raw(Buffer.from(`,${text}\r\n`, "latin1"));
