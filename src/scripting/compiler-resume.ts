@@ -16,7 +16,6 @@ import {
   forIndexInVariable,
   type Ev,
   type Ex,
-  type FunctionCompiler,
   indexValue,
   isMulti,
   LOOP_A,
@@ -29,7 +28,9 @@ import {
   RETURN,
   storeIndex,
   TABLE,
-} from "./compiler.ts";
+} from "./compiled.ts";
+import type { FunctionCompiler } from "./compiler.ts";
+import { binaryOp } from "./compiler-operators.ts";
 import { holds, mayYield, sitesOf } from "./sites.ts";
 import type { Frame } from "./state.ts";
 import { strHash } from "./table.ts";
@@ -119,7 +120,7 @@ class ResumeCompiler {
       case "bin": {
         const a = fc.expr(e.a);
         const b = fc.expr(e.b);
-        const op = fc.binaryOp(e);
+        const op = binaryOp(fc.S, e);
         const xSlot = fc.saves(e, [e.a, e.b])[0]!;
         const ra = mayYield(e.a) ? this.expr(e.a) : null;
         const rb = mayYield(e.b) ? this.expr(e.b) : null;

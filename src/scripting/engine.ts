@@ -31,19 +31,19 @@ import { REDIS_COMPAT_VERSION } from "../common/version.ts";
 export const LL_DEBUG = 0;
 export const LL_VERBOSE = 1;
 export const LL_NOTICE = 2;
-export const LL_WARNING = 3;
+const LL_WARNING = 3;
 
-export const PROPAGATE_AOF = 1;
+const PROPAGATE_AOF = 1;
 export const PROPAGATE_REPL = 2;
 
 /** Script flags (shebang "flags=" and register_function's flags). */
 export const SCRIPT_FLAG_NO_WRITES = 1 << 0;
 export const SCRIPT_FLAG_ALLOW_OOM = 1 << 1;
 export const SCRIPT_FLAG_ALLOW_STALE = 1 << 2;
-export const SCRIPT_FLAG_NO_CLUSTER = 1 << 3;
+const SCRIPT_FLAG_NO_CLUSTER = 1 << 3;
 /** A script without a shebang (EVAL's backwards compatible mode). */
 export const SCRIPT_FLAG_EVAL_COMPAT_MODE = 1 << 4;
-export const SCRIPT_FLAG_ALLOW_CROSS_SLOT = 1 << 5;
+const SCRIPT_FLAG_ALLOW_CROSS_SLOT = 1 << 5;
 
 export const SCRIPT_FLAG_NAMES: Array<[number, string]> = [
   [SCRIPT_FLAG_NO_WRITES, "no-writes"],
@@ -111,7 +111,7 @@ interface LoadContext {
   deadline: number;
 }
 
-export type EngineMode = "eval" | "function";
+type EngineMode = "eval" | "function";
 
 /** What an error handler found: the message, and where (when known). */
 interface ErrorInfo {
@@ -731,7 +731,7 @@ function arrayOf(items: string[]): LuaTable {
 }
 
 /** luaSetTableProtectionRecursively. */
-export function protectRecursively(t: LuaTable): void {
+function protectRecursively(t: LuaTable): void {
   if (t.readonly) return;
   t.readonly = true;
   let k: LuaValue = undefined;

@@ -13,7 +13,7 @@ import { LuaTableError } from "./table.ts";
 import { EMPTY, LuaError, LuaFunction, LuaTable, type LuaValue, typeName } from "./value.ts";
 
 /** The Lua value of an error caught by pcall (a JavaScript stack overflow becomes Lua's error). */
-export function caughtErrorValue(S: LuaState, e: unknown): LuaValue {
+function caughtErrorValue(S: LuaState, e: unknown): LuaValue {
   if (e instanceof LuaError) return e.value;
   if (e instanceof RangeError) return stackOverflowValue(S);
   if (e instanceof LuaTableError) return e.message;

@@ -9,7 +9,7 @@ import type { LuaState } from "./state.ts";
 import { LuaError, LuaTable, LuaUserdata, type LuaValue, typeName } from "./value.ts";
 
 /** cjson.null: a light userdata holding NULL. */
-export const CJSON_NULL = new LuaUserdata("lightuserdata", "(nil)");
+const CJSON_NULL = new LuaUserdata("lightuserdata", "(nil)");
 
 const ESCAPES: (string | null)[] = new Array<string | null>(256).fill(null);
 for (let i = 0; i < 32; i++) ESCAPES[i] = `\\u${i.toString(16).padStart(4, "0")}`;

@@ -33,12 +33,6 @@ function srand48(seed: number): void {
   rng.lo = (low & 0xff) * 65536 + 0x330e;
 }
 
-/** For tests: back to the state of a fresh redis-server. */
-export function resetRandomForTests(): void {
-  rng.hi = 0x1234ab;
-  rng.lo = 0xcd330e;
-}
-
 const LRAND48_MAX = 2147483647;
 
 function frexp(x: number): [number, number] {

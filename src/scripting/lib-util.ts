@@ -17,10 +17,6 @@ export function checkNumber(S: LuaState, args: LuaValue[], i: number): number {
   throw S.typeArgError(args, i, "number");
 }
 
-export function optNumber(S: LuaState, args: LuaValue[], i: number, def: number): number {
-  return args[i] === undefined ? def : checkNumber(S, args, i);
-}
-
 /** luaL_checkinteger: the number truncated toward zero (a 64-bit ptrdiff_t). */
 export function checkInteger(S: LuaState, args: LuaValue[], i: number): number {
   const n = checkNumber(S, args, i);

@@ -161,7 +161,7 @@ function parseRespDouble(text: string): number {
  * Told of each error reply luaToResp writes (its text as sent, and whether the table carried
  * ignore_error_stats_update), as Redis's afterErrorReply counts each one.
  */
-export type ErrorReplied = (text: string, ignoreStats: boolean) => void;
+type ErrorReplied = (text: string, ignoreStats: boolean) => void;
 
 /** The script's resp version matters for booleans; the caller's writer decides the rest. */
 export function luaToResp(v: LuaValue, out: ReplyWriter, scriptResp: 2 | 3, depth = 0, onError: ErrorReplied | null = null): void {

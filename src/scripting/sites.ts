@@ -13,7 +13,7 @@
 
 import type { Block, Expr, FuncProto, Stat } from "./ast.ts";
 
-export interface Sites {
+interface Sites {
   /** First id inside the node. */
   lo: number;
   /** One past the last id inside the node. */

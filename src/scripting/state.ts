@@ -90,12 +90,8 @@ export class Frame {
  */
 export class LuaKill extends LuaError {}
 
-/** JavaScript stack overflows that reached Lua code (should stay 0: the headroom checks come first). */
-export const jsStackOverflows = { count: 0 };
-
 /** The Lua error for a JavaScript RangeError (the JavaScript stack ran out). */
 export function stackOverflowValue(S: LuaState): string {
-  jsStackOverflows.count++;
   return `${S.where(1)}stack overflow`;
 }
 
@@ -586,7 +582,7 @@ export function cpow(a: number, b: number): number {
   return Math.pow(a, b);
 }
 
-export function rawArith(event: string, a: number, b: number): number {
+function rawArith(event: string, a: number, b: number): number {
   switch (event) {
     case "__add":
       return a + b;

@@ -8,7 +8,7 @@ export { LuaTable };
 
 export type LuaValue = undefined | boolean | number | string | LuaTable | LuaFunction | LuaUserdata;
 
-export type LuaCall = (args: LuaValue[]) => LuaValue[];
+type LuaCall = (args: LuaValue[]) => LuaValue[];
 
 /** No results / no arguments (shared, never mutated). */
 export const EMPTY: LuaValue[] = Object.freeze([]) as unknown as LuaValue[];

@@ -11,7 +11,7 @@ import { pqsort, stableSort } from "./sort.ts";
 import { deleteKey, lookupRead, readZSet, signalModified } from "../../core/keyspace.ts";
 import { NotifyClass, notifyKeyspaceEvent } from "../../core/pubsub.ts";
 import type { HandlerMap } from "../../core/command-spec.ts";
-import { storeZSet, zaddCommand } from "../zsets/zsets.ts";
+import { storeZSet, zaddCommand } from "../zsets/add.ts";
 import { formatDistance, formatF6, replyHuman } from "../zsets/format.ts";
 import { parseLong, strictDoubleArg } from "../zsets/parse.ts";
 

@@ -8,14 +8,14 @@
 // 64-bit values are kept as two uint32 halves on the hot paths (decoding a score) and as
 // BigInt where a query computes its 9 boxes.
 
-export const GEO_STEP_MAX = 26;
+const GEO_STEP_MAX = 26;
 export const GEO_LAT_MIN = -85.05112878;
 export const GEO_LAT_MAX = 85.05112878;
 export const GEO_LONG_MIN = -180;
 export const GEO_LONG_MAX = 180;
 
 const D_R = Math.PI / 180.0;
-export const EARTH_RADIUS_IN_METERS = 6372797.560856;
+const EARTH_RADIUS_IN_METERS = 6372797.560856;
 const MERCATOR_MAX = 20037726.37;
 
 const degRad = (ang: number) => ang * D_R;
@@ -48,17 +48,17 @@ function interleave(x: number, y: number): [number, number] {
   return [hi, lo];
 }
 
-export interface GeoHashBits {
+interface GeoHashBits {
   bits: bigint;
   step: number;
 }
 
-export interface GeoHashRange {
+interface GeoHashRange {
   min: number;
   max: number;
 }
 
-export interface GeoHashArea {
+interface GeoHashArea {
   hash: GeoHashBits;
   longitude: GeoHashRange;
   latitude: GeoHashRange;
@@ -81,7 +81,7 @@ function encodeParts(longRange: GeoHashRange, latRange: GeoHashRange, longitude:
   return interleave(toU32(latOffset), toU32(longOffset));
 }
 
-export function geohashEncode(longRange: GeoHashRange, latRange: GeoHashRange, longitude: number, latitude: number, step: number): GeoHashBits | null {
+function geohashEncode(longRange: GeoHashRange, latRange: GeoHashRange, longitude: number, latitude: number, step: number): GeoHashBits | null {
   const p = encodeParts(longRange, latRange, longitude, latitude, step);
   if (!p) return null;
   return { bits: (BigInt(p[0]) << 32n) | BigInt(p[1]), step };
@@ -247,7 +247,7 @@ export interface GeoShape {
   bounds: number[];
 }
 
-export function geohashEstimateStepsByRadius(rangeMeters: number, lat: number): number {
+function geohashEstimateStepsByRadius(rangeMeters: number, lat: number): number {
   if (rangeMeters === 0) return 26;
   let step = 1;
   while (rangeMeters < MERCATOR_MAX) {

@@ -25,7 +25,7 @@ import type { HandlerMap } from "../../core/command-spec.ts";
 const HFE_MAX_ABS_TIME_MSEC = 70368744177663;
 
 /** HFE_LAZY_* flags of a field lookup. */
-export const LAZY_EXPIRE = 0;
+const LAZY_EXPIRE = 0;
 /** Several fields in one command: the caller publishes one event at the end (HMGET). */
 export const LAZY_NO_NOTIFICATION = 1 << 2;
 

@@ -13,12 +13,12 @@
 // The functions here work on byte buffers; hyperloglog.ts converts from/to the latin1 strings
 // that the keyspace holds.
 
-import { hashHi, hashLo, murmurHash64A } from "./murmur.ts";
+import { murmurHash64A } from "./murmur.ts";
 
-export const HLL_P = 14;
-export const HLL_Q = 64 - HLL_P;
+const HLL_P = 14;
+const HLL_Q = 64 - HLL_P;
 export const HLL_REGISTERS = 1 << HLL_P;
-export const HLL_BITS = 6;
+const HLL_BITS = 6;
 export const HLL_REGISTER_MAX = (1 << HLL_BITS) - 1;
 export const HLL_HDR_SIZE = 16;
 export const HLL_DENSE_SIZE = HLL_HDR_SIZE + Math.floor((HLL_REGISTERS * HLL_BITS + 7) / 8);
@@ -109,18 +109,36 @@ export function isValidHll(s: string): boolean {
 
 // ---- Hashing ----
 
-/** Register index of the last hllPatLen() call (module state: no allocation per element). */
-export let patIndex = 0;
+/** The last element's 64-bit hash, low half then high half (scratch: reused for every element). */
+const HASH = new Uint32Array(2);
 
-/** Redis's hllPatLen: hashes the element; returns the run length, sets patIndex. */
-export function hllPatLen(ele: string): number {
-  murmurHash64A(ele, SEED);
-  patIndex = hashLo & (HLL_REGISTERS - 1);
+/**
+ * Redis's hllPatLen: hashes the element to its register index and run length, both returned in
+ * one number (no allocation per element): read them with patternIndex / patternCount.
+ */
+export function hllPattern(ele: string): number {
+  murmurHash64A(ele, SEED, HASH);
+  const lo = HASH[0]!;
+  const index = lo & (HLL_REGISTERS - 1);
   // hash >>= P; hash |= 1 << Q; count = 1 + trailing zeros.
-  const low = hashLo >>> HLL_P; // bits 14..31: 18 bits
-  if (low !== 0) return 1 + ctz32(low);
-  if (hashHi !== 0) return 1 + (32 - HLL_P) + ctz32(hashHi);
-  return HLL_Q + 1;
+  const low = lo >>> HLL_P; // bits 14..31: 18 bits
+  let count: number;
+  if (low !== 0) count = 1 + ctz32(low);
+  else {
+    const hi = HASH[1]!;
+    count = hi !== 0 ? 1 + (32 - HLL_P) + ctz32(hi) : HLL_Q + 1;
+  }
+  return (count << HLL_P) | index;
+}
+
+/** The register index of an hllPattern() result. */
+export function patternIndex(pattern: number): number {
+  return pattern & (HLL_REGISTERS - 1);
+}
+
+/** The run length (the register value to set, 1..HLL_Q + 1) of an hllPattern() result. */
+export function patternCount(pattern: number): number {
+  return pattern >>> HLL_P;
 }
 
 function ctz32(x: number): number {
@@ -348,10 +366,12 @@ function promote(h: HllBytes, index: number, count: number): number {
 
 /** hllAdd: adds an element to a sparse or dense HLL. 1 changed, 0 not, -1 corrupt. */
 export function hllAdd(h: HllBytes, ele: string, sparseMaxBytes: number): number {
-  const count = hllPatLen(ele);
+  const pattern = hllPattern(ele);
+  const index = patternIndex(pattern);
+  const count = patternCount(pattern);
   const enc = h.buf[4];
-  if (enc === HLL_DENSE) return denseSet(h.buf, HLL_HDR_SIZE, patIndex, count);
-  if (enc === HLL_SPARSE) return sparseSet(h, patIndex, count, sparseMaxBytes);
+  if (enc === HLL_DENSE) return denseSet(h.buf, HLL_HDR_SIZE, index, count);
+  if (enc === HLL_SPARSE) return sparseSet(h, index, count, sparseMaxBytes);
   return -1;
 }
 

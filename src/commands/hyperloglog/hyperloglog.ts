@@ -35,9 +35,10 @@ import {
   hllCount,
   hllCountRaw,
   hllMerge,
-  hllPatLen,
+  hllPattern,
   isValidHll,
-  patIndex,
+  patternCount,
+  patternIndex,
   sparseSet,
   sparseToDense,
 } from "./hll-core.ts";
@@ -87,8 +88,9 @@ function denseAdd(s: string, argv: string[]): string | null {
   ed.reset(s);
   let changes = 0;
   for (let j = 2; j < argv.length; j++) {
-    const count = hllPatLen(argv[j]!);
-    const bit = patIndex * 6;
+    const pattern = hllPattern(argv[j]!);
+    const count = patternCount(pattern);
+    const bit = patternIndex(pattern) * 6;
     const pos = HLL_HDR_SIZE + (bit >>> 3);
     const fb = bit & 7;
     const b0 = ed.get(pos);
@@ -313,8 +315,8 @@ function pfselftest(c: Client): void {
   let checkpoint = 1;
   for (let j = 1; j <= 100000; j++) {
     const ele = `${j ^ seed}`;
-    const count = hllPatLen(ele);
-    denseSet(dense, HLL_HDR_SIZE, patIndex, count);
+    const pattern = hllPattern(ele);
+    denseSet(dense, HLL_HDR_SIZE, patternIndex(pattern), patternCount(pattern));
     hllAdd(sparse, ele, maxBytes);
     if (j === checkpoint) {
       if (j < maxBytes / 2 && sparse.buf[4] !== HLL_SPARSE) fail("TESTFAILED sparse encoding not used");

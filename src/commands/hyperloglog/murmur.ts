@@ -2,8 +2,8 @@
 // it to hash PFADD elements. The 64-bit arithmetic is done on two uint32 halves so the hot
 // path allocates nothing (BigInt would allocate per step).
 //
-// The caller gets the two halves of the hash through `hashHi` / `hashLo` (module state, read
-// right after the call): returning an object or array would allocate per element.
+// The caller passes the array the two halves of the hash are written to (a scratch array of its
+// own, reused for every element): returning an object or array would allocate per element.
 
 /** m = 0xc6a4a7935bd1e995, split in halves and 16-bit pieces of the low half. */
 const M_HI = 0xc6a4a793;
@@ -11,10 +11,7 @@ const M_LO = 0x5bd1e995;
 const M_LO_0 = M_LO & 0xffff;
 const M_LO_1 = M_LO >>> 16;
 
-export let hashHi = 0;
-export let hashLo = 0;
-
-// Result of mulM(): (hi, lo) * m mod 2^64.
+// Result of mulM(): (hi, lo) * m mod 2^64 (module-private scratch, read right after each call).
 let mulHi = 0;
 let mulLo = 0;
 
@@ -34,10 +31,10 @@ function mulM(hi: number, lo: number): void {
 }
 
 /**
- * Hashes the bytes of a latin1 string (one char = one byte) with the given 32-bit seed.
- * The result is left in hashHi / hashLo.
+ * Hashes the bytes of a latin1 string (one char = one byte) with the given 32-bit seed into
+ * `out`: out[0] the low 32 bits of the hash, out[1] the high 32 bits.
  */
-export function murmurHash64A(s: string, seed: number): void {
+export function murmurHash64A(s: string, seed: number, out: Uint32Array): void {
   const len = s.length;
   // h = seed ^ (len * m)
   mulM(Math.floor(len / 4294967296) >>> 0, len >>> 0);
@@ -79,6 +76,6 @@ export function murmurHash64A(s: string, seed: number): void {
   mulM(hHi, hLo);
   hHi = mulHi;
   hLo = (mulLo ^ (mulHi >>> 15)) >>> 0;
-  hashHi = hHi;
-  hashLo = hLo;
+  out[0] = hLo;
+  out[1] = hHi;
 }

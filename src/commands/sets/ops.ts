@@ -19,7 +19,7 @@ import { positiveLongArg, rangeLongArg } from "../zsets/parse.ts";
 const LONG_MAX = 9223372036854775807;
 
 /** A new result set as createIntsetObject makes it. */
-export function newResultSet(): SetValue {
+function newResultSet(): SetValue {
   const s = new SetValue();
   s.encoding = "intset";
   return s;

@@ -61,7 +61,7 @@ export function lookupConsumer(g: ConsumerGroup, name: string, refresh: boolean)
 }
 
 /** Removes a PEL entry from the group and its owner. */
-export function removePending(g: ConsumerGroup, pe: PendingEntry): void {
+function removePending(g: ConsumerGroup, pe: PendingEntry): void {
   const k = formatId(pe.id);
   g.pending.delete(k);
   g.consumers.get(pe.consumer)?.pending.delete(k);

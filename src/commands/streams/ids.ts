@@ -18,7 +18,7 @@ function isSpace(c: number): boolean {
 }
 
 /** Redis's string2ull: an unsigned 64-bit value, or null. */
-export function string2ull(s: string): IdPart | null {
+function string2ull(s: string): IdPart | null {
   const ll = parseI64(s);
   if (ll !== null) return ll < 0 ? null : ll;
   // strtoull: optional spaces, an optional sign, digits; the rest must be empty.
@@ -44,7 +44,7 @@ export function string2ull(s: string): IdPart | null {
   return idPart(v);
 }
 
-export interface ParsedId {
+interface ParsedId {
   id: StreamId;
   /** False for the "<ms>-*" form (XADD): the sequence is to be generated. */
   seqGiven: boolean;

@@ -25,7 +25,7 @@ const STREAM_LISTPACK_MAX_SIZE = 1 << 30;
 // Shared helpers
 
 /** stream-node-max-entries / stream-node-max-bytes as configured now. */
-export function nodeLimits(c: Client): NodeLimits {
+function nodeLimits(c: Client): NodeLimits {
   const config = c.server.config;
   return { maxEntries: config.num("stream-node-max-entries"), maxBytes: config.num("stream-node-max-bytes") };
 }

@@ -21,7 +21,7 @@ import type { Database } from "../../store/database.ts";
 import type { RedisValue } from "../../store/values.ts";
 import type { KeyTable } from "../../store/key-table.ts";
 
-export type StringEncoding = "int" | "embstr" | "raw";
+type StringEncoding = "int" | "embstr" | "raw";
 
 interface Exception {
   value: string;
@@ -64,7 +64,7 @@ export function isInt64Text(s: string): boolean {
 }
 
 /** The encoding tryObjectEncoding gives to a string with this content. */
-export function contentEncoding(value: string): StringEncoding {
+function contentEncoding(value: string): StringEncoding {
   if (value.length <= 20 && isInt64Text(value)) return "int";
   return value.length <= EMBSTR_SIZE_LIMIT ? "embstr" : "raw";
 }

@@ -7,7 +7,7 @@
 import { strtod } from "../zsets/parse.ts";
 
 /** A finite long double: (negative ? -1 : 1) * mant * 2^exp, or an infinity. */
-export interface LongDouble {
+interface LongDouble {
   negative: boolean;
   /** 0n for zero; otherwise at most 64 bits. */
   mant: bigint;
@@ -166,8 +166,3 @@ export function formatLongDoubleHuman(v: LongDouble): string {
   return text;
 }
 
-/** A long double from an int64 (for values stored as integers): exact below 2^64. */
-export function longDoubleFromInteger(n: bigint): LongDouble {
-  if (n === 0n) return { ...ZERO };
-  return roundToLongDouble(n < 0n, n < 0n ? -n : n, 0, false);
-}

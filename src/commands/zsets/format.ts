@@ -130,8 +130,15 @@ export function replyScore(c: Client, d: number): void {
   else c.reply.bulk(text);
 }
 
+/** Writes member + score in the shape of WITHSCORES replies (nested pairs in RESP3). */
+export function replyMemberScore(c: Client, member: string, score: number, withScores: boolean): void {
+  if (withScores && c.reply.resp === 3) c.reply.array(2);
+  c.reply.bulk(member);
+  if (withScores) replyScore(c, score);
+}
+
 /** A double reply with preformatted text (RESP3 ',' type, RESP2 bulk string). */
-export function replyDoubleText(c: Client, text: string): void {
+function replyDoubleText(c: Client, text: string): void {
   if (c.reply.resp === 3) c.reply.raw(Buffer.from(`,${text}\r\n`, "latin1"));
   else c.reply.bulk(text);
 }
@@ -146,7 +153,7 @@ export function d2string(d: number): string {
 }
 
 /** "%.{digits}f" exactly (round half to even on the exact value), finite d. */
-export function formatFixed(d: number, digits: number): string {
+function formatFixed(d: number, digits: number): string {
   if (d === 0) return (Object.is(d, -0) ? "-" : "") + (digits > 0 ? `0.${"0".repeat(digits)}` : "0");
   const q = scaledRound(d, digits).toString().padStart(digits + 1, "0");
   const body = digits > 0 ? `${q.slice(0, q.length - digits)}.${q.slice(q.length - digits)}` : q;
@@ -162,7 +169,7 @@ export function formatF6(d: number): string {
 }
 
 /** ld2string(LD_STR_HUMAN): "%.17Lf", trailing zeros and point removed, "-0" -> "0". */
-export function formatHuman(d: number): string {
+function formatHuman(d: number): string {
   if (d === Infinity) return "inf";
   if (d === -Infinity) return "-inf";
   let s = formatFixed(d, 17);

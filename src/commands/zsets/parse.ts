@@ -37,7 +37,7 @@ function matchWord(s: string, at: number, word: string): boolean {
 }
 
 /** The result of a strtod-like prefix parse. */
-export interface StrtodResult {
+interface StrtodResult {
   value: number;
   /** Index just after the parsed text; equals the start when nothing could be parsed. */
   end: number;
@@ -50,7 +50,7 @@ export interface StrtodResult {
 }
 
 /** An exact finite number: sign * digits * base^exp (base 10, or 2 for hex floats). */
-export interface NumberParts {
+interface NumberParts {
   negative: boolean;
   digits: bigint;
   base: 2 | 10;
@@ -224,7 +224,7 @@ function scaleBinary(mant: bigint, exp: number): number {
 }
 
 /** Redis's string2d: the whole string must be a number; overflow and underflow to zero fail. */
-export function parseStrictDouble(text: string): number | null {
+function parseStrictDouble(text: string): number | null {
   // Fast path: an integer of at most 15 digits (exact as a double), optionally negative.
   const n = text.length;
   if (n > 0 && n <= 15) {
