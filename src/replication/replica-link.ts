@@ -110,7 +110,7 @@ export class ReplicaLink {
   /** Unix ms of the last I/O with the master during handshake/transfer. */
   private lastIo = 0;
   /** The master client once connected (stream applied through it). */
-  master: Client | null = null;
+  masterClient: Client | null = null;
   cached: CachedMaster | null = null;
   /** Replid / offset given by +FULLRESYNC. */
   private masterReplid = "";
@@ -156,7 +156,7 @@ export class ReplicaLink {
     this.repl.masterHost = host;
     this.repl.masterPort = port;
     // Switching masters: cache the current one, the new master may continue our history.
-    if (this.master) this.dropMasterClient(true, false);
+    if (this.masterClient) this.dropMasterClient(true, false);
     this.repl.onBecomingReplica();
     this.cancelHandshake();
     if (wasMaster && !this.cached && !fromConfig) {
@@ -175,7 +175,7 @@ export class ReplicaLink {
     if (this.repl.masterHost === null) return;
     this.repl.masterHost = null;
     this.repl.masterPort = 0;
-    if (this.master) this.dropMasterClient(false, false);
+    if (this.masterClient) this.dropMasterClient(false, false);
     this.cached = null;
     this.cancelHandshake();
     this.repl.shiftReplicationId();
@@ -759,7 +759,7 @@ export class ReplicaLink {
     this.dropStreamQueue();
     const c = new Client(this.server, this.conn, ClientKind.Master);
     c.db = this.server.dbs[db] ?? this.server.dbs[0]!;
-    this.master = c;
+    this.masterClient = c;
     this.readReplOffset = offset;
     this.repl.masterReplOffset = offset;
     this.state = ReplState.Connected;
@@ -781,7 +781,7 @@ export class ReplicaLink {
 
   /** Bytes of the master's stream received: applied now, or queued behind bytes not applied yet. */
   private receiveStream(chunk: Buffer): void {
-    if (!this.master) return;
+    if (!this.masterClient) return;
     if (this.streamQueue.length === 0 && !this.streamPumping) {
       this.lastInteraction = Date.now();
       this.readReplOffset += chunk.length;
@@ -798,7 +798,7 @@ export class ReplicaLink {
    * Reading from the master pauses while too much waits.
    */
   private queueStream(chunk: Buffer): void {
-    if (!this.master) return;
+    if (!this.masterClient) return;
     this.lastInteraction = Date.now();
     this.readReplOffset += chunk.length;
     this.streamQueue.push(chunk);
@@ -813,21 +813,21 @@ export class ReplicaLink {
   }
 
   private pumpStream(): void {
-    const c = this.master;
+    const c = this.masterClient;
     const deadline = performance.now() + STREAM_SLICE_MS;
-    while (c !== null && this.master === c && this.streamQueue.length > 0 && performance.now() < deadline) {
+    while (c !== null && this.masterClient === c && this.streamQueue.length > 0 && performance.now() < deadline) {
       const chunk = this.streamQueue.shift()!;
       this.streamQueued -= chunk.length;
       this.applyStream(chunk);
     }
-    if (c !== null && this.master === c && this.streamQueue.length > 0) {
+    if (c !== null && this.masterClient === c && this.streamQueue.length > 0) {
       setImmediate(() => this.pumpStream());
       return;
     }
     this.streamPumping = false;
     if (this.streamPaused) {
       this.streamPaused = false;
-      if (this.master === c) this.conn?.setReading(true);
+      if (this.masterClient === c) this.conn?.setReading(true);
     }
   }
 
@@ -840,7 +840,7 @@ export class ReplicaLink {
 
   /** Applies bytes of the master's command stream; the offset moves by each command's bytes. */
   private applyStream(chunk: Buffer): void {
-    const c = this.master;
+    const c = this.masterClient;
     if (!c) return;
     // The raw bytes are what our backlog and sub-replicas receive, once applied.
     this.repl.onStreamBytesReceived(chunk);
@@ -859,13 +859,13 @@ export class ReplicaLink {
   private processStream(c: Client): void {
     const scripting = this.server.scripting;
     try {
-      while (this.master === c) {
+      while (this.masterClient === c) {
         if (scripting.busy !== null) {
           if (!this.streamWaiting) {
             this.streamWaiting = true;
             scripting.whenNotBusy(() => {
               this.streamWaiting = false;
-              if (this.master === c) this.processStream(c);
+              if (this.masterClient === c) this.processStream(c);
             });
           }
           return;
@@ -877,7 +877,7 @@ export class ReplicaLink {
         if (c.pendingScript !== null) {
           c.pendingScript.then(() => {
             c.blocked = false;
-            if (this.master !== c) return;
+            if (this.masterClient !== c) return;
             this.commandApplied(c, bytes);
             this.processStream(c);
           });
@@ -980,9 +980,9 @@ export class ReplicaLink {
 
   /** The connected master is gone: keep our data and, if asked, cache the state for PSYNC. */
   private dropMasterClient(cache: boolean, reconnect: boolean): void {
-    const c = this.master;
+    const c = this.masterClient;
     if (!c) return;
-    this.master = null;
+    this.masterClient = null;
     this.dropStreamQueue();
     this.server.clients.delete(c.id);
     if (cache && !this.prePsync) {

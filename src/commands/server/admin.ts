@@ -118,7 +118,7 @@ function roleReply(c: Client): void {
   r.bulk(repl.masterHost);
   r.int(repl.masterPort);
   r.bulk(roleState(link.state));
-  r.int(link.master ? repl.masterReplOffset : -1);
+  r.int(link.masterClient ? repl.masterReplOffset : -1);
 }
 
 /**
