@@ -11,7 +11,7 @@ import { infoString } from "./info.ts";
 import type { Client } from "../../core/client.ts";
 import type { Server } from "../../core/server.ts";
 import { resolveCommand } from "../../core/dispatch.ts";
-import { roleState } from "../../replication/replica-link.ts";
+import { roleState } from "../../replication/link-state.ts";
 import { allowProtectedAction } from "../../core/dispatch.ts";
 import { isOption } from "../../core/args.ts";
 import { SYNTAX, fail } from "../../core/errors.ts";
