@@ -5,7 +5,6 @@
 // repl-diskless-sync and the replicas' capa. The stream produced after the snapshot point is
 // queued per replica (ReplicaSession.pending) and follows the RDB.
 
-import { closeSync, openSync, read, unlinkSync, write } from "node:fs";
 import { randomBytes } from "node:crypto";
 import type { Server } from "../core/server.ts";
 import { Database } from "../store/database.ts";
@@ -14,6 +13,7 @@ import { createSnapshotRdb, type RdbChunkSource } from "../dataset/snapshot-rdb.
 import type { Replication } from "./replication.ts";
 import type { ReplicaServing } from "./replica-serving.ts";
 import { ReplicaState, type ReplicaSession } from "./replica-session.ts";
+import { SyncRdbFile } from "./sync-rdb-file.ts";
 
 /** A full sync being served to one or more replicas. */
 interface SyncJob {
@@ -25,18 +25,10 @@ interface SyncJob {
   /** master_repl_offset at the snapshot point: +FULLRESYNC <replid> <offset>. */
   offset: number;
   source: RdbChunkSource;
+  /** Diskless: the EOF mark around the RDB. */
   mark: Buffer | null;
-  tmpFile: string | null;
-  fd: number;
-  fileSize: number;
-  /** Disk-based: replicas still reading the file. */
-  readers: number;
-  /** File operations under way in the thread pool, and a close waiting for them. */
-  inflight: number;
-  /** Bytes being written to the file (reused from chunk to chunk). */
-  ioBuf: Buffer;
-  closeWhenIdle: boolean;
-  startedAt: number;
+  /** Disk-based: the file the RDB is written to, then sent from. */
+  file: SyncRdbFile | null;
 }
 
 /** Chunk size for RDB production; writes wait while a replica has more than this queued. */
@@ -114,7 +106,7 @@ export class FullSyncJobs {
     const dbs = first.excludeData ? this.server.dbs.map((db) => new Database(db.id)) : this.server.dbs;
     const snapshot = new DatasetSnapshot(dbs);
     const source = createSnapshotRdb(this.server, snapshot, offset, !first.excludeFunctions);
-    const job: SyncJob = { replicas, diskless, req, produced: false, offset, source, mark: null, tmpFile: null, fd: -1, fileSize: 0, readers: 0, inflight: 0, ioBuf: EMPTY, closeWhenIdle: false, startedAt: Date.now() };
+    const job: SyncJob = { replicas, diskless, req, produced: false, offset, source, mark: null, file: null };
     this.job = job;
     this.log.notice(`Starting BGSAVE for SYNC with target: ${diskless ? "replicas sockets" : "disk"}`);
     // The stream after this point must follow the RDB: force a SELECT first.
@@ -135,8 +127,7 @@ export class FullSyncJobs {
         s.conn.write(Buffer.concat([Buffer.from("$EOF:"), job.mark, Buffer.from("\r\n")]));
       }
     } else {
-      job.tmpFile = `temp-replica-sync-${process.pid}-${Date.now()}.rdb`;
-      job.fd = openSync(job.tmpFile, "w+", 0o644);
+      job.file = new SyncRdbFile(CHUNK);
       this.log.notice(`Background saving started by pid ${process.pid}`);
     }
     this.pump();
@@ -168,11 +159,7 @@ export class FullSyncJobs {
           for (const s of targets) s.conn.write(bytes);
           this.server.stats.netReplOutputBytes += bytes.length * targets.length;
         } else {
-          // One buffer per job, reused: a fresh 512 KB per chunk is external memory that
-          // makes the collector run full collections of the whole dataset (~50 ms each).
-          if (job.ioBuf.length < bytes.length) job.ioBuf = Buffer.allocUnsafe(Math.max(bytes.length, CHUNK));
-          bytes.copy(job.ioBuf, 0, 0, bytes.length);
-          toFile = job.ioBuf.subarray(0, bytes.length);
+          toFile = job.file!.stage(bytes);
         }
       });
     } catch (e) {
@@ -183,14 +170,13 @@ export class FullSyncJobs {
     }
     if (toFile !== null) {
       const chunk: Buffer = toFile;
-      this.fileIo(job, (done) => writeFully(job.fd, chunk, done), (err) => {
+      job.file!.append(chunk, (err) => {
         if (err) {
           this.log.warning(`SYNC failed. Write error saving DB on disk: ${err.message}`);
           for (const s of job.replicas) if (this.serving.sessions.has(s)) this.serving.dropReplica(s, "RDB write failed");
           this.end(job);
           return;
         }
-        job.fileSize += chunk.length;
         if (more) this.pump();
         else this.rdbComplete(job);
       });
@@ -201,20 +187,6 @@ export class FullSyncJobs {
       return;
     }
     this.rdbComplete(job);
-  }
-
-  /**
-   * An operation on a job's file in the thread pool. The file is never closed under it: a
-   * close asked meanwhile happens when the last operation is done (fd numbers are reused).
-   */
-  private fileIo(job: SyncJob, op: (done: (err: Error | null) => void) => void, then: (err: Error | null) => void): void {
-    job.inflight++;
-    op((err) => {
-      job.inflight--;
-      if (job.closeWhenIdle && job.inflight === 0) this.releaseJobFile(job);
-      if (job.fd < 0 && !err) return; // released meanwhile: nothing more to do with it
-      then(err);
-    });
   }
 
   /** The whole RDB is produced (and, disk-based, in the file). */
@@ -241,23 +213,23 @@ export class FullSyncJobs {
       this.log.notice(`Background saving terminated with success`);
       this.end(job, false);
       // The file stays open until its last reader is done (a later job has a file of its own).
-      job.readers = targets.length;
-      for (const s of targets) this.sendRdbFile(s, job);
-      if (targets.length === 0) this.releaseJobFile(job);
+      const file = job.file!;
+      file.readers = targets.length;
+      for (const s of targets) this.sendRdbFile(s, file);
+      if (targets.length === 0) file.release();
     }
     // Replicas that arrived during the job get the next one.
     setImmediate(() => this.maybeStart());
   }
 
-
   /** Disk-based: "$<len>\r\n" then the file, read in chunks as the socket drains. */
-  private sendRdbFile(s: ReplicaSession, job: SyncJob): void {
+  private sendRdbFile(s: ReplicaSession, file: SyncRdbFile): void {
     s.state = ReplicaState.SendBulk;
-    s.conn.write(Buffer.from(`$${job.fileSize}\r\n`));
+    s.conn.write(Buffer.from(`$${file.size}\r\n`));
     let pos = 0;
     const step = () => {
-      if (!this.serving.sessions.has(s) || s.client.conn?.closed) return this.fileSendDone(job);
-      if (pos < job.fileSize) {
+      if (!this.serving.sessions.has(s) || s.client.conn?.closed) return file.readerDone();
+      if (pos < file.size) {
         if (s.conn.pendingBytes >= 2 * CHUNK) {
           setTimeout(step, 2); // the socket drains
           return;
@@ -265,21 +237,20 @@ export class FullSyncJobs {
         // Read off the event loop into this replica's buffer (reused: the socket copies only
         // what it cannot send at once).
         const buf = (s.readBuf ??= Buffer.allocUnsafe(CHUNK));
-        this.fileIo(
-          job,
-          (done) => read(job.fd, buf, 0, Math.min(CHUNK, job.fileSize - pos), pos, (err, n) => {
-            if (!err && n > 0) {
-              s.conn.write(buf.subarray(0, n));
-              this.server.stats.netReplOutputBytes += n;
-              pos += n;
-            }
-            done(err ?? (n > 0 ? null : new Error("unexpected end of the RDB file")));
-          }),
+        file.readAt(
+          buf,
+          Math.min(CHUNK, file.size - pos),
+          pos,
+          (n) => {
+            s.conn.write(buf.subarray(0, n));
+            this.server.stats.netReplOutputBytes += n;
+            pos += n;
+          },
           (err) => {
             if (err) {
               this.log.warning(`Read error sending DB to replica: ${err.message}`);
               this.serving.dropReplica(s, "read error");
-              this.fileSendDone(job);
+              file.readerDone();
               return;
             }
             step();
@@ -292,32 +263,16 @@ export class FullSyncJobs {
         this.log.notice(`Synchronization with replica ${s.name()} succeeded`);
         this.serving.putOnline(s);
       }
-      this.fileSendDone(job);
+      file.readerDone();
     };
     step();
   }
 
-  private fileSendDone(job: SyncJob): void {
-    if (--job.readers <= 0) this.releaseJobFile(job);
-  }
-
-  private releaseJobFile(job: SyncJob): void {
-    if (job.fd < 0) return;
-    if (job.inflight > 0) {
-      job.closeWhenIdle = true;
-      return;
-    }
-    try {
-      closeSync(job.fd);
-      unlinkSync(job.tmpFile!);
-    } catch {}
-    job.fd = -1;
-  }
-
+  /** The job is over (its file stays for the replicas still reading it, unless closeFile). */
   end(job: SyncJob, closeFile = true): void {
     job.source.abort();
     if (this.job === job) this.job = null;
-    if (closeFile) this.releaseJobFile(job);
+    if (closeFile) job.file?.release();
   }
 
   /** An rdb-only replica got its RDB: it is closed once the bytes are out. */
@@ -328,16 +283,4 @@ export class FullSyncJobs {
     s.pendingBytes = 0;
     s.conn.closeAfterFlush();
   }
-
-}
-
-const EMPTY = Buffer.alloc(0);
-
-/** fs.write until every byte is written (a short write is not an error). */
-function writeFully(fd: number, bytes: Buffer, done: (err: Error | null) => void, off = 0): void {
-  write(fd, bytes, off, bytes.length - off, null, (err, n) => {
-    if (err) return done(err);
-    if (off + n < bytes.length) return writeFully(fd, bytes, done, off + n);
-    done(null);
-  });
 }
