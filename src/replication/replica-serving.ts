@@ -27,7 +27,8 @@ export class ReplicaServing {
   /** Our replicas, from their SYNC / PSYNC until their link closes. */
   readonly sessions = new Set<ReplicaSession>();
   private readonly fullSyncs: FullSyncJobs;
-  private readonly waits: WaitForAcks;
+  /** Clients in WAIT, and each client's last write offset. */
+  readonly waits: WaitForAcks;
   /** The db the stream last SELECTed (-1: emit SELECT before the next command). */
   streamDb = -1;
   /** Commands collected while a transaction (EXEC) or a multi-op command runs. */
@@ -397,11 +398,6 @@ export class ReplicaServing {
   /** REPLCONF GETACK * into the stream, in whatever db it has selected. */
   sendGetAck(): void {
     this.emitUnselected(["REPLCONF", "GETACK", "*"]);
-  }
-
-  /** After a client's command: if it moved the stream, WAIT will wait for that offset. */
-  noteClientWrite(c: Client, offsetBefore: number): void {
-    this.waits.noteClientWrite(c, offsetBefore, this.repl.masterReplOffset);
   }
 
   /**

@@ -196,7 +196,7 @@ export class Replication implements ReplicationHooks {
     if (extra) for (const op of extra) this.replicas.propagate(c.db.id, op);
     if (changed && !c.preventPropagation) this.replicas.propagate(c.db.id, c.propagateAs ?? argv);
     this.replicas.endCollect();
-    if (--this.commandDepth === 0) this.replicas.noteClientWrite(c, this.offsetAtCommand);
+    if (--this.commandDepth === 0) this.replicas.waits.noteClientWrite(c, this.offsetAtCommand, this.masterReplOffset);
   }
 
   /**
