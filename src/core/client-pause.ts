@@ -28,7 +28,7 @@ export const enum PauseType {
 export const enum PausePurpose {
   /** CLIENT PAUSE / CLIENT UNPAUSE. */
   ClientCommand = 0,
-  /** FAILOVER and SHUTDOWN waiting for replicas (MasterSide.pauseWrites). */
+  /** FAILOVER and SHUTDOWN waiting for replicas (ReplicaServing.pauseWrites). */
   Replication = 1,
 }
 

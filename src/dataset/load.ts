@@ -15,7 +15,7 @@ import type { Database } from "../store/database.ts";
 import { KeyTable } from "../store/key-table.ts";
 import type { RedisValue } from "../store/values.ts";
 
-interface LoadedDataset {
+export interface LoadedDataset {
   dbs: Database[];
   keysLoaded: number;
   /** Keys dropped because they had expired (see DatasetLoadOptions.dropExpiredBefore). */

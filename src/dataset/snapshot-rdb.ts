@@ -1,5 +1,5 @@
 // Serializing a DatasetSnapshot as an RDB, a chunk at a time: for the full syncs we serve
-// (master-side.ts) and for BGSAVE (dataset/persistence.ts). Each call writes records until
+// (full-sync-jobs.ts) and for BGSAVE (dataset/persistence.ts). Each call writes records until
 // about maxBytes are ready, so a dataset of millions of keys is produced over many event-loop
 // turns and clients are never blocked for long (a single huge value is written in one go).
 //

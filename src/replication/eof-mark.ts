@@ -2,7 +2,7 @@
 // The payload ends when the last 40 bytes received equal the mark; the mark may straddle
 // reads, so we keep a 40-byte window of the tail instead of copying the stream.
 
-export const EOF_MARK_LENGTH = 40;
+const EOF_MARK_LENGTH = 40;
 
 export class EofMarkDetector {
   /** The last (up to) 40 bytes received, oldest first. */

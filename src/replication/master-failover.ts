@@ -16,7 +16,7 @@ import type { Client } from "../core/client.ts";
 import type { Server } from "../core/server.ts";
 import type { Replication } from "./replication.ts";
 
-export type FailoverStateName = "no-failover" | "waiting-for-sync" | "failover-in-progress";
+type FailoverStateName = "no-failover" | "waiting-for-sync" | "failover-in-progress";
 
 export class Failover {
   state: FailoverStateName = "no-failover";
@@ -69,10 +69,10 @@ export class Failover {
     }
     if (this.active) throw new CommandError("ERR FAILOVER already in progress.");
     if (this.repl.masterHost !== null) throw new CommandError("ERR FAILOVER is not valid when server is a replica.");
-    if (this.repl.master.replicas.size === 0) throw new CommandError("ERR FAILOVER requires connected replicas.");
+    if (this.repl.replicas.sessions.size === 0) throw new CommandError("ERR FAILOVER requires connected replicas.");
     if (force && (!timeoutMs || host === null)) throw new CommandError("ERR FAILOVER with force option requires both a timeout and target HOST and IP.");
     if (host !== null) {
-      const replica = this.repl.master.findReplica(host, port);
+      const replica = this.repl.replicas.findReplica(host, port);
       if (!replica) throw new CommandError("ERR FAILOVER target HOST and PORT is not a replica.");
       if (!replica.online) throw new CommandError("ERR FAILOVER target replica is not online.");
       this.targetHost = host;
@@ -84,7 +84,7 @@ export class Failover {
     this.endTime = timeoutMs ? Date.now() + timeoutMs : 0;
     this.force = force;
     this.state = "waiting-for-sync";
-    this.repl.master.pauseWrites();
+    this.repl.replicas.pauseWrites();
     c.reply.ok();
   }
 
@@ -101,13 +101,13 @@ export class Failover {
       }
       return;
     }
-    const master = this.repl.master;
+    const replicas = this.repl.replicas;
     const offset = this.repl.masterReplOffset;
     if (this.targetHost !== null) {
-      const r = master.findReplica(this.targetHost, this.targetPort);
+      const r = replicas.findReplica(this.targetHost, this.targetPort);
       if (!r || r.ackOffset !== offset) return;
     } else {
-      const r = master.caughtUpReplica(offset);
+      const r = replicas.caughtUpReplica(offset);
       if (!r) return;
       this.targetHost = r.host;
       this.targetPort = r.port;
@@ -146,7 +146,7 @@ export class Failover {
     this.targetHost = null;
     this.targetPort = 0;
     this.state = "no-failover";
-    this.repl.master.unpauseWrites();
+    this.repl.replicas.unpauseWrites();
   }
 }
 

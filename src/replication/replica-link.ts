@@ -12,90 +12,22 @@
 // attempt asks for a partial resync.
 
 import type { Socket } from "bun";
-import { closeSync, fsync, openSync, renameSync, unlinkSync, ftruncateSync } from "node:fs";
-import { join } from "node:path";
-import { encodeCommand, ReplyParser } from "../protocol/reply-parser.ts";
-import { ProtocolError } from "../protocol/request-parser.ts";
+import { encodeCommand } from "../protocol/reply-parser.ts";
 import { Client, ClientKind } from "../core/client.ts";
-import { processCommand } from "../core/dispatch.ts";
 import type { Server } from "../core/server.ts";
-import { Database } from "../store/database.ts";
 import { SocketConnection } from "../core/connection.ts";
-import type { Replication } from "./replication.ts";
-import { beginDatasetLoad, type DatasetLoad } from "../dataset/load.ts";
-import { EofMarkDetector } from "./eof-mark.ts";
 import { checkMasterCertificate } from "../core/tls.ts";
-import type { Progress } from "../core/progress.ts";
-import { watchLoad } from "../dataset/persistence.ts";
-
-export const enum ReplState {
-  None = "none",
-  Connect = "connect",
-  Connecting = "connecting",
-  ReceivePong = "receive_pong",
-  ReceiveAuth = "receive_auth",
-  ReceivePort = "receive_port",
-  ReceiveIp = "receive_ip",
-  ReceiveCapa = "receive_capa",
-  ReceivePsync = "receive_psync",
-  Transfer = "transfer",
-  Connected = "connected",
-}
-
-/** The state ROLE reports for a replica: connect, connecting, sync, connected, handshake. */
-export function roleState(s: ReplState): string {
-  switch (s) {
-    case ReplState.Connect:
-      return "connect";
-    case ReplState.Connecting:
-      return "connecting";
-    case ReplState.Transfer:
-      return "sync";
-    case ReplState.Connected:
-      return "connected";
-    case ReplState.None:
-      return "none";
-    default:
-      return "handshake";
-  }
-}
-
-/** What we know of the master we last followed, to ask for a partial resync. */
-export interface CachedMaster {
-  replid: string;
-  offset: number;
-  db: number;
-}
+import { beginDatasetLoad } from "../dataset/load.ts";
+import type { Replication } from "./replication.ts";
+import { EofMarkDetector } from "./eof-mark.ts";
+import { type CachedMaster, ReplState } from "./link-state.ts";
+import { MasterHandshake } from "./master-handshake.ts";
+import { MasterStream } from "./master-stream.ts";
+import { adoptMasterHistory, DisklessTransfer, DiskTransfer, freshDatabases, installDataset, type SyncTransfer, watchSyncLoad } from "./sync-transfer.ts";
 
 interface LinkSocketData {
   link: ReplicaLink;
   generation: number;
-}
-
-/** How the RDB payload of a full sync is being received. */
-interface Transfer {
-  /** Bytes announced by `$<len>`, or -1 with an EOF mark. */
-  size: number;
-  read: number;
-  mark: EofMarkDetector | null;
-  /** Disk mode: the temp file being written. */
-  tmpFile: string | null;
-  fd: number;
-  writer: ReturnType<ReturnType<typeof Bun.file>["writer"]> | null;
-  /**
-   * The parse in progress, straight from the socket: always in diskless mode, and in disk mode
-   * when we hold no data (the payload is then parsed while it is written, not read back).
-   */
-  load: DatasetLoad | null;
-  /** Diskless swapdb: the old dataset kept (and served) until the new one is complete. */
-  swapdb: boolean;
-  /** The master closed the link while we were loading the complete payload. */
-  linkLost: boolean;
-  /** Bytes that arrived after the payload: the start of the command stream. */
-  tail: Buffer[];
-  done: boolean;
-  /** Bytes and keys so far, for the log and INFO (core/progress.ts). */
-  progress: Progress;
 }
 
 export class ReplicaLink {
@@ -104,42 +36,48 @@ export class ReplicaLink {
   private conn: SocketConnection | null = null;
   /** Incremented per connection attempt, so events of an old socket are ignored. */
   private generation = 0;
-  private handshake = new ReplyParser();
-  /** Replies still expected for the pipelined handshake commands, in order. */
-  private expectedReplies: ReplState[] = [];
+  /** The handshake with the master: its replies, and what +FULLRESYNC or SYNC told. */
+  private readonly handshake: MasterHandshake;
   /** Unix ms of the last I/O with the master during handshake/transfer. */
   private lastIo = 0;
-  /** The master client once connected (stream applied through it). */
-  master: Client | null = null;
   cached: CachedMaster | null = null;
-  /** Replid / offset given by +FULLRESYNC. */
-  private masterReplid = "";
-  private masterInitialOffset = -1;
-  /** True when the master answered PSYNC with an error and we fell back to SYNC. */
-  private prePsync = false;
-  private transfer: Transfer | null = null;
-  /** Bytes read from the master's stream (slave_read_repl_offset) vs applied (the offset). */
-  readReplOffset = 0;
+  private transfer: SyncTransfer | null = null;
+  /** The master's stream once the link is up, applied through our master's client. */
+  private readonly stream: MasterStream;
   /** Unix ms when a connected master was lost (master_link_down_since_seconds); 0 while up or never up. */
   linkDownSince = 0;
-  /** Bytes of a MULTI block applied but not yet counted (the offset moves at EXEC, as in Redis). */
-  private multiBytes = 0;
-  /** Stream bytes received and not applied yet (see queueStream). */
-  private streamQueue: Buffer[] = [];
-  private streamQueued = 0;
-  private streamPumping = false;
-  private streamPaused = false;
   /** Transfer progress for INFO. */
   syncTotalBytes = -1;
   syncReadBytes = 0;
   syncStartedAt = 0;
-  /** Unix ms of the last data from the connected master. */
-  lastInteraction = 0;
 
   constructor(
     private readonly server: Server,
     private readonly repl: Replication,
-  ) {}
+  ) {
+    this.stream = new MasterStream(server, repl, this);
+    this.handshake = new MasterHandshake(server, repl, this);
+  }
+
+  /** Our master's client while the link is up (the stream is applied through it). */
+  get masterClient(): Client | null {
+    return this.stream.client;
+  }
+
+  /** Bytes read from the master's stream (slave_read_repl_offset); the applied ones are the offset. */
+  get readReplOffset(): number {
+    return this.stream.readReplOffset;
+  }
+
+  /** Unix ms of the last data from the connected master. */
+  get lastInteraction(): number {
+    return this.stream.lastInteraction;
+  }
+
+  /** The socket to our master, for the stream's flow control. */
+  get connection(): SocketConnection | null {
+    return this.conn;
+  }
 
   private get log() {
     return this.server.log;
@@ -156,7 +94,7 @@ export class ReplicaLink {
     this.repl.masterHost = host;
     this.repl.masterPort = port;
     // Switching masters: cache the current one, the new master may continue our history.
-    if (this.master) this.dropMasterClient(true, false);
+    if (this.masterClient) this.dropMasterClient(true, false);
     this.repl.onBecomingReplica();
     this.cancelHandshake();
     if (wasMaster && !this.cached && !fromConfig) {
@@ -175,7 +113,7 @@ export class ReplicaLink {
     if (this.repl.masterHost === null) return;
     this.repl.masterHost = null;
     this.repl.masterPort = 0;
-    if (this.master) this.dropMasterClient(false, false);
+    if (this.masterClient) this.dropMasterClient(false, false);
     this.cached = null;
     this.cancelHandshake();
     this.repl.shiftReplicationId();
@@ -204,7 +142,7 @@ export class ReplicaLink {
       this.cancelHandshake();
       this.state = ReplState.Connect;
     }
-    if (this.state === ReplState.Connected && now - this.lastInteraction > timeoutMs) {
+    if (this.state === ReplState.Connected && now - this.stream.lastInteraction > timeoutMs) {
       this.log.warning("MASTER timeout: no data nor PING received...");
       this.dropMasterClient(true, true);
     }
@@ -212,7 +150,7 @@ export class ReplicaLink {
       this.log.notice(`Connecting to MASTER ${this.repl.masterHost}:${this.repl.masterPort}`);
       this.connect();
     }
-    if (this.state === ReplState.Connected && !this.prePsync) this.sendAck();
+    if (this.state === ReplState.Connected && !this.handshake.prePsync) this.sendAck();
     // While a full sync is being loaded, newlines keep the master from timing us out.
     if (this.state === ReplState.Transfer && this.transfer?.done) this.conn?.write(NEWLINE);
   }
@@ -225,7 +163,7 @@ export class ReplicaLink {
     const generation = ++this.generation;
     this.state = ReplState.Connecting;
     this.lastIo = Date.now();
-    this.handshake = new ReplyParser();
+    this.handshake.restart();
     this.log.notice("MASTER <-> REPLICA sync started");
     // tls-replication: the link is TLS, with the context start-up (or CONFIG SET) built.
     const tls = this.server.config.bool("tls-replication") ? this.server.tls : null;
@@ -298,7 +236,8 @@ export class ReplicaLink {
     this.send(["PING"]);
   }
 
-  private send(args: string[]): void {
+  /** A command to the master (the handshake's). */
+  send(args: string[]): void {
     this.conn?.write(encodeCommand(args));
   }
 
@@ -308,168 +247,14 @@ export class ReplicaLink {
     this.lastIo = Date.now();
     switch (this.state) {
       case ReplState.Connected:
-        this.receiveStream(chunk);
+        this.stream.receive(chunk);
         return;
       case ReplState.Transfer:
         this.onTransferData(chunk);
         return;
       default:
-        this.handshake.feed(chunk);
-        this.advanceHandshake();
+        this.handshake.receive(chunk);
     }
-  }
-
-  private advanceHandshake(): void {
-    while (this.state !== ReplState.Transfer && this.state !== ReplState.Connected && this.state !== ReplState.Connect) {
-      const line = this.handshake.nextLine();
-      if (line === undefined) return;
-      if (!this.onHandshakeLine(line)) return;
-    }
-  }
-
-  /** Handles one reply line of the handshake. Returns false to stop reading lines. */
-  private onHandshakeLine(line: string): boolean {
-    switch (this.state) {
-      case ReplState.ReceivePong: {
-        if (line === "") return true;
-        if (line.startsWith("-") && !line.startsWith("-NOAUTH") && !line.startsWith("-NOPERM") && !line.startsWith("-ERR operation not permitted")) {
-          this.log.warning(`Error reply to PING from master: '${line}'`);
-          this.failHandshake();
-          return false;
-        }
-        this.log.notice("Master replied to PING, replication can continue...");
-        this.sendHandshakeCommands();
-        return true;
-      }
-      case ReplState.ReceiveAuth:
-      case ReplState.ReceivePort:
-      case ReplState.ReceiveIp:
-      case ReplState.ReceiveCapa: {
-        if (line === "") return true;
-        const which = this.expectedReplies.shift()!;
-        if (line.startsWith("-")) {
-          if (which === ReplState.ReceiveAuth) {
-            // As Redis logs it, with the reply's '-'.
-            this.log.warning(`Unable to AUTH to MASTER: ${line}`);
-            this.failHandshake();
-            return false;
-          }
-          const what = which === ReplState.ReceivePort ? "listening-port" : which === ReplState.ReceiveIp ? "ip-address" : "capa";
-          this.log.notice(`(Non critical) Master does not understand REPLCONF ${what}: ${line}`);
-        }
-        if (this.expectedReplies.length) this.state = this.expectedReplies[0]!;
-        else this.sendPsync();
-        return true;
-      }
-      case ReplState.ReceivePsync:
-        return this.onPsyncReply(line);
-      default:
-        return false;
-    }
-  }
-
-  /** Redis 7 pipelines AUTH and the REPLCONFs after PONG, then reads their replies in order. */
-  private sendHandshakeCommands(): void {
-    const cfg = this.server.config;
-    const expected: ReplState[] = [];
-    const masterauth = cfg.str("masterauth");
-    if (masterauth) {
-      const user = cfg.str("masteruser");
-      this.send(user ? ["AUTH", user, masterauth] : ["AUTH", masterauth]);
-      expected.push(ReplState.ReceiveAuth);
-    }
-    // The port our own replicas would use: over TLS, our TLS port (as Redis announces it).
-    const port =
-      cfg.num("replica-announce-port") ||
-      (cfg.bool("tls-replication") && this.server.tlsListeningPort ? this.server.tlsListeningPort : this.server.listeningPort);
-    this.send(["REPLCONF", "listening-port", String(port)]);
-    expected.push(ReplState.ReceivePort);
-    const ip = cfg.str("replica-announce-ip");
-    if (ip) {
-      this.send(["REPLCONF", "ip-address", ip]);
-      expected.push(ReplState.ReceiveIp);
-    }
-    this.send(["REPLCONF", "capa", "eof", "capa", "psync2"]);
-    expected.push(ReplState.ReceiveCapa);
-    this.expectedReplies = expected;
-    this.state = expected[0]!;
-  }
-
-  private sendPsync(): void {
-    this.prePsync = false;
-    if (this.cached) {
-      const offset = String(this.cached.offset + 1);
-      this.log.notice(`Trying a partial resynchronization (request ${this.cached.replid}:${offset}).`);
-      // A master handing over (FAILOVER) asks the target to take over with the same PSYNC.
-      this.send(this.repl.failover.inProgress ? ["PSYNC", this.cached.replid, offset, "FAILOVER"] : ["PSYNC", this.cached.replid, offset]);
-    } else {
-      this.log.notice("Partial resynchronization not possible (no cached master)");
-      this.send(this.repl.failover.inProgress ? ["PSYNC", "?", "-1", "FAILOVER"] : ["PSYNC", "?", "-1"]);
-    }
-    this.state = ReplState.ReceivePsync;
-  }
-
-  private onPsyncReply(line: string): boolean {
-    // The master may send newlines to keep the link alive before it replies.
-    if (line === "") return true;
-    if (line.startsWith("+FULLRESYNC")) {
-      const parts = line.split(" ");
-      if (parts.length < 3 || parts[1]!.length !== 40) {
-        this.log.warning("Master replied with wrong +FULLRESYNC syntax.");
-        this.masterReplid = "";
-        this.masterInitialOffset = -1;
-      } else {
-        this.masterReplid = parts[1]!;
-        this.masterInitialOffset = Number(parts[2]);
-        this.log.notice(`Full resync from master: ${this.masterReplid}:${this.masterInitialOffset}`);
-      }
-      // A full sync discards the cached history.
-      if (this.cached) this.log.notice("Discarding previously cached master state.");
-      this.cached = null;
-      this.repl.failover.onPsyncReply(true);
-      this.beginTransfer();
-      return false;
-    }
-    if (line.startsWith("+CONTINUE")) {
-      this.log.notice("Successful partial resynchronization with master.");
-      this.server.notifySupervisor("STATUS=MASTER <-> REPLICA sync: Partial Resynchronization accepted. Ready to accept connections in read-write mode.\n");
-      const newId = line.slice(10).trim();
-      const cached = this.cached!;
-      if (newId.length === 40 && newId !== cached.replid) {
-        this.log.warning(`Master replication ID changed to ${newId}`);
-        this.repl.replid2 = cached.replid;
-        this.repl.secondReplidOffset = this.repl.masterReplOffset + 1;
-        this.repl.replid = newId;
-        cached.replid = newId;
-        this.repl.disconnectReplicas();
-      }
-      this.log.notice("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
-      this.resurrectCachedMaster();
-      this.repl.failover.onPsyncReply(true);
-      return false;
-    }
-    if (this.repl.failover.inProgress) {
-      // The failover target refused: we are a master again (FAILOVER aborted).
-      this.log.warning(`Unexpected reply to PSYNC FAILOVER from the failover target: ${line}`);
-      this.repl.failover.onPsyncReply(false);
-      return false;
-    }
-    if (line.startsWith("-NOMASTERLINK") || line.startsWith("-LOADING")) {
-      this.log.notice(`Master is currently unable to PSYNC but should be in the future: ${line}`);
-      this.failHandshake();
-      return false;
-    }
-    if (!line.startsWith("-ERR")) this.log.warning(`Unexpected reply to PSYNC from master: ${line}`);
-    else this.log.notice(`Master does not support PSYNC or is in error state (reply: ${line})`);
-    // Fall back to SYNC: the payload follows directly, and there is no replid / offset.
-    this.cached = null;
-    this.prePsync = true;
-    this.masterReplid = "";
-    this.masterInitialOffset = -1;
-    this.log.notice("Retrying with SYNC...");
-    this.conn?.write(Buffer.from("SYNC\r\n"));
-    this.beginTransfer();
-    return false;
   }
 
   // ------------------------------------------------------------------ transfer
@@ -479,22 +264,23 @@ export class ReplicaLink {
     return mode === "swapdb" || (mode === "on-empty-db" && this.server.totalKeys() === 0);
   }
 
-  private beginTransfer(): void {
+  /** +FULLRESYNC, or SYNC sent: the payload of a full sync follows (MasterHandshake). */
+  beginTransfer(): void {
     this.state = ReplState.Transfer;
     this.transfer = null;
     this.syncTotalBytes = -1;
     this.syncReadBytes = 0;
     this.syncStartedAt = Date.now();
-    const rest = this.handshake.takeRemaining();
+    const rest = this.handshake.replies.takeRemaining();
     if (rest.length) this.onTransferData(rest);
   }
 
   private onTransferData(chunk: Buffer): void {
     if (this.transfer === null) {
       // Still waiting for the "$..." line; newlines before it are keep-alives.
-      this.handshake.feed(chunk);
+      this.handshake.replies.feed(chunk);
       while (true) {
-        const line = this.handshake.nextLine();
+        const line = this.handshake.replies.nextLine();
         if (line === undefined) return;
         if (line === "") continue;
         if (line.startsWith("-")) {
@@ -508,7 +294,7 @@ export class ReplicaLink {
           return;
         }
         if (!this.startPayload(line)) return;
-        const rest = this.handshake.takeRemaining();
+        const rest = this.handshake.replies.takeRemaining();
         // An empty payload ("$0") is complete at once.
         if (rest.length || this.transfer!.size === 0) this.onPayload(rest);
         return;
@@ -541,50 +327,40 @@ export class ReplicaLink {
     }
     this.syncTotalBytes = size;
     const progress = this.log.progress("MASTER <-> REPLICA sync", size);
-    const t: Transfer = { size, read: 0, mark, tmpFile: null, fd: -1, writer: null, load: null, swapdb: false, linkLost: false, tail: [], done: false, progress };
-    this.transfer = t;
     if (diskless) {
-      t.swapdb = this.server.config.str("repl-diskless-load") === "swapdb";
-      if (t.swapdb) {
+      const swapdb = this.server.config.str("repl-diskless-load") === "swapdb";
+      const t = new DisklessTransfer(size, mark, progress, swapdb);
+      this.transfer = t;
+      if (swapdb) {
         this.log.notice("MASTER <-> REPLICA sync: Loading DB in memory (swapdb: serving the old data meanwhile)");
       } else {
         this.log.notice("MASTER <-> REPLICA sync: Loading DB in memory");
         this.server.loading = true;
       }
-      t.load = beginDatasetLoad(this.server, this.freshDatabases());
-      this.watch(t.load, progress);
-      this.feedFromSocket(t.load);
+      this.loadFromSocket(t);
     } else {
-      const tmp = `temp-${Math.floor(Date.now() / 1000)}.${process.pid}.rdb`;
+      const t = new DiskTransfer(size, mark, progress);
+      this.transfer = t;
       try {
-        t.fd = openSync(tmp, "wx", 0o644);
+        t.openFile();
       } catch (e) {
         this.log.warning(`Opening the temp file needed for MASTER <-> REPLICA synchronization: ${(e as Error).message}`);
         this.failHandshake();
         return false;
       }
-      t.tmpFile = tmp;
-      t.writer = Bun.file(t.fd).writer({ highWaterMark: 1024 * 1024 });
       // With nothing to keep serving, parsing while the file is written costs no extra memory
       // and saves reading it back: the sync takes as long as the transfer, not transfer + load.
       // (With data held, Redis's order stands: write, then flush the old data and load.)
-      if (this.server.totalKeys() === 0) {
-        t.load = beginDatasetLoad(this.server, this.freshDatabases());
-        this.watch(t.load, progress);
-        this.feedFromSocket(t.load);
-      }
+      if (this.server.totalKeys() === 0) this.loadFromSocket(t);
     }
     return true;
   }
 
-  /** Progress of the load of a full sync: INFO loading_* while loading, and log lines. */
-  private watch(load: DatasetLoad, progress: Progress): void {
-    watchLoad(this.server, load, progress);
-    this.server.loadProgress = progress;
-  }
-
-  /** A load fed from the socket: parse errors abort the transfer; a backlog pauses reading. */
-  private feedFromSocket(load: DatasetLoad): void {
+  /** Parses the payload as it arrives: parse errors abort the transfer; a backlog pauses reading. */
+  private loadFromSocket(t: SyncTransfer): void {
+    const load = beginDatasetLoad(this.server, freshDatabases(this.server));
+    t.load = load;
+    watchSyncLoad(this.server, load, t.progress);
     const generation = this.generation;
     const conn = this.conn;
     load.onBacklog = (behind) => {
@@ -597,33 +373,12 @@ export class ReplicaLink {
     };
   }
 
-  private freshDatabases(): Database[] {
-    return this.server.dbs.map((db) => new Database(db.id));
-  }
-
   /** Receives payload bytes; detects the end; keeps what follows as the stream's start. */
   private onPayload(chunk: Buffer): void {
     const t = this.transfer!;
     let complete: boolean;
     try {
-      if (t.mark) {
-        // Nothing follows the mark: a Redis 7 master starts the stream after our first ACK.
-        complete = t.mark.push(chunk);
-        t.read += chunk.length;
-        if (t.writer) t.writer.write(chunk);
-        if (t.load) for (const part of t.mark.release(chunk, complete)) t.load.feed(part);
-      } else {
-        const left = t.size - t.read;
-        let payload = chunk;
-        if (chunk.length > left) {
-          payload = chunk.subarray(0, left);
-          t.tail.push(chunk.subarray(left));
-        }
-        t.read += payload.length;
-        if (t.writer) t.writer.write(payload);
-        if (t.load) t.load.feed(payload);
-        complete = t.read >= t.size;
-      }
+      complete = t.receive(chunk);
     } catch (e) {
       this.log.warning(`MASTER <-> REPLICA sync: aborting the transfer: ${(e as Error).message}`);
       this.abortTransfer();
@@ -636,25 +391,23 @@ export class ReplicaLink {
     void this.finishTransfer();
   }
 
+  /**
+   * The payload is complete: disk mode makes the file durable, moves it into place and loads it
+   * unless it was parsed already; then the dataset is swapped in, our history becomes the
+   * master's, and the stream starts with what arrived meanwhile. Any step may find the attempt
+   * superseded (a new connection, or a cancelled transfer): it stops there.
+   */
   private async finishTransfer(): Promise<void> {
     const t = this.transfer!;
     const generation = this.generation;
-    if (t.writer) {
-      // Disk mode: make the file durable, move it into place, then load it.
+    const current = () => generation === this.generation && this.transfer === t;
+    if (t instanceof DiskTransfer) {
       try {
-        await t.writer.end();
-        // The file was written with the mark at its end: cut it off.
-        if (t.mark) ftruncateSync(t.fd, t.read - 40);
-        // In the thread pool: a synchronous fsync of a file this size would stop every client
-        // for as long as the disk takes.
-        const fd = t.fd;
-        await new Promise<void>((resolve, reject) => fsync(fd, (e) => (e ? reject(e) : resolve())));
-        if (generation !== this.generation || this.transfer !== t) return;
-        closeSync(t.fd);
-        t.fd = -1;
-        t.writer = null;
+        await t.flushToDisk();
+        if (!current()) return;
+        t.closeFile();
       } catch (e) {
-        if (generation !== this.generation || this.transfer !== t) return;
+        if (!current()) return;
         this.log.warning(`Failed trying to sync the temp DB to disk in MASTER <-> REPLICA synchronization: ${(e as Error).message}`);
         this.abortTransfer();
         return;
@@ -662,8 +415,7 @@ export class ReplicaLink {
       if (generation !== this.generation) return;
       const finalName = this.server.config.str("dbfilename");
       try {
-        renameSync(t.tmpFile!, finalName);
-        t.tmpFile = null;
+        t.moveIntoPlace(finalName);
       } catch (e) {
         this.log.warning(`Failed trying to rename the temp DB into ${finalName} in MASTER <-> REPLICA synchronization: ${(e as Error).message}`);
         this.abortTransfer();
@@ -672,16 +424,7 @@ export class ReplicaLink {
       if (t.load) {
         this.log.notice("MASTER <-> REPLICA sync: Loading DB in memory (parsed while it was received)");
       } else {
-        this.log.notice("MASTER <-> REPLICA sync: Flushing old data");
-        this.log.notice("MASTER <-> REPLICA sync: Loading DB in memory");
-        this.server.loading = true;
-        const load = beginDatasetLoad(this.server, this.freshDatabases());
-        t.load = load;
-        // Read back from the file: a progress of its own.
-        t.progress.end();
-        t.progress = this.log.progress("Loading the synced RDB", t.read);
-        this.watch(load, t.progress);
-        const ok = await load.feedFile(join(process.cwd(), finalName), () => generation === this.generation);
+        const ok = await t.loadFile(this.server, finalName, () => generation === this.generation);
         if (generation !== this.generation) return;
         if (!ok) {
           this.log.warning("Failed trying to load the MASTER synchronization DB from disk, check server logs.");
@@ -698,39 +441,22 @@ export class ReplicaLink {
     const load = t.load!;
     // The parse may still be a few slices behind the bytes received.
     await load.drain();
-    if (generation !== this.generation || this.transfer !== t) return;
+    if (!current()) return;
     let result;
     try {
       result = await load.finish();
     } catch (e) {
-      if (generation !== this.generation || this.transfer !== t) return;
+      if (!current()) return;
       this.log.warning(`Failed trying to load the MASTER synchronization DB from socket: ${(e as Error).message}`);
       this.abortTransfer();
       return;
     }
-    if (result === null || generation !== this.generation || this.transfer !== t) return;
-    if (t.swapdb) this.log.notice("MASTER <-> REPLICA sync: Swapping active DB with loaded DB");
-    // The new dataset replaces the old one only now that it loaded completely.
-    for (let i = 0; i < this.server.dbs.length; i++) this.server.dbs[i]!.swapContents(result.dbs[i]!);
-    this.server.signalFlushedDb(-1);
-    this.server.loading = false;
-    this.server.loadProgress = null;
-    t.progress.end();
-    this.server.persistence.lastLoadKeysLoaded = result.keysLoaded;
-    this.server.persistence.lastLoadKeysExpired = 0;
-    this.server.functions.clear();
-    for (const [name, f] of result.functions) this.server.functions.set(name, f);
-    this.log.notice(`Done loading RDB, keys loaded: ${result.keysLoaded}, keys expired: 0.`);
-
-    // After a full sync we take the master's id and offset; a new history starts.
-    this.repl.noteMasterVersion(result.aux);
-    this.repl.replid = this.masterReplid || this.repl.replid;
-    this.repl.masterReplOffset = this.masterInitialOffset;
-    this.repl.clearReplicationId2();
-    this.repl.onFullSyncLoaded();
+    if (result === null || !current()) return;
+    installDataset(this.server, t, result);
+    adoptMasterHistory(this.repl, result.aux, this.handshake.masterReplid, this.handshake.masterInitialOffset);
     const tail = t.tail;
     this.transfer = null;
-    this.createMasterClient(result.replStreamDb ?? 0, this.masterInitialOffset);
+    this.createMasterClient(result.replStreamDb ?? 0, this.handshake.masterInitialOffset);
     this.log.notice("MASTER <-> REPLICA sync: Finished with success");
     this.server.notifySupervisor("STATUS=MASTER <-> REPLICA sync: Finished with success. Ready to accept connections in read-write mode.\n");
     // The transfer left its buffers (and the replaced dataset) behind as garbage. Ask for a
@@ -744,7 +470,7 @@ export class ReplicaLink {
       return;
     }
     // What the master sent while we loaded: applied in order, in slices (it can be many MB).
-    for (const chunk of tail) this.queueStream(chunk);
+    for (const chunk of tail) this.stream.queue(chunk);
   }
 
   private abortTransfer(): void {
@@ -756,153 +482,24 @@ export class ReplicaLink {
   // ------------------------------------------------------------------ connected
 
   private createMasterClient(db: number, offset: number): void {
-    this.dropStreamQueue();
     const c = new Client(this.server, this.conn, ClientKind.Master);
     c.db = this.server.dbs[db] ?? this.server.dbs[0]!;
-    this.master = c;
-    this.readReplOffset = offset;
+    this.stream.attach(c, offset);
     this.repl.masterReplOffset = offset;
     this.state = ReplState.Connected;
     this.linkDownSince = 0;
-    this.lastInteraction = Date.now();
-    this.multiBytes = 0;
     this.server.clients.set(c.id, c);
-    if (!this.prePsync) this.sendAck();
+    if (!this.handshake.prePsync) this.sendAck();
   }
 
-  private resurrectCachedMaster(): void {
+  /** +CONTINUE: the cached master is our master again; its stream continues (MasterHandshake). */
+  resurrectCachedMaster(): void {
     const cached = this.cached!;
     this.cached = null;
     this.createMasterClient(cached.db, cached.offset);
     this.repl.onPartialResync();
-    const rest = this.handshake.takeRemaining();
-    if (rest.length) this.receiveStream(rest);
-  }
-
-  /** Bytes of the master's stream received: applied now, or queued behind bytes not applied yet. */
-  private receiveStream(chunk: Buffer): void {
-    if (!this.master) return;
-    if (this.streamQueue.length === 0 && !this.streamPumping) {
-      this.lastInteraction = Date.now();
-      this.readReplOffset += chunk.length;
-      this.applyStream(chunk);
-      return;
-    }
-    this.queueStream(chunk);
-  }
-
-  /**
-   * Queues stream bytes to be applied in slices of STREAM_SLICE_MS, in order, between turns of
-   * the event loop (the stream that piled up during a full sync can take seconds to apply:
-   * clients are served meanwhile, as Redis serves them between reads of its master's link).
-   * Reading from the master pauses while too much waits.
-   */
-  private queueStream(chunk: Buffer): void {
-    if (!this.master) return;
-    this.lastInteraction = Date.now();
-    this.readReplOffset += chunk.length;
-    this.streamQueue.push(chunk);
-    this.streamQueued += chunk.length;
-    if (!this.streamPaused && this.streamQueued > STREAM_QUEUE_PAUSE) {
-      this.streamPaused = true;
-      this.conn?.setReading(false);
-    }
-    if (this.streamPumping) return;
-    this.streamPumping = true;
-    setImmediate(() => this.pumpStream());
-  }
-
-  private pumpStream(): void {
-    const c = this.master;
-    const deadline = performance.now() + STREAM_SLICE_MS;
-    while (c !== null && this.master === c && this.streamQueue.length > 0 && performance.now() < deadline) {
-      const chunk = this.streamQueue.shift()!;
-      this.streamQueued -= chunk.length;
-      this.applyStream(chunk);
-    }
-    if (c !== null && this.master === c && this.streamQueue.length > 0) {
-      setImmediate(() => this.pumpStream());
-      return;
-    }
-    this.streamPumping = false;
-    if (this.streamPaused) {
-      this.streamPaused = false;
-      if (this.master === c) this.conn?.setReading(true);
-    }
-  }
-
-  /** Forgets stream bytes not applied (the link is gone: a PSYNC asks for them again). */
-  private dropStreamQueue(): void {
-    this.streamQueue = [];
-    this.streamQueued = 0;
-    this.streamPaused = false;
-  }
-
-  /** Applies bytes of the master's command stream; the offset moves by each command's bytes. */
-  private applyStream(chunk: Buffer): void {
-    const c = this.master;
-    if (!c) return;
-    // The raw bytes are what our backlog and sub-replicas receive, once applied.
-    this.repl.onStreamBytesReceived(chunk);
-    c.parser.feed(chunk);
-    this.processStream(c);
-  }
-
-  /** Whether processStream waits for a busy script already. */
-  private streamWaiting = false;
-
-  /**
-   * Runs the complete commands received from the master. While a script is busy nothing is
-   * applied (Redis's processInputBuffer stops for the master then): the stream accumulates and
-   * runs when the script ends; a script the master sent that yields ends the same way.
-   */
-  private processStream(c: Client): void {
-    const scripting = this.server.scripting;
-    try {
-      while (this.master === c) {
-        if (scripting.busy !== null) {
-          if (!this.streamWaiting) {
-            this.streamWaiting = true;
-            scripting.whenNotBusy(() => {
-              this.streamWaiting = false;
-              if (this.master === c) this.processStream(c);
-            });
-          }
-          return;
-        }
-        const argv = c.parser.next();
-        if (argv === null) break;
-        processCommand(c, argv);
-        const bytes = c.parser.lastCommandBytes;
-        if (c.pendingScript !== null) {
-          c.pendingScript.then(() => {
-            c.blocked = false;
-            if (this.master !== c) return;
-            this.commandApplied(c, bytes);
-            this.processStream(c);
-          });
-          return;
-        }
-        this.commandApplied(c, bytes);
-      }
-    } catch (e) {
-      if (!(e instanceof ProtocolError)) throw e;
-      this.log.warning(`Protocol error (${e.reason}) from MASTER: closing the link and discarding the cached master.`);
-      this.dropMasterClient(false, true);
-      return;
-    }
-  }
-
-  /** A command of the master's stream was applied: the offset moves (at EXEC for a MULTI block). */
-  private commandApplied(c: Client, bytes: number): void {
-    if (c.multi) {
-      this.multiBytes += bytes;
-      return;
-    }
-    const applied = bytes + this.multiBytes;
-    this.multiBytes = 0;
-    this.repl.masterReplOffset += applied;
-    this.repl.onStreamApplied(applied);
+    const rest = this.handshake.replies.takeRemaining();
+    if (rest.length) this.stream.receive(rest);
   }
 
   /** REPLCONF ACK <offset>: sent every second and when the master asks (GETACK). */
@@ -932,7 +529,7 @@ export class ReplicaLink {
   }
 
   /** A failed handshake or transfer: clean up and try again from the cron. */
-  private failHandshake(): void {
+  failHandshake(): void {
     this.cancelHandshake();
     if (this.repl.masterHost !== null) this.state = ReplState.Connect;
   }
@@ -941,29 +538,13 @@ export class ReplicaLink {
   cancelHandshake(): void {
     const t = this.transfer;
     if (t) {
-      if (t.writer) {
-        try {
-          void t.writer.end();
-        } catch {}
-      }
-      if (t.fd >= 0) {
-        try {
-          closeSync(t.fd);
-        } catch {}
-      }
-      if (t.tmpFile) {
-        try {
-          unlinkSync(t.tmpFile);
-        } catch {}
-      }
-      t.load?.abort();
-      t.progress.end();
+      t.discard();
       if (!t.swapdb) this.server.loading = false;
       this.server.loadProgress = null;
       this.transfer = null;
     }
     if (this.state !== ReplState.Connected) this.closeSocket();
-    this.expectedReplies = [];
+    this.handshake.cancel();
   }
 
   private closeSocket(): void {
@@ -979,13 +560,12 @@ export class ReplicaLink {
   }
 
   /** The connected master is gone: keep our data and, if asked, cache the state for PSYNC. */
-  private dropMasterClient(cache: boolean, reconnect: boolean): void {
-    const c = this.master;
+  dropMasterClient(cache: boolean, reconnect: boolean): void {
+    const c = this.stream.client;
     if (!c) return;
-    this.master = null;
-    this.dropStreamQueue();
+    this.stream.detach();
     this.server.clients.delete(c.id);
-    if (cache && !this.prePsync) {
+    if (cache && !this.handshake.prePsync) {
       this.log.notice("Caching the disconnected master state.");
       this.cached = { replid: this.repl.replid, offset: this.repl.masterReplOffset, db: c.db.id };
     } else {
@@ -1019,9 +599,3 @@ export class ReplicaLink {
 }
 
 const NEWLINE = Buffer.from("\n");
-/** Time spent applying queued stream bytes per turn of the event loop. */
-const STREAM_SLICE_MS = 10;
-/** Queued stream bytes beyond which reading from the master pauses. */
-const STREAM_QUEUE_PAUSE = 16 * 1024 * 1024;
-
-export { ClientKind };

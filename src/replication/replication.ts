@@ -1,6 +1,6 @@
 // Replication state of this node, both roles: who our master is and how the link stands
-// (replica side, ReplicaLink), our replication ids and offsets, the backlog, and our own
-// replicas (master side, MasterSide).
+// (replica side, ReplicaLink: `link`), our replication ids and offsets, the backlog, and our
+// own replicas (master side, ReplicaServing: `replicas`).
 //
 // Ids and offsets follow Redis's PSYNC2 model: `replid` names the history we hold and
 // `masterReplOffset` is how many bytes of it we have; after a promotion the previous id is
@@ -17,12 +17,13 @@ import type { ReplicationAux } from "../rdb/writer.ts";
 import type { Client } from "../core/client.ts";
 import type { Server } from "../core/server.ts";
 import type { Database } from "../store/database.ts";
-import { ReplicaLink, ReplState } from "./replica-link.ts";
+import { ReplicaLink } from "./replica-link.ts";
+import { ReplState } from "./link-state.ts";
 import { Backlog } from "./backlog.ts";
-import { MasterSide } from "./master-side.ts";
+import { ReplicaServing } from "./replica-serving.ts";
 import { Failover } from "./master-failover.ts";
 
-export const ZERO_REPLID = "0000000000000000000000000000000000000000";
+const ZERO_REPLID = "0000000000000000000000000000000000000000";
 
 export function newReplicationId(): string {
   return randomBytes(20).toString("hex");
@@ -38,8 +39,8 @@ export class Replication implements ReplicationHooks {
   secondReplidOffset = -1;
   /** The replica-side link (state machine, transfer, stream apply). */
   readonly link: ReplicaLink;
-  /** Our own replicas. */
-  readonly master: MasterSide;
+  /** Our own replicas: PSYNC serving, full syncs, the stream we feed them, WAIT, the write pause. */
+  readonly replicas: ReplicaServing;
   /** A coordinated FAILOVER under way, if any. */
   readonly failover: Failover;
   /** The last bytes of the replication stream, for partial resyncs (null until needed). */
@@ -56,7 +57,7 @@ export class Replication implements ReplicationHooks {
 
   constructor(readonly server: Server) {
     this.link = new ReplicaLink(server, this);
-    this.master = new MasterSide(server, this);
+    this.replicas = new ReplicaServing(server, this);
     this.failover = new Failover(server, this);
     server.config.onChange((name) => {
       if (name === "repl-backlog-size") this.backlog?.resize(server.config.num("repl-backlog-size"));
@@ -105,7 +106,7 @@ export class Replication implements ReplicationHooks {
     if (this.failover.active) this.failover.tick();
     if (!everySecond) return;
     this.link.cron();
-    this.master.cron();
+    this.replicas.cron();
   }
 
   // ---- Role changes and the replica link's events ----
@@ -114,21 +115,21 @@ export class Replication implements ReplicationHooks {
     // Clients blocked in BLPOP & co. must not be served by pops of our own (Redis's disconnectAllBlockedClients).
     this.server.blocking.disconnectAll();
     // Our replicas must follow the new history: they reconnect and PSYNC.
-    this.master.disconnectAll();
+    this.replicas.disconnectAll();
   }
 
   onBecomingMaster(): void {
-    this.master.disconnectAll();
+    this.replicas.disconnectAll();
     // The backlog's time to live counts from now: replicas need a moment to reconnect.
-    this.master.noReplicasSince = Date.now();
+    this.replicas.noReplicasSince = Date.now();
     // The next command we originate starts with a SELECT.
-    this.master.streamDb = -1;
+    this.replicas.streamDb = -1;
     if (!this.backlog) this.backlog = new Backlog(this.server.config.num("repl-backlog-size"), this.masterReplOffset);
   }
 
   /** A full sync replaced our history: the backlog restarts at the master's offset. */
   onFullSyncLoaded(): void {
-    this.master.disconnectAll();
+    this.replicas.disconnectAll();
     this.unapplied = [];
     this.unappliedOffset = 0;
     // Replicas keep a backlog regardless of sub-replicas, to serve PSYNC after a promotion.
@@ -158,7 +159,7 @@ export class Replication implements ReplicationHooks {
       const head = this.unapplied[0]!;
       const avail = head.length - this.unappliedOffset;
       const take = Math.min(avail, left);
-      this.master.feed(head.subarray(this.unappliedOffset, this.unappliedOffset + take));
+      this.replicas.feed(head.subarray(this.unappliedOffset, this.unappliedOffset + take));
       left -= take;
       if (take === avail) {
         this.unapplied.shift();
@@ -169,14 +170,14 @@ export class Replication implements ReplicationHooks {
 
   /** Closes the links of our replicas (they reconnect and PSYNC). */
   disconnectReplicas(): void {
-    this.master.disconnectAll();
+    this.replicas.disconnectAll();
   }
 
   // ---- Commands we originate (as a master) ----
 
   /** Whether executed commands must be recorded at all (a master with a backlog or replicas). */
   get originating(): boolean {
-    return this.masterHost === null && this.master.streaming;
+    return this.masterHost === null && this.replicas.streaming;
   }
 
   /** master_repl_offset when the outermost command began (for WAIT's per-client offset). */
@@ -186,16 +187,16 @@ export class Replication implements ReplicationHooks {
   /** Before a command runs: collect what it propagates (several ops go out as MULTI/EXEC). */
   beginCommand(): void {
     if (this.commandDepth++ === 0) this.offsetAtCommand = this.masterReplOffset;
-    this.master.beginCollect();
+    this.replicas.beginCollect();
   }
 
   /** After a command ran: its extra ops, then itself (rewritten form if any), then flush. */
   endCommand(c: Client, argv: string[], changed: boolean): void {
     const extra = c.alsoPropagate;
-    if (extra) for (const op of extra) this.master.propagate(c.db.id, op);
-    if (changed && !c.preventPropagation) this.master.propagate(c.db.id, c.propagateAs ?? argv);
-    this.master.endCollect();
-    if (--this.commandDepth === 0) this.master.noteClientWrite(c, this.offsetAtCommand);
+    if (extra) for (const op of extra) this.replicas.propagate(c.db.id, op);
+    if (changed && !c.preventPropagation) this.replicas.propagate(c.db.id, c.propagateAs ?? argv);
+    this.replicas.endCollect();
+    if (--this.commandDepth === 0) this.replicas.waits.noteClientWrite(c, this.offsetAtCommand, this.masterReplOffset);
   }
 
   /**
@@ -203,7 +204,7 @@ export class Replication implements ReplicationHooks {
    * (replicationFeedSlaves with server.slaveseldb). A replica feeds nothing of its own.
    */
   debugReplicate(argv: string[]): void {
-    if (this.originating) this.master.feedAsIs(argv);
+    if (this.originating) this.replicas.feedAsIs(argv);
   }
 
   /** A key found expired on a master: DEL (UNLINK with lazyfree-lazy-expire), as Redis's propagateDeletion. */
@@ -214,52 +215,52 @@ export class Replication implements ReplicationHooks {
   /** A write of our own outside any command (active expiry): propagated as one unit of its own. */
   propagateAlone(db: Database, argv: string[]): void {
     if (!this.originating) return;
-    this.master.propagate(db.id, argv);
+    this.replicas.propagate(db.id, argv);
   }
 
   beginTransaction(_c: Client): void {
-    if (this.originating) this.master.beginCollect();
+    if (this.originating) this.replicas.beginCollect();
   }
 
   endTransaction(_c: Client): void {
-    if (this.originating) this.master.endCollect();
+    if (this.originating) this.replicas.endCollect();
   }
 
   // ---- Our replicas ----
 
   /** PSYNC / SYNC from a client. */
   syncCommand(c: Client, argv: string[]): void {
-    this.master.syncCommand(c, argv);
+    this.replicas.syncCommand(c, argv);
   }
 
   /** REPLCONF <option> <value> from a replica in its handshake: null, or the error to reply. */
   onReplconf(c: Client, option: string, value: string): string | null {
-    return this.master.onReplconf(c, option, value);
+    return this.replicas.onReplconf(c, option, value);
   }
 
   /** REPLCONF ACK <offset> from one of our replicas. */
   onReplicaAck(c: Client, args: string[]): void {
-    this.master.onAck(c, args);
+    this.replicas.onAck(c, args);
   }
 
   /** WAIT numreplicas timeout (as a master). */
   wait(c: Client, numReplicas: number, timeoutMs: number): void {
-    this.master.wait(c, numReplicas, timeoutMs);
+    this.replicas.wait(c, numReplicas, timeoutMs);
   }
 
   /** INFO replication's slaveN lines. */
   replicaInfoLines(): string[] {
-    return this.master.infoLines();
+    return this.replicas.infoLines();
   }
 
   /** ROLE's replica list: [ip, port, acked offset]. */
   replicaRoleEntries(): Array<[string, number, number]> {
-    return this.master.roleEntries();
+    return this.replicas.roleEntries();
   }
 
   /** Replicas with lag <= min-replicas-max-lag. */
   goodReplicasCount(): number {
-    return this.master.goodReplicas();
+    return this.replicas.goodReplicas();
   }
 
   failoverState(): string {
@@ -287,10 +288,10 @@ export class Replication implements ReplicationHooks {
     let db: number;
     if (this.masterHost === null) {
       if (!this.backlog) return null;
-      const sel = this.master.streamDb;
+      const sel = this.replicas.streamDb;
       db = sel === -1 ? 0 : sel;
-    } else if (this.link.master) {
-      db = this.link.master.db.id;
+    } else if (this.link.masterClient) {
+      db = this.link.masterClient.db.id;
     } else if (this.link.cached) {
       db = this.link.cached.db;
     } else {
@@ -301,7 +302,7 @@ export class Replication implements ReplicationHooks {
 
   /** A client connection closed. */
   onClientClosed(c: Client): void {
-    if (c.replica) this.master.onClientClosed(c);
+    if (c.replica) this.replicas.onClientClosed(c);
   }
 
   /**
@@ -331,7 +332,7 @@ export class Replication implements ReplicationHooks {
     this.secondReplidOffset = offset + 1;
     this.masterReplOffset = offset;
     this.backlog = new Backlog(this.server.config.num("repl-backlog-size"), offset);
-    this.master.noReplicasSince = Date.now();
+    this.replicas.noReplicasSince = Date.now();
   }
 }
 

@@ -10,7 +10,7 @@ import type { ReplyWriter } from "../../protocol/reply-writer.ts";
 import { infoString } from "./info.ts";
 import type { Client } from "../../core/client.ts";
 import type { Server } from "../../core/server.ts";
-import { roleState } from "../../replication/replica-link.ts";
+import { roleState } from "../../replication/link-state.ts";
 import { allowProtectedAction } from "../../core/dispatch.ts";
 import { isOption } from "../../core/args.ts";
 import { SYNTAX, fail } from "../../core/errors.ts";
@@ -117,7 +117,7 @@ function roleReply(c: Client): void {
   r.bulk(repl.masterHost);
   r.int(repl.masterPort);
   r.bulk(roleState(link.state));
-  r.int(link.master ? repl.masterReplOffset : -1);
+  r.int(link.masterClient ? repl.masterReplOffset : -1);
 }
 
 /**

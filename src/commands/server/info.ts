@@ -237,7 +237,7 @@ const sections: Record<string, Section> = {
     if (repl.masterHost !== null) {
       let applied = 1;
       let read = 1;
-      if (link.master) {
+      if (link.masterClient) {
         applied = repl.masterReplOffset;
         read = link.readReplOffset;
       } else if (link.cached) {
@@ -249,7 +249,7 @@ const sections: Record<string, Section> = {
         `master_host:${repl.masterHost}`,
         `master_port:${repl.masterPort}`,
         `master_link_status:${connected ? "up" : "down"}`,
-        `master_last_io_seconds_ago:${link.master ? secondsAgo(link.lastInteraction) : -1}`,
+        `master_last_io_seconds_ago:${link.masterClient ? secondsAgo(link.lastInteraction) : -1}`,
         `master_sync_in_progress:${link.syncInProgress ? 1 : 0}`,
         `slave_read_repl_offset:${read}`,
         `slave_repl_offset:${applied}`,

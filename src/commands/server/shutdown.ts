@@ -18,7 +18,7 @@ import { countErrorReply } from "../../core/dispatch.ts";
 import { abortBgsave, bgsaveInProgress, shutdownSave, signalShutdownFlags, type ShutdownFlags } from "../../dataset/persistence.ts";
 import { abortAofRewrite } from "../../dataset/aof-rewrite.ts";
 import type { Server } from "../../core/server.ts";
-import { stateName } from "../../replication/master-side.ts";
+import { stateName } from "../../replication/replica-session.ts";
 
 /** A shutdown waiting for lagging replicas (Redis's shutdown_mstime != 0). */
 interface PendingShutdown {
@@ -67,12 +67,12 @@ export function prepareForShutdown(server: Server, flags: ShutdownFlags, client:
   server.notifySupervisor("STOPPING=1\n");
   const timeout = server.config.num("shutdown-timeout");
   if (!flags.now && timeout !== 0 && !replicasCaughtUp(server)) {
-    const master = replicationOf(server).master;
-    const alreadyPaused = master.writesPaused;
+    const replicas = replicationOf(server).replicas;
+    const alreadyPaused = replicas.writesPaused;
     // The replicas are asked where they are, unless the writes (hence the offset) were already
     // held by a pause: then their regular ACKs tell (Redis sends GETACK only if not paused).
-    if (!alreadyPaused) master.requestAcks();
-    master.pauseWrites();
+    if (!alreadyPaused) replicas.requestAcks();
+    replicas.pauseWrites();
     const state: PendingShutdown = {
       flags,
       deadline: Date.now() + timeout * 1000,
@@ -155,7 +155,7 @@ function startSignalShutdown(server: Server, signal: "SIGTERM" | "SIGINT"): void
 /** isReadyToShutdown: every replica acknowledged the whole stream. */
 function replicasCaughtUp(server: Server): boolean {
   const repl = replicationOf(server);
-  for (const s of repl.master.replicas) if (s.ackOffset !== repl.masterReplOffset) return false;
+  for (const s of repl.replicas.sessions) if (s.ackOffset !== repl.masterReplOffset) return false;
   return true;
 }
 
@@ -185,7 +185,7 @@ function finishShutdown(server: Server, flags: ShutdownFlags): boolean {
   const nowSec = Math.floor(Date.now() / 1000);
   let replicas = 0;
   let lagging = 0;
-  for (const s of repl.master.replicas) {
+  for (const s of repl.replicas.sessions) {
     replicas++;
     if (s.ackOffset === offset) continue;
     lagging++;
@@ -205,9 +205,9 @@ function cancelShutdown(server: Server): number {
   if (!pending) return 0;
   pendingByServer.delete(server);
   clearInterval(pending.timer);
-  const master = replicationOf(server).master;
+  const replicas = replicationOf(server).replicas;
   // A FAILOVER that paused the writes before us keeps them paused.
-  if (pending.pausedWrites && master.writesPaused && !replicationOf(server).failover.active) master.unpauseWrites();
+  if (pending.pausedWrites && replicas.writesPaused && !replicationOf(server).failover.active) replicas.unpauseWrites();
   let told = 0;
   for (const c of pending.clients) {
     if (c.conn?.closed) continue;

@@ -1,0 +1,182 @@
+// Applying our master's command stream once the link is up (Redis's processInputBuffer for the
+// master client, and replicationFeedStreamFromMasterStream). The commands run through the same
+// dispatcher as clients', with the master's privileges; the replication offset advances by
+// exactly the bytes of each applied command (at EXEC for a MULTI block), and those bytes are
+// forwarded unchanged to our backlog and replicas once applied.
+//
+// Bytes are applied as they arrive; behind bytes not applied yet (the stream that piled up
+// during a full sync's load, or a busy script) they queue and are applied in slices between
+// turns of the event loop, so clients are served meanwhile.
+
+import type { Client } from "../core/client.ts";
+import { processCommand } from "../core/dispatch.ts";
+import type { Server } from "../core/server.ts";
+import { ProtocolError } from "../protocol/request-parser.ts";
+import type { ReplicaLink } from "./replica-link.ts";
+import type { Replication } from "./replication.ts";
+
+/** Time spent applying queued stream bytes per turn of the event loop. */
+const STREAM_SLICE_MS = 10;
+/** Queued stream bytes beyond which reading from the master pauses. */
+const STREAM_QUEUE_PAUSE = 16 * 1024 * 1024;
+
+export class MasterStream {
+  /** Our master's client while the link is up (the stream is applied through it). */
+  client: Client | null = null;
+  /** Bytes read from the master's stream (slave_read_repl_offset); the applied ones are the offset. */
+  readReplOffset = 0;
+  /** Unix ms of the last data from the connected master. */
+  lastInteraction = 0;
+  /** Bytes of a MULTI block applied but not yet counted (the offset moves at EXEC, as in Redis). */
+  private multiBytes = 0;
+  /** Stream bytes received and not applied yet (see queue). */
+  private queued: Buffer[] = [];
+  private queuedBytes = 0;
+  private pumping = false;
+  private readingPaused = false;
+  /** Whether apply waits for a busy script already. */
+  private waitingForScript = false;
+
+  constructor(
+    private readonly server: Server,
+    private readonly repl: Replication,
+    private readonly link: ReplicaLink,
+  ) {}
+
+  /** The link is up: the stream continues from `offset`, applied through `c`. */
+  attach(c: Client, offset: number): void {
+    this.dropQueue();
+    this.client = c;
+    this.readReplOffset = offset;
+    this.lastInteraction = Date.now();
+    this.multiBytes = 0;
+  }
+
+  /** The link is gone: bytes not applied are forgotten (a PSYNC asks for them again). */
+  detach(): void {
+    this.client = null;
+    this.dropQueue();
+  }
+
+  /** Bytes of the master's stream received: applied now, or queued behind bytes not applied yet. */
+  receive(chunk: Buffer): void {
+    if (!this.client) return;
+    if (this.queued.length === 0 && !this.pumping) {
+      this.lastInteraction = Date.now();
+      this.readReplOffset += chunk.length;
+      this.apply(chunk);
+      return;
+    }
+    this.queue(chunk);
+  }
+
+  /**
+   * Queues stream bytes to be applied in slices of STREAM_SLICE_MS, in order, between turns of
+   * the event loop (the stream that piled up during a full sync can take seconds to apply:
+   * clients are served meanwhile, as Redis serves them between reads of its master's link).
+   * Reading from the master pauses while too much waits.
+   */
+  queue(chunk: Buffer): void {
+    if (!this.client) return;
+    this.lastInteraction = Date.now();
+    this.readReplOffset += chunk.length;
+    this.queued.push(chunk);
+    this.queuedBytes += chunk.length;
+    if (!this.readingPaused && this.queuedBytes > STREAM_QUEUE_PAUSE) {
+      this.readingPaused = true;
+      this.link.connection?.setReading(false);
+    }
+    if (this.pumping) return;
+    this.pumping = true;
+    setImmediate(() => this.pump());
+  }
+
+  private pump(): void {
+    const c = this.client;
+    const deadline = performance.now() + STREAM_SLICE_MS;
+    while (c !== null && this.client === c && this.queued.length > 0 && performance.now() < deadline) {
+      const chunk = this.queued.shift()!;
+      this.queuedBytes -= chunk.length;
+      this.apply(chunk);
+    }
+    if (c !== null && this.client === c && this.queued.length > 0) {
+      setImmediate(() => this.pump());
+      return;
+    }
+    this.pumping = false;
+    if (this.readingPaused) {
+      this.readingPaused = false;
+      if (this.client === c) this.link.connection?.setReading(true);
+    }
+  }
+
+  private dropQueue(): void {
+    this.queued = [];
+    this.queuedBytes = 0;
+    this.readingPaused = false;
+  }
+
+  /** Applies bytes of the master's command stream; the offset moves by each command's bytes. */
+  private apply(chunk: Buffer): void {
+    const c = this.client;
+    if (!c) return;
+    // The raw bytes are what our backlog and sub-replicas receive, once applied.
+    this.repl.onStreamBytesReceived(chunk);
+    c.parser.feed(chunk);
+    this.run(c);
+  }
+
+  /**
+   * Runs the complete commands received from the master. While a script is busy nothing is
+   * applied (Redis's processInputBuffer stops for the master then): the stream accumulates and
+   * runs when the script ends; a script the master sent that yields ends the same way.
+   */
+  private run(c: Client): void {
+    const scripting = this.server.scripting;
+    try {
+      while (this.client === c) {
+        if (scripting.busy !== null) {
+          if (!this.waitingForScript) {
+            this.waitingForScript = true;
+            scripting.whenNotBusy(() => {
+              this.waitingForScript = false;
+              if (this.client === c) this.run(c);
+            });
+          }
+          return;
+        }
+        const argv = c.parser.next();
+        if (argv === null) break;
+        processCommand(c, argv);
+        const bytes = c.parser.lastCommandBytes;
+        if (c.pendingScript !== null) {
+          c.pendingScript.then(() => {
+            c.blocked = false;
+            if (this.client !== c) return;
+            this.commandApplied(c, bytes);
+            this.run(c);
+          });
+          return;
+        }
+        this.commandApplied(c, bytes);
+      }
+    } catch (e) {
+      if (!(e instanceof ProtocolError)) throw e;
+      this.server.log.warning(`Protocol error (${e.reason}) from MASTER: closing the link and discarding the cached master.`);
+      this.link.dropMasterClient(false, true);
+      return;
+    }
+  }
+
+  /** A command of the master's stream was applied: the offset moves (at EXEC for a MULTI block). */
+  private commandApplied(c: Client, bytes: number): void {
+    if (c.multi) {
+      this.multiBytes += bytes;
+      return;
+    }
+    const applied = bytes + this.multiBytes;
+    this.multiBytes = 0;
+    this.repl.masterReplOffset += applied;
+    this.repl.onStreamApplied(applied);
+  }
+}
