@@ -38,6 +38,17 @@ function formatAddr(ip: string, port: number, unix: boolean): string {
   return !unix && ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
 
+/** CLIENT REPLY: whether the replies of the client's commands are sent (Redis's CLIENT_REPLY_* flags). */
+export const enum ReplyMode {
+  On,
+  /** CLIENT REPLY OFF: no reply until CLIENT REPLY ON. */
+  Off,
+  /** CLIENT REPLY SKIP was the command just run: the next command's reply is dropped. */
+  SkipNext,
+  /** The reply of the command running now is dropped. */
+  Skip,
+}
+
 export class Client {
   readonly id: number;
   name = "";
@@ -64,6 +75,8 @@ export class Client {
   multi: MultiState | null = null;
   /** Keys WATCHed by this client: "<db>\0<key>" entries; set when one is modified. */
   watched: Set<string> | null = null;
+  /** CLIENT REPLY ON / OFF / SKIP (core/dispatch.ts drops the replies). */
+  replyMode = ReplyMode.On;
   /** The watch tags ("<db>\0<key>") of keys that were expired when watched (core/multi.ts). */
   watchedExpired: Set<string> | null = null;
   dirtyCas = false;

@@ -13,7 +13,7 @@ import { LogContext } from "./acl/log.ts";
 import type { Server } from "./server.ts";
 import { CommandHistogram } from "./latency.ts";
 import { feedMonitors } from "./monitor.ts";
-import { ClientKind } from "./client.ts";
+import { ClientKind, ReplyMode } from "./client.ts";
 
 /** Commands that run immediately even inside MULTI. */
 const MULTI_IMMEDIATE = new Set(["exec", "discard", "multi", "watch", "quit", "reset"]);
@@ -142,9 +142,28 @@ function isHttpAttack(c: Client, argv: string[]): boolean {
 
 /** Processes one command from a client: checks, MULTI queueing, execution. */
 export function processCommand(c: Client, argv: string[]): void {
-  checkAndRun(c, argv);
+  if (c.replyMode === ReplyMode.On) {
+    checkAndRun(c, argv);
+    // CLIENT REPLY SKIP: the next command's reply is the one dropped.
+    if (c.replyMode === ReplyMode.SkipNext) c.replyMode = ReplyMode.Skip;
+  } else runSilenced(c, argv);
   // CLIENT CACHING lasts for one command (or transaction): resetClient's part in tracking.
   if (c.tracking !== null && c.tracking.caching) c.server.tracking.afterCommandProcessed(c, resolveCommand(c, argv));
+}
+
+/**
+ * A command of a client that asked for no reply (CLIENT REPLY OFF, or SKIP for this command):
+ * what it wrote is dropped unless it turned replies back on (CLIENT REPLY ON's +OK is sent).
+ * Then resetClient's part: a SKIP lasts one command, the SKIP just asked for starts now.
+ * (Pushes written meanwhile to this client, which Redis still sends, are dropped with it.)
+ */
+function runSilenced(c: Client, argv: string[]): void {
+  const mark = c.reply.length;
+  checkAndRun(c, argv);
+  const mode = c.replyMode;
+  if (mode === ReplyMode.Off || mode === ReplyMode.Skip) c.reply.truncate(mark);
+  if (mode === ReplyMode.Skip) c.replyMode = ReplyMode.On;
+  else if (mode === ReplyMode.SkipNext) c.replyMode = ReplyMode.Skip;
 }
 
 function checkAndRun(c: Client, argv: string[]): void {

@@ -2,7 +2,7 @@
 
 import { clientInfoLine } from "../../core/client-info.ts";
 import { replicationOf } from "../../replication/replication.ts";
-import { ClientKind, type Client } from "../../core/client.ts";
+import { ClientKind, ReplyMode, type Client } from "../../core/client.ts";
 import { REDIS_COMPAT_VERSION } from "../../common/version.ts";
 import { i64Arg, int32Arg, intArg, isOption } from "../../core/args.ts";
 import { CommandError, DB_OUT_OF_RANGE, SYNTAX, WRONGPASS, fail } from "../../core/errors.ts";
@@ -191,6 +191,7 @@ export const handlers: HandlerMap = {
     c.patterns = null;
     c.db = c.server.dbs[0]!;
     c.reply.resp = 2;
+    c.replyMode = ReplyMode.On;
     c.name = "";
     // clientSetDefaultAuth: back to the default user, authenticated if it needs no password.
     c.user = c.server.acl.defaultUser;
@@ -269,8 +270,11 @@ export const handlers: HandlerMap = {
   "client|reply"(c, argv) {
     const mode = argv[2]!.toLowerCase();
     if (mode !== "on" && mode !== "off" && mode !== "skip") fail(SYNTAX);
-    // Replies are always sent; OFF/SKIP are accepted for compatibility.
-    if (mode === "on") c.reply.ok();
+    if (mode === "on") {
+      c.replyMode = ReplyMode.On;
+      c.reply.ok();
+    } else if (mode === "off") c.replyMode = ReplyMode.Off;
+    else if (c.replyMode !== ReplyMode.Off) c.replyMode = ReplyMode.SkipNext;
   },
 
   "client|pause"(c, argv) {

@@ -1,0 +1,53 @@
+// CLIENT REPLY ON / OFF / SKIP side by side with redis-server 7.0: the raw bytes a pipeline gets
+// back (OFF drops every reply until ON, whose +OK is sent; SKIP drops the next command's reply
+// and is a no-op while OFF; RESET turns replies back on).
+
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { removeDir, type ServerProcess, startRedis, startReplicant } from "../helpers/servers.ts";
+
+let redis: ServerProcess;
+let ours: ServerProcess;
+
+beforeAll(async () => {
+  [redis, ours] = await Promise.all([startRedis(), startReplicant()]);
+});
+
+afterAll(async () => {
+  for (const s of [redis, ours]) {
+    await s?.stop();
+    if (s) removeDir(s.dir);
+  }
+});
+
+/** Sends inline commands in one write and collects the bytes that come back until ending with `last`. */
+async function pipeline(port: number, commands: string[], last: string): Promise<string> {
+  let got = "";
+  const { promise, resolve } = Promise.withResolvers<void>();
+  const socket = await Bun.connect({
+    hostname: "127.0.0.1",
+    port,
+    socket: {
+      data(_s, d) {
+        got += d.toString("latin1");
+        if (got.endsWith(last)) resolve();
+      },
+    },
+  });
+  socket.write(`${commands.join("\r\n")}\r\n`);
+  await Promise.race([promise, Bun.sleep(3000)]);
+  socket.end();
+  return got;
+}
+
+test("OFF, ON, SKIP and RESET give the bytes redis-server gives", async () => {
+  const commands = ["CLIENT REPLY OFF", "SET a 1", "GET a", "CLIENT REPLY ON", "GET a", "CLIENT REPLY SKIP", "GET a", "PING one", "CLIENT REPLY OFF", "CLIENT REPLY SKIP", "PING two", "RESET", "PING three", "CLIENT REPLY SKIP", "CLIENT REPLY SKIP", "PING four", "ECHO end"];
+  const theirs = await pipeline(redis.port, commands, "$3\r\nend\r\n");
+  const mine = await pipeline(ours.port, commands, "$3\r\nend\r\n");
+  expect(theirs).toBe("+OK\r\n$1\r\n1\r\n$3\r\none\r\n+RESET\r\n$5\r\nthree\r\n$3\r\nend\r\n");
+  expect(mine).toBe(theirs);
+});
+
+test("a wrong mode is a syntax error", async () => {
+  const theirs = await pipeline(redis.port, ["CLIENT REPLY MAYBE"], "\r\n");
+  expect(await pipeline(ours.port, ["CLIENT REPLY MAYBE"], "\r\n")).toBe(theirs);
+});
