@@ -145,7 +145,7 @@ export function processCommand(c: Client, argv: string[]): void {
   if (c.replyMode === ReplyMode.On) {
     checkAndRun(c, argv);
     // CLIENT REPLY SKIP: the next command's reply is the one dropped.
-    if (c.replyMode === ReplyMode.SkipNext) c.replyMode = ReplyMode.Skip;
+    if ((c.replyMode as ReplyMode) === ReplyMode.SkipNext) c.replyMode = ReplyMode.Skip;
   } else runSilenced(c, argv);
   // CLIENT CACHING lasts for one command (or transaction): resetClient's part in tracking.
   if (c.tracking !== null && c.tracking.caching) c.server.tracking.afterCommandProcessed(c, resolveCommand(c, argv));

@@ -125,8 +125,7 @@ export class FunctionRegistry {
       }
     }
     this.compiled = next;
-    this.index = new Map();
-    for (const lib of next.values()) for (const fn of lib.functions.values()) if (!this.index.has(fn.name)) this.index.set(fn.name, { lib, fn });
+    this.indexFunctions(next.values());
     this.seenVersion = this.store.version;
   }
 
@@ -140,9 +139,20 @@ export class FunctionRegistry {
     return this.compiled.get(name);
   }
 
+  /** A function by name, case-insensitively as Redis's functions dict (FCALL test finds TEST). */
   findFunction(name: string): { lib: CompiledLibrary; fn: RegisteredFunction } | undefined {
     this.sync();
-    return this.index.get(name);
+    return this.index.get(name.toLowerCase());
+  }
+
+  private indexFunctions(libs: Iterable<CompiledLibrary>): void {
+    this.index = new Map();
+    for (const lib of libs) {
+      for (const fn of lib.functions.values()) {
+        const key = fn.name.toLowerCase();
+        if (!this.index.has(key)) this.index.set(key, { lib, fn });
+      }
+    }
   }
 
   functionCount(): number {
@@ -157,8 +167,7 @@ export class FunctionRegistry {
     for (const lib of libs) this.store.set(lib.name, lib.entry);
     for (const name of removed) this.compiled.delete(name);
     for (const lib of libs) this.compiled.set(lib.name, lib);
-    this.index = new Map();
-    for (const lib of this.compiled.values()) for (const fn of lib.functions.values()) if (!this.index.has(fn.name)) this.index.set(fn.name, { lib, fn });
+    this.indexFunctions(this.compiled.values());
     this.seenVersion = this.store.version;
   }
 
