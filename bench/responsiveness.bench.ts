@@ -168,15 +168,6 @@ async function kill(p: Proc): Promise<void> {
   removeDir(p.dir);
 }
 
-async function infoOf(port: number, section: string): Promise<Record<string, string>> {
-  const c = await RespClient.connect(port);
-  try {
-    return parseInfo(await c.call("INFO", section));
-  } finally {
-    c.close();
-  }
-}
-
 /** Polls `done` every 50 ms on one connection (LOADING errors mean "not yet"). */
 async function waitUntil(what: string, port: number, done: (c: RespClient) => Promise<boolean>, timeoutMs = 900000): Promise<void> {
   const c = await waitFor(`${what}: connect`, () => RespClient.connect(port), 60000, 5);

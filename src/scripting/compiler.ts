@@ -67,10 +67,6 @@ export function isMulti(e: Expr): boolean {
   return e.k === "call" || e.k === "method" || e.k === "vararg";
 }
 
-function truthy(v: LuaValue): boolean {
-  return v !== undefined && v !== false;
-}
-
 /** A value a target of an assignment stores into. */
 export interface Target {
   /** The object and key of an indexed target (evaluated first, in order); null otherwise. */

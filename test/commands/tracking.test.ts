@@ -89,31 +89,31 @@ class Raw {
 /** The transcripts of a scenario's connections, with client ids replaced by the names given. */
 type Transcripts = Record<string, string>;
 
-async function scenario(port: number, names: string[], body: (conns: Record<string, Raw>) => Promise<void>): Promise<Transcripts> {
+async function scenario<N extends string>(port: number, names: N[], body: (conns: Record<N, Raw>) => Promise<void>): Promise<Transcripts> {
   const admin = await RespClient.connect(port);
   await admin.call("FLUSHALL");
   await admin.call("CONFIG", "SET", "tracking-table-max-keys", 1000000);
   admin.close();
-  const conns: Record<string, Raw> = {};
+  const conns = {} as Record<N, Raw>;
   for (const n of names) conns[n] = await Raw.open(port);
   try {
     await body(conns);
   } finally {
-    for (const c of Object.values(conns)) c.close();
+    for (const n of names) conns[n].close();
   }
   // Token numbers differ between the two runs: drop them, keep their place.
   const out: Transcripts = {};
   for (const n of names) {
-    let t = conns[n]!.text.replace(/sync-\d+/g, "sync");
+    let t = conns[n].text.replace(/sync-\d+/g, "sync");
     // Ids where the protocol shows them: TRACKINGINFO's redirect, the broken-redirect message.
-    for (const m of names) t = t.replaceAll(`redirect\r\n:${conns[m]!.id}\r\n`, `redirect\r\n:<${m}>\r\n`).replaceAll(`tracking-redir-broken\r\n:${conns[m]!.id}\r\n`, `tracking-redir-broken\r\n:<${m}>\r\n`);
+    for (const m of names) t = t.replaceAll(`redirect\r\n:${conns[m].id}\r\n`, `redirect\r\n:<${m}>\r\n`).replaceAll(`tracking-redir-broken\r\n:${conns[m].id}\r\n`, `tracking-redir-broken\r\n:<${m}>\r\n`);
     out[n] = t;
   }
   return out;
 }
 
 /** Runs the scenario on redis-server and on Replicant; their transcripts must match. */
-async function sideBySide(names: string[], body: (conns: Record<string, Raw>) => Promise<void>): Promise<Transcripts> {
+async function sideBySide<N extends string>(names: N[], body: (conns: Record<N, Raw>) => Promise<void>): Promise<Transcripts> {
   const expected = await scenario(redis.port, names, body);
   const actual = await scenario(ours.port, names, body);
   for (const n of names) {

@@ -307,7 +307,7 @@ describe("ZSetValue (packed listpack and chunked skiplist representations)", () 
       const blob = Buffer.from(lp.buf.subarray(0, size));
       if (rand() < 0.1) {
         // Corruption: a flipped byte or a cut.
-        if (rand() < 0.5) blob[Math.floor(rand() * size)] ^= 1 << Math.floor(rand() * 8);
+        if (rand() < 0.5) blob[Math.floor(rand() * size)]! ^= 1 << Math.floor(rand() * 8);
         else size = Math.max(0, size - 1 - Math.floor(rand() * 4));
       }
       const fast = ZSetValue.fromListpack(blob, 0, size, 128);

@@ -844,7 +844,7 @@ export class Workload {
       case 28: return ex(["ZRANGESTORE", this.key("zset"), this.key("zset"), n(), n(), ...this.pick([[], ["BYSCORE"], ["BYLEX"], ["REV"], ["WITHSCORES"], ["BYSCORE", "LIMIT", "0"]])]);
       case 29: return ex(["ZRANGE", this.key("zset"), "0", "-1", ...this.pick([["BYSCORE", "BYLEX"], ["LIMIT", "0", "1"], ["REV", "REV"], ["WITHSCORES", "BYLEX"]])]);
       case 30: return ex(["LINSERT", this.key("list"), this.pick(["BEFORE", "AFTER", "MIDDLE"]), this.member(), "x"]);
-      case 31: return ex([this.pick(["LMOVE", "BLMOVE"]), this.key("list"), this.key("list"), this.pick(["LEFT", "UP"]), this.pick(["RIGHT", "DOWN"]), ...(this.chance(0.5) ? ["0.01"] : [])].filter((x, i, a) => !(a[0] === "LMOVE" && i === 5)));
+      case 31: return ex([this.pick(["LMOVE", "BLMOVE"]), this.key("list"), this.key("list"), this.pick(["LEFT", "UP"]), this.pick(["RIGHT", "DOWN"]), ...(this.chance(0.5) ? ["0.01"] : [])].filter((_x, i, a) => !(a[0] === "LMOVE" && i === 5)));
       case 32: return ex(["PFADD", this.key("str"), "a"]);
       case 33: return ex(["PFCOUNT", ...Array.from({ length: 1 + this.int(4) }, () => this.anyKey())]);
       case 34: return ex(["SMOVE", this.anyKey(), this.anyKey(), this.member()]);

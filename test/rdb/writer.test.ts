@@ -292,7 +292,7 @@ describe("RDB files written by the writer, read back by our reader", () => {
 
   test("a corrupted byte is caught by the checksum", () => {
     const data = writeRdb([{ key: "k", value: "value", expire: -1 }]);
-    data[data.length - 12] ^= 1;
+    data[data.length - 12]! ^= 1;
     expect(parseRdb(data).error?.message).toContain("checksum");
   });
 

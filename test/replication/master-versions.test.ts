@@ -39,10 +39,11 @@ async function trio(kind: MasterKind, replicantDir?: string) {
 
 /** The same reply from every server (XPENDING's idle times left out: each has its own clock). */
 async function sameOnAll(servers: ServerProcess[], cmd: string[]): Promise<RespValue> {
-  const noIdle = (v: RespValue) => (cmd[0] === "XPENDING" && cmd.length > 3 ? (v as RespValue[][]).map((p) => [p[0], p[1], p[3]]) : v);
+  const noIdle = (v: RespValue) => (cmd[0] === "XPENDING" && cmd.length > 3 ? (v as RespValue[][]).map((p) => [p[0], p[1], p[3]] as RespValue[]) : v);
   const replies = (await Promise.all(servers.map((s) => s.call(...cmd)))).map(noIdle);
-  for (const r of replies.slice(1)) expect({ cmd, reply: r }).toEqual({ cmd, reply: replies[0] });
-  return replies[0]!;
+  const first = replies[0]!;
+  for (const r of replies.slice(1)) expect({ cmd, reply: r }).toEqual({ cmd, reply: first });
+  return first;
 }
 
 const redis62 = byLabel("redis-6.2.16");

@@ -18,7 +18,6 @@ import {
   startRedis,
   startReplicant,
   tempDir,
-  waitFor,
   waitForSync,
   type ServerProcess,
   type TlsAccess,

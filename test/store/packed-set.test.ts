@@ -178,7 +178,7 @@ describe("intset bodies from an RDB", () => {
       expect([...s]).toEqual(decodeIntset(blob, 0, blob.length));
       // Corrupt it: both decoders agree on the error.
       const bad = Buffer.from(blob);
-      bad[Math.floor(rand() * bad.length)] ^= 1 << Math.floor(rand() * 8);
+      bad[Math.floor(rand() * bad.length)]! ^= 1 << Math.floor(rand() * 8);
       let a = "";
       let b = "";
       try {

@@ -3,7 +3,7 @@
 import { ClientKind, type Client } from "../../server/client.ts";
 import { REDIS_COMPAT_VERSION } from "../../common/version.ts";
 import { i64Arg, int32Arg, intArg, isOption } from "../args.ts";
-import { CommandError, DB_OUT_OF_RANGE, NOT_INTEGER, SYNTAX, WRONGPASS, fail } from "../errors.ts";
+import { CommandError, DB_OUT_OF_RANGE, SYNTAX, WRONGPASS, fail } from "../errors.ts";
 import { isSubscribed, shardSubscriptionCount } from "../pubsub/pubsub.ts";
 import type { HandlerMap } from "../types.ts";
 import { PausePurpose, PauseType } from "../../server/client-pause.ts";

@@ -27,8 +27,6 @@ import {
   type ScriptRun,
 } from "../../scripting/engine.ts";
 import type { LuaFunction } from "../../scripting/value.ts";
-import { errorTable } from "../../scripting/resp-convert.ts";
-import { LuaKill } from "../../scripting/state.ts";
 import { checkCommand, Denied } from "../../acl/check.ts";
 import { LogContext } from "../../acl/log.ts";
 import { lookupAclCommand } from "../connection/acl.ts";

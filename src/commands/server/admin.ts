@@ -8,7 +8,6 @@ import type { ReplyWriter } from "../../protocol/reply-writer.ts";
 import { infoString } from "../../server/info.ts";
 import type { Client } from "../../server/client.ts";
 import type { Server } from "../../server/server.ts";
-import { resolveCommand } from "../../server/dispatch.ts";
 import { roleState } from "../../replication/replica-link.ts";
 import { allowProtectedAction } from "../../server/dispatch.ts";
 import { isOption } from "../args.ts";
@@ -164,7 +163,7 @@ function configSet(c: Client, argv: string[]): void {
   };
   for (const [name, value] of pairs) {
     const d = lookupDirective(name)!;
-    const args = d.kind === "special" || d.multi ? value.split(" ").filter((x, i, all) => x !== "" || all.length === 1) : [value];
+    const args = d.kind === "special" || d.multi ? value.split(" ").filter((x, _i, all) => x !== "" || all.length === 1) : [value];
     const err = config.apply(name, args.length ? args : [""], false);
     if (err) {
       restore();
