@@ -6,8 +6,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { globMatch, globMatcher } from "../../src/common/glob.ts";
 import type { RespClient } from "../helpers/resp-client.ts";
 import { removeDir, type ServerProcess, startRedis, startReplicant } from "../helpers/servers.ts";
-import { rng } from "../differential/workload.ts";
-import { seedFromEnv } from "./zsets-diff-client.ts";
+import { rng, seedFromEnv } from "../helpers/seeded.ts";
 
 let redis: ServerProcess;
 let ours: ServerProcess;

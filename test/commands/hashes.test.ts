@@ -11,7 +11,8 @@ import { diffDatasets, snapshotDataset } from "../helpers/dataset.ts";
 import type { RespClient } from "../helpers/resp-client.ts";
 import { removeDir, type ServerProcess, startRedis, startReplicant, waitForSync } from "../helpers/servers.ts";
 import { bulkItems, bulkText, RawClient, randomElements, Recorder, splitReply, keyspaceEvents, StreamTap, tapReady, unordered } from "./sets-compare.ts";
-import { rng, runDifferential, seedFromEnv, type Step } from "./zsets-diff-client.ts";
+import { runDifferential, type Step } from "../helpers/raw-client.ts";
+import { rng, seedFromEnv } from "../helpers/seeded.ts";
 
 let redis: ServerProcess;
 let replicant: ServerProcess;

@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { ListValue } from "../../src/store/list.ts";
 import { removeDir, type ServerProcess, startRedis, startReplicant } from "../helpers/servers.ts";
-import { RawClient, rng, runDifferential, seedFromEnv, type Step } from "./zsets-diff-client.ts";
+import { RawClient, runDifferential, type Step } from "../helpers/raw-client.ts";
+import { rng, seedFromEnv } from "../helpers/seeded.ts";
 
 // ---------------------------------------------------------------------------------------------
 // The ring buffer

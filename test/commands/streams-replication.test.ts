@@ -16,7 +16,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import type { RespClient, RespValue } from "../helpers/resp-client.ts";
 import { removeDir, type ServerProcess, startRedis, startReplicant, waitForSync } from "../helpers/servers.ts";
 import { KEYS, streamState, Workload } from "./streams-workload.ts";
-import { rng, seedFromEnv } from "./zsets-diff-client.ts";
+import { rng, seedFromEnv } from "../helpers/seeded.ts";
 
 const started: ServerProcess[] = [];
 afterAll(async () => {

@@ -10,7 +10,8 @@ import { decodeListpack } from "../../src/rdb/listpack.ts";
 import { diffDatasets, snapshotDataset } from "../helpers/dataset.ts";
 import { RespClient } from "../helpers/resp-client.ts";
 import { removeDir, type ServerProcess, startRedis, startReplicant, waitForSync } from "../helpers/servers.ts";
-import { parseFlat, RawClient, rng, runDifferential, seedFromEnv, type Step } from "./zsets-diff-client.ts";
+import { parseFlat, RawClient, runDifferential, type Step } from "../helpers/raw-client.ts";
+import { rng, seedFromEnv } from "../helpers/seeded.ts";
 
 // ---------------------------------------------------------------------------------------------
 // The two representations (packed string, chunked index) against a sorted array

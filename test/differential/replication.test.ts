@@ -16,7 +16,7 @@
 // DIFF_REPL_MASTERS=7.4,valkey picks master kinds by a part of their label.
 
 import { afterAll, expect, test } from "bun:test";
-import { seedFromEnv } from "../commands/zsets-diff-client.ts";
+import { seedFromEnv } from "../helpers/seeded.ts";
 import type { RespClient } from "../helpers/resp-client.ts";
 import { debianRedis, encodingDirectives, type MasterKind, redisCompat, sharedMasters } from "../helpers/masters.ts";
 import { info, removeDir, type ServerProcess, startRedis, startReplicant, waitFor, waitForSync } from "../helpers/servers.ts";

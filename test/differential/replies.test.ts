@@ -12,7 +12,7 @@
 // replay.ts replays a run step by step to find the first one.
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { seedFromEnv } from "../commands/zsets-diff-client.ts";
+import { seedFromEnv } from "../helpers/seeded.ts";
 import { removeDir, type ServerProcess, startRedis, startReplicant } from "../helpers/servers.ts";
 import { compareEvents, EventCollector, formatDiffs, formatFirstDiff, formatOutcomes, parseReply, RawClient, runPhases } from "./runner.ts";
 import { ENCODING_LIMITS } from "./limits.ts";

@@ -11,6 +11,8 @@
 // count, XADD with "*" on a stream that may not exist) are left out; read-only random replies
 // (SRANDMEMBER, HRANDFIELD, ZRANDMEMBER, RANDOMKEY) stay in, compared by shape only.
 
+import { rng } from "../helpers/seeded.ts";
+
 /** Replaced at send time by the milliseconds left until the phase's deadline (at least 1). */
 export const TTL_MS = "\u0000ttl-ms";
 /**
@@ -58,18 +60,6 @@ export interface Step {
 
 export interface Phase {
   steps: Step[];
-}
-
-/** Deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export const DATABASES = [0, 1, 2, 3];

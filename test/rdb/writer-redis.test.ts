@@ -20,7 +20,7 @@ import { join } from "node:path";
 import { diffDatasets, snapshotDataset } from "../helpers/dataset.ts";
 import { RespError, type RespClient, type RespValue } from "../helpers/resp-client.ts";
 import { removeDir, startRedis, startReplicant, tempDir, type ServerProcess } from "../helpers/servers.ts";
-import { rng } from "./rdb-test-helpers.ts";
+import { rng } from "../helpers/seeded.ts";
 
 const SEED = Number(process.env.RDB_WRITER_REDIS_SEED ?? (process.env.RANDOM_SEEDS === "1" ? Date.now() % 1000000 : 20261201));
 console.log(`writer-redis: seed ${SEED} (RDB_WRITER_REDIS_SEED=${SEED} to repeat)`);

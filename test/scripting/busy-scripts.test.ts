@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { RawClient } from "../commands/zsets-diff-client.ts";
+import { RawClient } from "../helpers/raw-client.ts";
 import { encodeCommand } from "../../src/protocol/reply-parser.ts";
 import { eofPayload, rdbFromRedis, startScriptedMaster } from "../helpers/scripted-master.ts";
 import { removeDir, type ServerProcess, startRedis, startReplicant, waitFor, waitForSync } from "../helpers/servers.ts";

@@ -1,5 +1,5 @@
-// Seeded randomness for the store's model tests: a fixed default seed per test (derived from
-// its name, printed), `$NAME` to repeat a run, RANDOM_SEEDS=1 to explore new seeds.
+// Seeded randomness for random workloads and model tests: a fixed default seed per test (derived
+// from its name, printed), `$NAME` to repeat a run, RANDOM_SEEDS=1 to explore new seeds.
 
 /** mulberry32: a small fast PRNG, uniform in [0, 1). */
 export function rng(seed: number): () => number {
@@ -13,6 +13,11 @@ export function rng(seed: number): () => number {
   };
 }
 
+/**
+ * The seed of a random workload: `$name` if set; else a fixed seed derived from the name, so
+ * the suite is deterministic (CI must not flake); RANDOM_SEEDS=1 draws fresh ones to explore.
+ * Printed either way, for replay.
+ */
 export function seedFromEnv(name: string): number {
   const v = process.env[name];
   let seed: number;

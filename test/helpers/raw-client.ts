@@ -1,7 +1,7 @@
-// Test support for the sorted set and geo differential tests: a RESP client that returns each
-// reply as its raw bytes (latin1), so two servers can be compared byte for byte in RESP2 and
-// RESP3, a seeded random generator, and a runner that sends the same commands to a real
-// redis-server and to Replicant and reports the first differences.
+// A RESP client that returns each reply as its raw bytes (latin1), so two servers can be
+// compared byte for byte in RESP2 and RESP3, and a runner that sends the same commands to a real
+// redis-server and to Replicant and reports the first differences. (RespClient, in
+// resp-client.ts, is the one that parses replies into values.)
 
 import type { Socket } from "bun";
 import { encodeCommand } from "../../src/protocol/reply-parser.ts";
@@ -121,37 +121,6 @@ export class RawClient {
   close(): void {
     this.socket.end();
   }
-}
-
-/** Deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/**
- * The seed of a random workload: `$name` if set; else a fixed seed derived from the name, so
- * the suite is deterministic (CI must not flake); RANDOM_SEEDS=1 draws fresh ones to explore.
- * Printed either way, for replay.
- */
-export function seedFromEnv(name: string): number {
-  const v = process.env[name];
-  let seed: number;
-  if (v) seed = Number(v);
-  else if (process.env.RANDOM_SEEDS === "1") seed = Math.floor(Math.random() * 2 ** 31);
-  else {
-    let h = 2166136261;
-    for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 16777619);
-    seed = (h >>> 0) % 2 ** 31;
-  }
-  console.log(`${name}=${seed}`);
-  return seed;
 }
 
 /** A step of a differential run: a command, and how to compare its replies. */
