@@ -4,7 +4,7 @@
 // subscribed on a Replicant replica receives what is published on its redis-server master.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { encodeCommand } from "../../src/protocol/reply-parser.ts";
+import { Transcript } from "../helpers/raw-client.ts";
 import { RespClient } from "../helpers/resp-client.ts";
 import { removeDir, startRedis, startReplicant, waitFor, waitForSync, type ServerProcess } from "../helpers/servers.ts";
 
@@ -30,45 +30,10 @@ afterAll(async () => {
   }
 });
 
-/** A raw connection: everything the server sends is kept as latin1 text, byte for byte. */
-class RawConn {
-  received = "";
+/** A transcript connection that knows when the server has answered everything sent so far. */
+class RawConn extends Transcript {
   /** Syncs done on this connection: the tokens are the same on both servers' connections. */
   private syncs = 0;
-  private waiters: Array<() => void> = [];
-
-  private constructor(private socket: Awaited<ReturnType<typeof Bun.connect>>) {}
-
-  static async open(port: number): Promise<RawConn> {
-    let conn!: RawConn;
-    const socket = await Bun.connect({
-      hostname: "127.0.0.1",
-      port,
-      socket: {
-        data(_s, chunk) {
-          conn.received += chunk.toString("latin1");
-          for (const w of conn.waiters.splice(0)) w();
-        },
-      },
-    });
-    conn = new RawConn(socket);
-    return conn;
-  }
-
-  send(cmd: Cmd): void {
-    this.socket.write(encodeCommand(cmd));
-  }
-
-  async waitUntil(done: () => boolean, what: string): Promise<void> {
-    const deadline = Date.now() + 10000;
-    while (!done()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; received so far: ${JSON.stringify(this.received.slice(-300))}`);
-      await new Promise<void>((resolve) => {
-        this.waiters.push(resolve);
-        setTimeout(resolve, 50);
-      });
-    }
-  }
 
   /**
    * Waits until everything sent so far has been answered: SUBSCRIBE + UNSUBSCRIBE of a unique
@@ -79,11 +44,7 @@ class RawConn {
     this.send(["SUBSCRIBE", token]);
     this.send(["UNSUBSCRIBE", token]);
     const tail = new RegExp(`\\$11\\r\\nunsubscribe\\r\\n\\$${token.length}\\r\\n${token}\\r\\n:\\d+\\r\\n$`);
-    await this.waitUntil(() => tail.test(this.received), `sync ${token}`);
-  }
-
-  close(): void {
-    this.socket.end();
+    await this.waitUntil(() => tail.test(this.text), `sync ${token}`);
   }
 }
 
@@ -122,7 +83,7 @@ async function runScript(clients: number, steps: Array<[number, Cmd]>): Promise<
   }
   const out: string[] = [];
   for (let i = 0; i < clients; i++) {
-    const d = firstDifference(sides[0]![i]!.received, sides[1]![i]!.received);
+    const d = firstDifference(sides[0]![i]!.text, sides[1]![i]!.text);
     if (d) out.push(`client ${i}: ${d}`);
   }
   for (const conns of sides) for (const c of conns) c.close();
@@ -434,12 +395,12 @@ describe("Pub/Sub through replication (redis-server master, Replicant replica)",
     messages.push(["SELECT", 5], ["PUBLISH", "news", "from db 5"], ["SELECT", 0]);
     await publisher.pipeline(messages);
     const last = `$${"from db 5".length}\r\nfrom db 5\r\n`;
-    for (const c of all) await c.waitUntil(() => c.received.endsWith(last), "the last message");
-    expect(firstDifference(onMaster.received, onReplica.received)).toBe("");
+    for (const c of all) await c.waitUntil(() => c.text.endsWith(last), "the last message");
+    expect(firstDifference(onMaster.text, onReplica.text)).toBe("");
     // (After the HELLO replies, which differ in "role".)
     const afterHello = (s: string) => s.slice(s.indexOf(">3\r\n"));
-    expect(firstDifference(afterHello(onMaster3.received), afterHello(onReplica3.received))).toBe("");
-    expect(onReplica.received.split("message\r\n").length).toBeGreaterThan(150);
+    expect(firstDifference(afterHello(onMaster3.text), afterHello(onReplica3.text))).toBe("");
+    expect(onReplica.text.split("message\r\n").length).toBeGreaterThan(150);
     // PUBSUB on the replica sees its own subscribers.
     const rc = await replica.client();
     expect(await rc.call("PUBSUB", "NUMSUB", "news")).toEqual(["news", 2]);

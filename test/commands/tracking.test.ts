@@ -6,8 +6,7 @@
 // redis-server replica of the same master, invalidating what the master's stream changes.
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import type { Socket } from "bun";
-import { encodeCommand } from "../../src/protocol/reply-parser.ts";
+import { Transcript } from "../helpers/raw-client.ts";
 import { RespClient } from "../helpers/resp-client.ts";
 import { info, removeDir, type ServerProcess, startRedis, startReplicant, waitFor, waitForSync } from "../helpers/servers.ts";
 
@@ -28,37 +27,20 @@ afterAll(async () => {
 type Arg = string | number;
 
 /**
- * A connection that keeps every byte it receives. run() sends commands followed by a PING with
- * a token, in one write, and waits for the token to come back: everything the server sent
- * before it is then in the transcript, replies and messages in the order they came.
+ * A transcript connection whose run() sends commands followed by a PING with a token, in one
+ * write, and waits for the token to come back: everything the server sent before it is then in
+ * the transcript, replies and messages in the order they came.
  */
-class Raw {
-  text = "";
+class Raw extends Transcript {
   id = 0;
-  private sock!: Socket<undefined>;
-  private waiters: Array<() => void> = [];
   private static tokens = 0;
 
-  static async open(port: number): Promise<Raw> {
-    const r = new Raw();
-    r.sock = await Bun.connect({
-      hostname: "127.0.0.1",
-      port,
-      socket: {
-        data: (_s, d) => {
-          r.text += d.toString("latin1");
-          for (const w of r.waiters.splice(0)) w();
-        },
-      },
-    });
+  static async connect(port: number): Promise<Raw> {
+    const r = await Raw.open(port);
     await r.run(["CLIENT", "ID"]);
     r.id = Number(/:(\d+)\r\n/.exec(r.text)![1]);
     r.text = "";
     return r;
-  }
-
-  send(...commands: Arg[][]): void {
-    this.sock.write(Buffer.concat(commands.map((c) => encodeCommand(c))));
   }
 
   /** Sends the commands and a PING, and waits until the PING's reply arrived. */
@@ -70,19 +52,8 @@ class Raw {
   }
 
   /** Waits until `text` appears in what arrived after offset `from`. */
-  async until(text: string, from = 0, timeoutMs = 5000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.text.indexOf(text, from) < 0) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${JSON.stringify(text)}; got ${JSON.stringify(this.text.slice(from))}`);
-      await new Promise<void>((resolve) => {
-        this.waiters.push(resolve);
-        setTimeout(resolve, 50);
-      });
-    }
-  }
-
-  close(): void {
-    this.sock.end();
+  until(text: string, from = 0, timeoutMs = 5000): Promise<void> {
+    return this.waitUntil(() => this.text.indexOf(text, from) >= 0, JSON.stringify(text), timeoutMs);
   }
 }
 
@@ -95,7 +66,7 @@ async function scenario<N extends string>(port: number, names: N[], body: (conns
   await admin.call("CONFIG", "SET", "tracking-table-max-keys", 1000000);
   admin.close();
   const conns = {} as Record<N, Raw>;
-  for (const n of names) conns[n] = await Raw.open(port);
+  for (const n of names) conns[n] = await Raw.connect(port);
   try {
     await body(conns);
   } finally {
@@ -443,7 +414,7 @@ test("tracking-table-max-keys: the table is kept within the limit, clients told;
     await admin.call("FLUSHALL");
     await admin.call("CONFIG", "SET", "tracking-table-max-keys", 1000000);
     const c = await RespClient.connect(server.port);
-    const r = await Raw.open(server.port);
+    const r = await Raw.connect(server.port);
     const b = await RespClient.connect(server.port);
     await r.run(["SUBSCRIBE", "__redis__:invalidate"]);
     await c.call("CLIENT", "TRACKING", "on", "REDIRECT", r.id);

@@ -173,3 +173,50 @@ export function parseFlat(raw: string): string[] | null {
   walk();
   return out;
 }
+
+/**
+ * A connection that keeps every byte it receives as latin1 `text`, in order: replies and pushed
+ * messages alike, for tests that compare whole streams (pub/sub, client tracking) byte for byte.
+ * Subclasses add how they know the server is done (a PING token, a SUBSCRIBE round trip).
+ */
+export class Transcript {
+  text = "";
+  private socket!: Socket<undefined>;
+  private waiters: Array<() => void> = [];
+
+  static async open<T extends Transcript>(this: new () => T, port: number): Promise<T> {
+    const t = new this();
+    t.socket = await Bun.connect({
+      hostname: "127.0.0.1",
+      port,
+      socket: {
+        data: (_s, d) => {
+          t.text += d.toString("latin1");
+          for (const w of t.waiters.splice(0)) w();
+        },
+      },
+    });
+    return t;
+  }
+
+  /** Sends the commands in one write. */
+  send(...commands: Array<Array<string | number>>): void {
+    this.socket.write(Buffer.concat(commands.map((c) => encodeCommand(c))));
+  }
+
+  /** Waits until `done()` holds, rechecking whenever bytes arrive (and every 50 ms). */
+  async waitUntil(done: () => boolean, what: string, timeoutMs = 10000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!done()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; received so far: ${JSON.stringify(this.text.slice(-300))}`);
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 50);
+      });
+    }
+  }
+
+  close(): void {
+    this.socket.end();
+  }
+}
