@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import newerTable from "../../src/commands/redis-command-table-newer.json";
 import { RespError, type RespClient, type RespValue } from "../helpers/resp-client.ts";
-import { removeDir, type ServerProcess, startRedis, startReplicant } from "../helpers/servers.ts";
+import { type ServerProcess, startRedis, startReplicant, stopServers } from "../helpers/servers.ts";
 
 /** The commands Redis 7.0 does not have that we serve (for newer masters' replicas). */
 const ONLY_NEWER = new Set((newerTable as { commands: Array<{ name: string }> }).commands.map((c) => c.name).filter((n) => n.startsWith("h") && n !== "hscan"));
@@ -20,12 +20,7 @@ beforeAll(async () => {
   clients = await Promise.all([redis.client(), ours.client()]);
 });
 
-afterAll(async () => {
-  for (const s of [redis, ours]) {
-    await s?.stop();
-    if (s) removeDir(s.dir);
-  }
-});
+afterAll(() => stopServers([redis, ours]));
 
 function show(v: RespValue): unknown {
   return v instanceof RespError ? `-${v.message}` : v;

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { RespError, type RespClient, type RespValue } from "../helpers/resp-client.ts";
-import { removeDir, type ServerProcess, startRedis, startReplicant, tempDir, waitFor } from "../helpers/servers.ts";
+import { removeDir, type ServerProcess, startRedis, startReplicant, tempDir, waitFor, stopServers } from "../helpers/servers.ts";
 
 const DEBUG = ["--enable-debug-command", "yes"];
 const REDIS_LIBC = resolve(import.meta.dir, "../../../shared/masters/redis-7.4.1");
@@ -21,12 +21,7 @@ beforeAll(async () => {
   clients = await Promise.all([redis.client(), ours.client()]);
 });
 
-afterAll(async () => {
-  for (const s of [redis, ours]) {
-    await s?.stop();
-    if (s) removeDir(s.dir);
-  }
-});
+afterAll(() => stopServers([redis, ours]));
 
 function show(v: RespValue): unknown {
   return v instanceof RespError ? `-${v.message}` : v;

@@ -4,7 +4,7 @@
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { RespError, type RespClient, type RespValue } from "../helpers/resp-client.ts";
-import { removeDir, type ServerProcess, startRedis, startReplicant, waitFor, waitForSync } from "../helpers/servers.ts";
+import { removeDir, type ServerProcess, startRedis, startReplicant, waitFor, waitForSync, stopServers } from "../helpers/servers.ts";
 
 const DEBUG = ["--enable-debug-command", "yes"];
 let master: ServerProcess;
@@ -19,12 +19,7 @@ beforeAll(async () => {
   [m, r] = await Promise.all([master.client(), replica.client()]);
 });
 
-afterAll(async () => {
-  for (const s of [master, replica]) {
-    await s?.stop();
-    if (s) removeDir(s.dir);
-  }
-});
+afterAll(() => stopServers([master, replica]));
 
 function show(v: RespValue): unknown {
   return v instanceof RespError ? `-${v.message}` : v;

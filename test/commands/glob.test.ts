@@ -5,7 +5,7 @@
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { RespClient } from "../helpers/resp-client.ts";
-import { removeDir, type ServerProcess, startRedis, startReplicant } from "../helpers/servers.ts";
+import { type ServerProcess, startRedis, startReplicant, stopServers } from "../helpers/servers.ts";
 import { rng, seedFromEnv } from "../helpers/seeded.ts";
 
 let redis: ServerProcess;
@@ -18,12 +18,7 @@ beforeAll(async () => {
   [a, b] = await Promise.all([redis.client(), ours.client()]);
 });
 
-afterAll(async () => {
-  for (const s of [redis, ours]) {
-    await s?.stop();
-    if (s) removeDir(s.dir);
-  }
-});
+afterAll(() => stopServers([redis, ours]));
 
 const ALPHABET = ["a", "b", "A", "-", "^", "]", "[", "\\", "*", "?", "\u00e9", "\u00c9", "z"];
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { encodeCommand } from "../../src/protocol/reply-parser.ts";
 import { diffDatasets, snapshotDataset } from "../helpers/dataset.ts";
 import { RespError, type RespClient, type RespValue } from "../helpers/resp-client.ts";
-import { removeDir, startRedis, startReplicant, waitForSync, type ServerProcess } from "../helpers/servers.ts";
+import { startRedis, startReplicant, waitForSync, type ServerProcess, stopServers } from "../helpers/servers.ts";
 
 const SEED = Number(process.env.SEED ?? 20240607);
 
@@ -24,12 +24,7 @@ beforeAll(async () => {
   started.push(ours);
 });
 
-afterAll(async () => {
-  for (const s of started) {
-    await s.stop();
-    removeDir(s.dir);
-  }
-});
+afterAll(() => stopServers(started));
 
 /** A reply as comparable text: errors, big integers and binary strings kept distinct. */
 function show(v: RespValue): string {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { RespError, type RespClient, type RespValue } from "../helpers/resp-client.ts";
-import { parseInfo, removeDir, type ServerProcess, startRedis, startReplicant } from "../helpers/servers.ts";
+import { parseInfo, removeDir, type ServerProcess, startRedis, startReplicant, stopServers } from "../helpers/servers.ts";
 
 const ARGS = ["--enable-debug-command", "yes"];
 let redis: ServerProcess;
@@ -21,12 +21,7 @@ beforeAll(async () => {
   r = clients[1]!;
 });
 
-afterAll(async () => {
-  for (const s of [redis, ours]) {
-    await s?.stop();
-    if (s) removeDir(s.dir);
-  }
-});
+afterAll(() => stopServers([redis, ours]));
 
 function show(v: RespValue): unknown {
   return v instanceof RespError ? `-${v.message}` : v;

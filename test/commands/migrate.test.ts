@@ -5,7 +5,7 @@
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { RespError, type RespClient, type RespValue } from "../helpers/resp-client.ts";
-import { removeDir, type ServerProcess, startRedis, startReplicant, waitFor, waitForSync } from "../helpers/servers.ts";
+import { removeDir, type ServerProcess, startRedis, startReplicant, waitFor, waitForSync, stopServers } from "../helpers/servers.ts";
 
 let sources: ServerProcess[];
 let targets: ServerProcess[];
@@ -20,12 +20,7 @@ beforeAll(async () => {
   for (const c of dst) await c.call("AUTH", "pw");
 });
 
-afterAll(async () => {
-  for (const s of [...(sources ?? []), ...(targets ?? [])]) {
-    await s.stop();
-    removeDir(s.dir);
-  }
-});
+afterAll(() => stopServers([...(sources ?? []), ...(targets ?? [])]));
 
 function show(v: RespValue): unknown {
   return v instanceof RespError ? `-${v.message}` : v;

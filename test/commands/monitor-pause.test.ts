@@ -5,7 +5,7 @@
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { RespClient, RespError, type RespValue } from "../helpers/resp-client.ts";
-import { removeDir, type ServerProcess, startRedis, startReplicant, waitFor } from "../helpers/servers.ts";
+import { type ServerProcess, startRedis, startReplicant, waitFor, stopServers } from "../helpers/servers.ts";
 
 let redis: ServerProcess;
 let ours: ServerProcess;
@@ -14,12 +14,7 @@ beforeAll(async () => {
   [redis, ours] = await Promise.all([startRedis(), startReplicant()]);
 });
 
-afterAll(async () => {
-  for (const s of [redis, ours]) {
-    await s?.stop();
-    if (s) removeDir(s.dir);
-  }
-});
+afterAll(() => stopServers([redis, ours]));
 
 function show(v: RespValue): unknown {
   return v instanceof RespError ? `-${v.message}` : v;

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Transcript } from "../helpers/raw-client.ts";
 import { RespClient } from "../helpers/resp-client.ts";
-import { removeDir, startRedis, startReplicant, waitFor, waitForSync, type ServerProcess } from "../helpers/servers.ts";
+import { startRedis, startReplicant, waitFor, waitForSync, type ServerProcess, stopServers } from "../helpers/servers.ts";
 
 const SEED = Number(process.env.SEED ?? 20240607);
 
@@ -23,12 +23,7 @@ beforeAll(async () => {
   started.push(ours);
 });
 
-afterAll(async () => {
-  for (const s of started) {
-    await s.stop();
-    removeDir(s.dir);
-  }
-});
+afterAll(() => stopServers(started));
 
 /** A transcript connection that knows when the server has answered everything sent so far. */
 class RawConn extends Transcript {

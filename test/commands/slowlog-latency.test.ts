@@ -4,7 +4,7 @@
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { RespError, type RespClient, type RespValue } from "../helpers/resp-client.ts";
-import { removeDir, type ServerProcess, startRedis, startReplicant } from "../helpers/servers.ts";
+import { type ServerProcess, startRedis, startReplicant, stopServers } from "../helpers/servers.ts";
 
 const ARGS = ["--slowlog-log-slower-than", "0", "--enable-debug-command", "yes"];
 let redis: ServerProcess;
@@ -16,12 +16,7 @@ beforeAll(async () => {
   clients = await Promise.all([redis.client(), ours.client()]);
 });
 
-afterAll(async () => {
-  for (const s of [redis, ours]) {
-    await s?.stop();
-    if (s) removeDir(s.dir);
-  }
-});
+afterAll(() => stopServers([redis, ours]));
 
 function show(v: RespValue): unknown {
   return v instanceof RespError ? `-${v.message}` : v;

@@ -10,23 +10,14 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { FakeReplica } from "../helpers/fake-replica.ts";
 import type { RespClient } from "../helpers/resp-client.ts";
-import { removeDir, type ServerProcess, startRedis, startReplicant, waitFor, waitForSync } from "../helpers/servers.ts";
+import { type ServerProcess, startRedis, startReplicant, waitFor, waitForSync, stopServers, tracker } from "../helpers/servers.ts";
 import { KEYS, streamState, Workload } from "./streams-workload.ts";
 import { rng, seedFromEnv } from "../helpers/seeded.ts";
 
 const started: ServerProcess[] = [];
-afterAll(async () => {
-  for (const s of started) {
-    await s.stop();
-    removeDir(s.dir);
-  }
-});
+afterAll(() => stopServers(started));
 
-async function track<T extends ServerProcess>(p: Promise<T>): Promise<T> {
-  const s = await p;
-  started.push(s);
-  return s;
-}
+const track = tracker(started);
 
 /** The stream without keep-alive PINGs, and with each XCLAIM's TIME value masked. */
 function normalized(cmds: string[][]): string[][] {

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { Transcript } from "../helpers/raw-client.ts";
 import { RespClient } from "../helpers/resp-client.ts";
-import { info, removeDir, type ServerProcess, startRedis, startReplicant, waitFor, waitForSync } from "../helpers/servers.ts";
+import { info, removeDir, type ServerProcess, startRedis, startReplicant, waitFor, waitForSync, stopServers } from "../helpers/servers.ts";
 
 let redis: ServerProcess;
 let ours: ServerProcess;
@@ -17,12 +17,7 @@ beforeAll(async () => {
   [redis, ours] = await Promise.all([startRedis(["--enable-debug-command", "yes"]), startReplicant(["--enable-debug-command", "yes"])]);
 });
 
-afterAll(async () => {
-  for (const s of [redis, ours]) {
-    await s?.stop();
-    if (s) removeDir(s.dir);
-  }
-});
+afterAll(() => stopServers([redis, ours]));
 
 type Arg = string | number;
 

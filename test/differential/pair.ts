@@ -2,7 +2,7 @@
 // go to both (from a FLUSHALL), and the raw replies are returned for comparison, byte for byte.
 
 import { afterAll, beforeAll } from "bun:test";
-import { removeDir, type ServerProcess, startRedis, startReplicant } from "../helpers/servers.ts";
+import { type ServerProcess, startRedis, startReplicant, stopServers } from "../helpers/servers.ts";
 import { RawClient } from "./runner.ts";
 
 export interface ServerPair {
@@ -33,11 +33,7 @@ export function serverPair(extra: string[] = []): ServerPair {
   afterAll(async () => {
     a?.close();
     b?.close();
-    for (const s of [pair.redis, pair.replicant]) {
-      if (!s) continue;
-      await s.stop();
-      removeDir(s.dir);
-    }
+    await stopServers([pair.redis, pair.replicant]);
   });
   return pair;
 }

@@ -8,24 +8,15 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { type MasterKind, sharedMasters } from "../helpers/masters.ts";
 import type { RespValue } from "../helpers/resp-client.ts";
-import { info, removeDir, type ServerProcess, startRedis, startReplicant, waitForSync } from "../helpers/servers.ts";
+import { info, type ServerProcess, startRedis, startReplicant, waitForSync, stopServers, tracker } from "../helpers/servers.ts";
 
 const masters = sharedMasters("replication of commands whose meaning changed between Redis versions");
 const byLabel = (label: string) => masters.find((m) => m.label === label);
 
 const started: ServerProcess[] = [];
-afterAll(async () => {
-  for (const s of started) {
-    await s.stop();
-    removeDir(s.dir);
-  }
-});
+afterAll(() => stopServers(started));
 
-async function track(p: Promise<ServerProcess>): Promise<ServerProcess> {
-  const s = await p;
-  started.push(s);
-  return s;
-}
+const track = tracker(started);
 
 /** A master of that kind with Replicant and a same-version redis replica in sync. */
 async function trio(kind: MasterKind, replicantDir?: string) {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { RespError, type RespClient, type RespValue } from "../helpers/resp-client.ts";
-import { parseInfo, removeDir, type ServerProcess, startRedis, startReplicant, waitFor } from "../helpers/servers.ts";
+import { parseInfo, type ServerProcess, startRedis, startReplicant, waitFor, stopServers } from "../helpers/servers.ts";
 
 const ARGS = ["--enable-debug-command", "yes"];
 let servers: ServerProcess[];
@@ -18,12 +18,7 @@ beforeAll(async () => {
   clients = await Promise.all(servers.map((s) => s.client()));
 });
 
-afterAll(async () => {
-  for (const s of servers ?? []) {
-    await s.stop();
-    removeDir(s.dir);
-  }
-});
+afterAll(() => stopServers(servers ?? []));
 
 function show(v: RespValue): unknown {
   return v instanceof RespError ? `-${v.message}` : v;
