@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Transcript } from "../helpers/raw-client.ts";
 import { RespClient } from "../helpers/resp-client.ts";
 import { startRedis, startReplicant, waitFor, waitForSync, type ServerProcess, stopServers } from "../helpers/servers.ts";
+import { xorshift } from "../helpers/seeded.ts";
 
 const SEED = Number(process.env.SEED ?? 20240607);
 
@@ -83,23 +84,6 @@ async function runScript(clients: number, steps: Array<[number, Cmd]>): Promise<
   }
   for (const conns of sides) for (const c of conns) c.close();
   return out;
-}
-
-function rng(seed: number) {
-  let x = seed >>> 0 || 1;
-  const next = () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 4294967296;
-  };
-  return {
-    next,
-    int: (n: number) => Math.floor(next() * n),
-    pick: <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]!,
-  };
 }
 
 describe("Pub/Sub: byte-identical streams", () => {
@@ -180,7 +164,7 @@ describe("Pub/Sub: byte-identical streams", () => {
 
   test(`random workload (seed ${SEED})`, async () => {
     console.log(`pubsub random workload seed=${SEED} (set SEED=... to replay)`);
-    const r = rng(SEED);
+    const r = xorshift(SEED);
     // Every channel matches at most one pattern: Redis delivers pmessages of different patterns
     // in its dict order, which a byte comparison must not depend on.
     const channels = ["news.1", "news.22", "sport.1", "sport.22", "xz", "yz", "zz", "plain", "\xffbin"];

@@ -31,3 +31,22 @@ export function seedFromEnv(name: string): number {
   console.log(`${name}=${seed}`);
   return seed;
 }
+
+/** xorshift32 with helpers: uniform in [0, 1), an integer below n, an element of a list. */
+export function xorshift(seed: number) {
+  let x = seed >>> 0 || 1;
+  const next = () => {
+    // xorshift32
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x / 4294967296;
+  };
+  return {
+    next,
+    int: (n: number) => Math.floor(next() * n),
+    pick: <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]!,
+  };
+}
