@@ -10,7 +10,7 @@ import { decodeListpack } from "../../src/rdb/listpack.ts";
 import { diffDatasets, snapshotDataset } from "../helpers/dataset.ts";
 import { RespClient } from "../helpers/resp-client.ts";
 import { removeDir, type ServerProcess, startRedis, startReplicant, waitForSync } from "../helpers/servers.ts";
-import { parseFlat, RawClient, runDifferential, type Step } from "../helpers/raw-client.ts";
+import { parseFlat, RawClient, runDifferential, runDifferentialResp3, type Step } from "../helpers/raw-client.ts";
 import { rng, seedFromEnv } from "../helpers/seeded.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -924,16 +924,8 @@ describe("sorted sets against redis-server 7.0", () => {
   });
 
   test("edge cases (RESP3)", async () => {
-    const [a, b] = await Promise.all([RawClient.connect(redis.port), RawClient.connect(replicant.port)]);
-    try {
-      await Promise.all([a.call("HELLO", "3"), b.call("HELLO", "3")]);
-      const steps = edgeCases().map((s) => ({ ...s, cmd: s.cmd.map((x) => (x.startsWith("e:") ? `e3:${x.slice(2)}` : x)) }));
-      const errors = await runDifferential(a, b, steps, 30);
-      expect(errors).toEqual([]);
-    } finally {
-      a.close();
-      b.close();
-    }
+    const errors = await runDifferentialResp3(redis.port, replicant.port, edgeCases(), 30);
+    expect(errors).toEqual([]);
   });
 
   test("encoding limits and -0 (skiplist keeps it, listpack stores 0)", async () => {

@@ -148,6 +148,22 @@ export async function runDifferential(redis: RawClient, replicant: RawClient, st
   return errors;
 }
 
+/**
+ * runDifferential in RESP3, on fresh connections (HELLO 3 first): the steps' keys with the
+ * prefix `e:` get `e3:` instead, so that the RESP2 run's keys are not in the way.
+ */
+export async function runDifferentialResp3(redisPort: number, replicantPort: number, steps: Step[], limit = 10): Promise<string[]> {
+  const [a, b] = await Promise.all([RawClient.connect(redisPort), RawClient.connect(replicantPort)]);
+  try {
+    await Promise.all([a.call("HELLO", "3"), b.call("HELLO", "3")]);
+    const renamed = steps.map((s) => ({ ...s, cmd: s.cmd.map((x) => (x.startsWith("e:") ? `e3:${x.slice(2)}` : x)) }));
+    return await runDifferential(a, b, renamed, limit);
+  } finally {
+    a.close();
+    b.close();
+  }
+}
+
 /** Parses a raw RESP2 array of bulk strings (flat) into strings; null for a null reply. */
 export function parseFlat(raw: string): string[] | null {
   if (raw.startsWith("*-1") || raw.startsWith("_")) return null;
