@@ -8,30 +8,9 @@ import { describe, expect, test } from "bun:test";
 import { DatasetSnapshot, type SnapshotRecord } from "../../src/replication/snapshot.ts";
 import { Database } from "../../src/store/database.ts";
 import { HashValue, ListValue, SetValue } from "../../src/store/values.ts";
+import { describeValue, lcg, recordLine, state } from "./snapshot-state.ts";
 
-function rng(seed: number) {
-  let x = seed >>> 0;
-  return (n: number) => {
-    x = (x * 1664525 + 1013904223) >>> 0;
-    return x % n;
-  };
-}
-
-function describeValue(v: unknown): string {
-  if (typeof v === "string") return v;
-  if (v instanceof ListValue) return `list:${v.toArray().join(",")}`;
-  if (v instanceof HashValue) return `hash:${[...v].sort().join(";")}`;
-  if (v instanceof SetValue) return `set:${[...v].sort().join(",")}`;
-  return String(v);
-}
-
-function state(dbs: Database[]): string[] {
-  const out: string[] = [];
-  for (const db of dbs) for (const [k, v] of db.keys) out.push(`${db.id}|${k}|${describeValue(v)}|${db.expires.get(k) ?? -1}`);
-  return out.sort();
-}
-
-const record = (r: SnapshotRecord) => `${r.db}|${r.key}|${describeValue(r.value)}|${r.expire}`;
+const record = recordLine;
 
 function bigList(tag: string, n: number): ListValue {
   const items: string[] = [];
@@ -125,7 +104,7 @@ function mutate(dbs: Database[], r: (n: number) => number, keySpace: number, j: 
 }
 
 function runOnce(seed: number, keys: number, writesPerStep: number): void {
-  const r = rng(seed);
+  const r = lcg(seed);
   const dbs = [new Database(0), new Database(1), new Database(2)];
   populate(dbs, r, keys);
   const expected = state(dbs);
