@@ -6,29 +6,19 @@
 // encodings), and Replicant as the master of a redis-server replica (HINCRBYFLOAT goes out as
 // HSET with the result).
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { removeDir, type ServerProcess, startRedis, startReplicant } from "../helpers/servers.ts";
+import { beforeAll, describe, expect, test } from "bun:test";
+import { removeDir, startRedis, startReplicant } from "../helpers/servers.ts";
 import { bulkItems, bulkText, RawClient, randomElements, Recorder, splitReply, keyspaceEvents, StreamTap, tapReady, unordered } from "./sets-compare.ts";
 import { runDifferential, runDifferentialResp3, type Step } from "../helpers/raw-client.ts";
 import { rng, seedFromEnv } from "../helpers/seeded.ts";
 import { checkAsMaster, checkAsReplica, keysOf } from "../helpers/replicated-workload.ts";
+import { serverPair } from "../helpers/side-by-side.ts";
 
-let redis: ServerProcess;
-let replicant: ServerProcess;
+const pair = serverPair();
 let r2: RawClient;
 let p2: RawClient;
-
-beforeAll(async () => {
-  [redis, replicant] = await Promise.all([startRedis(), startReplicant()]);
-  [r2, p2] = await Promise.all([RawClient.connect(redis.port), RawClient.connect(replicant.port)]);
-});
-
-afterAll(async () => {
-  r2?.close();
-  p2?.close();
-  await Promise.all([redis?.stop(), replicant?.stop()]);
-  if (redis) removeDir(redis.dir);
-  if (replicant) removeDir(replicant.dir);
+beforeAll(() => {
+  [r2, p2] = pair.clients;
 });
 
 const c = (...args: Array<string | number>): Step => ({ cmd: args.map(String) });
@@ -262,7 +252,7 @@ describe("hashes against redis-server 7.0", () => {
   });
 
   test("edge cases (RESP3)", async () => {
-    const errors = await runDifferentialResp3(redis.port, replicant.port, edgeCases(), 30);
+    const errors = await runDifferentialResp3(pair.redis.port, pair.replicant.port, edgeCases(), 30);
     expect(errors).toEqual([]);
   });
 
@@ -387,7 +377,7 @@ describe("hashes against redis-server 7.0", () => {
       ["HDEL", "n:h", "c", "d"],
       ["HGET", "n:h", "a"],
     ];
-    const [a, b] = await Promise.all([keyspaceEvents(() => redis.client(), commands), keyspaceEvents(() => replicant.client(), commands)]);
+    const [a, b] = await Promise.all([keyspaceEvents(() => pair.redis.client(), commands), keyspaceEvents(() => pair.replicant.client(), commands)]);
     expect(a.length).toBeGreaterThan(10);
     expect(b).toEqual(a);
   });

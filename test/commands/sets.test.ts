@@ -5,14 +5,15 @@
 // the replica of a redis-server master (beside a redis-server replica as the reference for
 // encodings), and Replicant as the master of a redis-server replica (our propagated forms).
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { HashValue } from "../../src/store/hash.ts";
 import { isIntsetMember, SetValue } from "../../src/store/set.ts";
-import { removeDir, type ServerProcess, startRedis, startReplicant } from "../helpers/servers.ts";
+import { removeDir, startRedis, startReplicant } from "../helpers/servers.ts";
 import { bulkItems, bulkText, RawClient, randomElements, Recorder, type ReconcilingStep, runReconciling, splitReply, keyspaceEvents, StreamTap, tapReady, unordered } from "./sets-compare.ts";
 import { runDifferential, runDifferentialResp3, type Step } from "../helpers/raw-client.ts";
 import { rng, seedFromEnv } from "../helpers/seeded.ts";
 import { checkAsMaster, checkAsReplica } from "../helpers/replicated-workload.ts";
+import { serverPair } from "../helpers/side-by-side.ts";
 
 // ---------------------------------------------------------------------------------------------
 // The store: random picks, pops and encodings against a model
@@ -86,22 +87,11 @@ describe("SetValue / HashValue random index", () => {
   });
 });
 
-let redis: ServerProcess;
-let replicant: ServerProcess;
+const pair = serverPair();
 let r2: RawClient;
 let p2: RawClient;
-
-beforeAll(async () => {
-  [redis, replicant] = await Promise.all([startRedis(), startReplicant()]);
-  [r2, p2] = await Promise.all([RawClient.connect(redis.port), RawClient.connect(replicant.port)]);
-});
-
-afterAll(async () => {
-  r2?.close();
-  p2?.close();
-  await Promise.all([redis?.stop(), replicant?.stop()]);
-  if (redis) removeDir(redis.dir);
-  if (replicant) removeDir(replicant.dir);
+beforeAll(() => {
+  [r2, p2] = pair.clients;
 });
 
 const c = (...args: Array<string | number>): Step => ({ cmd: args.map(String) });
@@ -338,7 +328,7 @@ describe("sets against redis-server 7.0", () => {
   });
 
   test("edge cases (RESP3)", async () => {
-    const errors = await runDifferentialResp3(redis.port, replicant.port, edgeCases(), 30);
+    const errors = await runDifferentialResp3(pair.redis.port, pair.replicant.port, edgeCases(), 30);
     expect(errors).toEqual([]);
   });
 
@@ -444,7 +434,7 @@ describe("sets against redis-server 7.0", () => {
       ["SREM", "n:b", "2", "3"],
       ["SRANDMEMBER", "n:b"],
     ];
-    const [a, b] = await Promise.all([keyspaceEvents(() => redis.client(), commands), keyspaceEvents(() => replicant.client(), commands)]);
+    const [a, b] = await Promise.all([keyspaceEvents(() => pair.redis.client(), commands), keyspaceEvents(() => pair.replicant.client(), commands)]);
     expect(a.length).toBeGreaterThan(20);
     expect(b).toEqual(a);
   });
