@@ -199,6 +199,8 @@ export class Transcript {
   text = "";
   private socket!: Socket<undefined>;
   private waiters: Array<() => void> = [];
+  /** What the kernel has not taken yet (Bun keeps no write queue): written again on drain. */
+  private queue: Buffer[] = [];
 
   static async open<T extends Transcript>(this: new () => T, port: number): Promise<T> {
     const t = new this();
@@ -210,6 +212,7 @@ export class Transcript {
           t.text += d.toString("latin1");
           for (const w of t.waiters.splice(0)) w();
         },
+        drain: () => t.flush(),
       },
     });
     return t;
@@ -217,7 +220,20 @@ export class Transcript {
 
   /** Sends the commands in one write. */
   send(...commands: Array<Array<string | number>>): void {
-    this.socket.write(Buffer.concat(commands.map((c) => encodeCommand(c))));
+    this.queue.push(Buffer.concat(commands.map((c) => encodeCommand(c))));
+    if (this.queue.length === 1) this.flush();
+  }
+
+  private flush(): void {
+    while (this.queue.length) {
+      const b = this.queue[0]!;
+      const n = this.socket.write(b);
+      if (n < b.length) {
+        this.queue[0] = b.subarray(Math.max(n, 0));
+        return;
+      }
+      this.queue.shift();
+    }
   }
 
   /** Waits until `done()` holds, rechecking whenever bytes arrive (and every 50 ms). */

@@ -3,7 +3,7 @@
 // of a run (RESP3 compared byte for byte) and where two of them part, OBJECT ENCODING of long
 // strings.
 
-import { encodeCommand } from "../../src/protocol/reply-parser.ts";
+import { Transcript } from "./raw-client.ts";
 import { RespError, type RespClient, type RespValue } from "./resp-client.ts";
 
 type Cmd = Array<string | number>;
@@ -32,29 +32,14 @@ export async function differences(a: RespClient, b: RespClient, cmds: Cmd[], lim
 export async function rawReplies(port: number, cmds: Cmd[]): Promise<string> {
   const token = `end-of-run-${port}`;
   const tail = `$${token.length}\r\n${token}\r\n`;
-  let out = "";
-  let done!: () => void;
-  const finished = new Promise<void>((r) => (done = r));
-  const socket = await Bun.connect({
-    hostname: "127.0.0.1",
-    port,
-    socket: {
-      data(_s, chunk) {
-        out += chunk.toString("latin1");
-        if (out.endsWith(tail)) done();
-      },
-    },
-  });
-  const payload = Buffer.concat([...cmds, ["ECHO", token]].map((c) => encodeCommand(c)));
-  let off = 0;
-  while (off < payload.length) {
-    const n = socket.write(payload.subarray(off));
-    off += Math.max(n, 0);
-    if (off < payload.length) await Bun.sleep(1);
+  const t = await Transcript.open(port);
+  try {
+    t.send(...cmds, ["ECHO", token]);
+    await t.waitUntil(() => t.text.endsWith(tail), `the end of the run on :${port}`, 60000);
+  } finally {
+    t.close();
   }
-  await finished;
-  socket.end();
-  return out.slice(0, -tail.length);
+  return t.text.slice(0, -tail.length);
 }
 
 /** Where two raw reply streams first differ ("" if equal). The HELLO reply's client id is masked. */
