@@ -43,6 +43,22 @@ export function replyEnd(buf: Buffer, pos: number): number {
   }
 }
 
+/**
+ * Writes what the kernel takes of the queue, oldest first; the rest stays for the next drain
+ * (Bun's socket.write is partial and keeps no queue of its own).
+ */
+function writeQueued(socket: Socket<undefined>, queue: Buffer[]): void {
+  while (queue.length) {
+    const b = queue[0]!;
+    const n = socket.write(b);
+    if (n < b.length) {
+      queue[0] = b.subarray(Math.max(n, 0));
+      return;
+    }
+    queue.shift();
+  }
+}
+
 /** What a RawClient's calls return once the server has closed the connection. */
 const CLOSED_REPLY = "-ERR connection closed (RawClient)\r\n";
 
@@ -94,15 +110,7 @@ export class RawClient {
   }
 
   private flush(): void {
-    while (this.queue.length) {
-      const b = this.queue[0]!;
-      const n = this.socket.write(b);
-      if (n < b.length) {
-        this.queue[0] = b.subarray(Math.max(n, 0));
-        return;
-      }
-      this.queue.shift();
-    }
+    writeQueued(this.socket, this.queue);
   }
 
   /** Sends commands at once; resolves with each raw reply. */
@@ -225,15 +233,7 @@ export class Transcript {
   }
 
   private flush(): void {
-    while (this.queue.length) {
-      const b = this.queue[0]!;
-      const n = this.socket.write(b);
-      if (n < b.length) {
-        this.queue[0] = b.subarray(Math.max(n, 0));
-        return;
-      }
-      this.queue.shift();
-    }
+    writeQueued(this.socket, this.queue);
   }
 
   /** Waits until `done()` holds, rechecking whenever bytes arrive (and every 50 ms). */
