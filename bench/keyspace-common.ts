@@ -21,7 +21,7 @@ export function timeNs(fn: () => void): number {
   return Bun.nanoseconds() - t;
 }
 
-/** mulberry32, as test/store/seeded.ts. */
+/** mulberry32, as test/helpers/seeded.ts. */
 export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {

@@ -78,7 +78,6 @@ import {
   rdbTypeName,
 } from "./constants.ts";
 import { RdbError, StructureError } from "./errors.ts";
-import { decodeIntset } from "./intset.ts";
 import { decodeListpack, type PackedValue } from "./listpack.ts";
 import { lzfDecompressInto, lzfMaxExpansion } from "./lzf.ts";
 import { decodeZiplist } from "./ziplist.ts";
@@ -181,7 +180,6 @@ const INCOMPLETE: { readonly incomplete: true } = { incomplete: true };
 
 const EMPTY = Buffer.alloc(0);
 const TWO_POW_32 = 4294967296;
-const UINT64_MAX = 18446744073709551615n;
 
 /** Largest LZF string decompressed into the reused scratch buffer. */
 const SCRATCH_MAX = 1 << 20;

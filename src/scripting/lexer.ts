@@ -111,7 +111,6 @@ export class Lexer {
   private aheadS = "";
   private aheadN = 0;
   private aheadText = "";
-  private aheadLine = 0;
   readonly chunk: string;
 
   constructor(
@@ -189,7 +188,6 @@ export class Lexer {
     this.aheadS = this.sval;
     this.aheadN = this.nval;
     this.aheadText = this.buff;
-    this.aheadLine = this.line;
     this.sval = saveS;
     this.nval = saveN;
     return t;

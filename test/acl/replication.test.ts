@@ -5,20 +5,11 @@
 
 import { afterAll, expect, test } from "bun:test";
 import { diffDatasets, snapshotDataset } from "../helpers/dataset.ts";
-import { info, removeDir, startRedis, startReplicant, waitForSync, type ServerProcess } from "../helpers/servers.ts";
+import { info, startRedis, startReplicant, waitForSync, type ServerProcess, stopServers, tracker } from "../helpers/servers.ts";
 
 const started: ServerProcess[] = [];
-afterAll(async () => {
-  for (const s of started) {
-    await s.stop();
-    removeDir(s.dir);
-  }
-});
-async function track<T extends ServerProcess>(p: Promise<T>): Promise<T> {
-  const s = await p;
-  started.push(s);
-  return s;
-}
+afterAll(() => stopServers(started));
+const track = tracker(started);
 
 /** A replication user; the default user may not replicate, so AUTH is what makes it work. */
 async function prepareMaster(master: ServerProcess): Promise<void> {

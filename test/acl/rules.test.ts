@@ -155,10 +155,6 @@ const BAD_RULES: string[][] = [
   ["ON!"],
 ];
 
-async function setuserBoth(name: string, rules: string[]): Promise<string> {
-  return pair.call("ACL", "SETUSER", name, ...rules);
-}
-
 test("ACL SETUSER / GETUSER / LIST round trips over many rule strings", async () => {
   const cs = await pair.conns();
   let i = 0;

@@ -4,7 +4,7 @@
 // range).
 
 import { expect, test } from "bun:test";
-import { serverPair, transcript } from "../differential/pair.ts";
+import { serverPair, transcript } from "../helpers/side-by-side.ts";
 
 const pair = serverPair();
 

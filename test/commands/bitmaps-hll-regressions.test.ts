@@ -2,7 +2,7 @@
 // the bit commands and PF* leave a raw sds behind, whatever the value's size.
 
 import { expect, test } from "bun:test";
-import { serverPair, transcript } from "../differential/pair.ts";
+import { serverPair, transcript } from "../helpers/side-by-side.ts";
 
 const pair = serverPair();
 

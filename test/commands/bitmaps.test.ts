@@ -3,10 +3,10 @@
 // replication, datasets compared key by key.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { encodeCommand } from "../../src/protocol/reply-parser.ts";
 import { diffDatasets, snapshotDataset } from "../helpers/dataset.ts";
-import { RespError, type RespClient, type RespValue } from "../helpers/resp-client.ts";
-import { removeDir, startRedis, startReplicant, waitForSync, type ServerProcess } from "../helpers/servers.ts";
+import { startRedis, startReplicant, waitForSync, type ServerProcess, stopServers } from "../helpers/servers.ts";
+import { differences, encodingDifferences, firstRawDifference, rawReplies } from "../helpers/reply-diff.ts";
+import { xorshift } from "../helpers/seeded.ts";
 
 const SEED = Number(process.env.SEED ?? 20240607);
 
@@ -23,111 +23,7 @@ beforeAll(async () => {
   started.push(ours);
 });
 
-afterAll(async () => {
-  for (const s of started) {
-    await s.stop();
-    removeDir(s.dir);
-  }
-});
-
-/** A reply as comparable text: errors, big integers and binary strings kept distinct. */
-function show(v: RespValue): string {
-  return JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? `${x}n` : x instanceof RespError ? { error: x.message } : x instanceof Map ? { map: [...x] } : x));
-}
-
-/** Runs the commands on both servers (pipelined) and lists the replies that differ. */
-async function differences(a: RespClient, b: RespClient, cmds: Cmd[], limit = 10): Promise<string[]> {
-  const out: string[] = [];
-  for (let i = 0; i < cmds.length; i += 500) {
-    const batch = cmds.slice(i, i + 500);
-    const [ra, rb] = [await a.pipeline(batch), await b.pipeline(batch)];
-    for (let j = 0; j < batch.length && out.length < limit; j++) {
-      const x = show(ra[j]!);
-      const y = show(rb[j]!);
-      if (x !== y) out.push(`#${i + j} ${show(batch[j] as RespValue).slice(0, 200)}\n  redis: ${x.slice(0, 300)}\n  ours:  ${y.slice(0, 300)}`);
-    }
-  }
-  return out;
-}
-
-/** Sends commands on a fresh connection and returns the raw reply bytes (for RESP3 byte comparison). */
-async function rawReplies(port: number, cmds: Cmd[]): Promise<string> {
-  const token = `end-of-run-${port}`;
-  const tail = `$${token.length}\r\n${token}\r\n`;
-  let out = "";
-  let done!: () => void;
-  const finished = new Promise<void>((r) => (done = r));
-  const socket = await Bun.connect({
-    hostname: "127.0.0.1",
-    port,
-    socket: {
-      data(_s, chunk) {
-        out += chunk.toString("latin1");
-        if (out.endsWith(tail)) done();
-      },
-    },
-  });
-  const payload = Buffer.concat([...cmds, ["ECHO", token]].map((c) => encodeCommand(c)));
-  let off = 0;
-  while (off < payload.length) {
-    const n = socket.write(payload.subarray(off));
-    off += Math.max(n, 0);
-    if (off < payload.length) await Bun.sleep(1);
-  }
-  await finished;
-  socket.end();
-  return out.slice(0, -tail.length);
-}
-
-/** Where two raw reply streams first differ ("" if equal). The HELLO reply's client id is masked. */
-function firstDifference(a: string, b: string): string {
-  a = a.replace(/\$2\r\nid\r\n:\d+\r\n/, "$$2\r\nid\r\n:N\r\n");
-  b = b.replace(/\$2\r\nid\r\n:\d+\r\n/, "$$2\r\nid\r\n:N\r\n");
-  if (a === b) return "";
-  let i = 0;
-  while (i < a.length && a[i] === b[i]) i++;
-  return `at byte ${i}:\n  redis: ${JSON.stringify(a.slice(Math.max(0, i - 80), i + 120))}\n  ours:  ${JSON.stringify(b.slice(Math.max(0, i - 80), i + 120))}`;
-}
-
-/**
- * OBJECT ENCODING of the long string values on both servers ("raw" in Redis). Short values are
- * not compared: Redis reports every string written by these commands as "raw" whatever its
- * length, which plain JS strings cannot tell apart from "embstr" (see the report).
- */
-async function encodingDifferences(a: RespClient, b: RespClient, keys: string[]): Promise<string[]> {
-  const probe = await b.call("OBJECT", "ENCODING", "no-such-key");
-  if (probe instanceof RespError && /unknown command|unknown subcommand/.test(probe.message)) {
-    console.warn("WARNING: OBJECT ENCODING is not implemented in Replicant yet: encodings NOT compared");
-    return [];
-  }
-  const out: string[] = [];
-  for (const k of keys) {
-    const len = await a.call("STRLEN", k);
-    if (typeof len !== "number" || len <= 44) continue;
-    const [x, y] = [await a.call("OBJECT", "ENCODING", k), await b.call("OBJECT", "ENCODING", k)];
-    if (show(x) !== show(y)) out.push(`${k}: redis ${show(x)} ours ${show(y)}`);
-  }
-  return out;
-}
-
-function rng(seed: number) {
-  let x = seed >>> 0 || 1;
-  const next = () => {
-    // xorshift32
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 4294967296;
-  };
-  return {
-    next,
-    int: (n: number) => Math.floor(next() * n),
-    pick: <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]!,
-  };
-}
-
+afterAll(() => stopServers(started));
 
 describe("bitmaps: replies identical to redis-server", () => {
   test("edge cases", async () => {
@@ -377,7 +273,7 @@ describe("bitmaps: replies identical to redis-server", () => {
 
   test(`random workload (seed ${SEED})`, async () => {
     console.log(`bitmaps random workload seed=${SEED} (set SEED=... to replay)`);
-    const r = rng(SEED);
+    const r = xorshift(SEED);
     const keys = ["b0", "b1", "b2", "b3", "b4"];
     const int = () =>
       r.pick<string | number | bigint>([0, 1, -1, 2, -2, 7, 8, 9, 15, 16, -8, -9, 100, -100, r.int(200) - 100, r.int(4000) - 2000, r.int(9000), 9223372036854775807n, -9223372036854775808n, "x", "1.5", "", "+1", "007"]).toString();
@@ -436,7 +332,7 @@ describe("bitmaps: replies identical to redis-server", () => {
   test(`large bitmaps, written through chunk trees (seed ${SEED})`, async () => {
     // Values of 64 KB and more are edited through a tree of chunks: check every read and write
     // path on them, and that other writers (SET, APPEND, SETRANGE, DEL) invalidate the trees.
-    const r = rng(SEED + 3);
+    const r = xorshift(SEED + 3);
     const keys = ["L0", "L1", "L2"];
     const big = () => r.int(3_000_000);
     const cmds: Cmd[] = [["FLUSHALL"], ["SETBIT", "L0", 600_000, 1], ["SETBIT", "L1", 1_000_000, 0], ["BITFIELD", "L2", "SET", "u8", 2_000_000, 255]];
@@ -486,7 +382,7 @@ describe("bitmaps: replies identical to redis-server", () => {
       ["BITFIELD", "f", "GET", "u3"],
     ];
     const [x, y] = [await rawReplies(redis.port, cmds), await rawReplies(ours.port, cmds)];
-    expect(firstDifference(x, y)).toBe("");
+    expect(firstRawDifference(x, y)).toBe("");
   }, 60000);
 });
 
@@ -498,7 +394,7 @@ describe("bitmaps through replication (redis-server master, Replicant replica)",
     started.push(replica);
     await waitForSync(master, replica);
     const m = await master.client();
-    const r = rng(SEED + 2);
+    const r = xorshift(SEED + 2);
     console.log(`bitmaps replication workload seed=${SEED + 2}`);
     const keys = ["r0", "r1", "r2", "r3"];
     const cmds: Cmd[] = [];

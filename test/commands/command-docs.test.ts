@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import newerTable from "../../src/core/redis-command-table-newer.json";
 import type { RespClient, RespValue } from "../helpers/resp-client.ts";
-import { removeDir, type ServerProcess, startRedis, startReplicant } from "../helpers/servers.ts";
+import { removeDir, type ServerProcess, startRedis, startReplicant, stopServers } from "../helpers/servers.ts";
 
 const NEWER = new Set((newerTable as { commands: Array<{ name: string }> }).commands.map((c) => c.name));
 const REDIS_74 = resolve(import.meta.dir, "../../../shared/masters/redis-7.4.1");
@@ -24,12 +24,7 @@ beforeAll(async () => {
   await Promise.all([theirs.call("HELLO", "3"), mine.call("HELLO", "3")]);
 });
 
-afterAll(async () => {
-  for (const s of [redis, ours]) {
-    await s?.stop();
-    if (s) removeDir(s.dir);
-  }
-});
+afterAll(() => stopServers([redis, ours]));
 
 /** Maps as objects with sorted keys (a map's order is a hash table's in Redis); the rest as is. */
 function normal(v: RespValue, dropDisplayText = false): unknown {

@@ -3,44 +3,15 @@
 // 7.4, see redis-command-table-newer.json); the commands a non-cluster redis-server answers
 // with an error answer the same; LOLWUT draws what Redis draws.
 
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import newerTable from "../../src/core/redis-command-table-newer.json";
-import { RespError, type RespClient, type RespValue } from "../helpers/resp-client.ts";
-import { removeDir, type ServerProcess, startRedis, startReplicant } from "../helpers/servers.ts";
+import { sideBySide } from "../helpers/side-by-side.ts";
 
 /** The commands Redis 7.0 does not have that we serve (for newer masters' replicas). */
 const ONLY_NEWER = new Set((newerTable as { commands: Array<{ name: string }> }).commands.map((c) => c.name).filter((n) => n.startsWith("h") && n !== "hscan"));
 
-let redis: ServerProcess;
-let ours: ServerProcess;
-let clients: RespClient[];
-
-beforeAll(async () => {
-  [redis, ours] = await Promise.all([startRedis([]), startReplicant([])]);
-  clients = await Promise.all([redis.client(), ours.client()]);
-});
-
-afterAll(async () => {
-  for (const s of [redis, ours]) {
-    await s?.stop();
-    if (s) removeDir(s.dir);
-  }
-});
-
-function show(v: RespValue): unknown {
-  return v instanceof RespError ? `-${v.message}` : v;
-}
-
-async function both(...args: Array<string | number>): Promise<[unknown, unknown]> {
-  const [a, b] = await Promise.all(clients.map((c) => c.call(...args)));
-  return [show(a!), show(b!)];
-}
-
-async function same(...args: Array<string | number>): Promise<unknown> {
-  const [a, b] = await both(...args);
-  expect(b).toEqual(a);
-  return b;
-}
+const pair = sideBySide();
+const { both, same } = pair;
 
 const sorted = (v: unknown) => (v as string[]).slice().sort();
 

@@ -4,44 +4,16 @@
 // SET-SKIP-CHECKSUM-VALIDATION, SET-DISABLE-DENY-SCRIPTS, REPLICATE) doing what Redis's do,
 // and the crash subcommands ending the process as Redis does.
 
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { RespError, type RespClient, type RespValue } from "../helpers/resp-client.ts";
-import { removeDir, type ServerProcess, startRedis, startReplicant, tempDir, waitFor } from "../helpers/servers.ts";
+import { removeDir, startRedis, startReplicant, tempDir, waitFor } from "../helpers/servers.ts";
+import { sideBySide, errorText } from "../helpers/side-by-side.ts";
 
 const DEBUG = ["--enable-debug-command", "yes"];
 const REDIS_LIBC = resolve(import.meta.dir, "../../../shared/masters/redis-7.4.1");
-let redis: ServerProcess;
-let ours: ServerProcess;
-let clients: RespClient[];
-
-beforeAll(async () => {
-  [redis, ours] = await Promise.all([startRedis(DEBUG), startReplicant(DEBUG)]);
-  clients = await Promise.all([redis.client(), ours.client()]);
-});
-
-afterAll(async () => {
-  for (const s of [redis, ours]) {
-    await s?.stop();
-    if (s) removeDir(s.dir);
-  }
-});
-
-function show(v: RespValue): unknown {
-  return v instanceof RespError ? `-${v.message}` : v;
-}
-
-async function both(...args: Array<string | number>): Promise<[unknown, unknown]> {
-  const [a, b] = await Promise.all(clients.map((c) => c.call(...args)));
-  return [show(a!), show(b!)];
-}
-
-async function same(...args: Array<string | number>): Promise<unknown> {
-  const [a, b] = await both(...args);
-  expect({ args, reply: b }).toEqual({ args, reply: a });
-  return b;
-}
+const pair = sideBySide(DEBUG);
+const { both, same } = pair;
 
 async function fill(): Promise<void> {
   await same("FLUSHALL");
@@ -121,7 +93,7 @@ test("DEBUG HELP and the replies and errors of its subcommands are Redis's", asy
   ];
   for (const args of cases) await same("DEBUG", ...args);
   // (Redis's fuzz test runs ten million cycles; ours a hundred thousand.)
-  expect(await clients[1]!.call("DEBUG", "STRINGMATCH-TEST")).toBe("Apparently Redis did not crash: test passed");
+  expect(await pair.clients[1].call("DEBUG", "STRINGMATCH-TEST")).toBe("Apparently Redis did not crash: test passed");
   // DEBUG OBJECT of a quicklist: the node layout Redis would have.
   const [oa, ob] = (await both("DEBUG", "OBJECT", "big")) as [string, string];
   const fields = (s: string) => s.replace(/Value at:\S+ /, "").replace(/ lru:\d+ lru_seconds_idle:\d+/, "");
@@ -136,12 +108,12 @@ test("DEBUG HELP and the replies and errors of its subcommands are Redis's", asy
 });
 
 test("DEBUG MALLCTL / MALLCTL-STR / STRUCTSIZE: as a redis-server built without jemalloc (MALLCTL)", async () => {
-  for (const args of [["MALLCTL", "x"], ["MALLCTL-STR", "x"], ["STRUCTSIZE"]]) expect(show(await clients[1]!.call("DEBUG", ...args))).toBe(`-ERR unknown subcommand or wrong number of arguments for '${args[0]}'. Try DEBUG HELP.`);
+  for (const args of [["MALLCTL", "x"], ["MALLCTL-STR", "x"], ["STRUCTSIZE"]]) expect(errorText(await pair.clients[1].call("DEBUG", ...args))).toBe(`-ERR unknown subcommand or wrong number of arguments for '${args[0]}'. Try DEBUG HELP.`);
   if (!existsSync(REDIS_LIBC)) return console.log("skipped the libc redis-server comparison: ../shared/masters/redis-7.4.1 is not there");
   const libc = await startRedis(DEBUG, { bin: REDIS_LIBC });
   try {
     const c = await libc.client();
-    for (const args of [["MALLCTL", "x"], ["MALLCTL-STR", "x"]]) expect(show(await clients[1]!.call("DEBUG", ...args))).toEqual(show(await c.call("DEBUG", ...args)));
+    for (const args of [["MALLCTL", "x"], ["MALLCTL-STR", "x"]]) expect(errorText(await pair.clients[1].call("DEBUG", ...args))).toEqual(errorText(await c.call("DEBUG", ...args)));
   } finally {
     await libc.stop();
     removeDir(libc.dir);
@@ -157,21 +129,21 @@ test("DEBUG LISTPACK / QUICKLIST print what Redis prints (addresses aside)", asy
   const other = await startRedis([...DEBUG, "--logfile", join(logDir, "redis.log")]);
   try {
     const c = await other.client();
-    const dump = (await clients[0]!.call("DUMP", "big")) as string;
-    for (const key of ["h", "z", "l"]) await c.call("RESTORE", key, "0", (await clients[0]!.call("DUMP", key)) as string);
+    const dump = (await pair.clients[0].call("DUMP", "big")) as string;
+    for (const key of ["h", "z", "l"]) await c.call("RESTORE", key, "0", (await pair.clients[0].call("DUMP", key)) as string);
     await c.call("RESTORE", "big", "0", dump);
-    const from = ours.output().length;
+    const from = pair.ours.output().length;
     const calls = [["LISTPACK", "h"], ["LISTPACK", "z"], ["QUICKLIST", "big", "1"], ["QUICKLIST", "big", "0"], ["QUICKLIST", "l", "1"]];
-    for (const args of calls) expect(show(await clients[1]!.call("DEBUG", ...args))).toEqual(show(await c.call("DEBUG", ...args)));
+    for (const args of calls) expect(errorText(await pair.clients[1].call("DEBUG", ...args))).toEqual(errorText(await c.call("DEBUG", ...args)));
     const dumps = (text: string) =>
       text
         .split("\n")
         .filter((l) => /^[\t{}]/.test(l))
         .map((l) => l.replace(/addr: 0x[0-9a-f]+/, "addr: X"))
         .join("\n");
-    await waitFor("our dumps", () => ours.output().slice(from).includes("{quicklist node(0)"));
+    await waitFor("our dumps", () => pair.ours.output().slice(from).includes("{quicklist node(0)"));
     await other.stop("SIGTERM");
-    expect(dumps(ours.output().slice(from))).toBe(dumps(other.output()));
+    expect(dumps(pair.ours.output().slice(from))).toBe(dumps(other.output()));
     expect(dumps(other.output())).toContain("{total bytes ");
   } finally {
     await other.stop();
@@ -187,7 +159,7 @@ test("DEBUG PAUSE-CRON stops active expiry; SET-SKIP-CHECKSUM-VALIDATION lets RE
   await Bun.sleep(400);
   await same("DBSIZE");
   await same("DEBUG", "PAUSE-CRON", "0");
-  await waitFor("active expiry", async () => (await clients[1]!.call("DBSIZE")) === 0 && (await clients[0]!.call("DBSIZE")) === 0);
+  await waitFor("active expiry", async () => (await pair.clients[1].call("DBSIZE")) === 0 && (await pair.clients[0].call("DBSIZE")) === 0);
 
   await same("SET", "src", "value");
   const [payload] = (await both("DUMP", "src")) as [string, string];

@@ -3,8 +3,9 @@
 // the dataset, SET-ACTIVE-EXPIRE 0 stops active expiry, POPULATE, PROTOCOL, OBJECT, ERROR.
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { RespError, type RespClient, type RespValue } from "../helpers/resp-client.ts";
-import { removeDir, type ServerProcess, startRedis, startReplicant, waitFor, waitForSync } from "../helpers/servers.ts";
+import { type RespClient } from "../helpers/resp-client.ts";
+import { removeDir, type ServerProcess, startRedis, startReplicant, waitFor, waitForSync, stopServers } from "../helpers/servers.ts";
+import { errorText } from "../helpers/side-by-side.ts";
 
 const DEBUG = ["--enable-debug-command", "yes"];
 let master: ServerProcess;
@@ -19,16 +20,7 @@ beforeAll(async () => {
   [m, r] = await Promise.all([master.client(), replica.client()]);
 });
 
-afterAll(async () => {
-  for (const s of [master, replica]) {
-    await s?.stop();
-    if (s) removeDir(s.dir);
-  }
-});
-
-function show(v: RespValue): unknown {
-  return v instanceof RespError ? `-${v.message}` : v;
-}
+afterAll(() => stopServers([master, replica]));
 
 test("DEBUG DIGEST / DIGEST-VALUE: the master's and Replicant's are the same, for every type and encoding", async () => {
   expect(await r.call("DEBUG", "DIGEST")).toBe("0000000000000000000000000000000000000000");
@@ -63,13 +55,13 @@ test("DEBUG RELOAD keeps the dataset (same digest); DEBUG OBJECT's fields; DEBUG
   // (The replica has its own, default encoding limits: a small hash is a listpack there.)
   const obj = String(await r.call("DEBUG", "OBJECT", "hs"));
   expect(obj).toMatch(/^Value at:0x[0-9a-f]+ refcount:1 encoding:listpack serializedlength:\d+ lru:\d+ lru_seconds_idle:\d+$/);
-  expect(show(await r.call("DEBUG", "OBJECT", "nosuch"))).toBe(show(await m.call("DEBUG", "OBJECT", "nosuch")));
-  expect(show(await r.call("DEBUG", "ERROR", "MYERR something"))).toBe("-MYERR something");
+  expect(errorText(await r.call("DEBUG", "OBJECT", "nosuch"))).toBe(errorText(await m.call("DEBUG", "OBJECT", "nosuch")));
+  expect(errorText(await r.call("DEBUG", "ERROR", "MYERR something"))).toBe("-MYERR something");
   const [a, b] = await Promise.all([master.client(), replica.client()]);
   for (const resp of ["2", "3"]) {
     await Promise.all([a.call("HELLO", resp), b.call("HELLO", resp)]);
     for (const type of ["string", "integer", "double", "bignum", "null", "array", "set", "map", "attrib", "verbatim", "true", "false", "nosuch"]) {
-      expect({ resp, type, reply: show(await b.call("DEBUG", "PROTOCOL", type)) }).toEqual({ resp, type, reply: show(await a.call("DEBUG", "PROTOCOL", type)) });
+      expect({ resp, type, reply: errorText(await b.call("DEBUG", "PROTOCOL", type)) }).toEqual({ resp, type, reply: errorText(await a.call("DEBUG", "PROTOCOL", type)) });
     }
   }
 });

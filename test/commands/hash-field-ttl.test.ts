@@ -11,24 +11,15 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { sharedMasters } from "../helpers/masters.ts";
 import { RespError, type RespClient, type RespValue } from "../helpers/resp-client.ts";
-import { removeDir, type ServerProcess, startRedis, startReplicant, waitFor, waitForSync } from "../helpers/servers.ts";
+import { type ServerProcess, startRedis, startReplicant, waitFor, waitForSync, stopServers, tracker } from "../helpers/servers.ts";
 import { EventCollector } from "../differential/runner.ts";
 
 const redis74 = sharedMasters("hash field expiration against redis-server 7.4").find((m) => m.label === "redis-7.4.1");
 
 const started: ServerProcess[] = [];
-afterAll(async () => {
-  for (const s of started) {
-    await s.stop();
-    removeDir(s.dir);
-  }
-});
+afterAll(() => stopServers(started));
 
-async function track(p: Promise<ServerProcess>): Promise<ServerProcess> {
-  const s = await p;
-  started.push(s);
-  return s;
-}
+const track = tracker(started);
 
 function show(v: RespValue): unknown {
   if (v instanceof RespError) return `-${v.message}`;

@@ -4,10 +4,10 @@
 // it when it refreshes the cached cardinality).
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { encodeCommand } from "../../src/protocol/reply-parser.ts";
 import { diffDatasets, snapshotDataset } from "../helpers/dataset.ts";
-import { RespError, type RespClient, type RespValue } from "../helpers/resp-client.ts";
-import { removeDir, startRedis, startReplicant, waitForSync, type ServerProcess } from "../helpers/servers.ts";
+import { startRedis, startReplicant, waitForSync, type ServerProcess, stopServers } from "../helpers/servers.ts";
+import { differences, encodingDifferences, firstRawDifference, rawReplies } from "../helpers/reply-diff.ts";
+import { xorshift } from "../helpers/seeded.ts";
 
 const SEED = Number(process.env.SEED ?? 20240607);
 
@@ -24,110 +24,7 @@ beforeAll(async () => {
   started.push(ours);
 });
 
-afterAll(async () => {
-  for (const s of started) {
-    await s.stop();
-    removeDir(s.dir);
-  }
-});
-
-/** A reply as comparable text: errors, big integers and binary strings kept distinct. */
-function show(v: RespValue): string {
-  return JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? `${x}n` : x instanceof RespError ? { error: x.message } : x instanceof Map ? { map: [...x] } : x));
-}
-
-/** Runs the commands on both servers (pipelined) and lists the replies that differ. */
-async function differences(a: RespClient, b: RespClient, cmds: Cmd[], limit = 10): Promise<string[]> {
-  const out: string[] = [];
-  for (let i = 0; i < cmds.length; i += 500) {
-    const batch = cmds.slice(i, i + 500);
-    const [ra, rb] = [await a.pipeline(batch), await b.pipeline(batch)];
-    for (let j = 0; j < batch.length && out.length < limit; j++) {
-      const x = show(ra[j]!);
-      const y = show(rb[j]!);
-      if (x !== y) out.push(`#${i + j} ${show(batch[j] as RespValue).slice(0, 200)}\n  redis: ${x.slice(0, 300)}\n  ours:  ${y.slice(0, 300)}`);
-    }
-  }
-  return out;
-}
-
-/** Sends commands on a fresh connection and returns the raw reply bytes (for RESP3 byte comparison). */
-async function rawReplies(port: number, cmds: Cmd[]): Promise<string> {
-  const token = `end-of-run-${port}`;
-  const tail = `$${token.length}\r\n${token}\r\n`;
-  let out = "";
-  let done!: () => void;
-  const finished = new Promise<void>((r) => (done = r));
-  const socket = await Bun.connect({
-    hostname: "127.0.0.1",
-    port,
-    socket: {
-      data(_s, chunk) {
-        out += chunk.toString("latin1");
-        if (out.endsWith(tail)) done();
-      },
-    },
-  });
-  const payload = Buffer.concat([...cmds, ["ECHO", token]].map((c) => encodeCommand(c)));
-  let off = 0;
-  while (off < payload.length) {
-    const n = socket.write(payload.subarray(off));
-    off += Math.max(n, 0);
-    if (off < payload.length) await Bun.sleep(1);
-  }
-  await finished;
-  socket.end();
-  return out.slice(0, -tail.length);
-}
-
-/** Where two raw reply streams first differ ("" if equal). The HELLO reply's client id is masked. */
-function firstDifference(a: string, b: string): string {
-  a = a.replace(/\$2\r\nid\r\n:\d+\r\n/, "$$2\r\nid\r\n:N\r\n");
-  b = b.replace(/\$2\r\nid\r\n:\d+\r\n/, "$$2\r\nid\r\n:N\r\n");
-  if (a === b) return "";
-  let i = 0;
-  while (i < a.length && a[i] === b[i]) i++;
-  return `at byte ${i}:\n  redis: ${JSON.stringify(a.slice(Math.max(0, i - 80), i + 120))}\n  ours:  ${JSON.stringify(b.slice(Math.max(0, i - 80), i + 120))}`;
-}
-
-/**
- * OBJECT ENCODING of the long string values on both servers ("raw" in Redis). Short values are
- * not compared: Redis reports every string written by these commands as "raw" whatever its
- * length, which plain JS strings cannot tell apart from "embstr" (see the report).
- */
-async function encodingDifferences(a: RespClient, b: RespClient, keys: string[]): Promise<string[]> {
-  const probe = await b.call("OBJECT", "ENCODING", "no-such-key");
-  if (probe instanceof RespError && /unknown command|unknown subcommand/.test(probe.message)) {
-    console.warn("WARNING: OBJECT ENCODING is not implemented in Replicant yet: encodings NOT compared");
-    return [];
-  }
-  const out: string[] = [];
-  for (const k of keys) {
-    const len = await a.call("STRLEN", k);
-    if (typeof len !== "number" || len <= 44) continue;
-    const [x, y] = [await a.call("OBJECT", "ENCODING", k), await b.call("OBJECT", "ENCODING", k)];
-    if (show(x) !== show(y)) out.push(`${k}: redis ${show(x)} ours ${show(y)}`);
-  }
-  return out;
-}
-
-function rng(seed: number) {
-  let x = seed >>> 0 || 1;
-  const next = () => {
-    // xorshift32
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 4294967296;
-  };
-  return {
-    next,
-    int: (n: number) => Math.floor(next() * n),
-    pick: <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]!,
-  };
-}
+afterAll(() => stopServers(started));
 
 /** A sparse HLL header ("HYLL", encoding 1, cache valid and 0) followed by the given opcodes. */
 function sparseHll(opcodes: number[]): string {
@@ -312,7 +209,7 @@ describe("HyperLogLog: replies and values identical to redis-server", () => {
 
   test(`random workload (seed ${SEED})`, async () => {
     console.log(`hyperloglog random workload seed=${SEED} (set SEED=... to replay)`);
-    const r = rng(SEED);
+    const r = xorshift(SEED);
     const keys = ["h0", "h1", "h2", "h3", "h4", "h5"];
     const cmds: Cmd[] = [["FLUSHALL"]];
     for (let i = 0; i < 4000; i++) {
@@ -344,7 +241,7 @@ describe("HyperLogLog: replies and values identical to redis-server", () => {
   }, 60000);
 
   test("RESP3: byte-identical replies", async () => {
-    const r = rng(SEED + 1);
+    const r = xorshift(SEED + 1);
     const cmds: Cmd[] = [["HELLO", "3"], ["FLUSHALL"], ["PFCOUNT", "none"], ["PFDEBUG", "ENCODING", "none"]];
     for (let i = 0; i < 300; i++) {
       const k = `r${r.int(3)}`;
@@ -356,7 +253,7 @@ describe("HyperLogLog: replies and values identical to redis-server", () => {
       else cmds.push(["PFDEBUG", r.pick(["ENCODING", "DECODE", "GETREG"]), k]);
     }
     const [x, y] = [await rawReplies(redis.port, cmds), await rawReplies(ours.port, cmds)];
-    expect(firstDifference(x, y)).toBe("");
+    expect(firstRawDifference(x, y)).toBe("");
   }, 60000);
 });
 
@@ -368,7 +265,7 @@ describe("HyperLogLog through replication (redis-server master, Replicant replic
     started.push(replica);
     await waitForSync(master, replica);
     const m = await master.client();
-    const r = rng(SEED + 2);
+    const r = xorshift(SEED + 2);
     console.log(`hyperloglog replication workload seed=${SEED + 2}`);
     const keys = ["p0", "p1", "p2", "p3"];
     const cmds: Cmd[] = [];

@@ -4,7 +4,7 @@
 
 import { expect, test } from "bun:test";
 import { compareEvents, EventCollector } from "../differential/runner.ts";
-import { serverPair } from "../differential/pair.ts";
+import { serverPair } from "../helpers/side-by-side.ts";
 
 const pair = serverPair(["--notify-keyspace-events", "KEA"]);
 

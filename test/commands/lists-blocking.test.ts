@@ -7,12 +7,12 @@
 // redis-server's (read by a fake replica), and datasets equal across real replication links.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { Socket } from "bun";
-import { encodeCommand, ReplyParser } from "../../src/protocol/reply-parser.ts";
 import { diffDatasets, snapshotDataset } from "../helpers/dataset.ts";
+import { FakeReplica } from "../helpers/fake-replica.ts";
 import { RespClient, RespError, type RespValue } from "../helpers/resp-client.ts";
 import { info, removeDir, type ServerProcess, startRedis, startReplicant, waitFor, waitForSync } from "../helpers/servers.ts";
-import { RawClient, rng, seedFromEnv } from "./zsets-diff-client.ts";
+import { RawClient } from "../helpers/raw-client.ts";
+import { rng, seedFromEnv } from "../helpers/seeded.ts";
 
 let redis: ServerProcess;
 let replicant: ServerProcess;
@@ -452,116 +452,6 @@ describe("sorted sets through the same mechanism (BZPOPMIN, BZPOPMAX, BZMPOP)", 
 // Replication
 
 /**
- * A replica that only listens: PSYNC ? -1, skips the RDB payload (length or EOF-mark form) and
- * collects the commands of the stream, PINGs and REPLCONF GETACK left out.
- */
-class FakeReplica {
-  readonly commands: string[][] = [];
-  private buf = Buffer.alloc(0);
-  private phase: "handshake" | "payload" | "eof" | "len" | "stream" = "handshake";
-  private okCount = 0;
-  private mark = "";
-  private left = 0;
-  private offset = "0";
-  private ackTimer: ReturnType<typeof setInterval> | null = null;
-  private parser = new ReplyParser();
-  private constructor(private socket: Socket<undefined>) {}
-
-  static async connect(port: number): Promise<FakeReplica> {
-    let r!: FakeReplica;
-    const socket = await Bun.connect({
-      hostname: "127.0.0.1",
-      port,
-      socket: {
-        data(_s, chunk) {
-          r.onData(chunk);
-        },
-      },
-    });
-    r = new FakeReplica(socket);
-    // PSYNC only once the REPLCONF replies are in (Redis refuses it with output pending).
-    socket.write(Buffer.concat([encodeCommand(["REPLCONF", "listening-port", "1"]), encodeCommand(["REPLCONF", "capa", "eof", "capa", "psync2"])]));
-    return r;
-  }
-
-  private onData(chunk: Buffer): void {
-    this.buf = Buffer.concat([this.buf, chunk]);
-    for (;;) {
-      if (this.phase === "handshake") {
-        const nl = this.buf.indexOf(10);
-        if (nl < 0) return;
-        const line = this.buf.latin1Slice(0, nl).replace(/\r$/, "");
-        this.buf = this.buf.subarray(nl + 1);
-        if (line === "+OK") {
-          if (++this.okCount === 2) this.socket.write(encodeCommand(["PSYNC", "?", "-1"]));
-        }
-        else if (line.startsWith("+FULLRESYNC")) {
-          this.offset = line.split(" ")[2]!;
-          this.phase = "payload";
-        }
-        else if (line !== "") throw new Error(`unexpected handshake line ${line}`);
-      } else if (this.phase === "payload") {
-        while (this.buf.length && this.buf[0] === 10) this.buf = this.buf.subarray(1);
-        const nl = this.buf.indexOf(10);
-        if (nl < 0) return;
-        const line = this.buf.latin1Slice(0, nl).replace(/\r$/, "");
-        this.buf = this.buf.subarray(nl + 1);
-        if (line.startsWith("$EOF:")) {
-          this.mark = line.slice(5);
-          this.phase = "eof";
-        } else {
-          this.left = Number(line.slice(1));
-          this.phase = "len";
-        }
-      } else if (this.phase === "eof") {
-        const at = this.buf.indexOf(this.mark, 0, "latin1");
-        if (at < 0) return;
-        this.buf = this.buf.subarray(at + this.mark.length);
-        this.startStream();
-      } else if (this.phase === "len") {
-        const take = Math.min(this.left, this.buf.length);
-        this.left -= take;
-        this.buf = this.buf.subarray(take);
-        if (this.left > 0) return;
-        this.startStream();
-      } else {
-        this.parser.feed(this.buf);
-        this.buf = Buffer.alloc(0);
-        for (;;) {
-          const v = this.parser.next();
-          if (v === undefined) break;
-          const cmd = (v as string[]).map(String);
-          const name = cmd[0]!.toUpperCase();
-          if (name === "PING" || (name === "REPLCONF" && cmd[1]?.toUpperCase() === "GETACK")) continue;
-          this.commands.push(cmd);
-        }
-        return;
-      }
-    }
-  }
-
-  /**
-   * Redis 7 puts a diskless replica online at an ACK received once it has noticed the transfer
-   * ended: ACK regularly, as real replicas do (every second; faster here).
-   */
-  private startStream(): void {
-    this.phase = "stream";
-    const ack = () => this.socket.write(encodeCommand(["REPLCONF", "ACK", this.offset]));
-    ack();
-    this.ackTimer = setInterval(ack, 50);
-  }
-
-  get inStream(): boolean {
-    return this.phase === "stream";
-  }
-
-  close(): void {
-    if (this.ackTimer) clearInterval(this.ackTimer);
-    this.socket.end();
-  }
-}
-
-/**
  * Served and non-served blocking commands of every kind, in a fixed order, on a master; then a
  * marker. What the master propagates for them is compared with redis-server's.
  */
@@ -626,9 +516,9 @@ describe("lists and replication", () => {
     const streams: string[][][] = [];
     for (const s of [redis, replicant]) {
       expect(await s.call("CONFIG", "SET", "repl-diskless-sync-delay", "0")).toBe("OK");
-      const fake = await FakeReplica.connect(s.port);
+      const fake = await FakeReplica.connect(s.port, { asReplica: true });
       try {
-        await waitFor("the fake replica in the stream", () => fake.inStream, 15000);
+        await waitFor("the fake replica in the stream", () => fake.synced, 15000);
         await withClients(s, 3, (cs) => propagationScenario(s, cs));
         await waitFor("the marker", () => fake.commands.some((c) => c[1] === "p:end"), 10000);
         // Commands before the scenario's FLUSHALL (none expected) are cut off.

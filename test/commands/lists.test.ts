@@ -3,10 +3,11 @@
 // workload), replies compared byte for byte in RESP2 and RESP3. Blocking behaviour and
 // replication are in lists-blocking.test.ts.
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { ListValue } from "../../src/store/list.ts";
-import { removeDir, type ServerProcess, startRedis, startReplicant } from "../helpers/servers.ts";
-import { RawClient, rng, runDifferential, seedFromEnv, type Step } from "./zsets-diff-client.ts";
+import { RawClient, runDifferential, type Step } from "../helpers/raw-client.ts";
+import { rng, seedFromEnv } from "../helpers/seeded.ts";
+import { serverPair } from "../helpers/side-by-side.ts";
 
 // ---------------------------------------------------------------------------------------------
 // The ring buffer
@@ -100,22 +101,11 @@ describe("ListValue ring buffer", () => {
 // ---------------------------------------------------------------------------------------------
 // Against redis-server, reply for reply
 
-let redis: ServerProcess;
-let replicant: ServerProcess;
+const pair = serverPair();
 let r2: RawClient;
 let p2: RawClient;
-
-beforeAll(async () => {
-  [redis, replicant] = await Promise.all([startRedis(), startReplicant()]);
-  [r2, p2] = await Promise.all([RawClient.connect(redis.port), RawClient.connect(replicant.port)]);
-});
-
-afterAll(async () => {
-  r2?.close();
-  p2?.close();
-  await Promise.all([redis?.stop(), replicant?.stop()]);
-  if (redis) removeDir(redis.dir);
-  if (replicant) removeDir(replicant.dir);
+beforeAll(() => {
+  [r2, p2] = pair.clients;
 });
 
 const LONG_MAX = "9223372036854775807";

@@ -3,45 +3,20 @@
 // they are checked for what they must mean: USAGE against the heap a value really takes,
 // STATS adding up and agreeing with INFO memory.
 
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { beforeAll, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { RespError, type RespClient, type RespValue } from "../helpers/resp-client.ts";
-import { parseInfo, removeDir, type ServerProcess, startRedis, startReplicant } from "../helpers/servers.ts";
+import { type RespClient, type RespValue } from "../helpers/resp-client.ts";
+import { parseInfo, removeDir, startRedis } from "../helpers/servers.ts";
+import { sideBySide } from "../helpers/side-by-side.ts";
 
 const ARGS = ["--enable-debug-command", "yes"];
-let redis: ServerProcess;
-let ours: ServerProcess;
-let clients: RespClient[];
+const pair = sideBySide(ARGS);
+const { both, same } = pair;
 let r: RespClient;
-
-beforeAll(async () => {
-  [redis, ours] = await Promise.all([startRedis(ARGS), startReplicant(ARGS)]);
-  clients = await Promise.all([redis.client(), ours.client()]);
-  r = clients[1]!;
+beforeAll(() => {
+  r = pair.clients[1];
 });
-
-afterAll(async () => {
-  for (const s of [redis, ours]) {
-    await s?.stop();
-    if (s) removeDir(s.dir);
-  }
-});
-
-function show(v: RespValue): unknown {
-  return v instanceof RespError ? `-${v.message}` : v;
-}
-
-async function both(...args: Array<string | number>): Promise<[unknown, unknown]> {
-  const [a, b] = await Promise.all(clients.map((c) => c.call(...args)));
-  return [show(a!), show(b!)];
-}
-
-async function same(...args: Array<string | number>): Promise<unknown> {
-  const [a, b] = await both(...args);
-  expect(b).toEqual(a);
-  return b;
-}
 
 /** MEMORY STATS as [name, kind] pairs: the names in order, and whether each is an integer or a double (a bulk string in RESP2). */
 function statsShape(reply: unknown): unknown[] {
@@ -116,24 +91,24 @@ test("MEMORY USAGE: nil for a missing key, SAMPLES parsed as Redis does", async 
 
 test("MEMORY STATS: Redis's fields, in its order and types, db.N maps included (RESP2 and RESP3)", async () => {
   await same("FLUSHALL");
-  expect(statsShape(await r.call("MEMORY", "STATS"))).toEqual(statsShape(await clients[0]!.call("MEMORY", "STATS")));
+  expect(statsShape(await r.call("MEMORY", "STATS"))).toEqual(statsShape(await pair.clients[0].call("MEMORY", "STATS")));
   await same("SET", "a", "1");
   await same("SET", "b", "2", "EX", "100");
   await same("SELECT", "3");
   await same("SET", "c", "3");
   await same("SELECT", "0");
-  const [theirs, mine] = await Promise.all(clients.map((c) => c.call("MEMORY", "STATS")));
+  const [theirs, mine] = await Promise.all(pair.clients.map((c) => c.call("MEMORY", "STATS")));
   expect(statsShape(mine)).toEqual(statsShape(theirs));
   const names = statsShape(mine).map((p) => (p as unknown[])[0]);
   expect(names.slice(0, 12)).toEqual(["peak.allocated", "total.allocated", "startup.allocated", "replication.backlog", "clients.slaves", "clients.normal", "cluster.links", "aof.buffer", "lua.caches", "functions.caches", "db.0", "db.3"]);
-  for (const c of clients) await c.call("HELLO", "3");
+  for (const c of pair.clients) await c.call("HELLO", "3");
   try {
-    const [m3a, m3b] = await Promise.all(clients.map((c) => c.call("MEMORY", "STATS")));
+    const [m3a, m3b] = await Promise.all(pair.clients.map((c) => c.call("MEMORY", "STATS")));
     expect(m3b).toBeInstanceOf(Map);
     expect([...(m3b as Map<RespValue, RespValue>).keys()]).toEqual([...(m3a as Map<RespValue, RespValue>).keys()]);
     expect((m3b as Map<RespValue, RespValue>).get("db.0")).toBeInstanceOf(Map);
   } finally {
-    for (const c of clients) await c.call("HELLO", "2");
+    for (const c of pair.clients) await c.call("HELLO", "2");
   }
   await same("FLUSHALL");
 });

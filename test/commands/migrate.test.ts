@@ -4,8 +4,9 @@
 // IOERR errors for a refused, unresolvable or silent target.
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { RespError, type RespClient, type RespValue } from "../helpers/resp-client.ts";
-import { removeDir, type ServerProcess, startRedis, startReplicant, waitFor, waitForSync } from "../helpers/servers.ts";
+import { type RespClient } from "../helpers/resp-client.ts";
+import { removeDir, type ServerProcess, startRedis, startReplicant, waitFor, waitForSync, stopServers } from "../helpers/servers.ts";
+import { errorText } from "../helpers/side-by-side.ts";
 
 let sources: ServerProcess[];
 let targets: ServerProcess[];
@@ -20,27 +21,18 @@ beforeAll(async () => {
   for (const c of dst) await c.call("AUTH", "pw");
 });
 
-afterAll(async () => {
-  for (const s of [...(sources ?? []), ...(targets ?? [])]) {
-    await s.stop();
-    removeDir(s.dir);
-  }
-});
-
-function show(v: RespValue): unknown {
-  return v instanceof RespError ? `-${v.message}` : v;
-}
+afterAll(() => stopServers([...(sources ?? []), ...(targets ?? [])]));
 
 /** The same MIGRATE (with `{port}` standing for each one's target) on both sources. */
 async function migrateBoth(...args: string[]): Promise<unknown> {
   const replies = await Promise.all(src.map((c, i) => c.call("MIGRATE", ...args.map((a) => a.replace("{port}", String(targets[i]!.port))))));
-  const [a, b] = replies.map(show);
+  const [a, b] = replies.map(errorText);
   expect({ args, reply: b }).toEqual({ args, reply: a });
   return b;
 }
 
 async function onBoth(clients: RespClient[], ...args: Array<string | number>): Promise<unknown> {
-  const [a, b] = (await Promise.all(clients.map((c) => c.call(...args)))).map(show);
+  const [a, b] = (await Promise.all(clients.map((c) => c.call(...args)))).map(errorText);
   expect({ args, reply: b }).toEqual({ args, reply: a });
   return b;
 }
@@ -102,7 +94,7 @@ test("MIGRATE moves keys (TTL kept), refuses an existing target key unless REPLA
   await onBoth(src, "SET", "k2", "v");
   const script = "return redis.call('migrate', '127.0.0.1', ARGV[1], 'k2', '0', '1000', 'AUTH', 'pw')";
   const [a, b] = await Promise.all(src.map((c, i) => c.call("EVAL", script, "0", String(targets[i]!.port))));
-  expect(show(b!)).toEqual(show(a!));
+  expect(errorText(b!)).toEqual(errorText(a!));
   await onBoth(dst, "GET", "k2");
 });
 

@@ -4,8 +4,9 @@
 // only or all, ended by UNPAUSE or by the timeout; keys do not expire while paused).
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { RespClient, RespError, type RespValue } from "../helpers/resp-client.ts";
-import { removeDir, type ServerProcess, startRedis, startReplicant, waitFor } from "../helpers/servers.ts";
+import { RespClient, type RespValue } from "../helpers/resp-client.ts";
+import { type ServerProcess, startRedis, startReplicant, waitFor, stopServers } from "../helpers/servers.ts";
+import { errorText } from "../helpers/side-by-side.ts";
 
 let redis: ServerProcess;
 let ours: ServerProcess;
@@ -14,22 +15,13 @@ beforeAll(async () => {
   [redis, ours] = await Promise.all([startRedis(), startReplicant()]);
 });
 
-afterAll(async () => {
-  for (const s of [redis, ours]) {
-    await s?.stop();
-    if (s) removeDir(s.dir);
-  }
-});
-
-function show(v: RespValue): unknown {
-  return v instanceof RespError ? `-${v.message}` : v;
-}
+afterAll(() => stopServers([redis, ours]));
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The reply, or "(waiting)" if none came within `ms`. */
 async function within(p: Promise<RespValue>, ms = 150): Promise<unknown> {
-  return Promise.race([p.then(show), sleep(ms).then(() => "(waiting)")]);
+  return Promise.race([p.then(errorText), sleep(ms).then(() => "(waiting)")]);
 }
 
 /** Runs `scenario` on each server with fresh clients; returns what each produced. */
@@ -49,8 +41,8 @@ test("MONITOR shows what redis-server's shows, in the same order and quoting", a
     const m = await RespClient.connect(port);
     const c = await RespClient.connect(port);
     const c2 = await RespClient.connect(port);
-    const replies: unknown[] = [show(await m.call("MONITOR"))];
-    const run = async (...args: Array<string | number>) => replies.push(show(await c.call(...args)));
+    const replies: unknown[] = [errorText(await m.call("MONITOR"))];
+    const run = async (...args: Array<string | number>) => replies.push(errorText(await c.call(...args)));
     await run("SET", "a b", 'x"y\\z');
     await run("SET", "bin", "\x00\x01\n\r\t\x07\x08\xff");
     await run("EVAL", "redis.call('set', KEYS[1], ARGV[1]); return redis.call('get', KEYS[1])", 1, "k", "v");
@@ -72,13 +64,13 @@ test("MONITOR shows what redis-server's shows, in the same order and quoting", a
     // EXEC refused before it ran (no password yet): EXECABORT, and the monitors see the EXEC.
     await run("CONFIG", "SET", "requirepass", "pw");
     const c3 = await RespClient.connect(port);
-    replies.push(show(await c3.call("EXEC")));
-    replies.push(show(await c2.call("MULTI")));
-    replies.push(show(await c2.call("EXEC")));
+    replies.push(errorText(await c3.call("EXEC")));
+    replies.push(errorText(await c2.call("MULTI")));
+    replies.push(errorText(await c2.call("EXEC")));
     c3.close();
     await run("CONFIG", "SET", "requirepass", "");
     // The monitor itself: no keyspace commands; PING is fine.
-    replies.push(show(await m.call("GET", "a b")));
+    replies.push(errorText(await m.call("GET", "a b")));
     await sleep(50);
     const lines = monitorLines(m);
     for (const x of [m, c, c2]) x.close();
@@ -101,7 +93,7 @@ test("CLIENT PAUSE WRITE holds writes (and scripts that may write), not reads; U
     const out: unknown[] = [];
     await admin.call("FLUSHALL");
     await admin.call("SET", "k", "0");
-    out.push(show(await admin.call("CLIENT", "PAUSE", 100000, "WRITE")));
+    out.push(errorText(await admin.call("CLIENT", "PAUSE", 100000, "WRITE")));
     const set1 = w1.call("INCR", "k");
     const set2 = w2.call("APPEND", "k", "x");
     out.push(await within(set1), await within(set2));
@@ -112,9 +104,9 @@ test("CLIENT PAUSE WRITE holds writes (and scripts that may write), not reads; U
     out.push(await within(script));
     const publish = w2.call("PUBLISH", "ch", "m");
     out.push(await within(publish));
-    out.push(show(await admin.call("CLIENT", "UNPAUSE")));
-    out.push(show(await set1), show(await set2), show(await script), show(await publish));
-    out.push(show(await r.call("GET", "k")));
+    out.push(errorText(await admin.call("CLIENT", "UNPAUSE")));
+    out.push(errorText(await set1), errorText(await set2), errorText(await script), errorText(await publish));
+    out.push(errorText(await r.call("GET", "k")));
     for (const x of [admin, w1, w2, r]) x.close();
     return out;
   });
@@ -130,21 +122,21 @@ test("CLIENT PAUSE ALL holds every command until its timeout; keys do not expire
     await admin.call("FLUSHALL");
     await admin.call("SET", "short", "v", "PX", 50);
     // Under a write pause an expired key reads as missing but is not deleted.
-    out.push(show(await admin.call("CLIENT", "PAUSE", 100000, "WRITE")));
+    out.push(errorText(await admin.call("CLIENT", "PAUSE", 100000, "WRITE")));
     await sleep(100);
-    out.push(show(await r.call("GET", "short")), show(await r.call("DBSIZE")));
+    out.push(errorText(await r.call("GET", "short")), errorText(await r.call("DBSIZE")));
     // (A second pause of the same purpose would only extend this one: end it first.)
-    out.push(show(await admin.call("CLIENT", "UNPAUSE")));
+    out.push(errorText(await admin.call("CLIENT", "UNPAUSE")));
     await admin.call("SET", "short", "v", "PX", 50);
-    out.push(show(await admin.call("CLIENT", "PAUSE", 400)));
+    out.push(errorText(await admin.call("CLIENT", "PAUSE", 400)));
     const started = Date.now();
     const get = r.call("PING");
     out.push(await within(get, 100));
     // (Its time passes meanwhile; at the end of the pause the key goes before PING runs.)
-    out.push(show(await get));
+    out.push(errorText(await get));
     out.push(Date.now() - started >= 350);
-    out.push(show(await r.call("DBSIZE")));
-    out.push(show(await r.call("EXISTS", "short")));
+    out.push(errorText(await r.call("DBSIZE")));
+    out.push(errorText(await r.call("EXISTS", "short")));
     for (const x of [admin, r]) x.close();
     return out;
   });
@@ -158,18 +150,18 @@ test("CLIENT PAUSE errors, MULTI under a write pause, a monitor not paused, CLIE
     const m = await RespClient.connect(port);
     const out: unknown[] = [];
     for (const args of [["CLIENT", "PAUSE", "-1"], ["CLIENT", "PAUSE", "abc"], ["CLIENT", "PAUSE", "10", "READ"], ["CLIENT", "PAUSE", "10", "ALL", "x"], ["CLIENT", "PAUSE", "9223372036854775807"], ["CLIENT", "PAUSE", "0"], ["CLIENT", "UNPAUSE"]]) {
-      out.push(show(await admin.call(...args)));
+      out.push(errorText(await admin.call(...args)));
     }
     await m.call("MONITOR");
     await admin.call("CLIENT", "PAUSE", 100000, "WRITE");
-    out.push(show(await c.call("MULTI")));
+    out.push(errorText(await c.call("MULTI")));
     const queued = c.call("SET", "x", "1");
     out.push(await within(queued));
     out.push(await within(m.call("PING")));
     const list = String(await admin.call("CLIENT", "LIST"));
     out.push(list.split("\n").filter(Boolean).map((l) => /flags=(\S+)/.exec(l)![1]).sort());
-    out.push(show(await admin.call("CLIENT", "UNPAUSE")));
-    out.push(show(await queued), show(await c.call("EXEC")));
+    out.push(errorText(await admin.call("CLIENT", "UNPAUSE")));
+    out.push(errorText(await queued), errorText(await c.call("EXEC")));
     await waitFor("the monitor's lines", () => m.pushes.length >= 3 || null, 2000);
     for (const x of [admin, c, m]) x.close();
     return out;

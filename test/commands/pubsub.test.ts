@@ -4,9 +4,10 @@
 // subscribed on a Replicant replica receives what is published on its redis-server master.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { encodeCommand } from "../../src/protocol/reply-parser.ts";
+import { Transcript } from "../helpers/raw-client.ts";
 import { RespClient } from "../helpers/resp-client.ts";
-import { removeDir, startRedis, startReplicant, waitFor, waitForSync, type ServerProcess } from "../helpers/servers.ts";
+import { startRedis, startReplicant, waitFor, waitForSync, type ServerProcess, stopServers } from "../helpers/servers.ts";
+import { xorshift } from "../helpers/seeded.ts";
 
 const SEED = Number(process.env.SEED ?? 20240607);
 
@@ -23,52 +24,12 @@ beforeAll(async () => {
   started.push(ours);
 });
 
-afterAll(async () => {
-  for (const s of started) {
-    await s.stop();
-    removeDir(s.dir);
-  }
-});
+afterAll(() => stopServers(started));
 
-/** A raw connection: everything the server sends is kept as latin1 text, byte for byte. */
-class RawConn {
-  received = "";
+/** A transcript connection that knows when the server has answered everything sent so far. */
+class RawConn extends Transcript {
   /** Syncs done on this connection: the tokens are the same on both servers' connections. */
   private syncs = 0;
-  private waiters: Array<() => void> = [];
-
-  private constructor(private socket: Awaited<ReturnType<typeof Bun.connect>>) {}
-
-  static async open(port: number): Promise<RawConn> {
-    let conn!: RawConn;
-    const socket = await Bun.connect({
-      hostname: "127.0.0.1",
-      port,
-      socket: {
-        data(_s, chunk) {
-          conn.received += chunk.toString("latin1");
-          for (const w of conn.waiters.splice(0)) w();
-        },
-      },
-    });
-    conn = new RawConn(socket);
-    return conn;
-  }
-
-  send(cmd: Cmd): void {
-    this.socket.write(encodeCommand(cmd));
-  }
-
-  async waitUntil(done: () => boolean, what: string): Promise<void> {
-    const deadline = Date.now() + 10000;
-    while (!done()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; received so far: ${JSON.stringify(this.received.slice(-300))}`);
-      await new Promise<void>((resolve) => {
-        this.waiters.push(resolve);
-        setTimeout(resolve, 50);
-      });
-    }
-  }
 
   /**
    * Waits until everything sent so far has been answered: SUBSCRIBE + UNSUBSCRIBE of a unique
@@ -79,11 +40,7 @@ class RawConn {
     this.send(["SUBSCRIBE", token]);
     this.send(["UNSUBSCRIBE", token]);
     const tail = new RegExp(`\\$11\\r\\nunsubscribe\\r\\n\\$${token.length}\\r\\n${token}\\r\\n:\\d+\\r\\n$`);
-    await this.waitUntil(() => tail.test(this.received), `sync ${token}`);
-  }
-
-  close(): void {
-    this.socket.end();
+    await this.waitUntil(() => tail.test(this.text), `sync ${token}`);
   }
 }
 
@@ -122,28 +79,11 @@ async function runScript(clients: number, steps: Array<[number, Cmd]>): Promise<
   }
   const out: string[] = [];
   for (let i = 0; i < clients; i++) {
-    const d = firstDifference(sides[0]![i]!.received, sides[1]![i]!.received);
+    const d = firstDifference(sides[0]![i]!.text, sides[1]![i]!.text);
     if (d) out.push(`client ${i}: ${d}`);
   }
   for (const conns of sides) for (const c of conns) c.close();
   return out;
-}
-
-function rng(seed: number) {
-  let x = seed >>> 0 || 1;
-  const next = () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 4294967296;
-  };
-  return {
-    next,
-    int: (n: number) => Math.floor(next() * n),
-    pick: <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]!,
-  };
 }
 
 describe("Pub/Sub: byte-identical streams", () => {
@@ -224,7 +164,7 @@ describe("Pub/Sub: byte-identical streams", () => {
 
   test(`random workload (seed ${SEED})`, async () => {
     console.log(`pubsub random workload seed=${SEED} (set SEED=... to replay)`);
-    const r = rng(SEED);
+    const r = xorshift(SEED);
     // Every channel matches at most one pattern: Redis delivers pmessages of different patterns
     // in its dict order, which a byte comparison must not depend on.
     const channels = ["news.1", "news.22", "sport.1", "sport.22", "xz", "yz", "zz", "plain", "\xffbin"];
@@ -434,12 +374,12 @@ describe("Pub/Sub through replication (redis-server master, Replicant replica)",
     messages.push(["SELECT", 5], ["PUBLISH", "news", "from db 5"], ["SELECT", 0]);
     await publisher.pipeline(messages);
     const last = `$${"from db 5".length}\r\nfrom db 5\r\n`;
-    for (const c of all) await c.waitUntil(() => c.received.endsWith(last), "the last message");
-    expect(firstDifference(onMaster.received, onReplica.received)).toBe("");
+    for (const c of all) await c.waitUntil(() => c.text.endsWith(last), "the last message");
+    expect(firstDifference(onMaster.text, onReplica.text)).toBe("");
     // (After the HELLO replies, which differ in "role".)
     const afterHello = (s: string) => s.slice(s.indexOf(">3\r\n"));
-    expect(firstDifference(afterHello(onMaster3.received), afterHello(onReplica3.received))).toBe("");
-    expect(onReplica.received.split("message\r\n").length).toBeGreaterThan(150);
+    expect(firstDifference(afterHello(onMaster3.text), afterHello(onReplica3.text))).toBe("");
+    expect(onReplica.text.split("message\r\n").length).toBeGreaterThan(150);
     // PUBSUB on the replica sees its own subscribers.
     const rc = await replica.client();
     expect(await rc.call("PUBSUB", "NUMSUB", "news")).toEqual(["news", 2]);

@@ -6,7 +6,7 @@
 // deterministic (listpack hashes, intsets), as multisets where it is a hashtable's order.
 
 import type { RespClient } from "../helpers/resp-client.ts";
-import { RawClient, replyEnd, type Step } from "./zsets-diff-client.ts";
+import { RawClient, replyEnd, type Step } from "../helpers/raw-client.ts";
 
 export interface Reply {
   /** The type line, e.g. "*3" or "~2" or "$5". */

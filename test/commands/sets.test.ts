@@ -5,14 +5,15 @@
 // the replica of a redis-server master (beside a redis-server replica as the reference for
 // encodings), and Replicant as the master of a redis-server replica (our propagated forms).
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { HashValue } from "../../src/store/hash.ts";
 import { isIntsetMember, SetValue } from "../../src/store/set.ts";
-import { diffDatasets, snapshotDataset } from "../helpers/dataset.ts";
-import type { RespClient } from "../helpers/resp-client.ts";
-import { removeDir, type ServerProcess, startRedis, startReplicant, waitForSync } from "../helpers/servers.ts";
+import { removeDir, startRedis, startReplicant } from "../helpers/servers.ts";
 import { bulkItems, bulkText, RawClient, randomElements, Recorder, type ReconcilingStep, runReconciling, splitReply, keyspaceEvents, StreamTap, tapReady, unordered } from "./sets-compare.ts";
-import { rng, runDifferential, seedFromEnv, type Step } from "./zsets-diff-client.ts";
+import { runDifferential, runDifferentialResp3, type Step } from "../helpers/raw-client.ts";
+import { rng, seedFromEnv } from "../helpers/seeded.ts";
+import { checkAsMaster, checkAsReplica } from "../helpers/replicated-workload.ts";
+import { serverPair } from "../helpers/side-by-side.ts";
 
 // ---------------------------------------------------------------------------------------------
 // The store: random picks, pops and encodings against a model
@@ -86,22 +87,11 @@ describe("SetValue / HashValue random index", () => {
   });
 });
 
-let redis: ServerProcess;
-let replicant: ServerProcess;
+const pair = serverPair();
 let r2: RawClient;
 let p2: RawClient;
-
-beforeAll(async () => {
-  [redis, replicant] = await Promise.all([startRedis(), startReplicant()]);
-  [r2, p2] = await Promise.all([RawClient.connect(redis.port), RawClient.connect(replicant.port)]);
-});
-
-afterAll(async () => {
-  r2?.close();
-  p2?.close();
-  await Promise.all([redis?.stop(), replicant?.stop()]);
-  if (redis) removeDir(redis.dir);
-  if (replicant) removeDir(replicant.dir);
+beforeAll(() => {
+  [r2, p2] = pair.clients;
 });
 
 const c = (...args: Array<string | number>): Step => ({ cmd: args.map(String) });
@@ -338,16 +328,8 @@ describe("sets against redis-server 7.0", () => {
   });
 
   test("edge cases (RESP3)", async () => {
-    const [a, b] = await Promise.all([RawClient.connect(redis.port), RawClient.connect(replicant.port)]);
-    try {
-      await Promise.all([a.call("HELLO", "3"), b.call("HELLO", "3")]);
-      const steps = edgeCases().map((s) => ({ ...s, cmd: s.cmd.map((x) => (x.startsWith("e:") ? `e3:${x.slice(2)}` : x)) }));
-      const errors = await runDifferential(a, b, steps, 30);
-      expect(errors).toEqual([]);
-    } finally {
-      a.close();
-      b.close();
-    }
+    const errors = await runDifferentialResp3(pair.redis.port, pair.replicant.port, edgeCases(), 30);
+    expect(errors).toEqual([]);
   });
 
   test("OBJECT ENCODING transitions with set-max-intset-entries", async () => {
@@ -452,7 +434,7 @@ describe("sets against redis-server 7.0", () => {
       ["SREM", "n:b", "2", "3"],
       ["SRANDMEMBER", "n:b"],
     ];
-    const [a, b] = await Promise.all([keyspaceEvents(() => redis.client(), commands), keyspaceEvents(() => replicant.client(), commands)]);
+    const [a, b] = await Promise.all([keyspaceEvents(() => pair.redis.client(), commands), keyspaceEvents(() => pair.replicant.client(), commands)]);
     expect(a.length).toBeGreaterThan(20);
     expect(b).toEqual(a);
   });
@@ -701,16 +683,6 @@ function replicationWorkload(seed: number): string[][] {
   return commands;
 }
 
-async function encodings(client: RespClient, keys: string[]): Promise<Record<string, unknown>> {
-  const out: Record<string, unknown> = {};
-  for (const k of keys) out[k] = await client.call("OBJECT", "ENCODING", k);
-  return out;
-}
-
-async function keysOf(client: RespClient): Promise<string[]> {
-  return ((await client.call("KEYS", "*")) as string[]).sort();
-}
-
 describe("sets through replication", () => {
   test("propagated forms of SPOP (SREM, MULTI/SREM.../EXEC, DEL) are Redis's, from redis-server and from Replicant", async () => {
     const shapes: string[][][] = [];
@@ -781,60 +753,11 @@ describe("sets through replication", () => {
 
   test("redis-server master, Replicant replica (and a redis-server replica): identical datasets and encodings", async () => {
     // Small intsets, so that the workload crosses the limit often.
-    const limits = ["--set-max-intset-entries", "8"];
-    const master = await startRedis(limits);
-    const replicaConfig = [...limits, "--replicaof", "127.0.0.1", String(master.port)];
-    const [replica, reference] = await Promise.all([startReplicant(replicaConfig), startRedis(replicaConfig)]);
-    const clients: RespClient[] = [];
-    try {
-      await Promise.all([waitForSync(master, replica), waitForSync(master, reference)]);
-      const mc = await master.client();
-      clients.push(mc);
-      const commands = replicationWorkload(seedFromEnv("SET_REPL_SEED"));
-      for (let n = 0; n < commands.length; n += 500) await mc.pipeline(commands.slice(n, n + 500));
-      await Promise.all([waitForSync(master, replica), waitForSync(master, reference)]);
-      const rc = await replica.client();
-      const fc = await reference.client();
-      clients.push(rc, fc);
-      const [a, b] = await Promise.all([snapshotDataset(mc), snapshotDataset(rc)]);
-      expect(diffDatasets(a, b)).toEqual([]);
-      expect(a.get(0)?.size ?? 0).toBeGreaterThan(8);
-      const keys = await keysOf(fc);
-      expect(await keysOf(rc)).toEqual(keys);
-      const expected = await encodings(fc, keys);
-      expect(await encodings(rc, keys)).toEqual(expected);
-      // Both encodings occur, so the comparison means something.
-      expect(Object.values(expected)).toContain("intset");
-      expect(Object.values(expected)).toContain("hashtable");
-    } finally {
-      for (const cl of clients) cl.close();
-      await Promise.all([master.stop(), replica.stop(), reference.stop()]);
-      for (const s of [master, replica, reference]) removeDir(s.dir);
-    }
+    await checkAsReplica(["--set-max-intset-entries", "8"], replicationWorkload(seedFromEnv("SET_REPL_SEED")), { minKeys: 8, encodings: ["intset", "hashtable"] });
   }, 90000);
 
   test("Replicant master, redis-server replica: what we propagate (SREM, DEL, MULTI) rebuilds the same data", async () => {
-    const master = await startReplicant();
-    const replica = await startRedis(["--replicaof", "127.0.0.1", String(master.port)]);
-    const clients: RespClient[] = [];
-    try {
-      await waitForSync(master, replica);
-      const mc = await master.client();
-      clients.push(mc);
-      const commands = replicationWorkload(seedFromEnv("SET_MASTER_SEED"));
-      for (let n = 0; n < commands.length; n += 500) await mc.pipeline(commands.slice(n, n + 500));
-      await waitForSync(master, replica);
-      const rc = await replica.client();
-      clients.push(rc);
-      const [a, b] = await Promise.all([snapshotDataset(mc), snapshotDataset(rc)]);
-      expect(diffDatasets(a, b)).toEqual([]);
-      expect(a.get(0)?.size ?? 0).toBeGreaterThan(8);
-    } finally {
-      for (const cl of clients) cl.close();
-      await Promise.all([master.stop(), replica.stop()]);
-      removeDir(master.dir);
-      removeDir(replica.dir);
-    }
+    await checkAsMaster(replicationWorkload(seedFromEnv("SET_MASTER_SEED")), 8);
   }, 90000);
 });
 

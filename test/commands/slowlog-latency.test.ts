@@ -2,42 +2,13 @@
 // (arguments cut and passwords redacted as Redis does), the same replies and texts; durations
 // and timestamps are the servers' own, so only their shapes are compared.
 
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { RespError, type RespClient, type RespValue } from "../helpers/resp-client.ts";
-import { removeDir, type ServerProcess, startRedis, startReplicant } from "../helpers/servers.ts";
+import { expect, test } from "bun:test";
+import { type RespClient } from "../helpers/resp-client.ts";
+import { sideBySide } from "../helpers/side-by-side.ts";
 
 const ARGS = ["--slowlog-log-slower-than", "0", "--enable-debug-command", "yes"];
-let redis: ServerProcess;
-let ours: ServerProcess;
-let clients: RespClient[];
-
-beforeAll(async () => {
-  [redis, ours] = await Promise.all([startRedis(ARGS), startReplicant(ARGS)]);
-  clients = await Promise.all([redis.client(), ours.client()]);
-});
-
-afterAll(async () => {
-  for (const s of [redis, ours]) {
-    await s?.stop();
-    if (s) removeDir(s.dir);
-  }
-});
-
-function show(v: RespValue): unknown {
-  return v instanceof RespError ? `-${v.message}` : v;
-}
-
-/** The same command on both servers: [redis's reply, ours]. */
-async function both(...args: Array<string | number>): Promise<[unknown, unknown]> {
-  const [a, b] = await Promise.all(clients.map((c) => c.call(...args)));
-  return [show(a!), show(b!)];
-}
-
-async function same(...args: Array<string | number>): Promise<unknown> {
-  const [a, b] = await both(...args);
-  expect(b).toEqual(a);
-  return b;
-}
+const pair = sideBySide(ARGS);
+const { both, same } = pair;
 
 /** SLOWLOG GET's entries without id, time, duration and port: [args, client name]. */
 function entries(reply: unknown): unknown[] {
@@ -150,7 +121,7 @@ test("LATENCY HISTOGRAM and INFO latencystats: the same commands, buckets and pe
   const info = async (c: RespClient) => String(await c.call("INFO", "latencystats")).split("\r\n").filter((l) => l.startsWith("latency_percentiles_usec_"));
   // (Redis lists them in its command dict's hash order; compared sorted.)
   const fields = (lines: string[]) => lines.map((l) => l.replace(/=\d+\.\d{3}/g, "=N")).sort();
-  const [ia, ib] = await Promise.all(clients.map(info));
+  const [ia, ib] = await Promise.all(pair.clients.map(info));
   expect(fields(ib!)).toEqual(fields(ia!));
   expect(ib).toContainEqual(expect.stringMatching(/^latency_percentiles_usec_set:p50=\d+\.\d{3},p99=\d+\.\d{3},p99\.9=\d+\.\d{3}$/));
   await same("CONFIG", "SET", "latency-tracking-info-percentiles", "50.0 99.90 0");
@@ -159,7 +130,7 @@ test("LATENCY HISTOGRAM and INFO latencystats: the same commands, buckets and pe
   await same("CONFIG", "SET", "latency-tracking-info-percentiles", "abc");
   await same("CONFIG", "SET", "latency-tracking-info-percentiles", "");
   await same("CONFIG", "GET", "latency-tracking-info-percentiles");
-  const [na, nb] = await Promise.all(clients.map(info));
+  const [na, nb] = await Promise.all(pair.clients.map(info));
   expect(fields(nb!)).toEqual(fields(na!));
   await same("CONFIG", "SET", "latency-tracking-info-percentiles", "50 99 99.9");
   await same("CONFIG", "SET", "latency-tracking", "no");

@@ -5,7 +5,7 @@
 
 import { expect, test } from "bun:test";
 import { parseReply } from "../differential/runner.ts";
-import { serverPair } from "../differential/pair.ts";
+import { serverPair } from "../helpers/side-by-side.ts";
 
 const pair = serverPair();
 

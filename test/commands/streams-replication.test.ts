@@ -14,23 +14,14 @@
 
 import { afterAll, describe, expect, test } from "bun:test";
 import type { RespClient, RespValue } from "../helpers/resp-client.ts";
-import { removeDir, type ServerProcess, startRedis, startReplicant, waitForSync } from "../helpers/servers.ts";
+import { type ServerProcess, startRedis, startReplicant, waitForSync, stopServers, tracker } from "../helpers/servers.ts";
 import { KEYS, streamState, Workload } from "./streams-workload.ts";
-import { rng, seedFromEnv } from "./zsets-diff-client.ts";
+import { rng, seedFromEnv } from "../helpers/seeded.ts";
 
 const started: ServerProcess[] = [];
-afterAll(async () => {
-  for (const s of started) {
-    await s.stop();
-    removeDir(s.dir);
-  }
-});
+afterAll(() => stopServers(started));
 
-async function track<T extends ServerProcess>(p: Promise<T>): Promise<T> {
-  const s = await p;
-  started.push(s);
-  return s;
-}
+const track = tracker(started);
 
 describe("streams through replication from a real redis-server master", () => {
   test("a seeded random workload: RDB load, then the propagated forms, agree with the master and a redis-server replica", async () => {

@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { removeDir, type ServerProcess, startRedis, startReplicant } from "../helpers/servers.ts";
 import { KEYS, Workload } from "./streams-workload.ts";
-import { RawClient, replyEnd, rng, runDifferential, seedFromEnv, type Step } from "./zsets-diff-client.ts";
+import { RawClient, replyEnd, runDifferential, type Step } from "../helpers/raw-client.ts";
+import { rng, seedFromEnv } from "../helpers/seeded.ts";
 
 let redis: ServerProcess;
 let ours: ServerProcess;

@@ -6,10 +6,9 @@
 // redis-server replica of the same master, invalidating what the master's stream changes.
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import type { Socket } from "bun";
-import { encodeCommand } from "../../src/protocol/reply-parser.ts";
+import { Transcript } from "../helpers/raw-client.ts";
 import { RespClient } from "../helpers/resp-client.ts";
-import { info, removeDir, type ServerProcess, startRedis, startReplicant, waitFor, waitForSync } from "../helpers/servers.ts";
+import { info, removeDir, type ServerProcess, startRedis, startReplicant, waitFor, waitForSync, stopServers } from "../helpers/servers.ts";
 
 let redis: ServerProcess;
 let ours: ServerProcess;
@@ -18,47 +17,25 @@ beforeAll(async () => {
   [redis, ours] = await Promise.all([startRedis(["--enable-debug-command", "yes"]), startReplicant(["--enable-debug-command", "yes"])]);
 });
 
-afterAll(async () => {
-  for (const s of [redis, ours]) {
-    await s?.stop();
-    if (s) removeDir(s.dir);
-  }
-});
+afterAll(() => stopServers([redis, ours]));
 
 type Arg = string | number;
 
 /**
- * A connection that keeps every byte it receives. run() sends commands followed by a PING with
- * a token, in one write, and waits for the token to come back: everything the server sent
- * before it is then in the transcript, replies and messages in the order they came.
+ * A transcript connection whose run() sends commands followed by a PING with a token, in one
+ * write, and waits for the token to come back: everything the server sent before it is then in
+ * the transcript, replies and messages in the order they came.
  */
-class Raw {
-  text = "";
+class Raw extends Transcript {
   id = 0;
-  private sock!: Socket<undefined>;
-  private waiters: Array<() => void> = [];
   private static tokens = 0;
 
-  static async open(port: number): Promise<Raw> {
-    const r = new Raw();
-    r.sock = await Bun.connect({
-      hostname: "127.0.0.1",
-      port,
-      socket: {
-        data: (_s, d) => {
-          r.text += d.toString("latin1");
-          for (const w of r.waiters.splice(0)) w();
-        },
-      },
-    });
+  static async connect(port: number): Promise<Raw> {
+    const r = await Raw.open(port);
     await r.run(["CLIENT", "ID"]);
     r.id = Number(/:(\d+)\r\n/.exec(r.text)![1]);
     r.text = "";
     return r;
-  }
-
-  send(...commands: Arg[][]): void {
-    this.sock.write(Buffer.concat(commands.map((c) => encodeCommand(c))));
   }
 
   /** Sends the commands and a PING, and waits until the PING's reply arrived. */
@@ -70,50 +47,39 @@ class Raw {
   }
 
   /** Waits until `text` appears in what arrived after offset `from`. */
-  async until(text: string, from = 0, timeoutMs = 5000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.text.indexOf(text, from) < 0) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${JSON.stringify(text)}; got ${JSON.stringify(this.text.slice(from))}`);
-      await new Promise<void>((resolve) => {
-        this.waiters.push(resolve);
-        setTimeout(resolve, 50);
-      });
-    }
-  }
-
-  close(): void {
-    this.sock.end();
+  until(text: string, from = 0, timeoutMs = 5000): Promise<void> {
+    return this.waitUntil(() => this.text.indexOf(text, from) >= 0, JSON.stringify(text), timeoutMs);
   }
 }
 
 /** The transcripts of a scenario's connections, with client ids replaced by the names given. */
 type Transcripts = Record<string, string>;
 
-async function scenario(port: number, names: string[], body: (conns: Record<string, Raw>) => Promise<void>): Promise<Transcripts> {
+async function scenario<N extends string>(port: number, names: N[], body: (conns: Record<N, Raw>) => Promise<void>): Promise<Transcripts> {
   const admin = await RespClient.connect(port);
   await admin.call("FLUSHALL");
   await admin.call("CONFIG", "SET", "tracking-table-max-keys", 1000000);
   admin.close();
-  const conns: Record<string, Raw> = {};
-  for (const n of names) conns[n] = await Raw.open(port);
+  const conns = {} as Record<N, Raw>;
+  for (const n of names) conns[n] = await Raw.connect(port);
   try {
     await body(conns);
   } finally {
-    for (const c of Object.values(conns)) c.close();
+    for (const n of names) conns[n].close();
   }
   // Token numbers differ between the two runs: drop them, keep their place.
   const out: Transcripts = {};
   for (const n of names) {
-    let t = conns[n]!.text.replace(/sync-\d+/g, "sync");
+    let t = conns[n].text.replace(/sync-\d+/g, "sync");
     // Ids where the protocol shows them: TRACKINGINFO's redirect, the broken-redirect message.
-    for (const m of names) t = t.replaceAll(`redirect\r\n:${conns[m]!.id}\r\n`, `redirect\r\n:<${m}>\r\n`).replaceAll(`tracking-redir-broken\r\n:${conns[m]!.id}\r\n`, `tracking-redir-broken\r\n:<${m}>\r\n`);
+    for (const m of names) t = t.replaceAll(`redirect\r\n:${conns[m].id}\r\n`, `redirect\r\n:<${m}>\r\n`).replaceAll(`tracking-redir-broken\r\n:${conns[m].id}\r\n`, `tracking-redir-broken\r\n:<${m}>\r\n`);
     out[n] = t;
   }
   return out;
 }
 
 /** Runs the scenario on redis-server and on Replicant; their transcripts must match. */
-async function sideBySide(names: string[], body: (conns: Record<string, Raw>) => Promise<void>): Promise<Transcripts> {
+async function sideBySide<N extends string>(names: N[], body: (conns: Record<N, Raw>) => Promise<void>): Promise<Transcripts> {
   const expected = await scenario(redis.port, names, body);
   const actual = await scenario(ours.port, names, body);
   for (const n of names) {
@@ -443,7 +409,7 @@ test("tracking-table-max-keys: the table is kept within the limit, clients told;
     await admin.call("FLUSHALL");
     await admin.call("CONFIG", "SET", "tracking-table-max-keys", 1000000);
     const c = await RespClient.connect(server.port);
-    const r = await Raw.open(server.port);
+    const r = await Raw.connect(server.port);
     const b = await RespClient.connect(server.port);
     await r.run(["SUBSCRIBE", "__redis__:invalidate"]);
     await c.call("CLIENT", "TRACKING", "on", "REDIRECT", r.id);

@@ -4,7 +4,7 @@
 // already expired when watched is no change, and FLUSHDB / SWAPDB follow the same rules.
 
 import { expect, test } from "bun:test";
-import { serverPair, transcript } from "../differential/pair.ts";
+import { serverPair, transcript } from "../helpers/side-by-side.ts";
 import { RawClient } from "../differential/runner.ts";
 
 const pair = serverPair();

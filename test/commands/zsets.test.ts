@@ -2,15 +2,17 @@
 // 7.0 (the same commands to both, replies compared byte for byte in RESP2 and RESP3), then
 // Replicant as a replica of redis-server applying a random write workload.
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { LEX_MAX, LEX_MIN, type LexRange, lexGteMin, lexLteMax, type ScoreRange, scoreGteMin, scoreLteMax, zcompare, ZSetValue } from "../../src/store/zset.ts";
 import { exactG, formatScore } from "../../src/commands/zsets/format.ts";
 import { ListpackEncoder } from "../../src/rdb/encode-listpack.ts";
 import { decodeListpack } from "../../src/rdb/listpack.ts";
 import { diffDatasets, snapshotDataset } from "../helpers/dataset.ts";
 import { RespClient } from "../helpers/resp-client.ts";
-import { removeDir, type ServerProcess, startRedis, startReplicant, waitForSync } from "../helpers/servers.ts";
-import { parseFlat, RawClient, rng, runDifferential, seedFromEnv, type Step } from "./zsets-diff-client.ts";
+import { removeDir, startRedis, startReplicant, waitForSync } from "../helpers/servers.ts";
+import { parseFlat, RawClient, runDifferential, runDifferentialResp3, type Step } from "../helpers/raw-client.ts";
+import { rng, seedFromEnv } from "../helpers/seeded.ts";
+import { serverPair } from "../helpers/side-by-side.ts";
 
 // ---------------------------------------------------------------------------------------------
 // The two representations (packed string, chunked index) against a sorted array
@@ -307,7 +309,7 @@ describe("ZSetValue (packed listpack and chunked skiplist representations)", () 
       const blob = Buffer.from(lp.buf.subarray(0, size));
       if (rand() < 0.1) {
         // Corruption: a flipped byte or a cut.
-        if (rand() < 0.5) blob[Math.floor(rand() * size)] ^= 1 << Math.floor(rand() * 8);
+        if (rand() < 0.5) blob[Math.floor(rand() * size)]! ^= 1 << Math.floor(rand() * 8);
         else size = Math.max(0, size - 1 - Math.floor(rand() * 4));
       }
       const fast = ZSetValue.fromListpack(blob, 0, size, 128);
@@ -358,22 +360,11 @@ describe("ZSetValue (packed listpack and chunked skiplist representations)", () 
 // ---------------------------------------------------------------------------------------------
 // Differential tests
 
-let redis: ServerProcess;
-let replicant: ServerProcess;
+const pair = serverPair();
 let r2: RawClient;
 let p2: RawClient;
-
-beforeAll(async () => {
-  [redis, replicant] = await Promise.all([startRedis(), startReplicant()]);
-  [r2, p2] = await Promise.all([RawClient.connect(redis.port), RawClient.connect(replicant.port)]);
-});
-
-afterAll(async () => {
-  r2?.close();
-  p2?.close();
-  await Promise.all([redis?.stop(), replicant?.stop()]);
-  if (redis) removeDir(redis.dir);
-  if (replicant) removeDir(replicant.dir);
+beforeAll(() => {
+  [r2, p2] = pair.clients;
 });
 
 const c = (...args: Array<string | number>): Step => ({ cmd: args.map(String) });
@@ -923,16 +914,8 @@ describe("sorted sets against redis-server 7.0", () => {
   });
 
   test("edge cases (RESP3)", async () => {
-    const [a, b] = await Promise.all([RawClient.connect(redis.port), RawClient.connect(replicant.port)]);
-    try {
-      await Promise.all([a.call("HELLO", "3"), b.call("HELLO", "3")]);
-      const steps = edgeCases().map((s) => ({ ...s, cmd: s.cmd.map((x) => (x.startsWith("e:") ? `e3:${x.slice(2)}` : x)) }));
-      const errors = await runDifferential(a, b, steps, 30);
-      expect(errors).toEqual([]);
-    } finally {
-      a.close();
-      b.close();
-    }
+    const errors = await runDifferentialResp3(pair.redis.port, pair.replicant.port, edgeCases(), 30);
+    expect(errors).toEqual([]);
   });
 
   test("encoding limits and -0 (skiplist keeps it, listpack stores 0)", async () => {

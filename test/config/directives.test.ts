@@ -9,21 +9,12 @@ import { Config, ConfigError, loadConfigText } from "../../src/config/config.ts"
 import { NO_EFFECT } from "../../src/config/support.ts";
 import { lookupDirective } from "../../src/config/config.ts";
 import { RespError, type RespValue } from "../helpers/resp-client.ts";
-import { removeDir, replicantCommand, type ServerProcess, startRedis, startReplicant, tempDir, waitFor, waitForSync } from "../helpers/servers.ts";
+import { removeDir, replicantCommand, type ServerProcess, startRedis, startReplicant, tempDir, waitFor, waitForSync, stopServers, tracker } from "../helpers/servers.ts";
 
 const started: ServerProcess[] = [];
-afterAll(async () => {
-  for (const s of started) {
-    await s.stop();
-    removeDir(s.dir);
-  }
-});
+afterAll(() => stopServers(started));
 
-async function track(p: Promise<ServerProcess>): Promise<ServerProcess> {
-  const s = await p;
-  started.push(s);
-  return s;
-}
+const track = tracker(started);
 
 function show(v: RespValue): unknown {
   if (v instanceof RespError) return `-${v.message}`;

@@ -28,7 +28,6 @@ async function hitsMisses(c: RawClient): Promise<string> {
     .sort()
     .join(" ");
 }
-let lastStats = "";
 /** With "all": report each command whose events differ once, and go on. */
 const keepGoing = flags.includes("all");
 const reported = new Set<string>();
@@ -87,13 +86,11 @@ try {
       if (withStats && !err && !inMulti && cmd[0]!.toUpperCase() !== "MULTI") {
         const [x, y] = await Promise.all([hitsMisses(a), hitsMisses(b)]);
         // INFO itself is no lookup; the deltas since the last step must agree.
-        const now = `${x} | ${y}`;
         if (x !== y) {
           const xs = new Set(x.split(" "));
           const ys = new Set(y.split(" "));
           err = `stats redis-server ${[...xs].filter((t) => !ys.has(t)).join(" ")} vs Replicant ${[...ys].filter((t) => !xs.has(t)).join(" ")}`;
         }
-        lastStats = now;
       }
       // Inside MULTI the marker would be queued too: events are compared at EXEC.
       const name = cmd[0]!.toUpperCase();
@@ -114,7 +111,6 @@ try {
         // Stats differences stay: resynchronize by resetting them on both.
         if (err.startsWith("stats")) {
           await Promise.all([a.call("CONFIG", "RESETSTAT"), b.call("CONFIG", "RESETSTAT")]);
-          lastStats = "";
         }
         const name = cmd[0]!.toUpperCase() + (["OBJECT", "XINFO", "XGROUP"].includes(cmd[0]!.toUpperCase()) ? ` ${cmd[1]}` : "");
         if (!reported.has(name)) {

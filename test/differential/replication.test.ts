@@ -16,28 +16,19 @@
 // DIFF_REPL_MASTERS=7.4,valkey picks master kinds by a part of their label.
 
 import { afterAll, expect, test } from "bun:test";
-import { seedFromEnv } from "../commands/zsets-diff-client.ts";
+import { seedFromEnv } from "../helpers/seeded.ts";
 import type { RespClient } from "../helpers/resp-client.ts";
 import { debianRedis, encodingDirectives, type MasterKind, redisCompat, sharedMasters } from "../helpers/masters.ts";
-import { info, removeDir, type ServerProcess, startRedis, startReplicant, waitFor, waitForSync } from "../helpers/servers.ts";
+import { info, type ServerProcess, startRedis, startReplicant, waitFor, waitForSync, stopServers, tracker } from "../helpers/servers.ts";
 import { REPLICATION_ENCODING_LIMITS as ENCODING_LIMITS } from "./limits.ts";
 import { compareEvents, EventCollector, formatOutcomes, RawClient, runPhases } from "./runner.ts";
 import { diffSnapshots, keyCount, snapshot, typeCounts } from "./snapshot.ts";
 import { DATABASES, Workload } from "./workload.ts";
 
 const started: ServerProcess[] = [];
-afterAll(async () => {
-  for (const s of started) {
-    await s.stop();
-    removeDir(s.dir);
-  }
-});
+afterAll(() => stopServers(started));
 
-async function track(p: Promise<ServerProcess>): Promise<ServerProcess> {
-  const s = await p;
-  started.push(s);
-  return s;
-}
+const track = tracker(started);
 
 async function dbsizes(c: RespClient): Promise<number[]> {
   const out: number[] = [];

@@ -12,8 +12,8 @@
 // replay.ts replays a run step by step to find the first one.
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { seedFromEnv } from "../commands/zsets-diff-client.ts";
-import { removeDir, type ServerProcess, startRedis, startReplicant } from "../helpers/servers.ts";
+import { seedFromEnv } from "../helpers/seeded.ts";
+import { type ServerProcess, startRedis, startReplicant, stopServers } from "../helpers/servers.ts";
 import { compareEvents, EventCollector, formatDiffs, formatFirstDiff, formatOutcomes, parseReply, RawClient, runPhases } from "./runner.ts";
 import { ENCODING_LIMITS } from "./limits.ts";
 import { Workload } from "./workload.ts";
@@ -28,13 +28,7 @@ beforeAll(async () => {
   [redis, replicant] = await Promise.all([startRedis(config), startReplicant(config)]);
 });
 
-afterAll(async () => {
-  for (const s of [redis, replicant]) {
-    if (!s) continue;
-    await s.stop();
-    removeDir(s.dir);
-  }
-});
+afterAll(() => stopServers([redis, replicant]));
 
 /** INFO fields that the same command sequence must leave equal on both servers. */
 async function statistics(c: RawClient): Promise<Record<string, string>> {

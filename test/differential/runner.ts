@@ -3,7 +3,7 @@
 // TTL tokens resolved at send time; replies are compared as each step says.
 
 import { ReplyParser, RespError, type RespValue } from "../../src/protocol/reply-parser.ts";
-import { RawClient, replyEnd } from "../commands/zsets-diff-client.ts";
+import { RawClient, replyEnd } from "../helpers/raw-client.ts";
 import { ABSOLUTE_LATER, type Compare, DATABASES, type Phase, type Step, TTL_AT, TTL_MS } from "./workload.ts";
 
 export { RawClient };

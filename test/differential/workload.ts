@@ -11,6 +11,8 @@
 // count, XADD with "*" on a stream that may not exist) are left out; read-only random replies
 // (SRANDMEMBER, HRANDFIELD, ZRANDMEMBER, RANDOMKEY) stay in, compared by shape only.
 
+import { rng } from "../helpers/seeded.ts";
+
 /** Replaced at send time by the milliseconds left until the phase's deadline (at least 1). */
 export const TTL_MS = "\u0000ttl-ms";
 /**
@@ -58,18 +60,6 @@ export interface Step {
 
 export interface Phase {
   steps: Step[];
-}
-
-/** Deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export const DATABASES = [0, 1, 2, 3];
@@ -844,7 +834,7 @@ export class Workload {
       case 28: return ex(["ZRANGESTORE", this.key("zset"), this.key("zset"), n(), n(), ...this.pick([[], ["BYSCORE"], ["BYLEX"], ["REV"], ["WITHSCORES"], ["BYSCORE", "LIMIT", "0"]])]);
       case 29: return ex(["ZRANGE", this.key("zset"), "0", "-1", ...this.pick([["BYSCORE", "BYLEX"], ["LIMIT", "0", "1"], ["REV", "REV"], ["WITHSCORES", "BYLEX"]])]);
       case 30: return ex(["LINSERT", this.key("list"), this.pick(["BEFORE", "AFTER", "MIDDLE"]), this.member(), "x"]);
-      case 31: return ex([this.pick(["LMOVE", "BLMOVE"]), this.key("list"), this.key("list"), this.pick(["LEFT", "UP"]), this.pick(["RIGHT", "DOWN"]), ...(this.chance(0.5) ? ["0.01"] : [])].filter((x, i, a) => !(a[0] === "LMOVE" && i === 5)));
+      case 31: return ex([this.pick(["LMOVE", "BLMOVE"]), this.key("list"), this.key("list"), this.pick(["LEFT", "UP"]), this.pick(["RIGHT", "DOWN"]), ...(this.chance(0.5) ? ["0.01"] : [])].filter((_x, i, a) => !(a[0] === "LMOVE" && i === 5)));
       case 32: return ex(["PFADD", this.key("str"), "a"]);
       case 33: return ex(["PFCOUNT", ...Array.from({ length: 1 + this.int(4) }, () => this.anyKey())]);
       case 34: return ex(["SMOVE", this.anyKey(), this.anyKey(), this.member()]);

@@ -203,3 +203,28 @@ export async function waitForSync(master: ServerProcess, replica: ServerProcess,
     50,
   );
 }
+
+/**
+ * Stops servers and removes their directories, one after the other; undefined entries (a
+ * beforeAll that failed half-way) are passed over. A test file's afterAll:
+ * `afterAll(() => stopServers([redis, ours]))`, or with `started` and `track` below.
+ */
+export async function stopServers(servers: Iterable<ServerProcess | undefined>): Promise<void> {
+  for (const s of servers) {
+    if (!s) continue;
+    await s.stop();
+    removeDir(s.dir);
+  }
+}
+
+/**
+ * For files that start servers as they go: `const track = tracker(started)`, then
+ * `const s = await track(startRedis())` records it for `afterAll(() => stopServers(started))`.
+ */
+export function tracker(started: ServerProcess[]): <T extends ServerProcess>(p: Promise<T>) => Promise<T> {
+  return async (p) => {
+    const s = await p;
+    started.push(s);
+    return s;
+  };
+}

@@ -22,7 +22,8 @@ import { Database } from "../../src/store/database.ts";
 import { ModuleValue } from "../../src/store/values.ts";
 import { StreamValue } from "../../src/store/stream.ts";
 import { SHARED, sharedPath } from "../helpers/shared.ts";
-import { digest, parseRdb, plain, rng, u8, type ParseOutcome, type Recorder } from "./rdb-test-helpers.ts";
+import { digest, parseRdb, plain, u8, type ParseOutcome, type Recorder } from "./rdb-test-helpers.ts";
+import { rng } from "../helpers/seeded.ts";
 
 const CORPUS = join(SHARED, "corpus/rdb");
 const MANIFEST = join(CORPUS, "MANIFEST.md");

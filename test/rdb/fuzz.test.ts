@@ -16,7 +16,8 @@ import { loadRdbBuffer } from "../../src/rdb/loader.ts";
 import { Database } from "../../src/store/database.ts";
 import { removeDir, startRedis, tempDir } from "../helpers/servers.ts";
 import { sharedPath } from "../helpers/shared.ts";
-import { digest, parseRdb, rng, type ParseOutcome } from "./rdb-test-helpers.ts";
+import { digest, parseRdb, type ParseOutcome } from "./rdb-test-helpers.ts";
+import { rng } from "../helpers/seeded.ts";
 
 const SEED = Number(process.env.RDB_FUZZ_SEED ?? 20261201);
 const CASES = Number(process.env.RDB_FUZZ_CASES ?? 3000);

@@ -114,18 +114,6 @@ export function parseRdb(data: Buffer, options: RdbReaderOptions = {}, chunkSize
   }
 }
 
-/** A small deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A digest of everything recorded, to compare two parses of the same bytes. */
 export function digest(rec: Recorder): string {
   const h = new Bun.CryptoHasher("sha1");

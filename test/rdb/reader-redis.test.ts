@@ -18,7 +18,8 @@ import { StreamValue } from "../../src/store/stream.ts";
 import { ZSetValue } from "../../src/store/zset.ts";
 import type { RespClient, RespValue } from "../helpers/resp-client.ts";
 import { removeDir, startRedis, tempDir, type ServerProcess } from "../helpers/servers.ts";
-import { parseRdb, plain, rng, type ParseOutcome, type RecordedKey } from "./rdb-test-helpers.ts";
+import { parseRdb, plain, type ParseOutcome, type RecordedKey } from "./rdb-test-helpers.ts";
+import { rng } from "../helpers/seeded.ts";
 
 const SEED = Number(process.env.RDB_REDIS_SEED ?? 20261201);
 console.log(`reader-redis: seed ${SEED} (RDB_REDIS_SEED=${SEED} to repeat)`);

@@ -19,24 +19,15 @@ import { copyFileSync } from "node:fs";
 import { join } from "node:path";
 import { diffDatasets, snapshotDataset } from "../helpers/dataset.ts";
 import { RespError, type RespClient, type RespValue } from "../helpers/resp-client.ts";
-import { removeDir, startRedis, startReplicant, tempDir, type ServerProcess } from "../helpers/servers.ts";
-import { rng } from "./rdb-test-helpers.ts";
+import { removeDir, startRedis, startReplicant, tempDir, type ServerProcess, stopServers, tracker } from "../helpers/servers.ts";
+import { rng } from "../helpers/seeded.ts";
 
 const SEED = Number(process.env.RDB_WRITER_REDIS_SEED ?? (process.env.RANDOM_SEEDS === "1" ? Date.now() % 1000000 : 20261201));
 console.log(`writer-redis: seed ${SEED} (RDB_WRITER_REDIS_SEED=${SEED} to repeat)`);
 
 const started: ServerProcess[] = [];
-afterAll(async () => {
-  for (const s of started) {
-    await s.stop();
-    removeDir(s.dir);
-  }
-});
-async function track(p: Promise<ServerProcess>): Promise<ServerProcess> {
-  const s = await p;
-  started.push(s);
-  return s;
-}
+afterAll(() => stopServers(started));
+const track = tracker(started);
 async function stop(s: ServerProcess): Promise<void> {
   await s.stop();
   removeDir(s.dir);

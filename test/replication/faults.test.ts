@@ -5,22 +5,15 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { encodeCommand } from "../../src/protocol/reply-parser.ts";
 import { bulkPayload, eofPayload, rdbFromRedis, startScriptedMaster, type ScriptedMaster } from "../helpers/scripted-master.ts";
-import { info, removeDir, startRedis, startReplicant, waitFor, waitForSync, type ServerProcess } from "../helpers/servers.ts";
+import { info, startRedis, startReplicant, waitFor, waitForSync, type ServerProcess, stopServers, tracker } from "../helpers/servers.ts";
 
 const started: ServerProcess[] = [];
 const scripted: ScriptedMaster[] = [];
 afterAll(async () => {
-  for (const s of started) {
-    await s.stop();
-    removeDir(s.dir);
-  }
+  await stopServers(started);
   for (const m of scripted) m.stop();
 });
-async function track<T extends ServerProcess>(p: Promise<T>): Promise<T> {
-  const s = await p;
-  started.push(s);
-  return s;
-}
+const track = tracker(started);
 
 async function alive(s: ServerProcess): Promise<void> {
   expect(s.proc.exitCode).toBeNull();

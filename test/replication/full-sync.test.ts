@@ -4,22 +4,13 @@
 
 import { afterAll, describe, expect, test } from "bun:test";
 import { diffDatasets, datasetSize, snapshotDataset } from "../helpers/dataset.ts";
-import { info, removeDir, startRedis, startReplicant, waitFor, waitForSync, type ServerProcess } from "../helpers/servers.ts";
+import { info, startRedis, startReplicant, waitFor, waitForSync, type ServerProcess, stopServers, tracker } from "../helpers/servers.ts";
 import type { RespClient } from "../helpers/resp-client.ts";
 
 const started: ServerProcess[] = [];
-afterAll(async () => {
-  for (const s of started) {
-    await s.stop();
-    removeDir(s.dir);
-  }
-});
+afterAll(() => stopServers(started));
 
-async function track<T extends ServerProcess>(p: Promise<T>): Promise<T> {
-  const s = await p;
-  started.push(s);
-  return s;
-}
+const track = tracker(started);
 
 /** A mixed dataset over several databases, every type, with expiries and encodings both sides of the thresholds. */
 export async function writeMixedDataset(c: RespClient, seed = 1): Promise<void> {

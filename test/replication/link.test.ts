@@ -5,20 +5,11 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { diffDatasets, snapshotDataset } from "../helpers/dataset.ts";
 import { RespError } from "../helpers/resp-client.ts";
-import { freePort, info, removeDir, startRedis, startReplicant, waitFor, waitForSync, type ServerProcess } from "../helpers/servers.ts";
+import { freePort, info, startRedis, startReplicant, waitFor, waitForSync, type ServerProcess, stopServers, tracker } from "../helpers/servers.ts";
 
 const started: ServerProcess[] = [];
-afterAll(async () => {
-  for (const s of started) {
-    await s.stop();
-    removeDir(s.dir);
-  }
-});
-async function track<T extends ServerProcess>(p: Promise<T>): Promise<T> {
-  const s = await p;
-  started.push(s);
-  return s;
-}
+afterAll(() => stopServers(started));
+const track = tracker(started);
 
 async function sameData(a: ServerProcess, b: ServerProcess): Promise<void> {
   const da = await snapshotDataset(await a.client());

@@ -5,20 +5,11 @@
 // Also checked: the handshake with AUTH (masterauth / requirepass).
 
 import { afterAll, describe, expect, test } from "bun:test";
-import { info, removeDir, startRedis, startReplicant, waitFor, waitForSync, type ServerProcess } from "../helpers/servers.ts";
+import { info, startRedis, startReplicant, waitFor, waitForSync, type ServerProcess, stopServers, tracker } from "../helpers/servers.ts";
 
 const started: ServerProcess[] = [];
-afterAll(async () => {
-  for (const s of started) {
-    await s.stop();
-    removeDir(s.dir);
-  }
-});
-async function track<T extends ServerProcess>(p: Promise<T>): Promise<T> {
-  const s = await p;
-  started.push(s);
-  return s;
-}
+afterAll(() => stopServers(started));
+const track = tracker(started);
 
 type Cmd = Array<string | number>;
 

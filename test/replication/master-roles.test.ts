@@ -6,21 +6,15 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { diffDatasets, snapshotDataset } from "../helpers/dataset.ts";
 import { RespClient, RespError } from "../helpers/resp-client.ts";
-import { info, removeDir, startRedis, startReplicant, waitFor, waitForSync, type ServerProcess } from "../helpers/servers.ts";
+import { info, startRedis, startReplicant, waitFor, waitForSync, type ServerProcess, stopServers, tracker } from "../helpers/servers.ts";
 
 const started: ServerProcess[] = [];
 afterAll(async () => {
-  for (const s of started) {
-    s.proc.kill("SIGCONT");
-    await s.stop();
-    removeDir(s.dir);
-  }
+  // (A test may leave one stopped with SIGSTOP.)
+  for (const s of started) s.proc.kill("SIGCONT");
+  await stopServers(started);
 });
-async function track<T extends ServerProcess>(p: Promise<T>): Promise<T> {
-  const s = await p;
-  started.push(s);
-  return s;
-}
+const track = tracker(started);
 
 async function sameData(a: ServerProcess, b: ServerProcess): Promise<void> {
   const da = await snapshotDataset(await a.client());

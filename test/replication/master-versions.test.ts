@@ -8,24 +8,15 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { type MasterKind, sharedMasters } from "../helpers/masters.ts";
 import type { RespValue } from "../helpers/resp-client.ts";
-import { info, removeDir, type ServerProcess, startRedis, startReplicant, waitForSync } from "../helpers/servers.ts";
+import { info, type ServerProcess, startRedis, startReplicant, waitForSync, stopServers, tracker } from "../helpers/servers.ts";
 
 const masters = sharedMasters("replication of commands whose meaning changed between Redis versions");
 const byLabel = (label: string) => masters.find((m) => m.label === label);
 
 const started: ServerProcess[] = [];
-afterAll(async () => {
-  for (const s of started) {
-    await s.stop();
-    removeDir(s.dir);
-  }
-});
+afterAll(() => stopServers(started));
 
-async function track(p: Promise<ServerProcess>): Promise<ServerProcess> {
-  const s = await p;
-  started.push(s);
-  return s;
-}
+const track = tracker(started);
 
 /** A master of that kind with Replicant and a same-version redis replica in sync. */
 async function trio(kind: MasterKind, replicantDir?: string) {
@@ -39,10 +30,11 @@ async function trio(kind: MasterKind, replicantDir?: string) {
 
 /** The same reply from every server (XPENDING's idle times left out: each has its own clock). */
 async function sameOnAll(servers: ServerProcess[], cmd: string[]): Promise<RespValue> {
-  const noIdle = (v: RespValue) => (cmd[0] === "XPENDING" && cmd.length > 3 ? (v as RespValue[][]).map((p) => [p[0], p[1], p[3]]) : v);
+  const noIdle = (v: RespValue) => (cmd[0] === "XPENDING" && cmd.length > 3 ? (v as RespValue[][]).map((p) => [p[0], p[1], p[3]] as RespValue[]) : v);
   const replies = (await Promise.all(servers.map((s) => s.call(...cmd)))).map(noIdle);
-  for (const r of replies.slice(1)) expect({ cmd, reply: r }).toEqual({ cmd, reply: replies[0] });
-  return replies[0]!;
+  const first = replies[0]!;
+  for (const r of replies.slice(1)) expect({ cmd, reply: r }).toEqual({ cmd, reply: first });
+  return first;
 }
 
 const redis62 = byLabel("redis-6.2.16");

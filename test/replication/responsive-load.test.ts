@@ -8,7 +8,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { copyFileSync } from "node:fs";
 import { join } from "node:path";
 import { RespClient, RespError } from "../helpers/resp-client.ts";
-import { freePort, parseInfo, removeDir, replicantCommand, startRedis, startReplicant, tempDir, waitFor, waitForSync, type ServerProcess } from "../helpers/servers.ts";
+import { freePort, parseInfo, removeDir, replicantCommand, startRedis, startReplicant, tempDir, waitFor, waitForSync, type ServerProcess, stopServers, tracker } from "../helpers/servers.ts";
 
 /** Enough keys for the load to take many slices (each about 10 ms) on any machine. */
 const KEYS = 400_000;
@@ -16,18 +16,11 @@ const KEYS = 400_000;
 const started: ServerProcess[] = [];
 const dirs: string[] = [];
 afterAll(async () => {
-  for (const s of started) {
-    await s.stop();
-    removeDir(s.dir);
-  }
+  await stopServers(started);
   for (const d of dirs) removeDir(d);
 });
 
-async function track<T extends ServerProcess>(p: Promise<T>): Promise<T> {
-  const s = await p;
-  started.push(s);
-  return s;
-}
+const track = tracker(started);
 
 /** A redis-server master holding KEYS keys (and a list to append to). */
 async function bigMaster(extra: string[] = []): Promise<ServerProcess> {

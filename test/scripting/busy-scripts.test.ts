@@ -7,10 +7,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { RawClient } from "../commands/zsets-diff-client.ts";
+import { RawClient } from "../helpers/raw-client.ts";
 import { encodeCommand } from "../../src/protocol/reply-parser.ts";
 import { eofPayload, rdbFromRedis, startScriptedMaster } from "../helpers/scripted-master.ts";
-import { removeDir, type ServerProcess, startRedis, startReplicant, waitFor, waitForSync } from "../helpers/servers.ts";
+import { removeDir, type ServerProcess, startRedis, startReplicant, waitFor, waitForSync, stopServers } from "../helpers/servers.ts";
 
 interface Side {
   name: "redis" | "replicant";
@@ -43,13 +43,7 @@ beforeAll(async () => {
   [redis, replicant] = await Promise.all([startRedis(debug), startReplicant(debug)]);
 });
 
-afterAll(async () => {
-  for (const s of [redis, replicant]) {
-    if (!s) continue;
-    await s.stop();
-    removeDir(s.dir);
-  }
-});
+afterAll(() => stopServers([redis, replicant]));
 
 function countLog(server: ServerProcess, text: string): number {
   return server.output().split(text).length - 1;

@@ -2,7 +2,7 @@
 // side, raw-reply clients to both (RESP2 and RESP3), and a comparison that reports every
 // command whose reply differs byte for byte.
 
-import { RawClient } from "../commands/zsets-diff-client.ts";
+import { RawClient } from "../helpers/raw-client.ts";
 import { removeDir, startRedis, startReplicant, type ServerProcess } from "../helpers/servers.ts";
 
 export interface Pair {

@@ -12,7 +12,7 @@
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { startPair, type Pair } from "./compare.ts";
-import type { RawClient } from "../commands/zsets-diff-client.ts";
+import type { RawClient } from "../helpers/raw-client.ts";
 
 let pair: Pair;
 

@@ -3,7 +3,7 @@
 // the server keeps serving afterwards.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { RawClient } from "../commands/zsets-diff-client.ts";
+import { RawClient } from "../helpers/raw-client.ts";
 import { removeDir, type ServerProcess, startReplicant } from "../helpers/servers.ts";
 
 let server: ServerProcess;

@@ -4,7 +4,7 @@
 // cjson round trips, and table.sort on random arrays.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { rng, seedFromEnv } from "../commands/zsets-diff-client.ts";
+import { rng, seedFromEnv } from "../helpers/seeded.ts";
 import { compareCommands, describeMismatches, startPair, type Pair } from "./compare.ts";
 
 let pair: Pair;

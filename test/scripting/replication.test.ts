@@ -9,25 +9,16 @@
 //   ends with the same data and libraries.
 
 import { afterAll, describe, expect, test } from "bun:test";
-import { RawClient } from "../commands/zsets-diff-client.ts";
+import { RawClient } from "../helpers/raw-client.ts";
 import { diffDatasets, snapshotDataset } from "../helpers/dataset.ts";
-import { removeDir, type ServerProcess, startRedis, startReplicant, waitFor, waitForSync } from "../helpers/servers.ts";
+import { type ServerProcess, startRedis, startReplicant, waitFor, waitForSync, stopServers, tracker } from "../helpers/servers.ts";
 import type { RespClient } from "../helpers/resp-client.ts";
-import { FakeReplica } from "./fake-replica.ts";
+import { FakeReplica } from "../helpers/fake-replica.ts";
 
 const started: ServerProcess[] = [];
-afterAll(async () => {
-  for (const s of started) {
-    await s.stop();
-    removeDir(s.dir);
-  }
-});
+afterAll(() => stopServers(started));
 
-async function track<T extends ServerProcess>(p: Promise<T>): Promise<T> {
-  const s = await p;
-  started.push(s);
-  return s;
-}
+const track = tracker(started);
 
 const LIB_A = [
   "#!lua name=liba",

@@ -6,8 +6,9 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { RespError, type RespClient, type RespValue } from "../helpers/resp-client.ts";
-import { parseInfo, removeDir, type ServerProcess, startRedis, startReplicant, waitFor } from "../helpers/servers.ts";
+import { type RespClient } from "../helpers/resp-client.ts";
+import { parseInfo, type ServerProcess, startRedis, startReplicant, waitFor, stopServers } from "../helpers/servers.ts";
+import { errorText } from "../helpers/side-by-side.ts";
 
 const ARGS = ["--enable-debug-command", "yes"];
 let servers: ServerProcess[];
@@ -18,19 +19,10 @@ beforeAll(async () => {
   clients = await Promise.all(servers.map((s) => s.client()));
 });
 
-afterAll(async () => {
-  for (const s of servers ?? []) {
-    await s.stop();
-    removeDir(s.dir);
-  }
-});
-
-function show(v: RespValue): unknown {
-  return v instanceof RespError ? `-${v.message}` : v;
-}
+afterAll(() => stopServers(servers ?? []));
 
 async function same(...args: Array<string | number>): Promise<unknown> {
-  const [a, b] = (await Promise.all(clients.map((c) => c.call(...args)))).map(show);
+  const [a, b] = (await Promise.all(clients.map((c) => c.call(...args)))).map(errorText);
   expect({ args, reply: b }).toEqual({ args, reply: a });
   return b;
 }
@@ -162,11 +154,11 @@ test("BGREWRITEAOF while a BGSAVE holds the dataset: scheduled; BGSAVE during a 
   expect(await c.call("BGSAVE")).toBe("Background saving started");
   expect(await c.call("BGREWRITEAOF")).toBe("Background append only file rewriting scheduled");
   expect((await info()).aof_rewrite_scheduled).toBe("1");
-  expect(show(await c.call("BGREWRITEAOF"))).toBe("Background append only file rewriting scheduled");
+  expect(errorText(await c.call("BGREWRITEAOF"))).toBe("Background append only file rewriting scheduled");
   // The save ends, the cron starts the rewrite.
   await waitFor("the rewrite to start", async () => (await info()).aof_rewrite_in_progress === "1", 60000, 5);
-  expect(show(await c.call("BGSAVE"))).toBe("-ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.");
-  expect(show(await c.call("BGREWRITEAOF"))).toBe("-ERR Background append only file rewriting already in progress");
+  expect(errorText(await c.call("BGSAVE"))).toBe("-ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.");
+  expect(errorText(await c.call("BGREWRITEAOF"))).toBe("-ERR Background append only file rewriting already in progress");
   expect(await c.call("BGSAVE", "SCHEDULE")).toBe("Background saving scheduled");
   await rewritten(servers[1]!, c, rewrites + 1);
   await waitFor("the scheduled save", async () => (await info()).rdb_bgsave_in_progress === "0" && Number((await info()).rdb_saves) >= 2, 60000);

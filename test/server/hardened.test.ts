@@ -9,8 +9,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { makeTestCertificates, openssl, run } from "../helpers/certs.ts";
-import { RespClient, RespError, type RespValue } from "../helpers/resp-client.ts";
+import { RespClient } from "../helpers/resp-client.ts";
 import { freePort, removeDir, startRedis, startReplicant, tempDir, waitFor, type ServerProcess, type TlsAccess } from "../helpers/servers.ts";
+import { errorText } from "../helpers/side-by-side.ts";
 
 if (!openssl) console.log("test/server/hardened.test.ts: skipped, openssl is not installed");
 
@@ -71,10 +72,6 @@ user reader on >read-secret ~* &* +@read +@connection -@dangerous
 user admin on >admin-secret ~* &* +@all
 `;
 
-function show(v: RespValue): unknown {
-  return v instanceof RespError ? `-${v.message}` : v;
-}
-
 /** The same commands on a fresh client of each replica: their replies, side by side. */
 async function both(cmds: Array<Array<string | number>>, withCert = true): Promise<[unknown[], unknown[]]> {
   const out: unknown[][] = [];
@@ -82,7 +79,7 @@ async function both(cmds: Array<Array<string | number>>, withCert = true): Promi
     const { port } = replicas[kind];
     const c = await RespClient.connect(port, "127.0.0.1", access(port, withCert).options);
     const replies: unknown[] = [];
-    for (const cmd of cmds) replies.push(show(await c.call(...cmd)));
+    for (const cmd of cmds) replies.push(errorText(await c.call(...cmd)));
     c.close();
     out.push(replies);
   }

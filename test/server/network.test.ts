@@ -6,16 +6,11 @@ import { afterAll, describe, expect, test } from "bun:test";
 import net from "node:net";
 import { statSync } from "node:fs";
 import { join } from "node:path";
-import { removeDir, replicantCommand, type ServerProcess, startRedis, startReplicant, tempDir, waitFor } from "../helpers/servers.ts";
+import { removeDir, replicantCommand, type ServerProcess, startRedis, startReplicant, tempDir, waitFor, stopServers } from "../helpers/servers.ts";
 import { parseInfo } from "../helpers/servers.ts";
 
 const started: ServerProcess[] = [];
-afterAll(async () => {
-  for (const s of started) {
-    await s.stop();
-    removeDir(s.dir);
-  }
-});
+afterAll(() => stopServers(started));
 
 async function both(extra: string[]): Promise<[ServerProcess, ServerProcess]> {
   const pair = await Promise.all([startRedis(extra), startReplicant(extra)]);

@@ -3,15 +3,10 @@
 // the master side).
 
 import { afterAll, describe, expect, test } from "bun:test";
-import { removeDir, startReplicant, waitFor, type ServerProcess } from "../helpers/servers.ts";
+import { startReplicant, waitFor, type ServerProcess, stopServers } from "../helpers/servers.ts";
 
 const started: ServerProcess[] = [];
-afterAll(async () => {
-  for (const s of started) {
-    await s.stop();
-    removeDir(s.dir);
-  }
-});
+afterAll(() => stopServers(started));
 
 /** A client that sends `request` and then never reads (bash's /dev/tcp, fd never read). */
 function deafClient(port: number, request: string) {

@@ -8,20 +8,11 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { diffDatasets, snapshotDataset } from "../helpers/dataset.ts";
 import { RespError, type RespClient } from "../helpers/resp-client.ts";
-import { info, removeDir, startRedis, startReplicant, tempDir, waitFor, type ServerProcess } from "../helpers/servers.ts";
+import { info, startRedis, startReplicant, tempDir, waitFor, type ServerProcess, stopServers, tracker } from "../helpers/servers.ts";
 
 const started: ServerProcess[] = [];
-afterAll(async () => {
-  for (const s of started) {
-    await s.stop();
-    removeDir(s.dir);
-  }
-});
-async function track(p: Promise<ServerProcess>): Promise<ServerProcess> {
-  const s = await p;
-  started.push(s);
-  return s;
-}
+afterAll(() => stopServers(started));
+const track = tracker(started);
 
 async function fill(c: RespClient, tag: string): Promise<void> {
   await c.call("SET", `${tag}:s`, "value");

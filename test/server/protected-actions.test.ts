@@ -8,15 +8,10 @@ import net from "node:net";
 import { existsSync, mkdirSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 import { RespError, type RespValue } from "../helpers/resp-client.ts";
-import { removeDir, type ServerProcess, startRedis, startReplicant } from "../helpers/servers.ts";
+import { removeDir, type ServerProcess, startRedis, startReplicant, stopServers } from "../helpers/servers.ts";
 
 const started: ServerProcess[] = [];
-afterAll(async () => {
-  for (const s of started) {
-    await s.stop();
-    removeDir(s.dir);
-  }
-});
+afterAll(() => stopServers(started));
 
 async function both(extra: string[]): Promise<[ServerProcess, ServerProcess]> {
   const pair = await Promise.all([startRedis(extra), startReplicant(extra)]);

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { RespClient, RespError } from "../helpers/resp-client.ts";
-import { freePort, parseInfo, removeDir, replicantCommand, startRedis, startReplicant, tempDir, waitFor, type ServerProcess } from "../helpers/servers.ts";
+import { freePort, parseInfo, removeDir, replicantCommand, startRedis, startReplicant, tempDir, waitFor, type ServerProcess, stopServers, tracker } from "../helpers/servers.ts";
 
 /** Sends raw bytes, returns everything the server sent until it closed the connection (or 1 s). */
 async function rawExchange(port: number, input: string): Promise<string> {
@@ -31,17 +31,8 @@ async function rawExchange(port: number, input: string): Promise<string> {
 }
 
 const started: ServerProcess[] = [];
-afterAll(async () => {
-  for (const s of started) {
-    await s.stop();
-    removeDir(s.dir);
-  }
-});
-async function track<T extends ServerProcess>(p: Promise<T>): Promise<T> {
-  const s = await p;
-  started.push(s);
-  return s;
-}
+afterAll(() => stopServers(started));
+const track = tracker(started);
 
 function run(args: string[]): { code: number; out: string; err: string } {
   const r = Bun.spawnSync([...replicantCommand(), ...args], { stdout: "pipe", stderr: "pipe" });

@@ -8,17 +8,14 @@
 import { afterEach, expect, test } from "bun:test";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { info, removeDir, startRedis, startReplicant, waitFor, type ServerProcess } from "../helpers/servers.ts";
+import { info, startRedis, startReplicant, waitFor, type ServerProcess, stopServers } from "../helpers/servers.ts";
 import { RespError, type RespClient } from "../helpers/resp-client.ts";
 
 let started: ServerProcess[] = [];
 
 afterEach(async () => {
-  for (const s of started) {
-    s.proc.kill("SIGCONT");
-    await s.stop();
-    removeDir(s.dir);
-  }
+  for (const s of started) s.proc.kill("SIGCONT");
+  await stopServers(started);
   started = [];
 });
 

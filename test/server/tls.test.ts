@@ -10,37 +10,18 @@ import { join } from "node:path";
 import { datasetSize, diffDatasets, snapshotDataset } from "../helpers/dataset.ts";
 import { RespClient, RespError } from "../helpers/resp-client.ts";
 import { makeTestCertificates, openssl, run as runCommand } from "../helpers/certs.ts";
-import {
-  freePort,
-  info,
-  removeDir,
-  replicantCommand,
-  startRedis,
-  startReplicant,
-  tempDir,
-  waitFor,
-  waitForSync,
-  type ServerProcess,
-  type TlsAccess,
-} from "../helpers/servers.ts";
+import { freePort, info, removeDir, replicantCommand, startRedis, startReplicant, tempDir, waitForSync, type ServerProcess, type TlsAccess, stopServers, tracker } from "../helpers/servers.ts";
 
 if (!openssl) console.log("test/server/tls.test.ts: skipped, openssl is not installed");
 
 const started: ServerProcess[] = [];
 let certDir = "";
 afterAll(async () => {
-  for (const s of started) {
-    await s.stop();
-    removeDir(s.dir);
-  }
+  await stopServers(started);
   if (certDir) removeDir(certDir);
 });
 
-async function track<T extends ServerProcess>(p: Promise<T>): Promise<T> {
-  const s = await p;
-  started.push(s);
-  return s;
-}
+const track = tracker(started);
 
 const run = (cmd: string[], cwd = certDir) => runCommand(cmd, cwd);
 

@@ -1,4 +1,4 @@
-// Worker side of keyspace.test.ts's hand-over test: builds a shared keyspace and posts it.
+// Worker side of keyspace.unit.test.ts's hand-over test: builds a shared keyspace and posts it.
 
 import { Keyspace } from "../../src/store/keyspace/keyspace.ts";
 import { setHashKey } from "../../src/store/keyspace/key-hash.ts";

@@ -164,7 +164,7 @@ function configSet(c: Client, argv: string[]): void {
   };
   for (const [name, value] of pairs) {
     const d = lookupDirective(name)!;
-    const args = d.kind === "special" || d.multi ? value.split(" ").filter((x, i, all) => x !== "" || all.length === 1) : [value];
+    const args = d.kind === "special" || d.multi ? value.split(" ").filter((x, _i, all) => x !== "" || all.length === 1) : [value];
     const err = config.apply(name, args.length ? args : [""], false);
     if (err) {
       restore();

@@ -300,8 +300,8 @@ function clientEvictionBuckets(c: Client): string {
     const mem = clientMemory(other);
     let b = 0;
     while (b < BUCKETS - 1 && mem >= 2 ** (b + MIN_LOG)) b++;
-    sums[b] += mem;
-    counts[b]++;
+    sums[b]! += mem;
+    counts[b]!++;
   }
   let out = "";
   const pad = (n: number) => String(n).padStart(10);

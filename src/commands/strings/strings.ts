@@ -163,7 +163,7 @@ function setGeneric(c: Client, argv: string[], key: string, value: string, opts:
 // Integers
 
 /** old + incr as int64, or the overflow error. */
-function addInt64(c: Client, old: number | bigint, incr: number | bigint): number | bigint {
+function addInt64(old: number | bigint, incr: number | bigint): number | bigint {
   if (typeof old === "number" && typeof incr === "number") {
     const r = old + incr;
     if (Number.isSafeInteger(r)) return r;
@@ -181,7 +181,7 @@ function incrDecr(c: Client, key: string, incr: number | bigint): void {
     if (parsed === null) fail(NOT_INTEGER);
     value = parsed;
   }
-  const result = addInt64(c, value, incr);
+  const result = addInt64(value, incr);
   // The TTL is kept (dbOverwrite).
   setKey(c, key, String(result), true);
   forgetStringEncoding(c.db, key);

@@ -24,7 +24,7 @@
 
 import { Arena, OFFSET_MASK, REF_SHIFT, type ArenaState } from "./arena.ts";
 import { hashBytes, hashString } from "./key-hash.ts";
-import { EXPIRE_AT, EXPIRE_EXTRA, Flag, HEADER, KIND_MASK, Kind, LRU_SHIFT, SIDE_REF, VOLATILE_POS_AT } from "./record.ts";
+import { EXPIRE_EXTRA, Flag, HEADER, KIND_MASK, Kind, LRU_SHIFT, SIDE_REF, VOLATILE_POS_AT } from "./record.ts";
 import { nextScanCursor } from "./scan-cursor.ts";
 import { SideTable } from "./side-table.ts";
 import { classOf, MAX_CHUNK } from "./size-classes.ts";
@@ -616,7 +616,7 @@ export class Keyspace {
   private retireRecord(ref: number): void {
     if (this.book !== null && this.arena.isUnwalked(ref)) {
       const w = this.arena.words[ref >>> REF_SHIFT]!;
-      w[(ref & OFFSET_MASK) << 1] |= Flag.SnapshotKept;
+      w[(ref & OFFSET_MASK) << 1]! |= Flag.SnapshotKept;
       this.book.kept.push(ref);
     } else this.arena.free(ref);
   }

@@ -8,7 +8,7 @@
 import { describe, expect, test } from "bun:test";
 import { RedisLua, type ScriptRun } from "../../src/scripting/engine.ts";
 import { ReplyWriter } from "../../src/protocol/reply-writer.ts";
-import { rng, seedFromEnv } from "../commands/zsets-diff-client.ts";
+import { rng, seedFromEnv } from "../helpers/seeded.ts";
 import { COMPILER_LIMITS, LANGUAGE, LIBRARIES, MULTILINE } from "./lua-snippets.ts";
 
 class Run implements ScriptRun {

@@ -11,7 +11,7 @@ import { compactStep } from "../../src/store/keyspace/compaction.ts";
 import { OFFSET_MASK, REF_SHIFT } from "../../src/store/keyspace/arena.ts";
 import { MAX_CHUNK } from "../../src/store/keyspace/size-classes.ts";
 import { setHashKey } from "../../src/store/keyspace/key-hash.ts";
-import { rng, seedFromEnv } from "./seeded.ts";
+import { rng, seedFromEnv } from "../helpers/seeded.ts";
 
 setHashKey(0x01234567, 0x89abcdef);
 

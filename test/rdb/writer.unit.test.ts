@@ -19,7 +19,8 @@ import { SetValue } from "../../src/store/set.ts";
 import { StreamValue, newConsumer, newConsumerGroup } from "../../src/store/stream.ts";
 import { ModuleValue, type RedisValue } from "../../src/store/values.ts";
 import { ZSetValue } from "../../src/store/zset.ts";
-import { parseRdb, plain, rng } from "./rdb-test-helpers.ts";
+import { parseRdb, plain } from "./rdb-test-helpers.ts";
+import { rng } from "../helpers/seeded.ts";
 
 const SEED = Number(process.env.RDB_WRITER_SEED ?? (process.env.RANDOM_SEEDS === "1" ? Date.now() % 1000000 : 20261201));
 console.log(`writer: seed ${SEED} (RDB_WRITER_SEED=${SEED} to repeat)`);
@@ -292,7 +293,7 @@ describe("RDB files written by the writer, read back by our reader", () => {
 
   test("a corrupted byte is caught by the checksum", () => {
     const data = writeRdb([{ key: "k", value: "value", expire: -1 }]);
-    data[data.length - 12] ^= 1;
+    data[data.length - 12]! ^= 1;
     expect(parseRdb(data).error?.message).toContain("checksum");
   });
 

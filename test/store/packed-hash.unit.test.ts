@@ -8,7 +8,7 @@ import { decodeListpack, type PackedValue } from "../../src/rdb/listpack.ts";
 import { HashValue, PACKED_HASH_MAX_FIELDS } from "../../src/store/hash.ts";
 import { listpackIntoBuilder } from "../../src/store/packed-decode.ts";
 import { packedBuilder, PACKED_MAX_CHARS, unpackEntries } from "../../src/store/packed-entries.ts";
-import { rng, seedFromEnv } from "./seeded.ts";
+import { rng, seedFromEnv } from "../helpers/seeded.ts";
 
 function expectSame(h: HashValue, model: Map<string, string>): void {
   expect(h.size).toBe(model.size);

@@ -2,36 +2,16 @@ import { describe, expect, test } from "bun:test";
 import { DatasetSnapshot, type SnapshotRecord } from "../../src/dataset/snapshot.ts";
 import { Database } from "../../src/store/database.ts";
 import { HashValue, ListValue } from "../../src/store/values.ts";
-
-function rng(seed: number) {
-  let x = seed >>> 0;
-  return (n: number) => {
-    x = (x * 1664525 + 1013904223) >>> 0;
-    return x % n;
-  };
-}
-
-function describeValue(v: unknown): string {
-  if (typeof v === "string") return v;
-  if (v instanceof ListValue) return `list:${v.toArray().join(",")}`;
-  if (v instanceof HashValue) return `hash:${[...v].sort().join(";")}`;
-  return String(v);
-}
-
-function state(dbs: Database[]): string[] {
-  const out: string[] = [];
-  for (const db of dbs) for (const [k, v] of db.keys) out.push(`${db.id}|${k}|${describeValue(v)}|${db.expires.get(k) ?? -1}`);
-  return out.sort();
-}
+import { lcg, recordLine, state } from "./snapshot-state.ts";
 
 function records(rs: SnapshotRecord[]): string[] {
-  return rs.map((r) => `${r.db}|${r.key}|${describeValue(r.value)}|${r.expire}`).sort();
+  return rs.map(recordLine).sort();
 }
 
 describe("DatasetSnapshot (copy-on-write at the key level)", () => {
   for (const seed of [1, 2, 3, 42, 1234]) {
     test(`random mutations during the walk never leak into the snapshot (seed ${seed})`, () => {
-      const r = rng(seed);
+      const r = lcg(seed);
       const dbs = [new Database(0), new Database(1), new Database(2)];
       for (const db of dbs) {
         for (let i = 0; i < 300; i++) {

@@ -6,8 +6,7 @@
 
 import { describe, expect, test } from "bun:test";
 import { KeyTable, SHARD_TARGET, keyHash } from "../../src/store/key-table.ts";
-import { rng } from "../differential/workload.ts";
-import { seedFromEnv } from "../commands/zsets-diff-client.ts";
+import { rng, seedFromEnv } from "../helpers/seeded.ts";
 
 describe("KeyTable", () => {
   test("answers as a Map through a seeded mix of set / delete / setNew, across splits", () => {

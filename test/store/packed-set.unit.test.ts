@@ -8,7 +8,7 @@ import { encodeIntset } from "../../src/rdb/encode-intset.ts";
 import { decodeIntset } from "../../src/rdb/intset.ts";
 import { intsetBody, intsetWidth } from "../../src/store/packed-decode.ts";
 import { compareIntStrings, INTSET_FORM_MAX, isIntsetMember, PACKED_SET_MAX_MEMBERS, SetValue } from "../../src/store/set.ts";
-import { rng, seedFromEnv } from "./seeded.ts";
+import { rng, seedFromEnv } from "../helpers/seeded.ts";
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
@@ -178,7 +178,7 @@ describe("intset bodies from an RDB", () => {
       expect([...s]).toEqual(decodeIntset(blob, 0, blob.length));
       // Corrupt it: both decoders agree on the error.
       const bad = Buffer.from(blob);
-      bad[Math.floor(rand() * bad.length)] ^= 1 << Math.floor(rand() * 8);
+      bad[Math.floor(rand() * bad.length)]! ^= 1 << Math.floor(rand() * 8);
       let a = "";
       let b = "";
       try {

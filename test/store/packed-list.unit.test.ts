@@ -5,7 +5,7 @@
 import { describe, expect, test } from "bun:test";
 import { ListValue, PACKED_LIST_MAX_CHARS, PACKED_LIST_MAX_ENTRIES } from "../../src/store/list.ts";
 import { packedBuilder } from "../../src/store/packed-entries.ts";
-import { rng, seedFromEnv } from "./seeded.ts";
+import { rng, seedFromEnv } from "../helpers/seeded.ts";
 
 function randomValue(rand: () => number): string {
   const k = rand();

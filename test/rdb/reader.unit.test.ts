@@ -121,7 +121,7 @@ describe("header and trailer", () => {
     expect(z.parser.checksumVerified).toBe(false);
     expect(z.parser.done).toBe(true);
     const bad = Buffer.from(good);
-    bad[bad.length - 1] ^= 1;
+    bad[bad.length - 1]! ^= 1;
     expectError(bad, "checksum", /RDB checksum mismatch: the file says 0x[0-9a-f]{16}, the content hashes to 0x[0-9a-f]{16}/, good.length - 8);
     const o = parseRdb(bad, { verifyChecksum: false });
     expect(o.error).toBeNull();

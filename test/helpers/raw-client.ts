@@ -1,7 +1,7 @@
-// Test support for the sorted set and geo differential tests: a RESP client that returns each
-// reply as its raw bytes (latin1), so two servers can be compared byte for byte in RESP2 and
-// RESP3, a seeded random generator, and a runner that sends the same commands to a real
-// redis-server and to Replicant and reports the first differences.
+// A RESP client that returns each reply as its raw bytes (latin1), so two servers can be
+// compared byte for byte in RESP2 and RESP3, and a runner that sends the same commands to a real
+// redis-server and to Replicant and reports the first differences. (RespClient, in
+// resp-client.ts, is the one that parses replies into values.)
 
 import type { Socket } from "bun";
 import { encodeCommand } from "../../src/protocol/reply-parser.ts";
@@ -40,6 +40,22 @@ export function replyEnd(buf: Buffer, pos: number): number {
     }
     default:
       return at;
+  }
+}
+
+/**
+ * Writes what the kernel takes of the queue, oldest first; the rest stays for the next drain
+ * (Bun's socket.write is partial and keeps no queue of its own).
+ */
+function writeQueued(socket: Socket<undefined>, queue: Buffer[]): void {
+  while (queue.length) {
+    const b = queue[0]!;
+    const n = socket.write(b);
+    if (n < b.length) {
+      queue[0] = b.subarray(Math.max(n, 0));
+      return;
+    }
+    queue.shift();
   }
 }
 
@@ -94,15 +110,7 @@ export class RawClient {
   }
 
   private flush(): void {
-    while (this.queue.length) {
-      const b = this.queue[0]!;
-      const n = this.socket.write(b);
-      if (n < b.length) {
-        this.queue[0] = b.subarray(Math.max(n, 0));
-        return;
-      }
-      this.queue.shift();
-    }
+    writeQueued(this.socket, this.queue);
   }
 
   /** Sends commands at once; resolves with each raw reply. */
@@ -121,37 +129,6 @@ export class RawClient {
   close(): void {
     this.socket.end();
   }
-}
-
-/** Deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/**
- * The seed of a random workload: `$name` if set; else a fixed seed derived from the name, so
- * the suite is deterministic (CI must not flake); RANDOM_SEEDS=1 draws fresh ones to explore.
- * Printed either way, for replay.
- */
-export function seedFromEnv(name: string): number {
-  const v = process.env[name];
-  let seed: number;
-  if (v) seed = Number(v);
-  else if (process.env.RANDOM_SEEDS === "1") seed = Math.floor(Math.random() * 2 ** 31);
-  else {
-    let h = 2166136261;
-    for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 16777619);
-    seed = (h >>> 0) % 2 ** 31;
-  }
-  console.log(`${name}=${seed}`);
-  return seed;
 }
 
 /** A step of a differential run: a command, and how to compare its replies. */
@@ -179,6 +156,22 @@ export async function runDifferential(redis: RawClient, replicant: RawClient, st
   return errors;
 }
 
+/**
+ * runDifferential in RESP3, on fresh connections (HELLO 3 first): the steps' keys with the
+ * prefix `e:` get `e3:` instead, so that the RESP2 run's keys are not in the way.
+ */
+export async function runDifferentialResp3(redisPort: number, replicantPort: number, steps: Step[], limit = 10): Promise<string[]> {
+  const [a, b] = await Promise.all([RawClient.connect(redisPort), RawClient.connect(replicantPort)]);
+  try {
+    await Promise.all([a.call("HELLO", "3"), b.call("HELLO", "3")]);
+    const renamed = steps.map((s) => ({ ...s, cmd: s.cmd.map((x) => (x.startsWith("e:") ? `e3:${x.slice(2)}` : x)) }));
+    return await runDifferential(a, b, renamed, limit);
+  } finally {
+    a.close();
+    b.close();
+  }
+}
+
 /** Parses a raw RESP2 array of bulk strings (flat) into strings; null for a null reply. */
 export function parseFlat(raw: string): string[] | null {
   if (raw.startsWith("*-1") || raw.startsWith("_")) return null;
@@ -203,4 +196,59 @@ export function parseFlat(raw: string): string[] | null {
   };
   walk();
   return out;
+}
+
+/**
+ * A connection that keeps every byte it receives as latin1 `text`, in order: replies and pushed
+ * messages alike, for tests that compare whole streams (pub/sub, client tracking) byte for byte.
+ * Subclasses add how they know the server is done (a PING token, a SUBSCRIBE round trip).
+ */
+export class Transcript {
+  text = "";
+  private socket!: Socket<undefined>;
+  private waiters: Array<() => void> = [];
+  /** What the kernel has not taken yet (Bun keeps no write queue): written again on drain. */
+  private queue: Buffer[] = [];
+
+  static async open<T extends Transcript>(this: new () => T, port: number): Promise<T> {
+    const t = new this();
+    t.socket = await Bun.connect({
+      hostname: "127.0.0.1",
+      port,
+      socket: {
+        data: (_s, d) => {
+          t.text += d.toString("latin1");
+          for (const w of t.waiters.splice(0)) w();
+        },
+        drain: () => t.flush(),
+      },
+    });
+    return t;
+  }
+
+  /** Sends the commands in one write. */
+  send(...commands: Array<Array<string | number>>): void {
+    this.queue.push(Buffer.concat(commands.map((c) => encodeCommand(c))));
+    if (this.queue.length === 1) this.flush();
+  }
+
+  private flush(): void {
+    writeQueued(this.socket, this.queue);
+  }
+
+  /** Waits until `done()` holds, rechecking whenever bytes arrive (and every 50 ms). */
+  async waitUntil(done: () => boolean, what: string, timeoutMs = 10000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!done()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; received so far: ${JSON.stringify(this.text.slice(-300))}`);
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 50);
+      });
+    }
+  }
+
+  close(): void {
+    this.socket.end();
+  }
 }

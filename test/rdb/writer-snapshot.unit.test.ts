@@ -12,7 +12,8 @@ import type { Server } from "../../src/core/server.ts";
 import { assembleServer } from "../../src/server/assemble.ts";
 import { HashValue } from "../../src/store/hash.ts";
 import { ListValue } from "../../src/store/list.ts";
-import { parseRdb, plain, rng } from "./rdb-test-helpers.ts";
+import { parseRdb, plain } from "./rdb-test-helpers.ts";
+import { rng } from "../helpers/seeded.ts";
 
 const SEED = Number(process.env.RDB_SNAPSHOT_SEED ?? (process.env.RANDOM_SEEDS === "1" ? Date.now() % 1000000 : 20261201));
 console.log(`writer-snapshot: seed ${SEED} (RDB_SNAPSHOT_SEED=${SEED} to repeat)`);
