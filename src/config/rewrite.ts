@@ -121,7 +121,7 @@ function readOldFile(path: string, directives: Map<string, Directive>): RewriteS
 }
 
 /** sdscatrepr: a quoted string with C escapes for what is not printable. */
-export function repr(s: string): string {
+function repr(s: string): string {
   let out = '"';
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);

@@ -36,7 +36,7 @@ interface CommandStats {
 }
 import { Acl } from "./acl/acl.ts";
 
-export interface Stats {
+interface Stats {
   totalConnectionsReceived: number;
   totalCommandsProcessed: number;
   rejectedConnections: number;

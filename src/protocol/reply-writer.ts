@@ -8,7 +8,7 @@ const INITIAL_CAPACITY = 16 * 1024;
 /** A buffer grown past this by one big reply is dropped after the flush. */
 const KEEP_CAPACITY = 1024 * 1024;
 
-export type Protocol = 2 | 3;
+type Protocol = 2 | 3;
 
 /** Up to this length a string is copied into the reply by a JS loop rather than latin1Write. */
 const SHORT_STRING = 24;

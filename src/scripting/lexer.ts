@@ -85,7 +85,7 @@ function isAlnum(c: number): boolean {
   return isDigit(c) || isAlpha(c);
 }
 /** C isspace in the "C" locale. */
-export function isSpace(c: number): boolean {
+function isSpace(c: number): boolean {
   return c === 32 || (c >= 9 && c <= 13);
 }
 function isCntrl(c: number): boolean {

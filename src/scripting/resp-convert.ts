@@ -145,7 +145,7 @@ export function respToLua(buf: Buffer, pos: number): { value: LuaValue; end: num
 }
 
 /** What C sees of a Lua string through lua_tostring + strlen: up to the first NUL. */
-export function cString(s: string): string {
+function cString(s: string): string {
   const z = s.indexOf("\0");
   return z < 0 ? s : s.slice(0, z);
 }

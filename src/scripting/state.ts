@@ -17,7 +17,7 @@ import { LuaTable, LuaTableError, objectId, strHash } from "./table.ts";
 import { Box, EMPTY, LuaError, LuaFunction, LuaUserdata, type LuaValue, typeName } from "./value.ts";
 
 /** Limits of Lua 5.1 (luaconf.h), scaled where the JavaScript stack is the real bound. */
-export const LUAI_MAXCCALLS = 200;
+const LUAI_MAXCCALLS = 200;
 
 export interface ProtoInfo {
   /** "@user_script" */

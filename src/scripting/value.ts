@@ -63,6 +63,3 @@ export function typeName(v: LuaValue): string {
   }
 }
 
-export function truthy(v: LuaValue): boolean {
-  return v !== undefined && v !== false;
-}

@@ -5,7 +5,7 @@ import { replicationOf } from "../../replication/replication.ts";
 import { ClientKind, ReplyMode, type Client } from "../../core/client.ts";
 import { REDIS_COMPAT_VERSION } from "../../common/version.ts";
 import { i64Arg, int32Arg, intArg, isOption } from "../../core/args.ts";
-import { CommandError, DB_OUT_OF_RANGE, SYNTAX, WRONGPASS, fail } from "../../core/errors.ts";
+import { DB_OUT_OF_RANGE, SYNTAX, WRONGPASS, fail } from "../../core/errors.ts";
 import { isSubscribed } from "../../core/pubsub.ts";
 import type { HandlerMap } from "../../core/command-spec.ts";
 import { PausePurpose, PauseType } from "../../core/client-pause.ts";
@@ -351,4 +351,3 @@ export const handlers: HandlerMap = {
   },
 };
 
-export { CommandError };

@@ -3,7 +3,7 @@
 // sizes) when every result is returned, and Redis's pqsort (a partial Bentley-McIlroy
 // quicksort from pqsort.c, not stable) when COUNT keeps only the first ones.
 
-export type Compare<T> = (a: T, b: T) => number;
+type Compare<T> = (a: T, b: T) => number;
 
 /** glibc qsort as used here: stable. */
 export function stableSort<T>(items: T[], cmp: Compare<T>): void {

@@ -7,7 +7,7 @@
 import { globMatch } from "../../common/glob.ts";
 import type { Client } from "../../core/client.ts";
 import { fail } from "../../core/errors.ts";
-import { checkedMetadata, compileLibrary, runLibrary, type CompiledLibrary, type LibraryMetadata, type LibraryStore } from "../../core/scripts/functions-store.ts";
+import { checkedMetadata, compileLibrary, runLibrary, type CompiledLibrary, type LibraryMetadata } from "../../core/scripts/functions-store.ts";
 import { decodeFunctionsPayload, encodeFunctionsPayload } from "./functions-dump.ts";
 import { prepareError, runScript, ScriptRunner } from "../../core/scripts/run.ts";
 import { killBusyScript } from "../../core/scripts/busy.ts";
@@ -307,4 +307,3 @@ export const handlers: HandlerMap = {
   fcall_ro: (c, argv) => fcallGeneric(c, argv, true),
 };
 
-export type { LibraryStore };

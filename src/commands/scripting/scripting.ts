@@ -21,7 +21,7 @@ export function replyHelp(c: Client, command: string, lines: string[]): void {
 }
 
 /** The numkeys argument of EVAL/FCALL, checked against the argument count. */
-export function numKeys(argv: string[], badNumber: string): number {
+function numKeys(argv: string[], badNumber: string): number {
   const n = parseLongLong(argv[2]!);
   if (n === null) fail(badNumber);
   if (n > argv.length - 3) fail("ERR Number of keys can't be greater than number of args");
