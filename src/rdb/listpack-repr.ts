@@ -5,7 +5,7 @@
 
 import type { HashValue, ListValue, SetValue, ZSetValue } from "../store/values.ts";
 import { ListpackEncoder } from "./encode-listpack.ts";
-import { decodeListpack, listpackBacklenSize, type PackedValue } from "./listpack.ts";
+import { decodeListpack, listpackBacklenSize, type PackedValue } from "../encoding/listpack.ts";
 import { appendScore, quicklistNodeCounts } from "./writer.ts";
 
 /** Redis's listpack of a listpack-encoded hash (field, value[, TTL for listpackex]), set or zset (member, score). */

@@ -77,9 +77,10 @@ import {
   moduleTypeName,
   rdbTypeName,
 } from "./constants.ts";
-import { RdbError, StructureError } from "./errors.ts";
-import { decodeIntset } from "./intset.ts";
-import { decodeListpack, type PackedValue } from "./listpack.ts";
+import { RdbError } from "./errors.ts";
+import { checkIntset } from "../encoding/intset.ts";
+import { decodeListpack, type PackedValue } from "../encoding/listpack.ts";
+import { StructureError } from "../encoding/structure-error.ts";
 import { lzfDecompressInto, lzfMaxExpansion } from "./lzf.ts";
 import { decodeZiplist } from "./ziplist.ts";
 import { decodeZipmap } from "./zipmap.ts";
@@ -87,7 +88,6 @@ import { HashValue, PACKED_HASH_MAX_FIELDS } from "../store/hash.ts";
 import { ListValue, PACKED_LIST_MAX_CHARS, PACKED_LIST_MAX_ENTRIES } from "../store/list.ts";
 import { PACKED_SET_MAX_MEMBERS, SetValue } from "../store/set.ts";
 import { packedBuilder, type PackedBuilder } from "../store/packed-entries.ts";
-import { intsetBody, intsetWidth, listpackIntoBuilder } from "../store/packed-decode.ts";
 import {
   MAX_ID,
   PendingList,
@@ -1259,10 +1259,10 @@ export class RdbParser {
   private readIntset(): SetValue | null {
     this.readBlob();
     // Validated, then kept as it is: the intset body is the intset form (store/packed-intset.ts).
-    const body = intsetBody(this.blobBuf, this.blobStart, this.blobEnd);
-    const width = intsetWidth;
-    const n = body.length / width;
+    const width = checkIntset(this.blobBuf, this.blobStart, this.blobEnd);
+    const n = (this.blobEnd - this.blobStart - 8) / width;
     if (n === 0) return null;
+    const body = this.blobBuf.latin1Slice(this.blobStart + 8, this.blobEnd);
     return SetValue.fromIntset(body, width, n > this.intsetMaxEntries ? "hashtable" : "intset");
   }
 
@@ -1270,7 +1270,7 @@ export class RdbParser {
     this.readBlob();
     const b = packedBuilder;
     b.reset();
-    const n = listpackIntoBuilder(this.blobBuf, this.blobStart, this.blobEnd, b);
+    const n = b.addListpack(this.blobBuf, this.blobStart, this.blobEnd);
     if (n === 0) return null;
     if (b.findDuplicate(1) >= 0) this.corrupt("duplicate members in a listpack set");
     const set = SetValue.fromPacked(b.finish(), n, "hashtable");
@@ -1318,7 +1318,7 @@ export class RdbParser {
     const b = packedBuilder;
     b.reset();
     let n: number;
-    if (listpack) n = listpackIntoBuilder(this.blobBuf, this.blobStart, this.blobEnd, b);
+    if (listpack) n = b.addListpack(this.blobBuf, this.blobStart, this.blobEnd);
     else {
       const items: PackedValue[] = [];
       decodeZiplist(this.blobBuf, this.blobStart, this.blobEnd, items, false);
@@ -1360,7 +1360,7 @@ export class RdbParser {
         continue;
       }
       const before = b.count;
-      if (v2) listpackIntoBuilder(this.blobBuf, this.blobStart, this.blobEnd, b);
+      if (v2) b.addListpack(this.blobBuf, this.blobStart, this.blobEnd);
       else {
         items ??= [];
         items.length = 0;

@@ -52,7 +52,7 @@ import {
 import { Crc64 } from "./crc64.ts";
 import { encodeIntset } from "./encode-intset.ts";
 import { int64OfString, listpackIntSize, ListpackEncoder, writeInt64LE } from "./encode-listpack.ts";
-import { listpackBacklenSize } from "./listpack.ts";
+import { listpackBacklenSize } from "../encoding/listpack.ts";
 import { lzfCompressInto } from "./lzf.ts";
 import { writeStreamValue } from "./writer-stream.ts";
 

@@ -14,8 +14,8 @@
 //
 // Validated while decoding: bounds, prevlen chain, tail offset, count, terminator.
 
-import { StructureError } from "./errors.ts";
-import { readInt64LE, type PackedValue } from "./listpack.ts";
+import { StructureError } from "../encoding/structure-error.ts";
+import { readInt64LE, type PackedValue } from "../encoding/listpack.ts";
 
 const S = "ziplist";
 const HEADER = 10;

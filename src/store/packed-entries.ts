@@ -17,6 +17,8 @@
 // `flatSlice`.) Strings read out of a packed string are slices of it, cheap for replies; a
 // value that moves into a Map or Set representation is copied flat first.
 
+import { ListpackReader, LP_INTEGER } from "../encoding/listpack.ts";
+
 /**
  * Most characters a packed string holds: past this an aggregate moves to a Map/Set, so that a
  * rebuild never copies much (a default listpack hash is at most ~128 * 2 * 66 bytes).
@@ -256,6 +258,9 @@ export function unpackEntries(s: string): string[] {
  * Builds packed strings entry by entry (the RDB reader's path: entries come straight from the
  * file's bytes) with an O(n) duplicate check. One shared instance; `finish` hands out the string.
  */
+/** The reader of addListpack (one per module: readers never nest). */
+const listpackReader = new ListpackReader();
+
 export class PackedBuilder {
   buf: Buffer = Buffer.allocUnsafe(4096);
   pos = 0;
@@ -340,6 +345,22 @@ export class PackedBuilder {
     buf[this.pos] = p - start;
     this.pos = p;
     return p - start;
+  }
+
+  /**
+   * Appends the elements of the listpack in buf[start, end) (integers as their decimal
+   * digits), validating it: a corrupt one throws the StructureError of encoding/listpack.ts.
+   * Returns the number of elements.
+   */
+  addListpack(buf: Buffer, start: number, end: number): number {
+    const lp = listpackReader;
+    lp.open(buf, start, end);
+    while (lp.next()) {
+      const s = lp.strStart;
+      if (s >= 0) this.addBytes(buf, s, s + lp.strLen);
+      else this.addInteger(s === LP_INTEGER ? lp.int : lp.wideInt());
+    }
+    return lp.count;
   }
 
   /**

@@ -26,6 +26,7 @@
 // Members read out of a listpack (cursors, conversions to another set) are substrings of its
 // string; a set converted to the skiplist encoding copies its members out.
 
+import { ListpackReader, LP_WIDE_INTEGER } from "../encoding/listpack.ts";
 import { arrayBytes, mapBytes, objectBytes, sampledBytes, stringBytes, typedArrayBytes } from "./memory-size.ts";
 
 /** Order of (score, member): by score, then by member bytes. */
@@ -418,8 +419,10 @@ class PackedCursor implements ZCursor {
 
 // ---------------------------------------------------------------------------------------------
 // Loading: a listpack blob (RDB type 17) straight into the packed form, without a JS string
-// per member. Anything unusual (a corrupt structure, an order or a score format this path does
-// not take) returns null and the caller decodes the generic way, which reports the error.
+// per member. A corrupt listpack throws the StructureError of encoding/listpack.ts (the one
+// every reader of a listpack reports); anything else unusual (an order, a score format or an
+// integer this path does not take, a duplicate) returns null and the caller decodes the
+// generic way, which reports what is wrong.
 
 const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
 
@@ -497,6 +500,8 @@ function hashBytes(out: Buffer, a: number, len: number): number {
   return h >>> 0;
 }
 
+/** The reader of packListpack (one per module: readers never nest). */
+const listpackReader = new ListpackReader();
 const seenHashes = new Set<number>();
 /** Member offsets and lengths of the entries written so far (for the checks). */
 let loadMemberAt = new Int32Array(256);
@@ -516,16 +521,10 @@ function growScratch(need: number, keep: number): Buffer {
  * above). Its entry count is left in `loadedCount`.
  */
 function packListpack(buf: Buffer, start: number, end: number, maxEntries: number): string | null {
-  const size = end - start;
-  if (size < 7) return null;
-  const total = (buf[start]! | (buf[start + 1]! << 8) | (buf[start + 2]! << 16) | (buf[start + 3]! << 24)) >>> 0;
-  const announced = buf[start + 4]! | (buf[start + 5]! << 8);
-  const last = end - 1;
-  if (total !== size || buf[last] !== 0xff) return null;
-  let out = growScratch(size * 2 + 64, 0);
+  const lp = listpackReader;
+  lp.open(buf, start, end);
+  let out = growScratch((end - start) * 2 + 64, 0);
   let o = 0;
-  let p = start + 6;
-  let count = 0;
   let entries = 0;
   // The member of the pair being read: a byte range of buf, or an integer's digits.
   let memberStart = 0;
@@ -534,83 +533,30 @@ function packListpack(buf: Buffer, start: number, end: number, maxEntries: numbe
   let prevScore = 0;
   let prevAt = -1;
   let prevLen = 0;
-  while (p < last) {
-    const b = buf[p]!;
-    let entryLen: number;
-    let strStart = -1;
-    let strLen = 0;
-    let int = 0;
-    if (b < 0x80) {
-      entryLen = 1;
-      int = b;
-    } else if (b < 0xc0) {
-      strLen = b & 0x3f;
-      strStart = p + 1;
-      entryLen = 1 + strLen;
-    } else if (b < 0xe0) {
-      entryLen = 2;
-      if (p + 2 > last) return null;
-      int = ((b & 0x1f) << 8) | buf[p + 1]!;
-      if (int >= 4096) int -= 8192;
-    } else if (b < 0xf0) {
-      if (p + 2 > last) return null;
-      strLen = ((b & 0x0f) << 8) | buf[p + 1]!;
-      strStart = p + 2;
-      entryLen = 2 + strLen;
-    } else if (b === 0xf0) {
-      if (p + 5 > last) return null;
-      strLen = (buf[p + 1]! | (buf[p + 2]! << 8) | (buf[p + 3]! << 16) | (buf[p + 4]! << 24)) >>> 0;
-      strStart = p + 5;
-      entryLen = 5 + strLen;
-    } else if (b === 0xf1) {
-      entryLen = 3;
-      if (p + 3 > last) return null;
-      int = ((buf[p + 1]! | (buf[p + 2]! << 8)) << 16) >> 16;
-    } else if (b === 0xf2) {
-      entryLen = 4;
-      if (p + 4 > last) return null;
-      int = ((buf[p + 1]! | (buf[p + 2]! << 8) | (buf[p + 3]! << 16)) << 8) >> 8;
-    } else if (b === 0xf3) {
-      entryLen = 5;
-      if (p + 5 > last) return null;
-      int = buf[p + 1]! | (buf[p + 2]! << 8) | (buf[p + 3]! << 16) | (buf[p + 4]! << 24);
-    } else if (b === 0xf4) {
-      entryLen = 9;
-      if (p + 9 > last) return null;
-      const lo = (buf[p + 1]! | (buf[p + 2]! << 8) | (buf[p + 3]! << 16) | (buf[p + 4]! << 24)) >>> 0;
-      const hi = buf[p + 5]! | (buf[p + 6]! << 8) | (buf[p + 7]! << 16) | (buf[p + 8]! << 24);
-      if (hi < -0x200000 || hi >= 0x200000) return null; // beyond 2^53: the generic path
-      int = hi * 4294967296 + lo;
-    } else return null;
-    if (p + entryLen > last) return null;
-    const q = p + entryLen;
-    const backlenSize = entryLen <= 127 ? 1 : entryLen < 16383 ? 2 : entryLen < 2097151 ? 3 : entryLen < 268435455 ? 4 : 5;
-    if (q + backlenSize > last) return null;
-    let backlen = 0;
-    for (let i = 0; i < backlenSize; i++) backlen = backlen * 128 + (buf[q + i]! & 127);
-    if (backlen !== entryLen) return null;
-    p = q + backlenSize;
-    count++;
-    if ((count & 1) === 1) {
+  while (lp.next()) {
+    const strStart = lp.strStart;
+    if (strStart === LP_WIDE_INTEGER) return abandon(); // beyond 2^53: the generic path
+    const strLen = lp.strLen;
+    if ((lp.count & 1) === 1) {
       // A member: kept until its score is read.
       if (strStart >= 0) {
         memberStart = strStart;
         memberLen = strLen;
         memberText = null;
       } else {
-        memberText = String(int);
+        memberText = String(lp.int);
         memberLen = memberText.length;
       }
       continue;
     }
-    let score = int;
+    let score = lp.int;
     if (strStart >= 0) {
       score = parseScoreBytes(buf, strStart, strStart + strLen);
       // Longer forms ("%.17g" of most fractions): the generic path's Number() of the text.
       if (score !== score && strLen > 0) score = Number(buf.latin1Slice(strStart, strStart + strLen));
-      if (score !== score) return null;
+      if (score !== score) return abandon();
     }
-    if (++entries > maxEntries) return null;
+    if (++entries > maxEntries) return abandon();
     out = growScratch(o + 14 + memberLen, o);
     o = writeScore(out, o, score);
     if (memberLen < 0xff) out[o++] = memberLen;
@@ -627,7 +573,7 @@ function packListpack(buf: Buffer, start: number, end: number, maxEntries: numbe
     else if (memberLen <= 16) for (let i = 0; i < memberLen; i++) out[o++] = buf[memberStart + i]!;
     else o += buf.copy(out, o, memberStart, memberStart + memberLen);
     // In order (strictly ascending), as Redis writes them; else the generic path sorts.
-    if (prevAt >= 0 && (score < prevScore || (score === prevScore && compareBytes(out, prevAt, prevLen, at, memberLen) >= 0))) return null;
+    if (prevAt >= 0 && (score < prevScore || (score === prevScore && compareBytes(out, prevAt, prevLen, at, memberLen) >= 0))) return abandon();
     prevScore = score;
     prevAt = at;
     prevLen = memberLen;
@@ -642,8 +588,7 @@ function packListpack(buf: Buffer, start: number, end: number, maxEntries: numbe
     loadMemberAt[entries - 1] = at;
     loadMemberLen[entries - 1] = memberLen;
   }
-  if (p !== last || (announced !== 65535 && announced !== count)) return null;
-  if ((count & 1) === 1 || entries === 0) return null;
+  if ((lp.count & 1) === 1 || entries === 0) return null;
   // Duplicate members (equal scores are excluded by the order check, not others).
   if (entries <= 8) {
     for (let i = 1; i < entries; i++) {
@@ -661,6 +606,12 @@ function packListpack(buf: Buffer, start: number, end: number, maxEntries: numbe
 }
 
 let loadedCount = 0;
+
+/** Gives up on the listpack being read (the generic path then reads it): null. */
+function abandon(): null {
+  listpackReader.release();
+  return null;
+}
 
 // ---------------------------------------------------------------------------------------------
 // ZIndex (the skiplist encoding's ordered structure)
