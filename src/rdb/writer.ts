@@ -691,6 +691,15 @@ export function dumpPayload(value: RedisValue, options: Partial<RdbWriteOptions>
   const version = needsFieldTtlVersion(value) ? RDB_VERSION_FIELD_TTLS : RDB_VERSION;
   const w = new RdbWriter({ ...options, checksum: false, rdbVersion: version }, 256);
   if (!w.typedValue(value)) throw new Error("DUMP of an empty aggregate");
+  return finishDumpPayload(w, version);
+}
+
+/**
+ * The trailer of a DUMP or FUNCTION DUMP payload, appended to what `w` (a writer without a
+ * checksum of its own) holds: the RDB version as 2 bytes little endian, then the CRC-64 of
+ * everything, 8 bytes little endian. Returns the whole payload.
+ */
+export function finishDumpPayload(w: RdbWriter, version: number): Buffer {
   w.byte(version & 0xff);
   w.byte(version >> 8);
   const crc = new Crc64();
