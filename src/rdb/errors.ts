@@ -4,7 +4,7 @@
 // structures throw a StructureError, src/encoding/structure-error.ts, which the reader turns
 // into an RdbError for the record.)
 
-export type RdbErrorKind =
+type RdbErrorKind =
   /** The input ended before the RDB did. */
   | "truncated"
   /** The bytes do not follow the format. */

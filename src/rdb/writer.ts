@@ -62,7 +62,7 @@ export const RDB_VERSION = 10;
  * Redis 7.4's version, written only when a hash has field TTLs (types 24 and 25 exist from
  * it on): the file then loads on 7.4 and later only, as the data needs.
  */
-export const RDB_VERSION_FIELD_TTLS = 12;
+const RDB_VERSION_FIELD_TTLS = 12;
 
 /** What decides the encodings written (Redis 7.0 config names in comments). */
 export interface RdbWriteOptions {
@@ -82,7 +82,7 @@ export interface RdbWriteOptions {
   quicklistPackedThreshold: number;
 }
 
-export const DEFAULT_WRITE_OPTIONS: Readonly<RdbWriteOptions> = Object.freeze({
+const DEFAULT_WRITE_OPTIONS: Readonly<RdbWriteOptions> = Object.freeze({
   compression: true,
   checksum: true,
   hashMaxListpackEntries: 512,
@@ -111,7 +111,7 @@ export function rdbWriteOptions(config: Config): RdbWriteOptions {
 }
 
 /** Whether a value needs RDB 12 (a hash with field TTLs, or a listpackex one). */
-export function needsFieldTtlVersion(v: RedisValue): boolean {
+function needsFieldTtlVersion(v: RedisValue): boolean {
   return v instanceof HashValue && (v.fieldTtlCount !== 0 || v.encoding === "listpackex");
 }
 
@@ -136,7 +136,7 @@ export interface ReplicationAux {
 }
 
 /** The AUX fields Redis 7.0 writes at the start of every RDB (rdbSaveInfoAuxFields). */
-export interface HeaderInfo {
+interface HeaderInfo {
   redisVersion: string;
   /** Unix seconds. */
   ctime: number;

@@ -126,10 +126,3 @@ export function decodeZiplist(buf: Buffer, start: number, end: number, out: Pack
   if (announced !== 65535 && announced !== count) fail(start + 8, start, `header says ${announced} elements, found ${count}`);
   return count;
 }
-
-/** Decodes a ziplist into strings (integers as decimal strings). */
-export function ziplistStrings(buf: Buffer, start = 0, end = buf.length): string[] {
-  const out: PackedValue[] = [];
-  decodeZiplist(buf, start, end, out, false);
-  return out as string[];
-}

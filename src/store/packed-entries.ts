@@ -31,7 +31,7 @@ export function headerSize(len: number): number {
 }
 
 /** Length of the entry whose header starts at `p`. */
-export function entryLength(s: string, p: number): number {
+function entryLength(s: string, p: number): number {
   const c = s.charCodeAt(p);
   if (c < 0x80) return c;
   if (c < 0xc0) return ((c & 0x3f) << 8) | s.charCodeAt(p + 1);
@@ -152,7 +152,7 @@ export function finishScratch(buf: Buffer, len: number): string {
 }
 
 /** Writes a header for `len` at `p`; returns the position after it. */
-export function writeHeader(buf: Buffer, p: number, len: number): number {
+function writeHeader(buf: Buffer, p: number, len: number): number {
   if (len < 0x80) {
     buf[p] = len;
     return p + 1;

@@ -20,7 +20,7 @@ import { appendEntries, entryAt, entryEnd, findEntry, finishScratch, flatSlice, 
 import * as intset from "./packed-intset.ts";
 import { arrayBytes, objectBytes, sampledBytes, setBytes, stringBytes, typedArrayBytes } from "./memory-size.ts";
 
-export type SetEncoding = "intset" | "listpack" | "hashtable";
+type SetEncoding = "intset" | "listpack" | "hashtable";
 
 const MAX_I64 = "9223372036854775807";
 const MIN_I64_DIGITS = "9223372036854775808";

@@ -30,7 +30,7 @@ export { newConsumer, newConsumerGroup, PendingList, sortedByName, type Consumer
 export { StreamNode, type NodeLimits, type StreamEntry } from "./stream-node.ts";
 
 
-export type TrimStrategy = "maxlen" | "minid";
+type TrimStrategy = "maxlen" | "minid";
 
 export interface TrimArgs {
   strategy: TrimStrategy;

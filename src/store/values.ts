@@ -24,7 +24,7 @@ export class ModuleValue {
 
 export type RedisValue = string | ListValue | HashValue | SetValue | ZSetValue | StreamValue | ModuleValue;
 
-export type TypeName = "string" | "list" | "hash" | "set" | "zset" | "stream" | "module";
+type TypeName = "string" | "list" | "hash" | "set" | "zset" | "stream" | "module";
 
 /** The name TYPE replies with. */
 export function typeOf(v: RedisValue): string {

@@ -40,7 +40,7 @@ export interface LexRange {
 }
 
 /** Redis's sdscmplex: byte order, with LEX_MIN / LEX_MAX as the infinities. */
-export function lexCompare(a: LexBound, b: LexBound): number {
+function lexCompare(a: LexBound, b: LexBound): number {
   if (a === b) return 0;
   if (a === LEX_MIN || b === LEX_MAX) return -1;
   if (a === LEX_MAX || b === LEX_MIN) return 1;

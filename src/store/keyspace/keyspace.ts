@@ -34,7 +34,7 @@ import { capacityFor, copyBytes, EMPTY, KeyspaceIndex, MIN_CAPACITY, NO_EXPIRE, 
 export { NO_EXPIRE, NOT_FOUND, type KeyspaceOptions } from "./keyspace-index.ts";
 
 /** What a worker posts back: everything but the side table, without copying the big arrays. */
-export interface KeyspaceState {
+interface KeyspaceState {
   table: Int32Array<ArrayBufferLike>;
   size: number;
   maxLoad: number;
