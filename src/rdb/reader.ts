@@ -15,6 +15,12 @@
 //   report after loading them (thresholds from the options).
 // - No await, no closures per record, no BigInt on the hot paths (64-bit fields are read as
 //   two uint32 and only become bigints beyond 2^53).
+//
+// Layers (each class extends the one below; one parser object, monomorphic calls):
+//   reader-input.ts    RdbInput: the buffer, primitive reads, INCOMPLETE, error positions
+//   reader-streams.ts  RdbStreamReader: stream values
+//   reader-values.ts   RdbValueReader: every other value type, and their encodings
+//   reader.ts          RdbParser: feed/resume, header, records, checksum, the sink and batching
 
 import { Crc64 } from "./crc64.ts";
 import {
