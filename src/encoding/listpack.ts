@@ -94,24 +94,29 @@ export class ListpackReader {
 
   /** Reads the next entry into strStart/strLen/int; false at the (checked) end. */
   next(): boolean {
-    // The common entries (7-bit integers, strings under 64 bytes, one backlen byte) are read
-    // here, in a method small enough for the JIT to inline into the consumer's loop; all
-    // others, and every entry that fails a check, are read by nextSlow().
+    // The common entries (integers of up to 13 bits, strings under 64 bytes: one backlen
+    // byte) are read here, in a method small enough for the JIT to inline into the consumer's
+    // loop (hence the literal -1 for LP_INTEGER); all others, and every entry that fails a
+    // check, are read by nextSlow().
     const p = this.p;
     const buf = this.buf;
     const b = buf[p]!;
+    if (b >= 0xe0) return this.nextSlow();
+    const len = b < 0x80 ? 1 : b < 0xc0 ? 1 + (b & 0x3f) : 2;
+    const q = p + len;
+    if (buf[q] !== len || q >= this.last) return this.nextSlow();
     if (b < 0x80) {
-      if (buf[p + 1] !== 1 || p + 1 >= this.last) return this.nextSlow();
-      this.strStart = LP_INTEGER;
+      this.strStart = -1;
       this.int = b;
-      this.p = p + 2;
     } else if (b < 0xc0) {
-      const q = p + 1 + (b & 0x3f);
-      if (buf[q] !== q - p || q >= this.last) return this.nextSlow();
       this.strStart = p + 1;
-      this.strLen = q - p - 1;
-      this.p = q + 1;
-    } else return this.nextSlow();
+      this.strLen = len - 1;
+    } else {
+      const v = ((b & 0x1f) << 8) | buf[p + 1]!;
+      this.strStart = -1;
+      this.int = v >= 4096 ? v - 8192 : v;
+    }
+    this.p = q + 1;
     this.count++;
     return true;
   }
