@@ -215,6 +215,11 @@ export class ListpackReader {
     return true;
   }
 
+  /** Offset of the next entry (after next(): of the end of the entry just read, backlen included). */
+  get offset(): number {
+    return this.p;
+  }
+
   /** Drops the listpack (a walk given up before its end), so the reader does not keep its buffer alive. */
   release(): void {
     this.buf = EMPTY;
