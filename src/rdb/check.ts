@@ -19,7 +19,7 @@ import { exportTypeName } from "./export.ts";
 import type { RedisValue } from "../store/values.ts";
 import { ModuleValue } from "../store/values.ts";
 
-export interface DbReport {
+interface DbReport {
   keys: number;
   expires: number;
   /** Keys whose expiry is before the time of the check. */
@@ -99,9 +99,9 @@ class FingerprintSet {
 
 const fpKey = (h: number, l: number) => `${h}:${l}`;
 
-export type ChecksumStatus = "ok" | "zero" | "absent" | "not-checked";
+type ChecksumStatus = "ok" | "zero" | "absent" | "not-checked";
 
-export interface CheckReport {
+interface CheckReport {
   file: string;
   fileBytes: number;
   version: number;
@@ -136,7 +136,7 @@ function functionName(code: string): string {
   return m?.[1] ?? "(unnamed)";
 }
 
-export interface CheckOptions {
+interface CheckOptions {
   verifyChecksum?: boolean;
   now?: number;
   /** Called every chunk of the file (1 MiB) with the bytes and the keys read so far. */

@@ -124,10 +124,3 @@ export class Crc64 {
   }
 }
 
-/** CRC-64 (Jones) of a whole buffer. */
-export function crc64(data: Uint8Array | string, start = 0, end?: number): bigint {
-  const bytes = typeof data === "string" ? Buffer.from(data, "latin1") : data;
-  const c = new Crc64();
-  c.update(bytes, start, end ?? bytes.length);
-  return c.value;
-}

@@ -8,7 +8,7 @@
 // One encoder is reused for every listpack: it writes into its own growing buffer, and
 // finish() fills in the header and returns the total size. No allocation per element.
 
-import { listpackBacklenSize } from "./listpack.ts";
+import { listpackBacklenSize } from "../encoding/listpack.ts";
 
 const HEADER = 6;
 const TWO_POW_32 = 4294967296;

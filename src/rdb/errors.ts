@@ -1,8 +1,10 @@
 // Errors of RDB parsing. Every failure on bad input is an RdbError naming the byte offset (from
 // the first byte of the file) and what was expected there, so that a failed full sync can be
-// logged usefully; anything else escaping the reader is a bug.
+// logged usefully; anything else escaping the reader is a bug. (The decoders of embedded
+// structures throw a StructureError, src/encoding/structure-error.ts, which the reader turns
+// into an RdbError for the record.)
 
-export type RdbErrorKind =
+type RdbErrorKind =
   /** The input ended before the RDB did. */
   | "truncated"
   /** The bytes do not follow the format. */
@@ -25,20 +27,5 @@ export class RdbError extends Error {
     message: string,
   ) {
     super(offset >= 0 ? `${message} (at offset ${offset})` : message);
-  }
-}
-
-/**
- * Thrown by the decoders of embedded structures (listpack, ziplist, intset, zipmap, LZF) with
- * an offset relative to the structure; the reader turns it into an RdbError for the record.
- */
-export class StructureError extends Error {
-  override readonly name = "StructureError";
-  constructor(
-    readonly structure: string,
-    readonly innerOffset: number,
-    message: string,
-  ) {
-    super(`${structure}: ${message} (at byte ${innerOffset} of the ${structure})`);
   }
 }

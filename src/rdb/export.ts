@@ -38,7 +38,7 @@ export interface ByteStringCodec<T> {
 const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
 
 /** The text of a latin1 (one char per byte) string when its bytes are valid UTF-8, else null. */
-export function utf8Text(s: string): string | null {
+function utf8Text(s: string): string | null {
   let ascii = true;
   for (let i = 0; i < s.length; i++) {
     if (s.charCodeAt(i) > 0x7f) {
@@ -55,7 +55,7 @@ export function utf8Text(s: string): string | null {
 }
 
 /** JSON representation of a byte string: its UTF-8 text, or {"base64": ...}. */
-export const jsonBytes: ByteStringCodec<string | { base64: string }> = {
+const jsonBytes: ByteStringCodec<string | { base64: string }> = {
   bytes(s) {
     const text = utf8Text(s);
     return text !== null ? text : { base64: Buffer.from(s, "latin1").toString("base64") };
@@ -63,7 +63,7 @@ export const jsonBytes: ByteStringCodec<string | { base64: string }> = {
 };
 
 /** MessagePack representation of a byte string: str when valid UTF-8, else bin. */
-export const msgpackBytes: ByteStringCodec<string | Buffer> = {
+const msgpackBytes: ByteStringCodec<string | Buffer> = {
   bytes(s) {
     const text = utf8Text(s);
     return text !== null ? text : Buffer.from(s, "latin1");
@@ -146,7 +146,7 @@ export function plainValue<T>(v: RedisValue, codec: ByteStringCodec<T>, json: bo
   return { module: m.typeName, encver: moduleEncodingVersion(m.moduleId), module_id: m.moduleId.toString(), payload };
 }
 
-export interface ExportOptions {
+interface ExportOptions {
   format?: ExportFormat;
   /** Only keys of this database. */
   db?: number;
@@ -158,7 +158,7 @@ export interface ExportOptions {
   onProgress?(bytesRead: number, keysRead: number): void;
 }
 
-export interface ExportSummary {
+interface ExportSummary {
   version: number;
   keysRead: number;
   keysExported: number;

@@ -5,7 +5,7 @@
 
 import type { HashValue, ListValue, SetValue, ZSetValue } from "../store/values.ts";
 import { ListpackEncoder } from "./encode-listpack.ts";
-import { decodeListpack, listpackBacklenSize, type PackedValue } from "./listpack.ts";
+import { ListpackReader } from "../encoding/listpack.ts";
 import { appendScore, quicklistNodeCounts } from "./writer.ts";
 
 /** Redis's listpack of a listpack-encoded hash (field, value[, TTL for listpackex]), set or zset (member, score). */
@@ -30,57 +30,44 @@ export function listpackOf(v: HashValue | SetValue | ZSetValue, withFieldTtls: b
   return Buffer.from(lp.buf.subarray(0, size));
 }
 
-/** Header bytes and total encoded size (without backlen) of the entry starting at p (lpCurrentEncodedSize*). */
-function entrySizes(buf: Buffer, p: number): [header: number, encoded: number] {
-  const b = buf[p]!;
-  if (b < 0x80) return [1, 1];
-  if (b < 0xc0) return [1, 1 + (b & 0x3f)];
-  if (b < 0xe0) return [1, 2];
-  if (b < 0xf0) return [2, 2 + (((b & 0x0f) << 8) | buf[p + 1]!)];
-  switch (b) {
-    case 0xf0:
-      return [5, 5 + ((buf[p + 1]! | (buf[p + 2]! << 8) | (buf[p + 3]! << 16) | (buf[p + 4]! << 24)) >>> 0)];
-    case 0xf1:
-      return [1, 3];
-    case 0xf2:
-      return [1, 4];
-    case 0xf3:
-      return [1, 5];
-    default:
-      return [1, 9];
-  }
-}
-
 const hex2 = (n: number) => n.toString(16).padStart(2, "0");
+
+/** The reader of listpackRepr. */
+const reader = new ListpackReader();
 
 /**
  * lpRepr's text. Addresses are the entries' offsets from `base` (there is no C pointer to
- * show); the rest is Redis's layout.
+ * show); the rest is Redis's layout. Each entry's sizes come from the reader: where its
+ * string starts (the header before it) or, for an integer, its one-byte header and backlen.
  */
 export function listpackRepr(buf: Buffer, base: number): string {
-  const values: PackedValue[] = [];
-  decodeListpack(buf, 0, buf.length, values, false);
-  let out = `{total bytes ${buf.length}} {num entries ${values.length}}\n`;
+  const lp = reader;
+  lp.open(buf, 0, buf.length);
+  let entries = "";
   let p = 6;
-  for (let index = 0; index < values.length; index++) {
-    const [header, encoded] = entrySizes(buf, p);
-    const back = listpackBacklenSize(encoded);
-    out += "{\n";
+  for (let index = 0; lp.next(); index++) {
+    const total = lp.offset - p;
+    const str = lp.strStart;
+    const header = str >= 0 ? str - p : 1;
+    const encoded = str >= 0 ? header + lp.strLen : total - 1;
+    const back = total - encoded;
+    const s = String(lp.value(false));
+    let out = "{\n";
     out += `\taddr: 0x${(base + p).toString(16).padStart(8, "0")},\n`;
     out += `\tindex: ${String(index).padStart(2)},\n`;
     out += `\toffset: ${p},\n`;
-    out += `\thdr+entrylen+backlen: ${String(encoded + back).padStart(2)},\n`;
+    out += `\thdr+entrylen+backlen: ${String(total).padStart(2)},\n`;
     out += `\thdrlen: ${String(header).padStart(3)},\n`;
     out += `\tbacklen: ${String(back).padStart(2)},\n`;
     out += `\tpayload: ${encoded - header}\n`;
     out += "\tbytes: ";
-    for (let i = 0; i < encoded + back; i++) out += `${hex2(buf[p + i]!)}|`;
+    for (let i = 0; i < total; i++) out += `${hex2(buf[p + i]!)}|`;
     out += "\n";
-    const s = String(values[index]);
     out += `\t[str]${s.length > 40 ? `${s.slice(0, 40)}...` : s}\n}\n`;
-    p += encoded + back;
+    entries += out;
+    p = lp.offset;
   }
-  return `${out}{end}\n\n`;
+  return `{total bytes ${buf.length}} {num entries ${lp.count}}\n${entries}{end}\n\n`;
 }
 
 /**

@@ -12,14 +12,14 @@ import type { Database } from "../store/database.ts";
 import type { RedisValue } from "../store/values.ts";
 
 /** A function library from a FUNCTION2 record. */
-export interface FunctionLibrary {
+interface FunctionLibrary {
   name: string;
   engine: string;
   code: string;
 }
 
 /** Module data found outside the keyspace (MODULE_AUX), kept verbatim. */
-export interface ModuleAuxRecord {
+interface ModuleAuxRecord {
   moduleId: bigint;
   payload: Buffer;
 }
@@ -116,7 +116,7 @@ export class DatabaseLoadSink implements RdbSink {
   }
 }
 
-export interface RdbLoadResult {
+interface RdbLoadResult {
   /** RDB version from the header. */
   version: number;
   /** Bytes of RDB parsed (excluding anything after the checksum). */
@@ -127,7 +127,7 @@ export interface RdbLoadResult {
   sink: DatabaseLoadSink;
 }
 
-export interface LoadFileOptions extends RdbReaderOptions {
+interface LoadFileOptions extends RdbReaderOptions {
   /** Read size (default 8 MiB). */
   chunkSize?: number;
   /** Called after each chunk is parsed, with the bytes read so far (progress reports). */
@@ -139,14 +139,6 @@ export interface LoadFileOptions extends RdbReaderOptions {
    * collector's own heuristics take it back.
    */
   memoryBudget?: number;
-}
-
-export interface LoadFileAsyncOptions extends LoadFileOptions {
-  /**
-   * Called after each chunk (never per record): the place to yield to the event loop (return a
-   * promise), report progress, or abort (return/resolve false).
-   */
-  betweenChunks?(bytesRead: number, keysLoaded: number): void | boolean | Promise<void | boolean>;
 }
 
 const DEFAULT_CHUNK = 8 * 1024 * 1024;
@@ -231,32 +223,4 @@ export function parseRdbFileSync(path: string, sink: RdbSink, options: LoadFileO
   }
   parser.end();
   return parser;
-}
-
-/**
- * Loads an RDB file into `dbs`, calling `betweenChunks` after each chunk so the caller can
- * yield to the event loop. Parsing itself stays synchronous. Resolves null when aborted.
- */
-export async function loadRdbFile(path: string, dbs: Database[], options: LoadFileAsyncOptions = {}): Promise<RdbLoadResult | null> {
-  const { parser, sink } = makeParser(dbs, options);
-  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK;
-  let bytesRead = 0;
-  const fd = openSync(path, "r");
-  try {
-    while (!parser.done) {
-      const chunk = Buffer.allocUnsafe(chunkSize);
-      const n = readSync(fd, chunk, 0, chunkSize, null);
-      if (n <= 0) break;
-      bytesRead += n;
-      parser.feed(n === chunkSize ? chunk : chunk.subarray(0, n));
-      if (options.betweenChunks) {
-        const go = await options.betweenChunks(bytesRead, sink.keysLoaded);
-        if (go === false) return null;
-      }
-    }
-  } finally {
-    closeSync(fd);
-  }
-  parser.end();
-  return result(parser, sink);
 }

@@ -9,7 +9,7 @@
 // the input; any violation is a StructureError. The compressor is described below; any valid
 // LZF stream decompresses identically in Redis.
 
-import { StructureError } from "./errors.ts";
+import { StructureError } from "../encoding/structure-error.ts";
 
 /** The largest output a valid LZF stream of `compressedLength` bytes can produce. */
 export function lzfMaxExpansion(compressedLength: number): number {

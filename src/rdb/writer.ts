@@ -52,7 +52,7 @@ import {
 import { Crc64 } from "./crc64.ts";
 import { encodeIntset } from "./encode-intset.ts";
 import { int64OfString, listpackIntSize, ListpackEncoder, writeInt64LE } from "./encode-listpack.ts";
-import { listpackBacklenSize } from "./listpack.ts";
+import { listpackBacklenSize } from "../encoding/listpack.ts";
 import { lzfCompressInto } from "./lzf.ts";
 import { writeStreamValue } from "./writer-stream.ts";
 
@@ -62,7 +62,7 @@ export const RDB_VERSION = 10;
  * Redis 7.4's version, written only when a hash has field TTLs (types 24 and 25 exist from
  * it on): the file then loads on 7.4 and later only, as the data needs.
  */
-export const RDB_VERSION_FIELD_TTLS = 12;
+const RDB_VERSION_FIELD_TTLS = 12;
 
 /** What decides the encodings written (Redis 7.0 config names in comments). */
 export interface RdbWriteOptions {
@@ -82,7 +82,7 @@ export interface RdbWriteOptions {
   quicklistPackedThreshold: number;
 }
 
-export const DEFAULT_WRITE_OPTIONS: Readonly<RdbWriteOptions> = Object.freeze({
+const DEFAULT_WRITE_OPTIONS: Readonly<RdbWriteOptions> = Object.freeze({
   compression: true,
   checksum: true,
   hashMaxListpackEntries: 512,
@@ -111,7 +111,7 @@ export function rdbWriteOptions(config: Config): RdbWriteOptions {
 }
 
 /** Whether a value needs RDB 12 (a hash with field TTLs, or a listpackex one). */
-export function needsFieldTtlVersion(v: RedisValue): boolean {
+function needsFieldTtlVersion(v: RedisValue): boolean {
   return v instanceof HashValue && (v.fieldTtlCount !== 0 || v.encoding === "listpackex");
 }
 
@@ -136,7 +136,7 @@ export interface ReplicationAux {
 }
 
 /** The AUX fields Redis 7.0 writes at the start of every RDB (rdbSaveInfoAuxFields). */
-export interface HeaderInfo {
+interface HeaderInfo {
   redisVersion: string;
   /** Unix seconds. */
   ctime: number;
@@ -691,6 +691,15 @@ export function dumpPayload(value: RedisValue, options: Partial<RdbWriteOptions>
   const version = needsFieldTtlVersion(value) ? RDB_VERSION_FIELD_TTLS : RDB_VERSION;
   const w = new RdbWriter({ ...options, checksum: false, rdbVersion: version }, 256);
   if (!w.typedValue(value)) throw new Error("DUMP of an empty aggregate");
+  return finishDumpPayload(w, version);
+}
+
+/**
+ * The trailer of a DUMP or FUNCTION DUMP payload, appended to what `w` (a writer without a
+ * checksum of its own) holds: the RDB version as 2 bytes little endian, then the CRC-64 of
+ * everything, 8 bytes little endian. Returns the whole payload.
+ */
+export function finishDumpPayload(w: RdbWriter, version: number): Buffer {
   w.byte(version & 0xff);
   w.byte(version >> 8);
   const crc = new Crc64();

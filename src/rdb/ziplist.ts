@@ -14,8 +14,8 @@
 //
 // Validated while decoding: bounds, prevlen chain, tail offset, count, terminator.
 
-import { StructureError } from "./errors.ts";
-import { readInt64LE, type PackedValue } from "./listpack.ts";
+import { StructureError } from "../encoding/structure-error.ts";
+import { readInt64LE, type PackedValue } from "../encoding/listpack.ts";
 
 const S = "ziplist";
 const HEADER = 10;
@@ -125,11 +125,4 @@ export function decodeZiplist(buf: Buffer, start: number, end: number, out: Pack
   if (zltail !== lastEntry - start) fail(start + 4, start, `tail offset says ${zltail}, the last entry is at ${lastEntry - start}`);
   if (announced !== 65535 && announced !== count) fail(start + 8, start, `header says ${announced} elements, found ${count}`);
   return count;
-}
-
-/** Decodes a ziplist into strings (integers as decimal strings). */
-export function ziplistStrings(buf: Buffer, start = 0, end = buf.length): string[] {
-  const out: PackedValue[] = [];
-  decodeZiplist(buf, start, end, out, false);
-  return out as string[];
 }

@@ -3,7 +3,7 @@
 //   <zmlen: count if < 254> (<len> key <len> <free> value <free bytes>)... <0xFF>
 //   len = 1 byte (0..253), or 254 followed by a u32 LE; 255 ends the map.
 
-import { StructureError } from "./errors.ts";
+import { StructureError } from "../encoding/structure-error.ts";
 
 const S = "zipmap";
 

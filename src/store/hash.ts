@@ -22,7 +22,7 @@
 import { arrayBytes, mapBytes, objectBytes, sampledBytes, setBytes, stringBytes, typedArrayBytes } from "./memory-size.ts";
 import { appendEntries, entryAt, entryEnd, findEntry, headerAt, insertEntries, PACKED_MAX_CHARS, removeRange, replaceEntry, unpackEntries } from "./packed-entries.ts";
 
-export type HashEncoding = "listpack" | "listpackex" | "hashtable";
+type HashEncoding = "listpack" | "listpackex" | "hashtable";
 
 /** No TTL (what fieldExpireAt returns for a field without one). */
 export const NO_FIELD_TTL = -1;

@@ -36,7 +36,7 @@ import {
 } from "./packed-entries.ts";
 import { arrayBytes, objectBytes, stringBytes } from "./memory-size.ts";
 
-export type ListEncoding = "listpack" | "quicklist";
+type ListEncoding = "listpack" | "quicklist";
 
 /** Below this capacity a ring buffer never shrinks (the churn would cost more than the slots). */
 const SHRINK_FLOOR = 64;

@@ -17,6 +17,8 @@
 // `flatSlice`.) Strings read out of a packed string are slices of it, cheap for replies; a
 // value that moves into a Map or Set representation is copied flat first.
 
+import { ListpackReader, LP_INTEGER } from "../encoding/listpack.ts";
+
 /**
  * Most characters a packed string holds: past this an aggregate moves to a Map/Set, so that a
  * rebuild never copies much (a default listpack hash is at most ~128 * 2 * 66 bytes).
@@ -29,7 +31,7 @@ export function headerSize(len: number): number {
 }
 
 /** Length of the entry whose header starts at `p`. */
-export function entryLength(s: string, p: number): number {
+function entryLength(s: string, p: number): number {
   const c = s.charCodeAt(p);
   if (c < 0x80) return c;
   if (c < 0xc0) return ((c & 0x3f) << 8) | s.charCodeAt(p + 1);
@@ -150,7 +152,7 @@ export function finishScratch(buf: Buffer, len: number): string {
 }
 
 /** Writes a header for `len` at `p`; returns the position after it. */
-export function writeHeader(buf: Buffer, p: number, len: number): number {
+function writeHeader(buf: Buffer, p: number, len: number): number {
   if (len < 0x80) {
     buf[p] = len;
     return p + 1;
@@ -256,6 +258,9 @@ export function unpackEntries(s: string): string[] {
  * Builds packed strings entry by entry (the RDB reader's path: entries come straight from the
  * file's bytes) with an O(n) duplicate check. One shared instance; `finish` hands out the string.
  */
+/** The reader of addListpack (one per module: readers never nest). */
+const listpackReader = new ListpackReader();
+
 export class PackedBuilder {
   buf: Buffer = Buffer.allocUnsafe(4096);
   pos = 0;
@@ -340,6 +345,22 @@ export class PackedBuilder {
     buf[this.pos] = p - start;
     this.pos = p;
     return p - start;
+  }
+
+  /**
+   * Appends the elements of the listpack in buf[start, end) (integers as their decimal
+   * digits), validating it: a corrupt one throws the StructureError of encoding/listpack.ts.
+   * Returns the number of elements.
+   */
+  addListpack(buf: Buffer, start: number, end: number): number {
+    const lp = listpackReader;
+    lp.open(buf, start, end);
+    while (lp.next()) {
+      const s = lp.strStart;
+      if (s >= 0) this.addBytes(buf, s, s + lp.strLen);
+      else this.addInteger(s === LP_INTEGER ? lp.int : lp.wideInt());
+    }
+    return lp.count;
   }
 
   /**

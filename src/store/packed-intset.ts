@@ -11,32 +11,27 @@ import { finishScratch, scratchBuffer, scratchWith } from "./packed-entries.ts";
 
 const TWO32 = 4294967296;
 
-/** The (hi, lo) of the last parseIntMember / valueAt (module state: no allocation per call). */
-export let hi = 0;
-export let lo = 0;
+/**
+ * The (hi, lo) that parseIntMember / valueAt read last: one scratch object owned by this
+ * module (no allocation per call; its callers use it at once, before the next read).
+ */
+export const value = { hi: 0, lo: 0 };
 
 /**
  * Parses a canonical int64 decimal string (the caller checked it with isIntsetMember) into
- * `hi`, `lo`.
+ * `value`.
  */
 export function parseIntMember(s: string): void {
   if (s.length <= 15) {
     const v = +s;
     const h = Math.floor(v / TWO32);
-    hi = h;
-    lo = v - h * TWO32;
+    value.hi = h;
+    value.lo = v - h * TWO32;
     return;
   }
   const b = BigInt(s);
-  hi = Number(BigInt.asIntN(32, b >> 32n));
-  lo = Number(BigInt.asUintN(32, b));
-}
-
-/** Sets `hi`, `lo` from a number that is a safe integer. */
-export function setFromNumber(v: number): void {
-  const h = Math.floor(v / TWO32);
-  hi = h;
-  lo = v - h * TWO32;
+  value.hi = Number(BigInt.asIntN(32, b >> 32n));
+  value.lo = Number(BigInt.asUintN(32, b));
 }
 
 /** The width (2, 4 or 8) a value needs (intsetValueEncoding). */
@@ -46,20 +41,20 @@ export function widthOf(h: number, l: number): 2 | 4 | 8 {
   return 8;
 }
 
-/** Reads element `i` into `hi`, `lo`. */
-export function valueAt(s: string, w: number, i: number): void {
+/** Reads element `i` into `value`. */
+function valueAt(s: string, w: number, i: number): void {
   const p = i * w;
   if (w === 2) {
     const v = ((s.charCodeAt(p) | (s.charCodeAt(p + 1) << 8)) << 16) >> 16;
-    hi = v < 0 ? -1 : 0;
-    lo = v >>> 0;
+    value.hi = v < 0 ? -1 : 0;
+    value.lo = v >>> 0;
   } else if (w === 4) {
     const v = s.charCodeAt(p) | (s.charCodeAt(p + 1) << 8) | (s.charCodeAt(p + 2) << 16) | (s.charCodeAt(p + 3) << 24);
-    hi = v < 0 ? -1 : 0;
-    lo = v >>> 0;
+    value.hi = v < 0 ? -1 : 0;
+    value.lo = v >>> 0;
   } else {
-    lo = (s.charCodeAt(p) | (s.charCodeAt(p + 1) << 8) | (s.charCodeAt(p + 2) << 16) | (s.charCodeAt(p + 3) << 24)) >>> 0;
-    hi = s.charCodeAt(p + 4) | (s.charCodeAt(p + 5) << 8) | (s.charCodeAt(p + 6) << 16) | (s.charCodeAt(p + 7) << 24);
+    value.lo = (s.charCodeAt(p) | (s.charCodeAt(p + 1) << 8) | (s.charCodeAt(p + 2) << 16) | (s.charCodeAt(p + 3) << 24)) >>> 0;
+    value.hi = s.charCodeAt(p + 4) | (s.charCodeAt(p + 5) << 8) | (s.charCodeAt(p + 6) << 16) | (s.charCodeAt(p + 7) << 24);
   }
 }
 
@@ -69,11 +64,11 @@ export function memberAt(s: string, w: number, i: number): string {
   if (w === 2) return String(((s.charCodeAt(p) | (s.charCodeAt(p + 1) << 8)) << 16) >> 16);
   if (w === 4) return String(s.charCodeAt(p) | (s.charCodeAt(p + 1) << 8) | (s.charCodeAt(p + 2) << 16) | (s.charCodeAt(p + 3) << 24));
   valueAt(s, w, i);
-  return decimal(hi, lo);
+  return decimal(value.hi, value.lo);
 }
 
 /** Decimal string of (h, l). */
-export function decimal(h: number, l: number): string {
+function decimal(h: number, l: number): string {
   if (h >= -0x200000 && h < 0x200000) return String(h * TWO32 + l);
   return String((BigInt(h) << 32n) + BigInt(l));
 }
@@ -149,22 +144,11 @@ export function upgradeAndAdd(s: string, w: number, to: number, h: number, l: nu
   let p = prepend ? to : 0;
   for (let i = 0; i < count; i++) {
     valueAt(s, w, i);
-    writeValue(buf, p, to, hi, lo);
+    writeValue(buf, p, to, value.hi, value.lo);
     p += to;
   }
   writeValue(buf, prepend ? 0 : p, to, h, l);
   return finishScratch(buf, (count + 1) * to);
-}
-
-/** An intset of width `w` from ascending distinct safe integers. */
-export function fromSorted(values: ArrayLike<number>, w: number): string {
-  const n = values.length;
-  const buf = scratchBuffer(n * w);
-  for (let i = 0; i < n; i++) {
-    setFromNumber(values[i]!);
-    writeValue(buf, i * w, w, hi, lo);
-  }
-  return finishScratch(buf, n * w);
 }
 
 /** Appends (h, l) at byte `p` of `buf` with width `w` (for builders). */

@@ -20,7 +20,7 @@ import { appendEntries, entryAt, entryEnd, findEntry, finishScratch, flatSlice, 
 import * as intset from "./packed-intset.ts";
 import { arrayBytes, objectBytes, sampledBytes, setBytes, stringBytes, typedArrayBytes } from "./memory-size.ts";
 
-export type SetEncoding = "intset" | "listpack" | "hashtable";
+type SetEncoding = "intset" | "listpack" | "hashtable";
 
 const MAX_I64 = "9223372036854775807";
 const MIN_I64_DIGITS = "9223372036854775808";
@@ -243,7 +243,7 @@ export class SetValue extends SetFields {
     if (rep === REP_PACKED) return findEntry(d, member, 1) >= 0;
     if (!isIntsetMember(member)) return false;
     intset.parseIntMember(member);
-    return intset.search(d, rep, intset.hi, intset.lo) >= 0;
+    return intset.search(d, rep, intset.value.hi, intset.value.lo) >= 0;
   }
 
   /** Set-compatible add: no encoding rules (a non-integer makes an intset a hashtable). */
@@ -294,8 +294,8 @@ export class SetValue extends SetFields {
       return true;
     }
     intset.parseIntMember(member);
-    const h = intset.hi;
-    const l = intset.lo;
+    const h = intset.value.hi;
+    const l = intset.value.lo;
     const at = intset.search(d, rep, h, l);
     if (at >= 0) return false;
     const need = intset.widthOf(h, l);
@@ -329,7 +329,7 @@ export class SetValue extends SetFields {
     }
     if (!isIntsetMember(member)) return false;
     intset.parseIntMember(member);
-    const at = intset.search(d, rep, intset.hi, intset.lo);
+    const at = intset.search(d, rep, intset.value.hi, intset.value.lo);
     if (at < 0) return false;
     this.data = removeRange(d, at * rep, (at + 1) * rep);
     return true;
@@ -504,13 +504,13 @@ export class SetValue extends SetFields {
     let width: 2 | 4 | 8 = 2;
     for (const m of members) {
       intset.parseIntMember(m);
-      const w = intset.widthOf(intset.hi, intset.lo);
+      const w = intset.widthOf(intset.value.hi, intset.value.lo);
       if (w > width) width = w;
     }
     const buf = scratchBuffer(members.length * width);
     for (let i = 0; i < members.length; i++) {
       intset.parseIntMember(members[i]!);
-      intset.writeAt(buf, i * width, width, intset.hi, intset.lo);
+      intset.writeAt(buf, i * width, width, intset.value.hi, intset.value.lo);
     }
     this.data = finishScratch(buf, members.length * width);
     this.meta = width;

@@ -24,8 +24,6 @@ export class ModuleValue {
 
 export type RedisValue = string | ListValue | HashValue | SetValue | ZSetValue | StreamValue | ModuleValue;
 
-export type TypeName = "string" | "list" | "hash" | "set" | "zset" | "stream" | "module";
-
 /** The name TYPE replies with. */
 export function typeOf(v: RedisValue): string {
   if (typeof v === "string") return "string";

@@ -1,6 +1,8 @@
 // Helpers shared by the RDB reader tests: a sink that records everything the parser reports,
-// plain views of values, a seeded random generator, and chunked feeding.
+// plain views of values, a seeded random generator, chunked feeding, and a reference intset
+// decoder.
 
+import { StructureError } from "../../src/encoding/structure-error.ts";
 import { plainValue, type ByteStringCodec } from "../../src/rdb/export.ts";
 import { RdbParser, type PreGaFunctionLibrary, type RdbReaderOptions, type RdbSink } from "../../src/rdb/reader.ts";
 import type { RedisValue } from "../../src/store/values.ts";
@@ -122,4 +124,31 @@ export function digest(rec: Recorder): string {
   }
   h.update(JSON.stringify([[...rec.auxFields], rec.functions, rec.preGaFunctions, rec.moduleAuxRecords.map((m) => [String(m.moduleId), m.payload.toString("hex")]), rec.slotInfos, rec.empty]));
   return h.digest("hex");
+}
+
+/**
+ * A reference intset decoder (the members as decimal strings, validating size, width and
+ * order with the messages of src/encoding/intset.ts), written plainly to check the store's
+ * intset form and the encoder against.
+ */
+export function decodeIntset(buf: Uint8Array, start: number, end: number): string[] {
+  const fail = (at: number, message: string): never => {
+    throw new StructureError("intset", at, message);
+  };
+  const size = end - start;
+  if (size < 8) fail(0, `${size} bytes is too short for an intset`);
+  const view = Buffer.from(buf.buffer, buf.byteOffset + start, size);
+  const width = view.readUInt32LE(0);
+  if (width !== 2 && width !== 4 && width !== 8) fail(0, `invalid element width ${width}`);
+  const length = view.readUInt32LE(4);
+  if (8 + length * width !== size) fail(4, `${length} elements of ${width} bytes do not fill ${size} bytes`);
+  const out: string[] = [];
+  let prev: bigint | null = null;
+  for (let i = 0, p = 8; i < length; i++, p += width) {
+    const v = width === 2 ? BigInt(view.readInt16LE(p)) : width === 4 ? BigInt(view.readInt32LE(p)) : view.readBigInt64LE(p);
+    if (prev !== null && !(v > prev)) fail(p, "elements are not strictly ascending");
+    prev = v;
+    out.push(String(v));
+  }
+  return out;
 }

@@ -9,8 +9,7 @@ import { describe, expect, test } from "bun:test";
 import { Crc64 } from "../../src/rdb/crc64.ts";
 import { encodeIntset } from "../../src/rdb/encode-intset.ts";
 import { int64OfString, ListpackEncoder } from "../../src/rdb/encode-listpack.ts";
-import { decodeIntset } from "../../src/rdb/intset.ts";
-import { decodeListpack, listpackStrings, type PackedValue } from "../../src/rdb/listpack.ts";
+import { decodeListpack, listpackStrings, type PackedValue } from "../../src/encoding/listpack.ts";
 import { lzfCompress, lzfCompressInto, lzfDecompress } from "../../src/rdb/lzf.ts";
 import { dumpPayload, RdbWriter, RDB_VERSION, type RdbWriteOptions } from "../../src/rdb/writer.ts";
 import { HashValue } from "../../src/store/hash.ts";
@@ -19,7 +18,7 @@ import { SetValue } from "../../src/store/set.ts";
 import { StreamValue, newConsumer, newConsumerGroup } from "../../src/store/stream.ts";
 import { ModuleValue, type RedisValue } from "../../src/store/values.ts";
 import { ZSetValue } from "../../src/store/zset.ts";
-import { parseRdb, plain } from "./rdb-test-helpers.ts";
+import { decodeIntset, parseRdb, plain } from "./rdb-test-helpers.ts";
 import { rng } from "../helpers/seeded.ts";
 
 const SEED = Number(process.env.RDB_WRITER_SEED ?? (process.env.RANDOM_SEEDS === "1" ? Date.now() % 1000000 : 20261201));

@@ -4,9 +4,8 @@
 
 import { describe, expect, test } from "bun:test";
 import { ListpackEncoder } from "../../src/rdb/encode-listpack.ts";
-import { decodeListpack, type PackedValue } from "../../src/rdb/listpack.ts";
+import { decodeListpack, type PackedValue } from "../../src/encoding/listpack.ts";
 import { HashValue, PACKED_HASH_MAX_FIELDS } from "../../src/store/hash.ts";
-import { listpackIntoBuilder } from "../../src/store/packed-decode.ts";
 import { packedBuilder, PACKED_MAX_CHARS, unpackEntries } from "../../src/store/packed-entries.ts";
 import { rng, seedFromEnv } from "../helpers/seeded.ts";
 
@@ -192,7 +191,7 @@ describe("listpack bytes into packed entries", () => {
       const expected: PackedValue[] = [];
       decodeListpack(bytes, 0, bytes.length, expected, false);
       packedBuilder.reset();
-      expect(listpackIntoBuilder(bytes, 0, bytes.length, packedBuilder)).toBe(expected.length);
+      expect(packedBuilder.addListpack(bytes, 0, bytes.length)).toBe(expected.length);
       expect(unpackEntries(packedBuilder.finish())).toEqual(expected as string[]);
     }
   });
@@ -221,7 +220,7 @@ describe("listpack bytes into packed entries", () => {
       let got = "";
       packedBuilder.reset();
       try {
-        listpackIntoBuilder(bytes, 0, bytes.length, packedBuilder);
+        packedBuilder.addListpack(bytes, 0, bytes.length);
       } catch (e) {
         got = String(e);
       }

@@ -3,22 +3,14 @@
 // RDB version as 2 bytes little endian, and the CRC-64 of all that, 8 bytes little endian.
 
 import { OP_FUNCTION2, OP_FUNCTION_PRE_GA } from "../../rdb/constants.ts";
-import { Crc64 } from "../../rdb/crc64.ts";
 import { lzfDecompress } from "../../rdb/lzf.ts";
-import { RDB_VERSION, RdbWriter, rdbWriteOptions } from "../../rdb/writer.ts";
+import { finishDumpPayload, RDB_VERSION, RdbWriter, rdbWriteOptions } from "../../rdb/writer.ts";
 import type { Server } from "../../core/server.ts";
 
 export function encodeFunctionsPayload(server: Server, codes: string[]): Buffer {
   const w = new RdbWriter({ ...rdbWriteOptions(server.config), checksum: false }, 256);
   for (const code of codes) w.functionLibrary(code);
-  w.byte(RDB_VERSION & 0xff);
-  w.byte(RDB_VERSION >> 8);
-  const crc = new Crc64();
-  crc.update(w.buf, 0, w.pos);
-  w.ensure(8);
-  crc.writeLE(w.buf, w.pos);
-  w.pos += 8;
-  return w.takeChunk();
+  return finishDumpPayload(w, RDB_VERSION);
 }
 
 /** Reads an RDB length at pos: [value, next pos, encoded?] or null when truncated. */

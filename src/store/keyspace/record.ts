@@ -40,8 +40,7 @@ export const LRU_SHIFT = 8;
 
 export const HEADER = 8;
 export const EXPIRE_EXTRA = 12;
-/** Offset of the expiry (f64) and the volatile position (u32) when Flag.Expire is set. */
-export const EXPIRE_AT = 8;
+/** Offset of the volatile position (u32) when Flag.Expire is set (the expiry, an f64, is at +8). */
 export const VOLATILE_POS_AT = 16;
 
 /** Bytes a key or value stored out of line takes in the chunk (its side-table index). */

@@ -1,0 +1,419 @@
+// The index of a keyspace (keyspace.ts): the open-addressing table over the records of the
+// arena, with lookups, reads of a record (by slot, or by ref for walkers), resizing and
+// iteration (SCAN, RANDOMKEY). Keyspace extends it with the writes, the snapshot bookkeeping
+// and the hand-off from a worker; the layout is described in keyspace.ts.
+
+import { Arena, OFFSET_MASK, REF_SHIFT } from "./arena.ts";
+import { hashBytes, hashString } from "./key-hash.ts";
+import { EXPIRE_EXTRA, Flag, HEADER, KIND_MASK, Kind, LRU_SHIFT, SIDE_REF } from "./record.ts";
+import { nextScanCursor } from "./scan-cursor.ts";
+import { SideTable } from "./side-table.ts";
+import { VolatileKeys } from "./volatile-keys.ts";
+
+export const NOT_FOUND = -1;
+export const NO_EXPIRE = -1;
+
+export const MIN_CAPACITY = 8;
+/**
+ * Below this many bytes a copy is a JS loop; above, one native copy (measured for 10..100-byte
+ * values: loop 52 ns, Buffer.copy 32 ns, set(subarray) 69 ns).
+ */
+const SHORT_COPY = 16;
+
+export interface KeyspaceOptions {
+  /** Grow when more than this fraction of the slots are used (default 0.75). */
+  maxLoad?: number;
+  /** Size the table for this many keys from the start (a load's RESIZEDB hint). */
+  expectedKeys?: number;
+  /** Slabs and table in SharedArrayBuffers (built by a worker, adopted by another thread). */
+  shared?: boolean;
+  /** Deep copy of an aggregate, for snapshots (store/clone.ts's cloneValue in the server). */
+  cloneObject?: (value: unknown) => unknown;
+}
+
+export class KeyspaceIndex {
+  table: Int32Array<ArrayBufferLike>;
+  mask: number;
+  size = 0;
+  protected growAt: number;
+  readonly maxLoad: number;
+  readonly arena: Arena;
+  readonly side = new SideTable();
+  readonly volatile = new VolatileKeys();
+  protected readonly shared: boolean;
+  protected readonly cloneObject: (value: unknown) => unknown;
+
+  constructor(options: KeyspaceOptions = {}) {
+    this.maxLoad = options.maxLoad ?? 0.75;
+    this.shared = options.shared ?? false;
+    this.cloneObject = options.cloneObject ?? ((v) => v);
+    this.arena = new Arena({ shared: this.shared });
+    const capacity = capacityFor(options.expectedKeys ?? 0, this.maxLoad);
+    this.table = this.newTable(capacity);
+    this.mask = capacity - 1;
+    this.growAt = Math.floor(capacity * this.maxLoad);
+  }
+
+  get capacity(): number {
+    return this.mask + 1;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Lookup
+
+  findString(key: string): number {
+    const h = hashString(key);
+    const t = this.table;
+    const mask = this.mask;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const th = t[i << 1]!;
+      if (th === 0) return NOT_FOUND;
+      if (th === h && this.keyEqualsString(t[(i << 1) + 1]!, key)) return i;
+    }
+  }
+
+  findBytes(buf: Uint8Array, start: number, len: number): number {
+    const h = hashBytes(buf, start, len);
+    const t = this.table;
+    const mask = this.mask;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const th = t[i << 1]!;
+      if (th === 0) return NOT_FOUND;
+      if (th === h && this.keyEqualsBytes(t[(i << 1) + 1]!, buf, start, len)) return i;
+    }
+  }
+
+  refAt(slot: number): number {
+    return this.table[(slot << 1) + 1]!;
+  }
+
+  /** The slot whose entry points at `ref` (a record found by walking the arena or VolatileKeys). */
+  slotOfRef(ref: number): number {
+    const h = this.hashOfRecord(ref);
+    const t = this.table;
+    const mask = this.mask;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const th = t[i << 1]!;
+      if (th === 0) return NOT_FOUND;
+      if (t[(i << 1) + 1] === ref) return i;
+    }
+  }
+
+  protected keyEqualsString(ref: number, key: string): boolean {
+    const s = ref >>> REF_SHIFT;
+    const off = (ref & OFFSET_MASK) << 3;
+    const w = this.arena.words[s]!;
+    const h = w[off >> 2]!;
+    const len = key.length;
+    if (h & Flag.KeyExternal) {
+      const k = this.externalKey(ref);
+      if (k.length !== len) return false;
+      for (let i = 0; i < len; i++) if (k[i] !== key.charCodeAt(i)) return false;
+      return true;
+    }
+    if ((w[(off >> 2) + 1]! & 0xffff) !== len) return false;
+    const b = this.arena.bytes[s]!;
+    const p = off + (h & Flag.Expire ? HEADER + EXPIRE_EXTRA : HEADER);
+    for (let i = 0; i < len; i++) if (b[p + i] !== key.charCodeAt(i)) return false;
+    return true;
+  }
+
+  protected keyEqualsBytes(ref: number, buf: Uint8Array, start: number, len: number): boolean {
+    const s = ref >>> REF_SHIFT;
+    const off = (ref & OFFSET_MASK) << 3;
+    const w = this.arena.words[s]!;
+    const h = w[off >> 2]!;
+    if (h & Flag.KeyExternal) {
+      const k = this.externalKey(ref);
+      if (k.length !== len) return false;
+      for (let i = 0; i < len; i++) if (k[i] !== buf[start + i]) return false;
+      return true;
+    }
+    if ((w[(off >> 2) + 1]! & 0xffff) !== len) return false;
+    const b = this.arena.bytes[s]!;
+    const p = off + (h & Flag.Expire ? HEADER + EXPIRE_EXTRA : HEADER);
+    for (let i = 0; i < len; i++) if (b[p + i] !== buf[start + i]) return false;
+    return true;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Reading a record (by slot, or by ref for walkers)
+
+  kindAt(slot: number): Kind {
+    return this.kindOf(this.table[(slot << 1) + 1]!);
+  }
+
+  kindOf(ref: number): Kind {
+    return this.arena.words[ref >>> REF_SHIFT]![((ref & OFFSET_MASK) << 1)]! & KIND_MASK;
+  }
+
+  /** Length of a string value. */
+  valueLengthAt(slot: number): number {
+    return this.valueLengthOf(this.table[(slot << 1) + 1]!);
+  }
+
+  valueLengthOf(ref: number): number {
+    const s = ref >>> REF_SHIFT;
+    const wi = (ref & OFFSET_MASK) << 1;
+    const w = this.arena.words[s]!;
+    const kind = w[wi]! & KIND_MASK;
+    if (kind === Kind.String) return w[wi + 1]! >>> 16;
+    if (kind === Kind.BigString) return (this.side.get(this.sideIndexOf(ref)) as Uint8Array).length;
+    return 0;
+  }
+
+  /** Copies a string value into `out` at `pos` (a reply buffer); returns the bytes copied. */
+  copyValueAt(slot: number, out: Uint8Array, pos: number): number {
+    return this.copyValueOf(this.table[(slot << 1) + 1]!, out, pos);
+  }
+
+  copyValueOf(ref: number, out: Uint8Array, pos: number): number {
+    const s = ref >>> REF_SHIFT;
+    const off = (ref & OFFSET_MASK) << 3;
+    const w = this.arena.words[s]!;
+    const h = w[off >> 2]!;
+    if ((h & KIND_MASK) === Kind.String) {
+      const lens = w[(off >> 2) + 1]!;
+      const len = lens >>> 16;
+      const p = off + (h & Flag.Expire ? HEADER + EXPIRE_EXTRA : HEADER) + (h & Flag.KeyExternal ? SIDE_REF : lens & 0xffff);
+      copyBytes(this.arena.bytes[s]!, p, len, out, pos);
+      return len;
+    }
+    const big = this.side.get(this.sideIndexOf(ref)) as Uint8Array;
+    copyBytes(big, 0, big.length, out, pos);
+    return big.length;
+  }
+
+  /** A string value as a latin1 JS string (allocates: for commands that still work on strings). */
+  valueStringAt(slot: number): string {
+    return this.valueStringOf(this.table[(slot << 1) + 1]!);
+  }
+
+  valueStringOf(ref: number): string {
+    const s = ref >>> REF_SHIFT;
+    const off = (ref & OFFSET_MASK) << 3;
+    const w = this.arena.words[s]!;
+    const h = w[off >> 2]!;
+    if ((h & KIND_MASK) === Kind.String) {
+      const lens = w[(off >> 2) + 1]!;
+      const p = off + (h & Flag.Expire ? HEADER + EXPIRE_EXTRA : HEADER) + (h & Flag.KeyExternal ? SIDE_REF : lens & 0xffff);
+      return this.arena.bytes[s]!.latin1Slice(p, p + (lens >>> 16));
+    }
+    return (this.side.get(this.sideIndexOf(ref)) as Buffer).latin1Slice();
+  }
+
+  /** The object of an Object record. */
+  objectAt(slot: number): unknown {
+    return this.side.get(this.sideIndexOf(this.table[(slot << 1) + 1]!));
+  }
+
+  objectOf(ref: number): unknown {
+    return this.side.get(this.sideIndexOf(ref));
+  }
+
+  keyStringAt(slot: number): string {
+    return this.keyStringOf(this.table[(slot << 1) + 1]!);
+  }
+
+  keyStringOf(ref: number): string {
+    const s = ref >>> REF_SHIFT;
+    const off = (ref & OFFSET_MASK) << 3;
+    const w = this.arena.words[s]!;
+    const h = w[off >> 2]!;
+    if (h & Flag.KeyExternal) return (this.externalKey(ref) as Buffer).latin1Slice();
+    const p = off + (h & Flag.Expire ? HEADER + EXPIRE_EXTRA : HEADER);
+    return this.arena.bytes[s]!.latin1Slice(p, p + (w[(off >> 2) + 1]! & 0xffff));
+  }
+
+  keyLengthOf(ref: number): number {
+    const w = this.arena.words[ref >>> REF_SHIFT]!;
+    const wi = (ref & OFFSET_MASK) << 1;
+    return w[wi]! & Flag.KeyExternal ? this.externalKey(ref).length : w[wi + 1]! & 0xffff;
+  }
+
+  copyKeyOf(ref: number, out: Uint8Array, pos: number): number {
+    const s = ref >>> REF_SHIFT;
+    const off = (ref & OFFSET_MASK) << 3;
+    const w = this.arena.words[s]!;
+    const h = w[off >> 2]!;
+    if (h & Flag.KeyExternal) {
+      const k = this.externalKey(ref);
+      copyBytes(k, 0, k.length, out, pos);
+      return k.length;
+    }
+    const len = w[(off >> 2) + 1]! & 0xffff;
+    copyBytes(this.arena.bytes[s]!, off + (h & Flag.Expire ? HEADER + EXPIRE_EXTRA : HEADER), len, out, pos);
+    return len;
+  }
+
+  /** Absolute Unix ms, or NO_EXPIRE. */
+  expireAt(slot: number): number {
+    return this.expireOf(this.table[(slot << 1) + 1]!);
+  }
+
+  expireOf(ref: number): number {
+    const s = ref >>> REF_SHIFT;
+    const off = (ref & OFFSET_MASK) << 3;
+    if (!(this.arena.words[s]![off >> 2]! & Flag.Expire)) return NO_EXPIRE;
+    return this.arena.floats[s]![(off >> 3) + 1]!;
+  }
+
+  /** The 24-bit LRU/LFU field. */
+  lruAt(slot: number): number {
+    const ref = this.table[(slot << 1) + 1]!;
+    return this.arena.words[ref >>> REF_SHIFT]![(ref & OFFSET_MASK) << 1]! >>> LRU_SHIFT;
+  }
+
+  /**
+   * Sets the LRU/LFU field (on access). Not a change for snapshots: like Redis's (which skips the
+   * update while a child process exists), a snapshot may see the new clock.
+   */
+  touchAt(slot: number, lru: number): void {
+    const ref = this.table[(slot << 1) + 1]!;
+    const w = this.arena.words[ref >>> REF_SHIFT]!;
+    const wi = (ref & OFFSET_MASK) << 1;
+    w[wi] = (w[wi]! & 0xff) | (lru << LRU_SHIFT);
+  }
+
+  protected sideIndexOf(ref: number): number {
+    const s = ref >>> REF_SHIFT;
+    const off = (ref & OFFSET_MASK) << 3;
+    const w = this.arena.words[s]!;
+    const h = w[off >> 2]!;
+    const p = off + (h & Flag.Expire ? HEADER + EXPIRE_EXTRA : HEADER) + (h & Flag.KeyExternal ? SIDE_REF : w[(off >> 2) + 1]! & 0xffff);
+    return readU32(this.arena.bytes[s]!, p);
+  }
+
+  protected externalKey(ref: number): Uint8Array {
+    const off = (ref & OFFSET_MASK) << 3;
+    const s = ref >>> REF_SHIFT;
+    const h = this.arena.words[s]![off >> 2]!;
+    return this.side.get(readU32(this.arena.bytes[s]!, off + (h & Flag.Expire ? HEADER + EXPIRE_EXTRA : HEADER))) as Uint8Array;
+  }
+
+  protected hashOfRecord(ref: number): number {
+    const s = ref >>> REF_SHIFT;
+    const off = (ref & OFFSET_MASK) << 3;
+    const w = this.arena.words[s]!;
+    const h = w[off >> 2]!;
+    if (h & Flag.KeyExternal) {
+      const k = this.externalKey(ref);
+      return hashBytes(k, 0, k.length);
+    }
+    return hashBytes(this.arena.bytes[s]!, off + (h & Flag.Expire ? HEADER + EXPIRE_EXTRA : HEADER), w[(off >> 2) + 1]! & 0xffff);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Table size
+
+  protected newTable(capacity: number): Int32Array<ArrayBufferLike> {
+    return this.shared ? new Int32Array(new SharedArrayBuffer(capacity * 8)) : new Int32Array(capacity * 2);
+  }
+
+  protected emptySlotFor(h: number): number {
+    const t = this.table;
+    const mask = this.mask;
+    let i = h & mask;
+    while (t[i << 1] !== 0) i = (i + 1) & mask;
+    return i;
+  }
+
+  /** Rehashes into a table of `capacity` slots (a power of two), from the stored hashes. */
+  resize(capacity: number): void {
+    const old = this.table;
+    const t = this.newTable(capacity);
+    const mask = capacity - 1;
+    for (let j = 0; j < old.length; j += 2) {
+      const h = old[j]!;
+      if (h === 0) continue;
+      let i = h & mask;
+      while (t[i << 1] !== 0) i = (i + 1) & mask;
+      t[i << 1] = h;
+      t[(i << 1) + 1] = old[j + 1]!;
+    }
+    this.table = t;
+    this.mask = mask;
+    this.growAt = Math.floor(capacity * this.maxLoad);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Iteration and sampling
+
+  /**
+   * SCAN: visits the keys of buckets (home slots) in reverse-binary cursor order, as Redis's
+   * dictScan, until at least `count` keys were visited; pushes their slots to `out`. Returns
+   * the next cursor (0: done). A key present for the whole iteration is visited at least once
+   * whatever the table does in between (grows, shrinks, shifts entries back on deletions): it
+   * is found by its home bucket, which only depends on its hash and the table size.
+   */
+  scan(cursor: number, count: number, out: number[]): number {
+    if (this.size === 0) return 0;
+    const t = this.table;
+    const mask = this.mask;
+    let v = cursor >>> 0;
+    let visited = 0;
+    const maxBuckets = count * 10;
+    for (let b = 0; b < maxBuckets; b++) {
+      const bucket = v & mask;
+      for (let i = bucket; ; i = (i + 1) & mask) {
+        const th = t[i << 1]!;
+        if (th === 0) break;
+        if ((th & mask) === bucket) {
+          out.push(i);
+          visited++;
+        }
+      }
+      v = nextScanCursor(v, mask);
+      if (v === 0 || visited >= count) break;
+    }
+    return v;
+  }
+
+  /** A uniformly random used slot (RANDOMKEY); NOT_FOUND when empty. */
+  randomSlot(random: () => number = Math.random): number {
+    if (this.size === 0) return NOT_FOUND;
+    const t = this.table;
+    const capacity = this.capacity;
+    for (;;) {
+      const i = Math.floor(random() * capacity);
+      if (t[i << 1] !== 0) return i;
+    }
+  }
+
+}
+
+export const EMPTY = new Uint8Array(0);
+
+/** Smallest power-of-two capacity holding `keys` at most `load` full. */
+export function capacityFor(keys: number, load: number): number {
+  let c = MIN_CAPACITY;
+  while (c * load < keys + 1) c *= 2;
+  return c;
+}
+
+/** Copies bytes: a JS loop when short; Buffer's copy (a memmove, no view allocated) otherwise. */
+export function copyBytes(src: Uint8Array, start: number, len: number, dst: Uint8Array, at: number): void {
+  if (len <= SHORT_COPY) {
+    for (let i = 0; i < len; i++) dst[at + i] = src[start + i]!;
+  } else copy.call(src, dst, at, start, start + len);
+}
+
+const copy = Buffer.prototype.copy;
+
+export function writeLatin1(s: string, dst: Uint8Array, at: number): void {
+  const len = s.length;
+  if (len <= SHORT_COPY) {
+    for (let i = 0; i < len; i++) dst[at + i] = s.charCodeAt(i);
+  } else (dst as Buffer).latin1Write(s, at);
+}
+
+export function readU32(b: Uint8Array, p: number): number {
+  return (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0;
+}
+
+export function writeU32(b: Uint8Array, p: number, v: number): void {
+  b[p] = v & 0xff;
+  b[p + 1] = (v >>> 8) & 0xff;
+  b[p + 2] = (v >>> 16) & 0xff;
+  b[p + 3] = v >>> 24;
+}
