@@ -140,6 +140,7 @@ export const DIRECTIVES: Directive[] = [
   { name: "list-compress-depth", kind: "int", min: 0, max: 2147483647, default: "0", mutable: true },
   { name: "rdb-key-save-delay", kind: "int", min: -2147483648, max: 2147483647, default: "0", mutable: true, hidden: true },
   { name: "key-load-delay", kind: "int", min: -2147483648, max: 2147483647, default: "0", mutable: true, hidden: true },
+  { name: "loading-process-events-interval-bytes", kind: "int", min: 1024, max: 2147483647, default: "2097152", mutable: true, hidden: true },
   { name: "active-expire-effort", kind: "int", min: 1, max: 10, default: "1", mutable: true },
   { name: "hz", kind: "int", min: 0, max: 2147483647, default: "10", mutable: true },
   { name: "min-replicas-to-write", alias: "min-slaves-to-write", kind: "int", min: 0, max: 2147483647, default: "0", mutable: true },

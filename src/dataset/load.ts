@@ -299,12 +299,18 @@ export function beginDatasetLoad(server: Server, dbs: Database[], options: Datas
     }
     if (scheduled) return;
     scheduled = true;
-    setImmediate(() => {
+    const next = () => {
       scheduled = false;
       work();
-    });
+    };
+    // key-load-delay: the records of the last slice owe a pause (Redis sleeps per key).
+    if (owedMs > 0) setTimeout(next, owedMs);
+    else setImmediate(next);
+    owedMs = 0;
   };
   let filling = false;
+  /** Milliseconds the records of the last slice owe (key-load-delay), paid before the next. */
+  let owedMs = 0;
   /**
    * While the parse waits for input, pending records go into their shard's Map, a little at a
    * time (FILL_STEP_MS) with a turn of the event loop in between: input that arrives is parsed
@@ -326,21 +332,41 @@ export function beginDatasetLoad(server: Server, dbs: Database[], options: Datas
       if (more) scheduleFill();
     });
   };
-  /** Parses for one slice; schedules the next turn if input is left. */
+  /**
+   * Parses for one slice; schedules the next turn if input is left. A slice ends after
+   * LOAD_SLICE_MS or once loading-process-events-interval-bytes were parsed (whole chunks: the
+   * bytes of a chunk are parsed together); with key-load-delay, after the parser's smallest
+   * step (128 records), which then owe their delay as a pause before the next slice.
+   */
   const work = () => {
     if (aborted || failure) return;
-    const deadline = performance.now() + LOAD_SLICE_MS;
+    const keyDelayUs = server.config.num("key-load-delay");
+    const eventBytes = server.config.num("loading-process-events-interval-bytes");
+    const deadline = keyDelayUs > 0 ? 0 : performance.now() + LOAD_SLICE_MS;
+    const keysBefore = sink.keysLoaded;
+    const bytesBefore = parser.bytesConsumed;
+    const endSlice = () => {
+      if (keyDelayUs > 0) owedMs = ((sink.keysLoaded - keysBefore) * keyDelayUs) / 1000;
+      schedule();
+    };
     try {
-      if (parser.suspended && !parser.resume(deadline)) return schedule();
+      if (parser.suspended && !parser.resume(deadline)) return endSlice();
+      let fed = parser.bytesConsumed !== bytesBefore;
       while (queue.length > 0) {
-        if (performance.now() >= deadline) return schedule();
+        if (fed && (performance.now() >= deadline || parser.bytesConsumed - bytesBefore >= eventBytes)) return endSlice();
         const chunk = queue.shift()!;
         queuedBytes -= chunk.length;
-        if (!parser.feed(chunk, deadline)) return schedule();
+        fed = true;
+        if (!parser.feed(chunk, deadline)) return endSlice();
       }
     } catch (e) {
       fail(e);
       return;
+    }
+    if (keyDelayUs > 0 && sink.keysLoaded !== keysBefore) {
+      // The delay the last records owe is paid before the load is seen as caught up.
+      owedMs = ((sink.keysLoaded - keysBefore) * keyDelayUs) / 1000;
+      return schedule();
     }
     // Caught up with the input: shard Maps are filled while waiting for more.
     scheduleFill();
@@ -352,7 +378,8 @@ export function beginDatasetLoad(server: Server, dbs: Database[], options: Datas
     waiters = [];
     for (const w of done) w();
   };
-  const idle = () => queue.length === 0 && !parser.suspended;
+  // A slice scheduled (a key-load-delay pause owed, input behind) is work still to do.
+  const idle = () => queue.length === 0 && !parser.suspended && !scheduled;
 
   const load: DatasetLoad = {
     get keysLoaded() {
@@ -423,6 +450,9 @@ export function beginDatasetLoad(server: Server, dbs: Database[], options: Datas
       }
     },
     async finish() {
+      // What is still queued or suspended is parsed in its slices first (not at once by end()).
+      await load.drain();
+      if (aborted) return null;
       if (failure) throw failure;
       parser.end();
       while (!sink.install(performance.now() + LOAD_SLICE_MS)) {

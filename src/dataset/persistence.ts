@@ -339,7 +339,10 @@ function pumpBgsave(server: Server, job: Bgsave): void {
   }
   job.progress.update(job.bytes, job.rdb.keysWritten, job.rdb.keysTotal);
   if (more) {
-    setImmediate(() => pumpBgsave(server, job));
+    // rdb-key-save-delay: the keys just written owe a pause (Redis's child sleeps per key).
+    const pause = job.rdb.takePause();
+    if (pause > 0) setTimeout(() => pumpBgsave(server, job), pause);
+    else setImmediate(() => pumpBgsave(server, job));
     return;
   }
   whenSynced(job, () => {

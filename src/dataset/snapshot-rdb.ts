@@ -24,6 +24,8 @@ export interface RdbChunkSource {
   step(maxBytes: number, sink: (bytes: Buffer) => void): boolean;
   /** Stops early (the snapshot is released). */
   abort(): void;
+  /** Milliseconds to wait before the next step (rdb-key-save-delay), then 0. */
+  takePause(): number;
 }
 
 /**
@@ -36,6 +38,8 @@ export function replicationAuxFor(server: Server, replOffset = server.replicatio
 
 /** Longest one fill runs before handing its bytes over (the event loop gets a turn). */
 const FILL_BUDGET_MS = 5;
+/** With rdb-key-save-delay, the delay one fill owes at most before it stops (microseconds). */
+const DELAY_BUDGET_US = 5000;
 
 /**
  * An RDB being produced from a snapshot. `step` writes about maxBytes more and hands them to
@@ -51,7 +55,7 @@ export class SnapshotRdbWriter implements RecordSink {
   readonly keysTotal: number;
 
   constructor(
-    server: Server,
+    private readonly server: Server,
     private readonly snapshot: DatasetSnapshot,
     repl: ReplicationAux | null,
     /** Function libraries included (a replica's rdb-filter-only may leave them out). */
@@ -82,6 +86,8 @@ export class SnapshotRdbWriter implements RecordSink {
    */
   private fill(maxBytes: number): boolean {
     const w = this.writer;
+    const keyDelay = this.server.config.num("rdb-key-save-delay");
+    if (keyDelay !== 0) return this.fillSlowly(maxBytes, keyDelay);
     const deadline = performance.now() + FILL_BUDGET_MS;
     let batches = 0;
     while (!this.finished && w.pos < maxBytes) {
@@ -94,6 +100,35 @@ export class SnapshotRdbWriter implements RecordSink {
       }
     }
     return !this.finished;
+  }
+
+  /**
+   * rdb-key-save-delay (Redis's debugDelay after each key, in the fork child; a negative value
+   * sleeps 1 us with probability 1/-delay): a key at a time, the delay owed is not slept here,
+   * where it would block clients, but returned as a pause before the next step (takePause).
+   */
+  private fillSlowly(maxBytes: number, keyDelay: number): boolean {
+    const w = this.writer;
+    let owed = 0;
+    while (!this.finished && w.pos < maxBytes && owed < DELAY_BUDGET_US) {
+      const before = this.keysWritten;
+      if (!this.snapshot.nextInto(1, this)) {
+        w.end();
+        this.finished = true;
+      }
+      if (this.keysWritten !== before) owed += keyDelay > 0 ? keyDelay : Math.random() * -keyDelay < 1 ? 1 : 0;
+    }
+    this.pauseMs += owed / 1000;
+    return !this.finished;
+  }
+
+  /** Delay owed by the keys written (rdb-key-save-delay), in milliseconds. */
+  private pauseMs = 0;
+
+  takePause(): number {
+    const ms = this.pauseMs;
+    this.pauseMs = 0;
+    return ms;
   }
 
   /** One record (RecordSink): serialized at once, the value may be live. */
@@ -154,6 +189,9 @@ export function createSnapshotRdb(server: Server, snapshot: DatasetSnapshot, rep
     },
     abort() {
       rdb.abort();
+    },
+    takePause() {
+      return rdb.takePause();
     },
   };
 }

@@ -177,13 +177,20 @@ export class FullSyncJobs {
           this.end(job);
           return;
         }
-        if (more) this.pump();
+        if (more) {
+          const pause = job.source.takePause();
+          if (pause > 0) setTimeout(() => this.pump(), pause);
+          else this.pump();
+        }
         else this.rdbComplete(job);
       });
       return;
     }
     if (more) {
-      setImmediate(() => this.pump());
+      // rdb-key-save-delay: the keys just written owe a pause (Redis's child sleeps per key).
+      const pause = job.source.takePause();
+      if (pause > 0) setTimeout(() => this.pump(), pause);
+      else setImmediate(() => this.pump());
       return;
     }
     this.rdbComplete(job);

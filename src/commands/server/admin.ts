@@ -144,7 +144,7 @@ function configSet(c: Client, argv: string[]): void {
   for (let i = 2; i < argv.length; i += 2) if (lookupDirective(argv[i]!)?.sensitive) c.redact(i + 1);
   for (let i = 2; i < argv.length; i += 2) {
     const d = lookupDirective(argv[i]!);
-    if (!d || d.hidden) fail(`ERR Unknown option or number of arguments for CONFIG SET - '${argv[i]}'`);
+    if (!d) fail(`ERR Unknown option or number of arguments for CONFIG SET - '${argv[i]}'`);
     if (!d.mutable) fail(`ERR CONFIG SET failed (possibly related to argument '${argv[i]}') - can't set immutable config`);
     if (d.protectedConfig && !allowProtectedAction(c, "enable-protected-configs")) {
       fail(`ERR CONFIG SET failed (possibly related to argument '${argv[i]}') - can't set protected config`);
