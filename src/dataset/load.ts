@@ -10,6 +10,7 @@
 
 import { openSync, readSync, closeSync } from "node:fs";
 import { RdbParser, type RdbSink } from "../rdb/reader.ts";
+import { RdbError } from "../rdb/errors.ts";
 import type { Server } from "../core/server.ts";
 import type { Database } from "../store/database.ts";
 import { KeyTable } from "../store/key-table.ts";
@@ -35,7 +36,7 @@ export interface DatasetLoad {
   /** Resolves once everything fed so far is parsed, or the load failed or was aborted. */
   drain(): Promise<void>;
   /** Reads and parses a whole file, a slice per event-loop turn. False on error or abort. */
-  feedFile(path: string, stillWanted: () => boolean): Promise<boolean>;
+  feedFile(path: string, stillWanted: () => boolean, atStartup?: boolean): Promise<boolean>;
   /**
    * The payload ended and drain() resolved: checks it was complete, then puts the keys into
    * the databases (in slices too) and returns the dataset. Rejects on an incomplete payload
@@ -412,7 +413,7 @@ export function beginDatasetLoad(server: Server, dbs: Database[], options: Datas
       if (idle() || aborted || failure) return Promise.resolve();
       return new Promise((resolve) => waiters.push(resolve));
     },
-    async feedFile(path, stillWanted) {
+    async feedFile(path, stillWanted, atStartup = false) {
       let fd = -1;
       let read = 0;
       const onError = load.onError;
@@ -442,7 +443,8 @@ export function beginDatasetLoad(server: Server, dbs: Database[], options: Datas
         if (error !== null) throw error;
         return !aborted;
       } catch (e) {
-        server.log.warning(`Error loading the RDB: ${(e as Error).message}`);
+        if (atStartup) logLoadFailure(server, e);
+        else server.log.warning(`Error loading the RDB: ${(e as Error).message}`);
         return false;
       } finally {
         load.onError = onError;
@@ -479,4 +481,28 @@ export function beginDatasetLoad(server: Server, dbs: Database[], options: Datas
     },
   };
   return load;
+}
+
+/**
+ * A dataset file that failed to load at start-up (the server then exits), logged with the words of Redis's rdbLoad /
+ * rdbReportError that operators and log watchers look for ("RDB CRC error", "Short read"),
+ * followed by what we found.
+ */
+export function logLoadFailure(server: Server, e: unknown): void {
+  const log = server.log;
+  const message = (e as Error)?.message ?? String(e);
+  if (!(e instanceof RdbError)) {
+    log.warning(`Error loading the RDB: ${message}`);
+    return;
+  }
+  const at = Math.max(e.offset, 0);
+  if (e.kind === "checksum") {
+    log.warning(`Wrong RDB checksum: ${message}. Aborting now.`);
+    log.warning(`Internal error in RDB reading offset ${at} -> RDB CRC error`);
+  } else if (e.kind === "truncated") {
+    log.warning(`Short read or OOM loading DB. Unrecoverable error, aborting now. (${message})`);
+  } else {
+    log.warning(`Internal error in RDB reading offset ${at} -> ${message}`);
+  }
+  log.warning("Terminating server after rdb file reading failure.");
 }

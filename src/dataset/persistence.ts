@@ -15,7 +15,7 @@ import { usedMemory } from "../core/memory.ts";
 import { closeSync, fdatasync, fdatasyncSync, fsync, fsyncSync, openSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { Server } from "../core/server.ts";
-import { beginDatasetLoad, type DatasetLoad } from "./load.ts";
+import { beginDatasetLoad, logLoadFailure, type DatasetLoad } from "./load.ts";
 import type { Progress } from "../core/progress.ts";
 import { DatasetSnapshot } from "./snapshot.ts";
 import { replicationAuxFor, SnapshotRdbWriter } from "./snapshot-rdb.ts";
@@ -49,7 +49,7 @@ export async function loadDatasetFile(server: Server, path: string): Promise<boo
   server.loadProgress = progress;
   watchLoad(server, load, progress);
   try {
-    const ok = await load.feedFile(path, () => true);
+    const ok = await load.feedFile(path, () => true, true);
     if (!ok) return false;
     const result = await load.finish();
     if (result === null) return false;
@@ -62,7 +62,7 @@ export async function loadDatasetFile(server: Server, path: string): Promise<boo
     server.replication.restoreFromRdbAux(result.aux);
     return true;
   } catch (e) {
-    server.log.warning(`Fatal error loading the DB: ${(e as Error).message}. Exiting.`);
+    logLoadFailure(server, e);
     return false;
   } finally {
     server.loading = false;

@@ -8,7 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { diffDatasets, snapshotDataset } from "../helpers/dataset.ts";
 import { RespError, type RespClient } from "../helpers/resp-client.ts";
-import { info, startRedis, startReplicant, tempDir, waitFor, type ServerProcess, stopServers, tracker } from "../helpers/servers.ts";
+import { freePort, info, startRedis, startReplicant, tempDir, waitFor, type ServerProcess, stopServers, tracker } from "../helpers/servers.ts";
 
 const started: ServerProcess[] = [];
 afterAll(() => stopServers(started));
@@ -283,5 +283,35 @@ describe("replication info in the RDB", () => {
     expect(offset).toBeLessThanOrEqual(Number(after.master_repl_offset));
     expect(out).toContain("AUX FIELD repl-stream-db = '5'");
     await replica.stop();
+  });
+});
+
+describe("a dataset file that cannot be loaded at start-up", () => {
+  /** Runs the binary on `dir` with `file` as dbfilename until it exits; returns its code and output. */
+  async function startOn(dir: string, file: string): Promise<{ code: number; out: string }> {
+    const bin = process.env.REPLICANT_BIN ?? "dist/replicant";
+    const p = Bun.spawn([bin, "--port", String(freePort()), "--bind", "127.0.0.1", "--save", "", "--dir", dir, "--dbfilename", file], { stdout: "pipe", stderr: "pipe" });
+    const code = await p.exited;
+    return { code, out: (await new Response(p.stdout).text()) + (await new Response(p.stderr).text()) };
+  }
+
+  test("a bad checksum and a short file stop the start with Redis's words (RDB CRC error, Short read)", async () => {
+    const s = await track(startReplicant(["--save", ""]));
+    await s.call("SET", "a", "b");
+    await s.call("SAVE");
+    const good = await Bun.file(join(s.dir, "dump.rdb")).bytes();
+    await s.stop();
+    const dir = tempDir();
+    const crc = Buffer.from(good);
+    crc.write("foobar00", crc.length - 8, "latin1");
+    await Bun.write(join(dir, "crc.rdb"), crc);
+    await Bun.write(join(dir, "short.rdb"), good.subarray(0, good.length - 20));
+    const a = await startOn(dir, "crc.rdb");
+    expect(a.code).toBe(1);
+    expect(a.out).toContain("RDB CRC error");
+    expect(a.out).toContain("Terminating server after rdb file reading failure.");
+    const b = await startOn(dir, "short.rdb");
+    expect(b.code).toBe(1);
+    expect(b.out).toContain("Short read or OOM loading DB. Unrecoverable error, aborting now.");
   });
 });
