@@ -506,9 +506,10 @@ describe("serving replicas: protocol details against redis-server", () => {
   });
 
   test("replicas arriving together share one RDB (disk-based: attach to the running save; diskless: the delay)", async () => {
-    const master = await track(startReplicant([...FAST, "--repl-diskless-sync", "no"]));
+    // rdb-key-save-delay (20 us a key: about 2 s for the RDB) keeps the save running until both
+    // replicas have asked, however late the second one starts on a busy machine.
+    const master = await track(startReplicant([...FAST, "--repl-diskless-sync", "no", "--rdb-key-save-delay", "20"]));
     const mc = await master.client();
-    // A dataset big enough that producing its RDB takes a moment.
     for (let b = 0; b < 20; b++) {
       const batch: Array<Array<string | number>> = [];
       for (let i = 0; i < 5000; i++) batch.push(["SET", `key:${b}:${i}`, `value-${i}-${"x".repeat(40)}`]);
