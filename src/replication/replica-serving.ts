@@ -242,14 +242,17 @@ export class ReplicaServing {
     if (this.collectDepth++ === 0) this.collecting = [];
   }
 
-  /** Flushes collected commands, wrapped in MULTI/EXEC when there is more than one (Redis 7.0). */
-  endCollect(): void {
+  /**
+   * Flushes collected commands, wrapped in MULTI/EXEC when there is more than one (Redis 7.0),
+   * unless `bare` (a command that touches arbitrary keys, run directly).
+   */
+  endCollect(bare = false): void {
     if (--this.collectDepth > 0) return;
     const ops = this.collecting ?? [];
     this.collecting = null;
     if (ops.length === 0) return;
-    if (ops.length === 1) {
-      this.emit(ops[0]!.db, ops[0]!.argv);
+    if (ops.length === 1 || bare) {
+      for (const op of ops) this.emit(op.db, op.argv);
       return;
     }
     this.emit(ops[0]!.db, ["MULTI"]);

@@ -195,7 +195,9 @@ export class Replication implements ReplicationHooks {
     const extra = c.alsoPropagate;
     if (extra) for (const op of extra) this.replicas.propagate(c.db.id, op);
     if (changed && !c.preventPropagation) this.replicas.propagate(c.db.id, c.propagateAs ?? argv);
-    this.replicas.endCollect();
+    // SCAN and RANDOMKEY run directly (CMD_TOUCHES_ARBITRARY_KEYS): the DELs of the expired keys
+    // they met go out one by one, not as a MULTI/EXEC (propagatePendingCommands).
+    this.replicas.endCollect(this.commandDepth === 1 && touchesArbitraryKeys(argv[0]!));
     if (--this.commandDepth === 0) this.replicas.waits.noteClientWrite(c, this.offsetAtCommand, this.masterReplOffset);
   }
 
@@ -342,4 +344,10 @@ export class Replication implements ReplicationHooks {
  */
 export function replicationOf(server: Server): Replication {
   return server.replication as Replication;
+}
+
+/** Redis's CMD_TOUCHES_ARBITRARY_KEYS commands. */
+function touchesArbitraryKeys(name: string): boolean {
+  const n = name.length;
+  return (n === 4 || n === 9) && (name.toLowerCase() === "scan" || name.toLowerCase() === "randomkey");
 }
