@@ -25,13 +25,17 @@ export function clientInfoLine(c: Client): string {
   const now = Date.now();
   const age = Math.floor((now - c.createdAt) / 1000);
   const idle = Math.floor((now - c.lastInteraction) / 1000);
-  const qbuf = c.parser.pendingBytes;
+  // The read buffer (all of it for the client whose command runs, as Redis trims it after the
+  // batch), the reply buffer's size and what waits in the socket's queue: tot-mem is their sum.
+  const qbuf = c === c.server.currentClient ? c.parser.bufferedBytes : c.parser.pendingBytes;
+  const rbs = c.reply.capacity;
+  const omem = c.conn?.pendingBytes ?? 0;
   const cmd = c.inExec ? "exec" : c.lastCommand;
   const multi = c.multi ?? c.inExec;
   return (
     `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${c.conn ? 8 : -1} name=${c.name} age=${age} idle=${idle} flags=${clientFlags(c)} ` +
     `db=${c.db.id} sub=${c.channels?.size ?? 0} psub=${c.patterns?.size ?? 0} ssub=${shardSubscriptionCount(c)} multi=${multi ? multi.queue.length : -1} ` +
-    `qbuf=${qbuf} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=${c.reply.length} rbp=0 obl=0 oll=0 omem=${c.conn?.pendingBytes ?? 0} tot-mem=0 events=r ` +
+    `qbuf=${qbuf} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=${rbs} rbp=${c.reply.length} obl=0 oll=0 omem=${omem} tot-mem=${qbuf + rbs + omem} events=r ` +
     `cmd=${cmd} user=${c.user?.name ?? "(superuser)"} redir=${c.tracking !== null ? c.tracking.redirect : -1} resp=${c.reply.resp}`
   );
 }

@@ -38,6 +38,11 @@ export class ReplyWriter {
   length = 0;
   /** RESP version of the client: 2 by default, 3 after HELLO 3. */
   resp: Protocol = 2;
+
+  /** Bytes the buffer holds room for (CLIENT LIST's rbs). */
+  get capacity(): number {
+    return this.buf.length;
+  }
   /** Replies counted, for the "commands processed" bookkeeping of MULTI and scripts. */
 
   private ensure(extra: number): void {

@@ -64,6 +64,18 @@ export class RequestParser {
     return this.buf.length - this.pos + this.bigHave;
   }
 
+  /**
+   * The whole read buffer, the commands already returned from it included: what Redis's
+   * CLIENT LIST shows as qbuf for the client whose command runs (its query buffer is trimmed
+   * only after the batch).
+   */
+  get bufferedBytes(): number {
+    return this.buf.length === 0 ? this.batchBytes : this.buf.length + this.bigHave;
+  }
+
+  /** The read buffer's size when the last command completed (it may have been released since). */
+  private batchBytes = 0;
+
   feed(chunk: Buffer): void {
     if (this.bigParts) {
       this.bigParts.push(chunk);
@@ -208,6 +220,7 @@ export class RequestParser {
 
   private complete(argv: string[]): string[] {
     this.lastCommandBytes = this.cmdBytes + this.skippedBytes;
+    this.batchBytes = this.buf.length;
     this.cmdBytes = 0;
     this.skippedBytes = 0;
     this.args = [];

@@ -51,3 +51,22 @@ test("a wrong mode is a syntax error", async () => {
   const theirs = await pipeline(redis.port, ["CLIENT REPLY MAYBE"], "\r\n");
   expect(await pipeline(ours.port, ["CLIENT REPLY MAYBE"], "\r\n")).toBe(theirs);
 });
+
+test("CLIENT INFO of the client asking: qbuf counts its own command, fields in Redis's order", async () => {
+  const shape = (line: string) =>
+    line
+      .trim()
+      .split(" ")
+      .map((kv) => {
+        const [k, v] = [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)];
+        // Values that depend on the process (ids, addresses, ages, buffer sizes) are not compared.
+        return ["id", "addr", "laddr", "fd", "age", "idle", "qbuf-free", "argv-mem", "rbs", "rbp", "tot-mem"].includes(k) ? `${k}=*` : `${k}=${v}`;
+      })
+      .join(" ");
+  // An inline command of 13 bytes ("CLIENT INFO\r\n").
+  const theirs = await pipeline(redis.port, ["CLIENT INFO"], "resp=2\n\r\n");
+  const mine = await pipeline(ours.port, ["CLIENT INFO"], "resp=2\n\r\n");
+  const body = (raw: string) => raw.slice(raw.indexOf("\r\n") + 2);
+  expect(shape(body(theirs))).toContain("qbuf=13 ");
+  expect(shape(body(mine))).toBe(shape(body(theirs)));
+});
