@@ -148,7 +148,9 @@ export function sortCommand(c: Client, argv: string[], readonly: boolean): void 
   if (found !== undefined && !(found instanceof ListValue || found instanceof SetValue || found instanceof ZSetValue)) fail(WRONGTYPE);
   const sortval = found ?? new ListValue();
 
-  if (dontsort && sortval instanceof SetValue && storekey !== null) {
+  // A set's order is not deterministic: stored or returned to a script (which must be
+  // replicable) it is sorted ALPHA (Redis's CLIENT_SCRIPT rule).
+  if (dontsort && sortval instanceof SetValue && (storekey !== null || c.scriptCaller !== null)) {
     dontsort = false;
     alpha = true;
     sortby = null;

@@ -140,6 +140,8 @@ function xreadGeneric(c: Client, argv: string[], xreadgroup: boolean): void {
     const moreArgs = argc - i - 1;
     const o = argv[i]!;
     if (moreArgs && isOpt(o, "block")) {
+      // A script may not block (kept from before CLIENT_DENY_BLOCKING, Redis says, for Lua).
+      if (c.scriptCaller !== null) fail(`ERR ${argv[0]} command is not allowed with BLOCK option from scripts`);
       i++;
       const t = longLongArg(argv[i]!, "ERR timeout is not an integer or out of range");
       if (t < 0) fail("ERR timeout is negative");
