@@ -61,6 +61,9 @@ export function chunkId(source: string): string {
 }
 
 export function chunkIdSized(source: string, bufflen: number): string {
+  // The name is a C string in Lua: it ends at a NUL.
+  const nul = source.indexOf("\0");
+  if (nul >= 0) source = source.slice(0, nul);
   if (source.startsWith("=")) return source.slice(1, bufflen);
   if (source.startsWith("@")) {
     const s = source.slice(1);

@@ -607,8 +607,14 @@ export function openString(S: LuaState, G: LuaTable): LuaTable {
       }
       return [out];
     },
-    dump() {
-      throw S.error("unable to dump given function");
+    // Redis's Lua loads no binary chunk (its f_parser always parses text), so what string.dump
+    // returns only needs to look like Lua 5.1 bytecode: loadstring of it fails as Redis's does
+    // (a syntax error at the ESC byte). A native function cannot be dumped, as in Lua.
+    dump(args) {
+      const f = args[0];
+      if (!(f instanceof LuaFunction)) throw S.typeArgError(args, 0, "function");
+      if (f.native) throw S.error("unable to dump given function");
+      return ["\x1bLuaQ\x00\x01\x04\x08\x04\x08\x00" + f.name];
     },
     find: (args) => findAux(S, args, true),
     format: (args) => [strFormat(S, args)],

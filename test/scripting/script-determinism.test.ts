@@ -22,3 +22,10 @@ test("XREAD and XREADGROUP with BLOCK are refused from scripts; without BLOCK th
   await s.same("EVAL", "return redis.pcall('xreadgroup','group','g','c','STREAMS','s','>')", 1, "s");
   await s.same("EVAL", "return redis.pcall('xreadgroup','group','g','c','BLOCK',0,'STREAMS','s','>')", 1, "s");
 });
+
+test("no binary chunks: string.dump's output fails to load as Redis's Lua fails (a syntax error at ESC)", async () => {
+  await s.same("EVAL", "return loadstring(string.dump(function() return 1 end))()", 0);
+  await s.same("EVAL", "local f, e = loadstring(string.dump(function() return 1 end)); return e", 0);
+  await s.same("EVAL", "return string.dump(1)", 0);
+  await s.same("EVAL", "local f, e = loadstring('x = 1 \\0 y'); return e", 0);
+});
