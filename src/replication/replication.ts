@@ -197,7 +197,7 @@ export class Replication implements ReplicationHooks {
     if (changed && !c.preventPropagation) this.replicas.propagate(c.db.id, c.propagateAs ?? argv);
     // SCAN and RANDOMKEY run directly (CMD_TOUCHES_ARBITRARY_KEYS): the DELs of the expired keys
     // they met go out one by one, not as a MULTI/EXEC (propagatePendingCommands).
-    this.replicas.endCollect(this.commandDepth === 1 && touchesArbitraryKeys(argv[0]!));
+    this.replicas.endCollect(this.commandDepth === 1 && argv.length !== 0 && touchesArbitraryKeys(argv[0]!));
     if (--this.commandDepth === 0) this.replicas.waits.noteClientWrite(c, this.offsetAtCommand, this.masterReplOffset);
   }
 
@@ -346,7 +346,7 @@ export function replicationOf(server: Server): Replication {
   return server.replication as Replication;
 }
 
-/** Redis's CMD_TOUCHES_ARBITRARY_KEYS commands. */
+/** Redis's CMD_TOUCHES_ARBITRARY_KEYS commands (a served blocked client's argv may be empty). */
 function touchesArbitraryKeys(name: string): boolean {
   const n = name.length;
   return (n === 4 || n === 9) && (name.toLowerCase() === "scan" || name.toLowerCase() === "randomkey");
