@@ -77,6 +77,20 @@ export class Client {
   watched: Set<string> | null = null;
   /** CLIENT REPLY ON / OFF / SKIP (core/dispatch.ts drops the replies). */
   replyMode = ReplyMode.On;
+  /**
+   * While a command whose reply is dropped runs: where its output starts in `reply` (-1
+   * otherwise). Pushes (pub/sub messages and confirmations) are still sent, as Redis's
+   * CLIENT_PUSHING: keepPush moves each over the dropped output before it.
+   */
+  silencedFrom = -1;
+
+  /** A push written to `reply` from `start` while the command's output is dropped: kept. */
+  keepPush(start: number): void {
+    const from = this.silencedFrom;
+    if (from < 0 || start < from) return;
+    this.reply.moveTail(start, from);
+    this.silencedFrom = this.reply.length;
+  }
   /** The watch tags ("<db>\0<key>") of keys that were expired when watched (core/multi.ts). */
   watchedExpired: Set<string> | null = null;
   dirtyCas = false;

@@ -155,13 +155,14 @@ export function processCommand(c: Client, argv: string[]): void {
  * A command of a client that asked for no reply (CLIENT REPLY OFF, or SKIP for this command):
  * what it wrote is dropped unless it turned replies back on (CLIENT REPLY ON's +OK is sent).
  * Then resetClient's part: a SKIP lasts one command, the SKIP just asked for starts now.
- * (Pushes written meanwhile to this client, which Redis still sends, are dropped with it.)
+ * Pushes written meanwhile to this client are kept (Client.keepPush), as Redis still sends them.
  */
 function runSilenced(c: Client, argv: string[]): void {
-  const mark = c.reply.length;
+  c.silencedFrom = c.reply.length;
   checkAndRun(c, argv);
   const mode = c.replyMode;
-  if (mode === ReplyMode.Off || mode === ReplyMode.Skip) c.reply.truncate(mark);
+  if (mode === ReplyMode.Off || mode === ReplyMode.Skip) c.reply.truncate(c.silencedFrom);
+  c.silencedFrom = -1;
   if (mode === ReplyMode.Skip) c.replyMode = ReplyMode.On;
   else if (mode === ReplyMode.SkipNext) c.replyMode = ReplyMode.Skip;
 }

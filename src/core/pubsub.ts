@@ -65,11 +65,13 @@ export function unsubscribeAllSilently(c: Client): void {
 /** A (p|s)(un)subscribe confirmation: RESP2 array, RESP3 push. */
 export function replySubscription(c: Client, kind: string, name: string | null, count: number): void {
   const r = c.reply;
+  const start = r.length;
   r.push(3);
   r.bulk(kind);
   if (name === null) r.nullBulk();
   else r.bulk(name);
   r.int(count);
+  if (c.silencedFrom >= 0) c.keepPush(start);
 }
 
 // ---- Subscribing ----
@@ -165,10 +167,12 @@ export function publishMessage(c: Publisher, channel: string, message: string): 
   if (clients) {
     for (const sub of clients) {
       const r = sub.reply;
+      const start = r.length;
       r.push(3);
       r.bulk("message");
       r.bulk(channel);
       r.bulk(message);
+      if (sub.silencedFrom >= 0) sub.keepPush(start);
       touched.push(sub);
       receivers++;
     }
@@ -178,11 +182,13 @@ export function publishMessage(c: Publisher, channel: string, message: string): 
       if (!patternMatches(pattern, channel)) continue;
       for (const sub of subs) {
         const r = sub.reply;
+        const start = r.length;
         r.push(4);
         r.bulk("pmessage");
         r.bulk(pattern);
         r.bulk(channel);
         r.bulk(message);
+        if (sub.silencedFrom >= 0) sub.keepPush(start);
         touched.push(sub);
         receivers++;
       }
@@ -198,10 +204,12 @@ export function publishShardMessage(c: Client, channel: string, message: string)
   if (clients) {
     for (const sub of clients) {
       const r = sub.reply;
+      const start = r.length;
       r.push(3);
       r.bulk("smessage");
       r.bulk(channel);
       r.bulk(message);
+      if (sub.silencedFrom >= 0) sub.keepPush(start);
       touched.push(sub);
       receivers++;
     }

@@ -73,6 +73,12 @@ export class ReplyWriter {
   }
 
   /** Drops everything written after `mark` (to replace a partial reply, e.g. on an error). */
+  /** Moves the bytes from `start` to the end down to `to` (< start), dropping those between. */
+  moveTail(start: number, to: number): void {
+    this.buf.copyWithin(to, start, this.length);
+    this.length = to + (this.length - start);
+  }
+
   truncate(mark: number): void {
     this.length = mark;
   }
