@@ -73,6 +73,12 @@ export class Logger {
     writeSync(1, text);
   }
 
+  /** Text as is, no prefix, at notice level (Redis's LL_NOTICE|LL_RAW: the start-up logo). */
+  rawNotice(text: string): void {
+    if (!this.enabled("notice")) return;
+    this.raw(text);
+  }
+
   debug(m: string): void {
     this.log("debug", m);
   }

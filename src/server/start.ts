@@ -84,7 +84,11 @@ export async function startServer(config: Config, _args: string[]): Promise<numb
     return 1;
   }
   listeners.registerConfigAppliers();
-  log.notice(`Running mode=standalone, port=${server.listeningPort || server.tlsListeningPort}.`);
+  // redis-server's start-up banner: its logo when asked (always-show-logo) or on a terminal,
+  // else one line. Tools that start servers wait for the logo's " PID: <pid>" line.
+  const port = server.listeningPort || server.tlsListeningPort;
+  if (config.bool("always-show-logo") || process.stdout.isTTY) log.rawNotice(startupLogo(port));
+  else log.notice(`Running mode=standalone, port=${port}.`);
   log.warning("Server initialized");
   // Users of the config file or the ACL file: before any command runs (nothing is awaited
   // between the listeners starting and here).
@@ -153,4 +157,19 @@ function serverCron(server: Server): void {
   aofRewriteCron(server);
   replicationOf(server).cronTick(server.cronLoops % 10 === 0);
   if (server.cronLoops % 10 === 0) server.migrateSockets.closeIdle(Math.floor(Date.now() / 1000));
+}
+
+/** Replicant's start-up logo (our own drawing; its fields are those of redis-server's). */
+function startupLogo(port: number): string {
+  return [
+    "",
+    "    +-------+   +-------+",
+    `    | R     |   | R     |      Replicant ${REPLICANT_VERSION} (redis ${REDIS_COMPAT_VERSION} compatible) 64 bit`,
+    "    |   E   |===|   E   |",
+    "    |     P |   |     P |      Running in standalone mode",
+    `    +-------+   +-------+      Port: ${port}`,
+    `                               PID: ${process.pid}`,
+    "",
+    "",
+  ].join("\n");
 }
