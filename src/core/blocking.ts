@@ -23,6 +23,8 @@
 import { CommandError } from "./errors.ts";
 import type { Database } from "../store/database.ts";
 import type { Client } from "./client.ts";
+import { commandStats } from "./dispatch.ts";
+import { CommandHistogram } from "./latency.ts";
 import type { Server } from "./server.ts";
 
 /**
@@ -45,6 +47,12 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /** One client's wait: where, for what, until when. */
 export class KeyWait {
   timer: ReturnType<typeof setTimeout> | null = null;
+  /**
+   * The command that blocked, and what its call took (Redis's c->duration): its time goes to
+   * its statistics, histogram and slow log when it is served or unblocked (updateStatsOnUnblock).
+   */
+  argv: string[] = [];
+  callUsec = 0;
   constructor(
     readonly dbId: number,
     readonly keys: string[],
@@ -198,6 +206,8 @@ export class Blocking {
     const originating = repl.originating;
     if (originating) repl.beginCommand();
     const replyMark = c.reply.length;
+    const started = performance.now();
+    const errorsBefore = server.stats.totalErrorReplies;
     let served = false;
     try {
       served = w.serve(c, key);
@@ -218,7 +228,23 @@ export class Blocking {
     server.currentClient = prevClient;
     // The served client's own invalidations follow its reply (afterCommand for the receiver).
     if (server.tracking.pending.length !== 0) server.tracking.sendPending(c);
-    if (served) this.finish(c);
+    if (served) {
+      const replyUs = (performance.now() - started) * 1000;
+      this.statsOnUnblock(c, w, replyUs, server.stats.totalErrorReplies !== errorsBefore);
+      server.latency.addIfNeeded("command-unblocking", replyUs / 1000);
+      this.finish(c);
+    }
+  }
+
+  /** Redis's updateStatsOnUnblock: the blocked command's time, failure, histogram, slow log. */
+  private statsOnUnblock(c: Client, w: KeyWait, replyUs: number, failed: boolean): void {
+    const server = this.server;
+    const total = w.callUsec + replyUs;
+    const s = commandStats(c, c.lastCommand);
+    s.usec += Math.round(total);
+    if (failed) s.failed++;
+    if (server.config.bool("latency-tracking")) (s.histogram ??= new CommandHistogram()).record(total * 1000);
+    if (w.argv.length !== 0) server.slowlog.record(c, w.argv, total);
   }
 
   private replyError(c: Client, text: string): void {
@@ -285,6 +311,8 @@ export class Blocking {
     if (!w) return false;
     if (withError) this.replyError(c, UNBLOCKED_BY_CLIENT);
     else w.timeoutReply(c);
+    // Counted as a failed call either way (networking.c's clientCommand).
+    this.statsOnUnblock(c, w, 0, true);
     this.finish(c);
     return true;
   }

@@ -392,7 +392,12 @@ function endCall(c: Client, spec: CommandSpec, argv: string[], started: number, 
   if ((spec.flags & CommandFlag.ReadOnly) !== 0 && server.tracking.clients !== 0) server.tracking.afterRead(c, spec, argv);
   const s = commandStats(c, spec.name);
   s.calls++;
-  s.usec += Math.round(usec);
+  const wait = c.blocked ? c.keyWait : null;
+  if (wait !== null) {
+    // Its time is counted when it is served or unblocked (Blocking.statsOnUnblock).
+    wait.callUsec = usec;
+    wait.argv = argv;
+  } else s.usec += Math.round(usec);
   if (failed) s.failed++;
   // Where the time went (Redis's call()): the latency monitor's command events, then, unless the
   // client blocked (its time is the wait's, not ours), the slow log and the latency histogram.

@@ -45,3 +45,44 @@ test("XAUTOCLAIM looks its key up before parsing its arguments (a miss even when
     ["SET", "str", "v"], ["XAUTOCLAIM", "str", "g", "c", "0", "0"], ["XAUTOCLAIM", "str", "g", "c", "x", "0"],
   ]);
 });
+
+test("a blocked command unblocked by CLIENT UNBLOCK (ERROR or TIMEOUT) is a failed call; served, it gets its latency histogram", async () => {
+  const { startRedis, startReplicant, stopServers, info, waitFor } = await import("../helpers/servers.ts");
+  const servers = await Promise.all([startRedis(["--latency-tracking", "yes"]), startReplicant(["--latency-tracking", "yes"])]);
+  try {
+    const seen: string[][] = [];
+    for (const s of servers) {
+      const r = await s.client();
+      const rd = await s.client();
+      await r.call("CONFIG", "RESETSTAT");
+      const id = String(await rd.call("CLIENT", "ID"));
+      const blocked = async () => Number((await info(s, "clients")).blocked_clients);
+      let p = rd.call("BLPOP", "l", "0").catch((e) => e);
+      await waitFor("blocked", async () => (await blocked()) === 1);
+      await r.call("CLIENT", "UNBLOCK", id, "ERROR");
+      await p;
+      p = rd.call("BLPOP", "l", "0").catch((e) => e);
+      await waitFor("blocked", async () => (await blocked()) === 1);
+      await r.call("CLIENT", "UNBLOCK", id, "TIMEOUT");
+      await p;
+      p = rd.call("BLPOP", "l", "0");
+      await waitFor("blocked", async () => (await blocked()) === 1);
+      await r.call("RPUSH", "l", "x");
+      await p;
+      const text = String(await r.call("INFO", "everything"));
+      seen.push(
+        text
+          .split("\r\n")
+          .filter((l) => l.startsWith("cmdstat_blpop") || l.startsWith("errorstat_") || l.startsWith("latency_percentiles_usec_blpop"))
+          .map((l) => l.replace(/,usec=[^,]*,usec_per_call=[^,]*/, "").replace(/p50=[^,]*,p99=[^,]*,p99.9=.*/, "p50,p99,p99.9"))
+          .sort(),
+      );
+      r.close();
+      rd.close();
+    }
+    expect(seen[0]).toContain("cmdstat_blpop:calls=3,rejected_calls=0,failed_calls=2");
+    expect(seen[1]).toEqual(seen[0]!);
+  } finally {
+    await stopServers(servers);
+  }
+});
