@@ -14,6 +14,7 @@ import type { Server } from "./server.ts";
 import { CommandHistogram } from "./latency.ts";
 import { feedMonitors } from "./monitor.ts";
 import { ClientKind, ReplyMode } from "./client.ts";
+import { rememberReplicaKeysWithExpire } from "./replica-expire.ts";
 
 /** Commands that run immediately even inside MULTI. */
 const MULTI_IMMEDIATE = new Set(["exec", "discard", "multi", "watch", "quit", "reset"]);
@@ -409,6 +410,8 @@ function endCall(c: Client, spec: CommandSpec, argv: string[], started: number, 
   // Shown to monitors after it ran (with its passwords redacted), unless too dangerous to show.
   if (server.monitors.size !== 0 && (spec.flags & (CommandFlag.SkipMonitor | CommandFlag.Admin)) === 0) feedMonitors(c, argv);
   server.stats.totalCommandsProcessed++;
+  // A writable replica's own writes: keys left with a TTL are its to expire.
+  if (server.replication.masterHost !== null && !c.isMaster && (spec.flags & CommandFlag.Write) !== 0 && server.dirty > dirtyBefore) rememberReplicaKeysWithExpire(c, spec, argv);
   // Only a command that made changes propagates: one that reset the counter (SAVE, SHUTDOWN's
   // final save) did not (Redis's call(): a negative dirty delta counts as none).
   if (originating) server.replication.endCommand(c, argv, server.dirty > dirtyBefore);

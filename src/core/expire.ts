@@ -1,7 +1,8 @@
 // Active expiry, as a master does it (expire.c activeExpireCycle, simplified): 10 times a
 // second, walk each database's expiry table with a persistent cursor and delete keys whose
 // time has passed, within a time budget. Deletions are propagated as DEL (UNLINK with
-// lazyfree-lazy-expire). A replica never expires keys itself: it waits for its master's DEL.
+// lazyfree-lazy-expire). A replica never expires its master's keys: it waits for its master's
+// DEL (a writable replica's own keys: replica-expire.ts).
 //
 // Hash fields with a TTL (Redis 7.4's activeExpireHashFieldCycle) are expired the same way,
 // from the database's field-TTL keys: each field deleted is one HDEL propagated on its own
@@ -10,6 +11,7 @@
 
 import { NotifyClass, notifyServerKeyspaceEvent } from "./pubsub.ts";
 import { deleteExpiredKey } from "./keyspace.ts";
+import { expireReplicaKeys } from "./replica-expire.ts";
 import type { Database } from "../store/database.ts";
 import { HashValue } from "../store/hash.ts";
 import type { Server } from "./server.ts";
@@ -20,7 +22,11 @@ const SAMPLE = 64;
 const BUDGET_MS = 25;
 
 export function activeExpireCycle(server: Server): void {
-  if (server.replication.masterHost !== null || !server.activeExpireEnabled) return;
+  if (!server.activeExpireEnabled) return;
+  if (server.replication.masterHost !== null) {
+    expireReplicaKeys(server);
+    return;
+  }
   // While clients are paused (CLIENT PAUSE, FAILOVER) the dataset stays still (Redis 7.0).
   if (server.pause.active) return;
   const started = performance.now();

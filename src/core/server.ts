@@ -131,6 +131,8 @@ export class Server {
   /** Pub/sub subscriptions. */
   readonly channels = new Map<string, Set<Client>>();
   readonly patterns = new Map<string, Set<Client>>();
+  /** A writable replica's own keys with a TTL, by database (core/replica-expire.ts). */
+  readonly replicaKeysWithExpire = new Map<number, Set<string>>();
   /** SCAN iterations in progress (store/key-scan.ts). */
   readonly keyScans = new KeyScans();
   /** Shard channels (SSUBSCRIBE) -> their subscribers (core/pubsub-shard.ts). */
