@@ -185,9 +185,10 @@ export function luaToResp(v: LuaValue, out: ReplyWriter, scriptResp: 2 | 3, dept
     out.nullBulk();
     return;
   }
-  if (depth > 10000) {
-    out.error("ERR reached lua stack limit");
-    onError?.("ERR reached lua stack limit", false);
+  // Redis converts on the Lua stack (LUAI_MAXCSTACK 8000 slots): a nested array stops after
+  // 7,995 levels with this error in place of the next element.
+  if (depth > MAX_DEPTH) {
+    stackLimit(out, onError);
     return;
   }
   const err = v.get("err");
@@ -243,8 +244,8 @@ export function luaToResp(v: LuaValue, out: ReplyWriter, scriptResp: 2 | 3, dept
     }
     out.map(entries.length);
     for (const [key, val] of entries) {
-      luaToResp(key, out, scriptResp, depth + 1, onError);
-      luaToResp(val, out, scriptResp, depth + 1, onError);
+      child(key, out, scriptResp, depth + 1, onError);
+      child(val, out, scriptResp, depth + 1, onError);
     }
     return;
   }
@@ -259,11 +260,35 @@ export function luaToResp(v: LuaValue, out: ReplyWriter, scriptResp: 2 | 3, dept
       keys.push(k);
     }
     out.set(keys.length);
-    for (const key of keys) luaToResp(key, out, scriptResp, depth + 1, onError);
+    for (const key of keys) child(key, out, scriptResp, depth + 1, onError);
     return;
   }
   let n = 0;
   while (v.getNum(n + 1) !== undefined) n++;
   out.array(n);
-  for (let j = 1; j <= n; j++) luaToResp(v.getNum(j), out, scriptResp, depth + 1, onError);
+  for (let j = 1; j <= n; j++) child(v.getNum(j), out, scriptResp, depth + 1, onError);
+}
+
+const MAX_DEPTH = 7994;
+
+function stackLimit(out: ReplyWriter, onError: ErrorReplied | null): void {
+  out.error("ERR reached lua stack limit");
+  onError?.("ERR reached lua stack limit", false);
+}
+
+/**
+ * A nested element. Should the JavaScript stack run out before MAX_DEPTH (a deep call chain
+ * around the conversion), the element becomes the same error, so the reply stays well formed.
+ */
+function child(v: LuaValue, out: ReplyWriter, scriptResp: 2 | 3, depth: number, onError: ErrorReplied | null): void {
+  if (!(v instanceof LuaTable)) {
+    luaToResp(v, out, scriptResp, depth, onError);
+    return;
+  }
+  try {
+    luaToResp(v, out, scriptResp, depth, onError);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    stackLimit(out, onError);
+  }
 }

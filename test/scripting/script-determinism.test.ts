@@ -29,3 +29,18 @@ test("no binary chunks: string.dump's output fails to load as Redis's Lua fails 
   await s.same("EVAL", "return string.dump(1)", 0);
   await s.same("EVAL", "local f, e = loadstring('x = 1 \\0 y'); return e", 0);
 });
+
+test("a script returning a self-referencing table: Redis's nesting, then 'reached lua stack limit'", async () => {
+  const script = "local a = {}; local b = {a}; a[1] = b; return a";
+  const raw = async (port: number) => {
+    let out = "";
+    const sock = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data(_s, d) { out += d.toString("latin1"); } } });
+    sock.write(`*3\r\n$4\r\nEVAL\r\n$${script.length}\r\n${script}\r\n$1\r\n0\r\n`);
+    for (let i = 0; i < 200 && !out.endsWith("stack limit\r\n"); i++) await Bun.sleep(10);
+    sock.end();
+    return out;
+  };
+  const theirs = await raw(s.redis.port);
+  expect(theirs.endsWith("-ERR reached lua stack limit\r\n")).toBe(true);
+  expect(await raw(s.ours.port)).toBe(theirs);
+});
