@@ -2,7 +2,7 @@
 // of a set is sorted ALPHA inside a script (CLIENT_SCRIPT), XREAD / XREADGROUP with BLOCK are
 // refused from scripts. Side by side with redis-server.
 
-import { test } from "bun:test";
+import { expect, test } from "bun:test";
 import { sideBySide } from "../helpers/side-by-side.ts";
 
 const s = sideBySide(["--save", ""]);
