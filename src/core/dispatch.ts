@@ -85,11 +85,12 @@ export function afterErrorReply(c: Client, error: string, countStats = true): vo
   else commandStats(c, c.lastCommand).failed++;
   if (c.isMaster) {
     // A command from our master that fails here means the copies are diverging: say so loudly.
-    server.log.warning(`== CRITICAL == This replica is sending an error to its master: '${error}' after processing the command '${c.lastCommand}'`);
+    const cmd = c.lastCommand === "NULL" ? "<unknown>" : c.lastCommand;
+    server.log.warning(`== CRITICAL == This replica is sending an error to its master: '${error}' after processing the command '${cmd}'`);
     // propagation-error-behavior panic / panic-on-replicas: a read-only replica stops rather
     // than diverge (Redis panics; we exit with an error code after saying why).
     if (server.config.str("propagation-error-behavior") !== "ignore" && server.config.bool("replica-read-only")) {
-      server.log.warning(`Guru Meditation: This replica panicked sending an error to its master after processing the command '${c.lastCommand}'`);
+      server.log.warning(`Guru Meditation: This replica panicked sending an error to its master after processing the command '${cmd}'`);
       process.exit(1);
     }
   }
@@ -174,8 +175,9 @@ function checkAndRun(c: Client, argv: string[]): void {
   const spec = resolveCommand(c, argv);
   // A container command alone (CONFIG, ACL) exists: its arity check refuses it.
   if (!spec || (!spec.handler && argv.length !== 1)) {
+    // Redis's c->lastcmd = lookupCommand(): none (CLIENT LIST's cmd=NULL).
+    c.lastCommand = "NULL";
     reject(c, unknownCommandError(c, argv), undefined);
-    if (c.isMaster) server.log.warning(`Command '${argv[0]}' from the master is not supported: the copy may diverge`);
     return;
   }
   // As Redis's c->lastcmd: CLIENT LIST and the ACL log show the command even when refused.
