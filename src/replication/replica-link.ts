@@ -331,7 +331,11 @@ export class ReplicaLink {
       const swapdb = this.server.config.str("repl-diskless-load") === "swapdb";
       const t = new DisklessTransfer(size, mark, progress, swapdb);
       this.transfer = t;
-      if (swapdb) {
+      // swapdb keeps the old data aside until the new is complete; it is also served meanwhile
+      // (async loading) only when it is a point of the same history: the master's replid is
+      // ours. A new master's data means clients get -LOADING, as Redis's readSyncBulkPayload.
+      this.asyncLoading = swapdb && this.handshake.masterReplid === this.repl.replid;
+      if (this.asyncLoading) {
         this.log.notice("MASTER <-> REPLICA sync: Loading DB in memory (swapdb: serving the old data meanwhile)");
       } else {
         this.log.notice("MASTER <-> REPLICA sync: Loading DB in memory");
@@ -341,6 +345,7 @@ export class ReplicaLink {
     } else {
       const t = new DiskTransfer(size, mark, progress);
       this.transfer = t;
+      this.asyncLoading = false;
       try {
         t.openFile();
       } catch (e) {
@@ -539,7 +544,8 @@ export class ReplicaLink {
     const t = this.transfer;
     if (t) {
       t.discard();
-      if (!t.swapdb) this.server.loading = false;
+      this.server.loading = false;
+      this.asyncLoading = false;
       this.server.loadProgress = null;
       this.transfer = null;
     }
@@ -591,6 +597,9 @@ export class ReplicaLink {
   lastIoSecondsAgo(): number {
     return Math.floor((Date.now() - this.lastIo) / 1000);
   }
+
+  /** A swapdb full sync that serves the old data meanwhile (INFO async_loading). */
+  asyncLoading = false;
 
   /** Current transfer, for INFO (master_sync_in_progress). */
   get syncInProgress(): boolean {

@@ -91,6 +91,7 @@ export interface Outcome {
 /** Runs the suites and compares with the expected failures. */
 export function runSuites(bin: string, suites: string[]): Outcome {
   const work = mkdtempSync(join(tmpdir(), "redis-suite-"));
+  let keep: string | null = null;
   try {
     const r = Bun.spawnSync(["bash", RUNNER, bin, "all", ...suites], {
       env: { ...process.env, TARGETS: "replicant", ROOT: work },
@@ -116,9 +117,11 @@ export function runSuites(bin: string, suites: string[]): Outcome {
       }
     }
     const nowPassing = expected.filter((e) => ran.has(e.suite) && !seen.has(`${e.suite}|${e.test}`));
-    return { unexpected, nowPassing, table };
+    // Kept when something failed unexpectedly: each suite's output and its servers' logs.
+    if (unexpected.length > 0) keep = results;
+    return { unexpected, nowPassing, table: keep === null ? table : `${table}\nthe suites' output and server logs: ${keep}\n` };
   } finally {
-    rmSync(work, { recursive: true, force: true });
+    if (keep === null) rmSync(work, { recursive: true, force: true });
   }
 }
 

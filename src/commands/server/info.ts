@@ -142,7 +142,7 @@ const sections: Record<string, Section> = {
     const link = replicationOf(server).link;
     return [
       `loading:${server.loading ? 1 : 0}`,
-      `async_loading:${link.syncInProgress && server.config.str("repl-diskless-load") === "swapdb" ? 1 : 0}`,
+      `async_loading:${link.syncInProgress && link.asyncLoading ? 1 : 0}`,
       ...(server.loading && server.loadProgress ? server.loadProgress.infoLines() : []),
       "current_cow_peak:0",
       "current_cow_size:0",
