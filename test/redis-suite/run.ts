@@ -61,7 +61,7 @@ export function failuresOf(out: string, meta: string): string[] {
   const failed = new Set<string>();
   for (const line of out.split("\n")) {
     const err = /^\[err\]: (.*?)(?: in tests\/\S+\.tcl)?$/.exec(line);
-    if (err) failed.add(err[1]!);
+    if (err) failed.add(err[1]!.trim());
     else if (line.startsWith("[exception]")) failed.add("(exception)");
     else if (line.includes("[TIMEOUT]")) failed.add("(timeout)");
   }

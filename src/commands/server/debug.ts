@@ -174,7 +174,7 @@ function reload(c: Client, argv: string[]): void {
     parseRdbFileSync(path, sink, { maxDatabases: server.dbs.length, verifyChecksum: !server.skipChecksumValidation });
   } catch (e) {
     server.log.warning(`Error trying to load the RDB dump: ${(e as Error).message}`);
-    fail("ERR Error trying to load the RDB dump, check server logs.");
+    fail("ERR Error trying to load the RDB dump");
   }
   if (!noflush) for (let i = 0; i < server.dbs.length; i++) server.dbs[i]!.swapContents(fresh[i]!);
   server.signalFlushedDb(-1);
