@@ -156,8 +156,8 @@ export function memoryOverhead(server: Server): MemoryOverhead {
     if (db.size === 0) continue;
     totalKeys += db.size;
     // The keyspace Map's table (a key's string is data, as an sds key is in Redis).
-    const main = mapBytes(db.keys.size);
-    const expires = db.expires.size === 0 ? 0 : mapBytes(db.expires.size) + (db.fieldTtlKeys.size === 0 ? 0 : db.fieldTtlKeys.size * SLOT_BYTES);
+    const main = mapBytes(db.size);
+    const expires = db.expiresSize === 0 ? 0 : mapBytes(db.expiresSize) + (db.fieldTtlKeys.size === 0 ? 0 : db.fieldTtlKeys.size * SLOT_BYTES);
     dbs.push({ id: db.id, main, expires });
     total += main + expires;
   }

@@ -49,7 +49,7 @@ describe("DatasetSnapshot (copy-on-write at the key level)", () => {
               db.removeExpire(k);
               break;
             case 4: {
-              const v = db.keys.get(k);
+              const v = db.get(k);
               if (v instanceof ListValue) {
                 db.beforeChange(k);
                 v.pushTail("mutated");
@@ -57,7 +57,7 @@ describe("DatasetSnapshot (copy-on-write at the key level)", () => {
               break;
             }
             case 5: {
-              const v = db.keys.get(k);
+              const v = db.get(k);
               if (v instanceof HashValue) {
                 db.beforeChange(k);
                 v.set("mut", "x");
@@ -75,7 +75,7 @@ describe("DatasetSnapshot (copy-on-write at the key level)", () => {
       }
       expect(seen.sort()).toEqual(expected);
       expect(snap.isFinished).toBe(true);
-      for (const db of dbs) expect(db.watcher).toBeNull();
+      for (const db of dbs) expect(db.snapshot).toBeNull();
     });
   }
 });

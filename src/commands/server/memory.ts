@@ -44,11 +44,11 @@ export const handlers: HandlerMap = {
     }
     // As Redis (dictFind): the key as stored, even when logically expired, without touching it.
     const key = argv[2]!;
-    const keys = c.db.keys;
-    const value = keys.get(key);
+    const db = c.db;
+    const value = db.get(key);
     if (value === undefined) return c.reply.null();
     // The key's string and its share of the keyspace Map's table (Redis: the key's sds and its dictEntry).
-    const entry = Math.round(mapBytes(keys.size) / keys.size);
+    const entry = Math.round(mapBytes(db.size) / db.size);
     c.reply.int(memoryUsageOf(value, samples) + stringBytes(key) + entry);
   },
 

@@ -345,14 +345,14 @@ export class KeyspaceIndex {
    * the next cursor (0: done). A key present for the whole iteration is visited at least once
    * whatever the table does in between (grows, shrinks, shifts entries back on deletions): it
    * is found by its home bucket, which only depends on its hash and the table size.
+   * `maxBuckets` bounds the buckets visited in one call (Redis's 10 * count by default).
    */
-  scan(cursor: number, count: number, out: number[]): number {
+  scan(cursor: number, count: number, out: number[], maxBuckets = count * 10): number {
     if (this.size === 0) return 0;
     const t = this.table;
     const mask = this.mask;
     let v = cursor >>> 0;
     let visited = 0;
-    const maxBuckets = count * 10;
     for (let b = 0; b < maxBuckets; b++) {
       const bucket = v & mask;
       for (let i = bucket; ; i = (i + 1) & mask) {
