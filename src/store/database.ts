@@ -12,7 +12,7 @@ import { cloneValue } from "./clone.ts";
 import { HashValue } from "./hash.ts";
 import { Keyspace, NO_EXPIRE, NOT_FOUND, type KeptObjects } from "./keyspace/keyspace.ts";
 import { Kind } from "./keyspace/record.ts";
-import type { RedisValue } from "./values.ts";
+import { memoryUsageOf, type RedisValue } from "./values.ts";
 
 export { NOT_FOUND } from "./keyspace/keyspace.ts";
 
@@ -77,6 +77,18 @@ export class Database {
 
   keyAt(slot: number): string {
     return this.ks.keyStringAt(slot);
+  }
+
+  /**
+   * MEMORY USAGE of the key at `slot`: its record, its share of the index, and for an
+   * aggregate the object (elements sampled, `samples` at most) and its side-table entry (a
+   * slot of an array that grows by doubling: 12 bytes on average).
+   */
+  memoryUsageAt(slot: number, samples: number): number {
+    const ks = this.ks;
+    let n = ks.recordBytesAt(slot) + Math.round(ks.table.byteLength / ks.size);
+    if (ks.kindAt(slot) === Kind.Object) n += memoryUsageOf(ks.objectAt(slot) as RedisValue, samples) + 12;
+    return n;
   }
 
   /**

@@ -2,8 +2,7 @@
 // (store/memory-size.ts), STATS and DOCTOR report the server's figures (core/memory.ts).
 
 import { memoryDoctorReport, memoryOverhead, trackPeakMemory } from "../../core/memory.ts";
-import { mapBytes, stringBytes } from "../../store/memory-size.ts";
-import { memoryUsageOf } from "../../store/values.ts";
+import { NOT_FOUND } from "../../store/database.ts";
 import { NOT_INTEGER, SYNTAX, fail } from "../../core/errors.ts";
 import { replyHelp } from "../scripting/scripting.ts";
 import { parseLongLong } from "../strings/parse.ts";
@@ -45,11 +44,9 @@ export const handlers: HandlerMap = {
     // As Redis (dictFind): the key as stored, even when logically expired, without touching it.
     const key = argv[2]!;
     const db = c.db;
-    const value = db.get(key);
-    if (value === undefined) return c.reply.null();
-    // The key's string and its share of the keyspace Map's table (Redis: the key's sds and its dictEntry).
-    const entry = Math.round(mapBytes(db.size) / db.size);
-    c.reply.int(memoryUsageOf(value, samples) + stringBytes(key) + entry);
+    const slot = db.find(key);
+    if (slot === NOT_FOUND) return c.reply.null();
+    c.reply.int(db.memoryUsageAt(slot, samples));
   },
 
   "memory|stats"(c) {

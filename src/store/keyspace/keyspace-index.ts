@@ -246,6 +246,20 @@ export class KeyspaceIndex {
     return len;
   }
 
+  /**
+   * Bytes the record at `slot` takes: its chunk with its share of the arena's unused space
+   * (slabs are filled chunk by chunk), plus a string value or key too long for a chunk (an aggregate's own size is
+   * the object's business).
+   */
+  recordBytesAt(slot: number): number {
+    const ref = this.table[(slot << 1) + 1]!;
+    const h = this.arena.words[ref >>> REF_SHIFT]![(ref & OFFSET_MASK) << 1]!;
+    let n = Math.round((this.arena.chunkSize(ref) * this.arena.slabBytes) / this.arena.chunkBytes);
+    if ((h & KIND_MASK) === Kind.BigString) n += this.valueLengthOf(ref);
+    if (h & Flag.KeyExternal) n += this.externalKey(ref).length;
+    return n;
+  }
+
   /** Absolute Unix ms, or NO_EXPIRE. */
   expireAt(slot: number): number {
     return this.expireOf(this.table[(slot << 1) + 1]!);
