@@ -1,8 +1,9 @@
 // Active expiry, as a master does it (expire.c activeExpireCycle, simplified): 10 times a
-// second, walk each database's expiry table with a persistent cursor and delete keys whose
-// time has passed, within a time budget. Deletions are propagated as DEL (UNLINK with
-// lazyfree-lazy-expire). A replica never expires its master's keys: it waits for its master's
-// DEL (a writable replica's own keys: replica-expire.ts).
+// second, walk each database's volatile keys (the keys with an expiry, a dense array in its
+// keyspace) from a persistent position and delete keys whose time has passed, within a time
+// budget. Deletions are propagated as DEL (UNLINK with lazyfree-lazy-expire). A replica never
+// expires its master's keys: it waits for its master's DEL (a writable replica's own keys:
+// replica-expire.ts).
 //
 // Hash fields with a TTL (Redis 7.4's activeExpireHashFieldCycle) are expired the same way,
 // from the database's field-TTL keys: each field deleted is one HDEL propagated on its own
@@ -32,31 +33,29 @@ export function activeExpireCycle(server: Server): void {
   const started = performance.now();
   const now = Date.now();
   for (const db of server.dbs) {
-    if (db.expires.size === 0) {
-      db.expireCursor = null;
+    if (db.expiresSize === 0) {
+      db.expirePos = 0;
       continue;
     }
     let expiredInRound = SAMPLE;
     // Keep going on a database while many sampled keys were expired, like Redis's loop.
     while (expiredInRound > SAMPLE / 4 && performance.now() - started < BUDGET_MS) {
       expiredInRound = 0;
+      let passDone = false;
       for (let i = 0; i < SAMPLE; i++) {
-        if (!db.expireCursor) db.expireCursor = db.expires.entries();
-        const next = db.expireCursor.next();
-        if (next.done) {
-          db.expireCursor = null;
+        const pos = db.expirePos;
+        if (pos >= db.expiresSize) {
+          db.expirePos = 0;
+          passDone = true;
           break;
         }
-        const key = next.value[0];
-        // Read the expiry again from the live table: the cursor may still walk a table that
-        // FLUSHALL / SWAPDB replaced, whose entries say nothing about today's keys.
-        const when = db.expires.get(key);
-        if (when !== undefined && now > when && db.keys.has(key)) {
-          deleteExpiredKey(server, db, key);
+        if (now > db.volatileExpireAt(pos)) {
+          // The last volatile key moves into `pos` (swap-remove): look at it next.
+          deleteExpiredKey(server, db, db.volatileKeyAt(pos));
           expiredInRound++;
-        }
+        } else db.expirePos = pos + 1;
       }
-      if (!db.expireCursor) break;
+      if (passDone) break;
     }
   }
   for (const db of server.dbs) {
@@ -80,7 +79,7 @@ function expireHashFields(server: Server, db: Database, now: number, started: nu
       return;
     }
     const key = next.value;
-    const h = db.keys.get(key);
+    const h = db.get(key);
     if (!(h instanceof HashValue) || h.fieldTtlCount === 0) {
       db.fieldTtlKeys.delete(key);
       continue;

@@ -11,7 +11,7 @@
 
 import type { Client } from "./client.ts";
 import type { Server } from "./server.ts";
-import type { Database } from "../store/database.ts";
+import { NOT_FOUND, type Database } from "../store/database.ts";
 import { HashValue, ListValue, SetValue, StreamValue, ZSetValue, type RedisValue } from "../store/values.ts";
 import { CommandError, WRONGTYPE } from "./errors.ts";
 import { NotifyClass, notifyKeyspaceEvent, notifyServerKeyspaceEvent } from "./pubsub.ts";
@@ -21,9 +21,15 @@ import { NotifyClass, notifyKeyspaceEvent, notifyServerKeyspaceEvent } from "./p
  * master. Call only for keys that exist.
  */
 export function expireIfNeeded(c: Client, db: Database, key: string, forWrite = false): boolean {
-  if (db.expires.size === 0) return false;
-  const when = db.expires.get(key);
-  if (when === undefined) return false;
+  if (db.expiresSize === 0) return false;
+  const slot = db.find(key);
+  return slot !== NOT_FOUND && expireSlotIfNeeded(c, db, key, slot, forWrite);
+}
+
+/** expireIfNeeded for a key found at `slot`; when it returns false nothing was written. */
+function expireSlotIfNeeded(c: Client, db: Database, key: string, slot: number, forWrite: boolean): boolean {
+  const when = db.expireAt(slot);
+  if (when === -1) return false;
   const server = c.server;
   if (!(server.cmdTime > when)) return false;
   if (server.replication.masterHost !== null) {
@@ -57,37 +63,38 @@ export function deleteExpiredKey(server: Server, db: Database, key: string): voi
  * publishes "keymiss" (notify-keyspace-events m), as Redis's lookupKeyRead does.
  */
 export function lookupRead(c: Client, key: string, db: Database = c.db): RedisValue | undefined {
-  const v = db.keys.get(key);
-  if (v === undefined || (db.expires.size !== 0 && expireIfNeeded(c, db, key))) {
+  const slot = db.find(key);
+  if (slot === NOT_FOUND || (db.expiresSize !== 0 && expireSlotIfNeeded(c, db, key, slot, false))) {
     c.server.stats.keyspaceMisses++;
     notifyKeyspaceEvent(c, NotifyClass.KeyMiss, "keymiss", key, db.id);
     return undefined;
   }
   c.server.stats.keyspaceHits++;
-  return v;
+  return db.valueAt(slot);
 }
 
 /** lookupRead without the "keymiss" event (Redis's LOOKUP_NONOTIFY: OBJECT, blocked-client checks). */
 export function lookupReadNoNotify(c: Client, key: string, db: Database = c.db): RedisValue | undefined {
-  const v = db.keys.get(key);
-  if (v === undefined || (db.expires.size !== 0 && expireIfNeeded(c, db, key))) {
+  const slot = db.find(key);
+  if (slot === NOT_FOUND || (db.expiresSize !== 0 && expireSlotIfNeeded(c, db, key, slot, false))) {
     c.server.stats.keyspaceMisses++;
     return undefined;
   }
   c.server.stats.keyspaceHits++;
-  return v;
+  return db.valueAt(slot);
 }
 
 /**
  * Lookup for writing: no statistics; expired keys are deleted first when we may do so. The
- * caller may modify an aggregate in place: a snapshot in progress is told first (and may
- * replace the value with its own copy, so read the value after that).
+ * caller may modify an aggregate in place: a snapshot in progress is told first (it keeps a
+ * copy; the value returned stays the live one).
  */
 export function lookupWrite(c: Client, key: string, db: Database = c.db): RedisValue | undefined {
-  const v = db.keys.get(key);
-  if (v === undefined) return undefined;
-  if (db.expires.size !== 0 && expireIfNeeded(c, db, key, true)) return undefined;
-  if (db.watcher !== null && typeof v !== "string") db.beforeChange(key);
+  const slot = db.find(key);
+  if (slot === NOT_FOUND) return undefined;
+  if (db.expiresSize !== 0 && expireSlotIfNeeded(c, db, key, slot, true)) return undefined;
+  const v = db.valueAt(slot);
+  if (typeof v !== "string") db.beforeChangeAt(slot);
   return v;
 }
 
@@ -135,7 +142,7 @@ export function signalModified(c: Client, key: string, db: Database = c.db, chan
  * "expired" event, DEL to the replicas.
  */
 export function setKey(c: Client, key: string, value: RedisValue, keepTtl = false, db: Database = c.db): void {
-  if (db.expires.size !== 0) expireIfNeeded(c, db, key, true);
+  if (db.expiresSize !== 0) expireIfNeeded(c, db, key, true);
   if (keepTtl) db.set(key, value);
   else db.setPersistent(key, value);
   signalModified(c, key, db);

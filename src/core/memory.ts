@@ -155,9 +155,10 @@ export function memoryOverhead(server: Server): MemoryOverhead {
   for (const db of server.dbs) {
     if (db.size === 0) continue;
     totalKeys += db.size;
-    // The keyspace Map's table (a key's string is data, as an sds key is in Redis).
-    const main = mapBytes(db.keys.size);
-    const expires = db.expires.size === 0 ? 0 : mapBytes(db.expires.size) + (db.fieldTtlKeys.size === 0 ? 0 : db.fieldTtlKeys.size * SLOT_BYTES);
+    // The keyspace's index (records are data, as Redis's keys and values are) and its array of
+    // volatile keys.
+    const main = db.ks.table.byteLength;
+    const expires = db.expiresSize === 0 ? 0 : db.ks.volatile.refs.byteLength + (db.fieldTtlKeys.size === 0 ? 0 : db.fieldTtlKeys.size * SLOT_BYTES);
     dbs.push({ id: db.id, main, expires });
     total += main + expires;
   }

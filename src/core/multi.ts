@@ -53,7 +53,7 @@ export function setWatchedWhileExpired(c: Client, tag: string, expired: boolean)
 export function touchWatchers(watchers: Set<Client>, db: Database, key: string, tag: string): void {
   for (const c of watchers) {
     if (watchedWhileExpired(c, tag)) {
-      if (!db.keys.has(key)) {
+      if (!db.has(key)) {
         setWatchedWhileExpired(c, tag, false);
         continue;
       }

@@ -13,7 +13,7 @@ import type { Server } from "./server.ts";
 /** After a write of a replica's own client: remember the keys it left with a TTL. */
 export function rememberReplicaKeysWithExpire(c: Client, spec: CommandSpec, argv: string[]): void {
   const db = c.db;
-  if (db.expires.size === 0) return;
+  if (db.expiresSize === 0) return;
   for (const ref of keysWithSpecs(spec.acl.keys, argv)) {
     const key = argv[ref.pos];
     if (key === undefined || db.getExpire(key) === undefined) continue;

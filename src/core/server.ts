@@ -8,7 +8,6 @@ import type { Config } from "../config/config.ts";
 import { applyRenamedCommands, type CommandTable } from "./command-table.ts";
 import { touchWatchers } from "./multi.ts";
 import { Database } from "../store/database.ts";
-import { KeyScans } from "../store/key-scan.ts";
 import { Blocking } from "./blocking.ts";
 import type { Client } from "./client.ts";
 import { Logger } from "./log.ts";
@@ -133,8 +132,6 @@ export class Server {
   readonly patterns = new Map<string, Set<Client>>();
   /** A writable replica's own keys with a TTL, by database (core/replica-expire.ts). */
   readonly replicaKeysWithExpire = new Map<number, Set<string>>();
-  /** SCAN iterations in progress (store/key-scan.ts). */
-  readonly keyScans = new KeyScans();
   /** Shard channels (SSUBSCRIBE) -> their subscribers (core/pubsub-shard.ts). */
   readonly shardChannels = new Map<string, Set<Client>>();
   /** Set by SHUTDOWN; main() exits when it resolves. */
@@ -293,18 +290,17 @@ export class Server {
 
   /** Average TTL in ms of the keys with an expiry (a sample, as Redis estimates it). */
   averageTtl(db: Database): number {
-    if (db.expires.size === 0 || this.replication.masterHost !== null) return 0;
+    if (db.expiresSize === 0 || this.replication.masterHost !== null) return 0;
     let sum = 0;
     let n = 0;
     const now = Date.now();
-    let looked = 0;
-    for (const when of db.expires.values()) {
+    const end = Math.min(db.expiresSize, 1000); // bounded even when most keys are past their time
+    for (let pos = 0; pos < end && n < 100; pos++) {
+      const when = db.volatileExpireAt(pos);
       if (when > now) {
         sum += when - now;
         n++;
       }
-      // Bounded even when most keys are past their time (a big expiry under way).
-      if (n >= 100 || ++looked >= 1000) break;
     }
     return n ? Math.round(sum / n) : 0;
   }

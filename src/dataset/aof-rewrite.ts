@@ -56,7 +56,7 @@ export function aofRewriteInProgress(server: Server): boolean {
 
 /** The dataset is held by another snapshot (a BGSAVE, a full sync being served). */
 function datasetBusy(server: Server): boolean {
-  return bgsaveInProgress(server) || server.dbs.some((db) => db.watcher !== null);
+  return bgsaveInProgress(server) || server.dbs.some((db) => db.snapshot !== null);
 }
 
 /** The manifest's files: the current base's sequence number and every file it names. */

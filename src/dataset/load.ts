@@ -12,8 +12,8 @@ import { openSync, readSync, closeSync } from "node:fs";
 import { RdbParser, type RdbSink } from "../rdb/reader.ts";
 import { RdbError } from "../rdb/errors.ts";
 import type { Server } from "../core/server.ts";
-import type { Database } from "../store/database.ts";
-import { KeyTable } from "../store/key-table.ts";
+import { newKeyspace, type Database } from "../store/database.ts";
+import type { Keyspace } from "../store/keyspace/keyspace.ts";
 import type { RedisValue } from "../store/values.ts";
 
 export interface LoadedDataset {
@@ -97,9 +97,8 @@ class PendingRecords {
   count = 0;
   /** Records already in the tables. */
   private filled = 0;
-  keys: KeyTable<RedisValue> | null = null;
-  expires: KeyTable<number> | null = null;
-  /** The RDB's RESIZEDB hints: the tables are laid out for that many keys at once. */
+  keyspace: Keyspace | null = null;
+  /** The RDB's RESIZEDB hints: the table is laid out for that many keys at once. */
   hintKeys = 0;
   hintExpires = 0;
 
@@ -130,7 +129,7 @@ class PendingRecords {
    * Throws on a duplicated key.
    */
   fill(db: number, deadline: number): boolean {
-    const keys = (this.keys ??= KeyTable.forSize(Math.max(this.hintKeys, this.count)));
+    const ks = (this.keyspace ??= newKeyspace(Math.max(this.hintKeys, this.count)));
     let i = this.filled;
     const end = this.count;
     while (i < end) {
@@ -138,9 +137,10 @@ class PendingRecords {
       const c = i >>> CHUNK_SHIFT;
       const j = i & (RECORDS_PER_CHUNK - 1);
       const key = this.keyChunks[c]![j]!;
-      if (!keys.setNew(key, this.valueChunks[c]![j]!)) throw new Error(`RDB has duplicated key '${key.slice(0, 128)}' in DB ${db}`);
+      const value = this.valueChunks[c]![j]!;
       const expireMs = this.expireTimes[i]!;
-      if (expireMs !== -1) (this.expires ??= KeyTable.forSize(this.hintExpires)).set(key, expireMs);
+      const added = typeof value === "string" ? ks.addString(key, value, expireMs) : ks.addObject(key, value, expireMs);
+      if (!added) throw new Error(`RDB has duplicated key '${key.slice(0, 128)}' in DB ${db}`);
       i++;
       // A chunk all in the tables is released (what is not there yet stays alive, no more).
       if ((i & (RECORDS_PER_CHUNK - 1)) === 0 && i <= end) {
@@ -156,16 +156,13 @@ class PendingRecords {
 /**
  * Collects the records of the payload and keeps what the replication needs from AUX.
  *
- * Keys are not put into the key tables as they are parsed, but kept in file order and put
- * there later, in the same order: while the parse waits for the network (catchUp) and once the
- * payload is complete (install). Why: the collector re-scans, at every young-generation
- * collection, each old Map written to since the last one; records arrive in hash order, so
- * while parsing they would touch every shard of a big table between two collections, and
- * every collection would re-scan the whole keyspace loaded so far (measured: a 3M-key load
- * 2.8x slower, with pauses of 100-200 ms). Appending to the current chunk touches little; the
- * fills are short and in file order (the order the keys were allocated in, which keeps walks
- * of the table fast: see store/key-table.ts). The tables join the databases at the end: a load
- * is never visible half done.
+ * Keys are not put into the keyspace as they are parsed, but kept in file order and put there
+ * later, in the same order: while the parse waits for the network (catchUp) and once the
+ * payload is complete (install). Why: this was measured with JS Maps as key tables (the
+ * collector re-scans each old Map written to since the last young collection: a 3M-key load
+ * 2.8x slower, pauses of 100-200 ms); with the keyspace (typed arrays, aggregates in one side
+ * array) the fills remain short steps between reads of the network. The keyspaces join the
+ * databases at the end: a load is never visible half done.
  */
 class DatasetSink implements RdbSink {
   keysLoaded = 0;
@@ -220,8 +217,7 @@ class DatasetSink implements RdbSink {
       if (p === undefined) continue;
       if (!p.fill(db, deadline)) return false;
       const target = this.dbs[db]!;
-      target.keys = p.keys!;
-      if (p.expires !== null) target.expires = p.expires;
+      target.install(p.keyspace!);
       this.pending[db] = undefined;
     }
     return true;

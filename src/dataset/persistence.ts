@@ -20,7 +20,7 @@ import type { Progress } from "../core/progress.ts";
 import { DatasetSnapshot } from "./snapshot.ts";
 import { replicationAuxFor, SnapshotRdbWriter } from "./snapshot-rdb.ts";
 import { rdbVersionFor, rdbWriteOptions, RdbWriter } from "../rdb/writer.ts";
-import { Database } from "../store/database.ts";
+import { Database, NOT_FOUND } from "../store/database.ts";
 import { REDIS_COMPAT_VERSION } from "../common/version.ts";
 
 /**
@@ -215,20 +215,15 @@ export function writeDatasetFile(server: Server, path: string): void {
     let keysWritten = 0;
     const keysTotal = server.totalKeys();
     for (const db of server.dbs) {
-      const keys = db.keys;
-      if (keys.size === 0) continue;
-      const expires = db.expires;
-      w.selectDb(db.id, keys.size, expires.size);
-      const withExpiry = expires.size !== 0;
-      for (const part of keys.parts) {
-        for (const [key, value] of part) {
-          w.keyValue(key, value, withExpiry ? (expires.get(key) ?? -1) : -1);
-          keysWritten++;
-          if (w.pos >= drainAt) {
-            written += w.pos;
-            w.drainTo(sink);
-            progress.update(written, keysWritten, keysTotal);
-          }
+      if (db.size === 0) continue;
+      w.selectDb(db.id, db.size, db.expiresSize);
+      for (let s = db.nextSlot(0); s !== NOT_FOUND; s = db.nextSlot(s + 1)) {
+        w.keyValue(db.keyAt(s), db.valueAt(s), db.expireAt(s));
+        keysWritten++;
+        if (w.pos >= drainAt) {
+          written += w.pos;
+          w.drainTo(sink);
+          progress.update(written, keysWritten, keysTotal);
         }
       }
     }
@@ -277,7 +272,7 @@ type BgsaveStart = "started" | "in-progress" | "busy";
 export function startBgsave(server: Server): BgsaveStart {
   const st = stateOf(server);
   if (st.bgsave) return "in-progress";
-  if (server.dbs.some((db) => db.watcher !== null)) return "busy";
+  if (server.dbs.some((db) => db.snapshot !== null)) return "busy";
   server.persistence.saves++;
   st.lastBgsaveTry = Math.floor(Date.now() / 1000);
   const target = datasetPath(server);
@@ -450,7 +445,7 @@ export function persistenceCron(server: Server): void {
   const st = stateOf(server);
   if (st.bgsave || server.loading) return;
   if (st.scheduled) {
-    if (!server.dbs.some((db) => db.watcher !== null)) startBgsave(server);
+    if (!server.dbs.some((db) => db.snapshot !== null)) startBgsave(server);
     return;
   }
   const points = server.config.savePoints;
@@ -459,7 +454,7 @@ export function persistenceCron(server: Server): void {
   const p = server.persistence;
   for (const sp of points) {
     if (server.dirty >= sp.changes && now - p.lastSaveTime > sp.seconds && (now - st.lastBgsaveTry > BGSAVE_RETRY_DELAY || p.lastBgsaveStatus === "ok")) {
-      if (server.dbs.some((db) => db.watcher !== null)) return; // a full sync is being served: next time
+      if (server.dbs.some((db) => db.snapshot !== null)) return; // a full sync is being served: next time
       server.log.notice(`${sp.changes} changes in ${sp.seconds} seconds. Saving...`);
       startBgsave(server);
       return;

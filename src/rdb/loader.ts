@@ -55,13 +55,14 @@ export class DatabaseLoadSink implements RdbSink {
     if (target === undefined) {
       throw new RdbError("unsupported", this.offset(), `the RDB has keys in DB ${db}, but only ${this.dbs.length} databases are configured`);
     }
-    if (!target.keys.setNew(key, value) && !this.allowDuplicates) {
-      throw new RdbError("duplicate-key", this.offset(), `RDB has duplicated key '${key.length > 128 ? `${key.slice(0, 128)}...` : key}' in DB ${db}`);
+    if (!target.add(key, value, expireMs)) {
+      if (!this.allowDuplicates) {
+        throw new RdbError("duplicate-key", this.offset(), `RDB has duplicated key '${key.length > 128 ? `${key.slice(0, 128)}...` : key}' in DB ${db}`);
+      }
+      target.set(key, value);
+      if (expireMs !== -1) target.setExpire(key, expireMs);
     }
-    if (expireMs !== -1) {
-      target.expires.set(key, expireMs);
-      this.keysWithExpiry++;
-    }
+    if (expireMs !== -1) this.keysWithExpiry++;
     this.keysLoaded++;
   }
 

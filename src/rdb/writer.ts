@@ -119,7 +119,7 @@ function needsFieldTtlVersion(v: RedisValue): boolean {
 export function rdbVersionFor(dbs: readonly Database[]): number {
   for (const db of dbs) {
     for (const key of db.fieldTtlKeys) {
-      const v = db.keys.get(key);
+      const v = db.get(key);
       if (v !== undefined && needsFieldTtlVersion(v)) return RDB_VERSION_FIELD_TTLS;
     }
   }

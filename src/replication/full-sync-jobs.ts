@@ -94,7 +94,7 @@ export class FullSyncJobs {
       const oldest = Math.min(...waiting.map((s) => s.since));
       if (Date.now() - oldest < delayMs && !(max > 0 && waiting.length >= max)) return;
     }
-    if (this.server.dbs.some((db) => db.watcher !== null)) return; // another snapshot runs: next cron
+    if (this.server.dbs.some((db) => db.snapshot !== null)) return; // another snapshot runs: next cron
     this.start(waiting, diskless, req);
   }
 

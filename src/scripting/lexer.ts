@@ -55,7 +55,7 @@ for (let i = 0; i <= T.While - FIRST_RESERVED; i++) RESERVED.set(TOKEN_NAMES[i]!
 export class LuaSyntaxError extends Error {}
 
 /** luaO_chunkid: how a chunk name appears in messages ("@user_script" -> "user_script"). */
-export function chunkId(source: string): string {
+function chunkId(source: string): string {
   const MAXSRC = 80; // luaX_lexerror's buffer (LUA_IDSIZE is 60 for debug info)
   return chunkIdSized(source, MAXSRC);
 }

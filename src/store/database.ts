@@ -1,30 +1,40 @@
-// One of the 16 (configurable) databases: the keyspace and the expiry table.
-// Expiry times are absolute Unix milliseconds. This class does raw storage only; the rules of
-// lookup (a replica reads logically expired keys as missing, a master deletes them and
-// propagates DEL) live in the command context, which knows who is asking.
+// One of the 16 (configurable) databases: its keys, values and expiry times in one Keyspace
+// (keyspace/keyspace.ts: an open-addressing index over byte records; aggregates stay JS
+// objects in its side table). Expiry times are absolute Unix milliseconds. This class does raw
+// storage only; the rules of lookup (a replica reads logically expired keys as missing, a
+// master deletes them and propagates DEL) live in the command context, which knows who asks.
+//
+// Strings at the boundary: keys are latin1 JS strings, and a string value is handed out as a
+// latin1 JS string (one latin1Slice per read). The slot accessors (find, valueAt, expireAt,
+// keyAt) let a caller do one lookup for several reads; a slot is valid until the next write.
 
+import { cloneValue } from "./clone.ts";
 import { HashValue } from "./hash.ts";
-import { KeyTable } from "./key-table.ts";
-import type { RedisValue } from "./values.ts";
+import { Keyspace, NO_EXPIRE, NOT_FOUND, type KeptObjects } from "./keyspace/keyspace.ts";
+import { Kind } from "./keyspace/record.ts";
+import { memoryUsageOf, type RedisValue } from "./values.ts";
 
-/**
- * Told before a key of a watched keyspace changes (value, expiry or deletion), so that a
- * snapshot in progress can preserve the old state first (copy-on-write). Only set while a
- * snapshot runs: the cost otherwise is one null check per write.
- */
-export interface ChangeWatcher {
-  beforeChange(keys: KeyTable<RedisValue>, expires: KeyTable<number>, key: string): void;
+export { NOT_FOUND } from "./keyspace/keyspace.ts";
+
+const cloneObject = (v: unknown): unknown => cloneValue(v as RedisValue);
+
+/** An empty keyspace for a database (`expectedKeys`: a load's RESIZEDB hint). */
+export function newKeyspace(expectedKeys = 0): Keyspace {
+  return new Keyspace({ expectedKeys, cloneObject });
 }
 
 export class Database {
-  keys = new KeyTable<RedisValue>();
-  expires = new KeyTable<number>();
-  watcher: ChangeWatcher | null = null;
-  /** Where active expiry resumes its walk of the expiry table (masters only). */
-  expireCursor: Iterator<[string, number]> | null = null;
+  ks: Keyspace = newKeyspace();
+  /**
+   * The dataset snapshot reading this database, if any (BGSAVE, a full sync): at most one at a
+   * time. It keeps walking the keyspace it started with when FLUSHDB or SWAPDB replace this one.
+   */
+  snapshot: { readonly keptObjects: KeptObjects } | null = null;
+  /** Where active expiry resumes its walk of the volatile keys (a position in ks.volatile). */
+  expirePos = 0;
   /**
    * Told after a command's write adds a key that was not there (Redis's dbAdd: the "new"
-   * keyspace event). Loads fill the key Map directly and do not call it.
+   * keyspace event). Loads add keys with add() and do not call it.
    */
   newKeyHook: ((db: Database, key: string) => void) | null = null;
   /**
@@ -38,87 +48,225 @@ export class Database {
 
   constructor(readonly id: number) {}
 
-  /** Must be called before an in-place modification of the value of `key` (aggregates). */
-  beforeChange(key: string): void {
-    this.watcher?.beforeChange(this.keys, this.expires, key);
+  get size(): number {
+    return this.ks.size;
   }
 
-  get size(): number {
-    return this.keys.size;
+  /** Keys with an expiry. */
+  get expiresSize(): number {
+    return this.ks.volatile.size;
   }
+
+  // -------------------------------------------------------------------------------------------
+  // By slot: one lookup, several reads (valid until the next write to this database)
+
+  /** The slot of a key, or NOT_FOUND. */
+  find(key: string): number {
+    return this.ks.findString(key);
+  }
+
+  valueAt(slot: number): RedisValue {
+    const ks = this.ks;
+    return ks.kindAt(slot) === Kind.Object ? (ks.objectAt(slot) as RedisValue) : ks.valueStringAt(slot);
+  }
+
+  /** Absolute Unix ms, or -1 (no expiry). */
+  expireAt(slot: number): number {
+    return this.ks.expireAt(slot);
+  }
+
+  keyAt(slot: number): string {
+    return this.ks.keyStringAt(slot);
+  }
+
+  /**
+   * MEMORY USAGE of the key at `slot`: its record, its share of the index, and for an
+   * aggregate the object (elements sampled, `samples` at most) and its side-table entry (a
+   * slot of an array that grows by doubling: 12 bytes on average).
+   */
+  memoryUsageAt(slot: number, samples: number): number {
+    const ks = this.ks;
+    let n = ks.recordBytesAt(slot) + Math.round(ks.table.byteLength / ks.size);
+    if (ks.kindAt(slot) === Kind.Object) n += memoryUsageOf(ks.objectAt(slot) as RedisValue, samples) + 12;
+    return n;
+  }
+
+  /**
+   * The first used slot at or after `from`, or NOT_FOUND: a walk of all keys that writes nothing
+   * meanwhile (KEYS, SAVE, DEBUG DIGEST): `for (let s = db.nextSlot(0); s !== NOT_FOUND; s = db.nextSlot(s + 1))`.
+   */
+  nextSlot(from: number): number {
+    const t = this.ks.table;
+    const end = t.length >> 1;
+    for (let i = from; i < end; i++) if (t[i << 1] !== 0) return i;
+    return NOT_FOUND;
+  }
+
+  /** Every key and value (for cold paths and tests; nothing may write while it runs). */
+  *entries(): Generator<[string, RedisValue]> {
+    for (let s = this.nextSlot(0); s !== NOT_FOUND; s = this.nextSlot(s + 1)) yield [this.keyAt(s), this.valueAt(s)];
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // By key
 
   get(key: string): RedisValue | undefined {
-    return this.keys.get(key);
+    const slot = this.ks.findString(key);
+    return slot === NOT_FOUND ? undefined : this.valueAt(slot);
   }
 
   has(key: string): boolean {
-    return this.keys.has(key);
+    return this.ks.findString(key) !== NOT_FOUND;
+  }
+
+  /**
+   * Must be called before an in-place modification of the value of `key` (aggregates): a
+   * snapshot in progress keeps a copy of the state it still needs. The value stays the same
+   * object.
+   */
+  beforeChange(key: string): void {
+    if (this.snapshot === null && !this.ks.snapshotRunning) return;
+    const slot = this.ks.findString(key);
+    if (slot !== NOT_FOUND) this.beforeChangeAt(slot);
+  }
+
+  /** beforeChange for a key found at `slot` (no second lookup). */
+  beforeChangeAt(slot: number): void {
+    const ks = this.ks;
+    if ((this.snapshot === null && !ks.snapshotRunning) || ks.kindAt(slot) !== Kind.Object) return;
+    if (ks.snapshotRunning) ks.beforeObjectChange(slot);
+    // A keyspace that replaced the one being walked (FLUSHDB) may hold an object that moved
+    // here from a walked one (MOVE): it is still registered with the dataset's snapshot.
+    else this.snapshot!.keptObjects.copyFor(ks.objectAt(slot));
   }
 
   /** Stores a value. The key's expiry is kept (callers clear it when the command says so). */
   set(key: string, value: RedisValue): void {
-    this.watcher?.beforeChange(this.keys, this.expires, key);
-    const added = this.newKeyHook !== null && !this.keys.has(key);
-    this.keys.set(key, value);
-    if (value instanceof HashValue && value.fieldTtlCount !== 0) this.fieldTtlKeys.add(key);
-    if (added) this.newKeyHook!(this, key);
+    this.store(key, value, true);
   }
 
   /** Stores a value and clears any expiry (a plain SET). */
   setPersistent(key: string, value: RedisValue): void {
-    this.watcher?.beforeChange(this.keys, this.expires, key);
-    const added = this.newKeyHook !== null && !this.keys.has(key);
-    this.keys.set(key, value);
-    if (this.expires.size !== 0) this.expires.delete(key);
+    this.store(key, value, false);
+  }
+
+  private store(key: string, value: RedisValue, keepTtl: boolean): void {
+    const added = typeof value === "string" ? this.ks.setString(key, value, keepTtl) : this.ks.setObject(key, value, keepTtl);
     if (value instanceof HashValue && value.fieldTtlCount !== 0) this.fieldTtlKeys.add(key);
-    if (added) this.newKeyHook!(this, key);
+    if (added && this.newKeyHook !== null) this.newKeyHook(this, key);
+  }
+
+  /**
+   * Adds a key that is not there yet, with its expiry (-1: none), as a load does. Returns false,
+   * storing nothing, when the key exists.
+   */
+  add(key: string, value: RedisValue, expire: number): boolean {
+    const added = typeof value === "string" ? this.ks.addString(key, value, expire) : this.ks.addObject(key, value, expire);
+    if (added && value instanceof HashValue && value.fieldTtlCount !== 0) this.fieldTtlKeys.add(key);
+    return added;
   }
 
   delete(key: string): boolean {
-    if (this.watcher && this.keys.has(key)) this.watcher.beforeChange(this.keys, this.expires, key);
-    if (!this.keys.delete(key)) return false;
-    if (this.expires.size !== 0) this.expires.delete(key);
-    return true;
+    return this.ks.deleteString(key);
   }
 
   getExpire(key: string): number | undefined {
-    return this.expires.size === 0 ? undefined : this.expires.get(key);
+    if (this.ks.volatile.size === 0) return undefined;
+    const slot = this.ks.findString(key);
+    if (slot === NOT_FOUND) return undefined;
+    const when = this.ks.expireAt(slot);
+    return when === NO_EXPIRE ? undefined : when;
   }
 
+  /** Sets the expiry of an existing key (nothing happens for a missing one). */
   setExpire(key: string, whenMs: number): void {
-    this.watcher?.beforeChange(this.keys, this.expires, key);
-    this.expires.set(key, whenMs);
+    const slot = this.ks.findString(key);
+    if (slot !== NOT_FOUND) this.ks.setExpireAt(slot, whenMs);
   }
 
   removeExpire(key: string): boolean {
-    if (this.watcher && this.expires.has(key)) this.watcher.beforeChange(this.keys, this.expires, key);
-    return this.expires.delete(key);
+    if (this.ks.volatile.size === 0) return false;
+    const slot = this.ks.findString(key);
+    return slot !== NOT_FOUND && this.ks.persistAt(slot);
   }
 
   /** Whether the key has an expiry in the past (logically expired), as of `now`. */
   isExpired(key: string, now: number): boolean {
-    if (this.expires.size === 0) return false;
-    const when = this.expires.get(key);
-    return when !== undefined && now > when;
+    if (this.ks.volatile.size === 0) return false;
+    const slot = this.ks.findString(key);
+    if (slot === NOT_FOUND) return false;
+    const when = this.ks.expireAt(slot);
+    return when !== NO_EXPIRE && now > when;
   }
 
-  /** Empties the database. A snapshot still iterating the old maps keeps them, unchanged. */
+  // -------------------------------------------------------------------------------------------
+  // Sampling
+
+  /** A uniformly random key (RANDOMKEY), or undefined when empty. */
+  randomKey(): string | undefined {
+    const slot = this.ks.randomSlot();
+    return slot === NOT_FOUND ? undefined : this.ks.keyStringAt(slot);
+  }
+
+  /** The key with an expiry at position `pos` (0 .. expiresSize - 1) of the volatile keys. */
+  volatileKeyAt(pos: number): string {
+    return this.ks.keyStringOf(this.ks.volatile.refs[pos]!);
+  }
+
+  /** The expiry time of the key at volatile position `pos`. */
+  volatileExpireAt(pos: number): number {
+    return this.ks.expireOf(this.ks.volatile.refs[pos]!);
+  }
+
+  /**
+   * SCAN: pushes the keys of the next buckets to `out` and returns the next cursor (0: the
+   * iteration is complete). Stateless, with Redis's reverse-binary cursor (keyspace.scan).
+   * Redis visits at most 10 * count buckets per call; our table holds fewer keys per bucket
+   * than Redis's (it grows at 3/4 full, Redis's when full), so the bound counts the buckets of
+   * the table Redis would have for as many keys: a call covers as much of the keyspace as
+   * Redis's would.
+   */
+  scan(cursor: number, count: number, out: string[]): number {
+    const ks = this.ks;
+    let redisBuckets = 4;
+    while (redisBuckets < ks.size) redisBuckets *= 2;
+    const ratio = Math.max(1, ks.capacity / redisBuckets);
+    const slots = scanSlots;
+    slots.length = 0;
+    const next = ks.scan(cursor, count, slots, count * 10 * ratio);
+    for (const s of slots) out.push(ks.keyStringAt(s));
+    slots.length = 0;
+    return next;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Whole database
+
+  /** Empties the database. A snapshot still walking the old keyspace keeps it, unchanged. */
   clear(): void {
-    this.keys = new KeyTable();
-    this.expires = new KeyTable();
+    this.ks = newKeyspace();
     this.fieldTtlKeys = new Set();
+    this.expirePos = 0;
+  }
+
+  /** Takes a keyspace filled by a load (the old one is dropped). */
+  install(ks: Keyspace): void {
+    this.ks = ks;
+    this.expirePos = 0;
   }
 
   /** Swaps the contents with another database (SWAPDB, swapdb diskless load). */
   swapContents(other: Database): void {
-    const k = this.keys;
-    const e = this.expires;
+    const k = this.ks;
     const f = this.fieldTtlKeys;
-    this.keys = other.keys;
-    this.expires = other.expires;
+    this.ks = other.ks;
     this.fieldTtlKeys = other.fieldTtlKeys;
-    other.keys = k;
-    other.expires = e;
+    other.ks = k;
     other.fieldTtlKeys = f;
+    this.expirePos = 0;
+    other.expirePos = 0;
   }
 }
+
+/** Scratch for scan's slots (reused: SCAN runs on one thread, one call at a time). */
+const scanSlots: number[] = [];

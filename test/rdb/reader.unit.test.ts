@@ -452,8 +452,8 @@ describe("loading into databases", () => {
   test("keys and expiries land in their database; a duplicate key is refused as redis-server does", () => {
     const dbs = Array.from({ length: 16 }, (_, i) => new Database(i));
     const r = loadRdbBuffer(rdb(9, [[0xfe], len(2), [0xfc], i64le(1900000000000), [0x00], str("k"), str("v"), [0xfa], str("repl-id"), str("abc")]), dbs);
-    expect(dbs[2]!.keys.get("k")).toBe("v");
-    expect(dbs[2]!.expires.get("k")).toBe(1900000000000);
+    expect(dbs[2]!.get("k")).toBe("v");
+    expect(dbs[2]!.getExpire("k")).toBe(1900000000000);
     expect(r.sink.replId).toBe("abc");
     expect(r.checksumVerified).toBe(true);
     const again = Array.from({ length: 16 }, (_, i) => new Database(i));

@@ -43,7 +43,7 @@ describe("snapshot RDB", () => {
         } else db.set(key, `value-${i}-${"x".repeat(i % 40)}`);
         if (i % 7 === 0) db.setExpire(key, 4102444800000 + i);
       }
-      for (const [k, v] of db.keys) expected.set(`${dbi}:${k}`, [plain(v), db.expires.get(k) ?? -1]);
+      for (const [k, v] of db.entries()) expected.set(`${dbi}:${k}`, [plain(v), db.getExpire(k) ?? -1]);
     }
     const snapshot = new DatasetSnapshot(s.dbs);
     const source = createSnapshotRdb(s, snapshot, 1234);
@@ -81,7 +81,7 @@ describe("snapshot RDB", () => {
     expect(got.size).toBe(expected.size);
     for (const [k, v] of expected) expect(got.get(k)).toEqual(v);
     expect(rec.resizes).toEqual([[0, 3000, 429], [3, 3000, 429], [9, 3000, 429]]);
-    expect(s.dbs.every((db) => db.watcher === null)).toBe(true);
+    expect(s.dbs.every((db) => db.snapshot === null)).toBe(true);
   });
 
   test("abort releases the snapshot", () => {
@@ -91,6 +91,6 @@ describe("snapshot RDB", () => {
     const source = createSnapshotRdb(s, snapshot, 0);
     expect(source.next(10)).not.toBeNull();
     source.abort();
-    expect(s.dbs[0]!.watcher).toBeNull();
+    expect(s.dbs[0]!.snapshot).toBeNull();
   });
 });

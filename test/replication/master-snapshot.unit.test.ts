@@ -56,7 +56,7 @@ function mutate(dbs: Database[], r: (n: number) => number, keySpace: number, j: 
       db.removeExpire(k);
       break;
     case 6: {
-      const v = db.keys.get(k);
+      const v = db.get(k);
       if (v instanceof ListValue) {
         db.beforeChange(k);
         v.pushTail(`mutated${j}`);
@@ -71,11 +71,11 @@ function mutate(dbs: Database[], r: (n: number) => number, keySpace: number, j: 
     }
     case 7: {
       // RENAME k -> dst (the value object moves to another key)
-      const v = db.keys.get(k);
+      const v = db.get(k);
       if (v === undefined) break;
       const dst = `k${r(keySpace)}`;
       if (dst === k) break;
-      const exp = db.expires.get(k);
+      const exp = db.getExpire(k);
       db.delete(k);
       db.set(dst, v);
       if (exp !== undefined) db.setExpire(dst, exp);
@@ -85,8 +85,8 @@ function mutate(dbs: Database[], r: (n: number) => number, keySpace: number, j: 
     case 8: {
       // MOVE k to another db
       const other = dbs[r(dbs.length)]!;
-      const v = db.keys.get(k);
-      if (other === db || v === undefined || other.keys.has(k)) break;
+      const v = db.get(k);
+      if (other === db || v === undefined || other.has(k)) break;
       db.delete(k);
       other.set(k, v);
       break;
@@ -124,7 +124,7 @@ function runOnce(seed: number, keys: number, writesPerStep: number): void {
   expect(seen.length).toBe(expected.length);
   expect(seen).toEqual(expected);
   expect(snap.isFinished).toBe(true);
-  for (const db of dbs) expect(db.watcher).toBeNull();
+  for (const db of dbs) expect(db.snapshot).toBeNull();
 }
 
 describe("DatasetSnapshot: copy-on-write without a visited set", () => {
@@ -167,10 +167,10 @@ describe("DatasetSnapshot: copy-on-write without a visited set", () => {
     const other = emitted.key === "big1" ? "big2" : "big1";
     const first = describeValue(emitted.value);
     db.beforeChange(emitted.key);
-    (db.keys.get(emitted.key) as ListValue).pushTail("after");
+    (db.get(emitted.key) as ListValue).pushTail("after");
     expect(snap.copiedOnWrite).toBe(0);
     db.beforeChange(other);
-    (db.keys.get(other) as ListValue).pushTail("after");
+    (db.get(other) as ListValue).pushTail("after");
     expect(snap.copiedOnWrite).toBe(1);
     while (snap.next(4, out));
     const original = (key: string) => describeValue(bigList(key === "big1" ? "a" : "b", 1000));

@@ -25,7 +25,7 @@ export function describeValue(v: unknown): string {
 /** Every key of the databases as a line, sorted. */
 export function state(dbs: Database[]): string[] {
   const out: string[] = [];
-  for (const db of dbs) for (const [k, v] of db.keys) out.push(`${db.id}|${k}|${describeValue(v)}|${db.expires.get(k) ?? -1}`);
+  for (const db of dbs) for (const [k, v] of db.entries()) out.push(`${db.id}|${k}|${describeValue(v)}|${db.getExpire(k) ?? -1}`);
   return out.sort();
 }
 

@@ -59,7 +59,7 @@ const editor = new StringEditor();
  * sds behind (lookupStringForBitCommand unshares it even when no bit changes).
  */
 function keepRaw(db: Client["db"], key: string): void {
-  const v = db.keys.get(key);
+  const v = db.get(key);
   if (typeof v === "string") noteStringEncoding(db, key, v, "raw");
 }
 

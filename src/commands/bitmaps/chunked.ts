@@ -238,7 +238,7 @@ export function treeFor(db: Database, key: string, value: string): ChunkedString
 function evict(incoming: number): void {
   let cached = 0;
   for (const [id, e] of entries) {
-    const current = e.db.keys.get(e.key);
+    const current = e.db.get(e.key);
     if (typeof current !== "string" || current.length !== e.tree.length) entries.delete(id);
     else cached += e.tree.length;
   }

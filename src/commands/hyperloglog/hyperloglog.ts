@@ -116,7 +116,7 @@ function denseAdd(s: string, argv: string[]): string | null {
  * dbUnshareStringValue), whatever its size: OBJECT ENCODING says "raw" from then on.
  */
 function keepRaw(db: Client["db"], key: string): void {
-  const v = db.keys.get(key);
+  const v = db.get(key);
   if (typeof v === "string") noteStringEncoding(db, key, v, "raw");
 }
 

@@ -74,7 +74,7 @@ function parseDumpPayload(c: Client, p: Buffer): RedisValue | null {
   } catch {
     return null;
   }
-  return db.keys.get("") ?? null;
+  return db.get("") ?? null;
 }
 
 function dump(c: Client, argv: string[]): void {

@@ -12,8 +12,7 @@
 import type { Client } from "../../core/client.ts";
 import type { Server } from "../../core/server.ts";
 import { cloneValue } from "../../store/clone.ts";
-import type { Database } from "../../store/database.ts";
-import type { KeyTable } from "../../store/key-table.ts";
+import { NOT_FOUND, type Database } from "../../store/database.ts";
 import { typeOf, type RedisValue } from "../../store/values.ts";
 import { int32Arg } from "../../core/args.ts";
 import { fail, NOT_INTEGER, SYNTAX } from "../../core/errors.ts";
@@ -56,8 +55,8 @@ function touchWatchedKeysInDb(server: Server, emptied: Database, replacedWith: D
   for (const [k, clients] of server.watchedKeys) {
     if (!k.startsWith(prefix)) continue;
     const key = k.slice(prefix.length);
-    const existsInEmptied = emptied.keys.has(key);
-    const existsInReplacement = replacedWith !== null && replacedWith.keys.has(key);
+    const existsInEmptied = emptied.has(key);
+    const existsInReplacement = replacedWith !== null && replacedWith.has(key);
     if (!existsInEmptied && !existsInReplacement) continue;
     for (const client of clients) {
       // A key watched while already expired: its removal is no change, nor its replacement
@@ -81,9 +80,7 @@ function touchWatchedKeysInDb(server: Server, emptied: Database, replacedWith: D
 function emptyDatabase(c: Client, db: Database): number {
   const removed = db.size;
   touchWatchedKeysInDb(c.server, db, null);
-  c.server.keyScans.forget(db.keys);
   db.clear();
-  db.expireCursor = null;
   // XREADGROUP clients blocked on a stream that was here get their error (scanDatabaseForDeletedStreams).
   c.server.blocking.signalDatabase(db.id);
   return removed;
@@ -193,57 +190,17 @@ function ttlGeneric(c: Client, key: string, ms: boolean, absolute: boolean): voi
 }
 
 // ---------------------------------------------------------------------------------------------
-// RANDOMKEY: Maps have no random access, so each shard of the key table gets a sampled array
-// of its keys, refreshed when it has become too small a picture of the shard (amortized O(1)
-// per call; a refresh costs one shard, 1/256th of the keys, never the whole database). The
-// shard is picked with a probability proportional to its size.
-
-interface KeySample {
-  keys: string[];
-}
-
-const samples = new WeakMap<Map<string, RedisValue>, KeySample>();
-
-function randomExistingKey(table: KeyTable<RedisValue>): string | undefined {
-  for (;;) {
-    if (table.size === 0) return undefined;
-    let r = Math.floor(Math.random() * table.size);
-    let keys: Map<string, RedisValue> | undefined;
-    for (const part of table.parts) {
-      if (r < part.size) {
-        keys = part;
-        break;
-      }
-      r -= part.size;
-    }
-    if (keys === undefined) return undefined;
-    let s = samples.get(keys);
-    if (s === undefined || keys.size > 2 * s.keys.length) {
-      s = { keys: Array.from(keys.keys()) };
-      samples.set(keys, s);
-    }
-    const arr = s.keys;
-    while (arr.length > 0) {
-      const i = Math.floor(Math.random() * arr.length);
-      const k = arr[i]!;
-      if (keys.has(k)) return k;
-      // Deleted since the sample was taken: drop it (each deletion costs one miss at most).
-      arr[i] = arr[arr.length - 1]!;
-      arr.pop();
-    }
-    // Every sampled key of this shard is gone: sample it again and draw again.
-    samples.delete(keys);
-  }
-}
+// RANDOMKEY: a random used slot of the keyspace's table (uniform over keys; the table is at
+// least 1/8 full, so a few draws at most).
 
 /** dbRandomKey: skips (and on a master deletes) expired keys; bounded tries on a replica. */
 function randomKey(c: Client, db: Database): string | undefined {
-  const allVolatile = db.keys.size === db.expires.size;
+  const allVolatile = db.size === db.expiresSize;
   let maxtries = 100;
   for (;;) {
-    const key = randomExistingKey(db.keys);
+    const key = db.randomKey();
     if (key === undefined) return undefined;
-    if (db.expires.size !== 0 && db.expires.has(key)) {
+    if (db.expiresSize !== 0 && db.getExpire(key) !== undefined) {
       if (allVolatile && c.server.replication.masterHost !== null && --maxtries === 0) return key;
       if (expireIfNeeded(c, db, key)) continue;
     }
@@ -290,9 +247,12 @@ function scan(c: Client, argv: string[]): void {
     }
   }
   const db = c.db;
-  const result = c.server.keyScans.scan(db.keys, cursor, count, c.server.cmdTime);
+  // The table's cursor has at most 32 significant bits: the bits above never select a bucket
+  // (Redis's increment sets every bit outside the mask), so dropping them changes nothing.
+  const keys: string[] = [];
+  const next = db.scan(Number(cursor & 0xffffffffn), count, keys);
   const out: string[] = [];
-  for (const key of result.keys) {
+  for (const key of keys) {
     if (pattern !== null && !globMatch(pattern, key)) continue;
     if (typeName !== null) {
       const v = lookupRead(c, key);
@@ -302,7 +262,7 @@ function scan(c: Client, argv: string[]): void {
     out.push(key);
   }
   c.reply.array(2);
-  c.reply.bulk(result.cursor);
+  c.reply.bulk(String(next));
   c.reply.bulkArray(out);
 }
 
@@ -449,7 +409,7 @@ function del(c: Client, argv: string[]): void {
   let deleted = 0;
   for (let j = 1; j < argv.length; j++) {
     const key = argv[j]!;
-    if (db.expires.size !== 0) expireIfNeeded(c, db, key);
+    if (db.expiresSize !== 0) expireIfNeeded(c, db, key);
     if (deleteKey(c, key, db)) {
       forgetStringEncoding(db, key);
       notifyKeyspaceEvent(c, NotifyClass.Generic, "del", key);
@@ -522,7 +482,7 @@ export const handlers: HandlerMap = {
 
   keys(c, argv) {
     // Like Redis, one pass over the whole database (KEYS blocks the server while it runs):
-    // a plain loop over the table's shards with a matcher compiled once, each key written to
+    // a plain loop over the keyspace's slots with a matcher compiled once, each key written to
     // the reply as soon as it matched, while its bytes are still in the CPU's cache (reading
     // every key again afterwards costs a cache miss each on a big keyspace); the array's
     // length goes in front at the end (Redis's deferred length).
@@ -530,19 +490,20 @@ export const handlers: HandlerMap = {
     const db = c.db;
     const match = pattern === "*" ? null : globMatcher(pattern);
     // Redis's keyIsExpired: logically expired keys are left out (none while loading).
-    const checkExpiry = db.expires.size !== 0 && !c.server.loading;
+    const checkExpiry = db.expiresSize !== 0 && !c.server.loading;
     const now = c.server.cmdTime;
     const reply = c.reply;
     const mark = reply.beginDeferredArray();
     let count = 0;
-    for (const part of db.keys.parts) {
-      if (part.size === 0) continue;
-      for (const key of part.keys()) {
-        if (match !== null && !match(key)) continue;
-        if (checkExpiry && db.isExpired(key, now)) continue;
-        reply.bulk(key);
-        count++;
+    for (let s = db.nextSlot(0); s !== NOT_FOUND; s = db.nextSlot(s + 1)) {
+      const key = db.keyAt(s);
+      if (match !== null && !match(key)) continue;
+      if (checkExpiry) {
+        const when = db.expireAt(s);
+        if (when !== -1 && now > when) continue;
       }
+      reply.bulk(key);
+      count++;
     }
     reply.endDeferredArray(mark, count);
   },
@@ -575,9 +536,6 @@ export const handlers: HandlerMap = {
       touchWatchedKeysInDb(c.server, db1, db2);
       touchWatchedKeysInDb(c.server, db2, db1);
       db1.swapContents(db2);
-      // Active expiry walks a Map with a cursor: it belongs to the other database now.
-      db1.expireCursor = null;
-      db2.expireCursor = null;
       // Clients blocked on keys of either database may be servable now (scanDatabaseForReadyKeys).
       c.server.blocking.signalDatabase(id1);
       c.server.blocking.signalDatabase(id2);

@@ -5,7 +5,7 @@
 // string whatever their internal order. Computed exactly as Redis does: the same data gives
 // the same digest on redis-server and here.
 
-import type { Database } from "../../store/database.ts";
+import { NOT_FOUND, type Database } from "../../store/database.ts";
 import { formatDouble } from "../../protocol/format-double.ts";
 import { HashValue, ListValue, SetValue, StreamValue, ZSetValue, type RedisValue } from "../../store/values.ts";
 
@@ -91,9 +91,11 @@ export function datasetDigest(dbs: readonly Database[]): string {
   const final = Buffer.alloc(20);
   const digest = Buffer.alloc(20);
   for (const db of dbs) {
-    if (db.keys.size === 0) continue;
+    if (db.size === 0) continue;
     mixDigest(final, u32be(db.id));
-    for (const [key, v] of db.keys) {
+    for (let s = db.nextSlot(0); s !== NOT_FOUND; s = db.nextSlot(s + 1)) {
+      const key = db.keyAt(s);
+      const v = db.valueAt(s);
       digest.fill(0);
       mixDigest(digest, bytes(key));
       xorObjectDigest(db, key, digest, v);
@@ -107,7 +109,7 @@ export function datasetDigest(dbs: readonly Database[]): string {
 /** DEBUG DIGEST-VALUE's digest of one key (all zeros when missing; logically expired keys count). */
 export function valueDigest(db: Database, key: string): string {
   const digest = Buffer.alloc(20);
-  const v = db.keys.get(key);
+  const v = db.get(key);
   if (v !== undefined) xorObjectDigest(db, key, digest, v);
   return digest.toString("hex");
 }

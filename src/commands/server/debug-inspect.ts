@@ -15,7 +15,7 @@ import { objectEncodingOf } from "../keys/keys.ts";
 
 /** The key's value as stored, even logically expired (Redis's dictFind / objectCommandLookup), or "no such key". */
 function storedValue(c: Client, key: string) {
-  const v = c.db.keys.get(key);
+  const v = c.db.get(key);
   if (v === undefined) fail(NO_SUCH_KEY);
   return v;
 }
@@ -108,7 +108,7 @@ function tableStats(size: number, slots: number): string {
 export function debugHtstats(c: Client, dbid: number): void {
   const db = c.server.dbs[dbid];
   if (db === undefined) fail("ERR Out of range database");
-  c.reply.verbatim(`[Dictionary HT]\n${tableStats(db.keys.size, tableSlots(db.keys.size))}[Expires HT]\n${tableStats(db.expires.size, tableSlots(db.expires.size))}`);
+  c.reply.verbatim(`[Dictionary HT]\n${tableStats(db.size, tableSlots(db.size))}[Expires HT]\n${tableStats(db.expiresSize, tableSlots(db.expiresSize))}`);
 }
 
 /** DEBUG HTSTATS-KEY: the same for a value held in a hash table (hashtable / skiplist encodings). */

@@ -194,7 +194,7 @@ function populate(c: Client, argv: string[]): void {
   const db = c.db;
   for (let j = 0; j < Number(count); j++) {
     const key = `${prefix}:${j}`;
-    if (db.keys.has(key)) continue;
+    if (db.has(key)) continue;
     let value = `value:${j}`;
     if (size > 0) value = value.length >= Number(size) ? value.slice(0, Number(size)) : value + "\0".repeat(Number(size) - value.length);
     db.set(key, value);

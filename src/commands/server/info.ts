@@ -332,7 +332,7 @@ const sections: Record<string, Section> = {
     const lines: string[] = [];
     for (const db of server.dbs) {
       if (db.size === 0) continue;
-      lines.push(`db${db.id}:keys=${db.size},expires=${db.expires.size},avg_ttl=${server.averageTtl(db)}`);
+      lines.push(`db${db.id}:keys=${db.size},expires=${db.expiresSize},avg_ttl=${server.averageTtl(db)}`);
     }
     return lines;
   },

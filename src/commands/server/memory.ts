@@ -2,8 +2,7 @@
 // (store/memory-size.ts), STATS and DOCTOR report the server's figures (core/memory.ts).
 
 import { memoryDoctorReport, memoryOverhead, trackPeakMemory } from "../../core/memory.ts";
-import { mapBytes, stringBytes } from "../../store/memory-size.ts";
-import { memoryUsageOf } from "../../store/values.ts";
+import { NOT_FOUND } from "../../store/database.ts";
 import { NOT_INTEGER, SYNTAX, fail } from "../../core/errors.ts";
 import { replyHelp } from "../scripting/scripting.ts";
 import { parseLongLong } from "../strings/parse.ts";
@@ -44,12 +43,10 @@ export const handlers: HandlerMap = {
     }
     // As Redis (dictFind): the key as stored, even when logically expired, without touching it.
     const key = argv[2]!;
-    const keys = c.db.keys;
-    const value = keys.get(key);
-    if (value === undefined) return c.reply.null();
-    // The key's string and its share of the keyspace Map's table (Redis: the key's sds and its dictEntry).
-    const entry = Math.round(mapBytes(keys.size) / keys.size);
-    c.reply.int(memoryUsageOf(value, samples) + stringBytes(key) + entry);
+    const db = c.db;
+    const slot = db.find(key);
+    if (slot === NOT_FOUND) return c.reply.null();
+    c.reply.int(db.memoryUsageAt(slot, samples));
   },
 
   "memory|stats"(c) {

@@ -268,12 +268,12 @@ function block(c: Client, keys: string[], ids: StreamId[], timeoutMs: number, co
   // when last looked at tells which of those happened since.
   const seen = new Map<string, { value: unknown; version: number }>();
   const look = (key: string) => {
-    const v = c.db.keys.get(key);
+    const v = c.db.get(key);
     seen.set(key, { value: v, version: v instanceof StreamValue ? v.readyVersion : 0 });
   };
   for (const key of waitIds.keys()) look(key);
   const serve = (rc: Client, key: string): boolean => {
-    const v = rc.db.keys.get(key);
+    const v = rc.db.get(key);
     const last = seen.get(key)!;
     if (v === last.value && (!(v instanceof StreamValue) || v.readyVersion === last.version)) return false;
     look(key);
@@ -311,7 +311,7 @@ function block(c: Client, keys: string[], ids: StreamId[], timeoutMs: number, co
 
 /** Whether the key has expired (it then reads as missing, as lookupKeyRead would see it). */
 function isLogicallyExpired(c: Client, key: string): boolean {
-  const when = c.db.expires.size === 0 ? undefined : c.db.expires.get(key);
+  const when = c.db.expiresSize === 0 ? undefined : c.db.getExpire(key);
   return when !== undefined && Date.now() > when;
 }
 

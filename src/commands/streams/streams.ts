@@ -54,7 +54,7 @@ export function replyEntries(c: Client, entries: StreamEntry[]): void {
 
 /** Tells a snapshot in progress that the stream under `key` is about to change in place. */
 export function beforeStreamChange(c: Client, key: string): void {
-  if (c.db.watcher !== null) c.db.beforeChange(key);
+  if (c.db.snapshot !== null) c.db.beforeChange(key);
 }
 
 function isOpt(arg: string, lower: string): boolean {

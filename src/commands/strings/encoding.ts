@@ -18,8 +18,7 @@
 
 import type { Client } from "../../core/client.ts";
 import type { Database } from "../../store/database.ts";
-import type { RedisValue } from "../../store/values.ts";
-import type { KeyTable } from "../../store/key-table.ts";
+import type { Keyspace } from "../../store/keyspace/keyspace.ts";
 
 type StringEncoding = "int" | "embstr" | "raw";
 
@@ -35,8 +34,8 @@ const SHARED_INTEGERS = 10000;
 /** OBJ_SHARED_REFCOUNT: what OBJECT REFCOUNT says for a shared integer. */
 const SHARED_REFCOUNT = 2147483647;
 
-/** Per key table (so per database of a server), its keys whose encoding is an exception. */
-const tables = new WeakMap<KeyTable<RedisValue>, Map<string, Exception>>();
+/** Per keyspace (so per database of a server, until FLUSHDB replaces it), its keys whose encoding is an exception. */
+const tables = new WeakMap<Keyspace, Map<string, Exception>>();
 /** Set once any exception was recorded: until then every helper here is a no-op. */
 let anyExceptions = false;
 /** Table sizes after their last sweep (stale entries of keys deleted elsewhere are pruned). */
@@ -91,10 +90,10 @@ export function noteStringEncoding(db: Database, key: string, value: string, enc
     forgetStringEncoding(db, key);
     return;
   }
-  let table = tables.get(db.keys);
+  let table = tables.get(db.ks);
   if (!table) {
     table = new Map();
-    tables.set(db.keys, table);
+    tables.set(db.ks, table);
   }
   table.set(key, { value, encoding, shared });
   anyExceptions = true;
@@ -105,7 +104,7 @@ export function noteStringEncoding(db: Database, key: string, value: string, enc
 /** Drops entries whose key was deleted or replaced by a path that did not tell us. */
 function sweep(db: Database, table: Map<string, Exception>): void {
   for (const [k, e] of table) {
-    if (db.keys.get(k) !== e.value) table.delete(k);
+    if (db.get(k) !== e.value) table.delete(k);
   }
   sweptSize.set(table, table.size);
 }
@@ -113,14 +112,14 @@ function sweep(db: Database, table: Map<string, Exception>): void {
 /** The key's value was replaced or deleted by a command of ours: back to the content rule. */
 export function forgetStringEncoding(db: Database, key: string): void {
   if (!anyExceptions) return;
-  const table = tables.get(db.keys);
+  const table = tables.get(db.ks);
   if (table !== undefined && table.size !== 0) table.delete(key);
 }
 
 /** RENAME / MOVE keep the object: its encoding goes with it. */
 export function moveStringEncoding(from: Database, fromKey: string, to: Database, toKey: string): void {
   if (!anyExceptions) return;
-  const table = tables.get(from.keys);
+  const table = tables.get(from.ks);
   const e = table?.get(fromKey);
   forgetStringEncoding(to, toKey);
   if (e === undefined) return;
@@ -130,7 +129,7 @@ export function moveStringEncoding(from: Database, fromKey: string, to: Database
 
 function exceptionFor(db: Database, key: string, value: string): Exception | undefined {
   if (!anyExceptions) return undefined;
-  const table = tables.get(db.keys);
+  const table = tables.get(db.ks);
   if (table === undefined) return undefined;
   const e = table.get(key);
   if (e === undefined) return undefined;

@@ -4,9 +4,12 @@
 //
 //   ref (32 bits):  | slab id (15 bits) | offset in the slab / 8 (17 bits) |
 //
-// Slabs are 1 MiB ArrayBuffers, allocated whole: the kernel commits their pages when first
-// written, so a slab that holds three records costs a page or two, not a megabyte, and a
-// released slab goes back to the OS (measured: bench/keyspace-memory.bench.ts). With 32-bit refs
+// Slabs are ArrayBuffers of up to 1 MiB, allocated whole: the kernel commits their pages when
+// first written, so a slab that holds three records costs a page or two, not a megabyte, and a
+// released slab goes back to the OS (measured: bench/keyspace-memory.bench.ts). The first
+// slabs of a class are smaller (64 KiB, then doubling): the runtime counts an ArrayBuffer's
+// whole size in its heap (used_memory), and 16 databases with a few keys each should not
+// count megabytes per class they use. With 32-bit refs
 // an arena addresses 32 GiB of records; values above MAX_CHUNK live outside it.
 //
 // Allocation takes a chunk from the newest slab of the class that has room (its free list, then
@@ -23,12 +26,12 @@ import { CLASS_COUNT, CLASS_SIZES } from "./size-classes.ts";
 
 const SLAB_SHIFT = 20;
 const SLAB_SIZE = 1 << SLAB_SHIFT;
+/** The first slab of a class; the next ones double up to SLAB_SIZE. */
+const FIRST_SLAB_SIZE = 1 << 16;
 export const REF_SHIFT = SLAB_SHIFT - 3;
 export const OFFSET_MASK = (1 << REF_SHIFT) - 1;
 const MAX_SLABS = 1 << (32 - REF_SHIFT);
 
-/** Chunks a slab of each class holds. */
-const CAPACITY = CLASS_SIZES.map((s) => Math.floor(SLAB_SIZE / s));
 const NO_CLASS = 255;
 const OLD = 1;
 const RETIRED = 2;
@@ -61,6 +64,8 @@ export class Arena {
   slabLive = new Int32Array(16);
   slabFree = new Int32Array(16).fill(-1);
   slabBump = new Int32Array(16);
+  /** Per slab id: how many chunks it holds (its size / its class's chunk size). */
+  slabCapacity = new Int32Array(16);
   /** Slab ids in use or released: ids below this have metadata. */
   slabCount = 0;
   private readonly freeIds: number[] = [];
@@ -69,8 +74,11 @@ export class Arena {
   private inPartial = new Uint8Array(16);
   /** Live chunks per class. */
   readonly classLive = new Float64Array(CLASS_COUNT);
-  /** Slabs per class. */
+  /** Slabs per class, and the chunks they hold together. */
   readonly classSlabs = new Int32Array(CLASS_COUNT);
+  readonly classCapacity = new Float64Array(CLASS_COUNT);
+  /** Bytes of all slabs. */
+  slabBytes = 0;
   readonly shared: boolean;
 
   // Snapshot bookkeeping (see the header comment).
@@ -102,7 +110,7 @@ export class Arena {
     else index = this.slabBump[s]!++;
     this.slabLive[s]!++;
     this.classLive[cls]!++;
-    if (this.slabFree[s]! < 0 && this.slabBump[s]! >= CAPACITY[cls]!) {
+    if (this.slabFree[s]! < 0 && this.slabBump[s]! >= this.slabCapacity[s]!) {
       list.pop();
       this.inPartial[s] = 0;
     }
@@ -139,13 +147,6 @@ export class Arena {
     return this.slabClass[ref >>> REF_SHIFT]!;
   }
 
-  /** Bytes of slabs allocated (virtual; resident is what has been written). */
-  get slabBytes(): number {
-    let n = 0;
-    for (let c = 0; c < CLASS_COUNT; c++) n += this.classSlabs[c]!;
-    return n * SLAB_SIZE;
-  }
-
   /** Bytes of chunks holding records (live or kept for a snapshot). */
   get chunkBytes(): number {
     let n = 0;
@@ -167,9 +168,13 @@ export class Arena {
       s = this.slabCount++;
       if (s >= this.slabClass.length) this.growMetadata();
     }
-    const buffer = this.shared ? new SharedArrayBuffer(SLAB_SIZE) : new ArrayBuffer(SLAB_SIZE);
+    const size = Math.min(SLAB_SIZE, FIRST_SLAB_SIZE * 2 ** Math.min(this.classSlabs[cls]!, 4));
+    const buffer = this.shared ? new SharedArrayBuffer(size) : new ArrayBuffer(size);
     this.setViews(s, buffer);
     this.slabClass[s] = cls;
+    this.slabCapacity[s] = Math.floor(size / CLASS_SIZES[cls]!);
+    this.classCapacity[cls]! += this.slabCapacity[s]!;
+    this.slabBytes += size;
     this.slabLive[s] = 0;
     this.slabFree[s] = -1;
     this.slabBump[s] = 0;
@@ -206,6 +211,8 @@ export class Arena {
       this.inPartial[s] = 0;
     }
     this.classSlabs[cls]!--;
+    this.classCapacity[cls]! -= this.slabCapacity[s]!;
+    this.slabBytes -= this.bytes[s]!.length;
     this.slabClass[s] = NO_CLASS;
     this.setViews(s, null);
     this.freeIds.push(s);
@@ -223,6 +230,7 @@ export class Arena {
     this.slabLive = grow(this.slabLive, 0);
     this.slabFree = grow(this.slabFree, -1);
     this.slabBump = grow(this.slabBump, 0);
+    this.slabCapacity = grow(this.slabCapacity, 0);
     this.inPartial = grow(this.inPartial, 0);
     this.slabState = grow(this.slabState, 0);
   }
@@ -242,8 +250,8 @@ export class Arena {
     for (let s = 0; s < this.slabCount; s++) {
       const cls = this.slabClass[s]!;
       if (cls === NO_CLASS || this.classSlabs[cls]! < 2) continue;
-      const capacity = CAPACITY[cls]!;
-      const total = this.classSlabs[cls]! * capacity;
+      const capacity = this.slabCapacity[s]!;
+      const total = this.classCapacity[cls]!;
       const free = total - this.classLive[cls]!;
       if (free < capacity || free * 8 < total) continue;
       const live = this.slabLive[s]!;
@@ -335,7 +343,7 @@ export class Arena {
         this.releaseSlab(s);
         continue;
       }
-      if (this.inPartial[s] === 0 && (this.slabFree[s]! >= 0 || this.slabBump[s]! < CAPACITY[cls]!)) {
+      if (this.inPartial[s] === 0 && (this.slabFree[s]! >= 0 || this.slabBump[s]! < this.slabCapacity[s]!)) {
         // Older slabs go first in the list: allocation fills the newest (last) one.
         this.partial[cls]!.unshift(s);
         this.inPartial[s] = 1;
@@ -380,7 +388,10 @@ export class Arena {
       }
       a.classSlabs[cls]!++;
       a.classLive[cls]! += a.slabLive[s]!;
-      if (a.slabFree[s]! >= 0 || a.slabBump[s]! < CAPACITY[cls]!) {
+      a.slabCapacity[s] = Math.floor(buffer!.byteLength / CLASS_SIZES[cls]!);
+      a.classCapacity[cls]! += a.slabCapacity[s]!;
+      a.slabBytes += buffer!.byteLength;
+      if (a.slabFree[s]! >= 0 || a.slabBump[s]! < a.slabCapacity[s]!) {
         a.partial[cls]!.push(s);
         a.inPartial[s] = 1;
       }

@@ -246,6 +246,20 @@ export class KeyspaceIndex {
     return len;
   }
 
+  /**
+   * Bytes the record at `slot` takes: its chunk with its share of the arena's unused space
+   * (slabs are filled chunk by chunk), plus a string value or key too long for a chunk (an aggregate's own size is
+   * the object's business).
+   */
+  recordBytesAt(slot: number): number {
+    const ref = this.table[(slot << 1) + 1]!;
+    const h = this.arena.words[ref >>> REF_SHIFT]![(ref & OFFSET_MASK) << 1]!;
+    let n = Math.round((this.arena.chunkSize(ref) * this.arena.slabBytes) / this.arena.chunkBytes);
+    if ((h & KIND_MASK) === Kind.BigString) n += this.valueLengthOf(ref);
+    if (h & Flag.KeyExternal) n += this.externalKey(ref).length;
+    return n;
+  }
+
   /** Absolute Unix ms, or NO_EXPIRE. */
   expireAt(slot: number): number {
     return this.expireOf(this.table[(slot << 1) + 1]!);
@@ -345,14 +359,14 @@ export class KeyspaceIndex {
    * the next cursor (0: done). A key present for the whole iteration is visited at least once
    * whatever the table does in between (grows, shrinks, shifts entries back on deletions): it
    * is found by its home bucket, which only depends on its hash and the table size.
+   * `maxBuckets` bounds the buckets visited in one call (Redis's 10 * count by default).
    */
-  scan(cursor: number, count: number, out: number[]): number {
+  scan(cursor: number, count: number, out: number[], maxBuckets = count * 10): number {
     if (this.size === 0) return 0;
     const t = this.table;
     const mask = this.mask;
     let v = cursor >>> 0;
     let visited = 0;
-    const maxBuckets = count * 10;
     for (let b = 0; b < maxBuckets; b++) {
       const bucket = v & mask;
       for (let i = bucket; ; i = (i + 1) & mask) {

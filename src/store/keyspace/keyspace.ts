@@ -50,8 +50,31 @@ interface SnapshotBook {
   kept: number[];
   /** Side-table entries to release when it ends. */
   deferredSide: number[];
-  /** Side entries a kept record and a live record both point at: clone before changing. */
-  sharedSide: Set<number>;
+  /** The aggregates kept records point at (shared by the keyspaces of one dataset snapshot). */
+  keptObjects: KeptObjects;
+}
+
+/**
+ * The aggregates that kept records point at, each with its keyspace and kept record: an
+ * aggregate about to change in place is first copied for its kept record, if the walk has not
+ * passed it yet. By identity, so that an object moved to another key (RENAME) or to another
+ * database of the same snapshot (MOVE) is covered too: the snapshots of one dataset share one.
+ */
+export class KeptObjects {
+  private readonly byObject = new Map<unknown, { ks: Keyspace; ref: number }>();
+
+  add(obj: unknown, ks: Keyspace, ref: number): void {
+    this.byObject.set(obj, { ks, ref });
+  }
+
+  /** Before `obj` changes in place: its kept record, if any, gets a copy. */
+  copyFor(obj: unknown): void {
+    if (this.byObject.size === 0) return;
+    const e = this.byObject.get(obj);
+    if (e === undefined) return;
+    this.byObject.delete(obj);
+    e.ks.keepCopy(e.ref, obj);
+  }
 }
 
 export class Keyspace extends KeyspaceIndex {
@@ -113,6 +136,22 @@ export class Keyspace extends KeyspaceIndex {
     this.vBuf = value;
     this.vStart = valueStart;
     this.vLen = valueLen;
+    return this.put(false, expire, false);
+  }
+
+  /** addBytes for a key and value given as a latin1 string (a load through the string reader). */
+  addString(key: string, value: string, expire: number): boolean {
+    this.keyFromString(key);
+    this.vKind = Kind.String;
+    this.vStr = value;
+    this.vLen = value.length;
+    return this.put(false, expire, false);
+  }
+
+  addObject(key: string, value: object, expire: number): boolean {
+    this.keyFromString(key);
+    this.vKind = Kind.Object;
+    this.vObj = value;
     return this.put(false, expire, false);
   }
 
@@ -265,7 +304,6 @@ export class Keyspace extends KeyspaceIndex {
         this.volatile.update(vpos, next);
       }
       this.retireRecord(ref);
-      if (snapshotNeedsOld && valueSide >= 0) this.book!.sharedSide.add(valueSide);
     }
     if (hadExpire && !keepExpire) this.removeVolatile(vpos);
     if (oldSide >= 0) this.releaseSide(oldSide);
@@ -328,8 +366,10 @@ export class Keyspace extends KeyspaceIndex {
   private retireRecord(ref: number): void {
     if (this.book !== null && this.arena.isUnwalked(ref)) {
       const w = this.arena.words[ref >>> REF_SHIFT]!;
-      w[(ref & OFFSET_MASK) << 1]! |= Flag.SnapshotKept;
+      const h = (w[(ref & OFFSET_MASK) << 1]! |= Flag.SnapshotKept);
       this.book.kept.push(ref);
+      // Its side entries are released only at the end, so the object is still readable.
+      if ((h & KIND_MASK) === Kind.Object) this.book.keptObjects.add(this.objectOf(ref), this, ref);
     } else this.arena.free(ref);
   }
 
@@ -449,37 +489,40 @@ export class Keyspace extends KeyspaceIndex {
     }
     copyBytes(this.arena.bytes[s]!, off + oldKOff, bodyLen, this.arena.bytes[ns]!, noff + newKOff);
     this.table[(slot << 1) + 1] = next;
+    // A kept record and the live one now share their side entries: a change to the object
+    // copies it for the kept record first (beforeObjectChange).
     this.retireRecord(ref);
-    // The kept record and the live one now share their side entries: a change to the object
-    // must copy it first (beforeObjectChange).
-    if (snapshotNeedsOld && kind === Kind.Object) this.book!.sharedSide.add(this.sideIndexOf(next));
     return next;
   }
 
   /**
    * Must be called before an aggregate stored at `slot` is changed in place. While a snapshot
-   * still needs the current state, the record gets a copy of the object to change; read the
-   * object again (objectAt) after this call.
+   * still needs the current state, the snapshot's record gets a copy of the object; the live
+   * record keeps the object itself, so a caller may go on with the reference it holds.
    */
   beforeObjectChange(slot: number): void {
     const book = this.book;
     if (book === null) return;
     const ref = this.table[(slot << 1) + 1]!;
-    const side = this.sideIndexOf(ref);
     if (this.arena.isUnwalked(ref)) {
-      // The old record stays for the snapshot with the original; the new one gets the copy.
-      const copy = this.side.add(this.cloneObject(this.side.get(side)));
+      // The record stays for the snapshot (retired as kept, sharing the object); the key gets
+      // a new record.
       const h = this.arena.words[ref >>> REF_SHIFT]![(ref & OFFSET_MASK) << 1]!;
       const pos = h & Flag.Expire ? this.arena.words[ref >>> REF_SHIFT]![(((ref & OFFSET_MASK) << 3) + VOLATILE_POS_AT) >> 2]! : -1;
       const next = this.relayout(slot, (h & Flag.Expire) !== 0, this.expireOf(ref));
-      book.sharedSide.delete(side);
-      this.setSideIndex(next, copy);
       if (pos >= 0) this.volatile.update(pos, next);
-      book.deferredSide.push(side);
-    } else if (book.sharedSide.delete(side)) {
-      this.setSideIndex(ref, this.side.add(this.cloneObject(this.side.get(side))));
-      book.deferredSide.push(side);
     }
+    book.keptObjects.copyFor(this.objectAt(slot));
+  }
+
+  /** @internal The kept record `ref` gets its own copy of `obj` (see KeptObjects). */
+  keepCopy(ref: number, obj: unknown): void {
+    const book = this.book;
+    // Ended, or walked past it: nobody reads the kept record any more.
+    if (book === null || !this.arena.isUnwalked(ref)) return;
+    const copy = this.side.add(this.cloneObject(obj));
+    this.setSideIndex(ref, copy);
+    book.deferredSide.push(copy);
   }
 
   private setSideIndex(ref: number, index: number): void {
@@ -495,9 +538,9 @@ export class Keyspace extends KeyspaceIndex {
   // Snapshots (driven by snapshot.ts)
 
   /** @internal */
-  beginSnapshotBook(): void {
+  beginSnapshotBook(keptObjects: KeptObjects): void {
     if (this.book !== null) throw new Error("a snapshot of this keyspace is already running");
-    this.book = { kept: [], deferredSide: [], sharedSide: new Set() };
+    this.book = { kept: [], deferredSide: [], keptObjects };
     this.arena.beginSnapshot();
   }
 

@@ -18,7 +18,7 @@
 // FLUSHDB and SWAPDB replace or exchange Keyspace objects: a snapshot keeps walking the one it
 // started with.
 
-import type { Keyspace } from "./keyspace.ts";
+import { KeptObjects, type Keyspace } from "./keyspace.ts";
 import { REF_SHIFT } from "./arena.ts";
 import { KIND_MASK, Kind } from "./record.ts";
 
@@ -30,8 +30,15 @@ export class KeyspaceSnapshot {
   readonly size: number;
   readonly volatileSize: number;
 
-  constructor(readonly keyspace: Keyspace) {
-    keyspace.beginSnapshotBook();
+  /**
+   * @param keptObjects shared by the snapshots of one dataset, so that an aggregate moved
+   *   from one keyspace to another is still copied before it changes (KeptObjects).
+   */
+  constructor(
+    readonly keyspace: Keyspace,
+    keptObjects: KeptObjects = new KeptObjects(),
+  ) {
+    keyspace.beginSnapshotBook(keptObjects);
     this.size = keyspace.size;
     this.volatileSize = keyspace.volatile.size;
   }
