@@ -7,7 +7,7 @@
 import { expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { removeDir, startRedis, startReplicant, tempDir, waitFor } from "../helpers/servers.ts";
+import { removeDir, startRedis, startReplicant, stopServers, tempDir, waitFor } from "../helpers/servers.ts";
 import { sideBySide, errorText } from "../helpers/side-by-side.ts";
 
 const DEBUG = ["--enable-debug-command", "yes"];
@@ -232,5 +232,18 @@ test("DEBUG SEGFAULT / PANIC / ASSERT / OOM: a bug report in the log, then the p
       await s.stop().catch(() => {});
       removeDir(s.dir);
     }
+  }
+});
+
+test("DEBUG RELOAD keeps the encodings the thresholds give (a skiplist zset under zset-max-listpack-entries 0)", async () => {
+  const s = await startReplicant(["--save", "", "--enable-debug-command", "yes", "--zset-max-listpack-entries", "0"]);
+  try {
+    await s.call("ZADD", "z", "1", "a", "2", "b");
+    expect(await s.call("OBJECT", "ENCODING", "z")).toBe("skiplist");
+    expect(await s.call("DEBUG", "RELOAD")).toBe("OK");
+    expect(await s.call("OBJECT", "ENCODING", "z")).toBe("skiplist");
+    expect(await s.call("ZSCORE", "z", "b")).toBe("2");
+  } finally {
+    await stopServers([s]);
   }
 });
