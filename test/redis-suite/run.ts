@@ -4,7 +4,7 @@
 // it fails and the issue that will remove it, so the file only shrinks; entries that pass again
 // are reported, to be removed.
 //
-//   bun run test:redis                      every unit and integration suite (~20 min on 2 cores)
+//   bun run test:redis                      every unit and integration suite (~20 min on 2 cores, measured)
 //   bun run test:redis unit/type/list ...   some suites
 //   bun run test:redis --quick              the fixed subset the test suite runs in CI
 //
