@@ -16,6 +16,7 @@ function clientFlags(c: Client): string {
   if (c.tracking !== null) f += Tracking.flags(c);
   if (c.dirtyCas) f += "d";
   if (c.closeAfterReply) f += "c";
+  if (c.noEvict) f += "e";
   if (c.unixSocket) f += "U";
   return f || "N";
 }
@@ -30,12 +31,13 @@ export function clientInfoLine(c: Client): string {
   const qbuf = c === c.server.currentClient ? c.parser.bufferedBytes : c.parser.pendingBytes;
   const rbs = c.reply.capacity;
   const omem = c.conn?.pendingBytes ?? 0;
+  const argvMem = c.parser.partialArgsBytes;
   const cmd = c.inExec ? "exec" : c.lastCommand;
   const multi = c.multi ?? c.inExec;
   return (
     `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${c.conn ? 8 : -1} name=${c.name} age=${age} idle=${idle} flags=${clientFlags(c)} ` +
     `db=${c.db.id} sub=${c.channels?.size ?? 0} psub=${c.patterns?.size ?? 0} ssub=${shardSubscriptionCount(c)} multi=${multi ? multi.queue.length : -1} ` +
-    `qbuf=${qbuf} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=${rbs} rbp=${c.reply.length} obl=0 oll=0 omem=${omem} tot-mem=${qbuf + rbs + omem} events=r ` +
+    `qbuf=${qbuf} qbuf-free=0 argv-mem=${argvMem} multi-mem=0 rbs=${rbs} rbp=${c.reply.length} obl=0 oll=0 omem=${omem} tot-mem=${qbuf + argvMem + rbs + omem} events=r ` +
     `cmd=${cmd} user=${c.user?.name ?? "(superuser)"} redir=${c.tracking !== null ? c.tracking.redirect : -1} resp=${c.reply.resp}`
   );
 }

@@ -98,6 +98,8 @@ export class Client {
   lastInteraction = Date.now();
   lastCommand = "NULL";
   closeAfterReply = false;
+  /** CLIENT NO-EVICT ON: never closed by maxmemory-clients (core/client-eviction.ts). */
+  noEvict = false;
   /** Pub/sub channels and patterns this client is subscribed to. */
   channels: Set<string> | null = null;
   patterns: Set<string> | null = null;

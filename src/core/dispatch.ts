@@ -3,7 +3,9 @@
 // queue (inside MULTI) or execute. Handlers never repeat these checks.
 
 import { diskErrorDenyingWrites } from "./persistence-state.ts";
-import { CommandError, EXECABORT, LOADING, MASTERDOWN, NOAUTH, NOREPLICAS, READONLY, wrongArity } from "./errors.ts";
+import { CommandError, EXECABORT, LOADING, MASTERDOWN, NOAUTH, NOREPLICAS, OOM, READONLY, wrongArity } from "./errors.ts";
+import { EvictResult } from "./evict.ts";
+import { evictClients } from "./client-eviction.ts";
 import { CommandFlag, type CommandSpec } from "./command-spec.ts";
 import { pubsubContextError } from "./pubsub.ts";
 import { discardTransaction } from "./multi.ts";
@@ -211,6 +213,24 @@ function checkAndRun(c: Client, argv: string[]): void {
       return;
     }
   }
+  // maxmemory-clients: the largest clients go first (this one perhaps: then nothing runs).
+  if (server.config.num("maxmemory-clients") !== 0) {
+    evictClients(server, true);
+    if (c.conn !== null && c.conn.closed) return;
+  }
+  // maxmemory: evict first; when nothing more can go, commands that may grow memory are refused
+  // (all but EXEC / DISCARD / QUIT / RESET inside MULTI, since queuing costs memory too). Not
+  // while a busy script yields (its propagation must not mix with eviction's DELs).
+  if (server.config.num("maxmemory") !== 0 && server.scripting.busy === null) {
+    const outOfMemory = server.eviction.perform() === EvictResult.Fail;
+    let denyOom = (flags & CommandFlag.DenyOom) !== 0 || (spec.name === "exec" && c.multi !== null && (c.multi.flags & CommandFlag.DenyOom) !== 0);
+    if (c.multi !== null && !MULTI_OOM_EXEMPT.has(spec.name)) denyOom = true;
+    if (outOfMemory && denyOom) {
+      reject(c, OOM, spec, argv);
+      return;
+    }
+    server.preCommandOomState = outOfMemory;
+  }
   // Client-side caching keeps its table within tracking-table-max-keys before each command, even
   // one refused or queued next (Redis's trackingLimitUsedSlots in processCommand).
   if (server.tracking.clients !== 0) server.tracking.limitUsedSlots(c);
@@ -288,6 +308,9 @@ function checkAndRun(c: Client, argv: string[]): void {
   }
   if (server.blocking.readyCount !== 0 && server.scripting.busy === null) server.blocking.handleReadyKeys();
 }
+
+/** Commands a client in MULTI may still send when out of memory. */
+const MULTI_OOM_EXEMPT = new Set(["exec", "discard", "quit", "reset"]);
 
 function touchesKeyspace(c: Client, spec: CommandSpec, flags: number): boolean {
   const f = CommandFlag.Write | CommandFlag.ReadOnly | CommandFlag.MayReplicate;

@@ -23,6 +23,8 @@ export const READONLY = "READONLY You can't write against a read only replica.";
 export const MASTERDOWN = "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
 export const LOADING = "LOADING Redis is loading the dataset in memory";
 export const EXECABORT = "EXECABORT Transaction discarded because of previous errors.";
+/** Redis's shared.oomerr: a deny-oom command over maxmemory with nothing left to evict. */
+export const OOM = "OOM command not allowed when used memory > 'maxmemory'.";
 export const NOREPLICAS = "NOREPLICAS Not enough good replicas to write.";
 export const BUSYKEY = "BUSYKEY Target key name already exists.";
 export const WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled.";

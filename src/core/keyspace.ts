@@ -70,10 +70,24 @@ export function lookupRead(c: Client, key: string, db: Database = c.db): RedisVa
     return undefined;
   }
   c.server.stats.keyspaceHits++;
+  touchSlot(db, slot);
   return db.valueAt(slot);
 }
 
-/** lookupRead without the "keymiss" event (Redis's LOOKUP_NONOTIFY: OBJECT, blocked-client checks). */
+/**
+ * An access updates the key's LRU clock or LFU counter (Redis's lookupKey without
+ * LOOKUP_NOTOUCH). Our snapshots need no exception for it (Redis skips it while a child exists).
+ */
+function touchSlot(db: Database, slot: number): void {
+  const ks = db.ks;
+  const clock = ks.clock;
+  ks.touchAt(slot, clock.lfu ? clock.accessed(ks.lruAt(slot)) : clock.seconds);
+}
+
+/**
+ * OBJECT's lookup (Redis's LOOKUP_NOTOUCH | LOOKUP_NONOTIFY): no "keymiss" event, and the
+ * access field stays as it is (OBJECT IDLETIME / FREQ report it).
+ */
 export function lookupReadNoNotify(c: Client, key: string, db: Database = c.db): RedisValue | undefined {
   const slot = db.find(key);
   if (slot === NOT_FOUND || (db.expiresSize !== 0 && expireSlotIfNeeded(c, db, key, slot, false))) {
@@ -93,6 +107,7 @@ export function lookupWrite(c: Client, key: string, db: Database = c.db): RedisV
   const slot = db.find(key);
   if (slot === NOT_FOUND) return undefined;
   if (db.expiresSize !== 0 && expireSlotIfNeeded(c, db, key, slot, true)) return undefined;
+  touchSlot(db, slot);
   const v = db.valueAt(slot);
   if (typeof v !== "string") db.beforeChangeAt(slot);
   return v;

@@ -1,12 +1,14 @@
 // Memory accounting: the figures INFO memory, MEMORY STATS and MEMORY DOCTOR report (Redis's
-// getMemoryOverheadData and getMemoryDoctorReport, object.c), computed from the runtime.
+// getMemoryOverheadData and getMemoryDoctorReport, object.c), and what maxmemory compares with.
 //
-// "Allocated" memory is JavaScriptCore's heap size: the live cells plus the memory they own
-// outside the heap (string characters, Buffers). It already includes that outside memory
-// (process.memoryUsage().external), so the two are not added. What is not data (Redis's
-// overhead) is estimated with the same costs MEMORY USAGE uses (store/memory-size.ts): the
-// heap an empty server holds, the replication backlog, client buffers, script caches and the
-// keyspace Maps. The dataset is what remains.
+// Redis's used_memory is its allocator's count of live allocations: it falls as soon as a key is
+// deleted. The runtime's heap size does not (garbage stays until a collection), so used_memory
+// here is an account of what the server holds on purpose, kept as Redis's is, from its parts:
+// the heap an empty server held at start, each keyspace's index, record chunks and aggregates
+// (keyspace-index.ts's accountedBytes, the aggregates estimated as MEMORY USAGE does,
+// store/memory-size.ts), client buffers, the replication backlog and the script caches. What the
+// runtime holds beyond that (garbage not yet collected, the JIT, fragmentation) shows in the RSS
+// and the fragmentation figures, as the allocator's overhead does in Redis's.
 //
 // Resident memory: a Bun process holds tens of MB that are not its heap (the runtime's code,
 // the JIT, its own heaps), measured once at start as the RSS beyond the heap then. It plays
@@ -18,13 +20,57 @@ import { mapBytes, objectBytes, SLOT_BYTES, stringBytes } from "../store/memory-
 import type { Client } from "./client.ts";
 import type { Server } from "./server.ts";
 
+/** What the non-data parts cost (clients, scripts), refreshed at most once a millisecond. */
+interface OverheadSample {
+  at: number;
+  clientsNormal: number;
+  clientsReplicas: number;
+  luaCaches: number;
+  functionsCaches: number;
+}
+
+const overheadSamples = new WeakMap<Server, OverheadSample>();
+
+/** The clients' and scripts' share of used_memory (walks every client: sampled once per ms). */
+function overheadOf(server: Server, fresh = false): OverheadSample {
+  const now = performance.now();
+  let o = overheadSamples.get(server);
+  if (o !== undefined && !fresh && now - o.at < 1) return o;
+  let clientsReplicas = 0;
+  let clientsNormal = 0;
+  for (const c of server.clients.values()) {
+    if (c.conn !== null && c.conn.closed) continue; // closed, not yet forgotten: holds nothing
+    if (c.replica) clientsReplicas += clientMemory(c);
+    else clientsNormal += clientMemory(c);
+  }
+  o = { at: now, clientsNormal, clientsReplicas, luaCaches: luaCachesBytes(server), functionsCaches: functionsCachesBytes(server) };
+  overheadSamples.set(server, o);
+  return o;
+}
+
+/** What the databases hold (indexes, records, aggregates). */
+function datasetBytes(server: Server): number {
+  let n = 0;
+  for (const db of server.dbs) n += db.ks.accountedBytes;
+  return n;
+}
+
 /**
- * The heap in use (INFO used_memory, MEMORY STATS total.allocated): what survived the last
- * collection plus what was allocated since (garbage included until the next collection frees
- * it, as memory a program has not freed yet counts in Redis's figure).
+ * used_memory: the heap an empty server held at start plus what it holds now on purpose
+ * (see the header). `fresh`: walk the clients now rather than use the last millisecond's sum.
  */
-export function usedMemory(): number {
-  return heapSize();
+export function usedMemory(server: Server, fresh = true): number {
+  const o = overheadOf(server, fresh);
+  return server.startupMemory.used + datasetBytes(server) + server.replication.backlogBytes() + o.clientsNormal + o.clientsReplicas + o.luaCaches + o.functionsCaches;
+}
+
+/**
+ * What maxmemory is compared with (getMaxmemoryState): used_memory without what replicas'
+ * output buffers hold (Redis counts the shared replication buffer beyond the backlog as theirs).
+ */
+export function memoryCountedForEviction(server: Server, fresh = false): number {
+  const o = overheadOf(server, fresh);
+  return server.startupMemory.used + datasetBytes(server) + server.replication.backlogBytes() + o.clientsNormal + o.luaCaches + o.functionsCaches;
 }
 
 /** What the server holds right after start, before any data (used_memory_startup). */
@@ -38,7 +84,7 @@ export interface StartupMemory {
 export function measureStartupMemory(): StartupMemory {
   Bun.gc(true);
   const mu = process.memoryUsage();
-  const used = usedMemory();
+  const used = heapSize();
   return { used, runtimeRss: Math.max(0, mu.rss - used) };
 }
 
@@ -51,7 +97,7 @@ const CLIENT_BYTES = 17920;
 
 /** What a client holds: its objects and its buffered input and output (Redis's getClientMemoryUsage). */
 export function clientMemory(c: Client): number {
-  return CLIENT_BYTES + (c.conn?.pendingBytes ?? 0) + c.reply.length + c.parser.pendingBytes;
+  return CLIENT_BYTES + (c.conn?.pendingBytes ?? 0) + c.reply.length + c.parser.pendingBytes + c.parser.partialArgsBytes;
 }
 
 interface DbOverhead {
@@ -94,7 +140,7 @@ interface MemoryOverhead {
 }
 
 /** Records the peak (Redis's stat_peak_memory, updated by the cron and when reported). */
-export function trackPeakMemory(server: Server, used = usedMemory()): number {
+export function trackPeakMemory(server: Server, used = usedMemory(server)): number {
   if (used > server.memoryPeak) server.memoryPeak = used;
   return server.memoryPeak;
 }
@@ -130,7 +176,8 @@ function functionsCachesBytes(server: Server): number {
 
 export function memoryOverhead(server: Server): MemoryOverhead {
   const mu = process.memoryUsage();
-  const used = usedMemory();
+  const o = overheadOf(server, true);
+  const used = usedMemory(server, false);
   const rss = mu.rss;
   const peak = trackPeakMemory(server, used);
   const startup = server.startupMemory.used;
@@ -139,15 +186,11 @@ export function memoryOverhead(server: Server): MemoryOverhead {
   // Replica links hold their output beyond the backlog (Redis counts the shared replication
   // buffer beyond the backlog's size as the replicas').
   const replBacklog = server.replication.backlogBytes();
-  let clientsReplicas = 0;
-  let clientsNormal = 0;
-  for (const c of server.clients.values()) {
-    if (c.replica) clientsReplicas += clientMemory(c);
-    else clientsNormal += clientMemory(c);
-  }
+  const clientsReplicas = o.clientsReplicas;
+  const clientsNormal = o.clientsNormal;
   total += replBacklog + clientsReplicas + clientsNormal;
-  const luaCaches = luaCachesBytes(server);
-  const functionsCaches = functionsCachesBytes(server);
+  const luaCaches = o.luaCaches;
+  const functionsCaches = o.functionsCaches;
   total += luaCaches + functionsCaches;
 
   const dbs: DbOverhead[] = [];

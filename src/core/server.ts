@@ -8,6 +8,9 @@ import type { Config } from "../config/config.ts";
 import { applyRenamedCommands, type CommandTable } from "./command-table.ts";
 import { touchWatchers } from "./multi.ts";
 import { Database } from "../store/database.ts";
+import { AccessClock } from "../store/keyspace/access-clock.ts";
+import { Eviction } from "./evict.ts";
+import { memoryCountedForEviction } from "./memory.ts";
 import { Blocking } from "./blocking.ts";
 import type { Client } from "./client.ts";
 import { Logger } from "./log.ts";
@@ -48,6 +51,7 @@ interface Stats {
   syncPartialErr: number;
   expiredKeys: number;
   evictedKeys: number;
+  evictedClients: number;
   keyspaceHits: number;
   keyspaceMisses: number;
   totalErrorReplies: number;
@@ -74,6 +78,7 @@ function newStats(): Stats {
     syncPartialErr: 0,
     expiredKeys: 0,
     evictedKeys: 0,
+    evictedClients: 0,
     keyspaceHits: 0,
     keyspaceMisses: 0,
     totalErrorReplies: 0,
@@ -92,6 +97,15 @@ export class Server {
   readonly clients = new Map<number, Client>();
   nextClientId = 1;
   readonly stats: Stats = newStats();
+  /** maxmemory: the eviction pool and timer (core/evict.ts). */
+  readonly eviction: Eviction = new Eviction(this);
+  /**
+   * Whether the command being run started over maxmemory with nothing left to evict (Redis's
+   * pre_command_oom_state): a script's first write is refused then.
+   */
+  preCommandOomState = false;
+  /** The LRU/LFU clock of every database's keys (Redis's server.lruclock and the policy's form). */
+  readonly accessClock = new AccessClock();
   readonly runId = randomBytes(20).toString("hex");
   readonly startedAt = Date.now();
   /** Number of changes to the dataset since the last save (Redis's server.dirty). */
@@ -164,7 +178,7 @@ export class Server {
    */
   constructor(readonly config: Config, commands: CommandTable) {
     const count = config.num("databases");
-    this.dbs = Array.from({ length: count }, (_, i) => new Database(i));
+    this.dbs = Array.from({ length: count }, (_, i) => new Database(i, this.accessClock));
     // Keys added by commands publish "new" (notify-keyspace-events n), as Redis's dbAdd.
     const publisher = { server: this };
     for (const db of this.dbs) db.newKeyHook = (d, key) => notifyServerKeyspaceEvent(publisher, NotifyClass.New, "new", key, d.id);
@@ -177,8 +191,18 @@ export class Server {
     this.log.level = config.str("loglevel") as Logger["level"];
     this.log.file = config.str("logfile");
     this.log.role = () => (this.replication.masterHost ? "S" : "M");
+    this.applyAccessPolicy();
     config.onChange((name) => {
       if (name === "loglevel") this.log.level = config.str("loglevel") as Logger["level"];
+      if (name === "maxmemory-policy" || name === "lfu-log-factor" || name === "lfu-decay-time") this.applyAccessPolicy();
+      // updateMaxmemory: evicting starts on the next turn of the event loop, not in CONFIG SET.
+      if (name === "maxmemory" && config.num("maxmemory") !== 0) {
+        const used = memoryCountedForEviction(this);
+        if (config.num("maxmemory") < used) {
+          this.log.warning(`WARNING: the new maxmemory value set via CONFIG SET (${config.num("maxmemory")}) is smaller than the current memory usage (${used}). This will result in key eviction and/or the inability to accept new write commands depending on the maxmemory-policy.`);
+        }
+        this.eviction.startTimer();
+      }
     });
   }
 
@@ -276,8 +300,18 @@ export class Server {
   /** Samples of total_commands_processed over the last second, for instantaneous_ops_per_sec. */
   private opsSamples: number[] = [];
 
+  /** The access clock follows maxmemory-policy (LRU or LFU form) and the LFU tunables. */
+  private applyAccessPolicy(): void {
+    const clock = this.accessClock;
+    clock.lfu = this.config.str("maxmemory-policy").endsWith("-lfu");
+    clock.logFactor = this.config.num("lfu-log-factor");
+    clock.decayTime = this.config.num("lfu-decay-time");
+    clock.refresh(Date.now());
+  }
+
   /** Called by the cron 10 times a second. */
   sampleStats(): void {
+    this.accessClock.refresh(Date.now());
     this.opsSamples.push(this.stats.totalCommandsProcessed);
     if (this.opsSamples.length > 11) this.opsSamples.shift();
   }

@@ -13,6 +13,7 @@ import { RdbParser, type RdbReaderOptions, type RdbSink } from "../rdb/reader.ts
 import { RdbError } from "../rdb/errors.ts";
 import type { Server } from "../core/server.ts";
 import { newKeyspace, type Database } from "../store/database.ts";
+import type { AccessClock } from "../store/keyspace/access-clock.ts";
 import type { Keyspace } from "../store/keyspace/keyspace.ts";
 import type { RedisValue } from "../store/values.ts";
 
@@ -94,6 +95,8 @@ class PendingRecords {
   private readonly keyChunks: Array<string[] | null> = [];
   private readonly valueChunks: Array<RedisValue[] | null> = [];
   private expireTimes = new Float64Array(1024);
+  /** Per record, the access field the RDB gave (IDLE / FREQ opcodes), -1 for none; null while none had one. */
+  private accessFields: Int32Array | null = null;
   count = 0;
   /** Records already in the tables. */
   private filled = 0;
@@ -102,7 +105,9 @@ class PendingRecords {
   hintKeys = 0;
   hintExpires = 0;
 
-  add(key: string, value: RedisValue, expireMs: number): void {
+  constructor(private readonly clock: AccessClock) {}
+
+  add(key: string, value: RedisValue, expireMs: number, accessField = -1): void {
     const n = this.count;
     const c = n >>> CHUNK_SHIFT;
     if (c === this.keyChunks.length) {
@@ -117,7 +122,18 @@ class PendingRecords {
       this.expireTimes = grown;
     }
     this.expireTimes[n] = expireMs;
+    if (accessField >= 0) this.setAccessField(n, accessField);
     this.count = n + 1;
+  }
+
+  private setAccessField(n: number, field: number): void {
+    let a = this.accessFields;
+    if (a === null || n >= a.length) {
+      const grown = new Int32Array(Math.max(1024, this.expireTimes.length)).fill(-1);
+      if (a !== null) grown.set(a);
+      this.accessFields = a = grown;
+    }
+    a[n] = field;
   }
 
   get pending(): boolean {
@@ -129,7 +145,8 @@ class PendingRecords {
    * Throws on a duplicated key.
    */
   fill(db: number, deadline: number): boolean {
-    const ks = (this.keyspace ??= newKeyspace(Math.max(this.hintKeys, this.count)));
+    const ks = (this.keyspace ??= newKeyspace(Math.max(this.hintKeys, this.count), this.clock));
+    const access = this.accessFields;
     let i = this.filled;
     const end = this.count;
     while (i < end) {
@@ -141,6 +158,7 @@ class PendingRecords {
       const expireMs = this.expireTimes[i]!;
       const added = typeof value === "string" ? ks.addString(key, value, expireMs) : ks.addObject(key, value, expireMs);
       if (!added) throw new Error(`RDB has duplicated key '${key.slice(0, 128)}' in DB ${db}`);
+      if (access !== null && i < access.length && access[i]! >= 0) ks.touchAt(ks.findString(key), access[i]!);
       i++;
       // A chunk all in the tables is released (what is not there yet stays alive, no more).
       if ((i & (RECORDS_PER_CHUNK - 1)) === 0 && i <= end) {
@@ -181,13 +199,15 @@ class DatasetSink implements RdbSink {
     private readonly dropExpiredBefore: number,
   ) {}
 
-  key(db: number, key: string, value: RedisValue, expireMs: number): void {
+  key(db: number, key: string, value: RedisValue, expireMs: number, lruIdle: number, lfuFreq: number): void {
     if (!this.dbs[db]) throw new Error(`RDB selects DB ${db}, beyond the configured databases`);
     if (expireMs !== -1 && expireMs < this.dropExpiredBefore) {
       this.keysExpired++;
       return;
     }
-    (this.pending[db] ??= new PendingRecords()).add(key, value, expireMs);
+    const target = this.dbs[db];
+    const access = lruIdle >= 0 || lfuFreq >= 0 ? target.clock.fromIdleOrFreq(lruIdle, lfuFreq) : -1;
+    (this.pending[db] ??= new PendingRecords(target.clock)).add(key, value, expireMs, access);
     this.keysLoaded++;
   }
 
@@ -233,7 +253,7 @@ class DatasetSink implements RdbSink {
   resizeDb(db: number, size: number, expires: number): void {
     this.keysExpected += size;
     if (!this.dbs[db]) return;
-    const p = (this.pending[db] ??= new PendingRecords());
+    const p = (this.pending[db] ??= new PendingRecords(this.dbs[db].clock));
     p.hintKeys += size;
     p.hintExpires += expires;
   }

@@ -39,7 +39,7 @@ export function watchLoad(server: Server, load: DatasetLoad, progress: Progress)
 /** Loads the dataset file at start-up. Returns false if the file is unusable (Redis exits). */
 export async function loadDatasetFile(server: Server, path: string): Promise<boolean> {
   const started = performance.now();
-  const fresh = server.dbs.map((db) => new Database(db.id));
+  const fresh = server.dbs.map((db) => new Database(db.id, db.clock));
   // A master drops the keys that expired while it was down; a replica keeps them (its master's
   // DELs will come), as Redis decides in rdbLoad.
   const asMaster = server.replication.masterHost === null && server.config.replicaOf === null;
@@ -208,7 +208,7 @@ export function writeDatasetFile(server: Server, path: string): void {
         sinceSync = 0;
       }
     };
-    w.header({ redisVersion: REDIS_COMPAT_VERSION, ctime: Date.now() / 1000, usedMem: usedMemory(), repl: replicationAuxFor(server) });
+    w.header({ redisVersion: REDIS_COMPAT_VERSION, ctime: Date.now() / 1000, usedMem: usedMemory(server), repl: replicationAuxFor(server) });
     for (const lib of server.functions.values()) w.functionLibrary(lib.code);
     const drainAt = 2 * 1024 * 1024;
     let written = 0;

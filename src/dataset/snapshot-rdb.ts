@@ -71,7 +71,7 @@ export class SnapshotRdbWriter implements RecordSink {
     }
     this.keysTotal = total;
     const w = this.writer;
-    w.header({ redisVersion: REDIS_COMPAT_VERSION, ctime: Date.now() / 1000, usedMem: usedMemory(), repl, aofBase });
+    w.header({ redisVersion: REDIS_COMPAT_VERSION, ctime: Date.now() / 1000, usedMem: usedMemory(server), repl, aofBase });
     if (withFunctions) for (const lib of server.functions.values()) w.functionLibrary(lib.code);
   }
 

@@ -65,6 +65,14 @@ export class RequestParser {
   }
 
   /**
+   * Bytes of the arguments of a command not complete yet, already taken out of the buffer
+   * (Redis's argv-mem: the argv of a multibulk request being read).
+   */
+  get partialArgsBytes(): number {
+    return this.argsLeft > 0 ? this.cmdBytes : 0;
+  }
+
+  /**
    * The whole read buffer, the commands already returned from it included: what Redis's
    * CLIENT LIST shows as qbuf for the client whose command runs (its query buffer is trimmed
    * only after the batch).

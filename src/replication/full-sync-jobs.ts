@@ -103,7 +103,7 @@ export class FullSyncJobs {
     const offset = repl.masterReplOffset;
     const first = replicas[0]!;
     // Filtered RDBs (rdb-filter-only) leave the keys out: a snapshot of nothing.
-    const dbs = first.excludeData ? this.server.dbs.map((db) => new Database(db.id)) : this.server.dbs;
+    const dbs = first.excludeData ? this.server.dbs.map((db) => new Database(db.id, db.clock)) : this.server.dbs;
     const snapshot = new DatasetSnapshot(dbs);
     const source = createSnapshotRdb(this.server, snapshot, offset, !first.excludeFunctions);
     const job: SyncJob = { replicas, diskless, req, produced: false, offset, source, mark: null, file: null };

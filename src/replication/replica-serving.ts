@@ -244,13 +244,13 @@ export class ReplicaServing {
 
   /**
    * Flushes collected commands, wrapped in MULTI/EXEC when there is more than one (Redis 7.0),
-   * unless `bare` (a command that touches arbitrary keys, run directly).
+   * unless `bare` (a command that touches arbitrary keys, run directly); `drop`: discarded.
    */
-  endCollect(bare = false): void {
+  endCollect(bare = false, drop = false): void {
     if (--this.collectDepth > 0) return;
     const ops = this.collecting ?? [];
     this.collecting = null;
-    if (ops.length === 0) return;
+    if (ops.length === 0 || drop) return;
     if (ops.length === 1 || bare) {
       for (const op of ops) this.emit(op.db, op.argv);
       return;

@@ -221,11 +221,15 @@ export class Replication implements ReplicationHooks {
   }
 
   beginTransaction(_c: Client): void {
-    if (this.originating) this.replicas.beginCollect();
+    this.replicas.beginCollect();
   }
 
+  /**
+   * What EXEC's commands propagated goes out as one unit; nothing when we stopped being a master
+   * meanwhile (a REPLICAOF inside the transaction): Redis propagates only as a master.
+   */
   endTransaction(_c: Client): void {
-    if (this.originating) this.replicas.endCollect();
+    this.replicas.endCollect(false, !this.originating);
   }
 
   // ---- Our replicas ----

@@ -166,7 +166,7 @@ export class DiskTransfer extends SyncTransfer {
 
 /** Empty databases for a load, so the current ones keep being served until it completes. */
 export function freshDatabases(server: Server): Database[] {
-  return server.dbs.map((db) => new Database(db.id));
+  return server.dbs.map((db) => new Database(db.id, db.clock));
 }
 
 /** Progress of the load of a full sync: INFO loading_* while loading, and log lines. */

@@ -17,6 +17,7 @@ import { activeExpireCycle } from "../core/expire.ts";
 import { isDaemonChild, resolveSupervision, signalUpstartReady } from "../core/supervision.ts";
 import { configuredUsers } from "../core/acl/acl.ts";
 import { measureStartupMemory, trackPeakMemory } from "../core/memory.ts";
+import { evictClients } from "../core/client-eviction.ts";
 import { aofRewriteCron } from "../dataset/aof-rewrite.ts";
 
 export async function startServer(config: Config, _args: string[]): Promise<number> {
@@ -150,6 +151,7 @@ function serverCron(server: Server): void {
   server.cronLoops++;
   server.sampleStats();
   trackPeakMemory(server);
+  evictClients(server, false);
   activeExpireCycle(server);
   // tracking-table-max-keys lowered by CONFIG SET applies even to an idle server.
   if (server.tracking.clients !== 0) server.tracking.limitUsedSlots(null);

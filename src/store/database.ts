@@ -12,19 +12,22 @@ import { cloneValue } from "./clone.ts";
 import { HashValue } from "./hash.ts";
 import { Keyspace, NO_EXPIRE, NOT_FOUND, type KeptObjects } from "./keyspace/keyspace.ts";
 import { Kind } from "./keyspace/record.ts";
+import { AccessClock } from "./keyspace/access-clock.ts";
 import { memoryUsageOf, type RedisValue } from "./values.ts";
 
 export { NOT_FOUND } from "./keyspace/keyspace.ts";
 
 const cloneObject = (v: unknown): unknown => cloneValue(v as RedisValue);
+/** An aggregate's cost for used_memory: MEMORY USAGE's estimate with its default 5 samples. */
+const measureObject = (v: unknown): number => memoryUsageOf(v as RedisValue, 5);
 
 /** An empty keyspace for a database (`expectedKeys`: a load's RESIZEDB hint). */
-export function newKeyspace(expectedKeys = 0): Keyspace {
-  return new Keyspace({ expectedKeys, cloneObject });
+export function newKeyspace(expectedKeys = 0, clock?: AccessClock): Keyspace {
+  return new Keyspace({ expectedKeys, cloneObject, clock, measureObject });
 }
 
 export class Database {
-  ks: Keyspace = newKeyspace();
+  ks: Keyspace;
   /**
    * The dataset snapshot reading this database, if any (BGSAVE, a full sync): at most one at a
    * time. It keeps walking the keyspace it started with when FLUSHDB or SWAPDB replace this one.
@@ -46,7 +49,16 @@ export class Database {
   /** Where active field expiry resumes its walk of fieldTtlKeys (masters only). */
   fieldExpireCursor: Iterator<string> | null = null;
 
-  constructor(readonly id: number) {}
+  /**
+   * `clock`: the server's access clock (new keys take their LRU/LFU field from it); a database
+   * of its own (DUMP's scratch database) has one of its own.
+   */
+  constructor(
+    readonly id: number,
+    readonly clock: AccessClock = new AccessClock(),
+  ) {
+    this.ks = newKeyspace(0, clock);
+  }
 
   get size(): number {
     return this.ks.size;
@@ -133,7 +145,9 @@ export class Database {
   /** beforeChange for a key found at `slot` (no second lookup). */
   beforeChangeAt(slot: number): void {
     const ks = this.ks;
-    if ((this.snapshot === null && !ks.snapshotRunning) || ks.kindAt(slot) !== Kind.Object) return;
+    if (ks.kindAt(slot) !== Kind.Object) return;
+    ks.objectChangingAt(slot);
+    if (this.snapshot === null && !ks.snapshotRunning) return;
     if (ks.snapshotRunning) ks.beforeObjectChange(slot);
     // A keyspace that replaced the one being walked (FLUSHDB) may hold an object that moved
     // here from a walked one (MOVE): it is still registered with the dataset's snapshot.
@@ -244,7 +258,7 @@ export class Database {
 
   /** Empties the database. A snapshot still walking the old keyspace keeps it, unchanged. */
   clear(): void {
-    this.ks = newKeyspace();
+    this.ks = newKeyspace(0, this.clock);
     this.fieldTtlKeys = new Set();
     this.expirePos = 0;
   }
@@ -252,6 +266,7 @@ export class Database {
   /** Takes a keyspace filled by a load (the old one is dropped). */
   install(ks: Keyspace): void {
     this.ks = ks;
+    ks.clock = this.clock;
     this.expirePos = 0;
   }
 
@@ -263,6 +278,8 @@ export class Database {
     this.fieldTtlKeys = other.fieldTtlKeys;
     other.ks = k;
     other.fieldTtlKeys = f;
+    this.ks.clock = this.clock;
+    k.clock = other.clock;
     this.expirePos = 0;
     other.expirePos = 0;
   }

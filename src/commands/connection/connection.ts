@@ -263,7 +263,9 @@ export const handlers: HandlerMap = {
   },
 
   "client|no-evict"(c, argv) {
-    if (!isOption(argv[2]!, "on") && !isOption(argv[2]!, "off")) fail(SYNTAX);
+    if (isOption(argv[2]!, "on")) c.noEvict = true;
+    else if (isOption(argv[2]!, "off")) c.noEvict = false;
+    else fail(SYNTAX);
     c.reply.ok();
   },
 

@@ -145,9 +145,9 @@ function restore(c: Client, argv: string[]): void {
       c.propagateAs = rewritten;
     }
   }
-  // LRU/LFU are not tracked: IDLETIME and FREQ are validated and otherwise ignored.
-  void lruIdle;
-  void lfuFreq;
+  // IDLETIME / FREQ set the key's access field, in the form the policy uses (objectSetLRUOrLFU).
+  const access = db.clock.fromIdleOrFreq(lruIdle, lfuFreq);
+  if (access >= 0) db.ks.touchAt(db.find(key), access);
   notifyKeyspaceEvent(c, NotifyClass.Generic, "restore", key);
   c.reply.ok();
 }

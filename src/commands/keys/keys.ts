@@ -590,8 +590,8 @@ export const handlers: HandlerMap = {
     if (lfuPolicy(c)) {
       fail("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
     }
-    // Access times are not tracked: every key reads as just used.
-    c.reply.int(0);
+    const db = c.db;
+    c.reply.int(Math.floor(db.clock.idleMs(db.ks.lruAt(db.find(argv[2]!))) / 1000));
   },
 
   "object|freq"(c, argv) {
@@ -600,8 +600,8 @@ export const handlers: HandlerMap = {
     if (!lfuPolicy(c)) {
       fail("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
     }
-    // Access frequencies are not tracked: LFU_INIT_VAL, what a key has before any read.
-    c.reply.int(5);
+    const db = c.db;
+    c.reply.int(db.clock.lfuCounter(db.ks.lruAt(db.find(argv[2]!))));
   },
 
   sort(c, argv) {

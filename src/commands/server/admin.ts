@@ -230,6 +230,7 @@ export const handlers: HandlerMap = {
     s.keyspaceMisses = 0;
     s.expiredKeys = 0;
     s.evictedKeys = 0;
+    s.evictedClients = 0;
     s.totalErrorReplies = 0;
     s.unexpectedErrorReplies = 0;
     s.netInputBytes = 0;

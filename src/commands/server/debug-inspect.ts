@@ -58,7 +58,9 @@ export function debugObject(c: Client, key: string): void {
     const config = c.server.config;
     extra = ` ql_nodes:${nodes.length} ql_avg_node:${(v.length / nodes.length).toFixed(2)} ql_listpack_max:${config.num("list-max-listpack-size")} ql_compressed:${config.num("list-compress-depth") !== 0 ? 1 : 0} ql_uncompressed_size:${size}`;
   }
-  c.reply.simple(`Value at:0x${pseudoAddress(key).toString(16)} refcount:1 encoding:${encoding} serializedlength:${serialized} lru:0 lru_seconds_idle:0${extra}`);
+  const db = c.db;
+  const lru = db.ks.lruAt(db.find(key));
+  c.reply.simple(`Value at:0x${pseudoAddress(key).toString(16)} refcount:1 encoding:${encoding} serializedlength:${serialized} lru:${lru} lru_seconds_idle:${Math.floor(db.clock.idleMs(lru) / 1000)}${extra}`);
 }
 
 /** DEBUG SDSLEN: the key's and value's string lengths and what they cost here (no free space: strings are exact). */

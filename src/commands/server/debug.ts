@@ -168,7 +168,7 @@ function reload(c: Client, argv: string[]): void {
       fail(`ERR Error trying to save the DB: ${(e as Error).message}`);
     }
   }
-  const fresh = server.dbs.map((db) => new Database(db.id));
+  const fresh = server.dbs.map((db) => new Database(db.id, db.clock));
   // MERGE with NOFLUSH: the file's keys win over the ones held (RDBFLAGS_ALLOW_DUP).
   const sink = new DatabaseLoadSink(noflush ? server.dbs : fresh, merge);
   try {

@@ -9,7 +9,7 @@
 // which is Redis 7.0's effects replication.
 
 import { lookupAclCommand } from "../acl/lookup.ts";
-import { NOREPLICAS } from "../errors.ts";
+import { NOREPLICAS, OOM } from "../errors.ts";
 import { CommandFlag, type CommandSpec } from "../command-spec.ts";
 import { Client, ClientKind } from "../client.ts";
 import { afterErrorReply, call, commandStats, countErrorReply, resolveCommand } from "../dispatch.ts";
@@ -22,6 +22,7 @@ import {
   PROPAGATE_REPL,
   type RedisLua,
   type RunOutcome,
+  SCRIPT_FLAG_ALLOW_OOM,
   SCRIPT_FLAG_ALLOW_STALE,
   SCRIPT_FLAG_EVAL_COMPAT_MODE,
   SCRIPT_FLAG_NO_WRITES,
@@ -99,6 +100,10 @@ export function prepareError(server: Server, caller: Client, scriptFlags: number
     if (ro) return "ERR Can not execute a script with write flag using *_ro command.";
     if (!isReplica && notEnoughReplicas(server)) return NOREPLICAS;
   }
+  // Over maxmemory when the command started: only scripts that may not write, or say allow-oom.
+  if (server.preCommandOomState && server.config.num("maxmemory") !== 0 && !(scriptFlags & (SCRIPT_FLAG_ALLOW_OOM | SCRIPT_FLAG_NO_WRITES))) {
+    return "OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'";
+  }
   return null;
 }
 
@@ -120,6 +125,8 @@ export class ScriptRunner implements ScriptRun {
   /** SCRIPT_WRITE_DIRTY: a write command ran (after which server-state checks no longer apply). */
   dirty = false;
   private readonly readOnly: boolean;
+  /** SCRIPT_ALLOW_OOM: the script's allow-oom flag (not in EVAL's compatibility mode). */
+  private readonly allowOom: boolean;
   private readonly started = performance.now();
   /** Redis sets the script's hook only when busy-reply-threshold is not 0 when it starts. */
   private readonly hooked: boolean;
@@ -140,6 +147,7 @@ export class ScriptRunner implements ScriptRun {
     readonly evalMode: boolean,
   ) {
     this.readOnly = ro || (!(scriptFlags & SCRIPT_FLAG_EVAL_COMPAT_MODE) && (scriptFlags & SCRIPT_FLAG_NO_WRITES) !== 0);
+    this.allowOom = !(scriptFlags & SCRIPT_FLAG_EVAL_COMPAT_MODE) && (scriptFlags & SCRIPT_FLAG_ALLOW_OOM) !== 0;
     this.hooked = server.config.num("busy-reply-threshold") > 0;
     client.db = caller.db;
     client.reply.reset();
@@ -183,13 +191,15 @@ export class ScriptRunner implements ScriptRun {
       return this.refuse(spec, `The user executing the script ${aclErrorMessage(denied.reason)}`);
     }
     if (this.readOnly && flags & (CommandFlag.Write | CommandFlag.MayReplicate)) return this.refuse(spec, "Write commands are not allowed from read-only scripts.");
-    if (flags & CommandFlag.Write) {
-      if (!this.dirty) {
-        if (isReplica && server.config.bool("replica-read-only") && !this.caller.isMaster) return this.refuse(spec, "-READONLY You can't write against a read only replica.");
-        if (!isReplica && notEnoughReplicas(server)) return this.refuse(spec, `-${NOREPLICAS}`);
-      }
-      this.dirty = true;
+    if (flags & CommandFlag.Write && !this.dirty) {
+      if (isReplica && server.config.bool("replica-read-only") && !this.caller.isMaster) return this.refuse(spec, "-READONLY You can't write against a read only replica.");
+      if (!isReplica && notEnoughReplicas(server)) return this.refuse(spec, `-${NOREPLICAS}`);
     }
+    // scriptVerifyOOM: over maxmemory when the script started, its first write may not grow memory.
+    if (!this.allowOom && !this.dirty && flags & CommandFlag.DenyOom && server.preCommandOomState && server.config.num("maxmemory") !== 0 && !this.caller.isMaster) {
+      return this.refuse(spec, `-${OOM}`);
+    }
+    if (flags & CommandFlag.Write) this.dirty = true;
     c.reply.resp = this.resp;
     c.suppressPropagation = (this.replFlags & PROPAGATE_REPL) === 0;
     call(c, spec, argv);

@@ -79,6 +79,8 @@ export class Arena {
   readonly classCapacity = new Float64Array(CLASS_COUNT);
   /** Bytes of all slabs. */
   slabBytes = 0;
+  /** Bytes of the chunks holding records (live, or kept for a snapshot). */
+  private liveBytes = 0;
   readonly shared: boolean;
 
   // Snapshot bookkeeping (see the header comment).
@@ -110,6 +112,7 @@ export class Arena {
     else index = this.slabBump[s]!++;
     this.slabLive[s]!++;
     this.classLive[cls]!++;
+    this.liveBytes += size;
     if (this.slabFree[s]! < 0 && this.slabBump[s]! >= this.slabCapacity[s]!) {
       list.pop();
       this.inPartial[s] = 0;
@@ -128,6 +131,7 @@ export class Arena {
     this.slabFree[s] = (offset / CLASS_SIZES[cls]!) | 0;
     this.slabLive[s]!--;
     this.classLive[cls]!--;
+    this.liveBytes -= CLASS_SIZES[cls]!;
     if (this.slabState[s] !== 0) return; // old slabs take no new records now; retired ones are being emptied
     if (this.slabLive[s] === 0 && this.classSlabs[cls]! > 1) {
       this.releaseSlab(s);
@@ -149,9 +153,7 @@ export class Arena {
 
   /** Bytes of chunks holding records (live or kept for a snapshot). */
   get chunkBytes(): number {
-    let n = 0;
-    for (let c = 0; c < CLASS_COUNT; c++) n += this.classLive[c]! * CLASS_SIZES[c]!;
-    return n;
+    return this.liveBytes;
   }
 
   /** Bytes of chunks ever used, live or free: about what is resident. */
@@ -388,6 +390,7 @@ export class Arena {
       }
       a.classSlabs[cls]!++;
       a.classLive[cls]! += a.slabLive[s]!;
+      a.liveBytes += a.slabLive[s]! * CLASS_SIZES[cls]!;
       a.slabCapacity[s] = Math.floor(buffer!.byteLength / CLASS_SIZES[cls]!);
       a.classCapacity[cls]! += a.slabCapacity[s]!;
       a.slabBytes += buffer!.byteLength;

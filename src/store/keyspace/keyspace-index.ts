@@ -5,6 +5,7 @@
 
 import { Arena, OFFSET_MASK, REF_SHIFT } from "./arena.ts";
 import { hashBytes, hashString } from "./key-hash.ts";
+import { AccessClock } from "./access-clock.ts";
 import { EXPIRE_EXTRA, Flag, HEADER, KIND_MASK, Kind, LRU_SHIFT, SIDE_REF } from "./record.ts";
 import { nextScanCursor } from "./scan-cursor.ts";
 import { SideTable } from "./side-table.ts";
@@ -29,6 +30,10 @@ export interface KeyspaceOptions {
   shared?: boolean;
   /** Deep copy of an aggregate, for snapshots (store/clone.ts's cloneValue in the server). */
   cloneObject?: (value: unknown) => unknown;
+  /** What an aggregate value costs in bytes (used_memory, maxmemory); Buffers are measured here. */
+  measureObject?: (value: unknown) => number;
+  /** The server's access clock: new records start with its value (default: a clock of its own). */
+  clock?: AccessClock;
 }
 
 export class KeyspaceIndex {
@@ -38,15 +43,21 @@ export class KeyspaceIndex {
   protected growAt: number;
   readonly maxLoad: number;
   readonly arena: Arena;
-  readonly side = new SideTable();
+  readonly side: SideTable;
   readonly volatile = new VolatileKeys();
   protected readonly shared: boolean;
   protected readonly cloneObject: (value: unknown) => unknown;
+  /** Where new records take their access field from (the database's, set again when it adopts this keyspace). */
+  clock: AccessClock;
 
   constructor(options: KeyspaceOptions = {}) {
     this.maxLoad = options.maxLoad ?? 0.75;
     this.shared = options.shared ?? false;
     this.cloneObject = options.cloneObject ?? ((v) => v);
+    this.clock = options.clock ?? new AccessClock();
+    const measureObject = options.measureObject ?? (() => 0);
+    // A Buffer (a long key or string value): its view and its bytes (memory-size.ts's typedArrayBytes).
+    this.side = new SideTable((v) => (v instanceof Uint8Array ? 64 + v.byteLength : measureObject(v)));
     this.arena = new Arena({ shared: this.shared });
     const capacity = capacityFor(options.expectedKeys ?? 0, this.maxLoad);
     this.table = this.newTable(capacity);
@@ -56,6 +67,19 @@ export class KeyspaceIndex {
 
   get capacity(): number {
     return this.mask + 1;
+  }
+
+  /**
+   * What this keyspace holds, in bytes, as used_memory counts it: the index, the volatile
+   * array, the records' chunks and the estimated cost of the side entries.
+   */
+  get accountedBytes(): number {
+    return this.table.byteLength + this.volatile.refs.byteLength + this.arena.chunkBytes + this.side.bytes;
+  }
+
+  /** An aggregate at `slot` is about to change in place: its cost is measured again. */
+  objectChangingAt(slot: number): void {
+    this.side.mark(this.sideIndexOf(this.table[(slot << 1) + 1]!));
   }
 
   // -------------------------------------------------------------------------------------------
@@ -270,6 +294,11 @@ export class KeyspaceIndex {
     const off = (ref & OFFSET_MASK) << 3;
     if (!(this.arena.words[s]![off >> 2]! & Flag.Expire)) return NO_EXPIRE;
     return this.arena.floats[s]![(off >> 3) + 1]!;
+  }
+
+  /** The 24-bit LRU/LFU field of the record `ref`. */
+  lruOf(ref: number): number {
+    return this.arena.words[ref >>> REF_SHIFT]![(ref & OFFSET_MASK) << 1]! >>> LRU_SHIFT;
   }
 
   /** The 24-bit LRU/LFU field. */

@@ -204,7 +204,7 @@ export class Keyspace extends KeyspaceIndex {
       this.resize(this.capacity * 2);
       slot = ~this.emptySlotFor(this.kHash);
     }
-    const ref = this.writeRecord(expire === NO_EXPIRE ? 0 : Flag.Expire, 0, expire, -1, -1);
+    const ref = this.writeRecord(expire === NO_EXPIRE ? 0 : Flag.Expire, this.clock.createValue, expire, -1, -1);
     const i = ~slot;
     this.table[i << 1] = this.kHash;
     this.table[(i << 1) + 1] = ref;

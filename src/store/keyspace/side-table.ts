@@ -2,11 +2,27 @@
 // classes), string values larger than a chunk, keys longer than a chunk. A record names its
 // entry by index. Indexes are reused (a stack of free ones), so the table stays as large as the
 // most entries held at once.
+//
+// The table also keeps what its entries cost (used_memory, maxmemory): each entry's estimate,
+// measured lazily. An entry added, replaced or about to be changed in place is marked; the
+// marked ones are measured when the total is asked for, so a write pays one mark and a load
+// of a million aggregates pays nothing until someone looks.
+
+/** Estimates what an entry costs in bytes. */
+type EntryMeasure = (value: unknown) => number;
 
 export class SideTable {
   private readonly entries: unknown[] = [];
   private readonly free: number[] = [];
   private live = 0;
+  /** Per entry, its last measured cost; and the sum of them. */
+  private readonly costs: number[] = [];
+  private measured = 0;
+  /** Entries to measure again (each once: `marked` flags them). */
+  private readonly toMeasure: number[] = [];
+  private marked = new Uint8Array(64);
+
+  constructor(private readonly measure: EntryMeasure = () => 0) {}
 
   get size(): number {
     return this.live;
@@ -14,13 +30,15 @@ export class SideTable {
 
   add(value: unknown): number {
     this.live++;
-    const i = this.free.pop();
-    if (i !== undefined) {
-      this.entries[i] = value;
-      return i;
+    let i = this.free.pop();
+    if (i !== undefined) this.entries[i] = value;
+    else {
+      i = this.entries.length;
+      this.entries.push(value);
+      this.costs.push(0);
     }
-    this.entries.push(value);
-    return this.entries.length - 1;
+    this.mark(i);
+    return i;
   }
 
   get(i: number): unknown {
@@ -29,6 +47,39 @@ export class SideTable {
 
   set(i: number, value: unknown): void {
     this.entries[i] = value;
+    this.mark(i);
+  }
+
+  /** The entry will change in place (or just did): its cost is measured again. */
+  mark(i: number): void {
+    let m = this.marked;
+    if (i >= m.length) {
+      const grown = new Uint8Array(Math.max(m.length * 2, i + 1));
+      grown.set(m);
+      this.marked = m = grown;
+    }
+    if (m[i] === 0) {
+      m[i] = 1;
+      this.toMeasure.push(i);
+    }
+  }
+
+  /** What the entries cost, in bytes (measures the marked ones first). */
+  get bytes(): number {
+    const list = this.toMeasure;
+    if (list.length !== 0) {
+      const m = this.marked;
+      for (let k = 0; k < list.length; k++) {
+        const i = list[k]!;
+        m[i] = 0;
+        const v = this.entries[i];
+        const cost = v === undefined ? 0 : this.measure(v);
+        this.measured += cost - this.costs[i]!;
+        this.costs[i] = cost;
+      }
+      list.length = 0;
+    }
+    return this.measured;
   }
 
   /** The entries by index (undefined where free), for a hand-over to another thread. */
@@ -40,11 +91,19 @@ export class SideTable {
   adopt(entries: unknown[]): void {
     this.entries.length = 0;
     this.free.length = 0;
+    this.costs.length = 0;
+    this.toMeasure.length = 0;
+    this.marked = new Uint8Array(Math.max(64, entries.length));
+    this.measured = 0;
     this.live = 0;
     for (let i = 0; i < entries.length; i++) {
       this.entries.push(entries[i]);
+      this.costs.push(0);
       if (entries[i] === undefined) this.free.push(i);
-      else this.live++;
+      else {
+        this.live++;
+        this.mark(i);
+      }
     }
   }
 
@@ -52,5 +111,7 @@ export class SideTable {
     this.entries[i] = undefined;
     this.free.push(i);
     this.live--;
+    this.measured -= this.costs[i]!;
+    this.costs[i] = 0;
   }
 }
