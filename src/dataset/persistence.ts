@@ -18,7 +18,7 @@ import type { Server } from "../core/server.ts";
 import { beginDatasetLoad, logLoadFailure, type DatasetLoad } from "./load.ts";
 import type { Progress } from "../core/progress.ts";
 import { DatasetSnapshot } from "./snapshot.ts";
-import { replicationAuxFor, SnapshotRdbWriter } from "./snapshot-rdb.ts";
+import { replicationAuxFor, savedAccess, savedIdle, SnapshotRdbWriter } from "./snapshot-rdb.ts";
 import { rdbVersionFor, rdbWriteOptions, RdbWriter } from "../rdb/writer.ts";
 import { Database, NOT_FOUND } from "../store/database.ts";
 import { REDIS_COMPAT_VERSION } from "../common/version.ts";
@@ -214,11 +214,14 @@ export function writeDatasetFile(server: Server, path: string): void {
     let written = 0;
     let keysWritten = 0;
     const keysTotal = server.totalKeys();
+    const access = savedAccess(server);
+    const clock = server.accessClock;
     for (const db of server.dbs) {
       if (db.size === 0) continue;
       w.selectDb(db.id, db.size, db.expiresSize);
       for (let s = db.nextSlot(0); s !== NOT_FOUND; s = db.nextSlot(s + 1)) {
-        w.keyValue(db.keyAt(s), db.valueAt(s), db.expireAt(s));
+        const field = access === null ? 0 : db.ks.lruAt(s);
+        w.keyValue(db.keyAt(s), db.valueAt(s), db.expireAt(s), access === "lru" ? savedIdle(clock, field) : -1, access === "lfu" ? clock.lfuCounter(field) : -1);
         keysWritten++;
         if (w.pos >= drainAt) {
           written += w.pos;

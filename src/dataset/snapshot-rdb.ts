@@ -11,6 +11,7 @@ import { usedMemory } from "../core/memory.ts";
 import { REDIS_COMPAT_VERSION } from "../common/version.ts";
 import { rdbVersionFor, rdbWriteOptions, RdbWriter, type ReplicationAux } from "../rdb/writer.ts";
 import type { Server } from "../core/server.ts";
+import type { AccessClock } from "../store/keyspace/access-clock.ts";
 import type { RedisValue } from "../store/values.ts";
 import type { DatasetSnapshot, RecordSink } from "./snapshot.ts";
 
@@ -46,9 +47,24 @@ const DELAY_BUDGET_US = 5000;
  * `sink` (a view of the writer's buffer, to be used before returning); it returns false once
  * the RDB is complete (the final bytes included).
  */
+/** What an RDB records of each key's access: idle seconds under an LRU policy, the LFU counter under an LFU one. */
+type SavedAccess = "lru" | "lfu" | null;
+
+export function savedAccess(server: Server): SavedAccess {
+  const policy = server.config.str("maxmemory-policy");
+  return policy.endsWith("-lru") ? "lru" : policy.endsWith("-lfu") ? "lfu" : null;
+}
+
+/** The idle time an RDB records (seconds). */
+export function savedIdle(clock: AccessClock, access: number): number {
+  return Math.floor(clock.idleMs(access) / 1000);
+}
+
 export class SnapshotRdbWriter implements RecordSink {
   readonly writer: RdbWriter;
   private readonly sizes = new Map<number, { size: number; expires: number }>();
+  /** Which access data the records carry (IDLE under an LRU policy, FREQ under an LFU one), as Redis saves them. */
+  private readonly accessPolicy: SavedAccess;
   private currentDb = -1;
   private finished = false;
   keysWritten = 0;
@@ -64,6 +80,7 @@ export class SnapshotRdbWriter implements RecordSink {
     aofBase = false,
   ) {
     this.writer = new RdbWriter({ ...rdbWriteOptions(server.config), rdbVersion: rdbVersionFor(server.dbs) });
+    this.accessPolicy = savedAccess(server);
     let total = 0;
     for (const s of snapshot.dbSizes()) {
       this.sizes.set(s.db, { size: s.size, expires: s.expires });
@@ -132,14 +149,16 @@ export class SnapshotRdbWriter implements RecordSink {
   }
 
   /** One record (RecordSink): serialized at once, the value may be live. */
-  record(db: number, key: string, value: RedisValue, expire: number): void {
+  record(db: number, key: string, value: RedisValue, expire: number, access: number): void {
     const w = this.writer;
     if (db !== this.currentDb) {
       this.currentDb = db;
       const s = this.sizes.get(db) ?? { size: 0, expires: 0 };
       w.selectDb(db, s.size, s.expires);
     }
-    if (w.keyValue(key, value, expire)) this.keysWritten++;
+    const policy = this.accessPolicy;
+    const clock = this.server.accessClock;
+    if (w.keyValue(key, value, expire, policy === "lru" ? savedIdle(clock, access) : -1, policy === "lfu" ? clock.lfuCounter(access) : -1)) this.keysWritten++;
   }
 
   step(maxBytes: number, sink: (buf: Buffer, start: number, end: number) => void): boolean {

@@ -19,7 +19,8 @@ import type { RedisValue } from "../store/values.ts";
 
 /** Receives snapshot records one at a time (see DatasetSnapshot.nextInto). */
 export interface RecordSink {
-  record(db: number, key: string, value: RedisValue, expire: number): void;
+  /** `access`: the key's LRU/LFU field (store/keyspace/access-clock.ts). */
+  record(db: number, key: string, value: RedisValue, expire: number, access: number): void;
 }
 
 export interface SnapshotRecord {
@@ -48,7 +49,7 @@ class KeyspaceWalk {
     this.snapshot = new KeyspaceSnapshot(ks, keptObjects);
     this.visit = (ref) => {
       const value = ks.kindOf(ref) === Kind.Object ? (ks.objectOf(ref) as RedisValue) : ks.valueStringOf(ref);
-      this.sink!.record(this.dbIndex, ks.keyStringOf(ref), value, ks.expireOf(ref));
+      this.sink!.record(this.dbIndex, ks.keyStringOf(ref), value, ks.expireOf(ref), ks.lruOf(ref));
       this.emitted++;
     };
   }

@@ -50,7 +50,7 @@ export class DatabaseLoadSink implements RdbSink {
     readonly allowDuplicates = false,
   ) {}
 
-  key(db: number, key: string, value: RedisValue, expireMs: number): void {
+  key(db: number, key: string, value: RedisValue, expireMs: number, lruIdle = -1, lfuFreq = -1): void {
     const target = this.dbs[db];
     if (target === undefined) {
       throw new RdbError("unsupported", this.offset(), `the RDB has keys in DB ${db}, but only ${this.dbs.length} databases are configured`);
@@ -61,6 +61,11 @@ export class DatabaseLoadSink implements RdbSink {
       }
       target.set(key, value);
       if (expireMs !== -1) target.setExpire(key, expireMs);
+    }
+    // The RDB's IDLE / FREQ, in the form the policy uses (objectSetLRUOrLFU).
+    if (lruIdle >= 0 || lfuFreq >= 0) {
+      const access = target.clock.fromIdleOrFreq(lruIdle, lfuFreq);
+      if (access >= 0) target.ks.touchAt(target.find(key), access);
     }
     if (expireMs !== -1) this.keysWithExpiry++;
     this.keysLoaded++;

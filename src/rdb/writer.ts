@@ -31,7 +31,9 @@ import {
   OP_AUX,
   OP_EOF,
   OP_EXPIRETIME_MS,
+  OP_FREQ,
   OP_FUNCTION2,
+  OP_IDLE,
   OP_RESIZEDB,
   OP_SELECTDB,
   QUICKLIST_NODE_PACKED,
@@ -423,12 +425,24 @@ export class RdbWriter {
    * A key/value record (expiry first, if any). Returns false when nothing was written: an
    * empty aggregate, which Redis never holds (and would skip when loading).
    */
-  keyValue(key: string, value: RedisValue, expireMs: number): boolean {
+  /**
+   * One key: its expiry, then its LRU idle seconds or LFU counter when given (>= 0; a server
+   * with an LRU or LFU maxmemory policy saves them, rdbSaveKeyValuePair), then the value.
+   */
+  keyValue(key: string, value: RedisValue, expireMs: number, idleSeconds = -1, lfuFreq = -1): boolean {
     const type = this.valueType(value);
     if (type < 0) return false;
     if (expireMs !== -1) {
       this.byte(OP_EXPIRETIME_MS);
       this.millis(expireMs);
+    }
+    if (idleSeconds >= 0) {
+      this.byte(OP_IDLE);
+      this.length(idleSeconds);
+    }
+    if (lfuFreq >= 0) {
+      this.byte(OP_FREQ);
+      this.byte(lfuFreq);
     }
     this.byte(type);
     this.string(key);

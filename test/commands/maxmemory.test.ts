@@ -10,7 +10,7 @@ import { FakeReplica } from "../helpers/fake-replica.ts";
 import { RespClient, RespError } from "../helpers/resp-client.ts";
 import { info, waitFor } from "../helpers/servers.ts";
 
-const pair = sideBySide(["--repl-ping-replica-period", "3600"]);
+const pair = sideBySide(["--repl-ping-replica-period", "3600", "--enable-debug-command", "yes"]);
 
 async function bothConfig(...args: string[]): Promise<void> {
   await pair.same("CONFIG", "SET", ...args);
@@ -39,6 +39,27 @@ describe("LRU clock and LFU counter", () => {
     await pair.same("OBJECT", "IDLETIME", "foo");
     await pair.same("SET", "fresh", "not-a-shared-integer");
     await pair.same("OBJECT", "FREQ", "fresh"); // LFU_INIT_VAL
+    await bothConfig("maxmemory-policy", "noeviction");
+  });
+});
+
+describe("access data in RDB files (IDLE under an LRU policy, FREQ under an LFU one)", () => {
+  test("DEBUG RELOAD keeps idle times and LFU counters, as redis-server's", async () => {
+    await pair.same("FLUSHALL");
+    await pair.same("SET", "foo", "bar");
+    const dump = (await pair.both("DUMP", "foo"))[1] as string;
+    await pair.same("DEL", "foo");
+    await bothConfig("maxmemory-policy", "allkeys-lru");
+    await pair.same("RESTORE", "foo", 0, dump, "IDLETIME", 5000);
+    await pair.same("DEBUG", "RELOAD");
+    const [a, b] = await pair.both("OBJECT", "IDLETIME", "foo");
+    expect(b as number).toBeGreaterThanOrEqual(5000);
+    expect(Math.abs((a as number) - (b as number))).toBeLessThanOrEqual(2);
+    await pair.same("DEL", "foo");
+    await bothConfig("maxmemory-policy", "allkeys-lfu");
+    await pair.same("RESTORE", "foo", 0, dump, "FREQ", 77);
+    await pair.same("DEBUG", "RELOAD");
+    await pair.same("OBJECT", "FREQ", "foo");
     await bothConfig("maxmemory-policy", "noeviction");
   });
 });
