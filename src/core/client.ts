@@ -148,7 +148,8 @@ export class Client {
     this.id = server.nextClientId++;
     this.kind = kind;
     this.db = server.dbs[0]!;
-    this.reply = kind === ClientKind.Master ? new DiscardingReplyWriter() : new ReplyWriter();
+    // Connected clients borrow their reply buffer from the server's pool for each batch.
+    this.reply = kind === ClientKind.Master ? new DiscardingReplyWriter() : new ReplyWriter(conn !== null && kind === ClientKind.Normal ? server.replyBuffers : null);
     const acl = server.acl;
     this.user = kind === ClientKind.Master ? null : acl.defaultUser;
     this.authenticated = kind === ClientKind.Master || acl.defaultAuthenticated();

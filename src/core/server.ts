@@ -10,6 +10,7 @@ import { touchWatchers } from "./multi.ts";
 import { Database } from "../store/database.ts";
 import { AccessClock } from "../store/keyspace/access-clock.ts";
 import { Eviction } from "./evict.ts";
+import { ReplyBufferPool } from "../protocol/reply-writer.ts";
 import { memoryCountedForEviction } from "./memory.ts";
 import { Blocking } from "./blocking.ts";
 import type { Client } from "./client.ts";
@@ -97,6 +98,8 @@ export class Server {
   readonly clients = new Map<number, Client>();
   nextClientId = 1;
   readonly stats: Stats = newStats();
+  /** Reply buffers lent to connected clients while they write a batch of replies. */
+  readonly replyBuffers = new ReplyBufferPool();
   /** maxmemory: the eviction pool and timer (core/evict.ts). */
   readonly eviction: Eviction = new Eviction(this);
   /**

@@ -33,11 +33,34 @@ function writeDecimal(buf: Buffer, p: number, n: number): number {
   return p + digits;
 }
 
+const NO_BUFFER = Buffer.alloc(0);
+
+/**
+ * Reply buffers shared by a server's clients: a client takes one when it starts writing a batch
+ * of replies and gives it back once they are sent, so that idle connections hold none (Redis
+ * shrinks an idle client's reply buffer in its cron to the same end).
+ */
+export class ReplyBufferPool {
+  private readonly free: Buffer[] = [];
+
+  take(): Buffer {
+    return this.free.pop() ?? Buffer.allocUnsafe(INITIAL_CAPACITY);
+  }
+
+  give(buf: Buffer): void {
+    // Only the standard size is kept; a few are enough (one per client writing at once).
+    if (buf.length === INITIAL_CAPACITY && this.free.length < 64) this.free.push(buf);
+  }
+}
+
 export class ReplyWriter {
-  private buf: Buffer = Buffer.allocUnsafe(INITIAL_CAPACITY);
+  /** Empty until the first reply of a batch; back to the pool (if any) once sent. */
+  private buf: Buffer = NO_BUFFER;
   length = 0;
   /** RESP version of the client: 2 by default, 3 after HELLO 3. */
   resp: Protocol = 2;
+
+  constructor(private readonly pool: ReplyBufferPool | null = null) {}
 
   /** Bytes the buffer holds room for (CLIENT LIST's rbs). */
   get capacity(): number {
@@ -48,7 +71,11 @@ export class ReplyWriter {
   private ensure(extra: number): void {
     const need = this.length + extra;
     if (need <= this.buf.length) return;
-    let cap = this.buf.length * 2;
+    if (this.buf.length === 0 && need <= INITIAL_CAPACITY) {
+      this.buf = this.pool !== null ? this.pool.take() : Buffer.allocUnsafe(INITIAL_CAPACITY);
+      return;
+    }
+    let cap = Math.max(this.buf.length * 2, INITIAL_CAPACITY);
     while (cap < need) cap *= 2;
     const next = Buffer.allocUnsafe(cap);
     this.buf.copy(next, 0, 0, this.length);
@@ -69,7 +96,10 @@ export class ReplyWriter {
   /** Forgets the bytes written so far (after they were sent or copied). */
   reset(): void {
     this.length = 0;
-    if (this.buf.length > KEEP_CAPACITY) this.buf = Buffer.allocUnsafe(INITIAL_CAPACITY);
+    if (this.pool !== null) {
+      if (this.buf.length !== 0) this.pool.give(this.buf);
+      this.buf = NO_BUFFER;
+    } else if (this.buf.length > KEEP_CAPACITY) this.buf = Buffer.allocUnsafe(INITIAL_CAPACITY);
   }
 
   /** Drops everything written after `mark` (to replace a partial reply, e.g. on an error). */

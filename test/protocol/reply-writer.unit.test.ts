@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { ReplyWriter } from "../../src/protocol/reply-writer.ts";
+import { ReplyBufferPool, ReplyWriter } from "../../src/protocol/reply-writer.ts";
 import { formatDouble, formatG } from "../../src/protocol/format-double.ts";
 import { ReplyParser } from "../../src/protocol/reply-parser.ts";
 
@@ -93,5 +93,37 @@ describe("reply headers written digit by digit", () => {
       const body = String.fromCharCode(...Array.from({ length: Math.min(len, 256) }, (_, i) => i)).repeat(Math.ceil(len / 256)).slice(0, len);
       expect(written((w) => w.bulk(body))).toBe(`$${len}\r\n${body}\r\n`);
     }
+  });
+});
+
+describe("reply buffers lent by a pool", () => {
+  test("an idle writer holds no buffer; a batch borrows one, the next writer gets it back", () => {
+    const pool = new ReplyBufferPool();
+    const a = new ReplyWriter(pool);
+    const b = new ReplyWriter(pool);
+    expect(a.capacity).toBe(0);
+    a.bulk("hello");
+    expect(a.capacity).toBe(16384);
+    expect(a.view().toString("latin1")).toBe("$5\r\nhello\r\n");
+    const lent = a.view().buffer;
+    a.reset();
+    expect(a.capacity).toBe(0);
+    b.int(7);
+    expect(b.view().buffer).toBe(lent);
+    expect(b.view().toString("latin1")).toBe(":7\r\n");
+  });
+
+  test("a reply bigger than the standard buffer grows past it; the big one is not pooled", () => {
+    const pool = new ReplyBufferPool();
+    const w = new ReplyWriter(pool);
+    const big = "x".repeat(40000);
+    w.bulk("a");
+    w.bulk(big);
+    expect(w.view().toString("latin1")).toBe(`$1\r\na\r\n$40000\r\n${big}\r\n`);
+    w.reset();
+    w.bulk(big);
+    expect(w.capacity).toBeGreaterThanOrEqual(40000);
+    w.reset();
+    expect(new ReplyWriter(pool).capacity).toBe(0);
   });
 });
