@@ -129,8 +129,9 @@ export class Blocking {
   }
 
   private replyTimeout(c: Client, w: KeyWait): void {
+    const mark = c.reply.length;
     w.timeoutReply(c);
-    this.finish(c);
+    this.finish(c, mark);
   }
 
   /** A key changed: if somebody waits on it, queue it for handleReadyKeys. */
@@ -232,7 +233,7 @@ export class Blocking {
       const replyUs = (performance.now() - started) * 1000;
       this.statsOnUnblock(c, w, replyUs, server.stats.totalErrorReplies !== errorsBefore);
       server.latency.addIfNeeded("command-unblocking", replyUs / 1000);
-      this.finish(c);
+      this.finish(c, replyMark);
     }
   }
 
@@ -279,7 +280,16 @@ export class Blocking {
   }
 
   /** The client got its reply: send it, and run its pipelined input soon. */
-  private finish(c: Client): void {
+  /**
+   * The blocked command replied (from `replyMark` on): sends it, unless the client asked for no
+   * reply to it (CLIENT REPLY OFF, or SKIP for this command: Redis checks when the reply is
+   * written, which for a blocked command is now).
+   */
+  private finish(c: Client, replyMark: number): void {
+    if (c.blockedReplySilenced) {
+      c.blockedReplySilenced = false;
+      c.reply.truncate(replyMark);
+    }
     if (!this.detach(c)) return;
     if (c.reply.length) {
       this.server.stats.netOutputBytes += c.reply.length;
@@ -309,11 +319,12 @@ export class Blocking {
   unblock(c: Client, withError: boolean): boolean {
     const w = c.keyWait;
     if (!w) return false;
+    const mark = c.reply.length;
     if (withError) this.replyError(c, UNBLOCKED_BY_CLIENT);
     else w.timeoutReply(c);
     // Counted as a failed call either way (networking.c's clientCommand).
     this.statsOnUnblock(c, w, 0, true);
-    this.finish(c);
+    this.finish(c, mark);
     return true;
   }
 
@@ -322,9 +333,10 @@ export class Blocking {
     if (this.count === 0) return;
     for (const c of [...this.server.clients.values()]) {
       if (!c.keyWait) continue;
+      const mark = c.reply.length;
       this.replyError(c, UNBLOCKED_ROLE_CHANGE);
       c.closeAfterReply = true;
-      this.finish(c);
+      this.finish(c, mark);
       c.conn?.closeAfterFlush();
     }
   }

@@ -128,6 +128,8 @@ export class Client {
   blocked = false;
   /** What this client waits for when blocked on keys (BLPOP...); see core/blocking.ts. */
   keyWait: KeyWait | null = null;
+  /** The blocked command was sent under CLIENT REPLY OFF / SKIP: its reply is dropped when it comes. */
+  blockedReplySilenced = false;
   /** Blocking commands act as their non-blocking forms (inside EXEC: Redis's CLIENT_DENY_BLOCKING). */
   denyBlocking = false;
   /** In MONITOR mode: shown every command the server runs (core/monitor.ts). */

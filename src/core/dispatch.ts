@@ -165,7 +165,10 @@ function runSilenced(c: Client, argv: string[]): void {
   c.silencedFrom = c.reply.length;
   checkAndRun(c, argv);
   const mode = c.replyMode;
-  if (mode === ReplyMode.Off || mode === ReplyMode.Skip) c.reply.truncate(c.silencedFrom);
+  if (mode === ReplyMode.Off || mode === ReplyMode.Skip) {
+    c.reply.truncate(c.silencedFrom);
+    if (c.keyWait !== null) c.blockedReplySilenced = true;
+  }
   c.silencedFrom = -1;
   if (mode === ReplyMode.Skip) c.replyMode = ReplyMode.On;
   else if (mode === ReplyMode.SkipNext) c.replyMode = ReplyMode.Skip;

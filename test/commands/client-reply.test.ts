@@ -80,3 +80,11 @@ test("pushes still arrive under CLIENT REPLY OFF: subscribe confirmations and me
   expect(fromPush(theirs)).toContain("pmessage");
   expect(fromPush(mine)).toBe(fromPush(theirs));
 });
+
+test("a blocked command sent under OFF or SKIP gets no reply when it is served or times out", async () => {
+  const commands = ["CLIENT REPLY SKIP", "BLPOP rl-empty 0.05", "PING after-skip", "CLIENT REPLY OFF", "BLPOP rl-empty 0.05", "CLIENT REPLY ON", "ECHO end"];
+  const theirs = await pipeline(redis.port, commands, "$3\r\nend\r\n");
+  const mine = await pipeline(ours.port, commands, "$3\r\nend\r\n");
+  expect(theirs).toBe("$10\r\nafter-skip\r\n+OK\r\n$3\r\nend\r\n");
+  expect(mine).toBe(theirs);
+});
