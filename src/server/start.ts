@@ -153,6 +153,8 @@ function serverCron(server: Server): void {
   trackPeakMemory(server);
   evictClients(server, false);
   activeExpireCycle(server);
+  // Ready each growing keyspace's next table (1 MiB of it a tick); every 10 s drop an idle one.
+  for (const db of server.dbs) db.ks.maintainSpare(1 << 18, server.cronLoops % 100 === 0);
   // tracking-table-max-keys lowered by CONFIG SET applies even to an idle server.
   if (server.tracking.clients !== 0) server.tracking.limitUsedSlots(null);
   persistenceCron(server);

@@ -469,3 +469,34 @@ describe("keyspace handed between threads", () => {
     checkInvariants(ks);
   });
 });
+
+describe("growth with the next table readied ahead", () => {
+  test("past 70% load the doubled table is readied a page per insert, then used by the resize; every key survives", () => {
+    const ks = new Keyspace({});
+    const cap = 1 << 16;
+    ks.resize(cap);
+    const growAt = Math.floor(cap * 0.75);
+    let i = 0;
+    for (; i < growAt - Math.floor(cap * 0.05) - 1; i++) ks.setString(`k${i}`, `v${i}`);
+    expect(ks.spareBytes).toBe(0);
+    for (; i < growAt - 10; i++) ks.setString(`k${i}`, `v${i}`);
+    expect(ks.spareBytes).toBeGreaterThan(0);
+    expect(ks.capacity).toBe(cap);
+    for (; i < growAt + 10; i++) ks.setString(`k${i}`, `v${i}`);
+    expect(ks.capacity).toBe(cap * 2);
+    expect(ks.spareBytes).toBe(0);
+    for (let j = 0; j < i; j++) expect(ks.valueStringAt(ks.findString(`k${j}`))).toBe(`v${j}`);
+  });
+
+  test("a readied table is dropped when no key was added between two maintenance calls", () => {
+    const ks = new Keyspace({});
+    const cap = 1 << 16;
+    ks.resize(cap);
+    for (let i = 0; i < Math.floor(cap * 0.72); i++) ks.setString(`k${i}`, "v");
+    expect(ks.spareBytes).toBeGreaterThan(0);
+    ks.maintainSpare(1 << 18, true);
+    expect(ks.spareBytes).toBeGreaterThan(0);
+    ks.maintainSpare(1 << 18, true);
+    expect(ks.spareBytes).toBe(0);
+  });
+});

@@ -36,6 +36,13 @@ export interface KeyspaceOptions {
   clock?: AccessClock;
 }
 
+/** Tables from this capacity on get their successor readied before they grow (smaller ones rehash in well under a millisecond). */
+const SPARE_MIN_CAPACITY = 1 << 16;
+/** Readying starts this fraction of the capacity before the growth point (a 4M-slot table: 200k inserts ahead; a page per insert needs 32k). */
+const SPARE_LEAD = 0.05;
+/** A 4 KiB page of a table, in 32-bit words. */
+const PAGE_INTS = 1024;
+
 export class KeyspaceIndex {
   table: Int32Array<ArrayBufferLike>;
   mask: number;
@@ -74,7 +81,7 @@ export class KeyspaceIndex {
    * array, the records' chunks and the estimated cost of the side entries.
    */
   get accountedBytes(): number {
-    return this.table.byteLength + this.volatile.refs.byteLength + this.arena.chunkBytes + this.side.bytes;
+    return this.table.byteLength + this.spareBytes + this.volatile.refs.byteLength + this.arena.chunkBytes + this.side.bytes;
   }
 
   /** An aggregate at `slot` is about to change in place: its cost is measured again. */
@@ -349,6 +356,60 @@ export class KeyspaceIndex {
   // -------------------------------------------------------------------------------------------
   // Table size
 
+  // Growth without a long stall. Rehashing into a doubled table is a sequential pass (~10 ns an
+  // entry); what makes it slow is the kernel supplying the new table's pages on first write
+  // (measured here: 590 ms for a 128 MB table at 6M keys, 80 ms when its pages were already
+  // in). So the next table is allocated when the load nears the growth point and its pages are
+  // touched a few at a time, one page per insert (and by the cron), before it is needed. It
+  // costs its memory while the load sits just below the growth point: maintainSpare() drops
+  // it when no key was added for a while.
+
+  /** The next, doubled table being readied (pages touched up to spareTouched), or null. */
+  private spare: Int32Array<ArrayBufferLike> | null = null;
+  private spareTouched = 0;
+  private sizeAtLastMaintenance = 0;
+
+  /** After an insert: ready the next table a page at a time once the load is close to growth. */
+  protected readyGrowth(): void {
+    if (this.size < this.growAt - ((this.capacity * SPARE_LEAD) | 0) || this.capacity < SPARE_MIN_CAPACITY) return;
+    this.touchSpare(PAGE_INTS);
+  }
+
+  private touchSpare(ints: number): void {
+    let spare = this.spare;
+    if (spare === null) {
+      this.spare = spare = this.newTable(this.capacity * 2);
+      this.spareTouched = 0;
+    }
+    if (this.spareTouched >= spare.length) return;
+    const end = Math.min(spare.length, this.spareTouched + ints);
+    spare.fill(0, this.spareTouched, end);
+    this.spareTouched = end;
+  }
+
+  /**
+   * From the cron: goes on readying the next table (up to `ints` more of it); with
+   * `dropIfIdle` (every few seconds), drops it when no key was added since the last such call.
+   */
+  maintainSpare(ints: number, dropIfIdle: boolean): void {
+    if (this.spare === null) return;
+    if (dropIfIdle) {
+      const idle = this.size <= this.sizeAtLastMaintenance;
+      this.sizeAtLastMaintenance = this.size;
+      if (idle) {
+        this.spare = null;
+        this.spareTouched = 0;
+        return;
+      }
+    }
+    this.touchSpare(ints);
+  }
+
+  /** Bytes of the next table readied so far (counted in used_memory). */
+  get spareBytes(): number {
+    return this.spare === null ? 0 : this.spareTouched * 4;
+  }
+
   protected newTable(capacity: number): Int32Array<ArrayBufferLike> {
     return this.shared ? new Int32Array(new SharedArrayBuffer(capacity * 8)) : new Int32Array(capacity * 2);
   }
@@ -364,7 +425,10 @@ export class KeyspaceIndex {
   /** Rehashes into a table of `capacity` slots (a power of two), from the stored hashes. */
   resize(capacity: number): void {
     const old = this.table;
-    const t = this.newTable(capacity);
+    const spare = this.spare;
+    const t = spare !== null && spare.length === capacity * 2 ? spare : this.newTable(capacity);
+    this.spare = null;
+    this.spareTouched = 0;
     const mask = capacity - 1;
     for (let j = 0; j < old.length; j += 2) {
       const h = old[j]!;

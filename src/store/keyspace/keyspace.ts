@@ -209,6 +209,7 @@ export class Keyspace extends KeyspaceIndex {
     this.table[i << 1] = this.kHash;
     this.table[(i << 1) + 1] = ref;
     this.size++;
+    this.readyGrowth();
     if (expire !== NO_EXPIRE) this.setVolatilePos(ref, this.volatile.add(ref));
     this.vObj = undefined;
     return true;
