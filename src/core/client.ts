@@ -211,7 +211,11 @@ export class Client {
         conn.close();
         return;
       }
-      conn.write(r.view());
+      // A batch of replies that outgrew the standard buffer is handed to the connection as is: a
+      // client that reads slowly does not cost its replies twice.
+      const large = r.takeLarge();
+      if (large !== null) conn.writeOwned(large);
+      else conn.write(r.view());
       // Bytes the kernel did not take wait in our queue: bound them (replicas have their own check).
       if (conn.pendingBytes !== 0 && this.kind === ClientKind.Normal) this.checkOutputLimits(conn);
     }

@@ -5,9 +5,14 @@
 
 import type { Socket } from "bun";
 
+/** A send queue past this size leaves enough garbage behind to ask for a collection. */
+const LARGE_QUEUE = 32 * 1024 * 1024;
+
 export interface Connection {
   /** Queues bytes for sending; the buffer may be reused by the caller after this returns. */
   write(bytes: Uint8Array): void;
+  /** Queues a buffer the caller gives up (no copy). */
+  writeOwned(bytes: Uint8Array): void;
   /** Sends what is queued, then closes. */
   closeAfterFlush(): void;
   /** Closes now, dropping anything unsent. */
@@ -29,6 +34,13 @@ export class SocketConnection implements Connection {
   private ending = false;
   /** Called after a drain empties the queue (backpressure release for senders that wait). */
   onWritable: (() => void) | null = null;
+  /**
+   * Called when the queue held more than LARGE_QUEUE bytes at some point and is now empty
+   * (drained or dropped): that memory is garbage the runtime may hold on to until a collection.
+   */
+  onLargeRelease: (() => void) | null = null;
+  /** Most bytes queued since the queue was last empty. */
+  private peakPending = 0;
 
   constructor(
     readonly socket: Socket<any>,
@@ -50,10 +62,30 @@ export class SocketConnection implements Connection {
       // Keep our own copy of the tail: the caller may reuse its buffer.
       this.queue.push(Buffer.from(bytes.subarray(n)));
       this.pendingBytes += bytes.length - n;
+      this.notePeak();
       return;
     }
     this.queue.push(Buffer.from(bytes));
     this.pendingBytes += bytes.length;
+    this.notePeak();
+  }
+
+  /** The peer closed the socket: what was queued for it is dropped. */
+  peerClosed(): void {
+    this.closed = true;
+    this.queue = [];
+    this.pendingBytes = 0;
+    this.queueEmptied();
+  }
+
+  private notePeak(): void {
+    if (this.pendingBytes > this.peakPending) this.peakPending = this.pendingBytes;
+  }
+
+  /** The queue is empty now: tell whoever cares if it had grown large. */
+  private queueEmptied(): void {
+    if (this.peakPending > LARGE_QUEUE) this.onLargeRelease?.();
+    this.peakPending = 0;
   }
 
   /** Queues a buffer that the caller will not touch again (no defensive copy). */
@@ -69,10 +101,12 @@ export class SocketConnection implements Connection {
       this.queue.push(bytes);
       this.headOffset = n;
       this.pendingBytes += bytes.length - n;
+      this.notePeak();
       return;
     }
     this.queue.push(bytes);
     this.pendingBytes += bytes.length;
+    this.notePeak();
   }
 
   /** Called from the socket's drain handler. */
@@ -93,6 +127,7 @@ export class SocketConnection implements Connection {
       this.queue.shift();
       this.headOffset = 0;
     }
+    this.queueEmptied();
     if (this.ending) {
       this.ending = false;
       this.socket.end();
@@ -127,6 +162,7 @@ export class SocketConnection implements Connection {
     this.ending = false;
     this.queue = [];
     this.pendingBytes = 0;
+    this.queueEmptied();
     this.socket.terminate();
   }
 }

@@ -312,6 +312,29 @@ export class Server {
     clock.refresh(Date.now());
   }
 
+  /** A large buffer became garbage (a client's big send queue): the cron collects soon. */
+  private collectionWanted = false;
+  private lastCollection = 0;
+
+  requestCollection(): void {
+    this.collectionWanted = true;
+  }
+
+  /**
+   * From the cron: a full collection when one was asked for, at most once a second. The runtime
+   * would keep the garbage (and its RSS) until enough new allocation triggers one; Redis's
+   * allocator gives such memory back at once.
+   */
+  collectIfWanted(): void {
+    if (!this.collectionWanted) return;
+    const now = performance.now();
+    if (now - this.lastCollection < 1000) return;
+    this.collectionWanted = false;
+    Bun.gc(true);
+    this.lastCollection = performance.now();
+    this.log.verbose(`Collected the garbage of a large released buffer in ${(this.lastCollection - now).toFixed(1)} ms`);
+  }
+
   /** Called by the cron 10 times a second. */
   sampleStats(): void {
     this.accessClock.refresh(Date.now());

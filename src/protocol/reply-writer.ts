@@ -93,6 +93,19 @@ export class ReplyWriter {
     return this.buf.subarray(0, this.length);
   }
 
+  /**
+   * The bytes written so far, handed over for good when the buffer grew past the standard size
+   * (the caller queues them without copying; this writer starts a new buffer), else null: a
+   * standard buffer goes back to the pool, so its bytes must be copied (view()).
+   */
+  takeLarge(): Uint8Array | null {
+    if (this.buf.length <= INITIAL_CAPACITY) return null;
+    const out = this.buf.subarray(0, this.length);
+    this.buf = NO_BUFFER;
+    this.length = 0;
+    return out;
+  }
+
   /** Forgets the bytes written so far (after they were sent or copied). */
   reset(): void {
     this.length = 0;

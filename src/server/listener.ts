@@ -111,6 +111,7 @@ function acceptClient(server: Server, socket: Socket<SocketData>, hostname: stri
     unixPath !== null
       ? new SocketConnection(socket, unixPath, 0, unixPath, 0)
       : new SocketConnection(socket, plainAddress(socket.remoteAddress), (socket as any).remotePort ?? 0, plainAddress(socket.localAddress ?? hostname), (socket as any).localPort ?? port);
+  conn.onLargeRelease = () => server.requestCollection();
   const refuse = (text: string) => {
     server.stats.rejectedConnections++;
     socket.data = { client: null, conn };
@@ -292,7 +293,7 @@ export class Listeners {
       close(socket: Socket<SocketData>) {
         const d = socket.data;
         if (!d?.client) return;
-        d.conn!.closed = true;
+        d.conn!.peerClosed();
         server.clients.delete(d.client.id);
         server.onClientClosed(d.client);
       },

@@ -152,6 +152,7 @@ function serverCron(server: Server): void {
   server.sampleStats();
   trackPeakMemory(server);
   evictClients(server, false);
+  server.collectIfWanted();
   activeExpireCycle(server);
   // Ready each growing keyspace's next table (1 MiB of it a tick); every 10 s drop an idle one.
   for (const db of server.dbs) db.ks.maintainSpare(1 << 18, server.cronLoops % 100 === 0);

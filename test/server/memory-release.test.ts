@@ -1,0 +1,30 @@
+// Memory given back: a client that sent many requests for a big value and never read the
+// replies holds them in its send queue; once it is gone, the process's RSS comes back down
+// (the runtime would otherwise keep the garbage until enough new allocation collects it).
+
+import { afterAll, expect, test } from "bun:test";
+import { info, startReplicant, stopServers, waitFor, type ServerProcess } from "../helpers/servers.ts";
+
+const started: ServerProcess[] = [];
+afterAll(() => stopServers(started));
+
+function rssMb(pid: number): number {
+  const status = require("node:fs").readFileSync(`/proc/${pid}/status`, "utf8") as string;
+  return Number(status.match(/VmRSS:\s+(\d+)/)![1]) / 1024;
+}
+
+test("the replies a closed client never read stop counting in the RSS within seconds", async () => {
+  const s = await startReplicant();
+  started.push(s);
+  const c = await s.client();
+  await c.call("SETRANGE", "big", 1024 * 1024 - 1, "x");
+  const pid = Number((await info(s, "server")).process_id);
+  const before = rssMb(pid);
+  const sock = await Bun.connect({ hostname: "127.0.0.1", port: s.port, socket: { data() {} } });
+  sock.pause?.();
+  sock.write("GET big\r\n".repeat(150));
+  await waitFor("the replies queued", () => rssMb(pid) > before + 100);
+  sock.terminate();
+  await waitFor("the RSS back down", () => rssMb(pid) < before + 40, 10000);
+  c.close();
+});
