@@ -159,6 +159,7 @@ export class Client {
       maxBulkLength: server.config.num("proto-max-bulk-len"),
       fromMaster: kind === ClientKind.Master,
       authRequired: () => acl.authRequired(this),
+      onHugeArgument: () => server.requestCollection(),
     });
   }
 

@@ -45,7 +45,8 @@ export class Slowlog {
         break;
       }
       const a = c.redactedArgs?.includes(j) ? "(redacted)" : argv[j]!;
-      args.push(a.length > SLOWLOG_ENTRY_MAX_STRING ? `${a.slice(0, SLOWLOG_ENTRY_MAX_STRING)}... (${a.length - SLOWLOG_ENTRY_MAX_STRING} more bytes)` : a);
+      // A cut argument is copied: a substring would keep the whole (maybe huge) argument alive.
+      args.push(a.length > SLOWLOG_ENTRY_MAX_STRING ? `${Buffer.from(a.slice(0, SLOWLOG_ENTRY_MAX_STRING), "latin1").latin1Slice()}... (${a.length - SLOWLOG_ENTRY_MAX_STRING} more bytes)` : a);
     }
     this.entries.unshift({ id: this.nextId++, time: Math.floor(Date.now() / 1000), duration: Math.round(usec), args, peer: c.addr, name: c.name });
     this.trim();

@@ -312,24 +312,28 @@ export class Server {
     clock.refresh(Date.now());
   }
 
-  /** A large buffer became garbage (a client's big send queue): the cron collects soon. */
-  private collectionWanted = false;
+  /**
+   * A large buffer became garbage (a client's big send queue, a huge argument): the cron
+   * collects soon, and once more two seconds later (the runtime frees a big string's memory
+   * only at a collection after the one that found it dead).
+   */
+  private collectionsWanted = 0;
   private lastCollection = 0;
 
   requestCollection(): void {
-    this.collectionWanted = true;
+    this.collectionsWanted = 2;
   }
 
   /**
-   * From the cron: a full collection when one was asked for, at most once a second. The runtime
-   * would keep the garbage (and its RSS) until enough new allocation triggers one; Redis's
-   * allocator gives such memory back at once.
+   * From the cron: a full collection when one was asked for, at most one every two seconds.
+   * The runtime would keep the garbage (and its RSS) until enough new allocation triggers one;
+   * Redis's allocator gives such memory back at once.
    */
   collectIfWanted(): void {
-    if (!this.collectionWanted) return;
+    if (this.collectionsWanted === 0) return;
     const now = performance.now();
-    if (now - this.lastCollection < 1000) return;
-    this.collectionWanted = false;
+    if (now - this.lastCollection < 2000) return;
+    this.collectionsWanted--;
     Bun.gc(true);
     this.lastCollection = performance.now();
     this.log.verbose(`Collected the garbage of a large released buffer in ${(this.lastCollection - now).toFixed(1)} ms`);

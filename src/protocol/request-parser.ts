@@ -35,7 +35,15 @@ interface RequestParserOptions {
   fromMaster?: boolean;
   /** Called for each part of a command when authentication is still required (Redis's unauth limits). */
   authRequired?: () => boolean;
+  /**
+   * Called once a body of HUGE_ARG bytes or more was read: its buffers (and the argument, once
+   * the command is done) are garbage the runtime may keep until a collection.
+   */
+  onHugeArgument?: () => void;
 }
+
+/** What counts as a huge argument (onHugeArgument). */
+const HUGE_ARG = 32 * 1024 * 1024;
 
 const EMPTY = Buffer.alloc(0);
 
@@ -217,6 +225,7 @@ export class RequestParser {
           throw new ProtocolError("Protocol error: invalid bulk format", "master stream: bulk body not followed by CRLF");
         }
         this.args.push(buf.latin1Slice(this.pos, this.pos + this.bulkLen));
+        if (this.bulkLen >= HUGE_ARG) this.options.onHugeArgument?.();
         this.pos += need;
         this.cmdBytes += need;
         this.bulkLen = -1;

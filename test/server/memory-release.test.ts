@@ -3,6 +3,7 @@
 // (the runtime would otherwise keep the garbage until enough new allocation collects it).
 
 import { afterAll, expect, test } from "bun:test";
+import { createConnection } from "node:net";
 import { info, startReplicant, stopServers, waitFor, type ServerProcess } from "../helpers/servers.ts";
 
 const started: ServerProcess[] = [];
@@ -27,4 +28,22 @@ test("the replies a closed client never read stop counting in the RSS within sec
   sock.terminate();
   await waitFor("the RSS back down", () => rssMb(pid) < before + 40, 10000);
   c.close();
+});
+
+test("a huge value set in one argument is held once: its request buffers and argument are collected", async () => {
+  const s = await startReplicant(["--proto-max-bulk-len", "1gb"]);
+  started.push(s);
+  const pid = Number((await info(s, "server")).process_id);
+  const before = rssMb(pid);
+  const size = 128 * 1024 * 1024;
+  // node:net buffers what the kernel does not take yet (Bun's socket.write does not).
+  const sock = createConnection({ host: "127.0.0.1", port: s.port });
+  const reply = new Promise<string>((resolve) => sock.once("data", (d) => resolve(d.toString())));
+  sock.write(`*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$${size}\r\n`);
+  const chunk = Buffer.alloc(1 << 20, 120);
+  for (let i = 0; i < 128; i++) sock.write(chunk);
+  sock.write("\r\n");
+  expect(await reply).toBe("+OK\r\n");
+  await waitFor("one copy of the value", () => rssMb(pid) < before + 128 * 1.25, 10000);
+  sock.end();
 });

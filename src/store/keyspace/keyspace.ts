@@ -190,14 +190,23 @@ export class Keyspace extends KeyspaceIndex {
   }
 
   private put(keepTtl: boolean, expire: number, overwrite: boolean): boolean {
+    const added = this.putInProgress(keepTtl, expire, overwrite);
+    // Forget the write's key and value: a huge value must not stay alive until the next write.
+    this.kStr = null;
+    this.vStr = null;
+    this.kBuf = EMPTY;
+    this.vBuf = EMPTY;
+    this.vObj = undefined;
+    return added;
+  }
+
+  private putInProgress(keepTtl: boolean, expire: number, overwrite: boolean): boolean {
     let slot = this.probe();
     if (slot >= 0) {
       if (!overwrite) {
-        this.vObj = undefined;
         return false;
       }
       this.replaceValue(slot, keepTtl);
-      this.vObj = undefined;
       return false;
     }
     if (this.size >= this.growAt) {
