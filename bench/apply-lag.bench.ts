@@ -7,6 +7,11 @@
 //
 //   bun run build && bun bench/apply-lag.bench.ts [--requests 2000000] [--pipeline 16] [--clients 50]
 //                                                 [--tests set,incr,lpush,rpush,lpop,hset,sadd,spop,zadd,xadd]
+//                                                 [--reads]
+//
+// A test written "set+lpush+incr" is one load running those back to back (-t set,lpush,incr).
+// --reads: while the writes run, each replica also serves a read load (redis-benchmark GET
+// -P 16 -c 50 against it, for as long as the writes last): the lag of a replica that works.
 //
 // Run by hand, not in the test suite (timing is not a unit test). "Keeps up" means Replicant's
 // lag stays bounded (same order as redis-server's) and it catches up within moments of the end.
@@ -24,6 +29,7 @@ const REQUESTS = opt("requests", "2000000");
 const PIPELINE = opt("pipeline", "16");
 const CLIENTS = opt("clients", "50");
 const TESTS = opt("tests", "set,incr,lpush,rpush,lpop,rpop,hset,sadd,spop,zadd");
+const READS = args.includes("--reads");
 const BIN = resolve(import.meta.dir, "../dist/replicant");
 
 interface Replica {
@@ -67,12 +73,15 @@ const replicas: Replica[] = [];
 try {
   replicas.push(await startReplica("redis", master.port));
   replicas.push(await startReplica("replicant", master.port));
-  console.log(`load: redis-benchmark -t <each of ${TESTS}> -n ${REQUESTS} -P ${PIPELINE} -c ${CLIENTS} -r 100000 on the master, one test at a time`);
+  console.log(`load: redis-benchmark -t <each of ${TESTS}> -n ${REQUESTS} -P ${PIPELINE} -c ${CLIENTS} -r 100000 on the master, one test at a time${READS ? "; GET -P 16 -c 50 on each replica meanwhile" : ""}`);
   const ratio = (a: number, b: number) => (b > 0 ? (a / b).toFixed(2) : a > 0 ? "inf" : "1.00");
   const summary: string[] = [];
   for (const test of TESTS.split(",")) {
     for (const r of replicas) r.lags = [];
-    const bench = Bun.spawn(["redis-benchmark", "-p", String(master.port), "-t", test, "-n", REQUESTS, "-P", PIPELINE, "-c", CLIENTS, "-r", "100000", "-q"], { stdout: "pipe", stderr: "ignore" });
+    // "set+lpush+incr" runs those tests back to back as one load (redis-benchmark -t set,lpush,incr).
+    const bench = Bun.spawn(["redis-benchmark", "-p", String(master.port), "-t", test.replaceAll("+", ","), "-n", REQUESTS, "-P", PIPELINE, "-c", CLIENTS, "-r", "100000", "-q"], { stdout: "pipe", stderr: "ignore" });
+    // A read load on each replica for as long as the writes last (killed when they end).
+    const readers = READS ? replicas.map((r) => Bun.spawn(["redis-benchmark", "-p", String(r.port), "-t", "get", "-n", "100000000", "-P", "16", "-c", "50", "-r", "100000", "-q"], { stdout: "ignore", stderr: "ignore" })) : [];
     let running = true;
     const done = bench.exited.then(() => (running = false));
     while (running) {
@@ -84,6 +93,7 @@ try {
       await Bun.sleep(50);
     }
     await done;
+    for (const reader of readers) reader.kill("SIGKILL");
     const rps = (await new Response(bench.stdout).text()).split(/\r|\n/).filter((l) => l.includes("requests per second")).map((l) => /([\d.]+) requests per second/.exec(l)?.[1] ?? "?");
     const end = await offsets(master);
     // Catch-up: time until each replica acknowledged the master's offset at the end of the load.
