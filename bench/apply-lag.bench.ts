@@ -84,11 +84,16 @@ try {
     const readers = READS ? replicas.map((r) => Bun.spawn(["redis-benchmark", "-p", String(r.port), "-t", "get", "-n", "100000000", "-P", "16", "-c", "50", "-r", "100000", "-q"], { stdout: "ignore", stderr: "ignore" })) : [];
     let running = true;
     const done = bench.exited.then(() => (running = false));
+    const started = performance.now();
+    const worstAt = new Map<string, number>();
     while (running) {
       const o = await offsets(master);
       for (const r of replicas) {
         const acked = o.replicas.get(r.port);
-        if (acked !== undefined) r.lags.push(Math.max(0, o.master - acked));
+        if (acked === undefined) continue;
+        const lag = Math.max(0, o.master - acked);
+        if (lag > Math.max(0, ...r.lags)) worstAt.set(r.kind, (performance.now() - started) / 1000);
+        r.lags.push(lag);
       }
       await Bun.sleep(50);
     }
@@ -106,7 +111,7 @@ try {
       await Bun.sleep(20);
     }
     const [rd, rp] = replicas as [Replica, Replica];
-    const line = (r: Replica) => `${r.kind} worst ${fmt(Math.max(0, ...r.lags))}, mean ${fmt(Math.round(mean(r.lags)))}, caught up ${catchUp.has(r.kind) ? `${catchUp.get(r.kind)!.toFixed(2)} s` : "NOT within 120 s"}`;
+    const line = (r: Replica) => `${r.kind} worst ${fmt(Math.max(0, ...r.lags))} (at ${(worstAt.get(r.kind) ?? 0).toFixed(1)} s), mean ${fmt(Math.round(mean(r.lags)))}, caught up ${catchUp.has(r.kind) ? `${catchUp.get(r.kind)!.toFixed(2)} s` : "NOT within 120 s"}`;
     const out = `${test.padEnd(6)} ${String(rps[0]).padStart(10)} req/s | ${line(rd)} | ${line(rp)} | worst-lag ratio ${ratio(Math.max(0, ...rp.lags), Math.max(0, ...rd.lags))}x`;
     console.log(out);
     summary.push(out);

@@ -29,8 +29,6 @@ function evictable(c: Client): boolean {
   return !c.noEvict && c.kind !== ClientKind.Master && c.kind !== ClientKind.Replica && c.conn !== null && !c.conn.closed;
 }
 
-const lastCheck = new WeakMap<Server, number>();
-
 /**
  * Evicts clients, largest first, until the evictable ones hold less than the limit. `throttled`:
  * skip when the clients were walked less than a millisecond ago (the per-command check).
@@ -40,8 +38,8 @@ export function evictClients(server: Server, throttled: boolean): void {
   if (limit === 0) return;
   if (throttled) {
     const now = performance.now();
-    if (now - (lastCheck.get(server) ?? -Infinity) < 1) return;
-    lastCheck.set(server, now);
+    if (now - server.clientEvictionCheckedAt < 1) return;
+    server.clientEvictionCheckedAt = now;
   }
   let total = 0;
   const candidates: Array<{ c: Client; bytes: number }> = [];

@@ -21,7 +21,7 @@ import type { Client } from "./client.ts";
 import type { Server } from "./server.ts";
 
 /** What the non-data parts cost (clients, scripts), refreshed at most once a millisecond. */
-interface OverheadSample {
+export interface OverheadSample {
   at: number;
   clientsNormal: number;
   clientsReplicas: number;
@@ -29,13 +29,11 @@ interface OverheadSample {
   functionsCaches: number;
 }
 
-const overheadSamples = new WeakMap<Server, OverheadSample>();
-
 /** The clients' and scripts' share of used_memory (walks every client: sampled once per ms). */
 function overheadOf(server: Server, fresh = false): OverheadSample {
   const now = performance.now();
-  let o = overheadSamples.get(server);
-  if (o !== undefined && !fresh && now - o.at < 1) return o;
+  let o = server.memoryOverheadSample;
+  if (o !== null && !fresh && now - o.at < 1) return o;
   let clientsReplicas = 0;
   let clientsNormal = 0;
   for (const c of server.clients.values()) {
@@ -44,7 +42,7 @@ function overheadOf(server: Server, fresh = false): OverheadSample {
     else clientsNormal += clientMemory(c);
   }
   o = { at: now, clientsNormal, clientsReplicas, luaCaches: luaCachesBytes(server), functionsCaches: functionsCachesBytes(server) };
-  overheadSamples.set(server, o);
+  server.memoryOverheadSample = o;
   return o;
 }
 

@@ -22,7 +22,7 @@ import type { Persistence } from "./persistence-state.ts";
 import { LibraryStore } from "./scripts/functions-store.ts";
 import { ScriptingState } from "./scripts/state.ts";
 import type { TlsContext } from "./tls.ts";
-import type { StartupMemory } from "./memory.ts";
+import type { OverheadSample, StartupMemory } from "./memory.ts";
 import { MigrateSockets } from "./migrate-sockets.ts";
 import { LatencyMonitor, Slowlog, type CommandHistogram } from "./latency.ts";
 import { ClientPause } from "./client-pause.ts";
@@ -98,6 +98,10 @@ export class Server {
   readonly clients = new Map<number, Client>();
   nextClientId = 1;
   readonly stats: Stats = newStats();
+  /** The clients' and scripts' share of used_memory, sampled at most once a millisecond (core/memory.ts). */
+  memoryOverheadSample: OverheadSample | null = null;
+  /** When maxmemory-clients last walked the clients (core/client-eviction.ts). */
+  clientEvictionCheckedAt = -Infinity;
   /** Reply buffers lent to connected clients while they write a batch of replies. */
   readonly replyBuffers = new ReplyBufferPool();
   /** maxmemory: the eviction pool and timer (core/evict.ts). */
