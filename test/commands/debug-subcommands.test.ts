@@ -247,3 +247,23 @@ test("DEBUG RELOAD keeps the encodings the thresholds give (a skiplist zset unde
     await stopServers([s]);
   }
 });
+
+test("DEBUG RELOAD and function libraries: a flush reloads them from the file, NOFLUSH refuses one already loaded, MERGE replaces it", async () => {
+  const lib = (name: string, reply: string) => `#!lua name=${name}\nredis.register_function('${name}', function() return '${reply}' end)`;
+  await pair.same("FUNCTION", "FLUSH");
+  await pair.same("FUNCTION", "LOAD", lib("test", "one"));
+  await pair.same("DEBUG", "RELOAD", "NOFLUSH");
+  await pair.same("DEBUG", "RELOAD", "NOFLUSH", "MERGE");
+  await pair.same("FUNCTION", "LIST");
+  // A library loaded after the save goes away with a flushing reload of that save...
+  await pair.same("DEBUG", "RELOAD");
+  await pair.same("FUNCTION", "LOAD", lib("test2", "two"));
+  await pair.same("DEBUG", "RELOAD", "NOSAVE");
+  await pair.same("FCALL", "test2", 0);
+  await pair.same("FCALL", "test", 0);
+  // ...and stays with NOFLUSH MERGE.
+  await pair.same("FUNCTION", "LOAD", lib("test2", "two"));
+  await pair.same("DEBUG", "RELOAD", "NOSAVE", "NOFLUSH", "MERGE");
+  await pair.same("FCALL", "test2", 0);
+  await pair.same("FUNCTION", "FLUSH");
+});

@@ -173,11 +173,20 @@ function reload(c: Client, argv: string[]): void {
   const sink = new DatabaseLoadSink(noflush ? server.dbs : fresh, merge);
   try {
     parseRdbFileSync(path, sink, { maxDatabases: server.dbs.length, verifyChecksum: !server.skipChecksumValidation, ...encodingThresholds(server) });
+    // Function libraries as Redis loads them: a flush empties them first; without one, a
+    // library of the file that is already loaded fails the load unless MERGE replaces it.
+    if (noflush && !merge) {
+      for (const name of sink.functions.keys()) if (server.functions.has(name)) throw new Error(`Library '${name}' already exists`);
+    }
   } catch (e) {
     server.log.warning(`Error trying to load the RDB dump: ${(e as Error).message}`);
     fail("ERR Error trying to load the RDB dump");
   }
-  if (!noflush) for (let i = 0; i < server.dbs.length; i++) server.dbs[i]!.swapContents(fresh[i]!);
+  if (!noflush) {
+    for (let i = 0; i < server.dbs.length; i++) server.dbs[i]!.swapContents(fresh[i]!);
+    server.functions.clear();
+  }
+  for (const [name, f] of sink.functions) server.functions.set(name, { engine: f.engine, code: f.code });
   server.signalFlushedDb(-1);
   server.log.notice("DB reloaded by DEBUG RELOAD");
   c.reply.ok();
