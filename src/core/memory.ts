@@ -4,7 +4,8 @@
 // Redis's used_memory is its allocator's count of live allocations: it falls as soon as a key is
 // deleted. The runtime's heap size does not (garbage stays until a collection), so used_memory
 // here is an account of what the server holds on purpose, kept as Redis's is, from its parts:
-// the heap an empty server held at start, each keyspace's index, record chunks and aggregates
+// what the server allocated to start (its heap then, less the heap its code holds, as Redis's
+// figure leaves out its executable), each keyspace's index, record chunks and aggregates
 // (keyspace-index.ts's accountedBytes, the aggregates estimated as MEMORY USAGE does,
 // store/memory-size.ts), client buffers, the replication backlog and the script caches. What the
 // runtime holds beyond that (garbage not yet collected, the JIT, fragmentation) shows in the RSS
@@ -78,12 +79,26 @@ export interface StartupMemory {
   runtimeRss: number;
 }
 
-/** Measures the start-up figures (after a full collection, so that they are the live heap). */
-export function measureStartupMemory(): StartupMemory {
+/**
+ * The heap the program's code holds once loaded (compiled functions, module records: ~3-4 MB),
+ * measured before the server allocates anything. It plays the part of redis-server's
+ * executable, which its used_memory does not count either.
+ */
+export function measureCodeHeap(): number {
+  Bun.gc(true);
+  return heapSize();
+}
+
+/**
+ * Measures the start-up figures (after a full collection, so that they are the live heap):
+ * what the server itself allocated to start (its tables, the command table, the databases:
+ * ~1 MB, as redis-server's), without `codeHeap`.
+ */
+export function measureStartupMemory(codeHeap = 0): StartupMemory {
   Bun.gc(true);
   const mu = process.memoryUsage();
-  const used = heapSize();
-  return { used, runtimeRss: Math.max(0, mu.rss - used) };
+  const heap = heapSize();
+  return { used: Math.max(0, heap - codeHeap), runtimeRss: Math.max(0, mu.rss - heap) };
 }
 
 /**

@@ -16,11 +16,13 @@ import { LiveLine } from "../core/progress.ts";
 import { activeExpireCycle } from "../core/expire.ts";
 import { isDaemonChild, resolveSupervision, signalUpstartReady } from "../core/supervision.ts";
 import { configuredUsers } from "../core/acl/acl.ts";
-import { measureStartupMemory, trackPeakMemory } from "../core/memory.ts";
+import { measureCodeHeap, measureStartupMemory, trackPeakMemory } from "../core/memory.ts";
 import { evictClients } from "../core/client-eviction.ts";
 import { aofRewriteCron } from "../dataset/aof-rewrite.ts";
 
 export async function startServer(config: Config, _args: string[]): Promise<number> {
+  // The code's own heap, before the server allocates anything (not counted in used_memory).
+  const codeHeap = measureCodeHeap();
   const server = assembleServer(config);
   const log = server.log;
   // Long operations show a live line on a terminal (never in a log file or a pipe).
@@ -100,7 +102,7 @@ export async function startServer(config: Config, _args: string[]): Promise<numb
     return 1;
   }
   // Before any data: what an empty server costs (INFO used_memory_startup).
-  server.startupMemory = measureStartupMemory();
+  server.startupMemory = measureStartupMemory(codeHeap);
 
   // Like redis-server, load the dataset file at start even as a replica: its repl-id /
   // repl-offset let the first PSYNC continue instead of a full sync.
