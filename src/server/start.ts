@@ -158,6 +158,9 @@ function serverCron(server: Server): void {
   activeExpireCycle(server);
   // Ready each growing keyspace's next table (1 MiB of it a tick); every 10 s drop an idle one.
   for (const db of server.dbs) db.ks.maintainSpare(1 << 18, server.cronLoops % 100 === 0);
+  // Measure what changed aggregates cost (used_memory), 1 ms a tick at most.
+  const measureUntil = performance.now() + 1;
+  for (const db of server.dbs) db.ks.side.measureUntil(measureUntil);
   // tracking-table-max-keys lowered by CONFIG SET applies even to an idle server.
   if (server.tracking.clients !== 0) server.tracking.limitUsedSlots(null);
   persistenceCron(server);

@@ -5,8 +5,9 @@
 //
 // The table also keeps what its entries cost (used_memory, maxmemory): each entry's estimate,
 // measured lazily. An entry added, replaced or about to be changed in place is marked; the
-// marked ones are measured when the total is asked for, so a write pays one mark and a load
-// of a million aggregates pays nothing until someone looks.
+// marked ones are measured a few at a time when the total is asked for (and by the cron, for
+// a bounded time), so a write pays one mark and a load of a million aggregates costs no stall:
+// until they are measured, new entries count as the average measured one.
 
 /** Estimates what an entry costs in bytes. */
 type EntryMeasure = (value: unknown) => number;
@@ -18,9 +19,11 @@ export class SideTable {
   /** Per entry, its last measured cost; and the sum of them. */
   private readonly costs: number[] = [];
   private measured = 0;
-  /** Entries to measure again (each once: `marked` flags them). */
+  /** Entries to measure again (each once: `marked` flags them; stale indexes are skipped). */
   private readonly toMeasure: number[] = [];
   private marked = new Uint8Array(64);
+  /** Marked entries never measured yet (they count as the average until they are). */
+  private unmeasured = 0;
 
   constructor(private readonly measure: EntryMeasure = () => 0) {}
 
@@ -61,25 +64,38 @@ export class SideTable {
     if (m[i] === 0) {
       m[i] = 1;
       this.toMeasure.push(i);
+      if (this.costs[i] === 0) this.unmeasured++;
     }
   }
 
-  /** What the entries cost, in bytes (measures the marked ones first). */
-  get bytes(): number {
+  /** Measures up to `max` marked entries. */
+  private measureSome(max: number): void {
     const list = this.toMeasure;
-    if (list.length !== 0) {
-      const m = this.marked;
-      for (let k = 0; k < list.length; k++) {
-        const i = list[k]!;
-        m[i] = 0;
-        const v = this.entries[i];
-        const cost = v === undefined ? 0 : this.measure(v);
-        this.measured += cost - this.costs[i]!;
-        this.costs[i] = cost;
-      }
-      list.length = 0;
+    const m = this.marked;
+    for (let k = 0; k < max && list.length !== 0; k++) {
+      const i = list.pop()!;
+      if (m[i] === 0) continue; // released, or measured through a later mark
+      m[i] = 0;
+      if (this.costs[i] === 0) this.unmeasured--;
+      const v = this.entries[i];
+      const cost = v === undefined ? 0 : this.measure(v);
+      this.measured += cost - this.costs[i]!;
+      this.costs[i] = cost;
     }
-    return this.measured;
+  }
+
+  /** Measures marked entries until `deadline` (performance.now() ms): the cron's share. */
+  measureUntil(deadline: number): void {
+    while (this.toMeasure.length !== 0 && performance.now() < deadline) this.measureSome(256);
+  }
+
+  /** What the entries cost, in bytes (measures a few marked ones first; see the header). */
+  get bytes(): number {
+    if (this.toMeasure.length !== 0) this.measureSome(256);
+    if (this.unmeasured === 0) return this.measured;
+    const known = this.live - this.unmeasured;
+    const average = known > 0 ? this.measured / known : 64;
+    return this.measured + Math.round(this.unmeasured * average);
   }
 
   /** The entries by index (undefined where free), for a hand-over to another thread. */
@@ -95,6 +111,7 @@ export class SideTable {
     this.toMeasure.length = 0;
     this.marked = new Uint8Array(Math.max(64, entries.length));
     this.measured = 0;
+    this.unmeasured = 0;
     this.live = 0;
     for (let i = 0; i < entries.length; i++) {
       this.entries.push(entries[i]);
@@ -111,6 +128,10 @@ export class SideTable {
     this.entries[i] = undefined;
     this.free.push(i);
     this.live--;
+    if (this.marked[i] === 1) {
+      this.marked[i] = 0;
+      if (this.costs[i] === 0) this.unmeasured--;
+    }
     this.measured -= this.costs[i]!;
     this.costs[i] = 0;
   }
