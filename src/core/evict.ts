@@ -129,11 +129,14 @@ export class Eviction {
         return EvictResult.Fail;
       }
       const db = server.dbs[pick.db]!;
-      const before = memoryCountedForEviction(server);
+      // What the deletion itself gave back (Redis measures around dbSyncDelete only: the
+      // invalidation messages the eviction sends next must not count against it, or tracking
+      // clients would make eviction feed itself).
+      const before = db.ks.accountedBytes;
       const delStarted = performance.now();
       db.delete(pick.key);
       server.latency.addIfNeeded("eviction-del", performance.now() - delStarted);
-      freed += before - memoryCountedForEviction(server);
+      freed += before - db.ks.accountedBytes;
       server.stats.evictedKeys++;
       server.signalModifiedKey(db, pick.key, null);
       notifyServerKeyspaceEvent({ server }, NotifyClass.Evicted, "evicted", pick.key, db.id);

@@ -104,14 +104,16 @@ export function measureStartupMemory(codeHeap = 0): StartupMemory {
 /**
  * A connected client's own objects (the Client, its socket, parser and reply writer), measured
  * as the RSS growth per idle connection (5,000 connections: 13.5 MB). An idle client holds no
- * reply buffer: it borrows one from the server's pool for each batch of replies (counted while
- * it holds it); buffered input and output come on top.
+ * reply buffer: it borrows one from the server's pool for each batch of replies; buffered input
+ * and output (replies by their length) come on top.
  */
 const CLIENT_BYTES = 2700;
 
 /** What a client holds: its objects and its buffered input and output (Redis's getClientMemoryUsage). */
 export function clientMemory(c: Client): number {
-  return CLIENT_BYTES + (c.conn?.pendingBytes ?? 0) + c.reply.capacity + c.parser.pendingBytes + c.parser.partialArgsBytes;
+  // Replies by what they hold, not the lent buffer's size: writing one small push to many idle
+  // clients (tracking invalidations of evicted keys) must not look like 16 KB each.
+  return CLIENT_BYTES + (c.conn?.pendingBytes ?? 0) + c.reply.length + c.parser.pendingBytes + c.parser.partialArgsBytes;
 }
 
 interface DbOverhead {
