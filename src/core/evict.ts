@@ -67,11 +67,6 @@ export class Eviction {
     return { total: Math.floor(this.exceededTotal + current), current: Math.floor(current) };
   }
 
-  /** Whether the eviction timer runs (current_eviction_exceeded... and INFO's evicting flag). */
-  get running(): boolean {
-    return this.timer !== null;
-  }
-
   /** Starts the timer that evicts until memory is under the limit (startEvictionTimeProc). */
   startTimer(): void {
     if (this.timer !== null) return;
@@ -80,11 +75,6 @@ export class Eviction {
       if (this.perform() === EvictResult.Running) this.startTimer();
     };
     this.timer = setTimeout(tick, 0);
-  }
-
-  stop(): void {
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = null;
   }
 
   /** isSafeToPerformEvictions. */
@@ -132,11 +122,11 @@ export class Eviction {
       // What the deletion itself gave back (Redis measures around dbSyncDelete only: the
       // invalidation messages the eviction sends next must not count against it, or tracking
       // clients would make eviction feed itself).
-      const before = db.ks.accountedBytes;
+      const before = db.ks.heldBytes(false);
       const delStarted = performance.now();
       db.delete(pick.key);
       server.latency.addIfNeeded("eviction-del", performance.now() - delStarted);
-      freed += before - db.ks.accountedBytes;
+      freed += before - db.ks.heldBytes(false);
       server.stats.evictedKeys++;
       server.signalModifiedKey(db, pick.key, null);
       notifyServerKeyspaceEvent({ server }, NotifyClass.Evicted, "evicted", pick.key, db.id);

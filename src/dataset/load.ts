@@ -9,7 +9,8 @@
 // of the replication stream that follow the payload wait their turn behind it, in order.
 
 import { openSync, readSync, closeSync } from "node:fs";
-import { RdbParser, type RdbReaderOptions, type RdbSink } from "../rdb/reader.ts";
+import { RdbParser, type RdbSink } from "../rdb/reader.ts";
+import { encodingThresholds } from "../rdb/reader-options.ts";
 import { RdbError } from "../rdb/errors.ts";
 import type { Server } from "../core/server.ts";
 import { newKeyspace, type Database } from "../store/database.ts";
@@ -280,25 +281,9 @@ interface DatasetLoadOptions {
   dropExpiredBefore?: number;
 }
 
-/**
- * The encodings a loaded value gets follow the server's thresholds, as rdbLoadObject converts
- * (a skiplist zset stays one under zset-max-listpack-entries 0): every load passes them.
- */
-export function encodingThresholds(server: Server): RdbReaderOptions {
-  const config = server.config;
-  return {
-    hashMaxListpackEntries: config.num("hash-max-listpack-entries"),
-    hashMaxListpackValue: config.num("hash-max-listpack-value"),
-    zsetMaxListpackEntries: config.num("zset-max-listpack-entries"),
-    zsetMaxListpackValue: config.num("zset-max-listpack-value"),
-    setMaxIntsetEntries: config.num("set-max-intset-entries"),
-    listMaxListpackSize: config.num("list-max-listpack-size"),
-  };
-}
-
 export function beginDatasetLoad(server: Server, dbs: Database[], options: DatasetLoadOptions = {}): DatasetLoad {
   const sink = new DatasetSink(dbs, options.dropExpiredBefore ?? -1);
-  const parser = new RdbParser(sink, { maxDatabases: dbs.length, ...encodingThresholds(server) });
+  const parser = new RdbParser(sink, { maxDatabases: dbs.length, ...encodingThresholds(server.config) });
   let aborted = false;
   let failure: Error | null = null;
   /** Chunks fed and not yet handed to the parser (it takes one at a time, see work()). */

@@ -2,7 +2,30 @@
 // of the values it builds (RdbReaderOptions). Apart from reader.ts so that every layer of the
 // reader (reader-input.ts, reader-streams.ts, reader-values.ts, reader.ts) can name them.
 
+import type { Config } from "../config/config.ts";
 import type { RedisValue } from "../store/values.ts";
+
+/** The encoding thresholds of values (what a load converts to and what a writer packs). */
+export interface EncodingThresholds {
+  hashMaxListpackEntries: number; // hash-max-listpack-entries
+  hashMaxListpackValue: number; // hash-max-listpack-value
+  zsetMaxListpackEntries: number; // zset-max-listpack-entries
+  zsetMaxListpackValue: number; // zset-max-listpack-value
+  setMaxIntsetEntries: number; // set-max-intset-entries
+  listMaxListpackSize: number; // list-max-listpack-size
+}
+
+/** The server's thresholds, as both RDB writes and loads use them (rdbLoadObject converts). */
+export function encodingThresholds(config: Config): EncodingThresholds {
+  return {
+    hashMaxListpackEntries: config.num("hash-max-listpack-entries"),
+    hashMaxListpackValue: config.num("hash-max-listpack-value"),
+    zsetMaxListpackEntries: config.num("zset-max-listpack-entries"),
+    zsetMaxListpackValue: config.num("zset-max-listpack-value"),
+    setMaxIntsetEntries: config.num("set-max-intset-entries"),
+    listMaxListpackSize: config.num("list-max-listpack-size"),
+  };
+}
 
 /** A Redis 7.0 release-candidate function library (FUNCTION_PRE_GA opcode). */
 export interface PreGaFunctionLibrary {

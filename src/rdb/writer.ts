@@ -15,6 +15,7 @@
 // work in reused scratch buffers).
 
 import type { Config } from "../config/config.ts";
+import { encodingThresholds, type EncodingThresholds } from "./reader-options.ts";
 import { formatDouble } from "../protocol/format-double.ts";
 import type { Database } from "../store/database.ts";
 import { HashValue } from "../store/hash.ts";
@@ -67,17 +68,11 @@ export const RDB_VERSION = 10;
 const RDB_VERSION_FIELD_TTLS = 12;
 
 /** What decides the encodings written (Redis 7.0 config names in comments). */
-export interface RdbWriteOptions {
+export interface RdbWriteOptions extends EncodingThresholds {
   /** rdbcompression */
   compression: boolean;
   /** rdbchecksum: false writes a zero trailer (not checked by loaders). */
   checksum: boolean;
-  hashMaxListpackEntries: number; // hash-max-listpack-entries
-  hashMaxListpackValue: number; // hash-max-listpack-value
-  zsetMaxListpackEntries: number; // zset-max-listpack-entries
-  zsetMaxListpackValue: number; // zset-max-listpack-value
-  setMaxIntsetEntries: number; // set-max-intset-entries
-  listMaxListpackSize: number; // list-max-listpack-size
   /** RDB_VERSION, or RDB_VERSION_FIELD_TTLS to write hashes with field TTLs (rdbVersionFor). */
   rdbVersion: number;
   /** Elements at least this long go into plain quicklist nodes (packed_threshold, 1 GB). */
@@ -101,12 +96,7 @@ export function rdbWriteOptions(config: Config): RdbWriteOptions {
   return {
     compression: config.bool("rdbcompression"),
     checksum: config.bool("rdbchecksum"),
-    hashMaxListpackEntries: config.num("hash-max-listpack-entries"),
-    hashMaxListpackValue: config.num("hash-max-listpack-value"),
-    zsetMaxListpackEntries: config.num("zset-max-listpack-entries"),
-    zsetMaxListpackValue: config.num("zset-max-listpack-value"),
-    setMaxIntsetEntries: config.num("set-max-intset-entries"),
-    listMaxListpackSize: config.num("list-max-listpack-size"),
+    ...encodingThresholds(config),
     rdbVersion: RDB_VERSION,
     quicklistPackedThreshold: config.quicklistPackedThreshold,
   };

@@ -397,10 +397,6 @@ export function objectEncodingOf(db: Database, key: string, v: RedisValue): stri
   return typeOf(v) === "stream" ? "stream" : "raw";
 }
 
-function lfuPolicy(c: Client): boolean {
-  return c.server.config.str("maxmemory-policy").includes("lfu");
-}
-
 // ---------------------------------------------------------------------------------------------
 // Handlers
 
@@ -587,7 +583,7 @@ export const handlers: HandlerMap = {
   "object|idletime"(c, argv) {
     const v = lookupReadNoNotify(c, argv[2]!);
     if (v === undefined) return c.reply.nullBulk();
-    if (lfuPolicy(c)) {
+    if (c.db.clock.lfu) {
       fail("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
     }
     const db = c.db;
@@ -597,7 +593,7 @@ export const handlers: HandlerMap = {
   "object|freq"(c, argv) {
     const v = lookupReadNoNotify(c, argv[2]!);
     if (v === undefined) return c.reply.nullBulk();
-    if (!lfuPolicy(c)) {
+    if (!c.db.clock.lfu) {
       fail("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
     }
     const db = c.db;

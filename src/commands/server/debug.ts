@@ -13,7 +13,7 @@
 // - AOF-FLUSH-SLEEP, DROP-CLUSTER-PACKET-FILTER and CLUSTERLINK parse as Redis and change
 //   nothing: no AOF, no cluster bus.
 
-import { encodingThresholds } from "../../dataset/load.ts";
+import { encodingThresholds } from "../../rdb/reader-options.ts";
 import { join } from "node:path";
 import { DatabaseLoadSink, parseRdbFileSync } from "../../rdb/loader.ts";
 import { newReplicationId, replicationOf } from "../../replication/replication.ts";
@@ -172,7 +172,7 @@ function reload(c: Client, argv: string[]): void {
   // MERGE with NOFLUSH: the file's keys win over the ones held (RDBFLAGS_ALLOW_DUP).
   const sink = new DatabaseLoadSink(noflush ? server.dbs : fresh, merge);
   try {
-    parseRdbFileSync(path, sink, { maxDatabases: server.dbs.length, verifyChecksum: !server.skipChecksumValidation, ...encodingThresholds(server) });
+    parseRdbFileSync(path, sink, { maxDatabases: server.dbs.length, verifyChecksum: !server.skipChecksumValidation, ...encodingThresholds(server.config) });
     // Function libraries as Redis loads them: a flush empties them first; without one, a
     // library of the file that is already loaded fails the load unless MERGE replaces it.
     if (noflush && !merge) {

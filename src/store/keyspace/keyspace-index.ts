@@ -81,7 +81,12 @@ export class KeyspaceIndex {
    * array, the records' chunks and the estimated cost of the side entries.
    */
   get accountedBytes(): number {
-    return this.table.byteLength + this.spareBytes + this.volatile.refs.byteLength + this.arena.chunkBytes + this.side.bytes;
+    return this.heldBytes(true);
+  }
+
+  /** accountedBytes; `measure` false: without measuring marked side entries first (a before/after delta). */
+  heldBytes(measure: boolean): number {
+    return this.table.byteLength + this.spareBytes + this.volatile.refs.byteLength + this.arena.chunkBytes + (measure ? this.side.bytes : this.side.knownBytes);
   }
 
   /** An aggregate at `slot` is about to change in place: its cost is measured again. */

@@ -220,7 +220,6 @@ export class Keyspace extends KeyspaceIndex {
     this.size++;
     this.readyGrowth();
     if (expire !== NO_EXPIRE) this.setVolatilePos(ref, this.volatile.add(ref));
-    this.vObj = undefined;
     return true;
   }
 

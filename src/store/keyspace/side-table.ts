@@ -92,6 +92,11 @@ export class SideTable {
   /** What the entries cost, in bytes (measures a few marked ones first; see the header). */
   get bytes(): number {
     if (this.toMeasure.length !== 0) this.measureSome(256);
+    return this.knownBytes;
+  }
+
+  /** The cost as known now, measuring nothing (unmeasured new entries at the average). */
+  get knownBytes(): number {
     if (this.unmeasured === 0) return this.measured;
     const known = this.live - this.unmeasured;
     const average = known > 0 ? this.measured / known : 64;
