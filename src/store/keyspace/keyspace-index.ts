@@ -361,7 +361,7 @@ export class KeyspaceIndex {
   // -------------------------------------------------------------------------------------------
   // Table size
 
-  // Growth without a long stall. Rehashing into a doubled table is a sequential pass (~10 ns an
+  // Growth without a long stall. Rehashing into a doubled table is a sequential pass (~12 ns an
   // entry); what makes it slow is the kernel supplying the new table's pages on first write
   // (measured here: 590 ms for a 128 MB table at 6M keys, 80 ms when its pages were already
   // in). So the next table is allocated when the load nears the growth point and its pages are
