@@ -63,15 +63,25 @@ export function deleteExpiredKey(server: Server, db: Database, key: string): voi
  * publishes "keymiss" (notify-keyspace-events m), as Redis's lookupKeyRead does.
  */
 export function lookupRead(c: Client, key: string, db: Database = c.db): RedisValue | undefined {
+  const slot = lookupReadSlot(c, key, db);
+  return slot === NOT_FOUND ? undefined : db.valueAt(slot);
+}
+
+/**
+ * lookupRead for commands that need the key's slot only (EXISTS, TOUCH, TYPE): the same
+ * statistics, events and access update, and a value at rest stays at rest (Database.typeAt).
+ * The slot is valid until the next write.
+ */
+export function lookupReadSlot(c: Client, key: string, db: Database = c.db): number {
   const slot = db.find(key);
   if (slot === NOT_FOUND || (db.expiresSize !== 0 && expireSlotIfNeeded(c, db, key, slot, false))) {
     c.server.stats.keyspaceMisses++;
     notifyKeyspaceEvent(c, NotifyClass.KeyMiss, "keymiss", key, db.id);
-    return undefined;
+    return NOT_FOUND;
   }
   c.server.stats.keyspaceHits++;
   touchSlot(db, slot);
-  return db.valueAt(slot);
+  return slot;
 }
 
 /**

@@ -13,7 +13,7 @@ import { RdbParser, type RdbSink } from "../rdb/reader.ts";
 import { encodingThresholds } from "../rdb/reader-options.ts";
 import { RdbError } from "../rdb/errors.ts";
 import type { Server } from "../core/server.ts";
-import { newKeyspace, type Database } from "../store/database.ts";
+import { addLoaded, newKeyspace, type Database } from "../store/database.ts";
 import type { AccessClock } from "../store/keyspace/access-clock.ts";
 import type { Keyspace } from "../store/keyspace/keyspace.ts";
 import type { RedisValue } from "../store/values.ts";
@@ -157,7 +157,7 @@ class PendingRecords {
       const key = this.keyChunks[c]![j]!;
       const value = this.valueChunks[c]![j]!;
       const expireMs = this.expireTimes[i]!;
-      const added = typeof value === "string" ? ks.addString(key, value, expireMs) : ks.addObject(key, value, expireMs);
+      const added = addLoaded(ks, key, value, expireMs);
       if (!added) throw new Error(`RDB has duplicated key '${key.slice(0, 128)}' in DB ${db}`);
       if (access !== null && i < access.length && access[i]! >= 0) ks.touchAt(ks.findString(key), access[i]!);
       i++;

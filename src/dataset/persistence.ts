@@ -60,6 +60,7 @@ export async function loadDatasetFile(server: Server, path: string): Promise<boo
     server.log.notice(`Done loading RDB, keys loaded: ${result.keysLoaded}, keys expired: ${result.keysExpired}.`);
     server.log.notice(`DB loaded from disk: ${((performance.now() - started) / 1000).toFixed(3)} seconds`);
     server.replication.restoreFromRdbAux(result.aux);
+    server.collectAfterLoad();
     return true;
   } catch (e) {
     logLoadFailure(server, e);
@@ -221,7 +222,7 @@ export function writeDatasetFile(server: Server, path: string): void {
       w.selectDb(db.id, db.size, db.expiresSize);
       for (let s = db.nextSlot(0); s !== NOT_FOUND; s = db.nextSlot(s + 1)) {
         const field = access === null ? 0 : db.ks.lruAt(s);
-        w.keyValue(db.keyAt(s), db.valueAt(s), db.expireAt(s), access === "lru" ? savedIdle(clock, field) : -1, access === "lfu" ? clock.lfuCounter(field) : -1);
+        w.keyValue(db.keyAt(s), db.peekValueAt(s), db.expireAt(s), access === "lru" ? savedIdle(clock, field) : -1, access === "lfu" ? clock.lfuCounter(field) : -1);
         keysWritten++;
         if (w.pos >= drainAt) {
           written += w.pos;

@@ -11,9 +11,8 @@
 // FLUSHALL gives a database a new keyspace and SWAPDB exchanges them: the snapshot keeps
 // walking the keyspaces it started with.
 
-import type { Database } from "../store/database.ts";
+import { valueOfRef, type Database } from "../store/database.ts";
 import { KeptObjects, type Keyspace } from "../store/keyspace/keyspace.ts";
-import { Kind } from "../store/keyspace/record.ts";
 import { KeyspaceSnapshot } from "../store/keyspace/snapshot.ts";
 import type { RedisValue } from "../store/values.ts";
 
@@ -48,7 +47,7 @@ class KeyspaceWalk {
   ) {
     this.snapshot = new KeyspaceSnapshot(ks, keptObjects);
     this.visit = (ref) => {
-      const value = ks.kindOf(ref) === Kind.Object ? (ks.objectOf(ref) as RedisValue) : ks.valueStringOf(ref);
+      const value = valueOfRef(ks, ref);
       this.sink!.record(this.dbIndex, ks.keyStringOf(ref), value, ks.expireOf(ref), ks.lruOf(ref));
       this.emitted++;
     };

@@ -464,11 +464,10 @@ export class ReplicaLink {
     this.createMasterClient(result.replStreamDb ?? 0, this.handshake.masterInitialOffset);
     this.log.notice("MASTER <-> REPLICA sync: Finished with success");
     this.server.notifySupervisor("STATUS=MASTER <-> REPLICA sync: Finished with success. Ready to accept connections in read-write mode.\n");
-    // The transfer left its buffers (and the replaced dataset) behind as garbage. Ask for a
-    // collection now, so resident memory drops soon (what container limits and operators watch
-    // after a full sync), but a concurrent one: a synchronous full collection would stop every
-    // client for ~0.15 s per 1M keys.
-    Bun.gc(false);
+    // The transfer left its buffers (and the replaced dataset) behind as garbage: collected
+    // now, so resident memory drops at once (what container limits and operators watch after
+    // a full sync), without stopping clients long (see there).
+    this.server.collectAfterLoad();
     if (t.linkLost) {
       this.log.warning("Connection with master lost.");
       this.dropMasterClient(true, true);

@@ -18,6 +18,13 @@ import { isDaemonChild, resolveSupervision, signalUpstartReady } from "../core/s
 import { configuredUsers } from "../core/acl/acl.ts";
 import { measureCodeHeap, measureStartupMemory, trackPeakMemory } from "../core/memory.ts";
 import { evictClients } from "../core/client-eviction.ts";
+
+/**
+ * An aggregate not accessed for this long goes back to rest (Database.restIdle): long enough
+ * that a key in use keeps its object, short enough that a replica's written keys soon cost
+ * their bytes only. (Decoding it again on its next access takes about a microsecond.)
+ */
+const REST_AFTER_IDLE_MS = 30_000;
 import { aofRewriteCron } from "../dataset/aof-rewrite.ts";
 
 export async function startServer(config: Config, _args: string[]): Promise<number> {
@@ -161,6 +168,9 @@ function serverCron(server: Server): void {
   // Measure what changed aggregates cost (used_memory), 1 ms a tick at most.
   const measureUntil = performance.now() + 1;
   for (const db of server.dbs) db.ks.side.measureUntil(measureUntil);
+  // Small aggregates idle for a while go back to rest as bytes (store/at-rest.ts), 0.5 ms a tick.
+  const restUntil = performance.now() + 0.5;
+  for (const db of server.dbs) db.restIdle(restUntil, REST_AFTER_IDLE_MS);
   // tracking-table-max-keys lowered by CONFIG SET applies even to an idle server.
   if (server.tracking.clients !== 0) server.tracking.limitUsedSlots(null);
   persistenceCron(server);

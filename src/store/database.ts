@@ -1,6 +1,6 @@
 // One of the 16 (configurable) databases: its keys, values and expiry times in one Keyspace
-// (keyspace/keyspace.ts: an open-addressing index over byte records; aggregates stay JS
-// objects in its side table). Expiry times are absolute Unix milliseconds. This class does raw
+// (keyspace/keyspace.ts: an open-addressing index over byte records; aggregates are JS
+// objects in its side table, or bytes in the record while at rest: store/at-rest.ts). Expiry times are absolute Unix milliseconds. This class does raw
 // storage only; the rules of lookup (a replica reads logically expired keys as missing, a
 // master deletes them and propagates DEL) live in the command context, which knows who asks.
 //
@@ -10,10 +10,11 @@
 
 import { cloneValue } from "./clone.ts";
 import { HashValue } from "./hash.ts";
-import { Keyspace, NO_EXPIRE, NOT_FOUND, type KeptObjects } from "./keyspace/keyspace.ts";
+import { Keyspace, NO_EXPIRE, NOT_FOUND, packedFits, type KeptObjects } from "./keyspace/keyspace.ts";
+import { restForm, restFormAgain, restFormOf, restTypeName, valueFromRest } from "./at-rest.ts";
 import { Kind } from "./keyspace/record.ts";
 import { AccessClock } from "./keyspace/access-clock.ts";
-import { memoryUsageOf, type RedisValue } from "./values.ts";
+import { memoryUsageOf, typeOf, type RedisValue } from "./values.ts";
 
 export { NOT_FOUND } from "./keyspace/keyspace.ts";
 
@@ -26,6 +27,27 @@ export function newKeyspace(expectedKeys = 0, clock?: AccessClock): Keyspace {
   return new Keyspace({ expectedKeys, cloneObject, clock, measureObject });
 }
 
+/**
+ * The value of the record `ref` without changing the record (a snapshot's walk, a dump): an
+ * aggregate at rest is decoded into a throwaway object.
+ */
+export function valueOfRef(ks: Keyspace, ref: number): RedisValue {
+  const kind = ks.kindOf(ref);
+  if (kind === Kind.Object) return ks.objectOf(ref) as RedisValue;
+  if (kind === Kind.Packed) return valueFromRest(ks.packedTagOf(ref), ks.packedMetaOf(ref), ks.packedDataOf(ref));
+  return ks.valueStringOf(ref);
+}
+
+/**
+ * Adds a loaded key to a keyspace (false: it exists): a small aggregate in its packed form is
+ * stored at rest, as bytes (store/at-rest.ts).
+ */
+export function addLoaded(ks: Keyspace, key: string, value: RedisValue, expire: number): boolean {
+  if (typeof value === "string") return ks.addString(key, value, expire);
+  if (restFormOf(value) && packedFits(key.length, restForm.data.length)) return ks.addPacked(key, restForm.tag, restForm.meta, restForm.data, expire);
+  return ks.addObject(key, value, expire);
+}
+
 export class Database {
   ks: Keyspace;
   /**
@@ -33,6 +55,8 @@ export class Database {
    * time. It keeps walking the keyspace it started with when FLUSHDB or SWAPDB replace this one.
    */
   snapshot: { readonly keptObjects: KeptObjects } | null = null;
+  /** Where restIdle() resumes its walk of the table. */
+  private restCursor = 0;
   /** Where active expiry resumes its walk of the volatile keys (a position in ks.volatile). */
   expirePos = 0;
   /**
@@ -77,9 +101,64 @@ export class Database {
     return this.ks.findString(key);
   }
 
+  /**
+   * The value at `slot`, as the commands work on it: an aggregate held at rest as bytes
+   * (store/at-rest.ts) is decoded and the record holds the object from then on, so that a
+   * command may change it in place. The slot stays valid.
+   */
   valueAt(slot: number): RedisValue {
     const ks = this.ks;
-    return ks.kindAt(slot) === Kind.Object ? (ks.objectAt(slot) as RedisValue) : ks.valueStringAt(slot);
+    const kind = ks.kindAt(slot);
+    if (kind === Kind.Object) return ks.objectAt(slot) as RedisValue;
+    if (kind !== Kind.Packed) return ks.valueStringAt(slot);
+    const ref = ks.refAt(slot);
+    const v = valueFromRest(ks.packedTagOf(ref), ks.packedMetaOf(ref), ks.packedDataOf(ref));
+    ks.materializeAt(slot, v as object);
+    return v;
+  }
+
+  /**
+   * The value at `slot` for a reader that only looks (DEBUG DIGEST, SAVE, a dump): an
+   * aggregate at rest is decoded into a throwaway object and stays at rest.
+   */
+  peekValueAt(slot: number): RedisValue {
+    return valueOfRef(this.ks, this.ks.refAt(slot));
+  }
+
+  /**
+   * Puts aggregates not accessed for `minIdleMs` back at rest (store/at-rest.ts), walking the
+   * table from where the last call stopped until `deadline` (performance.now() ms): a key
+   * written once and then only kept costs its bytes again. Returns how many went to rest.
+   * Not while a snapshot reads this database (its copy-on-write follows the objects).
+   */
+  restIdle(deadline: number, minIdleMs: number): number {
+    const ks = this.ks;
+    if (ks.side.size === 0 || this.snapshot !== null || ks.snapshotRunning) return 0;
+    const t = ks.table;
+    const mask = (t.length >> 1) - 1;
+    const clock = this.clock;
+    let i = this.restCursor & mask;
+    let rested = 0;
+    for (let visited = 0; visited <= mask; visited++, i = (i + 1) & mask) {
+      if ((visited & 255) === 255 && performance.now() >= deadline) break;
+      if (t[i << 1] === 0) continue;
+      const ref = t[(i << 1) + 1]!;
+      if (ks.kindOf(ref) !== Kind.Object || clock.sinceAccessMs(ks.lruOf(ref)) < minIdleMs) continue;
+      if (!restFormAgain(ks.objectOf(ref) as RedisValue) || !packedFits(ks.keyLengthOf(ref), restForm.data.length)) continue;
+      ks.restAt(i, restForm.tag, restForm.meta, restForm.data);
+      rested++;
+    }
+    this.restCursor = i;
+    return rested;
+  }
+
+  /** TYPE's name for the value at `slot`, decoding nothing. */
+  typeAt(slot: number): string {
+    const ks = this.ks;
+    const kind = ks.kindAt(slot);
+    if (kind === Kind.Packed) return restTypeName(ks.packedTagOf(ks.refAt(slot)));
+    if (kind === Kind.Object) return typeOf(ks.objectAt(slot) as RedisValue);
+    return "string";
   }
 
   /** Absolute Unix ms, or -1 (no expiry). */
@@ -98,6 +177,7 @@ export class Database {
    */
   memoryUsageAt(slot: number, samples: number): number {
     const ks = this.ks;
+    // A value at rest is all in its record.
     let n = ks.recordBytesAt(slot) + Math.round(ks.table.byteLength / ks.size);
     if (ks.kindAt(slot) === Kind.Object) n += memoryUsageOf(ks.objectAt(slot) as RedisValue, samples) + 12;
     return n;
@@ -116,7 +196,7 @@ export class Database {
 
   /** Every key and value (for cold paths and tests; nothing may write while it runs). */
   *entries(): Generator<[string, RedisValue]> {
-    for (let s = this.nextSlot(0); s !== NOT_FOUND; s = this.nextSlot(s + 1)) yield [this.keyAt(s), this.valueAt(s)];
+    for (let s = this.nextSlot(0); s !== NOT_FOUND; s = this.nextSlot(s + 1)) yield [this.keyAt(s), this.peekValueAt(s)];
   }
 
   // -------------------------------------------------------------------------------------------
@@ -175,7 +255,7 @@ export class Database {
    * storing nothing, when the key exists.
    */
   add(key: string, value: RedisValue, expire: number): boolean {
-    const added = typeof value === "string" ? this.ks.addString(key, value, expire) : this.ks.addObject(key, value, expire);
+    const added = addLoaded(this.ks, key, value, expire);
     if (added && value instanceof HashValue && value.fieldTtlCount !== 0) this.fieldTtlKeys.add(key);
     return added;
   }

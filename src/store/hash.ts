@@ -223,6 +223,29 @@ export class HashValue extends HashFields {
     return h;
   }
 
+  /**
+   * The packed entries when this hash can be held at rest as bytes (store/at-rest.ts): packed
+   * and without field TTLs; else null. Caches (offsets, scan cursors) are not part of it.
+   */
+  get restData(): string | null {
+    const d = this.data;
+    return typeof d === "string" && this.enc !== "listpackex" && (this.extra === null || this.extra.ttls === null) ? d : null;
+  }
+
+  /** The field count that goes with restData. */
+  get restMeta(): number {
+    return this.count;
+  }
+
+  /** The hash restData and restMeta describe, with its OBJECT ENCODING. */
+  static fromRest(data: string, count: number, encoding: "listpack" | "hashtable"): HashValue {
+    const h = new HashValue();
+    h.data = data;
+    h.count = count;
+    h.enc = encoding;
+    return h;
+  }
+
   /** An empty hash that will hold about `n` fields (a Map from the start when that many do not pack). */
   static withCapacity(n: number): HashValue {
     const h = new HashValue();

@@ -182,6 +182,21 @@ export class ListValue extends ListFields {
     return list;
   }
 
+  /** The packed entries when this list can be held at rest as bytes (store/at-rest.ts); else null. */
+  get restData(): string | null {
+    const d = this.data;
+    return typeof d === "string" ? d : null;
+  }
+
+  /** The list restData describes (`count` entries), with its OBJECT ENCODING. */
+  static fromRest(data: string, count: number, encoding: ListEncoding): ListValue {
+    const list = new ListValue();
+    list.data = data;
+    list.length = count;
+    list.encoding = encoding;
+    return list;
+  }
+
   // ------------------------------------------------------------------------------ conversions
 
   /** Packed -> ring buffer (flat copies of the elements), with room for `extra` more. */

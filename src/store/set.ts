@@ -226,6 +226,29 @@ export class SetValue extends SetFields {
     return s;
   }
 
+  /**
+   * The data when this set can be held at rest as bytes (store/at-rest.ts): the packed entries
+   * or the intset form; else null.
+   */
+  get restData(): string | null {
+    const d = this.data;
+    return typeof d === "string" ? d : null;
+  }
+
+  /** The representation word that goes with restData (form and count). */
+  get restMeta(): number {
+    return this.meta;
+  }
+
+  /** The set restData and restMeta describe, with its OBJECT ENCODING. */
+  static fromRest(data: string, meta: number, encoding: SetEncoding): SetValue {
+    const s = new SetValue();
+    s.data = data;
+    s.meta = meta;
+    s.enc = encoding;
+    return s;
+  }
+
   /** An empty set that will hold about `n` members (a Set from the start when that many do not pack). */
   static withCapacity(n: number): SetValue {
     const s = new SetValue();

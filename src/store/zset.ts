@@ -512,6 +512,25 @@ abstract class ZSetCore {
     return z;
   }
 
+  /** The packed entries when this set can be held at rest as bytes (store/at-rest.ts); else null. */
+  get restData(): string | null {
+    const rep = this.rep;
+    return typeof rep === "string" ? rep : null;
+  }
+
+  /** The entry count that goes with restData. */
+  get restMeta(): number {
+    return this.count;
+  }
+
+  /** The set restData and restMeta describe. */
+  static fromRest(data: string, count: number): ZSetValue {
+    const z = new ZSetValue();
+    z.rep = data;
+    z.count = count;
+    return z;
+  }
+
   /** Checks the structure's invariants (order, counts, dict agreement); for tests. */
   checkInvariants(): void {
     const rep = this.rep;

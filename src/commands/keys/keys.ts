@@ -20,7 +20,7 @@ import { globMatch, globMatcher } from "../../common/glob.ts";
 import { flushAllSave } from "../../dataset/persistence.ts";
 import { handlers as dumpHandlers } from "./dump.ts";
 import { sortCommand } from "./sort.ts";
-import { deleteKey, expireIfNeeded, lookupRead, lookupReadNoNotify, lookupWrite, signalModified } from "../../core/keyspace.ts";
+import { deleteKey, expireIfNeeded, lookupRead, lookupReadNoNotify, lookupReadSlot, lookupWrite, signalModified } from "../../core/keyspace.ts";
 import { forgetStringEncoding, moveStringEncoding, noteStringEncoding, stringEncoding, stringRefcount } from "../strings/encoding.ts";
 import { NotifyClass, notifyKeyspaceEvent } from "../../core/pubsub.ts";
 import { parseLongLong } from "../strings/parse.ts";
@@ -255,8 +255,8 @@ function scan(c: Client, argv: string[]): void {
   for (const key of keys) {
     if (pattern !== null && !globMatch(pattern, key)) continue;
     if (typeName !== null) {
-      const v = lookupRead(c, key);
-      if ((v === undefined ? "none" : typeOf(v).toLowerCase()) !== typeName) continue;
+      const slot = lookupReadSlot(c, key);
+      if ((slot === NOT_FOUND ? "none" : db.typeAt(slot).toLowerCase()) !== typeName) continue;
     }
     if (expireIfNeeded(c, db, key)) continue;
     out.push(key);
@@ -423,19 +423,19 @@ export const handlers: HandlerMap = {
 
   exists(c, argv) {
     let count = 0;
-    for (let j = 1; j < argv.length; j++) if (lookupRead(c, argv[j]!) !== undefined) count++;
+    for (let j = 1; j < argv.length; j++) if (lookupReadSlot(c, argv[j]!) !== NOT_FOUND) count++;
     c.reply.int(count);
   },
 
   touch(c, argv) {
     let count = 0;
-    for (let j = 1; j < argv.length; j++) if (lookupRead(c, argv[j]!) !== undefined) count++;
+    for (let j = 1; j < argv.length; j++) if (lookupReadSlot(c, argv[j]!) !== NOT_FOUND) count++;
     c.reply.int(count);
   },
 
   type(c, argv) {
-    const v = lookupRead(c, argv[1]!);
-    c.reply.simple(v === undefined ? "none" : typeOf(v));
+    const slot = lookupReadSlot(c, argv[1]!);
+    c.reply.simple(slot === NOT_FOUND ? "none" : c.db.typeAt(slot));
   },
 
   ttl(c, argv) {

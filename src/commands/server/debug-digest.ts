@@ -95,7 +95,7 @@ export function datasetDigest(dbs: readonly Database[]): string {
     mixDigest(final, u32be(db.id));
     for (let s = db.nextSlot(0); s !== NOT_FOUND; s = db.nextSlot(s + 1)) {
       const key = db.keyAt(s);
-      const v = db.valueAt(s);
+      const v = db.peekValueAt(s);
       digest.fill(0);
       mixDigest(digest, bytes(key));
       xorObjectDigest(db, key, digest, v);

@@ -64,6 +64,14 @@ export class AccessClock {
     return (now >= field ? now - field : now + (LRU_CLOCK_MAX - field)) * 1000;
   }
 
+  /** Milliseconds since the last access in either form (LFU: to the minute). */
+  sinceAccessMs(field: number): number {
+    if (!this.lfu) return this.idleMs(field);
+    const ldt = field >>> 8;
+    const now = this.minutes;
+    return (now >= ldt ? now - ldt : MINUTES_MAX - ldt + now) * 60000;
+  }
+
   /**
    * The field for a key restored or loaded with an idle time in seconds or a frequency
    * (objectSetLRUOrLFU), or -1 when the policy's form was not given (the key keeps its

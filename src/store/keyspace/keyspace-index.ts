@@ -6,8 +6,9 @@
 import { Arena, OFFSET_MASK, REF_SHIFT } from "./arena.ts";
 import { hashBytes, hashString } from "./key-hash.ts";
 import { AccessClock } from "./access-clock.ts";
-import { EXPIRE_EXTRA, Flag, HEADER, KIND_MASK, Kind, LRU_SHIFT, SIDE_REF } from "./record.ts";
+import { EXPIRE_EXTRA, Flag, HEADER, KIND_MASK, Kind, LRU_SHIFT, PACKED_HEAD, SIDE_REF } from "./record.ts";
 import { nextScanCursor } from "./scan-cursor.ts";
+import { MAX_CHUNK } from "./size-classes.ts";
 import { SideTable } from "./side-table.ts";
 import { VolatileKeys } from "./volatile-keys.ts";
 
@@ -236,6 +237,31 @@ export class KeyspaceIndex {
       return this.arena.bytes[s]!.latin1Slice(p, p + (lens >>> 16));
     }
     return (this.side.get(this.sideIndexOf(ref)) as Buffer).latin1Slice();
+  }
+
+  /** Where a Packed record's value starts (its tag). */
+  private packedAt(ref: number): number {
+    const off = (ref & OFFSET_MASK) << 3;
+    const w = this.arena.words[ref >>> REF_SHIFT]!;
+    const h = w[off >> 2]!;
+    return off + (h & Flag.Expire ? HEADER + EXPIRE_EXTRA : HEADER) + (h & Flag.KeyExternal ? SIDE_REF : w[(off >> 2) + 1]! & 0xffff);
+  }
+
+  /** A Packed record's tag (store/at-rest.ts). */
+  packedTagOf(ref: number): number {
+    return this.arena.bytes[ref >>> REF_SHIFT]![this.packedAt(ref)]!;
+  }
+
+  /** A Packed record's meta word. */
+  packedMetaOf(ref: number): number {
+    return readU32(this.arena.bytes[ref >>> REF_SHIFT]!, this.packedAt(ref) + 1);
+  }
+
+  /** A Packed record's data, as a latin1 string (allocates). */
+  packedDataOf(ref: number): string {
+    const p = this.packedAt(ref);
+    const len = this.arena.words[ref >>> REF_SHIFT]![((ref & OFFSET_MASK) << 1) + 1]! >>> 16;
+    return this.arena.bytes[ref >>> REF_SHIFT]!.latin1Slice(p + PACKED_HEAD, p + len);
   }
 
   /** The object of an Object record. */
@@ -495,6 +521,11 @@ export class KeyspaceIndex {
 }
 
 export const EMPTY = new Uint8Array(0);
+
+/** Whether a Packed value of `dataLen` bytes fits a chunk beside a key of `keyLen` (with an expiry). */
+export function packedFits(keyLen: number, dataLen: number): boolean {
+  return HEADER + EXPIRE_EXTRA + keyLen + PACKED_HEAD + dataLen <= MAX_CHUNK;
+}
 
 /** Smallest power-of-two capacity holding `keys` at most `load` full. */
 export function capacityFor(keys: number, load: number): number {

@@ -27,11 +27,11 @@
 
 import { Arena, OFFSET_MASK, REF_SHIFT, type ArenaState } from "./arena.ts";
 import { hashBytes, hashString } from "./key-hash.ts";
-import { EXPIRE_EXTRA, Flag, HEADER, KIND_MASK, Kind, LRU_SHIFT, SIDE_REF, VOLATILE_POS_AT } from "./record.ts";
+import { EXPIRE_EXTRA, Flag, HEADER, inlineValue, KIND_MASK, Kind, LRU_SHIFT, PACKED_HEAD, SIDE_REF, VOLATILE_POS_AT } from "./record.ts";
 import { classOf, MAX_CHUNK } from "./size-classes.ts";
 import { capacityFor, copyBytes, EMPTY, KeyspaceIndex, MIN_CAPACITY, NO_EXPIRE, NOT_FOUND, readU32, writeLatin1, writeU32, type KeyspaceOptions } from "./keyspace-index.ts";
 
-export { NO_EXPIRE, NOT_FOUND } from "./keyspace-index.ts";
+export { NO_EXPIRE, NOT_FOUND, packedFits } from "./keyspace-index.ts";
 
 /** What a worker posts back: everything but the side table, without copying the big arrays. */
 interface KeyspaceState {
@@ -93,6 +93,9 @@ export class Keyspace extends KeyspaceIndex {
   private vStart = 0;
   private vLen = 0;
   private vObj: unknown = undefined;
+  /** A Packed value's tag and meta (its data is vStr). */
+  private vTag = 0;
+  private vMeta = 0;
 
   // -------------------------------------------------------------------------------------------
   // Writing
@@ -153,6 +156,64 @@ export class Keyspace extends KeyspaceIndex {
     this.vKind = Kind.Object;
     this.vObj = value;
     return this.put(false, expire, false);
+  }
+
+  /**
+   * Adds a key with a Packed value (tag, meta, latin1 data: store/at-rest.ts), as a load does.
+   * The caller checks packedFits() first. Returns false, storing nothing, when the key exists.
+   */
+  addPacked(key: string, tag: number, meta: number, data: string, expire: number): boolean {
+    this.keyFromString(key);
+    this.vKind = Kind.Packed;
+    this.vTag = tag;
+    this.vMeta = meta;
+    this.vStr = data;
+    this.vLen = PACKED_HEAD + data.length;
+    return this.put(false, expire, false);
+  }
+
+  /**
+   * The Packed value at `slot` becomes the object `obj` (the same value, decoded by the
+   * caller), keeping the key, its expiry and its access field. The slot stays valid.
+   */
+  materializeAt(slot: number, obj: object): void {
+    this.recordKeyInProgress(slot);
+    this.vKind = Kind.Object;
+    this.vObj = obj;
+    this.replaceValue(slot, true);
+    this.kBuf = EMPTY;
+    this.vObj = undefined;
+  }
+
+  /**
+   * The object at `slot` goes back to rest: the record holds the Packed value (tag, meta,
+   * data: store/at-rest.ts) instead, keeping the key, its expiry and its access field. The
+   * caller checks packedFits() first, and that no snapshot runs (its bookkeeping follows objects).
+   */
+  restAt(slot: number, tag: number, meta: number, data: string): void {
+    this.recordKeyInProgress(slot);
+    this.vKind = Kind.Packed;
+    this.vTag = tag;
+    this.vMeta = meta;
+    this.vStr = data;
+    this.vLen = PACKED_HEAD + data.length;
+    this.replaceValue(slot, true);
+    this.kBuf = EMPTY;
+    this.vStr = null;
+  }
+
+  /** The key in progress is the record's own at `slot` (writeRecord copies it before the old chunk goes). */
+  private recordKeyInProgress(slot: number): void {
+    const ref = this.table[(slot << 1) + 1]!;
+    const s = ref >>> REF_SHIFT;
+    const off = (ref & OFFSET_MASK) << 3;
+    const w = this.arena.words[s]!;
+    const h = w[off >> 2]!;
+    this.kStr = null;
+    this.kBuf = this.arena.bytes[s]!;
+    this.kStart = off + (h & Flag.Expire ? HEADER + EXPIRE_EXTRA : HEADER);
+    this.kLen = w[(off >> 2) + 1]! & 0xffff;
+    this.kHash = this.table[slot << 1]!;
   }
 
   addObjectBytes(key: Uint8Array, keyStart: number, keyLen: number, value: object, expire: number): boolean {
@@ -240,14 +301,14 @@ export class Keyspace extends KeyspaceIndex {
     if (kind === Kind.String) {
       if (kOff + keyInline + this.vLen <= MAX_CHUNK) valueInline = this.vLen;
       else kind = Kind.BigString;
-    }
+    } else if (kind === Kind.Packed) valueInline = this.vLen;
     const ref = this.arena.alloc(classOf(kOff + keyInline + valueInline));
     const s = ref >>> REF_SHIFT;
     const off = (ref & OFFSET_MASK) << 3;
     const w = this.arena.words[s]!;
     const b = this.arena.bytes[s]!;
     w[off >> 2] = kind | flags | (lru << LRU_SHIFT);
-    w[(off >> 2) + 1] = (flags & Flag.KeyExternal ? 0 : keyInline) | ((kind === Kind.String ? valueInline : 0) << 16);
+    w[(off >> 2) + 1] = (flags & Flag.KeyExternal ? 0 : keyInline) | ((inlineValue(kind) ? valueInline : 0) << 16);
     if (flags & Flag.Expire) this.arena.floats[s]![(off >> 3) + 1] = expire;
     let p = off + kOff;
     if (flags & Flag.KeyExternal) writeU32(b, p, keySide);
@@ -257,11 +318,18 @@ export class Keyspace extends KeyspaceIndex {
     if (kind === Kind.String) {
       if (this.vStr !== null) writeLatin1(this.vStr, b, p);
       else copyBytes(this.vBuf, this.vStart, this.vLen, b, p);
-    } else {
+    } else if (kind === Kind.Packed) this.writePacked(b, p);
+    else {
       if (valueSide < 0) valueSide = this.side.add(kind === Kind.Object ? this.vObj : this.valueCopy());
       writeU32(b, p, valueSide);
     }
     return ref;
+  }
+
+  private writePacked(b: Uint8Array, p: number): void {
+    b[p] = this.vTag;
+    writeU32(b, p + 1, this.vMeta);
+    writeLatin1(this.vStr!, b, p + PACKED_HEAD);
   }
 
   private keyCopy(): Uint8Array {
@@ -296,7 +364,7 @@ export class Keyspace extends KeyspaceIndex {
     const vpos = hadExpire ? w[(off + VOLATILE_POS_AT) >> 2]! : -1;
     const keySide = h & Flag.KeyExternal ? this.keySideOf(ref) : -1;
     // The old value's side entry: kept when the same object is stored again.
-    let oldSide = oldKind === Kind.String ? -1 : this.sideIndexOf(ref);
+    let oldSide = inlineValue(oldKind) ? -1 : this.sideIndexOf(ref);
     let valueSide = -1;
     if (oldSide >= 0 && this.vKind === Kind.Object && oldKind === Kind.Object && this.side.get(oldSide) === this.vObj) {
       valueSide = oldSide;
@@ -323,7 +391,7 @@ export class Keyspace extends KeyspaceIndex {
     const kOff = withExpire ? HEADER + EXPIRE_EXTRA : HEADER;
     const keyInline = keySide >= 0 ? SIDE_REF : this.kLen;
     if (this.vKind === Kind.String && kOff + keyInline + this.vLen > MAX_CHUNK) return false; // becomes a BigString
-    const valueInline = this.vKind === Kind.String ? this.vLen : SIDE_REF;
+    const valueInline = inlineValue(this.vKind) ? this.vLen : SIDE_REF;
     return classOf(kOff + keyInline + valueInline) === this.arena.classOfRef(ref);
   }
 
@@ -346,12 +414,13 @@ export class Keyspace extends KeyspaceIndex {
     }
     const kind = this.vKind;
     w[off >> 2] = kind | flags | (h & ~0xff);
-    w[(off >> 2) + 1] = (lens & 0xffff) | ((kind === Kind.String ? this.vLen : 0) << 16);
+    w[(off >> 2) + 1] = (lens & 0xffff) | ((inlineValue(kind) ? this.vLen : 0) << 16);
     const p = off + kOff + keyInline;
     if (kind === Kind.String) {
       if (this.vStr !== null) writeLatin1(this.vStr, b, p);
       else copyBytes(this.vBuf, this.vStart, this.vLen, b, p);
-    } else writeU32(b, p, valueSide >= 0 ? valueSide : this.side.add(this.vObj));
+    } else if (kind === Kind.Packed) this.writePacked(b, p);
+    else writeU32(b, p, valueSide >= 0 ? valueSide : this.side.add(this.vObj));
   }
 
   private keySideOf(ref: number): number {
@@ -394,7 +463,7 @@ export class Keyspace extends KeyspaceIndex {
     const off = (ref & OFFSET_MASK) << 3;
     const h = this.arena.words[s]![off >> 2]!;
     if (h & Flag.Expire) this.removeVolatile(this.arena.words[s]![(off + VOLATILE_POS_AT) >> 2]!);
-    if ((h & KIND_MASK) !== Kind.String) this.releaseSide(this.sideIndexOf(ref));
+    if (!inlineValue(h & KIND_MASK)) this.releaseSide(this.sideIndexOf(ref));
     if (h & Flag.KeyExternal) this.releaseSide(this.keySideOf(ref));
     this.retireRecord(ref);
     this.removeSlot(slot);
@@ -474,7 +543,7 @@ export class Keyspace extends KeyspaceIndex {
     const h = w[off >> 2]!;
     const lens = w[(off >> 2) + 1]!;
     const kind = h & KIND_MASK;
-    const bodyLen = (h & Flag.KeyExternal ? SIDE_REF : lens & 0xffff) + (kind === Kind.String ? lens >>> 16 : SIDE_REF);
+    const bodyLen = (h & Flag.KeyExternal ? SIDE_REF : lens & 0xffff) + (inlineValue(kind) ? lens >>> 16 : SIDE_REF);
     const oldKOff = h & Flag.Expire ? HEADER + EXPIRE_EXTRA : HEADER;
     const newKOff = withExpire ? HEADER + EXPIRE_EXTRA : HEADER;
     const flags = withExpire ? h | Flag.Expire : h & ~Flag.Expire;

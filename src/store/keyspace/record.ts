@@ -8,7 +8,9 @@
 //   +8  f64 expire   absolute Unix ms
 //   +16 u32 volatile position (this key's place in VolatileKeys)
 //   then the key bytes (or, with KEY_EXTERNAL, a u32 side-table index of the key's buffer)
-//   then the value: STRING: its bytes; OBJECT / BIGSTRING: a u32 side-table index
+//   then the value: STRING: its bytes; OBJECT / BIGSTRING: a u32 side-table index;
+//                   PACKED: u8 tag, u32 meta, then the packed data (store/at-rest.ts says what
+//                   they mean: the keyspace only stores them)
 //
 // A free chunk has header 0 (kind FREE) and the index of the next free chunk of its slab at +4.
 
@@ -20,7 +22,20 @@ export const enum Kind {
   Object = 2,
   /** A string value too large for a chunk, in its own buffer in the side table. */
   BigString = 3,
+  /**
+   * A small aggregate held inline as bytes (tag, meta, packed data): what a load stores, with
+   * no JS object. The first command that needs the object turns the record into an Object one.
+   */
+  Packed = 4,
 }
+
+/** Whether a kind's value is held inline in the chunk (its length in the lengths word). */
+export function inlineValue(kind: number): boolean {
+  return kind === Kind.String || kind === Kind.Packed;
+}
+
+/** Bytes before a packed value's data: the tag (u8) and the meta (u32). */
+export const PACKED_HEAD = 5;
 
 export const KIND_MASK = 0xf;
 
