@@ -74,8 +74,6 @@ const FILE_CHUNK = 2 * 1024 * 1024;
  * the same.
  */
 const LOAD_SLICE_MS = 10;
-/** Time spent filling shard Maps per turn while the parse waits for input. */
-const FILL_STEP_MS = 1;
 /** Fed bytes waiting to be parsed beyond which onBacklog(true) is called. */
 const BACKLOG_PAUSE = 4 * 1024 * 1024;
 
@@ -84,104 +82,34 @@ function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-/** Records per chunk of PendingRecords: only the chunk being filled is written to. */
-const RECORDS_PER_CHUNK = 16384;
-const CHUNK_SHIFT = 14;
-
 /**
- * The records of one database, in file order (keys and values in chunked arrays, expiries in a
- * typed array), and the key and expiry tables they go into (fill()), in the same order.
+ * The keyspace one database's records go into as they are parsed: installed in the database
+ * only once the load completed (a load is never visible half done).
  */
-class PendingRecords {
-  private readonly keyChunks: Array<string[] | null> = [];
-  private readonly valueChunks: Array<RedisValue[] | null> = [];
-  private expireTimes = new Float64Array(1024);
-  /** Per record, the access field the RDB gave (IDLE / FREQ opcodes), -1 for none; null while none had one. */
-  private accessFields: Int32Array | null = null;
-  count = 0;
-  /** Records already in the tables. */
-  private filled = 0;
+class LoadTarget {
   keyspace: Keyspace | null = null;
-  /** The RDB's RESIZEDB hints: the table is laid out for that many keys at once. */
+  /** The RDB's RESIZEDB hints (they precede the keys): the table is laid out for that many keys at once. */
   hintKeys = 0;
   hintExpires = 0;
 
-  constructor(private readonly clock: AccessClock) {}
+  constructor(readonly clock: AccessClock) {}
 
-  add(key: string, value: RedisValue, expireMs: number, accessField = -1): void {
-    const n = this.count;
-    const c = n >>> CHUNK_SHIFT;
-    if (c === this.keyChunks.length) {
-      this.keyChunks.push([]);
-      this.valueChunks.push([]);
-    }
-    this.keyChunks[c]!.push(key);
-    this.valueChunks[c]!.push(value);
-    if (n === this.expireTimes.length) {
-      const grown = new Float64Array(n * 2);
-      grown.set(this.expireTimes);
-      this.expireTimes = grown;
-    }
-    this.expireTimes[n] = expireMs;
-    if (accessField >= 0) this.setAccessField(n, accessField);
-    this.count = n + 1;
-  }
-
-  private setAccessField(n: number, field: number): void {
-    let a = this.accessFields;
-    if (a === null || n >= a.length) {
-      const grown = new Int32Array(Math.max(1024, this.expireTimes.length)).fill(-1);
-      if (a !== null) grown.set(a);
-      this.accessFields = a = grown;
-    }
-    a[n] = field;
-  }
-
-  get pending(): boolean {
-    return this.filled < this.count;
-  }
-
-  /**
-   * Puts records into the tables, in file order, until `deadline`. True when all are in.
-   * Throws on a duplicated key.
-   */
-  fill(db: number, deadline: number): boolean {
-    const ks = (this.keyspace ??= newKeyspace(Math.max(this.hintKeys, this.count), this.clock));
-    const access = this.accessFields;
-    let i = this.filled;
-    const end = this.count;
-    while (i < end) {
-      if ((i & 1023) === 0 && performance.now() >= deadline) break;
-      const c = i >>> CHUNK_SHIFT;
-      const j = i & (RECORDS_PER_CHUNK - 1);
-      const key = this.keyChunks[c]![j]!;
-      const value = this.valueChunks[c]![j]!;
-      const expireMs = this.expireTimes[i]!;
-      const added = addLoaded(ks, key, value, expireMs);
-      if (!added) throw new Error(`RDB has duplicated key '${key.slice(0, 128)}' in DB ${db}`);
-      if (access !== null && i < access.length && access[i]! >= 0) ks.touchAt(ks.findString(key), access[i]!);
-      i++;
-      // A chunk all in the tables is released (what is not there yet stays alive, no more).
-      if ((i & (RECORDS_PER_CHUNK - 1)) === 0 && i <= end) {
-        this.keyChunks[c] = null;
-        this.valueChunks[c] = null;
-      }
-    }
-    this.filled = i;
-    return i === end;
+  /** Adds a record; throws on a duplicated key (the load is then abandoned, as Redis does). */
+  add(db: number, key: string, value: RedisValue, expireMs: number, accessField: number): void {
+    const ks = (this.keyspace ??= newKeyspace(this.hintKeys, this.clock));
+    if (!addLoaded(ks, key, value, expireMs)) throw new Error(`RDB has duplicated key '${key.slice(0, 128)}' in DB ${db}`);
+    if (accessField >= 0) ks.touchAt(ks.findString(key), accessField);
   }
 }
 
 /**
  * Collects the records of the payload and keeps what the replication needs from AUX.
  *
- * Keys are not put into the keyspace as they are parsed, but kept in file order and put there
- * later, in the same order: while the parse waits for the network (catchUp) and once the
- * payload is complete (install). Why: this was measured with JS Maps as key tables (the
- * collector re-scans each old Map written to since the last young collection: a 3M-key load
- * 2.8x slower, pauses of 100-200 ms); with the keyspace (typed arrays, aggregates in one side
- * array) the fills remain short steps between reads of the network. The keyspaces join the
- * databases at the end: a load is never visible half done.
+ * Records go straight into their database's new keyspace as they are parsed: the key and value
+ * strings the parser made are garbage at once (young, cheap to collect), and a small aggregate
+ * is stored as bytes (store/at-rest.ts). (An earlier design kept the records in arrays and filled
+ * the tables later, for JS Maps; the survivors then made old garbage that stayed resident.)
+ * The keyspaces join the databases at the end: a load is never visible half done.
  */
 class DatasetSink implements RdbSink {
   keysLoaded = 0;
@@ -189,10 +117,8 @@ class DatasetSink implements RdbSink {
   keysExpected = 0;
   readonly auxFields = new Map<string, string>();
   readonly functions = new Map<string, { engine: string; code: string }>();
-  /** Per database: the records not in the tables yet. */
-  private readonly pending: Array<PendingRecords | undefined> = [];
-  /** Where catchUp() goes on. */
-  private cursorDb = 0;
+  /** Per database: the keyspace being filled. */
+  private readonly targets: Array<LoadTarget | undefined> = [];
 
   constructor(
     private readonly dbs: Database[],
@@ -208,40 +134,18 @@ class DatasetSink implements RdbSink {
     }
     const target = this.dbs[db];
     const access = lruIdle >= 0 || lfuFreq >= 0 ? target.clock.fromIdleOrFreq(lruIdle, lfuFreq) : -1;
-    (this.pending[db] ??= new PendingRecords(target.clock)).add(key, value, expireMs, access);
+    (this.targets[db] ??= new LoadTarget(target.clock)).add(db, key, value, expireMs, access);
     this.keysLoaded++;
   }
 
-  /**
-   * Puts pending records into their tables until `deadline` (time the parse would otherwise
-   * spend waiting for input). Returns true when nothing is pending.
-   */
-  catchUp(deadline: number): boolean {
-    const dbs = this.pending.length;
-    for (let visited = 0; visited < dbs; visited++) {
-      const db = this.cursorDb;
-      const p = this.pending[db];
-      if (p !== undefined && p.pending && !p.fill(db, deadline)) return false;
-      this.cursorDb = (db + 1) % dbs;
+  /** The payload is complete: the keyspaces join their databases. */
+  install(): void {
+    for (let db = 0; db < this.targets.length; db++) {
+      const t = this.targets[db];
+      if (t === undefined) continue;
+      this.dbs[db]!.install(t.keyspace ?? newKeyspace(0, t.clock));
+      this.targets[db] = undefined;
     }
-    return true;
-  }
-
-  /**
-   * The payload is complete: puts what is still pending into the tables and the tables into
-   * the databases, until `deadline`. Returns true when done. Throws on a duplicated key (the
-   * load is then abandoned, as Redis does).
-   */
-  install(deadline: number): boolean {
-    for (let db = 0; db < this.pending.length; db++) {
-      const p = this.pending[db];
-      if (p === undefined) continue;
-      if (!p.fill(db, deadline)) return false;
-      const target = this.dbs[db]!;
-      target.install(p.keyspace!);
-      this.pending[db] = undefined;
-    }
-    return true;
   }
 
   onAux: ((name: string, value: string) => void) | null = null;
@@ -254,9 +158,9 @@ class DatasetSink implements RdbSink {
   resizeDb(db: number, size: number, expires: number): void {
     this.keysExpected += size;
     if (!this.dbs[db]) return;
-    const p = (this.pending[db] ??= new PendingRecords(this.dbs[db].clock));
-    p.hintKeys += size;
-    p.hintExpires += expires;
+    const t = (this.targets[db] ??= new LoadTarget(this.dbs[db].clock));
+    t.hintKeys += size;
+    t.hintExpires += expires;
   }
 
   /** A hash with field TTLs comes next (the value holds them): active field expiry must know its key. */
@@ -318,30 +222,8 @@ export function beginDatasetLoad(server: Server, dbs: Database[], options: Datas
     else setImmediate(next);
     owedMs = 0;
   };
-  let filling = false;
   /** Milliseconds the records of the last slice owe (key-load-delay), paid before the next. */
   let owedMs = 0;
-  /**
-   * While the parse waits for input, pending records go into their shard's Map, a little at a
-   * time (FILL_STEP_MS) with a turn of the event loop in between: input that arrives is parsed
-   * first, the transfer is never slowed down, and less is left for the end of the load.
-   */
-  const scheduleFill = () => {
-    if (filling) return;
-    filling = true;
-    setImmediate(() => {
-      filling = false;
-      if (aborted || failure || queue.length > 0 || parser.suspended) return;
-      let more: boolean;
-      try {
-        more = !sink.catchUp(performance.now() + FILL_STEP_MS);
-      } catch (e) {
-        fail(e);
-        return;
-      }
-      if (more) scheduleFill();
-    });
-  };
   /**
    * Parses for one slice; schedules the next turn if input is left. A slice ends after
    * LOAD_SLICE_MS or once loading-process-events-interval-bytes were parsed (whole chunks: the
@@ -378,8 +260,6 @@ export function beginDatasetLoad(server: Server, dbs: Database[], options: Datas
       owedMs = ((sink.keysLoaded - keysBefore) * keyDelayUs) / 1000;
       return schedule();
     }
-    // Caught up with the input: shard Maps are filled while waiting for more.
-    scheduleFill();
     if (behind) {
       behind = false;
       load.onBacklog?.(false);
@@ -466,10 +346,7 @@ export function beginDatasetLoad(server: Server, dbs: Database[], options: Datas
       if (aborted) return null;
       if (failure) throw failure;
       parser.end();
-      while (!sink.install(performance.now() + LOAD_SLICE_MS)) {
-        await nextTurn();
-        if (aborted) return null;
-      }
+      sink.install();
       const db = sink.auxFields.get("repl-stream-db");
       return {
         dbs,
