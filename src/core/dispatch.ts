@@ -130,7 +130,10 @@ const PROTECTED_COMMANDS: Record<string, { name: string; directive: string }> = 
  * most once a minute (securityWarningCommand).
  */
 function isHttpAttack(c: Client, argv: string[]): boolean {
-  const name = argv[0]!.toLowerCase();
+  // Every command passes here: its name's length rules out all but a few without a new string.
+  const first = argv[0]!;
+  if (first.length !== 4 && first.length !== 5) return false;
+  const name = first.toLowerCase();
   if (name !== "post" && name !== "host:") return false;
   const server = c.server;
   const now = Date.now();
