@@ -37,6 +37,8 @@ const STAGE_HEADER = 0;
 const STAGE_RECORDS = 1;
 const STAGE_CHECKSUM = 2;
 const STAGE_DONE = 3;
+/** Least a merge copies from the queued chunks when a record straddles buffers (see merge()). */
+const BRIDGE_BYTES = 64 * 1024;
 
 export class RdbParser extends RdbValueReader {
   /** The RDB version from the header (1-12, or 80 for Valkey 9). */
@@ -213,7 +215,7 @@ export class RdbParser extends RdbValueReader {
     if (this.failure) throw this.failure;
     if (this.stopped) this.resume();
     if (this.stage === STAGE_DONE) return;
-    if (this.pendingBytes > 0) {
+    while (this.pendingBytes > 0) {
       this.merge();
       this.run(Infinity);
       if (this.stage === STAGE_DONE) return;
@@ -239,12 +241,41 @@ export class RdbParser extends RdbValueReader {
       this.pendingBytes = 0;
       return;
     }
-    const parts = [this.buf.subarray(this.pos), ...this.pending];
+    // A record straddles the end of the buffer: the unparsed tail and as much of the queued
+    // chunks as the record needs (BRIDGE_BYTES at least) are copied into one buffer; the rest
+    // stays queued as views, taken as they are at the next record boundary. (Copying whole
+    // chunks cost a fresh multi-MB buffer per chunk of a file: page faults, most of a load's
+    // time after the parse itself.)
+    const tail = this.buf.length - this.pos;
+    const want = Math.max(this.retryAt, tail + BRIDGE_BYTES);
+    if (want >= tail + this.pendingBytes) {
+      const parts = [this.buf.subarray(this.pos), ...this.pending];
+      this.base += this.pos;
+      this.buf = Buffer.concat(parts);
+      this.pos = 0;
+      this.pending = [];
+      this.pendingBytes = 0;
+      return;
+    }
+    const bridge = Buffer.allocUnsafe(want);
+    this.buf.copy(bridge, 0, this.pos);
+    let filled = tail;
+    const rest: Buffer[] = [];
+    for (const p of this.pending) {
+      if (filled === want) {
+        rest.push(p);
+        continue;
+      }
+      const n = Math.min(p.length, want - filled);
+      p.copy(bridge, filled, 0, n);
+      filled += n;
+      if (n < p.length) rest.push(p.subarray(n));
+    }
     this.base += this.pos;
-    this.buf = Buffer.concat(parts);
+    this.buf = bridge;
     this.pos = 0;
-    this.pending = [];
-    this.pendingBytes = 0;
+    this.pending = rest;
+    this.pendingBytes -= want - tail;
   }
 
   private fail(e: unknown): Error {
@@ -286,7 +317,7 @@ export class RdbParser extends RdbValueReader {
     this.updateCrc();
     if (this.stage === STAGE_DONE) {
       this.flushKeysBeforeError();
-      this.trailingBytes += this.buf.length - this.pos;
+      this.trailingBytes += this.buf.length - this.pos + this.pendingBytes;
       this.pending = [];
       this.pendingBytes = 0;
     }

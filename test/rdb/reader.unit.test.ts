@@ -375,6 +375,61 @@ describe("sliced parsing (a deadline per feed)", () => {
     expect(sliced.out).toEqual(whole.out);
   });
 
+  test("big chunks split mid-record: only a bridge is copied, records, checksum and trailing bytes as one feed", () => {
+    const data = bigRdb(40000);
+    const whole = records();
+    new RdbParser(whole.sink).feed(data);
+    const extra = Buffer.from("trailing");
+    for (const cuts of [[1001, 300000], [7, 200001, 200002], [data.length - 3]]) {
+      const got = records();
+      const parser = new RdbParser(got.sink);
+      let from = 0;
+      // Every cut but the first arrives while the parser holds an unfinished record.
+      for (const cut of [...cuts, data.length]) {
+        parser.feed(data.subarray(from, cut));
+        from = cut;
+      }
+      parser.feed(extra);
+      parser.end();
+      expect(parser.checksumVerified).toBe(true);
+      expect(parser.trailingBytes).toBe(extra.length);
+      expect(got.out).toEqual(whole.out);
+    }
+    // Chunks queued behind a stopped parse, each cut inside a record, then end().
+    const got = records();
+    const parser = new RdbParser(got.sink);
+    for (let p = 0; p < data.length; p += 99991) parser.feed(data.subarray(p, p + 99991), 0);
+    parser.end();
+    expect(got.out).toEqual(whole.out);
+    expect(parser.bytesConsumed).toBe(data.length);
+  });
+
+  test("a record larger than the bridge, spread over many queued chunks", () => {
+    const w = new RdbWriter({ checksum: true });
+    w.header({ redisVersion: "7.0.15", ctime: 1700000000, usedMem: 0, repl: null });
+    w.selectDb(0, 2, 0);
+    // Not compressible (LZF would shrink a repeated character below the bridge's size).
+    let x = 2463534242;
+    const big = Array.from({ length: 300000 }, () => {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      return String.fromCharCode((x >>> 8) & 0xff);
+    }).join("");
+    w.keyValue("big", big, -1);
+    w.keyValue("small", "s", -1);
+    w.end();
+    const data = w.takeChunk();
+    expect(data.length).toBeGreaterThan(150000);
+    const got = records();
+    const parser = new RdbParser(got.sink);
+    for (let p = 0; p < data.length; p += 30000) parser.feed(data.subarray(p, p + 30000));
+    parser.end();
+    expect(got.out.length).toBe(2);
+    expect(got.out[0]).toBe(`0|big|${JSON.stringify(big)}|-1`);
+    expect(parser.checksumVerified).toBe(true);
+  });
+
   test("end() finishes a stopped parse; without a deadline nothing changes", () => {
     const data = bigRdb(3000);
     const a = records();
