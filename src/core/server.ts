@@ -38,7 +38,7 @@ interface CommandStats {
   histogram: CommandHistogram | null;
 }
 
-/** Aggregates held as JS objects up to which collectAfterLoad() collects synchronously (~20 ms). */
+/** Aggregates held as JS objects up to which collectAfterLoad() collects synchronously (200k: 20-30 ms measured). */
 const SYNC_COLLECTION_MAX_OBJECTS = 200_000;
 import { Acl } from "./acl/acl.ts";
 

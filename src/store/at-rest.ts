@@ -34,30 +34,16 @@ export const restForm = { tag: 0, meta: 0, data: "" };
  * aggregates in their big forms (Maps, rings, indexes) cannot.
  */
 export function restFormOf(v: RedisValue): boolean {
-  if (typeof v === "string") return false;
-  let data: string | null;
-  if (v instanceof HashValue) {
-    data = v.restData;
-    if (data === null) return false;
-    restForm.tag = v.encoding === "listpack" ? Tag.HashListpack : Tag.HashHashtable;
-    restForm.meta = v.restMeta;
-  } else if (v instanceof SetValue) {
-    data = v.restData;
-    if (data === null) return false;
-    const e = v.encoding;
-    restForm.tag = e === "intset" ? Tag.SetIntset : e === "listpack" ? Tag.SetListpack : Tag.SetHashtable;
-    restForm.meta = v.restMeta;
-  } else if (v instanceof ListValue) {
-    data = v.restData;
-    if (data === null) return false;
-    restForm.tag = v.encoding === "quicklist" ? Tag.ListQuicklist : Tag.ListListpack;
-    restForm.meta = v.length;
-  } else if (v instanceof ZSetValue) {
-    data = v.restData;
-    if (data === null) return false;
-    restForm.tag = Tag.ZSetListpack;
-    restForm.meta = v.restMeta;
-  } else return false;
+  let tag: Tag;
+  if (v instanceof HashValue) tag = v.encoding === "listpack" ? Tag.HashListpack : Tag.HashHashtable;
+  else if (v instanceof SetValue) tag = v.encoding === "intset" ? Tag.SetIntset : v.encoding === "listpack" ? Tag.SetListpack : Tag.SetHashtable;
+  else if (v instanceof ListValue) tag = v.encoding === "quicklist" ? Tag.ListQuicklist : Tag.ListListpack;
+  else if (v instanceof ZSetValue) tag = Tag.ZSetListpack;
+  else return false;
+  const data = v.restData;
+  if (data === null) return false;
+  restForm.tag = tag;
+  restForm.meta = v.restMeta;
   restForm.data = data;
   return true;
 }

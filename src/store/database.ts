@@ -55,8 +55,9 @@ export class Database {
    * time. It keeps walking the keyspace it started with when FLUSHDB or SWAPDB replace this one.
    */
   snapshot: { readonly keptObjects: KeptObjects } | null = null;
-  /** Where restIdle() resumes its walk of the table. */
+  /** Where restIdle() resumes its walk of the table; when its last pass ended (clock seconds). */
   private restCursor = 0;
+  private restPassEnded = -1;
   /** Where active expiry resumes its walk of the volatile keys (a position in ks.volatile). */
   expirePos = 0;
   /**
@@ -134,12 +135,16 @@ export class Database {
   restIdle(deadline: number, minIdleMs: number): number {
     const ks = this.ks;
     if (ks.side.size === 0 || this.snapshot !== null || ks.snapshotRunning) return 0;
-    const t = ks.table;
-    const mask = (t.length >> 1) - 1;
     const clock = this.clock;
-    let i = this.restCursor & mask;
+    // A pass over the table ended: the next waits a third of the idle time (what it could find
+    // before that is little), so a dataset whose objects cannot rest is not walked every tick.
+    // (The seconds clock wraps at 2^24: the difference is taken modulo.)
+    if (this.restCursor === 0 && this.restPassEnded >= 0 && ((clock.seconds - this.restPassEnded) & 0xffffff) < minIdleMs / 3000) return 0;
+    const t = ks.table;
+    const end = t.length >> 1;
+    let i = this.restCursor;
     let rested = 0;
-    for (let visited = 0; visited <= mask; visited++, i = (i + 1) & mask) {
+    for (let visited = 0; i < end; i++, visited++) {
       if ((visited & 255) === 255 && performance.now() >= deadline) break;
       if (t[i << 1] === 0) continue;
       const ref = t[(i << 1) + 1]!;
@@ -147,6 +152,10 @@ export class Database {
       if (!restFormAgain(ks.objectOf(ref) as RedisValue) || !packedFits(ks.keyLengthOf(ref), restForm.data.length)) continue;
       ks.restAt(i, restForm.tag, restForm.meta, restForm.data);
       rested++;
+    }
+    if (i >= end) {
+      i = 0;
+      this.restPassEnded = clock.seconds;
     }
     this.restCursor = i;
     return rested;

@@ -188,6 +188,11 @@ export class ListValue extends ListFields {
     return typeof d === "string" ? d : null;
   }
 
+  /** The element count that goes with restData. */
+  get restMeta(): number {
+    return this.length;
+  }
+
   /** The list restData describes (`count` entries), with its OBJECT ENCODING. */
   static fromRest(data: string, count: number, encoding: ListEncoding): ListValue {
     const list = new ListValue();

@@ -164,12 +164,16 @@ export class Keyspace extends KeyspaceIndex {
    */
   addPacked(key: string, tag: number, meta: number, data: string, expire: number): boolean {
     this.keyFromString(key);
+    this.packedFromArgs(tag, meta, data);
+    return this.put(false, expire, false);
+  }
+
+  private packedFromArgs(tag: number, meta: number, data: string): void {
     this.vKind = Kind.Packed;
     this.vTag = tag;
     this.vMeta = meta;
     this.vStr = data;
     this.vLen = PACKED_HEAD + data.length;
-    return this.put(false, expire, false);
   }
 
   /**
@@ -192,11 +196,7 @@ export class Keyspace extends KeyspaceIndex {
    */
   restAt(slot: number, tag: number, meta: number, data: string): void {
     this.recordKeyInProgress(slot);
-    this.vKind = Kind.Packed;
-    this.vTag = tag;
-    this.vMeta = meta;
-    this.vStr = data;
-    this.vLen = PACKED_HEAD + data.length;
+    this.packedFromArgs(tag, meta, data);
     this.replaceValue(slot, true);
     this.kBuf = EMPTY;
     this.vStr = null;
