@@ -20,6 +20,7 @@
 // (commands/hashes/expiry.ts).
 
 import { arrayBytes, mapBytes, objectBytes, sampledBytes, setBytes, stringBytes, typedArrayBytes } from "./memory-size.ts";
+import { FieldTable } from "./member-table.ts";
 import { appendEntries, entryAt, entryEnd, findEntry, headerAt, insertEntries, PACKED_MAX_CHARS, removeRange, replaceEntry, unpackEntries } from "./packed-entries.ts";
 
 type HashEncoding = "listpack" | "listpackex" | "hashtable";
@@ -156,8 +157,8 @@ class PackedPairIterator<T> implements IterableIterator<T> {
  * hash is a 48-byte object instead of 64.
  */
 abstract class HashFields {
-  /** The packed field/value entries, or a Map once the hash outgrew them. */
-  protected data: string | Map<string, string>;
+  /** The packed field/value entries, or a table (fields as bytes) once the hash outgrew them. */
+  protected data: string | FieldTable<string>;
   /** Number of fields while packed. */
   protected count: number;
   protected enc: HashEncoding;
@@ -249,7 +250,7 @@ export class HashValue extends HashFields {
   /** An empty hash that will hold about `n` fields (a Map from the start when that many do not pack). */
   static withCapacity(n: number): HashValue {
     const h = new HashValue();
-    if (n > PACKED_HASH_MAX_FIELDS) h.data = new Map();
+    if (n > PACKED_HASH_MAX_FIELDS) h.data = new FieldTable<string>(n);
     return h;
   }
 
@@ -288,9 +289,7 @@ export class HashValue extends HashFields {
     }
     const d = this.data;
     if (typeof d !== "string") {
-      const before = d.size;
-      d.set(field, value);
-      if (d.size === before) return false;
+      if (!d.setNew(field, value)) return false;
       this.extra?.randomIndex?.added(field);
       return true;
     }
@@ -408,7 +407,7 @@ export class HashValue extends HashFields {
     if (typeof d === "string") {
       h.data = d;
       h.count = this.count;
-    } else h.data = new Map(d);
+    } else h.data = d.clone();
     const extra = this.extra;
     if (extra && extra.ttls && extra.ttls.size) {
       h.extra = newExtra();
@@ -420,15 +419,15 @@ export class HashValue extends HashFields {
 
   /**
    * MEMORY USAGE: the hash's heap bytes (store/memory-size.ts). A packed hash is one string; a
-   * Map's field and value strings are estimated from its first `samples` fields, as Redis
-   * samples a hashtable's entries.
+   * table's fields are counted exactly, its value strings estimated from its first `samples`,
+   * as Redis samples a hashtable's entries.
    */
   memoryUsage(samples: number): number {
     const d = this.data;
     // (The object measures 64 bytes: its own prototype's accessors take slots too.)
     let bytes = 64;
     if (typeof d === "string") bytes += stringBytes(d);
-    else bytes += mapBytes(d.size) + sampledBytes(d, d.size, samples, ([f, v]) => stringBytes(f) + stringBytes(v));
+    else bytes += d.memoryUsage() + sampledBytes(d.values(), d.size, samples, stringBytes);
     const extra = this.extra;
     if (extra !== null) {
       bytes += objectBytes(5);
@@ -564,7 +563,7 @@ export class HashValue extends HashFields {
     // bound): rebuilt in the new order.
     const value = d.get(field);
     if (value === undefined) return;
-    const m = new Map<string, string>();
+    const m = new FieldTable<string>(d.size);
     for (const [f, v] of d) {
       if (f === field) continue;
       if (f === before) m.set(field, value);
@@ -575,10 +574,10 @@ export class HashValue extends HashFields {
   }
 }
 
-/** The Map form of packed entries, with flat copies of every string. */
-function mapOf(packed: string): Map<string, string> {
+/** The table form of packed entries (the values as flat copies). */
+function mapOf(packed: string): FieldTable<string> {
   const items = unpackEntries(packed);
-  const m = new Map<string, string>();
+  const m = new FieldTable<string>(items.length / 2);
   for (let i = 0; i < items.length; i += 2) m.set(items[i]!, items[i + 1]!);
   return m;
 }

@@ -13,12 +13,14 @@
 //   JS Set with a sorted copy made on demand);
 // - small otherwise (up to PACKED_SET_MAX_MEMBERS members and PACKED_MAX_CHARS characters):
 //   packed entries (store/packed-entries.ts) in insertion order;
-// - otherwise a JS Set, for good.
+// - otherwise a MemberTable (store/member-table.ts: the members as bytes under a hash index), for
+//   good.
 
-import { RandomIndex, type ScanCursors } from "./hash.ts";
+import type { ScanCursors } from "./hash.ts";
+import { MemberTable } from "./member-table.ts";
 import { appendEntries, entryAt, entryEnd, findEntry, finishScratch, flatSlice, headerAt, PACKED_MAX_CHARS, packedBuilder, removeRange, scratchBuffer, unpackEntries } from "./packed-entries.ts";
 import * as intset from "./packed-intset.ts";
-import { arrayBytes, objectBytes, sampledBytes, setBytes, stringBytes, typedArrayBytes } from "./memory-size.ts";
+import { arrayBytes, objectBytes, stringBytes, typedArrayBytes } from "./memory-size.ts";
 
 type SetEncoding = "intset" | "listpack" | "hashtable";
 
@@ -89,8 +91,6 @@ const REP_PACKED = 1;
 
 /** What a set keeps besides its data, allocated on the first random access or scan. */
 interface SetExtra {
-  /** Set form: random access for SPOP/SRANDMEMBER. */
-  randomIndex: RandomIndex | null;
   /** Packed form: offsets of the entries (null: not computed / stale). */
   offsets: Int32Array | null;
   /** Set form of an intset-encoded set: the members in ascending order (null: stale). */
@@ -138,8 +138,8 @@ class IntsetIterator implements IterableIterator<string> {
  * see HashFields in hash.ts).
  */
 abstract class SetFields {
-  /** Packed entries, the intset form, or a Set (see `meta`). */
-  protected data: string | Set<string>;
+  /** Packed entries, the intset form, or a table (see `meta`). */
+  protected data: string | MemberTable;
   /** Low 4 bits: REP_SET, REP_PACKED or the intset width; above: the member count when packed. */
   protected meta: number;
   protected enc: SetEncoding;
@@ -193,7 +193,7 @@ abstract class SetFields {
   set scanCursors(cursors: ScanCursors<string> | null) {
     if (this.extra === null) {
       if (cursors === null) return;
-      this.extra = { randomIndex: null, offsets: null, sorted: null, scanCursors: null };
+      this.extra = { offsets: null, sorted: null, scanCursors: null };
     }
     this.extra.scanCursors = cursors;
   }
@@ -253,7 +253,7 @@ export class SetValue extends SetFields {
   static withCapacity(n: number): SetValue {
     const s = new SetValue();
     if (n > PACKED_SET_MAX_MEMBERS) {
-      s.data = new Set();
+      s.data = new MemberTable(n);
       s.meta = REP_SET;
     }
     return s;
@@ -293,13 +293,8 @@ export class SetValue extends SetFields {
     const d = this.data;
     const extra = this.extra;
     if (typeof d !== "string") {
-      const before = d.size;
-      d.add(member);
-      if (d.size === before) return false;
-      if (extra !== null) {
-        extra.randomIndex?.added(member);
-        extra.sorted = null;
-      }
+      if (!d.add(member)) return false;
+      if (extra !== null) extra.sorted = null;
       return true;
     }
     const rep = this.meta & 15;
@@ -309,7 +304,7 @@ export class SetValue extends SetFields {
       const count = this.meta >>> 4;
       if (count >= PACKED_SET_MAX_MEMBERS || d.length + member.length + 5 > PACKED_MAX_CHARS) {
         this.toSetForm();
-        (this.data as Set<string>).add(member);
+        (this.data as MemberTable).add(member);
         return true;
       }
       this.data = appendEntries(d, member);
@@ -335,10 +330,7 @@ export class SetValue extends SetFields {
     const extra = this.extra;
     if (typeof d !== "string") {
       if (!d.delete(member)) return false;
-      if (extra !== null) {
-        extra.sorted = null;
-        if (extra.randomIndex !== null && !extra.randomIndex.removed(member, d.size)) extra.randomIndex = null;
-      }
+      if (extra !== null) extra.sorted = null;
       return true;
     }
     const rep = this.meta & 15;
@@ -367,7 +359,7 @@ export class SetValue extends SetFields {
 
   values(): IterableIterator<string> {
     const d = this.data;
-    if (typeof d !== "string") return d.values();
+    if (typeof d !== "string") return d.members();
     const rep = this.meta & 15;
     return rep === REP_PACKED ? new PackedMemberIterator(d) : new IntsetIterator(d, rep);
   }
@@ -383,7 +375,7 @@ export class SetValue extends SetFields {
   forEach(fn: (member: string) => void): void {
     const d = this.data;
     if (typeof d !== "string") {
-      d.forEach((m) => fn(m));
+      d.forEachMember(fn);
       return;
     }
     const rep = this.meta & 15;
@@ -395,18 +387,14 @@ export class SetValue extends SetFields {
   ordered(): Iterable<string> {
     if (this.enc !== "intset" || typeof this.data === "string") return this;
     const extra = this.ensureExtra();
-    if (extra.sorted === null) extra.sorted = [...this.data].sort(compareIntStrings);
+    if (extra.sorted === null) extra.sorted = [...this.data.members()].sort(compareIntStrings);
     return extra.sorted;
   }
 
   /** A uniformly random member; the set must not be empty. */
   randomMember(): string {
     const d = this.data;
-    if (typeof d !== "string") {
-      const extra = this.ensureExtra();
-      if (extra.randomIndex === null) extra.randomIndex = new RandomIndex(d);
-      return extra.randomIndex.random(d);
-    }
+    if (typeof d !== "string") return d.memberAt(d.randomEntry());
     const rep = this.meta & 15;
     if (rep === REP_PACKED) return entryAt(d, this.randomOffset(d));
     return intset.memberAt(d, rep, Math.floor((Math.random() * d.length) / rep));
@@ -416,10 +404,8 @@ export class SetValue extends SetFields {
   popRandom(): string {
     const d = this.data;
     if (typeof d !== "string") {
-      const m = this.randomMember();
-      const extra = this.extra!;
-      extra.randomIndex!.removeLastPicked();
-      extra.sorted = null;
+      const m = d.memberAt(d.randomEntry());
+      if (this.extra !== null) this.extra.sorted = null;
       d.delete(m);
       return m;
     }
@@ -442,20 +428,18 @@ export class SetValue extends SetFields {
 
   /**
    * MEMORY USAGE: the set's heap bytes (store/memory-size.ts). The intset and packed forms are
-   * one string; a Set's members are estimated from its first `samples`, as Redis samples a
-   * hashtable's entries.
+   * one string; a table's bytes are known exactly (no sampling needed).
    */
-  memoryUsage(samples: number): number {
+  memoryUsage(_samples: number): number {
     const d = this.data;
     let bytes = objectBytes(4);
     if (typeof d === "string") bytes += stringBytes(d);
-    else bytes += setBytes(d.size) + sampledBytes(d, d.size, samples, stringBytes);
+    else bytes += d.memoryUsage();
     const extra = this.extra;
     if (extra !== null) {
       bytes += objectBytes(4);
       if (extra.offsets !== null) bytes += typedArrayBytes(extra.offsets.byteLength);
       if (extra.sorted !== null) bytes += arrayBytes(extra.sorted.length);
-      if (extra.randomIndex !== null) bytes += extra.randomIndex.memoryUsage();
     }
     return bytes;
   }
@@ -464,14 +448,14 @@ export class SetValue extends SetFields {
   clone(): SetValue {
     const s = new SetValue();
     const d = this.data;
-    s.data = typeof d === "string" ? d : new Set(d);
+    s.data = typeof d === "string" ? d : d.clone();
     s.meta = this.meta;
     s.enc = this.enc;
     return s;
   }
 
   private ensureExtra(): SetExtra {
-    return (this.extra ??= { randomIndex: null, offsets: null, sorted: null, scanCursors: null });
+    return (this.extra ??= { offsets: null, sorted: null, scanCursors: null });
   }
 
   /** Offset of a uniformly random entry of the packed form `d`. */
@@ -495,7 +479,7 @@ export class SetValue extends SetFields {
     if (typeof d !== "string") return;
     const rep = this.meta & 15;
     const members = rep === REP_PACKED ? unpackEntries(d) : [...new IntsetIterator(d, rep)];
-    this.data = new Set(members);
+    this.data = MemberTable.from(members, members.length);
     this.meta = REP_SET;
     this.extra = null;
   }

@@ -3,8 +3,9 @@
 // every leaf in flat arrays and the leaf sizes in a Fenwick tree), so insert, delete, rank,
 // by-rank and range lookups are O(log n) with few cache misses.
 
+import { FieldTable } from "./member-table.ts";
 import { zcompare, type ScoreRange, LEX_MIN, LEX_MAX, type LexRange, lexGteMin, lexLteMax, type ZCursor } from "./zset-order.ts";
-import { arrayBytes, mapBytes, objectBytes, sampledBytes, stringBytes, typedArrayBytes } from "./memory-size.ts";
+import { arrayBytes, objectBytes, sampledBytes, stringBytes, typedArrayBytes } from "./memory-size.ts";
 
 
 /** Most entries in a leaf; a full leaf splits in two. */
@@ -52,7 +53,8 @@ export function leafLowerBound(leaf: Leaf, score: number, member: string): numbe
 type EntryTest = (score: number, member: string) => boolean;
 
 export class ZIndex {
-  readonly dict = new Map<string, number>();
+  /** member -> score, the members as bytes (store/member-table.ts: a lookup costs fewer cache misses than a Map's). */
+  readonly dict = new FieldTable<number>();
   leaves: Leaf[] = [];
   /** First key of every leaf, kept in flat arrays for the top-level binary search. */
   firstScore: number[] = [];
@@ -403,13 +405,13 @@ export class ZIndex {
   }
 
   /**
-   * Heap bytes: the member -> score Map, the member strings (estimated from the first
-   * `samples`, as Redis samples a skiplist's first nodes; the leaves hold the same strings),
-   * and the leaves with their arrays.
+   * Heap bytes: the member -> score table, the member strings of the leaves (estimated from
+   * the first `samples`, as Redis samples a skiplist's first nodes), and the leaves with their
+   * arrays.
    */
   memoryUsage(samples: number): number {
     const n = this.dict.size;
-    let bytes = objectBytes(8) + mapBytes(n) + sampledBytes(this.dict.keys(), n, samples, stringBytes);
+    let bytes = objectBytes(8) + this.dict.memoryUsage() + sampledBytes(this.dict.keys(), n, samples, stringBytes);
     for (const leaf of this.leaves) bytes += objectBytes(3) + arrayBytes(leaf.n) + typedArrayBytes(leaf.scores.byteLength);
     return bytes + 3 * arrayBytes(this.leaves.length) + typedArrayBytes(this.fen.byteLength);
   }

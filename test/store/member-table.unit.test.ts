@@ -1,0 +1,135 @@
+// MemberTable (the byte form of a large set's members) against a JS Set as the model: adds,
+// deletes, lookups of binary members, walks that survive changes, random picks, clones, and the
+// shrinking after mass deletions (renumbered entries, packed bytes).
+
+import { describe, expect, test } from "bun:test";
+import { FieldTable, MemberTable } from "../../src/store/member-table.ts";
+import { rng, seedFromEnv } from "../helpers/seeded.ts";
+
+const seed = seedFromEnv("MEMBER_TABLE_SEED");
+
+function randomMember(rand: () => number): string {
+  const kind = rand();
+  if (kind < 0.5) return `m:${Math.floor(rand() * 3000)}`;
+  // Binary members, empty ones and long ones (past the short compare).
+  const len = kind < 0.9 ? Math.floor(rand() * 8) : 20 + Math.floor(rand() * 80);
+  let s = "";
+  for (let i = 0; i < len; i++) s += String.fromCharCode(Math.floor(rand() * 256));
+  return s;
+}
+
+function expectSame(t: MemberTable, model: Set<string>): void {
+  expect(t.size).toBe(model.size);
+  const walked = [...t.members()];
+  expect(walked.length).toBe(model.size);
+  expect(new Set(walked)).toEqual(model);
+  for (const m of model) expect(t.has(m)).toBe(true);
+}
+
+describe("MemberTable", () => {
+  test(`random adds and deletes match a Set (seed ${seed})`, () => {
+    const rand = rng(seed);
+    const t = new MemberTable();
+    const model = new Set<string>();
+    for (let round = 0; round < 20; round++) {
+      for (let i = 0; i < 2000; i++) {
+        const m = randomMember(rand);
+        if (rand() < 0.6) expect(t.add(m)).toBe(!model.has(m)), model.add(m);
+        else expect(t.delete(m)).toBe(model.delete(m));
+        if (rand() < 0.05) expect(t.has(m)).toBe(model.has(m));
+      }
+      expectSame(t, model);
+      expect(t.has("absent\u00ff")).toBe(model.has("absent\u00ff"));
+    }
+  });
+
+  test("mass deletion shrinks the table and keeps every member", () => {
+    const t = new MemberTable();
+    for (let i = 0; i < 50_000; i++) t.add(`member:${i}`);
+    const full = t.memoryUsage();
+    for (let i = 0; i < 50_000; i++) if (i % 100 !== 0) t.delete(`member:${i}`);
+    expect(t.size).toBe(500);
+    expect(t.memoryUsage()).toBeLessThan(full / 10);
+    expect(t.entryLimit).toBeLessThan(4000);
+    for (let i = 0; i < 50_000; i += 100) expect(t.has(`member:${i}`)).toBe(true);
+    expect(t.has("member:1")).toBe(false);
+    for (let i = 0; i < 50_000; i += 100) t.delete(`member:${i}`);
+    expect(t.size).toBe(0);
+    expect([...t.members()]).toEqual([]);
+  });
+
+  test("a walk returns every member present throughout, despite changes meanwhile", () => {
+    const rand = rng(seed + 1);
+    const t = new MemberTable();
+    for (let i = 0; i < 5000; i++) t.add(`stay:${i}`);
+    for (let i = 0; i < 5000; i++) t.add(`go:${i}`);
+    const it = t.members();
+    const seen = new Set<string>();
+    let step = 0;
+    for (let r = it.next(); !r.done; r = it.next()) {
+      seen.add(r.value);
+      // Churn: deletions of the other members (renumbering included) and new members.
+      if (step++ % 2 === 0) t.delete(`go:${Math.floor(rand() * 5000)}`);
+      if (step % 3 === 0) t.add(`new:${step}`);
+    }
+    for (let i = 0; i < 5000; i++) expect(seen.has(`stay:${i}`)).toBe(true);
+  });
+
+  test("random picks reach every member, clones are independent", () => {
+    const t = MemberTable.from(["a", "b", "c", "d"]);
+    t.delete("b");
+    const picked = new Set<string>();
+    for (let i = 0; i < 400; i++) picked.add(t.memberAt(t.randomEntry()));
+    expect(picked).toEqual(new Set(["a", "c", "d"]));
+    const copy = t.clone();
+    copy.add("e");
+    t.delete("a");
+    expect(new Set(copy.members())).toEqual(new Set(["a", "c", "d", "e"]));
+    expect(new Set(t.members())).toEqual(new Set(["c", "d"]));
+  });
+
+  test("walks go in insertion order, a deleted and re-added member last (a JS Set's order)", () => {
+    const rand = rng(seed + 2);
+    const t = new MemberTable();
+    const model = new Set<string>();
+    for (let i = 0; i < 30_000; i++) {
+      const m = `k${Math.floor(rand() * 500)}`;
+      if (rand() < 0.5) t.add(m), model.add(m);
+      else t.delete(m), model.delete(m);
+    }
+    expect([...t.members()]).toEqual([...model]);
+  });
+
+  test("FieldTable matches a Map: values, updates, entries in order, clones", () => {
+    const rand = rng(seed + 3);
+    const t = new FieldTable<string>();
+    const model = new Map<string, string>();
+    for (let i = 0; i < 40_000; i++) {
+      const k = randomMember(rand);
+      const r = rand();
+      if (r < 0.6) {
+        const v = `v${i}`;
+        expect(t.setNew(k, v)).toBe(!model.has(k));
+        model.set(k, v);
+      } else if (r < 0.9) expect(t.delete(k)).toBe(model.delete(k));
+      else expect(t.get(k)).toBe(model.get(k));
+    }
+    expect(t.size).toBe(model.size);
+    expect([...t.entries()]).toEqual([...model.entries()]);
+    expect([...t.values()]).toEqual([...model.values()]);
+    const copy = t.clone();
+    const [firstKey] = model.keys();
+    t.set(firstKey!, "changed");
+    expect(copy.get(firstKey!)).toBe(model.get(firstKey!));
+    const scores = FieldTable.fromEntries<number>([["a", 1.5], ["b", -0], ["c", Infinity]]);
+    expect(Object.is(scores.get("b"), -0)).toBe(true);
+    expect([...scores.keys()]).toEqual(["a", "b", "c"]);
+  });
+
+  test("an expected count from a hostile length field is not allocated up front", () => {
+    const t = new MemberTable(2 ** 31);
+    expect(t.memoryUsage()).toBeLessThan(4 * 1024 * 1024);
+    t.add("x");
+    expect(t.has("x")).toBe(true);
+  });
+});
