@@ -133,6 +133,8 @@ function isHttpAttack(c: Client, argv: string[]): boolean {
   // Every command passes here: its name's length rules out all but a few without a new string.
   const first = argv[0]!;
   if (first.length !== 4 && first.length !== 5) return false;
+  const ch = first.charCodeAt(0) | 0x20;
+  if (ch !== 112 /* p */ && ch !== 104 /* h */) return false;
   const name = first.toLowerCase();
   if (name !== "post" && name !== "host:") return false;
   const server = c.server;
@@ -359,15 +361,16 @@ export function call(c: Client, spec: CommandSpec, argv: string[]): void {
   const server = c.server;
   // The time snapshot is taken by the outermost call only (Redis's fixed_time_expire): the
   // commands of an EXEC, and those a script calls, see the time their EXEC or script started.
-  if (server.callDepth++ === 0 && server.scripting.running === null) server.cmdTime = Date.now();
+  const started = performance.now();
+  if (server.callDepth++ === 0 && server.scripting.running === null) server.cmdTime = server.unixMsAt(started);
   try {
-    callCommand(c, spec, argv);
+    callCommand(c, spec, argv, started);
   } finally {
     server.callDepth--;
   }
 }
 
-function callCommand(c: Client, spec: CommandSpec, argv: string[]): void {
+function callCommand(c: Client, spec: CommandSpec, argv: string[], started: number): void {
   const server = c.server;
   const prevClient = server.currentClient;
   server.currentClient = c;
@@ -388,7 +391,6 @@ function callCommand(c: Client, spec: CommandSpec, argv: string[]): void {
     tracking.runningSpec = spec;
     tracking.runningArgv = argv;
   }
-  const started = performance.now();
   let failed = false;
   try {
     spec.handler!(c, argv);

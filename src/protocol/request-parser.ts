@@ -224,7 +224,10 @@ export class RequestParser {
           // means the stream is desynced, and applying on would corrupt the copy.
           throw new ProtocolError("Protocol error: invalid bulk format", "master stream: bulk body not followed by CRLF");
         }
-        this.args.push(buf.latin1Slice(this.pos, this.pos + this.bulkLen));
+        // A command's name is most often the previous command's again: the same string is
+        // reused (no new string, and its hash for the command table's lookup is already known).
+        if (this.args.length === 0) this.args.push(this.commandName(buf, this.pos, this.bulkLen));
+        else this.args.push(buf.latin1Slice(this.pos, this.pos + this.bulkLen));
         if (this.bulkLen >= HUGE_ARG) this.options.onHugeArgument?.();
         this.pos += need;
         this.cmdBytes += need;
@@ -233,6 +236,22 @@ export class RequestParser {
       }
       return this.complete(this.args);
     }
+  }
+
+  /** The previous command's name, reused by commandName when the same bytes come again. */
+  private lastName = "";
+
+  private commandName(buf: Buffer, start: number, len: number): string {
+    const last = this.lastName;
+    if (last.length === len) {
+      let j = 0;
+      while (j < len && buf[start + j] === last.charCodeAt(j)) j++;
+      if (j === len) return last;
+    }
+    const name = buf.latin1Slice(start, start + len);
+    // Only short names are kept (a long first argument is no command name worth keeping alive).
+    if (len <= 32) this.lastName = name;
+    return name;
   }
 
   private complete(argv: string[]): string[] {

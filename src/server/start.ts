@@ -158,6 +158,7 @@ export async function startServer(config: Config, _args: string[]): Promise<numb
 function serverCron(server: Server): void {
   if (server.scripting.busy !== null || server.cronPaused) return;
   server.cronLoops++;
+  server.resyncClock();
   server.sampleStats();
   trackPeakMemory(server);
   evictClients(server, false);

@@ -40,7 +40,7 @@ export const NO_FIELD_TTL = -1;
  * slot drops it and draws again, so picks stay uniform over the live members. The owner drops
  * the whole index once stale slots outnumber live members (rebuilt on the next random access).
  */
-export class RandomIndex {
+class RandomIndex {
   private readonly slots: string[];
   private stale: Set<string> | null = null;
   /** Slot of the member the last random() returned. */

@@ -373,7 +373,7 @@ export class MemberTable {
 }
 
 /** Walks a table's entries (see the header for what a walk guarantees), giving pick(entry) for each. */
-export class EntryIterator<T> implements IterableIterator<T> {
+class EntryIterator<T> implements IterableIterator<T> {
   private e = 0;
   private epoch: number;
 
