@@ -5,7 +5,8 @@
 // The representation is independent of the reported encoding: a small hash (up to
 // PACKED_HASH_MAX_FIELDS fields and PACKED_MAX_CHARS characters, whatever its encoding) is one
 // packed string of field/value entries (store/packed-entries.ts), ~8x smaller than a Map of
-// strings; past those bounds it becomes a Map for good.
+// strings; past those bounds it becomes a table of fields and values as bytes
+// (store/member-table.ts's ByteFieldTable) for good.
 //
 // Iteration order is insertion order in both forms, which is exactly a listpack's order in
 // Redis: new fields are appended, updating a field keeps its place, a deleted and re-added
@@ -19,8 +20,8 @@
 // This class only stores: who may see or delete an expired field is the commands' business
 // (commands/hashes/expiry.ts).
 
-import { arrayBytes, mapBytes, objectBytes, sampledBytes, setBytes, stringBytes, typedArrayBytes } from "./memory-size.ts";
-import { FieldTable } from "./member-table.ts";
+import { arrayBytes, mapBytes, objectBytes, setBytes, stringBytes, typedArrayBytes } from "./memory-size.ts";
+import { ByteFieldTable } from "./member-table.ts";
 import { appendEntries, entryAt, entryEnd, findEntry, headerAt, insertEntries, PACKED_MAX_CHARS, removeRange, replaceEntry, unpackEntries } from "./packed-entries.ts";
 
 type HashEncoding = "listpack" | "listpackex" | "hashtable";
@@ -158,7 +159,7 @@ class PackedPairIterator<T> implements IterableIterator<T> {
  */
 abstract class HashFields {
   /** The packed field/value entries, or a table (fields as bytes) once the hash outgrew them. */
-  protected data: string | FieldTable<string>;
+  protected data: string | ByteFieldTable;
   /** Number of fields while packed. */
   protected count: number;
   protected enc: HashEncoding;
@@ -250,7 +251,7 @@ export class HashValue extends HashFields {
   /** An empty hash that will hold about `n` fields (a Map from the start when that many do not pack). */
   static withCapacity(n: number): HashValue {
     const h = new HashValue();
-    if (n > PACKED_HASH_MAX_FIELDS) h.data = new FieldTable<string>(n);
+    if (n > PACKED_HASH_MAX_FIELDS) h.data = new ByteFieldTable(n);
     return h;
   }
 
@@ -419,15 +420,14 @@ export class HashValue extends HashFields {
 
   /**
    * MEMORY USAGE: the hash's heap bytes (store/memory-size.ts). A packed hash is one string; a
-   * table's fields are counted exactly, its value strings estimated from its first `samples`,
-   * as Redis samples a hashtable's entries.
+   * table's fields and values are its bytes, counted exactly (no sampling needed).
    */
-  memoryUsage(samples: number): number {
+  memoryUsage(_samples: number): number {
     const d = this.data;
     // (The object measures 64 bytes: its own prototype's accessors take slots too.)
     let bytes = 64;
     if (typeof d === "string") bytes += stringBytes(d);
-    else bytes += d.memoryUsage() + sampledBytes(d.values(), d.size, samples, stringBytes);
+    else bytes += d.memoryUsage();
     const extra = this.extra;
     if (extra !== null) {
       bytes += objectBytes(5);
@@ -563,7 +563,7 @@ export class HashValue extends HashFields {
     // bound): rebuilt in the new order.
     const value = d.get(field);
     if (value === undefined) return;
-    const m = new FieldTable<string>(d.size);
+    const m = new ByteFieldTable(d.size);
     for (const [f, v] of d) {
       if (f === field) continue;
       if (f === before) m.set(field, value);
@@ -575,9 +575,9 @@ export class HashValue extends HashFields {
 }
 
 /** The table form of packed entries (the values as flat copies). */
-function mapOf(packed: string): FieldTable<string> {
+function mapOf(packed: string): ByteFieldTable {
   const items = unpackEntries(packed);
-  const m = new FieldTable<string>(items.length / 2);
+  const m = new ByteFieldTable(items.length / 2);
   for (let i = 0; i < items.length; i += 2) m.set(items[i]!, items[i + 1]!);
   return m;
 }

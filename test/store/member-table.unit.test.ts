@@ -3,7 +3,7 @@
 // shrinking after mass deletions (renumbered entries, packed bytes).
 
 import { describe, expect, test } from "bun:test";
-import { FieldTable, MemberTable } from "../../src/store/member-table.ts";
+import { ByteFieldTable, FieldTable, MemberTable } from "../../src/store/member-table.ts";
 import { rng, seedFromEnv } from "../helpers/seeded.ts";
 
 const seed = seedFromEnv("MEMBER_TABLE_SEED");
@@ -131,5 +131,29 @@ describe("MemberTable", () => {
     expect(t.memoryUsage()).toBeLessThan(4 * 1024 * 1024);
     t.add("x");
     expect(t.has("x")).toBe(true);
+  });
+
+  test("ByteFieldTable matches a Map: values growing and shrinking in place or moved, compaction, clones", () => {
+    const rand = rng(seed + 4);
+    const t = new ByteFieldTable();
+    const model = new Map<string, string>();
+    for (let i = 0; i < 60_000; i++) {
+      const k = `f${Math.floor(rand() * 3000)}`;
+      const r = rand();
+      if (r < 0.65) {
+        const v = randomMember(rand).repeat(1 + Math.floor(rand() * 3));
+        expect(t.setNew(k, v)).toBe(!model.has(k));
+        model.set(k, v);
+      } else if (r < 0.85) expect(t.delete(k)).toBe(model.delete(k));
+      else expect(t.get(k)).toBe(model.get(k));
+    }
+    expect(t.size).toBe(model.size);
+    expect([...t.entries()]).toEqual([...model.entries()]);
+    const copy = t.clone();
+    for (const k of model.keys()) t.set(k, "x");
+    expect([...copy.entries()]).toEqual([...model.entries()]);
+    const seen: string[] = [];
+    t.forEach((v, k) => seen.push(k + "=" + v));
+    expect(seen).toEqual([...model.keys()].map((k) => k + "=x"));
   });
 });
