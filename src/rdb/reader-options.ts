@@ -85,12 +85,12 @@ export interface RdbReaderOptions {
   /** Longest string accepted (default 2^31 - 2, the most a JS string can hold). */
   maxStringLength?: number;
   /**
-   * Key records are handed to the sink in batches of this many (default 4096; 1 = at once).
+   * Key records are handed to the sink in batches of this many (default 256; 1 = at once).
    * Order is kept: a batch is flushed before any other sink call, at the end of the RDB and
    * before an error is thrown. Inside `key`, `valueType` and `recordOffset` describe the
-   * record being delivered. Why: inserting into a big keyspace Map while the parser allocates
-   * makes every young-generation GC rescan that Map; batching keeps the Map untouched during
-   * parsing (loads of 1M keys 10-15% faster in bench/rdb-load.bench.ts).
+   * record being delivered. Why: parsing and inserting in separate runs keeps each loop's code
+   * and data hot. Not more: a load that yields every few milliseconds (dataset/load.ts) can
+   * only stop between batches, and 4096 records cost 50-90 ms while the code was still cold.
    */
   keyBatch?: number;
 }

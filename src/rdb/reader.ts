@@ -97,7 +97,7 @@ export class RdbParser extends RdbValueReader {
     this.sink = sink;
     this.verifyChecksum = options.verifyChecksum ?? true;
     this.maxDatabases = options.maxDatabases ?? 16;
-    this.keyBatch = Math.max(1, Math.floor(options.keyBatch ?? 4096));
+    this.keyBatch = Math.max(1, Math.floor(options.keyBatch ?? 256));
   }
 
   /** True once the EOF opcode and the checksum (version >= 5) were consumed. */

@@ -39,10 +39,17 @@ export interface KeyspaceOptions {
 
 /** Tables from this capacity on get their successor readied before they grow (smaller ones rehash in well under a millisecond). */
 const SPARE_MIN_CAPACITY = 1 << 16;
-/** Readying starts this fraction of the capacity before the growth point (a 4M-slot table: 200k inserts ahead; a page per insert needs 32k). */
+/** Readying starts this fraction of the capacity before the growth point (a 4M-slot table: 200k inserts ahead). */
 const SPARE_LEAD = 0.05;
-/** A 4 KiB page of a table, in 32-bit words. */
-const PAGE_INTS = 1024;
+/**
+ * Words of the next table readied per insert: its whole size over the first half of the lead
+ * (a 4M-slot table readies an 8M-slot one, 16M words over 100k inserts: 160 a time, a page
+ * fault every ~6 inserts). A page per insert was measured to stall a full sync of 3M keys:
+ * each 4096-record batch of the load took 50-80 ms of page faults.
+ */
+function spareIntsPerInsert(capacity: number): number {
+  return Math.ceil((capacity * 4) / Math.max(1, (capacity * SPARE_LEAD) / 2));
+}
 
 export class KeyspaceIndex {
   table: Int32Array<ArrayBufferLike>;
@@ -391,7 +398,7 @@ export class KeyspaceIndex {
   // entry); what makes it slow is the kernel supplying the new table's pages on first write
   // (measured here: 590 ms for a 128 MB table at 6M keys, 80 ms when its pages were already
   // in). So the next table is allocated when the load nears the growth point and its pages are
-  // touched a few at a time, one page per insert (and by the cron), before it is needed. It
+  // touched a few at a time, a part of a page per insert (and by the cron), before it is needed. It
   // costs its memory while the load sits just below the growth point: maintainSpare() drops
   // it when no key was added for a while.
 
@@ -403,7 +410,7 @@ export class KeyspaceIndex {
   /** After an insert: ready the next table a page at a time once the load is close to growth. */
   protected readyGrowth(): void {
     if (this.size < this.growAt - ((this.capacity * SPARE_LEAD) | 0) || this.capacity < SPARE_MIN_CAPACITY) return;
-    this.touchSpare(PAGE_INTS);
+    this.touchSpare(spareIntsPerInsert(this.capacity));
   }
 
   private touchSpare(ints: number): void {
