@@ -180,6 +180,24 @@ export class ReplyWriter {
     this.length = p;
   }
 
+  /** A bulk string of `len` bytes of `src` from `start` (a value read in place, no string made). */
+  bulkRange(src: Uint8Array, start: number, len: number): void {
+    this.ensure(len + 24);
+    const buf = this.buf;
+    let p = this.length;
+    buf[p++] = 36; // '$'
+    p = writeDecimal(buf, p, len);
+    buf[p++] = 13;
+    buf[p++] = 10;
+    if (len <= SHORT_STRING) {
+      for (let i = 0; i < len; i++) buf[p + i] = src[start + i]!;
+    } else buf.set(src.subarray(start, start + len), p);
+    p += len;
+    buf[p++] = 13;
+    buf[p++] = 10;
+    this.length = p;
+  }
+
   bulkBytes(value: Uint8Array): void {
     const len = value.length;
     this.ensure(len + 24);

@@ -10,7 +10,8 @@
 import { replicationOf } from "../../replication/replication.ts";
 import type { Client } from "../../core/client.ts";
 import { fail, NOT_INTEGER, SYNTAX, WRONGTYPE, wrongArity } from "../../core/errors.ts";
-import { deleteKey, lookupRead, lookupWrite, readString, setKey, signalModified, writeString } from "../../core/keyspace.ts";
+import { deleteKey, lookupRead, lookupReadSlot, lookupWrite, readString, setKey, signalModified, writeString } from "../../core/keyspace.ts";
+import { NOT_FOUND } from "../../store/keyspace/keyspace-index.ts";
 import { forgetStringEncoding, noteStringEncoding } from "./encoding.ts";
 import { addLongDouble, formatLongDoubleHuman, parseLongDouble } from "./longdouble.ts";
 import { lcsCommand } from "./lcs.ts";
@@ -200,10 +201,13 @@ function negate(v: number | bigint): number | bigint {
 
 export const handlers: HandlerMap = {
   get(c, argv) {
-    const v = lookupRead(c, argv[1]!);
-    if (v === undefined) c.reply.nullBulk();
-    else if (typeof v !== "string") fail(WRONGTYPE);
-    else c.reply.bulk(v);
+    // The value's bytes go from its record to the reply: no string is made for it.
+    const slot = lookupReadSlot(c, argv[1]!);
+    if (slot === NOT_FOUND) return c.reply.nullBulk();
+    const ks = c.db.ks;
+    const len = ks.stringRangeAt(slot);
+    if (len < 0) fail(WRONGTYPE);
+    c.reply.bulkRange(ks.rangeBuffer, ks.rangeStart, len);
   },
 
   set(c, argv) {
@@ -286,9 +290,11 @@ export const handlers: HandlerMap = {
 
   mget(c, argv) {
     c.reply.array(argv.length - 1);
+    const ks = c.db.ks;
     for (let j = 1; j < argv.length; j++) {
-      const v = lookupRead(c, argv[j]!);
-      if (typeof v === "string") c.reply.bulk(v);
+      const slot = lookupReadSlot(c, argv[j]!);
+      const len = slot === NOT_FOUND ? -1 : ks.stringRangeAt(slot);
+      if (len >= 0) c.reply.bulkRange(ks.rangeBuffer, ks.rangeStart, len);
       else c.reply.nullBulk();
     }
   },

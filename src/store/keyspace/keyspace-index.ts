@@ -13,6 +13,7 @@ import { SideTable } from "./side-table.ts";
 import { VolatileKeys } from "./volatile-keys.ts";
 
 export const NOT_FOUND = -1;
+const EMPTY_RANGE = new Uint8Array(0);
 export const NO_EXPIRE = -1;
 
 export const MIN_CAPACITY = 8;
@@ -229,6 +230,35 @@ export class KeyspaceIndex {
   }
 
   /** A string value as a latin1 JS string (allocates: for commands that still work on strings). */
+  /** Where the last stringRangeAt found the value's bytes: this buffer, from this offset. */
+  rangeBuffer: Uint8Array = EMPTY_RANGE;
+  rangeStart = 0;
+
+  /**
+   * A string value's bytes without making a string of them (GET's reply copies them straight
+   * from the record): its length, with rangeBuffer / rangeStart set; -1 when the value at
+   * `slot` is not a string. Valid until the next change of the keyspace.
+   */
+  stringRangeAt(slot: number): number {
+    const ref = this.table[(slot << 1) + 1]!;
+    const s = ref >>> REF_SHIFT;
+    const off = (ref & OFFSET_MASK) << 3;
+    const w = this.arena.words[s]!;
+    const h = w[off >> 2]!;
+    const kind = h & KIND_MASK;
+    if (kind === Kind.String) {
+      const lens = w[(off >> 2) + 1]!;
+      this.rangeBuffer = this.arena.bytes[s]!;
+      this.rangeStart = off + (h & Flag.Expire ? HEADER + EXPIRE_EXTRA : HEADER) + (h & Flag.KeyExternal ? SIDE_REF : lens & 0xffff);
+      return lens >>> 16;
+    }
+    if (kind !== Kind.BigString) return -1;
+    const big = this.side.get(this.sideIndexOf(ref)) as Uint8Array;
+    this.rangeBuffer = big;
+    this.rangeStart = 0;
+    return big.length;
+  }
+
   valueStringAt(slot: number): string {
     return this.valueStringOf(this.table[(slot << 1) + 1]!);
   }
