@@ -7,6 +7,13 @@ import { ProtocolError } from "../protocol/request-parser.ts";
 import type { Client } from "./client.ts";
 import { processCommand } from "./dispatch.ts";
 
+/**
+ * Replies past this size are handed to the connection before the batch's next command: a batch
+ * of big replies (a pipeline of GETs of 1 MB values) then queues them as they come instead of
+ * growing one buffer by doubling (measured: 512 MB of unread replies peaked at 1.6 GB RSS).
+ */
+const FLUSH_WITHIN_BATCH = 1024 * 1024;
+
 export function processInput(c: Client): void {
   const server = c.server;
   try {
@@ -14,6 +21,7 @@ export function processInput(c: Client): void {
       const argv = c.parser.next();
       if (argv === null) break;
       processCommand(c, argv);
+      if (c.reply.length > FLUSH_WITHIN_BATCH) sendReplies(c);
     }
   } catch (e) {
     if (!(e instanceof ProtocolError)) throw e;
@@ -22,11 +30,7 @@ export function processInput(c: Client): void {
     server.log.verbose(`Protocol error (${e.reason}) from client: id=${c.id} addr=${c.addr}`);
     c.closeAfterReply = true;
   }
-  if (c.reply.length) {
-    server.stats.netOutputBytes += c.reply.length;
-    server.stats.totalWritesProcessed++;
-    c.flush();
-  }
+  if (c.reply.length) sendReplies(c);
   if (c.closeAfterReply) c.conn?.closeAfterFlush();
   // Its command's script yielded: the client's reply and its next commands come when it ends
   // (a client that went away meanwhile is done: Redis frees it then).
@@ -39,4 +43,10 @@ export function processInput(c: Client): void {
       c.resumeInput();
     });
   }
+}
+
+function sendReplies(c: Client): void {
+  c.server.stats.netOutputBytes += c.reply.length;
+  c.server.stats.totalWritesProcessed++;
+  c.flush();
 }

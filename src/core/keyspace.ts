@@ -68,11 +68,12 @@ export function lookupRead(c: Client, key: string, db: Database = c.db): RedisVa
 }
 
 /**
- * lookupRead for commands that need the key's slot only (EXISTS, TOUCH, TYPE): the same
- * statistics, events and access update, and a value at rest stays at rest (Database.typeAt).
- * The slot is valid until the next write.
+ * lookupRead for commands that need the key's slot only (EXISTS, TOUCH, TYPE, GET): the same
+ * statistics and events, and a value at rest stays at rest (Database.typeAt). `touch` false is
+ * Redis's LOOKUP_NOTOUCH (EXISTS, TYPE, TTL, SCAN's TYPE filter): the key's LRU clock / LFU
+ * counter stays as it is. The slot is valid until the next write.
  */
-export function lookupReadSlot(c: Client, key: string, db: Database = c.db): number {
+export function lookupReadSlot(c: Client, key: string, db: Database = c.db, touch = true): number {
   const slot = db.find(key);
   if (slot === NOT_FOUND || (db.expiresSize !== 0 && expireSlotIfNeeded(c, db, key, slot, false))) {
     c.server.stats.keyspaceMisses++;
@@ -80,7 +81,7 @@ export function lookupReadSlot(c: Client, key: string, db: Database = c.db): num
     return NOT_FOUND;
   }
   c.server.stats.keyspaceHits++;
-  touchSlot(db, slot);
+  if (touch) touchSlot(db, slot);
   return slot;
 }
 

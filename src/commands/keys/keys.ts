@@ -175,7 +175,7 @@ function expireGeneric(c: Client, argv: string[], relative: boolean, seconds: bo
 
 /** TTL / PTTL / EXPIRETIME / PEXPIRETIME. */
 function ttlGeneric(c: Client, key: string, ms: boolean, absolute: boolean): void {
-  if (lookupRead(c, key) === undefined) {
+  if (lookupReadSlot(c, key, c.db, false) === NOT_FOUND) {
     c.reply.int(-2);
     return;
   }
@@ -255,7 +255,7 @@ function scan(c: Client, argv: string[]): void {
   for (const key of keys) {
     if (pattern !== null && !globMatch(pattern, key)) continue;
     if (typeName !== null) {
-      const slot = lookupReadSlot(c, key);
+      const slot = lookupReadSlot(c, key, db, false);
       if ((slot === NOT_FOUND ? "none" : db.typeAt(slot).toLowerCase()) !== typeName) continue;
     }
     if (expireIfNeeded(c, db, key)) continue;
@@ -423,7 +423,7 @@ export const handlers: HandlerMap = {
 
   exists(c, argv) {
     let count = 0;
-    for (let j = 1; j < argv.length; j++) if (lookupReadSlot(c, argv[j]!) !== NOT_FOUND) count++;
+    for (let j = 1; j < argv.length; j++) if (lookupReadSlot(c, argv[j]!, c.db, false) !== NOT_FOUND) count++;
     c.reply.int(count);
   },
 
@@ -434,7 +434,7 @@ export const handlers: HandlerMap = {
   },
 
   type(c, argv) {
-    const slot = lookupReadSlot(c, argv[1]!);
+    const slot = lookupReadSlot(c, argv[1]!, c.db, false);
     c.reply.simple(slot === NOT_FOUND ? "none" : c.db.typeAt(slot));
   },
 

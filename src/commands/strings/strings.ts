@@ -208,6 +208,7 @@ export const handlers: HandlerMap = {
     const len = ks.stringRangeAt(slot);
     if (len < 0) fail(WRONGTYPE);
     c.reply.bulkRange(ks.rangeBuffer, ks.rangeStart, len);
+    ks.forgetRange();
   },
 
   set(c, argv) {
@@ -297,6 +298,7 @@ export const handlers: HandlerMap = {
       if (len >= 0) c.reply.bulkRange(ks.rangeBuffer, ks.rangeStart, len);
       else c.reply.nullBulk();
     }
+    ks.forgetRange();
   },
 
   mset(c, argv) {

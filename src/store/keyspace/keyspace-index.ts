@@ -237,7 +237,8 @@ export class KeyspaceIndex {
   /**
    * A string value's bytes without making a string of them (GET's reply copies them straight
    * from the record): its length, with rangeBuffer / rangeStart set; -1 when the value at
-   * `slot` is not a string. Valid until the next change of the keyspace.
+   * `slot` is not a string. Valid until the next change of the keyspace; the caller calls
+   * forgetRange() once done (a big value's buffer must not stay referenced from here).
    */
   stringRangeAt(slot: number): number {
     const ref = this.table[(slot << 1) + 1]!;
@@ -257,6 +258,10 @@ export class KeyspaceIndex {
     this.rangeBuffer = big;
     this.rangeStart = 0;
     return big.length;
+  }
+
+  forgetRange(): void {
+    this.rangeBuffer = EMPTY_RANGE;
   }
 
   valueStringAt(slot: number): string {
