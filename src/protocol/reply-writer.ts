@@ -158,9 +158,8 @@ export class ReplyWriter {
     this.length = p;
   }
 
-  /** A bulk string from a latin1 string (bytes = chars). */
-  bulk(value: string): void {
-    const len = value.length;
+  /** Room for a bulk string of `len` bytes, and its "$<len>\r\n" header: where its bytes go. */
+  private bulkHeader(len: number): number {
     this.ensure(len + 24);
     const buf = this.buf;
     let p = this.length;
@@ -168,6 +167,21 @@ export class ReplyWriter {
     p = writeDecimal(buf, p, len);
     buf[p++] = 13;
     buf[p++] = 10;
+    return p;
+  }
+
+  /** Ends a bulk string whose bytes end at `p`. */
+  private bulkEnd(p: number): void {
+    this.buf[p++] = 13;
+    this.buf[p++] = 10;
+    this.length = p;
+  }
+
+  /** A bulk string from a latin1 string (bytes = chars). */
+  bulk(value: string): void {
+    const len = value.length;
+    let p = this.bulkHeader(len);
+    const buf = this.buf;
     // Short values: a JS loop beats the native call; long ones: one latin1Write (a memcpy).
     if (len <= SHORT_STRING) {
       for (let i = 0; i < len; i++) buf[p + i] = value.charCodeAt(i);
@@ -175,37 +189,21 @@ export class ReplyWriter {
     } else {
       p += buf.latin1Write(value, p);
     }
-    buf[p++] = 13;
-    buf[p++] = 10;
-    this.length = p;
+    this.bulkEnd(p);
   }
 
   /** A bulk string of `len` bytes of `src` from `start` (a value read in place, no string made). */
   bulkRange(src: Uint8Array, start: number, len: number): void {
-    this.ensure(len + 24);
+    const p = this.bulkHeader(len);
     const buf = this.buf;
-    let p = this.length;
-    buf[p++] = 36; // '$'
-    p = writeDecimal(buf, p, len);
-    buf[p++] = 13;
-    buf[p++] = 10;
     if (len <= SHORT_STRING) {
       for (let i = 0; i < len; i++) buf[p + i] = src[start + i]!;
     } else buf.set(src.subarray(start, start + len), p);
-    p += len;
-    buf[p++] = 13;
-    buf[p++] = 10;
-    this.length = p;
+    this.bulkEnd(p + len);
   }
 
   bulkBytes(value: Uint8Array): void {
-    const len = value.length;
-    this.ensure(len + 24);
-    this.length += this.buf.latin1Write(`$${len}\r\n`, this.length);
-    this.buf.set(value, this.length);
-    this.length += len;
-    this.buf[this.length++] = 13;
-    this.buf[this.length++] = 10;
+    this.bulkRange(value, 0, value.length);
   }
 
   /** A bulk string holding a number (e.g. a score or an INCRBYFLOAT result as a string). */

@@ -145,10 +145,7 @@ export class MemberTable {
   /** Adds a member known to be absent (a load, a copy); returns its entry. */
   private newEntry(member: string, tail: number): number {
     const e = this.entryLimit++;
-    if (e >= this.offs.length) {
-      this.growEntries(this.offs.length * 2);
-      this.columnsGrown(this.offs.length);
-    }
+    if (e >= this.offs.length) this.growEntries(this.offs.length * 2);
     const len = member.length;
     if (this.top + len + tail > this.bytes.length) this.makeRoom(len + tail);
     const b = this.bytes;
@@ -220,11 +217,6 @@ export class MemberTable {
         }
       }
     }
-  }
-
-  /** Removes the member of entry `e` (a random pick, a walk). */
-  deleteEntry(e: number): void {
-    this.delete(this.memberAt(e));
   }
 
   /** Empties the slot `i` of the index, shifting back the entries of its run that may move. */
@@ -326,7 +318,6 @@ export class MemberTable {
   }
 
   // Hooks for the columns a subclass keeps per entry (FieldTable's values).
-  protected columnsGrown(_capacity: number): void {}
   protected entryFreed(_e: number): void {}
   protected columnsCleared(): void {}
   /** Renumbering moves entry `from` to `to` (to <= from, in increasing order). */
@@ -337,11 +328,6 @@ export class MemberTable {
   /** What the table holds, in bytes (MEMORY USAGE, used_memory). */
   memoryUsage(): number {
     return typedArrayBytes(this.index.byteLength) + typedArrayBytes(this.offs.byteLength) + typedArrayBytes(this.lens.byteLength) + (this.tails === null ? 0 : typedArrayBytes(this.tails.byteLength)) + typedArrayBytes(this.bytes.length);
-  }
-
-  /** Slots of the index (DEBUG HTSTATS's table size). */
-  get indexSlots(): number {
-    return this.mask + 1;
   }
 
   private growEntries(capacity: number): void {
