@@ -192,6 +192,17 @@ export class ReplyWriter {
     this.bulkEnd(p);
   }
 
+  /** A bulk string of the `len` characters of latin1 string `s` from `start` (no slice made). */
+  bulkChars(s: string, start: number, len: number): void {
+    let p = this.bulkHeader(len);
+    const buf = this.buf;
+    if (len <= SHORT_STRING) {
+      for (let i = 0; i < len; i++) buf[p + i] = s.charCodeAt(start + i);
+      p += len;
+    } else p += buf.latin1Write(start === 0 && len === s.length ? s : s.slice(start, start + len), p);
+    this.bulkEnd(p);
+  }
+
   /** A bulk string of `len` bytes of `src` from `start` (a value read in place, no string made). */
   bulkRange(src: Uint8Array, start: number, len: number): void {
     const p = this.bulkHeader(len);
@@ -233,12 +244,13 @@ export class ReplyWriter {
 
   /** A map of `count` pairs: `%count` in RESP3, a flat array of 2*count in RESP2. */
   map(count: number): void {
-    this.ascii(this.resp === 3 ? `%${count}\r\n` : `*${count * 2}\r\n`);
+    if (this.resp === 3) this.header(37 /* '%' */, count);
+    else this.header(42 /* '*' */, count * 2);
   }
 
   /** A set: `~count` in RESP3, an array in RESP2. */
   set(count: number): void {
-    this.ascii(this.resp === 3 ? `~${count}\r\n` : `*${count}\r\n`);
+    this.header(this.resp === 3 ? 126 /* '~' */ : 42 /* '*' */, count);
   }
 
   /** A push message (pub/sub): `>count` in RESP3, an array in RESP2. */

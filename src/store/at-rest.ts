@@ -81,6 +81,11 @@ export function valueFromRest(tag: number, meta: number, data: string): RedisVal
 }
 
 /** The name TYPE replies with for a Packed record's tag (no decoding). */
+/** Whether a Packed record's tag is a hash's (its data: packed field/value entries, meta: the count). */
+export function isHashTag(tag: number): boolean {
+  return tag === Tag.HashListpack || tag === Tag.HashHashtable;
+}
+
 export function restTypeName(tag: number): string {
   return tag <= Tag.HashHashtable ? "hash" : tag <= Tag.SetHashtable ? "set" : tag <= Tag.ListListpack ? "list" : "zset";
 }

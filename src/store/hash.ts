@@ -22,7 +22,7 @@
 
 import { arrayBytes, mapBytes, objectBytes, setBytes, stringBytes, typedArrayBytes } from "./memory-size.ts";
 import { ByteFieldTable } from "./member-table.ts";
-import { appendEntries, entryAt, entryEnd, findEntry, headerAt, insertEntries, PACKED_MAX_CHARS, removeRange, replaceEntry, unpackEntries } from "./packed-entries.ts";
+import { appendEntries, type BulkSink, entryAt, entryEnd, findEntry, headerAt, insertEntries, PACKED_MAX_CHARS, removeRange, replaceEntry, unpackEntries, writeEntries } from "./packed-entries.ts";
 
 type HashEncoding = "listpack" | "listpackex" | "hashtable";
 
@@ -378,6 +378,17 @@ export class HashValue extends HashFields {
       fn(entryAt(d, vp), entryAt(d, p));
       p = entryEnd(d, vp);
     }
+  }
+
+  /**
+   * Writes the fields and/or values in order to `sink` as bulk strings, from the packed string
+   * or the table's bytes (HGETALL, HKEYS, HVALS: no string or pair made per field).
+   */
+  writeTo(sink: BulkSink, keys: boolean, values: boolean): void {
+    const d = this.data;
+    if (typeof d !== "string") d.writeTo(sink, keys, values);
+    else if (keys && values) writeEntries(d, sink);
+    else writeEntries(d, sink, 2, keys ? 0 : 1);
   }
 
   /** A uniformly random field; the hash must not be empty. */

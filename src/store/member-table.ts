@@ -26,6 +26,7 @@
 
 import { hashString } from "./keyspace/key-hash.ts";
 import { typedArrayBytes } from "./memory-size.ts";
+import type { BulkSink } from "./packed-entries.ts";
 
 const MIN_INDEX_SLOTS = 16;
 const MIN_ENTRIES = 16;
@@ -272,6 +273,10 @@ export class MemberTable {
 
   isLive(e: number): boolean {
     return this.offs[e]! >= 0;
+  }
+
+  protected memberLength(e: number): number {
+    return this.lens[e]!;
   }
 
   memberAt(e: number): string {
@@ -603,6 +608,17 @@ export class ByteFieldTable extends MemberTable {
 
   forEach(fn: (value: string, key: string) => void): void {
     for (let e = 0; e < this.entryLimit; e++) if (this.isLive(e)) fn(this.valueAt(e), this.memberAt(e));
+  }
+
+  /** Writes fields and/or values, in entry order, to `sink` straight from the bytes. */
+  writeTo(sink: BulkSink, keys: boolean, values: boolean): void {
+    for (let e = 0; e < this.entryLimit; e++) {
+      if (!this.isLive(e)) continue;
+      const b = this.store;
+      const off = this.tailOffset(e);
+      if (keys) sink.bulkRange(b, off - this.memberLength(e), this.memberLength(e));
+      if (values) sink.bulkRange(b, off, this.tailLength(e));
+    }
   }
 
   override clone(): ByteFieldTable {

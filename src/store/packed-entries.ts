@@ -25,6 +25,65 @@ import { ListpackReader, LP_INTEGER } from "../encoding/listpack.ts";
  */
 export const PACKED_MAX_CHARS = 16384;
 
+/**
+ * Where an aggregate writes its elements as bulk strings without making a string of each
+ * (the reply writer): from a range of a latin1 string (a packed form) or of bytes (a table).
+ */
+export interface BulkSink {
+  bulkChars(s: string, start: number, len: number): void;
+  bulkRange(src: Uint8Array, start: number, len: number): void;
+}
+
+/**
+ * Writes the entries of packed string `s` to `sink` as bulk strings: all of them (stride 1), or
+ * with stride 2 only those at even (first = 0) or odd (first = 1) positions.
+ */
+export function writeEntries(s: string, sink: BulkSink, stride: 1 | 2 = 1, first: 0 | 1 = 0): void {
+  let i = 0;
+  for (let p = 0; p < s.length; i++) {
+    const c = s.charCodeAt(p);
+    let start: number;
+    let len: number;
+    if (c < 0x80) {
+      start = p + 1;
+      len = c;
+    } else if (c < 0xc0) {
+      start = p + 2;
+      len = ((c & 0x3f) << 8) | s.charCodeAt(p + 1);
+    } else {
+      start = p + 5;
+      len = entryLength(s, p);
+    }
+    if (stride === 1 || (i & 1) === first) sink.bulkChars(s, start, len);
+    p = start + len;
+  }
+}
+
+/**
+ * writeEntries over the same entries held as bytes (an aggregate at rest in a keyspace record):
+ * `b` from `start` to `end`.
+ */
+export function writeEntryBytes(b: Uint8Array, start: number, end: number, sink: BulkSink, stride: 1 | 2 = 1, first: 0 | 1 = 0): void {
+  let i = 0;
+  for (let p = start; p < end; i++) {
+    const c = b[p]!;
+    let from: number;
+    let len: number;
+    if (c < 0x80) {
+      from = p + 1;
+      len = c;
+    } else if (c < 0xc0) {
+      from = p + 2;
+      len = ((c & 0x3f) << 8) | b[p + 1]!;
+    } else {
+      from = p + 5;
+      len = ((b[p + 1]! << 24) | (b[p + 2]! << 16) | (b[p + 3]! << 8) | b[p + 4]!) >>> 0;
+    }
+    if (stride === 1 || (i & 1) === first) sink.bulkRange(b, from, len);
+    p = from + len;
+  }
+}
+
 /** Header size for an entry of `len` bytes. */
 export function headerSize(len: number): number {
   return len < 0x80 ? 1 : len < 0x4000 ? 2 : 5;

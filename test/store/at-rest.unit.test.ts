@@ -7,7 +7,8 @@
 
 import { describe, expect, test } from "bun:test";
 import { addLoaded, Database, NOT_FOUND, valueOfRef } from "../../src/store/database.ts";
-import { restForm, restFormOf } from "../../src/store/at-rest.ts";
+import { isHashTag, restForm, restFormOf } from "../../src/store/at-rest.ts";
+import { writeEntryBytes } from "../../src/store/packed-entries.ts";
 import { HashValue, ListValue, SetValue, ZSetValue, type RedisValue } from "../../src/store/values.ts";
 import { Kind } from "../../src/store/keyspace/record.ts";
 import { KeyspaceSnapshot } from "../../src/store/keyspace/snapshot.ts";
@@ -79,6 +80,35 @@ describe("aggregates at rest", () => {
     }
     expect(db.getExpire("set:lp")).toBe(2e12);
     expect(db.expiresSize).toBe(1);
+  });
+
+  test("a hash at rest is read in place (HGETALL / HKEYS / HVALS) and stays at rest", () => {
+    const db = new Database(0);
+    const all = [...samples(), ["hash:long", new HashValue([["k", "v".repeat(200)], ["f".repeat(130), ""]])] as [string, RedisValue]];
+    for (const [key, v] of all) {
+      const entries = v instanceof HashValue ? [...v.entries()] : null;
+      expect(db.add(key, v, -1)).toBe(true);
+      const slot = db.find(key);
+      const tag = db.ks.packedRangeAt(slot);
+      expect(isHashTag(tag)).toBe(entries !== null);
+      if (entries === null) continue;
+      expect(db.ks.rangeMeta).toBe(entries.length);
+      for (const [stride, first, want] of [
+        [1, 0, entries.flat()],
+        [2, 0, entries.map((e) => e[0])],
+        [2, 1, entries.map((e) => e[1])],
+      ] as const) {
+        const out: string[] = [];
+        const sink = { bulkChars: () => expect.unreachable(), bulkRange: (b: Uint8Array, start: number, len: number) => out.push(Buffer.from(b.subarray(start, start + len)).toString("latin1")) };
+        db.ks.packedRangeAt(slot);
+        writeEntryBytes(db.ks.rangeBuffer, db.ks.rangeStart, db.ks.rangeStart + db.ks.rangeLength, sink, stride, first);
+        expect(out).toEqual([...want]);
+      }
+      expect(db.ks.kindAt(slot)).toBe(Kind.Packed);
+    }
+    expect(db.ks.packedRangeAt(db.find("hash:lp"))).toBeGreaterThanOrEqual(0);
+    db.valueAt(db.find("hash:lp"));
+    expect(db.ks.packedRangeAt(db.find("hash:lp"))).toBe(-1);
   });
 
   test("big forms, field TTLs and strings are not held at rest", () => {

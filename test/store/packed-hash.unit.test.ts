@@ -17,6 +17,16 @@ function expectSame(h: HashValue, model: Map<string, string>): void {
   const viaForEach: Array<[string, string]> = [];
   h.forEach((v, f) => viaForEach.push([f, v]));
   expect(viaForEach).toEqual([...model]);
+  // writeTo (HGETALL / HKEYS / HVALS) writes the same strings straight from either form.
+  for (const [keys, values, want] of [
+    [true, true, [...model].flat()],
+    [true, false, [...model.keys()]],
+    [false, true, [...model.values()]],
+  ] as const) {
+    const out: string[] = [];
+    h.writeTo({ bulkChars: (s, start, len) => out.push(s.slice(start, start + len)), bulkRange: (b, start, len) => out.push(Buffer.from(b.subarray(start, start + len)).toString("latin1")) }, keys, values);
+    expect(out).toEqual([...want]);
+  }
 }
 
 /** A string of `len` chars drawn from the whole latin1 range (or from a few letters). */

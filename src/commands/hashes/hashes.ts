@@ -18,10 +18,13 @@
 
 import type { Client } from "../../core/client.ts";
 import { HashValue } from "../../store/hash.ts";
-import { fail, SYNTAX, wrongArity } from "../../core/errors.ts";
+import { fail, SYNTAX, WRONGTYPE, wrongArity } from "../../core/errors.ts";
 import { expireAllFieldsIfNeeded, FieldState, fieldState, hiddenField, LAZY_NO_NOTIFICATION, liveField } from "./expiry.ts";
 import { hscan } from "./scan.ts";
-import { readHash, signalModified, writeHash } from "../../core/keyspace.ts";
+import { lookupReadSlot, readHash, signalModified, writeHash } from "../../core/keyspace.ts";
+import { isHashTag } from "../../store/at-rest.ts";
+import { NOT_FOUND } from "../../store/keyspace/keyspace-index.ts";
+import { writeEntryBytes } from "../../store/packed-entries.ts";
 import { NotifyClass, notifyKeyspaceEvent } from "../../core/pubsub.ts";
 import { addLongDouble, formatLongDoubleHuman, parseLongDouble } from "../strings/longdouble.ts";
 import { parseLongLong } from "../strings/parse.ts";
@@ -213,25 +216,30 @@ function hincrbyfloat(c: Client, argv: string[]): void {
 
 /** HGETALL / HKEYS / HVALS (genericHgetallCommand). */
 function hgetallGeneric(c: Client, argv: string[], keys: boolean, values: boolean): void {
-  const h = readHash(c, argv[1]!);
   const both = keys && values;
-  if (!h) {
+  const db = c.db;
+  const slot = lookupReadSlot(c, argv[1]!, db);
+  if (slot === NOT_FOUND) {
     if (both) c.reply.map(0);
     else c.reply.array(0);
     return;
   }
-  if (h.fieldTtlCount !== 0) return hgetallSkippingExpired(c, h, keys, values);
-  if (both) {
-    c.reply.map(h.size);
-    for (const [f, v] of h) {
-      c.reply.bulk(f);
-      c.reply.bulk(v);
-    }
-  } else {
-    c.reply.array(h.size);
-    if (keys) for (const f of h.keys()) c.reply.bulk(f);
-    else for (const v of h.values()) c.reply.bulk(v);
+  // A hash at rest is read from its record's bytes: no object is made (and kept) for it.
+  const ks = db.ks;
+  const tag = ks.packedRangeAt(slot);
+  if (tag >= 0) {
+    if (!isHashTag(tag)) fail(WRONGTYPE);
+    if (both) c.reply.map(ks.rangeMeta);
+    else c.reply.array(ks.rangeMeta);
+    writeEntryBytes(ks.rangeBuffer, ks.rangeStart, ks.rangeStart + ks.rangeLength, c.reply, both ? 1 : 2, keys ? 0 : 1);
+    return;
   }
+  const h = db.valueAt(slot);
+  if (!(h instanceof HashValue)) fail(WRONGTYPE);
+  if (h.fieldTtlCount !== 0) return hgetallSkippingExpired(c, h, keys, values);
+  if (both) c.reply.map(h.size);
+  else c.reply.array(h.size);
+  h.writeTo(c.reply, keys, values);
 }
 
 /** HGETALL / HKEYS / HVALS of a hash with field TTLs: logically expired fields are left out. */

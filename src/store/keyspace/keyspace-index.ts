@@ -264,6 +264,35 @@ export class KeyspaceIndex {
     this.rangeBuffer = EMPTY_RANGE;
   }
 
+  /** The meta word of the Packed record the last packedRangeAt found. */
+  rangeMeta = 0;
+
+  /**
+   * An aggregate held at rest (a Packed record, store/at-rest.ts) read in place, without
+   * decoding it into an object: its tag, with rangeBuffer / rangeStart at its packed data,
+   * rangeMeta set and the data's length in rangeLength; -1 when the record at `slot` is not
+   * Packed. Valid until the next change of the keyspace.
+   */
+  packedRangeAt(slot: number): number {
+    const ref = this.table[(slot << 1) + 1]!;
+    const s = ref >>> REF_SHIFT;
+    const off = (ref & OFFSET_MASK) << 3;
+    const w = this.arena.words[s]!;
+    const h = w[off >> 2]!;
+    if ((h & KIND_MASK) !== Kind.Packed) return -1;
+    const lens = w[(off >> 2) + 1]!;
+    const p = off + (h & Flag.Expire ? HEADER + EXPIRE_EXTRA : HEADER) + (h & Flag.KeyExternal ? SIDE_REF : lens & 0xffff);
+    const b = this.arena.bytes[s]!;
+    this.rangeBuffer = b;
+    this.rangeStart = p + PACKED_HEAD;
+    this.rangeLength = (lens >>> 16) - PACKED_HEAD;
+    this.rangeMeta = readU32(b, p + 1);
+    return b[p]!;
+  }
+
+  /** The data's length in bytes, after packedRangeAt. */
+  rangeLength = 0;
+
   valueStringAt(slot: number): string {
     return this.valueStringOf(this.table[(slot << 1) + 1]!);
   }
