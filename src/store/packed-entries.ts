@@ -84,6 +84,55 @@ export function writeEntryBytes(b: Uint8Array, start: number, end: number, sink:
   }
 }
 
+/** The length of the value findValueBytes found last. */
+export const foundValue = { length: 0 };
+
+/**
+ * In the field/value entries held as bytes in `b` from `start` to `end` (a hash at rest), where
+ * the value of `field` starts (its length in foundValue.length), or -1 when there is no such
+ * field.
+ */
+export function findValueBytes(b: Uint8Array, start: number, end: number, field: string): number {
+  const flen = field.length;
+  let p = start;
+  while (p < end) {
+    let from: number;
+    let len: number;
+    let c = b[p]!;
+    if (c < 0x80) {
+      from = p + 1;
+      len = c;
+    } else if (c < 0xc0) {
+      from = p + 2;
+      len = ((c & 0x3f) << 8) | b[p + 1]!;
+    } else {
+      from = p + 5;
+      len = ((b[p + 1]! << 24) | (b[p + 2]! << 16) | (b[p + 3]! << 8) | b[p + 4]!) >>> 0;
+    }
+    let same = len === flen;
+    for (let i = 0; same && i < len; i++) same = b[from + i] === field.charCodeAt(i);
+    // The value's entry.
+    p = from + len;
+    c = b[p]!;
+    if (c < 0x80) {
+      from = p + 1;
+      len = c;
+    } else if (c < 0xc0) {
+      from = p + 2;
+      len = ((c & 0x3f) << 8) | b[p + 1]!;
+    } else {
+      from = p + 5;
+      len = ((b[p + 1]! << 24) | (b[p + 2]! << 16) | (b[p + 3]! << 8) | b[p + 4]!) >>> 0;
+    }
+    if (same) {
+      foundValue.length = len;
+      return from;
+    }
+    p = from + len;
+  }
+  return -1;
+}
+
 /** Header size for an entry of `len` bytes. */
 export function headerSize(len: number): number {
   return len < 0x80 ? 1 : len < 0x4000 ? 2 : 5;

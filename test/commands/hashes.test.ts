@@ -620,3 +620,30 @@ describe("hashes through replication", () => {
     await checkAsMaster(replicationWorkload(seedFromEnv("HASH_MASTER_SEED")), 3);
   }, 90000);
 });
+
+describe("hashes held at rest (after a load), read in place", () => {
+  const loaded = serverPair(["--enable-debug-command", "yes"]);
+  test("HGET, HMGET, HEXISTS, HSTRLEN, HLEN, HGETALL, HKEYS, HVALS and WRONGTYPE are Redis's", async () => {
+    const [r, p] = loaded.clients;
+    const bin = String.fromCharCode(0, 255, 13, 10, 128);
+    const setup: Step[] = [
+      c("HSET", "rest:lp", "f1", "v1", "field2", "value2", "n", 12345, bin, bin, "empty", ""),
+      c("HSET", "rest:long", "k", "v".repeat(200), "f".repeat(130), "x"),
+      c("HSET", "rest:one", "only", "1"),
+      c("SADD", "rest:set", "a", "b"),
+      c("RPUSH", "rest:list", "a"),
+      c("SET", "rest:str", "x"),
+      c("DEBUG", "RELOAD"),
+    ];
+    expect(await runDifferential(r, p, setup, 30)).toEqual([]);
+    const reads: Step[] = [];
+    for (const k of ["rest:lp", "rest:long", "rest:one", "rest:missing", "rest:set", "rest:list", "rest:str"]) {
+      for (const f of ["f1", "field2", "n", bin, "empty", "k", "f".repeat(130), "only", "nope", "", "f"]) {
+        reads.push(c("HGET", k, f), c("HEXISTS", k, f), c("HSTRLEN", k, f));
+      }
+      reads.push(c("HMGET", k, "f1", "nope", bin, "k", "only"), c("HLEN", k), c("HGETALL", k), c("HKEYS", k), c("HVALS", k));
+    }
+    expect(await runDifferential(r, p, reads, 30)).toEqual([]);
+    expect(await runDifferentialResp3(loaded.redis.port, loaded.replicant.port, reads, 30)).toEqual([]);
+  });
+});

@@ -8,7 +8,7 @@
 import { describe, expect, test } from "bun:test";
 import { addLoaded, Database, NOT_FOUND, valueOfRef } from "../../src/store/database.ts";
 import { isHashTag, restForm, restFormOf } from "../../src/store/at-rest.ts";
-import { writeEntryBytes } from "../../src/store/packed-entries.ts";
+import { findValueBytes, foundValue, writeEntryBytes } from "../../src/store/packed-entries.ts";
 import { HashValue, ListValue, SetValue, ZSetValue, type RedisValue } from "../../src/store/values.ts";
 import { Kind } from "../../src/store/keyspace/record.ts";
 import { KeyspaceSnapshot } from "../../src/store/keyspace/snapshot.ts";
@@ -82,7 +82,7 @@ describe("aggregates at rest", () => {
     expect(db.expiresSize).toBe(1);
   });
 
-  test("a hash at rest is read in place (HGETALL / HKEYS / HVALS) and stays at rest", () => {
+  test("a hash at rest is read in place (HGETALL / HKEYS / HVALS / HGET) and stays at rest", () => {
     const db = new Database(0);
     const all = [...samples(), ["hash:long", new HashValue([["k", "v".repeat(200)], ["f".repeat(130), ""]])] as [string, RedisValue]];
     for (const [key, v] of all) {
@@ -104,6 +104,15 @@ describe("aggregates at rest", () => {
         writeEntryBytes(db.ks.rangeBuffer, db.ks.rangeStart, db.ks.rangeStart + db.ks.rangeLength, sink, stride, first);
         expect(out).toEqual([...want]);
       }
+      // HGET's lookup in place: every field's value, and -1 for absent ones.
+      db.ks.packedRangeAt(slot);
+      const { rangeBuffer: b, rangeStart: start, rangeLength: len } = db.ks;
+      for (const [f, v] of entries) {
+        const p = findValueBytes(b, start, start + len, f);
+        expect(p).toBeGreaterThanOrEqual(0);
+        expect(Buffer.from(b.subarray(p, p + foundValue.length)).toString("latin1")).toBe(v);
+      }
+      for (const absent of ["nope", "", "f1x", "v1", "f".repeat(129)]) if (!entries.some(([f]) => f === absent)) expect(findValueBytes(b, start, start + len, absent)).toBe(-1);
       expect(db.ks.kindAt(slot)).toBe(Kind.Packed);
     }
     expect(db.ks.packedRangeAt(db.find("hash:lp"))).toBeGreaterThanOrEqual(0);

@@ -24,7 +24,7 @@ import { hscan } from "./scan.ts";
 import { lookupReadSlot, readHash, signalModified, writeHash } from "../../core/keyspace.ts";
 import { isHashTag } from "../../store/at-rest.ts";
 import { NOT_FOUND } from "../../store/keyspace/keyspace-index.ts";
-import { writeEntryBytes } from "../../store/packed-entries.ts";
+import { findValueBytes, foundValue, writeEntryBytes } from "../../store/packed-entries.ts";
 import { NotifyClass, notifyKeyspaceEvent } from "../../core/pubsub.ts";
 import { addLongDouble, formatLongDoubleHuman, parseLongDouble } from "../strings/longdouble.ts";
 import { parseLongLong } from "../strings/parse.ts";
@@ -214,28 +214,49 @@ function hincrbyfloat(c: Client, argv: string[]): void {
 // ---------------------------------------------------------------------------------------------
 // Reads
 
+/**
+ * Looks a hash up for reading (lookupRead + its type check): undefined when missing; AT_REST
+ * for a hash held at rest, read in place (its fields at ks.rangeBuffer from ks.rangeStart for
+ * ks.rangeLength bytes, their count in ks.rangeMeta: no object is made and kept for a read);
+ * else the HashValue. WRONGTYPE for another type.
+ */
+function readHashInPlace(c: Client, key: string): HashValue | typeof AT_REST | undefined {
+  const db = c.db;
+  const slot = lookupReadSlot(c, key, db);
+  if (slot === NOT_FOUND) return undefined;
+  const tag = db.ks.packedRangeAt(slot);
+  if (tag >= 0) {
+    if (!isHashTag(tag)) fail(WRONGTYPE);
+    return AT_REST;
+  }
+  const h = db.valueAt(slot);
+  if (!(h instanceof HashValue)) fail(WRONGTYPE);
+  return h;
+}
+const AT_REST = null;
+
+/** After readHashInPlace found a hash at rest: where its `field`'s value starts (length in foundValue), or -1. */
+function restingValue(c: Client, field: string): number {
+  const ks = c.db.ks;
+  return findValueBytes(ks.rangeBuffer, ks.rangeStart, ks.rangeStart + ks.rangeLength, field);
+}
+
 /** HGETALL / HKEYS / HVALS (genericHgetallCommand). */
 function hgetallGeneric(c: Client, argv: string[], keys: boolean, values: boolean): void {
   const both = keys && values;
-  const db = c.db;
-  const slot = lookupReadSlot(c, argv[1]!, db);
-  if (slot === NOT_FOUND) {
+  const h = readHashInPlace(c, argv[1]!);
+  if (h === undefined) {
     if (both) c.reply.map(0);
     else c.reply.array(0);
     return;
   }
-  // A hash at rest is read from its record's bytes: no object is made (and kept) for it.
-  const ks = db.ks;
-  const tag = ks.packedRangeAt(slot);
-  if (tag >= 0) {
-    if (!isHashTag(tag)) fail(WRONGTYPE);
+  if (h === AT_REST) {
+    const ks = c.db.ks;
     if (both) c.reply.map(ks.rangeMeta);
     else c.reply.array(ks.rangeMeta);
     writeEntryBytes(ks.rangeBuffer, ks.rangeStart, ks.rangeStart + ks.rangeLength, c.reply, both ? 1 : 2, keys ? 0 : 1);
     return;
   }
-  const h = db.valueAt(slot);
-  if (!(h instanceof HashValue)) fail(WRONGTYPE);
   if (h.fieldTtlCount !== 0) return hgetallSkippingExpired(c, h, keys, values);
   if (both) c.reply.map(h.size);
   else c.reply.array(h.size);
@@ -379,14 +400,28 @@ export const handlers: HandlerMap = {
   hincrbyfloat,
 
   hget(c, argv) {
-    const h = readHash(c, argv[1]!);
+    const h = readHashInPlace(c, argv[1]!);
+    if (h === AT_REST) {
+      const p = restingValue(c, argv[2]!);
+      if (p < 0) c.reply.nullBulk();
+      else c.reply.bulkRange(c.db.ks.rangeBuffer, p, foundValue.length);
+      return;
+    }
     c.reply.bulkOrNull(h && liveField(c, argv[1]!, h, argv[2]!));
   },
 
   hmget(c, argv) {
     const key = argv[1]!;
-    const h = readHash(c, key);
+    const h = readHashInPlace(c, key);
     c.reply.array(argv.length - 2);
+    if (h === AT_REST) {
+      for (let i = 2; i < argv.length; i++) {
+        const p = restingValue(c, argv[i]!);
+        if (p < 0) c.reply.nullBulk();
+        else c.reply.bulkRange(c.db.ks.rangeBuffer, p, foundValue.length);
+      }
+      return;
+    }
     if (!h || h.fieldTtlCount === 0) {
       for (let i = 2; i < argv.length; i++) c.reply.bulkOrNull(h?.get(argv[i]!));
       return;
@@ -426,17 +461,19 @@ export const handlers: HandlerMap = {
   },
 
   hlen(c, argv) {
-    const h = readHash(c, argv[1]!);
-    c.reply.int(h ? h.size : 0);
+    const h = readHashInPlace(c, argv[1]!);
+    c.reply.int(h === AT_REST ? c.db.ks.rangeMeta : h ? h.size : 0);
   },
 
   hexists(c, argv) {
-    const h = readHash(c, argv[1]!);
+    const h = readHashInPlace(c, argv[1]!);
+    if (h === AT_REST) return c.reply.int(restingValue(c, argv[2]!) >= 0 ? 1 : 0);
     c.reply.int(h && liveField(c, argv[1]!, h, argv[2]!) !== undefined ? 1 : 0);
   },
 
   hstrlen(c, argv) {
-    const h = readHash(c, argv[1]!);
+    const h = readHashInPlace(c, argv[1]!);
+    if (h === AT_REST) return c.reply.int(restingValue(c, argv[2]!) >= 0 ? foundValue.length : 0);
     c.reply.int((h && liveField(c, argv[1]!, h, argv[2]!))?.length ?? 0);
   },
 
