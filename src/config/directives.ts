@@ -97,6 +97,8 @@ export const DIRECTIVES: Directive[] = [
   { name: "supervised", kind: "enum", values: ["upstart", "systemd", "auto", "no"], default: "no", mutable: false },
   { name: "syslog-facility", kind: "enum", values: ["user", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7"], default: "local0", mutable: false },
   { name: "repl-diskless-load", kind: "enum", values: ["disabled", "on-empty-db", "swapdb"], default: "disabled", mutable: true },
+  // Valkey 8's dual-channel full sync, as a replica (replication/rdb-channel.ts).
+  { name: "dual-channel-replication-enabled", kind: "bool", default: "no", mutable: true },
   { name: "loglevel", kind: "enum", values: ["debug", "verbose", "notice", "warning"], default: "notice", mutable: true },
   { name: "maxmemory-policy", kind: "enum", values: ["volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"], default: "noeviction", mutable: true },
   { name: "appendfsync", kind: "enum", values: ["everysec", "always", "no"], default: "everysec", mutable: true },

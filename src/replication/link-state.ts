@@ -11,6 +11,10 @@ export const enum ReplState {
   ReceiveIp = "receive_ip",
   ReceiveCapa = "receive_capa",
   ReceivePsync = "receive_psync",
+  /** Dual channel: the master answered +DUALCHANNELSYNC; the RDB channel's handshake runs. */
+  DualChannelRdb = "dual_channel_rdb",
+  /** Dual channel: REPLCONF set-rdb-client-id sent on the main connection. */
+  ReceiveRdbClientId = "receive_rdb_client_id",
   Transfer = "transfer",
   Connected = "connected",
 }

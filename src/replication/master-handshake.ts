@@ -20,6 +20,8 @@ export class MasterHandshake {
   masterInitialOffset = -1;
   /** True when the master answered PSYNC with an error and we fell back to SYNC. */
   prePsync = false;
+  /** The PSYNC in flight is a dual-channel sync's main-channel one (from the snapshot's offset). */
+  private dualPsync = false;
 
   constructor(
     private readonly server: Server,
@@ -39,6 +41,7 @@ export class MasterHandshake {
   /** The attempt is abandoned: no more replies expected. */
   cancel(): void {
     this.expectedReplies = [];
+    this.dualPsync = false;
   }
 
   /** Bytes from the master during the handshake. */
@@ -90,10 +93,49 @@ export class MasterHandshake {
         return true;
       }
       case ReplState.ReceivePsync:
-        return this.onPsyncReply(line);
+        return this.dualPsync ? this.onDualPsyncReply(line) : this.onPsyncReply(line);
+      case ReplState.ReceiveRdbClientId: {
+        if (line === "") return true;
+        if (line.startsWith("-")) {
+          this.log.warning(`Master does not understand REPLCONF identify: ${line}`);
+          this.link.failHandshake();
+          return false;
+        }
+        const endOff = this.link.dualEndOff!;
+        const offset = String(endOff.offset + 1);
+        this.log.notice(`Trying a partial resynchronization using main channel (request ${endOff.replid}:${offset}).`);
+        this.link.send(["PSYNC", endOff.replid, offset]);
+        this.dualPsync = true;
+        this.link.state = ReplState.ReceivePsync;
+        return true;
+      }
       default:
         return false;
     }
+  }
+
+  /**
+   * Dual channel: the RDB channel received $ENDOFF (the snapshot's end and its client id):
+   * the main connection names that channel, then PSYNCs from the snapshot's offset.
+   */
+  sendRdbClientId(clientId: string): void {
+    this.link.send(["REPLCONF", "set-rdb-client-id", clientId]);
+    this.link.state = ReplState.ReceiveRdbClientId;
+  }
+
+  /** The main channel's PSYNC reply: +CONTINUE starts buffering the stream; anything else aborts. */
+  private onDualPsyncReply(line: string): boolean {
+    if (line === "") return true;
+    this.dualPsync = false;
+    if (line.startsWith("+CONTINUE")) {
+      this.log.notice("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization, RDB load in background.");
+      this.link.onDualContinue();
+      return false;
+    }
+    // +DUALCHANNELSYNC again: the master's backlog no longer holds the snapshot's offset.
+    this.log.warning(`Aborting dual channel sync. Main channel psync result: ${line.slice(0, 128)}`);
+    this.link.failHandshake();
+    return false;
   }
 
   /** Redis 7 pipelines AUTH and the REPLCONFs after PONG, then reads their replies in order. */
@@ -117,7 +159,9 @@ export class MasterHandshake {
       this.link.send(["REPLCONF", "ip-address", ip]);
       expected.push(ReplState.ReceiveIp);
     }
-    this.link.send(["REPLCONF", "capa", "eof", "capa", "psync2"]);
+    // Valkey 8 masters with dual-channel-replication-enabled answer a full sync's PSYNC with
+    // +DUALCHANNELSYNC when we offer it; other masters ignore the capa.
+    this.link.send(cfg.bool("dual-channel-replication-enabled") ? ["REPLCONF", "capa", "eof", "capa", "psync2", "capa", "dual-channel"] : ["REPLCONF", "capa", "eof", "capa", "psync2"]);
     expected.push(ReplState.ReceiveCapa);
     this.expectedReplies = expected;
     this.link.state = expected[0]!;
@@ -125,6 +169,7 @@ export class MasterHandshake {
 
   private sendPsync(): void {
     this.prePsync = false;
+    this.dualPsync = false;
     if (this.link.cached) {
       const offset = String(this.link.cached.offset + 1);
       this.log.notice(`Trying a partial resynchronization (request ${this.link.cached.replid}:${offset}).`);
@@ -156,6 +201,13 @@ export class MasterHandshake {
       this.link.cached = null;
       this.repl.failover.onPsyncReply(true);
       this.link.beginTransfer();
+      return false;
+    }
+    if (line.startsWith("+DUALCHANNELSYNC")) {
+      this.log.notice("PSYNC is not possible, initialize RDB channel.");
+      if (this.link.cached) this.log.notice("Discarding previously cached master state.");
+      this.link.cached = null;
+      this.link.beginDualChannel();
       return false;
     }
     if (line.startsWith("+CONTINUE")) {

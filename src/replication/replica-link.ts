@@ -23,6 +23,8 @@ import { EofMarkDetector } from "./eof-mark.ts";
 import { type CachedMaster, ReplState } from "./link-state.ts";
 import { MasterHandshake } from "./master-handshake.ts";
 import { MasterStream } from "./master-stream.ts";
+import { type EndOff, RdbChannel } from "./rdb-channel.ts";
+import type { ReplyParser } from "../protocol/reply-parser.ts";
 import { adoptMasterHistory, DisklessTransfer, DiskTransfer, freshDatabases, installDataset, type SyncTransfer, watchSyncLoad } from "./sync-transfer.ts";
 
 interface LinkSocketData {
@@ -46,6 +48,14 @@ export class ReplicaLink {
   private readonly stream: MasterStream;
   /** Unix ms when a connected master was lost (master_link_down_since_seconds); 0 while up or never up. */
   linkDownSince = 0;
+  /**
+   * A dual-channel full sync in progress (Valkey 8): the RDB channel, the snapshot's end it
+   * announced, and the main connection's stream received meanwhile, applied after the load.
+   */
+  private dual: DualSync | null = null;
+  /** Bytes of stream buffered by the dual-channel sync in progress, and the most a sync buffered (INFO replicas_repl_buffer_size / _peak, Valkey's). */
+  dualBufferBytes = 0;
+  dualBufferPeak = 0;
   /** Transfer progress for INFO. */
   syncTotalBytes = -1;
   syncReadBytes = 0;
@@ -250,7 +260,8 @@ export class ReplicaLink {
         this.stream.receive(chunk);
         return;
       case ReplState.Transfer:
-        this.onTransferData(chunk);
+        if (this.dual !== null) this.bufferStream(chunk);
+        else this.onTransferData(chunk);
         return;
       default:
         this.handshake.receive(chunk);
@@ -275,12 +286,91 @@ export class ReplicaLink {
     if (rest.length) this.onTransferData(rest);
   }
 
+  // ------------------------------------------------------------------ dual channel
+
+  /**
+   * The master answered +DUALCHANNELSYNC (MasterHandshake): the snapshot comes on a second
+   * connection, whose $ENDOFF tells the offset the main connection then PSYNCs from.
+   */
+  beginDualChannel(): void {
+    const generation = this.generation;
+    const channel = new RdbChannel(this.server, {
+      onEndOff: (endOff) => {
+        if (generation !== this.generation || this.dual?.channel !== channel) return;
+        this.lastIo = Date.now();
+        this.dual.endOff = endOff;
+        this.handshake.sendRdbClientId(endOff.clientId);
+      },
+      onData: (chunk) => {
+        if (generation !== this.generation || this.dual?.channel !== channel) return;
+        this.server.stats.netReplInputBytes += chunk.length;
+        this.lastIo = Date.now();
+        this.onTransferData(chunk);
+      },
+      onFailure: (reason) => {
+        if (generation !== this.generation || this.dual?.channel !== channel) return;
+        this.log.warning(reason);
+        this.log.warning("Aborting dual channel sync");
+        this.failHandshake();
+      },
+    });
+    this.dual = { channel, endOff: null, continued: false, whenContinued: null, buffer: [], paused: false };
+    this.state = ReplState.DualChannelRdb;
+    this.transfer = null;
+    this.syncTotalBytes = -1;
+    this.syncReadBytes = 0;
+    this.syncStartedAt = Date.now();
+    this.lastIo = Date.now();
+    channel.open(this.repl.masterHost!, this.repl.masterPort);
+  }
+
+  /** What the RDB channel's $ENDOFF said, once it arrived. */
+  get dualEndOff(): EndOff | null {
+    return this.dual?.endOff ?? null;
+  }
+
+  /** The main channel's PSYNC was accepted: its stream is buffered until the snapshot is loaded. */
+  onDualContinue(): void {
+    const dual = this.dual!;
+    dual.continued = true;
+    this.state = ReplState.Transfer;
+    this.dualBufferBytes = 0;
+    this.dualBufferPeak = 0;
+    const rest = this.handshake.replies.takeRemaining();
+    if (rest.length) this.bufferStream(rest);
+    dual.whenContinued?.(true);
+  }
+
+  /**
+   * The main connection's stream while the snapshot is transferred and loaded. Past
+   * client-output-buffer-limit replica's hard limit we stop reading (as Valkey does): the rest
+   * waits in the socket and the master's buffer.
+   */
+  private bufferStream(chunk: Buffer): void {
+    const dual = this.dual!;
+    dual.buffer.push(chunk);
+    this.dualBufferBytes += chunk.length;
+    if (this.dualBufferBytes > this.dualBufferPeak) this.dualBufferPeak = this.dualBufferBytes;
+    const limit = this.server.config.outputBufferLimits.replica.hard;
+    if (limit > 0 && this.dualBufferBytes > limit && !dual.paused) {
+      this.log.warning("Replication buffer limit reached, stopping buffering.");
+      dual.paused = true;
+      this.conn?.setReading(false);
+    }
+  }
+
+  /** Where the transfer's "$..." line is read: the RDB channel's replies in a dual-channel sync. */
+  private get transferReplies(): ReplyParser {
+    return this.dual?.channel.replies ?? this.handshake.replies;
+  }
+
   private onTransferData(chunk: Buffer): void {
     if (this.transfer === null) {
       // Still waiting for the "$..." line; newlines before it are keep-alives.
-      this.handshake.replies.feed(chunk);
+      const replies = this.transferReplies;
+      replies.feed(chunk);
       while (true) {
-        const line = this.handshake.replies.nextLine();
+        const line = replies.nextLine();
         if (line === undefined) return;
         if (line === "") continue;
         if (line.startsWith("-")) {
@@ -294,7 +384,7 @@ export class ReplicaLink {
           return;
         }
         if (!this.startPayload(line)) return;
-        const rest = this.handshake.replies.takeRemaining();
+        const rest = replies.takeRemaining();
         // An empty payload ("$0") is complete at once.
         if (rest.length || this.transfer!.size === 0) this.onPayload(rest);
         return;
@@ -341,7 +431,7 @@ export class ReplicaLink {
         this.log.notice("MASTER <-> REPLICA sync: Loading DB in memory");
         this.server.loading = true;
       }
-      this.loadFromSocket(t);
+      this.loadFromSocket(t, this.transferConn);
     } else {
       const t = new DiskTransfer(size, mark, progress);
       this.transfer = t;
@@ -356,18 +446,22 @@ export class ReplicaLink {
       // With nothing to keep serving, parsing while the file is written costs no extra memory
       // and saves reading it back: the sync takes as long as the transfer, not transfer + load.
       // (With data held, Redis's order stands: write, then flush the old data and load.)
-      if (this.server.totalKeys() === 0) this.loadFromSocket(t);
+      if (this.server.totalKeys() === 0) this.loadFromSocket(t, this.transferConn);
     }
     return true;
   }
 
-  /** Parses the payload as it arrives: parse errors abort the transfer; a backlog pauses reading. */
-  private loadFromSocket(t: SyncTransfer): void {
+  /** The connection the payload comes on: the RDB channel's in a dual-channel sync. */
+  private get transferConn(): SocketConnection | null {
+    return this.dual !== null ? this.dual.channel.conn : this.conn;
+  }
+
+  /** Parses the payload as it arrives: parse errors abort the transfer; a backlog pauses reading on `conn`. */
+  private loadFromSocket(t: SyncTransfer, conn: SocketConnection | null): void {
     const load = beginDatasetLoad(this.server, freshDatabases(this.server));
     t.load = load;
     watchSyncLoad(this.server, load, t.progress);
     const generation = this.generation;
-    const conn = this.conn;
     load.onBacklog = (behind) => {
       if (generation === this.generation) conn?.setReading(!behind);
     };
@@ -393,6 +487,8 @@ export class ReplicaLink {
     t.progress.update(t.read, t.load?.keysLoaded ?? 0, t.load?.keysExpected ?? 0);
     if (!complete) return;
     t.done = true;
+    // Nothing follows the snapshot on a dual-channel sync's RDB channel (the master closes it).
+    this.dual?.channel.close();
     void this.finishTransfer();
   }
 
@@ -457,11 +553,25 @@ export class ReplicaLink {
       return;
     }
     if (result === null || !current()) return;
+    // Dual channel: the snapshot is applied once the main channel's PSYNC was accepted (the
+    // master may answer it after the load); the old data stays if it is refused.
+    const dual = this.dual;
+    if (dual !== null && !dual.continued) {
+      const accepted = await new Promise<boolean>((resolve) => (dual.whenContinued = resolve));
+      if (!accepted || !current()) return;
+    }
     installDataset(this.server, t, result);
-    adoptMasterHistory(this.repl, result.aux, this.handshake.masterReplid, this.handshake.masterInitialOffset);
-    const tail = t.tail;
+    // A dual-channel snapshot's history is what $ENDOFF said (the RDB's own aux fields are not
+    // used, as Valkey's replica does not).
+    const replid = dual !== null ? dual.endOff!.replid : this.handshake.masterReplid;
+    const offset = dual !== null ? dual.endOff!.offset : this.handshake.masterInitialOffset;
+    adoptMasterHistory(this.repl, result.aux, replid, offset);
+    const tail = dual !== null ? dual.buffer : t.tail;
     this.transfer = null;
-    this.createMasterClient(result.replStreamDb ?? 0, this.handshake.masterInitialOffset);
+    this.dual = null;
+    this.dualBufferBytes = 0;
+    this.createMasterClient(dual !== null ? dual.endOff!.dbid : (result.replStreamDb ?? 0), offset);
+    if (dual?.paused) this.conn?.setReading(true);
     this.log.notice("MASTER <-> REPLICA sync: Finished with success");
     this.server.notifySupervisor("STATUS=MASTER <-> REPLICA sync: Finished with success. Ready to accept connections in read-write mode.\n");
     // The transfer left its buffers (and the replaced dataset) behind as garbage: collected
@@ -540,6 +650,13 @@ export class ReplicaLink {
 
   /** Closes the connection of an attempt in progress and removes its temp file. */
   cancelHandshake(): void {
+    const dual = this.dual;
+    if (dual !== null) {
+      this.dual = null;
+      this.dualBufferBytes = 0;
+      dual.channel.close();
+      dual.whenContinued?.(false);
+    }
     const t = this.transfer;
     if (t) {
       t.discard();
@@ -607,3 +724,18 @@ export class ReplicaLink {
 }
 
 const NEWLINE = Buffer.from("\n");
+
+/** A dual-channel full sync in progress (ReplicaLink.dual). */
+interface DualSync {
+  channel: RdbChannel;
+  /** The snapshot's end, from the RDB channel's $ENDOFF. */
+  endOff: EndOff | null;
+  /** The main channel's PSYNC was accepted (+CONTINUE): its stream is being buffered. */
+  continued: boolean;
+  /** A loaded snapshot waiting for that answer: told true (accepted) or false (abandoned). */
+  whenContinued: ((accepted: boolean) => void) | null;
+  /** The main channel's stream from the snapshot's offset + 1, in arrival order. */
+  buffer: Buffer[];
+  /** Reading the main connection was paused at the buffer's limit. */
+  paused: boolean;
+}
