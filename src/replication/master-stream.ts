@@ -13,6 +13,7 @@ import { processCommand } from "../core/dispatch.ts";
 import type { Server } from "../core/server.ts";
 import { ProtocolError } from "../protocol/request-parser.ts";
 import type { ReplicaLink } from "./replica-link.ts";
+import { StreamSpool } from "./stream-spool.ts";
 import type { Replication } from "./replication.ts";
 
 /** Time spent applying queued stream bytes per turn of the event loop. */
@@ -29,8 +30,8 @@ export class MasterStream {
   lastInteraction = 0;
   /** Bytes of a MULTI block applied but not yet counted (the offset moves at EXEC, as in Redis). */
   private multiBytes = 0;
-  /** Stream bytes received and not applied yet (see queue). */
-  private queued: Buffer[] = [];
+  /** Stream bytes received and not applied yet (see queue), in order; a spool is read back in pieces. */
+  private queued: Array<Buffer | StreamSpool> = [];
   private queuedBytes = 0;
   private pumping = false;
   private readingPaused = false;
@@ -86,6 +87,19 @@ export class MasterStream {
       this.readingPaused = true;
       this.link.connection?.setReading(false);
     }
+    this.startPump();
+  }
+
+  /** Queues what a spool holds (stream bytes past a dual-channel sync's memory limit), after what is queued. */
+  queueSpool(spool: StreamSpool): void {
+    if (!this.client) return spool.discard();
+    this.lastInteraction = Date.now();
+    this.readReplOffset += spool.written;
+    this.queued.push(spool);
+    this.startPump();
+  }
+
+  private startPump(): void {
     if (this.pumping) return;
     this.pumping = true;
     setImmediate(() => this.pump());
@@ -95,9 +109,26 @@ export class MasterStream {
     const c = this.client;
     const deadline = performance.now() + STREAM_SLICE_MS;
     while (c !== null && this.client === c && this.queued.length > 0 && performance.now() < deadline) {
-      const chunk = this.queued.shift()!;
-      this.queuedBytes -= chunk.length;
-      this.apply(chunk);
+      const head = this.queued[0]!;
+      if (!(head instanceof StreamSpool)) {
+        this.queued.shift();
+        this.queuedBytes -= head.length;
+        this.apply(head);
+        continue;
+      }
+      let piece: Buffer | null;
+      try {
+        piece = head.next();
+      } catch (e) {
+        // The spooled stream cannot be read back: the link restarts (a PSYNC asks again from our offset).
+        this.server.log.warning(`Reading the spooled replication stream failed: ${(e as Error).message}`);
+        this.link.dropLinkForReconnect();
+        return;
+      }
+      if (piece === null) {
+        this.queued.shift();
+        head.discard();
+      } else this.apply(piece);
     }
     if (c !== null && this.client === c && this.queued.length > 0) {
       setImmediate(() => this.pump());
@@ -111,6 +142,7 @@ export class MasterStream {
   }
 
   private dropQueue(): void {
+    for (const q of this.queued) if (q instanceof StreamSpool) q.discard();
     this.queued = [];
     this.queuedBytes = 0;
     this.readingPaused = false;

@@ -24,6 +24,7 @@ import { type CachedMaster, ReplState } from "./link-state.ts";
 import { MasterHandshake } from "./master-handshake.ts";
 import { MasterStream } from "./master-stream.ts";
 import { type EndOff, RdbChannel } from "./rdb-channel.ts";
+import { StreamSpool } from "./stream-spool.ts";
 import type { ReplyParser } from "../protocol/reply-parser.ts";
 import { adoptMasterHistory, DisklessTransfer, DiskTransfer, freshDatabases, installDataset, type SyncTransfer, watchSyncLoad } from "./sync-transfer.ts";
 
@@ -56,6 +57,8 @@ export class ReplicaLink {
   /** Bytes of stream buffered by the dual-channel sync in progress, and the most a sync buffered (INFO replicas_repl_buffer_size / _peak, Valkey's). */
   dualBufferBytes = 0;
   dualBufferPeak = 0;
+  /** Of those, the bytes that went to a file past dual-channel-buffer-memory-limit (INFO replicas_repl_buffer_spilled). */
+  dualSpilledBytes = 0;
   /** Transfer progress for INFO. */
   syncTotalBytes = -1;
   syncReadBytes = 0;
@@ -314,7 +317,7 @@ export class ReplicaLink {
         this.failHandshake();
       },
     });
-    this.dual = { channel, endOff: null, continued: false, whenContinued: null, buffer: [], paused: false };
+    this.dual = { channel, endOff: null, continued: false, whenContinued: null, buffer: [], memoryBytes: 0, spool: null, paused: false };
     this.state = ReplState.DualChannelRdb;
     this.transfer = null;
     this.syncTotalBytes = -1;
@@ -336,27 +339,54 @@ export class ReplicaLink {
     this.state = ReplState.Transfer;
     this.dualBufferBytes = 0;
     this.dualBufferPeak = 0;
+    this.dualSpilledBytes = 0;
     const rest = this.handshake.replies.takeRemaining();
     if (rest.length) this.bufferStream(rest);
     dual.whenContinued?.(true);
   }
 
   /**
-   * The main connection's stream while the snapshot is transferred and loaded. Past
-   * client-output-buffer-limit replica's hard limit we stop reading (as Valkey does): the rest
-   * waits in the socket and the master's buffer.
+   * The main connection's stream while the snapshot is transferred and loaded: in memory up to
+   * dual-channel-buffer-memory-limit, then appended to a file in `dir` (a StreamSpool), so the
+   * master's buffer for us stays small however long the load takes. With the limit at 0 it all
+   * stays in memory and reading pauses past client-output-buffer-limit replica's hard limit,
+   * as Valkey's replica does (the rest then waits in the master's buffer).
    */
   private bufferStream(chunk: Buffer): void {
     const dual = this.dual!;
-    dual.buffer.push(chunk);
     this.dualBufferBytes += chunk.length;
     if (this.dualBufferBytes > this.dualBufferPeak) this.dualBufferPeak = this.dualBufferBytes;
-    const limit = this.server.config.outputBufferLimits.replica.hard;
-    if (limit > 0 && this.dualBufferBytes > limit && !dual.paused) {
-      this.log.warning("Replication buffer limit reached, stopping buffering.");
-      dual.paused = true;
-      this.conn?.setReading(false);
+    if (dual.spool === null) {
+      const memoryLimit = this.server.config.num("dual-channel-buffer-memory-limit");
+      if (memoryLimit === 0 || dual.memoryBytes + chunk.length <= memoryLimit) {
+        dual.buffer.push(chunk);
+        dual.memoryBytes += chunk.length;
+        const hard = this.server.config.outputBufferLimits.replica.hard;
+        if (memoryLimit === 0 && hard > 0 && dual.memoryBytes > hard && !dual.paused) {
+          this.log.warning("Replication buffer limit reached, stopping buffering.");
+          dual.paused = true;
+          this.conn?.setReading(false);
+        }
+        return;
+      }
+      const path = `temp-dual-channel-${process.pid}-${Date.now()}.stream`;
+      try {
+        dual.spool = new StreamSpool(path);
+      } catch (e) {
+        this.log.warning(`Opening ${path} for the buffered replication stream failed: ${(e as Error).message}`);
+        this.failHandshake();
+        return;
+      }
+      this.log.notice(`MASTER <-> REPLICA sync: the buffered stream passed dual-channel-buffer-memory-limit (${memoryLimit} bytes): the rest goes to ${path}`);
     }
+    try {
+      dual.spool.append(chunk);
+    } catch (e) {
+      this.log.warning(`Writing the buffered replication stream to ${dual.spool.path} failed: ${(e as Error).message}`);
+      this.failHandshake();
+      return;
+    }
+    this.dualSpilledBytes = dual.spool.written;
   }
 
   /** Where the transfer's "$..." line is read: the RDB channel's replies in a dual-channel sync. */
@@ -567,6 +597,7 @@ export class ReplicaLink {
     const offset = dual !== null ? dual.endOff!.offset : this.handshake.masterInitialOffset;
     adoptMasterHistory(this.repl, result.aux, replid, offset);
     const tail = dual !== null ? dual.buffer : t.tail;
+    const spool = dual?.spool ?? null;
     this.transfer = null;
     this.dual = null;
     this.dualBufferBytes = 0;
@@ -580,11 +611,13 @@ export class ReplicaLink {
     this.server.collectAfterLoad();
     if (t.linkLost) {
       this.log.warning("Connection with master lost.");
+      spool?.discard();
       this.dropMasterClient(true, true);
       return;
     }
     // What the master sent while we loaded: applied in order, in slices (it can be many MB).
     for (const chunk of tail) this.stream.queue(chunk);
+    if (spool !== null) this.stream.queueSpool(spool);
   }
 
   private abortTransfer(): void {
@@ -655,6 +688,7 @@ export class ReplicaLink {
       this.dual = null;
       this.dualBufferBytes = 0;
       dual.channel.close();
+      dual.spool?.discard();
       dual.whenContinued?.(false);
     }
     const t = this.transfer;
@@ -734,8 +768,10 @@ interface DualSync {
   continued: boolean;
   /** A loaded snapshot waiting for that answer: told true (accepted) or false (abandoned). */
   whenContinued: ((accepted: boolean) => void) | null;
-  /** The main channel's stream from the snapshot's offset + 1, in arrival order. */
+  /** The main channel's stream from the snapshot's offset + 1, in arrival order: in memory, then in `spool` past the memory limit. */
   buffer: Buffer[];
+  memoryBytes: number;
+  spool: StreamSpool | null;
   /** Reading the main connection was paused at the buffer's limit. */
   paused: boolean;
 }

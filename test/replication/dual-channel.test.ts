@@ -7,6 +7,7 @@
 // (an ordinary full sync). Needs ../shared/masters (skipped with one line without it).
 
 import { afterAll, describe, expect, test } from "bun:test";
+import { readdirSync } from "node:fs";
 import { sharedMasters } from "../helpers/masters.ts";
 import { info, type ServerProcess, startRedis, startReplicant, stopServers, tracker, waitFor, waitForSync } from "../helpers/servers.ts";
 
@@ -88,6 +89,24 @@ if (valkey) {
       // What the master writes from now on arrives as in any sync.
       await master.call("SET", "after", "1");
       await digestsEqual(master, replica);
+    });
+
+    test("past dual-channel-buffer-memory-limit the buffered stream goes to a file in dir, read back in order, then removed", async () => {
+      const master = await valkeyMaster(50000);
+      await master.call("CONFIG", "SET", "rdb-key-save-delay", "20");
+      const load = writeLoad(master);
+      await Bun.sleep(100);
+      const replica = await track(startReplicant(["--enable-debug-command", "yes", "--dual-channel-replication-enabled", "yes", "--dual-channel-buffer-memory-limit", "64kb", "--replicaof", "127.0.0.1", String(master.port)]));
+      await replica.waitForLog("the rest goes to temp-dual-channel-", 30000);
+      await replica.waitForLog("MASTER <-> REPLICA sync: Finished with success", 60000);
+      await load.stop();
+      await master.call("CONFIG", "SET", "rdb-key-save-delay", "0");
+      await digestsEqual(master, replica);
+      const r = await info(replica, "replication");
+      expect(Number(r.replicas_repl_buffer_spilled)).toBeGreaterThan(0);
+      expect(Number(r.replicas_repl_buffer_peak)).toBeGreaterThan(64 * 1024);
+      expect(replica.output()).not.toContain("Aborting dual channel sync");
+      await waitFor("the spool file to go", () => !readdirSync(replica.dir).some((f) => f.startsWith("temp-dual-channel-")));
     });
 
     test("the master drops both channels half-way: the sync starts again and ends equal", async () => {

@@ -255,7 +255,7 @@ const sections: Record<string, Section> = {
         `slave_repl_offset:${applied}`,
       );
       // Valkey 8's fields for the stream a dual-channel sync buffers while it loads.
-      if (server.config.bool("dual-channel-replication-enabled")) lines.push(`replicas_repl_buffer_size:${link.dualBufferBytes}`, `replicas_repl_buffer_peak:${link.dualBufferPeak}`);
+      if (server.config.bool("dual-channel-replication-enabled")) lines.push(`replicas_repl_buffer_size:${link.dualBufferBytes}`, `replicas_repl_buffer_peak:${link.dualBufferPeak}`, `replicas_repl_buffer_spilled:${link.dualSpilledBytes}`);
       if (link.syncInProgress) {
         const total = link.syncTotalBytes;
         const readBytes = link.syncReadBytes;
