@@ -99,8 +99,8 @@ export const DIRECTIVES: Directive[] = [
   { name: "repl-diskless-load", kind: "enum", values: ["disabled", "on-empty-db", "swapdb"], default: "disabled", mutable: true },
   // Valkey 8's dual-channel full sync, as a replica (replication/rdb-channel.ts).
   { name: "dual-channel-replication-enabled", kind: "bool", default: "no", mutable: true },
-  // Ours: the stream a dual-channel sync buffers in memory before the rest goes to a file in
-  // `dir` (0: never to a file; reading then pauses at client-output-buffer-limit replica, as Valkey's).
+  // Ours: what a replica keeps in memory of the stream received while it loads a full sync
+  // before the rest goes to a file in `dir` (replication/stream-spool.ts; 0: memory only).
   { name: "loglevel", kind: "enum", values: ["debug", "verbose", "notice", "warning"], default: "notice", mutable: true },
   { name: "maxmemory-policy", kind: "enum", values: ["volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"], default: "noeviction", mutable: true },
   { name: "appendfsync", kind: "enum", values: ["everysec", "always", "no"], default: "everysec", mutable: true },
@@ -165,7 +165,7 @@ export const DIRECTIVES: Directive[] = [
   { name: "proto-max-bulk-len", kind: "memory", min: 1048576, max: Number.MAX_SAFE_INTEGER, default: "536870912", mutable: true },
   { name: "stream-node-max-entries", kind: "int", min: 0, max: Number.MAX_SAFE_INTEGER, default: "100", mutable: true },
   { name: "repl-backlog-size", kind: "memory", min: 1, max: Number.MAX_SAFE_INTEGER, default: "1048576", mutable: true },
-  { name: "dual-channel-buffer-memory-limit", kind: "memory", min: 0, max: Number.MAX_SAFE_INTEGER, default: "67108864", mutable: true },
+  { name: "repl-load-buffer-memory-limit", kind: "memory", min: 0, max: Number.MAX_SAFE_INTEGER, default: "67108864", mutable: true },
   { name: "maxmemory", kind: "memory", min: 0, max: Number.MAX_SAFE_INTEGER, default: "0", mutable: true },
   { name: "cluster-link-sendbuf-limit", kind: "memory", min: 0, max: Number.MAX_SAFE_INTEGER, default: "0", mutable: true },
   { name: "hash-max-listpack-entries", alias: "hash-max-ziplist-entries", kind: "int", min: 0, max: Number.MAX_SAFE_INTEGER, default: "512", mutable: true },

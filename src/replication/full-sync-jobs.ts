@@ -50,7 +50,6 @@ export class FullSyncJobs {
 
   /** A replica that needs a full sync: it joins the RDB being produced if it can, else waits for a job. */
   enqueue(session: ReplicaSession): void {
-    const repl = this.repl;
     const job = this.job;
     if (job && !job.diskless && !job.produced) {
       // CASE 1 of Redis's syncCommand: a disk-based RDB is being produced; attach to it if
@@ -60,7 +59,7 @@ export class FullSyncJobs {
         session.state = ReplicaState.WaitBgsaveEnd;
         session.pending = session.rdbOnly ? [] : [...peer.pending];
         session.pendingBytes = session.rdbOnly ? 0 : peer.pendingBytes;
-        if (!session.prePsync) session.conn.write(Buffer.from(`+FULLRESYNC ${repl.replid} ${job.offset}\r\n`));
+        this.serving.announceFullSync(session, job.offset);
         job.replicas.push(session);
         this.log.notice("Waiting for end of BGSAVE for SYNC");
       } else {
@@ -115,7 +114,7 @@ export class FullSyncJobs {
       s.state = ReplicaState.WaitBgsaveEnd;
       s.pending = [];
       s.pendingBytes = 0;
-      if (!s.prePsync) s.conn.write(Buffer.from(`+FULLRESYNC ${repl.replid} ${offset}\r\n`));
+      this.serving.announceFullSync(s, offset);
     }
     if (diskless) {
       job.mark = Buffer.from(randomBytes(20).toString("hex"), "latin1");

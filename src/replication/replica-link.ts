@@ -24,7 +24,7 @@ import { type CachedMaster, ReplState } from "./link-state.ts";
 import { MasterHandshake } from "./master-handshake.ts";
 import { MasterStream } from "./master-stream.ts";
 import { type EndOff, RdbChannel } from "./rdb-channel.ts";
-import { StreamSpool } from "./stream-spool.ts";
+import { PendingStream } from "./stream-spool.ts";
 import type { ReplyParser } from "../protocol/reply-parser.ts";
 import { adoptMasterHistory, DisklessTransfer, DiskTransfer, freshDatabases, installDataset, type SyncTransfer, watchSyncLoad } from "./sync-transfer.ts";
 
@@ -57,7 +57,7 @@ export class ReplicaLink {
   /** Bytes of stream buffered by the dual-channel sync in progress, and the most a sync buffered (INFO replicas_repl_buffer_size / _peak, Valkey's). */
   dualBufferBytes = 0;
   dualBufferPeak = 0;
-  /** Of those, the bytes that went to a file past dual-channel-buffer-memory-limit (INFO replicas_repl_buffer_spilled). */
+  /** Of those, the bytes that went to a file past repl-load-buffer-memory-limit (INFO replicas_repl_buffer_spilled). */
   dualSpilledBytes = 0;
   /** Transfer progress for INFO. */
   syncTotalBytes = -1;
@@ -317,7 +317,7 @@ export class ReplicaLink {
         this.failHandshake();
       },
     });
-    this.dual = { channel, endOff: null, continued: false, whenContinued: null, buffer: [], memoryBytes: 0, spool: null, paused: false };
+    this.dual = { channel, endOff: null, continued: false, whenContinued: null, paused: false };
     this.state = ReplState.DualChannelRdb;
     this.transfer = null;
     this.syncTotalBytes = -1;
@@ -340,53 +340,51 @@ export class ReplicaLink {
     this.dualBufferBytes = 0;
     this.dualBufferPeak = 0;
     this.dualSpilledBytes = 0;
+    this.pendingStream = this.newPendingStream();
     const rest = this.handshake.replies.takeRemaining();
     if (rest.length) this.bufferStream(rest);
     dual.whenContinued?.(true);
   }
 
   /**
-   * The main connection's stream while the snapshot is transferred and loaded: in memory up to
-   * dual-channel-buffer-memory-limit, then appended to a file in `dir` (a StreamSpool), so the
-   * master's buffer for us stays small however long the load takes. With the limit at 0 it all
-   * stays in memory and reading pauses past client-output-buffer-limit replica's hard limit,
-   * as Valkey's replica does (the rest then waits in the master's buffer).
+   * The stream received while a full sync loads (a dual-channel sync's main connection from
+   * +CONTINUE, a single-channel sync's after the payload), applied once the load is done.
+   */
+  private pendingStream: PendingStream | null = null;
+
+  private newPendingStream(): PendingStream {
+    return new PendingStream(this.server.config.num("repl-load-buffer-memory-limit"), `temp-repl-stream-${process.pid}-${Date.now()}.stream`);
+  }
+
+  /**
+   * Keeps stream bytes received while a full sync loads: in memory up to
+   * repl-load-buffer-memory-limit, then appended to a file in `dir` (stream-spool.ts), so the
+   * master's buffer for us stays small however long the load takes. With the limit at 0 they
+   * all stay in memory; a dual-channel sync then stops reading past client-output-buffer-limit
+   * replica's hard limit, as Valkey's replica does (the rest waits in the master's buffer).
    */
   private bufferStream(chunk: Buffer): void {
-    const dual = this.dual!;
-    this.dualBufferBytes += chunk.length;
-    if (this.dualBufferBytes > this.dualBufferPeak) this.dualBufferPeak = this.dualBufferBytes;
-    if (dual.spool === null) {
-      const memoryLimit = this.server.config.num("dual-channel-buffer-memory-limit");
-      if (memoryLimit === 0 || dual.memoryBytes + chunk.length <= memoryLimit) {
-        dual.buffer.push(chunk);
-        dual.memoryBytes += chunk.length;
-        const hard = this.server.config.outputBufferLimits.replica.hard;
-        if (memoryLimit === 0 && hard > 0 && dual.memoryBytes > hard && !dual.paused) {
-          this.log.warning("Replication buffer limit reached, stopping buffering.");
-          dual.paused = true;
-          this.conn?.setReading(false);
-        }
-        return;
-      }
-      const path = `temp-dual-channel-${process.pid}-${Date.now()}.stream`;
-      try {
-        dual.spool = new StreamSpool(path);
-      } catch (e) {
-        this.log.warning(`Opening ${path} for the buffered replication stream failed: ${(e as Error).message}`);
-        this.failHandshake();
-        return;
-      }
-      this.log.notice(`MASTER <-> REPLICA sync: the buffered stream passed dual-channel-buffer-memory-limit (${memoryLimit} bytes): the rest goes to ${path}`);
-    }
+    const pending = (this.pendingStream ??= this.newPendingStream());
+    let first: boolean;
     try {
-      dual.spool.append(chunk);
+      first = pending.push(chunk);
     } catch (e) {
-      this.log.warning(`Writing the buffered replication stream to ${dual.spool.path} failed: ${(e as Error).message}`);
+      this.log.warning(`Keeping the replication stream received during the load in ${pending.spool?.path ?? "a file"} failed: ${(e as Error).message}`);
       this.failHandshake();
       return;
     }
-    this.dualSpilledBytes = dual.spool.written;
+    if (first) this.log.notice(`MASTER <-> REPLICA sync: the stream received during the load passed repl-load-buffer-memory-limit: the rest goes to ${pending.spool!.path}`);
+    const dual = this.dual;
+    if (dual === null) return;
+    this.dualBufferBytes = pending.bytes;
+    if (pending.bytes > this.dualBufferPeak) this.dualBufferPeak = pending.bytes;
+    this.dualSpilledBytes = pending.spilled;
+    const hard = this.server.config.outputBufferLimits.replica.hard;
+    if (pending.spool === null && this.server.config.num("repl-load-buffer-memory-limit") === 0 && hard > 0 && pending.memory > hard && !dual.paused) {
+      this.log.warning("Replication buffer limit reached, stopping buffering.");
+      dual.paused = true;
+      this.conn?.setReading(false);
+    }
   }
 
   /** Where the transfer's "$..." line is read: the RDB channel's replies in a dual-channel sync. */
@@ -422,7 +420,7 @@ export class ReplicaLink {
     }
     if (this.transfer.done) {
       // Loading the payload: bytes of the stream that follows wait their turn.
-      this.transfer.tail.push(chunk);
+      this.bufferStream(chunk);
       return;
     }
     this.onPayload(chunk);
@@ -596,8 +594,8 @@ export class ReplicaLink {
     const replid = dual !== null ? dual.endOff!.replid : this.handshake.masterReplid;
     const offset = dual !== null ? dual.endOff!.offset : this.handshake.masterInitialOffset;
     adoptMasterHistory(this.repl, result.aux, replid, offset);
-    const tail = dual !== null ? dual.buffer : t.tail;
-    const spool = dual?.spool ?? null;
+    const pending = this.pendingStream;
+    this.pendingStream = null;
     this.transfer = null;
     this.dual = null;
     this.dualBufferBytes = 0;
@@ -611,13 +609,16 @@ export class ReplicaLink {
     this.server.collectAfterLoad();
     if (t.linkLost) {
       this.log.warning("Connection with master lost.");
-      spool?.discard();
+      pending?.discard();
       this.dropMasterClient(true, true);
       return;
     }
     // What the master sent while we loaded: applied in order, in slices (it can be many MB).
-    for (const chunk of tail) this.stream.queue(chunk);
-    if (spool !== null) this.stream.queueSpool(spool);
+    for (const chunk of t.tail) this.stream.queue(chunk);
+    if (pending !== null) {
+      for (const chunk of pending.chunks) this.stream.queue(chunk);
+      if (pending.spool !== null) this.stream.queueSpool(pending.spool);
+    }
   }
 
   private abortTransfer(): void {
@@ -688,9 +689,10 @@ export class ReplicaLink {
       this.dual = null;
       this.dualBufferBytes = 0;
       dual.channel.close();
-      dual.spool?.discard();
       dual.whenContinued?.(false);
     }
+    this.pendingStream?.discard();
+    this.pendingStream = null;
     const t = this.transfer;
     if (t) {
       t.discard();
@@ -768,10 +770,6 @@ interface DualSync {
   continued: boolean;
   /** A loaded snapshot waiting for that answer: told true (accepted) or false (abandoned). */
   whenContinued: ((accepted: boolean) => void) | null;
-  /** The main channel's stream from the snapshot's offset + 1, in arrival order: in memory, then in `spool` past the memory limit. */
-  buffer: Buffer[];
-  memoryBytes: number;
-  spool: StreamSpool | null;
   /** Reading the main connection was paused at the buffer's limit. */
   paused: boolean;
 }

@@ -52,6 +52,54 @@ export class ReplicaServing {
 
   // ------------------------------------------------------------------ PSYNC / SYNC
 
+  /**
+   * Dual channel (Valkey 8): the stream since each RDB channel's snapshot point, kept until its
+   * main channel PSYNCs from there (or for DUAL_CHANNEL_GRACE_MS), by the RDB channel's client id.
+   */
+  private readonly waitingPsync = new Map<number, PinnedStream>();
+
+  /**
+   * A full sync's snapshot point reached this replica: +FULLRESYNC (PSYNC), nothing (SYNC), or
+   * for a dual-channel RDB channel $ENDOFF (the offset its main channel will PSYNC from, our
+   * history, the db, its client id), after which the stream is kept for that PSYNC.
+   */
+  announceFullSync(s: ReplicaSession, offset: number): void {
+    const repl = this.repl;
+    if (s.rdbChannel) {
+      s.conn.write(Buffer.from(`$ENDOFF:${offset} ${repl.replid} 0 ${s.client.id}\r\n`));
+      this.waitingPsync.set(s.client.id, { offset, replid: repl.replid, chunks: [], bytes: 0, since: Date.now() });
+    } else if (!s.prePsync) s.conn.write(Buffer.from(`+FULLRESYNC ${repl.replid} ${offset}\r\n`));
+  }
+
+  /** REPLCONF set-rdb-client-id <id> on a dual-channel main channel. */
+  private setRdbClientId(c: Client, value: string): string | null {
+    const id = Number(value);
+    if (!/^\d+$/.test(value) || !this.waitingPsync.has(id)) return `ERR Unrecognized RDB client id ${value}`;
+    ReplicaSession.of(c).rdbClientId = id;
+    return null;
+  }
+
+  /**
+   * The main channel's PSYNC from its RDB channel's snapshot point: +CONTINUE, the stream kept
+   * since then, and the stream from now on while the replica loads (bg_transfer, online at its
+   * first ACK). False when it does not continue that snapshot (the usual checks follow).
+   */
+  private continueDualChannel(s: ReplicaSession, replid: string, offset: number): boolean {
+    const pin = this.waitingPsync.get(s.rdbClientId);
+    if (!pin || replid.toLowerCase() !== pin.replid || pin.replid !== this.repl.replid || offset !== pin.offset + 1) return false;
+    this.waitingPsync.delete(s.rdbClientId);
+    const c = s.client;
+    c.kind = ClientKind.Replica;
+    s.state = ReplicaState.BgTransfer;
+    s.ackTime = Date.now();
+    this.addReplica(s);
+    s.conn.write(Buffer.from(`+CONTINUE ${this.repl.replid}\r\n`));
+    for (const b of pin.chunks) s.conn.write(b);
+    this.server.stats.netReplOutputBytes += pin.bytes;
+    this.log.notice(`Partial resynchronization request from ${s.name()} accepted (dual channel). Sending ${pin.bytes} bytes of stream starting from offset ${offset}.`);
+    return true;
+  }
+
   /** PSYNC <replid> <offset> [FAILOVER] or SYNC from a client that wants to become our replica. */
   syncCommand(c: Client, argv: string[]): void {
     if (c.kind === ClientKind.Replica) return;
@@ -96,11 +144,18 @@ export class ReplicaServing {
         this.log.warning(`Replica ${session.name()} asks for synchronization but with a wrong offset`);
         return;
       }
-      if (this.tryPartialResync(session, argv[1]!, offset)) {
+      if ((session.rdbClientId >= 0 && this.continueDualChannel(session, argv[1]!, offset)) || this.tryPartialResync(session, argv[1]!, offset)) {
         this.server.stats.syncPartialOk++;
         return;
       }
       if (argv[1] !== "?") this.server.stats.syncPartialErr++;
+      // A Valkey 8 replica that can take the snapshot on a second connection is told so; the
+      // sync continues there (its RDB channel's SYNC) and on this connection's next PSYNC.
+      if (session.capaDualChannel && this.server.config.bool("dual-channel-replication-enabled") && this.server.config.bool("repl-diskless-sync")) {
+        this.log.notice(`Replica ${session.name()} is capable of dual channel synchronization, and partial sync isn't possible. Full sync will continue with dedicated RDB channel.`);
+        c.conn?.write(Buffer.from("+DUALCHANNELSYNC\r\n"));
+        return;
+      }
     } else {
       // SYNC: an old implementation (or redis-cli --replica): no REPLCONF ACKs expected.
       session.prePsync = true;
@@ -182,9 +237,13 @@ export class ReplicaServing {
   /** Bytes of the replication stream: backlog and replicas. The caller moves the offset. */
   feed(bytes: Buffer): void {
     this.repl.backlog?.append(bytes);
+    for (const pin of this.waitingPsync.values()) {
+      pin.chunks.push(bytes);
+      pin.bytes += bytes.length;
+    }
     if (this.sessions.size === 0) return;
     for (const s of this.sessions) {
-      if (s.state === ReplicaState.Online) {
+      if (s.state === ReplicaState.Online || s.state === ReplicaState.BgTransfer) {
         s.conn.write(bytes);
         this.server.stats.netReplOutputBytes += bytes.length;
       } else if (s.state !== ReplicaState.WaitBgsaveStart && !s.rdbOnly) {
@@ -267,6 +326,7 @@ export class ReplicaServing {
    * error to reply (Redis's texts).
    */
   onReplconf(c: Client, option: string, value: string): string | null {
+    if (option === "set-rdb-client-id") return this.setRdbClientId(c, value);
     return ReplicaSession.of(c).configure(option, value);
   }
 
@@ -277,6 +337,10 @@ export class ReplicaServing {
     if (Number.isSafeInteger(offset) && offset > s.ackOffset) s.ackOffset = offset;
     s.ackTime = Date.now();
     if (s.state === ReplicaState.WaitFirstAck) this.putOnline(s);
+    if (s.state === ReplicaState.BgTransfer) {
+      s.state = ReplicaState.Online;
+      this.log.notice(`Synchronization with replica ${s.name()} succeeded`);
+    }
     this.waits.check();
   }
 
@@ -298,6 +362,16 @@ export class ReplicaServing {
     for (const s of this.sessions) {
       const presync = s.state === ReplicaState.WaitBgsaveStart || (s.state === ReplicaState.WaitBgsaveEnd && !this.fullSyncs.job?.diskless);
       if (presync) s.conn.write(NEWLINE);
+    }
+    // Dual channel: a snapshot's stream whose main channel never PSYNCed (Valkey's grace
+    // period), or that grew past the replica output-buffer limit, is let go (its PSYNC then
+    // gets +DUALCHANNELSYNC and the replica starts over).
+    const hard = cfg.outputBufferLimits.replica.hard;
+    for (const [id, pin] of this.waitingPsync) {
+      if (now - pin.since > DUAL_CHANNEL_GRACE_MS) this.log.warning(`Replica main channel failed to establish PSYNC within the grace period (${DUAL_CHANNEL_GRACE_MS / 1000} seconds). Freeing RDB client ${id}.`);
+      else if (hard > 0 && pin.bytes > hard) this.log.warning(`The stream kept for RDB client ${id} passed the replica output buffer limit: freed.`);
+      else continue;
+      this.waitingPsync.delete(id);
     }
     const timeoutMs = cfg.num("repl-timeout") * 1000;
     for (const s of [...this.sessions]) {
@@ -343,7 +417,7 @@ export class ReplicaServing {
     const limit = this.server.config.outputBufferLimits.replica;
     if (limit.hard === 0 && limit.soft === 0) return;
     let used = s.pendingBytes;
-    if (s.state === ReplicaState.Online) {
+    if (s.state === ReplicaState.Online || s.state === ReplicaState.BgTransfer) {
       const queued = s.conn.pendingBytes;
       // The RDB's tail may still be queued ahead of the stream: never count it.
       if (queued < s.rdbQueuedAtOnline) s.rdbQueuedAtOnline = queued;
@@ -473,6 +547,18 @@ export class ReplicaServing {
 }
 
 const NEWLINE = Buffer.from("\n");
+
+/** How long the stream since an RDB channel's snapshot waits for its main channel's PSYNC (Valkey's 60 s). */
+const DUAL_CHANNEL_GRACE_MS = 60_000;
+
+/** The stream since a dual-channel RDB channel's snapshot point (ReplicaServing.waitingPsync). */
+interface PinnedStream {
+  offset: number;
+  replid: string;
+  chunks: Buffer[];
+  bytes: number;
+  since: number;
+}
 
 function newId(): string {
   return randomBytes(20).toString("hex");

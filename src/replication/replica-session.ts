@@ -14,6 +14,11 @@ export const enum ReplicaState {
   SendBulk = "send_bulk",
   /** Diskless RDB sent; waiting for the first ACK before streaming (Redis 7). */
   WaitFirstAck = "wait_first_ack",
+  /**
+   * Dual channel (Valkey 8): the main channel PSYNCed from the snapshot's offset and gets the
+   * stream while the replica loads the RDB its RDB channel received; online at its first ACK.
+   */
+  BgTransfer = "bg_transfer",
   Online = "online",
 }
 
@@ -25,6 +30,8 @@ export function stateName(s: ReplicaState): string {
       return "wait_bgsave";
     case ReplicaState.SendBulk:
       return "send_bulk";
+    case ReplicaState.BgTransfer:
+      return "bg_transfer";
     case ReplicaState.WaitFirstAck:
     case ReplicaState.Online:
       return "online";
@@ -49,6 +56,12 @@ export class ReplicaSession {
   softLimitSince = 0;
   /** REPLCONF rdb-only 1: the RDB and nothing else (redis-cli --rdb); closed once sent. */
   rdbOnly = false;
+  /** REPLCONF capa dual-channel: a Valkey 8 replica that can take its snapshot on a second connection. */
+  capaDualChannel = false;
+  /** REPLCONF rdb-channel 1: this connection is such a replica's RDB channel ($ENDOFF before the RDB). */
+  rdbChannel = false;
+  /** REPLCONF set-rdb-client-id: the RDB channel whose snapshot this main channel continues from. */
+  rdbClientId = -1;
   /** REPLCONF rdb-filter-only: which parts of the RDB are wanted (Redis's slave_req). */
   excludeData = false;
   excludeFunctions = false;
@@ -118,7 +131,13 @@ export class ReplicaSession {
         // Capabilities this master does not know are ignored.
         if (value.toLowerCase() === "eof") this.capaEof = true;
         else if (value.toLowerCase() === "psync2") this.capaPsync2 = true;
+        else if (value.toLowerCase() === "dual-channel") this.capaDualChannel = true;
         return null;
+      case "rdb-channel": {
+        if (!/^-?\d+$/.test(value)) return "ERR value is not an integer or out of range";
+        this.rdbChannel = Number(value) === 1;
+        return null;
+      }
       case "rdb-only": {
         if (!/^-?\d+$/.test(value)) return "ERR value is not an integer or out of range";
         const n = Number(value);

@@ -1,8 +1,9 @@
-// The part of a dual-channel sync's buffered stream that went past its memory limit
-// (dual-channel-buffer-memory-limit): appended to a file in `dir` as it arrives, read back in
-// pieces when the snapshot is loaded, in order after the part held in memory. Valkey stops
-// reading at its output-buffer limit instead, which pushes the stream back onto the master's
-// buffer (and may end in the master dropping the replica); a file lets the sync go on.
+// The stream a replica receives while it loads a full sync, past what it keeps in memory
+// (repl-load-buffer-memory-limit): appended to a file in `dir` as it arrives, read back in
+// pieces once the load is done, in order after the part held in memory. Valkey's dual-channel
+// replica stops reading at its output-buffer limit instead, which pushes the stream back onto
+// the master's buffer (and may end in the master dropping the replica); a file lets the sync go
+// on without the replica's memory growing with the load's length.
 
 import { closeSync, openSync, readSync, rmSync, writeSync } from "node:fs";
 
@@ -49,5 +50,57 @@ export class StreamSpool {
     } catch {}
     this.fd = -1;
     rmSync(this.path, { force: true });
+  }
+}
+
+/**
+ * The master's stream a replica receives while it loads a full sync (a single-channel sync's
+ * bytes after the payload, a dual-channel sync's main connection): in memory up to
+ * `memoryLimit` bytes (0: no limit), then appended to a StreamSpool at `spoolPath`; handed to
+ * the stream, in order, once the load is done.
+ */
+export class PendingStream {
+  readonly chunks: Buffer[] = [];
+  private memoryBytes = 0;
+  spool: StreamSpool | null = null;
+  /** All bytes received, in memory and spooled. */
+  bytes = 0;
+
+  constructor(
+    private readonly memoryLimit: number,
+    private readonly spoolPath: string,
+  ) {}
+
+  get memory(): number {
+    return this.memoryBytes;
+  }
+
+  get spilled(): number {
+    return this.spool?.written ?? 0;
+  }
+
+  /**
+   * Keeps `chunk`; returns true when it was the first to go to the file (the caller logs it).
+   * Throws when the file cannot be opened or written.
+   */
+  push(chunk: Buffer): boolean {
+    this.bytes += chunk.length;
+    if (this.spool === null) {
+      if (this.memoryLimit === 0 || this.memoryBytes + chunk.length <= this.memoryLimit) {
+        this.chunks.push(chunk);
+        this.memoryBytes += chunk.length;
+        return false;
+      }
+      this.spool = new StreamSpool(this.spoolPath);
+      this.spool.append(chunk);
+      return true;
+    }
+    this.spool.append(chunk);
+    return false;
+  }
+
+  /** Removes the file, if any (the bytes are not wanted any more). */
+  discard(): void {
+    this.spool?.discard();
   }
 }

@@ -641,7 +641,10 @@ describe("hashes held at rest (after a load), read in place", () => {
       for (const f of ["f1", "field2", "n", bin, "empty", "k", "f".repeat(130), "only", "nope", "", "f"]) {
         reads.push(c("HGET", k, f), c("HEXISTS", k, f), c("HSTRLEN", k, f));
       }
-      reads.push(c("HMGET", k, "f1", "nope", bin, "k", "only"), c("HLEN", k), c("HGETALL", k), c("HKEYS", k), c("HVALS", k));
+      reads.push(c("HMGET", k, "f1", "nope", bin, "k", "only"), c("HLEN", k));
+      // A hashtable's order is its dict's in Redis (rest:long's 200-byte value makes it one): compared as sets.
+      if (k === "rest:long") reads.push({ cmd: ["HGETALL", k], compare: unordered(true) }, { cmd: ["HKEYS", k], compare: unordered() }, { cmd: ["HVALS", k], compare: unordered() });
+      else reads.push(c("HGETALL", k), c("HKEYS", k), c("HVALS", k));
     }
     expect(await runDifferential(r, p, reads, 30)).toEqual([]);
     expect(await runDifferentialResp3(loaded.redis.port, loaded.replicant.port, reads, 30)).toEqual([]);

@@ -91,13 +91,13 @@ if (valkey) {
       await digestsEqual(master, replica);
     });
 
-    test("past dual-channel-buffer-memory-limit the buffered stream goes to a file in dir, read back in order, then removed", async () => {
+    test("past repl-load-buffer-memory-limit the buffered stream goes to a file in dir, read back in order, then removed", async () => {
       const master = await valkeyMaster(50000);
       await master.call("CONFIG", "SET", "rdb-key-save-delay", "20");
       const load = writeLoad(master);
       await Bun.sleep(100);
-      const replica = await track(startReplicant(["--enable-debug-command", "yes", "--dual-channel-replication-enabled", "yes", "--dual-channel-buffer-memory-limit", "64kb", "--replicaof", "127.0.0.1", String(master.port)]));
-      await replica.waitForLog("the rest goes to temp-dual-channel-", 30000);
+      const replica = await track(startReplicant(["--enable-debug-command", "yes", "--dual-channel-replication-enabled", "yes", "--repl-load-buffer-memory-limit", "64kb", "--replicaof", "127.0.0.1", String(master.port)]));
+      await replica.waitForLog("the rest goes to temp-repl-stream-", 30000);
       await replica.waitForLog("MASTER <-> REPLICA sync: Finished with success", 60000);
       await load.stop();
       await master.call("CONFIG", "SET", "rdb-key-save-delay", "0");
@@ -106,7 +106,7 @@ if (valkey) {
       expect(Number(r.replicas_repl_buffer_spilled)).toBeGreaterThan(0);
       expect(Number(r.replicas_repl_buffer_peak)).toBeGreaterThan(64 * 1024);
       expect(replica.output()).not.toContain("Aborting dual channel sync");
-      await waitFor("the spool file to go", () => !readdirSync(replica.dir).some((f) => f.startsWith("temp-dual-channel-")));
+      await waitFor("the spool file to go", () => !readdirSync(replica.dir).some((f) => f.startsWith("temp-repl-stream-")));
     });
 
     test("the master drops both channels half-way: the sync starts again and ends equal", async () => {
@@ -119,6 +119,29 @@ if (valkey) {
       await master.call("CONFIG", "SET", "rdb-key-save-delay", "0");
       await master.call("SET", "between", "1");
       await digestsEqual(master, replica);
+    });
+
+    test("as a master: a Valkey 8 replica (and a Replicant one) asking for dual channel gets it, under writes, and ends equal", async () => {
+      const master = await track(startReplicant(["--enable-debug-command", "yes", "--dual-channel-replication-enabled", "yes", "--repl-diskless-sync-delay", "0"]));
+      await master.call("DEBUG", "POPULATE", 30000, "key", 16);
+      await master.call("CONFIG", "SET", "rdb-key-save-delay", "30");
+      const load = writeLoad(master);
+      await Bun.sleep(50);
+      const valkeyReplica = await track(startRedis(["--enable-debug-command", "yes", "--dual-channel-replication-enabled", "yes", "--replicaof", "127.0.0.1", String(master.port)], { bin: valkey!.bin }));
+      await master.waitForLog("is capable of dual channel synchronization", 20000);
+      await master.waitForLog("accepted (dual channel)", 30000);
+      await waitFor("the Valkey replica online", async () => (await info(master, "replication")).slave0?.includes("state=online") ?? false, 60000);
+      const ours = await track(startReplicant(["--enable-debug-command", "yes", "--dual-channel-replication-enabled", "yes", "--replicaof", "127.0.0.1", String(master.port)]));
+      await ours.waitForLog("Master accepted a Partial Resynchronization, RDB load in background", 30000);
+      await load.stop();
+      await master.call("CONFIG", "SET", "rdb-key-save-delay", "0");
+      await digestsEqual(master, valkeyReplica);
+      await digestsEqual(master, ours);
+      expect(valkeyReplica.output()).toContain("initialize RDB channel");
+      expect(valkeyReplica.output()).not.toContain("Aborting dual channel sync");
+      const m = await info(master, "replication");
+      expect(m.slave0).toContain("state=online");
+      expect(m.slave1).toContain("state=online");
     });
 
     test("with the directive off, the same master gives an ordinary full sync; CONFIG SET turns it on", async () => {

@@ -116,6 +116,35 @@ describe("full sync from a real redis-server", () => {
     expect(r.repl_backlog_active).toBe("1");
   });
 
+  test("the stream received while a disk load runs goes to a file past repl-load-buffer-memory-limit, applied in order after it", async () => {
+    const master = await track(startRedis(["--repl-diskless-sync", "no", "--enable-debug-command", "yes"]));
+    const mc = await master.client();
+    await mc.call("DEBUG", "POPULATE", 20000);
+    // A slow BGSAVE (the stream piles up on the master meanwhile) and a slow load of ours.
+    await mc.call("CONFIG", "SET", "rdb-key-save-delay", "50");
+    const replica = await track(startReplicant(["--repl-load-buffer-memory-limit", "16kb", "--key-load-delay", "50"]));
+    // Holding data: the payload goes to disk and is loaded after it (what follows it waits).
+    await replica.call("SET", "old", "data");
+    let writing = true;
+    const writer = (async () => {
+      const w = await master.client();
+      for (let round = 0; writing; round++) {
+        await w.pipeline(Array.from({ length: 100 }, (_, i) => (i % 2 ? ["INCR", `n:${i % 10}`] : ["RPUSH", "log", `${round}:${i}`])));
+        await Bun.sleep(5);
+      }
+      w.close();
+    })();
+    await replica.call("REPLICAOF", "127.0.0.1", String(master.port));
+    await replica.waitForLog("the rest goes to temp-repl-stream-", 30000);
+    await replica.waitForLog("MASTER <-> REPLICA sync: Finished with success", 30000);
+    writing = false;
+    await writer;
+    await mc.call("CONFIG", "SET", "rdb-key-save-delay", "0");
+    await waitForSync(master, replica, 60000);
+    await expectSameDataset(master, replica);
+    await waitFor("the stream file to go", () => [...new Bun.Glob("temp-repl-stream-*").scanSync(replica.dir)].length === 0);
+  });
+
   test("an RDB produced by the master also lands in dir/dbfilename after a disk-based sync", async () => {
     const master = await track(startRedis(["--repl-diskless-sync", "no"]));
     await (await master.client()).call("SET", "k", "v");
