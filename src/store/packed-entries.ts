@@ -41,21 +41,10 @@ export interface BulkSink {
 export function writeEntries(s: string, sink: BulkSink, stride: 1 | 2 = 1, first: 0 | 1 = 0): void {
   let i = 0;
   for (let p = 0; p < s.length; i++) {
-    const c = s.charCodeAt(p);
-    let start: number;
-    let len: number;
-    if (c < 0x80) {
-      start = p + 1;
-      len = c;
-    } else if (c < 0xc0) {
-      start = p + 2;
-      len = ((c & 0x3f) << 8) | s.charCodeAt(p + 1);
-    } else {
-      start = p + 5;
-      len = entryLength(s, p);
-    }
-    if (stride === 1 || (i & 1) === first) sink.bulkChars(s, start, len);
-    p = start + len;
+    const start = p + headerAt(s, p);
+    const end = entryEnd(s, p);
+    if (stride === 1 || (i & 1) === first) sink.bulkChars(s, start, end - start);
+    p = end;
   }
 }
 
@@ -66,22 +55,28 @@ export function writeEntries(s: string, sink: BulkSink, stride: 1 | 2 = 1, first
 export function writeEntryBytes(b: Uint8Array, start: number, end: number, sink: BulkSink, stride: 1 | 2 = 1, first: 0 | 1 = 0): void {
   let i = 0;
   for (let p = start; p < end; i++) {
-    const c = b[p]!;
-    let from: number;
-    let len: number;
-    if (c < 0x80) {
-      from = p + 1;
-      len = c;
-    } else if (c < 0xc0) {
-      from = p + 2;
-      len = ((c & 0x3f) << 8) | b[p + 1]!;
-    } else {
-      from = p + 5;
-      len = ((b[p + 1]! << 24) | (b[p + 2]! << 16) | (b[p + 3]! << 8) | b[p + 4]!) >>> 0;
-    }
-    if (stride === 1 || (i & 1) === first) sink.bulkRange(b, from, len);
-    p = from + len;
+    const from = byteEntryAt(b, p);
+    if (stride === 1 || (i & 1) === first) sink.bulkRange(b, from, byteEntry.length);
+    p = from + byteEntry.length;
   }
+}
+
+/** The length of the entry byteEntryAt read last. */
+const byteEntry = { length: 0 };
+
+/** Where the data of the entry whose header is at `p` in bytes `b` starts (its length in byteEntry). */
+function byteEntryAt(b: Uint8Array, p: number): number {
+  const c = b[p]!;
+  if (c < 0x80) {
+    byteEntry.length = c;
+    return p + 1;
+  }
+  if (c < 0xc0) {
+    byteEntry.length = ((c & 0x3f) << 8) | b[p + 1]!;
+    return p + 2;
+  }
+  byteEntry.length = ((b[p + 1]! << 24) | (b[p + 2]! << 16) | (b[p + 3]! << 8) | b[p + 4]!) >>> 0;
+  return p + 5;
 }
 
 /** The length of the value findValueBytes found last. */
@@ -94,41 +89,18 @@ export const foundValue = { length: 0 };
  */
 export function findValueBytes(b: Uint8Array, start: number, end: number, field: string): number {
   const flen = field.length;
-  let p = start;
-  while (p < end) {
-    let from: number;
-    let len: number;
-    let c = b[p]!;
-    if (c < 0x80) {
-      from = p + 1;
-      len = c;
-    } else if (c < 0xc0) {
-      from = p + 2;
-      len = ((c & 0x3f) << 8) | b[p + 1]!;
-    } else {
-      from = p + 5;
-      len = ((b[p + 1]! << 24) | (b[p + 2]! << 16) | (b[p + 3]! << 8) | b[p + 4]!) >>> 0;
-    }
+  for (let p = start; p < end; ) {
+    const from = byteEntryAt(b, p);
+    const len = byteEntry.length;
     let same = len === flen;
     for (let i = 0; same && i < len; i++) same = b[from + i] === field.charCodeAt(i);
     // The value's entry.
-    p = from + len;
-    c = b[p]!;
-    if (c < 0x80) {
-      from = p + 1;
-      len = c;
-    } else if (c < 0xc0) {
-      from = p + 2;
-      len = ((c & 0x3f) << 8) | b[p + 1]!;
-    } else {
-      from = p + 5;
-      len = ((b[p + 1]! << 24) | (b[p + 2]! << 16) | (b[p + 3]! << 8) | b[p + 4]!) >>> 0;
-    }
+    const valueFrom = byteEntryAt(b, from + len);
     if (same) {
-      foundValue.length = len;
-      return from;
+      foundValue.length = byteEntry.length;
+      return valueFrom;
     }
-    p = from + len;
+    p = valueFrom + byteEntry.length;
   }
   return -1;
 }
