@@ -81,6 +81,11 @@ export function valueFromRest(tag: number, meta: number, data: string): RedisVal
 }
 
 /** The name TYPE replies with for a Packed record's tag (no decoding). */
+/** Whether a Packed record's tag is a set's (its meta: SetValue's representation word, see restSetCount). */
+export function isSetTag(tag: number): boolean {
+  return tag >= Tag.SetIntset && tag <= Tag.SetHashtable;
+}
+
 /** Whether a Packed record's tag is a hash's (its data: packed field/value entries, meta: the count). */
 export function isHashTag(tag: number): boolean {
   return tag === Tag.HashListpack || tag === Tag.HashHashtable;

@@ -105,6 +105,22 @@ export function findValueBytes(b: Uint8Array, start: number, end: number, field:
   return -1;
 }
 
+/** Whether the entries held as bytes in `b` from `start` to `end` (a set at rest) include `member`. */
+export function hasEntryBytes(b: Uint8Array, start: number, end: number, member: string): boolean {
+  const mlen = member.length;
+  for (let p = start; p < end; ) {
+    const from = byteEntryAt(b, p);
+    const len = byteEntry.length;
+    if (len === mlen) {
+      let i = 0;
+      while (i < len && b[from + i] === member.charCodeAt(i)) i++;
+      if (i === len) return true;
+    }
+    p = from + len;
+  }
+  return false;
+}
+
 /** Header size for an entry of `len` bytes. */
 export function headerSize(len: number): number {
   return len < 0x80 ? 1 : len < 0x4000 ? 2 : 5;

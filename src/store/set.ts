@@ -89,6 +89,14 @@ export const INTSET_FORM_MAX = 8192;
 const REP_SET = 0;
 const REP_PACKED = 1;
 
+/**
+ * For a set at rest (restData / restMeta): its member count when its data is packed entries
+ * (store/packed-entries.ts, one entry per member), else -1 (the intset form).
+ */
+export function restPackedCount(meta: number): number {
+  return (meta & 15) === REP_PACKED ? meta >>> 4 : -1;
+}
+
 /** What a set keeps besides its data, allocated on the first random access or scan. */
 interface SetExtra {
   /** Packed form: offsets of the entries (null: not computed / stale). */

@@ -762,3 +762,27 @@ describe("sets through replication", () => {
 });
 
 
+
+describe("sets held at rest (after a load), read in place", () => {
+  const loaded = serverPair(["--enable-debug-command", "yes"]);
+  test("SISMEMBER, SMISMEMBER, SCARD and WRONGTYPE are Redis's", async () => {
+    const [r, p] = loaded.clients;
+    const bin = String.fromCharCode(0, 255, 13, 10, 128);
+    const setup: Step[] = [
+      c("SADD", "rest:lp", "a", "", bin, "x".repeat(40), "b"),
+      c("SADD", "rest:ht", "m1", "m2", "3", "y".repeat(100)),
+      c("SADD", "rest:int", 1, -5, 70000),
+      c("HSET", "rest:hash", "f", "v"),
+      c("SET", "rest:str", "x"),
+      c("DEBUG", "RELOAD"),
+    ];
+    expect(await runDifferential(r, p, setup, 30)).toEqual([]);
+    const reads: Step[] = [];
+    for (const k of ["rest:lp", "rest:ht", "rest:int", "rest:missing", "rest:hash", "rest:str"]) {
+      for (const m of ["a", "", bin, "x".repeat(40), "x", "m1", "3", "y".repeat(100), "1", "-5", "70000", "2"]) reads.push(c("SISMEMBER", k, m));
+      reads.push(c("SMISMEMBER", k, "a", "m2", "nope", "-5", bin), c("SCARD", k));
+    }
+    expect(await runDifferential(r, p, reads, 30)).toEqual([]);
+    expect(await runDifferentialResp3(loaded.redis.port, loaded.replicant.port, reads, 30)).toEqual([]);
+  });
+});

@@ -7,8 +7,9 @@
 
 import { describe, expect, test } from "bun:test";
 import { addLoaded, Database, NOT_FOUND, valueOfRef } from "../../src/store/database.ts";
-import { isHashTag, restForm, restFormOf } from "../../src/store/at-rest.ts";
-import { findValueBytes, foundValue, writeEntryBytes } from "../../src/store/packed-entries.ts";
+import { isHashTag, isSetTag, restForm, restFormOf } from "../../src/store/at-rest.ts";
+import { restPackedCount } from "../../src/store/set.ts";
+import { findValueBytes, foundValue, hasEntryBytes, writeEntryBytes } from "../../src/store/packed-entries.ts";
 import { HashValue, ListValue, SetValue, ZSetValue, type RedisValue } from "../../src/store/values.ts";
 import { Kind } from "../../src/store/keyspace/record.ts";
 import { KeyspaceSnapshot } from "../../src/store/keyspace/snapshot.ts";
@@ -118,6 +119,31 @@ describe("aggregates at rest", () => {
     expect(db.ks.packedRangeAt(db.find("hash:lp"))).toBeGreaterThanOrEqual(0);
     db.valueAt(db.find("hash:lp"));
     expect(db.ks.packedRangeAt(db.find("hash:lp"))).toBe(-1);
+  });
+
+  test("a set at rest as packed entries is read in place (SISMEMBER / SCARD); an intset is not", () => {
+    const db = new Database(0);
+    const bin = String.fromCharCode(0, 255, 13, 10, 128);
+    const sets: Array<[string, SetValue]> = [["lp", new SetValue(["a", "", bin, "x".repeat(200)])], ["ht", new SetValue(["m1", "m2", "3"])], ["int", new SetValue(["1", "-5", "70000"])]];
+    sets[0]![1].encoding = "listpack";
+    sets[2]![1].encoding = "intset";
+    for (const [key, v] of sets) {
+      const members = [...v];
+      expect(db.add(key, v, -1)).toBe(true);
+      const slot = db.find(key);
+      expect(isSetTag(db.ks.packedRangeAt(slot))).toBe(true);
+      const count = restPackedCount(db.ks.rangeMeta);
+      if (key === "int") {
+        expect(count).toBe(-1);
+        continue;
+      }
+      expect(count).toBe(members.length);
+      const { rangeBuffer: b, rangeStart: start, rangeLength: len } = db.ks;
+      for (const m of members) expect(hasEntryBytes(b, start, start + len, m)).toBe(true);
+      for (const m of ["nope", "m", "m12", "x".repeat(199), bin.slice(1)]) expect(hasEntryBytes(b, start, start + len, m)).toBe(false);
+      expect(db.ks.kindAt(slot)).toBe(Kind.Packed);
+    }
+    expect(isSetTag(db.ks.packedRangeAt(db.find("int")))).toBe(true);
   });
 
   test("big forms, field TTLs and strings are not held at rest", () => {

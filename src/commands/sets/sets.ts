@@ -8,10 +8,13 @@
 // ascending order (SetValue.ordered()); a hashtable's order is arbitrary in Redis.
 
 import type { Client } from "../../core/client.ts";
-import { newSetFor, SetValue } from "../../store/set.ts";
+import { newSetFor, restPackedCount, SetValue } from "../../store/set.ts";
+import { isSetTag } from "../../store/at-rest.ts";
+import { NOT_FOUND } from "../../store/keyspace/keyspace-index.ts";
+import { hasEntryBytes } from "../../store/packed-entries.ts";
 import { fail, WRONGTYPE } from "../../core/errors.ts";
 import { sscan } from "../hashes/scan.ts";
-import { lookupWrite, readSet, signalModified, writeSet } from "../../core/keyspace.ts";
+import { lookupReadSlot, lookupWrite, readSet, signalModified, writeSet } from "../../core/keyspace.ts";
 import { NotifyClass, notifyKeyspaceEvent } from "../../core/pubsub.ts";
 import { maxIntsetEntries, replySetMembers, SetOp, sintercard, sinterGeneric, sunionDiffGeneric } from "./ops.ts";
 import { spop, srandmember } from "./random.ts";
@@ -106,25 +109,54 @@ function smove(c: Client, argv: string[]): void {
   c.reply.int(1);
 }
 
+/**
+ * Looks a set up for reading (lookupRead + its type check): undefined when missing; AT_REST for
+ * a set held at rest as packed entries, read in place (its members at ks.rangeBuffer from
+ * ks.rangeStart for ks.rangeLength bytes, the representation word in ks.rangeMeta: no object
+ * is made and kept for a read); else the SetValue (an intset at rest becomes one). WRONGTYPE
+ * for another type.
+ */
+function readSetInPlace(c: Client, key: string): SetValue | typeof AT_REST | undefined {
+  const db = c.db;
+  const slot = lookupReadSlot(c, key, db);
+  if (slot === NOT_FOUND) return undefined;
+  const tag = db.ks.packedRangeAt(slot);
+  if (tag >= 0) {
+    if (!isSetTag(tag)) fail(WRONGTYPE);
+    if (restPackedCount(db.ks.rangeMeta) >= 0) return AT_REST;
+  }
+  const s = db.valueAt(slot);
+  if (!(s instanceof SetValue)) fail(WRONGTYPE);
+  return s;
+}
+const AT_REST = null;
+
+/** After readSetInPlace found a set at rest: whether it holds `member`. */
+function restingHas(c: Client, member: string): boolean {
+  const ks = c.db.ks;
+  return hasEntryBytes(ks.rangeBuffer, ks.rangeStart, ks.rangeStart + ks.rangeLength, member);
+}
+
 export const handlers: HandlerMap = {
   sadd,
   srem,
   smove,
 
   sismember(c, argv) {
-    const s = readSet(c, argv[1]!);
+    const s = readSetInPlace(c, argv[1]!);
+    if (s === AT_REST) return c.reply.int(restingHas(c, argv[2]!) ? 1 : 0);
     c.reply.int(s?.has(argv[2]!) ? 1 : 0);
   },
 
   smismember(c, argv) {
-    const s = readSet(c, argv[1]!);
+    const s = readSetInPlace(c, argv[1]!);
     c.reply.array(argv.length - 2);
-    for (let j = 2; j < argv.length; j++) c.reply.int(s?.has(argv[j]!) ? 1 : 0);
+    for (let j = 2; j < argv.length; j++) c.reply.int((s === AT_REST ? restingHas(c, argv[j]!) : s?.has(argv[j]!)) ? 1 : 0);
   },
 
   scard(c, argv) {
-    const s = readSet(c, argv[1]!);
-    c.reply.int(s ? s.size : 0);
+    const s = readSetInPlace(c, argv[1]!);
+    c.reply.int(s === AT_REST ? restPackedCount(c.db.ks.rangeMeta) : s ? s.size : 0);
   },
 
   smembers(c, argv) {
