@@ -144,6 +144,30 @@ export function writeString(c: Client, key: string): string | undefined {
   return v;
 }
 
+/** What readInPlace returns for an aggregate read in its record (ks.rangeBuffer / rangeStart / rangeLength / rangeMeta). */
+export const AT_REST = null;
+
+/**
+ * Lookup for reading with the type check (readHash, readSet...), except that an aggregate held
+ * at rest (store/at-rest.ts) whose tag is `cls`'s (`isTag`) and whose form the caller reads as
+ * bytes (`readable(meta)`) stays so: AT_REST, its packed data at db.ks.rangeBuffer from
+ * rangeStart for rangeLength bytes, its meta word in rangeMeta. A read makes no object that
+ * would then stay. Undefined when missing; WRONGTYPE for another type.
+ */
+export function readInPlace<T>(c: Client, key: string, cls: Ctor<T>, isTag: (tag: number) => boolean, readable: (meta: number) => boolean = always): T | typeof AT_REST | undefined {
+  const db = c.db;
+  const slot = lookupReadSlot(c, key, db);
+  if (slot === NOT_FOUND) return undefined;
+  const tag = db.ks.packedRangeAt(slot);
+  if (tag >= 0) {
+    if (!isTag(tag)) throw new CommandError(WRONGTYPE);
+    if (readable(db.ks.rangeMeta)) return AT_REST;
+  }
+  return checkType(db.valueAt(slot), cls);
+}
+
+const always = () => true;
+
 export const readList = (c: Client, key: string) => checkType(lookupRead(c, key), ListValue);
 export const writeList = (c: Client, key: string) => checkType(lookupWrite(c, key), ListValue);
 export const readHash = (c: Client, key: string) => checkType(lookupRead(c, key), HashValue);

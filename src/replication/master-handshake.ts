@@ -10,6 +10,20 @@ import { ReplState } from "./link-state.ts";
 import type { ReplicaLink } from "./replica-link.ts";
 import type { Replication } from "./replication.ts";
 
+/** AUTH with masterauth (and masteruser) for a connection to our master, or null without one. */
+export function masterAuthCommand(server: Server): string[] | null {
+  const masterauth = server.config.str("masterauth");
+  if (!masterauth) return null;
+  const user = server.config.str("masteruser");
+  return user ? ["AUTH", user, masterauth] : ["AUTH", masterauth];
+}
+
+/** The port our own replicas would use, as REPLCONF listening-port announces it: over TLS, our TLS port (as Redis). */
+export function announcedListeningPort(server: Server): number {
+  const cfg = server.config;
+  return cfg.num("replica-announce-port") || (cfg.bool("tls-replication") && server.tlsListeningPort ? server.tlsListeningPort : server.listeningPort);
+}
+
 export class MasterHandshake {
   /** The master's replies, until the payload of a full sync or the stream starts. */
   replies = new ReplyParser();
@@ -142,17 +156,12 @@ export class MasterHandshake {
   private sendHandshakeCommands(): void {
     const cfg = this.server.config;
     const expected: ReplState[] = [];
-    const masterauth = cfg.str("masterauth");
-    if (masterauth) {
-      const user = cfg.str("masteruser");
-      this.link.send(user ? ["AUTH", user, masterauth] : ["AUTH", masterauth]);
+    const auth = masterAuthCommand(this.server);
+    if (auth) {
+      this.link.send(auth);
       expected.push(ReplState.ReceiveAuth);
     }
-    // The port our own replicas would use: over TLS, our TLS port (as Redis announces it).
-    const port =
-      cfg.num("replica-announce-port") ||
-      (cfg.bool("tls-replication") && this.server.tlsListeningPort ? this.server.tlsListeningPort : this.server.listeningPort);
-    this.link.send(["REPLCONF", "listening-port", String(port)]);
+    this.link.send(["REPLCONF", "listening-port", String(announcedListeningPort(this.server))]);
     expected.push(ReplState.ReceivePort);
     const ip = cfg.str("replica-announce-ip");
     if (ip) {

@@ -18,6 +18,7 @@ import { SocketConnection } from "../core/connection.ts";
 import type { Server } from "../core/server.ts";
 import { checkMasterCertificate } from "../core/tls.ts";
 import { encodeCommand, ReplyParser } from "../protocol/reply-parser.ts";
+import { announcedListeningPort, masterAuthCommand } from "./master-handshake.ts";
 
 /** What the master's $ENDOFF line says: the snapshot's offset and history, our channel's id. */
 export interface EndOff {
@@ -117,15 +118,10 @@ export class RdbChannel {
   private onOpen(s: Socket<undefined>): void {
     this.socket = s;
     this.conn = new SocketConnection(s, s.remoteAddress, s.remotePort, s.localAddress, s.localPort);
-    const cfg = this.server.config;
-    const masterauth = cfg.str("masterauth");
-    if (masterauth) {
-      const user = cfg.str("masteruser");
-      this.conn.write(encodeCommand(user ? ["AUTH", user, masterauth] : ["AUTH", masterauth]));
-    }
-    const port = cfg.num("replica-announce-port") || (cfg.bool("tls-replication") && this.server.tlsListeningPort ? this.server.tlsListeningPort : this.server.listeningPort);
-    this.conn.write(encodeCommand(["REPLCONF", "capa", "eof", "rdb-only", "1", "rdb-channel", "1", "listening-port", String(port)]));
-    this.phase = masterauth ? Phase.Auth : Phase.Replconf;
+    const auth = masterAuthCommand(this.server);
+    if (auth) this.conn.write(encodeCommand(auth));
+    this.conn.write(encodeCommand(["REPLCONF", "capa", "eof", "rdb-only", "1", "rdb-channel", "1", "listening-port", String(announcedListeningPort(this.server))]));
+    this.phase = auth ? Phase.Auth : Phase.Replconf;
   }
 
   private onData(chunk: Buffer): void {

@@ -18,12 +18,11 @@
 
 import type { Client } from "../../core/client.ts";
 import { HashValue } from "../../store/hash.ts";
-import { fail, SYNTAX, WRONGTYPE, wrongArity } from "../../core/errors.ts";
+import { fail, SYNTAX, wrongArity } from "../../core/errors.ts";
 import { expireAllFieldsIfNeeded, FieldState, fieldState, hiddenField, LAZY_NO_NOTIFICATION, liveField } from "./expiry.ts";
 import { hscan } from "./scan.ts";
-import { lookupReadSlot, readHash, signalModified, writeHash } from "../../core/keyspace.ts";
+import { AT_REST, readHash, readInPlace, signalModified, writeHash } from "../../core/keyspace.ts";
 import { isHashTag } from "../../store/at-rest.ts";
-import { NOT_FOUND } from "../../store/keyspace/keyspace-index.ts";
 import { findValueBytes, foundValue, writeEntryBytes } from "../../store/packed-entries.ts";
 import { NotifyClass, notifyKeyspaceEvent } from "../../core/pubsub.ts";
 import { addLongDouble, formatLongDoubleHuman, parseLongDouble } from "../strings/longdouble.ts";
@@ -214,26 +213,8 @@ function hincrbyfloat(c: Client, argv: string[]): void {
 // ---------------------------------------------------------------------------------------------
 // Reads
 
-/**
- * Looks a hash up for reading (lookupRead + its type check): undefined when missing; AT_REST
- * for a hash held at rest, read in place (its fields at ks.rangeBuffer from ks.rangeStart for
- * ks.rangeLength bytes, their count in ks.rangeMeta: no object is made and kept for a read);
- * else the HashValue. WRONGTYPE for another type.
- */
-function readHashInPlace(c: Client, key: string): HashValue | typeof AT_REST | undefined {
-  const db = c.db;
-  const slot = lookupReadSlot(c, key, db);
-  if (slot === NOT_FOUND) return undefined;
-  const tag = db.ks.packedRangeAt(slot);
-  if (tag >= 0) {
-    if (!isHashTag(tag)) fail(WRONGTYPE);
-    return AT_REST;
-  }
-  const h = db.valueAt(slot);
-  if (!(h instanceof HashValue)) fail(WRONGTYPE);
-  return h;
-}
-const AT_REST = null;
+/** readHash, leaving a hash at rest in its record (core/keyspace.ts readInPlace). */
+const readHashInPlace = (c: Client, key: string) => readInPlace(c, key, HashValue, isHashTag);
 
 /** After readHashInPlace found a hash at rest: where its `field`'s value starts (length in foundValue), or -1. */
 function restingValue(c: Client, field: string): number {

@@ -10,11 +10,10 @@
 import type { Client } from "../../core/client.ts";
 import { newSetFor, restPackedCount, SetValue } from "../../store/set.ts";
 import { isSetTag } from "../../store/at-rest.ts";
-import { NOT_FOUND } from "../../store/keyspace/keyspace-index.ts";
 import { hasEntryBytes } from "../../store/packed-entries.ts";
 import { fail, WRONGTYPE } from "../../core/errors.ts";
 import { sscan } from "../hashes/scan.ts";
-import { lookupReadSlot, lookupWrite, readSet, signalModified, writeSet } from "../../core/keyspace.ts";
+import { AT_REST, lookupWrite, readInPlace, readSet, signalModified, writeSet } from "../../core/keyspace.ts";
 import { NotifyClass, notifyKeyspaceEvent } from "../../core/pubsub.ts";
 import { maxIntsetEntries, replySetMembers, SetOp, sintercard, sinterGeneric, sunionDiffGeneric } from "./ops.ts";
 import { spop, srandmember } from "./random.ts";
@@ -109,27 +108,8 @@ function smove(c: Client, argv: string[]): void {
   c.reply.int(1);
 }
 
-/**
- * Looks a set up for reading (lookupRead + its type check): undefined when missing; AT_REST for
- * a set held at rest as packed entries, read in place (its members at ks.rangeBuffer from
- * ks.rangeStart for ks.rangeLength bytes, the representation word in ks.rangeMeta: no object
- * is made and kept for a read); else the SetValue (an intset at rest becomes one). WRONGTYPE
- * for another type.
- */
-function readSetInPlace(c: Client, key: string): SetValue | typeof AT_REST | undefined {
-  const db = c.db;
-  const slot = lookupReadSlot(c, key, db);
-  if (slot === NOT_FOUND) return undefined;
-  const tag = db.ks.packedRangeAt(slot);
-  if (tag >= 0) {
-    if (!isSetTag(tag)) fail(WRONGTYPE);
-    if (restPackedCount(db.ks.rangeMeta) >= 0) return AT_REST;
-  }
-  const s = db.valueAt(slot);
-  if (!(s instanceof SetValue)) fail(WRONGTYPE);
-  return s;
-}
-const AT_REST = null;
+/** readSet, leaving a set of packed entries at rest in its record (an intset at rest becomes an object). */
+const readSetInPlace = (c: Client, key: string) => readInPlace(c, key, SetValue, isSetTag, (meta) => restPackedCount(meta) >= 0);
 
 /** After readSetInPlace found a set at rest: whether it holds `member`. */
 function restingHas(c: Client, member: string): boolean {

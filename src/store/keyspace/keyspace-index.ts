@@ -275,17 +275,12 @@ export class KeyspaceIndex {
    */
   packedRangeAt(slot: number): number {
     const ref = this.table[(slot << 1) + 1]!;
-    const s = ref >>> REF_SHIFT;
-    const off = (ref & OFFSET_MASK) << 3;
-    const w = this.arena.words[s]!;
-    const h = w[off >> 2]!;
-    if ((h & KIND_MASK) !== Kind.Packed) return -1;
-    const lens = w[(off >> 2) + 1]!;
-    const p = off + (h & Flag.Expire ? HEADER + EXPIRE_EXTRA : HEADER) + (h & Flag.KeyExternal ? SIDE_REF : lens & 0xffff);
-    const b = this.arena.bytes[s]!;
+    if (this.kindOf(ref) !== Kind.Packed) return -1;
+    const p = this.packedAt(ref);
+    const b = this.arena.bytes[ref >>> REF_SHIFT]!;
     this.rangeBuffer = b;
     this.rangeStart = p + PACKED_HEAD;
-    this.rangeLength = (lens >>> 16) - PACKED_HEAD;
+    this.rangeLength = (this.arena.words[ref >>> REF_SHIFT]![((ref & OFFSET_MASK) << 1) + 1]! >>> 16) - PACKED_HEAD;
     this.rangeMeta = readU32(b, p + 1);
     return b[p]!;
   }
