@@ -166,6 +166,7 @@ export const DIRECTIVES: Directive[] = [
   { name: "stream-node-max-entries", kind: "int", min: 0, max: Number.MAX_SAFE_INTEGER, default: "100", mutable: true },
   { name: "repl-backlog-size", kind: "memory", min: 1, max: Number.MAX_SAFE_INTEGER, default: "1048576", mutable: true },
   { name: "repl-load-buffer-memory-limit", kind: "memory", min: 0, max: Number.MAX_SAFE_INTEGER, default: "67108864", mutable: true },
+  { name: "auto-aof-rewrite-min-size", kind: "memory", min: 0, max: Number.MAX_SAFE_INTEGER, default: "67108864", mutable: true },
   { name: "maxmemory", kind: "memory", min: 0, max: Number.MAX_SAFE_INTEGER, default: "0", mutable: true },
   { name: "cluster-link-sendbuf-limit", kind: "memory", min: 0, max: Number.MAX_SAFE_INTEGER, default: "0", mutable: true },
   { name: "hash-max-listpack-entries", alias: "hash-max-ziplist-entries", kind: "int", min: 0, max: Number.MAX_SAFE_INTEGER, default: "512", mutable: true },

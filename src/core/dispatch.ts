@@ -279,7 +279,8 @@ function checkAndRun(c: Client, argv: string[]): void {
       }
     }
   }
-  if (server.loading && !(flags & CommandFlag.Loading)) {
+  // The AOF's own commands run while it loads (dataset/aof-load.ts runs them as a master's).
+  if (server.loading && !(flags & CommandFlag.Loading) && !c.isMaster) {
     reject(c, LOADING, spec, argv);
     return;
   }

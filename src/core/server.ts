@@ -131,6 +131,11 @@ export class Server {
   };
   /** True while a dataset is being loaded (clients get -LOADING unless the command allows it). */
   loading = false;
+  /**
+   * Runs before a client's replies are sent while something must reach the disk first (the
+   * AOF's pending writes, dataset/aof.ts): null otherwise, so a flush costs one check.
+   */
+  beforeReply: (() => void) | null = null;
   /** Time snapshot (Unix ms) of the command being executed: expiry checks use it. */
   cmdTime = Date.now();
   /**

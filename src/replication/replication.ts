@@ -22,6 +22,8 @@ import { ReplState } from "./link-state.ts";
 import { Backlog } from "./backlog.ts";
 import { ReplicaServing } from "./replica-serving.ts";
 import { Failover } from "./master-failover.ts";
+import { aofOf, type AppendOnlyFile, type StreamPosition } from "../dataset/aof.ts";
+import { restartAofAfterSync } from "../dataset/aof-rewrite.ts";
 
 const ZERO_REPLID = "0000000000000000000000000000000000000000";
 
@@ -54,8 +56,12 @@ export class Replication implements ReplicationHooks {
   /** Bytes of our master's stream received but not yet applied (forwarded once applied). */
   private unapplied: Buffer[] = [];
   private unappliedOffset = 0;
+  /** The AOF (appendonly yes): it gets the stream our backlog gets (dataset/aof.ts). */
+  readonly aof: AppendOnlyFile;
 
   constructor(readonly server: Server) {
+    this.aof = aofOf(server);
+    this.aof.position = () => this.streamPosition();
     this.link = new ReplicaLink(server, this);
     this.replicas = new ReplicaServing(server, this);
     this.failover = new Failover(server, this);
@@ -134,6 +140,8 @@ export class Replication implements ReplicationHooks {
     this.unappliedOffset = 0;
     // Replicas keep a backlog regardless of sub-replicas, to serve PSYNC after a promotion.
     this.backlog = new Backlog(this.server.config.num("repl-backlog-size"), this.masterReplOffset);
+    // The AOF starts over from the new dataset (Redis's restartAOFAfterSYNC).
+    restartAofAfterSync(this.server);
   }
 
   onPartialResync(): void {
@@ -155,11 +163,14 @@ export class Replication implements ReplicationHooks {
   /** `bytes` more of our master's stream were applied: forward them byte for byte. */
   onStreamApplied(bytes: number): void {
     let left = bytes;
+    // masterReplOffset already counts these bytes: the offset after each piece is known.
+    let end = this.masterReplOffset - bytes;
     while (left > 0 && this.unapplied.length) {
       const head = this.unapplied[0]!;
       const avail = head.length - this.unappliedOffset;
       const take = Math.min(avail, left);
-      this.replicas.feed(head.subarray(this.unappliedOffset, this.unappliedOffset + take));
+      end += take;
+      this.replicas.feed(head.subarray(this.unappliedOffset, this.unappliedOffset + take), end);
       left -= take;
       if (take === avail) {
         this.unapplied.shift();
@@ -311,6 +322,22 @@ export class Replication implements ReplicationHooks {
     if (c.replica) this.replicas.onClientClosed(c);
   }
 
+  /** Where our stream stands: what a new AOF incr file records (dataset/aof.ts). */
+  streamPosition(): StreamPosition {
+    let db: number;
+    if (this.masterHost === null) db = this.replicas.streamDb;
+    else db = this.link.masterClient?.db.id ?? this.link.cached?.db ?? 0;
+    return { replid: this.replid, offset: this.masterReplOffset, db, masterVersion: this.masterHost !== null ? this.masterVersion : null };
+  }
+
+  /**
+   * Start-up with an AOF whose last incr file says where its stream ends (its last complete
+   * command): as restoreFromRdbAux, so a replica PSYNCs from there.
+   */
+  restoreFromAof(p: StreamPosition): void {
+    if (this.restoreHistory(p.replid, p.offset, Math.max(p.db, 0)) && p.masterVersion !== null) this.masterVersion = p.masterVersion;
+  }
+
   /**
    * Start-up with a dataset file that says which history it holds (AUX repl-id / repl-offset /
    * repl-stream-db), as Redis's loadDataFromDisk:
@@ -326,19 +353,26 @@ export class Replication implements ReplicationHooks {
     const offset = Number(offsetText);
     const db = Number(dbText);
     if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isInteger(db) || db < 0) return;
+    if (this.restoreHistory(id, offset, db)) {
+      const own = aux.get("replicant-master-version");
+      if (own !== undefined) this.masterVersion = own;
+    }
+  }
+
+  /** The history a file holds becomes ours; true when we are a replica (a cached master). */
+  private restoreHistory(id: string, offset: number, db: number): boolean {
     if (this.server.config.replicaOf) {
       this.replid = id;
       this.masterReplOffset = offset;
       this.link.cached = { replid: id, offset, db };
-      const own = aux.get("replicant-master-version");
-      if (own !== undefined) this.masterVersion = own;
-      return;
+      return true;
     }
     this.replid2 = id;
     this.secondReplidOffset = offset + 1;
     this.masterReplOffset = offset;
     this.backlog = new Backlog(this.server.config.num("repl-backlog-size"), offset);
     this.replicas.noReplicasSince = Date.now();
+    return false;
   }
 }
 

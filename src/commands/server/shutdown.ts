@@ -17,6 +17,7 @@ import type { Client } from "../../core/client.ts";
 import { countErrorReply } from "../../core/dispatch.ts";
 import { abortBgsave, bgsaveInProgress, shutdownSave, signalShutdownFlags, type ShutdownFlags } from "../../dataset/persistence.ts";
 import { abortAofRewrite } from "../../dataset/aof-rewrite.ts";
+import { aofOf } from "../../dataset/aof.ts";
 import type { Server } from "../../core/server.ts";
 import { stateName } from "../../replication/replica-session.ts";
 
@@ -194,6 +195,8 @@ function finishShutdown(server: Server, flags: ShutdownFlags): boolean {
   }
   if (replicas > 0) log.notice(`${replicas - lagging} of ${replicas} replicas are in sync when shutting down.`);
   abortAofRewrite(server);
+  // The AOF's last bytes written and fsynced (prepareForShutdown).
+  aofOf(server).shutdown();
   if (shutdownSave(server, flags)) return true;
   cancelShutdown(server);
   return false;
