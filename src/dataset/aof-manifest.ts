@@ -61,7 +61,7 @@ export function parseManifest(text: string): AofManifest {
     const raw = lines[i]!;
     n++;
     if (raw.startsWith("#")) continue;
-    if (raw.length > MAX_LINE || (i === lines.length - 1 && last !== "")) throw new ManifestError("The AOF manifest file contains too long line", raw, n);
+    if (raw.length >= MAX_LINE || (i === lines.length - 1 && last !== "")) throw new ManifestError("The AOF manifest file contains too long line", raw, n);
     const line = raw.trim();
     if (line === "") throw new ManifestError("Invalid AOF manifest file format", line, n);
     const argv = splitArgs(line);

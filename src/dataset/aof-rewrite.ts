@@ -19,6 +19,7 @@ import type { Server } from "../core/server.ts";
 import { aofOf, AofState } from "./aof.ts";
 
 const CHUNK = 256 * 1024;
+const AUTOSYNC_BYTES = 4 * 1024 * 1024;
 
 interface RewriteJob {
   writer: { step(maxBytes: number, sink: (buf: Buffer, start: number, end: number) => void): boolean; abort(): void };
@@ -31,6 +32,9 @@ interface RewriteJob {
   replaced: string[];
   startedMs: number;
   aborted: boolean;
+  /** Bytes written since the last fdatasync (aof-rewrite-incremental-fsync), and one is running. */
+  sinceSync: number;
+  syncing: boolean;
   /** With the AOF on: the incr file opened at the start (the first one after the new base). */
   firstIncr: string | null;
   /** The AOF is on (or waiting for this rewrite): the manifest is the AOF's. */
@@ -140,7 +144,7 @@ export function startAofRewrite(server: Server, schedule = false): "started" | "
   }
   const snapshot = new DatasetSnapshot(server.dbs);
   const writer = rdbPreamble ? new SnapshotRdbWriter(server, snapshot, null, true, true) : new AofCommandWriter(snapshot, [...server.functions.values()].map((l) => l.code), server.log);
-  const job: RewriteJob = { writer, fd, tmp, dir, baseName, seq, replaced: manifest.files, startedMs: Date.now(), aborted: false, firstIncr, withAof };
+  const job: RewriteJob = { writer, fd, tmp, dir, baseName, seq, replaced: manifest.files, startedMs: Date.now(), aborted: false, firstIncr, withAof, sinceSync: 0, syncing: false };
   st.job = job;
   st.scheduled = false;
   st.rewrites++;
@@ -153,17 +157,35 @@ function pump(server: Server, job: RewriteJob): void {
   if (job.aborted) return;
   let more: boolean;
   try {
-    more = job.writer.step(CHUNK, (buf, start, end) => writeAll(job.fd, buf, start, end));
+    more = job.writer.step(CHUNK, (buf, start, end) => {
+      writeAll(job.fd, buf, start, end);
+      job.sinceSync += end - start;
+    });
   } catch (e) {
     return finish(server, job, strerror(e));
+  }
+  // aof-rewrite-incremental-fsync: the data goes to disk every 4 MB (REDIS_AUTOSYNC_BYTES), off
+  // the event loop, the next chunk after it (the kernel never holds a large dirty backlog).
+  if (more && job.sinceSync >= AUTOSYNC_BYTES && server.config.bool("aof-rewrite-incremental-fsync")) {
+    job.sinceSync = 0;
+    job.syncing = true;
+    fdatasync(job.fd, (err) => {
+      job.syncing = false;
+      if (job.aborted) return discardTemp(job.fd, job.tmp);
+      if (err) return finish(server, job, strerror(err));
+      pump(server, job);
+    });
+    return;
   }
   if (more) {
     setImmediate(() => pump(server, job));
     return;
   }
   // The data on disk first, off the event loop; then the renames (the atomic part).
+  job.syncing = true;
   fdatasync(job.fd, (err) => {
-    if (job.aborted) return;
+    job.syncing = false;
+    if (job.aborted) return discardTemp(job.fd, job.tmp);
     if (err) return finish(server, job, strerror(err));
     finish(server, job, null);
   });
@@ -245,7 +267,8 @@ export function abortAofRewrite(server: Server): void {
   job.aborted = true;
   st.job = null;
   job.writer.abort();
-  discardTemp(job.fd, job.tmp);
+  // An fdatasync running on the fd closes it when it returns (the fd must not be reused under it).
+  if (!job.syncing) discardTemp(job.fd, job.tmp);
 }
 
 /**

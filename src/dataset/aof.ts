@@ -145,10 +145,13 @@ export class AppendOnlyFile {
       this.pendingBytes = 0;
       if (!this.lastWriteOk) this.server.log.warning("AOF write error looks solved, Redis can write again.");
       this.lastWriteOk = true;
+      this.server.persistence.aofWriteError = null;
     } catch (e) {
       // Kept for the next attempt (the cron retries), as Redis keeps its aof_buf.
       this.pendingBytes = left;
       this.lastWriteOk = false;
+      // Writes are refused (-MISCONF) until a write succeeds again (writeCommandsDeniedByDiskError).
+      this.server.persistence.aofWriteError = strerror(e);
       const now = Date.now();
       if (now - this.lastWriteErrorLogMs > 30_000) {
         this.lastWriteErrorLogMs = now;
@@ -322,6 +325,14 @@ export class AppendOnlyFile {
       }
     }
     for (const f of m.history) history.push(f.name);
+    // aof-disable-auto-gc: the replaced files stay, named as history (type h) in the manifest.
+    const keep = this.server.config.bool("aof-disable-auto-gc");
+    if (keep) {
+      for (const name of history) {
+        const old = [m.base, ...m.history, ...m.incr].find((f) => f?.name === name);
+        if (old && name !== baseName) next.history.push({ name, seq: old.seq, type: "h" });
+      }
+    }
     this.persistManifest(next);
     this.manifest = next;
     if (this.state === AofState.WaitRewrite) this.state = AofState.On;
@@ -331,7 +342,7 @@ export class AppendOnlyFile {
     } catch {}
     this.currentSize = base + this.incrSize;
     this.rewriteBaseSize = this.currentSize;
-    return history.filter((f) => f !== baseName && !next.incr.some((i) => i.name === f));
+    return keep ? [] : history.filter((f) => f !== baseName && !next.incr.some((i) => i.name === f));
   }
 
   // ---------------------------------------------------------------- on / off
@@ -410,6 +421,8 @@ export class AppendOnlyFile {
     this.pendingBytes = 0;
     this.state = AofState.Off;
     this.accepting = false;
+    this.lastWriteOk = true;
+    this.server.persistence.aofWriteError = null;
   }
 
   /** At shutdown: everything written and fsynced (Redis: "Calling fsync() on the AOF file."). */
