@@ -249,3 +249,42 @@ describe("a Replicant replica with appendonly yes", () => {
     expect(await redisDigestOf(dir)).toEqual(digest);
   }, 180_000);
 });
+
+describe("a Replicant master with appendonly yes", () => {
+  test("restarted from its AOF, its replica continues with a partial resync; promoted replicas keep writing their AOF", async () => {
+    const dir = tempDir("aof-master-");
+    const masterArgs = [...AOF, "--repl-diskless-sync-delay", "0"];
+    let master = await track(startReplicant(masterArgs, { dir }));
+    const port = master.port;
+    const replica = await track(startRedis(["--replicaof", "127.0.0.1", String(port), ...DEBUG]));
+    await waitForSync(master, replica);
+    await workload(await master.client(), 40, "a");
+    await waitForSync(master, replica);
+    const before = await info(master, "stats");
+    expect(before.sync_full).toBe("1");
+    await master.call("SHUTDOWN").catch(() => {});
+    await master.stop();
+    master = await track(startReplicant(masterArgs, { dir, port }));
+    await waitFor("the replica's link", async () => (await info(replica, "replication")).master_link_status === "up");
+    const stats = await info(master, "stats");
+    expect({ full: stats.sync_full, partial: stats.sync_partial_ok }).toEqual({ full: "0", partial: "1" });
+    await workload(await master.client(), 10, "b");
+    await waitForSync(master, replica);
+    expect(await replica.call("DEBUG", "DIGEST")).toEqual(await master.call("DEBUG", "DIGEST"));
+
+    // A Replicant replica with the AOF on, promoted: its stream (a new replid) goes to a new incr file.
+    const rdir = tempDir("aof-promoted-");
+    let ours = await track(startReplicant([...AOF, "--replicaof", "127.0.0.1", String(port)], { dir: rdir }));
+    await waitForSync(master, ours);
+    await ours.call("REPLICAOF", "NO", "ONE");
+    await workload(await ours.client(), 10, "c");
+    const digest = await ours.call("DEBUG", "DIGEST");
+    await ours.stop("SIGKILL");
+    const incrs = files(rdir).filter((f) => f.endsWith(".incr.aof"));
+    expect(incrs.length).toBe(2);
+    ours = await track(startReplicant(AOF, { dir: rdir }));
+    expect(await ours.call("DEBUG", "DIGEST")).toEqual(digest);
+    await ours.stop();
+    expect(await redisDigestOf(rdir)).toEqual(digest);
+  }, 180_000);
+});
