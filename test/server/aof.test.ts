@@ -219,8 +219,9 @@ describe("a Replicant replica with appendonly yes", () => {
       }
     })();
     await Bun.sleep(500);
-    // REPLCONF GETACK in the stream (WAIT), and a PING or two: the file holds them as the backlog does.
-    await mc.call("WAIT", "1", "1000");
+    // REPLCONF GETACK in the stream (a WAIT that blocks: for 2 replicas, there is one), and a
+    // PING or two: the file holds them as the backlog does.
+    expect(await master.call("WAIT", "2", "200")).toBe(1);
     await Bun.sleep(500);
     for (const how of ["SIGKILL", "SHUTDOWN"]) {
       const before = await info(master, "stats");
