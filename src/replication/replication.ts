@@ -186,9 +186,15 @@ export class Replication implements ReplicationHooks {
 
   // ---- Commands we originate (as a master) ----
 
-  /** Whether executed commands must be recorded at all (a master with a backlog or replicas). */
+  /** Whether executed commands must be recorded at all (a master with a backlog, replicas or an AOF). */
   get originating(): boolean {
-    return this.masterHost === null && this.replicas.streaming;
+    return this.masterHost === null && !this.originationSuspended && this.replicas.streaming;
+  }
+
+  /** DEBUG LOADAOF replays the AOF: what it runs is not propagated (Redis calls the commands directly). */
+  private originationSuspended = false;
+  suspendOrigination(on: boolean): void {
+    this.originationSuspended = on;
   }
 
   /** master_repl_offset when the outermost command began (for WAIT's per-client offset). */

@@ -182,6 +182,32 @@ describe("a standalone Replicant with appendonly yes", () => {
     await s.stop();
   }, 120_000);
 
+  test("DEBUG LOADAOF empties the dataset and loads it back from the AOF (as redis-server 7.0.15 does)", async () => {
+    const servers = [await track(startRedis(DEBUG)), await track(startReplicant(DEBUG))];
+    const replies = [];
+    for (const s of servers) {
+      const c = await s.client();
+      const out: unknown[] = [];
+      await c.call("CONFIG", "SET", "appendonly", "yes");
+      await waitFor("the first rewrite", async () => (await info(s, "persistence")).aof_rewrite_in_progress === "0");
+      await c.call("SET", "foo", "bar", "EX", "100");
+      await c.call("SET", "foo", "bar2", "KEEPTTL");
+      await c.call("SELECT", "2");
+      await c.call("RPUSH", "l", "a", "b");
+      const digest = await c.call("DEBUG", "DIGEST");
+      out.push(await c.call("DEBUG", "LOADAOF"));
+      out.push(await c.call("DEBUG", "DIGEST") === digest, await c.call("LRANGE", "l", "0", "-1"));
+      await c.call("SELECT", "0");
+      out.push(await c.call("GET", "foo"), Number(await c.call("TTL", "foo")) > 90, (await info(s, "persistence")).rdb_changes_since_last_save);
+      replies.push(out);
+    }
+    expect(replies[1]).toEqual(replies[0]!);
+    expect(replies[0]).toEqual(["OK", true, ["a", "b"], "bar2", true, "0"]);
+    // Without an AOF redis-server exits; ours answers an error.
+    const bare = await track(startReplicant(DEBUG));
+    expect(String(await bare.call("DEBUG", "LOADAOF"))).toContain("DEBUG LOADAOF needs an append only file");
+  }, 120_000);
+
   test("auto-aof-rewrite-percentage / min-size start a rewrite when the AOF doubled", async () => {
     const dir = tempDir("aof-auto-");
     const s = await track(startReplicant([...AOF, "--auto-aof-rewrite-min-size", "20kb", "--auto-aof-rewrite-percentage", "100"], { dir }));
