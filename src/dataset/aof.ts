@@ -106,7 +106,12 @@ export class AppendOnlyFile {
       // The temp incr file of a first rewrite is one file: its offsets are no longer known.
       else incr.stream = undefined;
     }
-    this.pending.push(bytes);
+    // A replica's applied units are consecutive slices of the chunks read from its master: one
+    // slice of them each, so the writev has a few large pieces, not one per command.
+    const n = this.pending.length;
+    const last = n > 0 ? this.pending[n - 1]! : null;
+    if (last !== null && last.buffer === bytes.buffer && last.byteOffset + last.length === bytes.byteOffset) this.pending[n - 1] = Buffer.from(last.buffer, last.byteOffset, last.length + bytes.length);
+    else this.pending.push(bytes);
     this.pendingBytes += bytes.length;
     this.streamBytes += bytes.length;
     this.incrSize += bytes.length;
