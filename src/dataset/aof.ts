@@ -63,6 +63,8 @@ export class AppendOnlyFile {
   private flushQueued = false;
   private unsynced = false;
   private fsyncing = false;
+  /** Closing an fd waits for the fsync running on it (the fd number must not be reused under it). */
+  private afterFsync: (() => void) | null = null;
   private lastFsyncMs = Date.now();
   /** aof_last_write_status. */
   lastWriteOk = true;
@@ -201,6 +203,9 @@ export class AppendOnlyFile {
     // Off the event loop, as Redis's bio thread: the writes go on meanwhile.
     fdatasync(fd, (err) => {
       this.fsyncing = false;
+      const after = this.afterFsync;
+      this.afterFsync = null;
+      if (after !== null) after();
       if (err && fd === this.fd) {
         this.unsynced = true;
         this.server.log.warning(`Error syncing the AOF file: ${strerror(err)}`);
@@ -286,11 +291,23 @@ export class AppendOnlyFile {
     if (fd < 0) return;
     this.flush();
     this.fd = -1;
-    fdatasync(fd, () => {
-      try {
-        closeSync(fd);
-      } catch {}
-    });
+    const close = () =>
+      fdatasync(fd, () => {
+        try {
+          closeSync(fd);
+        } catch {}
+      });
+    this.whenNoFsync(close);
+  }
+
+  /** Runs `f` now, or once the everysec fsync running in the thread pool returned. */
+  private whenNoFsync(f: () => void): void {
+    if (!this.fsyncing) return f();
+    const before = this.afterFsync;
+    this.afterFsync = () => {
+      before?.();
+      f();
+    };
   }
 
   /** The name of the incr file written now. */
@@ -413,7 +430,8 @@ export class AppendOnlyFile {
       } catch (e) {
         this.server.log.warning(`Fail to fsync the AOF file: ${strerror(e)}`);
       }
-      closeSync(this.fd);
+      const fd = this.fd;
+      this.whenNoFsync(() => closeSync(fd));
     }
     if (this.incr && this.state === AofState.WaitRewrite) {
       try {
