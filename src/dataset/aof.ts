@@ -154,6 +154,11 @@ export class AppendOnlyFile {
       this.lastWriteOk = true;
       this.server.persistence.aofWriteError = null;
     } catch (e) {
+      if (this.server.config.str("appendfsync") === "always") {
+        // As Redis: the replies of these writes are about to go out, and they cannot be undone.
+        this.server.log.warning(`Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting... (${strerror(e)})`);
+        process.exit(1);
+      }
       // Kept for the next attempt (the cron retries), as Redis keeps its aof_buf.
       this.pendingBytes = left;
       this.lastWriteOk = false;

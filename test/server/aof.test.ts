@@ -208,6 +208,16 @@ describe("a standalone Replicant with appendonly yes", () => {
     expect(String(await bare.call("DEBUG", "LOADAOF"))).toContain("DEBUG LOADAOF needs an append only file");
   }, 120_000);
 
+  test("INFO persistence has redis-server 7.0.15's aof_* fields, in its order, on and off", async () => {
+    for (const on of ["yes", "no"]) {
+      const [r, s] = [await track(startRedis(["--appendonly", on])), await track(startReplicant(["--appendonly", on]))];
+      const names = async (x: ServerProcess) => Object.keys(await info(x, "persistence")).filter((k) => k.startsWith("aof_"));
+      expect({ on, names: await names(s) }).toEqual({ on, names: await names(r) });
+      const [ri, si] = [await info(r, "persistence"), await info(s, "persistence")];
+      for (const k of ["aof_enabled", "aof_rewrite_in_progress", "aof_last_write_status", "aof_pending_rewrite", "aof_buffer_length"]) expect({ k, v: si[k] }).toEqual({ k, v: ri[k] });
+    }
+  }, 120_000);
+
   test("auto-aof-rewrite-percentage / min-size start a rewrite when the AOF doubled", async () => {
     const dir = tempDir("aof-auto-");
     const s = await track(startReplicant([...AOF, "--auto-aof-rewrite-min-size", "20kb", "--auto-aof-rewrite-percentage", "100"], { dir }));
