@@ -9,9 +9,10 @@
 // the file says which (startoffset, replid, streamstart: our keys, skipped by redis-server).
 //
 // Writing (feedAppendOnlyFile + flushAppendOnlyFile): the stream chunks are kept as they are
-// (no copy) and written with one writev before any client reply is sent (Client.flush runs
-// Server.beforeReply) or at the end of the event-loop turn, whichever comes first; appendfsync
-// always fsyncs there too, everysec once a second off the event loop (the thread pool), no never.
+// (no copy) and written with one writev at the end of the event-loop turn; the replies of the
+// turn wait for it (Client.flush asks Server.beforeReply), as Redis writes its AOF in beforeSleep
+// before any reply: one write (and with appendfsync always one fsync) for all the clients of the
+// turn. everysec fsyncs once a second off the event loop (the thread pool), no never.
 //
 // A new incremental file starts where its stream can be loaded on its own after the base: a
 // fresh client loads each file in db 0, so a file whose stream has another db selected begins
@@ -22,6 +23,7 @@
 import { closeSync, existsSync, fdatasync, fdatasyncSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync, writevSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { encodeCommand } from "../protocol/reply-parser.ts";
+import type { Client } from "../core/client.ts";
 import type { Server } from "../core/server.ts";
 import { currentSeqs, emptyManifest, formatManifest, parseManifest, type AofFileInfo, type AofManifest } from "./aof-manifest.ts";
 import { strerror } from "./persistence.ts";
@@ -79,6 +81,17 @@ export class AppendOnlyFile {
   /** Whether a rewrite is running (no-appendfsync-on-rewrite): installed by aof-rewrite.ts. */
   rewriting: () => boolean = () => false;
   private readonly flushNow = () => this.flush();
+  /** Clients whose replies wait for the pending bytes to be written (and fsynced with always). */
+  private waitingReplies = new Set<Client>();
+  private readonly beforeReplyHook = (c: Client): boolean => {
+    // A client about to be closed gets its replies now (its connection closes after them).
+    if (c.closeAfterReply || c.conn === null) {
+      this.flush();
+      return false;
+    }
+    this.waitingReplies.add(c);
+    return true;
+  };
 
   constructor(private readonly server: Server) {}
 
@@ -120,7 +133,7 @@ export class AppendOnlyFile {
     this.currentSize += bytes.length;
     if (!this.flushQueued) {
       this.flushQueued = true;
-      this.server.beforeReply = this.flushNow;
+      this.server.beforeReply = this.beforeReplyHook;
       setImmediate(this.flushNow);
     }
   }
@@ -135,10 +148,19 @@ export class AppendOnlyFile {
     this.openNewIncr({ replid, offset: start, db, masterVersion: p.masterVersion }, "Creating AOF incr file %s: the replication stream moved to another history");
   }
 
-  /** flushAppendOnlyFile: writes what is pending; appendfsync always fsyncs it. */
+  /** flushAppendOnlyFile, then the replies that waited for it. */
   flush(): void {
     this.flushQueued = false;
     this.server.beforeReply = null;
+    this.write();
+    if (this.waitingReplies.size === 0) return;
+    const clients = this.waitingReplies;
+    this.waitingReplies = new Set();
+    for (const c of clients) c.flush();
+  }
+
+  /** flushAppendOnlyFile: writes what is pending; appendfsync always fsyncs it. */
+  private write(): void {
     if (this.pendingBytes === 0 || this.fd < 0) return;
     const parts = this.pending;
     let left = this.pendingBytes;

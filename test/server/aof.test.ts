@@ -231,7 +231,8 @@ describe("a standalone Replicant with appendonly yes", () => {
 
 describe("a Replicant replica with appendonly yes", () => {
   test("restarted (kill -9, then SHUTDOWN) from its AOF, it continues with a partial resync", async () => {
-    const master = await track(startRedis(DEBUG));
+    // A backlog that covers the restart even on a slow machine (the partial resync needs it).
+    const master = await track(startRedis([...DEBUG, "--repl-backlog-size", "64mb"]));
     const dir = tempDir("aof-replica-");
     const replicaArgs = [...AOF, "--replicaof", "127.0.0.1", String(master.port)];
     let replica = await track(startReplicant(replicaArgs, { dir }));
