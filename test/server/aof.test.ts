@@ -97,7 +97,9 @@ describe("a standalone Replicant with appendonly yes", () => {
       await waitFor("the rewrite", async () => (await info(s, "persistence")).aof_rewrite_in_progress === "0");
       const ext = preamble === "yes" ? "rdb" : "aof";
       expect(files(dir)).toEqual([`appendonly.aof.2.base.${ext}`, "appendonly.aof.2.incr.aof", "appendonly.aof.manifest"]);
-      expect(manifest(dir)).toMatch(new RegExp(`^file appendonly\\.aof\\.2\\.base\\.${ext} seq 2 type b\\nfile appendonly\\.aof\\.2\\.incr\\.aof seq 2 type i startoffset \\d+ replid [0-9a-f]{40} streamstart \\d+\\n$`));
+      // The stream had db 2 selected at the rewrite's start: the new incr file begins with SELECT 2 (23 bytes).
+      expect(manifest(dir)).toMatch(new RegExp(`^file appendonly\\.aof\\.2\\.base\\.${ext} seq 2 type b\\nfile appendonly\\.aof\\.2\\.incr\\.aof seq 2 type i startoffset \\d+ replid [0-9a-f]{40} streamstart 23\\n$`));
+      expect(readFileSync(join(dir, "appendonlydir", "appendonly.aof.2.incr.aof"), "latin1").startsWith("*2\r\n$6\r\nSELECT\r\n$1\r\n2\r\n")).toBe(true);
       await workload(c, 10, "c");
       const digest = await c.call("DEBUG", "DIGEST");
       const p = await info(s, "persistence");
@@ -232,7 +234,7 @@ describe("a standalone Replicant with appendonly yes", () => {
 describe("a Replicant replica with appendonly yes", () => {
   test("restarted (kill -9, then SHUTDOWN) from its AOF, it continues with a partial resync", async () => {
     // A backlog that covers the restart even on a slow machine (the partial resync needs it).
-    const master = await track(startRedis([...DEBUG, "--repl-backlog-size", "64mb"]));
+    const master = await track(startRedis([...DEBUG, "--repl-backlog-size", "64mb", "--repl-ping-replica-period", "1"]));
     const dir = tempDir("aof-replica-");
     const replicaArgs = [...AOF, "--replicaof", "127.0.0.1", String(master.port)];
     let replica = await track(startReplicant(replicaArgs, { dir }));
@@ -283,7 +285,8 @@ describe("a Replicant replica with appendonly yes", () => {
     // The incr file (the master's stream with PING / REPLCONF GETACK / SELECT / MULTI) loads in redis-server 7.0.15.
     await replica.call("SHUTDOWN").catch(() => {});
     await replica.stop();
-    expect(readFileSync(join(dir, "appendonlydir", files(dir).find((f) => f.endsWith(".incr.aof"))!), "latin1")).toContain("GETACK");
+    const incr = readFileSync(join(dir, "appendonlydir", files(dir).find((f) => f.endsWith(".incr.aof"))!), "latin1").toLowerCase();
+    expect({ getack: incr.includes("replconf\r\n$6\r\ngetack"), ping: incr.includes("*1\r\n$4\r\nping\r\n") }).toEqual({ getack: true, ping: true });
     expect(await redisDigestOf(dir)).toEqual(digest);
   }, 180_000);
 });
