@@ -140,8 +140,10 @@ export class Replication implements ReplicationHooks {
     this.unappliedOffset = 0;
     // Replicas keep a backlog regardless of sub-replicas, to serve PSYNC after a promotion.
     this.backlog = new Backlog(this.server.config.num("repl-backlog-size"), this.masterReplOffset);
-    // The AOF starts over from the new dataset (Redis's restartAOFAfterSYNC).
-    restartAofAfterSync(this.server);
+    // The AOF starts over from the new dataset (Redis's restartAOFAfterSYNC), once the master's
+    // client exists (its db is the stream's, which the new incr file must select): after this
+    // synchronous step, before any byte of the stream is applied (they are applied in later turns).
+    queueMicrotask(() => restartAofAfterSync(this.server));
   }
 
   onPartialResync(): void {
