@@ -146,6 +146,9 @@ const STRERROR: Record<string, string> = {
   EDQUOT: "Disk quota exceeded",
   EIO: "Input/output error",
   EMFILE: "Too many open files",
+  EEXIST: "File exists",
+  ENOTDIR: "Not a directory",
+  EFBIG: "File too large",
 };
 
 /** An I/O error as C's strerror would word it (what Redis logs). */
