@@ -332,10 +332,11 @@ export class Replication implements ReplicationHooks {
 
   /** Where our stream stands: what a new AOF incr file records (dataset/aof.ts). */
   streamPosition(): StreamPosition {
-    let db: number;
-    if (this.masterHost === null) db = this.replicas.streamDb;
-    else db = this.link.masterClient?.db.id ?? this.link.cached?.db ?? 0;
-    return { replid: this.replid, offset: this.masterReplOffset, db, masterVersion: this.masterHost !== null ? this.masterVersion : null };
+    // A replica's stream (or the one it will continue: a cached master, at start-up before the
+    // link is set up) is in its master client's db; ours in the db we last selected.
+    const replica = this.masterHost !== null || this.link.cached !== null;
+    const db = replica ? (this.link.masterClient?.db.id ?? this.link.cached?.db ?? 0) : this.replicas.streamDb;
+    return { replid: this.replid, offset: this.masterReplOffset, db, masterVersion: replica ? this.masterVersion : null };
   }
 
   /**
