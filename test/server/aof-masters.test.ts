@@ -25,6 +25,11 @@ if (valkey) {
     // Writes in db 3 only.
     for (let i = 0; i < 100; i++) await mc.call("INCR", "counter");
     await waitForSync(master, replica);
+    // The AOF restarted after the full sync: its first rewrite done, the manifest names the new base.
+    await waitFor("the AOF's rewrite after the sync", async () => {
+      const p = await info(replica, "persistence");
+      return p.aof_rewrite_in_progress === "0" && p.aof_rewrite_scheduled === "0" && p.aof_rewrites !== "0";
+    });
     const before = await info(master, "stats");
     await replica.stop("SIGKILL");
     for (let i = 0; i < 50; i++) await mc.call("INCR", "counter");

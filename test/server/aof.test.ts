@@ -239,6 +239,11 @@ describe("a Replicant replica with appendonly yes", () => {
     const replicaArgs = [...AOF, "--replicaof", "127.0.0.1", String(master.port)];
     let replica = await track(startReplicant(replicaArgs, { dir }));
     await waitForSync(master, replica);
+    // The AOF restarted after the full sync: until its rewrite ends, a restart loads the old AOF.
+    await waitFor("the AOF's rewrite after the sync", async () => {
+      const p = await info(replica, "persistence");
+      return p.aof_rewrite_in_progress === "0" && p.aof_rewrite_scheduled === "0" && p.aof_rewrites !== "0";
+    });
     // Write load on the master all along.
     let writing = true;
     const mc = await master.client();
