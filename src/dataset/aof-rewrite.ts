@@ -343,13 +343,18 @@ export function startAppendOnly(server: Server): string | null {
     server.log.warning("AOF was enabled but there is already an AOF rewriting in background. Stopping background AOF and starting a rewrite now.");
     abortAofRewrite(server);
   }
-  const r = startAofRewrite(server);
+  // Inside EXEC or a script (Redis's in_exec) the rewrite starts from the cron, after the
+  // transaction, as Redis schedules it.
+  const inTransaction = server.currentClient?.denyBlocking ?? false;
+  const r = startAofRewrite(server, inTransaction);
   if (r === "error") {
     aof.state = AofState.Off;
     server.log.warning("Redis needs to enable the AOF but can't trigger a background AOF rewrite operation. Check the above logs for more info about the error.");
     return "ERR Background AOF rewrite failed to start";
   }
-  if (r === "scheduled") server.log.warning("AOF was enabled but there is already another background operation. An AOF background was scheduled to start when possible.");
+  if (r === "scheduled") {
+    server.log.warning(inTransaction ? "AOF was enabled during a transaction. An AOF background was scheduled to start when possible." : "AOF was enabled but there is already another background operation. An AOF background was scheduled to start when possible.");
+  }
   aof.lastWriteOk = true;
   return null;
 }
