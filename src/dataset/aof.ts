@@ -138,9 +138,13 @@ export class AppendOnlyFile {
     }
   }
 
-  /** A new incr file for a stream that does not continue the current file's. */
+  /**
+   * A new incr file for a stream that does not continue the current file's. (Called inside a
+   * command's propagation: the bytes go to the file, the waiting replies wait for the end of the
+   * turn, when this command's own bytes are written too.)
+   */
   private rotate(first: Buffer, start: number, replid: string): void {
-    this.flush();
+    this.write();
     const p = this.position();
     // The chunk selects its db itself, or the stream's db is the one before it (a replica's
     // applied unit holds no SELECT but at its start).
@@ -307,7 +311,7 @@ export class AppendOnlyFile {
       this.pendingBytes += preamble.length;
       this.incrSize += preamble.length;
       this.currentSize += preamble.length;
-      this.flush();
+      this.write();
     }
     return true;
   }
@@ -316,7 +320,7 @@ export class AppendOnlyFile {
   private closeCurrent(): void {
     const fd = this.fd;
     if (fd < 0) return;
-    this.flush();
+    this.write();
     this.fd = -1;
     const close = () =>
       fdatasync(fd, () => {
