@@ -357,9 +357,10 @@ export class AppendOnlyFile {
    */
   rewriteDone(baseName: string, baseSeq: number, firstIncr: string | null): string[] {
     const m = this.manifest;
+    // Redis's order (each put at the head of the history list): the replaced incr files, then
+    // the old base, then the older history.
     const history: string[] = [];
     const next: AofManifest = { base: { name: baseName, seq: baseSeq, type: "b" }, history: [], incr: [] };
-    if (m.base) history.push(m.base.name);
     if (this.state === AofState.WaitRewrite) {
       // The temp incr file becomes the first incr file of the new manifest.
       const seq = currentSeqs(m).incr + 1;
@@ -377,6 +378,7 @@ export class AppendOnlyFile {
         else history.push(f.name);
       }
     }
+    if (m.base) history.push(m.base.name);
     for (const f of m.history) history.push(f.name);
     // aof-disable-auto-gc: the replaced files stay, named as history (type h) in the manifest.
     const keep = this.server.config.bool("aof-disable-auto-gc");

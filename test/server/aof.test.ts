@@ -113,6 +113,22 @@ describe("a standalone Replicant with appendonly yes", () => {
     }
   }, 120_000);
 
+  test("aof-disable-auto-gc yes: the replaced files stay, named as history (type h), as redis-server 7.0.15 keeps them", async () => {
+    const listings = [];
+    for (const start of [startRedis, startReplicant]) {
+      const dir = tempDir("aof-gc-");
+      const s = await track(start([...AOF, "--aof-disable-auto-gc", "yes"], { dir }));
+      const c = await s.client();
+      await c.call("SET", "a", "1");
+      await c.call("BGREWRITEAOF");
+      await waitFor("the rewrite", async () => (await info(s, "persistence")).aof_rewrite_in_progress === "0" && (await info(s, "persistence")).aof_rewrites === "1");
+      await c.call("SET", "b", "2");
+      listings.push({ files: files(dir), manifest: manifest(dir).replace(/ startoffset.*$/gm, "") });
+    }
+    expect(listings[1]).toEqual(listings[0]!);
+    expect(listings[0]!.manifest).toContain("type h");
+  }, 120_000);
+
   test("an AOF written by redis-server 7.0.15 (base, rewrite, incr files) loads with the same digest", async () => {
     const dir = tempDir("aof-from-redis-");
     const r = await track(startRedis(AOF, { dir }));
