@@ -8,6 +8,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { appendFileSync, existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { RespClient } from "../helpers/resp-client.ts";
+import { RawClient } from "../helpers/raw-client.ts";
 import { info, removeDir, replicantCommand, type ServerProcess, startRedis, startReplicant, stopServers, tempDir, tracker, waitFor, waitForSync } from "../helpers/servers.ts";
 
 const DEBUG = ["--enable-debug-command", "yes"];
@@ -246,6 +247,27 @@ describe("a standalone Replicant with appendonly yes", () => {
       const [ri, si] = [await info(r, "persistence"), await info(s, "persistence")];
       for (const k of ["aof_enabled", "aof_rewrite_in_progress", "aof_last_write_status", "aof_pending_rewrite", "aof_buffer_length"]) expect({ k, v: si[k] }).toEqual({ k, v: ri[k] });
     }
+  }, 120_000);
+
+  test("SHUTDOWN while the first AOF is being written fails (FORCE exits), as redis-server 7.0.15", async () => {
+    const replies = [];
+    for (const start of [startRedis, startReplicant]) {
+      const s = await track(start(DEBUG));
+      await s.call("DEBUG", "POPULATE", "20000");
+      // In one write: the rewrite is running when SHUTDOWN comes.
+      const raw = await RawClient.connect(s.port);
+      replies.push(await raw.pipeline([["CONFIG", "SET", "appendonly", "yes"], ["SHUTDOWN"]]));
+      raw.close();
+      await s.waitForLog("Writing initial AOF, can't exit.");
+      await waitFor("the rewrite", async () => (await info(s, "persistence")).aof_rewrite_in_progress === "0");
+      await s.call("CONFIG", "SET", "appendonly", "no");
+      const again = await RawClient.connect(s.port);
+      await again.pipeline([["CONFIG", "SET", "appendonly", "yes"], ["SHUTDOWN", "FORCE"]]);
+      await waitFor("the exit", () => s.proc.exitCode !== null);
+      expect(s.output()).toContain("Writing initial AOF. Exit anyway.");
+    }
+    expect(replies[1]).toEqual(replies[0]!);
+    expect(replies[0]).toEqual(["+OK\r\n", "-ERR Errors trying to SHUTDOWN. Check logs.\r\n"]);
   }, 120_000);
 
   test("auto-aof-rewrite-percentage / min-size start a rewrite when the AOF doubled", async () => {
