@@ -122,11 +122,14 @@ export class AppendOnlyFile {
       else incr.stream = undefined;
     }
     // A replica's applied units are consecutive slices of the chunks read from its master: one
-    // slice of them each, so the writev has a few large pieces, not one per command.
+    // slice of them each, so the writev has a few large pieces, not one per command. (The
+    // offsets first: reading `.buffer` makes the runtime create an ArrayBuffer object for a
+    // small Buffer that had none, a cost per command on a master.)
     const n = this.pending.length;
     const last = n > 0 ? this.pending[n - 1]! : null;
-    if (last !== null && last.buffer === bytes.buffer && last.byteOffset + last.length === bytes.byteOffset) this.pending[n - 1] = Buffer.from(last.buffer, last.byteOffset, last.length + bytes.length);
-    else this.pending.push(bytes);
+    if (last !== null && last.byteOffset + last.length === bytes.byteOffset && bytes.byteOffset !== 0 && last.buffer === bytes.buffer) {
+      this.pending[n - 1] = Buffer.from(last.buffer, last.byteOffset, last.length + bytes.length);
+    } else this.pending.push(bytes);
     this.pendingBytes += bytes.length;
     this.streamBytes += bytes.length;
     this.incrSize += bytes.length;
