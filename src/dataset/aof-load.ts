@@ -144,6 +144,7 @@ async function loadCommandFile(server: Server, path: string, name: string, last:
   let validBeforeMulti = 0;
   let filePos = 0;
   let db = 0;
+  let loops = 0;
   try {
     let deadline = performance.now() + SLICE_MS;
     while (true) {
@@ -181,7 +182,7 @@ async function loadCommandFile(server: Server, path: string, name: string, last:
           validUpTo = consumed;
           db = c.db.id;
         }
-        if (performance.now() > deadline) {
+        if ((++loops & 255) === 0 && performance.now() > deadline) {
           // Clients are answered (-LOADING) between slices, as Redis's processEventsWhileBlocked.
           await new Promise((r) => setImmediate(r));
           deadline = performance.now() + SLICE_MS;
