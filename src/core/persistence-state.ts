@@ -13,6 +13,8 @@ export interface Persistence {
   saves: number;
   lastLoadKeysLoaded: number;
   lastLoadKeysExpired: number;
+  /** The replication offset the last successful save holds (a delayed replica keeps its spool from there). */
+  lastSaveReplOffset: number;
 }
 
 const MISCONF =

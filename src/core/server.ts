@@ -128,6 +128,7 @@ export class Server {
     saves: 0,
     lastLoadKeysLoaded: 0,
     lastLoadKeysExpired: 0,
+    lastSaveReplOffset: 0,
   };
   /** True while a dataset is being loaded (clients get -LOADING unless the command allows it). */
   loading = false;

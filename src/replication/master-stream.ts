@@ -15,6 +15,8 @@ import { ProtocolError } from "../protocol/request-parser.ts";
 import type { ReplicaLink } from "./replica-link.ts";
 import { StreamSpool } from "./stream-spool.ts";
 import type { Replication } from "./replication.ts";
+import { ApplyDelay, type PendingCommand } from "./apply-delay.ts";
+import { DelaySpool, SPOOL_DIR } from "./delay-spool.ts";
 
 /** Time spent applying queued stream bytes per turn of the event loop. */
 const STREAM_SLICE_MS = 10;
@@ -37,6 +39,10 @@ export class MasterStream {
   private readingPaused = false;
   /** Whether apply waits for a busy script already. */
   private waitingForScript = false;
+  /** A delayed replica's spool and applier (replica-apply-delay), while it has one. */
+  delay: ApplyDelay | null = null;
+  private delayTimer: ReturnType<typeof setTimeout> | null = null;
+  private delayPumping = false;
 
   constructor(
     private readonly server: Server,
@@ -62,6 +68,8 @@ export class MasterStream {
   /** Bytes of the master's stream received: applied now, or queued behind bytes not applied yet. */
   receive(chunk: Buffer): void {
     if (!this.client) return;
+    if (this.delay === null && this.delayMs() > 0) this.startDelay();
+    if (this.delay !== null) return this.hold(chunk);
     if (this.queued.length === 0 && !this.pumping) {
       this.lastInteraction = Date.now();
       this.readReplOffset += chunk.length;
@@ -79,6 +87,8 @@ export class MasterStream {
    */
   queue(chunk: Buffer): void {
     if (!this.client) return;
+    if (this.delay === null && this.delayMs() > 0) this.startDelay();
+    if (this.delay !== null) return this.hold(chunk);
     this.lastInteraction = Date.now();
     this.readReplOffset += chunk.length;
     this.queued.push(chunk);
@@ -93,6 +103,19 @@ export class MasterStream {
   /** Queues what a spool holds (stream bytes past a dual-channel sync's memory limit), after what is queued. */
   queueSpool(spool: StreamSpool): void {
     if (!this.client) return spool.discard();
+    if (this.delay === null && this.delayMs() > 0) this.startDelay();
+    if (this.delay !== null) {
+      // Into the delay spool, piece by piece (a failed read drops the link: PSYNC asks again).
+      try {
+        for (let piece = spool.next(); piece !== null; piece = spool.next()) this.hold(piece);
+      } catch (e) {
+        this.server.log.warning(`Reading the spooled replication stream failed: ${(e as Error).message}`);
+        this.link.dropLinkForReconnect();
+      } finally {
+        spool.discard();
+      }
+      return;
+    }
     this.lastInteraction = Date.now();
     this.readReplOffset += spool.written;
     this.queued.push(spool);
@@ -149,8 +172,7 @@ export class MasterStream {
   }
 
   /** Applies bytes of the master's command stream; the offset moves by each command's bytes. */
-  private apply(chunk: Buffer): void {
-    const c = this.client;
+  private apply(chunk: Buffer, c: Client | null = this.client): void {
     if (!c) return;
     // The raw bytes are what our backlog and sub-replicas receive, once applied.
     this.repl.onStreamBytesReceived(chunk);
@@ -166,13 +188,14 @@ export class MasterStream {
   private run(c: Client): void {
     const scripting = this.server.scripting;
     try {
-      while (this.client === c) {
+      while (this.isApplier(c)) {
         if (scripting.busy !== null) {
           if (!this.waitingForScript) {
             this.waitingForScript = true;
             scripting.whenNotBusy(() => {
               this.waitingForScript = false;
-              if (this.client === c) this.run(c);
+              if (this.isApplier(c)) this.run(c);
+              if (this.delay?.applier === c) this.scheduleDelayed(0);
             });
           }
           return;
@@ -184,9 +207,10 @@ export class MasterStream {
         if (c.pendingScript !== null) {
           c.pendingScript.then(() => {
             c.blocked = false;
-            if (this.client !== c) return;
+            if (!this.isApplier(c)) return;
             this.commandApplied(c, bytes);
             this.run(c);
+            if (this.delay?.applier === c) this.scheduleDelayed(0);
           });
           return;
         }
@@ -195,6 +219,8 @@ export class MasterStream {
     } catch (e) {
       if (!(e instanceof ProtocolError)) throw e;
       this.server.log.warning(`Protocol error (${e.reason}) from MASTER: closing the link and discarding the cached master.`);
+      // A delayed stream that does not parse is dropped with the link: a full sync follows.
+      if (this.delay?.applier === c) this.endDelay();
       this.link.dropMasterClient(false, true);
       return;
     }
@@ -210,5 +236,214 @@ export class MasterStream {
     this.multiBytes = 0;
     this.repl.masterReplOffset += applied;
     this.repl.onStreamApplied(applied);
+  }
+
+  private isApplier(c: Client): boolean {
+    return this.delay !== null ? this.delay.applier === c : this.client === c;
+  }
+
+  // ---------------------------------------------------------------- delayed apply
+
+  /** replica-apply-delay in milliseconds. */
+  private delayMs(): number {
+    return this.server.config.num("replica-apply-delay") * 1000;
+  }
+
+  /**
+   * Starts spooling (replica-apply-delay set): only where the stream is at a command boundary
+   * with everything applied, so that the applier starts in the state the link client is in.
+   */
+  private startDelay(): void {
+    const c = this.client;
+    if (c === null || this.queued.length > 0 || this.pumping || c.parser.pendingBytes > 0 || c.multi || this.multiBytes > 0 || c.pendingScript !== null) return;
+    if (this.repl.masterReplOffset !== this.readReplOffset) return;
+    try {
+      const spool = DelaySpool.create(SPOOL_DIR, this.repl.replid, this.readReplOffset);
+      this.delay = new ApplyDelay(this.server, spool, this.readReplOffset, c.db.id);
+      this.server.log.notice(`Delayed replica: the stream from offset ${this.readReplOffset} is applied ${this.delayMs() / 1000} s after it arrives (spool in ${SPOOL_DIR}/).`);
+    } catch (e) {
+      this.server.log.warning(`Delayed replica: cannot create the spool in ${SPOOL_DIR}/ (${(e as Error).message}): applying without delay.`);
+    }
+  }
+
+  /** Received bytes into the delay spool; applied once due. */
+  private hold(chunk: Buffer): void {
+    const now = Date.now();
+    this.lastInteraction = now;
+    this.readReplOffset += chunk.length;
+    try {
+      this.delay!.hold(chunk, now, this.repl.replid);
+    } catch (e) {
+      // Without the spool the delay cannot go on: the link restarts and asks again from what we hold.
+      this.readReplOffset -= chunk.length;
+      this.server.log.warning(`Delayed replica: writing the spool failed (${(e as Error).message}).`);
+      this.link.dropLinkForReconnect();
+      return;
+    }
+    this.scheduleDelayed(this.delayMs());
+  }
+
+  /** Runs the delayed pump in `ms` (or sooner if already scheduled sooner). */
+  scheduleDelayed(ms: number): void {
+    if (this.delay === null || this.delayPumping) return;
+    if (this.delayTimer !== null) {
+      if (ms > 0) return;
+      clearTimeout(this.delayTimer);
+    }
+    const wait = Math.max(0, Math.min(ms, 1000));
+    this.delayTimer = setTimeout(() => {
+      this.delayTimer = null;
+      this.pumpDelayed();
+    }, wait);
+  }
+
+  /** Applies what fell due, in slices of STREAM_SLICE_MS, then waits for the next due bytes. */
+  private pumpDelayed(): void {
+    const d = this.delay;
+    if (d === null) return;
+    const delayMs = this.delayMs();
+    const deadline = performance.now() + STREAM_SLICE_MS;
+    this.delayPumping = true;
+    try {
+      while (this.delay === d && !this.waitingForScript && d.applier.pendingScript === null && performance.now() < deadline) {
+        const piece = d.nextDue(Date.now(), delayMs);
+        if (piece === null) break;
+        this.apply(piece, d.applier);
+      }
+    } catch (e) {
+      this.server.log.warning(`Delayed replica: reading the spool failed (${(e as Error).message}): the pending stream is dropped and the link restarts.`);
+      this.endDelay();
+      this.link.dropMasterClient(false, true);
+      return;
+    } finally {
+      this.delayPumping = false;
+    }
+    if (this.delay !== d) return;
+    if (delayMs === 0 && d.drained && this.atBoundary(d.applier)) return this.endDelay();
+    const due = d.nextDueAt(delayMs);
+    if (due !== null) this.scheduleDelayed(due - Date.now());
+  }
+
+  private atBoundary(c: Client): boolean {
+    return c.parser.pendingBytes === 0 && !c.multi && this.multiBytes === 0 && c.pendingScript === null && this.repl.masterReplOffset === this.readReplOffset;
+  }
+
+  /**
+   * The delay is off and nothing is pending: the link client applies again (in the applier's
+   * state), and the spool goes. Also what a full sync or a broken spool does (`force`).
+   */
+  endDelay(): void {
+    const d = this.delay;
+    if (d === null) return;
+    this.delay = null;
+    if (this.delayTimer !== null) clearTimeout(this.delayTimer);
+    this.delayTimer = null;
+    if (this.client !== null) this.client.db = d.applier.db;
+    d.destroy();
+  }
+
+  /** The database the stream's next command applies in (for our RDB's repl-stream-db). */
+  get streamDb(): number | null {
+    return this.delay?.applier.db.id ?? this.client?.db.id ?? null;
+  }
+
+  /**
+   * Start-up with a dataset that applied the stream up to `applied` (in database `db`): a spool
+   * left by the earlier run continues from there. Returns what a PSYNC continues after (the
+   * spool's replication ID and end), or null without a usable spool.
+   */
+  resumeDelay(applied: number, db: number): { replid: string; offset: number } | null {
+    const warn = (msg: string) => this.server.log.warning(msg);
+    let spool: DelaySpool | null;
+    try {
+      spool = DelaySpool.open(SPOOL_DIR, warn);
+    } catch (e) {
+      warn(`Delayed replica: the spool in ${SPOOL_DIR}/ cannot be read (${(e as Error).message}): not used.`);
+      return null;
+    }
+    if (spool === null) return null;
+    if (applied < spool.start || applied > spool.end) {
+      warn(`Delayed replica: the spool in ${SPOOL_DIR}/ holds offsets ${spool.start}-${spool.end}, the dataset ends at ${applied}: not used.`);
+      spool.destroy();
+      return null;
+    }
+    this.delay = new ApplyDelay(this.server, spool, applied, db);
+    this.readReplOffset = spool.end;
+    this.server.log.notice(`Delayed replica: ${spool.end - applied} bytes of the stream received before the restart are pending (offsets ${applied}-${spool.end}).`);
+    this.scheduleDelayed(0);
+    return { replid: spool.replid, offset: spool.end };
+  }
+
+  /**
+   * REPLICADELAY APPLY / promotion: release the pending stream up to stream offset `upTo`, or
+   * what arrived before unix ms `before` (neither beyond what was received by now). With `now`, applies it before returning (promotion).
+   */
+  releaseEarly(upTo: number, before: number, now: boolean): void {
+    const d = this.delay;
+    if (d === null) return;
+    // Never beyond what is here now: what arrives later waits for its own delay.
+    d.releaseUpTo = Math.max(d.releaseUpTo, Math.min(upTo, d.spool.end));
+    d.releaseArrivedBefore = Math.max(d.releaseArrivedBefore, Math.min(before, Date.now()));
+    if (!now) return this.scheduleDelayed(0);
+    while (this.delay === d && !this.waitingForScript && d.applier.pendingScript === null) {
+      const piece = d.nextDue(Date.now(), this.delayMs());
+      if (piece === null) break;
+      this.apply(piece, d.applier);
+    }
+  }
+
+  /**
+   * REPLICADELAY DISCARD: forgets the pending stream; the link starts over from what was
+   * applied (a PSYNC from there). Returns the number of commands discarded.
+   */
+  discardDelay(): number {
+    const d = this.delay;
+    if (d === null) return 0;
+    const n = d.pendingCommands;
+    const db = d.applier.db;
+    this.endDelay();
+    this.readReplOffset = this.repl.masterReplOffset;
+    if (this.client !== null) {
+      this.client.db = db;
+      this.link.dropMasterClient(true, true);
+    } else if (this.link.cached !== null) {
+      this.link.cached = { replid: this.link.cached.replid, offset: this.repl.masterReplOffset, db: db.id };
+    }
+    return n;
+  }
+
+  /** REPLICADELAY LIST. */
+  pendingCommands(count: number): PendingCommand[] {
+    return this.delay?.list(this.repl.masterReplOffset, count) ?? [];
+  }
+
+  /** REPLICADELAY DROP. */
+  dropPending(end: number): boolean {
+    return this.delay?.drop(this.repl.masterReplOffset, end) ?? false;
+  }
+
+  /** Once a second: the spool to disk, and the segments nothing needs any more go. */
+  delayCron(): void {
+    const d = this.delay;
+    if (d === null) return;
+    try {
+      d.spool.sync();
+      // A restart loads the last saved RDB and applies the spool from its offset: keep that far back.
+      const saved = this.server.config.savePoints.length > 0 ? this.server.persistence.lastSaveReplOffset : this.repl.masterReplOffset;
+      d.spool.release(Math.min(saved, this.repl.masterReplOffset));
+    } catch (e) {
+      this.server.log.warning(`Delayed replica: syncing the spool failed: ${(e as Error).message}`);
+    }
+    // The delay was lowered or turned off: what is due now applies now.
+    this.scheduleDelayed(0);
+  }
+
+  /** Shutdown: the spool's files stay (closed) for the next start. */
+  closeDelay(): void {
+    const d = this.delay;
+    if (d === null) return;
+    if (this.delayTimer !== null) clearTimeout(this.delayTimer);
+    this.delayTimer = null;
+    d.close();
   }
 }

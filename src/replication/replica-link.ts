@@ -87,6 +87,45 @@ export class ReplicaLink {
     return this.stream.lastInteraction;
   }
 
+  /** A delayed replica with a spool (replica-apply-delay): received bytes run ahead of applied ones. */
+  get delayed(): boolean {
+    return this.stream.delay !== null;
+  }
+
+  /** The database the master's next applied command runs in, when known (RDB repl-stream-db). */
+  get streamDb(): number | null {
+    return this.stream.streamDb;
+  }
+
+  /** The delayed replica's controls (REPLICADELAY), through the stream that owns the spool. */
+  get delayControl(): MasterStream {
+    return this.stream;
+  }
+
+  /** Start-up: continue a delay spool left by the earlier run (see MasterStream.resumeDelay). */
+  resumeDelay(applied: number, db: number): { replid: string; offset: number } | null {
+    return this.stream.resumeDelay(applied, db);
+  }
+
+  /** Shutdown: the delay spool's files are closed and kept. */
+  closeDelay(): void {
+    this.stream.closeDelay();
+  }
+
+  /** INFO replication's lines of a delayed replica. */
+  delayInfoLines(): string[] {
+    const delay = this.server.config.num("replica-apply-delay");
+    const d = this.stream.delay;
+    if (delay === 0 && d === null) return [];
+    const oldest = d?.oldestArrival ?? null;
+    return [
+      `replica_apply_delay:${delay}`,
+      `replica_apply_delay_pending_bytes:${d?.pendingBytes ?? 0}`,
+      `replica_apply_delay_pending_commands:${d?.pendingCommands ?? 0}`,
+      `replica_apply_delay_oldest_pending_ms:${oldest === null ? 0 : Math.max(0, Date.now() - oldest)}`,
+    ];
+  }
+
   /** The socket to our master, for the stream's flow control. */
   get connection(): SocketConnection | null {
     return this.conn;
@@ -129,6 +168,12 @@ export class ReplicaLink {
     if (this.masterClient) this.dropMasterClient(false, false);
     this.cached = null;
     this.cancelHandshake();
+    // A delayed replica applies what it holds first (as Postgres's promotion does); to promote
+    // at an earlier point, REPLICADELAY DISCARD (after APPLY up to it) comes before.
+    if (this.stream.delay !== null) {
+      this.stream.releaseEarly(Infinity, Infinity, true);
+      this.stream.endDelay();
+    }
     this.repl.shiftReplicationId();
     this.state = ReplState.None;
     this.linkDownSince = 0;
@@ -140,6 +185,7 @@ export class ReplicaLink {
   /** Called once a second (Redis's replicationCron, replica half). */
   cron(): void {
     if (this.repl.masterHost === null) return;
+    this.stream.delayCron();
     const now = Date.now();
     const timeoutMs = this.server.config.num("repl-timeout") * 1000;
     const inHandshake = this.state !== ReplState.Connect && this.state !== ReplState.Transfer && this.state !== ReplState.Connected && this.state !== ReplState.None;
@@ -588,6 +634,8 @@ export class ReplicaLink {
       const accepted = await new Promise<boolean>((resolve) => (dual.whenContinued = resolve));
       if (!accepted || !current()) return;
     }
+    // A new history: what the delay spool held of the old one is gone with it.
+    this.stream.endDelay();
     installDataset(this.server, t, result);
     // A dual-channel snapshot's history is what $ENDOFF said (the RDB's own aux fields are not
     // used, as Valkey's replica does not).
@@ -633,7 +681,8 @@ export class ReplicaLink {
     const c = new Client(this.server, this.conn, ClientKind.Master);
     c.db = this.server.dbs[db] ?? this.server.dbs[0]!;
     this.stream.attach(c, offset);
-    this.repl.masterReplOffset = offset;
+    // A delayed replica continues after what it received; what it applied stays where it is.
+    if (this.stream.delay === null) this.repl.masterReplOffset = offset;
     this.state = ReplState.Connected;
     this.linkDownSince = 0;
     this.server.clients.set(c.id, c);
@@ -653,7 +702,9 @@ export class ReplicaLink {
   /** REPLCONF ACK <offset>: sent every second and when the master asks (GETACK). */
   sendAck(): void {
     if (!this.conn || this.state !== ReplState.Connected) return;
-    this.conn.write(encodeCommand(["REPLCONF", "ACK", String(this.repl.masterReplOffset)]));
+    // A delayed replica acknowledges what it holds in its spool (see docs/delayed-replica.md).
+    const offset = this.stream.delay !== null ? this.stream.readReplOffset : this.repl.masterReplOffset;
+    this.conn.write(encodeCommand(["REPLCONF", "ACK", String(offset)]));
   }
 
   // ------------------------------------------------------------------ failures
@@ -725,7 +776,8 @@ export class ReplicaLink {
     this.server.clients.delete(c.id);
     if (cache && !this.handshake.prePsync) {
       this.log.notice("Caching the disconnected master state.");
-      this.cached = { replid: this.repl.replid, offset: this.repl.masterReplOffset, db: c.db.id };
+      const offset = this.stream.delay !== null ? this.stream.readReplOffset : this.repl.masterReplOffset;
+      this.cached = { replid: this.repl.replid, offset, db: this.stream.streamDb ?? c.db.id };
     } else {
       this.cached = null;
     }

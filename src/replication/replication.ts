@@ -137,12 +137,16 @@ export class Replication implements ReplicationHooks {
   }
 
   onPartialResync(): void {
-    this.unapplied = [];
-    this.unappliedOffset = 0;
+    // A delayed replica's applier keeps its place in the stream across links (apply-delay.ts).
+    if (!this.link.delayed) {
+      this.unapplied = [];
+      this.unappliedOffset = 0;
+    }
     if (!this.backlog) this.backlog = new Backlog(this.server.config.num("repl-backlog-size"), this.masterReplOffset);
   }
 
   onMasterLinkDown(): void {
+    if (this.link.delayed) return;
     this.unapplied = [];
     this.unappliedOffset = 0;
   }
@@ -284,6 +288,7 @@ export class Replication implements ReplicationHooks {
 
   cancelHandshake(): void {
     this.link.cancelHandshake();
+    this.link.closeDelay();
   }
 
   /**
@@ -296,8 +301,8 @@ export class Replication implements ReplicationHooks {
       if (!this.backlog) return null;
       const sel = this.replicas.streamDb;
       db = sel === -1 ? 0 : sel;
-    } else if (this.link.masterClient) {
-      db = this.link.masterClient.db.id;
+    } else if (this.link.streamDb !== null) {
+      db = this.link.streamDb;
     } else if (this.link.cached) {
       db = this.link.cached.db;
     } else {
@@ -330,6 +335,13 @@ export class Replication implements ReplicationHooks {
       this.replid = id;
       this.masterReplOffset = offset;
       this.link.cached = { replid: id, offset, db };
+      this.server.persistence.lastSaveReplOffset = offset;
+      // A delayed replica's spool continues from the file's offset: PSYNC asks for what follows it.
+      const resumed = this.link.resumeDelay(offset, db);
+      if (resumed !== null) {
+        this.replid = resumed.replid;
+        this.link.cached = { replid: resumed.replid, offset: resumed.offset, db };
+      }
       const own = aux.get("replicant-master-version");
       if (own !== undefined) this.masterVersion = own;
       return;
