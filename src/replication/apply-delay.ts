@@ -11,8 +11,10 @@
 
 import { Client, ClientKind } from "../core/client.ts";
 import type { Server } from "../core/server.ts";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
 import { RequestParser } from "../protocol/request-parser.ts";
-import { DelaySpool, type SpoolCursor } from "./delay-spool.ts";
+import { type DelaySpool, SPOOL_DIR, type SpoolCursor } from "./delay-spool.ts";
 
 /** One pending command, as REPLICADELAY LIST shows it. */
 export interface PendingCommand {
@@ -24,13 +26,35 @@ export interface PendingCommand {
   argv: string[];
 }
 
+/**
+ * A full sync received while commands of the old history were still pending, or while we held
+ * data worth protecting: its RDB file waits (in NEXT_DIR) until it too is older than the delay,
+ * and the stream that follows it is spooled beside it. Loading it then is the full sync.
+ */
+export interface HeldSnapshot {
+  /** The RDB file. */
+  file: string;
+  arrival: number;
+  /** The history the snapshot starts: the master's replid and offset (+FULLRESYNC / $ENDOFF). */
+  replid: string;
+  offset: number;
+  /** The stream after it. */
+  spool: DelaySpool;
+  counter: CommandCounter;
+  received: number;
+}
+
 export class ApplyDelay {
   /** Applies the released stream (the master's privileges, replies discarded). */
   readonly applier: Client;
   /** The next byte not yet released to the applier. */
-  private readonly cursor: SpoolCursor;
-  private readonly receivedCounter = new CommandCounter();
-  private readonly releasedCounter = new CommandCounter();
+  private cursor: SpoolCursor;
+  private receivedCounter = new CommandCounter();
+  private releasedCounter = new CommandCounter();
+  /** A full sync waiting its turn, and what followed it (see HeldSnapshot). */
+  next: HeldSnapshot | null = null;
+  /** The held snapshot is being loaded (nothing else applies meanwhile). */
+  loadingSnapshot = false;
   /** Commands received and released so far (INFO's pending commands is the difference). */
   private received = 0;
   private released = 0;
@@ -41,7 +65,7 @@ export class ApplyDelay {
 
   constructor(
     server: Server,
-    readonly spool: DelaySpool,
+    public spool: DelaySpool,
     /** Where applying continues from (a command boundary). */
     from: number,
     db: number,
@@ -56,10 +80,61 @@ export class ApplyDelay {
     scan.close();
   }
 
-  /** Bytes of the stream received now: to the spool (throws on a write error). */
+  /** Bytes of the stream received now: to the spool, or after the held snapshot (throws on a write error). */
   hold(chunk: Buffer, now: number, replid: string): void {
+    const next = this.next;
+    if (next !== null) {
+      next.spool.append(chunk, now, next.replid);
+      next.received += next.counter.count(chunk);
+      return;
+    }
     this.spool.append(chunk, now, replid);
     this.received += this.receivedCounter.count(chunk);
+  }
+
+  /** A full sync to hold: its file, and an empty spool for what follows it (replaces one held before). */
+  holdSnapshot(file: string, arrival: number, replid: string, offset: number, spool: DelaySpool): void {
+    this.next?.spool.destroy();
+    this.next = { file, arrival, replid, offset, spool, counter: new CommandCounter(), received: 0 };
+    if (spool.end > offset) {
+      const scan = spool.cursor(offset);
+      for (let piece = scan.take(Infinity, false); piece !== null; piece = scan.take(Infinity, false)) this.next.received += this.next.counter.count(piece);
+      scan.close();
+    }
+  }
+
+  /** The replication ID and offset a PSYNC continues after: the newest history's received end. */
+  get receivedEnd(): { replid: string; offset: number } {
+    const s = this.next?.spool ?? this.spool;
+    return { replid: this.next?.replid ?? s.replid, offset: s.end };
+  }
+
+  /** Whether the held snapshot is due (everything before it released, and old enough or released). */
+  snapshotDue(now: number, delayMs: number): boolean {
+    const next = this.next;
+    if (next === null || this.loadingSnapshot || !this.drained) return false;
+    return next.arrival + delayMs <= now || next.arrival < this.releaseArrivedBefore;
+  }
+
+  /**
+   * The held snapshot was loaded (our history is now its): its stream becomes the spool, applied
+   * from its start; the old spool goes.
+   */
+  adoptNext(db: Client["db"]): void {
+    const next = this.next!;
+    this.next = null;
+    this.cursor.close();
+    this.spool.destroy();
+    rmSync(join(next.spool.dir, "snapshot.json"), { force: true });
+    next.spool.moveTo(SPOOL_DIR);
+    this.spool = next.spool;
+    this.cursor = next.spool.cursor(next.offset);
+    this.receivedCounter = next.counter;
+    this.releasedCounter = new CommandCounter();
+    this.received = next.received;
+    this.released = 0;
+    this.releaseUpTo = next.offset;
+    this.applier.db = db;
   }
 
   /**
@@ -83,7 +158,11 @@ export class ApplyDelay {
   /** When the next pending bytes fall due (unix ms), or null when nothing is pending. */
   nextDueAt(delayMs: number): number | null {
     const arrival = this.cursor.peekArrival();
-    if (arrival === null) return null;
+    if (arrival === null) {
+      const next = this.next;
+      if (next === null || this.loadingSnapshot) return null;
+      return next.arrival < this.releaseArrivedBefore ? 0 : next.arrival + delayMs;
+    }
     if (this.cursor.offset < this.releaseUpTo || arrival < this.releaseArrivedBefore) return 0;
     return arrival + delayMs;
   }
@@ -93,50 +172,38 @@ export class ApplyDelay {
     return this.cursor.offset >= this.spool.end;
   }
 
+  /** Stream bytes not released yet (those after a held snapshot included, the snapshot not). */
   get pendingBytes(): number {
-    return this.spool.end - this.cursor.offset;
+    const next = this.next;
+    return this.spool.end - this.cursor.offset + (next === null ? 0 : next.spool.end - next.offset);
   }
 
   get pendingCommands(): number {
-    return Math.max(0, this.received - this.released);
+    return Math.max(0, this.received - this.released) + (this.next?.received ?? 0);
   }
 
-  /** Arrival (unix ms) of the oldest byte not yet released, or null. */
+  /** Arrival (unix ms) of the oldest byte (or held snapshot) not yet released, or null. */
   get oldestArrival(): number | null {
-    return this.cursor.peekArrival();
+    return this.cursor.peekArrival() ?? this.next?.arrival ?? null;
   }
 
   /**
-   * Up to `count` commands not yet released, oldest first (dropped ones left out), read from the
-   * spool from `applied` (the last applied command's end: a command boundary).
+   * Up to `count` commands not yet released, oldest first (dropped ones left out): read from the
+   * spool from `applied` (the last applied command's end: a command boundary), then after a held
+   * snapshot from its start (the database there is the one the stream selects; 0 until it does).
    */
   list(applied: number, count: number): PendingCommand[] {
     const out: PendingCommand[] = [];
-    const from = Math.max(applied, this.spool.start);
-    const reader = this.spool.cursor(from);
-    const parser = new RequestParser({ maxBulkLength: Number.MAX_SAFE_INTEGER, fromMaster: true });
-    let offset = from;
-    let db = this.applier.db.id;
-    let arrival = reader.peekArrival() ?? 0;
-    try {
-      while (out.length < count) {
-        const argv = parser.next();
-        if (argv === null) {
-          arrival = reader.peekArrival() ?? arrival;
-          const piece = reader.take();
-          if (piece === null) break;
-          parser.feed(piece);
-          continue;
-        }
-        const start = offset;
-        offset += parser.lastCommandBytes;
-        if (argv[0]!.toLowerCase() === "select") db = Number(argv[1]);
-        if (offset <= this.cursor.offset) continue;
-        if (this.spool.isDropped(start, offset)) continue;
-        out.push({ start, end: offset, arrival, db, argv });
-      }
-    } finally {
-      reader.close();
+    this.scan(Math.max(applied, this.spool.start), this.spool, this.cursor.offset, this.applier.db.id, (cmd) => {
+      out.push(cmd);
+      return out.length < count;
+    });
+    const next = this.next;
+    if (next !== null && out.length < count) {
+      this.scan(next.offset, next.spool, next.offset, 0, (cmd) => {
+        out.push(cmd);
+        return out.length < count;
+      });
     }
     return out;
   }
@@ -146,27 +213,51 @@ export class ApplyDelay {
    * Returns false when no whole pending command ends there (already released, or not a boundary).
    */
   drop(applied: number, end: number): boolean {
-    if (end <= this.cursor.offset || end > this.spool.end) return false;
-    const from = Math.max(applied, this.spool.start);
-    const reader = this.spool.cursor(from);
+    const tryIn = (spool: DelaySpool, from: number, released: number): boolean => {
+      if (end <= released || end > spool.end || end <= from) return false;
+      let found: PendingCommand | null = null;
+      this.scan(from, spool, released, 0, (cmd) => {
+        if (cmd.end >= end) {
+          if (cmd.end === end) found = cmd;
+          return false;
+        }
+        return true;
+      }, true);
+      if (found === null) return false;
+      spool.drop((found as PendingCommand).start, end);
+      return true;
+    };
+    if (tryIn(this.spool, Math.max(applied, this.spool.start), this.cursor.offset)) return true;
+    const next = this.next;
+    return next !== null && tryIn(next.spool, next.offset, next.offset);
+  }
+
+  /**
+   * Parses `spool` from `from` (a command boundary) and hands each command not yet released
+   * (whose first byte is at or after `released`; with `whole`, only those) to `each` until it
+   * returns false. Dropped commands are passed over.
+   */
+  private scan(from: number, spool: DelaySpool, released: number, db: number, each: (cmd: PendingCommand) => boolean, whole = false): void {
+    const reader = spool.cursor(from);
     const parser = new RequestParser({ maxBulkLength: Number.MAX_SAFE_INTEGER, fromMaster: true });
     let offset = from;
+    let arrival = reader.peekArrival() ?? 0;
     try {
       for (;;) {
         const argv = parser.next();
         if (argv === null) {
-          const piece = reader.take(end);
-          if (piece === null) return false;
+          arrival = reader.peekArrival() ?? arrival;
+          const piece = reader.take();
+          if (piece === null) return;
           parser.feed(piece);
           continue;
         }
         const start = offset;
         offset += parser.lastCommandBytes;
-        if (offset < end) continue;
-        // The command's first byte must not have reached the applier yet.
-        if (offset !== end || start < this.cursor.offset) return false;
-        this.spool.drop(start, end);
-        return true;
+        if (argv[0]!.toLowerCase() === "select") db = Number(argv[1]);
+        if (offset <= released || (whole && start < released)) continue;
+        if (spool.isDropped(start, offset)) continue;
+        if (!each({ start, end: offset, arrival, db, argv })) return;
       }
     } finally {
       reader.close();
@@ -177,12 +268,23 @@ export class ApplyDelay {
   close(): void {
     this.cursor.close();
     this.spool.close();
+    this.next?.spool.close();
   }
 
-  /** Removes the spool. */
+  /** Removes the spool (and a held snapshot with what followed it). */
   destroy(): void {
     this.cursor.close();
     this.spool.destroy();
+    this.dropNext();
+  }
+
+  /** Forgets the held snapshot and what followed it. */
+  dropNext(): void {
+    const next = this.next;
+    if (next === null) return;
+    this.next = null;
+    next.spool.destroy();
+    rmSync(next.file, { force: true });
   }
 }
 

@@ -16,8 +16,8 @@
 // are appended to `drops` and replaced when read back by a no-op of the same length (the stream
 // offsets of everything after them, ours and our replicas', stay the master's).
 
-import { appendFileSync, closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeSync } from "node:fs";
-import { join } from "node:path";
+import { appendFileSync, closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, writeSync } from "node:fs";
+import { basename, join } from "node:path";
 
 const MAGIC = "RPLDLY01";
 const SEGMENT_HEADER = 64;
@@ -28,6 +28,8 @@ const SEGMENT_BYTES = 64 * 1024 * 1024;
 const MAX_RECORD = 1024 * 1024 * 1024;
 
 export const SPOOL_DIR = "replica-delay-spool";
+/** A held snapshot (a full sync not applied yet) and the stream after it, beside the spool. */
+export const NEXT_DIR = "replica-delay-spool.next";
 
 interface Segment {
   path: string;
@@ -52,7 +54,7 @@ export class DelaySpool {
   private unsynced = false;
   private drops: DroppedRange[] = [];
 
-  private constructor(readonly dir: string) {}
+  private constructor(public dir: string) {}
 
   /** A new, empty spool for the stream from `offset` on (what was there is removed). */
   static create(dir: string, replid: string, offset: number): DelaySpool {
@@ -162,6 +164,15 @@ export class DelaySpool {
   /** A reader of the stream from `offset` (within [start, end]). */
   cursor(offset: number): SpoolCursor {
     return new SpoolCursor(this, offset);
+  }
+
+  /** Moves the spool's directory to `dir` (replacing what is there), its files staying open. */
+  moveTo(dir: string): void {
+    this.sync();
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(this.dir, dir);
+    for (const seg of this.segments) seg.path = join(dir, basename(seg.path));
+    this.dir = dir;
   }
 
   /** Closes and removes every file. */
@@ -388,11 +399,14 @@ function readDrops(path: string): DroppedRange[] {
   return drops.sort((a, b) => a.start - b.start);
 }
 
+/** Rewrites the drops file (write, fsync, rename: a crash leaves the old or the new one). */
 function writeDrops(path: string, drops: DroppedRange[]): void {
-  const fd = openSync(path, "w");
+  const tmp = `${path}.tmp`;
+  const fd = openSync(tmp, "w");
   writeSync(fd, drops.map((d) => `${d.start} ${d.end}\n`).join(""));
   fsyncSync(fd);
   closeSync(fd);
+  renameSync(tmp, path);
 }
 
 function writeFully(fd: number, data: Uint8Array, pos: number): void {

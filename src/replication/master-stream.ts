@@ -16,7 +16,9 @@ import type { ReplicaLink } from "./replica-link.ts";
 import { StreamSpool } from "./stream-spool.ts";
 import type { Replication } from "./replication.ts";
 import { ApplyDelay, type PendingCommand } from "./apply-delay.ts";
-import { DelaySpool, SPOOL_DIR } from "./delay-spool.ts";
+import { DelaySpool, NEXT_DIR, SPOOL_DIR } from "./delay-spool.ts";
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 
 /** Time spent applying queued stream bytes per turn of the event loop. */
 const STREAM_SLICE_MS = 10;
@@ -305,9 +307,12 @@ export class MasterStream {
     const deadline = performance.now() + STREAM_SLICE_MS;
     this.delayPumping = true;
     try {
-      while (this.delay === d && !this.waitingForScript && d.applier.pendingScript === null && performance.now() < deadline) {
+      while (this.delay === d && !d.loadingSnapshot && !this.waitingForScript && d.applier.pendingScript === null && performance.now() < deadline) {
         const piece = d.nextDue(Date.now(), delayMs);
-        if (piece === null) break;
+        if (piece === null) {
+          if (d.snapshotDue(Date.now(), delayMs) && this.atAppliedBoundary(d.applier)) this.loadHeldSnapshot(d);
+          break;
+        }
         this.apply(piece, d.applier);
       }
     } catch (e) {
@@ -325,7 +330,82 @@ export class MasterStream {
   }
 
   private atBoundary(c: Client): boolean {
-    return c.parser.pendingBytes === 0 && !c.multi && this.multiBytes === 0 && c.pendingScript === null && this.repl.masterReplOffset === this.readReplOffset;
+    return this.atAppliedBoundary(c) && this.repl.masterReplOffset === this.readReplOffset;
+  }
+
+  /** Everything handed to `c` was applied: no command halfway, no MULTI open, no script waiting. */
+  private atAppliedBoundary(c: Client): boolean {
+    return c.parser.pendingBytes === 0 && !c.multi && this.multiBytes === 0 && c.pendingScript === null;
+  }
+
+  /**
+   * A held snapshot fell due: loaded as a disk-based full sync loads (clients get -LOADING
+   * meanwhile), then the stream after it applies on its own time.
+   */
+  private loadHeldSnapshot(d: ApplyDelay): void {
+    const next = d.next!;
+    d.loadingSnapshot = true;
+    this.server.log.notice(`Delayed replica: the full sync held since ${new Date(next.arrival).toISOString()} is due: loading it.`);
+    void this.link.loadHeldSnapshot(next.file, next.replid, next.offset).then((db) => {
+      d.loadingSnapshot = false;
+      if (this.delay !== d) return;
+      if (db === null) {
+        // Unusable: forget it and what followed; the next full sync is held again.
+        d.dropNext();
+        this.link.dropMasterClient(false, true);
+        return;
+      }
+      d.adoptNext(this.server.dbs[db] ?? this.server.dbs[0]!);
+      this.scheduleDelayed(0);
+    });
+  }
+
+  /**
+   * A full sync while a delayed replica holds data: its RDB file (`tmpFile`, complete and
+   * durable) waits beside the spool until it is older than the delay; the stream after it
+   * (from `offset`, history `replid`) is spooled after it. Returns false when it cannot be kept.
+   */
+  holdSnapshot(tmpFile: string, replid: string, offset: number, db: number): boolean {
+    try {
+      const d = this.ensureDelay(db);
+      if (d.loadingSnapshot) return false;
+      d.dropNext();
+      const spool = DelaySpool.create(NEXT_DIR, replid, offset);
+      const file = join(NEXT_DIR, "snapshot.rdb");
+      renameSync(tmpFile, file);
+      const arrival = Date.now();
+      writeFileSync(join(NEXT_DIR, "snapshot.json"), JSON.stringify({ arrival, replid, offset }));
+      d.holdSnapshot(file, arrival, replid, offset, spool);
+      this.server.log.notice(`Delayed replica: the full sync (${replid}:${offset}) is held until ${new Date(arrival + this.delayMs()).toISOString()}; the stream after it is spooled meanwhile.`);
+      this.scheduleDelayed(this.delayMs());
+      return true;
+    } catch (e) {
+      this.server.log.warning(`Delayed replica: cannot hold the full sync in ${NEXT_DIR}/ (${(e as Error).message}).`);
+      return false;
+    }
+  }
+
+  /** The delay's state, created empty (at the applied offset) if there is none yet. */
+  private ensureDelay(db: number): ApplyDelay {
+    if (this.delay !== null) return this.delay;
+    const spool = DelaySpool.create(SPOOL_DIR, this.repl.replid, this.repl.masterReplOffset);
+    this.delay = new ApplyDelay(this.server, spool, this.repl.masterReplOffset, db);
+    return this.delay;
+  }
+
+  /** A delayed replica holding a full sync: the link's next stream belongs to it. */
+  get holdingSnapshot(): boolean {
+    return this.delay?.next != null;
+  }
+
+  /** Whether a full sync now would be held (replica-apply-delay set and data to protect). */
+  wouldHoldSnapshot(): boolean {
+    return this.delayMs() > 0 && (this.delay !== null || this.server.totalKeys() > 0) && !(this.delay?.loadingSnapshot ?? false);
+  }
+
+  /** The replication ID and offset a PSYNC continues after, for a delayed replica (else null). */
+  get delayedReceived(): { replid: string; offset: number } | null {
+    return this.delay?.receivedEnd ?? null;
   }
 
   /**
@@ -352,8 +432,9 @@ export class MasterStream {
    * left by the earlier run continues from there. Returns what a PSYNC continues after (the
    * spool's replication ID and end), or null without a usable spool.
    */
-  resumeDelay(applied: number, db: number): { replid: string; offset: number } | null {
+  resumeDelay(replid: string, applied: number, db: number): { replid: string; offset: number } | null {
     const warn = (msg: string) => this.server.log.warning(msg);
+    this.adoptLoadedSnapshotSpool(replid, applied);
     let spool: DelaySpool | null;
     try {
       spool = DelaySpool.open(SPOOL_DIR, warn);
@@ -365,13 +446,53 @@ export class MasterStream {
     if (applied < spool.start || applied > spool.end) {
       warn(`Delayed replica: the spool in ${SPOOL_DIR}/ holds offsets ${spool.start}-${spool.end}, the dataset ends at ${applied}: not used.`);
       spool.destroy();
+      rmSync(NEXT_DIR, { recursive: true, force: true });
       return null;
     }
-    this.delay = new ApplyDelay(this.server, spool, applied, db);
-    this.readReplOffset = spool.end;
+    const d = new ApplyDelay(this.server, spool, applied, db);
+    this.delay = d;
     this.server.log.notice(`Delayed replica: ${spool.end - applied} bytes of the stream received before the restart are pending (offsets ${applied}-${spool.end}).`);
+    this.resumeHeldSnapshot(d);
+    const end = d.receivedEnd;
+    this.readReplOffset = end.offset;
     this.scheduleDelayed(0);
-    return { replid: spool.replid, offset: spool.end };
+    return end;
+  }
+
+  /**
+   * Start-up after a crash between loading a held snapshot (it became dbfilename, which is what
+   * we loaded now: history `replid` at `applied`) and moving its stream into the spool's place.
+   */
+  private adoptLoadedSnapshotSpool(replid: string, applied: number): void {
+    const meta = join(NEXT_DIR, "snapshot.json");
+    if (!existsSync(meta) || existsSync(join(NEXT_DIR, "snapshot.rdb"))) return;
+    try {
+      const held = JSON.parse(readFileSync(meta, "utf8")) as { replid: string; offset: number };
+      if (held.replid !== replid || held.offset !== applied) return;
+      rmSync(meta);
+      rmSync(SPOOL_DIR, { recursive: true, force: true });
+      renameSync(NEXT_DIR, SPOOL_DIR);
+    } catch {}
+  }
+
+  /** Start-up: a held snapshot left by the earlier run (NEXT_DIR) is held again. */
+  private resumeHeldSnapshot(d: ApplyDelay): void {
+    const meta = join(NEXT_DIR, "snapshot.json");
+    const file = join(NEXT_DIR, "snapshot.rdb");
+    if (!existsSync(meta) || !existsSync(file)) {
+      rmSync(NEXT_DIR, { recursive: true, force: true });
+      return;
+    }
+    try {
+      const { arrival, replid, offset } = JSON.parse(readFileSync(meta, "utf8")) as { arrival: number; replid: string; offset: number };
+      const spool = DelaySpool.open(NEXT_DIR, (msg) => this.server.log.warning(msg));
+      if (spool === null || spool.start !== offset) throw new Error("its stream does not start at the snapshot");
+      d.holdSnapshot(file, arrival, replid, offset, spool);
+      this.server.log.notice(`Delayed replica: a full sync (${replid}:${offset}) held before the restart is held until ${new Date(arrival + this.delayMs()).toISOString()}.`);
+    } catch (e) {
+      this.server.log.warning(`Delayed replica: the held full sync in ${NEXT_DIR}/ is not usable (${(e as Error).message}): removed.`);
+      rmSync(NEXT_DIR, { recursive: true, force: true });
+    }
   }
 
   /**

@@ -11,6 +11,7 @@
 // command. A dropped link keeps the data and caches the master (replid + offset), so the next
 // attempt asks for a partial resync.
 
+import { renameSync, statSync } from "node:fs";
 import type { Socket } from "bun";
 import { encodeCommand } from "../protocol/reply-parser.ts";
 import { Client, ClientKind } from "../core/client.ts";
@@ -103,8 +104,8 @@ export class ReplicaLink {
   }
 
   /** Start-up: continue a delay spool left by the earlier run (see MasterStream.resumeDelay). */
-  resumeDelay(applied: number, db: number): { replid: string; offset: number } | null {
-    return this.stream.resumeDelay(applied, db);
+  resumeDelay(replid: string, applied: number, db: number): { replid: string; offset: number } | null {
+    return this.stream.resumeDelay(replid, applied, db);
   }
 
   /** Shutdown: the delay spool's files are closed and kept. */
@@ -123,6 +124,7 @@ export class ReplicaLink {
       `replica_apply_delay_pending_bytes:${d?.pendingBytes ?? 0}`,
       `replica_apply_delay_pending_commands:${d?.pendingCommands ?? 0}`,
       `replica_apply_delay_oldest_pending_ms:${oldest === null ? 0 : Math.max(0, Date.now() - oldest)}`,
+      `replica_apply_delay_held_sync_offset:${d?.next?.offset ?? -1}`,
     ];
   }
 
@@ -171,6 +173,8 @@ export class ReplicaLink {
     // A delayed replica applies what it holds first (as Postgres's promotion does); to promote
     // at an earlier point, REPLICADELAY DISCARD (after APPLY up to it) comes before.
     if (this.stream.delay !== null) {
+      if (this.stream.holdingSnapshot) this.log.warning("Delayed replica: promoted before the held full sync was due: it is dropped (and the stream after it); what came before it is applied.");
+      this.stream.delay.dropNext();
       this.stream.releaseEarly(Infinity, Infinity, true);
       this.stream.endDelay();
     }
@@ -474,7 +478,9 @@ export class ReplicaLink {
 
   /** Sets up reception after the "$<len>" or "$EOF:<mark>" line. */
   private startPayload(line: string): boolean {
-    const diskless = this.useDisklessLoad();
+    // A delayed replica holding data keeps a full sync on disk until it is due (holdTransfer).
+    const held = this.stream.wouldHoldSnapshot();
+    const diskless = !held && this.useDisklessLoad();
     let size = -1;
     let mark: EofMarkDetector | null = null;
     if (line.startsWith("$EOF:") && line.length >= 45) {
@@ -508,6 +514,7 @@ export class ReplicaLink {
       this.loadFromSocket(t, this.transferConn);
     } else {
       const t = new DiskTransfer(size, mark, progress);
+      t.held = held;
       this.transfer = t;
       this.asyncLoading = false;
       try {
@@ -520,7 +527,7 @@ export class ReplicaLink {
       // With nothing to keep serving, parsing while the file is written costs no extra memory
       // and saves reading it back: the sync takes as long as the transfer, not transfer + load.
       // (With data held, Redis's order stands: write, then flush the old data and load.)
-      if (this.server.totalKeys() === 0) this.loadFromSocket(t, this.transferConn);
+      if (this.server.totalKeys() === 0 && !held) this.loadFromSocket(t, this.transferConn);
     }
     return true;
   }
@@ -588,6 +595,7 @@ export class ReplicaLink {
         return;
       }
       if (generation !== this.generation) return;
+      if (t.held) return this.holdTransfer(t);
       const finalName = this.server.config.str("dbfilename");
       try {
         t.moveIntoPlace(finalName);
@@ -667,6 +675,84 @@ export class ReplicaLink {
       for (const chunk of pending.chunks) this.stream.queue(chunk);
       if (pending.spool !== null) this.stream.queueSpool(pending.spool);
     }
+  }
+
+  /**
+   * A delayed replica's full sync, complete and durable on disk: held (with the stream that
+   * follows it) until it is older than the delay, the data we hold served meanwhile
+   * (MasterStream.holdSnapshot). The link goes on as after any full sync.
+   */
+  private holdTransfer(t: DiskTransfer): void {
+    const dual = this.dual;
+    const replid = dual !== null ? dual.endOff!.replid : this.handshake.masterReplid;
+    const offset = dual !== null ? dual.endOff!.offset : this.handshake.masterInitialOffset;
+    const db = this.stream.streamDb ?? this.cached?.db ?? 0;
+    if (!this.stream.holdSnapshot(t.detachFile(), replid, offset, db)) {
+      this.abortTransfer();
+      return;
+    }
+    const pending = this.pendingStream;
+    this.pendingStream = null;
+    this.transfer = null;
+    this.dual = null;
+    this.dualBufferBytes = 0;
+    t.progress.end();
+    this.cached = null;
+    this.createMasterClient(0, offset);
+    if (dual?.paused) this.conn?.setReading(true);
+    this.log.notice("MASTER <-> REPLICA sync: Finished with success (held: applied once older than replica-apply-delay)");
+    if (t.linkLost) {
+      this.log.warning("Connection with master lost.");
+      pending?.discard();
+      this.dropMasterClient(true, true);
+      return;
+    }
+    for (const chunk of t.tail) this.stream.queue(chunk);
+    if (pending !== null) {
+      for (const chunk of pending.chunks) this.stream.queue(chunk);
+      if (pending.spool !== null) this.stream.queueSpool(pending.spool);
+    }
+  }
+
+  /**
+   * Loads a delayed replica's held full sync once due (MasterStream.loadHeldSnapshot), as a
+   * disk-based full sync loads: the file becomes dbfilename, clients get -LOADING meanwhile, and
+   * our history becomes the snapshot's. Returns the database its stream starts in, or null.
+   */
+  async loadHeldSnapshot(file: string, replid: string, offset: number): Promise<number | null> {
+    const finalName = this.server.config.str("dbfilename");
+    let size: number;
+    try {
+      size = statSync(file).size;
+      renameSync(file, finalName);
+    } catch (e) {
+      this.log.warning(`Delayed replica: the held full sync ${file} cannot become ${finalName}: ${(e as Error).message}`);
+      return null;
+    }
+    const t = new DiskTransfer(size, null, this.log.progress("Loading the held full sync", size));
+    t.read = size;
+    const failed = (why: string) => {
+      this.log.warning(`Delayed replica: loading the held full sync failed: ${why}`);
+      this.server.loading = false;
+      this.server.loadProgress = null;
+      t.progress.end();
+      return null;
+    };
+    if (!(await t.loadFile(this.server, finalName, () => true))) return failed("see above");
+    if (this.server.scripting.busy !== null) await new Promise<void>((resolve) => this.server.scripting.whenNotBusy(resolve));
+    const load = t.load!;
+    await load.drain();
+    let result;
+    try {
+      result = await load.finish();
+    } catch (e) {
+      return failed((e as Error).message);
+    }
+    if (result === null) return failed("aborted");
+    installDataset(this.server, t, result);
+    adoptMasterHistory(this.repl, result.aux, replid, offset);
+    this.server.collectAfterLoad();
+    return result.replStreamDb ?? 0;
   }
 
   private abortTransfer(): void {
@@ -776,8 +862,9 @@ export class ReplicaLink {
     this.server.clients.delete(c.id);
     if (cache && !this.handshake.prePsync) {
       this.log.notice("Caching the disconnected master state.");
-      const offset = this.stream.delay !== null ? this.stream.readReplOffset : this.repl.masterReplOffset;
-      this.cached = { replid: this.repl.replid, offset, db: this.stream.streamDb ?? c.db.id };
+      // A delayed replica continues after what it received (of a held full sync's history, if any).
+      const received = this.stream.delayedReceived;
+      this.cached = { replid: received?.replid ?? this.repl.replid, offset: received?.offset ?? this.repl.masterReplOffset, db: this.stream.streamDb ?? c.db.id };
     } else {
       this.cached = null;
     }

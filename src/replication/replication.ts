@@ -337,7 +337,7 @@ export class Replication implements ReplicationHooks {
       this.link.cached = { replid: id, offset, db };
       this.server.persistence.lastSaveReplOffset = offset;
       // A delayed replica's spool continues from the file's offset: PSYNC asks for what follows it.
-      const resumed = this.link.resumeDelay(offset, db);
+      const resumed = this.link.resumeDelay(id, offset, db);
       if (resumed !== null) {
         this.replid = resumed.replid;
         this.link.cached = { replid: resumed.replid, offset: resumed.offset, db };

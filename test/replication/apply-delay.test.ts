@@ -198,3 +198,67 @@ test("APPLY OFFSET / BEFORE / all, DISCARD, CONFIG SET 0 and promotion", async (
   expect(existsSync(join(replica.dir, "replica-delay-spool"))).toBe(false);
   m.close();
 }, 120000);
+
+/** Restarts a redis-server master without its data: a new replication ID, so its replicas full-sync. */
+async function restartMaster(master: ServerProcess): Promise<ServerProcess> {
+  await master.call("SHUTDOWN", "NOSAVE").catch(() => {});
+  await master.proc.exited;
+  return track(startRedis(["--repl-ping-replica-period", "60"], { dir: master.dir, port: master.port }));
+}
+
+test("a full sync is held until due: the data stays, a FLUSHALL before it can still be dropped and the replica promoted", async () => {
+  let master = await track(startRedis(["--repl-ping-replica-period", "60"]));
+  const reference = await track(startRedis());
+  const replica = await track(startReplicant(["--replicaof", "127.0.0.1", String(master.port), "--replica-apply-delay", "3600"]));
+  await waitForSync(master, replica);
+  const m1 = await master.client();
+  const load = writes(6, 300);
+  await m1.pipeline(load);
+  await reference.client().then(async (r) => (await r.pipeline(load), r.close()));
+  await waitFor("received", async () => (await pending(replica)).commands > 300);
+  await replica.call("REPLICADELAY", "APPLY");
+  await waitForSync(master, replica);
+  await m1.pipeline([["FLUSHALL"], ["SET", "z", "1"]]);
+  await reference.call("SET", "z", "1");
+  m1.close();
+  await waitFor("FLUSHALL received", async () => (await pending(replica)).commands >= 2);
+  master = await restartMaster(master);
+  await waitFor("full sync held", async () => Number((await info(replica, "replication")).replica_apply_delay_held_sync_offset) >= 0, 30000);
+  expect(existsSync(join(replica.dir, "replica-delay-spool.next", "snapshot.rdb"))).toBe(true);
+  // The data held is still served; what came before the full sync is still pending.
+  expect(await replica.call("EXISTS", "s:6:0")).toBe(1);
+  const flush = ((await replica.call("REPLICADELAY", "LIST", -1)) as Array<[number, number, number, string[]]>).find((e) => e[3][0]!.toLowerCase() === "flushall")!;
+  expect(await replica.call("REPLICADELAY", "DROP", flush[0])).toBe(1);
+  // Promotion: the held full sync is dropped, the rest of the old history applies.
+  await replica.call("REPLICAOF", "NO", "ONE");
+  expect(await replica.call("GET", "z")).toBe("1");
+  expect(await digest(replica)).toBe(await digest(reference));
+  expect(existsSync(join(replica.dir, "replica-delay-spool.next"))).toBe(false);
+}, 120000);
+
+test("a held full sync loads once due (after a restart too), then its stream follows", async () => {
+  let master = await track(startRedis(["--repl-ping-replica-period", "60"]));
+  const args = ["--replicaof", "127.0.0.1", String(master.port), "--replica-apply-delay", "5"];
+  let replica = await track(startReplicant(args));
+  await waitForSync(master, replica);
+  await master.client().then(async (c) => (await c.pipeline(writes(7, 200)), c.close()));
+  await waitForSync(master, replica, 30000);
+  master = await restartMaster(master);
+  await master.client().then(async (c) => (await c.pipeline([["FLUSHALL"], ...writes(8, 100)]), c.close()));
+  await waitFor("full sync held", async () => Number((await info(replica, "replication")).replica_apply_delay_held_sync_offset) >= 0, 30000);
+  const heldAt = Date.now();
+  expect(await replica.call("EXISTS", "s:7:0")).toBe(1);
+  // A restart keeps the held full sync and what follows it.
+  await replica.call("SHUTDOWN").catch(() => {});
+  await replica.proc.exited;
+  replica = await track(startReplicant(args, { dir: replica.dir, port: replica.port }));
+  expect(Number((await info(replica, "replication")).replica_apply_delay_held_sync_offset)).toBeGreaterThanOrEqual(0);
+  expect(await replica.call("EXISTS", "s:7:0")).toBe(1);
+  await waitForSync(master, replica, 60000);
+  expect(Date.now() - heldAt).toBeGreaterThanOrEqual(4000);
+  expect(await digest(replica)).toBe(await digest(master));
+  expect(Number((await info(replica, "replication")).replica_apply_delay_held_sync_offset)).toBe(-1);
+  const stats = await info(master, "stats");
+  expect(stats.sync_full).toBe("1");
+  expect(stats.sync_partial_ok).toBe("1");
+}, 120000);
