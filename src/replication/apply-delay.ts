@@ -31,7 +31,7 @@ export interface PendingCommand {
  * data worth protecting: its RDB file waits (in NEXT_DIR) until it too is older than the delay,
  * and the stream that follows it is spooled beside it. Loading it then is the full sync.
  */
-export interface HeldSnapshot {
+interface HeldSnapshot {
   /** The RDB file. */
   file: string;
   arrival: number;
