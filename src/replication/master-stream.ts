@@ -6,7 +6,8 @@
 //
 // Bytes are applied as they arrive; behind bytes not applied yet (the stream that piled up
 // during a full sync's load, or a busy script) they queue and are applied in slices between
-// turns of the event loop, so clients are served meanwhile.
+// turns of the event loop, so clients are served meanwhile. A delayed replica's bytes go to its
+// spool instead and come back through applyWith once due (delayed-stream.ts).
 
 import type { Client } from "../core/client.ts";
 import { processCommand } from "../core/dispatch.ts";
@@ -15,10 +16,7 @@ import { ProtocolError } from "../protocol/request-parser.ts";
 import type { ReplicaLink } from "./replica-link.ts";
 import { StreamSpool } from "./stream-spool.ts";
 import type { Replication } from "./replication.ts";
-import { ApplyDelay, type PendingCommand } from "./apply-delay.ts";
-import { DelaySpool, NEXT_DIR, SPOOL_DIR } from "./delay-spool.ts";
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { DelayedStream } from "./delayed-stream.ts";
 
 /** Time spent applying queued stream bytes per turn of the event loop. */
 const STREAM_SLICE_MS = 10;
@@ -40,17 +38,32 @@ export class MasterStream {
   private pumping = false;
   private readingPaused = false;
   /** Whether apply waits for a busy script already. */
-  private waitingForScript = false;
-  /** A delayed replica's spool and applier (replica-apply-delay), while it has one. */
-  delay: ApplyDelay | null = null;
-  private delayTimer: ReturnType<typeof setTimeout> | null = null;
-  private delayPumping = false;
+  waitingForScript = false;
+  /** A delayed replica's side of the stream (replica-apply-delay). */
+  readonly delayed: DelayedStream;
 
   constructor(
     private readonly server: Server,
     private readonly repl: Replication,
     private readonly link: ReplicaLink,
-  ) {}
+  ) {
+    this.delayed = new DelayedStream(server, repl, link, this);
+  }
+
+  /** A delayed replica's spool and applier, while it has one. */
+  get delay() {
+    return this.delayed.delay;
+  }
+
+  /** Bytes wait in the queue (or are being applied from it). */
+  get hasQueue(): boolean {
+    return this.queued.length > 0 || this.pumping;
+  }
+
+  /** Bytes of a MULTI block applied but not counted in the offset yet. */
+  get openTransactionBytes(): number {
+    return this.multiBytes;
+  }
 
   /** The link is up: the stream continues from `offset`, applied through `c`. */
   attach(c: Client, offset: number): void {
@@ -70,8 +83,8 @@ export class MasterStream {
   /** Bytes of the master's stream received: applied now, or queued behind bytes not applied yet. */
   receive(chunk: Buffer): void {
     if (!this.client) return;
-    if (this.delay === null && this.delayMs() > 0) this.startDelay();
-    if (this.delay !== null) return this.hold(chunk);
+    if (this.delay === null && this.delayed.delayMs() > 0) this.delayed.startDelay();
+    if (this.delay !== null) return this.delayed.hold(chunk);
     if (this.queued.length === 0 && !this.pumping) {
       this.lastInteraction = Date.now();
       this.readReplOffset += chunk.length;
@@ -89,8 +102,8 @@ export class MasterStream {
    */
   queue(chunk: Buffer): void {
     if (!this.client) return;
-    if (this.delay === null && this.delayMs() > 0) this.startDelay();
-    if (this.delay !== null) return this.hold(chunk);
+    if (this.delay === null && this.delayed.delayMs() > 0) this.delayed.startDelay();
+    if (this.delay !== null) return this.delayed.hold(chunk);
     this.lastInteraction = Date.now();
     this.readReplOffset += chunk.length;
     this.queued.push(chunk);
@@ -105,11 +118,11 @@ export class MasterStream {
   /** Queues what a spool holds (stream bytes past a dual-channel sync's memory limit), after what is queued. */
   queueSpool(spool: StreamSpool): void {
     if (!this.client) return spool.discard();
-    if (this.delay === null && this.delayMs() > 0) this.startDelay();
+    if (this.delay === null && this.delayed.delayMs() > 0) this.delayed.startDelay();
     if (this.delay !== null) {
       // Into the delay spool, piece by piece (a failed read drops the link: PSYNC asks again).
       try {
-        for (let piece = spool.next(); piece !== null; piece = spool.next()) this.hold(piece);
+        for (let piece = spool.next(); piece !== null; piece = spool.next()) this.delayed.hold(piece);
       } catch (e) {
         this.server.log.warning(`Reading the spooled replication stream failed: ${(e as Error).message}`);
         this.link.dropLinkForReconnect();
@@ -174,6 +187,11 @@ export class MasterStream {
   }
 
   /** Applies bytes of the master's command stream; the offset moves by each command's bytes. */
+  /** Applies stream bytes through `c` (the delayed stream's applier). */
+  applyWith(chunk: Buffer, c: Client): void {
+    this.apply(chunk, c);
+  }
+
   private apply(chunk: Buffer, c: Client | null = this.client): void {
     if (!c) return;
     // The raw bytes are what our backlog and sub-replicas receive, once applied.
@@ -197,7 +215,7 @@ export class MasterStream {
             scripting.whenNotBusy(() => {
               this.waitingForScript = false;
               if (this.isApplier(c)) this.run(c);
-              if (this.delay?.applier === c) this.scheduleDelayed(0);
+              if (this.delay?.applier === c) this.delayed.scheduleDelayed(0);
             });
           }
           return;
@@ -212,7 +230,7 @@ export class MasterStream {
             if (!this.isApplier(c)) return;
             this.commandApplied(c, bytes);
             this.run(c);
-            if (this.delay?.applier === c) this.scheduleDelayed(0);
+            if (this.delay?.applier === c) this.delayed.scheduleDelayed(0);
           });
           return;
         }
@@ -222,7 +240,7 @@ export class MasterStream {
       if (!(e instanceof ProtocolError)) throw e;
       this.server.log.warning(`Protocol error (${e.reason}) from MASTER: closing the link and discarding the cached master.`);
       // A delayed stream that does not parse is dropped with the link: a full sync follows.
-      if (this.delay?.applier === c) this.endDelay();
+      if (this.delay?.applier === c) this.delayed.endDelay();
       this.link.dropMasterClient(false, true);
       return;
     }
@@ -242,329 +260,5 @@ export class MasterStream {
 
   private isApplier(c: Client): boolean {
     return this.delay !== null ? this.delay.applier === c : this.client === c;
-  }
-
-  // ---------------------------------------------------------------- delayed apply
-
-  /** replica-apply-delay in milliseconds. */
-  private delayMs(): number {
-    return this.server.config.num("replica-apply-delay") * 1000;
-  }
-
-  /**
-   * Starts spooling (replica-apply-delay set): only where the stream is at a command boundary
-   * with everything applied, so that the applier starts in the state the link client is in.
-   */
-  private startDelay(): void {
-    const c = this.client;
-    if (c === null || this.queued.length > 0 || this.pumping || c.parser.pendingBytes > 0 || c.multi || this.multiBytes > 0 || c.pendingScript !== null) return;
-    if (this.repl.masterReplOffset !== this.readReplOffset) return;
-    try {
-      const spool = DelaySpool.create(SPOOL_DIR, this.repl.replid, this.readReplOffset);
-      this.delay = new ApplyDelay(this.server, spool, this.readReplOffset, c.db.id);
-      this.server.log.notice(`Delayed replica: the stream from offset ${this.readReplOffset} is applied ${this.delayMs() / 1000} s after it arrives (spool in ${SPOOL_DIR}/).`);
-    } catch (e) {
-      this.server.log.warning(`Delayed replica: cannot create the spool in ${SPOOL_DIR}/ (${(e as Error).message}): applying without delay.`);
-    }
-  }
-
-  /** Received bytes into the delay spool; applied once due. */
-  private hold(chunk: Buffer): void {
-    const now = Date.now();
-    this.lastInteraction = now;
-    this.readReplOffset += chunk.length;
-    try {
-      this.delay!.hold(chunk, now, this.repl.replid);
-    } catch (e) {
-      // Without the spool the delay cannot go on: the link restarts and asks again from what we hold.
-      this.readReplOffset -= chunk.length;
-      this.server.log.warning(`Delayed replica: writing the spool failed (${(e as Error).message}).`);
-      this.link.dropLinkForReconnect();
-      return;
-    }
-    this.scheduleDelayed(this.delayMs());
-  }
-
-  /** Runs the delayed pump in `ms` (or sooner if already scheduled sooner). */
-  scheduleDelayed(ms: number): void {
-    if (this.delay === null || this.delayPumping) return;
-    if (this.delayTimer !== null) {
-      if (ms > 0) return;
-      clearTimeout(this.delayTimer);
-    }
-    const wait = Math.max(0, Math.min(ms, 1000));
-    this.delayTimer = setTimeout(() => {
-      this.delayTimer = null;
-      this.pumpDelayed();
-    }, wait);
-  }
-
-  /** Applies what fell due, in slices of STREAM_SLICE_MS, then waits for the next due bytes. */
-  private pumpDelayed(): void {
-    const d = this.delay;
-    if (d === null) return;
-    const delayMs = this.delayMs();
-    const deadline = performance.now() + STREAM_SLICE_MS;
-    this.delayPumping = true;
-    try {
-      while (this.delay === d && !d.loadingSnapshot && !this.waitingForScript && d.applier.pendingScript === null && performance.now() < deadline) {
-        const piece = d.nextDue(Date.now(), delayMs);
-        if (piece === null) {
-          if (d.snapshotDue(Date.now(), delayMs) && this.atAppliedBoundary(d.applier)) this.loadHeldSnapshot(d);
-          break;
-        }
-        this.apply(piece, d.applier);
-      }
-    } catch (e) {
-      this.server.log.warning(`Delayed replica: reading the spool failed (${(e as Error).message}): the pending stream is dropped and the link restarts.`);
-      this.endDelay();
-      this.link.dropMasterClient(false, true);
-      return;
-    } finally {
-      this.delayPumping = false;
-    }
-    if (this.delay !== d) return;
-    if (delayMs === 0 && d.drained && this.atBoundary(d.applier)) return this.endDelay();
-    const due = d.nextDueAt(delayMs);
-    if (due !== null) this.scheduleDelayed(due - Date.now());
-  }
-
-  private atBoundary(c: Client): boolean {
-    return this.atAppliedBoundary(c) && this.repl.masterReplOffset === this.readReplOffset;
-  }
-
-  /** Everything handed to `c` was applied: no command halfway, no MULTI open, no script waiting. */
-  private atAppliedBoundary(c: Client): boolean {
-    return c.parser.pendingBytes === 0 && !c.multi && this.multiBytes === 0 && c.pendingScript === null;
-  }
-
-  /**
-   * A held snapshot fell due: loaded as a disk-based full sync loads (clients get -LOADING
-   * meanwhile), then the stream after it applies on its own time.
-   */
-  private loadHeldSnapshot(d: ApplyDelay): void {
-    const next = d.next!;
-    d.loadingSnapshot = true;
-    this.server.log.notice(`Delayed replica: the full sync held since ${new Date(next.arrival).toISOString()} is due: loading it.`);
-    void this.link.loadHeldSnapshot(next.file, next.replid, next.offset).then((db) => {
-      d.loadingSnapshot = false;
-      if (this.delay !== d) return;
-      if (db === null) {
-        // Unusable: forget it and what followed; the next full sync is held again.
-        d.dropNext();
-        this.link.dropMasterClient(false, true);
-        return;
-      }
-      d.adoptNext(this.server.dbs[db] ?? this.server.dbs[0]!);
-      this.scheduleDelayed(0);
-    });
-  }
-
-  /**
-   * A full sync while a delayed replica holds data: its RDB file (`tmpFile`, complete and
-   * durable) waits beside the spool until it is older than the delay; the stream after it
-   * (from `offset`, history `replid`) is spooled after it. Returns false when it cannot be kept.
-   */
-  holdSnapshot(tmpFile: string, replid: string, offset: number, db: number): boolean {
-    try {
-      const d = this.ensureDelay(db);
-      if (d.loadingSnapshot) return false;
-      d.dropNext();
-      const spool = DelaySpool.create(NEXT_DIR, replid, offset);
-      const file = join(NEXT_DIR, "snapshot.rdb");
-      renameSync(tmpFile, file);
-      const arrival = Date.now();
-      writeFileSync(join(NEXT_DIR, "snapshot.json"), JSON.stringify({ arrival, replid, offset }));
-      d.holdSnapshot(file, arrival, replid, offset, spool);
-      this.server.log.notice(`Delayed replica: the full sync (${replid}:${offset}) is held until ${new Date(arrival + this.delayMs()).toISOString()}; the stream after it is spooled meanwhile.`);
-      this.scheduleDelayed(this.delayMs());
-      return true;
-    } catch (e) {
-      this.server.log.warning(`Delayed replica: cannot hold the full sync in ${NEXT_DIR}/ (${(e as Error).message}).`);
-      return false;
-    }
-  }
-
-  /** The delay's state, created empty (at the applied offset) if there is none yet. */
-  private ensureDelay(db: number): ApplyDelay {
-    if (this.delay !== null) return this.delay;
-    const spool = DelaySpool.create(SPOOL_DIR, this.repl.replid, this.repl.masterReplOffset);
-    this.delay = new ApplyDelay(this.server, spool, this.repl.masterReplOffset, db);
-    return this.delay;
-  }
-
-  /** A delayed replica holding a full sync: the link's next stream belongs to it. */
-  get holdingSnapshot(): boolean {
-    return this.delay?.next != null;
-  }
-
-  /** Whether a full sync now would be held (replica-apply-delay set and data to protect). */
-  wouldHoldSnapshot(): boolean {
-    return this.delayMs() > 0 && (this.delay !== null || this.server.totalKeys() > 0) && !(this.delay?.loadingSnapshot ?? false);
-  }
-
-  /** The replication ID and offset a PSYNC continues after, for a delayed replica (else null). */
-  get delayedReceived(): { replid: string; offset: number } | null {
-    return this.delay?.receivedEnd ?? null;
-  }
-
-  /**
-   * The delay is off and nothing is pending: the link client applies again (in the applier's
-   * state), and the spool goes. Also what a full sync or a broken spool does (`force`).
-   */
-  endDelay(): void {
-    const d = this.delay;
-    if (d === null) return;
-    this.delay = null;
-    if (this.delayTimer !== null) clearTimeout(this.delayTimer);
-    this.delayTimer = null;
-    if (this.client !== null) this.client.db = d.applier.db;
-    d.destroy();
-  }
-
-  /** The database the stream's next command applies in (for our RDB's repl-stream-db). */
-  get streamDb(): number | null {
-    return this.delay?.applier.db.id ?? this.client?.db.id ?? null;
-  }
-
-  /**
-   * Start-up with a dataset that applied the stream up to `applied` (in database `db`): a spool
-   * left by the earlier run continues from there. Returns what a PSYNC continues after (the
-   * spool's replication ID and end), or null without a usable spool.
-   */
-  resumeDelay(replid: string, applied: number, db: number): { replid: string; offset: number } | null {
-    const warn = (msg: string) => this.server.log.warning(msg);
-    this.adoptLoadedSnapshotSpool(replid, applied);
-    let spool: DelaySpool | null;
-    try {
-      spool = DelaySpool.open(SPOOL_DIR, warn);
-    } catch (e) {
-      warn(`Delayed replica: the spool in ${SPOOL_DIR}/ cannot be read (${(e as Error).message}): not used.`);
-      return null;
-    }
-    if (spool === null) return null;
-    if (applied < spool.start || applied > spool.end) {
-      warn(`Delayed replica: the spool in ${SPOOL_DIR}/ holds offsets ${spool.start}-${spool.end}, the dataset ends at ${applied}: not used.`);
-      spool.destroy();
-      rmSync(NEXT_DIR, { recursive: true, force: true });
-      return null;
-    }
-    const d = new ApplyDelay(this.server, spool, applied, db);
-    this.delay = d;
-    this.server.log.notice(`Delayed replica: ${spool.end - applied} bytes of the stream received before the restart are pending (offsets ${applied}-${spool.end}).`);
-    this.resumeHeldSnapshot(d);
-    const end = d.receivedEnd;
-    this.readReplOffset = end.offset;
-    this.scheduleDelayed(0);
-    return end;
-  }
-
-  /**
-   * Start-up after a crash between loading a held snapshot (it became dbfilename, which is what
-   * we loaded now: history `replid` at `applied`) and moving its stream into the spool's place.
-   */
-  private adoptLoadedSnapshotSpool(replid: string, applied: number): void {
-    const meta = join(NEXT_DIR, "snapshot.json");
-    if (!existsSync(meta) || existsSync(join(NEXT_DIR, "snapshot.rdb"))) return;
-    try {
-      const held = JSON.parse(readFileSync(meta, "utf8")) as { replid: string; offset: number };
-      if (held.replid !== replid || held.offset !== applied) return;
-      rmSync(meta);
-      rmSync(SPOOL_DIR, { recursive: true, force: true });
-      renameSync(NEXT_DIR, SPOOL_DIR);
-    } catch {}
-  }
-
-  /** Start-up: a held snapshot left by the earlier run (NEXT_DIR) is held again. */
-  private resumeHeldSnapshot(d: ApplyDelay): void {
-    const meta = join(NEXT_DIR, "snapshot.json");
-    const file = join(NEXT_DIR, "snapshot.rdb");
-    if (!existsSync(meta) || !existsSync(file)) {
-      rmSync(NEXT_DIR, { recursive: true, force: true });
-      return;
-    }
-    try {
-      const { arrival, replid, offset } = JSON.parse(readFileSync(meta, "utf8")) as { arrival: number; replid: string; offset: number };
-      const spool = DelaySpool.open(NEXT_DIR, (msg) => this.server.log.warning(msg));
-      if (spool === null || spool.start !== offset) throw new Error("its stream does not start at the snapshot");
-      d.holdSnapshot(file, arrival, replid, offset, spool);
-      this.server.log.notice(`Delayed replica: a full sync (${replid}:${offset}) held before the restart is held until ${new Date(arrival + this.delayMs()).toISOString()}.`);
-    } catch (e) {
-      this.server.log.warning(`Delayed replica: the held full sync in ${NEXT_DIR}/ is not usable (${(e as Error).message}): removed.`);
-      rmSync(NEXT_DIR, { recursive: true, force: true });
-    }
-  }
-
-  /**
-   * REPLICADELAY APPLY / promotion: release the pending stream up to stream offset `upTo`, or
-   * what arrived before unix ms `before` (neither beyond what was received by now). With `now`, applies it before returning (promotion).
-   */
-  releaseEarly(upTo: number, before: number, now: boolean): void {
-    const d = this.delay;
-    if (d === null) return;
-    // Never beyond what is here now: what arrives later waits for its own delay.
-    d.releaseUpTo = Math.max(d.releaseUpTo, Math.min(upTo, d.spool.end));
-    d.releaseArrivedBefore = Math.max(d.releaseArrivedBefore, Math.min(before, Date.now()));
-    if (!now) return this.scheduleDelayed(0);
-    while (this.delay === d && !this.waitingForScript && d.applier.pendingScript === null) {
-      const piece = d.nextDue(Date.now(), this.delayMs());
-      if (piece === null) break;
-      this.apply(piece, d.applier);
-    }
-  }
-
-  /**
-   * REPLICADELAY DISCARD: forgets the pending stream; the link starts over from what was
-   * applied (a PSYNC from there). Returns the number of commands discarded.
-   */
-  discardDelay(): number {
-    const d = this.delay;
-    if (d === null) return 0;
-    const n = d.pendingCommands;
-    const db = d.applier.db;
-    this.endDelay();
-    this.readReplOffset = this.repl.masterReplOffset;
-    if (this.client !== null) {
-      this.client.db = db;
-      this.link.dropMasterClient(true, true);
-    } else if (this.link.cached !== null) {
-      this.link.cached = { replid: this.link.cached.replid, offset: this.repl.masterReplOffset, db: db.id };
-    }
-    return n;
-  }
-
-  /** REPLICADELAY LIST. */
-  pendingCommands(count: number): PendingCommand[] {
-    return this.delay?.list(this.repl.masterReplOffset, count) ?? [];
-  }
-
-  /** REPLICADELAY DROP. */
-  dropPending(end: number): boolean {
-    return this.delay?.drop(this.repl.masterReplOffset, end) ?? false;
-  }
-
-  /** Once a second: the spool to disk, and the segments nothing needs any more go. */
-  delayCron(): void {
-    const d = this.delay;
-    if (d === null) return;
-    try {
-      d.spool.sync();
-      // A restart loads the last saved RDB and applies the spool from its offset: keep that far back.
-      const saved = this.server.config.savePoints.length > 0 ? this.server.persistence.lastSaveReplOffset : this.repl.masterReplOffset;
-      d.spool.release(Math.min(saved, this.repl.masterReplOffset));
-    } catch (e) {
-      this.server.log.warning(`Delayed replica: syncing the spool failed: ${(e as Error).message}`);
-    }
-    // The delay was lowered or turned off: what is due now applies now.
-    this.scheduleDelayed(0);
-  }
-
-  /** Shutdown: the spool's files stay (closed) for the next start. */
-  closeDelay(): void {
-    const d = this.delay;
-    if (d === null) return;
-    if (this.delayTimer !== null) clearTimeout(this.delayTimer);
-    this.delayTimer = null;
-    d.close();
   }
 }

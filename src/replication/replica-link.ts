@@ -24,6 +24,7 @@ import { EofMarkDetector } from "./eof-mark.ts";
 import { type CachedMaster, ReplState } from "./link-state.ts";
 import { MasterHandshake } from "./master-handshake.ts";
 import { MasterStream } from "./master-stream.ts";
+import type { DelayedStream } from "./delayed-stream.ts";
 import { type EndOff, RdbChannel } from "./rdb-channel.ts";
 import { PendingStream } from "./stream-spool.ts";
 import type { ReplyParser } from "../protocol/reply-parser.ts";
@@ -95,22 +96,22 @@ export class ReplicaLink {
 
   /** The database the master's next applied command runs in, when known (RDB repl-stream-db). */
   get streamDb(): number | null {
-    return this.stream.streamDb;
+    return this.stream.delayed.streamDb;
   }
 
-  /** The delayed replica's controls (REPLICADELAY), through the stream that owns the spool. */
-  get delayControl(): MasterStream {
-    return this.stream;
+  /** The delayed replica's controls (REPLICADELAY). */
+  get delayControl(): DelayedStream {
+    return this.stream.delayed;
   }
 
   /** Start-up: continue a delay spool left by the earlier run (see MasterStream.resumeDelay). */
   resumeDelay(replid: string, applied: number, db: number): { replid: string; offset: number } | null {
-    return this.stream.resumeDelay(replid, applied, db);
+    return this.stream.delayed.resumeDelay(replid, applied, db);
   }
 
   /** Shutdown: the delay spool's files are closed and kept. */
   closeDelay(): void {
-    this.stream.closeDelay();
+    this.stream.delayed.closeDelay();
   }
 
   /** INFO replication's lines of a delayed replica. */
@@ -173,10 +174,10 @@ export class ReplicaLink {
     // A delayed replica applies what it holds first (as Postgres's promotion does); to promote
     // at an earlier point, REPLICADELAY DISCARD (after APPLY up to it) comes before.
     if (this.stream.delay !== null) {
-      if (this.stream.holdingSnapshot) this.log.warning("Delayed replica: promoted before the held full sync was due: it is dropped (and the stream after it); what came before it is applied.");
+      if (this.stream.delayed.holdingSnapshot) this.log.warning("Delayed replica: promoted before the held full sync was due: it is dropped (and the stream after it); what came before it is applied.");
       this.stream.delay.dropNext();
-      this.stream.releaseEarly(Infinity, Infinity, true);
-      this.stream.endDelay();
+      this.stream.delayed.releaseEarly(Infinity, Infinity, true);
+      this.stream.delayed.endDelay();
     }
     this.repl.shiftReplicationId();
     this.state = ReplState.None;
@@ -189,7 +190,7 @@ export class ReplicaLink {
   /** Called once a second (Redis's replicationCron, replica half). */
   cron(): void {
     if (this.repl.masterHost === null) return;
-    this.stream.delayCron();
+    this.stream.delayed.delayCron();
     const now = Date.now();
     const timeoutMs = this.server.config.num("repl-timeout") * 1000;
     const inHandshake = this.state !== ReplState.Connect && this.state !== ReplState.Transfer && this.state !== ReplState.Connected && this.state !== ReplState.None;
@@ -479,7 +480,7 @@ export class ReplicaLink {
   /** Sets up reception after the "$<len>" or "$EOF:<mark>" line. */
   private startPayload(line: string): boolean {
     // A delayed replica holding data keeps a full sync on disk until it is due (holdTransfer).
-    const held = this.stream.wouldHoldSnapshot();
+    const held = this.stream.delayed.wouldHoldSnapshot();
     const diskless = !held && this.useDisklessLoad();
     let size = -1;
     let mark: EofMarkDetector | null = null;
@@ -643,7 +644,7 @@ export class ReplicaLink {
       if (!accepted || !current()) return;
     }
     // A new history: what the delay spool held of the old one is gone with it.
-    this.stream.endDelay();
+    this.stream.delayed.endDelay();
     installDataset(this.server, t, result);
     // A dual-channel snapshot's history is what $ENDOFF said (the RDB's own aux fields are not
     // used, as Valkey's replica does not).
@@ -686,8 +687,8 @@ export class ReplicaLink {
     const dual = this.dual;
     const replid = dual !== null ? dual.endOff!.replid : this.handshake.masterReplid;
     const offset = dual !== null ? dual.endOff!.offset : this.handshake.masterInitialOffset;
-    const db = this.stream.streamDb ?? this.cached?.db ?? 0;
-    if (!this.stream.holdSnapshot(t.detachFile(), replid, offset, db)) {
+    const db = this.stream.delayed.streamDb ?? this.cached?.db ?? 0;
+    if (!this.stream.delayed.holdSnapshot(t.detachFile(), replid, offset, db)) {
       this.abortTransfer();
       return;
     }
@@ -863,8 +864,8 @@ export class ReplicaLink {
     if (cache && !this.handshake.prePsync) {
       this.log.notice("Caching the disconnected master state.");
       // A delayed replica continues after what it received (of a held full sync's history, if any).
-      const received = this.stream.delayedReceived;
-      this.cached = { replid: received?.replid ?? this.repl.replid, offset: received?.offset ?? this.repl.masterReplOffset, db: this.stream.streamDb ?? c.db.id };
+      const received = this.stream.delayed.delayedReceived;
+      this.cached = { replid: received?.replid ?? this.repl.replid, offset: received?.offset ?? this.repl.masterReplOffset, db: this.stream.delayed.streamDb ?? c.db.id };
     } else {
       this.cached = null;
     }
