@@ -80,8 +80,13 @@ test("a FLUSHALL under a write load is held back, dropped, and the replica ends 
   await waitFor("everything received", async () => (await info(replica, "replication")).slave_read_repl_offset === masterOffset);
   const held = await pending(replica);
   expect(held.commands).toBeGreaterThan(600);
+  // We ACK what is in the spool: WAIT on the master counts us before the delay is over.
+  expect(await m.pipeline([["WAIT", 1, 5000]])).toEqual([1]);
+  const ackedOffset = async () => Number(/offset=(\d+)/.exec((await info(master, "replication")).slave0 ?? "")?.[1] ?? -1);
+  await waitFor("the master sees our ACK", async () => (await ackedOffset()) >= Number(masterOffset));
   const r = await info(replica, "replication");
   expect(Number(r.slave_read_repl_offset)).toBeGreaterThan(Number(r.slave_repl_offset));
+  expect(await ackedOffset()).toBeGreaterThan(Number(r.slave_repl_offset));
   expect(r.replica_apply_delay).toBe("6");
 
   const list = (await replica.call("REPLICADELAY", "LIST", -1)) as Array<[number, number, number, string[]]>;
