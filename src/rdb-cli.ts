@@ -4,7 +4,8 @@ import { existsSync, statSync, writeSync } from "node:fs";
 import { InvalidArgumentError, type Command } from "commander";
 import { checkRdbFile, formatCheckReport } from "./rdb/check.ts";
 import { RdbError } from "./rdb/errors.ts";
-import { OutputClosedError, exportRdbFile, type ExportFormat } from "./rdb/export.ts";
+import { exportRdbFile, type ExportFormat } from "./rdb/export.ts";
+import { OutputClosedError } from "./common/fd-writer.ts";
 import { strerror } from "./dataset/persistence.ts";
 import { LiveLine, Progress } from "./core/progress.ts";
 
