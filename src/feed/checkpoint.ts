@@ -30,7 +30,7 @@ export interface CheckpointOptions {
   match: string | null;
 }
 
-export interface Checkpoint extends FeedPosition {
+interface Checkpoint extends FeedPosition {
   outBytes: number | null;
   options: CheckpointOptions;
 }

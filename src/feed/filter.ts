@@ -18,7 +18,7 @@ import tableJson from "../core/redis-command-table.json";
 import newerJson from "../core/redis-command-table-newer.json";
 import { globMatcher } from "../common/glob.ts";
 
-export interface FilterOptions {
+interface FilterOptions {
   db?: number;
   match?: string;
 }

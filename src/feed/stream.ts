@@ -15,7 +15,7 @@ import { RequestParser } from "../protocol/request-parser.ts";
 import type { RecordFilter } from "./filter.ts";
 import type { FeedRecord } from "./records.ts";
 
-export interface StreamEvents {
+interface StreamEvents {
   record(r: FeedRecord): void;
   /** REPLCONF GETACK: the master asks for our offset now (the one before the GETACK, as Redis's replconfCommand sends). */
   getAck(offset: number): void;
