@@ -172,7 +172,12 @@ export class Feed {
         data: (_s, chunk) => {
           if (!current()) return;
           link.lastRead = Date.now();
-          this.guard(() => this.receive(link, chunk));
+          this.guard(() => {
+            this.receive(link, chunk);
+            // What a chunk produced goes out before the next one is read (the consumer sees
+            // records as they come; a slow one holds the feed here, see common/fd-writer.ts).
+            this.output.flush();
+          });
         },
         drain: () => this.flushSocket(link),
         close: () => {
@@ -247,7 +252,6 @@ export class Feed {
     if (link.state === "payload") return this.receivePayload(link, chunk);
     if (link.state === "stream") {
       link.stream!.feed(chunk);
-      this.output.flush();
       return;
     }
     link.replies.feed(chunk);

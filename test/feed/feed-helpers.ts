@@ -2,38 +2,49 @@
 // its records back, and replaying them onto a server.
 
 import type { Subprocess } from "bun";
-import { readFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { unpackMultiple } from "msgpackr";
 import { RespClient, RespError } from "../helpers/resp-client.ts";
 import { replicantCommand } from "../helpers/servers.ts";
 
 export interface FeedProcess {
-  proc: Subprocess<"ignore", "pipe" | "ignore", "pipe">;
+  proc: Subprocess;
   stderr(): string;
   /** Standard output so far (when run without --out). */
   stdout(): Buffer;
   exited: Promise<number>;
 }
 
+/** Every feed started, for killAllFeeds() in a file's afterAll (a failed test leaves one running). */
+const running = new Set<Subprocess>();
+
+export function killAllFeeds(): void {
+  for (const p of running) p.kill("SIGKILL");
+  running.clear();
+}
+
+/** Starts a feed; its standard output and error go to files, read back by stdout() / stderr(). */
 export function startFeed(args: string[]): FeedProcess {
-  const proc = Bun.spawn([...replicantCommand(), "feed", ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  let err = "";
-  const out: Buffer[] = [];
-  const readErr = (async () => {
-    for await (const c of proc.stderr) err += Buffer.from(c).toString("utf8");
-  })();
-  const readOut = (async () => {
-    for await (const c of proc.stdout) out.push(Buffer.from(c));
-  })();
+  const dir = mkdtempSync(join(tmpdir(), "feed-out-"));
+  const outPath = join(dir, "stdout");
+  const errPath = join(dir, "stderr");
+  const outFd = openSync(outPath, "w");
+  const errFd = openSync(errPath, "w");
+  const proc = Bun.spawn([...replicantCommand(), "feed", ...args], { stdin: "ignore", stdout: outFd, stderr: errFd });
+  closeSync(outFd);
+  closeSync(errFd);
+  running.add(proc);
+  const exited = proc.exited.then((code) => {
+    running.delete(proc);
+    return code;
+  });
   return {
     proc,
-    stderr: () => err,
-    stdout: () => Buffer.concat(out),
-    exited: proc.exited.then(async (code) => {
-      await readErr;
-      await readOut;
-      return code;
-    }),
+    stderr: () => readFileSync(errPath, "utf8"),
+    stdout: () => readFileSync(outPath),
+    exited,
   };
 }
 

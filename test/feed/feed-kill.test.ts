@@ -13,10 +13,12 @@ import { diffDatasets, snapshotDataset } from "../helpers/dataset.ts";
 import { rng, seedFromEnv } from "../helpers/seeded.ts";
 import { info, removeDir, startRedis, stopServers, tempDir, type ServerProcess } from "../helpers/servers.ts";
 import { offsetsStrictlyIncrease, readRecords, replay, startFeed } from "./feed-helpers.ts";
+import { killAllFeeds } from "./feed-helpers.ts";
 
 const started: ServerProcess[] = [];
 const dirs: string[] = [];
 afterAll(async () => {
+  killAllFeeds();
   await stopServers(started);
   for (const d of dirs) removeDir(d);
 });

@@ -1,0 +1,266 @@
+// `replicant feed` against real redis-server masters (and a Replicant replica as the source):
+// snapshot yes / no, disk-based and diskless transfers, standard output, --db / --match,
+// MessagePack, a gap (exit 2 with a clear message) and --on-gap resnapshot.
+
+import { afterAll, describe, expect, test } from "bun:test";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { RespClient } from "../helpers/resp-client.ts";
+import { diffDatasets, snapshotDataset, type DatasetSnapshot } from "../helpers/dataset.ts";
+import { info, removeDir, startRedis, startReplicant, stopServers, tempDir, waitFor, waitForSync, type ServerProcess } from "../helpers/servers.ts";
+import { offsetsStrictlyIncrease, parseRecords, readRecords, replay, startFeed, type FeedProcess } from "./feed-helpers.ts";
+import { killAllFeeds } from "./feed-helpers.ts";
+
+const started: ServerProcess[] = [];
+const dirs: string[] = [];
+afterAll(async () => {
+  killAllFeeds();
+  await stopServers(started);
+  for (const d of dirs) removeDir(d);
+});
+
+async function redis(extra: string[] = []): Promise<ServerProcess> {
+  const s = await startRedis(extra);
+  started.push(s);
+  return s;
+}
+
+function dir(): string {
+  const d = tempDir("feed-");
+  dirs.push(d);
+  return d;
+}
+
+/** Waits until the checkpoint reached the master's offset (everything written is out). */
+async function caughtUp(master: ServerProcess, cp: string): Promise<void> {
+  const offset = Number((await info(master, "replication")).master_repl_offset);
+  await waitFor(`checkpoint at ${offset}`, () => existsSync(cp) && JSON.parse(readFileSync(cp, "utf8")).offset >= offset, 30_000);
+}
+
+/** Waits until the feed wrote at least `n` records to standard output. */
+async function stdoutRecords(feed: FeedProcess, n: number): Promise<void> {
+  try {
+    await waitFor(`${n} records on standard output`, () => feed.stdout().toString("utf8").split("\n").length > n, 30_000);
+  } catch (e) {
+    throw new Error(`${(e as Error).message}; standard output: ${feed.stdout().toString("utf8").slice(-2000)}; standard error: ${feed.stderr()}`);
+  }
+}
+
+async function stop(feed: FeedProcess): Promise<number> {
+  feed.proc.kill("SIGTERM");
+  return feed.exited;
+}
+
+async function dataset(port: number, dbs = 4): Promise<DatasetSnapshot> {
+  const c = await RespClient.connect(port);
+  try {
+    return await snapshotDataset(c, dbs);
+  } finally {
+    c.close();
+  }
+}
+
+/** Only the keys of `db` matching `keep`. */
+function select(s: DatasetSnapshot, db: number | null, keep: (k: string) => boolean): DatasetSnapshot {
+  const out: DatasetSnapshot = new Map();
+  for (const [d, m] of s) {
+    if (db !== null && d !== db) continue;
+    const kept = new Map([...m].filter(([k]) => keep(k)));
+    if (kept.size) out.set(d, kept);
+  }
+  return out;
+}
+
+async function populate(port: number): Promise<void> {
+  const c = await RespClient.connect(port);
+  await c.pipeline([
+    ["SET", "user:1", "alice"],
+    ["SET", "other:1", "x"],
+    ["SET", "user:bin", Buffer.from([0xff, 0xfe, 0x00, 0x41])],
+    ["HSET", "user:h", "f", "v", "g", "w"],
+    ["RPUSH", "other:l", "a", "b"],
+    ["SET", "user:ttl", "soon", "EX", 3600],
+    ["SELECT", "1"],
+    ["SET", "user:1", "db1"],
+    ["ZADD", "user:z", "1.5", "a", "2", "b"],
+    ["SADD", "other:s", "m"],
+    ["XADD", "user:x", "1-1", "f", "v"],
+    ["SELECT", "0"],
+  ]);
+  c.close();
+}
+
+/** 14 records on db 0, 1 and 2 (a one-write transaction is propagated as that write alone). */
+async function moreWrites(port: number): Promise<void> {
+  const c = await RespClient.connect(port);
+  await c.pipeline([
+    ["SET", "user:2", "bob"],
+    ["SET", "other:2", "y"],
+    ["INCR", "user:n"],
+    ["MULTI"],
+    ["SET", "user:tx", "1"],
+    ["SET", "other:tx", "2"],
+    ["EXEC"],
+    ["MULTI"],
+    ["SET", "other:only", "1"],
+    ["EXEC"],
+    ["PEXPIRE", "user:h", 3_600_000],
+    ["SELECT", "1"],
+    ["SET", "user:3", "carol"],
+    ["DEL", "other:s"],
+    ["HSET", "user:h1", "f", Buffer.from([0xc3, 0x28])],
+    ["RENAME", "user:1", "user:renamed"],
+    ["SELECT", "2"],
+    ["SET", "user:db2", "z"],
+    ["SELECT", "0"],
+  ]);
+  c.close();
+}
+
+describe("feed", () => {
+  test("snapshot yes (disk-based transfer) on standard output: replay rebuilds the master", async () => {
+    const master = await redis(["--repl-diskless-sync", "no"]);
+    await populate(master.port);
+    const feed = startFeed(["--replicaof", "127.0.0.1", String(master.port)]);
+    await stdoutRecords(feed, 11);
+    await moreWrites(master.port);
+    await stdoutRecords(feed, 11 + 14);
+    expect(await stop(feed)).toBe(0);
+    const records = parseRecords(feed.stdout(), "jsonl");
+    expect(records[0]!.args).toEqual(["FLUSHALL"]);
+    expect(records.filter((r) => r.snapshot && r.args[0] === "RESTORE").length).toBe(10);
+    expect(offsetsStrictlyIncrease(records)).toBeNull();
+    // Binary-safe: the non-UTF-8 value comes as base64 and back as the same bytes.
+    expect(feed.stdout().toString("utf8")).toContain('"args":["HSET","user:h1","f",{"base64":"wyg="}]');
+    const target = await redis();
+    await replay(records, target.port);
+    expect(diffDatasets(await dataset(master.port), await dataset(target.port))).toEqual([]);
+    expect(feed.stderr()).toContain("snapshot done: 10 keys");
+  }, 60_000);
+
+  test("snapshot no: only the writes after the start", async () => {
+    const master = await redis();
+    await populate(master.port);
+    const feed = startFeed(["--replicaof", "127.0.0.1", String(master.port), "--snapshot", "no"]);
+    await waitFor("the feed's link", async () => (await info(master, "replication")).connected_slaves === "1", 15_000);
+    await waitFor("the link online", async () => /state=online/.test((await info(master, "replication")).slave0 ?? ""), 15_000);
+    await moreWrites(master.port);
+    await stdoutRecords(feed, 14);
+    expect(await stop(feed)).toBe(0);
+    const records = parseRecords(feed.stdout(), "jsonl");
+    expect(records.some((r) => r.snapshot)).toBe(false);
+    expect(records[0]!.args).toEqual(["SET", "user:2", "bob"]);
+    expect(records.map((r) => r.args[0]!.toUpperCase())).toContain("MULTI");
+    expect(offsetsStrictlyIncrease(records)).toBeNull();
+  }, 60_000);
+
+  test("--db and --match, MessagePack: only the selection, which replay rebuilds", async () => {
+    const master = await redis();
+    await populate(master.port);
+    const d = dir();
+    const out = join(d, "feed.msgpack");
+    const cp = join(d, "feed.cp");
+    const feed = startFeed(["--replicaof", "127.0.0.1", String(master.port), "--db", "1", "--match", "user:*", "--format", "msgpack", "--out", out, "--checkpoint", cp]);
+    await waitFor("the snapshot", () => existsSync(cp), 30_000);
+    await moreWrites(master.port);
+    await caughtUp(master, cp);
+    expect(await stop(feed)).toBe(0);
+    const records = readRecords(out, "msgpack");
+    expect(records.every((r) => r.db === 1)).toBe(true);
+    // No FLUSHALL/FLUSHDB with --match (it would empty keys outside the selection).
+    expect(records.some((r) => r.args[0]!.startsWith("FLUSH"))).toBe(false);
+    expect(records.filter((r) => r.snapshot).map((r) => r.args[1]).sort()).toEqual(["user:1", "user:x", "user:z"]);
+    expect(records.filter((r) => !r.snapshot).map((r) => r.args.join(" "))).toEqual(["SET user:3 carol", "HSET user:h1 f \xc3\x28", "RENAME user:1 user:renamed"]);
+    const target = await redis();
+    await replay(records, target.port);
+    const isUser = (k: string) => k.startsWith("user:");
+    expect(diffDatasets(select(await dataset(master.port), 1, isUser), await dataset(target.port))).toEqual([]);
+  }, 60_000);
+
+  test("--db alone: FLUSHDB first, then that db's records", async () => {
+    const master = await redis();
+    await populate(master.port);
+    const feed = startFeed(["--replicaof", "127.0.0.1", String(master.port), "--db", "0"]);
+    await stdoutRecords(feed, 7);
+    await moreWrites(master.port);
+    await stdoutRecords(feed, 7 + 9);
+    expect(await stop(feed)).toBe(0);
+    const records = parseRecords(feed.stdout(), "jsonl");
+    expect(records[0]!.args).toEqual(["FLUSHDB"]);
+    expect(records.every((r) => r.db === 0)).toBe(true);
+    // Redis propagates a transaction of one write without MULTI / EXEC (other:only).
+    expect(records.filter((r) => !r.snapshot).map((r) => r.args[0]!.toUpperCase())).toEqual(["SET", "SET", "INCR", "MULTI", "SET", "SET", "EXEC", "SET", "PEXPIREAT"]);
+    const target = await redis();
+    await replay(records, target.port);
+    expect(diffDatasets(select(await dataset(master.port), 0, () => true), await dataset(target.port))).toEqual([]);
+  }, 60_000);
+
+  test("a gap: the backlog no longer covers the checkpoint -> a clear message and exit 2; --on-gap resnapshot continues exactly", async () => {
+    const master = await redis(["--repl-backlog-size", "16384"]);
+    await populate(master.port);
+    const d = dir();
+    const out = join(d, "feed.jsonl");
+    const cp = join(d, "feed.cp");
+    const args = ["--replicaof", "127.0.0.1", String(master.port), "--out", out, "--checkpoint", cp];
+    const first = startFeed(args);
+    await waitFor("the snapshot", () => existsSync(cp), 30_000);
+    await moreWrites(master.port);
+    await caughtUp(master, cp);
+    expect(await stop(first)).toBe(0);
+    // More than the backlog holds while no feed is connected.
+    const c = await RespClient.connect(master.port);
+    for (let i = 0; i < 10; i++) await c.call("SET", `gap:${i}`, "x".repeat(10_000));
+    c.close();
+    const gap = startFeed(args);
+    expect(await gap.exited).toBe(2);
+    expect(gap.stderr()).toMatch(/the master cannot continue from [0-9a-f]{40}:\d+ \(its backlog no longer holds that offset/);
+    expect(gap.stderr()).toContain("--on-gap resnapshot");
+    const before = readRecords(out);
+    const resnap = startFeed([...args, "--on-gap", "resnapshot"]);
+    await waitFor("the new snapshot", () => readRecords(out).length > before.length + 10, 30_000);
+    await caughtUp(master, cp);
+    expect(await stop(resnap)).toBe(0);
+    expect(resnap.stderr()).toContain("taking a new snapshot (--on-gap resnapshot)");
+    const records = readRecords(out);
+    // The new snapshot starts with FLUSHALL (which carries the history's replid).
+    const starts = records.flatMap((r, i) => (r.replid ? [i] : []));
+    expect(starts.length).toBe(2);
+    expect(records[starts[1]!]!.args).toEqual(["FLUSHALL"]);
+    expect(starts[1]).toBe(before.length);
+    const target = await redis();
+    await replay(records, target.port);
+    expect(diffDatasets(await dataset(master.port), await dataset(target.port))).toEqual([]);
+  }, 90_000);
+
+  test("from a Replicant replica: snapshot, stream, SIGKILL and a partial resync from the replica", async () => {
+    const master = await redis();
+    await populate(master.port);
+    const replica = await startReplicant(["--replicaof", "127.0.0.1", String(master.port)]);
+    started.push(replica);
+    await waitForSync(master, replica);
+    const d = dir();
+    const out = join(d, "feed.jsonl");
+    const cp = join(d, "feed.cp");
+    const args = ["--replicaof", "127.0.0.1", String(replica.port), "--out", out, "--checkpoint", cp, "--checkpoint-interval", "50"];
+    const first = startFeed(args);
+    await waitFor("the snapshot", () => existsSync(cp), 30_000);
+    await moreWrites(master.port);
+    await waitForSync(master, replica);
+    await caughtUp(replica, cp);
+    first.proc.kill("SIGKILL");
+    await first.exited;
+    const c = await RespClient.connect(master.port);
+    for (let i = 0; i < 50; i++) await c.call("RPUSH", "user:after", `v${i}`);
+    c.close();
+    await waitForSync(master, replica);
+    const second = startFeed(args);
+    await caughtUp(replica, cp);
+    expect(await stop(second)).toBe(0);
+    expect(second.stderr()).toContain("continuing from");
+    const records = readRecords(out);
+    expect(offsetsStrictlyIncrease(records)).toBeNull();
+    const target = await redis();
+    await replay(records, target.port);
+    expect(diffDatasets(await dataset(master.port), await dataset(target.port))).toEqual([]);
+  }, 90_000);
+});
