@@ -15,7 +15,8 @@ export type FeedFormat = "jsonl" | "msgpack";
 export interface FeedRecord {
   offset: number;
   db: number;
-  args: readonly string[];
+  /** latin1 strings (the stream's arguments), or Buffers (a snapshot's DUMP payloads). */
+  args: ReadonlyArray<string | Buffer>;
   snapshot?: boolean;
   replid?: string;
 }
@@ -30,11 +31,11 @@ export class RecordEncoder {
 
   encode(r: FeedRecord): Buffer | string {
     if (this.json) {
-      const args = JSON.stringify(r.args.map((a) => jsonBytes.bytes(a)));
+      const args = JSON.stringify(r.args.map((a) => (typeof a === "string" ? jsonBytes.bytes(a) : jsonBytes.buffer(a))));
       const extra = (r.snapshot ? `,"snapshot":true` : "") + (r.replid !== undefined ? `,"replid":${JSON.stringify(r.replid)}` : "");
       return `{"offset":${r.offset},"db":${r.db},"args":${args}${extra}}\n`;
     }
-    const out: Record<string, unknown> = { offset: r.offset, db: r.db, args: r.args.map((a) => msgpackBytes.bytes(a)) };
+    const out: Record<string, unknown> = { offset: r.offset, db: r.db, args: r.args.map((a) => (typeof a === "string" ? msgpackBytes.bytes(a) : msgpackBytes.buffer(a))) };
     if (r.snapshot) out.snapshot = true;
     if (r.replid !== undefined) out.replid = r.replid;
     return this.packr.pack(out);

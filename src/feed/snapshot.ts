@@ -15,7 +15,7 @@
 
 import { EofMarkDetector } from "../replication/eof-mark.ts";
 import { RdbParser, type RdbSink } from "../rdb/reader.ts";
-import { dumpPayload } from "../rdb/writer.ts";
+import { DumpPayloadWriter } from "../rdb/writer.ts";
 import { TOOL_MEMORY_BUDGET } from "../rdb/loader.ts";
 import type { RedisValue } from "../store/values.ts";
 import type { RecordFilter } from "./filter.ts";
@@ -25,6 +25,7 @@ class SnapshotSink implements RdbSink {
   /** AUX repl-stream-db: the db the stream continues in (0 when absent). */
   streamDb = 0;
   keys = 0;
+  private readonly payloads = new DumpPayloadWriter();
 
   constructor(
     private readonly offset: number,
@@ -35,7 +36,7 @@ class SnapshotSink implements RdbSink {
   key(db: number, key: string, value: RedisValue, expireMs: number): void {
     if (!this.filter.key(db, key)) return;
     this.keys++;
-    const payload = dumpPayload(value).toString("latin1");
+    const payload = this.payloads.payload(value);
     const args = expireMs === -1 ? ["RESTORE", key, "0", payload] : ["RESTORE", key, String(expireMs), payload, "ABSTTL"];
     this.emit({ offset: this.offset, db, args, snapshot: true });
   }

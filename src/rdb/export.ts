@@ -15,6 +15,7 @@
 // The parser drives everything: no dataset is kept, each record is encoded and written as it
 // is read, so exporting a large file needs memory for one record at a time.
 
+import { isUtf8 } from "node:buffer";
 import { closeSync, openSync } from "node:fs";
 import { Packr } from "msgpackr";
 import { FdWriter } from "../common/fd-writer.ts";
@@ -33,12 +34,17 @@ export type ExportFormat = "jsonl" | "msgpack";
 
 /** How byte strings become output values: JSON strings/objects, or msgpack str/bin. */
 export interface ByteStringCodec<T> {
+  /** A byte string held as a latin1 string (one char per byte). */
   bytes(s: string): T;
+  /** A byte string held as a Buffer. */
+  buffer(b: Buffer): T;
 }
 
-const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
-
-/** The text of a latin1 (one char per byte) string when its bytes are valid UTF-8, else null. */
+/**
+ * The text of a latin1 (one char per byte) string when its bytes are valid UTF-8, else null.
+ * isUtf8 rather than a fatal TextDecoder: no exception per binary value (a snapshot's DUMP
+ * payloads are mostly binary), and a leading BOM is kept, not stripped.
+ */
 function utf8Text(s: string): string | null {
   let ascii = true;
   for (let i = 0; i < s.length; i++) {
@@ -48,11 +54,8 @@ function utf8Text(s: string): string | null {
     }
   }
   if (ascii) return s;
-  try {
-    return utf8Decoder.decode(Buffer.from(s, "latin1"));
-  } catch {
-    return null;
-  }
+  const b = Buffer.from(s, "latin1");
+  return isUtf8(b) ? b.toString("utf8") : null;
 }
 
 /** JSON representation of a byte string: its UTF-8 text, or {"base64": ...}. */
@@ -61,6 +64,9 @@ export const jsonBytes: ByteStringCodec<string | { base64: string }> = {
     const text = utf8Text(s);
     return text !== null ? text : { base64: Buffer.from(s, "latin1").toString("base64") };
   },
+  buffer(b) {
+    return isUtf8(b) ? b.toString("utf8") : { base64: b.toString("base64") };
+  },
 };
 
 /** MessagePack representation of a byte string: str when valid UTF-8, else bin. */
@@ -68,6 +74,9 @@ export const msgpackBytes: ByteStringCodec<string | Buffer> = {
   bytes(s) {
     const text = utf8Text(s);
     return text !== null ? text : Buffer.from(s, "latin1");
+  },
+  buffer(b) {
+    return isUtf8(b) ? b.toString("utf8") : b;
   },
 };
 
