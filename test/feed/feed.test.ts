@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { RespClient } from "../helpers/resp-client.ts";
 import { diffDatasets, snapshotDataset, type DatasetSnapshot } from "../helpers/dataset.ts";
-import { info, removeDir, startRedis, startReplicant, stopServers, tempDir, waitFor, waitForSync, type ServerProcess } from "../helpers/servers.ts";
+import { info, removeDir, replicantCommand, startRedis, startReplicant, stopServers, tempDir, waitFor, waitForSync, type ServerProcess } from "../helpers/servers.ts";
 import { offsetsStrictlyIncrease, parseRecords, readRecords, replay, startFeed, type FeedProcess } from "./feed-helpers.ts";
 import { killAllFeeds } from "./feed-helpers.ts";
 
@@ -263,4 +263,83 @@ describe("feed", () => {
     await replay(records, target.port);
     expect(diffDatasets(await dataset(master.port), await dataset(target.port))).toEqual([]);
   }, 90_000);
+
+  test("a link the master drops is taken up again with a partial resync: nothing lost, nothing repeated", async () => {
+    const master = await redis();
+    await populate(master.port);
+    const d = dir();
+    const out = join(d, "feed.jsonl");
+    const cp = join(d, "feed.cp");
+    const feed = startFeed(["--replicaof", "127.0.0.1", String(master.port), "--out", out, "--checkpoint", cp, "--checkpoint-interval", "50"]);
+    await waitFor("the snapshot", () => existsSync(cp), 30_000);
+    await moreWrites(master.port);
+    await caughtUp(master, cp);
+    expect(await master.call("CLIENT", "KILL", "TYPE", "replica")).toBe(1);
+    const c = await RespClient.connect(master.port);
+    for (let i = 0; i < 20; i++) await c.call("INCR", "user:after-kill");
+    c.close();
+    await waitFor("the feed back", async () => /state=online/.test((await info(master, "replication")).slave0 ?? ""), 15_000);
+    await caughtUp(master, cp);
+    expect(await stop(feed)).toBe(0);
+    expect(feed.stderr()).toContain("connection closed by the master; retrying");
+    expect(feed.stderr()).toContain("continuing from");
+    expect(Number((await info(master, "stats")).sync_partial_ok)).toBe(1);
+    const records = readRecords(out);
+    expect(offsetsStrictlyIncrease(records)).toBeNull();
+    const target = await redis();
+    await replay(records, target.port);
+    expect(diffDatasets(await dataset(master.port), await dataset(target.port))).toEqual([]);
+  }, 60_000);
+
+  test("a restart that does not match its checkpoint is refused with a clear message", async () => {
+    const master = await redis();
+    await populate(master.port);
+    const d = dir();
+    const out = join(d, "feed.jsonl");
+    const cp = join(d, "feed.cp");
+    const args = ["--replicaof", "127.0.0.1", String(master.port), "--out", out, "--checkpoint", cp];
+    const first = startFeed(args);
+    await waitFor("the snapshot", () => existsSync(cp), 30_000);
+    expect(await stop(first)).toBe(0);
+    const mismatch = startFeed([...args, "--format", "msgpack"]);
+    expect(await mismatch.exited).toBe(1);
+    expect(mismatch.stderr()).toContain("the checkpoint was written with --format jsonl, this run has msgpack");
+    const filtered = startFeed([...args, "--match", "user:*"]);
+    expect(await filtered.exited).toBe(1);
+    expect(filtered.stderr()).toContain("--match (none)");
+    // An output shorter than the checkpoint says: not the file it was written with.
+    const other = join(d, "other.jsonl");
+    await Bun.write(other, "x");
+    const wrongOut = startFeed(["--replicaof", "127.0.0.1", String(master.port), "--out", other, "--checkpoint", cp]);
+    expect(await wrongOut.exited).toBe(1);
+    expect(wrongOut.stderr()).toMatch(/other\.jsonl has 1 bytes, fewer than the \d+ the checkpoint says were written/);
+    await Bun.write(join(d, "bad.cp"), "{");
+    const bad = startFeed(["--replicaof", "127.0.0.1", String(master.port), "--checkpoint", join(d, "bad.cp")]);
+    expect(await bad.exited).toBe(1);
+    expect(bad.stderr()).toContain("cannot read the checkpoint");
+    const noPort = startFeed(["--replicaof", "127.0.0.1", "x"]);
+    expect(await noPort.exited).toBe(1);
+    expect(noPort.stderr()).toContain("bad port 'x'");
+  }, 60_000);
+
+  test("the reader of standard output goes away (| head -1): the next write ends the feed with status 0", async () => {
+    const master = await redis();
+    await populate(master.port);
+    const p = Bun.spawn(["bash", "-c", `set -o pipefail; "$@" feed -q --replicaof 127.0.0.1 ${master.port} | head -1`, "bash", ...replicantCommand()], { stdout: "pipe", stderr: "pipe" });
+    const text = new Response(p.stdout).text();
+    await waitFor("the snapshot", async () => /state=online/.test((await info(master, "replication")).slave0 ?? ""), 15_000);
+    // An idle feed learns that its reader left at its first write after head exited (EPIPE).
+    let exited = false;
+    const status = p.exited.then((code) => {
+      exited = true;
+      return code;
+    });
+    for (let i = 0; i < 100 && !exited; i++) {
+      await master.call("SET", "wake", "up");
+      await Bun.sleep(100);
+    }
+    expect(await status).toBe(0);
+    expect((await text).split("\n")[0]).toContain('"args":["FLUSHALL"]');
+  }, 60_000);
+
 });
