@@ -4,19 +4,10 @@
 // continue from the checkpoint (a gap) and --on-gap is not resnapshot.
 
 import { InvalidArgumentError, type Command } from "commander";
+import { parseDb, parseFormat } from "./cli-options.ts";
 import { Feed, type FeedOptions } from "./feed/feed.ts";
 import { FeedError } from "./feed/errors.ts";
 import type { FeedFormat } from "./feed/records.ts";
-
-function parseDb(v: string): number {
-  if (!/^\d+$/.test(v)) throw new InvalidArgumentError("a database number (0, 1, ...) is expected");
-  return Number(v);
-}
-
-function parseFormat(v: string): FeedFormat {
-  if (v !== "jsonl" && v !== "msgpack") throw new InvalidArgumentError("jsonl or msgpack");
-  return v;
-}
 
 function parseYesNo(v: string): boolean {
   if (v !== "yes" && v !== "no") throw new InvalidArgumentError("yes or no");
@@ -33,20 +24,8 @@ function parseMs(v: string): number {
   return Number(v);
 }
 
-interface CliOptions {
-  replicaof: string[];
-  format: FeedFormat;
-  checkpoint?: string;
-  db?: number;
-  match?: string;
-  snapshot: boolean;
-  out?: string;
-  onGap: FeedOptions["onGap"];
-  masterauth?: string;
-  masteruser?: string;
-  checkpointInterval: number;
-  quiet?: boolean;
-}
+/** What commander gives: FeedOptions but for the master's address, still one option. */
+type CliOptions = Omit<FeedOptions, "host" | "port" | "quiet"> & { replicaof: string[]; quiet?: boolean };
 
 export function registerFeedCommand(program: Command): void {
   program

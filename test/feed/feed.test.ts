@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { RespClient } from "../helpers/resp-client.ts";
 import { diffDatasets, snapshotDataset, type DatasetSnapshot } from "../helpers/dataset.ts";
 import { info, removeDir, replicantCommand, startRedis, startReplicant, stopServers, tempDir, waitFor, waitForSync, type ServerProcess } from "../helpers/servers.ts";
-import { offsetsStrictlyIncrease, parseRecords, readRecords, replay, startFeed, type FeedProcess } from "./feed-helpers.ts";
+import { offsetsStrictlyIncrease, parseRecords, readRecords, replay, startFeed, type FeedProcess, type ReadRecord } from "./feed-helpers.ts";
 import { killAllFeeds } from "./feed-helpers.ts";
 
 const started: ServerProcess[] = [];
@@ -25,10 +25,19 @@ async function redis(extra: string[] = []): Promise<ServerProcess> {
   return s;
 }
 
-function dir(): string {
+/** A folder for a feed's output and checkpoint. */
+function files(output: string): { d: string; out: string; cp: string } {
   const d = tempDir("feed-");
   dirs.push(d);
-  return d;
+  return { d, out: join(d, output), cp: join(d, "feed.cp") };
+}
+
+/** No duplicate (offsets strictly increase), and the replay on an empty server is the master. */
+async function expectRebuilds(records: ReadRecord[], master: ServerProcess): Promise<void> {
+  expect(offsetsStrictlyIncrease(records)).toBeNull();
+  const target = await redis();
+  await replay(records, target.port);
+  expect(diffDatasets(await dataset(master.port), await dataset(target.port))).toEqual([]);
 }
 
 /** Waits until the checkpoint reached the master's offset (everything written is out). */
@@ -157,9 +166,7 @@ describe("feed", () => {
   test("--db and --match, MessagePack: only the selection, which replay rebuilds", async () => {
     const master = await redis();
     await populate(master.port);
-    const d = dir();
-    const out = join(d, "feed.msgpack");
-    const cp = join(d, "feed.cp");
+    const { out, cp } = files("feed.msgpack");
     const feed = startFeed(["--replicaof", "127.0.0.1", String(master.port), "--db", "1", "--match", "user:*", "--format", "msgpack", "--out", out, "--checkpoint", cp]);
     await waitFor("the snapshot", () => existsSync(cp), 30_000);
     await moreWrites(master.port);
@@ -198,9 +205,7 @@ describe("feed", () => {
   test("a gap: the backlog no longer covers the checkpoint -> a clear message and exit 2; --on-gap resnapshot continues exactly", async () => {
     const master = await redis(["--repl-backlog-size", "16384"]);
     await populate(master.port);
-    const d = dir();
-    const out = join(d, "feed.jsonl");
-    const cp = join(d, "feed.cp");
+    const { out, cp } = files("feed.jsonl");
     const args = ["--replicaof", "127.0.0.1", String(master.port), "--out", out, "--checkpoint", cp];
     const first = startFeed(args);
     await waitFor("the snapshot", () => existsSync(cp), 30_000);
@@ -238,9 +243,7 @@ describe("feed", () => {
     const replica = await startReplicant(["--replicaof", "127.0.0.1", String(master.port)]);
     started.push(replica);
     await waitForSync(master, replica);
-    const d = dir();
-    const out = join(d, "feed.jsonl");
-    const cp = join(d, "feed.cp");
+    const { out, cp } = files("feed.jsonl");
     const args = ["--replicaof", "127.0.0.1", String(replica.port), "--out", out, "--checkpoint", cp, "--checkpoint-interval", "50"];
     const first = startFeed(args);
     await waitFor("the snapshot", () => existsSync(cp), 30_000);
@@ -257,19 +260,13 @@ describe("feed", () => {
     await caughtUp(replica, cp);
     expect(await stop(second)).toBe(0);
     expect(second.stderr()).toContain("continuing from");
-    const records = readRecords(out);
-    expect(offsetsStrictlyIncrease(records)).toBeNull();
-    const target = await redis();
-    await replay(records, target.port);
-    expect(diffDatasets(await dataset(master.port), await dataset(target.port))).toEqual([]);
+    await expectRebuilds(readRecords(out), master);
   }, 90_000);
 
   test("a link the master drops is taken up again with a partial resync: nothing lost, nothing repeated", async () => {
     const master = await redis();
     await populate(master.port);
-    const d = dir();
-    const out = join(d, "feed.jsonl");
-    const cp = join(d, "feed.cp");
+    const { out, cp } = files("feed.jsonl");
     const feed = startFeed(["--replicaof", "127.0.0.1", String(master.port), "--out", out, "--checkpoint", cp, "--checkpoint-interval", "50"]);
     await waitFor("the snapshot", () => existsSync(cp), 30_000);
     await moreWrites(master.port);
@@ -284,19 +281,13 @@ describe("feed", () => {
     expect(feed.stderr()).toContain("connection closed by the master; retrying");
     expect(feed.stderr()).toContain("continuing from");
     expect(Number((await info(master, "stats")).sync_partial_ok)).toBe(1);
-    const records = readRecords(out);
-    expect(offsetsStrictlyIncrease(records)).toBeNull();
-    const target = await redis();
-    await replay(records, target.port);
-    expect(diffDatasets(await dataset(master.port), await dataset(target.port))).toEqual([]);
+    await expectRebuilds(readRecords(out), master);
   }, 60_000);
 
   test("a restart that does not match its checkpoint is refused with a clear message", async () => {
     const master = await redis();
     await populate(master.port);
-    const d = dir();
-    const out = join(d, "feed.jsonl");
-    const cp = join(d, "feed.cp");
+    const { d, out, cp } = files("feed.jsonl");
     const args = ["--replicaof", "127.0.0.1", String(master.port), "--out", out, "--checkpoint", cp];
     const first = startFeed(args);
     await waitFor("the snapshot", () => existsSync(cp), 30_000);
