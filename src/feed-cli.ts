@@ -3,7 +3,7 @@
 // went away, 1 on an error (with a one-line reason on stderr), 2 when the master can no longer
 // continue from the checkpoint (a gap) and --on-gap is not resnapshot.
 
-import { InvalidArgumentError, type Command } from "commander";
+import { InvalidArgumentError, Option, type Command } from "commander";
 import { parseDb, parseFormat } from "./cli-options.ts";
 import { Feed, type FeedOptions } from "./feed/feed.ts";
 import { FeedError } from "./feed/errors.ts";
@@ -36,7 +36,7 @@ export function registerFeedCommand(program: Command): void {
     .option("--checkpoint <file>", "where the position is kept; a restart with it continues exactly (PSYNC)")
     .option("--db <n>", "only records of this database", parseDb)
     .option("--match <pattern>", "only keys matching this glob-style pattern (as SCAN MATCH)")
-    .option("--snapshot <yes|no>", "emit the master's keys first (RESTORE records) on a full sync", parseYesNo, true)
+    .addOption(new Option("--snapshot <yes|no>", "emit the master's keys first (RESTORE records) on a full sync").argParser(parseYesNo).default(true, "yes"))
     .option("--out <file>", "write to this file instead of standard output (cut back to the checkpoint on restart)")
     .option("--on-gap <exit|resnapshot>", "when the master can no longer continue from the checkpoint: exit 2, or take a new snapshot", parseOnGap, "exit" as FeedOptions["onGap"])
     .option("--masterauth <password>", "AUTH to the master with this password")

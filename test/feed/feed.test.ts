@@ -159,6 +159,8 @@ describe("feed", () => {
     await waitFor("the feed's link", async () => (await info(master, "replication")).connected_slaves === "1", 15_000);
     await waitFor("the link online", async () => /state=online/.test((await info(master, "replication")).slave0 ?? ""), 15_000);
     await moreWrites(master.port);
+    // The feed answers REPLCONF GETACK: WAIT counts it.
+    expect(await master.call("WAIT", 1, 10_000)).toBe(1);
     await stdoutRecords(feed, 14);
     expect(await stop(feed)).toBe(0);
     const records = parseRecords(feed.stdout(), "jsonl");
