@@ -5,7 +5,7 @@
 
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { parseDb, parseFormat } from "./cli-options.ts";
-import { Feed, type FeedOptions } from "./feed/feed.ts";
+import { Feed, say, type FeedOptions } from "./feed/feed.ts";
 import { FeedError } from "./feed/errors.ts";
 import type { FeedFormat } from "./feed/records.ts";
 
@@ -45,7 +45,7 @@ export function registerFeedCommand(program: Command): void {
     .option("-q, --quiet", "no connection messages on standard error")
     .action(async (opts: CliOptions) => {
       const fail = (message: string, code = 1): never => {
-        process.stderr.write(`feed: ${message}\n`);
+        say(message);
         process.exit(code);
       };
       if (opts.replicaof.length === 1) opts.replicaof = opts.replicaof[0]!.split(/\s+/);

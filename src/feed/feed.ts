@@ -21,7 +21,7 @@
 
 import type { Socket } from "bun";
 import { ReplyParser, encodeCommand } from "../protocol/reply-parser.ts";
-import { OutputClosedError } from "../common/fd-writer.ts";
+import { FdWriter, OutputClosedError } from "../common/fd-writer.ts";
 import { optionsMismatch, readCheckpoint, writeCheckpoint, type CheckpointOptions, type FeedPosition } from "./checkpoint.ts";
 import { FeedError } from "./errors.ts";
 import { RecordFilter } from "./filter.ts";
@@ -46,6 +46,20 @@ export interface FeedOptions {
   checkpointInterval: number;
   /** No connection messages on standard error. */
   quiet: boolean;
+}
+
+/**
+ * A line on standard error, written at once (the process may exit right after; a message
+ * queued by process.stderr.write could be lost).
+ */
+export function say(line: string): void {
+  const w = new FdWriter(2);
+  try {
+    w.write(`feed: ${line}\n`);
+    w.flush();
+  } catch {
+    // Standard error is gone: nobody to tell.
+  }
 }
 
 /** Seconds without a byte from the master before the link is dropped (Redis's repl-timeout). */
@@ -118,7 +132,7 @@ export class Feed {
   }
 
   private log(line: string): void {
-    if (!this.options.quiet) process.stderr.write(`feed: ${line}\n`);
+    if (!this.options.quiet) say(line);
   }
 
   private end(code: number, message?: string): void {
@@ -136,7 +150,7 @@ export class Feed {
     } catch {
       // The output is gone (EPIPE): nothing more can be written anyway.
     }
-    if (message) process.stderr.write(`feed: ${message}\n`);
+    if (message) say(message);
     this.finish(code);
   }
 
@@ -241,7 +255,9 @@ export class Feed {
 
   private tick(): void {
     const link = this.link;
-    if (!link || !link.socket) return;
+    if (!link) return;
+    // Connecting, the handshake and the transfer time out as the stream does (Redis's
+    // repl-timeout covers them all).
     if (Date.now() - link.lastRead > REPL_TIMEOUT_MS) return this.linkLost(link, `no data from the master for ${REPL_TIMEOUT_MS / 1000} s (timeout)`);
     if (link.state === "stream" && link.stream) this.send(link, ["REPLCONF", "ACK", String(link.stream.ackOffset)]);
   }
