@@ -10,6 +10,7 @@ import { commandTable } from "./commands/families.ts";
 import { REDIS_COMPAT_VERSION, REPLICANT_VERSION } from "./common/version.ts";
 import { registerRdbCommands } from "./rdb-cli.ts";
 import { registerPingCommand } from "./ping-cli.ts";
+import { registerFeedCommand } from "./feed-cli.ts";
 import { configuredUsers } from "./core/acl/acl.ts";
 
 const program = new Command("replicant");
@@ -33,7 +34,8 @@ Examples:
   replicant /etc/redis/redis.conf --loglevel verbose
   replicant --port 6380 --replicaof master 6379 --masterauth secret --repl-diskless-load swapdb
   replicant --port 0 --tls-port 6380 --tls-cert-file server.crt --tls-key-file server.key --tls-ca-cert-file ca.crt
-  replicant rdb check dump.rdb`,
+  replicant rdb check dump.rdb
+  replicant feed --replicaof 127.0.0.1 6379 --checkpoint feed.cp --out feed.jsonl`,
   )
   .action(async (args: string[]) => {
     let config;
@@ -61,5 +63,6 @@ Examples:
 
 registerRdbCommands(program);
 registerPingCommand(program);
+registerFeedCommand(program);
 
 await program.parseAsync(process.argv);

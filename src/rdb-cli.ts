@@ -1,10 +1,12 @@
 // `replicant rdb check|export`: the RDB tools (see src/rdb/, docs/rdb-tools.md). Registered on
 // the main program. Exit status: 0 when the file is sound, 1 with a one-line reason on stderr.
 import { existsSync, statSync, writeSync } from "node:fs";
-import { InvalidArgumentError, type Command } from "commander";
+import type { Command } from "commander";
+import { parseDb, parseFormat } from "./cli-options.ts";
 import { checkRdbFile, formatCheckReport } from "./rdb/check.ts";
 import { RdbError } from "./rdb/errors.ts";
-import { OutputClosedError, exportRdbFile, type ExportFormat } from "./rdb/export.ts";
+import { exportRdbFile, type ExportFormat } from "./rdb/export.ts";
+import { OutputClosedError } from "./common/fd-writer.ts";
 import { strerror } from "./dataset/persistence.ts";
 import { LiveLine, Progress } from "./core/progress.ts";
 
@@ -41,16 +43,6 @@ function toolProgress(command: string, file: string, quiet: boolean, outputOnTer
   const live = outputOnTerminal ? null : LiveLine.on(process.stderr, (text) => writeAll(2, text));
   const progress = new Progress(`rdb ${command}`, statSync(file).size, (line) => (live ? undefined : writeAll(2, `${line}\n`)), { live });
   return { update: (bytes, keys) => progress.update(bytes, keys), end: () => progress.end() };
-}
-
-function parseDb(v: string): number {
-  if (!/^\d+$/.test(v)) throw new InvalidArgumentError("a database number (0, 1, ...) is expected");
-  return Number(v);
-}
-
-function parseFormat(v: string): ExportFormat {
-  if (v !== "jsonl" && v !== "msgpack") throw new InvalidArgumentError("jsonl or msgpack");
-  return v;
 }
 
 export function registerRdbCommands(program: Command): void {

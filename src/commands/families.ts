@@ -23,6 +23,7 @@ import { handlers as transactions } from "./transactions/transactions.ts";
 import { handlers as scripting } from "./scripting/scripting.ts";
 import { handlers as pubsub } from "./pubsub/pubsub.ts";
 import { handlers as replication } from "./server/replication.ts";
+import { handlers as replicaDelay } from "./server/replica-delay.ts";
 import { handlers as modules } from "./server/modules.ts";
 import { handlers as debug } from "./server/debug.ts";
 import { handlers as memory } from "./server/memory.ts";
@@ -32,7 +33,7 @@ import { handlers as migrate } from "./keys/migrate.ts";
 
 import { handlers as acl } from "./connection/acl.ts";
 
-const FAMILIES: readonly HandlerMap[] = [connection, clientTracking, monitor, serverAdmin, keys, strings, bitmaps, hyperloglog, lists, hashes, hashesExpiry, sets, zsets, geo, streams, transactions, scripting, pubsub, replication, modules, debug, memory, cluster, lolwut, migrate, acl];
+const FAMILIES: readonly HandlerMap[] = [connection, clientTracking, monitor, serverAdmin, keys, strings, bitmaps, hyperloglog, lists, hashes, hashesExpiry, sets, zsets, geo, streams, transactions, scripting, pubsub, replication, replicaDelay, modules, debug, memory, cluster, lolwut, migrate, acl];
 
 /** A new command table with every family's handlers (rename-command not yet applied). */
 export function commandTable(): CommandTable {

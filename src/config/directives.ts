@@ -165,6 +165,8 @@ export const DIRECTIVES: Directive[] = [
   { name: "proto-max-bulk-len", kind: "memory", min: 1048576, max: Number.MAX_SAFE_INTEGER, default: "536870912", mutable: true },
   { name: "stream-node-max-entries", kind: "int", min: 0, max: Number.MAX_SAFE_INTEGER, default: "100", mutable: true },
   { name: "repl-backlog-size", kind: "memory", min: 1, max: Number.MAX_SAFE_INTEGER, default: "1048576", mutable: true },
+  // Ours: a delayed replica applies its master's stream this many seconds late (replication/apply-delay.ts).
+  { name: "replica-apply-delay", kind: "int", min: 0, max: 365 * 24 * 3600, default: "0", mutable: true },
   { name: "repl-load-buffer-memory-limit", kind: "memory", min: 0, max: Number.MAX_SAFE_INTEGER, default: "67108864", mutable: true },
   { name: "auto-aof-rewrite-min-size", kind: "memory", min: 0, max: Number.MAX_SAFE_INTEGER, default: "67108864", mutable: true },
   { name: "maxmemory", kind: "memory", min: 0, max: Number.MAX_SAFE_INTEGER, default: "0", mutable: true },

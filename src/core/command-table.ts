@@ -5,11 +5,13 @@
 //
 // redis-command-table-newer.json (dumped from redis-server 7.4.1) declares what newer masters
 // added that a replica of theirs must serve (hash field expiration, ZRANK WITHSCORE, HSCAN
-// NOVALUES, XREAD +): its entries replace or join 7.0's.
+// NOVALUES, XREAD +): its entries replace or join 7.0's. replicant-command-table.json declares
+// the commands of our own (REPLICADELAY) in the same form.
 
 import { type Config, ConfigError } from "../config/config.ts";
 import tableJson from "./redis-command-table.json";
 import newerJson from "./redis-command-table-newer.json";
+import ownJson from "./replicant-command-table.json";
 import { CommandFlag, flagsFromNames, type CommandMeta, type CommandSpec, type HandlerMap } from "./command-spec.ts";
 import { AclCatalogue } from "./acl/catalogue.ts";
 
@@ -101,6 +103,8 @@ export function buildCommandTable(families: readonly HandlerMap[]): CommandTable
   for (const meta of (tableJson as { commands: CommandMeta[] }).commands) metas.set(meta.name, meta);
   const inRedis70 = new Set(metas.keys());
   for (const meta of (newerJson as { commands: CommandMeta[] }).commands) metas.set(meta.name, meta);
+  // Replicant's own commands (REPLICADELAY), declared in the same form.
+  for (const meta of (ownJson as { commands: CommandMeta[] }).commands) metas.set(meta.name, meta);
   for (const meta of metas.values()) {
     known.add(meta.name);
     for (const s of meta.subcommands ?? []) known.add(s.name);

@@ -131,12 +131,14 @@ const PROTECTED_COMMANDS: Record<string, { name: string; directive: string }> = 
  */
 function isHttpAttack(c: Client, argv: string[]): boolean {
   // Every command passes here: its name's length rules out all but a few without a new string.
+  // (HGET, HSET, HDEL... are four letters from 'h': compared by char, no lowercased copy.)
   const first = argv[0]!;
-  if (first.length !== 4 && first.length !== 5) return false;
-  const ch = first.charCodeAt(0) | 0x20;
-  if (ch !== 112 /* p */ && ch !== 104 /* h */) return false;
-  const name = first.toLowerCase();
-  if (name !== "post" && name !== "host:") return false;
+  const n = first.length;
+  if (n !== 4 && n !== 5) return false;
+  const lower = (i: number) => first.charCodeAt(i) | 0x20;
+  if (n === 4 ? lower(0) !== 112 /* p */ : lower(0) !== 104 /* h */) return false;
+  if (lower(1) !== 111 /* o */ || lower(2) !== 115 /* s */ || lower(3) !== 116 /* t */) return false;
+  if (n === 5 && first.charCodeAt(4) !== 58 /* : */) return false;
   const server = c.server;
   const now = Date.now();
   if (now - server.lastSecurityWarning > 60_000) {

@@ -15,6 +15,8 @@ export interface Persistence {
   lastLoadKeysExpired: number;
   /** The AOF's last write failed (aof_last_write_status:err): the error, or null (dataset/aof.ts). */
   aofWriteError: string | null;
+  /** The replication offset the last successful save holds (a delayed replica keeps its spool from there). */
+  lastSaveReplOffset: number;
 }
 
 const MISCONF =

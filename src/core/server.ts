@@ -129,6 +129,7 @@ export class Server {
     lastLoadKeysLoaded: 0,
     lastLoadKeysExpired: 0,
     aofWriteError: null,
+    lastSaveReplOffset: 0,
   };
   /** True while a dataset is being loaded (clients get -LOADING unless the command allows it). */
   loading = false;

@@ -98,6 +98,8 @@ interface Bgsave {
   /** Called when the running fdatasync completes (the fd must not be closed under it). */
   afterSync: (() => void) | null;
   dirtyBefore: number;
+  /** The replication offset the snapshot holds. */
+  replOffset: number;
   aborted: boolean;
 }
 
@@ -251,8 +253,9 @@ export function writeDatasetFile(server: Server, path: string): void {
 }
 
 /** After a successful save (rdbSave / backgroundSaveDoneHandler). */
-function savedOk(server: Server, dirtyBefore: number | null): void {
+function savedOk(server: Server, dirtyBefore: number | null, replOffset: number): void {
   const p = server.persistence;
+  p.lastSaveReplOffset = replOffset;
   server.dirty = dirtyBefore === null ? 0 : Math.max(0, server.dirty - dirtyBefore);
   p.lastSaveTime = Math.floor(Date.now() / 1000);
   p.lastBgsaveStatus = "ok";
@@ -261,6 +264,7 @@ function savedOk(server: Server, dirtyBefore: number | null): void {
 /** SAVE: a synchronous save. Returns false (and logs why) if it failed. */
 export function saveSync(server: Server): boolean {
   const path = datasetPath(server);
+  const replOffset = server.replication.masterReplOffset;
   try {
     writeDatasetFile(server, path);
   } catch (e) {
@@ -269,7 +273,7 @@ export function saveSync(server: Server): boolean {
     return false;
   }
   server.log.notice("DB saved on disk");
-  savedOk(server, null);
+  savedOk(server, null, replOffset);
   return true;
 }
 
@@ -308,7 +312,7 @@ export function startBgsave(server: Server): BgsaveStart {
     throw e;
   }
   const progress = server.log.progress("Background saving", -1, true);
-  const job: Bgsave = { rdb, fd, tmp, target, startedMs: Date.now(), bytes: 0, sinceSync: 0, syncing: false, progress, afterSync: null, dirtyBefore: server.dirty, aborted: false };
+  const job: Bgsave = { rdb, fd, tmp, target, startedMs: Date.now(), bytes: 0, sinceSync: 0, syncing: false, progress, afterSync: null, dirtyBefore: server.dirty, replOffset: server.replication.masterReplOffset, aborted: false };
   st.bgsave = job;
   st.scheduled = false;
   server.persistence.bgsaveInProgressSince = job.startedMs;
@@ -420,7 +424,7 @@ function finishBgsave(server: Server, job: Bgsave, error: string | null): void {
   }
   server.log.notice("DB saved on disk");
   server.log.notice("Background saving terminated with success");
-  savedOk(server, job.dirtyBefore);
+  savedOk(server, job.dirtyBefore, job.replOffset);
 }
 
 /** BGSAVE inside EXEC: "Background saving scheduled", started by the next cron. */

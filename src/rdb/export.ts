@@ -15,8 +15,10 @@
 // The parser drives everything: no dataset is kept, each record is encoded and written as it
 // is read, so exporting a large file needs memory for one record at a time.
 
-import { closeSync, openSync, writeSync } from "node:fs";
+import { isUtf8 } from "node:buffer";
+import { closeSync, openSync } from "node:fs";
 import { Packr } from "msgpackr";
+import { FdWriter } from "../common/fd-writer.ts";
 import { globMatcher } from "../common/glob.ts";
 import { moduleEncodingVersion } from "./constants.ts";
 import { parseRdbFileSync, TOOL_MEMORY_BUDGET } from "./loader.ts";
@@ -32,12 +34,17 @@ export type ExportFormat = "jsonl" | "msgpack";
 
 /** How byte strings become output values: JSON strings/objects, or msgpack str/bin. */
 export interface ByteStringCodec<T> {
+  /** A byte string held as a latin1 string (one char per byte). */
   bytes(s: string): T;
+  /** A byte string held as a Buffer. */
+  buffer(b: Buffer): T;
 }
 
-const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
-
-/** The text of a latin1 (one char per byte) string when its bytes are valid UTF-8, else null. */
+/**
+ * The text of a latin1 (one char per byte) string when its bytes are valid UTF-8, else null.
+ * isUtf8 rather than a fatal TextDecoder: no exception per binary value (a snapshot's DUMP
+ * payloads are mostly binary), and a leading BOM is kept, not stripped.
+ */
 function utf8Text(s: string): string | null {
   let ascii = true;
   for (let i = 0; i < s.length; i++) {
@@ -47,26 +54,29 @@ function utf8Text(s: string): string | null {
     }
   }
   if (ascii) return s;
-  try {
-    return utf8Decoder.decode(Buffer.from(s, "latin1"));
-  } catch {
-    return null;
-  }
+  const b = Buffer.from(s, "latin1");
+  return isUtf8(b) ? b.toString("utf8") : null;
 }
 
 /** JSON representation of a byte string: its UTF-8 text, or {"base64": ...}. */
-const jsonBytes: ByteStringCodec<string | { base64: string }> = {
+export const jsonBytes: ByteStringCodec<string | { base64: string }> = {
   bytes(s) {
     const text = utf8Text(s);
     return text !== null ? text : { base64: Buffer.from(s, "latin1").toString("base64") };
   },
+  buffer(b) {
+    return isUtf8(b) ? b.toString("utf8") : { base64: b.toString("base64") };
+  },
 };
 
 /** MessagePack representation of a byte string: str when valid UTF-8, else bin. */
-const msgpackBytes: ByteStringCodec<string | Buffer> = {
+export const msgpackBytes: ByteStringCodec<string | Buffer> = {
   bytes(s) {
     const text = utf8Text(s);
     return text !== null ? text : Buffer.from(s, "latin1");
+  },
+  buffer(b) {
+    return isUtf8(b) ? b.toString("utf8") : b;
   },
 };
 
@@ -163,48 +173,6 @@ interface ExportSummary {
   keysRead: number;
   keysExported: number;
   checksumVerified: boolean;
-}
-
-/** The reader of the output went away (`replicant rdb export x.rdb | head`). */
-export class OutputClosedError extends Error {
-  override readonly name = "OutputClosedError";
-}
-
-/** Buffered synchronous writes to a file descriptor (retries a full non-blocking pipe). */
-class FdWriter {
-  private parts: Buffer[] = [];
-  private size = 0;
-  private closed = false;
-  constructor(private readonly fd: number) {}
-
-  write(b: Buffer | string): void {
-    if (this.closed) throw new OutputClosedError("output closed");
-    const buf = typeof b === "string" ? Buffer.from(b, "utf8") : b;
-    this.parts.push(buf);
-    this.size += buf.length;
-    if (this.size >= 1 << 20) this.flush();
-  }
-
-  flush(): void {
-    if (this.size === 0 || this.closed) return;
-    const all = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.size);
-    this.parts = [];
-    this.size = 0;
-    let off = 0;
-    while (off < all.length) {
-      try {
-        off += writeSync(this.fd, all, off, all.length - off);
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === "EPIPE") {
-          this.closed = true;
-          throw new OutputClosedError("output closed");
-        }
-        if (code !== "EAGAIN") throw e;
-        Bun.sleepSync(1);
-      }
-    }
-  }
 }
 
 /** Exports the keys of an RDB file. Throws RdbError on bad data (after writing what was read). */

@@ -699,6 +699,26 @@ export function dumpPayload(value: RedisValue, options: Partial<RdbWriteOptions>
 }
 
 /**
+ * DUMP payloads of many values, as dumpPayload makes them, with one writer per RDB version
+ * reused from value to value (the change feed's snapshot: a writer's scratch buffers cost more
+ * than a small value's encoding).
+ */
+export class DumpPayloadWriter {
+  private readonly writers = new Map<number, RdbWriter>();
+
+  payload(value: RedisValue): Buffer {
+    const version = needsFieldTtlVersion(value) ? RDB_VERSION_FIELD_TTLS : RDB_VERSION;
+    let w = this.writers.get(version);
+    if (w === undefined) {
+      w = new RdbWriter({ checksum: false, rdbVersion: version }, 4096);
+      this.writers.set(version, w);
+    }
+    if (!w.typedValue(value)) throw new Error("DUMP of an empty aggregate");
+    return finishDumpPayload(w, version);
+  }
+}
+
+/**
  * The trailer of a DUMP or FUNCTION DUMP payload, appended to what `w` (a writer without a
  * checksum of its own) holds: the RDB version as 2 bytes little endian, then the CRC-64 of
  * everything, 8 bytes little endian. Returns the whole payload.

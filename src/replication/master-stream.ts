@@ -6,7 +6,8 @@
 //
 // Bytes are applied as they arrive; behind bytes not applied yet (the stream that piled up
 // during a full sync's load, or a busy script) they queue and are applied in slices between
-// turns of the event loop, so clients are served meanwhile.
+// turns of the event loop, so clients are served meanwhile. A delayed replica's bytes go to its
+// spool instead and come back through applyWith once due (delayed-stream.ts).
 
 import type { Client } from "../core/client.ts";
 import { processCommand } from "../core/dispatch.ts";
@@ -15,6 +16,7 @@ import { ProtocolError } from "../protocol/request-parser.ts";
 import type { ReplicaLink } from "./replica-link.ts";
 import { StreamSpool } from "./stream-spool.ts";
 import type { Replication } from "./replication.ts";
+import { DelayedStream } from "./delayed-stream.ts";
 
 /** Time spent applying queued stream bytes per turn of the event loop. */
 const STREAM_SLICE_MS = 10;
@@ -36,13 +38,32 @@ export class MasterStream {
   private pumping = false;
   private readingPaused = false;
   /** Whether apply waits for a busy script already. */
-  private waitingForScript = false;
+  waitingForScript = false;
+  /** A delayed replica's side of the stream (replica-apply-delay). */
+  readonly delayed: DelayedStream;
 
   constructor(
     private readonly server: Server,
     private readonly repl: Replication,
     private readonly link: ReplicaLink,
-  ) {}
+  ) {
+    this.delayed = new DelayedStream(server, repl, link, this);
+  }
+
+  /** A delayed replica's spool and applier, while it has one. */
+  get delay() {
+    return this.delayed.delay;
+  }
+
+  /** Bytes wait in the queue (or are being applied from it). */
+  get hasQueue(): boolean {
+    return this.queued.length > 0 || this.pumping;
+  }
+
+  /** Bytes of a MULTI block applied but not counted in the offset yet. */
+  get openTransactionBytes(): number {
+    return this.multiBytes;
+  }
 
   /** The link is up: the stream continues from `offset`, applied through `c`. */
   attach(c: Client, offset: number): void {
@@ -62,6 +83,8 @@ export class MasterStream {
   /** Bytes of the master's stream received: applied now, or queued behind bytes not applied yet. */
   receive(chunk: Buffer): void {
     if (!this.client) return;
+    if (this.delay === null && this.delayed.delayMs() > 0) this.delayed.startDelay();
+    if (this.delay !== null) return this.delayed.hold(chunk);
     if (this.queued.length === 0 && !this.pumping) {
       this.lastInteraction = Date.now();
       this.readReplOffset += chunk.length;
@@ -79,6 +102,8 @@ export class MasterStream {
    */
   queue(chunk: Buffer): void {
     if (!this.client) return;
+    if (this.delay === null && this.delayed.delayMs() > 0) this.delayed.startDelay();
+    if (this.delay !== null) return this.delayed.hold(chunk);
     this.lastInteraction = Date.now();
     this.readReplOffset += chunk.length;
     this.queued.push(chunk);
@@ -93,6 +118,19 @@ export class MasterStream {
   /** Queues what a spool holds (stream bytes past a dual-channel sync's memory limit), after what is queued. */
   queueSpool(spool: StreamSpool): void {
     if (!this.client) return spool.discard();
+    if (this.delay === null && this.delayed.delayMs() > 0) this.delayed.startDelay();
+    if (this.delay !== null) {
+      // Into the delay spool, piece by piece (a failed read drops the link: PSYNC asks again).
+      try {
+        for (let piece = spool.next(); piece !== null; piece = spool.next()) this.delayed.hold(piece);
+      } catch (e) {
+        this.server.log.warning(`Reading the spooled replication stream failed: ${(e as Error).message}`);
+        this.link.dropLinkForReconnect();
+      } finally {
+        spool.discard();
+      }
+      return;
+    }
     this.lastInteraction = Date.now();
     this.readReplOffset += spool.written;
     this.queued.push(spool);
@@ -149,8 +187,12 @@ export class MasterStream {
   }
 
   /** Applies bytes of the master's command stream; the offset moves by each command's bytes. */
-  private apply(chunk: Buffer): void {
-    const c = this.client;
+  /** Applies stream bytes through `c` (the delayed stream's applier). */
+  applyWith(chunk: Buffer, c: Client): void {
+    this.apply(chunk, c);
+  }
+
+  private apply(chunk: Buffer, c: Client | null = this.client): void {
     if (!c) return;
     // The raw bytes are what our backlog and sub-replicas receive, once applied.
     this.repl.onStreamBytesReceived(chunk);
@@ -166,13 +208,14 @@ export class MasterStream {
   private run(c: Client): void {
     const scripting = this.server.scripting;
     try {
-      while (this.client === c) {
+      while (this.isApplier(c)) {
         if (scripting.busy !== null) {
           if (!this.waitingForScript) {
             this.waitingForScript = true;
             scripting.whenNotBusy(() => {
               this.waitingForScript = false;
-              if (this.client === c) this.run(c);
+              if (this.isApplier(c)) this.run(c);
+              if (this.delay?.applier === c) this.delayed.scheduleDelayed(0);
             });
           }
           return;
@@ -184,9 +227,10 @@ export class MasterStream {
         if (c.pendingScript !== null) {
           c.pendingScript.then(() => {
             c.blocked = false;
-            if (this.client !== c) return;
+            if (!this.isApplier(c)) return;
             this.commandApplied(c, bytes);
             this.run(c);
+            if (this.delay?.applier === c) this.delayed.scheduleDelayed(0);
           });
           return;
         }
@@ -195,6 +239,8 @@ export class MasterStream {
     } catch (e) {
       if (!(e instanceof ProtocolError)) throw e;
       this.server.log.warning(`Protocol error (${e.reason}) from MASTER: closing the link and discarding the cached master.`);
+      // A delayed stream that does not parse is dropped with the link: a full sync follows.
+      if (this.delay?.applier === c) this.delayed.endDelay();
       this.link.dropMasterClient(false, true);
       return;
     }
@@ -210,5 +256,9 @@ export class MasterStream {
     this.multiBytes = 0;
     this.repl.masterReplOffset += applied;
     this.repl.onStreamApplied(applied);
+  }
+
+  private isApplier(c: Client): boolean {
+    return this.delay !== null ? this.delay.applier === c : this.client === c;
   }
 }

@@ -11,6 +11,7 @@
 // command. A dropped link keeps the data and caches the master (replid + offset), so the next
 // attempt asks for a partial resync.
 
+import { renameSync, statSync } from "node:fs";
 import type { Socket } from "bun";
 import { encodeCommand } from "../protocol/reply-parser.ts";
 import { Client, ClientKind } from "../core/client.ts";
@@ -23,6 +24,7 @@ import { EofMarkDetector } from "./eof-mark.ts";
 import { type CachedMaster, ReplState } from "./link-state.ts";
 import { MasterHandshake } from "./master-handshake.ts";
 import { MasterStream } from "./master-stream.ts";
+import type { DelayedStream } from "./delayed-stream.ts";
 import { type EndOff, RdbChannel } from "./rdb-channel.ts";
 import { PendingStream } from "./stream-spool.ts";
 import type { ReplyParser } from "../protocol/reply-parser.ts";
@@ -87,6 +89,46 @@ export class ReplicaLink {
     return this.stream.lastInteraction;
   }
 
+  /** A delayed replica with a spool (replica-apply-delay): received bytes run ahead of applied ones. */
+  get delayed(): boolean {
+    return this.stream.delay !== null;
+  }
+
+  /** The database the master's next applied command runs in, when known (RDB repl-stream-db). */
+  get streamDb(): number | null {
+    return this.stream.delayed.streamDb;
+  }
+
+  /** The delayed replica's controls (REPLICADELAY). */
+  get delayControl(): DelayedStream {
+    return this.stream.delayed;
+  }
+
+  /** Start-up: continue a delay spool left by the earlier run (see MasterStream.resumeDelay). */
+  resumeDelay(replid: string, applied: number, db: number): { replid: string; offset: number } | null {
+    return this.stream.delayed.resumeDelay(replid, applied, db);
+  }
+
+  /** Shutdown: the delay spool's files are closed and kept. */
+  closeDelay(): void {
+    this.stream.delayed.closeDelay();
+  }
+
+  /** INFO replication's lines of a delayed replica. */
+  delayInfoLines(): string[] {
+    const delay = this.server.config.num("replica-apply-delay");
+    const d = this.stream.delay;
+    if (delay === 0 && d === null) return [];
+    const oldest = d?.oldestArrival ?? null;
+    return [
+      `replica_apply_delay:${delay}`,
+      `replica_apply_delay_pending_bytes:${d?.pendingBytes ?? 0}`,
+      `replica_apply_delay_pending_commands:${d?.pendingCommands ?? 0}`,
+      `replica_apply_delay_oldest_pending_ms:${oldest === null ? 0 : Math.max(0, Date.now() - oldest)}`,
+      `replica_apply_delay_held_sync_offset:${d?.next?.offset ?? -1}`,
+    ];
+  }
+
   /** The socket to our master, for the stream's flow control. */
   get connection(): SocketConnection | null {
     return this.conn;
@@ -129,6 +171,14 @@ export class ReplicaLink {
     if (this.masterClient) this.dropMasterClient(false, false);
     this.cached = null;
     this.cancelHandshake();
+    // A delayed replica applies what it holds first (as Postgres's promotion does); to promote
+    // at an earlier point, REPLICADELAY DISCARD (after APPLY up to it) comes before.
+    if (this.stream.delay !== null) {
+      if (this.stream.delayed.holdingSnapshot) this.log.warning("Delayed replica: promoted before the held full sync was due: it is dropped (and the stream after it); what came before it is applied.");
+      this.stream.delay.dropNext();
+      this.stream.delayed.releaseEarly(Infinity, Infinity, true);
+      this.stream.delayed.endDelay();
+    }
     this.repl.shiftReplicationId();
     this.state = ReplState.None;
     this.linkDownSince = 0;
@@ -140,6 +190,7 @@ export class ReplicaLink {
   /** Called once a second (Redis's replicationCron, replica half). */
   cron(): void {
     if (this.repl.masterHost === null) return;
+    this.stream.delayed.delayCron();
     const now = Date.now();
     const timeoutMs = this.server.config.num("repl-timeout") * 1000;
     const inHandshake = this.state !== ReplState.Connect && this.state !== ReplState.Transfer && this.state !== ReplState.Connected && this.state !== ReplState.None;
@@ -428,7 +479,9 @@ export class ReplicaLink {
 
   /** Sets up reception after the "$<len>" or "$EOF:<mark>" line. */
   private startPayload(line: string): boolean {
-    const diskless = this.useDisklessLoad();
+    // A delayed replica holding data keeps a full sync on disk until it is due (holdTransfer).
+    const held = this.stream.delayed.wouldHoldSnapshot();
+    const diskless = !held && this.useDisklessLoad();
     let size = -1;
     let mark: EofMarkDetector | null = null;
     if (line.startsWith("$EOF:") && line.length >= 45) {
@@ -462,6 +515,7 @@ export class ReplicaLink {
       this.loadFromSocket(t, this.transferConn);
     } else {
       const t = new DiskTransfer(size, mark, progress);
+      t.held = held;
       this.transfer = t;
       this.asyncLoading = false;
       try {
@@ -474,7 +528,7 @@ export class ReplicaLink {
       // With nothing to keep serving, parsing while the file is written costs no extra memory
       // and saves reading it back: the sync takes as long as the transfer, not transfer + load.
       // (With data held, Redis's order stands: write, then flush the old data and load.)
-      if (this.server.totalKeys() === 0) this.loadFromSocket(t, this.transferConn);
+      if (this.server.totalKeys() === 0 && !held) this.loadFromSocket(t, this.transferConn);
     }
     return true;
   }
@@ -542,6 +596,7 @@ export class ReplicaLink {
         return;
       }
       if (generation !== this.generation) return;
+      if (t.held) return this.holdTransfer(t);
       const finalName = this.server.config.str("dbfilename");
       try {
         t.moveIntoPlace(finalName);
@@ -588,6 +643,8 @@ export class ReplicaLink {
       const accepted = await new Promise<boolean>((resolve) => (dual.whenContinued = resolve));
       if (!accepted || !current()) return;
     }
+    // A new history: what the delay spool held of the old one is gone with it.
+    this.stream.delayed.endDelay();
     installDataset(this.server, t, result);
     // A dual-channel snapshot's history is what $ENDOFF said (the RDB's own aux fields are not
     // used, as Valkey's replica does not).
@@ -621,6 +678,84 @@ export class ReplicaLink {
     }
   }
 
+  /**
+   * A delayed replica's full sync, complete and durable on disk: held (with the stream that
+   * follows it) until it is older than the delay, the data we hold served meanwhile
+   * (MasterStream.holdSnapshot). The link goes on as after any full sync.
+   */
+  private holdTransfer(t: DiskTransfer): void {
+    const dual = this.dual;
+    const replid = dual !== null ? dual.endOff!.replid : this.handshake.masterReplid;
+    const offset = dual !== null ? dual.endOff!.offset : this.handshake.masterInitialOffset;
+    const db = this.stream.delayed.streamDb ?? this.cached?.db ?? 0;
+    if (!this.stream.delayed.holdSnapshot(t.detachFile(), replid, offset, db)) {
+      this.abortTransfer();
+      return;
+    }
+    const pending = this.pendingStream;
+    this.pendingStream = null;
+    this.transfer = null;
+    this.dual = null;
+    this.dualBufferBytes = 0;
+    t.progress.end();
+    this.cached = null;
+    this.createMasterClient(0, offset);
+    if (dual?.paused) this.conn?.setReading(true);
+    this.log.notice("MASTER <-> REPLICA sync: Finished with success (held: applied once older than replica-apply-delay)");
+    if (t.linkLost) {
+      this.log.warning("Connection with master lost.");
+      pending?.discard();
+      this.dropMasterClient(true, true);
+      return;
+    }
+    for (const chunk of t.tail) this.stream.queue(chunk);
+    if (pending !== null) {
+      for (const chunk of pending.chunks) this.stream.queue(chunk);
+      if (pending.spool !== null) this.stream.queueSpool(pending.spool);
+    }
+  }
+
+  /**
+   * Loads a delayed replica's held full sync once due (MasterStream.loadHeldSnapshot), as a
+   * disk-based full sync loads: the file becomes dbfilename, clients get -LOADING meanwhile, and
+   * our history becomes the snapshot's. Returns the database its stream starts in, or null.
+   */
+  async loadHeldSnapshot(file: string, replid: string, offset: number): Promise<number | null> {
+    const finalName = this.server.config.str("dbfilename");
+    let size: number;
+    try {
+      size = statSync(file).size;
+      renameSync(file, finalName);
+    } catch (e) {
+      this.log.warning(`Delayed replica: the held full sync ${file} cannot become ${finalName}: ${(e as Error).message}`);
+      return null;
+    }
+    const t = new DiskTransfer(size, null, this.log.progress("Loading the held full sync", size));
+    t.read = size;
+    const failed = (why: string) => {
+      this.log.warning(`Delayed replica: loading the held full sync failed: ${why}`);
+      this.server.loading = false;
+      this.server.loadProgress = null;
+      t.progress.end();
+      return null;
+    };
+    if (!(await t.loadFile(this.server, finalName, () => true))) return failed("see above");
+    if (this.server.scripting.busy !== null) await new Promise<void>((resolve) => this.server.scripting.whenNotBusy(resolve));
+    const load = t.load!;
+    await load.drain();
+    let result;
+    try {
+      result = await load.finish();
+    } catch (e) {
+      return failed((e as Error).message);
+    }
+    if (result === null) return failed("aborted");
+    installDataset(this.server, t, result);
+    adoptMasterHistory(this.repl, result.aux, replid, offset);
+    this.server.collectAfterLoad();
+    return result.replStreamDb ?? 0;
+  }
+
   private abortTransfer(): void {
     this.server.loading = false;
     this.server.loadProgress = null;
@@ -633,7 +768,8 @@ export class ReplicaLink {
     const c = new Client(this.server, this.conn, ClientKind.Master);
     c.db = this.server.dbs[db] ?? this.server.dbs[0]!;
     this.stream.attach(c, offset);
-    this.repl.masterReplOffset = offset;
+    // A delayed replica continues after what it received; what it applied stays where it is.
+    if (this.stream.delay === null) this.repl.masterReplOffset = offset;
     this.state = ReplState.Connected;
     this.linkDownSince = 0;
     this.server.clients.set(c.id, c);
@@ -653,7 +789,9 @@ export class ReplicaLink {
   /** REPLCONF ACK <offset>: sent every second and when the master asks (GETACK). */
   sendAck(): void {
     if (!this.conn || this.state !== ReplState.Connected) return;
-    this.conn.write(encodeCommand(["REPLCONF", "ACK", String(this.repl.masterReplOffset)]));
+    // A delayed replica acknowledges what it holds in its spool (see docs/delayed-replica.md).
+    const offset = this.stream.delay !== null ? this.stream.readReplOffset : this.repl.masterReplOffset;
+    this.conn.write(encodeCommand(["REPLCONF", "ACK", String(offset)]));
   }
 
   // ------------------------------------------------------------------ failures
@@ -725,7 +863,9 @@ export class ReplicaLink {
     this.server.clients.delete(c.id);
     if (cache && !this.handshake.prePsync) {
       this.log.notice("Caching the disconnected master state.");
-      this.cached = { replid: this.repl.replid, offset: this.repl.masterReplOffset, db: c.db.id };
+      // A delayed replica continues after what it received (of a held full sync's history, if any).
+      const received = this.stream.delayed.delayedReceived;
+      this.cached = { replid: received?.replid ?? this.repl.replid, offset: received?.offset ?? this.repl.masterReplOffset, db: this.stream.delayed.streamDb ?? c.db.id };
     } else {
       this.cached = null;
     }

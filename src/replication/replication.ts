@@ -147,12 +147,16 @@ export class Replication implements ReplicationHooks {
   }
 
   onPartialResync(): void {
-    this.unapplied = [];
-    this.unappliedOffset = 0;
+    // A delayed replica's applier keeps its place in the stream across links (apply-delay.ts).
+    if (!this.link.delayed) {
+      this.unapplied = [];
+      this.unappliedOffset = 0;
+    }
     if (!this.backlog) this.backlog = new Backlog(this.server.config.num("repl-backlog-size"), this.masterReplOffset);
   }
 
   onMasterLinkDown(): void {
+    if (this.link.delayed) return;
     this.unapplied = [];
     this.unappliedOffset = 0;
   }
@@ -303,6 +307,7 @@ export class Replication implements ReplicationHooks {
 
   cancelHandshake(): void {
     this.link.cancelHandshake();
+    this.link.closeDelay();
   }
 
   /**
@@ -315,8 +320,8 @@ export class Replication implements ReplicationHooks {
       if (!this.backlog) return null;
       const sel = this.replicas.streamDb;
       db = sel === -1 ? 0 : sel;
-    } else if (this.link.masterClient) {
-      db = this.link.masterClient.db.id;
+    } else if (this.link.streamDb !== null) {
+      db = this.link.streamDb;
     } else if (this.link.cached) {
       db = this.link.cached.db;
     } else {
@@ -335,7 +340,7 @@ export class Replication implements ReplicationHooks {
     // A replica's stream (or the one it will continue: a cached master, at start-up before the
     // link is set up) is in its master client's db; ours in the db we last selected.
     const replica = this.masterHost !== null || this.link.cached !== null;
-    const db = replica ? (this.link.masterClient?.db.id ?? this.link.cached?.db ?? 0) : this.replicas.streamDb;
+    const db = replica ? (this.link.streamDb ?? this.link.cached?.db ?? 0) : this.replicas.streamDb;
     return { replid: this.replid, offset: this.masterReplOffset, db, masterVersion: replica ? this.masterVersion : null };
   }
 
@@ -374,6 +379,13 @@ export class Replication implements ReplicationHooks {
       this.replid = id;
       this.masterReplOffset = offset;
       this.link.cached = { replid: id, offset, db };
+      this.server.persistence.lastSaveReplOffset = offset;
+      // A delayed replica's spool continues from the file's offset: PSYNC asks for what follows it.
+      const resumed = this.link.resumeDelay(id, offset, db);
+      if (resumed !== null) {
+        this.replid = resumed.replid;
+        this.link.cached = { replid: resumed.replid, offset: resumed.offset, db };
+      }
       return true;
     }
     this.replid2 = id;

@@ -92,6 +92,8 @@ export class DisklessTransfer extends SyncTransfer {
 /** Written to a temp file, which becomes the dataset file once complete and durable. */
 export class DiskTransfer extends SyncTransfer {
   readonly swapdb = false;
+  /** A delayed replica's full sync, kept on disk until due (ReplicaLink.holdTransfer). */
+  held = false;
   private tmpFile: string | null = null;
   private fd = -1;
   private writer: ReturnType<ReturnType<typeof Bun.file>["writer"]> | null = null;
@@ -129,6 +131,13 @@ export class DiskTransfer extends SyncTransfer {
   moveIntoPlace(finalName: string): void {
     renameSync(this.tmpFile!, finalName);
     this.tmpFile = null;
+  }
+
+  /** The durable temp file, handed over (it is no longer removed with the transfer). */
+  detachFile(): string {
+    const f = this.tmpFile!;
+    this.tmpFile = null;
+    return f;
   }
 
   /** Loads the dataset file back (the payload was not parsed while received). False on error or abort. */

@@ -262,6 +262,21 @@ export class HashValue extends HashFields {
     return p < 0 ? undefined : entryAt(d, entryEnd(d, p));
   }
 
+  /**
+   * Writes the value of `field` to `sink` as a bulk string straight from where it is held (no
+   * string made: HGET of a large hash); false when the field is not there.
+   */
+  writeValue(field: string, sink: BulkSink): boolean {
+    const d = this.data;
+    if (typeof d !== "string") return d.writeValue(field, sink);
+    const p = findEntry(d, field, 2);
+    if (p < 0) return false;
+    const v = entryEnd(d, p);
+    const h = headerAt(d, v);
+    sink.bulkChars(d, v + h, entryEnd(d, v) - v - h);
+    return true;
+  }
+
   has(field: string): boolean {
     const d = this.data;
     if (typeof d !== "string") return d.has(field);

@@ -564,6 +564,14 @@ export class ByteFieldTable extends MemberTable {
     return e < 0 ? undefined : this.valueAt(e);
   }
 
+  /** Writes the value of `key` as a bulk string from its bytes; false when `key` is not there. */
+  writeValue(key: string, sink: { bulkRange(src: Uint8Array, start: number, len: number): void }): boolean {
+    const e = this.find(key);
+    if (e < 0) return false;
+    sink.bulkRange(this.store, this.tailOffset(e), this.tailLength(e));
+    return true;
+  }
+
   valueAt(e: number): string {
     const off = this.tailOffset(e);
     return this.store.latin1Slice(off, off + this.tailLength(e));

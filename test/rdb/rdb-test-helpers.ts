@@ -77,7 +77,7 @@ export class Recorder implements RdbSink {
 }
 
 /** Byte strings stay latin1 JS strings (one char per byte). */
-export const latin1Codec: ByteStringCodec<string> = { bytes: (s) => s };
+export const latin1Codec: ByteStringCodec<string> = { bytes: (s) => s, buffer: (b) => b.toString("latin1") };
 
 /** A value as plain data with latin1 strings (see plainValue). */
 export function plain(v: RedisValue, ttls?: Map<string, number>): unknown {

@@ -8,8 +8,12 @@
 //   statements, so a name merely mentioned elsewhere is not a use), and exported mutable
 //   bindings (`export let`); imports it cannot resolve to names are listed, and an export form
 //   it cannot read stops it with an error;
+// - what the change feed (src/feed-cli.ts, src/feed/) runs: a tool beside the server, it must not
+//   reach the server's code at run time (value imports followed transitively; `import type`
+//   erased): see FEED_OUT_OF_BOUNDS;
 // - the largest files.
-// Exits 1 when there is a folder cycle, an exported `let`, or an unused export.
+// Exits 1 when there is a folder cycle, an exported `let`, an unused export, or the feed
+// reaches the server.
 
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
@@ -211,10 +215,45 @@ for (const [file, text] of texts) {
   for (const [name, line] of exported.get(file)!) if (!used?.has(name)) unused.push(`${relative(ROOT, file)}:${line}: ${name}`);
 }
 
+// The change feed reads the master's stream and RDB with the shared layers (protocol, rdb,
+// store, common) and finds keys with core's pure key-spec reader and Redis's command metadata;
+// nothing that holds or serves a dataset (server, commands, dataset, replication other than the
+// EOF-mark detector, the rest of core).
+const FEED_OUT_OF_BOUNDS = [/^server\//, /^commands\//, /^dataset\//, /^scripting\//, /^replication\/(?!eof-mark\.ts$)/, /^core\/(?!command-keys\.ts$|redis-command-table(-newer)?\.json$)/];
+
+/** Relative imports that are values at run time (not `import type`, not only `type` names). */
+function valueImportsOf(file: string, text: string): string[] {
+  const out: string[] = [];
+  const re = /(?:^|\n)\s*(import|export)\s+(type\s+)?([^;]*?)\s*from\s+["'](\.[^"']+)["']/g;
+  for (const m of text.matchAll(re)) {
+    if (m[2]) continue;
+    const braces = /^\{([^}]*)\}$/.exec(m[3]!.trim());
+    if (braces && braces[1]!.split(",").every((x) => !x.trim() || /^type\s/.test(x.trim()))) continue;
+    out.push(resolveSpec(file, m[4]!));
+  }
+  return out;
+}
+
+const feedRoots = files.filter((f) => relative(SRC, f) === "feed-cli.ts" || relative(SRC, f).startsWith("feed/"));
+const feedReach = new Map<string, string>();
+const feedQueue = [...feedRoots];
+for (const f of feedRoots) feedReach.set(f, relative(ROOT, f));
+while (feedQueue.length) {
+  const f = feedQueue.pop()!;
+  const text = texts.get(f);
+  if (text === undefined) continue;
+  for (const t of valueImportsOf(f, text)) {
+    if (feedReach.has(t)) continue;
+    feedReach.set(t, `${feedReach.get(f)} -> ${relative(ROOT, t)}`);
+    feedQueue.push(t);
+  }
+}
+const feedViolations = [...feedReach].filter(([f]) => FEED_OUT_OF_BOUNDS.some((re) => re.test(relative(SRC, f)))).map(([, path]) => path);
+
 const sizes = files.map((f) => [relative(ROOT, f), texts.get(f)!.split("\n").length] as const).sort((a, b) => b[1] - a[1]);
 
 if (process.argv.includes("--json")) {
-  console.log(JSON.stringify({ cycles, edges: Object.fromEntries([...folderEdges].map(([k, v]) => [k, [...v].sort()])), unused, unresolved, exportedLets, largest: sizes.slice(0, 10) }, null, 2));
+  console.log(JSON.stringify({ cycles, edges: Object.fromEntries([...folderEdges].map(([k, v]) => [k, [...v].sort()])), unused, unresolved, exportedLets, feedViolations, largest: sizes.slice(0, 10) }, null, 2));
 } else {
   console.log("Folder imports:");
   for (const f of folders) console.log(`  ${f.padEnd(12)} -> ${[...(folderEdges.get(f) ?? [])].sort().join(", ")}`);
@@ -225,6 +264,8 @@ if (process.argv.includes("--json")) {
   }
   console.log(`Exported mutable bindings: ${exportedLets.length}`);
   for (const l of exportedLets) console.log(`  ${l}`);
+  console.log(feedViolations.length ? `The feed reaches the server (${feedViolations.length}):` : "The feed reaches no server code.");
+  for (const v of feedViolations) console.log(`  ${v}`);
   console.log(`Exports no other file imports: ${unused.length}`);
   for (const u of unused) console.log(`  ${u}`);
   if (unresolved.length) console.log(`Imports that name no export (every export of the module counted as used): ${unresolved.length}`);
@@ -232,4 +273,4 @@ if (process.argv.includes("--json")) {
   console.log("Largest files:");
   for (const [f, n] of sizes.slice(0, 8)) console.log(`  ${String(n).padStart(5)} ${f}`);
 }
-process.exit(cycles.length || exportedLets.length || unused.length ? 1 : 0);
+process.exit(cycles.length || exportedLets.length || unused.length || feedViolations.length ? 1 : 0);

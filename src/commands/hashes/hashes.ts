@@ -388,6 +388,11 @@ export const handlers: HandlerMap = {
       else c.reply.bulkRange(c.db.ks.rangeBuffer, p, foundValue.length);
       return;
     }
+    // No field TTLs: the value goes from where it is held to the reply (no string made).
+    if (h && h.fieldTtlCount === 0) {
+      if (!h.writeValue(argv[2]!, c.reply)) c.reply.nullBulk();
+      return;
+    }
     c.reply.bulkOrNull(h && liveField(c, argv[1]!, h, argv[2]!));
   },
 

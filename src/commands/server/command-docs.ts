@@ -11,6 +11,7 @@ import type { ReplyWriter } from "../../protocol/reply-writer.ts";
 import type { CommandSpec } from "../../core/command-spec.ts";
 import docsFile from "../redis-command-docs.json" with { type: "file" };
 import newerDocsFile from "../redis-command-docs-newer.json" with { type: "file" };
+import ownDocsFile from "../replicant-command-docs.json" with { type: "file" };
 
 /** One argument as COMMAND DOCS describes it (the keys Redis 7.0 sends, in its order). */
 interface ArgumentDoc {
@@ -46,7 +47,7 @@ let loaded: Map<string, CommandDoc> | null = null;
 function docs(): Map<string, CommandDoc> {
   if (loaded !== null) return loaded;
   const read = (path: unknown) => (JSON.parse(readFileSync(path as string, "latin1")) as DocsFile).commands;
-  loaded = new Map(Object.entries({ ...read(docsFile), ...read(newerDocsFile) }));
+  loaded = new Map(Object.entries({ ...read(docsFile), ...read(newerDocsFile), ...read(ownDocsFile) }));
   return loaded;
 }
 

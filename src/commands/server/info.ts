@@ -240,7 +240,7 @@ const sections: Record<string, Section> = {
     if (repl.masterHost !== null) {
       let applied = 1;
       let read = 1;
-      if (link.masterClient) {
+      if (link.masterClient || link.delayed) {
         applied = repl.masterReplOffset;
         read = link.readReplOffset;
       } else if (link.cached) {
@@ -257,6 +257,7 @@ const sections: Record<string, Section> = {
         `slave_read_repl_offset:${read}`,
         `slave_repl_offset:${applied}`,
       );
+      lines.push(...link.delayInfoLines());
       // Valkey 8's fields for the stream a dual-channel sync buffers while it loads.
       if (server.config.bool("dual-channel-replication-enabled")) lines.push(`replicas_repl_buffer_size:${link.dualBufferBytes}`, `replicas_repl_buffer_peak:${link.dualBufferPeak}`, `replicas_repl_buffer_spilled:${link.dualSpilledBytes}`);
       if (link.syncInProgress) {
