@@ -384,3 +384,34 @@ describe("a Replicant master with appendonly yes", () => {
     expect(await redisDigestOf(rdir)).toEqual(digest);
   }, 180_000);
 });
+
+describe("a delayed replica (replica-apply-delay) with appendonly yes", () => {
+  test("its AOF holds the applied stream, its spool the rest: a restart loads one, resumes the other, and continues by partial resync", async () => {
+    const master = await track(startRedis([...DEBUG, "--repl-backlog-size", "64mb"]));
+    const dir = tempDir("aof-delayed-");
+    const args = [...AOF, "--replica-apply-delay", "2", "--replicaof", "127.0.0.1", String(master.port)];
+    let replica = await track(startReplicant(args, { dir }));
+    await waitFor("the link up", async () => (await info(replica, "replication")).master_link_status === "up");
+    await waitFor("the AOF's rewrite after the sync", async () => {
+      const p = await info(replica, "persistence");
+      return p.aof_rewrite_in_progress === "0" && p.aof_rewrite_scheduled === "0" && p.aof_rewrites !== "0";
+    });
+    const mc = await master.client();
+    for (let i = 0; i < 300; i++) {
+      await mc.call("SELECT", String(i % 3));
+      await mc.call("INCR", "applied");
+    }
+    await Bun.sleep(3000);
+    // Received, not applied yet (younger than the delay): in the spool, not in the AOF.
+    for (let i = 0; i < 100; i++) await mc.call("INCR", "pending");
+    const before = await info(master, "stats");
+    await replica.stop("SIGKILL");
+    replica = await track(startReplicant(args, { dir }));
+    await waitFor("the link up", async () => (await info(replica, "replication")).master_link_status === "up");
+    const after = await info(master, "stats");
+    expect({ partial: Number(after.sync_partial_ok) - Number(before.sync_partial_ok), full: Number(after.sync_full) - Number(before.sync_full) }).toEqual({ partial: 1, full: 0 });
+    expect(replica.output()).toMatch(/Delayed replica: \d+ bytes of the stream received before the restart are pending/);
+    await waitForSync(master, replica);
+    expect(await replica.call("DEBUG", "DIGEST")).toEqual(await master.call("DEBUG", "DIGEST"));
+  }, 120_000);
+});
