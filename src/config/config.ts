@@ -185,6 +185,12 @@ export class Config {
       case "string": {
         if (one === null) return "wrong number of arguments";
         if (d.name === "dbfilename" && one.includes("/")) return "dbfilename can't be a path, just a filename";
+        // isValidAOFfilename / isValidAOFdirname: names inside dir, never paths.
+        if (d.name === "appendfilename" || d.name === "appenddirname") {
+          const what = d.name === "appendfilename" ? "filename" : "dirname";
+          if (one === "") return `${d.name} can't be empty`;
+          if (one.includes("/")) return `${d.name} can't be a path, just a ${what}`;
+        }
         this.values[d.name] = one;
         return null;
       }

@@ -168,6 +168,7 @@ export const DIRECTIVES: Directive[] = [
   // Ours: a delayed replica applies its master's stream this many seconds late (replication/apply-delay.ts).
   { name: "replica-apply-delay", kind: "int", min: 0, max: 365 * 24 * 3600, default: "0", mutable: true },
   { name: "repl-load-buffer-memory-limit", kind: "memory", min: 0, max: Number.MAX_SAFE_INTEGER, default: "67108864", mutable: true },
+  { name: "auto-aof-rewrite-min-size", kind: "memory", min: 0, max: Number.MAX_SAFE_INTEGER, default: "67108864", mutable: true },
   { name: "maxmemory", kind: "memory", min: 0, max: Number.MAX_SAFE_INTEGER, default: "0", mutable: true },
   { name: "cluster-link-sendbuf-limit", kind: "memory", min: 0, max: Number.MAX_SAFE_INTEGER, default: "0", mutable: true },
   { name: "hash-max-listpack-entries", alias: "hash-max-ziplist-entries", kind: "int", min: 0, max: Number.MAX_SAFE_INTEGER, default: "512", mutable: true },

@@ -20,7 +20,7 @@ interface Refusal {
 const notYes = (name: string) => (c: Config) => !c.bool(name);
 
 const REFUSED: Record<string, Refusal> = {
-  appendonly: { ok: notYes("appendonly"), why: "appendonly yes is not supported: Replicant has no AOF (it persists with RDB snapshots: save, BGSAVE)" },
+  "aof-timestamp-enabled": { ok: notYes("aof-timestamp-enabled"), why: "aof-timestamp-enabled yes is not supported: the AOF holds the replication stream as is (no timestamp annotations)" },
   "cluster-enabled": { ok: notYes("cluster-enabled"), why: "cluster mode is not supported" },
   "syslog-enabled": { ok: notYes("syslog-enabled"), why: "syslog is not supported: use logfile, or stdout under a supervisor" },
   "bind-source-addr": { ok: (c) => c.str("bind-source-addr") === "", why: "bind-source-addr is not supported: Bun's sockets cannot choose their source address" },
@@ -37,7 +37,7 @@ export function refusal(name: string, config: Config): string | null {
 
 /**
  * Directives accepted with no effect: what they tune has no counterpart in Replicant. (Those of
- * AOF and cluster mode only matter once appendonly / cluster-enabled is on, which is refused.)
+ * cluster mode only matter once cluster-enabled is on, which is refused.)
  */
 export const NO_EFFECT = [
   "activerehashing",

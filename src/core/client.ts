@@ -201,6 +201,9 @@ export class Client {
   flush(): void {
     const r = this.reply;
     if (r.length === 0) return;
+    // The AOF is written before any reply goes out (Redis's beforeSleep order).
+    const before = this.server.beforeReply;
+    if (before !== null && before(this)) return;
     const conn = this.conn;
     if (conn) {
       // A client that has not authenticated may not make us buffer replies (CVE-2025-21605, as

@@ -245,8 +245,8 @@ function checkAndRun(c: Client, argv: string[]): void {
   // one refused or queued next (Redis's trackingLimitUsedSlots in processCommand).
   if (server.tracking.clients !== 0) server.tracking.limitUsedSlots(c);
   const repl = server.replication;
-  // After a failed BGSAVE (stop-writes-on-bgsave-error): -MISCONF for writes and PING.
-  if (server.persistence.lastBgsaveStatus === "err" && !c.isMaster) {
+  // After a failed BGSAVE (stop-writes-on-bgsave-error) or AOF write: -MISCONF for writes and PING.
+  if ((server.persistence.lastBgsaveStatus === "err" || server.persistence.aofWriteError !== null) && !c.isMaster) {
     const misconf = diskErrorDenyingWrites(server);
     if (misconf !== null && (flags & CommandFlag.Write || spec.name === "ping" || (spec.name === "exec" && c.multi && c.multi.flags & CommandFlag.Write))) {
       reject(c, misconf, spec, argv);
@@ -281,7 +281,8 @@ function checkAndRun(c: Client, argv: string[]): void {
       }
     }
   }
-  if (server.loading && !(flags & CommandFlag.Loading)) {
+  // The AOF's own commands run while it loads (dataset/aof-load.ts runs them as a master's).
+  if (server.loading && !(flags & CommandFlag.Loading) && !c.isMaster) {
     reject(c, LOADING, spec, argv);
     return;
   }

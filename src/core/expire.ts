@@ -23,7 +23,7 @@ const SAMPLE = 64;
 const BUDGET_MS = 25;
 
 export function activeExpireCycle(server: Server): void {
-  if (!server.activeExpireEnabled) return;
+  if (!server.activeExpireEnabled || server.loading) return;
   if (server.replication.masterHost !== null) {
     expireReplicaKeys(server);
     return;

@@ -32,6 +32,8 @@ function expireSlotIfNeeded(c: Client, db: Database, key: string, slot: number, 
   if (when === -1) return false;
   const server = c.server;
   if (!(server.cmdTime > when)) return false;
+  // Nothing expires while the AOF loads (keyIsExpired): its commands replay a past in order.
+  if (server.loading) return false;
   if (server.replication.masterHost !== null) {
     // The master's stream is applied on the data as the master sees it.
     if (c.isMaster) return false;

@@ -13,6 +13,8 @@ export interface Persistence {
   saves: number;
   lastLoadKeysLoaded: number;
   lastLoadKeysExpired: number;
+  /** The AOF's last write failed (aof_last_write_status:err): the error, or null (dataset/aof.ts). */
+  aofWriteError: string | null;
   /** The replication offset the last successful save holds (a delayed replica keeps its spool from there). */
   lastSaveReplOffset: number;
 }
@@ -22,9 +24,12 @@ const MISCONF =
 
 /**
  * Redis's writeCommandsDeniedByDiskError: after a failed background save, with save points
- * and stop-writes-on-bgsave-error, writes (and PING) are refused with this error; else null.
+ * and stop-writes-on-bgsave-error, or while the AOF cannot be written, writes (and PING) are
+ * refused with this error; else null.
  */
 export function diskErrorDenyingWrites(server: Server): string | null {
   if (server.persistence.lastBgsaveStatus === "err" && server.config.savePoints.length > 0 && server.config.bool("stop-writes-on-bgsave-error")) return MISCONF;
+  const aof = server.persistence.aofWriteError;
+  if (aof !== null) return `MISCONF Errors writing to the AOF file: ${aof}`;
   return null;
 }

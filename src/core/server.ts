@@ -128,10 +128,18 @@ export class Server {
     saves: 0,
     lastLoadKeysLoaded: 0,
     lastLoadKeysExpired: 0,
+    aofWriteError: null,
     lastSaveReplOffset: 0,
   };
   /** True while a dataset is being loaded (clients get -LOADING unless the command allows it). */
   loading = false;
+  /**
+   * Runs before a client's replies are sent while something must reach the disk first (the
+   * AOF's pending writes, dataset/aof.ts): null otherwise, so a flush costs one check. True:
+   * the replies wait (the AOF flushes the client once its bytes are written, at the end of the
+   * event-loop turn: one write and fsync for all the clients of the turn, as Redis's beforeSleep).
+   */
+  beforeReply: ((c: Client) => boolean) | null = null;
   /** Time snapshot (Unix ms) of the command being executed: expiry checks use it. */
   cmdTime = Date.now();
   /**

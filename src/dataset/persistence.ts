@@ -36,8 +36,11 @@ export function watchLoad(server: Server, load: DatasetLoad, progress: Progress)
   load.onFileProgress = (bytes) => progress.update(bytes, load.keysLoaded, load.keysExpected);
 }
 
-/** Loads the dataset file at start-up. Returns false if the file is unusable (Redis exits). */
-export async function loadDatasetFile(server: Server, path: string): Promise<boolean> {
+/**
+ * Loads the dataset file at start-up. Returns false if the file is unusable (Redis exits).
+ * `aofBase`: the RDB base of an AOF, whose replication history is the manifest's (dataset/aof-load.ts).
+ */
+export async function loadDatasetFile(server: Server, path: string, aofBase = false): Promise<boolean> {
   const started = performance.now();
   const fresh = server.dbs.map((db) => new Database(db.id, db.clock));
   // A master drops the keys that expired while it was down; a replica keeps them (its master's
@@ -59,7 +62,7 @@ export async function loadDatasetFile(server: Server, path: string): Promise<boo
     server.persistence.lastLoadKeysExpired = result.keysExpired;
     server.log.notice(`Done loading RDB, keys loaded: ${result.keysLoaded}, keys expired: ${result.keysExpired}.`);
     server.log.notice(`DB loaded from disk: ${((performance.now() - started) / 1000).toFixed(3)} seconds`);
-    server.replication.restoreFromRdbAux(result.aux);
+    if (!aofBase) server.replication.restoreFromRdbAux(result.aux);
     server.collectAfterLoad();
     return true;
   } catch (e) {
@@ -145,6 +148,9 @@ const STRERROR: Record<string, string> = {
   EDQUOT: "Disk quota exceeded",
   EIO: "Input/output error",
   EMFILE: "Too many open files",
+  EEXIST: "File exists",
+  ENOTDIR: "Not a directory",
+  EFBIG: "File too large",
 };
 
 /** An I/O error as C's strerror would word it (what Redis logs). */

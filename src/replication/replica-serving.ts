@@ -234,9 +234,13 @@ export class ReplicaServing {
 
   // ------------------------------------------------------------------ the stream
 
-  /** Bytes of the replication stream: backlog and replicas. The caller moves the offset. */
-  feed(bytes: Buffer): void {
+  /**
+   * Bytes of the replication stream: backlog, AOF and replicas. The caller moved the offset
+   * (`endOffset`: the offset after these bytes).
+   */
+  feed(bytes: Buffer, endOffset = this.repl.masterReplOffset): void {
     this.repl.backlog?.append(bytes);
+    this.repl.aof.append(bytes, endOffset, this.repl.replid);
     for (const pin of this.waitingPsync.values()) {
       pin.chunks.push(bytes);
       pin.bytes += bytes.length;
@@ -256,7 +260,8 @@ export class ReplicaServing {
 
   /** Whether commands we execute must be written to the stream at all. */
   get streaming(): boolean {
-    return this.repl.backlog !== null || this.sessions.size > 0;
+    // The AOF records the stream too: a master with appendonly yes generates it (dataset/aof.ts).
+    return this.repl.backlog !== null || this.sessions.size > 0 || this.repl.aof.accepting;
   }
 
   /** A command we originate (as a master): encoded, with a SELECT when the db changes. */

@@ -22,6 +22,8 @@ import { ReplState } from "./link-state.ts";
 import { Backlog } from "./backlog.ts";
 import { ReplicaServing } from "./replica-serving.ts";
 import { Failover } from "./master-failover.ts";
+import { aofOf, type AppendOnlyFile, type StreamPosition } from "../dataset/aof.ts";
+import { restartAofAfterSync } from "../dataset/aof-rewrite.ts";
 
 const ZERO_REPLID = "0000000000000000000000000000000000000000";
 
@@ -54,8 +56,12 @@ export class Replication implements ReplicationHooks {
   /** Bytes of our master's stream received but not yet applied (forwarded once applied). */
   private unapplied: Buffer[] = [];
   private unappliedOffset = 0;
+  /** The AOF (appendonly yes): it gets the stream our backlog gets (dataset/aof.ts). */
+  readonly aof: AppendOnlyFile;
 
   constructor(readonly server: Server) {
+    this.aof = aofOf(server);
+    this.aof.position = () => this.streamPosition();
     this.link = new ReplicaLink(server, this);
     this.replicas = new ReplicaServing(server, this);
     this.failover = new Failover(server, this);
@@ -134,6 +140,10 @@ export class Replication implements ReplicationHooks {
     this.unappliedOffset = 0;
     // Replicas keep a backlog regardless of sub-replicas, to serve PSYNC after a promotion.
     this.backlog = new Backlog(this.server.config.num("repl-backlog-size"), this.masterReplOffset);
+    // The AOF starts over from the new dataset (Redis's restartAOFAfterSYNC), once the master's
+    // client exists (its db is the stream's, which the new incr file must select): after this
+    // synchronous step, before any byte of the stream is applied (they are applied in later turns).
+    queueMicrotask(() => restartAofAfterSync(this.server));
   }
 
   onPartialResync(): void {
@@ -159,11 +169,14 @@ export class Replication implements ReplicationHooks {
   /** `bytes` more of our master's stream were applied: forward them byte for byte. */
   onStreamApplied(bytes: number): void {
     let left = bytes;
+    // masterReplOffset already counts these bytes: the offset after each piece is known.
+    let end = this.masterReplOffset - bytes;
     while (left > 0 && this.unapplied.length) {
       const head = this.unapplied[0]!;
       const avail = head.length - this.unappliedOffset;
       const take = Math.min(avail, left);
-      this.replicas.feed(head.subarray(this.unappliedOffset, this.unappliedOffset + take));
+      end += take;
+      this.replicas.feed(head.subarray(this.unappliedOffset, this.unappliedOffset + take), end);
       left -= take;
       if (take === avail) {
         this.unapplied.shift();
@@ -179,9 +192,15 @@ export class Replication implements ReplicationHooks {
 
   // ---- Commands we originate (as a master) ----
 
-  /** Whether executed commands must be recorded at all (a master with a backlog or replicas). */
+  /** Whether executed commands must be recorded at all (a master with a backlog, replicas or an AOF). */
   get originating(): boolean {
-    return this.masterHost === null && this.replicas.streaming;
+    return this.masterHost === null && !this.originationSuspended && this.replicas.streaming;
+  }
+
+  /** DEBUG LOADAOF replays the AOF: what it runs is not propagated (Redis calls the commands directly). */
+  private originationSuspended = false;
+  suspendOrigination(on: boolean): void {
+    this.originationSuspended = on;
   }
 
   /** master_repl_offset when the outermost command began (for WAIT's per-client offset). */
@@ -316,6 +335,23 @@ export class Replication implements ReplicationHooks {
     if (c.replica) this.replicas.onClientClosed(c);
   }
 
+  /** Where our stream stands: what a new AOF incr file records (dataset/aof.ts). */
+  streamPosition(): StreamPosition {
+    // A replica's stream (or the one it will continue: a cached master, at start-up before the
+    // link is set up) is in its master client's db; ours in the db we last selected.
+    const replica = this.masterHost !== null || this.link.cached !== null;
+    const db = replica ? (this.link.streamDb ?? this.link.cached?.db ?? 0) : this.replicas.streamDb;
+    return { replid: this.replid, offset: this.masterReplOffset, db, masterVersion: replica ? this.masterVersion : null };
+  }
+
+  /**
+   * Start-up with an AOF whose last incr file says where its stream ends (its last complete
+   * command): as restoreFromRdbAux, so a replica PSYNCs from there.
+   */
+  restoreFromAof(p: StreamPosition): void {
+    if (this.restoreHistory(p.replid, p.offset, Math.max(p.db, 0)) && p.masterVersion !== null) this.masterVersion = p.masterVersion;
+  }
+
   /**
    * Start-up with a dataset file that says which history it holds (AUX repl-id / repl-offset /
    * repl-stream-db), as Redis's loadDataFromDisk:
@@ -331,6 +367,14 @@ export class Replication implements ReplicationHooks {
     const offset = Number(offsetText);
     const db = Number(dbText);
     if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isInteger(db) || db < 0) return;
+    if (this.restoreHistory(id, offset, db)) {
+      const own = aux.get("replicant-master-version");
+      if (own !== undefined) this.masterVersion = own;
+    }
+  }
+
+  /** The history a file holds becomes ours; true when we are a replica (a cached master). */
+  private restoreHistory(id: string, offset: number, db: number): boolean {
     if (this.server.config.replicaOf) {
       this.replid = id;
       this.masterReplOffset = offset;
@@ -342,15 +386,14 @@ export class Replication implements ReplicationHooks {
         this.replid = resumed.replid;
         this.link.cached = { replid: resumed.replid, offset: resumed.offset, db };
       }
-      const own = aux.get("replicant-master-version");
-      if (own !== undefined) this.masterVersion = own;
-      return;
+      return true;
     }
     this.replid2 = id;
     this.secondReplidOffset = offset + 1;
     this.masterReplOffset = offset;
     this.backlog = new Backlog(this.server.config.num("repl-backlog-size"), offset);
     this.replicas.noReplicasSince = Date.now();
+    return false;
   }
 }
 

@@ -25,7 +25,9 @@ import { evictClients } from "../core/client-eviction.ts";
  * their bytes only. (Decoding it again on its next access takes about a microsecond.)
  */
 const REST_AFTER_IDLE_MS = 30_000;
-import { aofRewriteCron } from "../dataset/aof-rewrite.ts";
+import { aofRewriteCron, startAppendOnly, stopAppendOnly, writeAofBaseSync } from "../dataset/aof-rewrite.ts";
+import { loadAppendOnlyFiles } from "../dataset/aof-load.ts";
+import { aofOf } from "../dataset/aof.ts";
 
 export async function startServer(config: Config, _args: string[]): Promise<number> {
   // The code's own heap, before the server allocates anything (not counted in used_memory).
@@ -112,12 +114,20 @@ export async function startServer(config: Config, _args: string[]): Promise<numb
   server.startupMemory = measureStartupMemory(codeHeap);
 
   // Like redis-server, load the dataset file at start even as a replica: its repl-id /
-  // repl-offset let the first PSYNC continue instead of a full sync.
+  // repl-offset let the first PSYNC continue instead of a full sync. With appendonly yes the
+  // AOF is loaded instead (loadDataFromDisk), and its last incr file says where the stream ends.
   const file = join(process.cwd(), config.str("dbfilename"));
-  if (existsSync(file)) {
+  if (config.bool("appendonly")) {
+    if (!(await startAof(server))) return 1;
+  } else if (existsSync(file)) {
     const ok = await loadDatasetFile(server, file);
     if (!ok) return 1;
   }
+  config.onApply(["appendonly"], () => {
+    if (config.bool("appendonly")) return startAppendOnly(server);
+    stopAppendOnly(server);
+    return null;
+  });
   log.notice("Ready to accept connections");
   if (server.supervision === "systemd") {
     server.notifySupervisor(config.replicaOf ? "STATUS=Ready to accept connections in read-only mode. Waiting for MASTER <-> REPLICA sync\n" : "STATUS=Ready to accept connections\n");
@@ -149,6 +159,25 @@ export async function startServer(config: Config, _args: string[]): Promise<numb
   }
   log.warning("Replicant is now ready to exit, bye bye...");
   return exitCode;
+}
+
+/** appendonly yes at start: the AOF loaded, then opened for appending (aofOpenIfNeededOnServerStart). */
+async function startAof(server: Server): Promise<boolean> {
+  const started = performance.now();
+  const r = await loadAppendOnlyFiles(server);
+  if (r.status === "failed") return false;
+  const repl = replicationOf(server);
+  if (r.status === "ok" || r.status === "truncated") {
+    server.log.notice(`DB loaded from append only file: ${((performance.now() - started) / 1000).toFixed(3)} seconds`);
+    if (r.position) repl.restoreFromAof(r.position);
+    server.collectAfterLoad();
+  }
+  const error = aofOf(server).openOnStart(repl.streamPosition(), (path) => writeAofBaseSync(server, path));
+  if (error !== null) {
+    server.log.warning(error);
+    return false;
+  }
+  return true;
 }
 
 /**

@@ -32,7 +32,7 @@ function runToExit(args: string[]): { code: number; out: string } {
 
 describe("refused values", () => {
   for (const [args, reason] of [
-    [["--appendonly", "yes"], "appendonly yes is not supported"],
+    [["--aof-timestamp-enabled", "yes"], "aof-timestamp-enabled yes is not supported"],
     [["--cluster-enabled", "yes"], "cluster mode is not supported"],
     [["--syslog-enabled", "yes"], "syslog is not supported"],
     [["--loadmodule", "/tmp/x.so"], "does not load modules"],
@@ -47,9 +47,9 @@ describe("refused values", () => {
 
   test("CONFIG SET of a refused value fails and changes nothing; the defaults are fine", async () => {
     const s = await track(startReplicant());
-    expect(show(await s.call("CONFIG", "SET", "appendonly", "yes"))).toBe("-ERR CONFIG SET failed (possibly related to argument 'appendonly') - appendonly yes is not supported: Replicant has no AOF (it persists with RDB snapshots: save, BGSAVE)");
-    expect(show(await s.call("CONFIG", "GET", "appendonly"))).toEqual(["appendonly", "no"]);
-    expect(show(await s.call("CONFIG", "SET", "appendonly", "no"))).toBe("OK");
+    expect(show(await s.call("CONFIG", "SET", "aof-timestamp-enabled", "yes"))).toBe("-ERR CONFIG SET failed (possibly related to argument 'aof-timestamp-enabled') - aof-timestamp-enabled yes is not supported: the AOF holds the replication stream as is (no timestamp annotations)");
+    expect(show(await s.call("CONFIG", "GET", "aof-timestamp-enabled"))).toEqual(["aof-timestamp-enabled", "no"]);
+    expect(show(await s.call("CONFIG", "SET", "aof-timestamp-enabled", "no"))).toBe("OK");
   });
 
   test("the no-effect list names real directives", () => {

@@ -7,14 +7,18 @@
 // - RESTART / CRASH-AND-RECOVER answer Redis's "failed to restart" error: Redis re-executes
 //   itself in place (execve), which our runtime cannot do, and a new process would not be the
 //   one a supervisor watches.
-// - LOADAOF answers an error: we have no AOF (Redis with no AOF file exits).
+// - LOADAOF: the load runs between event-loop turns (other clients get -LOADING meanwhile) and
+//   the client's reply waits for it; without an AOF it answers an error (Redis exits).
 // - STRUCTSIZE, MALLCTL, MALLCTL-STR (C structure sizes, jemalloc) are unknown subcommands, as
 //   MALLCTL is in a redis-server built without jemalloc.
 // - AOF-FLUSH-SLEEP, DROP-CLUSTER-PACKET-FILTER and CLUSTERLINK parse as Redis and change
-//   nothing: no AOF, no cluster bus.
+//   nothing: no delayed AOF flush, no cluster bus.
 
 import { encodingThresholds } from "../../rdb/reader-options.ts";
 import { join } from "node:path";
+import { existsSync } from "node:fs";
+import { aofOf } from "../../dataset/aof.ts";
+import { loadAppendOnlyFiles } from "../../dataset/aof-load.ts";
 import { DatabaseLoadSink, parseRdbFileSync } from "../../rdb/loader.ts";
 import { newReplicationId, replicationOf } from "../../replication/replication.ts";
 import type { Client } from "../../core/client.ts";
@@ -192,6 +196,36 @@ function reload(c: Client, argv: string[]): void {
   c.reply.ok();
 }
 
+/**
+ * DEBUG LOADAOF: the AOF written out, the dataset emptied and loaded back from the AOF's files
+ * (loadAppendOnlyFiles), nothing of it propagated. A failed load stops the server, as Redis.
+ */
+function loadAof(c: Client): void {
+  const server = c.server;
+  const aof = aofOf(server);
+  if (!existsSync(aof.manifestPath)) fail("ERR DEBUG LOADAOF needs an append only file (appendonly yes, or a BGREWRITEAOF)");
+  if (c.denyBlocking) fail("ERR DEBUG LOADAOF can't run inside MULTI or a script");
+  aof.flush();
+  for (const db of server.dbs) db.swapContents(new Database(db.id, db.clock));
+  server.functions.clear();
+  server.signalFlushedDb(-1);
+  const repl = replicationOf(server);
+  repl.suspendOrigination(true);
+  c.blocked = true;
+  void loadAppendOnlyFiles(server).then((r) => {
+    repl.suspendOrigination(false);
+    if (r.status === "failed") {
+      server.log.warning("DEBUG LOADAOF failed: exiting, as Redis does.");
+      process.exit(1);
+    }
+    server.dirty = 0;
+    server.log.warning("Append Only File loaded by DEBUG LOADAOF");
+    c.reply.ok();
+    c.flush();
+    c.resumeInput();
+  });
+}
+
 /** DEBUG POPULATE count [prefix] [size]: key:<n> = value:<n> (cut or zero-padded to size), new keys only. */
 function populate(c: Client, argv: string[]): void {
   if (argv.length > 5) unknown(argv);
@@ -360,7 +394,7 @@ export const handlers: HandlerMap = {
       case "reload":
         return reload(c, argv);
       case "loadaof":
-        fail("ERR DEBUG LOADAOF needs an append only file, and Replicant has no AOF");
+        return loadAof(c);
       case "drop-cluster-packet-filter":
         if (n !== 3) break;
         longArg(argv[2]!);

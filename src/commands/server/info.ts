@@ -5,6 +5,7 @@
 import { replicationOf } from "../../replication/replication.ts";
 import { saveProgress } from "../../dataset/persistence.ts";
 import { aofRewriteState } from "../../dataset/aof-rewrite.ts";
+import { aofOf, AofState } from "../../dataset/aof.ts";
 import { totalmem, type as osType, release as osRelease, arch } from "node:os";
 import { REDIS_COMPAT_VERSION } from "../../common/version.ts";
 import type { Server } from "../../core/server.ts";
@@ -139,6 +140,7 @@ const sections: Record<string, Section> = {
   persistence(server) {
     const p = server.persistence;
     const aof = aofRewriteState(server);
+    const aofFile = aofOf(server);
     const link = replicationOf(server).link;
     return [
       `loading:${server.loading ? 1 : 0}`,
@@ -160,7 +162,7 @@ const sections: Record<string, Section> = {
       "rdb_last_cow_size:0",
       `rdb_last_load_keys_expired:${p.lastLoadKeysExpired}`,
       `rdb_last_load_keys_loaded:${p.lastLoadKeysLoaded}`,
-      "aof_enabled:0",
+      `aof_enabled:${aofFile.state !== AofState.Off ? 1 : 0}`,
       `aof_rewrite_in_progress:${aof.job ? 1 : 0}`,
       `aof_rewrite_scheduled:${aof.scheduled ? 1 : 0}`,
       `aof_last_rewrite_time_sec:${aof.lastTimeSec}`,
@@ -168,10 +170,11 @@ const sections: Record<string, Section> = {
       `aof_last_bgrewrite_status:${aof.lastStatus}`,
       `aof_rewrites:${aof.rewrites}`,
       `aof_rewrites_consecutive_failures:${aof.consecutiveFailures}`,
-      "aof_last_write_status:ok",
+      `aof_last_write_status:${aofFile.lastWriteOk ? "ok" : "err"}`,
       "aof_last_cow_size:0",
       "module_fork_in_progress:0",
       "module_fork_last_cow_size:0",
+      ...(server.config.bool("appendonly") ? aofFile.infoLines(aof.scheduled) : []),
     ];
   },
   stats(server) {

@@ -16,7 +16,8 @@ import { replicationOf } from "../../replication/replication.ts";
 import type { Client } from "../../core/client.ts";
 import { countErrorReply } from "../../core/dispatch.ts";
 import { abortBgsave, bgsaveInProgress, shutdownSave, signalShutdownFlags, type ShutdownFlags } from "../../dataset/persistence.ts";
-import { abortAofRewrite } from "../../dataset/aof-rewrite.ts";
+import { abortAofRewrite, aofRewriteInProgress } from "../../dataset/aof-rewrite.ts";
+import { aofOf, AofState } from "../../dataset/aof.ts";
 import type { Server } from "../../core/server.ts";
 import { stateName } from "../../replication/replica-session.ts";
 
@@ -193,7 +194,23 @@ function finishShutdown(server: Server, flags: ShutdownFlags): boolean {
     log.warning(`Lagging replica ${s.name()} reported offset ${offset - s.ackOffset} behind master, lag=${lag}, state=${stateName(s.state)}.`);
   }
   if (replicas > 0) log.notice(`${replicas - lagging} of ${replicas} replicas are in sync when shutting down.`);
+  const aof = aofOf(server);
+  if (aof.state !== AofState.Off && aofRewriteInProgress(server)) {
+    // The AOF turned on at runtime has no file of the dataset until its first rewrite ends.
+    if (aof.state === AofState.WaitRewrite) {
+      if (!flags.force) {
+        log.warning("Writing initial AOF, can't exit.");
+        server.notifySupervisor("STATUS=Writing initial AOF, can't exit.\n");
+        cancelShutdown(server);
+        return false;
+      }
+      log.warning("Writing initial AOF. Exit anyway.");
+    }
+    log.warning("There is a child rewriting the AOF. Killing it!");
+  }
   abortAofRewrite(server);
+  // The AOF's last bytes written and fsynced (prepareForShutdown).
+  aofOf(server).shutdown();
   if (shutdownSave(server, flags)) return true;
   cancelShutdown(server);
   return false;
