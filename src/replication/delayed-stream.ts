@@ -333,8 +333,10 @@ export class DelayedStream {
     if (d === null) return;
     try {
       d.spool.sync();
-      // A restart loads the last saved RDB and applies the spool from its offset: keep that far back.
-      const saved = this.server.config.savePoints.length > 0 ? this.server.persistence.lastSaveReplOffset : this.repl.masterReplOffset;
+      // A restart loads the last saved RDB and applies the spool from its offset: keep that far
+      // back. With the AOF on, what was applied is in it (a restart continues from its end).
+      const aof = this.server.config.bool("appendonly");
+      const saved = !aof && this.server.config.savePoints.length > 0 ? this.server.persistence.lastSaveReplOffset : this.repl.masterReplOffset;
       d.spool.release(Math.min(saved, this.repl.masterReplOffset));
     } catch (e) {
       this.server.log.warning(`Delayed replica: syncing the spool failed: ${(e as Error).message}`);
