@@ -104,7 +104,7 @@ export class ReplicaLink {
     return this.stream.delayed;
   }
 
-  /** Start-up: continue a delay spool left by the earlier run (see MasterStream.resumeDelay). */
+  /** Start-up: continue a delay spool left by the earlier run (see DelayedStream.resumeDelay). */
   resumeDelay(replid: string, applied: number, db: number): { replid: string; offset: number } | null {
     return this.stream.delayed.resumeDelay(replid, applied, db);
   }
@@ -664,13 +664,21 @@ export class ReplicaLink {
     // now, so resident memory drops at once (what container limits and operators watch after
     // a full sync), without stopping clients long (see there).
     this.server.collectAfterLoad();
+    this.continueAfterTransfer(t, pending);
+  }
+
+  /**
+   * The link is up after a full sync: what the master sent meanwhile (after the payload, and
+   * while it loaded) goes to the stream in order, applied in slices (it can be many MB); or
+   * the link was lost meanwhile, and a PSYNC follows.
+   */
+  private continueAfterTransfer(t: SyncTransfer, pending: PendingStream | null): void {
     if (t.linkLost) {
       this.log.warning("Connection with master lost.");
       pending?.discard();
       this.dropMasterClient(true, true);
       return;
     }
-    // What the master sent while we loaded: applied in order, in slices (it can be many MB).
     for (const chunk of t.tail) this.stream.queue(chunk);
     if (pending !== null) {
       for (const chunk of pending.chunks) this.stream.queue(chunk);
@@ -681,7 +689,7 @@ export class ReplicaLink {
   /**
    * A delayed replica's full sync, complete and durable on disk: held (with the stream that
    * follows it) until it is older than the delay, the data we hold served meanwhile
-   * (MasterStream.holdSnapshot). The link goes on as after any full sync.
+   * (DelayedStream.holdSnapshot). The link goes on as after any full sync.
    */
   private holdTransfer(t: DiskTransfer): void {
     const dual = this.dual;
@@ -702,21 +710,11 @@ export class ReplicaLink {
     this.createMasterClient(0, offset);
     if (dual?.paused) this.conn?.setReading(true);
     this.log.notice("MASTER <-> REPLICA sync: Finished with success (held: applied once older than replica-apply-delay)");
-    if (t.linkLost) {
-      this.log.warning("Connection with master lost.");
-      pending?.discard();
-      this.dropMasterClient(true, true);
-      return;
-    }
-    for (const chunk of t.tail) this.stream.queue(chunk);
-    if (pending !== null) {
-      for (const chunk of pending.chunks) this.stream.queue(chunk);
-      if (pending.spool !== null) this.stream.queueSpool(pending.spool);
-    }
+    this.continueAfterTransfer(t, pending);
   }
 
   /**
-   * Loads a delayed replica's held full sync once due (MasterStream.loadHeldSnapshot), as a
+   * Loads a delayed replica's held full sync once due (DelayedStream.loadHeldSnapshot), as a
    * disk-based full sync loads: the file becomes dbfilename, clients get -LOADING meanwhile, and
    * our history becomes the snapshot's. Returns the database its stream starts in, or null.
    */
