@@ -749,9 +749,14 @@ export class ReplicaLink {
     }
     if (result === null) return failed("aborted");
     installDataset(this.server, t, result);
+    // The applier is in the snapshot's stream database before the new history starts (a new
+    // AOF incr file, queued by adoptMasterHistory, selects it).
+    const db = result.replStreamDb ?? 0;
+    const applier = this.stream.delay?.applier;
+    if (applier) applier.db = this.server.dbs[db] ?? this.server.dbs[0]!;
     adoptMasterHistory(this.repl, result.aux, replid, offset);
     this.server.collectAfterLoad();
-    return result.replStreamDb ?? 0;
+    return db;
   }
 
   private abortTransfer(): void {

@@ -267,3 +267,30 @@ test("a held full sync loads once due (after a restart too), then its stream fol
   expect(stats.sync_full).toBe("1");
   expect(stats.sync_partial_ok).toBe("1");
 }, 120000);
+
+test("with appendonly yes: a held full sync, once loaded, starts the AOF over; a SIGKILL restart continues from it", async () => {
+  let master = await track(startRedis(["--repl-ping-replica-period", "60"]));
+  const args = ["--replicaof", "127.0.0.1", String(master.port), "--replica-apply-delay", "3", "--appendonly", "yes"];
+  let replica = await track(startReplicant(args));
+  await waitForSync(master, replica);
+  await master.client().then(async (c) => (await c.pipeline(writes(9, 200)), c.close()));
+  await waitForSync(master, replica, 30000);
+  master = await restartMaster(master);
+  await master.client().then(async (c) => (await c.pipeline([["SELECT", 2], ...writes(10, 200)]), c.close()));
+  await waitFor("full sync held", async () => Number((await info(replica, "replication")).replica_apply_delay_held_sync_offset) >= 0, 30000);
+  await waitForSync(master, replica, 60000);
+  expect(await digest(replica)).toBe(await digest(master));
+  await waitFor("AOF rewrite after the sync", async () => (await info(replica, "persistence")).aof_rewrite_in_progress === "0");
+  await master.client().then(async (c) => (await c.pipeline(writes(11, 200)), c.close()));
+  await waitForSync(master, replica, 60000);
+  await Bun.sleep(1200);
+  replica.proc.kill("SIGKILL");
+  await replica.proc.exited;
+  const before = await info(master, "stats");
+  replica = await track(startReplicant(args, { dir: replica.dir, port: replica.port }));
+  await waitForSync(master, replica, 60000);
+  expect(await digest(replica)).toBe(await digest(master));
+  const after = await info(master, "stats");
+  expect(after.sync_full).toBe(before.sync_full);
+  expect(Number(after.sync_partial_ok)).toBe(Number(before.sync_partial_ok) + 1);
+}, 120000);
