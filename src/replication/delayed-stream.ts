@@ -13,6 +13,7 @@ import { DelaySpool, NEXT_DIR, SPOOL_DIR } from "./delay-spool.ts";
 import type { MasterStream } from "./master-stream.ts";
 import type { ReplicaLink } from "./replica-link.ts";
 import type { Replication } from "./replication.ts";
+import { loadHeldSnapshot } from "./sync-transfer.ts";
 
 /** Time spent applying due stream bytes per turn of the event loop. */
 const STREAM_SLICE_MS = 10;
@@ -130,7 +131,7 @@ export class DelayedStream {
     const next = d.next!;
     d.loadingSnapshot = true;
     this.server.log.notice(`Delayed replica: the full sync held since ${new Date(next.arrival).toISOString()} is due: loading it.`);
-    void this.link.loadHeldSnapshot(next.file, next.replid, next.offset).then((db) => {
+    void loadHeldSnapshot(this.server, this.repl, next.file, next.replid, next.offset, d.applier).then((db) => {
       d.loadingSnapshot = false;
       if (this.delay !== d) return;
       if (db === null) {
@@ -352,5 +353,20 @@ export class DelayedStream {
     if (this.delayTimer !== null) clearTimeout(this.delayTimer);
     this.delayTimer = null;
     d.close();
+  }
+
+  /** INFO replication's lines of a delayed replica (none while the delay is off and nothing is held). */
+  infoLines(): string[] {
+    const delay = this.server.config.num("replica-apply-delay");
+    const d = this.delay;
+    if (delay === 0 && d === null) return [];
+    const oldest = d?.oldestArrival ?? null;
+    return [
+      `replica_apply_delay:${delay}`,
+      `replica_apply_delay_pending_bytes:${d?.pendingBytes ?? 0}`,
+      `replica_apply_delay_pending_commands:${d?.pendingCommands ?? 0}`,
+      `replica_apply_delay_oldest_pending_ms:${oldest === null ? 0 : Math.max(0, Date.now() - oldest)}`,
+      `replica_apply_delay_held_sync_offset:${d?.next?.offset ?? -1}`,
+    ];
   }
 }

@@ -11,7 +11,6 @@
 // command. A dropped link keeps the data and caches the master (replid + offset), so the next
 // attempt asks for a partial resync.
 
-import { renameSync, statSync } from "node:fs";
 import type { Socket } from "bun";
 import { encodeCommand } from "../protocol/reply-parser.ts";
 import { Client, ClientKind } from "../core/client.ts";
@@ -116,17 +115,7 @@ export class ReplicaLink {
 
   /** INFO replication's lines of a delayed replica. */
   delayInfoLines(): string[] {
-    const delay = this.server.config.num("replica-apply-delay");
-    const d = this.stream.delay;
-    if (delay === 0 && d === null) return [];
-    const oldest = d?.oldestArrival ?? null;
-    return [
-      `replica_apply_delay:${delay}`,
-      `replica_apply_delay_pending_bytes:${d?.pendingBytes ?? 0}`,
-      `replica_apply_delay_pending_commands:${d?.pendingCommands ?? 0}`,
-      `replica_apply_delay_oldest_pending_ms:${oldest === null ? 0 : Math.max(0, Date.now() - oldest)}`,
-      `replica_apply_delay_held_sync_offset:${d?.next?.offset ?? -1}`,
-    ];
+    return this.stream.delayed.infoLines();
   }
 
   /** The socket to our master, for the stream's flow control. */
@@ -711,52 +700,6 @@ export class ReplicaLink {
     if (dual?.paused) this.conn?.setReading(true);
     this.log.notice("MASTER <-> REPLICA sync: Finished with success (held: applied once older than replica-apply-delay)");
     this.continueAfterTransfer(t, pending);
-  }
-
-  /**
-   * Loads a delayed replica's held full sync once due (DelayedStream.loadHeldSnapshot), as a
-   * disk-based full sync loads: the file becomes dbfilename, clients get -LOADING meanwhile, and
-   * our history becomes the snapshot's. Returns the database its stream starts in, or null.
-   */
-  async loadHeldSnapshot(file: string, replid: string, offset: number): Promise<number | null> {
-    const finalName = this.server.config.str("dbfilename");
-    let size: number;
-    try {
-      size = statSync(file).size;
-      renameSync(file, finalName);
-    } catch (e) {
-      this.log.warning(`Delayed replica: the held full sync ${file} cannot become ${finalName}: ${(e as Error).message}`);
-      return null;
-    }
-    const t = new DiskTransfer(size, null, this.log.progress("Loading the held full sync", size));
-    t.read = size;
-    const failed = (why: string) => {
-      this.log.warning(`Delayed replica: loading the held full sync failed: ${why}`);
-      this.server.loading = false;
-      this.server.loadProgress = null;
-      t.progress.end();
-      return null;
-    };
-    if (!(await t.loadFile(this.server, finalName, () => true))) return failed("see above");
-    if (this.server.scripting.busy !== null) await new Promise<void>((resolve) => this.server.scripting.whenNotBusy(resolve));
-    const load = t.load!;
-    await load.drain();
-    let result;
-    try {
-      result = await load.finish();
-    } catch (e) {
-      return failed((e as Error).message);
-    }
-    if (result === null) return failed("aborted");
-    installDataset(this.server, t, result);
-    // The applier is in the snapshot's stream database before the new history starts (a new
-    // AOF incr file, queued by adoptMasterHistory, selects it).
-    const db = result.replStreamDb ?? 0;
-    const applier = this.stream.delay?.applier;
-    if (applier) applier.db = this.server.dbs[db] ?? this.server.dbs[0]!;
-    adoptMasterHistory(this.repl, result.aux, replid, offset);
-    this.server.collectAfterLoad();
-    return db;
   }
 
   private abortTransfer(): void {

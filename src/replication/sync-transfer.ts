@@ -10,8 +10,9 @@
 // the finishing steps shared by both modes are the functions at the end: the loaded dataset
 // replaces ours (installDataset), and our history becomes the master's (adoptMasterHistory).
 
-import { closeSync, fsync, ftruncateSync, openSync, renameSync, unlinkSync } from "node:fs";
+import { closeSync, fsync, ftruncateSync, openSync, renameSync, statSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
+import type { Client } from "../core/client.ts";
 import type { Server } from "../core/server.ts";
 import type { Progress } from "../core/progress.ts";
 import { beginDatasetLoad, type DatasetLoad, type LoadedDataset } from "../dataset/load.ts";
@@ -209,4 +210,49 @@ export function adoptMasterHistory(repl: Replication, aux: Map<string, string>, 
   repl.masterReplOffset = offset;
   repl.clearReplicationId2();
   repl.onFullSyncLoaded();
+}
+
+/**
+ * Loads a delayed replica's held full sync once due (DelayedStream), as a disk-based full sync
+ * loads: the file becomes dbfilename, clients get -LOADING meanwhile, and our history becomes
+ * the snapshot's (`replid` at `offset`); `applier` is put in the stream's database first (a new
+ * AOF incr file, queued by adoptMasterHistory, selects it). Returns that database, or null.
+ */
+export async function loadHeldSnapshot(server: Server, repl: Replication, file: string, replid: string, offset: number, applier: Client | null): Promise<number | null> {
+  const log = server.log;
+  const finalName = server.config.str("dbfilename");
+  let size: number;
+  try {
+    size = statSync(file).size;
+    renameSync(file, finalName);
+  } catch (e) {
+    log.warning(`Delayed replica: the held full sync ${file} cannot become ${finalName}: ${(e as Error).message}`);
+    return null;
+  }
+  const t = new DiskTransfer(size, null, log.progress("Loading the held full sync", size));
+  t.read = size;
+  const failed = (why: string) => {
+    log.warning(`Delayed replica: loading the held full sync failed: ${why}`);
+    server.loading = false;
+    server.loadProgress = null;
+    t.progress.end();
+    return null;
+  };
+  if (!(await t.loadFile(server, finalName, () => true))) return failed("see above");
+  if (server.scripting.busy !== null) await new Promise<void>((resolve) => server.scripting.whenNotBusy(resolve));
+  const load = t.load!;
+  await load.drain();
+  let result;
+  try {
+    result = await load.finish();
+  } catch (e) {
+    return failed((e as Error).message);
+  }
+  if (result === null) return failed("aborted");
+  installDataset(server, t, result);
+  const db = result.replStreamDb ?? 0;
+  if (applier) applier.db = server.dbs[db] ?? server.dbs[0]!;
+  adoptMasterHistory(repl, result.aux, replid, offset);
+  server.collectAfterLoad();
+  return db;
 }
