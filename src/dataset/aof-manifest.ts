@@ -97,7 +97,7 @@ export function parseManifest(text: string): AofManifest {
 export function formatManifest(m: AofManifest): string {
   let out = "";
   const line = (f: AofFileInfo) => {
-    out += `file ${f.name} seq ${f.seq} type ${f.type}`;
+    out += `file ${quoteName(f.name)} seq ${f.seq} type ${f.type}`;
     const s = f.stream;
     if (s && f.type === "i") {
       out += ` startoffset ${s.startOffset} replid ${s.replid} streamstart ${s.streamStart}`;
@@ -109,6 +109,29 @@ export function formatManifest(m: AofManifest): string {
   for (const f of m.history) line(f);
   for (const f of m.incr) line(f);
   return out;
+}
+
+/**
+ * A file name as Redis writes it in the manifest: quoted and escaped (sdscatrepr) when it has
+ * a space, a quote, a backslash or a character that is not printable (sdsneedsrepr), so that
+ * the line splits back into the same arguments (an appendfilename may hold any of them).
+ */
+function quoteName(name: string): string {
+  if (!/[^\x21-\x7e]|["\\]/.test(name)) return name;
+  let out = '"';
+  for (let i = 0; i < name.length; i++) {
+    const ch = name[i]!;
+    const code = name.charCodeAt(i) & 0xff;
+    if (ch === "\\" || ch === '"') out += "\\" + ch;
+    else if (ch === "\n") out += "\\n";
+    else if (ch === "\r") out += "\\r";
+    else if (ch === "\t") out += "\\t";
+    else if (ch === "\x07") out += "\\a";
+    else if (ch === "\b") out += "\\b";
+    else if (code >= 0x20 && code <= 0x7e) out += ch;
+    else out += "\\x" + code.toString(16).padStart(2, "0");
+  }
+  return out + '"';
 }
 
 /** The highest sequence numbers in use (curr_base_file_seq, curr_incr_file_seq). */
