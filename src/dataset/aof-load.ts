@@ -96,7 +96,7 @@ function upgradeOldAof(server: Server, m: AofManifest | null): AofManifest | nul
     server.log.warning(`Can't open or create append-only dir ${dirName}: ${strerror(e)}`);
     return null;
   }
-  const next: AofManifest = { base: { name: aof.fileName, seq: 1, type: "b" }, history: m?.history ?? [], incr: [] };
+  const next: AofManifest = { base: { name: aof.fileName, seq: 1, type: "b" }, history: m?.history ?? [], incr: [], incrSeq: m?.incrSeq ?? 0 };
   try {
     aof.persistManifest(next);
   } catch (e) {

@@ -28,10 +28,15 @@ export interface AofManifest {
   base: AofFileInfo | null;
   history: AofFileInfo[];
   incr: AofFileInfo[];
+  /**
+   * The last incr sequence number used (curr_incr_file_seq): the last incr file's when read from
+   * disk, kept when the incr files become history, so the next one continues the numbering.
+   */
+  incrSeq: number;
 }
 
 export function emptyManifest(): AofManifest {
-  return { base: null, history: [], incr: [] };
+  return { base: null, history: [], incr: [], incrSeq: 0 };
 }
 
 export class ManifestError extends Error {
@@ -87,7 +92,7 @@ export function parseManifest(text: string): AofManifest {
     else if (type === "i") {
       if (seq <= maxSeq) throw new ManifestError("Found a non-monotonic sequence number", line, n);
       m.incr.push(info);
-      maxSeq = seq;
+      m.incrSeq = maxSeq = seq;
     } else throw new ManifestError("Unknown AOF file type", line, n);
   }
   return m;
@@ -136,5 +141,5 @@ function quoteName(name: string): string {
 
 /** The highest sequence numbers in use (curr_base_file_seq, curr_incr_file_seq). */
 export function currentSeqs(m: AofManifest): { base: number; incr: number } {
-  return { base: m.base?.seq ?? 0, incr: m.incr.length ? m.incr[m.incr.length - 1]!.seq : 0 };
+  return { base: m.base?.seq ?? 0, incr: m.incrSeq };
 }

@@ -323,7 +323,7 @@ export class AppendOnlyFile {
     if (this.chained()) info.stream = { startOffset: at.offset, replid: at.replid, streamStart: preamble ? preamble.length : 0, masterVersion: at.masterVersion };
     if (!waiting) {
       try {
-        this.persistManifest({ ...m, incr: [...m.incr, info] });
+        this.persistManifest({ ...m, incr: [...m.incr, info], incrSeq: seq });
       } catch (e) {
         this.server.log.warning(`Can't persist the AOF manifest: ${strerror(e)}`);
         closeSync(fd);
@@ -333,6 +333,7 @@ export class AppendOnlyFile {
         return false;
       }
       m.incr.push(info);
+      m.incrSeq = seq;
     }
     this.server.log.notice(logFormat.replace("%s", name));
     this.closeCurrent();
@@ -397,7 +398,7 @@ export class AppendOnlyFile {
     // Redis's order (each put at the head of the history list): the replaced incr files, then
     // the old base, then the older history.
     const history: string[] = [];
-    const next: AofManifest = { base: { name: baseName, seq: baseSeq, type: "b" }, history: [], incr: [] };
+    const next: AofManifest = { base: { name: baseName, seq: baseSeq, type: "b" }, history: [], incr: [], incrSeq: m.incrSeq };
     if (this.state === AofState.WaitRewrite) {
       // The temp incr file becomes the first incr file of the new manifest.
       const seq = currentSeqs(m).incr + 1;
@@ -406,6 +407,7 @@ export class AppendOnlyFile {
       for (const f of m.incr) history.push(f.name);
       this.incr = { ...this.incr!, name, seq };
       next.incr.push(this.incr);
+      next.incrSeq = seq;
     } else {
       // The incr files before the one opened at the rewrite's start are in the new base.
       let kept = false;
@@ -435,6 +437,29 @@ export class AppendOnlyFile {
     this.currentSize = base + this.incrSize;
     this.rewriteBaseSize = this.currentSize;
     return keep ? [] : history.filter((f) => f !== baseName && !next.incr.some((i) => i.name === f));
+  }
+
+  /**
+   * aofDelHistoryFiles, when aof-disable-auto-gc is turned off: the history files the manifest
+   * names go, from the manifest first, then from the disk.
+   */
+  deleteHistory(): void {
+    const m = this.manifest;
+    if (this.state === AofState.Off || this.server.config.bool("aof-disable-auto-gc") || m.history.length === 0) return;
+    const history = m.history;
+    try {
+      this.persistManifest({ ...m, history: [] });
+    } catch (e) {
+      this.server.log.warning(`Can't persist the AOF manifest: ${strerror(e)}`);
+      return;
+    }
+    m.history = [];
+    for (const f of history) {
+      this.server.log.notice(`Removing the history file ${f.name} in the background`);
+      try {
+        unlinkSync(join(this.dir, f.name));
+      } catch {}
+    }
   }
 
   // ---------------------------------------------------------------- on / off
@@ -537,7 +562,11 @@ export class AppendOnlyFile {
   /** The manifest on disk when the AOF is turned on at runtime: null, or the error. */
   loadManifestIfAny(): string | null {
     try {
+      const known = this.manifest.incrSeq;
       this.manifest = this.loadManifest() ?? emptyManifest();
+      // Redis keeps its manifest in memory while the AOF is off (a rewrite meanwhile leaves only
+      // a base on disk): the incr numbering continues where it was.
+      this.manifest.incrSeq = Math.max(this.manifest.incrSeq, known);
       return null;
     } catch (e) {
       return `ERR Can't read the AOF manifest: ${(e as Error).message}`;

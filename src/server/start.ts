@@ -127,6 +127,11 @@ export async function startServer(config: Config, _args: string[]): Promise<numb
     stopAppendOnly(server);
     return null;
   });
+  // updateAofAutoGCEnabled: turning the gc back on removes the history kept meanwhile.
+  config.onApply(["aof-disable-auto-gc"], () => {
+    aofOf(server).deleteHistory();
+    return null;
+  });
   log.notice("Ready to accept connections");
   if (server.supervision === "systemd") {
     server.notifySupervisor(config.replicaOf ? "STATUS=Ready to accept connections in read-only mode. Waiting for MASTER <-> REPLICA sync\n" : "STATUS=Ready to accept connections\n");

@@ -27,7 +27,7 @@ describe("parseManifest", () => {
 
   test("a file name with spaces, quotes or newlines is quoted as Redis writes it (sdscatrepr), and read back", () => {
     const name = ' file "seq" \n\n.aof\\x\t ';
-    const text = formatManifest({ base: { name, seq: 2, type: "b" }, history: [], incr: [] });
+    const text = formatManifest({ base: { name, seq: 2, type: "b" }, history: [], incr: [], incrSeq: 0 });
     expect(text).toBe('file " file \\"seq\\" \\n\\n.aof\\\\x\\t " seq 2 type b\n');
     expect(parseManifest(text).base!.name).toBe(name);
   });
