@@ -13,7 +13,7 @@ import { Client, ClientKind } from "../core/client.ts";
 import { discardTransaction } from "../core/multi.ts";
 import { processCommand, resolveCommand } from "../core/dispatch.ts";
 import type { Server } from "../core/server.ts";
-import { ProtocolError } from "../protocol/request-parser.ts";
+import { AOF_LINE_BAD, AOF_LINE_PARTIAL, ProtocolError } from "../protocol/request-parser.ts";
 import { ManifestError, type AofFileInfo, type AofManifest } from "./aof-manifest.ts";
 import { aofOf, type StreamPosition } from "./aof.ts";
 import { loadDatasetFile, strerror } from "./persistence.ts";
@@ -202,9 +202,16 @@ async function loadCommandFile(server: Server, path: string, name: string, last:
       filePos += n;
       c.parser.feed(buf.subarray(0, n));
       while (true) {
+        const skipped = c.parser.skipAofAnnotation();
+        if (skipped === AOF_LINE_PARTIAL) break;
+        if (skipped > 0) {
+          consumed += skipped;
+          continue;
+        }
         const at = consumed;
         let argv: string[] | null;
         try {
+          if (skipped === AOF_LINE_BAD) throw new ProtocolError("not a multibulk", "aof");
           argv = c.parser.next();
         } catch (e) {
           if (!(e instanceof ProtocolError)) throw e;

@@ -249,6 +249,23 @@ describe("a standalone Replicant with appendonly yes", () => {
     await s.stop();
   }, 120_000);
 
+  test("timestamp annotations (#TS: lines of aof-timestamp-enabled) are skipped when loading; an inline command is a bad format", async () => {
+    const dir = tempDir("aof-annotated-");
+    mkdirSync(join(dir, "appendonlydir"));
+    const set = (k: string, v: string) => `*3\r\n$3\r\nSET\r\n$${k.length}\r\n${k}\r\n$${v.length}\r\n${v}\r\n`;
+    const incr = join(dir, "appendonlydir", "appendonly.aof.1.incr.aof");
+    writeFileSync(incr, `#TS:1628217470\r\n${set("foo1", "bar1")}#TS:1628217471\r\n${set("foo2", "bar2")}#TS:1628217472\r\n#TS:1628217473\r\n${set("foo3", "bar3")}#TS:1628217474\r\n`);
+    writeFileSync(join(dir, "appendonlydir", "appendonly.aof.manifest"), "file appendonly.aof.1.incr.aof seq 1 type i\n");
+    const s = await track(startReplicant([...AOF, "--aof-load-truncated", "no"], { dir }));
+    expect(await s.call("MGET", "foo1", "foo2", "foo3")).toEqual(["bar1", "bar2", "bar3"]);
+    await s.stop();
+    // redis-server's loader takes multibulks only.
+    writeFileSync(incr, `${set("a", "1")}SET b 2\r\n`);
+    const refused = Bun.spawnSync([...replicantCommand(), "--port", "0", "--dir", dir, "--unixsocket", join(dir, "s.sock"), ...AOF], { stdout: "pipe", stderr: "pipe", timeout: 20000 });
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stdout.toString()).toContain("Bad file format reading the append only file appendonly.aof.1.incr.aof");
+  }, 120_000);
+
   test("a single-file AOF of a Redis before 7.0 (commands, or an RDB preamble and commands) becomes the base, as redis-server 7.0.15 upgrades it", async () => {
     const tail = "*3\r\n$3\r\nSET\r\n$2\r\nk3\r\n$2\r\nv3\r\n";
     // The RDB preamble: an RDB of redis-server 7.0.15 holding k1 and k2.
