@@ -356,10 +356,14 @@ describe("a standalone Replicant with appendonly yes", () => {
       out.push(await c.call("DEBUG", "DIGEST") === digest, await c.call("LRANGE", "l", "0", "-1"));
       await c.call("SELECT", "0");
       out.push(await c.call("GET", "foo"), Number(await c.call("TTL", "foo")) > 90, (await info(s, "persistence")).rdb_changes_since_last_save);
+      // Not propagated: written to the AOF being loaded, the loader would read it and load again.
+      await c.call("SET", "after", "1");
+      const incr = readdirSync(aofDir(s)).filter((f) => f.endsWith(".incr.aof")).map((f) => readFileSync(join(aofDir(s), f), "latin1").toLowerCase());
+      out.push(incr.some((t) => t.includes("loadaof")), incr.some((t) => t.includes("after")));
       replies.push(out);
     }
     expect(replies[1]).toEqual(replies[0]!);
-    expect(replies[0]).toEqual(["OK", true, ["a", "b"], "bar2", true, "0"]);
+    expect(replies[0]).toEqual(["OK", true, ["a", "b"], "bar2", true, "0", false, true]);
     // Without an AOF redis-server exits; ours answers an error.
     const bare = await track(startReplicant(DEBUG));
     expect(String(await bare.call("DEBUG", "LOADAOF"))).toContain("DEBUG LOADAOF needs an append only file");
