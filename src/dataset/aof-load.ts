@@ -7,14 +7,14 @@
 // the replication history (aof-manifest.ts), so the offset of the last complete command is
 // known: the position from which a replica asks its master to continue (PSYNC replid offset+1).
 
-import { closeSync, existsSync, openSync, readSync, statSync, truncateSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, statSync, truncateSync } from "node:fs";
 import { join } from "node:path";
 import { Client, ClientKind } from "../core/client.ts";
 import { discardTransaction } from "../core/multi.ts";
 import { processCommand, resolveCommand } from "../core/dispatch.ts";
 import type { Server } from "../core/server.ts";
-import { ProtocolError } from "../protocol/request-parser.ts";
-import { ManifestError, type AofFileInfo } from "./aof-manifest.ts";
+import { AOF_LINE_BAD, AOF_LINE_PARTIAL, ProtocolError } from "../protocol/request-parser.ts";
+import { ManifestError, type AofFileInfo, type AofManifest } from "./aof-manifest.ts";
 import { aofOf, type StreamPosition } from "./aof.ts";
 import { loadDatasetFile, strerror } from "./persistence.ts";
 
@@ -44,14 +44,12 @@ export async function loadAppendOnlyFiles(server: Server): Promise<AofLoadResult
     log.warning(`${e.message}\n`);
     return { status: "failed" };
   }
-  if (manifest === null) {
-    // A single-file AOF of an older Redis (aofUpgradePrepare) is not converted here.
-    if (existsSync(aof.fileName)) {
-      log.warning(`Found an AOF file ${aof.fileName} of a Redis before 7.0 and no manifest in ${server.config.str("appenddirname")}: converting it is not supported; load it with redis-server 7.0 once (it converts it), or remove it.`);
-      return { status: "failed" };
-    }
-    return { status: "not-exist", position: null };
+  if (existsSync(aof.fileName) && isOldStyleStart(aof.dir, aof.fileName, manifest)) {
+    const upgraded = upgradeOldAof(server, manifest);
+    if (upgraded === null) return { status: "failed" };
+    manifest = upgraded;
   }
+  if (manifest === null) return { status: "not-exist", position: null };
   const files: AofFileInfo[] = [...(manifest.base ? [manifest.base] : []), ...manifest.incr];
   if (files.length === 0) return { status: "not-exist", position: null };
   let total = 0;
@@ -74,6 +72,48 @@ export async function loadAppendOnlyFiles(server: Server): Promise<AofLoadResult
   }
 }
 
+/**
+ * Whether `appendfilename` in `dir` is a single-file AOF of a Redis before 7.0 to move into
+ * appenddirname (loadAppendOnlyFiles): no AOF directory, or no manifest (or one naming no file),
+ * or a manifest naming only it as the base while it is not there yet (an upgrade interrupted
+ * before the move).
+ */
+function isOldStyleStart(aofDir: string, fileName: string, m: AofManifest | null): boolean {
+  if (!existsSync(aofDir) || m === null || (m.base === null && m.incr.length === 0)) return true;
+  return m.base !== null && m.incr.length === 0 && m.base.name === fileName && !existsSync(join(aofDir, fileName));
+}
+
+/**
+ * aofUpgradePrepare: the old file becomes the base of a manifest (seq 1), the manifest is
+ * written, then the file is moved into appenddirname. Null when that failed (the start stops).
+ */
+function upgradeOldAof(server: Server, m: AofManifest | null): AofManifest | null {
+  const aof = aofOf(server);
+  const dirName = server.config.str("appenddirname");
+  try {
+    mkdirSync(aof.dir, { recursive: true });
+  } catch (e) {
+    server.log.warning(`Can't open or create append-only dir ${dirName}: ${strerror(e)}`);
+    return null;
+  }
+  const next: AofManifest = { base: { name: aof.fileName, seq: 1, type: "b" }, history: m?.history ?? [], incr: [], incrSeq: m?.incrSeq ?? 0 };
+  try {
+    aof.persistManifest(next);
+  } catch (e) {
+    server.log.warning(`Can't persist the AOF manifest: ${strerror(e)}`);
+    return null;
+  }
+  try {
+    renameSync(aof.fileName, join(aof.dir, aof.fileName));
+  } catch (e) {
+    server.log.warning(`Error trying to move the old AOF file ${aof.fileName} into dir ${dirName}: ${strerror(e)}`);
+    return null;
+  }
+  aof.manifest = next;
+  server.log.notice(`Successfully migrated an old-style AOF file (${aof.fileName}) into the AOF directory (${dirName}).`);
+  return next;
+}
+
 async function loadFiles(server: Server, files: AofFileInfo[], sizes: number[], total: number): Promise<AofLoadResult> {
   const aof = aofOf(server);
   const log = server.log;
@@ -90,14 +130,21 @@ async function loadFiles(server: Server, files: AofFileInfo[], sizes: number[], 
       continue;
     }
     const isBase = f === manifest.base;
-    if (isBase && isRdb(path)) {
-      log.notice("Reading RDB base file on AOF loading...");
-      if (!(await loadDatasetFile(server, path, true))) {
+    // Any file may start with an RDB (a base; an old single-file AOF with aof-use-rdb-preamble),
+    // commands may follow it (loadSingleAppendOnlyFile).
+    let commandsFrom = 0;
+    if (isRdb(path)) {
+      log.notice(isBase ? "Reading RDB base file on AOF loading..." : "Reading RDB preamble from AOF file...");
+      const rdbLength = await loadDatasetFile(server, path, true);
+      if (rdbLength === null) {
         log.warning(`Error reading the RDB base file ${f.name}, AOF loading aborted`);
         return { status: "failed" };
       }
-    } else {
-      const r = await loadCommandFile(server, path, f.name, last);
+      commandsFrom = rdbLength;
+      if (commandsFrom < sizes[i]!) log.notice("Reading the remaining AOF tail...");
+    }
+    if (commandsFrom < sizes[i]!) {
+      const r = await loadCommandFile(server, path, f.name, last, commandsFrom);
       if (r === null) return { status: "failed" };
       if (r.truncated) status = "truncated";
       if (last && f.stream) {
@@ -128,7 +175,7 @@ function isRdb(path: string): boolean {
  * stop; else the position of the end of the last complete command (or MULTI block) and the db
  * the file's stream has selected there.
  */
-async function loadCommandFile(server: Server, path: string, name: string, last: boolean): Promise<{ validUpTo: number; truncated: boolean; db: number } | null> {
+async function loadCommandFile(server: Server, path: string, name: string, last: boolean, from: number): Promise<{ validUpTo: number; truncated: boolean; db: number } | null> {
   const log = server.log;
   const c = new Client(server, null, ClientKind.Master);
   let fd: number;
@@ -139,10 +186,10 @@ async function loadCommandFile(server: Server, path: string, name: string, last:
     return null;
   }
   server.loading = true;
-  let consumed = 0;
-  let validUpTo = 0;
-  let validBeforeMulti = 0;
-  let filePos = 0;
+  let consumed = from;
+  let validUpTo = from;
+  let validBeforeMulti = from;
+  let filePos = from;
   let db = 0;
   let loops = 0;
   try {
@@ -155,9 +202,16 @@ async function loadCommandFile(server: Server, path: string, name: string, last:
       filePos += n;
       c.parser.feed(buf.subarray(0, n));
       while (true) {
+        const skipped = c.parser.skipAofAnnotation();
+        if (skipped === AOF_LINE_PARTIAL) break;
+        if (skipped > 0) {
+          consumed += skipped;
+          continue;
+        }
         const at = consumed;
         let argv: string[] | null;
         try {
+          if (skipped === AOF_LINE_BAD) throw new ProtocolError("not a multibulk", "aof");
           argv = c.parser.next();
         } catch (e) {
           if (!(e instanceof ProtocolError)) throw e;

@@ -28,10 +28,15 @@ export interface AofManifest {
   base: AofFileInfo | null;
   history: AofFileInfo[];
   incr: AofFileInfo[];
+  /**
+   * The last incr sequence number used (curr_incr_file_seq): the last incr file's when read from
+   * disk, kept when the incr files become history, so the next one continues the numbering.
+   */
+  incrSeq: number;
 }
 
 export function emptyManifest(): AofManifest {
-  return { base: null, history: [], incr: [] };
+  return { base: null, history: [], incr: [], incrSeq: 0 };
 }
 
 export class ManifestError extends Error {
@@ -87,7 +92,7 @@ export function parseManifest(text: string): AofManifest {
     else if (type === "i") {
       if (seq <= maxSeq) throw new ManifestError("Found a non-monotonic sequence number", line, n);
       m.incr.push(info);
-      maxSeq = seq;
+      m.incrSeq = maxSeq = seq;
     } else throw new ManifestError("Unknown AOF file type", line, n);
   }
   return m;
@@ -97,7 +102,7 @@ export function parseManifest(text: string): AofManifest {
 export function formatManifest(m: AofManifest): string {
   let out = "";
   const line = (f: AofFileInfo) => {
-    out += `file ${f.name} seq ${f.seq} type ${f.type}`;
+    out += `file ${quoteName(f.name)} seq ${f.seq} type ${f.type}`;
     const s = f.stream;
     if (s && f.type === "i") {
       out += ` startoffset ${s.startOffset} replid ${s.replid} streamstart ${s.streamStart}`;
@@ -111,7 +116,30 @@ export function formatManifest(m: AofManifest): string {
   return out;
 }
 
+/**
+ * A file name as Redis writes it in the manifest: quoted and escaped (sdscatrepr) when it has
+ * a space, a quote, a backslash or a character that is not printable (sdsneedsrepr), so that
+ * the line splits back into the same arguments (an appendfilename may hold any of them).
+ */
+function quoteName(name: string): string {
+  if (!/[^\x21-\x7e]|["\\]/.test(name)) return name;
+  let out = '"';
+  for (let i = 0; i < name.length; i++) {
+    const ch = name[i]!;
+    const code = name.charCodeAt(i) & 0xff;
+    if (ch === "\\" || ch === '"') out += "\\" + ch;
+    else if (ch === "\n") out += "\\n";
+    else if (ch === "\r") out += "\\r";
+    else if (ch === "\t") out += "\\t";
+    else if (ch === "\x07") out += "\\a";
+    else if (ch === "\b") out += "\\b";
+    else if (code >= 0x20 && code <= 0x7e) out += ch;
+    else out += "\\x" + code.toString(16).padStart(2, "0");
+  }
+  return out + '"';
+}
+
 /** The highest sequence numbers in use (curr_base_file_seq, curr_incr_file_seq). */
 export function currentSeqs(m: AofManifest): { base: number; incr: number } {
-  return { base: m.base?.seq ?? 0, incr: m.incr.length ? m.incr[m.incr.length - 1]!.seq : 0 };
+  return { base: m.base?.seq ?? 0, incr: m.incrSeq };
 }

@@ -6,7 +6,9 @@
 // the bytes a replica applies of its master's stream (the backlog's bytes), or, as a master,
 // the stream we generate for our replicas (generated even without replicas while the AOF is
 // on). So every byte of an incremental file has a replication offset, and the manifest line of
-// the file says which (startoffset, replid, streamstart: our keys, skipped by redis-server).
+// the file says which (startoffset, replid, streamstart: our keys, skipped by redis-server) once
+// the stream is in a replication history (a replica's, a master's with a backlog); before that
+// the line is redis-server's own.
 //
 // Writing (feedAppendOnlyFile + flushAppendOnlyFile): the stream chunks are kept as they are
 // (no copy) and written with one writev at the end of the event-loop turn; the replies of the
@@ -78,6 +80,13 @@ export class AppendOnlyFile {
   delayedFsync = 0;
   /** Installed by replication: where the stream stands now. */
   position: () => StreamPosition = () => ({ replid: "0".repeat(40), offset: 0, db: -1, masterVersion: null });
+  /**
+   * Installed by replication: whether the stream belongs to a replication history worth
+   * continuing (a replica's, or a master's with a backlog). Only then an incr file carries our
+   * keys: a standalone master's manifest is redis-server's, line for line (as its RDB has no
+   * repl-id AUX without a backlog).
+   */
+  chained: () => boolean = () => false;
   /** Whether a rewrite is running (no-appendfsync-on-rewrite): installed by aof-rewrite.ts. */
   rewriting: () => boolean = () => false;
   private readonly flushNow = () => this.flush();
@@ -116,11 +125,15 @@ export class AppendOnlyFile {
     const incr = this.incr!;
     const s = incr.stream;
     const start = endOffset - bytes.length;
-    if (s === undefined || s.replid !== replid || s.startOffset + this.streamBytes !== start) {
+    if (s !== undefined && (s.replid !== replid || s.startOffset + this.streamBytes !== start)) {
       if (this.state === AofState.On) this.rotate(bytes, start, replid);
-      // The temp incr file of a first rewrite is one file: its offsets are no longer known.
+      // The temp incr file of a first rewrite is one file: its offsets so far are no longer known.
       else incr.stream = undefined;
     }
+    // A file without our keys (a standalone master's, redis-server's, a temp incr file whose
+    // stream moved on) is appended to as it is, as Redis does; once the stream is in a
+    // replication history (a replica attached, a promotion), its offsets are known from here on.
+    if (this.incr!.stream === undefined && this.chained()) this.annotate(start, replid);
     // A replica's applied units are consecutive slices of the chunks read from its master: one
     // slice of them each, so the writev has a few large pieces, not one per command. (The
     // offsets first: reading `.buffer` makes the runtime create an ArrayBuffer object for a
@@ -153,6 +166,24 @@ export class AppendOnlyFile {
     // applied unit holds no SELECT but at its start).
     const db = startsWithSelect(first) ? -1 : p.db;
     this.openNewIncr({ replid, offset: start, db, masterVersion: p.masterVersion }, "Creating AOF incr file %s: the replication stream moved to another history");
+  }
+
+  /**
+   * The current incr file's stream offsets are known from its current end: its manifest line
+   * gets our keys, with streamstart there (what comes before is loaded, and has no offsets).
+   */
+  private annotate(start: number, replid: string): void {
+    const incr = this.incr!;
+    incr.stream = { startOffset: start, replid, streamStart: this.incrSize, masterVersion: this.position().masterVersion };
+    this.streamBytes = 0;
+    // The temp incr file of a first rewrite is named (with its keys) when the rewrite ends.
+    if (this.state !== AofState.On) return;
+    try {
+      this.persistManifest(this.manifest);
+    } catch (e) {
+      // The file stays as it is in the manifest on disk: a restart finds no offsets (a full sync).
+      this.server.log.warning(`Can't persist the AOF manifest: ${strerror(e)}`);
+    }
   }
 
   /** flushAppendOnlyFile, then the replies that waited for it. */
@@ -288,11 +319,11 @@ export class AppendOnlyFile {
       name,
       seq,
       type: "i",
-      stream: { startOffset: at.offset, replid: at.replid, streamStart: preamble ? preamble.length : 0, masterVersion: at.masterVersion },
     };
+    if (this.chained()) info.stream = { startOffset: at.offset, replid: at.replid, streamStart: preamble ? preamble.length : 0, masterVersion: at.masterVersion };
     if (!waiting) {
       try {
-        this.persistManifest({ ...m, incr: [...m.incr, info] });
+        this.persistManifest({ ...m, incr: [...m.incr, info], incrSeq: seq });
       } catch (e) {
         this.server.log.warning(`Can't persist the AOF manifest: ${strerror(e)}`);
         closeSync(fd);
@@ -302,6 +333,7 @@ export class AppendOnlyFile {
         return false;
       }
       m.incr.push(info);
+      m.incrSeq = seq;
     }
     this.server.log.notice(logFormat.replace("%s", name));
     this.closeCurrent();
@@ -309,14 +341,17 @@ export class AppendOnlyFile {
     this.incr = info;
     this.streamBytes = 0;
     this.incrSize = 0;
-    if (preamble) {
-      this.pending.push(preamble);
-      this.pendingBytes += preamble.length;
-      this.incrSize += preamble.length;
-      this.currentSize += preamble.length;
-      this.write();
-    }
+    if (preamble) this.queue(preamble);
     return true;
+  }
+
+  /** Bytes of ours (not the stream's: a SELECT preamble) written to the current incr file now. */
+  private queue(bytes: Buffer): void {
+    this.pending.push(bytes);
+    this.pendingBytes += bytes.length;
+    this.incrSize += bytes.length;
+    this.currentSize += bytes.length;
+    this.write();
   }
 
   /** The current incr fd goes: fsynced and closed off the event loop (aof_background_fsync_and_close). */
@@ -363,7 +398,7 @@ export class AppendOnlyFile {
     // Redis's order (each put at the head of the history list): the replaced incr files, then
     // the old base, then the older history.
     const history: string[] = [];
-    const next: AofManifest = { base: { name: baseName, seq: baseSeq, type: "b" }, history: [], incr: [] };
+    const next: AofManifest = { base: { name: baseName, seq: baseSeq, type: "b" }, history: [], incr: [], incrSeq: m.incrSeq };
     if (this.state === AofState.WaitRewrite) {
       // The temp incr file becomes the first incr file of the new manifest.
       const seq = currentSeqs(m).incr + 1;
@@ -372,6 +407,7 @@ export class AppendOnlyFile {
       for (const f of m.incr) history.push(f.name);
       this.incr = { ...this.incr!, name, seq };
       next.incr.push(this.incr);
+      next.incrSeq = seq;
     } else {
       // The incr files before the one opened at the rewrite's start are in the new base.
       let kept = false;
@@ -401,6 +437,29 @@ export class AppendOnlyFile {
     this.currentSize = base + this.incrSize;
     this.rewriteBaseSize = this.currentSize;
     return keep ? [] : history.filter((f) => f !== baseName && !next.incr.some((i) => i.name === f));
+  }
+
+  /**
+   * aofDelHistoryFiles, when aof-disable-auto-gc is turned off: the history files the manifest
+   * names go, from the manifest first, then from the disk.
+   */
+  deleteHistory(): void {
+    const m = this.manifest;
+    if (this.state === AofState.Off || this.server.config.bool("aof-disable-auto-gc") || m.history.length === 0) return;
+    const history = m.history;
+    try {
+      this.persistManifest({ ...m, history: [] });
+    } catch (e) {
+      this.server.log.warning(`Can't persist the AOF manifest: ${strerror(e)}`);
+      return;
+    }
+    m.history = [];
+    for (const f of history) {
+      this.server.log.notice(`Removing the history file ${f.name} in the background`);
+      try {
+        unlinkSync(join(this.dir, f.name));
+      } catch {}
+    }
   }
 
   // ---------------------------------------------------------------- on / off
@@ -438,7 +497,10 @@ export class AppendOnlyFile {
         size = statSync(join(dir, last.name)).size;
       } catch {}
     }
-    if (last && s && s.replid === at.replid && s.startOffset + (size - s.streamStart) === at.offset) {
+    // The last incr file is appended to when its offsets continue at `at`, or when it has none
+    // (one redis-server wrote, or a test made): Redis always reopens it, and a new file on each
+    // start would leave a torn file in the middle of the manifest (only the last may be cut).
+    if (last && (s === undefined || (s.replid === at.replid && s.startOffset + (size - s.streamStart) === at.offset))) {
       try {
         this.fd = openSync(join(dir, last.name), "a", 0o644);
         this.persistManifest(m);
@@ -446,9 +508,12 @@ export class AppendOnlyFile {
         return `Can't open the append-only file ${last.name}: ${strerror(e)}`;
       }
       this.incr = last;
-      this.streamBytes = size - s.streamStart;
+      this.streamBytes = s ? size - s.streamStart : 0;
       this.incrSize = size;
       this.server.log.notice(`Opening AOF incr file ${last.name} on server start`);
+      // Without offsets the file's end may have any db selected (the loader's client continues
+      // in it): a stream that assumes one says which first.
+      if (s === undefined && at.db >= 0) this.queue(encodeCommand(["SELECT", String(at.db)]));
     } else if (!this.openNewIncr(at, "Creating AOF incr file %s on server start")) {
       return "Can't open the append-only file";
     }
@@ -497,7 +562,11 @@ export class AppendOnlyFile {
   /** The manifest on disk when the AOF is turned on at runtime: null, or the error. */
   loadManifestIfAny(): string | null {
     try {
+      const known = this.manifest.incrSeq;
       this.manifest = this.loadManifest() ?? emptyManifest();
+      // Redis keeps its manifest in memory while the AOF is off (a rewrite meanwhile leaves only
+      // a base on disk): the incr numbering continues where it was.
+      this.manifest.incrSeq = Math.max(this.manifest.incrSeq, known);
       return null;
     } catch (e) {
       return `ERR Can't read the AOF manifest: ${(e as Error).message}`;

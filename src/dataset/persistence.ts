@@ -37,10 +37,11 @@ export function watchLoad(server: Server, load: DatasetLoad, progress: Progress)
 }
 
 /**
- * Loads the dataset file at start-up. Returns false if the file is unusable (Redis exits).
- * `aofBase`: the RDB base of an AOF, whose replication history is the manifest's (dataset/aof-load.ts).
+ * Loads the dataset file at start-up. Returns the length of the RDB (an AOF with an RDB
+ * preamble has commands after it), or null if the file is unusable (Redis exits).
+ * `aofBase`: the RDB of an AOF, whose replication history is the manifest's (dataset/aof-load.ts).
  */
-export async function loadDatasetFile(server: Server, path: string, aofBase = false): Promise<boolean> {
+export async function loadDatasetFile(server: Server, path: string, aofBase = false): Promise<number | null> {
   const started = performance.now();
   const fresh = server.dbs.map((db) => new Database(db.id, db.clock));
   // A master drops the keys that expired while it was down; a replica keeps them (its master's
@@ -53,9 +54,9 @@ export async function loadDatasetFile(server: Server, path: string, aofBase = fa
   watchLoad(server, load, progress);
   try {
     const ok = await load.feedFile(path, () => true, true);
-    if (!ok) return false;
+    if (!ok) return null;
     const result = await load.finish();
-    if (result === null) return false;
+    if (result === null) return null;
     for (let i = 0; i < server.dbs.length; i++) server.dbs[i]!.swapContents(result.dbs[i]!);
     for (const [name, f] of result.functions) server.functions.set(name, f);
     server.persistence.lastLoadKeysLoaded = result.keysLoaded;
@@ -64,10 +65,10 @@ export async function loadDatasetFile(server: Server, path: string, aofBase = fa
     server.log.notice(`DB loaded from disk: ${((performance.now() - started) / 1000).toFixed(3)} seconds`);
     if (!aofBase) server.replication.restoreFromRdbAux(result.aux);
     server.collectAfterLoad();
-    return true;
+    return load.bytesParsed;
   } catch (e) {
     logLoadFailure(server, e);
-    return false;
+    return null;
   } finally {
     server.loading = false;
     server.loadProgress = null;

@@ -47,6 +47,10 @@ const HUGE_ARG = 32 * 1024 * 1024;
 
 const EMPTY = Buffer.alloc(0);
 
+/** skipAofAnnotation's results besides the bytes skipped. */
+export const AOF_LINE_PARTIAL = -1;
+export const AOF_LINE_BAD = -2;
+
 export class RequestParser {
   private buf: Buffer = EMPTY;
   private pos = 0;
@@ -112,6 +116,25 @@ export class RequestParser {
       this.buf = Buffer.concat([this.buf.subarray(this.pos), chunk]);
     }
     this.pos = 0;
+  }
+
+  /**
+   * For the AOF loader, at a command boundary (loadSingleAppendOnlyFile): an annotation line
+   * (`#TS:<unix time>` of aof-timestamp-enabled, any line starting with `#`) is skipped, and
+   * anything but a multibulk is a bad format (no inline commands in an AOF). Returns the bytes
+   * skipped; 0 when a multibulk (or nothing yet, or the rest of one) comes next; AOF_LINE_PARTIAL
+   * when the annotation's line is not complete yet; AOF_LINE_BAD for a bad format.
+   */
+  skipAofAnnotation(): number {
+    if (this.argsLeft !== 0 || this.bigParts || this.pos >= this.buf.length) return 0;
+    const first = this.buf[this.pos];
+    if (first === 42 /* '*' */) return 0;
+    if (first !== 35 /* '#' */) return AOF_LINE_BAD;
+    const lf = this.buf.indexOf(LF, this.pos);
+    if (lf < 0) return AOF_LINE_PARTIAL;
+    const n = lf + 1 - this.pos;
+    this.pos = lf + 1;
+    return n;
   }
 
   /**

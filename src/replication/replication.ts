@@ -62,6 +62,8 @@ export class Replication implements ReplicationHooks {
   constructor(readonly server: Server) {
     this.aof = aofOf(server);
     this.aof.position = () => this.streamPosition();
+    // As rdbAux: a master without a backlog is in no replication chain.
+    this.aof.chained = () => this.masterHost !== null || this.link.cached !== null || this.backlog !== null;
     this.link = new ReplicaLink(server, this);
     this.replicas = new ReplicaServing(server, this);
     this.failover = new Failover(server, this);

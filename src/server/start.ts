@@ -120,12 +120,16 @@ export async function startServer(config: Config, _args: string[]): Promise<numb
   if (config.bool("appendonly")) {
     if (!(await startAof(server))) return 1;
   } else if (existsSync(file)) {
-    const ok = await loadDatasetFile(server, file);
-    if (!ok) return 1;
+    if ((await loadDatasetFile(server, file)) === null) return 1;
   }
   config.onApply(["appendonly"], () => {
     if (config.bool("appendonly")) return startAppendOnly(server);
     stopAppendOnly(server);
+    return null;
+  });
+  // updateAofAutoGCEnabled: turning the gc back on removes the history kept meanwhile.
+  config.onApply(["aof-disable-auto-gc"], () => {
+    aofOf(server).deleteHistory();
     return null;
   });
   log.notice("Ready to accept connections");

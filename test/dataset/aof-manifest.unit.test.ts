@@ -25,6 +25,13 @@ describe("parseManifest", () => {
     expect(parseManifest("file a.1.incr.aof seq 1 type i startoffset 1 replid xyz\n").incr[0]!.stream).toBeUndefined();
   });
 
+  test("a file name with spaces, quotes or newlines is quoted as Redis writes it (sdscatrepr), and read back", () => {
+    const name = ' file "seq" \n\n.aof\\x\t ';
+    const text = formatManifest({ base: { name, seq: 2, type: "b" }, history: [], incr: [], incrSeq: 0 });
+    expect(text).toBe('file " file \\"seq\\" \\n\\n.aof\\\\x\\t " seq 2 type b\n');
+    expect(parseManifest(text).base!.name).toBe(name);
+  });
+
   test("round trip", () => {
     const text = `file a.2.base.aof seq 2 type b\nfile a.1.base.rdb seq 1 type h\nfile a.2.incr.aof seq 2 type i startoffset 7 replid ${REPLID} streamstart 0\nfile a.3.incr.aof seq 3 type i startoffset 99 replid ${REPLID} streamstart 23 masterver valkey-8.0.1\n`;
     expect(formatManifest(parseManifest(text))).toBe(text);

@@ -211,6 +211,9 @@ function loadAof(c: Client): void {
   server.signalFlushedDb(-1);
   const repl = replicationOf(server);
   repl.suspendOrigination(true);
+  // Not propagated (Redis resets server.dirty): written to the AOF being loaded, the loader
+  // would read it back and load again.
+  c.preventPropagation = true;
   c.blocked = true;
   void loadAppendOnlyFiles(server).then((r) => {
     repl.suspendOrigination(false);
