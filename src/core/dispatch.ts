@@ -135,9 +135,9 @@ function isHttpAttack(c: Client, argv: string[]): boolean {
   const first = argv[0]!;
   const n = first.length;
   if (n !== 4 && n !== 5) return false;
-  const lower = (i: number) => first.charCodeAt(i) | 0x20;
-  if (n === 4 ? lower(0) !== 112 /* p */ : lower(0) !== 104 /* h */) return false;
-  if (lower(1) !== 111 /* o */ || lower(2) !== 115 /* s */ || lower(3) !== 116 /* t */) return false;
+  const c0 = first.charCodeAt(0) | 0x20;
+  if (n === 4 ? c0 !== 112 /* p */ : c0 !== 104 /* h */) return false;
+  if ((first.charCodeAt(1) | 0x20) !== 111 /* o */ || (first.charCodeAt(2) | 0x20) !== 115 /* s */ || (first.charCodeAt(3) | 0x20) !== 116 /* t */) return false;
   if (n === 5 && first.charCodeAt(4) !== 58 /* : */) return false;
   const server = c.server;
   const now = Date.now();
