@@ -7,6 +7,7 @@ import { RequestParser } from "../protocol/request-parser.ts";
 import type { Database } from "../store/database.ts";
 import type { KeyWait } from "./blocking.ts";
 import type { Connection } from "./connection.ts";
+import type { CommandSpec } from "./command-spec.ts";
 import type { Server } from "./server.ts";
 import { processInput } from "./input.ts";
 import { isSubscribed } from "./pubsub.ts";
@@ -97,6 +98,9 @@ export class Client {
   readonly createdAt = Date.now();
   lastInteraction = Date.now();
   lastCommand = "NULL";
+  /** The last name core/dispatch.ts resolveCommand looked up, and what it found. */
+  lookedUpName = "";
+  lookedUpSpec: CommandSpec | undefined = undefined;
   closeAfterReply = false;
   /** CLIENT NO-EVICT ON: never closed by maxmemory-clients (core/client-eviction.ts). */
   noEvict = false;

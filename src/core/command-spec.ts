@@ -5,6 +5,7 @@
 
 import type { Client } from "./client.ts";
 import type { AclCommand } from "./acl/catalogue.ts";
+import type { CommandStats } from "./server.ts";
 
 /** Runs a command. Replies go to c.reply; errors are thrown as CommandError. */
 export type Handler = (c: Client, argv: string[]) => void;
@@ -93,6 +94,9 @@ export interface CommandSpec {
    * flags of the script they run. Set by the scripting state; absent for other commands.
    */
   dynamicFlags?: (c: Client, argv: string[]) => number;
+  /** The command's INFO commandstats entry, cached by dispatch while `statsOf` is the server's map. */
+  stats?: CommandStats;
+  statsOf?: Map<string, CommandStats>;
 }
 
 /** What a command family module exports: handlers by command name ("config|get" for subcommands). */

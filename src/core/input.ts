@@ -20,6 +20,8 @@ const FLUSH_WITHIN_BATCH = 64 * 1024 * 1024;
 
 export function processInput(c: Client): void {
   const server = c.server;
+  // The batch's first command starts now; each next one where the previous one ended (call()).
+  server.batchClock = performance.now();
   try {
     while (!c.closeAfterReply && !c.blocked) {
       const argv = c.parser.next();
@@ -30,6 +32,7 @@ export function processInput(c: Client): void {
         // Closed for its output buffer limit (or the peer went away): its next commands do not
         // run (Redis stops reading a client flagged CLOSE_ASAP).
         if (c.conn !== null && c.conn.closed) break;
+        server.batchClock = performance.now();
       }
     }
   } catch (e) {
@@ -38,6 +41,9 @@ export function processInput(c: Client): void {
     c.reply.error(`ERR ${e.reply}`);
     server.log.verbose(`Protocol error (${e.reason}) from client: id=${c.id} addr=${c.addr}`);
     c.closeAfterReply = true;
+  } finally {
+    // Outside a batch (timers, a master's stream, a script that yielded) the clock is read.
+    server.batchClock = -1;
   }
   if (c.reply.length) sendReplies(c);
   if (c.closeAfterReply) c.conn?.closeAfterFlush();

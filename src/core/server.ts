@@ -30,7 +30,7 @@ import { stopMonitoring } from "./monitor.ts";
 import { Tracking } from "./tracking.ts";
 
 /** One command's INFO commandstats figures and its latency histogram (latency-tracking). */
-interface CommandStats {
+export interface CommandStats {
   calls: number;
   usec: number;
   rejected: number;
@@ -159,6 +159,11 @@ export class Server {
   }
   /** How deep call() is nested (EXEC's commands, a script's): only the outermost takes the time. */
   callDepth = 0;
+  /**
+   * While processInput runs a client's batch: when the last command ended (performance.now()),
+   * the next one's start (core/dispatch.ts call()); -1 otherwise (the clock is read).
+   */
+  batchClock = -1;
   /** The client whose command is executing (for "is the master asking?" decisions). */
   currentClient: Client | null = null;
   /** The plain TCP port listened on (0: none), and the TLS one (tls-port; 0: none). */

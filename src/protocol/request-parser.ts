@@ -249,7 +249,9 @@ export class RequestParser {
         }
         // A command's name is most often the previous command's again: the same string is
         // reused (no new string, and its hash for the command table's lookup is already known).
-        if (this.args.length === 0) this.args.push(this.commandName(buf, this.pos, this.bulkLen));
+        const at = this.args.length;
+        if (at === 0) this.args.push(this.commandName(buf, this.pos, this.bulkLen));
+        else if (at === 1) this.args.push(this.firstArgument(buf, this.pos, this.bulkLen));
         else this.args.push(buf.latin1Slice(this.pos, this.pos + this.bulkLen));
         if (this.bulkLen >= HUGE_ARG) this.options.onHugeArgument?.();
         this.pos += need;
@@ -275,6 +277,27 @@ export class RequestParser {
     // Only short names are kept (a long first argument is no command name worth keeping alive).
     if (len <= 32) this.lastName = name;
     return name;
+  }
+
+  /** The previous command's first argument (its key, most often), reused as lastName is. */
+  private lastFirst = "";
+
+  /**
+   * A client that reads one key again and again (a hot hash, a counter) sends the same first
+   * argument: the same string is handed out, with no new string made, and the keyspace then
+   * knows it by reference (Database.find's last-lookup). Compared from its last byte, where keys
+   * that differ most often do (key:1, key:2), so another key costs a compare or two.
+   */
+  private firstArgument(buf: Buffer, start: number, len: number): string {
+    const last = this.lastFirst;
+    if (last.length === len && len > 0) {
+      let j = len - 1;
+      while (j >= 0 && buf[start + j] === last.charCodeAt(j)) j--;
+      if (j < 0) return last;
+    }
+    const arg = buf.latin1Slice(start, start + len);
+    if (len <= 64) this.lastFirst = arg;
+    return arg;
   }
 
   private complete(argv: string[]): string[] {

@@ -10,8 +10,11 @@
 // Layout:
 //   index:  Int32Array of [hash, entry + 1] pairs, linear probing, 0 = empty slot; deletions
 //           shift the run back (no tombstones). The hash is key-hash.ts's keyed HalfSipHash.
-//   entries: offs[e] / lens[e], the member's place in `bytes`, numbered in insertion order
-//           (offs[e] = -1: deleted). A new member always takes the next number, so walks go in
+//   entries: ents[e * stride] = the member's offset in `bytes` (-1: deleted), then its length
+//           and, with values as bytes, the value's length: one record of 8 or 12 bytes, so a
+//           lookup reads one cache line for them, not one per column (measured: HGET of a
+//           100k-field hash spent 15% of the server's time in find, three misses there).
+//           Numbered in insertion order. A new member always takes the next number, so walks go in
 //           insertion order, as a JS Map's or a Redis listpack's do; once half the entries are
 //           deleted the live ones are numbered again (renumber), order kept.
 //   bytes:  members appended; a deleted member's bytes are dead until the buffer is compacted
@@ -50,13 +53,15 @@ function slotsFor(n: number): number {
 export class MemberTable {
   private index: Int32Array;
   private mask: number;
-  private offs: Int32Array;
-  private lens: Int32Array;
+  /** [offset, length(, tail length)] per entry: see the header. */
+  private ents: Int32Array;
+  /** 2, or 3 with tails. */
+  private readonly stride: number;
   /**
    * With values as bytes (ByteFieldTable): the value's length per entry, its bytes right after
    * the member's (one record, read with the member it follows). Null: members only.
    */
-  private tails: Int32Array | null;
+  private readonly tails: boolean;
   /** Entries numbered so far: iteration and random picks range over [0, entryLimit). */
   entryLimit = 0;
   size = 0;
@@ -72,9 +77,9 @@ export class MemberTable {
     this.index = new Int32Array(slots * 2);
     this.mask = slots - 1;
     const entries = Math.max(MIN_ENTRIES, expected);
-    this.offs = new Int32Array(entries);
-    this.lens = new Int32Array(entries);
-    this.tails = withTails ? new Int32Array(entries) : null;
+    this.tails = withTails;
+    this.stride = withTails ? 3 : 2;
+    this.ents = new Int32Array(entries * this.stride);
     this.bytes = expected > 0 ? Buffer.allocUnsafe(expected * 16) : EMPTY;
   }
 
@@ -105,9 +110,11 @@ export class MemberTable {
 
   private entryEquals(e: number, member: string): boolean {
     const len = member.length;
-    if (this.lens[e] !== len) return false;
+    const x = e * this.stride;
+    const ents = this.ents;
+    if (ents[x + 1] !== len) return false;
     const b = this.bytes;
-    const off = this.offs[e]!;
+    const off = ents[x]!;
     if (len > SHORT_MEMBER) return b.latin1Slice(off, off + len) === member;
     for (let j = 0; j < len; j++) if (b[off + j] !== member.charCodeAt(j)) return false;
     return true;
@@ -146,7 +153,7 @@ export class MemberTable {
   /** Adds a member known to be absent (a load, a copy); returns its entry. */
   private newEntry(member: string, tail: number): number {
     const e = this.entryLimit++;
-    if (e >= this.offs.length) this.growEntries(this.offs.length * 2);
+    if ((e + 1) * this.stride > this.ents.length) this.growEntries((this.ents.length / this.stride) * 2);
     const len = member.length;
     if (this.top + len + tail > this.bytes.length) this.makeRoom(len + tail);
     const b = this.bytes;
@@ -154,24 +161,27 @@ export class MemberTable {
     if (len > SHORT_MEMBER) b.latin1Write(member, off);
     else for (let j = 0; j < len; j++) b[off + j] = member.charCodeAt(j);
     this.top = off + len + tail;
-    this.offs[e] = off;
-    this.lens[e] = len;
-    if (this.tails !== null) this.tails[e] = tail;
+    const x = e * this.stride;
+    this.ents[x] = off;
+    this.ents[x + 1] = len;
+    if (this.tails) this.ents[x + 2] = tail;
     return e;
   }
 
   /** Bytes an entry's record takes: its member and its tail. */
   private recordLength(e: number): number {
-    return this.tails === null ? this.lens[e]! : this.lens[e]! + this.tails[e]!;
+    const x = e * this.stride;
+    return this.tails ? this.ents[x + 1]! + this.ents[x + 2]! : this.ents[x + 1]!;
   }
 
   /** Where entry `e`'s tail (its value's bytes) starts in `bytes`. */
   protected tailOffset(e: number): number {
-    return this.offs[e]! + this.lens[e]!;
+    const x = e * this.stride;
+    return this.ents[x]! + this.ents[x + 1]!;
   }
 
   protected tailLength(e: number): number {
-    return this.tails![e]!;
+    return this.ents[e * 3 + 2]!;
   }
 
   /** The buffer records live in (valid until the next change of the table). */
@@ -184,20 +194,21 @@ export class MemberTable {
    * tailOffset): in place when it fits the old one, else the member moves to a new record.
    */
   protected resizeTail(e: number, length: number): void {
-    const tails = this.tails!;
-    const old = tails[e]!;
+    const ents = this.ents;
+    const x = e * 3;
+    const old = ents[x + 2]!;
     if (length <= old) {
       this.dead += old - length;
-      tails[e] = length;
+      ents[x + 2] = length;
       return;
     }
-    const len = this.lens[e]!;
+    const len = ents[x + 1]!;
     if (this.top + len + length > this.bytes.length) this.makeRoom(len + length);
-    const off = this.offs[e]!;
+    const off = ents[x]!;
     this.bytes.copy(this.bytes, this.top, off, off + len);
     this.dead += len + old;
-    this.offs[e] = this.top;
-    tails[e] = length;
+    ents[x] = this.top;
+    ents[x + 2] = length;
     this.top += len + length;
   }
 
@@ -243,9 +254,10 @@ export class MemberTable {
   private freeEntry(e: number): void {
     this.entryFreed(e);
     this.dead += this.recordLength(e);
-    this.offs[e] = -1;
-    this.lens[e] = 0;
-    if (this.tails !== null) this.tails[e] = 0;
+    const x = e * this.stride;
+    this.ents[x] = -1;
+    this.ents[x + 1] = 0;
+    if (this.tails) this.ents[x + 2] = 0;
     this.size--;
     if (e === this.entryLimit - 1) this.entryLimit--;
     if (this.size === 0) {
@@ -259,9 +271,7 @@ export class MemberTable {
   clear(): void {
     this.index = new Int32Array(MIN_INDEX_SLOTS * 2);
     this.mask = MIN_INDEX_SLOTS - 1;
-    this.offs = new Int32Array(MIN_ENTRIES);
-    this.lens = new Int32Array(MIN_ENTRIES);
-    if (this.tails !== null) this.tails = new Int32Array(MIN_ENTRIES);
+    this.ents = new Int32Array(MIN_ENTRIES * this.stride);
     this.entryLimit = 0;
     this.size = 0;
     this.bytes = EMPTY;
@@ -272,16 +282,17 @@ export class MemberTable {
   }
 
   isLive(e: number): boolean {
-    return this.offs[e]! >= 0;
+    return this.ents[e * this.stride]! >= 0;
   }
 
   protected memberLength(e: number): number {
-    return this.lens[e]!;
+    return this.ents[e * this.stride + 1]!;
   }
 
   memberAt(e: number): string {
-    const off = this.offs[e]!;
-    return this.bytes.latin1Slice(off, off + this.lens[e]!);
+    const x = e * this.stride;
+    const off = this.ents[x]!;
+    return this.bytes.latin1Slice(off, off + this.ents[x + 1]!);
   }
 
   /** A uniformly random live entry (the table must not be empty). */
@@ -289,7 +300,7 @@ export class MemberTable {
     // At least half the entries are live (renumber keeps it so): two tries on average.
     for (;;) {
       const e = Math.floor(Math.random() * this.entryLimit);
-      if (this.offs[e]! >= 0) return e;
+      if (this.ents[e * this.stride]! >= 0) return e;
     }
   }
 
@@ -299,7 +310,7 @@ export class MemberTable {
   }
 
   forEachMember(fn: (member: string) => void): void {
-    for (let e = 0; e < this.entryLimit; e++) if (this.offs[e]! >= 0) fn(this.memberAt(e));
+    for (let e = 0; e < this.entryLimit; e++) if (this.ents[e * this.stride]! >= 0) fn(this.memberAt(e));
   }
 
   /** An independent copy (same members, same entry numbers). */
@@ -312,9 +323,7 @@ export class MemberTable {
   protected copyInto(t: MemberTable): void {
     t.index = this.index.slice();
     t.mask = this.mask;
-    t.offs = this.offs.slice(0, Math.max(MIN_ENTRIES, this.entryLimit));
-    t.lens = this.lens.slice(0, Math.max(MIN_ENTRIES, this.entryLimit));
-    t.tails = this.tails === null ? null : this.tails.slice(0, Math.max(MIN_ENTRIES, this.entryLimit));
+    t.ents = this.ents.slice(0, Math.max(MIN_ENTRIES, this.entryLimit) * this.stride);
     t.entryLimit = this.entryLimit;
     t.size = this.size;
     t.bytes = this.top === 0 ? EMPTY : Buffer.from(this.bytes.subarray(0, this.top));
@@ -332,21 +341,13 @@ export class MemberTable {
 
   /** What the table holds, in bytes (MEMORY USAGE, used_memory). */
   memoryUsage(): number {
-    return typedArrayBytes(this.index.byteLength) + typedArrayBytes(this.offs.byteLength) + typedArrayBytes(this.lens.byteLength) + (this.tails === null ? 0 : typedArrayBytes(this.tails.byteLength)) + typedArrayBytes(this.bytes.length);
+    return typedArrayBytes(this.index.byteLength) + typedArrayBytes(this.ents.byteLength) + typedArrayBytes(this.bytes.length);
   }
 
   private growEntries(capacity: number): void {
-    const offs = new Int32Array(capacity);
-    offs.set(this.offs.subarray(0, Math.min(this.offs.length, capacity)));
-    const lens = new Int32Array(capacity);
-    lens.set(this.lens.subarray(0, Math.min(this.lens.length, capacity)));
-    this.offs = offs;
-    this.lens = lens;
-    if (this.tails !== null) {
-      const tails = new Int32Array(capacity);
-      tails.set(this.tails.subarray(0, Math.min(this.tails.length, capacity)));
-      this.tails = tails;
-    }
+    const ents = new Int32Array(capacity * this.stride);
+    ents.set(this.ents.subarray(0, Math.min(this.ents.length, ents.length)));
+    this.ents = ents;
   }
 
   /** Room for `len` more bytes: the live bytes packed into a new buffer with headroom. */
@@ -360,11 +361,12 @@ export class MemberTable {
       const b = this.bytes;
       let p = 0;
       for (let e = 0; e < this.entryLimit; e++) {
-        const off = this.offs[e]!;
+        const x = e * this.stride;
+        const off = this.ents[x]!;
         if (off < 0) continue;
         const n = this.recordLength(e);
         b.copy(next, p, off, off + n);
-        this.offs[e] = p;
+        this.ents[x] = p;
         p += n;
       }
       this.top = p;
@@ -392,29 +394,29 @@ export class MemberTable {
   /** Half the entries are deleted: the live ones are numbered 0..size-1 again (in order), bytes packed. */
   private renumber(): void {
     const remap = new Int32Array(this.entryLimit);
-    const offs = new Int32Array(Math.max(MIN_ENTRIES, this.size * 2));
-    const lens = new Int32Array(offs.length);
-    const tails = this.tails === null ? null : new Int32Array(offs.length);
+    const stride = this.stride;
+    const old = this.ents;
+    const ents = new Int32Array(Math.max(MIN_ENTRIES, this.size * 2) * stride);
     const bytes = Buffer.allocUnsafe(Math.max(256, (this.top - this.dead) * 2));
     let n = 0;
     let p = 0;
     for (let e = 0; e < this.entryLimit; e++) {
-      const off = this.offs[e]!;
+      const x = e * stride;
+      const off = old[x]!;
       if (off < 0) continue;
       const len = this.recordLength(e);
       this.bytes.copy(bytes, p, off, off + len);
-      offs[n] = p;
-      lens[n] = this.lens[e]!;
-      if (tails !== null) tails[n] = this.tails![e]!;
+      const y = n * stride;
+      ents[y] = p;
+      ents[y + 1] = old[x + 1]!;
+      if (stride === 3) ents[y + 2] = old[x + 2]!;
       if (n !== e) this.entryMoved(e, n);
       remap[e] = n++;
       p += len;
     }
     const index = this.index;
     for (let i = 1; i < index.length; i += 2) if (index[i] !== 0) index[i] = remap[index[i]! - 1]! + 1;
-    this.offs = offs;
-    this.lens = lens;
-    this.tails = tails;
+    this.ents = ents;
     this.bytes = bytes;
     this.top = p;
     this.dead = 0;

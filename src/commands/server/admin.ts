@@ -241,7 +241,8 @@ export const handlers: HandlerMap = {
     s.syncFull = 0;
     s.syncPartialOk = 0;
     s.syncPartialErr = 0;
-    s.commands.clear();
+    // A new map, not cleared: dispatch's per-spec cache of an entry is tied to the map (core/dispatch.ts).
+    s.commands = new Map();
     s.errors.clear();
     c.reply.ok();
   },

@@ -120,8 +120,12 @@ export class Arena {
     return (s << REF_SHIFT) | ((index * size) >>> 3);
   }
 
+  /** Chunks freed so far (KeyspaceIndex.findString's last-lookup is valid while it stays). */
+  frees = 0;
+
   /** Returns a chunk to its slab; a slab left empty is released (not during a snapshot). */
   free(ref: number): void {
+    this.frees++;
     const s = ref >>> REF_SHIFT;
     const offset = (ref & OFFSET_MASK) << 3;
     const cls = this.slabClass[s]!;

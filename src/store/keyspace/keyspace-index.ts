@@ -106,7 +106,36 @@ export class KeyspaceIndex {
   // -------------------------------------------------------------------------------------------
   // Lookup
 
+  /**
+   * The last key findString found, by reference, with its slot and record: a client reading one
+   * key again and again (a hot hash, the request parser handing out the same string) skips the
+   * hash and the probe. Valid while no entry changed slot and no record was freed (a freed
+   * record's place could be reused by another key): `layoutEpoch` and the arena's frees, which
+   * only grow, have the sum they had.
+   */
+  private lastKey = "";
+  private lastSlot = 0;
+  private lastRef = 0;
+  private lastEpoch = -1;
+  /** Bumped when entries may change slots: a removal (backward shift), a resize. */
+  protected layoutEpoch = 0;
+
   findString(key: string): number {
+    if (key === this.lastKey && this.lastEpoch === this.layoutEpoch + this.arena.frees) {
+      const slot = this.lastSlot;
+      if (this.table[(slot << 1) + 1] === this.lastRef) return slot;
+    }
+    const slot = this.probeString(key);
+    if (slot !== NOT_FOUND) {
+      this.lastKey = key;
+      this.lastSlot = slot;
+      this.lastRef = this.table[(slot << 1) + 1]!;
+      this.lastEpoch = this.layoutEpoch + this.arena.frees;
+    }
+    return slot;
+  }
+
+  private probeString(key: string): number {
     const h = hashString(key);
     const t = this.table;
     const mask = this.mask;
@@ -538,6 +567,7 @@ export class KeyspaceIndex {
     this.table = t;
     this.mask = mask;
     this.growAt = Math.floor(capacity * this.maxLoad);
+    this.layoutEpoch++;
   }
 
   // -------------------------------------------------------------------------------------------

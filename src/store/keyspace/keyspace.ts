@@ -495,6 +495,7 @@ export class Keyspace extends KeyspaceIndex {
     }
     t[i << 1] = 0;
     t[(i << 1) + 1] = 0;
+    this.layoutEpoch++;
     this.size--;
     if (this.capacity > MIN_CAPACITY && this.size * 8 < this.capacity) this.resize(capacityFor(this.size, this.maxLoad / 2));
   }
