@@ -14,12 +14,9 @@
 import { readFileSync } from "node:fs";
 import { RespClient } from "../test/helpers/resp-client.ts";
 import { info, removeDir, startRedis, startReplicant, waitFor, type ServerProcess } from "../test/helpers/servers.ts";
+import { opt } from "./options.ts";
 
 const args = process.argv.slice(2);
-const opt = (name: string, def: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1]! : def;
-};
 const KEYS = Number(opt("keys", "100000"));
 const DATASETS = opt("datasets", "string,hash,list,set,intset").split(",");
 const REQUESTS = Number(opt("requests", "200000"));

@@ -11,12 +11,8 @@
 // Run by hand, not in the test suite (timing is not a unit test).
 
 import { removeDir, type ServerProcess, startRedis, startReplicant, tempDir, waitFor } from "../test/helpers/servers.ts";
+import { opt } from "./options.ts";
 
-const args = process.argv.slice(2);
-const opt = (name: string, def: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1]! : def;
-};
 const REQUESTS = Number(opt("requests", "100000"));
 const ROUNDS = Number(opt("rounds", "3"));
 const LOAD_REQUESTS = Number(opt("load-requests", "1000000"));

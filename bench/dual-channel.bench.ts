@@ -18,12 +18,8 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { RespClient } from "../test/helpers/resp-client.ts";
 import { freePort, info, parseInfo, removeDir, startRedis, tempDir, waitFor, type ServerProcess } from "../test/helpers/servers.ts";
+import { opt } from "./options.ts";
 
-const args = process.argv.slice(2);
-const opt = (name: string, def: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1]! : def;
-};
 const KEYS = Number(opt("keys", "2000000"));
 const RATE = Number(opt("rate", "50000"));
 const LIMIT = opt("limit", "");

@@ -3,17 +3,7 @@
 
 import { readFileSync } from "node:fs";
 
-const args = process.argv.slice(2);
-
-/** The value of `--name` (the last one given: a child process gets its own after the parent's). */
-export function opt(name: string, def: string): string {
-  const i = args.lastIndexOf(`--${name}`);
-  return i >= 0 ? args[i + 1]! : def;
-}
-
-export function flag(name: string): boolean {
-  return args.includes(`--${name}`);
-}
+export { flag, opt } from "./options.ts";
 
 export function timeNs(fn: () => void): number {
   const t = Bun.nanoseconds();

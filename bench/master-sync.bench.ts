@@ -13,12 +13,9 @@ import { copyFileSync } from "node:fs";
 import { join } from "node:path";
 import { RespClient } from "../test/helpers/resp-client.ts";
 import { freePort, info, removeDir, replicantCommand, startRedis, tempDir, waitFor, type ServerProcess } from "../test/helpers/servers.ts";
+import { opt } from "./options.ts";
 
 const args = process.argv.slice(2);
-const opt = (name: string, def: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1]! : def;
-};
 const KEYS = Number(opt("keys", "1000000"));
 const ROUNDS = Number(opt("rounds", "2"));
 const DISK = args.includes("--disk");

@@ -10,12 +10,8 @@
 
 import { RespClient } from "../test/helpers/resp-client.ts";
 import { parseInfo, removeDir, startRedis, startReplicant } from "../test/helpers/servers.ts";
+import { opt } from "./options.ts";
 
-const args = process.argv.slice(2);
-const opt = (name: string, def: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1]! : def;
-};
 const KEYS = Number(opt("keys", "20000"));
 
 type Cmd = Array<string | number>;

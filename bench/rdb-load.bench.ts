@@ -13,12 +13,8 @@ import { join } from "node:path";
 import { loadRdbFileSync, parseRdbFileSync } from "../src/rdb/loader.ts";
 import { Database } from "../src/store/database.ts";
 import { removeDir, startRedis, tempDir, type ServerProcess } from "../test/helpers/servers.ts";
+import { opt } from "./options.ts";
 
-const args = process.argv.slice(2);
-const opt = (name: string, def: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1]! : def;
-};
 const KEYS = Number(opt("keys", "1000000"));
 const ROUNDS = Number(opt("rounds", "3"));
 const GIVEN = opt("file", "");

@@ -13,12 +13,8 @@
 import { resolve } from "node:path";
 import { RespClient } from "../test/helpers/resp-client.ts";
 import { freePort, removeDir, startRedis, tempDir, waitFor, type ServerProcess } from "../test/helpers/servers.ts";
+import { opt } from "./options.ts";
 
-const args = process.argv.slice(2);
-const opt = (name: string, def: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1]! : def;
-};
 const REQUESTS = opt("requests", "200000");
 const ROUNDS = Number(opt("rounds", "2"));
 const CLIENTS = opt("clients", "50");

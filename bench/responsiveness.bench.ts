@@ -30,12 +30,9 @@ import { join, resolve } from "node:path";
 import { encodeCommand } from "../src/protocol/reply-parser.ts";
 import { RespClient, RespError } from "../test/helpers/resp-client.ts";
 import { freePort, parseInfo, removeDir, startRedis, tempDir, waitFor, type ServerProcess } from "../test/helpers/servers.ts";
+import { opt } from "./options.ts";
 
 const args = process.argv.slice(2);
-const opt = (name: string, def: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1]! : def;
-};
 
 // ------------------------------------------------------------------ the prober (child process)
 

@@ -17,12 +17,8 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { RespClient } from "../test/helpers/resp-client.ts";
 import { freePort, removeDir, startRedis, tempDir, waitFor, type ServerProcess } from "../test/helpers/servers.ts";
+import { opt } from "./options.ts";
 
-const args = process.argv.slice(2);
-const opt = (name: string, def: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1]! : def;
-};
 const BIG_MB = Number(opt("big-mb", "256"));
 const REPLIES_MB = Number(opt("replies-mb", "512"));
 const BIN = resolve(import.meta.dir, "../dist/replicant");

@@ -23,12 +23,9 @@ import { join } from "node:path";
 import { RespClient } from "../test/helpers/resp-client.ts";
 import { ZSetValue } from "../src/store/zset.ts";
 import { info, removeDir, type ServerProcess, startRedis, startReplicant, tempDir, waitFor } from "../test/helpers/servers.ts";
+import { opt } from "./options.ts";
 
 const args = process.argv.slice(2);
-const opt = (name: string, def: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1]! : def;
-};
 const KEYS = Number(opt("keys", "100000"));
 const LARGE_SETS = Number(opt("large-sets", "4"));
 const LARGE_MEMBERS = Number(opt("large-members", "100000"));
