@@ -3,7 +3,7 @@
 // takes stops right there (a full non-blocking pipe is retried after a millisecond), so what it
 // holds in memory never exceeds one buffer, however slow the reader.
 
-import { writeSync } from "node:fs";
+import { writeSync, writevSync } from "node:fs";
 
 /** The reader of the output went away (`replicant rdb export x.rdb | head`). */
 export class OutputClosedError extends Error {
@@ -56,5 +56,35 @@ export class FdWriter {
       }
     }
     this.written += all.length;
+  }
+}
+
+/**
+ * Writes all of `parts` with writev (one system call for them all, more only when the kernel
+ * takes part of them), at `position` or, with null, at the file's offset. `parts` is consumed.
+ */
+export function writevFully(fd: number, parts: Uint8Array[], position: number | null): void {
+  let left = 0;
+  for (const p of parts) left += p.length;
+  let pos = position;
+  while (left > 0) {
+    const n = pos === null ? writevSync(fd, parts) : writevSync(fd, parts, pos);
+    left -= n;
+    if (pos !== null) pos += n;
+    if (left > 0) trimWritten(parts, n);
+  }
+}
+
+/** Drops the first `n` bytes of `parts` (what a short writev wrote). */
+function trimWritten(parts: Uint8Array[], n: number): void {
+  while (n > 0) {
+    const head = parts[0]!;
+    if (head.length <= n) {
+      n -= head.length;
+      parts.shift();
+    } else {
+      parts[0] = head.subarray(n);
+      n = 0;
+    }
   }
 }

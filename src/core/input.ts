@@ -18,10 +18,11 @@ import { processCommand } from "./dispatch.ts";
  */
 const FLUSH_WITHIN_BATCH = 64 * 1024 * 1024;
 
-export function processInput(c: Client): void {
+/** Runs the client's complete commands; `now` is performance.now() when the caller has just read it. */
+export function processInput(c: Client, now = performance.now()): void {
   const server = c.server;
   // The batch's first command starts now; each next one where the previous one ended (call()).
-  server.batchClock = performance.now();
+  server.batchClock = now;
   try {
     while (!c.closeAfterReply && !c.blocked) {
       const argv = c.parser.next();

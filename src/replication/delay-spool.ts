@@ -18,6 +18,7 @@
 
 import { appendFileSync, closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, writeSync } from "node:fs";
 import { basename, join } from "node:path";
+import { writevFully } from "../common/fd-writer.ts";
 
 const MAGIC = "RPLDLY01";
 const SEGMENT_HEADER = 64;
@@ -120,8 +121,7 @@ export class DelaySpool {
     header.writeUInt32LE(data.length, 0);
     header.writeUInt32LE(Bun.hash.crc32(data) >>> 0, 4);
     header.writeDoubleLE(arrival, 8);
-    writeFully(this.fd, header, seg.size);
-    writeFully(this.fd, data, seg.size + RECORD_HEADER);
+    writevFully(this.fd, [header, data], seg.size);
     seg.size += RECORD_HEADER + data.length;
     seg.end += data.length;
     this.unsynced = true;

@@ -46,10 +46,12 @@ function handleClientData(c: Client, chunk: Buffer): void {
   const server = c.server;
   server.stats.netInputBytes += chunk.length;
   server.stats.totalReadsProcessed++;
-  c.lastInteraction = Date.now();
+  // One clock read for the client's idle time and its first command's start.
+  const now = performance.now();
+  c.lastInteraction = server.unixMsAt(now);
   if (c.closeAfterReply) return;
   c.parser.feed(chunk);
-  processInput(c);
+  processInput(c, now);
   // client-query-buffer-limit: a command that keeps coming without end (a huge bulk length
   // announced, an endless inline line) closes the client before it takes all the memory.
   if (!c.isMaster && c.parser.pendingBytes > server.config.num("client-query-buffer-limit") && !c.closeAfterReply) {
