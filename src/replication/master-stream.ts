@@ -207,6 +207,8 @@ export class MasterStream {
    */
   private run(c: Client): void {
     const scripting = this.server.scripting;
+    // One clock read per command, as a client's batch (core/input.ts processInput).
+    this.server.batchClock = performance.now();
     try {
       while (this.isApplier(c)) {
         if (scripting.busy !== null) {
@@ -243,6 +245,8 @@ export class MasterStream {
       if (this.delay?.applier === c) this.delayed.endDelay();
       this.link.dropMasterClient(false, true);
       return;
+    } finally {
+      this.server.batchClock = -1;
     }
   }
 
