@@ -51,12 +51,15 @@ const EMPTY = Buffer.alloc(0);
 export const AOF_LINE_PARTIAL = -1;
 export const AOF_LINE_BAD = -2;
 
+/** What `args` holds between commands (never pushed to: a multibulk header replaces it). */
+const NO_ARGS: string[] = [];
+
 export class RequestParser {
   private buf: Buffer = EMPTY;
   private pos = 0;
   /** Arguments still expected by the multibulk in progress (0: none in progress). */
   private argsLeft = 0;
-  private args: string[] = [];
+  private args: string[] = NO_ARGS;
   /** Length of the bulk argument whose body we are waiting for, or -1. */
   private bulkLen = -1;
   /** A large bulk body being gathered: the chunks and how many bytes they hold. */
@@ -305,7 +308,8 @@ export class RequestParser {
     this.batchBytes = this.buf.length;
     this.cmdBytes = 0;
     this.skippedBytes = 0;
-    this.args = [];
+    // Not a new array: the next multibulk header makes its own (one array per command, not two).
+    this.args = NO_ARGS;
     // Release a fully consumed buffer early so a big one is not pinned until the next read.
     if (this.pos >= this.buf.length) {
       this.buf = EMPTY;

@@ -175,12 +175,13 @@ function expireGeneric(c: Client, argv: string[], relative: boolean, seconds: bo
 
 /** TTL / PTTL / EXPIRETIME / PEXPIRETIME. */
 function ttlGeneric(c: Client, key: string, ms: boolean, absolute: boolean): void {
-  if (lookupReadSlot(c, key, c.db, false) === NOT_FOUND) {
+  const slot = lookupReadSlot(c, key, c.db, false);
+  if (slot === NOT_FOUND) {
     c.reply.int(-2);
     return;
   }
-  const expire = c.db.getExpire(key);
-  if (expire === undefined) {
+  const expire = c.db.expireAt(slot);
+  if (expire < 0) {
     c.reply.int(-1);
     return;
   }
