@@ -252,6 +252,7 @@ export class MemberTable {
   }
 
   private freeEntry(e: number): void {
+    this.entryFreed(e);
     this.dead += this.recordLength(e);
     const x = e * this.stride;
     this.ents[x] = -1;
@@ -277,6 +278,7 @@ export class MemberTable {
     this.top = 0;
     this.dead = 0;
     this.epoch++;
+    this.columnsCleared();
   }
 
   isLive(e: number): boolean {
@@ -328,6 +330,14 @@ export class MemberTable {
     t.top = this.top;
     t.dead = this.dead;
   }
+
+  // Hooks for the columns a subclass keeps per entry (FieldTable's values).
+  protected entryFreed(_e: number): void {}
+  protected columnsCleared(): void {}
+  /** Renumbering moves entry `from` to `to` (to <= from, in increasing order). */
+  protected entryMoved(_from: number, _to: number): void {}
+  /** After renumbering: entries from `n` on are gone. */
+  protected columnsTruncated(_n: number): void {}
 
   /** What the table holds, in bytes (MEMORY USAGE, used_memory). */
   memoryUsage(): number {
@@ -400,6 +410,7 @@ export class MemberTable {
       ents[y] = p;
       ents[y + 1] = old[x + 1]!;
       if (stride === 3) ents[y + 2] = old[x + 2]!;
+      if (n !== e) this.entryMoved(e, n);
       remap[e] = n++;
       p += len;
     }
@@ -410,6 +421,7 @@ export class MemberTable {
     this.top = p;
     this.dead = 0;
     this.entryLimit = n;
+    this.columnsTruncated(n);
     this.epoch++;
     if (this.size < (this.mask + 1) / 8) this.resizeIndex(slotsFor(this.size * 2));
   }
@@ -446,86 +458,92 @@ class EntryIterator<T> implements IterableIterator<T> {
 }
 
 /**
- * The Map<string, number> subset a large sorted set's member -> score dict uses: each score is
- * the 8 bytes after its member in the same record (a ZSCORE reads one place; a JS array of
- * scores by entry cost a cache miss more).
+ * A MemberTable with a value per member: the Map<string, V> subset the store uses (a large
+ * hash's fields, a large sorted set's scores), members as bytes, values in a JS array by entry.
  */
-export class ScoreTable extends MemberTable {
-  /** A view of the bytes the records are in, made again when the table moves them. */
-  private view: DataView = new DataView(new ArrayBuffer(0));
-  private viewOf: Buffer | null = null;
+export class FieldTable<V> extends MemberTable {
+  private vals: V[] = [];
 
-  constructor(expected = 0) {
-    super(expected, true);
-  }
-
-  static fromEntries(entries: Iterable<[string, number]>, expected = 0): ScoreTable {
-    const t = new ScoreTable(expected);
-    for (const [k, v] of entries) t.setNew(k, v);
+  static fromEntries<V>(entries: Iterable<[string, V]>, expected = 0): FieldTable<V> {
+    const t = new FieldTable<V>(expected);
+    for (const [k, v] of entries) t.set(k, v);
     return t;
   }
 
-  private scores(): DataView {
-    const b = this.store;
-    if (b !== this.viewOf) {
-      this.viewOf = b;
-      this.view = new DataView(b.buffer, b.byteOffset, b.length);
-    }
-    return this.view;
-  }
-
-  get(key: string): number | undefined {
+  get(key: string): V | undefined {
     const e = this.find(key);
-    return e < 0 ? undefined : this.scores().getFloat64(this.tailOffset(e), true);
+    return e < 0 ? undefined : this.vals[e];
   }
 
-  /** Sets the score of `key`; returns whether the key was new. */
-  setNew(key: string, value: number): boolean {
-    let e = this.addEntry(key, SCORE_BYTES);
-    const added = e >= 0;
-    if (!added) e = -e - 1;
-    this.scores().setFloat64(this.tailOffset(e), value, true);
-    return added;
+  /** Sets the value of `key`; returns whether the key was new. */
+  setNew(key: string, value: V): boolean {
+    const e = this.addEntry(key);
+    if (e >= 0) {
+      this.vals[e] = value;
+      return true;
+    }
+    this.vals[-e - 1] = value;
+    return false;
   }
 
-  set(key: string, value: number): this {
+  set(key: string, value: V): this {
     this.setNew(key, value);
     return this;
   }
 
-  valueAt(e: number): number {
-    return this.scores().getFloat64(this.tailOffset(e), true);
+  valueAt(e: number): V {
+    return this.vals[e]!;
   }
 
   keys(): EntryIterator<string> {
     return this.members();
   }
 
-  values(): EntryIterator<number> {
-    return new EntryIterator(this, (e) => this.valueAt(e));
+  values(): EntryIterator<V> {
+    return new EntryIterator(this, (e) => this.vals[e]!);
   }
 
-  entries(): EntryIterator<[string, number]> {
-    return new EntryIterator(this, (e) => [this.memberAt(e), this.valueAt(e)]);
+  entries(): EntryIterator<[string, V]> {
+    return new EntryIterator(this, (e) => [this.memberAt(e), this.vals[e]!]);
   }
 
-  [Symbol.iterator](): EntryIterator<[string, number]> {
+  [Symbol.iterator](): EntryIterator<[string, V]> {
     return this.entries();
   }
 
-  forEach(fn: (value: number, key: string) => void): void {
-    for (let e = 0; e < this.entryLimit; e++) if (this.isLive(e)) fn(this.valueAt(e), this.memberAt(e));
+  forEach(fn: (value: V, key: string) => void): void {
+    for (let e = 0; e < this.entryLimit; e++) if (this.isLive(e)) fn(this.vals[e]!, this.memberAt(e));
   }
 
-  override clone(): ScoreTable {
-    const t = new ScoreTable();
+  override clone(): FieldTable<V> {
+    const t = new FieldTable<V>();
     this.copyInto(t);
+    t.vals = this.vals.slice(0, this.entryLimit);
     return t;
   }
-}
 
-/** A score's bytes after its member (a float64). */
-const SCORE_BYTES = 8;
+  protected override entryFreed(e: number): void {
+    // A deleted entry does not keep its value alive until the next renumbering.
+    (this.vals as unknown[])[e] = undefined;
+  }
+
+  protected override columnsCleared(): void {
+    this.vals = [];
+  }
+
+  protected override entryMoved(from: number, to: number): void {
+    this.vals[to] = this.vals[from]!;
+  }
+
+  protected override columnsTruncated(n: number): void {
+    this.vals.length = n;
+  }
+
+  /** Values' array slots on top of the table (the values themselves are the caller's to count). */
+  override memoryUsage(): number {
+    return super.memoryUsage() + 32 + this.vals.length * 8;
+  }
+}
 
 /**
  * The Map<string, string> subset a large hash uses, values as bytes: each value follows its

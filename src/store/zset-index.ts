@@ -3,7 +3,7 @@
 // every leaf in flat arrays and the leaf sizes in a Fenwick tree), so insert, delete, rank,
 // by-rank and range lookups are O(log n) with few cache misses.
 
-import { ScoreTable } from "./member-table.ts";
+import { FieldTable } from "./member-table.ts";
 import { zcompare, type ScoreRange, LEX_MIN, LEX_MAX, type LexRange, lexGteMin, lexLteMax, type ZCursor } from "./zset-order.ts";
 import { arrayBytes, objectBytes, sampledBytes, stringBytes, typedArrayBytes } from "./memory-size.ts";
 
@@ -54,7 +54,7 @@ type EntryTest = (score: number, member: string) => boolean;
 
 export class ZIndex {
   /** member -> score, the members as bytes (store/member-table.ts: a lookup costs fewer cache misses than a Map's). */
-  readonly dict = new ScoreTable();
+  readonly dict = new FieldTable<number>();
   leaves: Leaf[] = [];
   /** First key of every leaf, kept in flat arrays for the top-level binary search. */
   firstScore: number[] = [];
