@@ -76,7 +76,7 @@ export function writevFully(fd: number, parts: Uint8Array[], position: number | 
 }
 
 /** Drops the first `n` bytes of `parts` (what a short writev wrote). */
-function trimWritten(parts: Uint8Array[], n: number): void {
+export function trimWritten(parts: Uint8Array[], n: number): void {
   while (n > 0) {
     const head = parts[0]!;
     if (head.length <= n) {

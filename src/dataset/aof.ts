@@ -29,6 +29,7 @@ import type { Client } from "../core/client.ts";
 import type { Server } from "../core/server.ts";
 import { currentSeqs, emptyManifest, formatManifest, parseManifest, type AofFileInfo, type AofManifest } from "./aof-manifest.ts";
 import { strerror } from "./persistence.ts";
+import { trimWritten } from "../common/fd-writer.ts";
 
 /** Where the replication stream stands (given by replication, which owns it). */
 export interface StreamPosition {
@@ -610,20 +611,6 @@ function tempIncrName(fileName: string): string {
 function startsWithSelect(b: Buffer): boolean {
   if (b.length < SELECT_HEAD.length) return false;
   return b.toString("latin1", 0, SELECT_HEAD.length).toLowerCase() === SELECT_HEAD;
-}
-
-/** Drops the first `n` written bytes of `parts` (a short writev). */
-function trimWritten(parts: Buffer[], n: number): void {
-  while (n > 0) {
-    const head = parts[0]!;
-    if (head.length <= n) {
-      n -= head.length;
-      parts.shift();
-    } else {
-      parts[0] = head.subarray(n);
-      n = 0;
-    }
-  }
 }
 
 function fsyncDirectory(dir: string): void {
