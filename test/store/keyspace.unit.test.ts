@@ -157,6 +157,44 @@ describe("keyspace", () => {
     expect(ks.arena.chunkBytes).toBe(0);
   });
 
+  test("the last key found is remembered only while its slot and record stay (deletes, moves, resizes, compaction)", () => {
+    // findString answers a repeated lookup of one key from its last slot: every way a key's
+    // slot or record can change between two lookups of it comes between them here.
+    const random = rng(seedFromEnv("KEYSPACE_LAST_SEED"));
+    const ks = new Keyspace();
+    const model = new Map<string, string>();
+    const hot = ["hot:a", "hot:b", "hot:c"];
+    for (let op = 0; op < 20000; op++) {
+      const key = hot[Math.floor(random() * hot.length)]!;
+      const r = random();
+      if (r < 0.3) {
+        // Sizes across size classes: an overwrite in place, or a record moved elsewhere.
+        const v = "v".repeat(1 + Math.floor(random() * 300));
+        ks.setString(key, v);
+        model.set(key, v);
+      } else if (r < 0.45) {
+        ks.deleteString(key);
+        model.delete(key);
+      } else if (r < 0.55) {
+        // Other keys come and go: growth, shrink and backward shifts around the hot ones.
+        const n = Math.floor(random() * 400);
+        for (let i = 0; i < n; i++) ks.setString(`cold:${op}:${i}`, "x".repeat(1 + (i % 50)));
+        if (random() < 0.7) for (let i = 0; i < n; i++) ks.deleteString(`cold:${op}:${i}`);
+      } else if (r < 0.6) {
+        compactStep(ks, 64);
+      }
+      for (const k of hot) {
+        // Twice: the second lookup is the remembered one.
+        for (let i = 0; i < 2; i++) {
+          const slot = ks.findString(k);
+          expect(slot === NOT_FOUND).toBe(!model.has(k));
+          if (slot !== NOT_FOUND) expect(valueOf(ks, slot)).toEqual({ s: model.get(k)! });
+        }
+      }
+    }
+    checkInvariants(ks);
+  });
+
   test("LRU field and in-place overwrite keep the record", () => {
     const ks = new Keyspace();
     ks.setString("a", "12345");

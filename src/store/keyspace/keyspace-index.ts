@@ -109,9 +109,11 @@ export class KeyspaceIndex {
   /**
    * The last key findString found, by reference, with its slot and record: a client reading one
    * key again and again (a hot hash, the request parser handing out the same string) skips the
-   * hash and the probe. Valid while no entry changed slot and no record was freed (a freed
-   * record's place could be reused by another key): `layoutEpoch` and the arena's frees, which
-   * only grow, have the sum they had.
+   * hash and the probe. Entries change slots only by a removal (backward shift) or a resize,
+   * which bump `layoutEpoch`; the slot still holding the same record, with no record freed since
+   * (the arena's frees: records moved by an overwrite or a compaction), is checked on top, so a
+   * table write that forgot the epoch costs a lookup, not a wrong key. Both counters only grow:
+   * their sum is compared.
    */
   private lastKey = "";
   private lastSlot = 0;
