@@ -26,6 +26,17 @@ function writeDecimal(buf: Buffer, p: number, n: number): number {
   }
   let digits = 3;
   for (let x = 1000; x <= n && digits < 16; x *= 10) digits++;
+  if (n <= 0x7fffffff) {
+    // 32-bit integer division: a double's % and Math.floor(n / 10) cost ~20 ns a digit (a ZRANK
+    // reply's rank spent more writing its digits than finding them).
+    let v = n | 0;
+    for (let i = digits - 1; i >= 0; i--) {
+      const q = (v / 10) | 0;
+      buf[p + i] = 48 + v - q * 10;
+      v = q;
+    }
+    return p + digits;
+  }
   for (let i = digits - 1; i >= 0; i--) {
     buf[p + i] = 48 + (n % 10);
     n = Math.floor(n / 10);

@@ -81,7 +81,10 @@ describe("double formatting as Redis 7.0 (%.17g)", () => {
 
 describe("reply headers written digit by digit", () => {
   test("integers, array lengths and bulk lengths of every digit count, short and long bodies", () => {
-    const values = [0, 1, 9, 10, 99, 100, 999, 1000, 12345, 999999, 1000000, 2 ** 31, 2 ** 40, Number.MAX_SAFE_INTEGER];
+    // Both sides of the 32-bit digit loop (up to 2^31 - 1) and every power of ten up to 2^53.
+    const values = [0, 1, 9, 10, 99, 100, 999, 1000, 12345, 999999, 1000000, 2 ** 31 - 1, 2 ** 31, 2 ** 32 + 7, 2 ** 40, Number.MAX_SAFE_INTEGER];
+    for (let x = 1; x <= 1e15; x *= 10) values.push(x - 1, x, x + 1);
+    for (let i = 0; i < 2000; i++) values.push(Math.floor(Math.random() * 2 ** (1 + (i % 53))));
     for (const n of values) {
       expect(written((w) => w.int(n))).toBe(`:${n}\r\n`);
       expect(written((w) => w.array(n))).toBe(`*${n}\r\n`);
