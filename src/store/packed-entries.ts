@@ -433,9 +433,19 @@ export class PackedBuilder {
     }
     let digits = 1;
     for (let x = 10; x <= v && digits < 16; x *= 10) digits++;
-    for (let i = digits - 1; i >= 0; i--) {
-      buf[p + i] = 48 + (v % 10);
-      v = Math.floor(v / 10);
+    if (v <= 0x7fffffff) {
+      // 32-bit division: a double's % and floor cost ~20 ns a digit.
+      let w = v | 0;
+      for (let i = digits - 1; i >= 0; i--) {
+        const q = (w / 10) | 0;
+        buf[p + i] = 48 + w - q * 10;
+        w = q;
+      }
+    } else {
+      for (let i = digits - 1; i >= 0; i--) {
+        buf[p + i] = 48 + (v % 10);
+        v = Math.floor(v / 10);
+      }
     }
     p += digits;
     buf[this.pos] = p - start;

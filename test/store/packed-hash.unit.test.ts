@@ -163,6 +163,16 @@ describe("HashValue packed form", () => {
     expect(h.encoding).toBe("hashtable");
   });
 
+  test("addInteger writes the decimal digits of every digit count and sign (both sides of 2^31)", () => {
+    const values: number[] = [0, -0, 1, -1, 2 ** 31 - 1, 2 ** 31, -(2 ** 31), -(2 ** 31) - 1, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER];
+    for (let x = 1; x <= 1e15; x *= 10) values.push(x - 1, x, x + 1, -x);
+    for (let i = 0; i < 500; i++) values.push(Math.floor((Math.random() - 0.5) * 2 ** (1 + (i % 53))));
+    const b = packedBuilder;
+    b.reset();
+    for (const v of values) b.addInteger(v);
+    expect(unpackEntries(b.finish())).toEqual(values.map((v) => String(v)));
+  });
+
   test("the builder finds duplicate fields (hash stride) and members (set stride)", () => {
     const b = packedBuilder;
     b.reset();
