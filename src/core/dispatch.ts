@@ -463,11 +463,10 @@ function endCall(c: Client, spec: CommandSpec, argv: string[], started: number, 
   if (failed) s.failed++;
   // Where the time went (Redis's call()): the latency monitor's command events, then, unless the
   // client blocked (its time is the wait's, not ours), the slow log and the latency histogram.
-  const hot = server.config.hot;
-  if (hot.latencyMonitorThreshold !== 0) server.latency.addIfNeeded((spec.flags & CommandFlag.Fast) !== 0 ? "fast-command" : "command", usec / 1000);
+  server.latency.addIfNeeded((spec.flags & CommandFlag.Fast) !== 0 ? "fast-command" : "command", usec / 1000);
   if (!c.blocked) {
-    if ((spec.flags & CommandFlag.SkipSlowlog) === 0 && hot.slowlogLogSlowerThan >= 0 && usec >= hot.slowlogLogSlowerThan) server.slowlog.record(c, argv, usec);
-    if (hot.latencyTracking) (s.histogram ??= new CommandHistogram()).record(usec * 1000);
+    if ((spec.flags & CommandFlag.SkipSlowlog) === 0) server.slowlog.record(c, argv, usec);
+    if (server.config.hot.latencyTracking) (s.histogram ??= new CommandHistogram()).record(usec * 1000);
   }
   // Shown to monitors after it ran (with its passwords redacted), unless too dangerous to show.
   if (server.monitors.size !== 0 && (spec.flags & (CommandFlag.SkipMonitor | CommandFlag.Admin)) === 0) feedMonitors(c, argv);

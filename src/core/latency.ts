@@ -35,7 +35,7 @@ export class Slowlog {
 
   /** slowlogPushEntryIfNeeded: `argv` as the client sent it (redacted arguments shown so). */
   record(c: Client, argv: string[], usec: number): void {
-    const threshold = this.config.num("slowlog-log-slower-than");
+    const threshold = this.config.hot.slowlogLogSlowerThan;
     if (threshold < 0 || usec < threshold) return;
     const argc = Math.min(argv.length, SLOWLOG_ENTRY_MAX_ARGC);
     const args: string[] = [];
@@ -78,7 +78,7 @@ export class LatencyMonitor {
 
   /** latencyAddSampleIfNeeded: only past latency-monitor-threshold (0: off). */
   addIfNeeded(event: string, ms: number): void {
-    const threshold = this.config.num("latency-monitor-threshold");
+    const threshold = this.config.hot.latencyMonitorThreshold;
     if (threshold === 0 || ms < threshold) return;
     const now = Math.floor(Date.now() / 1000);
     let ts = this.events.get(event);

@@ -2,6 +2,7 @@
 // the connection takes the bytes once per batch of commands and writes them in one syscall.
 // Strings are latin1 (one char per byte), written with latin1Write: no intermediate copies.
 
+import { writeDecimal } from "../common/decimal.ts";
 import { formatDouble } from "./format-double.ts";
 
 const INITIAL_CAPACITY = 16 * 1024;
@@ -12,37 +13,6 @@ type Protocol = 2 | 3;
 
 /** Up to this length a string is copied into the reply by a JS loop rather than latin1Write. */
 const SHORT_STRING = 24;
-
-/** Writes a non-negative integer's decimal digits at `p`; returns the position after them. */
-function writeDecimal(buf: Buffer, p: number, n: number): number {
-  if (n < 10) {
-    buf[p] = 48 + n;
-    return p + 1;
-  }
-  if (n < 100) {
-    buf[p] = 48 + ((n / 10) | 0);
-    buf[p + 1] = 48 + (n % 10);
-    return p + 2;
-  }
-  let digits = 3;
-  for (let x = 1000; x <= n && digits < 16; x *= 10) digits++;
-  if (n <= 0x7fffffff) {
-    // 32-bit integer division: a double's % and Math.floor(n / 10) cost ~20 ns a digit (a ZRANK
-    // reply's rank spent more writing its digits than finding them).
-    let v = n | 0;
-    for (let i = digits - 1; i >= 0; i--) {
-      const q = (v / 10) | 0;
-      buf[p + i] = 48 + v - q * 10;
-      v = q;
-    }
-    return p + digits;
-  }
-  for (let i = digits - 1; i >= 0; i--) {
-    buf[p + i] = 48 + (n % 10);
-    n = Math.floor(n / 10);
-  }
-  return p + digits;
-}
 
 const NO_BUFFER = Buffer.alloc(0);
 

@@ -288,7 +288,7 @@ export class RequestParser {
   /**
    * A client that reads one key again and again (a hot hash, a counter) sends the same first
    * argument: the same string is handed out, with no new string made, and the keyspace then
-   * knows it by reference (Database.find's last-lookup). Compared from its last byte, where keys
+   * knows it by reference (KeyspaceIndex.findString's last key). Compared from its last byte, where keys
    * that differ most often do (key:1, key:2), so another key costs a compare or two.
    */
   private firstArgument(buf: Buffer, start: number, len: number): string {

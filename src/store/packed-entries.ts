@@ -18,6 +18,7 @@
 // value that moves into a Map or Set representation is copied flat first.
 
 import { ListpackReader, LP_INTEGER } from "../encoding/listpack.ts";
+import { writeDecimal } from "../common/decimal.ts";
 
 /**
  * Most characters a packed string holds: past this an aggregate moves to a Map/Set, so that a
@@ -431,23 +432,7 @@ export class PackedBuilder {
       buf[p++] = 45;
       v = -v;
     }
-    let digits = 1;
-    for (let x = 10; x <= v && digits < 16; x *= 10) digits++;
-    if (v <= 0x7fffffff) {
-      // 32-bit division: a double's % and floor cost ~20 ns a digit.
-      let w = v | 0;
-      for (let i = digits - 1; i >= 0; i--) {
-        const q = (w / 10) | 0;
-        buf[p + i] = 48 + w - q * 10;
-        w = q;
-      }
-    } else {
-      for (let i = digits - 1; i >= 0; i--) {
-        buf[p + i] = 48 + (v % 10);
-        v = Math.floor(v / 10);
-      }
-    }
-    p += digits;
+    p = writeDecimal(buf, p, v);
     buf[this.pos] = p - start;
     this.pos = p;
     return p - start;
