@@ -27,7 +27,7 @@
 //
 // Members are latin1 strings at this interface (one char per byte), like everywhere in the store.
 
-import { hashString } from "./keyspace/key-hash.ts";
+import { hashBytes, hashString } from "./keyspace/key-hash.ts";
 import { typedArrayBytes } from "./memory-size.ts";
 import type { BulkSink } from "./packed-entries.ts";
 
@@ -118,6 +118,61 @@ export class MemberTable {
     if (len > SHORT_MEMBER) return b.latin1Slice(off, off + len) === member;
     for (let j = 0; j < len; j++) if (b[off + j] !== member.charCodeAt(j)) return false;
     return true;
+  }
+
+  /**
+   * Entry `e`'s member against `member`, in byte order (a shorter prefix first, as sdscmp):
+   * negative, 0 or positive.
+   */
+  compareEntry(e: number, member: string): number {
+    const x = e * this.stride;
+    const ents = this.ents;
+    const b = this.bytes;
+    const off = ents[x]!;
+    const len = ents[x + 1]!;
+    const n = len < member.length ? len : member.length;
+    for (let j = 0; j < n; j++) {
+      const d = b[off + j]! - member.charCodeAt(j);
+      if (d !== 0) return d;
+    }
+    return len - member.length;
+  }
+
+  /** Entry `a`'s member against entry `b`'s, in byte order. */
+  compareEntries(a: number, b: number): number {
+    const ents = this.ents;
+    const bytes = this.bytes;
+    const oa = ents[a * this.stride]!;
+    const la = ents[a * this.stride + 1]!;
+    const ob = ents[b * this.stride]!;
+    const lb = ents[b * this.stride + 1]!;
+    const n = la < lb ? la : lb;
+    for (let j = 0; j < n; j++) {
+      const d = bytes[oa + j]! - bytes[ob + j]!;
+      if (d !== 0) return d;
+    }
+    return la - lb;
+  }
+
+  /**
+   * Deletes the first `n` entries of `list` (live, distinct), renumbering at most once, after
+   * all of them: a caller holding entry numbers (a sorted set's order) can still name the rest.
+   */
+  deleteEntries(list: Int32Array, n: number): void {
+    const index = this.index;
+    const mask = this.mask;
+    for (let k = 0; k < n; k++) {
+      const e = list[k]!;
+      const x = e * this.stride;
+      const h = hashBytes(this.bytes, this.ents[x]!, this.ents[x + 1]!);
+      for (let i = h & mask; ; i = (i + 1) & mask) {
+        if (index[(i << 1) + 1] === e + 1) {
+          this.removeSlot(i);
+          break;
+        }
+      }
+      this.freeEntry(e, k < n - 1);
+    }
   }
 
   /** Adds `member`; returns whether it was new. */
@@ -251,7 +306,8 @@ export class MemberTable {
     index[(i << 1) + 1] = 0;
   }
 
-  private freeEntry(e: number): void {
+  /** Frees a deleted member's entry; `more`: further deletions follow (no renumbering yet). */
+  private freeEntry(e: number, more = false): void {
     this.entryFreed(e);
     this.dead += this.recordLength(e);
     const x = e * this.stride;
@@ -264,6 +320,7 @@ export class MemberTable {
       this.clear();
       return;
     }
+    if (more) return;
     if (this.size * 2 < this.entryLimit && this.entryLimit > 64) this.renumber();
     else if (this.size < (this.mask + 1) / 8 && this.mask + 1 > MIN_INDEX_SLOTS) this.resizeIndex((this.mask + 1) / 2);
   }
@@ -293,6 +350,12 @@ export class MemberTable {
     const x = e * this.stride;
     const off = this.ents[x]!;
     return this.bytes.latin1Slice(off, off + this.ents[x + 1]!);
+  }
+
+  /** Writes entry e's member as a bulk string straight from the bytes. */
+  writeMemberAt(e: number, out: { bulkRange(src: Uint8Array, start: number, len: number): void }): void {
+    const x = e * this.stride;
+    out.bulkRange(this.bytes, this.ents[x]!, this.ents[x + 1]!);
   }
 
   /** A uniformly random live entry (the table must not be empty). */
@@ -338,6 +401,8 @@ export class MemberTable {
   protected entryMoved(_from: number, _to: number): void {}
   /** After renumbering: entries from `n` on are gone. */
   protected columnsTruncated(_n: number): void {}
+  /** After renumbering: live entry e is now remap[e]. */
+  protected renumbered(_remap: Int32Array): void {}
 
   /** What the table holds, in bytes (MEMORY USAGE, used_memory). */
   memoryUsage(): number {
@@ -422,6 +487,7 @@ export class MemberTable {
     this.dead = 0;
     this.entryLimit = n;
     this.columnsTruncated(n);
+    this.renumbered(remap);
     this.epoch++;
     if (this.size < (this.mask + 1) / 8) this.resizeIndex(slotsFor(this.size * 2));
   }
@@ -458,90 +524,101 @@ class EntryIterator<T> implements IterableIterator<T> {
 }
 
 /**
- * A MemberTable with a value per member: the Map<string, V> subset the store uses (a large
- * hash's fields, a large sorted set's scores), members as bytes, values in a JS array by entry.
+ * A large sorted set's member -> score table: members as bytes, scores in a Float64Array by
+ * entry. Its entry numbers are what the set's order (zset-index.ts) holds instead of member
+ * strings, so a renumbering tells the owner (`onRenumber`) how they moved.
  */
-export class FieldTable<V> extends MemberTable {
-  private vals: V[] = [];
+export class ScoreTable extends MemberTable {
+  private scores = new Float64Array(16);
+  /** Called after a renumbering with old entry -> new entry (live entries only). */
+  onRenumber: ((remap: Int32Array) => void) | null = null;
 
-  static fromEntries<V>(entries: Iterable<[string, V]>, expected = 0): FieldTable<V> {
-    const t = new FieldTable<V>(expected);
+  static fromEntries(entries: Iterable<[string, number]>, expected = 0): ScoreTable {
+    const t = new ScoreTable(expected);
     for (const [k, v] of entries) t.set(k, v);
     return t;
   }
 
-  get(key: string): V | undefined {
+  get(key: string): number | undefined {
     const e = this.find(key);
-    return e < 0 ? undefined : this.vals[e];
+    return e < 0 ? undefined : this.scores[e];
   }
 
-  /** Sets the value of `key`; returns whether the key was new. */
-  setNew(key: string, value: V): boolean {
+  scoreAt(e: number): number {
+    return this.scores[e]!;
+  }
+
+  setScoreAt(e: number, score: number): void {
+    this.scores[e] = score;
+  }
+
+  /** Adds `key` with `score`, or sets its score: its entry, or -(entry + 1) when it was there already. */
+  setEntry(key: string, score: number): number {
     const e = this.addEntry(key);
-    if (e >= 0) {
-      this.vals[e] = value;
-      return true;
+    const at = e >= 0 ? e : -e - 1;
+    if (at >= this.scores.length) {
+      const grown = new Float64Array(Math.max(16, this.scores.length * 2, at + 1));
+      grown.set(this.scores);
+      this.scores = grown;
     }
-    this.vals[-e - 1] = value;
-    return false;
+    this.scores[at] = score;
+    return e;
   }
 
-  set(key: string, value: V): this {
-    this.setNew(key, value);
+  /** Sets the score of `key`; returns whether the key was new. */
+  setNew(key: string, score: number): boolean {
+    return this.setEntry(key, score) >= 0;
+  }
+
+  set(key: string, score: number): this {
+    this.setEntry(key, score);
     return this;
-  }
-
-  valueAt(e: number): V {
-    return this.vals[e]!;
   }
 
   keys(): EntryIterator<string> {
     return this.members();
   }
 
-  values(): EntryIterator<V> {
-    return new EntryIterator(this, (e) => this.vals[e]!);
+  values(): EntryIterator<number> {
+    return new EntryIterator(this, (e) => this.scores[e]!);
   }
 
-  entries(): EntryIterator<[string, V]> {
-    return new EntryIterator(this, (e) => [this.memberAt(e), this.vals[e]!]);
+  entries(): EntryIterator<[string, number]> {
+    return new EntryIterator(this, (e) => [this.memberAt(e), this.scores[e]!]);
   }
 
-  [Symbol.iterator](): EntryIterator<[string, V]> {
+  [Symbol.iterator](): EntryIterator<[string, number]> {
     return this.entries();
   }
 
-  forEach(fn: (value: V, key: string) => void): void {
-    for (let e = 0; e < this.entryLimit; e++) if (this.isLive(e)) fn(this.vals[e]!, this.memberAt(e));
-  }
-
-  override clone(): FieldTable<V> {
-    const t = new FieldTable<V>();
+  override clone(): ScoreTable {
+    const t = new ScoreTable();
     this.copyInto(t);
-    t.vals = this.vals.slice(0, this.entryLimit);
+    t.scores = this.scores.slice(0, Math.max(16, this.entryLimit));
     return t;
   }
 
-  protected override entryFreed(e: number): void {
-    // A deleted entry does not keep its value alive until the next renumbering.
-    (this.vals as unknown[])[e] = undefined;
-  }
-
   protected override columnsCleared(): void {
-    this.vals = [];
+    this.scores = new Float64Array(16);
   }
 
   protected override entryMoved(from: number, to: number): void {
-    this.vals[to] = this.vals[from]!;
+    this.scores[to] = this.scores[from]!;
   }
 
   protected override columnsTruncated(n: number): void {
-    this.vals.length = n;
+    // Room for as many entries as the renumbered table has (it keeps twice the live ones).
+    const scores = new Float64Array(Math.max(16, n * 2));
+    scores.set(this.scores.subarray(0, n));
+    this.scores = scores;
   }
 
-  /** Values' array slots on top of the table (the values themselves are the caller's to count). */
+  protected override renumbered(remap: Int32Array): void {
+    this.onRenumber?.(remap);
+  }
+
   override memoryUsage(): number {
-    return super.memoryUsage() + 32 + this.vals.length * 8;
+    return super.memoryUsage() + typedArrayBytes(this.scores.byteLength);
   }
 }
 

@@ -1,12 +1,18 @@
 // The skiplist encoding's ordered structure, ZIndex: a chunked sorted array (a B+-tree's
-// leaves: runs of up to LEAF_MAX entries in parallel member/score arrays, with the first key of
+// leaves: runs of up to LEAF_MAX entries in parallel entry/score arrays, with the first key of
 // every leaf in flat arrays and the leaf sizes in a Fenwick tree), so insert, delete, rank,
 // by-rank and range lookups are O(log n) with few cache misses.
+//
+// The member -> score table (`dict`, a ScoreTable: members as bytes) numbers its entries; the
+// leaves hold those numbers, not member strings. A member string per entry cost ~56 bytes
+// (the string and its array slot) and made every large set millions of objects for the
+// collector; an entry number costs 4. Comparisons of members (only between equal scores)
+// read the table's bytes. When the table renumbers its entries (half deleted), it hands the
+// remapping to `remapEntries`.
 
-import { FieldTable } from "./member-table.ts";
-import { zcompare, type ScoreRange, LEX_MIN, LEX_MAX, type LexRange, lexGteMin, lexLteMax, type ZCursor } from "./zset-order.ts";
-import { arrayBytes, objectBytes, sampledBytes, stringBytes, typedArrayBytes } from "./memory-size.ts";
-
+import { ScoreTable } from "./member-table.ts";
+import { type ScoreRange, LEX_MIN, LEX_MAX, type LexRange, lexGteMin, lexLteMax, type MemberOut, type ZCursor } from "./zset-order.ts";
+import { arrayBytes, objectBytes, typedArrayBytes } from "./memory-size.ts";
 
 /** Most entries in a leaf; a full leaf splits in two. */
 const LEAF_MAX = 128;
@@ -16,18 +22,24 @@ const MERGE_MAX = (LEAF_MAX * 3) >> 2;
 
 class Leaf {
   n = 0;
-  readonly members: string[] = [];
-  /** Grows up to LEAF_MAX: a set of a few members does not pay for a full leaf. */
+  /** The dict's entry numbers, in order. */
+  ents: Int32Array;
+  /** Grows up to LEAF_MAX with ents: a set of a few members does not pay for a full leaf. */
   scores: Float64Array;
   constructor(capacity: number) {
+    this.ents = new Int32Array(capacity);
     this.scores = new Float64Array(capacity);
   }
   /** Makes room for `n` entries. */
   reserve(n: number): void {
     if (n <= this.scores.length) return;
-    const grown = new Float64Array(Math.min(LEAF_MAX, Math.max(n, this.scores.length * 2)));
-    grown.set(this.scores.subarray(0, this.n));
-    this.scores = grown;
+    const cap = Math.min(LEAF_MAX, Math.max(n, this.scores.length * 2));
+    const scores = new Float64Array(cap);
+    scores.set(this.scores.subarray(0, this.n));
+    this.scores = scores;
+    const ents = new Int32Array(cap);
+    ents.set(this.ents.subarray(0, this.n));
+    this.ents = ents;
   }
 }
 
@@ -35,38 +47,53 @@ class Leaf {
 const LEAF_START = 4;
 
 /** Lower bound in a leaf: the first position whose entry is >= (score, member). */
-export function leafLowerBound(leaf: Leaf, score: number, member: string): number {
+function leafLowerBound(dict: ScoreTable, leaf: Leaf, score: number, member: string): number {
   const scores = leaf.scores;
-  const members = leaf.members;
+  const ents = leaf.ents;
   let lo = 0;
   let hi = leaf.n;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
     const s = scores[mid]!;
-    if (s < score || (s === score && members[mid]! < member)) lo = mid + 1;
+    if (s < score || (s === score && dict.compareEntry(ents[mid]!, member) < 0)) lo = mid + 1;
     else hi = mid;
   }
   return lo;
 }
 
-/** A monotone predicate on entries: false for a prefix of the order, true after it. */
-type EntryTest = (score: number, member: string) => boolean;
+/** A monotone predicate on entries (score, dict entry): false for a prefix of the order, true after it. */
+type EntryTest = (score: number, entry: number) => boolean;
 
 export class ZIndex {
   /** member -> score, the members as bytes (store/member-table.ts: a lookup costs fewer cache misses than a Map's). */
-  readonly dict = new FieldTable<number>();
+  dict = new ScoreTable();
   leaves: Leaf[] = [];
-  /** First key of every leaf, kept in flat arrays for the top-level binary search. */
+  /** First key of every leaf (score, dict entry), kept in flat arrays for the top-level binary search. */
   firstScore: number[] = [];
-  firstMember: string[] = [];
+  firstEntry: number[] = [];
   /** Fenwick tree of leaf sizes (1-based), over `cap` slots (a power of two). */
   private fen = new Int32Array(2);
   private cap = 1;
   /** Live ZSCAN iterators, see commands/zsets/scan.ts. */
   scanState: unknown = null;
 
+  constructor() {
+    this.dict.onRenumber = (remap) => this.remapEntries(remap);
+  }
+
   get size(): number {
     return this.dict.size;
+  }
+
+  /** The dict renumbered its entries: the leaves follow. */
+  private remapEntries(remap: Int32Array): void {
+    const leaves = this.leaves;
+    for (let li = 0; li < leaves.length; li++) {
+      const leaf = leaves[li]!;
+      const ents = leaf.ents;
+      for (let i = 0; i < leaf.n; i++) ents[i] = remap[ents[i]!]!;
+      this.firstEntry[li] = ents[0]!;
+    }
   }
 
   // ---- Fenwick tree
@@ -124,16 +151,23 @@ export class ZIndex {
   /** The leaf where (score, member) is or would go: the last whose first key <= it, else 0. */
   leafFor(score: number, member: string): number {
     const fs = this.firstScore;
-    const fm = this.firstMember;
+    const fe = this.firstEntry;
+    const dict = this.dict;
     let lo = 0;
     let hi = fs.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
       const s = fs[mid]!;
-      if (s < score || (s === score && fm[mid]! <= member)) lo = mid;
+      if (s < score || (s === score && dict.compareEntry(fe[mid]!, member) <= 0)) lo = mid;
       else hi = mid - 1;
     }
     return lo;
+  }
+
+  /** 0-based rank of (score, member), which is present. */
+  rankOf(score: number, member: string): number {
+    const li = this.leafFor(score, member);
+    return this.prefix(li) + leafLowerBound(this.dict, this.leaves[li]!, score, member);
   }
 
   /**
@@ -142,13 +176,13 @@ export class ZIndex {
    */
   firstWhere(test: EntryTest): number {
     const fs = this.firstScore;
-    const fm = this.firstMember;
+    const fe = this.firstEntry;
     // First leaf whose first entry passes.
     let lo = 0;
     let hi = fs.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (test(fs[mid]!, fm[mid]!)) hi = mid;
+      if (test(fs[mid]!, fe[mid]!)) hi = mid;
       else lo = mid + 1;
     }
     if (lo > 0) {
@@ -157,7 +191,7 @@ export class ZIndex {
       let b = leaf.n;
       while (a < b) {
         const mid = (a + b) >> 1;
-        if (test(leaf.scores[mid]!, leaf.members[mid]!)) b = mid;
+        if (test(leaf.scores[mid]!, leaf.ents[mid]!)) b = mid;
         else a = mid + 1;
       }
       if (a < leaf.n) {
@@ -178,45 +212,43 @@ export class ZIndex {
 
   // ---- updates
 
-  /** Inserts (score, member) into the order (the dict is the caller's). */
-  insert(score: number, member: string): void {
+  /** Adds (member, score), absent from the set, to the dict and the order. */
+  add(member: string, score: number): void {
+    const e = this.dict.setEntry(member, score);
+    this.insert(score, member, e);
+  }
+
+  /** Moves a present member from oldScore to newScore. */
+  move(member: string, oldScore: number, newScore: number): void {
+    const e = this.removeEntry(oldScore, member);
+    this.dict.setScoreAt(e, newScore);
+    this.insert(newScore, member, e);
+  }
+
+  /** Deletes a present member: from the order first, then from the dict (which may renumber). */
+  delete(member: string, score: number): void {
+    this.removeEntry(score, member);
+    this.dict.delete(member);
+  }
+
+  /** Inserts (score, member), whose dict entry is e, into the order. */
+  private insert(score: number, member: string, e: number): void {
     if (this.leaves.length === 0) {
-      const leaf = new Leaf(LEAF_START);
-      leaf.members.push(member);
-      leaf.scores[0] = score;
-      leaf.n = 1;
-      this.leaves.push(leaf);
-      this.firstScore.push(score);
-      this.firstMember.push(member);
-      this.rebuildCounts();
+      this.pushLeaf(score, e, false);
       return;
     }
     let li = this.leafFor(score, member);
     let leaf = this.leaves[li]!;
-    let pos = leafLowerBound(leaf, score, member);
+    let pos = leafLowerBound(this.dict, leaf, score, member);
     if (leaf.n === LEAF_MAX) {
       const last = li === this.leaves.length - 1;
       if (last && pos === LEAF_MAX) {
         // Appending in order: start a new leaf, keep this one full.
-        const fresh = new Leaf(LEAF_START);
-        this.leaves.push(fresh);
-        this.firstScore.push(score);
-        this.firstMember.push(member);
-        fresh.members.push(member);
-        fresh.scores[0] = score;
-        fresh.n = 1;
-        this.rebuildCounts();
+        this.pushLeaf(score, e, false);
         return;
       }
       if (li === 0 && pos === 0) {
-        const fresh = new Leaf(LEAF_START);
-        this.leaves.unshift(fresh);
-        this.firstScore.unshift(score);
-        this.firstMember.unshift(member);
-        fresh.members.push(member);
-        fresh.scores[0] = score;
-        fresh.n = 1;
-        this.rebuildCounts();
+        this.pushLeaf(score, e, true);
         return;
       }
       this.split(li);
@@ -224,33 +256,50 @@ export class ZIndex {
       if (pos > half) {
         li++;
         pos -= half;
-        leaf = this.leaves[li]!;
-      } else leaf = this.leaves[li]!;
-      this.insertAt(li, leaf, pos, score, member);
+      }
+      leaf = this.leaves[li]!;
+      this.insertAt(li, leaf, pos, score, e);
       this.rebuildCounts();
       return;
     }
-    this.insertAt(li, leaf, pos, score, member);
+    this.insertAt(li, leaf, pos, score, e);
     this.countAdd(li, 1);
   }
 
-  private insertAt(li: number, leaf: Leaf, pos: number, score: number, member: string): void {
+  /** A new leaf of one entry, last or (front) first. */
+  private pushLeaf(score: number, e: number, front: boolean): void {
+    const fresh = new Leaf(LEAF_START);
+    fresh.ents[0] = e;
+    fresh.scores[0] = score;
+    fresh.n = 1;
+    if (front) {
+      this.leaves.unshift(fresh);
+      this.firstScore.unshift(score);
+      this.firstEntry.unshift(e);
+    } else {
+      this.leaves.push(fresh);
+      this.firstScore.push(score);
+      this.firstEntry.push(e);
+    }
+    this.rebuildCounts();
+  }
+
+  private insertAt(li: number, leaf: Leaf, pos: number, score: number, e: number): void {
     const n = leaf.n;
     leaf.reserve(n + 1);
-    const members = leaf.members;
+    const ents = leaf.ents;
     const scores = leaf.scores;
-    // Shifting by hand: splice allocates its result array, copyWithin costs a native call.
-    members.push(member);
+    // Shifting by hand: copyWithin costs a native call.
     for (let i = n; i > pos; i--) {
-      members[i] = members[i - 1]!;
+      ents[i] = ents[i - 1]!;
       scores[i] = scores[i - 1]!;
     }
-    members[pos] = member;
+    ents[pos] = e;
     scores[pos] = score;
     leaf.n = n + 1;
     if (pos === 0) {
       this.firstScore[li] = score;
-      this.firstMember[li] = member;
+      this.firstEntry[li] = e;
     }
   }
 
@@ -260,48 +309,48 @@ export class ZIndex {
     const half = leaf.n >> 1;
     const right = new Leaf(LEAF_MAX);
     const moved = leaf.n - half;
-    for (let i = 0; i < moved; i++) right.members.push(leaf.members[half + i]!);
+    right.ents.set(leaf.ents.subarray(half, leaf.n));
     right.scores.set(leaf.scores.subarray(half, leaf.n));
     right.n = moved;
-    leaf.members.length = half;
     leaf.n = half;
     this.leaves.splice(li + 1, 0, right);
     this.firstScore.splice(li + 1, 0, right.scores[0]!);
-    this.firstMember.splice(li + 1, 0, right.members[0]!);
+    this.firstEntry.splice(li + 1, 0, right.ents[0]!);
   }
 
-  /** Removes (score, member), which must be present. */
-  remove(score: number, member: string): void {
+  /** Removes (score, member), which must be present, from the order; returns its dict entry. */
+  private removeEntry(score: number, member: string): number {
     const li = this.leafFor(score, member);
     const leaf = this.leaves[li]!;
-    const pos = leafLowerBound(leaf, score, member);
-    // (The score, not the member: comparing the member would read a string from memory.)
+    const pos = leafLowerBound(this.dict, leaf, score, member);
+    // (The score, not the member: comparing the member would read its bytes from memory.)
     if (pos >= leaf.n || leaf.scores[pos] !== score) throw new Error("ZIndex: removing a missing entry");
+    const e = leaf.ents[pos]!;
     this.removeAt(li, pos);
+    return e;
   }
 
   /** Removes the entry at position pos of leaf li, merging or dropping the leaf as needed. */
-  removeAt(li: number, pos: number): void {
+  private removeAt(li: number, pos: number): void {
     const leaf = this.leaves[li]!;
     const n = leaf.n;
     if (n === 1) {
       this.leaves.splice(li, 1);
       this.firstScore.splice(li, 1);
-      this.firstMember.splice(li, 1);
+      this.firstEntry.splice(li, 1);
       this.rebuildCounts();
       return;
     }
-    const members = leaf.members;
+    const ents = leaf.ents;
     const scores = leaf.scores;
     for (let i = pos + 1; i < n; i++) {
-      members[i - 1] = members[i]!;
+      ents[i - 1] = ents[i]!;
       scores[i - 1] = scores[i]!;
     }
-    members.pop();
     leaf.n = n - 1;
     if (pos === 0) {
-      this.firstScore[li] = leaf.scores[0]!;
-      this.firstMember[li] = leaf.members[0]!;
+      this.firstScore[li] = scores[0]!;
+      this.firstEntry[li] = ents[0]!;
     }
     if (leaf.n < LEAF_MIN && this.mergeAround(li)) this.rebuildCounts();
     else this.countAdd(li, -1);
@@ -326,28 +375,30 @@ export class ZIndex {
   private mergeInto(a: number, b: number): void {
     const left = this.leaves[a]!;
     const right = this.leaves[b]!;
-    for (let i = 0; i < right.n; i++) left.members.push(right.members[i]!);
     left.reserve(left.n + right.n);
+    left.ents.set(right.ents.subarray(0, right.n), left.n);
     left.scores.set(right.scores.subarray(0, right.n), left.n);
     left.n += right.n;
     this.leaves.splice(b, 1);
     this.firstScore.splice(b, 1);
-    this.firstMember.splice(b, 1);
+    this.firstEntry.splice(b, 1);
   }
 
-  /** Removes `count` entries from rank `start` on (all present); deletes them from the dict. */
+  /** Removes `count` entries from rank `start` on (all present), from the order and the dict. */
   removeRange(start: number, count: number): void {
     if (count <= 0) return;
     let li = this.findRank(start);
     let pos = this.foundPos;
     let left = count;
-    const dict = this.dict;
+    const gone = new Int32Array(count);
+    let g = 0;
     const firstTouched = li;
     while (left > 0) {
       const leaf = this.leaves[li]!;
       const take = Math.min(left, leaf.n - pos);
-      for (let i = pos; i < pos + take; i++) dict.delete(leaf.members[i]!);
-      leaf.members.splice(pos, take);
+      gone.set(leaf.ents.subarray(pos, pos + take), g);
+      g += take;
+      leaf.ents.copyWithin(pos, pos + take, leaf.n);
       leaf.scores.copyWithin(pos, pos + take, leaf.n);
       leaf.n -= take;
       left -= take;
@@ -365,30 +416,33 @@ export class ZIndex {
     const removedLeaves = end - w;
     if (removedLeaves > 0) leaves.splice(w, removedLeaves);
     this.firstScore.length = leaves.length;
-    this.firstMember.length = leaves.length;
+    this.firstEntry.length = leaves.length;
     for (let i = firstTouched; i < leaves.length; i++) {
       this.firstScore[i] = leaves[i]!.scores[0]!;
-      this.firstMember[i] = leaves[i]!.members[0]!;
+      this.firstEntry[i] = leaves[i]!.ents[0]!;
     }
     // Around the cut: at most two leaves there are undersized.
     for (let i = Math.max(0, firstTouched - 1); i <= Math.min(w, leaves.length - 1) && i < leaves.length; i++) {
       if (leaves[i]!.n < LEAF_MIN && this.mergeAround(i)) i--;
     }
     this.rebuildCounts();
+    // Last: the dict may renumber, and the leaves no longer hold these entries.
+    this.dict.deleteEntries(gone, g);
   }
 
   /** Builds from entries already in order (no duplicates). */
   static fromSorted(members: string[], scores: ArrayLike<number>, order: ArrayLike<number> | null, n: number): ZIndex {
     const z = new ZIndex();
-    for (let i = 0; i < n; i++) {
-      const k = order ? order[i]! : i;
-      z.dict.set(members[k]!, scores[k]!);
-    }
-    z.fillSorted(members, scores, order, n);
+    for (let i = 0; i < n; i++) z.dict.set(members[i]!, scores[i]!);
+    z.fillSorted(scores, order, n);
     return z;
   }
 
-  fillSorted(members: string[], scores: ArrayLike<number>, order: ArrayLike<number> | null, n: number): void {
+  /**
+   * Builds the order over a dict filled with the n entries in their given order (entry k is
+   * the k-th given), `order` listing them sorted (null: already sorted).
+   */
+  fillSorted(scores: ArrayLike<number>, order: ArrayLike<number> | null, n: number): void {
     let leaf: Leaf | null = null;
     for (let i = 0; i < n; i++) {
       const k = order ? order[i]! : i;
@@ -396,38 +450,34 @@ export class ZIndex {
         leaf = new Leaf(Math.min(LEAF_MAX, n - i));
         this.leaves.push(leaf);
         this.firstScore.push(scores[k]!);
-        this.firstMember.push(members[k]!);
+        this.firstEntry.push(k);
       }
-      leaf.members.push(members[k]!);
+      leaf.ents[leaf.n] = k;
       leaf.scores[leaf.n++] = scores[k]!;
     }
     this.rebuildCounts();
   }
 
-  /**
-   * Heap bytes: the member -> score table, the member strings of the leaves (estimated from
-   * the first `samples`, as Redis samples a skiplist's first nodes), and the leaves with their
-   * arrays.
-   */
-  memoryUsage(samples: number): number {
-    const n = this.dict.size;
-    let bytes = objectBytes(8) + this.dict.memoryUsage() + sampledBytes(this.dict.keys(), n, samples, stringBytes);
-    for (const leaf of this.leaves) bytes += objectBytes(3) + arrayBytes(leaf.n) + typedArrayBytes(leaf.scores.byteLength);
+  /** Heap bytes: the member -> score table and the leaves with their arrays. */
+  memoryUsage(_samples: number): number {
+    let bytes = objectBytes(8) + this.dict.memoryUsage();
+    for (const leaf of this.leaves) bytes += objectBytes(3) + typedArrayBytes(leaf.ents.byteLength) + typedArrayBytes(leaf.scores.byteLength);
     return bytes + 3 * arrayBytes(this.leaves.length) + typedArrayBytes(this.fen.byteLength);
   }
 
   clone(): ZIndex {
     const z = new ZIndex();
-    for (const [m, s] of this.dict) z.dict.set(m, s);
+    z.dict = this.dict.clone();
+    z.dict.onRenumber = (remap) => z.remapEntries(remap);
     for (const leaf of this.leaves) {
       const copy = new Leaf(leaf.scores.length);
-      for (let i = 0; i < leaf.n; i++) copy.members.push(leaf.members[i]!);
+      copy.ents.set(leaf.ents.subarray(0, leaf.n));
       copy.scores.set(leaf.scores.subarray(0, leaf.n));
       copy.n = leaf.n;
       z.leaves.push(copy);
     }
     z.firstScore = this.firstScore.slice();
-    z.firstMember = this.firstMember.slice();
+    z.firstEntry = this.firstEntry.slice();
     z.rebuildCounts();
     return z;
   }
@@ -435,23 +485,25 @@ export class ZIndex {
   checkInvariants(): void {
     let count = 0;
     let prevS = 0;
-    let prevM: string | null = null;
-    if (this.firstScore.length !== this.leaves.length || this.firstMember.length !== this.leaves.length) throw new Error("first-key arrays out of step");
+    let prevE = -1;
+    const dict = this.dict;
+    if (this.firstScore.length !== this.leaves.length || this.firstEntry.length !== this.leaves.length) throw new Error("first-key arrays out of step");
     for (let li = 0; li < this.leaves.length; li++) {
       const leaf = this.leaves[li]!;
       if (leaf.n === 0) throw new Error(`empty leaf ${li}`);
       if (leaf.n > LEAF_MAX) throw new Error(`overfull leaf ${li}`);
-      if (leaf.members.length !== leaf.n) throw new Error(`leaf ${li}: ${leaf.members.length} members for n=${leaf.n}`);
-      if (!Object.is(this.firstScore[li], leaf.scores[0]) || this.firstMember[li] !== leaf.members[0]) throw new Error(`stale first key of leaf ${li}`);
+      if (!Object.is(this.firstScore[li], leaf.scores[0]) || this.firstEntry[li] !== leaf.ents[0]) throw new Error(`stale first key of leaf ${li}`);
       if (this.prefix(li) !== count) throw new Error(`count prefix of leaf ${li} is ${this.prefix(li)}, not ${count}`);
       if (this.findRank(count) !== li || this.foundPos !== 0) throw new Error(`rank ${count} not found at the start of leaf ${li}`);
       for (let i = 0; i < leaf.n; i++) {
-        const m = leaf.members[i]!;
+        const e = leaf.ents[i]!;
         const s = leaf.scores[i]!;
-        if (prevM !== null && zcompare(prevS, prevM, s, m) >= 0) throw new Error(`order broken at ${m}`);
-        if (!Object.is(this.dict.get(m), s)) throw new Error(`dict disagrees at ${m}`);
+        if (e < 0 || e >= dict.entryLimit || !dict.isLive(e)) throw new Error(`leaf ${li} holds dead entry ${e}`);
+        const m = dict.memberAt(e);
+        if (prevE >= 0 && (prevS > s || (prevS === s && dict.compareEntries(prevE, e) >= 0))) throw new Error(`order broken at ${m}`);
+        if (!Object.is(dict.get(m), s) || !Object.is(dict.scoreAt(e), s)) throw new Error(`dict disagrees at ${m}`);
         prevS = s;
-        prevM = m;
+        prevE = e;
         count++;
       }
     }
@@ -461,21 +513,29 @@ export class ZIndex {
 }
 
 export class IndexCursor implements ZCursor {
-  member = "";
   score = 0;
+  /** The current entry of the dict (its member is made on demand: a range reply may not need it as a string). */
+  entry = -1;
   constructor(
     private readonly z: ZIndex,
     private li: number,
     private pos: number,
     private readonly reverse: boolean,
   ) {}
+  /** The current member (read it before the set changes). */
+  get member(): string {
+    return this.z.dict.memberAt(this.entry);
+  }
+  writeMember(out: MemberOut): void {
+    this.z.dict.writeMemberAt(this.entry, out);
+  }
   next(): boolean {
     const leaves = this.z.leaves;
     const li = this.li;
     if (li < 0 || li >= leaves.length) return false;
     const leaf = leaves[li]!;
     const pos = this.pos;
-    this.member = leaf.members[pos]!;
+    this.entry = leaf.ents[pos]!;
     this.score = leaf.scores[pos]!;
     if (this.reverse) {
       if (pos > 0) this.pos = pos - 1;
@@ -496,15 +556,18 @@ export const EMPTY_CURSOR: ZCursor = {
   member: "",
   score: 0,
   next: () => false,
+  writeMember: () => {},
 };
 
 // Predicates for ZIndex.firstWhere, bound to one range at a time.
+// (Module scratch for the duration of one lookup, not state: set right before firstWhere.)
 let curScore: ScoreRange = { min: 0, max: 0, minex: false, maxex: false };
 let curLex: LexRange = { min: LEX_MIN, max: LEX_MAX, minex: false, maxex: false };
+let curDict: ScoreTable | null = null;
 const passesMin: EntryTest = (s) => (curScore.minex ? s > curScore.min : s >= curScore.min);
 const beyondMax: EntryTest = (s) => (curScore.maxex ? s >= curScore.max : s > curScore.max);
-const passesLexMin: EntryTest = (_s, m) => lexGteMin(m, curLex);
-const beyondLexMax: EntryTest = (_s, m) => !lexLteMax(m, curLex);
+const passesLexMin: EntryTest = (_s, e) => lexGteMin(curDict!.memberAt(e), curLex);
+const beyondLexMax: EntryTest = (_s, e) => !lexLteMax(curDict!.memberAt(e), curLex);
 
 /** Rank of the first entry within r's minimum (or the size). */
 export function rankFromMin(index: ZIndex, r: ScoreRange): number {
@@ -521,11 +584,17 @@ export function rankBeyondMax(index: ZIndex, r: ScoreRange): number {
 /** Rank of the first entry within r's lex minimum (or the size). */
 export function rankFromLexMin(index: ZIndex, r: LexRange): number {
   curLex = r;
-  return index.rankWhere(passesLexMin);
+  curDict = index.dict;
+  const rank = index.rankWhere(passesLexMin);
+  curDict = null;
+  return rank;
 }
 
 /** Rank of the first entry beyond r's lex maximum (or the size). */
 export function rankBeyondLexMax(index: ZIndex, r: LexRange): number {
   curLex = r;
-  return index.rankWhere(beyondLexMax);
+  curDict = index.dict;
+  const rank = index.rankWhere(beyondLexMax);
+  curDict = null;
+  return rank;
 }

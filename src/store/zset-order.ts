@@ -75,7 +75,15 @@ export type ZSetEncoding = "listpack" | "skiplist";
  * its set is not modified.
  */
 export interface ZCursor {
-  member: string;
+  readonly member: string;
   score: number;
   next(): boolean;
+  /** Writes the current member as a bulk string (from its bytes, where the set holds bytes). */
+  writeMember(out: MemberOut): void;
+}
+
+/** Where a cursor writes a member: a reply. */
+export interface MemberOut {
+  bulk(s: string): void;
+  bulkRange(src: Uint8Array, start: number, len: number): void;
 }

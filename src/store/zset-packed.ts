@@ -2,7 +2,7 @@
 // in order, scanned with charCodeAt (see zset.ts for why). This module owns the format: the
 // entry codec, the linear lookup (zzlFind) with its one-entry cache, rebuilds, and the cursor.
 
-import { type ZCursor } from "./zset-order.ts";
+import { type MemberOut, type ZCursor } from "./zset-order.ts";
 
 // Packed entries (the listpack encoding)
 //
@@ -302,6 +302,9 @@ export class PackedCursor implements ZCursor {
       for (let i = 0; i < rank; i++) o = skipAt(p, o);
       this.at = o;
     }
+  }
+  writeMember(out: MemberOut): void {
+    out.bulk(this.member);
   }
   next(): boolean {
     const p = this.p;

@@ -7,11 +7,11 @@
 //   linear, as on Redis's listpack; an update rebuilds the string. A JS string per member
 //   (~48 bytes each) is what this saves: a set of 3 short members costs one object and one
 //   string of ~25 bytes.
-// - "skiplist" (large sets): a member -> score Map plus `ZIndex`, a chunked sorted array (a
-//   B+-tree's leaves: runs of up to LEAF_MAX entries in parallel member/score arrays, with the
-//   first key of every leaf in flat arrays and the leaf sizes in a Fenwick tree), so insert,
-//   delete, rank, by-rank and range lookups are O(log n) with few cache misses, and a member
-//   costs two array slots instead of a skiplist node.
+// - "skiplist" (large sets): `ZIndex`, a member -> score table of bytes (ScoreTable) plus a
+//   chunked sorted array of the table's entry numbers and scores (a B+-tree's leaves, with
+//   the first key of every leaf in flat arrays and the leaf sizes in a Fenwick tree), so
+//   insert, delete, rank, by-rank and range lookups are O(log n) with few cache misses, and a
+//   member costs 12 bytes of order instead of a skiplist node.
 //
 // Conversions follow Redis 7.0 (done by the commands through `encoding`): listpack ->
 // skiplist when a set outgrows the zset-max-listpack-* limits, back only for sets built by a
@@ -32,12 +32,12 @@
 
 import { objectBytes, stringBytes } from "./memory-size.ts";
 import { packListpack, listpackLoad } from "./zset-listpack-load.ts";
-import { ZIndex, IndexCursor, EMPTY_CURSOR, leafLowerBound, rankFromMin, rankBeyondMax, rankFromLexMin, rankBeyondLexMax } from "./zset-index.ts";
+import { ZIndex, IndexCursor, EMPTY_CURSOR, rankFromMin, rankBeyondMax, rankFromLexMin, rankBeyondLexMax } from "./zset-index.ts";
 import { zcompare, type ScoreRange, scoreGteMin, scoreLteMax, type LexRange, lexGteMin, lexLteMax, lexRangeEmpty, scoreRangeEmpty, type ZSetEncoding, type ZCursor } from "./zset-order.ts";
 import { decoded, lookup, forgetLookup, decodeAt, skipAt, findPacked, decodedAfter, ensureScratch, rebuild, packSorted, PackedCursor } from "./zset-packed.ts";
 
 // The order and ranges are part of the sorted set's interface (commands import them from here).
-export { LEX_MAX, LEX_MIN, lexGteMin, lexLteMax, scoreGteMin, scoreLteMax, zcompare, type LexBound, type LexRange, type ScoreRange } from "./zset-order.ts";
+export { LEX_MAX, LEX_MIN, lexGteMin, lexLteMax, scoreGteMin, scoreLteMax, zcompare, type LexBound, type LexRange, type ScoreRange, type ZCursor } from "./zset-order.ts";
 
 // ZSetValue
 
@@ -88,11 +88,9 @@ abstract class ZSetCore {
       if (typeof rep === "string") return;
       const members: string[] = [];
       const scores: number[] = [];
-      for (const leaf of rep.leaves) {
-        for (let i = 0; i < leaf.n; i++) {
-          members.push(leaf.members[i]!);
-          scores.push(leaf.scores[i]!);
-        }
+      for (const c = this.cursor(0); c.next(); ) {
+        members.push(c.member);
+        scores.push(c.score);
       }
       // zzlInsertAt stores an integral score as an integer: -0 becomes 0.
       this.setRep(packSorted(members, scores, null, members.length, true));
@@ -149,8 +147,7 @@ abstract class ZSetCore {
   insert(member: string, score: number): void {
     const rep = this.rep;
     if (typeof rep !== "string") {
-      rep.dict.set(member, score);
-      rep.insert(score, member);
+      rep.add(member, score);
       return;
     }
     if (score === 0) score = 0;
@@ -168,9 +165,7 @@ abstract class ZSetCore {
   updateScore(member: string, oldScore: number, newScore: number): void {
     const rep = this.rep;
     if (typeof rep !== "string") {
-      rep.remove(oldScore, member);
-      rep.insert(newScore, member);
-      rep.dict.set(member, newScore);
+      rep.move(member, oldScore, newScore);
       return;
     }
     if (newScore === 0) newScore = 0;
@@ -199,8 +194,7 @@ abstract class ZSetCore {
     if (typeof rep !== "string") {
       const old = rep.dict.get(member);
       if (old === undefined) return false;
-      rep.remove(old, member);
-      rep.dict.delete(member);
+      rep.delete(member, old);
       return true;
     }
     const o = findPacked(this, rep, member);
@@ -216,8 +210,7 @@ abstract class ZSetCore {
     if (typeof rep !== "string") {
       const score = rep.dict.get(member);
       if (score === undefined) return undefined;
-      const li = rep.leafFor(score, member);
-      return rep.prefix(li) + leafLowerBound(rep.leaves[li]!, score, member);
+      return rep.rankOf(score, member);
     }
     return findPacked(this, rep, member) < 0 ? undefined : lookup.rank;
   }
@@ -479,7 +472,7 @@ abstract class ZSetCore {
         index.dict.set(members[i]!, scores[i]!);
         if (index.dict.size !== i + 1) return { duplicate: members[i]! };
       }
-      index.fillSorted(members, scores, order, n);
+      index.fillSorted(scores, order, n);
       z.rep = index;
       return z;
     }

@@ -3,7 +3,7 @@
 // shrinking after mass deletions (renumbered entries, packed bytes).
 
 import { describe, expect, test } from "bun:test";
-import { ByteFieldTable, FieldTable, MemberTable } from "../../src/store/member-table.ts";
+import { ByteFieldTable, MemberTable, ScoreTable } from "../../src/store/member-table.ts";
 import { rng, seedFromEnv } from "../helpers/seeded.ts";
 
 const seed = seedFromEnv("MEMBER_TABLE_SEED");
@@ -100,30 +100,56 @@ describe("MemberTable", () => {
     expect([...t.members()]).toEqual([...model]);
   });
 
-  test("FieldTable matches a Map: values, updates, entries in order, clones", () => {
+  test("ScoreTable matches a Map: scores, updates, entries in order, clones, renumbering", () => {
     const rand = rng(seed + 3);
-    const t = new FieldTable<string>();
-    const model = new Map<string, string>();
+    const t = new ScoreTable();
+    const model = new Map<string, number>();
+    let renumbered = 0;
+    t.onRenumber = () => renumbered++;
     for (let i = 0; i < 40_000; i++) {
       const k = randomMember(rand);
       const r = rand();
-      if (r < 0.6) {
-        const v = `v${i}`;
+      if (r < 0.55) {
+        const v = i / 7;
         expect(t.setNew(k, v)).toBe(!model.has(k));
         model.set(k, v);
       } else if (r < 0.9) expect(t.delete(k)).toBe(model.delete(k));
       else expect(t.get(k)).toBe(model.get(k));
     }
+    let n = 0;
+    for (const k of [...model.keys()]) if (n++ % 4 !== 0) expect(t.delete(k)).toBe(model.delete(k));
+    expect(renumbered).toBeGreaterThan(0);
     expect(t.size).toBe(model.size);
     expect([...t.entries()]).toEqual([...model.entries()]);
     expect([...t.values()]).toEqual([...model.values()]);
     const copy = t.clone();
     const [firstKey] = model.keys();
-    t.set(firstKey!, "changed");
+    t.set(firstKey!, -1);
     expect(copy.get(firstKey!)).toBe(model.get(firstKey!));
-    const scores = FieldTable.fromEntries<number>([["a", 1.5], ["b", -0], ["c", Infinity]]);
+    const scores = ScoreTable.fromEntries([["a", 1.5], ["b", -0], ["c", Infinity]]);
     expect(Object.is(scores.get("b"), -0)).toBe(true);
     expect([...scores.keys()]).toEqual(["a", "b", "c"]);
+  });
+
+  test("entries compare in byte order, and deleteEntries renumbers once, after the last", () => {
+    const t = new ScoreTable();
+    const members = ["b", "a", "ab", "", "\xff", "abc", "b\x00"];
+    for (const m of members) t.set(m, 0);
+    const sorted = [...members].sort((x, y) => Buffer.compare(Buffer.from(x, "latin1"), Buffer.from(y, "latin1")));
+    for (let i = 0; i < members.length; i++) {
+      for (const m of members) expect(Math.sign(t.compareEntry(t.find(members[i]!), m))).toBe(Math.sign(sorted.indexOf(members[i]!) - sorted.indexOf(m)));
+      for (const m of members) expect(Math.sign(t.compareEntries(t.find(members[i]!), t.find(m)))).toBe(Math.sign(sorted.indexOf(members[i]!) - sorted.indexOf(m)));
+    }
+    const big = new ScoreTable();
+    for (let i = 0; i < 1000; i++) big.set(`m${i}`, i);
+    let remaps = 0;
+    big.onRenumber = () => remaps++;
+    const gone = new Int32Array(900);
+    for (let i = 0; i < 900; i++) gone[i] = big.find(`m${i}`);
+    big.deleteEntries(gone, 900);
+    expect(remaps).toBe(1);
+    expect(big.size).toBe(100);
+    for (let i = 0; i < 1000; i++) expect(big.get(`m${i}`)).toBe(i < 900 ? undefined : i);
   });
 
   test("an expected count from a hostile length field is not allocated up front", () => {

@@ -3,13 +3,13 @@
 // and ZCOUNT / ZLEXCOUNT.
 
 import type { Client } from "../../core/client.ts";
-import { type LexRange, lexGteMin, lexLteMax, type ScoreRange, scoreGteMin, scoreLteMax, ZSetValue } from "../../store/zset.ts";
+import { type LexRange, lexGteMin, lexLteMax, type ScoreRange, scoreGteMin, scoreLteMax, type ZCursor, ZSetValue } from "../../store/zset.ts";
 import { fail, SYNTAX, WRONGTYPE } from "../../core/errors.ts";
 import { deleteKey, lookupRead, readZSet, signalModified, writeZSet } from "../../core/keyspace.ts";
 import { NotifyClass, notifyKeyspaceEvent } from "../../core/pubsub.ts";
 import type { HandlerMap } from "../../core/command-spec.ts";
 import { maxEntries, storeResult, zsetAdd } from "./add.ts";
-import { replyMemberScore } from "./format.ts";
+import { replyMemberScore, replyScore } from "./format.ts";
 import { longArg, parseLexRange, parseScoreRange } from "./parse.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -34,6 +34,8 @@ interface RangeSink {
   /** Known length (rank ranges) or -1. */
   begin(length: number): void;
   emit(member: string, score: number): void;
+  /** emit() of a cursor's current entry. */
+  emitAt(cur: ZCursor): void;
   /** emit() for score/lex ranges, whose length is only known at the end. */
   emitPending(member: string, score: number): void;
   finish(count: number): void;
@@ -54,6 +56,13 @@ class ClientSink implements RangeSink {
   }
   emit(member: string, score: number): void {
     replyMemberScore(this.c, member, score, this.withScores);
+  }
+  emitAt(cur: ZCursor): void {
+    // The member's bytes go to the reply as they are (no string made for a large set's member).
+    const c = this.c;
+    if (this.withScores && c.reply.resp === 3) c.reply.array(2);
+    cur.writeMember(c.reply);
+    if (this.withScores) replyScore(c, cur.score);
   }
   emitPending(member: string, score: number): void {
     if (this.pending) {
@@ -83,6 +92,9 @@ class StoreSink implements RangeSink {
   }
   emit(member: string, score: number): void {
     zsetAdd(this.c, this.z!, score, member, 0);
+  }
+  emitAt(cur: ZCursor): void {
+    this.emit(cur.member, cur.score);
   }
   emitPending(member: string, score: number): void {
     this.emit(member, score);
@@ -115,7 +127,7 @@ function rangeByRank(sink: RangeSink, z: ZSetValue, start: number, end: number, 
   const count = n;
   sink.begin(n);
   const cur = z.cursor(reverse ? llen - 1 - start : start, reverse);
-  while (n-- > 0 && cur.next()) sink.emit(cur.member, cur.score);
+  while (n-- > 0 && cur.next()) sink.emitAt(cur);
   sink.finish(count);
 }
 
