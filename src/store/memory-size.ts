@@ -70,20 +70,3 @@ export function setBytes(n: number): number {
   const cap = smallTableCapacity(n);
   return cap === 4 ? 256 : cap === 16 ? 640 : cap === 64 ? 2704 : 96 + 32 * cap;
 }
-
-/**
- * Redis's sampled estimate of a collection (objectComputeSize): the cost of the first
- * `samples` elements, averaged, times the element count. `each` gives one element's cost;
- * `elements` is iterated no further than the sample.
- */
-export function sampledBytes<T>(elements: Iterable<T>, count: number, samples: number, each: (e: T) => number): number {
-  if (count === 0) return 0;
-  let seen = 0;
-  let total = 0;
-  for (const e of elements) {
-    if (seen >= samples) break;
-    total += each(e);
-    seen++;
-  }
-  return seen === 0 ? 0 : Math.round((total / seen) * count);
-}
