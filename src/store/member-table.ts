@@ -409,6 +409,27 @@ export class MemberTable {
     return typedArrayBytes(this.index.byteLength) + typedArrayBytes(this.ents.byteLength) + typedArrayBytes(this.bytes.length);
   }
 
+  /**
+   * Room for `n` more members of `bytes` bytes in all, sized exactly (a load that holds them
+   * already: no untrusted length asks for this, and growing by doubling would leave up to half
+   * of each array unused, and rehash the index at every doubling).
+   */
+  reserve(n: number, bytes: number): void {
+    const total = this.size + n;
+    const slots = slotsFor(total);
+    if (slots > this.mask + 1) this.resizeIndex(slots);
+    if ((this.entryLimit + n) * this.stride > this.ents.length) this.growEntries(this.entryLimit + n);
+    if (this.top + bytes > this.bytes.length) {
+      const next = Buffer.allocUnsafe(this.top + bytes);
+      this.bytes.copy(next, 0, 0, this.top);
+      this.bytes = next;
+    }
+    this.columnsReserved(this.entryLimit + n);
+  }
+
+  /** reserve(): room for `entries` entries in the subclass's columns. */
+  protected columnsReserved(_entries: number): void {}
+
   private growEntries(capacity: number): void {
     const ents = new Int32Array(capacity * this.stride);
     ents.set(this.ents.subarray(0, Math.min(this.ents.length, ents.length)));
@@ -600,6 +621,13 @@ export class ScoreTable extends MemberTable {
 
   protected override columnsCleared(): void {
     this.scores = new Float64Array(16);
+  }
+
+  protected override columnsReserved(entries: number): void {
+    if (entries <= this.scores.length) return;
+    const scores = new Float64Array(entries);
+    scores.set(this.scores);
+    this.scores = scores;
   }
 
   protected override entryMoved(from: number, to: number): void {

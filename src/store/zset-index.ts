@@ -433,9 +433,17 @@ export class ZIndex {
   /** Builds from entries already in order (no duplicates). */
   static fromSorted(members: string[], scores: ArrayLike<number>, order: ArrayLike<number> | null, n: number): ZIndex {
     const z = new ZIndex();
+    z.reserveFor(members, n);
     for (let i = 0; i < n; i++) z.dict.set(members[i]!, scores[i]!);
     z.fillSorted(scores, order, n);
     return z;
+  }
+
+  /** Sizes the dict for the first n of `members` (all about to be added). */
+  reserveFor(members: string[], n: number): void {
+    let bytes = 0;
+    for (let i = 0; i < n; i++) bytes += members[i]!.length;
+    this.dict.reserve(n, bytes);
   }
 
   /**

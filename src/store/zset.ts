@@ -468,6 +468,7 @@ abstract class ZSetCore {
     const z = new ZSetValue();
     if (encoding === "skiplist") {
       const index = new ZIndex();
+      index.reserveFor(members, n);
       for (let i = 0; i < n; i++) {
         index.dict.set(members[i]!, scores[i]!);
         if (index.dict.size !== i + 1) return { duplicate: members[i]! };
