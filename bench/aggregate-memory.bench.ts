@@ -93,7 +93,7 @@ async function memory(): Promise<void> {
     const base = { redis: await replicaRss("redis", master, 0), replicant: await replicaRss("replicant", master, 0) };
     console.log(`empty replica rss: redis-server ${(base.redis / 1e6).toFixed(1)} MB, replicant ${(base.replicant / 1e6).toFixed(1)} MB`);
     console.log(`\nbytes per key (key + value, resident memory over an empty replica), ${KEYS} keys:`);
-    console.log(`${"dataset".padEnd(8)} ${"redis-server".padStart(12)} ${"replicant".padStart(10)}  ratio`);
+    console.log(`${"dataset".padEnd(8)} ${"redis-server".padStart(12)} ${"replicant".padStart(10)}  ratio   whole RSS, MB (redis-server / replicant / ratio)`);
     for (const name of DATASETS) {
       const shape = SHAPES[name];
       if (!shape) throw new Error(`unknown dataset ${name} (known: ${Object.keys(SHAPES).join(", ")})`);
@@ -105,6 +105,7 @@ async function memory(): Promise<void> {
       const encoding = await master.call("OBJECT", "ENCODING", String(shape(0)[1]));
       console.log(
         `${name.padEnd(8)} ${(r / KEYS).toFixed(0).padStart(12)} ${(p / KEYS).toFixed(0).padStart(10)}  ${(p / r).toFixed(2)}x` +
+          `   ${((r + base.redis) / 1e6).toFixed(0)} / ${((p + base.replicant) / 1e6).toFixed(0)} / ${((p + base.replicant) / (r + base.redis)).toFixed(2)}x` +
           `   (${ELEMENT_DATASETS[name] ? "per element: " : ""}${String(shape(0).join(" ")).slice(0, 50)}; ${encoding}; master used_memory ${m.used_memory_human})`,
       );
     }
