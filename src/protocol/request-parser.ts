@@ -60,6 +60,8 @@ export class RequestParser {
   /** Arguments still expected by the multibulk in progress (0: none in progress). */
   private argsLeft = 0;
   private args: string[] = NO_ARGS;
+  /** Arguments of the current multibulk read so far. */
+  private argAt = 0;
   /** Length of the bulk argument whose body we are waiting for, or -1. */
   private bulkLen = -1;
   /** A large bulk body being gathered: the chunks and how many bytes they hold. */
@@ -180,7 +182,9 @@ export class RequestParser {
           this.pos = lineEnd + 2;
           if (n <= 0) continue;
           this.argsLeft = n;
-          this.args = [];
+          // Sized up front (a few elements; a huge count grows as arguments actually arrive).
+          this.args = n <= 16 ? new Array<string>(n) : [];
+          this.argAt = 0;
         } else {
           const cmd = this.inline(buf, end);
           if (cmd === null) return null;
@@ -252,10 +256,10 @@ export class RequestParser {
         }
         // A command's name is most often the previous command's again: the same string is
         // reused (no new string, and its hash for the command table's lookup is already known).
-        const at = this.args.length;
-        if (at === 0) this.args.push(this.commandName(buf, this.pos, this.bulkLen));
-        else if (at === 1) this.args.push(this.firstArgument(buf, this.pos, this.bulkLen));
-        else this.args.push(buf.latin1Slice(this.pos, this.pos + this.bulkLen));
+        const at = this.argAt++;
+        if (at === 0) this.args[0] = this.commandName(buf, this.pos, this.bulkLen);
+        else if (at === 1) this.args[1] = this.firstArgument(buf, this.pos, this.bulkLen);
+        else this.args[at] = buf.latin1Slice(this.pos, this.pos + this.bulkLen);
         if (this.bulkLen >= HUGE_ARG) this.options.onHugeArgument?.();
         this.pos += need;
         this.cmdBytes += need;
