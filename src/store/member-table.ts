@@ -125,16 +125,31 @@ export class MemberTable {
    * negative, 0 or positive.
    */
   compareEntry(e: number, member: string): number {
+    return this.compareEntryFrom(e, member, 0);
+  }
+
+  /** Length of the common prefix the last compareEntryFrom found. */
+  lastPrefix = 0;
+
+  /**
+   * compareEntry when the first `from` bytes are known to be equal (a binary search between
+   * two keys that share them with `member`); the common prefix's length is left in lastPrefix.
+   */
+  compareEntryFrom(e: number, member: string, from: number): number {
     const x = e * this.stride;
     const ents = this.ents;
     const b = this.bytes;
     const off = ents[x]!;
     const len = ents[x + 1]!;
     const n = len < member.length ? len : member.length;
-    for (let j = 0; j < n; j++) {
+    for (let j = from; j < n; j++) {
       const d = b[off + j]! - member.charCodeAt(j);
-      if (d !== 0) return d;
+      if (d !== 0) {
+        this.lastPrefix = j;
+        return d;
+      }
     }
+    this.lastPrefix = n;
     return len - member.length;
   }
 

@@ -52,11 +52,27 @@ function leafLowerBound(dict: ScoreTable, leaf: Leaf, score: number, member: str
   const ents = leaf.ents;
   let lo = 0;
   let hi = leaf.n;
+  // Common prefixes of `member` with the entries bounding the range below and above, when they
+  // have its score (else 0): every entry between them shares the smaller one, so a comparison
+  // starts after it (members that share a long prefix, "element:0000...", compare in a few bytes).
+  let below = 0;
+  let above = 0;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
     const s = scores[mid]!;
-    if (s < score || (s === score && dict.compareEntry(ents[mid]!, member) < 0)) lo = mid + 1;
-    else hi = mid;
+    if (s < score) {
+      lo = mid + 1;
+      below = 0;
+    } else if (s > score) {
+      hi = mid;
+      above = 0;
+    } else if (dict.compareEntryFrom(ents[mid]!, member, below < above ? below : above) < 0) {
+      lo = mid + 1;
+      below = dict.lastPrefix;
+    } else {
+      hi = mid;
+      above = dict.lastPrefix;
+    }
   }
   return lo;
 }
@@ -155,11 +171,25 @@ export class ZIndex {
     const dict = this.dict;
     let lo = 0;
     let hi = fs.length - 1;
+    // Prefixes shared with the bounding first keys, as in leafLowerBound.
+    let below = 0;
+    let above = 0;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
       const s = fs[mid]!;
-      if (s < score || (s === score && dict.compareEntry(fe[mid]!, member) <= 0)) lo = mid;
-      else hi = mid - 1;
+      if (s < score) {
+        lo = mid;
+        below = 0;
+      } else if (s > score) {
+        hi = mid - 1;
+        above = 0;
+      } else if (dict.compareEntryFrom(fe[mid]!, member, below < above ? below : above) <= 0) {
+        lo = mid;
+        below = dict.lastPrefix;
+      } else {
+        hi = mid - 1;
+        above = dict.lastPrefix;
+      }
     }
     return lo;
   }

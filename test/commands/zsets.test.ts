@@ -225,6 +225,31 @@ describe("ZSetValue (packed listpack and chunked skiplist representations)", () 
     expect(copy.size).toBe(model.entries.length);
   });
 
+  test("large sets of members sharing long prefixes, mostly on equal scores: ranks and order by bytes", () => {
+    // The skiplist encoding's searches skip the prefix a member shares with the keys bounding
+    // the search; members that are prefixes of others, and bytes above 0x7f, test where they stop.
+    const rand = rng(seedFromEnv("ZSET_PREFIX_SEED"));
+    const z = new ZSetValue();
+    z.encoding = "skiplist";
+    const model = new Map<string, number>();
+    const stems = ["element:000000", "element:00000", "element:", "elem", "\xffelement:0000"];
+    const byBytes = (a: [string, number], b: [string, number]) => a[1] - b[1] || Buffer.compare(Buffer.from(a[0], "latin1"), Buffer.from(b[0], "latin1"));
+    for (let step = 0; step < 20000; step++) {
+      const m = `${stems[Math.floor(rand() * stems.length)]}${Math.floor(rand() * 3000)}${rand() < 0.1 ? "\x80" : ""}`;
+      if (rand() < 0.7) {
+        const s = rand() < 0.85 ? 5 : Math.floor(rand() * 3) + 4;
+        z.add(m, s);
+        model.set(m, s);
+      } else expect(z.delete(m)).toBe(model.delete(m));
+      if (step % 2000 === 0 || step === 19999) {
+        const sorted = [...model.entries()].sort(byBytes);
+        z.checkInvariants();
+        expect([...z.entries()]).toEqual(sorted);
+        for (let i = 0; i < sorted.length; i += 7) expect(z.rank(sorted[i]![0])).toBe(i);
+      }
+    }
+  });
+
   test("-0 and the packed score forms survive conversions and loads", () => {
     const scores = [-0, 0, 1, 251, 252, -1, 2147483647, -2147483648, 2147483648, 0.5, 0.1, 1e300, -1e-310, Infinity, -Infinity, 2 ** 53 + 2];
     const members = scores.map((_, i) => `s${i}`);
