@@ -368,7 +368,7 @@ export class MemberTable {
   }
 
   /** Writes entry e's member as a bulk string straight from the bytes. */
-  writeMemberAt(e: number, out: { bulkRange(src: Uint8Array, start: number, len: number): void }): void {
+  writeMemberAt(e: number, out: BulkSink): void {
     const x = e * this.stride;
     out.bulkRange(this.bytes, this.ents[x]!, this.ents[x + 1]!);
   }
@@ -592,11 +592,7 @@ export class ScoreTable extends MemberTable {
   setEntry(key: string, score: number): number {
     const e = this.addEntry(key);
     const at = e >= 0 ? e : -e - 1;
-    if (at >= this.scores.length) {
-      const grown = new Float64Array(Math.max(16, this.scores.length * 2, at + 1));
-      grown.set(this.scores);
-      this.scores = grown;
-    }
+    if (at >= this.scores.length) this.growScores(Math.max(16, this.scores.length * 2, at + 1));
     this.scores[at] = score;
     return e;
   }
@@ -639,8 +635,11 @@ export class ScoreTable extends MemberTable {
   }
 
   protected override columnsReserved(entries: number): void {
-    if (entries <= this.scores.length) return;
-    const scores = new Float64Array(entries);
+    if (entries > this.scores.length) this.growScores(entries);
+  }
+
+  private growScores(capacity: number): void {
+    const scores = new Float64Array(capacity);
     scores.set(this.scores);
     this.scores = scores;
   }

@@ -11,8 +11,9 @@
 // remapping to `remapEntries`.
 
 import { ScoreTable } from "./member-table.ts";
-import { type ScoreRange, LEX_MIN, LEX_MAX, type LexRange, lexGteMin, lexLteMax, type MemberOut, type ZCursor } from "./zset-order.ts";
+import { type ScoreRange, LEX_MIN, LEX_MAX, type LexRange, lexGteMin, lexLteMax, type ZCursor } from "./zset-order.ts";
 import { arrayBytes, objectBytes, typedArrayBytes } from "./memory-size.ts";
+import type { BulkSink } from "./packed-entries.ts";
 
 /** Most entries in a leaf; a full leaf splits in two. */
 const LEAF_MAX = 128;
@@ -564,7 +565,7 @@ export class IndexCursor implements ZCursor {
   get member(): string {
     return this.z.dict.memberAt(this.entry);
   }
-  writeMember(out: MemberOut): void {
+  writeMember(out: BulkSink): void {
     this.z.dict.writeMemberAt(this.entry, out);
   }
   next(): boolean {

@@ -2,6 +2,7 @@
 // member bytes, like sdscmp), the score and lex ranges of ZRANGEBYSCORE / ZRANGEBYLEX, and the
 // cursor interface both encodings (zset-packed.ts, zset-index.ts) implement.
 
+import type { BulkSink } from "./packed-entries.ts";
 
 /** Order of (score, member): by score, then by member bytes. */
 export function zcompare(s1: number, m1: string, s2: number, m2: string): number {
@@ -79,11 +80,5 @@ export interface ZCursor {
   score: number;
   next(): boolean;
   /** Writes the current member as a bulk string (from its bytes, where the set holds bytes). */
-  writeMember(out: MemberOut): void;
-}
-
-/** Where a cursor writes a member: a reply. */
-export interface MemberOut {
-  bulk(s: string): void;
-  bulkRange(src: Uint8Array, start: number, len: number): void;
+  writeMember(out: BulkSink): void;
 }

@@ -2,7 +2,8 @@
 // in order, scanned with charCodeAt (see zset.ts for why). This module owns the format: the
 // entry codec, the linear lookup (zzlFind) with its one-entry cache, rebuilds, and the cursor.
 
-import { type MemberOut, type ZCursor } from "./zset-order.ts";
+import type { BulkSink } from "./packed-entries.ts";
+import { type ZCursor } from "./zset-order.ts";
 
 // Packed entries (the listpack encoding)
 //
@@ -303,8 +304,8 @@ export class PackedCursor implements ZCursor {
       this.at = o;
     }
   }
-  writeMember(out: MemberOut): void {
-    out.bulk(this.member);
+  writeMember(out: BulkSink): void {
+    out.bulkChars(this.member, 0, this.member.length);
   }
   next(): boolean {
     const p = this.p;

@@ -88,10 +88,7 @@ abstract class ZSetCore {
       if (typeof rep === "string") return;
       const members: string[] = [];
       const scores: number[] = [];
-      for (const c = this.cursor(0); c.next(); ) {
-        members.push(c.member);
-        scores.push(c.score);
-      }
+      this.toArrays(members, scores);
       // zzlInsertAt stores an integral score as an integer: -0 becomes 0.
       this.setRep(packSorted(members, scores, null, members.length, true));
       this.count = members.length;
