@@ -12,6 +12,7 @@
 //   terminal (Bun cannot fork) and the first one exits at once, as Redis's parent does.
 
 import { spawn } from "node:child_process";
+import { openLibc } from "../common/libc.ts";
 import type { Config } from "../config/config.ts";
 import type { Logger } from "./log.ts";
 
@@ -48,38 +49,6 @@ export function resolveSupervision(config: Config, log: Logger): SupervisionMode
     return "systemd";
   }
   return "no";
-}
-
-interface LibcSocket {
-  socket(domain: number, type: number, protocol: number): number;
-  sendto(fd: number, buf: unknown, len: number, flags: number, addr: unknown, addrlen: number): number | bigint;
-  close(fd: number): number;
-}
-
-/** Process-wide: the libc handle, opened on the first notification (not per-server state). */
-let libc: { symbols: LibcSocket; ptr: (b: Buffer) => unknown } | null | undefined;
-
-/** libc's socket functions through bun:ffi (glibc or musl), or null if none opens. */
-function openLibc(): typeof libc {
-  if (libc !== undefined) return libc;
-  libc = null;
-  try {
-    // A variable import keeps bun:ffi out of every path that does not notify.
-    const ffi = require("bun:ffi") as typeof import("bun:ffi");
-    const { FFIType } = ffi;
-    for (const name of ["libc.so.6", `libc.musl-${process.arch === "arm64" ? "aarch64" : "x86_64"}.so.1`, "libc.so"]) {
-      try {
-        const lib = ffi.dlopen(name, {
-          socket: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
-          sendto: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i64 },
-          close: { args: [FFIType.i32], returns: FFIType.i32 },
-        });
-        libc = { symbols: lib.symbols as unknown as LibcSocket, ptr: (b: Buffer) => ffi.ptr(b) };
-        break;
-      } catch {}
-    }
-  } catch {}
-  return libc;
 }
 
 /**

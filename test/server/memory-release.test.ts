@@ -1,6 +1,7 @@
 // Memory given back: a client that sent many requests for a big value and never read the
 // replies holds them in its send queue; once it is gone, the process's RSS comes back down
 // (the runtime would otherwise keep the garbage until enough new allocation collects it).
+// The pages of the executable that only a start or a load ran are handed back too.
 
 import { afterAll, expect, test } from "bun:test";
 import { createConnection } from "node:net";
@@ -46,4 +47,40 @@ test("a huge value set in one argument is held once: its request buffers and arg
   expect(await reply).toBe("+OK\r\n");
   await waitFor("one copy of the value", () => rssMb(pid) < before + 128 * 1.25, 10000);
   sock.end();
+});
+
+/** RSS of the mappings of the process's own executable file, in MB. */
+function executableRssMb(pid: number): number {
+  const fs = require("node:fs") as typeof import("node:fs");
+  const exe = fs.readlinkSync(`/proc/${pid}/exe`);
+  let kb = 0;
+  let ours = false;
+  for (const line of fs.readFileSync(`/proc/${pid}/smaps`, "utf8").split("\n")) {
+    if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) ours = line.endsWith(exe);
+    else if (ours && line.startsWith("Rss:")) kb += Number(line.split(/\s+/)[1]);
+  }
+  return kb / 1024;
+}
+
+test("the executable's pages only the start and a load ran are handed back, and the server serves on", async () => {
+  const first = await startReplicant(["--enable-debug-command", "yes"]);
+  started.push(first);
+  await first.call("DEBUG", "POPULATE", 10000);
+  await first.call("HSET", "h", "f", "v");
+  await first.call("SAVE");
+  await first.stop();
+  // The same directory: its dump.rdb loads at start.
+  const s = await startReplicant(["--loglevel", "verbose"], { dir: first.dir });
+  started.push(s);
+  await s.waitForLog(/Released [\d.]+ MB of code pages used by the start/);
+  await s.waitForLog(/Released [\d.]+ MB of code pages used by the load/);
+  const released = Number(s.output().match(/Released ([\d.]+) MB of code pages used by the load/)![1]);
+  // What the load ran (the loader, the JIT compiling it) was resident before the advice.
+  expect(released).toBeGreaterThan(1);
+  // Whatever runs next faults back in what it needs.
+  const c = await s.client();
+  expect(await c.call("DBSIZE")).toBe(10001);
+  expect(await c.call("HGET", "h", "f")).toBe("v");
+  expect(executableRssMb(Number((await info(s, "server")).process_id))).toBeGreaterThan(0);
+  c.close();
 });
