@@ -4,7 +4,7 @@
 // without, as a Redis built without the feature would.
 
 /** The functions, as bun:ffi calls them (pointers as the addresses ffi.ptr gives, or numbers). */
-export interface Libc {
+interface Libc {
   socket(domain: number, type: number, protocol: number): number;
   sendto(fd: number, buf: unknown, len: number, flags: number, addr: unknown, addrlen: number): number | bigint;
   close(fd: number): number;

@@ -4,6 +4,7 @@
 // its blocking command has replied, as in Redis.
 
 import { ProtocolError } from "../protocol/request-parser.ts";
+import { PREFETCH_MAX } from "../store/keyspace/keyspace-index.ts";
 import type { Client } from "./client.ts";
 import { processCommand } from "./dispatch.ts";
 
@@ -18,9 +19,24 @@ import { processCommand } from "./dispatch.ts";
  */
 const FLUSH_WITHIN_BATCH = 64 * 1024 * 1024;
 
+/** Scratch for the keys a pipeline will look up (prefetchKeys; used within one call, so shared). */
+const pipelineKeys = new Int32Array(PREFETCH_MAX * 4);
+
+/**
+ * A pipeline's keys (and the members it names in a large aggregate) read ahead before its
+ * commands run (Database.prefetch), so that their cache misses overlap: the two or three misses
+ * of each lookup were a fifth of the server's time under `redis-benchmark -P 16` of GET or
+ * HGET. Only for two commands or more: a lone command's lookup has nothing to overlap with.
+ */
+function prefetchKeys(c: Client): void {
+  const n = c.parser.peekArguments(pipelineKeys, PREFETCH_MAX);
+  if (n >= 2) c.db.prefetch(c.parser.readBuffer, pipelineKeys, n);
+}
+
 /** Runs the client's complete commands; `now` is performance.now() when the caller has just read it. */
 export function processInput(c: Client, now = performance.now()): void {
   const server = c.server;
+  prefetchKeys(c);
   // The batch's first command starts now; each next one where the previous one ended (call()).
   server.batchClock = now;
   try {

@@ -270,6 +270,52 @@ export class RequestParser {
     }
   }
 
+  /** The bytes peekArguments' positions are in (valid until the next feed). */
+  get readBuffer(): Buffer {
+    return this.buf;
+  }
+
+  /**
+   * Where the second and third arguments (a key and, for HGET, SISMEMBER, ZSCORE..., a member)
+   * of each complete multibulk command buffered from here start and how long they are: up to
+   * `max` commands, as quadruples (start, length, start, length; a missing third: length -1) in
+   * `out`. Changes nothing: a hint for prefetching what a pipeline's commands will look up
+   * (their lookups then wait on memory together, not one after another). Stops at anything
+   * that is not a plain, complete multibulk of two arguments or more (the parser proper deals
+   * with it).
+   */
+  peekArguments(out: Int32Array, max: number): number {
+    if (this.argsLeft !== 0 || this.bigParts) return 0;
+    const buf = this.buf;
+    const end = buf.length;
+    let p = this.pos;
+    let n = 0;
+    while (n < max && p < end && buf[p] === 42 /* '*' */) {
+      let count = 0;
+      let i = p + 1;
+      for (let d = buf[i]! - 48; i < end && d >= 0 && d <= 9 && count < 1024; d = buf[++i]! - 48) count = count * 10 + d;
+      if (i + 1 >= end || buf[i] !== CR || count < 2 || count >= 1024) return n;
+      p = i + 2;
+      const q = n << 2;
+      out[q + 3] = -1;
+      for (let a = 0; a < count; a++) {
+        if (p >= end || buf[p] !== 36 /* '$' */) return n;
+        let len = 0;
+        let j = p + 1;
+        for (let d = buf[j]! - 48; j < end && d >= 0 && d <= 9 && len < 0x10000000; d = buf[++j]! - 48) len = len * 10 + d;
+        if (j + 1 >= end || buf[j] !== CR) return n;
+        if (a === 1 || a === 2) {
+          out[q + (a - 1) * 2] = j + 2;
+          out[q + (a - 1) * 2 + 1] = len;
+        }
+        p = j + 4 + len;
+        if (p > end) return n;
+      }
+      n++;
+    }
+    return n;
+  }
+
   /** The previous command's name, reused by commandName when the same bytes come again. */
   private lastName = "";
 

@@ -10,6 +10,8 @@
 
 import { cloneValue } from "./clone.ts";
 import { HashValue } from "./hash.ts";
+import { SetValue } from "./set.ts";
+import { ZSetValue } from "./zset.ts";
 import { Keyspace, NO_EXPIRE, NOT_FOUND, packedFits, type KeptObjects } from "./keyspace/keyspace.ts";
 import { restForm, restFormAgain, restFormOf, restTypeName, valueFromRest } from "./at-rest.ts";
 import { Kind } from "./keyspace/record.ts";
@@ -96,6 +98,21 @@ export class Database {
 
   // -------------------------------------------------------------------------------------------
   // By slot: one lookup, several reads (valid until the next write to this database)
+
+  /**
+   * Reads ahead what a pipeline's commands will look up (request-parser.ts's peekArguments
+   * quadruples in `at`): their keys, and when the first one is a large set, hash or sorted set,
+   * the members the commands name in it (a pipeline of HGET / SISMEMBER / ZSCORE on one key).
+   */
+  prefetch(buf: Uint8Array, at: Int32Array, n: number): void {
+    const ks = this.ks;
+    ks.prefetch(buf, at, n);
+    if (at[3]! < 0) return;
+    const slot = ks.findBytes(buf, at[0]!, at[1]!);
+    if (slot === NOT_FOUND || ks.kindAt(slot) !== Kind.Object) return;
+    const v = ks.objectAt(slot);
+    if (v instanceof SetValue || v instanceof HashValue || v instanceof ZSetValue) v.prefetchMembers(buf, at, n);
+  }
 
   /** The slot of a key, or NOT_FOUND. */
   find(key: string): number {

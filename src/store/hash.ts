@@ -210,6 +210,12 @@ export class HashValue extends HashFields {
     if (entries) for (const [f, v] of entries) this.setField(f, v);
   }
 
+  /** Database.prefetch: the fields a pipeline names, read ahead in the table of a large hash. */
+  prefetchMembers(buf: Uint8Array, at: Int32Array, n: number): void {
+    const data = this.data;
+    if (typeof data !== "string") data.prefetch(buf, at, n);
+  }
+
   /**
    * A hash over already packed entries (the RDB reader's path): `packed` must hold `count`
    * distinct fields with their values, in the format of store/packed-entries.ts.

@@ -37,6 +37,9 @@ const MIN_ENTRIES = 16;
 const SHORT_MEMBER = 24;
 
 const EMPTY = Buffer.alloc(0);
+
+/** MemberTable.prefetch's scratch (used within one call: shared by every table). */
+const prefetchSlots = new Int32Array(16);
 /**
  * Most members a table is sized for up front: an expected count comes from an RDB's length
  * field, which a corrupt or hostile file may set to billions; past this the table grows as
@@ -102,6 +105,42 @@ export class MemberTable {
         if (this.entryEquals(e, member)) return e;
       }
     }
+  }
+
+  /** What prefetch() read, kept so that the compiler cannot drop the reads. */
+  prefetched = 0;
+
+  /**
+   * Reads ahead, for the members of a pipeline's commands (the third arguments in
+   * peekArguments' quadruples; a length of -1: none), the index slot, the entry and the first
+   * bytes of each, in passes of independent reads: their cache misses overlap instead of
+   * coming one after another in each lookup (KeyspaceIndex.prefetch does the same for keys).
+   */
+  prefetch(buf: Uint8Array, at: Int32Array, n: number): void {
+    const slots = prefetchSlots;
+    if (n > slots.length) n = slots.length;
+    const index = this.index;
+    const mask = this.mask;
+    for (let k = 0; k < n; k++) {
+      const len = at[(k << 2) + 3]!;
+      slots[k] = len < 0 ? -1 : (hashBytes(buf, at[(k << 2) + 2]!, len) & mask) << 1;
+    }
+    for (let k = 0; k < n; k++) {
+      const i = slots[k]!;
+      if (i !== -1) slots[k] = index[i] === 0 ? -1 : (index[i + 1]! - 1) * this.stride;
+    }
+    const ents = this.ents;
+    for (let k = 0; k < n; k++) {
+      const x = slots[k]!;
+      if (x !== -1) slots[k] = ents[x]!;
+    }
+    const bytes = this.bytes;
+    let seen = 0;
+    for (let k = 0; k < n; k++) {
+      const off = slots[k]!;
+      if (off !== -1) seen ^= bytes[off]!;
+    }
+    this.prefetched = seen;
   }
 
   has(member: string): boolean {

@@ -213,6 +213,12 @@ export class SetValue extends SetFields {
     if (members) for (const m of members) this.add(m);
   }
 
+  /** Database.prefetch: the members a pipeline names, read ahead in the table of a large set. */
+  prefetchMembers(buf: Uint8Array, at: Int32Array, n: number): void {
+    const data = this.data;
+    if (typeof data !== "string") data.prefetch(buf, at, n);
+  }
+
   /** A set over an intset body (little-endian values of `width` bytes, ascending, distinct). */
   static fromIntset(body: string, width: 2 | 4 | 8, encoding: SetEncoding): SetValue {
     const s = new SetValue();

@@ -106,6 +106,12 @@ abstract class ZSetCore {
     if (typeof rep !== "string") rep.scanState = s;
   }
 
+  /** Database.prefetch: the members a pipeline names, read ahead in a large set's table. */
+  prefetchMembers(buf: Uint8Array, at: Int32Array, n: number): void {
+    const rep = this.rep;
+    if (typeof rep !== "string") rep.dict.prefetch(buf, at, n);
+  }
+
   /** The member -> score map of a skiplist-encoded set, in insertion order (ZSCAN). */
   dictEntries(): IterableIterator<[string, number]> {
     const rep = this.rep;

@@ -106,4 +106,43 @@ describe("RequestParser", () => {
     expect(() => parseAll("PING\r\n", undefined, { fromMaster: true })).toThrow(ProtocolError);
     expect(() => parseAll("*1\r\n$4\r\nPINGxx", undefined, { fromMaster: true })).toThrow(ProtocolError);
   });
+
+  test("peekArguments: the key and third argument of each complete multibulk ahead, nothing consumed", () => {
+    const p = new RequestParser({ maxBulkLength: 512 * 1024 * 1024 });
+    const input = "*2\r\n$3\r\nGET\r\n$5\r\nkey:1\r\n*3\r\n$4\r\nHGET\r\n$1\r\nh\r\n$7\r\nfield:2\r\n*4\r\n$4\r\nHSET\r\n$0\r\n\r\n$1\r\nf\r\n$1\r\nv\r\n*2\r\n$3\r\nGET\r\n$3\r\nabc";
+    const buf = Buffer.from(input, "latin1");
+    p.feed(buf);
+    const out = new Int32Array(16 * 4);
+    const n = p.peekArguments(out, 16);
+    // The fourth command is not complete.
+    expect(n).toBe(3);
+    const arg = (k: number, which: 0 | 1) => (out[k * 4 + which * 2 + 1]! < 0 ? null : p.readBuffer.latin1Slice(out[k * 4 + which * 2]!, out[k * 4 + which * 2]! + out[k * 4 + which * 2 + 1]!));
+    expect([arg(0, 0), arg(0, 1), arg(1, 0), arg(1, 1), arg(2, 0), arg(2, 1)]).toEqual(["key:1", null, "h", "field:2", "", "f"]);
+    expect(p.peekArguments(out, 2)).toBe(2);
+    // Nothing was consumed: the commands come out as before.
+    expect(p.next()).toEqual(["GET", "key:1"]);
+    expect(p.next()).toEqual(["HGET", "h", "field:2"]);
+    // From the next command on.
+    expect(p.peekArguments(out, 16)).toBe(1);
+    expect(p.next()).toEqual(["HSET", "", "f", "v"]);
+    expect(p.next()).toBeNull();
+    // Inside a command, nothing.
+    expect(p.peekArguments(out, 16)).toBe(0);
+  });
+
+  test("peekArguments stops at an inline command, a one-argument command or a malformed one", () => {
+    const out = new Int32Array(16 * 4);
+    const peek = (input: string) => {
+      const p = new RequestParser({ maxBulkLength: 512 * 1024 * 1024 });
+      p.feed(Buffer.from(input, "latin1"));
+      return p.peekArguments(out, 16);
+    };
+    const get = "*2\r\n$3\r\nGET\r\n$1\r\na\r\n";
+    expect(peek(get + "PING\r\n" + get)).toBe(1);
+    expect(peek(get + "*1\r\n$4\r\nPING\r\n" + get)).toBe(1);
+    expect(peek(get + "*2\r\n$3\r\nGET\r\n$x\r\na\r\n")).toBe(1);
+    expect(peek(get + "*-1\r\n" + get)).toBe(1);
+    expect(peek(get + "*2\r\n$3\r\nGET\r\n$99999999999\r\na\r\n")).toBe(1);
+    expect(peek(get.repeat(20))).toBe(16);
+  });
 });

@@ -1,6 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { Database } from "../../src/store/database.ts";
+import { HashValue } from "../../src/store/hash.ts";
+import { SetValue } from "../../src/store/set.ts";
 import { ListValue } from "../../src/store/values.ts";
+import { ZSetValue } from "../../src/store/zset.ts";
 import { rng } from "../helpers/seeded.ts";
 
 /** Seeded integers below n. */
@@ -80,5 +83,50 @@ describe("Database over a Keyspace", () => {
     expect(db.expiresSize).toBe(1);
     expect(db.volatileKeyAt(0)).toBe("k5");
     expect(new Database(1).randomKey()).toBeUndefined();
+  });
+
+  test("prefetch reads ahead and changes nothing, whatever the keys name", () => {
+    const db = new Database(0);
+    for (let i = 0; i < 1000; i++) db.setPersistent(`key:${i}`, `v${i}`);
+    const hash = new HashValue();
+    const set = new SetValue();
+    const zset = new ZSetValue();
+    for (let i = 0; i < 1000; i++) {
+      hash.setField(`f${i}`, `v${i}`);
+      set.add(`m${i}`);
+      zset.add(`m${i}`, i);
+    }
+    db.set("h", hash);
+    db.set("s", set);
+    db.set("z", zset);
+    const commands = [["key:1"], ["h", "f1"], ["s", "m2"], ["z", "m3"], ["missing", "x"], ["key:2", "not-a-member"], ["h", "absent"], ["h", ""]];
+    const order = [[1, 6, 7, 0], [2, 2, 4], [3, 0], [4, 1], [5, 1], [0, 1]];
+    for (const picks of order) {
+      let text = "";
+      for (const k of picks) text += commands[k]!.map((a) => `$${a.length}\r\n${a}\r\n`).join("");
+      const buf = Buffer.from(text, "latin1");
+      const at = new Int32Array(picks.length * 4);
+      let pos = 0;
+      picks.forEach((k, i) => {
+        const args = commands[k]!;
+        for (let j = 0; j < 2; j++) {
+          if (j >= args.length) {
+            at[i * 4 + 3] = -1;
+            continue;
+          }
+          pos = text.indexOf("\r\n", pos) + 2;
+          at[i * 4 + j * 2] = pos;
+          at[i * 4 + j * 2 + 1] = args[j]!.length;
+          pos += args[j]!.length + 2;
+        }
+      });
+      db.prefetch(buf, at, picks.length);
+    }
+    expect(db.size).toBe(1003);
+    expect(db.get("key:1")).toBe("v1");
+    expect(hash.get("f1")).toBe("v1");
+    expect(set.has("m2")).toBe(true);
+    expect(zset.score("m3")).toBe(3);
+    expect(hash.size + set.size + zset.size).toBe(3000);
   });
 });

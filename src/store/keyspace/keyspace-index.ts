@@ -52,6 +52,9 @@ function spareIntsPerInsert(capacity: number): number {
   return Math.ceil((capacity * 4) / Math.max(1, (capacity * SPARE_LEAD) / 2));
 }
 
+/** The most keys prefetch() reads ahead (a `-P 16` pipeline's). */
+export const PREFETCH_MAX = 16;
+
 export class KeyspaceIndex {
   table: Int32Array<ArrayBufferLike>;
   mask: number;
@@ -157,6 +160,40 @@ export class KeyspaceIndex {
       if (th === 0) return NOT_FOUND;
       if (th === h && this.keyEqualsBytes(t[(i << 1) + 1]!, buf, start, len)) return i;
     }
+  }
+
+  /** The refs prefetch() read from the table, then follows (at most PREFETCH_MAX). */
+  private readonly prefetchRefs = new Int32Array(PREFETCH_MAX);
+  /** What prefetch() read, kept so that the compiler cannot drop the reads. */
+  prefetched = 0;
+
+  /**
+   * Reads, for the keys of a pipeline's commands (request-parser.ts's peekArguments: the
+   * quadruple of command k starts at 4k, its key's start and length first), the table slot each
+   * hashes to, then the record that slot points at. Lookups done one by one each wait for two
+   * cache misses in turn (the slot, then the record); read here in passes of independent reads,
+   * the misses of all the keys overlap, and the lookups that follow find both in the cache.
+   * Only a hint: a key in another slot (a collision) or no key at all costs a wasted read.
+   */
+  prefetch(buf: Uint8Array, at: Int32Array, n: number): void {
+    const t = this.table;
+    const mask = this.mask;
+    const refs = this.prefetchRefs;
+    if (n > PREFETCH_MAX) n = PREFETCH_MAX;
+    // The hashes (no memory read but the request's), the slots (all misses in flight at once),
+    // the records.
+    for (let k = 0; k < n; k++) refs[k] = (hashBytes(buf, at[k << 2]!, at[(k << 2) + 1]!) & mask) << 1;
+    for (let k = 0; k < n; k++) {
+      const i = refs[k]!;
+      refs[k] = t[i] === 0 ? -1 : t[i + 1]!;
+    }
+    const words = this.arena.words;
+    let seen = 0;
+    for (let k = 0; k < n; k++) {
+      const ref = refs[k]!;
+      if (ref !== -1) seen ^= words[ref >>> REF_SHIFT]![((ref & OFFSET_MASK) << 3) >> 2]!;
+    }
+    this.prefetched = seen;
   }
 
   refAt(slot: number): number {
