@@ -19,28 +19,33 @@ import { processCommand } from "./dispatch.ts";
  */
 const FLUSH_WITHIN_BATCH = 64 * 1024 * 1024;
 
-/** Scratch for the keys a pipeline will look up (prefetchKeys; used within one call, so shared). */
+/** Scratch for the keys a pipeline will look up (prefetchPipeline; used within one call, so shared). */
 const pipelineKeys = new Int32Array(PREFETCH_MAX * 4);
 
 /**
  * A pipeline's keys (and the members it names in a large aggregate) read ahead before its
  * commands run (Database.prefetch), so that their cache misses overlap: the two or three misses
  * of each lookup were a fifth of the server's time under `redis-benchmark -P 16` of GET or
- * HGET. Only for two commands or more: a lone command's lookup has nothing to overlap with.
+ * HGET. Covers the next PREFETCH_MAX commands at most; returns how many commands to run
+ * before reading ahead again (1 when there was nothing to read ahead: a lone command's lookup
+ * has nothing to overlap with).
  */
-function prefetchKeys(c: Client): void {
+export function prefetchPipeline(c: Client): number {
   const n = c.parser.peekArguments(pipelineKeys, PREFETCH_MAX);
-  if (n >= 2) c.db.prefetch(c.parser.readBuffer, pipelineKeys, n);
+  if (n < 2) return 1;
+  c.db.prefetch(c.parser.readBuffer, pipelineKeys, n);
+  return n;
 }
 
 /** Runs the client's complete commands; `now` is performance.now() when the caller has just read it. */
 export function processInput(c: Client, now = performance.now()): void {
   const server = c.server;
-  prefetchKeys(c);
   // The batch's first command starts now; each next one where the previous one ended (call()).
   server.batchClock = now;
+  let ahead = 0;
   try {
     while (!c.closeAfterReply && !c.blocked) {
+      if (--ahead <= 0) ahead = prefetchPipeline(c);
       const argv = c.parser.next();
       if (argv === null) break;
       processCommand(c, argv);

@@ -11,6 +11,7 @@
 
 import type { Client } from "../core/client.ts";
 import { processCommand } from "../core/dispatch.ts";
+import { prefetchPipeline } from "../core/input.ts";
 import type { Server } from "../core/server.ts";
 import { ProtocolError } from "../protocol/request-parser.ts";
 import type { ReplicaLink } from "./replica-link.ts";
@@ -209,6 +210,7 @@ export class MasterStream {
     const scripting = this.server.scripting;
     // One clock read per command, as a client's batch (core/input.ts processInput).
     this.server.batchClock = performance.now();
+    let ahead = 0;
     try {
       while (this.isApplier(c)) {
         if (scripting.busy !== null) {
@@ -222,6 +224,8 @@ export class MasterStream {
           }
           return;
         }
+        // The stream's keys read ahead, as a client's pipeline's (core/input.ts).
+        if (--ahead <= 0) ahead = prefetchPipeline(c);
         const argv = c.parser.next();
         if (argv === null) break;
         processCommand(c, argv);

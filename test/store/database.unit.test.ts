@@ -122,6 +122,9 @@ describe("Database over a Keyspace", () => {
       });
       db.prefetch(buf, at, picks.length);
     }
+    // MGET's form: keys as strings, from any position, more than one pass's worth.
+    const keys = ["MGET", ...Array.from({ length: 40 }, (_, i) => (i % 3 === 0 ? `missing:${i}` : `key:${i}`)), "h"];
+    for (let from = 1; from < keys.length; from += 7) db.ks.prefetchStrings(keys, from);
     expect(db.size).toBe(1003);
     expect(db.get("key:1")).toBe("v1");
     expect(hash.get("f1")).toBe("v1");

@@ -11,7 +11,7 @@ import { replicationOf } from "../../replication/replication.ts";
 import type { Client } from "../../core/client.ts";
 import { fail, NOT_INTEGER, SYNTAX, WRONGTYPE, wrongArity } from "../../core/errors.ts";
 import { deleteKey, lookupRead, lookupReadSlot, lookupWrite, readString, setKey, signalModified, writeString } from "../../core/keyspace.ts";
-import { NOT_FOUND } from "../../store/keyspace/keyspace-index.ts";
+import { NOT_FOUND, PREFETCH_MAX } from "../../store/keyspace/keyspace-index.ts";
 import { forgetStringEncoding, noteStringEncoding } from "./encoding.ts";
 import { addLongDouble, formatLongDoubleHuman, parseLongDouble } from "./longdouble.ts";
 import { lcsCommand } from "./lcs.ts";
@@ -293,6 +293,8 @@ export const handlers: HandlerMap = {
     c.reply.array(argv.length - 1);
     const ks = c.db.ks;
     for (let j = 1; j < argv.length; j++) {
+      // The next keys read ahead together, their cache misses overlapping (KeyspaceIndex.prefetch).
+      if ((j - 1) % PREFETCH_MAX === 0 && argv.length > 2) ks.prefetchStrings(argv, j);
       const slot = lookupReadSlot(c, argv[j]!);
       const len = slot === NOT_FOUND ? -1 : ks.stringRangeAt(slot);
       if (len >= 0) c.reply.bulkRange(ks.rangeBuffer, ks.rangeStart, len);

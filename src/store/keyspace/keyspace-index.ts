@@ -183,6 +183,11 @@ export class KeyspaceIndex {
     // The hashes (no memory read but the request's), the slots (all misses in flight at once),
     // the records.
     for (let k = 0; k < n; k++) refs[k] = (hashBytes(buf, at[k << 2]!, at[(k << 2) + 1]!) & mask) << 1;
+    this.followRefs(t, refs, n);
+  }
+
+  /** prefetch()'s last two passes: `refs` holds n slot positions (hash & mask, times 2). */
+  private followRefs(t: Int32Array, refs: Int32Array, n: number): void {
     for (let k = 0; k < n; k++) {
       const i = refs[k]!;
       refs[k] = t[i] === 0 ? -1 : t[i + 1]!;
@@ -194,6 +199,19 @@ export class KeyspaceIndex {
       if (ref !== -1) seen ^= words[ref >>> REF_SHIFT]![((ref & OFFSET_MASK) << 3) >> 2]!;
     }
     this.prefetched = seen;
+  }
+
+  /**
+   * prefetch() for keys held as strings: `keys[from..]` up to PREFETCH_MAX of them (MGET's, whose
+   * lookups would otherwise each wait for their misses in turn).
+   */
+  prefetchStrings(keys: readonly string[], from: number): void {
+    const t = this.table;
+    const mask = this.mask;
+    const refs = this.prefetchRefs;
+    const n = Math.min(PREFETCH_MAX, keys.length - from);
+    for (let k = 0; k < n; k++) refs[k] = (hashString(keys[from + k]!) & mask) << 1;
+    this.followRefs(t, refs, n);
   }
 
   refAt(slot: number): number {
