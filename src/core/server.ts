@@ -389,18 +389,25 @@ export class Server {
     let objects = 0;
     for (const db of this.dbs) objects += db.ks.side.size;
     if (objects <= SYNC_COLLECTION_MAX_OBJECTS) {
-      const t0 = performance.now();
-      Bun.gc(true);
-      this.log.verbose(`Collected the load's garbage in ${(performance.now() - t0).toFixed(1)} ms (${objects} aggregates as objects)`);
+      this.log.verbose(`Collecting the load's garbage and compiled code (${objects} aggregates as objects)`);
+      this.releaseCodePages("the load", true);
     } else {
       Bun.gc(false);
       this.requestCollection();
+      this.releaseCodePages("the load", false);
     }
-    this.releaseCodePages("the load");
   }
 
-  /** The executable's pages a start or a load touched, back to the OS (core/code-pages.ts). */
-  releaseCodePages(after: string): void {
+  /**
+   * The executable's pages a start or a load touched, back to the OS (core/code-pages.ts).
+   * `dropCompiledCode`: the runtime also lets go of the code it compiled so far (what a start
+   * or a load compiled is mostly not what serving runs, which compiles again as it runs),
+   * collects fully and returns its allocators' free memory: ~5-8 MB more. Bun.shrink() does
+   * that once the current callback returns (JSC's shrinkFootprintWhenIdle); its full
+   * collection stops every client as long as Bun.gc(true) would, so only where that is cheap.
+   */
+  releaseCodePages(after: string, dropCompiledCode: boolean): void {
+    if (dropCompiledCode) Bun.shrink();
     const t0 = performance.now();
     const released = releaseCodePages();
     if (released > 0) this.log.verbose(`Released ${(released / 1048576).toFixed(1)} MB of code pages used by ${after} in ${(performance.now() - t0).toFixed(1)} ms`);
