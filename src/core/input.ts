@@ -31,6 +31,8 @@ const pipelineKeys = new Int32Array(PREFETCH_MAX * 4);
  * has nothing to overlap with).
  */
 export function prefetchPipeline(c: Client): number {
+  // A keyspace that fits the caches has no misses to overlap: the peek would be pure cost.
+  if (!c.db.worthPrefetching) return PREFETCH_MAX;
   const n = c.parser.peekArguments(pipelineKeys, PREFETCH_MAX);
   if (n < 2) return 1;
   c.db.prefetch(c.parser.readBuffer, pipelineKeys, n);

@@ -50,6 +50,9 @@ export function addLoaded(ks: Keyspace, key: string, value: RedisValue, expire: 
   return ks.addObject(key, value, expire);
 }
 
+/** The index size from which Database.prefetch reads keys ahead (see worthPrefetching). */
+const PREFETCH_MIN_SLOTS = 1 << 16;
+
 export class Database {
   ks: Keyspace;
   /**
@@ -98,6 +101,15 @@ export class Database {
 
   // -------------------------------------------------------------------------------------------
   // By slot: one lookup, several reads (valid until the next write to this database)
+
+  /**
+   * Whether reading ahead (prefetch) can pay: an index of 64k slots or more (512 KB, its records
+   * a few MB: past a core's own caches), or aggregates held as objects (a large set's, hash's or
+   * sorted set's table may be behind any key).
+   */
+  get worthPrefetching(): boolean {
+    return this.ks.capacity >= PREFETCH_MIN_SLOTS || this.ks.side.size !== 0;
+  }
 
   /**
    * Reads ahead what a pipeline's commands will look up (request-parser.ts's peekArguments
