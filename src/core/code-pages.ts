@@ -4,43 +4,55 @@
 // process touches counts in its RSS until the kernel needs the memory back. Starting the
 // runtime, evaluating our modules, loading a dataset and the JIT compiling the loader touch
 // ~40 MB of it (an empty redis-server's whole RSS is 12 MB), and little of that runs again
-// while the server serves. Those pages are clean copies of the file: MADV_PAGEOUT drops them
-// now instead of at the next memory shortage, and whatever runs later faults back in, from
-// the page cache or the file, what it uses (a few ms, once). Only mappings we cannot write
-// are advised: a written private page is anonymous memory, which the advice would swap out
-// (the writable one is mostly the bundled program, but advising it gained only ~1.5 MB).
+// while the server serves. Those pages are clean copies of the file: MADV_DONTNEED unmaps them
+// from the process, and whatever runs later maps back what it uses from the page cache (a
+// minor fault). MADV_PAGEOUT also takes them out of the page cache (a fault then reads the
+// file): a few MB less, for the start only, as the first commands after a load would wait for
+// the disk. Only mappings that hold no anonymous page are advised: a page the process wrote
+// (the relocated read-only data, anything writable) would come back as the file has it.
 
 import { readFileSync, readlinkSync } from "node:fs";
 import { openLibc } from "../common/libc.ts";
 
-/** Linux's MADV_PAGEOUT (5.4 and later; older kernels answer EINVAL and nothing changes). */
+/** Linux's MADV_DONTNEED: unmapped, kept in the page cache (a fault maps them back). */
+const MADV_DONTNEED = 4;
+/** Linux's MADV_PAGEOUT (5.4 and later): reclaimed, out of the page cache too (a fault reads the file). */
 const MADV_PAGEOUT = 21;
 
 /**
- * Advises every read-only or executable mapping of our own executable file out. Returns the
- * RSS it released in bytes (0 when libc or /proc is not there).
+ * Advises every mapping of our own executable file that holds none but file pages out
+ * (`reclaim`: out of the page cache too). Returns the RSS it released in bytes (0 when libc or
+ * /proc is not there).
  */
-export function releaseCodePages(): number {
+export function releaseCodePages(reclaim: boolean): number {
   const libc = openLibc();
   if (!libc) return 0;
-  let maps: string;
+  let smaps: string;
   let exe: string;
   try {
-    maps = readFileSync("/proc/self/maps", "latin1");
+    smaps = readFileSync("/proc/self/smaps", "latin1");
     exe = readlinkSync("/proc/self/exe");
   } catch {
     return 0;
   }
   const before = process.memoryUsage.rss();
-  for (const line of maps.split("\n")) {
-    // "start-end perms offset dev inode path"
-    if (!line.endsWith(exe)) continue;
-    const fields = line.split(" ", 2);
-    if (fields[1]!.includes("w")) continue;
-    const dash = fields[0]!.indexOf("-");
-    const start = BigInt(`0x${fields[0]!.slice(0, dash)}`);
-    const end = BigInt(`0x${fields[0]!.slice(dash + 1)}`);
-    libc.symbols.madvise(start, end - start, MADV_PAGEOUT);
+  // Each mapping: "start-end perms offset dev inode path", then "Name: value kB" lines.
+  let start = 0n;
+  let end = 0n;
+  let ours = false;
+  for (const line of smaps.split("\n")) {
+    const dash = line.indexOf("-");
+    if (dash > 0 && dash < 17 && line.indexOf(" ") > dash) {
+      ours = line.endsWith(exe);
+      if (ours) {
+        const space = line.indexOf(" ");
+        start = BigInt(`0x${line.slice(0, dash)}`);
+        end = BigInt(`0x${line.slice(dash + 1, space)}`);
+      }
+    } else if (ours && line.startsWith("Anonymous:")) {
+      if (/^Anonymous:\s+0 kB/.test(line)) libc.symbols.madvise(start, end - start, reclaim ? MADV_PAGEOUT : MADV_DONTNEED);
+      ours = false;
+    }
   }
   return Math.max(0, before - process.memoryUsage.rss());
 }

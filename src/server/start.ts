@@ -112,7 +112,7 @@ export async function startServer(config: Config, _args: string[]): Promise<numb
   }
   // Before any data: what an empty server costs (INFO used_memory_startup), once the pages
   // only the start ran are handed back.
-  server.releaseCodePages("the start", true);
+  server.releaseCodePages("start");
   server.startupMemory = measureStartupMemory(codeHeap);
 
   // Like redis-server, load the dataset file at start even as a replica: its repl-id /
