@@ -20,22 +20,23 @@ const MADV_DONTNEED = 4;
 const MADV_PAGEOUT = 21;
 
 /**
- * Advises every mapping of our own executable file that holds none but file pages out
- * (`reclaim`: out of the page cache too). Returns the RSS it released in bytes (0 when libc or
- * /proc is not there).
+ * Process-wide: the executable's mappings that hold none but file pages, found once (at the
+ * start, while the process is small: reading smaps walks every page table, ~30 ms once a
+ * dataset is loaded). They do not change: nothing writes to a mapping it cannot write.
  */
-export function releaseCodePages(reclaim: boolean): number {
-  const libc = openLibc();
-  if (!libc) return 0;
+let fileOnly: Array<[bigint, bigint]> | null = null;
+
+function fileOnlyMappings(): Array<[bigint, bigint]> {
+  if (fileOnly !== null) return fileOnly;
+  fileOnly = [];
   let smaps: string;
   let exe: string;
   try {
     smaps = readFileSync("/proc/self/smaps", "latin1");
     exe = readlinkSync("/proc/self/exe");
   } catch {
-    return 0;
+    return fileOnly;
   }
-  const before = process.memoryUsage.rss();
   // Each mapping: "start-end perms offset dev inode path", then "Name: value kB" lines.
   let start = 0n;
   let end = 0n;
@@ -50,9 +51,22 @@ export function releaseCodePages(reclaim: boolean): number {
         end = BigInt(`0x${line.slice(dash + 1, space)}`);
       }
     } else if (ours && line.startsWith("Anonymous:")) {
-      if (/^Anonymous:\s+0 kB/.test(line)) libc.symbols.madvise(start, end - start, reclaim ? MADV_PAGEOUT : MADV_DONTNEED);
+      if (/^Anonymous:\s+0 kB/.test(line)) fileOnly.push([start, end]);
       ours = false;
     }
   }
+  return fileOnly;
+}
+
+/**
+ * Advises every mapping of our own executable file that holds none but file pages out
+ * (`reclaim`: out of the page cache too). Returns the RSS it released in bytes (0 when libc or
+ * /proc is not there).
+ */
+export function releaseCodePages(reclaim: boolean): number {
+  const libc = openLibc();
+  if (!libc) return 0;
+  const before = process.memoryUsage.rss();
+  for (const [start, end] of fileOnlyMappings()) libc.symbols.madvise(start, end - start, reclaim ? MADV_PAGEOUT : MADV_DONTNEED);
   return Math.max(0, before - process.memoryUsage.rss());
 }
