@@ -401,17 +401,15 @@ export class Server {
 
   /**
    * The executable's pages a start or a load touched, back to the OS (core/code-pages.ts).
-   * After the start, before anything is served, more goes: the pages out of the page cache too,
-   * and the code the runtime compiled so far with its allocators' free memory (Bun.shrink,
-   * which runs once this callback returns): ~5-8 MB more. Not after a load: the first commands
-   * would then wait for the disk to bring pages back and for their code to compile again
-   * (measured: 50-75 ms more for the first client after a load of 1M keys; ~2 MB less RSS).
+   * After the start, before anything is served, the runtime also drops the code it compiled to
+   * start and returns its allocators' free memory (Bun.shrink, which runs once this callback
+   * returns): ~5 MB more. Not after a load: the first commands would wait for their code to
+   * compile again, and its full collection is the one collectAfterLoad decides on.
    */
   releaseCodePages(after: "start" | "load"): void {
-    const start = after === "start";
-    if (start) Bun.shrink();
+    if (after === "start") Bun.shrink();
     const t0 = performance.now();
-    const released = releaseCodePages(start);
+    const released = releaseCodePages();
     if (released > 0) this.log.verbose(`Released ${(released / 1048576).toFixed(1)} MB of code pages used by the ${after} in ${(performance.now() - t0).toFixed(1)} ms`);
   }
 
