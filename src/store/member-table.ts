@@ -28,6 +28,7 @@
 // Members are latin1 strings at this interface (one char per byte), like everywhere in the store.
 
 import { hashBytes, hashString } from "./keyspace/key-hash.ts";
+import { PREFETCH_MAX } from "./keyspace/keyspace-index.ts";
 import { typedArrayBytes } from "./memory-size.ts";
 import type { BulkSink } from "./packed-entries.ts";
 
@@ -39,7 +40,7 @@ const SHORT_MEMBER = 24;
 const EMPTY = Buffer.alloc(0);
 
 /** MemberTable.prefetch's scratch (used within one call: shared by every table). */
-const prefetchSlots = new Int32Array(16);
+const prefetchSlots = new Int32Array(PREFETCH_MAX);
 /**
  * Most members a table is sized for up front: an expected count comes from an RDB's length
  * field, which a corrupt or hostile file may set to billions; past this the table grows as
@@ -118,7 +119,7 @@ export class MemberTable {
    */
   prefetch(buf: Uint8Array, at: Int32Array, n: number): void {
     const slots = prefetchSlots;
-    if (n > slots.length) n = slots.length;
+    if (n > PREFETCH_MAX) n = PREFETCH_MAX;
     const index = this.index;
     const mask = this.mask;
     for (let k = 0; k < n; k++) {
